@@ -1,0 +1,74 @@
+// Stable error codes shared by the local socket protocol and the upstream protocol.
+// The list is closed: adding a code is a protocol change and goes into LOCAL.md.
+
+export const ERROR_CODES = [
+  'BAD_FRAME',
+  'FRAME_TOO_LARGE',
+  'BAD_REQUEST',
+  'UNKNOWN_OP',
+  'UNAUTHORIZED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_TIMEOUT',
+  'OFFLINE_SPEND_DECLINED',
+  'STORAGE_FULL',
+  'DEVICE_UNAVAILABLE',
+  'TOO_MANY_CONNECTIONS',
+  'SHUTTING_DOWN',
+  'REJECTED_UPSTREAM',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Whether a client may retry the same request later and expect a different outcome. */
+export const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
+  BAD_FRAME: false,
+  FRAME_TOO_LARGE: false,
+  BAD_REQUEST: false,
+  UNKNOWN_OP: false,
+  UNAUTHORIZED: false,
+  NOT_FOUND: false,
+  CONFLICT: false,
+  UPSTREAM_UNAVAILABLE: true,
+  UPSTREAM_TIMEOUT: true,
+  OFFLINE_SPEND_DECLINED: false,
+  STORAGE_FULL: true,
+  DEVICE_UNAVAILABLE: true,
+  TOO_MANY_CONNECTIONS: true,
+  SHUTTING_DOWN: true,
+  REJECTED_UPSTREAM: false,
+  INTERNAL: true,
+};
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+export class AgentError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, retryable: boolean = RETRYABLE[code]) {
+    super(message);
+    this.name = 'AgentError';
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+export function isAgentError(error: unknown): error is AgentError {
+  return error instanceof AgentError;
+}
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+}
+
+export function errorBody(error: unknown): ErrorBody {
+  if (isAgentError(error)) return { code: error.code, message: error.message, retryable: error.retryable };
+  return { code: 'INTERNAL', message: 'internal error', retryable: true };
+}

@@ -1,0 +1,182 @@
+// Local socket protocol v1: the contract between a legacy POS and till-agent.
+// Pure: frame shapes, op parameter schemas and result types. Documented in LOCAL.md.
+import { z } from 'zod';
+import { basketSchema } from './basket.ts';
+import type { ErrorBody } from './errors.ts';
+import type { Money } from './money.ts';
+import { currencyCode, minorUnits, nonEmpty, parseWith, txnId, type ParseResult } from './schema.ts';
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_LINE_BYTES = 64 * 1024;
+export const MAX_PRODUCTS_PER_SYNC = 50_000;
+export const PRODUCT_BATCH_SIZE = 1000;
+
+export const requestIdSchema = z.union([z.string().max(128), z.number().finite()], {
+  error: 'must be a string or a number',
+});
+export type RequestId = z.output<typeof requestIdSchema>;
+
+export const requestSchema = z.object({
+  id: requestIdSchema,
+  op: z.string({ error: 'must be a string' }).min(1).max(64),
+  params: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+});
+export type Request = z.output<typeof requestSchema>;
+
+export const identifierKinds = ['card', 'phone', 'email', 'token'] as const;
+export type IdentifierKind = (typeof identifierKinds)[number];
+
+export const productSchema = z.object({
+  sku: nonEmpty(64),
+  name: nonEmpty(256),
+  type: z.string().max(64).optional(),
+  brand: z.string().max(128).optional(),
+  family: z.string().max(128).optional(),
+  categories: z.array(z.string().max(128)).max(50).optional(),
+});
+export type Product = z.output<typeof productSchema>;
+
+export const EVENT_TOPICS = ['uplink', 'outbox', 'device', 'scan', 'scan_error', 'identified'] as const;
+export type EventTopic = (typeof EVENT_TOPICS)[number];
+
+/** Parameter schemas by op. An op missing here is UNKNOWN_OP. */
+export const paramSchemas = {
+  hello: z.object({ token: z.string().max(512).optional(), protocol: z.number().int().optional() }),
+  identify: z.object({
+    by: z.enum(identifierKinds, { error: `must be one of ${identifierKinds.join(', ')}` }),
+    value: nonEmpty(256),
+  }),
+  preview: z.object({ customer_id: nonEmpty(128), basket: basketSchema }),
+  award: z.object({ txn_id: txnId(), customer_id: nonEmpty(128), basket: basketSchema }),
+  spend: z.object({ txn_id: txnId(), customer_id: nonEmpty(128), amount: minorUnits(), currency: currencyCode() }),
+  void: z.object({ txn_id: txnId(), reason: z.string().max(256).optional() }),
+  'products.sync': z.object({
+    products: z.array(productSchema).min(1, { error: 'must contain at least one product' }).max(MAX_PRODUCTS_PER_SYNC),
+  }),
+  status: z.object({}),
+  'outbox.list': z.object({
+    state: z.enum(['pending', 'dead', 'done']).default('dead'),
+    limit: z.number().int().min(1).max(1000).default(100),
+  }),
+  'outbox.retry': z.object({ id: z.string().max(64).optional(), all: z.boolean().optional() }).refine(
+    (p) => Boolean(p.id) !== Boolean(p.all),
+    { error: 'give either id or all: true' },
+  ),
+  'events.subscribe': z.object({
+    topics: z.array(z.enum(EVENT_TOPICS, { error: `must be one of ${EVENT_TOPICS.join(', ')}` })).min(1),
+  }),
+  'events.unsubscribe': z.object({ topics: z.array(z.enum(EVENT_TOPICS)).optional() }),
+} as const;
+
+export type Op = keyof typeof paramSchemas;
+export type Params<O extends Op> = z.output<(typeof paramSchemas)[O]>;
+export const OPS = Object.keys(paramSchemas) as Op[];
+
+export function isOp(op: string): op is Op {
+  return Object.prototype.hasOwnProperty.call(paramSchemas, op);
+}
+
+export function parseParams<O extends Op>(op: O, params: unknown): ParseResult<Params<O>> {
+  return parseWith(paramSchemas[op], params ?? {}, 'params') as ParseResult<Params<O>>;
+}
+
+export function parseRequest(value: unknown): ParseResult<Request> {
+  return parseWith(requestSchema, value);
+}
+
+// ---- results -------------------------------------------------------------
+
+export interface Customer {
+  id: string;
+  name: string;
+  tier?: string;
+  balance: Money;
+}
+
+export interface IdentifyResult {
+  customer: Customer;
+  stale: boolean;
+  as_of: string;
+}
+
+export interface OfferAward {
+  id: string;
+  name: string;
+  award_amount: number;
+}
+
+export type Reduction = 'front_end' | 'back_end';
+
+export interface PreviewResult {
+  currency: string;
+  award_amount: number;
+  instant_spend_amount: number;
+  automatic_spend_amount: number;
+  spendable_amount: number;
+  balance: Money;
+  reduction: Reduction;
+  offers: OfferAward[];
+}
+
+export interface AwardResult {
+  status: 'awarded' | 'queued';
+  txn_id: string;
+  currency: string;
+  award_amount?: number;
+  instant_spend_amount?: number;
+  automatic_spend_amount?: number;
+  total_spend_amount?: number;
+  balance?: Money;
+  reduction?: Reduction;
+  offers?: OfferAward[];
+}
+
+export interface SpendResult {
+  status: 'spent' | 'queued';
+  txn_id: string;
+  currency: string;
+  spent_amount: number;
+  balance?: Money;
+  offline: boolean;
+}
+
+export interface VoidResult {
+  status: 'voided' | 'queued';
+  txn_id: string;
+  currency?: string;
+  reversed_award_amount?: number;
+  reversed_spend_amount?: number;
+  balance?: Money;
+}
+
+export interface ProductsSyncResult {
+  accepted: number;
+  batches: number;
+}
+
+export interface StatusResult {
+  version: string;
+  terminal: string;
+  uplink: { connected: boolean; since: string | null; state: string; last_error: string | null };
+  outbox: { pending: number; oldest_age_s: number | null; dead: number };
+  devices: unknown[];
+}
+
+export interface OkResponse {
+  id: RequestId | null;
+  ok: true;
+  result: unknown;
+}
+
+export interface ErrorResponse {
+  id: RequestId | null;
+  ok: false;
+  error: ErrorBody;
+}
+
+export type Response = OkResponse | ErrorResponse;
+
+export interface EventFrame {
+  event: EventTopic;
+  data: unknown;
+}

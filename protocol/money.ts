@@ -1,0 +1,75 @@
+// The one module that does money arithmetic and formatting.
+// Money is an integer number of minor units plus an ISO 4217 alphabetic code; never a float.
+
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+
+// ISO 4217 currencies whose minor unit is not 2 digits. Everything else formats with 2.
+const EXPONENTS: Readonly<Record<string, number>> = {
+  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
+  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0,
+  RWF: 0, UGX: 0, UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
+};
+
+export function isMinorUnits(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value);
+}
+
+export function money(amount: number, currency: string): Money {
+  if (!isMinorUnits(amount)) throw new TypeError(`amount must be an integer number of minor units, got ${amount}`);
+  if (!CURRENCY_PATTERN.test(currency)) throw new TypeError(`currency must be an ISO 4217 code, got ${currency}`);
+  return { amount, currency };
+}
+
+function sameCurrency(a: Money, b: Money): void {
+  if (a.currency !== b.currency) throw new TypeError(`currency mismatch: ${a.currency} vs ${b.currency}`);
+}
+
+export function add(a: Money, b: Money): Money {
+  sameCurrency(a, b);
+  return money(a.amount + b.amount, a.currency);
+}
+
+export function subtract(a: Money, b: Money): Money {
+  sameCurrency(a, b);
+  return money(a.amount - b.amount, a.currency);
+}
+
+export function minAmount(a: number, b: number): number {
+  return a < b ? a : b;
+}
+
+export function clampToZero(n: number): number {
+  return n < 0 ? 0 : n;
+}
+
+/** floor(amount * basisPoints / 10000) without float rounding, even for large amounts. */
+export function percentOf(amount: number, basisPoints: number): number {
+  if (!isMinorUnits(amount) || !Number.isSafeInteger(basisPoints)) throw new TypeError('percentOf takes integers');
+  const value = (BigInt(amount) * BigInt(basisPoints)) / 10000n;
+  return Number(value);
+}
+
+/** a * numerator / denominator, floored, in integer arithmetic. */
+export function prorate(amount: number, numerator: number, denominator: number): number {
+  if (denominator === 0) return 0;
+  return Number((BigInt(amount) * BigInt(numerator)) / BigInt(denominator));
+}
+
+export function exponentOf(currency: string): number {
+  return EXPONENTS[currency] ?? 2;
+}
+
+/** "12.34 EUR"; formatting only, never parsed back. */
+export function formatMoney(m: Money): string {
+  const exp = exponentOf(m.currency);
+  const negative = m.amount < 0;
+  const digits = String(Math.abs(m.amount)).padStart(exp + 1, '0');
+  const whole = exp === 0 ? digits : digits.slice(0, digits.length - exp);
+  const frac = exp === 0 ? '' : '.' + digits.slice(digits.length - exp);
+  return `${negative ? '-' : ''}${whole}${frac} ${m.currency}`;
+}

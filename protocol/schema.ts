@@ -1,0 +1,58 @@
+// Shared zod building blocks and the one place that turns validation issues into messages
+// that name the offending field ("basket.items[2].amount: must be ...").
+import { z } from 'zod';
+import { CURRENCY_PATTERN } from './money.ts';
+
+export const minorUnits = () =>
+  z.number({ error: 'must be an integer amount in minor units' })
+    .int({ error: 'must be an integer amount in minor units (no decimals)' })
+    .min(0, { error: 'must not be negative' })
+    .max(Number.MAX_SAFE_INTEGER, { error: 'is too large' });
+
+export const signedMinorUnits = () =>
+  z.number({ error: 'must be an integer amount in minor units' })
+    .int({ error: 'must be an integer amount in minor units (no decimals)' })
+    .min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+
+export const currencyCode = () =>
+  z.string({ error: 'must be an ISO 4217 currency code like "EUR"' })
+    .regex(CURRENCY_PATTERN, { error: 'must be an ISO 4217 currency code like "EUR"' });
+
+export const nonEmpty = (max = 256) =>
+  z.string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(max, { error: `must be at most ${max} characters` });
+
+export const txnId = () =>
+  z.string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(128, { error: 'must be at most 128 characters' })
+    .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
+
+export const moneySchema = () => z.object({ amount: signedMinorUnits(), currency: currencyCode() });
+
+export function formatPath(path: readonly PropertyKey[], root = ''): string {
+  let out = root;
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out || '(root)';
+}
+
+export function describeIssues(error: z.ZodError, root = ''): string[] {
+  return error.issues.map((issue) => {
+    let message = issue.message;
+    if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required';
+    if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${issue.keys.join(', ')}`;
+    return `${formatPath(issue.path, root)}: ${message}`;
+  });
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+export function parseWith<S extends z.ZodType>(schema: S, input: unknown, root = ''): ParseResult<z.output<S>> {
+  const result = schema.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, errors: describeIssues(result.error, root) };
+}

@@ -1,0 +1,180 @@
+// Upstream protocol v1: what travels over MQTT between a till and the loyalty host.
+// Pure: topic names, envelopes and their validators. Documented in UPSTREAM.md.
+import { z } from 'zod';
+import { basketSchema } from './basket.ts';
+import { ERROR_CODES } from './errors.ts';
+import { identifierKinds, productSchema } from './local.ts';
+import { currencyCode, minorUnits, nonEmpty, parseWith, type ParseResult } from './schema.ts';
+
+export const UPSTREAM_VERSION = 1;
+export const DEFAULT_TOPIC_PREFIX = 'till/v1/{merchant}/{store}/{terminal}';
+export const DEFAULT_SHARE_GROUP = 'till-hosts';
+
+export interface TillIdentity {
+  merchant: string;
+  store: string;
+  terminal: string;
+}
+
+const TOPIC_LEVEL = /^[^/#+\u0000]+$/;
+
+export function isTopicLevel(value: string): boolean {
+  return TOPIC_LEVEL.test(value);
+}
+
+/** Expand `{merchant}/{store}/{terminal}` placeholders for one till. */
+export function tillPrefix(pattern: string, id: TillIdentity): string {
+  return pattern
+    .replaceAll('{merchant}', id.merchant)
+    .replaceAll('{store}', id.store)
+    .replaceAll('{terminal}', id.terminal);
+}
+
+/** The same pattern with placeholders as single-level wildcards, for the host's subscription. */
+export function wildcardPrefix(pattern: string): string {
+  return pattern.replace(/\{(merchant|store|terminal)\}/g, '+');
+}
+
+export const topics = {
+  request: (prefix: string) => `${prefix}/req`,
+  response: (prefix: string) => `${prefix}/res`,
+  status: (prefix: string) => `${prefix}/status`,
+  sharedRequests: (pattern: string, group: string) => `$share/${group}/${wildcardPrefix(pattern)}/req`,
+};
+
+export const UPSTREAM_OPS = ['identify', 'preview', 'award', 'spend', 'void', 'products.sync'] as const;
+export type UpstreamOp = (typeof UPSTREAM_OPS)[number];
+/** Ops that change money or master data: they travel through the durable outbox, in order. */
+export const DURABLE_OPS = ['award', 'spend', 'void', 'products.sync'] as const satisfies readonly UpstreamOp[];
+export type DurableOp = (typeof DURABLE_OPS)[number];
+
+export const payloadSchemas = {
+  identify: z.object({ by: z.enum(identifierKinds), value: nonEmpty(256) }),
+  preview: z.object({ customer_id: nonEmpty(128), basket: basketSchema }),
+  award: z.object({ customer_id: nonEmpty(128), basket: basketSchema }),
+  spend: z.object({
+    customer_id: nonEmpty(128),
+    amount: minorUnits(),
+    currency: currencyCode(),
+    // true when the till approved the spend itself while offline: the host applies it as is.
+    offline: z.boolean(),
+  }),
+  void: z.object({ reason: z.string().max(256).optional() }),
+  'products.sync': z.object({ products: z.array(productSchema).min(1).max(1000) }),
+} as const;
+
+export type UpstreamPayload<O extends UpstreamOp> = z.output<(typeof payloadSchemas)[O]>;
+
+const messageBase = {
+  id: nonEmpty(64),
+  txn_id: z.string().max(128).nullable(),
+  created_at: z.string().datetime({ offset: true }),
+};
+
+export const upstreamMessageSchema = z.discriminatedUnion('op', [
+  z.object({ ...messageBase, op: z.literal('identify'), payload: payloadSchemas.identify }),
+  z.object({ ...messageBase, op: z.literal('preview'), payload: payloadSchemas.preview }),
+  z.object({ ...messageBase, op: z.literal('award'), payload: payloadSchemas.award }),
+  z.object({ ...messageBase, op: z.literal('spend'), payload: payloadSchemas.spend }),
+  z.object({ ...messageBase, op: z.literal('void'), payload: payloadSchemas.void }),
+  z.object({ ...messageBase, op: z.literal('products.sync'), payload: payloadSchemas['products.sync'] }),
+]);
+export type UpstreamMessage = z.output<typeof upstreamMessageSchema>;
+
+export const MAX_MESSAGES_PER_REQUEST = 100;
+
+export const upstreamRequestSchema = z.object({
+  v: z.literal(UPSTREAM_VERSION),
+  request_id: nonEmpty(64),
+  // Duplicates the MQTT 5 response topic so a 3.1.1 broker (the embedded one) works too.
+  reply_to: nonEmpty(512),
+  source: z.object({ merchant: nonEmpty(64), store: nonEmpty(64), terminal: nonEmpty(64) }),
+  sent_at: z.string().datetime({ offset: true }),
+  messages: z.array(upstreamMessageSchema).min(1).max(MAX_MESSAGES_PER_REQUEST),
+});
+export type UpstreamRequest = z.output<typeof upstreamRequestSchema>;
+
+export const upstreamErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  // permanent: the host will never accept this message; the till dead-letters it.
+  permanent: z.boolean(),
+});
+export type UpstreamError = z.output<typeof upstreamErrorSchema>;
+
+export const upstreamResultSchema = z.discriminatedUnion('ok', [
+  z.object({ id: z.string(), ok: z.literal(true), result: z.record(z.string(), z.unknown()) }),
+  z.object({ id: z.string(), ok: z.literal(false), error: upstreamErrorSchema }),
+]);
+export type UpstreamResult = z.output<typeof upstreamResultSchema>;
+
+export const upstreamResponseSchema = z.object({
+  v: z.literal(UPSTREAM_VERSION),
+  request_id: z.string(),
+  results: z.array(upstreamResultSchema),
+});
+export type UpstreamResponse = z.output<typeof upstreamResponseSchema>;
+
+export const tillStatusSchema = z.object({
+  state: z.enum(['online', 'offline']),
+  version: z.string().optional(),
+  at: z.string().optional(),
+  outbox: z.object({ pending: z.number(), dead: z.number() }).optional(),
+  devices: z.array(z.unknown()).optional(),
+});
+export type TillStatus = z.output<typeof tillStatusSchema>;
+
+export function parseUpstreamRequest(value: unknown): ParseResult<UpstreamRequest> {
+  return parseWith(upstreamRequestSchema, value);
+}
+
+export function parseUpstreamResponse(value: unknown): ParseResult<UpstreamResponse> {
+  return parseWith(upstreamResponseSchema, value);
+}
+
+// ---- host results by op (the `result` object of an ok UpstreamResult) ----
+
+export const moneyResult = z.object({ amount: z.number().int(), currency: currencyCode() });
+
+export const identifyResultSchema = z.object({
+  customer: z.object({ id: z.string(), name: z.string(), tier: z.string().optional(), balance: moneyResult }),
+});
+
+const offerAward = z.object({ id: z.string(), name: z.string(), award_amount: z.number().int() });
+
+export const previewResultSchema = z.object({
+  currency: currencyCode(),
+  award_amount: z.number().int(),
+  instant_spend_amount: z.number().int(),
+  automatic_spend_amount: z.number().int(),
+  spendable_amount: z.number().int(),
+  balance: moneyResult,
+  reduction: z.enum(['front_end', 'back_end']),
+  offers: z.array(offerAward),
+});
+
+export const awardResultSchema = previewResultSchema
+  .omit({ spendable_amount: true })
+  .extend({ total_spend_amount: z.number().int(), unknown_skus: z.array(z.string()).optional() });
+
+export const spendResultSchema = z.object({
+  currency: currencyCode(),
+  spent_amount: z.number().int(),
+  balance: moneyResult,
+  offline: z.boolean(),
+});
+
+export const voidResultSchema = z.object({
+  currency: currencyCode().optional(),
+  reversed_award_amount: z.number().int(),
+  reversed_spend_amount: z.number().int(),
+  balance: moneyResult.optional(),
+});
+
+export const productsSyncResultSchema = z.object({ accepted: z.number().int() });
+
+export type HostIdentifyResult = z.output<typeof identifyResultSchema>;
+export type HostPreviewResult = z.output<typeof previewResultSchema>;
+export type HostAwardResult = z.output<typeof awardResultSchema>;
+export type HostSpendResult = z.output<typeof spendResultSchema>;
+export type HostVoidResult = z.output<typeof voidResultSchema>;
