@@ -1,0 +1,36 @@
+// CLI: `till-agent <command> [options]`. Each command lives in its own module and is
+// loaded on demand so that `till-agent host` never opens the agent's outbox, and so on.
+
+const USAGE = `till-agent <command> [options]
+
+Commands:
+  run --config FILE        run the agent (the systemd service runs this)
+  host --config FILE       run the reference loyalty host
+  demo [--data DIR]        embedded broker + reference host + agent in one process
+  help                     this text
+
+Run "till-agent <command> --help" for the options of a command.
+`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.ts')).runCommand,
+  host: async () => (await import('../host/main.ts')).hostCommand,
+  demo: async () => (await import('./commands/demo.ts')).demoCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`till-agent: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  const command = await load();
+  return command(args);
+}

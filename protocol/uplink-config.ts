@@ -1,0 +1,71 @@
+// The `uplink:` config section, shared by the agent and the reference host, and the
+// pure mapping from it to MQTT.js connect options (callers read the TLS files).
+import { z } from 'zod';
+import { DEFAULT_SHARE_GROUP, DEFAULT_TOPIC_PREFIX } from './upstream.ts';
+
+export const uplinkConfigSchema = z.object({
+  url: z
+    .string({ error: 'must be mqtt://HOST:PORT, mqtts://HOST:PORT or "embedded"' })
+    .regex(/^(embedded|mqtts?:\/\/[^\s]+)$/, { error: 'must be mqtt://HOST:PORT, mqtts://HOST:PORT or "embedded"' }),
+  protocol_version: z.union([z.literal(4), z.literal(5)], { error: 'must be 5 (MQTT 5) or 4 (MQTT 3.1.1)' }).default(5),
+  topic_prefix: z
+    .string()
+    .regex(/^[^#+\s]+$/, { error: 'must be an MQTT topic without wildcards, e.g. till/v1/{merchant}/{store}/{terminal}' })
+    .default(DEFAULT_TOPIC_PREFIX),
+  client_id: z.string().max(128).optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  ca: z.string({ error: 'must be a path to a PEM file' }).optional(),
+  cert: z.string({ error: 'must be a path to a PEM file' }).optional(),
+  key: z.string({ error: 'must be a path to a PEM file' }).optional(),
+  reject_unauthorized: z.boolean().default(true),
+  keepalive_s: z.number().int().min(5).max(3600).default(30),
+  request_timeout_ms: z.number().int().min(100, { error: 'must be at least 100' }).max(600_000).default(3000),
+  share_group: z.string().regex(/^[^/#+\s]+$/).default(DEFAULT_SHARE_GROUP),
+  embedded_port: z.number().int().min(0).max(65535).default(1884),
+})
+  .refine((u) => Boolean(u.cert) === Boolean(u.key), { error: 'cert and key must be given together', path: ['cert'] });
+
+export type UplinkConfig = z.output<typeof uplinkConfigSchema>;
+
+export interface TlsFiles {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+export interface MqttConnectOptions {
+  protocolVersion: 4 | 5;
+  clientId: string;
+  clean: boolean;
+  keepalive: number;
+  reconnectPeriod: number;
+  connectTimeout: number;
+  username?: string;
+  password?: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized: boolean;
+  properties?: { sessionExpiryInterval: number };
+}
+
+/** Connect options for a durable client: persistent session so QoS 1 replies wait for us. */
+export function mqttConnectOptions(config: UplinkConfig, clientId: string, files: TlsFiles): MqttConnectOptions {
+  const options: MqttConnectOptions = {
+    protocolVersion: config.protocol_version,
+    clientId,
+    clean: false,
+    keepalive: config.keepalive_s,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    rejectUnauthorized: config.reject_unauthorized,
+  };
+  if (config.protocol_version === 5) options.properties = { sessionExpiryInterval: 7 * 24 * 3600 };
+  if (config.username !== undefined) options.username = config.username;
+  if (config.password !== undefined) options.password = config.password;
+  if (files.ca) options.ca = files.ca;
+  if (files.cert) options.cert = files.cert;
+  if (files.key) options.key = files.key;
+  return options;
+}
