@@ -21,7 +21,7 @@ export const uplinkConfigSchema = z.object({
   reject_unauthorized: z.boolean().default(true),
   keepalive_s: z.number().int().min(5).max(3600).default(30),
   request_timeout_ms: z.number().int().min(100, { error: 'must be at least 100' }).max(600_000).default(3000),
-  share_group: z.string().regex(/^[^/#+\s]+$/).default(DEFAULT_SHARE_GROUP),
+  share_group: z.string().regex(/^[^/#+\s]*$/, { error: 'must be a name without / + # (empty: no shared subscription)' }).default(DEFAULT_SHARE_GROUP),
   embedded_port: z.number().int().min(0).max(65535).default(1884),
 })
   .refine((u) => Boolean(u.cert) === Boolean(u.key), { error: 'cert and key must be given together', path: ['cert'] });

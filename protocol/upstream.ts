@@ -39,7 +39,10 @@ export const topics = {
   request: (prefix: string) => `${prefix}/req`,
   response: (prefix: string) => `${prefix}/res`,
   status: (prefix: string) => `${prefix}/status`,
-  sharedRequests: (pattern: string, group: string) => `$share/${group}/${wildcardPrefix(pattern)}/req`,
+  // An empty group means a plain subscription: for brokers without shared subscriptions
+  // (the embedded aedes broker of the demo), where only one host may run.
+  sharedRequests: (pattern: string, group: string) =>
+    group ? `$share/${group}/${wildcardPrefix(pattern)}/req` : `${wildcardPrefix(pattern)}/req`,
 };
 
 export const UPSTREAM_OPS = ['identify', 'preview', 'award', 'spend', 'void', 'products.sync'] as const;
