@@ -1,0 +1,81 @@
+// Newline framing for the local socket: Buffer chunks in, complete UTF-8 lines out.
+// Lines are decoded only once complete, so a multi-byte character split across two
+// chunks is never mangled. Memory is bounded: at most maxLineBytes + 1 bytes are ever
+// held for the unfinished line; past that the splitter reports "too large" and stops.
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export interface SplitResult {
+  /** Complete lines, in order, without "\n" or "\r\n"; empty lines are left out. */
+  lines: string[];
+  /** A line (complete or still pending) exceeded maxLineBytes: the caller should close the connection. */
+  tooLarge: boolean;
+}
+
+export class LineSplitter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private failed = false;
+
+  /** maxLineBytes counts a line's bytes without its terminator ("\n" or "\r\n"). */
+  constructor(readonly maxLineBytes: number) {
+    if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
+      throw new TypeError(`maxLineBytes must be a positive integer, got ${String(maxLineBytes)}`);
+    }
+  }
+
+  /** Bytes held for the unfinished line (for tests and diagnostics). */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** Once a line was too large the splitter stays failed and ignores further input. */
+  get isFailed(): boolean {
+    return this.failed;
+  }
+
+  push(chunk: Buffer): SplitResult {
+    const lines: string[] = [];
+    if (this.failed) return { lines, tooLarge: true };
+
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(LF, start);
+      if (newline === -1) break;
+      const line = this.take(chunk.subarray(start, newline));
+      start = newline + 1;
+      if (line === null) return this.fail(lines);
+      if (line !== '') lines.push(line);
+    }
+
+    const rest = chunk.subarray(start);
+    if (rest.length > 0) {
+      // One byte over the limit is still fine if it is the "\r" of a coming "\r\n".
+      const total = this.pendingBytes + rest.length;
+      const over = total - this.maxLineBytes;
+      if (over > 1 || (over === 1 && rest[rest.length - 1] !== CR)) return this.fail(lines);
+      // Copy: a small tail must not keep a large socket chunk alive.
+      this.pending.push(Buffer.from(rest));
+      this.pendingBytes += rest.length;
+    }
+    return { lines, tooLarge: false };
+  }
+
+  /** Completes the pending line with `last`; null when the line is too large. */
+  private take(last: Buffer): string | null {
+    let bytes = this.pendingBytes === 0 ? last : Buffer.concat([...this.pending, last]);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
+    if (bytes.length > this.maxLineBytes) return null;
+    return bytes.toString('utf8');
+  }
+
+  private fail(lines: string[]): SplitResult {
+    this.failed = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    return { lines, tooLarge: true };
+  }
+}
