@@ -5,4 +5,7 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../agent/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit explicitly: a command has finished its own clean shutdown by now, and a stray
+// timer or socket in a dependency must not keep a stopped service alive.
+process.exit(code);

@@ -1,0 +1,69 @@
+// `till-agent run --config FILE`: the service. Exits 2 on an invalid config before
+// touching anything; on SIGTERM/SIGINT stops accepting, finishes in-flight requests,
+// closes SQLite and exits 0 within 5 s.
+import { ConfigError, loadConfig } from '../config.ts';
+import { startDaemon } from '../daemon.ts';
+import { createLogger } from '../log.ts';
+import { VERSION } from '../version.ts';
+import { parseArgs } from './args.ts';
+
+const HELP = `till-agent run --config FILE
+
+Runs the agent: local POS socket, durable outbox, MQTT uplink.
+  --config FILE   YAML configuration (see README, "Configuration")
+Environment: TILL_AGENT_BROKER_URL overrides uplink.url, TILL_AGENT_DATA_DIR overrides data_dir.
+`;
+
+export const STOP_DEADLINE_MS = 4500;
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { options } = parseArgs(args, ['help']);
+  if (options.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (typeof options.config !== 'string') {
+    process.stderr.write(`till-agent run: --config FILE is required\n\n${HELP}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig(options.config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const log = createLogger({ level: config.log_level });
+  let daemon;
+  try {
+    daemon = await startDaemon(config, { log, version: VERSION });
+  } catch (error) {
+    log.fatal({ err: error }, 'till-agent could not start');
+    return 1;
+  }
+  return waitForSignal(daemon.stop, log);
+}
+
+export function waitForSignal(stop: () => Promise<void>, log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }): Promise<number> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      log.info({ signal }, 'stopping');
+      const deadline = setTimeout(() => {
+        log.error({ deadline_ms: STOP_DEADLINE_MS }, 'stop took too long; exiting anyway');
+        resolve(1);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
+      stop().then(
+        () => { clearTimeout(deadline); resolve(0); },
+        (error: unknown) => { clearTimeout(deadline); log.error({ err: error }, 'error while stopping'); resolve(1); },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,106 @@
+// The agent's YAML config: parsed and validated once at start. Every error names the key
+// and what was expected, and all of them are reported together.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { LOG_LEVELS } from './log.ts';
+import { describeIssues } from '../protocol/schema.ts';
+import { isTopicLevel } from '../protocol/upstream.ts';
+import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
+
+const identity = (what: string) =>
+  z.string({ error: `must be a string naming the ${what}` })
+    .min(1, { error: `must name the ${what}` })
+    .max(64)
+    .refine(isTopicLevel, { error: 'must not contain "/", "+", "#"' });
+
+const tcpListen = z
+  .union([z.literal(false), z.string()], { error: 'must be "HOST:PORT" or false' })
+  .refine((v) => v === false || /^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(v), { error: 'must be "HOST:PORT" or false' });
+
+export const configSchema = z.object({
+  terminal: identity('terminal'),
+  store: identity('store'),
+  merchant: identity('merchant'),
+  data_dir: z.string({ error: 'must be a directory path' }).min(1),
+  log_level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  socket: z
+    .object({
+      tcp: tcpListen.default('127.0.0.1:7411'),
+      unix: z.union([z.literal(false), z.string().min(1)], { error: 'must be a socket path or false' })
+        .default('/run/till-agent/till-agent.sock'),
+      token: z.string().min(8, { error: 'must be at least 8 characters' }).nullable().default(null),
+      max_connections: z.number().int().min(1).max(1024).default(32),
+      max_inflight_per_connection: z.number().int().min(1).max(1024).default(32),
+    })
+    .prefault({}),
+  uplink: uplinkConfigSchema,
+  offline: z
+    .object({
+      spend_floor_limit: z.number({ error: 'must be an integer amount in minor units (0 disables offline spend)' })
+        .int({ error: 'must be an integer amount in minor units' }).min(0).default(0),
+      identify_cache_days: z.number().int().min(0).max(3650).default(30),
+    })
+    .prefault({}),
+  outbox: z
+    .object({
+      batch_size: z.number().int().min(1).max(100).default(50),
+      max_backoff_ms: z.number().int().min(100).default(30_000),
+      keep_done_days: z.number().int().min(1).default(30),
+    })
+    .prefault({}),
+  devices: z.array(z.record(z.string(), z.unknown())).default([]),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly file: string, readonly errors: string[]) {
+    super(`${file}: invalid configuration\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const ENV_OVERRIDES = { TILL_AGENT_BROKER_URL: 'uplink.url', TILL_AGENT_DATA_DIR: 'data_dir' } as const;
+
+/** Parse YAML text into a validated config. Relative paths are resolved against baseDir. */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = {}): Config {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+  const raw: unknown = doc.toJS();
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(file, ['(root): must be a mapping of keys']);
+  const input = structuredClone(raw) as Record<string, unknown>;
+  if (env.TILL_AGENT_DATA_DIR) input.data_dir = env.TILL_AGENT_DATA_DIR;
+  if (env.TILL_AGENT_BROKER_URL) {
+    const uplink = (typeof input.uplink === 'object' && input.uplink !== null ? input.uplink : {}) as Record<string, unknown>;
+    input.uplink = { ...uplink, url: env.TILL_AGENT_BROKER_URL };
+  }
+  const result = configSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(file, describeIssues(result.error));
+  const config = result.data;
+  const base = dirname(resolve(file));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  config.data_dir = abs(config.data_dir);
+  if (config.socket.unix) config.socket.unix = abs(config.socket.unix);
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const v = config.uplink[k];
+    if (v) config.uplink[k] = abs(v);
+  }
+  return config;
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  return parseConfig(text, file, env);
+}
+
+export function parseListen(value: string): { host: string; port: number } {
+  const i = value.lastIndexOf(':');
+  return { host: value.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(value.slice(i + 1)) };
+}

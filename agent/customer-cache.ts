@@ -1,0 +1,90 @@
+// Customers seen recently, so identify keeps working offline (answers marked stale).
+// Identifiers are stored only as a keyed hash (HMAC-SHA256 with a per-till secret):
+// a card number or phone is never written to disk in clear.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Customer, IdentifierKind } from '../protocol/local.ts';
+import type { Money } from '../protocol/money.ts';
+import { normaliseIdentifier } from '../protocol/identifiers.ts';
+import type { Db } from './db.ts';
+
+export interface CachedCustomer {
+  customer: Customer;
+  as_of: string;
+}
+
+interface CustomerRow {
+  id: string;
+  name: string;
+  tier: string | null;
+  balance_amount: number;
+  currency: string;
+  as_of: string;
+  seen_at: string;
+}
+
+const DAY_MS = 86_400_000;
+
+export class CustomerCache {
+  private readonly secret: Buffer;
+
+  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'cache_secret'").get() as { value: string } | undefined;
+    if (row) {
+      this.secret = Buffer.from(row.value, 'hex');
+    } else {
+      this.secret = randomBytes(32);
+      db.prepare("INSERT INTO meta (key, value) VALUES ('cache_secret', ?)").run(this.secret.toString('hex'));
+    }
+  }
+
+  keyOf(by: IdentifierKind, value: string): string {
+    return createHmac('sha256', this.secret).update(`${by}:${normaliseIdentifier(by, value)}`).digest('hex');
+  }
+
+  remember(by: IdentifierKind, value: string, customer: Customer, asOf: string): void {
+    const seen = this.now().toISOString();
+    this.db.transaction(() => {
+      this.db.prepare(`INSERT INTO customers (id, name, tier, balance_amount, currency, as_of, seen_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier,
+            balance_amount = excluded.balance_amount, currency = excluded.currency,
+            as_of = excluded.as_of, seen_at = excluded.seen_at`)
+        .run(customer.id, customer.name, customer.tier ?? null, customer.balance.amount, customer.balance.currency, asOf, seen);
+      this.db.prepare(`INSERT INTO customer_keys (key_hash, customer_id, seen_at) VALUES (?, ?, ?)
+          ON CONFLICT (key_hash) DO UPDATE SET customer_id = excluded.customer_id, seen_at = excluded.seen_at`)
+        .run(this.keyOf(by, value), customer.id, seen);
+    })();
+  }
+
+  lookup(by: IdentifierKind, value: string, maxAgeDays: number): CachedCustomer | undefined {
+    const cutoff = new Date(this.now().getTime() - maxAgeDays * DAY_MS).toISOString();
+    const row = this.db.prepare(`SELECT c.* FROM customer_keys k JOIN customers c ON c.id = k.customer_id
+        WHERE k.key_hash = ? AND k.seen_at >= ?`).get(this.keyOf(by, value), cutoff) as CustomerRow | undefined;
+    return row && toCached(row);
+  }
+
+  get(customerId: string): CachedCustomer | undefined {
+    const row = this.db.prepare('SELECT * FROM customers WHERE id = ?').get(customerId) as CustomerRow | undefined;
+    return row && toCached(row);
+  }
+
+  /** Record a balance the host reported, unless we already hold a newer one. */
+  updateBalance(customerId: string, balance: Money, asOf: string): void {
+    this.db.prepare(`UPDATE customers SET balance_amount = ?, currency = ?, as_of = ?
+        WHERE id = ? AND as_of <= ?`).run(balance.amount, balance.currency, asOf, customerId, asOf);
+  }
+
+  prune(maxAgeDays: number): void {
+    const cutoff = new Date(this.now().getTime() - maxAgeDays * DAY_MS).toISOString();
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM customer_keys WHERE seen_at < ?').run(cutoff);
+      this.db.prepare('DELETE FROM customers WHERE id NOT IN (SELECT customer_id FROM customer_keys)').run();
+    })();
+  }
+}
+
+function toCached(row: CustomerRow): CachedCustomer {
+  const customer: Customer = { id: row.id, name: row.name, balance: { amount: row.balance_amount, currency: row.currency } };
+  if (row.tier !== null) customer.tier = row.tier;
+  return { customer, as_of: row.as_of };
+}

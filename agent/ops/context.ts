@@ -1,0 +1,23 @@
+// What every op handler may use. Built once by the daemon; handlers are plain functions.
+import type { TillIdentity } from '../../protocol/upstream.ts';
+import type { Config } from '../config.ts';
+import type { CustomerCache } from '../customer-cache.ts';
+import type { EventBus } from '../events.ts';
+import type { Forwarder } from '../forwarder.ts';
+import type { Logger } from '../log.ts';
+import type { Outbox } from '../outbox.ts';
+import type { Uplink } from '../uplink.ts';
+
+export interface OpsContext {
+  config: Config;
+  identity: TillIdentity;
+  version: string;
+  outbox: Outbox;
+  cache: CustomerCache;
+  uplink: Uplink;
+  forwarder: Forwarder;
+  events: EventBus;
+  log: Logger;
+  now: () => Date;
+  devices: () => unknown[];
+}

@@ -1,0 +1,31 @@
+// op name → handler. Params arrive validated by the socket server (protocol/local.ts).
+import type { Op, Params } from '../../protocol/local.ts';
+import { award } from './award.ts';
+import type { OpsContext } from './context.ts';
+import { identify } from './identify.ts';
+import { outboxList, outboxRetry } from './outbox-admin.ts';
+import { preview } from './preview.ts';
+import { productsSync } from './products.ts';
+import { spend } from './spend.ts';
+import { status } from './status.ts';
+import { voidTxn } from './void.ts';
+
+type HandledOp = Exclude<Op, 'hello' | 'events.subscribe' | 'events.unsubscribe'>;
+type Handlers = { [O in HandledOp]: (ctx: OpsContext, params: Params<O>) => unknown };
+
+export const handlers: Handlers = {
+  identify,
+  preview,
+  award,
+  spend,
+  void: voidTxn,
+  'products.sync': productsSync,
+  status: (ctx) => status(ctx),
+  'outbox.list': outboxList,
+  'outbox.retry': outboxRetry,
+};
+
+export async function dispatch(ctx: OpsContext, op: HandledOp, params: unknown): Promise<unknown> {
+  const handler = handlers[op] as (ctx: OpsContext, params: unknown) => unknown;
+  return handler(ctx, params);
+}

@@ -1,0 +1,13 @@
+import { AgentError } from '../../protocol/errors.ts';
+import type { Params, PreviewResult } from '../../protocol/local.ts';
+import { previewResultSchema } from '../../protocol/upstream.ts';
+import type { OpsContext } from './context.ts';
+import { rpc } from './rpc.ts';
+
+/** What an award and a spend would do; commits nothing. Needs the host (no offline answer). */
+export async function preview(ctx: OpsContext, p: Params<'preview'>): Promise<PreviewResult> {
+  const basket = p.basket.store ? p.basket : { ...p.basket, store: ctx.identity.store };
+  const parsed = previewResultSchema.safeParse(await rpc(ctx, 'preview', { customer_id: p.customer_id, basket }));
+  if (!parsed.success) throw new AgentError('INTERNAL', 'the loyalty host sent an invalid preview result');
+  return parsed.data;
+}

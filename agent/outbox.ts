@@ -1,0 +1,230 @@
+// The durable outbox: every money request is committed here (fsynced) before the POS
+// hears "yes", and leaves only when the host's answer for it has arrived.
+//
+//   append() ─┐ same tick ┌─> one transaction, one fsync ─> resolve all callers
+//   append() ─┘           │
+// Rows move pending → done | dead; dead → pending on retry. Nothing is ever deleted
+// except done rows older than the retention window.
+import type { Statement } from 'better-sqlite3';
+import { AgentError } from '../protocol/errors.ts';
+import type { DurableOp, UpstreamError } from '../protocol/upstream.ts';
+import { isDiskFull, type Db } from './db.ts';
+
+export type OutboxState = 'pending' | 'done' | 'dead';
+
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  op: DurableOp;
+  txn_id: string | null;
+  fingerprint: string;
+  customer_id: string | null;
+  payload: Record<string, unknown>;
+  offline: boolean;
+  amount: number | null;
+  currency: string | null;
+  state: OutboxState;
+  attempts: number;
+  result: Record<string, unknown> | null;
+  error: UpstreamError | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AppendInput {
+  id: string;
+  op: DurableOp;
+  txn_id: string | null;
+  fingerprint: string;
+  customer_id: string | null;
+  payload: Record<string, unknown>;
+  offline: boolean;
+  amount: number | null;
+  currency: string | null;
+  created_at: string;
+}
+
+export type AppendOutcome =
+  | { kind: 'created'; row: OutboxRow }
+  | { kind: 'existing'; row: OutboxRow }
+  | { kind: 'conflict'; row: OutboxRow };
+
+export interface OutboxStats {
+  pending: number;
+  dead: number;
+  oldest_pending_at: string | null;
+}
+
+export type Outcome = { id: string; ok: true; result: Record<string, unknown> } | { id: string; ok: false; error: UpstreamError };
+
+interface RawRow extends Omit<OutboxRow, 'payload' | 'offline' | 'result' | 'error'> {
+  payload: string;
+  offline: number;
+  result: string | null;
+  error: string | null;
+}
+
+function decode(raw: RawRow): OutboxRow {
+  return {
+    ...raw,
+    payload: JSON.parse(raw.payload) as Record<string, unknown>,
+    offline: raw.offline === 1,
+    result: raw.result === null ? null : (JSON.parse(raw.result) as Record<string, unknown>),
+    error: raw.error === null ? null : (JSON.parse(raw.error) as UpstreamError),
+  };
+}
+
+interface Waiting {
+  items: AppendInput[];
+  resolve: (outcomes: AppendOutcome[]) => void;
+  reject: (error: unknown) => void;
+}
+
+export class Outbox {
+  private queue: Waiting[] = [];
+  private flushScheduled = false;
+  private readonly stmt: Record<string, Statement>;
+
+  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {
+    this.stmt = {
+      byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
+      byTxn: db.prepare('SELECT * FROM outbox WHERE op = ? AND txn_id = ?'),
+      byTxnAny: db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq'),
+      insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at)
+        VALUES (@id, @op, @txn_id, @fingerprint, @customer_id, @payload, @offline, @amount, @currency, 'pending', @created_at, @created_at)`),
+      nextPending: db.prepare(`SELECT * FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`),
+      done: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ? WHERE id = ? AND state = 'pending'`),
+      dead: db.prepare(`UPDATE outbox SET state = 'dead', error = ?, updated_at = ? WHERE id = ? AND state = 'pending'`),
+      attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
+      retryOne: db.prepare(`UPDATE outbox SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'dead'`),
+      retryAll: db.prepare(`UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'dead'`),
+      stats: db.prepare(`SELECT
+          (SELECT count(*) FROM outbox WHERE state = 'pending') AS pending,
+          (SELECT count(*) FROM outbox WHERE state = 'dead') AS dead,
+          (SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1) AS oldest_pending_at`),
+      list: db.prepare('SELECT * FROM outbox WHERE state = ? ORDER BY seq LIMIT ?'),
+      pendingSpend: db.prepare(`SELECT coalesce(sum(amount), 0) AS total FROM outbox
+          WHERE state = 'pending' AND op = 'spend' AND customer_id = ? AND currency = ?`),
+      prune: db.prepare(`DELETE FROM outbox WHERE state = 'done' AND updated_at < ?`),
+    };
+  }
+
+  /** Commit one message; resolved only after the commit (and its fsync) completed. */
+  async append(input: AppendInput): Promise<AppendOutcome> {
+    const [outcome] = await this.appendAll([input]);
+    return outcome!;
+  }
+
+  /** Commit several messages atomically, sharing the next group commit. */
+  appendAll(items: AppendInput[]): Promise<AppendOutcome[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ items, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate: every request parsed in this turn of the event loop joins the commit.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const waiting = this.queue;
+    this.queue = [];
+    this.flushScheduled = false;
+    const results: AppendOutcome[][] = [];
+    try {
+      this.db.transaction(() => {
+        for (const w of waiting) results.push(w.items.map((item) => this.insertOne(item)));
+      })();
+    } catch (error) {
+      const wrapped = isDiskFull(error)
+        ? new AgentError('STORAGE_FULL', 'the till has no disk space left for the outbox')
+        : error;
+      for (const w of waiting) w.reject(wrapped);
+      return;
+    }
+    waiting.forEach((w, i) => w.resolve(results[i]!));
+  }
+
+  private insertOne(item: AppendInput): AppendOutcome {
+    if (item.txn_id !== null) {
+      const existing = this.stmt.byTxn!.get(item.op, item.txn_id) as RawRow | undefined;
+      if (existing) {
+        const row = decode(existing);
+        return { kind: row.fingerprint === item.fingerprint ? 'existing' : 'conflict', row };
+      }
+    }
+    this.stmt.insert!.run({
+      ...item,
+      payload: JSON.stringify(item.payload),
+      offline: item.offline ? 1 : 0,
+    });
+    return { kind: 'created', row: this.get(item.id)! };
+  }
+
+  get(id: string): OutboxRow | undefined {
+    const raw = this.stmt.byId!.get(id) as RawRow | undefined;
+    return raw && decode(raw);
+  }
+
+  findByTxn(op: DurableOp, txnId: string): OutboxRow | undefined {
+    const raw = this.stmt.byTxn!.get(op, txnId) as RawRow | undefined;
+    return raw && decode(raw);
+  }
+
+  forTxn(txnId: string): OutboxRow[] {
+    return (this.stmt.byTxnAny!.all(txnId) as RawRow[]).map(decode);
+  }
+
+  /** The next pending rows in FIFO order, read from disk a page at a time. */
+  nextPending(limit: number, afterSeq = 0): OutboxRow[] {
+    return (this.stmt.nextPending!.all(afterSeq, limit) as RawRow[]).map(decode);
+  }
+
+  markAttempt(ids: string[]): void {
+    const at = this.now().toISOString();
+    this.db.transaction(() => { for (const id of ids) this.stmt.attempt!.run(at, id); })();
+  }
+
+  /** Apply the host's answers in one transaction; returns the rows that changed state. */
+  settle(outcomes: Outcome[]): OutboxRow[] {
+    const at = this.now().toISOString();
+    const changed: string[] = [];
+    this.db.transaction(() => {
+      for (const o of outcomes) {
+        const info = o.ok
+          ? this.stmt.done!.run(JSON.stringify(o.result), at, o.id)
+          : this.stmt.dead!.run(JSON.stringify(o.error), at, o.id);
+        if (info.changes > 0) changed.push(o.id);
+      }
+    })();
+    return changed.map((id) => this.get(id)!);
+  }
+
+  retry(id: string | null): number {
+    const at = this.now().toISOString();
+    return id === null ? this.stmt.retryAll!.run(at).changes : this.stmt.retryOne!.run(at, id).changes;
+  }
+
+  stats(): OutboxStats {
+    return this.stmt.stats!.get() as OutboxStats;
+  }
+
+  list(state: OutboxState, limit: number): OutboxRow[] {
+    return (this.stmt.list!.all(state, limit) as RawRow[]).map(decode);
+  }
+
+  /** Spends queued on this till for a customer, not yet confirmed by the host. */
+  pendingSpend(customerId: string, currency: string): number {
+    return (this.stmt.pendingSpend!.get(customerId, currency) as { total: number }).total;
+  }
+
+  pruneDone(olderThan: Date): number {
+    return this.stmt.prune!.run(olderThan.toISOString()).changes;
+  }
+
+  /** Wait for queued appends to commit (used on shutdown). */
+  async drainWrites(): Promise<void> {
+    while (this.queue.length > 0 || this.flushScheduled) await new Promise((r) => setImmediate(r));
+  }
+}

@@ -1,0 +1,206 @@
+// The MQTT link to the loyalty host: connection state, request publishing and response
+// routing. It never queues money requests itself: the outbox is the source of truth and
+// the forwarder decides what to (re)send. MQTT.js's store is only its in-flight window.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { AgentError } from '../protocol/errors.ts';
+import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
+import {
+  UPSTREAM_VERSION, parseUpstreamResponse, tillPrefix, topics,
+  type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
+} from '../protocol/upstream.ts';
+import type { Logger } from './log.ts';
+
+export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
+
+export interface UplinkOptions {
+  config: UplinkConfig;
+  /** Broker URL actually used (the embedded broker's address when config.url is "embedded"). */
+  url: string;
+  protocolVersion: 4 | 5;
+  identity: TillIdentity;
+  version: string;
+  log: Logger;
+  /** Extra fields for the retained status message (outbox depth, devices). */
+  statusExtra?: () => Partial<TillStatus>;
+}
+
+type ResponseListener = (response: UpstreamResponse) => void;
+type StateListener = (state: UplinkState) => void;
+
+interface Pending {
+  resolve: (r: UpstreamResponse) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class Uplink {
+  private client: MqttClient | undefined;
+  private stateValue: UplinkState = 'stopped';
+  private sinceValue: string | null = null;
+  private lastErrorValue: string | null = null;
+  private readonly pending = new Map<string, Pending>();
+  private readonly responseListeners = new Set<ResponseListener>();
+  private readonly stateListeners = new Set<StateListener>();
+  readonly prefix: string;
+
+  constructor(private readonly options: UplinkOptions) {
+    this.prefix = tillPrefix(options.config.topic_prefix, options.identity);
+  }
+
+  get state(): UplinkState { return this.stateValue; }
+  get connected(): boolean { return this.stateValue === 'online'; }
+  get since(): string | null { return this.sinceValue; }
+  get lastError(): string | null { return this.lastErrorValue; }
+
+  onResponse(listener: ResponseListener): () => void {
+    this.responseListeners.add(listener);
+    return () => this.responseListeners.delete(listener);
+  }
+
+  onState(listener: StateListener): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Starts connecting; never waits for the broker (the till works offline). */
+  start(): void {
+    const { config, identity, log } = this.options;
+    const clientId = config.client_id ?? `till-${identity.merchant}-${identity.store}-${identity.terminal}`;
+    const files = {
+      ...(config.ca ? { ca: readFileSync(config.ca) } : {}),
+      ...(config.cert ? { cert: readFileSync(config.cert) } : {}),
+      ...(config.key ? { key: readFileSync(config.key) } : {}),
+    };
+    const base = mqttConnectOptions({ ...config, protocol_version: this.options.protocolVersion }, clientId, files);
+    const options: IClientOptions = {
+      ...base,
+      resubscribe: true,
+      will: {
+        topic: topics.status(this.prefix),
+        payload: Buffer.from(JSON.stringify({ state: 'offline' } satisfies TillStatus)),
+        qos: 1,
+        retain: true,
+      },
+    };
+    this.setState('connecting');
+    const client = mqtt.connect(this.options.url, options);
+    this.client = client;
+    client.on('connect', () => {
+      client.subscribe(topics.response(this.prefix), { qos: 1 }, (error) => {
+        if (error) {
+          log.error({ err: error }, 'uplink subscribe failed');
+          return;
+        }
+        this.publishStatus();
+        this.setState('online');
+      });
+    });
+    client.on('message', (topic, payload) => this.handleMessage(topic, payload));
+    client.on('close', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
+    client.on('offline', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
+    client.on('error', (error) => {
+      this.lastErrorValue = error.message;
+      log.warn({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'uplink error');
+    });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new AgentError('SHUTTING_DOWN', 'agent is stopping'));
+      this.pending.delete(id);
+    }
+    if (!client) return;
+    if (this.connected) {
+      // A clean goodbye: brokers do not send the Last Will on a normal disconnect.
+      await new Promise<void>((resolve) => {
+        client.publish(topics.status(this.prefix), JSON.stringify({ state: 'offline', at: new Date().toISOString() }),
+          { qos: 1, retain: true }, () => resolve());
+        setTimeout(resolve, 500).unref();
+      });
+    }
+    this.setState('stopped');
+    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+
+  publishStatus(): void {
+    if (!this.client?.connected) return;
+    const status: TillStatus = { state: 'online', version: this.options.version, at: new Date().toISOString(), ...this.options.statusExtra?.() };
+    this.client.publish(topics.status(this.prefix), JSON.stringify(status), { qos: 1, retain: true });
+  }
+
+  /** Publish messages as one request and wait for the response, at most timeoutMs. */
+  request(messages: UpstreamMessage[], timeoutMs: number): Promise<UpstreamResponse> {
+    const client = this.client;
+    if (!client || !this.connected) {
+      return Promise.reject(new AgentError('UPSTREAM_UNAVAILABLE', 'the loyalty host is not reachable (uplink offline)'));
+    }
+    const { identity } = this.options;
+    const request: UpstreamRequest = {
+      v: UPSTREAM_VERSION,
+      request_id: randomUUID(),
+      reply_to: topics.response(this.prefix),
+      source: { merchant: identity.merchant, store: identity.store, terminal: identity.terminal },
+      sent_at: new Date().toISOString(),
+      messages,
+    };
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(request.request_id);
+        reject(new AgentError('UPSTREAM_TIMEOUT', `the loyalty host did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(request.request_id, { resolve, reject, timer });
+      const properties = this.options.protocolVersion === 5
+        ? { responseTopic: request.reply_to, correlationData: Buffer.from(request.request_id) }
+        : undefined;
+      client.publish(topics.request(this.prefix), JSON.stringify(request), { qos: 1, ...(properties ? { properties } : {}) }, (error) => {
+        if (!error) return;
+        // The publish did not reach the broker; the caller retries (with the same message ids).
+        const p = this.pending.get(request.request_id);
+        if (!p) return;
+        clearTimeout(p.timer);
+        this.pending.delete(request.request_id);
+        p.reject(new AgentError('UPSTREAM_UNAVAILABLE', `publish failed: ${error.message}`));
+      });
+    });
+  }
+
+  private handleMessage(topic: string, payload: Buffer): void {
+    if (topic !== topics.response(this.prefix)) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.options.log.warn({ topic }, 'uplink: unparseable response dropped');
+      return;
+    }
+    const result = parseUpstreamResponse(parsed);
+    if (!result.ok) {
+      this.options.log.warn({ topic, errors: result.errors.slice(0, 5) }, 'uplink: invalid response dropped');
+      return;
+    }
+    const response = result.value;
+    const p = this.pending.get(response.request_id);
+    if (p) {
+      clearTimeout(p.timer);
+      this.pending.delete(response.request_id);
+      p.resolve(response);
+    }
+    // Every response also goes to the listeners: a late answer to a timed-out request
+    // still settles the outbox rows it names.
+    for (const listener of this.responseListeners) listener(response);
+  }
+
+  private setState(state: UplinkState): void {
+    if (state === this.stateValue) return;
+    this.stateValue = state;
+    this.sinceValue = new Date().toISOString();
+    if (state === 'online') this.lastErrorValue = null;
+    this.options.log.info({ uplink: state }, `uplink ${state}`);
+    for (const listener of this.stateListeners) listener(state);
+  }
+}
