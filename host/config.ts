@@ -1,0 +1,95 @@
+// The reference host's YAML config: parsed and validated once at start. Every error names
+// the key and what was expected, and all of them are reported together.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { describeIssues } from '../protocol/schema.ts';
+import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
+import { LOG_LEVELS } from './log.ts';
+
+export const REDUCTIONS = ['front_end', 'back_end'] as const;
+
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// "embedded" is the agent's in-process broker: it means nothing to a host, which always
+// connects to a real broker shared with the fleet.
+const hostUplinkSchema = uplinkConfigSchema.safeExtend({
+  url: z
+    .string({ error: 'must be mqtt://HOST:PORT or mqtts://HOST:PORT' })
+    .regex(/^mqtts?:\/\/\S+$/, { error: 'must be mqtt://HOST:PORT or mqtts://HOST:PORT ("embedded" is for the agent only)' }),
+});
+
+export const hostConfigSchema = z.strictObject({
+  data_dir: z.string({ error: 'must be a directory path' }).min(1, { error: 'must be a directory path' }),
+  uplink: hostUplinkSchema,
+  seed: z.string({ error: 'must be a path to a seed YAML file' }).min(1).optional(),
+  default_product: z
+    .strictObject({
+      sku: z.string({ error: 'must be a string' }).min(1).max(64).default('UNKNOWN'),
+      name: z.string({ error: 'must be a string' }).min(1).max(256).default('Unknown product'),
+    })
+    .prefault({}),
+  reduction: z.enum(REDUCTIONS, { error: `must be one of ${REDUCTIONS.join(', ')}` }).default('front_end'),
+  timezone: z
+    .string({ error: 'must be an IANA time zone like "Europe/Paris"' })
+    .refine(isTimeZone, { error: 'must be an IANA time zone like "Europe/Paris"' })
+    .default('UTC'),
+  log_level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+});
+
+export type HostConfig = z.output<typeof hostConfigSchema>;
+
+export class HostConfigError extends Error {
+  constructor(readonly file: string, readonly errors: string[]) {
+    super(`${file}: invalid host configuration\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+    this.name = 'HostConfigError';
+  }
+}
+
+export const HOST_ENV_OVERRIDES = { TILL_HOST_BROKER_URL: 'uplink.url', TILL_HOST_DATA_DIR: 'data_dir' } as const;
+
+/** Parse YAML text into a validated config; relative paths are resolved against the file's directory. */
+export function parseHostConfig(text: string, file: string, env: NodeJS.ProcessEnv = {}): HostConfig {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) throw new HostConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+  const raw: unknown = doc.toJS();
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new HostConfigError(file, ['(root): must be a mapping of keys']);
+  }
+  const input = structuredClone(raw) as Record<string, unknown>;
+  if (env.TILL_HOST_DATA_DIR) input.data_dir = env.TILL_HOST_DATA_DIR;
+  if (env.TILL_HOST_BROKER_URL) {
+    const uplink = typeof input.uplink === 'object' && input.uplink !== null ? input.uplink : {};
+    input.uplink = { ...uplink, url: env.TILL_HOST_BROKER_URL };
+  }
+  const result = hostConfigSchema.safeParse(input);
+  if (!result.success) throw new HostConfigError(file, describeIssues(result.error));
+  const config = result.data;
+  const base = dirname(resolve(file));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  config.data_dir = abs(config.data_dir);
+  if (config.seed) config.seed = abs(config.seed);
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const v = config.uplink[k];
+    if (v) config.uplink[k] = abs(v);
+  }
+  return config;
+}
+
+export function loadHostConfig(file: string, env: NodeJS.ProcessEnv = process.env): HostConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new HostConfigError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  return parseHostConfig(text, file, env);
+}

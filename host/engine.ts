@@ -1,0 +1,236 @@
+// Pure rewards computation: offers × basket × participant → award, instant, automatic and
+// spendable amounts. No I/O and no clock: the caller passes the purchase time and time zone.
+// All arithmetic is in integer minor units through protocol/money.ts.
+import type { Basket, BasketItem } from '../protocol/basket.ts';
+import type { Reduction } from '../protocol/local.ts';
+import { clampToZero, minAmount, percentOf, prorate } from '../protocol/money.ts';
+import type { HostAwardResult, HostPreviewResult } from '../protocol/upstream.ts';
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export interface OfferConditions {
+  skus?: string[];
+  categories?: string[];
+  stores?: string[];
+  weekdays?: Weekday[];
+  /** Local "HH:MM" in the host's time zone; `from` inclusive, `to` exclusive, wraps midnight if from > to. */
+  hours?: { from: string; to: string };
+  /** "YYYY-MM-DD" (local date, inclusive) or an ISO date-time with offset (from inclusive, to exclusive). */
+  valid_from?: string;
+  valid_to?: string;
+}
+
+export type OfferReward =
+  | { kind: 'percent'; basis_points: number }
+  | { kind: 'amount'; amount: number; currency?: string };
+
+export interface Offer {
+  id: string;
+  name: string;
+  reward: OfferReward;
+  /** The award is spent on the same purchase (capped at the basket total). */
+  instant: boolean;
+  conditions: OfferConditions;
+}
+
+export interface ProductInfo {
+  categories: readonly string[];
+}
+
+export interface RewardsInput {
+  participant: { balance: number; automatic_spend: boolean };
+  offers: readonly Offer[];
+  /** Products of the basket's SKUs that the host knows; others fall back to the default product. */
+  products: ReadonlyMap<string, ProductInfo>;
+  basket: Basket;
+  store: string;
+  /** The till's original created_at (ISO with offset): offers are evaluated at purchase time. */
+  purchased_at: string;
+  timezone: string;
+  reduction: Reduction;
+  default_product: { sku: string; name: string };
+}
+
+export interface OfferAward {
+  id: string;
+  name: string;
+  award_amount: number;
+}
+
+export interface Rewards {
+  currency: string;
+  award_amount: number;
+  instant_spend_amount: number;
+  automatic_spend_amount: number;
+  spendable_amount: number;
+  total_spend_amount: number;
+  /** Balance before this purchase, and after it is awarded. */
+  balance_before: number;
+  balance_after: number;
+  reduction: Reduction;
+  offers: OfferAward[];
+  unknown_skus: string[];
+}
+
+interface LocalTime {
+  weekday: Weekday;
+  minutes: number;
+  date: string;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone, weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    });
+    formatters.set(timezone, f);
+  }
+  return f;
+}
+
+export function localTime(instant: Date, timezone: string): LocalTime {
+  const parts: Record<string, string> = {};
+  for (const p of formatterFor(timezone).formatToParts(instant)) parts[p.type] = p.value;
+  const weekday = (parts.weekday ?? '').toLowerCase().slice(0, 3) as Weekday;
+  const minutes = Number(parts.hour) * 60 + Number(parts.minute);
+  return { weekday, minutes, date: `${parts.year}-${parts.month}-${parts.day}` };
+}
+
+function hhmm(value: string): number {
+  const [h, m] = value.split(':');
+  return Number(h) * 60 + Number(m);
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+function withinValidity(c: OfferConditions, instant: Date, local: LocalTime): boolean {
+  if (c.valid_from !== undefined) {
+    if (DATE_ONLY.test(c.valid_from) ? local.date < c.valid_from : instant < new Date(c.valid_from)) return false;
+  }
+  if (c.valid_to !== undefined) {
+    if (DATE_ONLY.test(c.valid_to) ? local.date > c.valid_to : instant >= new Date(c.valid_to)) return false;
+  }
+  return true;
+}
+
+function withinHours(hours: { from: string; to: string }, minutes: number): boolean {
+  const from = hhmm(hours.from);
+  const to = hhmm(hours.to);
+  if (from === to) return true;
+  return from < to ? minutes >= from && minutes < to : minutes >= from || minutes < to;
+}
+
+/** Whether the offer applies to this purchase at all (store, calendar, clock). */
+export function offerAppliesTo(offer: Offer, store: string, instant: Date, local: LocalTime): boolean {
+  const c = offer.conditions;
+  if (c.stores && !c.stores.includes(store)) return false;
+  if (c.weekdays && !c.weekdays.includes(local.weekday)) return false;
+  if (c.hours && !withinHours(c.hours, local.minutes)) return false;
+  return withinValidity(c, instant, local);
+}
+
+function itemMatches(offer: Offer, item: BasketItem, input: RewardsInput): boolean {
+  const c = offer.conditions;
+  const product = input.products.get(item.sku);
+  if (c.skus) {
+    const unknownAsDefault = !product && c.skus.includes(input.default_product.sku);
+    if (!c.skus.includes(item.sku) && !unknownAsDefault) return false;
+  }
+  if (c.categories) {
+    const own = item.category !== undefined && c.categories.includes(item.category);
+    const viaProduct = product?.categories.some((cat) => c.categories?.includes(cat)) ?? false;
+    if (!own && !viaProduct) return false;
+  }
+  return true;
+}
+
+/** Matching item amounts, prorated by total/gross (floored) when the basket carries discounts. */
+export function eligibleAmount(offer: Offer, input: RewardsInput): number {
+  const { basket } = input;
+  let eligible = 0;
+  let gross = 0;
+  for (const item of basket.items) {
+    gross += item.amount;
+    if (itemMatches(offer, item, input)) eligible += item.amount;
+  }
+  if ((basket.discounts ?? []).length > 0) return prorate(eligible, basket.total, gross);
+  return eligible;
+}
+
+export function offerAward(offer: Offer, eligible: number, currency: string): number {
+  if (eligible <= 0) return 0;
+  const r = offer.reward;
+  if (r.kind === 'percent') return percentOf(eligible, r.basis_points);
+  if (r.currency !== undefined && r.currency !== currency) return 0;
+  return r.amount;
+}
+
+export function computeRewards(input: RewardsInput): Rewards {
+  const { basket, participant } = input;
+  const instant = new Date(input.purchased_at);
+  const local = localTime(instant, input.timezone);
+  const offers: OfferAward[] = [];
+  let awardTotal = 0;
+  let instantAwards = 0;
+  for (const offer of input.offers) {
+    if (!offerAppliesTo(offer, input.store, instant, local)) continue;
+    const award = offerAward(offer, eligibleAmount(offer, input), basket.currency);
+    if (award <= 0) continue;
+    offers.push({ id: offer.id, name: offer.name, award_amount: award });
+    awardTotal += award;
+    if (offer.instant) instantAwards += award;
+  }
+  const instantSpend = minAmount(instantAwards, basket.total);
+  const payable = basket.total - instantSpend;
+  const automatic = participant.automatic_spend ? minAmount(clampToZero(participant.balance), payable) : 0;
+  const unknown = new Set<string>();
+  for (const item of basket.items) if (!input.products.has(item.sku)) unknown.add(item.sku);
+  return {
+    currency: basket.currency,
+    award_amount: awardTotal,
+    instant_spend_amount: instantSpend,
+    automatic_spend_amount: automatic,
+    spendable_amount: clampToZero(minAmount(participant.balance - automatic, payable - automatic)),
+    total_spend_amount: instantSpend + automatic,
+    balance_before: participant.balance,
+    balance_after: participant.balance + awardTotal - instantSpend - automatic,
+    reduction: input.reduction,
+    offers,
+    unknown_skus: [...unknown],
+  };
+}
+
+/** Preview reports the current balance: nothing is applied yet. */
+export function previewResult(r: Rewards): HostPreviewResult {
+  return {
+    currency: r.currency,
+    award_amount: r.award_amount,
+    instant_spend_amount: r.instant_spend_amount,
+    automatic_spend_amount: r.automatic_spend_amount,
+    spendable_amount: r.spendable_amount,
+    balance: { amount: r.balance_before, currency: r.currency },
+    reduction: r.reduction,
+    offers: r.offers,
+  };
+}
+
+/** Award reports the balance after the award and the spends made on the same purchase. */
+export function awardResult(r: Rewards): HostAwardResult {
+  const result: HostAwardResult = {
+    currency: r.currency,
+    award_amount: r.award_amount,
+    instant_spend_amount: r.instant_spend_amount,
+    automatic_spend_amount: r.automatic_spend_amount,
+    total_spend_amount: r.total_spend_amount,
+    balance: { amount: r.balance_after, currency: r.currency },
+    reduction: r.reduction,
+    offers: r.offers,
+  };
+  if (r.unknown_skus.length > 0) result.unknown_skus = r.unknown_skus;
+  return result;
+}
