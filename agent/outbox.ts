@@ -131,10 +131,20 @@ export class Outbox {
     const waiting = this.queue;
     this.queue = [];
     this.flushScheduled = false;
-    const results: AppendOutcome[][] = [];
+    const results: Array<{ ok: true; outcomes: AppendOutcome[] } | { ok: false; error: unknown }> = [];
+    // One caller's bad row must not fail the others: each caller gets a savepoint
+    // (a nested better-sqlite3 transaction) inside the one shared commit.
+    const insertGroup = this.db.transaction((items: AppendInput[]) => items.map((item) => this.insertOne(item)));
     try {
       this.db.transaction(() => {
-        for (const w of waiting) results.push(w.items.map((item) => this.insertOne(item)));
+        for (const w of waiting) {
+          try {
+            results.push({ ok: true, outcomes: insertGroup(w.items) });
+          } catch (error) {
+            if (isDiskFull(error)) throw error;
+            results.push({ ok: false, error });
+          }
+        }
       })();
     } catch (error) {
       const wrapped = isDiskFull(error)
@@ -143,7 +153,11 @@ export class Outbox {
       for (const w of waiting) w.reject(wrapped);
       return;
     }
-    waiting.forEach((w, i) => w.resolve(results[i]!));
+    waiting.forEach((w, i) => {
+      const r = results[i]!;
+      if (r.ok) w.resolve(r.outcomes);
+      else w.reject(r.error);
+    });
   }
 
   private insertOne(item: AppendInput): AppendOutcome {

@@ -1,0 +1,112 @@
+// The contract every outbox store must pass (in the spirit of MQTT.js's abstract_store).
+// test/agent/outbox.test.ts runs it against the SQLite outbox on a real file.
+import type { Test } from 'tap';
+import type { AppendInput, Outbox } from '../../agent/outbox.ts';
+
+export interface OutboxHarness {
+  outbox: Outbox;
+  /** Close and reopen the store on the same file, as after a restart. */
+  reopen(): Promise<Outbox>;
+}
+
+let n = 0;
+export function message(fields: Partial<AppendInput> = {}): AppendInput {
+  n += 1;
+  return {
+    id: `m-${n}-${Math.random().toString(16).slice(2)}`,
+    op: 'award',
+    txn_id: `txn-${n}-${Math.random().toString(16).slice(2)}`,
+    fingerprint: 'f',
+    customer_id: 'c1',
+    payload: { customer_id: 'c1', n },
+    offline: false,
+    amount: null,
+    currency: 'EUR',
+    created_at: new Date().toISOString(),
+    ...fields,
+  };
+}
+
+export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness>): void {
+  t.test('append creates a pending row and survives a reopen', async (t) => {
+    const h = await make(t);
+    const m = message();
+    const out = await h.outbox.append(m);
+    t.equal(out.kind, 'created');
+    t.equal(out.row.state, 'pending');
+    const again = await h.reopen();
+    const row = again.get(m.id);
+    t.equal(row?.state, 'pending');
+    t.same(row?.payload, m.payload);
+  });
+
+  t.test('same (op, txn_id): same content is existing, other content is conflict', async (t) => {
+    const h = await make(t);
+    const m = message({ fingerprint: 'a' });
+    await h.outbox.append(m);
+    t.equal((await h.outbox.append({ ...m, id: 'other-id' })).kind, 'existing');
+    t.equal((await h.outbox.append({ ...m, id: 'third-id', fingerprint: 'b' })).kind, 'conflict');
+    t.equal((await h.outbox.append({ ...m, id: 'spend-id', op: 'spend' })).kind, 'created', 'other op, same txn is fine');
+  });
+
+  t.test('concurrent appends share commits and each resolves with its own row', async (t) => {
+    const h = await make(t);
+    const ms = Array.from({ length: 200 }, () => message());
+    const outs = await Promise.all(ms.map((m) => h.outbox.append(m)));
+    t.same(outs.map((o) => o.row.id), ms.map((m) => m.id));
+    t.equal(h.outbox.stats().pending, 200);
+  });
+
+  t.test('duplicates in one group commit: the first wins', async (t) => {
+    const h = await make(t);
+    const m = message();
+    const [a, b] = await Promise.all([h.outbox.append(m), h.outbox.append({ ...m, id: 'dup' })]);
+    t.equal(a.kind, 'created');
+    t.equal(b.kind, 'existing');
+    t.equal(b.row.id, m.id);
+  });
+
+  t.test('nextPending is FIFO and pages from disk', async (t) => {
+    const h = await make(t);
+    const ms = [message(), message(), message(), message()];
+    for (const m of ms) await h.outbox.append(m);
+    t.same(h.outbox.nextPending(2).map((r) => r.id), [ms[0]!.id, ms[1]!.id]);
+    const second = h.outbox.nextPending(2, h.outbox.nextPending(2)[1]!.seq);
+    t.same(second.map((r) => r.id), [ms[2]!.id, ms[3]!.id]);
+  });
+
+  t.test('settle: done and dead leave the queue; dead is counted and retryable', async (t) => {
+    const h = await make(t);
+    const [a, b, c] = [message(), message(), message()];
+    await h.outbox.appendAll([a, b, c]);
+    const changed = h.outbox.settle([
+      { id: a.id, ok: true, result: { award_amount: 5 } },
+      { id: b.id, ok: false, error: { code: 'NOT_FOUND', message: 'no such customer', permanent: true } },
+    ]);
+    t.same(changed.map((r) => r.state), ['done', 'dead']);
+    t.same(h.outbox.nextPending(10).map((r) => r.id), [c.id]);
+    t.same(h.outbox.stats().dead, 1);
+    t.same(h.outbox.list('dead', 10).map((r) => r.id), [b.id]);
+    t.equal(h.outbox.settle([{ id: a.id, ok: true, result: {} }]).length, 0, 'a late duplicate answer changes nothing');
+    t.equal(h.outbox.retry(b.id), 1);
+    t.same(h.outbox.nextPending(10).map((r) => r.id), [b.id, c.id], 'a retried dead letter keeps its place');
+    t.equal(h.outbox.retry('nope'), 0);
+  });
+
+  t.test('pendingSpend sums queued spends for one customer', async (t) => {
+    const h = await make(t);
+    await h.outbox.append(message({ op: 'spend', amount: 300, customer_id: 'c9' }));
+    await h.outbox.append(message({ op: 'spend', amount: 200, customer_id: 'c9' }));
+    await h.outbox.append(message({ op: 'spend', amount: 999, customer_id: 'other' }));
+    t.equal(h.outbox.pendingSpend('c9', 'EUR'), 500);
+  });
+
+  t.test('stats report the oldest pending message', async (t) => {
+    const h = await make(t);
+    t.same(h.outbox.stats(), { pending: 0, dead: 0, oldest_pending_at: null });
+    const m = message({ created_at: '2026-01-01T00:00:00.000Z' });
+    await h.outbox.append(m);
+    await h.outbox.append(message());
+    t.equal(h.outbox.stats().oldest_pending_at, '2026-01-01T00:00:00.000Z');
+  });
+}

@@ -1,0 +1,42 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { openDb, type Db } from '../../agent/db.ts';
+import { Outbox } from '../../agent/outbox.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { message, outboxContract } from './outbox-contract.ts';
+
+outboxContract(t, async (t) => {
+  const file = join(await tempDir(t), 'agent.db');
+  let db: Db = openDb(file);
+  t.teardown(() => db.close());
+  const harness = {
+    outbox: new Outbox(db),
+    async reopen() {
+      db.close();
+      db = openDb(file);
+      harness.outbox = new Outbox(db);
+      return harness.outbox;
+    },
+  };
+  return harness;
+});
+
+t.test('SQLite outbox is in WAL mode with synchronous=FULL (durable commits)', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  t.equal(db.pragma('synchronous', { simple: true }), 2);
+});
+
+t.test('a failing row rejects only its caller; the rest of the group commits', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  const good = message();
+  // A NOT NULL violation rolls back that caller's savepoint only.
+  const bad = { ...message(), payload: undefined as unknown as Record<string, unknown>, op: null as unknown as 'award' };
+  const results = await Promise.allSettled([outbox.append(good), outbox.append(bad)]);
+  t.same(results.map((r) => r.status), ['fulfilled', 'rejected']);
+  t.equal(outbox.get(good.id)?.state, 'pending');
+  t.equal(outbox.get(bad.id), undefined, 'no partial write of the bad row');
+});

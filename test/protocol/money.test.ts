@@ -1,0 +1,21 @@
+import t from 'tap';
+import { add, formatMoney, money, percentOf, prorate, subtract } from '../../protocol/money.ts';
+
+t.test('formatting by ISO 4217 exponent', async (t) => {
+  const table: Array<[number, string, string]> = [
+    [1234, 'EUR', '12.34 EUR'], [5, 'EUR', '0.05 EUR'], [-250, 'EUR', '-2.50 EUR'],
+    [1234, 'JPY', '1234 JPY'], [1234, 'KWD', '1.234 KWD'], [0, 'USD', '0.00 USD'],
+  ];
+  for (const [amount, currency, text] of table) t.equal(formatMoney({ amount, currency }), text);
+});
+
+t.test('integer arithmetic only', async (t) => {
+  t.same(add(money(10, 'EUR'), money(5, 'EUR')), { amount: 15, currency: 'EUR' });
+  t.same(subtract(money(10, 'EUR'), money(15, 'EUR')), { amount: -5, currency: 'EUR' });
+  t.throws(() => add(money(1, 'EUR'), money(1, 'USD')), /currency mismatch/);
+  t.throws(() => money(1.5, 'EUR'), /integer/);
+  t.equal(percentOf(999, 250), 24, '2.5% of 9.99 floors to 0.24');
+  t.equal(percentOf(9_007_199_254_740_991, 10_000), 9_007_199_254_740_991, 'no float overflow');
+  t.equal(prorate(1000, 900, 1000), 900);
+  t.equal(prorate(5, 1, 0), 0);
+});
