@@ -1,0 +1,318 @@
+// One POS connection on the local socket: framing, auth, validation, dispatch, events.
+//
+//   socket bytes ─▶ LineSplitter ─▶ queue of lines ─▶ handleLine ─▶ hello / events.* (inline)
+//                                                                 └▶ handler (async, ≤ maxInflight)
+//   responses and event frames ◀─ write() ◀─ as each request completes (matched by id)
+//
+// Backpressure, not errors: reading pauses while maxInflight requests run or while the
+// socket's write buffer is full, so a fast writer can neither start unbounded work nor
+// pile up responses. Events cannot wait, so a reader too slow for them is dropped.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { AgentError, errorBody, type ErrorBody, type ErrorCode } from '../protocol/errors.ts';
+import {
+  EVENT_TOPICS, PROTOCOL_VERSION, isOp, parseParams, parseRequest, requestIdSchema,
+  type EventTopic, type Op, type Params, type RequestId, type Response,
+} from '../protocol/local.ts';
+import type { EventBus, EventData } from './events.ts';
+import { LineSplitter } from './line-splitter.ts';
+import type { Logger } from './log.ts';
+
+export interface RequestContext {
+  connectionId: string;
+  /** Unique per request, for correlating logs. */
+  requestId: string;
+  log: Logger;
+}
+
+export type HandledOp = Exclude<Op, 'hello' | 'events.subscribe' | 'events.unsubscribe'>;
+/** params were already validated by parseParams(op). */
+export type Handler = (op: HandledOp, params: unknown, ctx: RequestContext) => Promise<unknown>;
+
+/** What a connection needs from the server that owns it. */
+export interface ConnectionHost {
+  readonly stopping: boolean;
+  /** Server-wide in-flight accounting (stop() waits on it, even for closed connections). */
+  requestStarted(): void;
+  requestFinished(): void;
+}
+
+export interface ConnectionOptions {
+  id: string;
+  socket: Socket;
+  host: ConnectionHost;
+  token: string | null;
+  maxLineBytes: number;
+  maxInflight: number;
+  maxPendingEventBytes: number;
+  /** How long an ended connection may wait for the peer to close before it is destroyed. */
+  closeGraceMs: number;
+  hello: () => Record<string, unknown>;
+  handle: Handler;
+  events: EventBus;
+  log: Logger;
+}
+
+const TOO_LARGE = Symbol('too large');
+
+export class Connection {
+  readonly id: string;
+  /** Resolves once the socket is fully closed. */
+  readonly closed: Promise<void>;
+
+  private readonly socket: Socket;
+  private readonly log: Logger;
+  private readonly splitter: LineSplitter;
+  private readonly queue: Array<string | typeof TOO_LARGE> = [];
+  private readonly subscriptions = new Map<EventTopic, () => void>();
+  private authenticated: boolean;
+  private inflight = 0;
+  private requestSeq = 0;
+  /** No more requests are read; the connection ends once its in-flight requests finish. */
+  private ending = false;
+  private isClosed = false;
+  private endRequested = false;
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.id = options.id;
+    this.socket = options.socket;
+    this.log = options.log;
+    this.splitter = new LineSplitter(options.maxLineBytes);
+    this.authenticated = options.token === null;
+
+    this.closed = new Promise((resolve) => {
+      this.socket.once('close', () => {
+        this.isClosed = true;
+        this.queue.length = 0;
+        this.unsubscribe(null);
+        this.log.debug({ inflight: this.inflight }, 'connection closed');
+        resolve();
+      });
+    });
+    // ECONNRESET, EPIPE and the like: the peer went away. 'close' follows and cleans up.
+    this.socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.log.debug({ code: err.code, msg: err.message }, 'connection socket error');
+    });
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('drain', () => this.pump());
+  }
+
+  /** Called by the server when stop() begins: queued lines are answered with SHUTTING_DOWN. */
+  stopping(): void {
+    this.pump();
+  }
+
+  /** Ends the connection after flushing what was written; destroys it if the peer lingers. */
+  close(): Promise<void> {
+    this.ending = true;
+    this.endSocket();
+    return this.closed;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ending || this.isClosed) return; // discard, but keep reading so the peer is not blocked
+    const { lines, tooLarge } = this.splitter.push(chunk);
+    for (const line of lines) this.queue.push(line);
+    if (tooLarge) this.queue.push(TOO_LARGE);
+    this.pump();
+  }
+
+  /** Handles queued lines in order for as long as backpressure allows, then sets the read state. */
+  private pump(): void {
+    while (this.queue.length > 0 && !this.ending && !this.isClosed) {
+      if (this.socket.writableNeedDrain) break;
+      if (this.inflight >= this.options.maxInflight && !this.options.host.stopping) break;
+      const line = this.queue.shift()!;
+      if (line === TOO_LARGE) {
+        this.log.info({ maxLineBytes: this.options.maxLineBytes }, 'frame too large, closing connection');
+        this.write({ id: null, ok: false, error: codeBody('FRAME_TOO_LARGE', `a line must be at most ${this.options.maxLineBytes} bytes`) });
+        this.queue.length = 0;
+        this.ending = true;
+        if (this.inflight === 0) this.endSocket();
+      } else {
+        this.handleLine(line);
+      }
+    }
+    if (this.isClosed) return;
+    const blocked = this.queue.length > 0 || this.socket.writableNeedDrain ||
+      (this.inflight >= this.options.maxInflight && !this.options.host.stopping);
+    if (blocked && !this.ending) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private handleLine(line: string): void {
+    const requestId = `${this.id}.${++this.requestSeq}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return this.fail(requestId, null, undefined, 'BAD_FRAME', 'a frame must be one JSON object per line');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return this.fail(requestId, null, undefined, 'BAD_FRAME', 'a frame must be a JSON object');
+    }
+    const envelope = parseRequest(value);
+    if (!envelope.ok) {
+      const id = requestIdSchema.safeParse((value as { id?: unknown }).id);
+      return this.fail(requestId, id.success ? id.data : null, undefined, 'BAD_REQUEST', envelope.errors.join('; '));
+    }
+    const { id, op, params } = envelope.value;
+    const knownOp = isOp(op) ? op : undefined;
+    if (this.options.host.stopping) {
+      return this.fail(requestId, id, knownOp, 'SHUTTING_DOWN', 'the agent is shutting down; retry shortly');
+    }
+    if (!this.authenticated && op !== 'hello') {
+      return this.fail(requestId, id, knownOp, 'UNAUTHORIZED', 'send hello with the token first');
+    }
+    if (!knownOp) return this.fail(requestId, id, undefined, 'UNKNOWN_OP', `unknown op ${JSON.stringify(op)}`);
+    const parsed = parseParams(knownOp, params);
+    if (!parsed.ok) return this.fail(requestId, id, knownOp, 'BAD_REQUEST', parsed.errors.join('; '));
+
+    switch (knownOp) {
+      case 'hello': {
+        const p = parsed.value as Params<'hello'>;
+        if (this.options.token !== null) {
+          this.authenticated = typeof p.token === 'string' && sameSecret(p.token, this.options.token);
+          if (!this.authenticated) {
+            this.log.warn({ requestId }, 'hello with a missing or wrong token');
+            return this.fail(requestId, id, knownOp, 'UNAUTHORIZED', 'wrong or missing token');
+          }
+        }
+        if (p.protocol !== undefined && p.protocol !== PROTOCOL_VERSION) {
+          return this.fail(requestId, id, knownOp, 'BAD_REQUEST', `params.protocol: this agent speaks protocol ${PROTOCOL_VERSION}`);
+        }
+        return this.answer(requestId, id, knownOp, () => this.options.hello());
+      }
+      case 'events.subscribe': {
+        for (const topic of (parsed.value as Params<'events.subscribe'>).topics) this.subscribe(topic);
+        return this.answer(requestId, id, knownOp, () => ({ topics: this.topics() }));
+      }
+      case 'events.unsubscribe': {
+        this.unsubscribe((parsed.value as Params<'events.unsubscribe'>).topics ?? null);
+        return this.answer(requestId, id, knownOp, () => ({ topics: this.topics() }));
+      }
+      default:
+        void this.dispatch(requestId, id, knownOp, parsed.value);
+    }
+  }
+
+  private async dispatch(requestId: string, id: RequestId, op: HandledOp, params: unknown): Promise<void> {
+    this.inflight++;
+    this.options.host.requestStarted();
+    const started = performance.now();
+    const ctx: RequestContext = { connectionId: this.id, requestId, log: this.log.child({ requestId, op }) };
+    try {
+      let response: Response;
+      try {
+        const result = await this.options.handle(op, params, ctx);
+        response = { id, ok: true, result: result ?? null };
+      } catch (error) {
+        if (!(error instanceof AgentError)) ctx.log.error({ err: error }, 'handler failed');
+        response = { id, ok: false, error: errorBody(error) };
+      }
+      this.write(response, requestId);
+      this.logOutcome(requestId, op, response, started);
+    } catch (error) {
+      // Only reachable through a bug in write/log; never let it become an unhandled rejection.
+      this.log.error({ err: error, requestId, op }, 'failed to answer a request');
+    } finally {
+      this.inflight--;
+      this.options.host.requestFinished();
+      if (this.ending && this.inflight === 0) this.endSocket();
+      else this.pump();
+    }
+  }
+
+  /** Answers an inline op (hello, events.*). */
+  private answer(requestId: string, id: RequestId, op: Op, compute: () => unknown): void {
+    const started = performance.now();
+    let response: Response;
+    try {
+      response = { id, ok: true, result: compute() ?? null };
+    } catch (error) {
+      this.log.error({ err: error, requestId, op }, 'inline op failed');
+      response = { id, ok: false, error: errorBody(error) };
+    }
+    this.write(response, requestId);
+    this.logOutcome(requestId, op, response, started);
+  }
+
+  private fail(requestId: string, id: RequestId | null, op: Op | undefined, code: ErrorCode, message: string): void {
+    const response: Response = { id, ok: false, error: codeBody(code, message) };
+    this.write(response, requestId);
+    this.logOutcome(requestId, op, response, performance.now());
+  }
+
+  /** Never logs params or results: they may hold card numbers. */
+  private logOutcome(requestId: string, op: Op | undefined, response: Response, started: number): void {
+    const code = response.ok ? 'OK' : response.error.code;
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    this.log.debug({ requestId, op, code, ms }, 'request');
+  }
+
+  private write(frame: Response, requestId?: string): void {
+    if (this.isClosed || this.socket.destroyed || !this.socket.writable) return;
+    let line: string;
+    try {
+      line = JSON.stringify(frame);
+    } catch (error) {
+      // A handler returned something JSON cannot carry (a BigInt, a cycle).
+      this.log.error({ err: error, requestId }, 'response is not serialisable');
+      line = JSON.stringify({ id: frame.id, ok: false, error: errorBody(error) });
+    }
+    this.socket.write(`${line}\n`);
+  }
+
+  private subscribe(topic: EventTopic): void {
+    if (this.subscriptions.has(topic)) return;
+    this.subscriptions.set(topic, this.options.events.on(topic, (t, data) => this.sendEvent(t, data)));
+  }
+
+  private unsubscribe(topics: readonly EventTopic[] | null): void {
+    for (const topic of topics ?? [...this.subscriptions.keys()]) {
+      this.subscriptions.get(topic)?.();
+      this.subscriptions.delete(topic);
+    }
+  }
+
+  private topics(): EventTopic[] {
+    return EVENT_TOPICS.filter((topic) => this.subscriptions.has(topic));
+  }
+
+  private sendEvent(topic: EventTopic, data: EventData): void {
+    if (this.isClosed || this.socket.destroyed || !this.socket.writable) return;
+    if (this.socket.writableLength > this.options.maxPendingEventBytes) {
+      this.log.warn({ pendingBytes: this.socket.writableLength, topic }, 'client is not reading its events; dropping connection');
+      this.ending = true;
+      this.socket.destroy();
+      return;
+    }
+    let line: string;
+    try {
+      line = JSON.stringify({ event: topic, data });
+    } catch (error) {
+      this.log.error({ err: error, topic }, 'event is not serialisable; not sent');
+      return;
+    }
+    this.socket.write(`${line}\n`);
+  }
+
+  private endSocket(): void {
+    if (this.isClosed || this.endRequested) return;
+    this.endRequested = true;
+    this.socket.resume(); // drain and discard whatever the peer still sends
+    this.socket.end();
+    // end() waits for the peer's FIN; a peer that never sends it must not hold us forever.
+    setTimeout(() => this.socket.destroy(), this.options.closeGraceMs).unref();
+  }
+}
+
+function codeBody(code: ErrorCode, message: string): ErrorBody {
+  return errorBody(new AgentError(code, message));
+}
+
+/** Constant-time comparison that does not leak the token's length either. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
