@@ -1,0 +1,164 @@
+// One handler per upstream op. Each runs inside the batch transaction (and its own savepoint),
+// reads and writes the ledger synchronously, and returns the op's result object or throws an
+// AgentError whose `retryable: false` means "permanent" to the till.
+import type { Basket } from '../protocol/basket.ts';
+import { AgentError } from '../protocol/errors.ts';
+import type { Reduction } from '../protocol/local.ts';
+import type {
+  HostIdentifyResult, HostSpendResult, HostVoidResult, TillIdentity, UpstreamMessage, UpstreamOp,
+} from '../protocol/upstream.ts';
+import { awardResult, computeRewards, previewResult, type Rewards } from './engine.ts';
+import { normaliseIdentifier } from '../protocol/identifiers.ts';
+import type { Ledger, Participant, Wallet } from './ledger.ts';
+import type { Logger } from './log.ts';
+
+export interface HostSettings {
+  timezone: string;
+  reduction: Reduction;
+  default_product: { sku: string; name: string };
+}
+
+export interface OpContext {
+  ledger: Ledger;
+  settings: HostSettings;
+  log: Logger;
+  source: TillIdentity;
+  /** merchant/store/terminal: terminal ids are only unique within a store. */
+  terminal: string;
+}
+
+type MessageOf<O extends UpstreamOp> = Extract<UpstreamMessage, { op: O }>;
+type Handler<O extends UpstreamOp> = (ctx: OpContext, message: MessageOf<O>) => Record<string, unknown>;
+
+const permanent = (code: 'NOT_FOUND' | 'BAD_REQUEST', message: string) => new AgentError(code, message, false);
+
+function customer(ctx: OpContext, customerId: string): { participant: Participant; wallet: Wallet } {
+  const participant = ctx.ledger.participant(customerId);
+  const wallet = participant && ctx.ledger.wallet(participant.id);
+  if (!participant || !wallet) throw permanent('NOT_FOUND', `unknown customer ${customerId}`);
+  return { participant, wallet };
+}
+
+function requireTxn(message: UpstreamMessage): string {
+  if (message.txn_id === null || message.txn_id === '') throw permanent('BAD_REQUEST', `txn_id: ${message.op} needs a txn_id`);
+  return message.txn_id;
+}
+
+function rewards(ctx: OpContext, customerId: string, basket: Basket, purchasedAt: string): { rewards: Rewards; wallet: Wallet } {
+  const { participant, wallet } = customer(ctx, customerId);
+  if (basket.currency !== wallet.currency) {
+    throw permanent('BAD_REQUEST', `basket.currency: ${basket.currency} does not match the customer's ${wallet.currency} wallet`);
+  }
+  const r = computeRewards({
+    participant: { balance: wallet.balance, automatic_spend: participant.automatic_spend },
+    offers: ctx.ledger.offers(),
+    products: ctx.ledger.productInfo(basket.items.map((i) => i.sku)),
+    basket,
+    store: basket.store ?? ctx.source.store,
+    purchased_at: purchasedAt,
+    timezone: ctx.settings.timezone,
+    reduction: ctx.settings.reduction,
+    default_product: ctx.settings.default_product,
+  });
+  return { rewards: r, wallet };
+}
+
+const identify: Handler<'identify'> = (ctx, m) => {
+  const participant = ctx.ledger.participantByIdentifier(m.payload.by, normaliseIdentifier(m.payload.by, m.payload.value));
+  const wallet = participant && ctx.ledger.wallet(participant.id);
+  // Never echo the identifier value: it is a card number, phone or email.
+  if (!participant || !wallet) throw permanent('NOT_FOUND', `no customer with this ${m.payload.by}`);
+  const result: HostIdentifyResult = {
+    customer: {
+      id: participant.id,
+      name: participant.name,
+      ...(participant.tier !== null ? { tier: participant.tier } : {}),
+      balance: { amount: wallet.balance, currency: wallet.currency },
+    },
+  };
+  return result;
+};
+
+const preview: Handler<'preview'> = (ctx, m) =>
+  previewResult(rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at).rewards);
+
+const award: Handler<'award'> = (ctx, m) => {
+  const txnId = requireTxn(m);
+  const { rewards: r, wallet } = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at);
+  const base = { participant_id: wallet.participant_id, terminal: ctx.terminal, txn_id: txnId, message_id: m.id, currency: r.currency };
+  if (r.award_amount > 0) ctx.ledger.append({ ...base, kind: 'award', amount: r.award_amount, note: r.offers.map((o) => o.id).join(',') });
+  if (r.instant_spend_amount > 0) ctx.ledger.append({ ...base, kind: 'instant_spend', amount: -r.instant_spend_amount });
+  if (r.automatic_spend_amount > 0) ctx.ledger.append({ ...base, kind: 'automatic_spend', amount: -r.automatic_spend_amount });
+  if (r.unknown_skus.length > 0) ctx.log.info({ txn_id: txnId, unknown_skus: r.unknown_skus }, 'award with unknown SKUs');
+  return awardResult(r);
+};
+
+const spend: Handler<'spend'> = (ctx, m) => {
+  const txnId = requireTxn(m);
+  const { payload } = m;
+  const { wallet } = customer(ctx, payload.customer_id);
+  if (payload.currency !== wallet.currency) {
+    throw permanent('BAD_REQUEST', `currency: ${payload.currency} does not match the customer's ${wallet.currency} wallet`);
+  }
+  // Online: never below zero. Offline: the till already gave the reduction, so it stands.
+  const spent = payload.offline ? payload.amount : Math.min(payload.amount, Math.max(0, wallet.balance));
+  let balance = wallet.balance;
+  if (spent > 0) {
+    balance = ctx.ledger.append({
+      participant_id: wallet.participant_id, terminal: ctx.terminal, txn_id: txnId, message_id: m.id,
+      kind: 'spend', amount: -spent, currency: wallet.currency, offline: payload.offline,
+    });
+  }
+  if (payload.offline) {
+    ctx.log.warn(
+      { terminal: ctx.terminal, txn_id: txnId, customer_id: wallet.participant_id, amount: spent, balance, negative: balance < 0 },
+      'offline spend applied as approved by the till',
+    );
+  }
+  const result: HostSpendResult = {
+    currency: wallet.currency, spent_amount: spent, balance: { amount: balance, currency: wallet.currency }, offline: payload.offline,
+  };
+  return result;
+};
+
+const voidTxn: Handler<'void'> = (ctx, m) => {
+  const txnId = requireTxn(m);
+  const entries = ctx.ledger.reversibleEntries(ctx.terminal, txnId);
+  if (entries.length === 0) throw permanent('NOT_FOUND', `nothing to void for txn ${txnId}`);
+  let reversedAward = 0;
+  let reversedSpend = 0;
+  const balances = new Map<string, { amount: number; currency: string }>();
+  for (const e of entries) {
+    const amount = ctx.ledger.append({
+      participant_id: e.participant_id, terminal: ctx.terminal, txn_id: txnId, message_id: m.id,
+      kind: 'reversal', amount: -e.amount, currency: e.currency, reverses: e.seq, note: m.payload.reason ?? null,
+    });
+    balances.set(e.participant_id, { amount, currency: e.currency });
+    if (e.kind === 'award') reversedAward += e.amount;
+    else reversedSpend += -e.amount;
+  }
+  const result: HostVoidResult = { reversed_award_amount: reversedAward, reversed_spend_amount: reversedSpend };
+  // A transaction normally touches one wallet; report it. Several wallets: no single balance to give.
+  const only = balances.size === 1 ? [...balances.values()][0] : undefined;
+  if (only) {
+    result.currency = only.currency;
+    result.balance = only;
+  }
+  return result;
+};
+
+const productsSync: Handler<'products.sync'> = (ctx, m) => ({ accepted: ctx.ledger.upsertProducts(m.payload.products) });
+
+export const handlers: { [O in UpstreamOp]: Handler<O> } = {
+  identify,
+  preview,
+  award,
+  spend,
+  void: voidTxn,
+  'products.sync': productsSync,
+};
+
+export function runHandler(ctx: OpContext, message: UpstreamMessage): Record<string, unknown> {
+  const handler = handlers[message.op] as Handler<typeof message.op>;
+  return handler(ctx, message as never);
+}

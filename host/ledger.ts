@@ -1,0 +1,357 @@
+// The host's own SQLite store. Several host processes share one file, so every write batch
+// runs in BEGIN IMMEDIATE (one writer at a time, busy_timeout to queue) and dedup is checked
+// inside that transaction. The ledger is append-only (enforced by triggers); a wallet balance
+// changes only together with the ledger entry that explains it.
+//
+//   participants ─┬─ identifiers (kind, normalised value)
+//                 ├─ wallets (balance, currency)
+//                 └─ entries (append-only; reversal rows point at the entry they reverse)
+//   offers, products, processed (message results, dedup), seeds (applied content hashes)
+import Database from 'better-sqlite3';
+import type { IdentifierKind, Product } from '../protocol/local.ts';
+import type { Offer, ProductInfo } from './engine.ts';
+
+export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+/** Entries a void reverses: the award credit and every spend of the transaction. */
+export const REVERSIBLE_KINDS: readonly EntryKind[] = ['award', 'instant_spend', 'automatic_spend', 'spend'];
+
+export interface Participant {
+  id: string;
+  name: string;
+  tier: string | null;
+  automatic_spend: boolean;
+}
+
+export interface Wallet {
+  participant_id: string;
+  balance: number;
+  currency: string;
+}
+
+export interface NewEntry {
+  participant_id: string;
+  terminal: string | null;
+  txn_id: string | null;
+  message_id: string | null;
+  kind: EntryKind;
+  amount: number;
+  currency: string;
+  offline?: boolean;
+  note?: string | null;
+  reverses?: number | null;
+}
+
+export interface Entry extends Required<NewEntry> {
+  seq: number;
+  created_at: string;
+}
+
+export interface Processed {
+  message_id: string;
+  terminal: string;
+  op: string;
+  txn_id: string | null;
+  result: Record<string, unknown>;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS participants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  tier TEXT,
+  automatic_spend INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS identifiers (
+  kind TEXT NOT NULL CHECK (kind IN ('card', 'phone', 'email', 'token')),
+  value TEXT NOT NULL,
+  participant_id TEXT NOT NULL REFERENCES participants(id),
+  PRIMARY KEY (kind, value)
+);
+CREATE TABLE IF NOT EXISTS wallets (
+  participant_id TEXT PRIMARY KEY REFERENCES participants(id),
+  balance INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  participant_id TEXT NOT NULL REFERENCES participants(id),
+  terminal TEXT,
+  txn_id TEXT,
+  message_id TEXT,
+  kind TEXT NOT NULL CHECK (kind IN ('award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed')),
+  amount INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  offline INTEGER NOT NULL DEFAULT 0,
+  reverses INTEGER UNIQUE REFERENCES entries(seq),
+  note TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_txn ON entries (terminal, txn_id);
+CREATE INDEX IF NOT EXISTS entries_participant ON entries (participant_id);
+CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
+  BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
+  BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+CREATE TABLE IF NOT EXISTS offers (
+  id TEXT PRIMARY KEY,
+  definition TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS products (
+  sku TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  type TEXT,
+  brand TEXT,
+  family TEXT,
+  categories TEXT NOT NULL DEFAULT '[]',
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS processed (
+  message_id TEXT PRIMARY KEY,
+  terminal TEXT NOT NULL,
+  op TEXT NOT NULL,
+  txn_id TEXT,
+  result TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+-- NULL txn_ids (products.sync) are distinct for UNIQUE: those dedup by message id only.
+CREATE UNIQUE INDEX IF NOT EXISTS processed_txn ON processed (terminal, op, txn_id);
+CREATE TABLE IF NOT EXISTS seeds (
+  hash TEXT PRIMARY KEY,
+  file TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+);
+`;
+
+const now = () => new Date().toISOString();
+
+interface EntryRow extends Omit<Entry, 'offline'> {
+  offline: number;
+}
+
+export class Ledger {
+  private savepoints = 0;
+
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(file: string): Ledger {
+    const db = new Database(file);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    // FULL: a committed award survives power loss, the till has been told it is done.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // Two processes may open a fresh file at once: serialise schema creation too.
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(SCHEMA);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      db.close();
+      throw error;
+    }
+    return new Ledger(db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Run fn in BEGIN IMMEDIATE … COMMIT: one writer across processes, one fsync per batch. */
+  immediate<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const value = fn();
+      this.db.exec('COMMIT');
+      return value;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Run fn in a SAVEPOINT: if it throws, only its own changes are rolled back. */
+  savepoint<T>(fn: () => T): T {
+    const name = `sp${++this.savepoints}`;
+    this.db.exec(`SAVEPOINT ${name}`);
+    try {
+      const value = fn();
+      this.db.exec(`RELEASE ${name}`);
+      return value;
+    } catch (error) {
+      if (this.db.inTransaction) {
+        this.db.exec(`ROLLBACK TO ${name}`);
+        this.db.exec(`RELEASE ${name}`);
+      }
+      throw error;
+    } finally {
+      this.savepoints--;
+    }
+  }
+
+  // ---- dedup -------------------------------------------------------------
+
+  processedByMessage(messageId: string): Processed | undefined {
+    const row = this.db.prepare('SELECT * FROM processed WHERE message_id = ?').get(messageId) as
+      | (Omit<Processed, 'result'> & { result: string })
+      | undefined;
+    return row && { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
+  }
+
+  processedByTxn(terminal: string, op: string, txnId: string): Processed | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM processed WHERE terminal = ? AND op = ? AND txn_id = ?')
+      .get(terminal, op, txnId) as (Omit<Processed, 'result'> & { result: string }) | undefined;
+    return row && { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
+  }
+
+  recordProcessed(p: Processed): void {
+    this.db
+      .prepare('INSERT INTO processed (message_id, terminal, op, txn_id, result, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(p.message_id, p.terminal, p.op, p.txn_id, JSON.stringify(p.result), now());
+  }
+
+  // ---- participants and wallets ------------------------------------------
+
+  participant(id: string): Participant | undefined {
+    const row = this.db.prepare('SELECT id, name, tier, automatic_spend FROM participants WHERE id = ?').get(id) as
+      | (Omit<Participant, 'automatic_spend'> & { automatic_spend: number })
+      | undefined;
+    return row && { ...row, automatic_spend: row.automatic_spend === 1 };
+  }
+
+  /** Look up by an already normalised identifier value. */
+  participantByIdentifier(kind: IdentifierKind, value: string): Participant | undefined {
+    const row = this.db.prepare('SELECT participant_id FROM identifiers WHERE kind = ? AND value = ?').get(kind, value) as
+      | { participant_id: string }
+      | undefined;
+    return row && this.participant(row.participant_id);
+  }
+
+  identifierOwner(kind: IdentifierKind, value: string): string | undefined {
+    const row = this.db.prepare('SELECT participant_id FROM identifiers WHERE kind = ? AND value = ?').get(kind, value) as
+      | { participant_id: string }
+      | undefined;
+    return row?.participant_id;
+  }
+
+  insertParticipant(p: Participant): void {
+    this.db
+      .prepare('INSERT INTO participants (id, name, tier, automatic_spend, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(p.id, p.name, p.tier, p.automatic_spend ? 1 : 0, now());
+  }
+
+  insertIdentifier(kind: IdentifierKind, value: string, participantId: string): void {
+    this.db.prepare('INSERT INTO identifiers (kind, value, participant_id) VALUES (?, ?, ?)').run(kind, value, participantId);
+  }
+
+  wallet(participantId: string): Wallet | undefined {
+    return this.db.prepare('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = ?').get(participantId) as
+      | Wallet
+      | undefined;
+  }
+
+  /** A new wallet at zero; an opening balance is then a `seed` entry, so the ledger explains it. */
+  createWallet(participantId: string, currency: string): void {
+    this.db
+      .prepare('INSERT INTO wallets (participant_id, balance, currency, updated_at) VALUES (?, 0, ?, ?)')
+      .run(participantId, currency, now());
+  }
+
+  // ---- ledger ------------------------------------------------------------
+
+  /** Append one entry and move its wallet by the same amount, atomically. Returns the new balance. */
+  append(entry: NewEntry): number {
+    return this.savepoint(() => {
+      this.db
+        .prepare(
+          `INSERT INTO entries (participant_id, terminal, txn_id, message_id, kind, amount, currency, offline, reverses, note, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          entry.participant_id, entry.terminal, entry.txn_id, entry.message_id, entry.kind, entry.amount,
+          entry.currency, entry.offline ? 1 : 0, entry.reverses ?? null, entry.note ?? null, now(),
+        );
+      const row = this.db
+        .prepare('UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE participant_id = ? AND currency = ? RETURNING balance')
+        .get(entry.amount, now(), entry.participant_id, entry.currency) as { balance: number } | undefined;
+      if (!row) throw new Error(`no ${entry.currency} wallet for participant ${entry.participant_id}`);
+      return row.balance;
+    });
+  }
+
+  /** Entries of (terminal, txn_id) that a void may still reverse, oldest first. */
+  reversibleEntries(terminal: string, txnId: string): Entry[] {
+    const kinds = REVERSIBLE_KINDS.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare(
+        `SELECT e.* FROM entries e
+         WHERE e.terminal = ? AND e.txn_id = ? AND e.kind IN (${kinds})
+           AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.seq)
+         ORDER BY e.seq`,
+      )
+      .all(terminal, txnId, ...REVERSIBLE_KINDS) as EntryRow[];
+    return rows.map((r) => ({ ...r, offline: r.offline === 1 }));
+  }
+
+  entries(participantId?: string): Entry[] {
+    const rows = (participantId === undefined
+      ? this.db.prepare('SELECT * FROM entries ORDER BY seq').all()
+      : this.db.prepare('SELECT * FROM entries WHERE participant_id = ? ORDER BY seq').all(participantId)) as EntryRow[];
+    return rows.map((r) => ({ ...r, offline: r.offline === 1 }));
+  }
+
+  // ---- offers and products -----------------------------------------------
+
+  offers(): Offer[] {
+    const rows = this.db.prepare('SELECT definition FROM offers ORDER BY id').all() as { definition: string }[];
+    return rows.map((r) => JSON.parse(r.definition) as Offer);
+  }
+
+  upsertOffer(offer: Offer): void {
+    this.db
+      .prepare(
+        `INSERT INTO offers (id, definition, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+      )
+      .run(offer.id, JSON.stringify(offer), now());
+  }
+
+  upsertProducts(products: readonly Product[]): number {
+    const stmt = this.db.prepare(
+      `INSERT INTO products (sku, name, type, brand, family, categories, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sku) DO UPDATE SET name = excluded.name, type = excluded.type, brand = excluded.brand,
+         family = excluded.family, categories = excluded.categories, updated_at = excluded.updated_at`,
+    );
+    const at = now();
+    for (const p of products) {
+      stmt.run(p.sku, p.name, p.type ?? null, p.brand ?? null, p.family ?? null, JSON.stringify(p.categories ?? []), at);
+    }
+    return products.length;
+  }
+
+  /** Categories of the given SKUs that are known; unknown SKUs are simply absent. */
+  productInfo(skus: Iterable<string>): Map<string, ProductInfo> {
+    const stmt = this.db.prepare('SELECT categories FROM products WHERE sku = ?');
+    const out = new Map<string, ProductInfo>();
+    for (const sku of new Set(skus)) {
+      const row = stmt.get(sku) as { categories: string } | undefined;
+      if (row) out.set(sku, { categories: JSON.parse(row.categories) as string[] });
+    }
+    return out;
+  }
+
+  // ---- seeds -------------------------------------------------------------
+
+  seedApplied(hash: string): boolean {
+    return this.db.prepare('SELECT 1 FROM seeds WHERE hash = ?').get(hash) !== undefined;
+  }
+
+  markSeedApplied(hash: string, file: string): void {
+    this.db.prepare('INSERT INTO seeds (hash, file, applied_at) VALUES (?, ?, ?)').run(hash, file, now());
+  }
+}

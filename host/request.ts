@@ -1,0 +1,89 @@
+// Decoding an MQTT payload into a batch the service can process. A request that is valid as
+// a whole is the fast path; otherwise we recover what we can so the till gets a permanent
+// BAD_REQUEST for each message it can match by id, instead of resending it forever.
+import { z } from 'zod';
+import { parseWith } from '../protocol/schema.ts';
+import {
+  MAX_MESSAGES_PER_REQUEST, UPSTREAM_VERSION, parseUpstreamRequest, upstreamMessageSchema, upstreamRequestSchema,
+  type TillIdentity, type UpstreamMessage, type UpstreamResponse,
+} from '../protocol/upstream.ts';
+
+export type BatchItem = { ok: true; message: UpstreamMessage } | { ok: false; id: string; errors: string[] };
+
+export interface Batch {
+  request_id: string;
+  reply_to: string;
+  source: TillIdentity;
+  items: BatchItem[];
+}
+
+export type Decoded =
+  | { kind: 'batch'; batch: Batch; dropped: number }
+  /** The envelope itself is invalid: answer every recoverable message id with BAD_REQUEST. */
+  | { kind: 'reject'; reply_to: string | undefined; response: UpstreamResponse; errors: string[] }
+  /** Nothing we can answer (not JSON, or no message ids). */
+  | { kind: 'drop'; reply_to: string | undefined; errors: string[] };
+
+const envelopeSchema = upstreamRequestSchema.extend({
+  messages: z.array(z.unknown()).min(1).max(MAX_MESSAGES_PER_REQUEST),
+});
+
+function recoverId(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const id = (value as { id?: unknown }).id;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
+
+function stringField(raw: unknown, key: string): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const v = (raw as Record<string, unknown>)[key];
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+export function badRequest(id: string, errors: string[]) {
+  return { id, ok: false as const, error: { code: 'BAD_REQUEST' as const, message: errors.join('; ').slice(0, 1000), permanent: true } };
+}
+
+export function decodeRequest(payload: Buffer | string): Decoded {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload.toString());
+  } catch {
+    return { kind: 'drop', reply_to: undefined, errors: ['payload is not valid JSON'] };
+  }
+  const whole = parseUpstreamRequest(raw);
+  if (whole.ok) {
+    const { request_id, reply_to, source, messages } = whole.value;
+    return { kind: 'batch', dropped: 0, batch: { request_id, reply_to, source, items: messages.map((message) => ({ ok: true, message })) } };
+  }
+  const replyTo = stringField(raw, 'reply_to');
+  const envelope = parseWith(envelopeSchema, raw);
+  if (envelope.ok) {
+    const items: BatchItem[] = [];
+    let dropped = 0;
+    envelope.value.messages.forEach((m, i) => {
+      const parsed = parseWith(upstreamMessageSchema, m, `messages[${i}]`);
+      if (parsed.ok) items.push({ ok: true, message: parsed.value });
+      else {
+        const id = recoverId(m);
+        if (id === undefined) dropped++;
+        else items.push({ ok: false, id, errors: parsed.errors });
+      }
+    });
+    const { request_id, reply_to, source } = envelope.value;
+    return { kind: 'batch', dropped, batch: { request_id, reply_to, source, items } };
+  }
+  const messages = (raw as { messages?: unknown }).messages;
+  const ids = Array.isArray(messages) ? messages.map(recoverId).filter((id): id is string => id !== undefined) : [];
+  if (ids.length === 0) return { kind: 'drop', reply_to: replyTo, errors: envelope.errors };
+  return {
+    kind: 'reject',
+    reply_to: replyTo,
+    errors: envelope.errors,
+    response: {
+      v: UPSTREAM_VERSION,
+      request_id: stringField(raw, 'request_id') ?? '',
+      results: ids.map((id) => badRequest(id, [`invalid request envelope: ${envelope.errors.join('; ')}`])),
+    },
+  };
+}

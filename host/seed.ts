@@ -1,0 +1,212 @@
+// The seed file: participants, offers and products for a demo or a first install.
+// Parsed and validated as a whole (all errors at once), then applied ONCE per content hash:
+// re-applying the same file is a no-op; a changed file adds new participants and identifiers
+// and upserts offers and products, but never touches an existing wallet.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { identifierKinds, productSchema, type IdentifierKind } from '../protocol/local.ts';
+import { currencyCode, describeIssues, minorUnits, nonEmpty } from '../protocol/schema.ts';
+import { WEEKDAYS, type Offer } from './engine.ts';
+import { normaliseIdentifier } from '../protocol/identifiers.ts';
+import type { Ledger } from './ledger.ts';
+import type { Logger } from './log.ts';
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+const when = z
+  .string({ error: 'must be a date "YYYY-MM-DD" or a date-time with offset' })
+  .refine((v) => (ISO_DATE.test(v) && !Number.isNaN(Date.parse(v))) || z.iso.datetime({ offset: true }).safeParse(v).success, {
+    error: 'must be a date "YYYY-MM-DD" or a date-time with offset like 2026-01-31T18:00:00+01:00',
+  });
+
+const stringList = z.array(nonEmpty(128), { error: 'must be a list of strings' }).min(1, { error: 'must not be empty' });
+
+const conditionsSchema = z.strictObject({
+  skus: stringList.optional(),
+  categories: stringList.optional(),
+  stores: stringList.optional(),
+  weekdays: z.array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` })).min(1).optional(),
+  hours: z
+    .strictObject({
+      from: z.string().regex(HHMM, { error: 'must be "HH:MM" (00:00-23:59)' }),
+      to: z.string().regex(HHMM, { error: 'must be "HH:MM" (00:00-23:59)' }),
+    }, { error: 'must be {from: "HH:MM", to: "HH:MM"}' })
+    .optional(),
+  valid_from: when.optional(),
+  valid_to: when.optional(),
+});
+
+const percentSchema = z
+  .number({ error: 'must be a percentage like 5 or 2.5' })
+  .gt(0, { error: 'must be greater than 0' })
+  .max(100, { error: 'must be at most 100' })
+  .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-6, { error: 'must have at most 2 decimals' });
+
+const offerSchema = z
+  .strictObject({
+    id: nonEmpty(64),
+    name: nonEmpty(256),
+    percent: percentSchema.optional(),
+    amount: minorUnits().positive({ error: 'must be greater than 0' }).optional(),
+    currency: currencyCode().optional(),
+    instant: z.boolean({ error: 'must be true or false' }).default(false),
+    conditions: conditionsSchema.default({}),
+  })
+  .superRefine((o, ctx) => {
+    if ((o.percent === undefined) === (o.amount === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['percent'], message: 'give exactly one of percent or amount' });
+    }
+    if (o.currency !== undefined && o.amount === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['currency'], message: 'only applies to a fixed amount offer' });
+    }
+  });
+
+const identifiersSchema = z.strictObject({
+  card: z.array(nonEmpty(256)).optional(),
+  phone: z.array(nonEmpty(256)).optional(),
+  email: z.array(nonEmpty(256)).optional(),
+  token: z.array(nonEmpty(256)).optional(),
+});
+
+const participantSchema = z.strictObject({
+  id: nonEmpty(128),
+  name: nonEmpty(256),
+  tier: z.string().max(64).optional(),
+  identifiers: identifiersSchema.default({}),
+  balance: z.strictObject({ amount: minorUnits(), currency: currencyCode() }, { error: 'must be {amount, currency}' }),
+  automatic_spend: z.boolean({ error: 'must be true or false' }).default(false),
+});
+
+export const seedSchema = z
+  .strictObject({
+    participants: z.array(participantSchema).default([]),
+    offers: z.array(offerSchema).default([]),
+    products: z.array(productSchema.strict()).default([]),
+  })
+  .superRefine((seed, ctx) => {
+    const dup = (list: string[], path: (i: number) => PropertyKey[], what: string) => {
+      const seen = new Set<string>();
+      list.forEach((v, i) => {
+        if (seen.has(v)) ctx.addIssue({ code: 'custom', path: path(i), message: `duplicate ${what}` });
+        seen.add(v);
+      });
+    };
+    dup(seed.participants.map((p) => p.id), (i) => ['participants', i, 'id'], 'participant id');
+    dup(seed.offers.map((o) => o.id), (i) => ['offers', i, 'id'], 'offer id');
+    dup(seed.products.map((p) => p.sku), (i) => ['products', i, 'sku'], 'product sku');
+    const owners = new Map<string, string>();
+    seed.participants.forEach((p, i) => {
+      for (const kind of identifierKinds) {
+        (p.identifiers[kind] ?? []).forEach((value, j) => {
+          const key = `${kind}:${normaliseIdentifier(kind, value)}`;
+          const owner = owners.get(key);
+          // Name the position, never the value: seed errors end up in logs.
+          if (owner !== undefined) {
+            ctx.addIssue({ code: 'custom', path: ['participants', i, 'identifiers', kind, j], message: `already used by participant ${owner}` });
+          }
+          owners.set(key, p.id);
+        });
+      }
+    });
+  });
+
+export type Seed = z.output<typeof seedSchema>;
+export type SeedOffer = Seed['offers'][number];
+
+export class SeedError extends Error {
+  constructor(readonly file: string, readonly errors: string[]) {
+    super(`${file}: invalid seed\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+    this.name = 'SeedError';
+  }
+}
+
+export function toOffer(o: SeedOffer): Offer {
+  const reward: Offer['reward'] = o.percent !== undefined
+    ? { kind: 'percent', basis_points: Math.round(o.percent * 100) }
+    : { kind: 'amount', amount: o.amount ?? 0, ...(o.currency ? { currency: o.currency } : {}) };
+  return { id: o.id, name: o.name, reward, instant: o.instant, conditions: o.conditions };
+}
+
+export function parseSeed(text: string, file: string): Seed {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) throw new SeedError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+  const result = seedSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) throw new SeedError(file, describeIssues(result.error));
+  return result.data;
+}
+
+export interface SeedFile {
+  file: string;
+  hash: string;
+  seed: Seed;
+}
+
+export function loadSeedFile(file: string): SeedFile {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new SeedError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  return { file, hash: createHash('sha256').update(bytes).digest('hex'), seed: parseSeed(bytes.toString('utf8'), file) };
+}
+
+export interface SeedReport {
+  applied: boolean;
+  participants_added: number;
+  identifiers_added: number;
+  wallets_created: number;
+  offers_upserted: number;
+  products_upserted: number;
+}
+
+/** Apply a seed unless this exact content was applied before. One transaction; safe with two hosts starting at once. */
+export function applySeed(ledger: Ledger, { file, hash, seed }: SeedFile, log: Logger): SeedReport {
+  const report: SeedReport = {
+    applied: false, participants_added: 0, identifiers_added: 0, wallets_created: 0, offers_upserted: 0, products_upserted: 0,
+  };
+  ledger.immediate(() => {
+    if (ledger.seedApplied(hash)) return;
+    const conflicts: string[] = [];
+    seed.participants.forEach((p, i) => {
+      if (!ledger.participant(p.id)) {
+        ledger.insertParticipant({ id: p.id, name: p.name, tier: p.tier ?? null, automatic_spend: p.automatic_spend });
+        report.participants_added++;
+      }
+      for (const kind of identifierKinds) {
+        (p.identifiers[kind] ?? []).forEach((raw, j) => {
+          const value = normaliseIdentifier(kind as IdentifierKind, raw);
+          const owner = ledger.identifierOwner(kind, value);
+          if (owner === undefined) {
+            ledger.insertIdentifier(kind, value, p.id);
+            report.identifiers_added++;
+          } else if (owner !== p.id) {
+            conflicts.push(`participants[${i}].identifiers.${kind}[${j}]: already belongs to participant ${owner}`);
+          }
+        });
+      }
+      if (!ledger.wallet(p.id)) {
+        ledger.createWallet(p.id, p.balance.currency);
+        report.wallets_created++;
+        if (p.balance.amount !== 0) {
+          ledger.append({
+            participant_id: p.id, terminal: null, txn_id: null, message_id: null, kind: 'seed',
+            amount: p.balance.amount, currency: p.balance.currency, note: `opening balance from seed ${hash.slice(0, 12)}`,
+          });
+        }
+      }
+    });
+    // Throwing rolls the whole seed back: a half-applied seed would never be retried.
+    if (conflicts.length > 0) throw new SeedError(file, conflicts);
+    for (const offer of seed.offers) ledger.upsertOffer(toOffer(offer));
+    report.offers_upserted = seed.offers.length;
+    report.products_upserted = ledger.upsertProducts(seed.products);
+    ledger.markSeedApplied(hash, file);
+    report.applied = true;
+  });
+  log.info({ seed: file, hash: hash.slice(0, 12), ...report }, report.applied ? 'seed applied' : 'seed already applied');
+  return report;
+}

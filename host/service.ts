@@ -1,0 +1,109 @@
+// Processes one decoded request: its messages in order, inside ONE `BEGIN IMMEDIATE`
+// transaction (one fsync per batch, one writer across host processes), each message in
+// its own SAVEPOINT so a failing message rolls back alone.
+//
+//   for each message:  dedup (message id, then terminal+op+txn_id) → handler → record result
+//   permanent error    → rolled back, answered, next message
+//   anything else      → rolled back, INTERNAL (permanent: false), stop: the till resends
+//                        every message that got no result, in order
+import { isAgentError } from '../protocol/errors.ts';
+import {
+  DURABLE_OPS, UPSTREAM_VERSION, type TillIdentity, type UpstreamMessage, type UpstreamResponse, type UpstreamResult,
+} from '../protocol/upstream.ts';
+import { runHandler, type HostSettings, type OpContext } from './handlers.ts';
+import type { Ledger } from './ledger.ts';
+import type { Logger } from './log.ts';
+import { badRequest, type Batch } from './request.ts';
+
+export function terminalKey(source: TillIdentity): string {
+  return `${source.merchant}/${source.store}/${source.terminal}`;
+}
+
+const isDurable = (op: string) => (DURABLE_OPS as readonly string[]).includes(op);
+
+export interface HandleSummary {
+  response: UpstreamResponse;
+  applied: number;
+  duplicates: number;
+  failed: number;
+}
+
+export class HostService {
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly settings: HostSettings,
+    private readonly log: Logger,
+  ) {}
+
+  handle(batch: Batch): HandleSummary {
+    const ctx: OpContext = {
+      ledger: this.ledger, settings: this.settings, log: this.log, source: batch.source, terminal: terminalKey(batch.source),
+    };
+    const summary: HandleSummary = {
+      response: { v: UPSTREAM_VERSION, request_id: batch.request_id, results: [] },
+      applied: 0, duplicates: 0, failed: 0,
+    };
+    const results: UpstreamResult[] = [];
+    try {
+      this.ledger.immediate(() => {
+        for (const item of batch.items) {
+          const result = item.ok ? this.processMessage(ctx, item.message, summary) : badRequest(item.id, item.errors);
+          results.push(result);
+          if (!result.ok) summary.failed++;
+          if (!result.ok && !result.error.permanent) break;
+        }
+      });
+      summary.response.results = results;
+    } catch (error) {
+      // BEGIN or COMMIT failed (e.g. the other host held the lock past busy_timeout):
+      // nothing was applied, so no ok result may leave. The till retries the batch.
+      this.log.error({ err: error, request_id: batch.request_id, terminal: ctx.terminal }, 'batch transaction failed');
+      const first = batch.items[0];
+      const id = first ? (first.ok ? first.message.id : first.id) : '';
+      summary.response.results = [{ id, ok: false, error: { code: 'INTERNAL', message: 'host storage busy, retry', permanent: false } }];
+      summary.applied = 0;
+      summary.failed = 1;
+    }
+    return summary;
+  }
+
+  private processMessage(ctx: OpContext, message: UpstreamMessage, summary: HandleSummary): UpstreamResult {
+    const durable = isDurable(message.op);
+    if (durable) {
+      const stored = this.ledger.processedByMessage(message.id)
+        ?? (message.txn_id ? this.ledger.processedByTxn(ctx.terminal, message.op, message.txn_id) : undefined);
+      if (stored) {
+        summary.duplicates++;
+        this.log.debug(
+          { terminal: ctx.terminal, op: message.op, txn_id: message.txn_id, message_id: message.id, first_message_id: stored.message_id },
+          'duplicate message: returning the stored result',
+        );
+        return { id: message.id, ok: true, result: stored.result };
+      }
+    }
+    try {
+      const result = this.ledger.savepoint(() => {
+        const value = runHandler(ctx, message);
+        if (durable) {
+          this.ledger.recordProcessed({ message_id: message.id, terminal: ctx.terminal, op: message.op, txn_id: message.txn_id, result: value });
+        }
+        return value;
+      });
+      if (durable) summary.applied++;
+      return { id: message.id, ok: true, result };
+    } catch (error) {
+      return this.failure(ctx, message, error);
+    }
+  }
+
+  private failure(ctx: OpContext, message: UpstreamMessage, error: unknown): UpstreamResult {
+    const where = { terminal: ctx.terminal, op: message.op, txn_id: message.txn_id, message_id: message.id };
+    if (isAgentError(error)) {
+      const permanent = !error.retryable;
+      this.log.info({ ...where, code: error.code, permanent }, `message rejected: ${error.message}`);
+      return { id: message.id, ok: false, error: { code: error.code, message: error.message, permanent } };
+    }
+    this.log.error({ ...where, err: error }, 'message failed unexpectedly; rolled back, stopping this batch');
+    return { id: message.id, ok: false, error: { code: 'INTERNAL', message: 'internal error', permanent: false } };
+  }
+}

@@ -1,0 +1,93 @@
+// Builders for host tests: a small seed, upstream messages and requests.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Basket } from '../../protocol/basket.ts';
+import type { TillIdentity, UpstreamMessage, UpstreamRequest } from '../../protocol/upstream.ts';
+import { Ledger } from '../../host/ledger.ts';
+import { silentHostLogger } from '../../host/log.ts';
+import { applySeed, loadSeedFile } from '../../host/seed.ts';
+import { tempDir } from './tmp.ts';
+
+export const TEST_SEED = `
+participants:
+  - id: P1
+    name: Alice
+    tier: gold
+    identifiers:
+      card: ["6006 4912 3456 7890"]
+      phone: ["+33 6 12 34 56 78"]
+      email: ["Alice@Example.com"]
+      token: ["tok_alice"]
+    balance: { amount: 1000, currency: EUR }
+  - id: P2
+    name: Bruno
+    identifiers: { card: ["6006491234567908"] }
+    balance: { amount: 500, currency: EUR }
+    automatic_spend: true
+  - id: P3
+    name: Chiara
+    identifiers: { card: ["6006491234567916"] }
+    balance: { amount: 0, currency: EUR }
+  - id: P4
+    name: Dollar Dan
+    identifiers: { card: ["6006491234567924"] }
+    balance: { amount: 100, currency: USD }
+offers:
+  - { id: ALL10, name: 10% on everything, percent: 10 }
+  - id: CROISSANT
+    name: 0.50 off a croissant
+    amount: 50
+    currency: EUR
+    instant: true
+    conditions: { skus: [CROISSANT] }
+products:
+  - { sku: CROISSANT, name: Croissant, categories: [bakery] }
+  - { sku: COFFEE, name: Coffee, categories: [hot-drinks] }
+`;
+
+export const SOURCE: TillIdentity = { merchant: 'M1', store: 'S1', terminal: 'T1' };
+
+export function basket(items: Array<[sku: string, amount: number]>, currency = 'EUR'): Basket {
+  const total = items.reduce((s, [, a]) => s + a, 0);
+  return { currency, total, items: items.map(([sku, amount]) => ({ sku, qty: 1, unit_price: amount, amount })) };
+}
+
+let counter = 0;
+const nextId = () => `m-${process.pid}-${++counter}`;
+const CREATED_AT = '2026-03-04T10:00:00Z';
+
+type Payload<O extends UpstreamMessage['op']> = Extract<UpstreamMessage, { op: O }>['payload'];
+
+export function message<O extends UpstreamMessage['op']>(
+  op: O, payload: Payload<O>, opts: { id?: string; txn_id?: string | null; created_at?: string } = {},
+): UpstreamMessage {
+  return { id: opts.id ?? nextId(), op, txn_id: opts.txn_id ?? null, created_at: opts.created_at ?? CREATED_AT, payload } as UpstreamMessage;
+}
+
+export const award = (customer_id: string, b: Basket, txn_id: string, id?: string) =>
+  message('award', { customer_id, basket: b }, { txn_id, ...(id ? { id } : {}) });
+export const spend = (customer_id: string, amount: number, txn_id: string, offline = false, currency = 'EUR') =>
+  message('spend', { customer_id, amount, currency, offline }, { txn_id });
+export const voidTxn = (txn_id: string, reason?: string) => message('void', reason ? { reason } : {}, { txn_id });
+
+export function request(messages: UpstreamMessage[], source: TillIdentity = SOURCE, replyTo = 'till/v1/M1/S1/T1/res'): UpstreamRequest {
+  return { v: 1, request_id: `r-${nextId()}`, reply_to: replyTo, source, sent_at: new Date().toISOString(), messages };
+}
+
+interface T { teardown(fn: () => unknown): void }
+
+export async function writeSeed(dir: string, text = TEST_SEED, name = 'seed.yaml'): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+/** A ledger in a fresh temp dir with TEST_SEED applied. */
+export async function seededLedger(t: T): Promise<{ ledger: Ledger; dir: string; file: string }> {
+  const dir = await tempDir(t, 'till-host-');
+  const file = join(dir, 'host.db');
+  const ledger = Ledger.open(file);
+  t.teardown(() => ledger.close());
+  applySeed(ledger, loadSeedFile(await writeSeed(dir)), silentHostLogger());
+  return { ledger, dir, file };
+}

@@ -1,0 +1,218 @@
+// The host service against a real SQLite ledger: ops, dedup, savepoints, void.
+import t, { type Test } from 'tap';
+import Database from 'better-sqlite3';
+import {
+  awardResultSchema, identifyResultSchema, previewResultSchema, spendResultSchema, voidResultSchema,
+  type UpstreamRequest, type UpstreamResult,
+} from '../../protocol/upstream.ts';
+import type { Ledger } from '../../host/ledger.ts';
+import { silentHostLogger } from '../../host/log.ts';
+import { decodeRequest, type Batch } from '../../host/request.ts';
+import { HostService } from '../../host/service.ts';
+import { SOURCE, award, basket, message, request, seededLedger, spend, voidTxn } from '../helpers/host-fixtures.ts';
+
+const SETTINGS = { timezone: 'UTC', reduction: 'front_end' as const, default_product: { sku: 'UNKNOWN', name: 'Unknown product' } };
+
+function asBatch(req: UpstreamRequest): Batch {
+  return { request_id: req.request_id, reply_to: req.reply_to, source: req.source, items: req.messages.map((message) => ({ ok: true, message })) };
+}
+
+async function setup(t: Test) {
+  const { ledger, file } = await seededLedger(t);
+  const service = new HostService(ledger, SETTINGS, silentHostLogger());
+  const run = (req: UpstreamRequest) => service.handle(asBatch(req)).response.results;
+  const one = (req: UpstreamRequest) => {
+    const [r] = run(req);
+    if (!r) throw new Error('no result');
+    return r;
+  };
+  return { ledger, file, service, run, one };
+}
+
+function ok(t: Test, r: UpstreamResult): Record<string, unknown> {
+  if (!r.ok) {
+    t.fail(`expected ok, got ${r.error.code}: ${r.error.message}`);
+    return {};
+  }
+  return r.result;
+}
+
+const balanceOf = (ledger: Ledger, id: string) => ledger.wallet(id)?.balance;
+
+function checkInvariant(t: Test, ledger: Ledger) {
+  for (const id of ['P1', 'P2', 'P3', 'P4']) {
+    const sum = ledger.entries(id).reduce((s, e) => s + e.amount, 0);
+    t.equal(balanceOf(ledger, id), sum, `${id}: wallet balance equals the sum of its ledger entries`);
+  }
+}
+
+t.test('identify normalises identifiers and never finds strangers', async (t) => {
+  const { one } = await setup(t);
+  for (const [by, value] of [['card', '6006-4912-3456-7890'], ['card', '6006491234567890'], ['phone', '+33 (6) 12.34.56.78'], ['email', '  ALICE@example.COM '], ['token', 'tok_alice']] as const) {
+    const r = ok(t, one(request([message('identify', { by, value })])));
+    t.ok(identifyResultSchema.safeParse(r).success);
+    t.same(r, { customer: { id: 'P1', name: 'Alice', tier: 'gold', balance: { amount: 1000, currency: 'EUR' } } }, `${by} ${value}`);
+  }
+  const miss = one(request([message('identify', { by: 'token', value: 'TOK_ALICE' })]));
+  t.match(miss, { ok: false, error: { code: 'NOT_FOUND', permanent: true } }, 'tokens are case sensitive');
+  t.notMatch(JSON.stringify(miss), /TOK_ALICE/, 'the identifier value is not echoed');
+});
+
+t.test('preview computes without applying anything', async (t) => {
+  const { one, ledger } = await setup(t);
+  const r = ok(t, one(request([message('preview', { customer_id: 'P1', basket: basket([['CROISSANT', 200], ['COFFEE', 800]]) })])));
+  t.ok(previewResultSchema.safeParse(r).success);
+  t.match(r, { award_amount: 100 + 50, instant_spend_amount: 50, spendable_amount: 950, balance: { amount: 1000 } });
+  t.equal(balanceOf(ledger, 'P1'), 1000);
+  t.equal(ledger.entries('P1').length, 1, 'only the seed entry');
+});
+
+t.test('award writes award, instant and automatic spend entries', async (t) => {
+  const { one, ledger } = await setup(t);
+  const r = ok(t, one(request([award('P2', basket([['CROISSANT', 200], ['MYSTERY', 800]]), 'txn-1')])));
+  t.ok(awardResultSchema.safeParse(r).success);
+  // 10% of 1000 + 50 instant; payable 950; automatic min(500, 950) = 500
+  t.match(r, { award_amount: 150, instant_spend_amount: 50, automatic_spend_amount: 500, total_spend_amount: 550, balance: { amount: 100 }, unknown_skus: ['MYSTERY'] });
+  t.same(ledger.entries('P2').map((e) => [e.kind, e.amount, e.terminal, e.txn_id]), [
+    ['seed', 500, null, null],
+    ['award', 150, 'M1/S1/T1', 'txn-1'],
+    ['instant_spend', -50, 'M1/S1/T1', 'txn-1'],
+    ['automatic_spend', -500, 'M1/S1/T1', 'txn-1'],
+  ]);
+  checkInvariant(t, ledger);
+});
+
+t.test('unknown customer, other currency and missing txn_id are permanent errors that do not stop the batch', async (t) => {
+  const { run, ledger } = await setup(t);
+  const results = run(request([
+    award('NOBODY', basket([['COFFEE', 100]]), 'txn-a'),
+    award('P4', basket([['COFFEE', 100]]), 'txn-b'),
+    message('award', { customer_id: 'P1', basket: basket([['COFFEE', 100]]) }, { txn_id: null }),
+    spend('P1', 10, 'txn-c', false, 'USD'),
+    award('P1', basket([['COFFEE', 1000]]), 'txn-d'),
+  ]));
+  t.match(results.map((r) => (r.ok ? 'ok' : `${r.error.code}:${r.error.permanent}`)), ['NOT_FOUND:true', 'BAD_REQUEST:true', 'BAD_REQUEST:true', 'BAD_REQUEST:true', 'ok']);
+  t.equal(balanceOf(ledger, 'P1'), 1100);
+  t.equal(balanceOf(ledger, 'P4'), 100);
+});
+
+t.test('dedup by message id and by (terminal, op, txn_id)', async (t) => {
+  const { one, run, ledger } = await setup(t);
+  const req = request([award('P1', basket([['COFFEE', 1000]]), 'txn-1')]);
+  const first = ok(t, one(req));
+  const again = run(req);
+  t.same(again, [{ id: req.messages[0]?.id, ok: true, result: first }], 'same message id: the stored result');
+  const otherId = award('P1', basket([['COFFEE', 5000]]), 'txn-1');
+  const r = one(request([otherId]));
+  t.same(r, { id: otherId.id, ok: true, result: first }, 'same txn under another message id: the first result, answered under the new id');
+  t.equal(balanceOf(ledger, 'P1'), 1100, 'applied once');
+  const elsewhere = ok(t, one(request([award('P1', basket([['COFFEE', 1000]]), 'txn-1')], { ...SOURCE, terminal: 'T2' })));
+  t.match(elsewhere, { balance: { amount: 1200 } }, 'the same txn id on another till is another purchase');
+  const spendSameTxn = ok(t, one(request([spend('P1', 100, 'txn-1')])));
+  t.match(spendSameTxn, { spent_amount: 100 }, 'another op on the same txn is not a duplicate');
+  checkInvariant(t, ledger);
+});
+
+t.test('online spend never goes below zero', async (t) => {
+  const { one, ledger } = await setup(t);
+  const r = ok(t, one(request([spend('P1', 1500, 'txn-1')])));
+  t.ok(spendResultSchema.safeParse(r).success);
+  t.same(r, { currency: 'EUR', spent_amount: 1000, balance: { amount: 0, currency: 'EUR' }, offline: false });
+  t.match(ok(t, one(request([spend('P1', 10, 'txn-2')]))), { spent_amount: 0, balance: { amount: 0 } });
+  t.equal(ledger.entries('P1').filter((e) => e.kind === 'spend').length, 1, 'no zero entries');
+});
+
+t.test('offline spend is applied as requested, may go negative, and is flagged', async (t) => {
+  const { one, ledger } = await setup(t);
+  const r = ok(t, one(request([spend('P3', 300, 'txn-1', true)])));
+  t.same(r, { currency: 'EUR', spent_amount: 300, balance: { amount: -300, currency: 'EUR' }, offline: true });
+  const [entry] = ledger.entries('P3').filter((e) => e.kind === 'spend');
+  t.match(entry, { amount: -300, offline: true, txn_id: 'txn-1' });
+  // A later purchase with automatic spend never spends a negative balance.
+  t.match(ok(t, one(request([spend('P3', 10, 'txn-2')]))), { spent_amount: 0, balance: { amount: -300 } });
+  checkInvariant(t, ledger);
+});
+
+t.test('void reverses the award and every spend of the txn; a second void is deduplicated', async (t) => {
+  const { one, ledger } = await setup(t);
+  ok(t, one(request([award('P2', basket([['CROISSANT', 200], ['COFFEE', 800]]), 'txn-1')])));
+  ok(t, one(request([spend('P2', 50, 'txn-1')])));
+  t.equal(balanceOf(ledger, 'P2'), 500 + 150 - 50 - 500 - 50);
+  const v = voidTxn('txn-1', 'customer changed mind');
+  const r = ok(t, one(request([v])));
+  t.ok(voidResultSchema.safeParse(r).success);
+  t.same(r, { reversed_award_amount: 150, reversed_spend_amount: 600, currency: 'EUR', balance: { amount: 500, currency: 'EUR' } });
+  t.equal(balanceOf(ledger, 'P2'), 500);
+  const reversals = ledger.entries('P2').filter((e) => e.kind === 'reversal');
+  t.equal(reversals.length, 4);
+  t.ok(reversals.every((e) => e.note === 'customer changed mind' && e.reverses !== null));
+
+  const second = voidTxn('txn-1');
+  t.same(one(request([second])), { id: second.id, ok: true, result: r }, 'second void: the first void result, nothing reversed twice');
+  t.equal(balanceOf(ledger, 'P2'), 500);
+  t.match(one(request([voidTxn('txn-unknown')])), { ok: false, error: { code: 'NOT_FOUND', permanent: true } });
+  t.match(one(request([voidTxn('txn-1')], { ...SOURCE, terminal: 'T9' })), { ok: false, error: { code: 'NOT_FOUND' } }, 'voids are per till');
+  checkInvariant(t, ledger);
+});
+
+t.test('ledger entries are append-only', async (t) => {
+  const { file } = await setup(t);
+  const db = new Database(file);
+  t.teardown(() => db.close());
+  t.throws(() => db.prepare("UPDATE entries SET amount = 0").run(), /append-only/);
+  t.throws(() => db.prepare('DELETE FROM entries').run(), /append-only/);
+});
+
+t.test('an unexpected failure rolls back that message only and stops the batch', async (t) => {
+  const { run, ledger, file } = await setup(t);
+  // Fault injection through the real database: the instant spend of txn-2 fails after
+  // its award entry has been written, so the savepoint must undo that award too.
+  const db = new Database(file);
+  t.teardown(() => db.close());
+  db.exec(`CREATE TRIGGER fail_txn2 BEFORE INSERT ON entries WHEN NEW.txn_id = 'txn-2' AND NEW.kind = 'instant_spend'
+           BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+  const results = run(request([
+    award('P1', basket([['COFFEE', 1000]]), 'txn-1'),
+    award('P1', basket([['CROISSANT', 200]]), 'txn-2'),
+    award('P1', basket([['COFFEE', 1000]]), 'txn-3'),
+  ]));
+  t.equal(results.length, 2, 'no result for the message after the failure: the till resends it');
+  t.match(results[0], { ok: true });
+  t.match(results[1], { ok: false, error: { code: 'INTERNAL', permanent: false } });
+  t.same(ledger.entries('P1').map((e) => e.txn_id), [null, 'txn-1'], 'txn-2 left nothing behind, txn-3 was not processed');
+  t.equal(balanceOf(ledger, 'P1'), 1100);
+  t.equal(ledger.processedByTxn('M1/S1/T1', 'award', 'txn-2'), undefined, 'the failure is not recorded as processed');
+
+  db.exec('DROP TRIGGER fail_txn2');
+  const retry = run(request([award('P1', basket([['CROISSANT', 200]]), 'txn-2'), award('P1', basket([['COFFEE', 1000]]), 'txn-3')]));
+  t.match(retry, [{ ok: true, result: { award_amount: 70, instant_spend_amount: 50 } }, { ok: true }], 'the resent messages apply');
+  checkInvariant(t, ledger);
+});
+
+t.test('products.sync upserts products used by later awards', async (t) => {
+  const { one, ledger } = await setup(t);
+  const sync = message('products.sync', { products: [{ sku: 'MYSTERY', name: 'Now known', categories: ['hot-drinks'] }] });
+  t.same(ok(t, one(request([sync]))), { accepted: 1 });
+  t.same(ok(t, one(request([sync]))), { accepted: 1 }, 'deduplicated by message id');
+  t.same([...ledger.productInfo(['MYSTERY', 'NOPE'])], [['MYSTERY', { categories: ['hot-drinks'] }]]);
+  const r = ok(t, one(request([award('P1', basket([['MYSTERY', 100]]), 'txn-1')])));
+  t.equal(r.unknown_skus, undefined);
+});
+
+t.test('decodeRequest: invalid messages get BAD_REQUEST, valid ones are processed', async (t) => {
+  const { service, ledger } = await setup(t);
+  const good = award('P1', basket([['COFFEE', 1000]]), 'txn-1');
+  const req = request([good]);
+  const raw = { ...req, messages: [{ id: 'bad-1', op: 'award', txn_id: 'x', created_at: 'yesterday', payload: {} }, good, { op: 'spend' }] };
+  const decoded = decodeRequest(Buffer.from(JSON.stringify(raw)));
+  if (decoded.kind !== 'batch') throw new Error(`expected a batch, got ${decoded.kind}`);
+  t.equal(decoded.dropped, 1, 'a message without an id cannot be answered');
+  const results = service.handle(decoded.batch).response.results;
+  t.match(results, [{ id: 'bad-1', ok: false, error: { code: 'BAD_REQUEST', permanent: true, message: /messages\[0\]\.created_at/ } }, { id: good.id, ok: true }]);
+  t.equal(balanceOf(ledger, 'P1'), 1100);
+
+  const badEnvelope = decodeRequest(JSON.stringify({ ...req, v: 2 }));
+  t.match(badEnvelope, { kind: 'reject', reply_to: req.reply_to, response: { request_id: req.request_id, results: [{ id: good.id, ok: false, error: { code: 'BAD_REQUEST', permanent: true } }] } });
+  t.match(decodeRequest('{not json'), { kind: 'drop' });
+  t.match(decodeRequest(JSON.stringify({ v: 1 })), { kind: 'drop' });
+});
