@@ -62,6 +62,15 @@ export class LineSplitter {
     return { lines, tooLarge: false };
   }
 
+  /** End of input: the unfinished line, if any, counts as a last line. */
+  end(): SplitResult {
+    if (this.failed) return { lines: [], tooLarge: true };
+    if (this.pendingBytes === 0) return { lines: [], tooLarge: false };
+    const line = this.take(Buffer.alloc(0));
+    if (line === null) return this.fail([]);
+    return { lines: line === '' ? [] : [line], tooLarge: false };
+  }
+
   /** Completes the pending line with `last`; null when the line is too large. */
   private take(last: Buffer): string | null {
     let bytes = this.pendingBytes === 0 ? last : Buffer.concat([...this.pending, last]);

@@ -15,7 +15,7 @@ import {
   type EventTopic, type Op, type Params, type RequestId, type Response,
 } from '../protocol/local.ts';
 import type { EventBus, EventData } from './events.ts';
-import { LineSplitter } from './line-splitter.ts';
+import { LineSplitter, type SplitResult } from './line-splitter.ts';
 import type { Logger } from './log.ts';
 
 export interface RequestContext {
@@ -70,6 +70,8 @@ export class Connection {
   private requestSeq = 0;
   /** No more requests are read; the connection ends once its in-flight requests finish. */
   private ending = false;
+  /** The peer half-closed: what it sent is still answered, then our side ends too. */
+  private peerEnded = false;
   private isClosed = false;
   private endRequested = false;
 
@@ -94,6 +96,7 @@ export class Connection {
       this.log.debug({ code: err.code, msg: err.message }, 'connection socket error');
     });
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('end', () => this.onEnd());
     this.socket.on('drain', () => this.pump());
   }
 
@@ -111,10 +114,19 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.ending || this.isClosed) return; // discard, but keep reading so the peer is not blocked
-    const { lines, tooLarge } = this.splitter.push(chunk);
+    this.enqueue(this.splitter.push(chunk));
+    this.pump();
+  }
+
+  private onEnd(): void {
+    if (!this.ending) this.enqueue(this.splitter.end()); // a last line without "\n" still counts
+    this.peerEnded = true;
+    this.pump();
+  }
+
+  private enqueue({ lines, tooLarge }: SplitResult): void {
     for (const line of lines) this.queue.push(line);
     if (tooLarge) this.queue.push(TOO_LARGE);
-    this.pump();
   }
 
   /** Handles queued lines in order for as long as backpressure allows, then sets the read state. */
@@ -128,12 +140,13 @@ export class Connection {
         this.write({ id: null, ok: false, error: codeBody('FRAME_TOO_LARGE', `a line must be at most ${this.options.maxLineBytes} bytes`) });
         this.queue.length = 0;
         this.ending = true;
-        if (this.inflight === 0) this.endSocket();
       } else {
         this.handleLine(line);
       }
     }
     if (this.isClosed) return;
+    const done = this.ending || (this.peerEnded && this.queue.length === 0);
+    if (done && this.inflight === 0) return this.endSocket();
     const blocked = this.queue.length > 0 || this.socket.writableNeedDrain ||
       (this.inflight >= this.options.maxInflight && !this.options.host.stopping);
     if (blocked && !this.ending) this.socket.pause();
@@ -218,8 +231,7 @@ export class Connection {
     } finally {
       this.inflight--;
       this.options.host.requestFinished();
-      if (this.ending && this.inflight === 0) this.endSocket();
-      else this.pump();
+      this.pump();
     }
   }
 

@@ -164,7 +164,8 @@ export class SocketServer {
   }
 
   private listen(where: { host: string; port: number } | { path: string }): Promise<void> {
-    const server = net.createServer((socket) => this.accept(socket));
+    // allowHalfOpen: a POS may send its requests and shut down its writing side; it still gets its answers.
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     server.on('error', (error) => this.log.error({ err: error }, 'socket listener error'));
     return new Promise((resolve, reject) => {
       server.once('error', reject);

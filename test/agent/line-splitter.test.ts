@@ -75,6 +75,22 @@ t.test('memory stays bounded while a line grows past the limit', async (t) => {
   t.ok(splitter.isFailed);
 });
 
+t.test('end() yields an unterminated last line', async (t) => {
+  const cases: Array<[string, Buffer[], number, string[], boolean]> = [
+    ['nothing pending', [b('a\n')], 8, [], false],
+    ['a last line', [b('a\nb'), b('c')], 8, ['bc'], false],
+    ['a last line ending in CR', [b('abcd\r')], 4, ['abcd'], false],
+    ['a lone CR', [b('\r')], 4, [], false],
+    ['after failing', [b('abcdef')], 4, [], true],
+  ];
+  for (const [name, chunks, max, lines, tooLarge] of cases) {
+    const splitter = new LineSplitter(max);
+    for (const chunk of chunks) splitter.push(chunk);
+    t.same(splitter.end(), { lines, tooLarge }, name);
+    t.equal(splitter.bufferedBytes, 0, `${name}: nothing kept`);
+  }
+});
+
 t.test('rejects a nonsensical limit', async (t) => {
   t.throws(() => new LineSplitter(0), TypeError);
   t.throws(() => new LineSplitter(1.5), TypeError);
