@@ -1,0 +1,152 @@
+// The host's MQTT side: one client on a shared subscription (`$share/<group>/…/req`) so that
+// several host processes serve one fleet, each request going to exactly one of them.
+//
+//   broker ──publish──▶ handleMessage ──decode──▶ service.handle (SQLite, sync) ──▶ reply (QoS 1)
+//                          └── PUBACK only after the reply is queued: a crash before that
+//                              means redelivery, and the ledger's dedup makes it harmless.
+//
+// MQTT.js runs handleMessage one packet at a time, so requests are processed serially per
+// process; per-till ordering comes from the till's stop-and-wait.
+import { readFile } from 'node:fs/promises';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
+import { topics, type UpstreamResponse } from '../protocol/upstream.ts';
+import type { Logger } from './log.ts';
+import { decodeRequest, type Batch } from './request.ts';
+import type { HandleSummary } from './service.ts';
+
+const STOP_TIMEOUT_MS = 3000;
+
+export type ConsumerState = 'idle' | 'connecting' | 'subscribed' | 'offline' | 'stopping' | 'stopped';
+
+export interface ConsumerOptions {
+  uplink: UplinkConfig;
+  /** Stable id (uplink.client_id) keeps a persistent session across restarts; see README. */
+  clientId: string;
+  persistentSession: boolean;
+  handle: (batch: Batch) => HandleSummary;
+  log: Logger;
+}
+
+async function tlsFiles(uplink: UplinkConfig) {
+  const read = async (path: string | undefined) => (path ? readFile(path) : undefined);
+  const [ca, cert, key] = await Promise.all([read(uplink.ca), read(uplink.cert), read(uplink.key)]);
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
+export class Consumer {
+  private client: MqttClient | undefined;
+  private state: ConsumerState = 'idle';
+  private readonly topic: string;
+  private resolveReady!: () => void;
+  /** Resolves once the first subscription is granted. */
+  readonly ready: Promise<void> = new Promise((resolve) => { this.resolveReady = resolve; });
+
+  constructor(private readonly options: ConsumerOptions) {
+    this.topic = topics.sharedRequests(options.uplink.topic_prefix, options.uplink.share_group);
+  }
+
+  get currentState(): ConsumerState {
+    return this.state;
+  }
+
+  private transition(next: ConsumerState, detail: Record<string, unknown> = {}): void {
+    if (this.state === next) return;
+    const from = this.state;
+    this.state = next;
+    const level = next === 'offline' ? 'warn' : 'info';
+    this.options.log[level]({ from, to: next, ...detail }, `consumer ${next}`);
+  }
+
+  async start(): Promise<void> {
+    const { uplink, clientId, persistentSession } = this.options;
+    const base = mqttConnectOptions(uplink, clientId, await tlsFiles(uplink));
+    const connectOptions: IClientOptions = { ...base, clean: !persistentSession };
+    // A generated client id is never resumed: do not leave a session behind on the broker.
+    if (!persistentSession && connectOptions.properties) connectOptions.properties = { sessionExpiryInterval: 0 };
+    this.transition('connecting', { url: uplink.url, client_id: clientId, topic: this.topic });
+    const client = mqtt.connect(uplink.url, connectOptions);
+    this.client = client;
+    client.handleMessage = (packet, done) => {
+      try {
+        this.onRequest(packet);
+      } catch (error) {
+        this.options.log.error({ err: error, topic: packet.topic }, 'request handling failed; the till will resend');
+      }
+      done();
+    };
+    client.on('connect', () => {
+      client.subscribe(this.topic, { qos: 1 }, (error, granted) => {
+        const refused = granted?.some((g) => g.qos > 2);
+        if (error || refused) {
+          this.options.log.error({ err: error, topic: this.topic, granted }, 'subscription refused');
+          return;
+        }
+        this.transition('subscribed', { topic: this.topic });
+        this.resolveReady();
+      });
+    });
+    client.on('close', () => {
+      if (this.state === 'subscribed' || this.state === 'connecting') this.transition('offline');
+    });
+    client.on('error', (error) => this.options.log.warn({ err: error }, 'mqtt error'));
+  }
+
+  private onRequest(packet: IPublishPacket): void {
+    const started = performance.now();
+    const { log } = this.options;
+    const decoded = decodeRequest(packet.payload as Buffer);
+    const responseTopic = packet.properties?.responseTopic;
+    const correlation = packet.properties?.correlationData;
+    if (decoded.kind === 'drop') {
+      log.warn({ topic: packet.topic, errors: decoded.errors }, 'request dropped: cannot be answered');
+      return;
+    }
+    if (decoded.kind === 'reject') {
+      log.warn({ topic: packet.topic, errors: decoded.errors }, 'invalid request envelope: answering BAD_REQUEST');
+      this.reply(responseTopic ?? decoded.reply_to, decoded.response, correlation);
+      return;
+    }
+    const { batch, dropped } = decoded;
+    if (dropped > 0) log.warn({ topic: packet.topic, request_id: batch.request_id, dropped }, 'messages without an id ignored');
+    const summary = this.options.handle(batch);
+    this.reply(responseTopic ?? batch.reply_to, summary.response, correlation);
+    const { source } = batch;
+    log.info(
+      {
+        request_id: batch.request_id, terminal: `${source.merchant}/${source.store}/${source.terminal}`,
+        messages: batch.items.length, results: summary.response.results.length, applied: summary.applied,
+        duplicates: summary.duplicates, failed: summary.failed, ms: Math.round(performance.now() - started),
+      },
+      'request handled',
+    );
+  }
+
+  private reply(topic: string | undefined, response: UpstreamResponse, correlation: Buffer | undefined): void {
+    const client = this.client;
+    if (!client || !topic) {
+      this.options.log.warn({ request_id: response.request_id }, 'no reply topic: response not sent');
+      return;
+    }
+    const v5 = this.options.uplink.protocol_version === 5;
+    const properties = v5 ? { contentType: 'application/json', ...(correlation ? { correlationData: correlation } : {}) } : undefined;
+    // Not awaited: the broker's PUBACK arrives through the same serial packet pump we are in.
+    client.publish(topic, JSON.stringify(response), { qos: 1, ...(properties ? { properties } : {}) }, (error) => {
+      if (error) this.options.log.error({ err: error, topic, request_id: response.request_id }, 'reply not delivered');
+    });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client || this.state === 'stopped') return;
+    this.transition('stopping');
+    // Connected: not forced, so queued replies are flushed first (bounded: a broker that stops
+    // answering must not hang shutdown; an unsent reply only makes the till resend).
+    const ended = client.endAsync(!client.connected);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS); });
+    if (await Promise.race([ended.then(() => false), timedOut])) this.options.log.warn('replies still unacknowledged at stop');
+    clearTimeout(timer);
+    this.transition('stopped');
+  }
+}

@@ -1,0 +1,149 @@
+// `till-agent host --config FILE`: the reference loyalty host. startHost wires the pieces
+// (ledger → seed → service → consumer) and stop() unwinds them in reverse.
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { HostConfigError, loadHostConfig, type HostConfig } from './config.ts';
+import { Consumer } from './consumer.ts';
+import { Ledger } from './ledger.ts';
+import { createHostLogger, type Logger } from './log.ts';
+import { SeedError, applySeed, loadSeedFile } from './seed.ts';
+import { HostService } from './service.ts';
+
+export const LEDGER_FILE = 'host.db';
+
+const USAGE = `till-agent host --config FILE
+
+Runs the reference loyalty host: consumes till requests from the MQTT broker (shared
+subscription, so several hosts can serve one fleet) and keeps the ledger in
+<data_dir>/${LEDGER_FILE}. Config and seed formats: host/README.md.
+
+Options:
+  --config FILE   host YAML config (required)
+  --help          this text
+
+Environment: TILL_HOST_BROKER_URL overrides uplink.url, TILL_HOST_DATA_DIR overrides data_dir.
+`;
+
+export interface HostHandle {
+  /** Resolves once the request subscription is granted by the broker. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startHost(config: HostConfig, log: Logger): Promise<HostHandle> {
+  mkdirSync(config.data_dir, { recursive: true });
+  const ledger = Ledger.open(join(config.data_dir, LEDGER_FILE));
+  let consumer: Consumer;
+  try {
+    if (config.seed) applySeed(ledger, loadSeedFile(config.seed), log);
+    const service = new HostService(
+      ledger,
+      { timezone: config.timezone, reduction: config.reduction, default_product: config.default_product },
+      log,
+    );
+    const configuredId = config.uplink.client_id;
+    consumer = new Consumer({
+      uplink: config.uplink,
+      clientId: configuredId ?? `till-host-${hostname()}-${process.pid}`,
+      persistentSession: configuredId !== undefined,
+      handle: (batch) => service.handle(batch),
+      log,
+    });
+    await consumer.start();
+  } catch (error) {
+    ledger.close();
+    throw error;
+  }
+  log.info({ data_dir: config.data_dir, timezone: config.timezone, reduction: config.reduction }, 'host started');
+  let stopped: Promise<void> | undefined;
+  return {
+    ready: consumer.ready,
+    stop: () => {
+      stopped ??= (async () => {
+        await consumer.stop();
+        ledger.close();
+        log.info('host stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+interface HostArgs {
+  config?: string;
+  help: boolean;
+  errors: string[];
+}
+
+export function parseHostArgs(args: string[]): HostArgs {
+  const out: HostArgs = { help: false, errors: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--help' || arg === '-h') out.help = true;
+    else if (arg === '--config') {
+      const value = args[++i];
+      if (value === undefined || value.startsWith('--')) out.errors.push('--config needs a FILE');
+      else out.config = value;
+    } else if (arg.startsWith('--config=')) out.config = arg.slice('--config='.length);
+    else out.errors.push(`unknown argument "${arg}"`);
+  }
+  if (!out.help && out.config === undefined && out.errors.length === 0) out.errors.push('--config FILE is required');
+  return out;
+}
+
+function waitForSignal(): { promise: Promise<NodeJS.Signals>; dispose(): void } {
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const promise = new Promise<NodeJS.Signals>((resolve) => { onSignal = resolve; });
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return {
+    promise,
+    dispose: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}
+
+/** The CLI command. Exit codes: 0 stopped by a signal, 1 failed to start, 2 bad usage, config or seed. */
+export async function hostCommand(args: string[]): Promise<number> {
+  const parsed = parseHostArgs(args);
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed.errors.length > 0 || parsed.config === undefined) {
+    process.stderr.write(`till-agent host: ${parsed.errors.join('; ')}\n\n${USAGE}`);
+    return 2;
+  }
+  let config: HostConfig;
+  try {
+    config = loadHostConfig(parsed.config);
+  } catch (error) {
+    if (!(error instanceof HostConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  const log = createHostLogger(config.log_level);
+  // Listen before starting, so a SIGTERM during start-up still stops cleanly.
+  const signal = waitForSignal();
+  let host: HostHandle;
+  try {
+    host = await startHost(config, log);
+  } catch (error) {
+    signal.dispose();
+    if (error instanceof SeedError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    log.fatal({ err: error }, 'host failed to start');
+    return 1;
+  }
+  void host.ready.then(() => log.info('host ready'));
+  const received = await signal.promise;
+  signal.dispose();
+  log.info({ signal: received }, 'stopping');
+  await host.stop();
+  return 0;
+}
