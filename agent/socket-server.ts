@@ -51,6 +51,7 @@ export class SocketServer {
   private inflightCount = 0;
   private idleWaiters: Array<() => void> = [];
   private unixIno: number | null = null;
+  private starting: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
   private readonly log: Logger;
   private readonly host: ConnectionHost;
@@ -96,9 +97,14 @@ export class SocketServer {
     return null;
   }
 
-  async start(): Promise<void> {
-    if (this.state !== 'idle') throw new Error(`socket server cannot start from state ${this.state}`);
+  start(): Promise<void> {
+    if (this.state !== 'idle') return Promise.reject(new Error(`socket server cannot start from state ${this.state}`));
     this.state = 'starting';
+    this.starting = this.open();
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
     const { tcp, unix } = this.options;
     try {
       if (tcp) {
@@ -132,6 +138,9 @@ export class SocketServer {
   }
 
   private async shutdown(deadlineMs: number): Promise<void> {
+    // A stop() racing start() waits for it, then undoes it. Otherwise nothing is awaited
+    // before the listeners close: stop() refuses new connections synchronously.
+    if (this.state === 'starting') await this.starting?.catch(() => {});
     if (this.state === 'idle') {
       this.state = 'stopped';
       return;

@@ -1,7 +1,11 @@
 // The local socket server over time: event subscriptions, backpressure, shutdown, and
 // input that is hostile or vanishes mid-request.
+import { lstat } from 'node:fs/promises';
 import net from 'node:net';
+import { join } from 'node:path';
 import t from 'tap';
+import { silentLogger } from '../../agent/log.ts';
+import { SocketServer } from '../../agent/socket-server.ts';
 import type { Response } from '../../protocol/local.ts';
 import type { PosClient } from '../helpers/pos-client.ts';
 import { startServer, type Harness } from '../helpers/socket-harness.ts';
@@ -89,6 +93,21 @@ t.test('stop() finishes in-flight work and turns new requests away', async (t) =
   await pos.closed;
   t.equal(h.server.status, 'stopped');
   t.equal(h.server.connectionCount, 0);
+});
+
+t.test('stop() right after start() waits for it and leaves nothing listening', async (t) => {
+  const h = await startServer(t, { unix: null });
+  const server = new SocketServer({
+    tcp: { host: '127.0.0.1', port: 0 }, unix: join(h.dir, 'racing.sock'), token: null, maxConnections: 1,
+    maxInflightPerConnection: 1, hello: () => ({}), handle: async () => null, events: h.bus, log: silentLogger(),
+  });
+  const started = server.start();
+  await server.stop();
+  await started;
+  t.equal(server.status, 'stopped');
+  t.equal(server.tcpAddress(), null);
+  await t.rejects(lstat(join(h.dir, 'racing.sock')), { code: 'ENOENT' });
+  await t.rejects(server.start(), /cannot start from state stopped/);
 });
 
 t.test('stop() gives up on in-flight work after its deadline', async (t) => {
