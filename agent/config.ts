@@ -77,7 +77,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     input.uplink = { ...uplink, url: env.TILL_AGENT_BROKER_URL };
   }
   const result = configSchema.safeParse(input);
-  if (!result.success) throw new ConfigError(file, describeIssues(result.error));
+  if (!result.success) throw new ConfigError(file, describeIssues(result.error, '', input));
   const config = result.data;
   const base = dirname(resolve(file));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));

@@ -40,10 +40,19 @@ export function formatPath(path: readonly PropertyKey[], root = ''): string {
   return out || '(root)';
 }
 
-export function describeIssues(error: z.ZodError, root = ''): string[] {
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+export function describeIssues(error: z.ZodError, root = '', input?: unknown): string[] {
   return error.issues.map((issue) => {
     let message = issue.message;
-    if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required';
+    if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) message = `is required (${message})`;
     if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${issue.keys.join(', ')}`;
     return `${formatPath(issue.path, root)}: ${message}`;
   });
@@ -54,5 +63,5 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: strin
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, root = ''): ParseResult<z.output<S>> {
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, errors: describeIssues(result.error, root) };
+  return { ok: false, errors: describeIssues(result.error, root, input) };
 }

@@ -39,7 +39,9 @@ export async function runCommand(args: string[]): Promise<number> {
   const log = createLogger({ level: config.log_level });
   let daemon;
   try {
-    daemon = await startDaemon(config, { log, version: VERSION });
+    const faults = new Set((process.env.TILL_AGENT_FAULT ?? '').split(',').filter(Boolean));
+    if (faults.size > 0) log.warn({ faults: [...faults] }, 'FAULT INJECTION ENABLED (tests only)');
+    daemon = await startDaemon(config, { log, version: VERSION, faults });
   } catch (error) {
     log.fatal({ err: error }, 'till-agent could not start');
     return 1;

@@ -20,4 +20,6 @@ export interface OpsContext {
   log: Logger;
   now: () => Date;
   devices: () => unknown[];
+  /** Fault injection for crash tests only (TILL_AGENT_FAULT); empty in production. */
+  faults: ReadonlySet<string>;
 }

@@ -32,6 +32,8 @@ export async function commit(ctx: OpsContext, input: AppendInput): Promise<Outbo
   if (outcome.kind === 'conflict') {
     throw new AgentError('CONFLICT', `${input.op} for txn_id ${input.txn_id} was already submitted with different content`);
   }
+  // Crash test hook: die after the commit and before anyone hears about it.
+  if (outcome.kind === 'created' && ctx.faults.has(`kill-after-commit:${input.op}`)) process.kill(process.pid, 'SIGKILL');
   if (outcome.kind === 'created') ctx.forwarder.wake();
   return outcome.row;
 }

@@ -40,7 +40,7 @@ offline:
     t.ok(error instanceof ConfigError);
     const errors = (error as ConfigError).errors.join('\n');
     t.match(errors, /terminal: must not contain/);
-    t.match(errors, /merchant: must name the merchant|merchant: .*string/);
+    t.match(errors, /merchant: is required \(must be a string naming the merchant\)/);
     t.match(errors, /socket\.tcp: must be "HOST:PORT" or false/);
     t.match(errors, /uplink\.url: must be mqtt:\/\/HOST:PORT, mqtts:\/\/HOST:PORT or "embedded"/);
     t.match(errors, /uplink\.request_timeout_ms: must be at least 100/);

@@ -1,0 +1,124 @@
+// Wiring and lifecycle: components start in order and stop in reverse.
+//   socket-server → ops → outbox (fsync) ─┐
+//                                         └→ forwarder → uplink → broker → host
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TillIdentity } from '../protocol/upstream.ts';
+import { parseListen, type Config } from './config.ts';
+import { CustomerCache } from './customer-cache.ts';
+import { openDb } from './db.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
+import { EventBus } from './events.ts';
+import { Forwarder } from './forwarder.ts';
+import type { Logger } from './log.ts';
+import type { OpsContext } from './ops/context.ts';
+import { dispatch } from './ops/index.ts';
+import { Outbox } from './outbox.ts';
+import { SocketServer } from './socket-server.ts';
+import { Uplink } from './uplink.ts';
+import { PROTOCOL_VERSION } from '../protocol/local.ts';
+import type { Money } from '../protocol/money.ts';
+
+export interface Daemon {
+  ctx: OpsContext;
+  socket: SocketServer;
+  broker: EmbeddedBroker | undefined;
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+
+export interface DaemonOptions {
+  log: Logger;
+  version: string;
+  faults?: ReadonlySet<string>;
+}
+
+export async function startDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
+  const { log, version } = options;
+  const identity: TillIdentity = { merchant: config.merchant, store: config.store, terminal: config.terminal };
+  mkdirSync(config.data_dir, { recursive: true });
+  const db = openDb(join(config.data_dir, 'till-agent.db'));
+  const now = () => new Date();
+  const outbox = new Outbox(db, now);
+  const cache = new CustomerCache(db, now);
+  outbox.pruneDone(new Date(Date.now() - config.outbox.keep_done_days * DAY_MS));
+  cache.prune(config.offline.identify_cache_days);
+
+  let broker: EmbeddedBroker | undefined;
+  let url = config.uplink.url;
+  let protocolVersion = config.uplink.protocol_version;
+  if (url === 'embedded') {
+    broker = await startEmbeddedBroker(config.uplink.embedded_port);
+    url = broker.url;
+    protocolVersion = 4; // aedes speaks MQTT 3.1.1 only
+    log.info({ url }, 'embedded MQTT broker listening');
+  }
+
+  const events = new EventBus(log);
+  const uplink = new Uplink({
+    config: config.uplink, url, protocolVersion, identity, version, log,
+    statusExtra: () => {
+      const s = outbox.stats();
+      return { outbox: { pending: s.pending, dead: s.dead } };
+    },
+  });
+  uplink.onState((state) => events.emit('uplink', { state, connected: state === 'online', since: uplink.since }));
+
+  const forwarder = new Forwarder({
+    outbox, uplink, events, log,
+    batchSize: config.outbox.batch_size,
+    timeoutMs: config.uplink.request_timeout_ms,
+    maxBackoffMs: config.outbox.max_backoff_ms,
+    onSettled: (rows) => {
+      for (const row of rows) {
+        const balance = row.result?.balance as Money | undefined;
+        if (row.state === 'done' && row.customer_id && balance) cache.updateBalance(row.customer_id, balance, row.updated_at);
+      }
+    },
+  });
+
+  const ctx: OpsContext = { config, identity, version, outbox, cache, uplink, forwarder, events, log, now, devices: () => [], faults: options.faults ?? new Set() };
+  const socket = new SocketServer({
+    tcp: config.socket.tcp === false ? null : parseListen(config.socket.tcp),
+    unix: config.socket.unix === false ? null : config.socket.unix,
+    token: config.socket.token,
+    maxConnections: config.socket.max_connections,
+    maxLineBytes: 64 * 1024,
+    maxInflightPerConnection: config.socket.max_inflight_per_connection,
+    hello: () => ({ protocol: PROTOCOL_VERSION, agent: version, ...identity }),
+    handle: (op, params) => dispatch(ctx, op, params),
+    events,
+    log,
+  });
+
+  uplink.start();
+  forwarder.start();
+  try {
+    await socket.start();
+  } catch (error) {
+    await forwarder.stop();
+    await uplink.stop();
+    await broker?.stop();
+    db.close();
+    throw error;
+  }
+  const statusTimer = setInterval(() => uplink.publishStatus(), 30_000);
+  statusTimer.unref();
+  log.info({ ...identity, version, data_dir: config.data_dir }, 'till-agent ready');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    clearInterval(statusTimer);
+    await socket.stop();
+    await outbox.drainWrites();
+    const forwarderStopped = forwarder.stop();
+    await uplink.stop();
+    await forwarderStopped;
+    await broker?.stop();
+    db.close();
+    log.info('till-agent stopped');
+  })());
+
+  return { ctx, socket, broker, stop };
+}

@@ -1,0 +1,82 @@
+// Real processes killed with SIGKILL: the agent between its fsync and its reply, and
+// the broker while awards stream in. Nothing acknowledged is lost or applied twice.
+import t from 'tap';
+import { connectPos } from '../helpers/pos-client.ts';
+import { startSystem } from '../helpers/system.ts';
+import { waitFor } from '../helpers/wait.ts';
+import type { PosClient } from '../helpers/pos-client.ts';
+
+const basket = (total: number) => ({ currency: 'EUR', total, items: [{ sku: 'COFFEE', qty: 1, unit_price: total, amount: total }] });
+
+async function outbox(pos: PosClient) {
+  const r = await pos.request('status');
+  if (!r.ok) throw new Error('status failed');
+  return (r.result as { outbox: { pending: number; dead: number } }).outbox;
+}
+
+async function balance(pos: PosClient): Promise<number> {
+  const r = await pos.request('identify', { by: 'card', value: '6006490000000001' });
+  if (!r.ok) throw new Error(`identify failed: ${JSON.stringify(r.error)}`);
+  return (r.result as { customer: { balance: { amount: number } } }).customer.balance.amount;
+}
+
+t.test('agent SIGKILLed after the commit, before the reply: the retry gets the original outcome', async (t) => {
+  const sys = await startSystem(t, { agentEnv: { TILL_AGENT_FAULT: 'kill-after-commit:award' } });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  const lost = pos.request('award', { txn_id: 'crash-1', customer_id: 'alice', basket: basket(2000) }).catch((e: Error) => e);
+  const exit = await sys.agent.exited;
+  t.equal(exit.signal, 'SIGKILL', 'the agent died by SIGKILL');
+  t.ok((await lost) instanceof Error, 'the POS never got an answer');
+
+  await sys.startAgent({ TILL_AGENT_FAULT: '' });
+  const again = await connectPos({ port: sys.agentPort });
+  t.teardown(() => again.close());
+  // The committed award is delivered by itself after the restart, before any retry.
+  await waitFor(async () => (await outbox(again)).pending === 0, { what: 'committed award delivered', timeout: 20_000 });
+  t.equal(await balance(again), 1200, 'applied once by the host');
+  const retry = await again.request('award', { txn_id: 'crash-1', customer_id: 'alice', basket: basket(2000) });
+  t.match(retry, { ok: true, result: { status: 'awarded', txn_id: 'crash-1', award_amount: 200, balance: { amount: 1200 } } });
+  t.equal(await balance(again), 1200, 'the retry did not apply it twice');
+});
+
+t.test('broker SIGKILLed while awards stream in: all arrive once, in order', async (t) => {
+  const sys = await startSystem(t, { agent: { uplink: { request_timeout_ms: 500 } } });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  const N = 150;
+  const answers: Array<Promise<unknown>> = [];
+  for (let i = 0; i < N; i++) {
+    answers.push(pos.request('award', { txn_id: `stream-${String(i).padStart(4, '0')}`, customer_id: 'alice', basket: basket(100) }, `a${i}`));
+    if (i === 50) await sys.broker.kill();
+    if (i === 100) await sys.broker.restart();
+    if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+  }
+  const results = (await Promise.all(answers)) as Array<{ ok: boolean; result: { status: string } }>;
+  t.ok(results.every((r) => r.ok && ['awarded', 'queued'].includes(r.result.status)), 'every award was accepted');
+  await waitFor(async () => (await outbox(pos)).pending === 0, { what: 'outbox drained', timeout: 30_000 });
+  t.equal(await balance(pos), 1000 + N * 10, 'each award applied exactly once');
+
+  const Database = (await import('better-sqlite3')).default;
+  const db = new Database(sys.hostDb, { readonly: true, fileMustExist: true });
+  t.teardown(() => db.close());
+  const order = (db.prepare(`SELECT txn_id FROM processed WHERE op = 'award' ORDER BY rowid`).all() as Array<{ txn_id: string }>).map((r) => r.txn_id);
+  t.same(order, Array.from({ length: N }, (_, i) => `stream-${String(i).padStart(4, '0')}`), 'the host applied them in till order');
+});
+
+t.test('SIGTERM: finishes the in-flight request, exits 0 within 5 s', async (t) => {
+  const sys = await startSystem(t, { startHost: false, agent: { uplink: { request_timeout_ms: 1500 } } });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  const watcher = await sys.pos();
+  const inflight = pos.request('award', { txn_id: 'term-1', customer_id: 'alice', basket: basket(100) });
+  // The award is committed and now waits for a host that does not answer: signal now.
+  await waitFor(async () => (await outbox(watcher)).pending === 1, { what: 'award committed' });
+  const started = Date.now();
+  sys.agent.child.kill('SIGTERM');
+  t.match(await inflight, { ok: true, result: { status: 'queued' } }, 'answered before exit');
+  const exit = await sys.agent.exited;
+  t.equal(exit.code, 0);
+  t.ok(Date.now() - started < 5000, 'exited within 5 s');
+  t.match(sys.agent.output(), /till-agent stopped/);
+});

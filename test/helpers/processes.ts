@@ -1,0 +1,55 @@
+// Real child processes of till-agent (agent or host), killable with SIGKILL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.ts';
+
+export const BIN = fileURLToPath(new URL('../../bin/till-agent.js', import.meta.url));
+
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  lines(): Array<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitForLog(match: (line: Record<string, unknown>) => boolean, what: string, timeout?: number): Promise<Record<string, unknown>>;
+}
+
+export function startProcess(
+  t: { teardown(fn: () => unknown): void },
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
+  child.stderr?.on('data', (b: Buffer) => { out += b.toString(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const lines = () =>
+    out.split('\n').flatMap((l) => {
+      if (!l.startsWith('{')) return [];
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  const proc: Proc = {
+    child,
+    output: () => out,
+    lines,
+    exited,
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    waitForLog: (match, what, timeout = 15_000) =>
+      waitFor(() => lines().find(match), { what: `${what}\n--- output ---\n${out.slice(-3000)}`, timeout }),
+  };
+  t.teardown(() => proc.kill('SIGKILL'));
+  return proc;
+}

@@ -1,0 +1,117 @@
+// The whole system on one machine with real parts: a mosquitto process, the reference
+// host and the agent as child processes, each with its own config file and data dir.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { startBroker, type Broker, type BrokerTls } from './broker.ts';
+import { connectPos, type PosClient } from './pos-client.ts';
+import { freePort } from './ports.ts';
+import { startProcess, type Proc } from './processes.ts';
+import { tempDir } from './tmp.ts';
+import { waitFor } from './wait.ts';
+
+export const TEST_SEED = fileURLToPath(new URL('../fixtures/seed.yaml', import.meta.url));
+
+type Teardown = { teardown(fn: () => unknown): void };
+type Obj = Record<string, unknown>;
+
+export interface SystemOptions {
+  agent?: Obj;            // merged over the default agent config (one level deep for sections)
+  hostConfig?: Obj;       // merged over the default host config
+  startHost?: boolean;    // default true
+  tls?: BrokerTls;
+  agentTls?: Obj;         // uplink TLS keys for the agent
+  hostTls?: Obj;
+  agentEnv?: NodeJS.ProcessEnv;
+}
+
+export interface System {
+  dir: string;
+  broker: Broker;
+  agentPort: number;
+  agentConfig: string;
+  hostConfig: string;
+  agent: Proc;
+  host: Proc | undefined;
+  hostDb: string;
+  startAgent(env?: NodeJS.ProcessEnv): Promise<Proc>;
+  startHost(extra?: Obj): Promise<Proc>;
+  pos(): Promise<PosClient>;
+  waitOnline(): Promise<void>;
+}
+
+function merge(base: Obj, over: Obj = {}): Obj {
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = b && typeof b === 'object' && !Array.isArray(b) && v && typeof v === 'object' && !Array.isArray(v)
+      ? { ...(b as Obj), ...(v as Obj) }
+      : v;
+  }
+  return out;
+}
+
+export async function startSystem(t: Teardown, options: SystemOptions = {}): Promise<System> {
+  const dir = await tempDir(t, 'till-system-');
+  const broker = await startBroker(t, options.tls ? { tls: options.tls } : {});
+  const agentPort = await freePort();
+  const agentConfig = join(dir, 'agent.yaml');
+  const hostConfig = join(dir, 'host.yaml');
+  const hostData = join(dir, 'host-data');
+  await writeFile(agentConfig, stringify(merge({
+    terminal: 'T1', store: 'S1', merchant: 'M1',
+    data_dir: join(dir, 'agent-data'),
+    log_level: 'debug',
+    socket: { tcp: `127.0.0.1:${agentPort}`, unix: join(dir, 'agent.sock') },
+    uplink: { url: broker.url, request_timeout_ms: 2000, ...options.agentTls },
+    offline: { spend_floor_limit: 500, identify_cache_days: 30 },
+    outbox: { max_backoff_ms: 1000 },
+  }, options.agent)));
+  const writeHostConfig = (extra?: Obj) => writeFile(hostConfig, stringify(merge(merge({
+    data_dir: hostData,
+    uplink: { url: broker.url, ...options.hostTls },
+    seed: TEST_SEED,
+    log_level: 'debug',
+  }, options.hostConfig), extra)));
+  await writeHostConfig();
+
+  const system: System = {
+    dir, broker, agentPort, agentConfig, hostConfig,
+    hostDb: join(hostData, 'host.db'),
+    agent: undefined as unknown as Proc,
+    host: undefined,
+    async startAgent(env = {}) {
+      const proc = startProcess(t, ['run', '--config', agentConfig], { ...options.agentEnv, ...env });
+      await proc.waitForLog((l) => l.msg === 'till-agent ready', 'agent ready');
+      system.agent = proc;
+      return proc;
+    },
+    async startHost(extra) {
+      if (extra) await writeHostConfig(extra);
+      const proc = startProcess(t, ['host', '--config', hostConfig]);
+      await proc.waitForLog((l) => l.msg === 'host ready', 'host ready');
+      system.host = proc;
+      return proc;
+    },
+    async pos() {
+      const client = await connectPos({ port: agentPort });
+      t.teardown(() => client.close());
+      return client;
+    },
+    async waitOnline() {
+      const client = await connectPos({ port: agentPort });
+      try {
+        await waitFor(async () => {
+          const r = await client.request('status');
+          return r.ok && (r.result as { uplink: { connected: boolean } }).uplink.connected;
+        }, { what: 'agent uplink online' });
+      } finally {
+        await client.close();
+      }
+    },
+  };
+  if (options.startHost !== false) await system.startHost();
+  await system.startAgent();
+  return system;
+}
