@@ -71,7 +71,7 @@ export function parseHostConfig(text: string, file: string, env: NodeJS.ProcessE
     input.uplink = { ...uplink, url: env.TILL_HOST_BROKER_URL };
   }
   const result = hostConfigSchema.safeParse(input);
-  if (!result.success) throw new HostConfigError(file, describeIssues(result.error));
+  if (!result.success) throw new HostConfigError(file, describeIssues(result.error, '', input));
   const config = result.data;
   const base = dirname(resolve(file));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));

@@ -80,38 +80,50 @@ const participantSchema = z.strictObject({
   automatic_spend: z.boolean({ error: 'must be true or false' }).default(false),
 });
 
-export const seedSchema = z
-  .strictObject({
-    participants: z.array(participantSchema).default([]),
-    offers: z.array(offerSchema).default([]),
-    products: z.array(productSchema.strict()).default([]),
-  })
-  .superRefine((seed, ctx) => {
-    const dup = (list: string[], path: (i: number) => PropertyKey[], what: string) => {
-      const seen = new Set<string>();
-      list.forEach((v, i) => {
-        if (seen.has(v)) ctx.addIssue({ code: 'custom', path: path(i), message: `duplicate ${what}` });
-        seen.add(v);
-      });
-    };
-    dup(seed.participants.map((p) => p.id), (i) => ['participants', i, 'id'], 'participant id');
-    dup(seed.offers.map((o) => o.id), (i) => ['offers', i, 'id'], 'offer id');
-    dup(seed.products.map((p) => p.sku), (i) => ['products', i, 'sku'], 'product sku');
-    const owners = new Map<string, string>();
-    seed.participants.forEach((p, i) => {
-      for (const kind of identifierKinds) {
-        (p.identifiers[kind] ?? []).forEach((value, j) => {
-          const key = `${kind}:${normaliseIdentifier(kind, value)}`;
-          const owner = owners.get(key);
-          // Name the position, never the value: seed errors end up in logs.
-          if (owner !== undefined) {
-            ctx.addIssue({ code: 'custom', path: ['participants', i, 'identifiers', kind, j], message: `already used by participant ${owner}` });
-          }
-          owners.set(key, p.id);
-        });
-      }
+export const seedSchema = z.strictObject({
+  participants: z.array(participantSchema).default([]),
+  offers: z.array(offerSchema).default([]),
+  products: z.array(productSchema.strict()).default([]),
+});
+
+/**
+ * Cross-entry checks (duplicates), run on the raw input next to the schema rather than as a
+ * refinement, so they are reported together with every other error. Names positions, never
+ * identifier values: seed errors end up in logs.
+ */
+export function seedCrossChecks(raw: unknown): string[] {
+  const errors: string[] = [];
+  const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(obj) : []);
+  const seed = obj(raw);
+  const dup = (section: string, key: string, what: string) => {
+    const seen = new Set<string>();
+    list(seed[section]).forEach((item, i) => {
+      const v = item[key];
+      if (typeof v !== 'string') return;
+      if (seen.has(v)) errors.push(`${section}[${i}].${key}: duplicate ${what}`);
+      seen.add(v);
     });
+  };
+  dup('participants', 'id', 'participant id');
+  dup('offers', 'id', 'offer id');
+  dup('products', 'sku', 'product sku');
+  const owners = new Map<string, string>();
+  list(seed.participants).forEach((p, i) => {
+    const ids = obj(p.identifiers);
+    for (const kind of identifierKinds) {
+      const values = Array.isArray(ids[kind]) ? (ids[kind] as unknown[]) : [];
+      values.forEach((value, j) => {
+        if (typeof value !== 'string') return;
+        const key = `${kind}:${normaliseIdentifier(kind, value)}`;
+        const owner = owners.get(key);
+        if (owner !== undefined) errors.push(`participants[${i}].identifiers.${kind}[${j}]: already used by participant ${owner}`);
+        else owners.set(key, String(p.id));
+      });
+    }
   });
+  return errors;
+}
 
 export type Seed = z.output<typeof seedSchema>;
 export type SeedOffer = Seed['offers'][number];
@@ -133,8 +145,10 @@ export function toOffer(o: SeedOffer): Offer {
 export function parseSeed(text: string, file: string): Seed {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) throw new SeedError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
-  const result = seedSchema.safeParse(doc.toJS() ?? {});
-  if (!result.success) throw new SeedError(file, describeIssues(result.error));
+  const raw: unknown = doc.toJS() ?? {};
+  const result = seedSchema.safeParse(raw);
+  const errors = [...(result.success ? [] : describeIssues(result.error, '', raw)), ...seedCrossChecks(raw)];
+  if (!result.success || errors.length > 0) throw new SeedError(file, errors);
   return result.data;
 }
 
