@@ -66,19 +66,19 @@ export async function demoCommand(args: string[]): Promise<number> {
 }
 
 function banner(port: number, unix: string, brokerUrl: string, dataDir: string): string {
-  const basket = '{"currency":"EUR","total":1500,"items":[{"sku":"ESP-250","name":"Espresso beans","qty":1,"unit_price":1500,"amount":1500}]}';
+  const basket = '{"currency":"EUR","total":470,"items":[{"sku":"4006381333931","name":"Espresso","qty":2,"unit_price":160,"amount":320},{"sku":"3017620422003","name":"Croissant","qty":1,"unit_price":150,"amount":150}]}';
   return `
 till-agent ${VERSION} demo is running
   POS socket   tcp 127.0.0.1:${port}   unix ${unix}
   MQTT broker  ${brokerUrl} (embedded)
   data         ${dataDir}
-Connect with:  nc 127.0.0.1 ${port}    (or: socat - UNIX-CONNECT:${unix})
+Connect with:  socat - TCP:127.0.0.1:${port}    (or: socat - UNIX-CONNECT:${unix}, or nc 127.0.0.1 ${port})
 and paste, one line at a time:
 {"id":1,"op":"hello"}
 {"id":2,"op":"identify","params":{"by":"card","value":"6006491234567890"}}
 {"id":3,"op":"preview","params":{"customer_id":"P-1001","basket":${basket}}}
 {"id":4,"op":"award","params":{"txn_id":"demo-1","customer_id":"P-1001","basket":${basket}}}
-{"id":5,"op":"spend","params":{"txn_id":"demo-1","customer_id":"P-1001","amount":500,"currency":"EUR"}}
+{"id":5,"op":"spend","params":{"txn_id":"demo-1","customer_id":"P-1001","amount":200,"currency":"EUR"}}
 {"id":6,"op":"status"}
 Ctrl-C stops everything.
 `;
