@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
-import { topics, type UpstreamResponse } from '../protocol/upstream.ts';
+import { tillPrefix, topics, type UpstreamResponse } from '../protocol/upstream.ts';
 import type { Logger } from './log.ts';
 import { decodeRequest, type Batch } from './request.ts';
 import type { HandleSummary } from './service.ts';
@@ -108,6 +108,14 @@ export class Consumer {
       return;
     }
     const { batch, dropped } = decoded;
+    // A till may only speak for itself: the source in the payload must match the topic it
+    // published on (which broker ACLs restrict), and replies go only to that till's topic.
+    const prefix = tillPrefix(this.options.uplink.topic_prefix, batch.source);
+    const replyTopic = responseTopic ?? batch.reply_to;
+    if (packet.topic !== topics.request(prefix) || replyTopic !== topics.response(prefix)) {
+      log.warn({ topic: packet.topic, request_id: batch.request_id }, 'request dropped: source does not match its topics');
+      return;
+    }
     if (dropped > 0) log.warn({ topic: packet.topic, request_id: batch.request_id, dropped }, 'messages without an id ignored');
     const summary = this.options.handle(batch);
     this.reply(responseTopic ?? batch.reply_to, summary.response, correlation);

@@ -3,6 +3,9 @@
 import { z } from 'zod';
 import { DEFAULT_SHARE_GROUP, DEFAULT_TOPIC_PREFIX } from './upstream.ts';
 
+// `key:` with no value in YAML is null: treat it as "not set".
+const optionalText = (error: string) => z.string({ error }).nullish().transform((v) => v ?? undefined);
+
 export const uplinkConfigSchema = z.object({
   url: z
     .string({ error: 'must be mqtt://HOST:PORT, mqtts://HOST:PORT or "embedded"' })
@@ -12,12 +15,12 @@ export const uplinkConfigSchema = z.object({
     .string()
     .regex(/^[^#+\s]+$/, { error: 'must be an MQTT topic without wildcards, e.g. till/v1/{merchant}/{store}/{terminal}' })
     .default(DEFAULT_TOPIC_PREFIX),
-  client_id: z.string().max(128).optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  ca: z.string({ error: 'must be a path to a PEM file' }).optional(),
-  cert: z.string({ error: 'must be a path to a PEM file' }).optional(),
-  key: z.string({ error: 'must be a path to a PEM file' }).optional(),
+  client_id: optionalText('must be a string'),
+  username: optionalText('must be a string'),
+  password: optionalText('must be a string'),
+  ca: optionalText('must be a path to a PEM file'),
+  cert: optionalText('must be a path to a PEM file'),
+  key: optionalText('must be a path to a PEM file'),
   reject_unauthorized: z.boolean().default(true),
   keepalive_s: z.number().int().min(5).max(3600).default(30),
   request_timeout_ms: z.number().int().min(100, { error: 'must be at least 100' }).max(600_000).default(3000),

@@ -62,3 +62,13 @@ t.test('environment overrides broker URL and data dir', async (t) => {
 t.test('cert without key is refused', async (t) => {
   t.throws(() => parseConfig(minimal + '  cert: /x.pem\n', 'c.yaml'), /uplink\.cert: cert and key must be given together/);
 });
+
+t.test("the README's configuration example is valid", async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const yaml = readme.split('```yaml')[1]?.split('```')[0];
+  t.ok(yaml, 'README has a yaml block');
+  const c = parseConfig(yaml!, '/etc/till-agent/config.yaml');
+  t.equal(c.uplink.ca, '/etc/till-agent/ca.pem');
+  t.equal(c.uplink.client_id, undefined, 'null means not set');
+});

@@ -113,3 +113,18 @@ t.test('invalid payloads: garbage is dropped, a bad envelope gets BAD_REQUEST, t
   t.match(answered?.response.results, [{ ok: true }]);
   t.equal(tillClient.received.length, 2, 'nothing was sent for the garbage payload');
 });
+
+t.test('a till cannot speak for another: source must match the topics', async (t) => {
+  const broker = await startBroker(t);
+  await hostOn(t, broker);
+  const tillClient = await till(t, broker, 5, 'till/v1/M1/S1/+/res');
+  const spoofed = request([award('P1', basket([['COFFEE', 1000]]), 'spoof-1')], { ...SOURCE, terminal: 'T2' }, 'till/v1/M1/S1/T2/res');
+  await tillClient.send(spoofed, { responseTopic: 'till/v1/M1/S1/T2/res', correlationData: Buffer.from('x') });
+  const reflected = request([award('P1', basket([['COFFEE', 1000]]), 'spoof-2')], SOURCE, 'till/v1/M1/S1/T1/res');
+  await tillClient.send(reflected, { responseTopic: 'till/v1/M1/S1/T9/res', correlationData: Buffer.from('y') });
+  const honest = request([message('identify', { by: 'card', value: '6006491234567890' })], SOURCE, 'till/v1/M1/S1/T1/res');
+  await tillClient.send(honest, { responseTopic: 'till/v1/M1/S1/T1/res', correlationData: Buffer.from('z') });
+  const [got] = await tillClient.responseTo(honest.request_id);
+  t.match(got?.response.results, [{ ok: true, result: { customer: { balance: { amount: 1000 } } } }], 'nothing was applied for the spoofed requests');
+  t.same(tillClient.received.filter((r) => r.response.request_id !== honest.request_id), [], 'no answer to a mismatched request');
+});
