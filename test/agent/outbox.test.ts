@@ -40,3 +40,17 @@ t.test('a failing row rejects only its caller; the rest of the group commits', a
   t.equal(outbox.get(good.id)?.state, 'pending');
   t.equal(outbox.get(bad.id), undefined, 'no partial write of the bad row');
 });
+
+t.test('a full disk is STORAGE_FULL, nothing half-written', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  await outbox.append(message());
+  // Cap the database at its current size: the next insert hits SQLITE_FULL like a full disk.
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  db.pragma(`max_page_count = ${pages}`);
+  const big = message({ payload: { blob: 'x'.repeat(64 * 1024) } });
+  await t.rejects(outbox.append(big), { code: 'STORAGE_FULL', retryable: true });
+  t.equal(outbox.get(big.id), undefined);
+  t.equal(outbox.stats().pending, 1);
+});
