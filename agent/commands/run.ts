@@ -4,6 +4,7 @@
 import { ConfigError, loadConfig } from '../config.ts';
 import { startDaemon } from '../daemon.ts';
 import { createLogger } from '../log.ts';
+import { createNotifier } from '../sd-notify.ts';
 import { VERSION } from '../version.ts';
 import { parseArgs } from './args.ts';
 
@@ -46,7 +47,15 @@ export async function runCommand(args: string[]): Promise<number> {
     log.fatal({ err: error }, 'till-agent could not start');
     return 1;
   }
-  return waitForSignal(daemon.stop, log);
+  const notifier = createNotifier(process.env, log);
+  notifier.ready(`serving terminal ${config.terminal}`);
+  notifier.startWatchdog();
+  const stop = daemon.stop;
+  return waitForSignal(async () => {
+    notifier.stopping();
+    await stop();
+    notifier.close();
+  }, log);
 }
 
 export function waitForSignal(stop: () => Promise<void>, log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }): Promise<number> {

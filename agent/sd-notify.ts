@@ -1,0 +1,53 @@
+// systemd notification protocol: READY=1 once the socket listens and the outbox is open,
+// WATCHDOG=1 from the event loop (a hung loop stops the pings and systemd restarts us),
+// STOPPING=1 on shutdown. Without NOTIFY_SOCKET every call is a no-op.
+import { createSocket } from 'unix-dgram';
+import type { Logger } from './log.ts';
+
+export interface Notifier {
+  readonly enabled: boolean;
+  ready(status?: string): void;
+  status(text: string): void;
+  stopping(): void;
+  /** Starts WATCHDOG=1 pings at half of WATCHDOG_USEC, if systemd asked for them. */
+  startWatchdog(): void;
+  close(): void;
+}
+
+export function createNotifier(env: NodeJS.ProcessEnv, log: Logger): Notifier {
+  const target = env.NOTIFY_SOCKET;
+  if (!target) {
+    return { enabled: false, ready() {}, status() {}, stopping() {}, startWatchdog() {}, close() {} };
+  }
+  // An abstract socket is named with a leading "@" in the environment and "\0" on the wire.
+  const path = target.startsWith('@') ? `\0${target.slice(1)}` : target;
+  const socket = createSocket('unix_dgram');
+  socket.on('error', (error: Error) => log.warn({ err: { message: error.message } }, 'sd_notify failed'));
+  let timer: NodeJS.Timeout | undefined;
+  const send = (message: string) => {
+    const buf = Buffer.from(message);
+    socket.send(buf, 0, buf.length, path, (error) => {
+      if (error) log.warn({ err: { message: error.message } }, 'sd_notify failed');
+    });
+  };
+  return {
+    enabled: true,
+    ready: (status) => send(status ? `READY=1\nSTATUS=${status}` : 'READY=1'),
+    status: (text) => send(`STATUS=${text}`),
+    stopping: () => send('STOPPING=1'),
+    startWatchdog() {
+      const usec = Number(env.WATCHDOG_USEC);
+      const pid = env.WATCHDOG_PID ? Number(env.WATCHDOG_PID) : process.pid;
+      if (!Number.isFinite(usec) || usec <= 0 || pid !== process.pid) return;
+      const interval = Math.max(100, Math.floor(usec / 1000 / 2));
+      send('WATCHDOG=1');
+      timer = setInterval(() => send('WATCHDOG=1'), interval);
+      timer.unref();
+      log.info({ interval_ms: interval }, 'systemd watchdog enabled');
+    },
+    close() {
+      if (timer) clearInterval(timer);
+      socket.close();
+    },
+  };
+}
