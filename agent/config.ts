@@ -50,6 +50,9 @@ export const configSchema = z.object({
       keep_done_days: z.number().int().min(1).default(30),
     })
     .prefault({}),
+  metrics: z
+    .object({ listen: tcpListen.default(false) })
+    .prefault({}),
   devices: z.array(z.record(z.string(), z.unknown())).default([]),
 });
 

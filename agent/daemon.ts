@@ -10,6 +10,8 @@ import { openDb } from './db.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { EventBus } from './events.ts';
 import { Forwarder } from './forwarder.ts';
+import { Metrics } from './metrics.ts';
+import { status as statusOf } from './ops/status.ts';
 import type { Logger } from './log.ts';
 import type { OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
@@ -21,6 +23,8 @@ import type { Money } from '../protocol/money.ts';
 
 export interface Daemon {
   ctx: OpsContext;
+  metrics: Metrics;
+  metricsAddress: { host: string; port: number } | undefined;
   socket: SocketServer;
   broker: EmbeddedBroker | undefined;
   stop(): Promise<void>;
@@ -78,6 +82,11 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     },
   });
 
+  const metrics = new Metrics({
+    outbox: () => statusOf(ctx).outbox,
+    uplinkConnected: () => uplink.connected,
+    devices: () => [],
+  });
   const ctx: OpsContext = { config, identity, version, outbox, cache, uplink, forwarder, events, log, now, devices: () => [], faults: options.faults ?? new Set() };
   const socket = new SocketServer({
     tcp: config.socket.tcp === false ? null : parseListen(config.socket.tcp),
@@ -87,9 +96,11 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     maxLineBytes: 64 * 1024,
     maxInflightPerConnection: config.socket.max_inflight_per_connection,
     hello: () => ({ protocol: PROTOCOL_VERSION, agent: version, ...identity }),
-    handle: (op, params) => dispatch(ctx, op, params),
+    // Request-scoped logger: every line about a request carries its requestId.
+    handle: (op, params, rctx) => dispatch({ ...ctx, log: rctx.log }, op, params),
     events,
     log,
+    onOutcome: (op, code, seconds) => metrics.observe(op, code, seconds),
   });
 
   uplink.start();
@@ -103,6 +114,12 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     db.close();
     throw error;
   }
+  let metricsAddress: { host: string; port: number } | undefined;
+  if (config.metrics.listen !== false) {
+    const { host, port } = parseListen(config.metrics.listen);
+    metricsAddress = await metrics.listen(host, port);
+    log.info({ metrics: `http://${host}:${metricsAddress.port}/metrics` }, 'metrics endpoint listening');
+  }
   const statusTimer = setInterval(() => uplink.publishStatus(), 30_000);
   statusTimer.unref();
   log.info({ ...identity, version, data_dir: config.data_dir }, 'till-agent ready');
@@ -111,6 +128,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   const stop = () => (stopping ??= (async () => {
     clearInterval(statusTimer);
     await socket.stop();
+    await metrics.close();
     await outbox.drainWrites();
     const forwarderStopped = forwarder.stop();
     await uplink.stop();
@@ -120,5 +138,5 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     log.info('till-agent stopped');
   })());
 
-  return { ctx, socket, broker, stop };
+  return { ctx, socket, broker, metrics, metricsAddress, stop };
 }

@@ -35,6 +35,8 @@ export interface ConnectionHost {
   /** Server-wide in-flight accounting (stop() waits on it, even for closed connections). */
   requestStarted(): void;
   requestFinished(): void;
+  /** Every answered request, for metrics: op ('unknown' when unparseable), OK or error code. */
+  outcome(op: string, code: string, seconds: number): void;
 }
 
 export interface ConnectionOptions {
@@ -258,8 +260,9 @@ export class Connection {
   /** Never logs params or results: they may hold card numbers. */
   private logOutcome(requestId: string, op: Op | undefined, response: Response, started: number): void {
     const code = response.ok ? 'OK' : response.error.code;
-    const ms = Math.round((performance.now() - started) * 10) / 10;
-    this.log.debug({ requestId, op, code, ms }, 'request');
+    const elapsed = performance.now() - started;
+    this.log.debug({ requestId, op, code, ms: Math.round(elapsed * 10) / 10 }, 'request');
+    this.options.host.outcome(op ?? 'unknown', code, elapsed / 1000);
   }
 
   private write(frame: Response, requestId?: string): void {

@@ -37,6 +37,8 @@ export interface SocketServerOptions {
   handle: Handler;
   events: EventBus;
   log: Logger;
+  /** Called once per answered request (metrics). */
+  onOutcome?: (op: string, code: string, seconds: number) => void;
 }
 
 export type SocketServerState = 'idle' | 'starting' | 'listening' | 'stopping' | 'stopped';
@@ -72,6 +74,7 @@ export class SocketServer {
         this.inflightCount--;
         if (this.inflightCount === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       },
+      outcome: (op, code, seconds) => options.onOutcome?.(op, code, seconds),
     };
   }
 

@@ -10,11 +10,12 @@ import { commit, deadLetterError, fingerprint, newMessage, num, settle } from '.
 
 // Offline approvals for one customer are serialised so two concurrent spends cannot
 // both see the same available balance.
-const customerLocks = new WeakMap<OpsContext, Map<string, Promise<unknown>>>();
+// Keyed by the outbox: ops get a per-request copy of the context, the outbox is shared.
+const customerLocks = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 function withCustomerLock<T>(ctx: OpsContext, customerId: string, fn: () => Promise<T>): Promise<T> {
-  let locks = customerLocks.get(ctx);
-  if (!locks) customerLocks.set(ctx, (locks = new Map()));
+  let locks = customerLocks.get(ctx.outbox);
+  if (!locks) customerLocks.set(ctx.outbox, (locks = new Map()));
   const previous = locks.get(customerId) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(fn);
   locks.set(customerId, next);
