@@ -7,6 +7,7 @@ Commands:
   run --config FILE        run the agent (the systemd service runs this)
   host --config FILE       run the reference loyalty host
   demo [--data DIR]        embedded broker + reference host + agent in one process
+  doctor --config FILE     check config, disk, database, broker, devices, clock
   help                     this text
 
 Run "till-agent <command> --help" for the options of a command.
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.ts')).runCommand,
   host: async () => (await import('../host/main.ts')).hostCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
+  doctor: async () => (await import('./commands/doctor.ts')).doctorCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

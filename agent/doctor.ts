@@ -1,0 +1,146 @@
+// Field checks for `till-agent doctor`: each returns ok/fail with a hint a technician can act on.
+import Database from 'better-sqlite3';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { mqttConnectOptions } from '../protocol/uplink-config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  hint?: string;
+}
+
+export interface DoctorOptions {
+  minFreeMb: number;
+  brokerTimeoutMs: number;
+  now?: () => Date;
+}
+
+export async function runChecks(configPath: string, options: DoctorOptions): Promise<Check[]> {
+  let config: Config;
+  try {
+    config = loadConfig(configPath);
+  } catch (error) {
+    const detail = error instanceof ConfigError ? error.errors.join('; ') : (error as Error).message;
+    return [{ name: 'config', ok: false, detail, hint: `fix ${configPath}; every error names its key (see README, Configuration)` }];
+  }
+  const checks: Check[] = [{ name: 'config', ok: true, detail: `${configPath} is valid` }];
+  checks.push(checkDataDir(config, options.minFreeMb));
+  checks.push(checkDatabase(config));
+  checks.push(await checkBroker(config, options.brokerTimeoutMs));
+  checks.push(checkClock(config, options.now ?? (() => new Date())));
+  return checks;
+}
+
+export function checkDataDir(config: Config, minFreeMb: number): Check {
+  const dir = config.data_dir;
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    const probe = join(dir, `.doctor-${process.pid}`);
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+  } catch (error) {
+    return { name: 'data dir', ok: false, detail: `${dir} is not writable: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      hint: `make ${dir} writable by the till-agent user (systemd StateDirectory does this)` };
+  }
+  const fs = statfsSync(dir);
+  const freeMb = Math.floor((fs.bavail * fs.bsize) / (1024 * 1024));
+  if (freeMb < minFreeMb) {
+    return { name: 'data dir', ok: false, detail: `${dir}: only ${freeMb} MB free (need ${minFreeMb} MB)`,
+      hint: 'free disk space: queued sales cannot be accepted once the disk is full (STORAGE_FULL)' };
+  }
+  return { name: 'data dir', ok: true, detail: `${dir} writable, ${freeMb} MB free` };
+}
+
+export function checkDatabase(config: Config): Check {
+  const file = join(config.data_dir, 'till-agent.db');
+  if (!existsSync(file)) return { name: 'database', ok: true, detail: `${file} not created yet (first start creates it)` };
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.pragma('quick_check') as Array<{ quick_check: string }>;
+      const result = rows.map((r) => r.quick_check).join('; ');
+      if (result !== 'ok') {
+        return { name: 'database', ok: false, detail: `quick_check: ${result.slice(0, 200)}`, hint: corruptHint(file) };
+      }
+      const pending = (db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n;
+      return { name: 'database', ok: true, detail: `${file} passes quick_check, ${pending} pending` };
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    return { name: 'database', ok: false, detail: `${file}: ${(error as Error).message}`, hint: corruptHint(file) };
+  }
+}
+
+function corruptHint(file: string): string {
+  return `stop the agent, keep a copy of ${file}* for support (it may hold unsent sales), then restore or recreate it`;
+}
+
+export async function checkBroker(config: Config, timeoutMs: number): Promise<Check> {
+  const url = config.uplink.url;
+  if (url === 'embedded') return { name: 'broker', ok: true, detail: 'embedded broker (started by the agent itself)' };
+  let files;
+  try {
+    files = {
+      ...(config.uplink.ca ? { ca: readFileSync(config.uplink.ca) } : {}),
+      ...(config.uplink.cert ? { cert: readFileSync(config.uplink.cert) } : {}),
+      ...(config.uplink.key ? { key: readFileSync(config.uplink.key) } : {}),
+    };
+  } catch (error) {
+    return { name: 'broker', ok: false, detail: `cannot read TLS file: ${(error as NodeJS.ErrnoException).path ?? error}`,
+      hint: 'check uplink.ca / uplink.cert / uplink.key paths and that the till-agent user can read them' };
+  }
+  const options = {
+    ...mqttConnectOptions(config.uplink, `till-doctor-${config.terminal}-${process.pid}`, files),
+    clean: true, reconnectPeriod: 0, connectTimeout: timeoutMs,
+  };
+  delete (options as { properties?: unknown }).properties;
+  return new Promise((resolve) => {
+    const client = mqtt.connect(url, options);
+    const finish = (check: Check) => {
+      clearTimeout(timer);
+      client.end(true);
+      resolve(check);
+    };
+    const timer = setTimeout(() => finish({ name: 'broker', ok: false, detail: `${url}: no answer within ${timeoutMs} ms`,
+      hint: 'check uplink.url, the network and any firewall between the till and the broker' }), timeoutMs);
+    client.once('connect', () => finish({ name: 'broker', ok: true, detail: `${url} accepted the connection${url.startsWith('mqtts') ? ' (TLS)' : ''}` }));
+    client.once('error', (error) => finish({ name: 'broker', ok: false, detail: `${url}: ${error.message}`,
+      hint: /auth|not authorized|bad user/i.test(error.message)
+        ? 'check uplink.username / password or the client certificate'
+        : /certificate|self.signed|tls|ssl/i.test(error.message)
+          ? 'check uplink.ca and the broker certificate, and the till clock'
+          : 'check uplink.url, that the broker runs, the network and any firewall' }));
+  });
+}
+
+export function checkClock(config: Config, now: () => Date): Check {
+  const t = now();
+  if (t.getUTCFullYear() < 2025 || t.getUTCFullYear() > 2100) {
+    return { name: 'clock', ok: false, detail: `the clock says ${t.toISOString()}`,
+      hint: 'set the time (timedatectl set-ntp true): receipts, offers and TLS certificates depend on it' };
+  }
+  const file = join(config.data_dir, 'till-agent.db');
+  if (existsSync(file)) {
+    try {
+      const db = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        const row = db.prepare('SELECT max(created_at) AS latest FROM outbox').get() as { latest: string | null };
+        if (row.latest && Date.parse(row.latest) - t.getTime() > 5 * 60_000) {
+          return { name: 'clock', ok: false, detail: `the outbox holds a sale from ${row.latest}, later than now (${t.toISOString()})`,
+            hint: 'the clock went backwards: check NTP (timedatectl) before selling' };
+        }
+      } finally {
+        db.close();
+      }
+    } catch {
+      // The database check reports an unreadable file; the clock check stays about the clock.
+    }
+  }
+  return { name: 'clock', ok: true, detail: t.toISOString() };
+}
