@@ -8,6 +8,8 @@ Commands:
   host --config FILE       run the reference loyalty host
   demo [--data DIR]        embedded broker + reference host + agent in one process
   doctor --config FILE     check config, disk, database, broker, devices, clock
+  status                   ask the running agent: uplink, outbox, devices
+  outbox list|retry|export dead letters and the queue
   help                     this text
 
 Run "till-agent <command> --help" for the options of a command.
@@ -20,6 +22,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   host: async () => (await import('../host/main.ts')).hostCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
   doctor: async () => (await import('./commands/doctor.ts')).doctorCommand,
+  status: async () => (await import('./commands/status.ts')).statusCommand,
+  outbox: async () => (await import('./commands/outbox.ts')).outboxCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,59 @@
+// Operator commands against a running agent: status, outbox list/retry/export, --help.
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { BIN } from '../helpers/processes.ts';
+import { startSystem } from '../helpers/system.ts';
+
+const run = promisify(execFile);
+
+async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
+    return { code: 0, out: stdout + stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
+  }
+}
+
+t.test('status and outbox commands talk to the running agent', async (t) => {
+  const sys = await startSystem(t);
+  await sys.waitOnline();
+  const status = await cli('status', '--config', sys.agentConfig);
+  t.equal(status.code, 0, status.out);
+  t.match(status.out, /uplink\s+online since/);
+  t.match(status.out, /outbox\s+0 pending \(oldest -\), 0 dead/);
+  const json = await cli('status', '--tcp', `127.0.0.1:${sys.agentPort}`, '--json');
+  t.match(JSON.parse(json.out), { uplink: { connected: true } });
+
+  const pos = await sys.pos();
+  const basket = { currency: 'EUR', total: 100, items: [{ sku: 'A', qty: 1, unit_price: 100, amount: 100 }] };
+  await pos.request('award', { txn_id: 'ghost-1', customer_id: 'ghost', basket });
+  const list = await cli('outbox', 'list', '--config', sys.agentConfig);
+  t.equal(list.code, 0, list.out);
+  t.match(list.out, /0 pending, 1 dead/);
+  t.match(list.out, /award\s+ghost-1.*NOT_FOUND/);
+  const exported = await cli('outbox', 'export', '--config', sys.agentConfig);
+  const rows = exported.out.trim().split('\n').map((l) => JSON.parse(l) as { txn_id: string; state: string });
+  t.match(rows, [{ txn_id: 'ghost-1', state: 'dead' }]);
+  const retry = await cli('outbox', 'retry', '--all', '--config', sys.agentConfig);
+  t.match(retry.out, /1 message\(s\) put back in the queue/);
+  t.match(await cli('outbox', 'retry', 'nope', '--config', sys.agentConfig), { code: 1, out: /NOT_FOUND/ });
+});
+
+t.test('status when no agent runs: a clear message and exit 1', async (t) => {
+  const r = await cli('status', '--socket', '/nonexistent/till.sock');
+  t.equal(r.code, 1);
+  t.match(r.out, /cannot reach the agent/);
+});
+
+t.test('--help on every command', async (t) => {
+  for (const command of ['run', 'host', 'demo', 'doctor', 'status', 'outbox']) {
+    const r = await cli(command, '--help');
+    t.equal(r.code, 0, `${command} --help exits 0`);
+    t.match(r.out, new RegExp(`till-agent ${command}`), `${command} --help prints its usage`);
+  }
+  t.match((await cli('--help')).out, /Commands:/);
+  t.equal((await cli('frobnicate')).code, 2);
+});
