@@ -1,0 +1,81 @@
+// Receipt templates: the one place that decides what goes where on the paper.
+// Works in Unicode; the printer's code page (with its ASCII fallback) is the renderer's job.
+import { formatMoney } from '../../protocol/money.ts';
+import type { ReceiptDocument } from '../../protocol/receipt.ts';
+import type { LoyaltySection } from './loyalty-section.ts';
+import type { PrintOp } from './print-ops.ts';
+
+export const RECEIPT_WIDTHS = [32, 42, 48] as const;
+
+/** Word-wrap to width; words longer than a line are cut. */
+export function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    let w = word;
+    while ([...w].length > width) {
+      if (current) { out.push(current); current = ''; }
+      out.push([...w].slice(0, width).join(''));
+      w = [...w].slice(width).join('');
+    }
+    if (!current) current = w;
+    else if ([...current].length + 1 + [...w].length <= width) current += ` ${w}`;
+    else { out.push(current); current = w; }
+  }
+  if (current) out.push(current);
+  return out.length ? out : [''];
+}
+
+/** Left text and right-aligned amount on one line; the text wraps above when too long. */
+export function columns(left: string, right: string, width: number): string[] {
+  const room = width - [...right].length - 1;
+  const lines = wrap(left, Math.max(room, 1));
+  const last = lines.pop()!;
+  const pad = width - [...last].length - [...right].length;
+  return [...lines, pad >= 1 ? last + ' '.repeat(pad) + right : last, ...(pad >= 1 ? [] : [right.padStart(width)])];
+}
+
+const text = (t: string, extra: Partial<Extract<PrintOp, { kind: 'text' }>> = {}): PrintOp => ({ kind: 'text', text: t, ...extra });
+
+export function layoutReceipt(doc: ReceiptDocument, width: number, loyalty?: LoyaltySection, txnId?: string): PrintOp[] {
+  const m = (amount: number) => formatMoney({ amount, currency: doc.currency });
+  const rule = text('-'.repeat(width));
+  const ops: PrintOp[] = [];
+  for (const [i, h] of doc.header.entries()) {
+    for (const l of wrap(h, i === 0 ? Math.floor(width / 2) : width)) ops.push(text(l, { align: 'center', ...(i === 0 ? { bold: true, size: 2 as const } : {}) }));
+  }
+  if (doc.header.length) ops.push(rule);
+  for (const item of doc.items) {
+    const qty = item.qty === 1 ? '' : `${item.qty} x `;
+    for (const l of columns(`${qty}${item.name}`, m(item.amount), width)) ops.push(text(l));
+  }
+  ops.push(rule);
+  if (doc.subtotal !== undefined) for (const l of columns('Subtotal', m(doc.subtotal), width)) ops.push(text(l));
+  for (const d of doc.discounts) for (const l of columns(d.name, m(-d.amount), width)) ops.push(text(l));
+  for (const l of columns('TOTAL', m(doc.total), width)) ops.push(text(l, { bold: true }));
+  for (const tax of doc.taxes) for (const l of columns(tax.name, m(tax.amount), width)) ops.push(text(l));
+  if (doc.payments.length) ops.push(rule);
+  for (const p of doc.payments) for (const l of columns(p.method, m(p.amount), width)) ops.push(text(l));
+  if (loyalty) ops.push(rule, ...layoutLoyalty(loyalty, width));
+  if (doc.footer.length) ops.push(rule);
+  for (const f of doc.footer) for (const l of wrap(f, width)) ops.push(text(l, { align: 'center' }));
+  if (txnId) ops.push({ kind: 'feed', lines: 1 }, { kind: 'qr', data: txnId }, text(txnId, { align: 'center' }));
+  ops.push({ kind: 'feed', lines: 3 }, { kind: 'cut' });
+  return ops;
+}
+
+export function layoutLoyalty(l: LoyaltySection, width: number): PrintOp[] {
+  const m = (amount: number) => formatMoney({ amount, currency: l.currency });
+  const ops: PrintOp[] = [text('LOYALTY', { align: 'center', bold: true })];
+  const row = (label: string, amount: number) => { for (const t of columns(label, m(amount), width)) ops.push(text(t)); };
+  if (l.customer) for (const t of wrap(`Customer: ${l.customer}`, width)) ops.push(text(t));
+  if (l.awarded !== undefined) row('Awarded', l.awarded);
+  for (const o of l.offers) row(`  ${o.name}`, o.award_amount);
+  if (l.instant_spend) row('Instant spend', -l.instant_spend);
+  if (l.automatic_spend) row('Automatic spend', -l.automatic_spend);
+  if (l.additional_spend) row('Additional spend', -l.additional_spend);
+  if (l.redemption_total) row('Redeemed total', -l.redemption_total);
+  if (l.balance !== undefined) for (const t of columns('New balance', m(l.balance), width)) ops.push(text(t, { bold: true }));
+  for (const note of l.notes) for (const t of wrap(`* ${note}`, width)) ops.push(text(t));
+  return ops;
+}

@@ -1,0 +1,61 @@
+// What the loyalty part of a receipt says, derived from the outbox rows of one sale.
+import type { OutboxRow } from '../outbox.ts';
+
+export interface LoyaltySection {
+  currency: string;
+  customer?: string;
+  awarded?: number;
+  offers: Array<{ name: string; award_amount: number }>;
+  instant_spend: number;
+  automatic_spend: number;
+  additional_spend: number;
+  redemption_total: number;
+  balance?: number;
+  notes: string[];
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+/** null when the sale has no loyalty activity on this till. */
+export function loyaltySection(rows: OutboxRow[], customerName?: string): LoyaltySection | null {
+  const award = rows.find((r) => r.op === 'award');
+  const spend = rows.find((r) => r.op === 'spend');
+  const voided = rows.find((r) => r.op === 'void');
+  if (!award && !spend) return null;
+  const currency = award?.currency ?? spend?.currency ?? '';
+  const section: LoyaltySection = {
+    currency, offers: [], instant_spend: 0, automatic_spend: 0, additional_spend: 0, redemption_total: 0, notes: [],
+  };
+  const customerId = award?.customer_id ?? spend?.customer_id;
+  if (customerName || customerId) section.customer = customerName ?? customerId!;
+  let balanceAt = '';
+  const takeBalance = (row: OutboxRow) => {
+    const b = row.result?.balance as { amount?: number } | undefined;
+    if (typeof b?.amount === 'number' && row.updated_at >= balanceAt) { section.balance = b.amount; balanceAt = row.updated_at; }
+  };
+  if (award?.state === 'done' && award.result) {
+    section.awarded = num(award.result.award_amount);
+    section.instant_spend = num(award.result.instant_spend_amount);
+    section.automatic_spend = num(award.result.automatic_spend_amount);
+    const offers = award.result.offers;
+    if (Array.isArray(offers)) section.offers = offers as LoyaltySection['offers'];
+    if (award.result.reduction === 'back_end') section.notes.push('Redemption is credited back-end, not deducted on this receipt');
+    takeBalance(award);
+  } else if (award?.state === 'pending') {
+    section.notes.push('Points for this sale were queued offline and will be added shortly');
+  } else if (award?.state === 'dead') {
+    section.notes.push('Points for this sale could not be added; staff have been notified');
+  }
+  if (spend) {
+    if (spend.state === 'done') {
+      section.additional_spend = num(spend.result?.spent_amount);
+      takeBalance(spend);
+    } else if (spend.state === 'pending' && spend.offline) {
+      section.additional_spend = spend.amount ?? 0;
+    }
+    if (spend.offline) section.notes.push('Balance spent while offline; confirmed when the till reconnects');
+  }
+  section.redemption_total = section.instant_spend + section.automatic_spend + section.additional_spend;
+  if (voided) section.notes.push(voided.state === 'done' ? 'This sale was voided' : 'Void queued offline');
+  return section;
+}

@@ -1,0 +1,24 @@
+// The receipt document a POS sends with receipt.print. Amounts in minor units of `currency`.
+import { z } from 'zod';
+import { currencyCode, minorUnits, signedMinorUnits } from './schema.ts';
+
+const line = z.string().max(200);
+
+export const receiptDocumentSchema = z.object({
+  currency: currencyCode(),
+  header: z.array(line).max(20).default([]),
+  items: z.array(z.object({
+    name: z.string().min(1).max(200),
+    qty: z.number().positive().max(1_000_000).default(1),
+    amount: signedMinorUnits(),
+    sku: z.string().max(64).optional(),
+  })).max(500).default([]),
+  subtotal: signedMinorUnits().optional(),
+  discounts: z.array(z.object({ name: line, amount: minorUnits() })).max(50).default([]),
+  taxes: z.array(z.object({ name: line, amount: minorUnits() })).max(20).default([]),
+  total: signedMinorUnits(),
+  payments: z.array(z.object({ method: line, amount: signedMinorUnits() })).max(20).default([]),
+  footer: z.array(line).max(20).default([]),
+});
+
+export type ReceiptDocument = z.output<typeof receiptDocumentSchema>;

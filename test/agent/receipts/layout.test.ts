@@ -1,0 +1,69 @@
+import t from 'tap';
+import { RECEIPT_WIDTHS, columns, layoutReceipt, wrap } from '../../../agent/receipts/layout.ts';
+import { loyaltySection } from '../../../agent/receipts/loyalty-section.ts';
+import type { OutboxRow } from '../../../agent/outbox.ts';
+import { receiptDocumentSchema } from '../../../protocol/receipt.ts';
+
+const doc = receiptDocumentSchema.parse({
+  currency: 'EUR',
+  header: ['Café Zürich', 'Bahnhofstraße 1, 8001 Zürich'],
+  items: [
+    { name: 'Espresso', qty: 2, amount: 320 },
+    { name: 'Extraordinarily long product name that certainly will not fit on one line of any printer', amount: 1999 },
+    { name: 'Piña colada', amount: 650 },
+  ],
+  discounts: [{ name: 'Staff', amount: 100 }],
+  taxes: [{ name: 'VAT 8.1%', amount: 217 }],
+  total: 2869,
+  payments: [{ method: 'Card', amount: 2869 }],
+  footer: ['Danke für Ihren Besuch!'],
+});
+
+const row = (over: Partial<OutboxRow>): OutboxRow => ({
+  seq: 1, id: 'm1', op: 'award', txn_id: 'sale-1', fingerprint: 'f', customer_id: 'P-1001', payload: {}, offline: false,
+  amount: null, currency: 'EUR', state: 'done', attempts: 1, result: null, error: null,
+  created_at: '2026-11-24T08:00:00.000Z', updated_at: '2026-11-24T08:00:01.000Z', ...over,
+});
+
+t.test('wrap and columns', async (t) => {
+  t.same(wrap('a bb ccc dddd', 6), ['a bb', 'ccc', 'dddd']);
+  t.same(wrap('abcdefghij', 4), ['abcd', 'efgh', 'ij']);
+  t.same(columns('Espresso', '3.20 EUR', 20), ['Espresso    3.20 EUR']);
+  t.same(columns('Piña', '1.00 EUR', 14), ['Piña  1.00 EUR'], 'counts characters, not bytes');
+});
+
+for (const width of RECEIPT_WIDTHS) {
+  t.test(`every line fits ${width} columns`, async (t) => {
+    const ops = layoutReceipt(doc, width, undefined, 'sale-1');
+    for (const op of ops) {
+      if (op.kind !== 'text') continue;
+      const limit = op.size === 2 ? Math.floor(width / 2) : width;
+      t.ok([...op.text].length <= limit, `"${op.text}" fits ${limit}`);
+    }
+    const texts = ops.flatMap((o) => (o.kind === 'text' ? [o.text] : []));
+    t.ok(texts.some((l) => /^TOTAL +28\.69 EUR$/.test(l)), 'total right-aligned');
+    t.ok(texts.some((l) => l.includes('Piña colada')), 'non-ASCII kept for the code page to handle');
+    t.match(ops.filter((o) => o.kind === 'qr'), [{ data: 'sale-1' }]);
+    t.equal(ops.at(-1)?.kind, 'cut');
+  });
+}
+
+t.test('loyalty section from the sale rows', async (t) => {
+  const section = loyaltySection([
+    row({ result: { award_amount: 143, instant_spend_amount: 50, automatic_spend_amount: 0, balance: { amount: 2593, currency: 'EUR' }, reduction: 'front_end', offers: [{ id: 'B', name: '5% on everything', award_amount: 93 }] } }),
+    row({ id: 'm2', op: 'spend', result: { spent_amount: 200, balance: { amount: 2393, currency: 'EUR' } }, updated_at: '2026-11-24T08:00:02.000Z' }),
+  ], 'Alice Martin')!;
+  t.match(section, { customer: 'Alice Martin', awarded: 143, instant_spend: 50, additional_spend: 200, redemption_total: 250, balance: 2393, notes: [] });
+  const texts = layoutReceipt(doc, 42, section).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
+  t.ok(texts.some((l) => /^Awarded +1\.43 EUR$/.test(l)));
+  t.ok(texts.some((l) => /^Redeemed total +-2\.50 EUR$/.test(l)));
+  t.ok(texts.some((l) => /^New balance +23\.93 EUR$/.test(l)));
+
+  const queued = loyaltySection([row({ state: 'pending' }), row({ id: 'm2', op: 'spend', state: 'pending', offline: true, amount: 300 })])!;
+  t.match(queued, { additional_spend: 300, redemption_total: 300 });
+  t.match(queued.notes.join('\n'), /queued offline/);
+  t.match(queued.notes.join('\n'), /spent while offline/);
+  const backEnd = loyaltySection([row({ result: { award_amount: 1, reduction: 'back_end' } })])!;
+  t.match(backEnd.notes, [/back-end/]);
+  t.equal(loyaltySection([]), null);
+});
