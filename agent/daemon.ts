@@ -122,11 +122,22 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   }
   const statusTimer = setInterval(() => uplink.publishStatus(), 30_000);
   statusTimer.unref();
+  // Delivered rows are kept for idempotent replays, then pruned; so are stale cached customers.
+  const pruneTimer = setInterval(() => {
+    try {
+      outbox.pruneDone(new Date(Date.now() - config.outbox.keep_done_days * DAY_MS));
+      cache.prune(config.offline.identify_cache_days);
+    } catch (error) {
+      log.error({ err: error }, 'pruning old rows failed');
+    }
+  }, 6 * 3600_000);
+  pruneTimer.unref();
   log.info({ ...identity, version, data_dir: config.data_dir }, 'till-agent ready');
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
     clearInterval(statusTimer);
+    clearInterval(pruneTimer);
     await socket.stop();
     await metrics.close();
     await outbox.drainWrites();

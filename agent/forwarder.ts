@@ -33,7 +33,7 @@ export class Forwarder {
   start(): void {
     this.running = true;
     this.unsubscribe.push(
-      this.options.uplink.onResponse((response) => this.apply(response)),
+      this.options.uplink.onLateResponse((response) => this.apply(response)),
       this.options.uplink.onState((state) => { if (state === 'online') this.wake(); }),
     );
     this.loopDone = this.loop().catch((error: unknown) => {
@@ -92,6 +92,7 @@ export class Forwarder {
       let progressed = false;
       try {
         const response = await uplink.request(rows.map(toMessage), timeoutMs);
+        this.apply(response);
         progressed = this.outcomeOf(response, rows);
       } catch (error) {
         log.warn({ err: { message: (error as Error).message }, count: rows.length, first: rows[0]!.id }, 'outbox delivery failed; will resend');

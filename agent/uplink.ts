@@ -54,7 +54,8 @@ export class Uplink {
   get since(): string | null { return this.sinceValue; }
   get lastError(): string | null { return this.lastErrorValue; }
 
-  onResponse(listener: ResponseListener): () => void {
+  /** Responses that match no waiting request (late ones). */
+  onLateResponse(listener: ResponseListener): () => void {
     this.responseListeners.add(listener);
     return () => this.responseListeners.delete(listener);
   }
@@ -189,9 +190,10 @@ export class Uplink {
       clearTimeout(p.timer);
       this.pending.delete(response.request_id);
       p.resolve(response);
+      return;
     }
-    // Every response also goes to the listeners: a late answer to a timed-out request
-    // still settles the outbox rows it names.
+    // A late answer to a timed-out request (or one from before a restart) still settles
+    // the outbox rows it names.
     for (const listener of this.responseListeners) listener(response);
   }
 
