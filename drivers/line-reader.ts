@@ -1,0 +1,127 @@
+// A reader device that turns a byte stream into lines (with @serialport/parser-readline) and
+// each line into a scan or scan_error event through a pure parser. Line content is never
+// logged: it can be a card number.
+import { ReadlineParser } from '@serialport/parser-readline';
+import { DeviceRunner, type Backoff } from './reconnect.ts';
+import type { ByteLink, DeviceState, DriverLogger, Emit, Reader, ScanEvent, Transport } from './types.ts';
+
+export const TERMINATORS = ['auto', 'cr', 'lf', 'crlf'] as const;
+/** `auto` accepts CR, LF and CRLF (CR is turned into LF and empty lines are dropped). */
+export type Terminator = (typeof TERMINATORS)[number];
+
+export type LineParse =
+  | { ok: true; scan: Omit<ScanEvent, 'device' | 'at'> }
+  | { ok: false; reason: string };
+
+export interface LineReaderOptions {
+  name: string;
+  kind: Reader['kind'];
+  transport: Transport;
+  emit: Emit;
+  log: DriverLogger;
+  parse: (line: string) => LineParse;
+  terminator?: Terminator;
+  /** A line longer than this is dropped with scan_error "too_long". */
+  maxLineLength?: number;
+  /** Bytes without a terminator for this long are a partial read: dropped with scan_error "incomplete_read". */
+  idleFlushMs?: number;
+  backoff?: Partial<Backoff>;
+  connectTimeoutMs?: number;
+  now?: () => Date;
+}
+
+const DELIMITERS: Readonly<Record<Terminator, string>> = { auto: '\n', cr: '\r', lf: '\n', crlf: '\r\n' };
+const CR = 0x0d;
+const LF = 0x0a;
+
+export class LineReader implements Reader {
+  readonly name: string;
+  readonly kind: Reader['kind'];
+  private readonly runner: DeviceRunner;
+
+  constructor(private readonly options: LineReaderOptions) {
+    this.name = options.name;
+    this.kind = options.kind;
+    this.runner = new DeviceRunner({
+      name: options.name,
+      kind: options.kind,
+      transport: options.transport,
+      emit: options.emit,
+      log: options.log,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      onLink: (link) => this.attach(link),
+    });
+  }
+
+  start(): void {
+    this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+
+  state(): DeviceState {
+    return this.runner.state();
+  }
+
+  reason(): string | undefined {
+    return this.runner.reason();
+  }
+
+  private at(): string {
+    return (this.options.now?.() ?? new Date()).toISOString();
+  }
+
+  private attach(link: ByteLink): void {
+    const terminator = this.options.terminator ?? 'auto';
+    const maxLength = this.options.maxLineLength ?? 4096;
+    const idleMs = this.options.idleFlushMs ?? 1000;
+    const parser = new ReadlineParser({ delimiter: DELIMITERS[terminator], encoding: 'utf8' });
+    let idle: NodeJS.Timeout | undefined;
+
+    const drop = (reason: string) => {
+      this.options.log.warn({ device: this.name, reason, bytes: parser.buffer.length }, 'partial read dropped');
+      parser.buffer = Buffer.alloc(0);
+      this.options.emit('scan_error', { device: this.name, reason, at: this.at() });
+    };
+    parser.on('data', (line: string) => {
+      if (terminator === 'auto' && line === '') return;
+      this.handle(line);
+    });
+    const offData = link.onData((chunk) => {
+      const bytes = terminator === 'auto' ? chunk.map((b) => (b === CR ? LF : b)) : chunk;
+      parser.write(bytes);
+      if (parser.buffer.length > maxLength) drop('too_long');
+      if (idle) clearTimeout(idle);
+      idle = undefined;
+      if (parser.buffer.length > 0 && idleMs > 0) {
+        idle = setTimeout(() => { if (parser.buffer.length > 0) drop('incomplete_read'); }, idleMs);
+      }
+    });
+    link.onClose(() => {
+      offData();
+      if (idle) clearTimeout(idle);
+      parser.destroy();
+    });
+  }
+
+  private handle(line: string): void {
+    let result: LineParse;
+    try {
+      result = this.options.parse(line);
+    } catch {
+      // Parsers are pure and should not throw; if one does, its message may hold data: drop it.
+      result = { ok: false, reason: 'parser_failed' };
+    }
+    if (!result.ok) {
+      this.options.log.info({ device: this.name, reason: result.reason }, 'unreadable scan');
+      this.options.emit('scan_error', { device: this.name, reason: result.reason, at: this.at() });
+      return;
+    }
+    this.options.log.debug({ device: this.name, kind: result.scan.kind, symbology: result.scan.symbology }, 'scan');
+    this.options.emit('scan', { device: this.name, ...result.scan, at: this.at() });
+  }
+}

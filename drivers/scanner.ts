@@ -1,0 +1,18 @@
+// Barcode scanner: lines from the transport → parseBarcode → `scan {kind: "barcode"}`.
+import { parseBarcode, type BarcodeOptions } from './barcode.ts';
+import { LineReader, type LineReaderOptions } from './line-reader.ts';
+
+export type ScannerOptions = Omit<LineReaderOptions, 'kind' | 'parse'> & { barcode?: BarcodeOptions };
+
+export function createBarcodeScanner(options: ScannerOptions): LineReader {
+  const { barcode, ...rest } = options;
+  return new LineReader({
+    ...rest,
+    kind: 'barcode-scanner',
+    parse(line) {
+      const result = parseBarcode(line, barcode);
+      if (!result.ok) return result;
+      return { ok: true, scan: { kind: 'barcode', data: result.data, ...(result.symbology ? { symbology: result.symbology } : {}) } };
+    },
+  });
+}

@@ -1,0 +1,96 @@
+// A barcode scanner on a real pseudo-terminal pair (socat): the test writes scans on one end,
+// the driver reads the other through the serial transport.
+import t from 'tap';
+import { DriverEvents } from '../../drivers/emitter.ts';
+import type { Terminator } from '../../drivers/line-reader.ts';
+import { createBarcodeScanner } from '../../drivers/scanner.ts';
+import { serialTransport } from '../../drivers/transports/serial.ts';
+import type { DeviceEvent, ScanErrorEvent, ScanEvent } from '../../drivers/types.ts';
+import { silentDriverLogger } from '../../drivers/types.ts';
+import { startPty, type PtyPair } from '../helpers/pty.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+function scanner(t: { teardown(fn: () => unknown): void }, pty: PtyPair, terminator: Terminator, extra: { prefix?: string; suffix?: string } = {}) {
+  const events = new DriverEvents();
+  const scans: ScanEvent[] = [];
+  const errors: ScanErrorEvent[] = [];
+  const device: DeviceEvent[] = [];
+  events.on('scan', (e) => scans.push(e));
+  events.on('scan_error', (e) => errors.push(e));
+  events.on('device', (e) => device.push(e));
+  const s = createBarcodeScanner({
+    name: 'scanner-1', transport: serialTransport({ path: pty.device, baudRate: 9600 }), emit: events.emit, log: silentDriverLogger,
+    terminator, idleFlushMs: 300, backoff: { initialMs: 20, maxMs: 200 }, barcode: extra,
+  });
+  t.teardown(() => s.stop());
+  s.start();
+  return { s, scans, errors, device, data: () => scans.map((e) => [e.data, e.symbology ?? null]) };
+}
+
+t.test('CR, LF and CRLF terminators with AIM identifiers (auto terminator)', async (t) => {
+  const pty = await startPty(t);
+  const { s, data, scans } = scanner(t, pty, 'auto');
+  await waitFor(() => s.state() === 'ready');
+  const end = await pty.openPeer();
+  await end.write(']E04006381333931\r');
+  await end.write(']C0T1-2026-000123\n');
+  await end.write(']Q1https://example.com/c/42\r\n');
+  await end.write('98765');            // one scan split over two writes
+  await end.write('4321\r\n\r\n');      // and empty lines are ignored
+  await end.write(']E496385074\r]A0ABC-123\n');
+  await waitFor(() => scans.length === 6, { what: 'scans' });
+  t.same(data(), [
+    ['4006381333931', 'ean13'],
+    ['T1-2026-000123', 'code128'],
+    ['https://example.com/c/42', 'qr'],
+    ['987654321', null],
+    ['96385074', 'ean8'],
+    ['ABC-123', 'code39'],
+  ]);
+  t.match(scans[0], { device: 'scanner-1', kind: 'barcode', at: /^\d{4}-\d\d-\d\dT/ });
+});
+
+for (const [terminator, sep] of [['cr', '\r'], ['lf', '\n'], ['crlf', '\r\n']] as const) {
+  t.test(`explicit ${terminator} terminator, prefix and suffix`, async (t) => {
+    const pty = await startPty(t);
+    const { s, data, scans } = scanner(t, pty, terminator, { prefix: '\x02', suffix: '#' });
+    await waitFor(() => s.state() === 'ready');
+    const end = await pty.openPeer();
+    await end.write(`\x02]E04006381333931#${sep}\x02plain#${sep}`);
+    await waitFor(() => scans.length === 2, { what: `2 scans with ${terminator}` });
+    t.same(data(), [['4006381333931', 'ean13'], ['plain', null]]);
+  });
+}
+
+t.test('a partial scan without terminator is dropped as scan_error after the idle time', async (t) => {
+  const pty = await startPty(t);
+  const { s, scans, errors } = scanner(t, pty, 'auto');
+  await waitFor(() => s.state() === 'ready');
+  const end = await pty.openPeer();
+  await end.write('12345');
+  await waitFor(() => errors.length === 1, { what: 'incomplete_read' });
+  t.equal(errors[0]?.reason, 'incomplete_read');
+  await end.write('777\r');
+  await waitFor(() => scans.length === 1);
+  t.equal(scans[0]?.data, '777', 'the dropped partial does not stick to the next scan');
+});
+
+t.test('unplug mid-stream → offline → replug → ready, scans flow again', async (t) => {
+  const pty = await startPty(t);
+  const { s, scans, device, data } = scanner(t, pty, 'auto');
+  await waitFor(() => s.state() === 'ready');
+  let end = await pty.openPeer();
+  await end.write('111\r');
+  await waitFor(() => scans.length === 1);
+  await end.write('2222'); // half a scan on the wire when the cable goes
+  await pty.kill();
+  await waitFor(() => s.state() === 'offline', { what: 'offline after unplug' });
+  t.ok(device.at(-1)?.reason, 'offline carries a reason');
+  await pty.restart();
+  await waitFor(() => s.state() === 'ready', { what: 'ready after replug' });
+  end = await pty.openPeer();
+  await end.write('333\r');
+  await waitFor(() => scans.length === 2);
+  t.same(data(), [['111', null], ['333', null]]);
+  t.same(device.map((e) => e.state), ['connecting', 'ready', 'offline', 'ready']);
+});
