@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# Installs, updates or removes till-agent on a Debian/Ubuntu till. Re-runnable: a second run
+# brings the same files to the same state, and an update is just a run from the new source.
+# Never overwrites /etc/till-agent/config.yaml; never deletes data unless --purge.
+#
+# Layout (the .deb built by build-deb.sh is the same, with /usr/bin/till-agent):
+#   /opt/till-agent/                      the program (bin, agent, drivers, protocol, host,
+#                                         systemd, node_modules), replaced as a whole
+#   /usr/lib/systemd/system/*.service     units: vendor files, replaced on update; local changes
+#                                         go in drop-ins (systemctl edit till-agent)
+#   /usr/lib/udev/rules.d/60-till-agent.rules   device names; local models go in
+#                                         /etc/udev/rules.d/61-till-agent-local.rules
+#   /usr/lib/sysusers.d/till-agent.conf, /usr/lib/tmpfiles.d/till-agent.conf,
+#   /usr/lib/modules-load.d/till-agent.conf   users, directories, drivers loaded at boot
+#   /usr/local/bin/till-agent             -> /opt/till-agent/bin/till-agent.js
+#   /etc/till-agent/config.yaml           from config.sample.yaml, only if absent (0640 root:till-agent)
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: install.sh [options]
+
+Installs or updates till-agent, enables and (re)starts till-agent.service.
+
+  --root DIR          install into DIR instead of / (for packaging and tests): no systemctl,
+                      udevadm or user creation; prints what it would run instead
+  --source DIR        the till-agent tree to install (default: the one this script is in)
+  --no-node-modules   do not install node_modules (an existing /opt/till-agent/node_modules
+                      is kept); for tests and quick code-only updates
+  --no-npm            if the source has no node_modules, do not run npm ci either
+  --no-start          install and enable nothing at run time: no enable, no (re)start
+  --uninstall         remove the program, units, udev rules and the /usr/local/bin link;
+                      keeps /etc/till-agent and /var/lib/till-agent*
+  --purge             with --uninstall: also remove /etc/till-agent, /var/lib/till-agent*
+                      and /var/cache/till-agent* (users are kept)
+  -h, --help          this text
+
+Every action is printed as one line: installed, updated, kept, removed, skipped, checked, ran,
+would run, note, warning, invalid, failed. Exit status: 0 done, 1 something failed (a "failed" or
+"invalid" line says what), 2 bad usage or a missing prerequisite.
+EOF
+}
+
+die() { printf 'install.sh: %s\n' "$*" >&2; exit 2; }
+
+ROOT=/
+SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NO_NODE_MODULES=0
+NO_NPM=0
+NO_START=0
+UNINSTALL=0
+PURGE=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) [ $# -ge 2 ] || die "--root needs a DIR"; ROOT=$2; shift 2 ;;
+    --root=*) ROOT=${1#--root=}; shift ;;
+    --source) [ $# -ge 2 ] || die "--source needs a DIR"; SOURCE=$2; shift 2 ;;
+    --source=*) SOURCE=${1#--source=}; shift ;;
+    --no-node-modules) NO_NODE_MODULES=1; shift ;;
+    --no-npm) NO_NPM=1; shift ;;
+    --no-start) NO_START=1; shift ;;
+    --uninstall) UNINSTALL=1; shift ;;
+    --purge) PURGE=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option: $1" ;;
+  esac
+done
+[ "$PURGE" = 0 ] || [ "$UNINSTALL" = 1 ] || die "--purge only goes with --uninstall"
+
+# R is prefixed to every target path; DRY means "a scratch root: change nothing outside it".
+if [ "$ROOT" = / ]; then
+  R=""
+  DRY=0
+else
+  mkdir -p "$ROOT" || die "cannot create --root $ROOT"
+  R=$(cd "$ROOT" && pwd)
+  DRY=1
+fi
+SOURCE=$(cd "$SOURCE" 2>/dev/null && pwd) || die "--source $SOURCE: no such directory"
+
+PROG=/opt/till-agent
+CONFIG=/etc/till-agent/config.yaml
+UNIT_DIR=/usr/lib/systemd/system
+UDEV_RULES=/usr/lib/udev/rules.d/60-till-agent.rules
+SYSUSERS=/usr/lib/sysusers.d/till-agent.conf
+TMPFILES=/usr/lib/tmpfiles.d/till-agent.conf
+MODULES=/usr/lib/modules-load.d/till-agent.conf
+LINK=/usr/local/bin/till-agent
+UNITS=(till-agent.service till-agent-host.service)
+FAILED=0
+
+say() { printf '%-10s %s\n' "$1" "$2"; }
+
+systemd_running() { [ -d /run/systemd/system ]; }
+udev_running() { [ -S /run/udev/control ]; }
+
+# Runs a system command, or only prints it with --root. Commands that need a running systemd
+# or udev are skipped (with a line) when there is none, e.g. in a container or a chroot.
+run() {
+  local need=$1; shift
+  if [ "$DRY" = 1 ]; then say "would run" "$*"; return 0; fi
+  case "$need" in
+    systemd) systemd_running || { say skipped "$* (systemd is not running)"; return 0; } ;;
+    udev) udev_running || { say skipped "$* (udev is not running)"; return 0; } ;;
+  esac
+  if "$@"; then say ran "$*"; else say failed "$*"; FAILED=1; return 1; fi
+}
+
+# install_file SRC DEST MODE: installed / updated / kept (identical content).
+install_file() {
+  local src=$1 dest=$R$2 mode=$3
+  if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
+    chmod "$mode" "$dest"
+    say kept "$2 (unchanged)"
+  elif [ -e "$dest" ]; then
+    install -D -m "$mode" "$src" "$dest"
+    say updated "$2"
+  else
+    install -D -m "$mode" "$src" "$dest"
+    say installed "$2"
+  fi
+}
+
+remove_path() {
+  if [ -e "$R$1" ] || [ -L "$R$1" ]; then
+    rm -rf -- "$R$1"
+    say removed "$1"
+  else
+    say skipped "$1 (not present)"
+  fi
+}
+
+installed_by_dpkg() {
+  [ "$DRY" = 0 ] && command -v dpkg-query >/dev/null 2>&1 &&
+    dpkg-query -W -f='${Status}' till-agent 2>/dev/null | grep -q 'ok installed'
+}
+
+# ---------------------------------------------------------------------------------------------
+uninstall() {
+  local unit dir
+  for unit in "${UNITS[@]}"; do
+    if [ -f "$R$UNIT_DIR/$unit" ]; then
+      run systemd systemctl stop "$unit" || true
+      run none systemctl disable "$unit" || true
+    fi
+  done
+  for unit in "${UNITS[@]}"; do remove_path "$UNIT_DIR/$unit"; done
+  remove_path "$UDEV_RULES"
+  remove_path "$SYSUSERS"
+  remove_path "$TMPFILES"
+  remove_path "$MODULES"
+  remove_path "$LINK"
+  remove_path "$PROG"
+  run systemd systemctl daemon-reload || true
+  run udev udevadm control --reload || true
+  if [ "$PURGE" = 1 ]; then
+    for dir in /etc/till-agent /var/lib/till-agent /var/lib/till-agent-host /var/cache/till-agent /var/cache/till-agent-host; do
+      remove_path "$dir"
+    done
+  else
+    for dir in /etc/till-agent /var/lib/till-agent /var/lib/till-agent-host; do
+      if [ -e "$R$dir" ]; then say kept "$dir (configuration and data stay; --purge removes them)"; fi
+    done
+  fi
+  say kept "users till-agent, till-agent-host (system users are never deleted: files may still belong to them)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The program goes to a fresh directory next to /opt/till-agent, which then replaces the old one:
+# no stale files from an older version, and a failed copy leaves the old version in place.
+NEW=""
+install_program() {
+  local version new old item
+  version=$(sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' "$SOURCE/package.json" | head -n 1)
+  for item in package.json package-lock.json bin agent protocol systemd; do
+    [ -e "$SOURCE/$item" ] || die "$SOURCE/$item is missing: is --source a till-agent tree?"
+  done
+  new="$R/opt/.till-agent.new.$$"
+  old="$R/opt/.till-agent.old.$$"
+  NEW=$new
+  trap 'rm -rf "$NEW"' EXIT
+  rm -rf "$new"
+  mkdir -p "$new"
+  for item in package.json package-lock.json tsconfig.json bin agent drivers protocol host systemd; do
+    if [ -e "$SOURCE/$item" ]; then cp -R "$SOURCE/$item" "$new/"; fi
+  done
+
+  if [ "$NO_NODE_MODULES" = 1 ]; then
+    if [ -d "$R$PROG/node_modules" ]; then
+      mv "$R$PROG/node_modules" "$new/node_modules"
+      say kept "$PROG/node_modules (--no-node-modules: the installed copy is kept)"
+    else
+      say skipped "$PROG/node_modules (--no-node-modules)"
+    fi
+  elif [ -d "$SOURCE/node_modules" ]; then
+    cp -R "$SOURCE/node_modules" "$new/"
+    # A development checkout also has the test tools: drop them (offline, from the lock file).
+    if command -v npm >/dev/null 2>&1 &&
+      (cd "$new" && npm prune --omit=dev --offline --no-audit --no-fund >/dev/null 2>&1); then
+      say installed "$PROG/node_modules (copied from the source, dev dependencies pruned)"
+    else
+      say installed "$PROG/node_modules (copied from the source; npm prune failed: dev dependencies kept)"
+    fi
+  elif [ "$NO_NPM" = 1 ]; then
+    say skipped "$PROG/node_modules (--no-npm and none in the source: run npm ci --omit=dev in $PROG)"
+  else
+    (cd "$new" && npm ci --omit=dev --no-audit --no-fund >/dev/null) || die "npm ci --omit=dev failed in $new"
+    say installed "$PROG/node_modules (npm ci --omit=dev)"
+  fi
+
+  # Root-owned, not writable by anyone else: the service must not be able to change its code.
+  chmod -R u+rwX,go+rX,go-w "$new"
+  chmod 0755 "$new/bin/till-agent.js" "$new/systemd/install.sh"
+  if [ -f "$new/systemd/build-deb.sh" ]; then chmod 0755 "$new/systemd/build-deb.sh"; fi
+
+  local verb=installed
+  if [ -e "$R$PROG" ]; then
+    verb=updated
+    if diff -rq --no-dereference -x node_modules "$R$PROG" "$new" >/dev/null 2>&1; then verb=kept; fi
+    mv "$R$PROG" "$old"
+  fi
+  mv "$new" "$R$PROG"
+  trap - EXIT
+  rm -rf "$old"
+  say "$verb" "$PROG (till-agent ${version:-unknown version}, from $SOURCE)"
+}
+
+install_link() {
+  local target=$PROG/bin/till-agent.js
+  if [ -L "$R$LINK" ] && [ "$(readlink "$R$LINK")" = "$target" ]; then
+    say kept "$LINK -> $target (unchanged)"
+  else
+    mkdir -p "$R$(dirname "$LINK")"
+    ln -sfn "$target" "$R$LINK"
+    say installed "$LINK -> $target"
+  fi
+}
+
+# Lays the sample down only when there is no config; CONFIG_NEW=1 says it did.
+CONFIG_NEW=0
+install_config() {
+  mkdir -p "$R/etc/till-agent"
+  chmod 0755 "$R/etc/till-agent"
+  if [ -e "$R$CONFIG" ]; then
+    say kept "$CONFIG (existing configuration, never overwritten)"
+  else
+    install -m 0640 "$SOURCE/systemd/config.sample.yaml" "$R$CONFIG"
+    CONFIG_NEW=1
+    say installed "$CONFIG (commented sample: edit the CHANGE-ME values)"
+  fi
+}
+
+# The agent's own loader (agent/config.ts) from a tree that has node_modules: the installed one
+# in real mode, else the source. Same errors as `till-agent run` would print.
+# shellcheck disable=SC2016  # a JavaScript template literal, not a shell expansion
+VALIDATE_JS='
+import { pathToFileURL } from "node:url";
+import { register } from "tsx/esm/api";
+register();
+const { loadConfig, ConfigError } = await import(pathToFileURL(process.cwd() + "/agent/config.ts").href);
+try {
+  const c = loadConfig(process.argv[1], {});
+  console.log(`till ${c.merchant}/${c.store}/${c.terminal}, data_dir ${c.data_dir}`);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}'
+CONFIG_OK=0
+validate_config() {
+  local loader="" out
+  if [ "$DRY" = 0 ] && [ -d "$PROG/node_modules/tsx" ]; then loader=$PROG
+  elif [ -d "$SOURCE/node_modules/tsx" ]; then loader=$SOURCE
+  fi
+  if ! command -v node >/dev/null 2>&1 || [ -z "$loader" ]; then
+    say skipped "config check (no node, or no node_modules with tsx to run the loader)"
+    CONFIG_OK=1
+    return 0
+  fi
+  if out=$(cd "$loader" && node --input-type=module -e "$VALIDATE_JS" "$R$CONFIG" 2>&1); then
+    say checked "$CONFIG: valid ($out)"
+    CONFIG_OK=1
+  else
+    say invalid "$CONFIG:"
+    printf '%s\n' "$out" | sed 's/^/           /'
+    FAILED=1
+  fi
+}
+
+has_placeholders() { grep -Eq '^[^#]*CHANGE-ME' "$R$CONFIG"; }
+
+check_node() {
+  local major
+  if ! command -v node >/dev/null 2>&1; then
+    [ "$DRY" = 1 ] && { say skipped "node version check (no node on this machine)"; return 0; }
+    die "node is not installed: till-agent needs Node.js 20 (e.g. the nodejs package from NodeSource)"
+  fi
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$major" -lt 20 ]; then
+    [ "$DRY" = 1 ] && { say skipped "node $major on this machine (the target needs >= 20)"; return 0; }
+    die "node $(node --version) is too old: till-agent needs Node.js 20 or later"
+  fi
+}
+
+install_all() {
+  local unit
+  check_node
+  install_program
+  install_link
+  for unit in "${UNITS[@]}"; do install_file "$SOURCE/systemd/$unit" "$UNIT_DIR/$unit" 0644; done
+  install_file "$SOURCE/systemd/udev/60-till-agent.rules" "$UDEV_RULES" 0644
+  install_file "$SOURCE/systemd/sysusers.d/till-agent.conf" "$SYSUSERS" 0644
+  install_file "$SOURCE/systemd/tmpfiles.d/till-agent.conf" "$TMPFILES" 0644
+  install_file "$SOURCE/systemd/modules-load.d/till-agent.conf" "$MODULES" 0644
+  install_config
+
+  run none systemd-sysusers "$SYSUSERS" || true
+  run none systemd-tmpfiles --create "$TMPFILES" || true
+  if [ "$CONFIG_NEW" = 1 ]; then
+    run none chgrp till-agent "$CONFIG" || true
+  elif [ "$DRY" = 0 ] && getent passwd till-agent >/dev/null &&
+    ! runuser -u till-agent -- test -r "$CONFIG" 2>/dev/null; then
+    say warning "$CONFIG is not readable by user till-agent: chgrp till-agent $CONFIG; chmod 0640 $CONFIG"
+  fi
+  validate_config
+
+  # Now rather than at the next boot: the service resolves device majors when it starts.
+  if [ "$DRY" = 1 ]; then
+    run none modprobe -a cdc_acm usbserial
+  elif modprobe -a cdc_acm usbserial 2>/dev/null; then
+    say ran "modprobe -a cdc_acm usbserial"
+  else
+    say warning "modprobe -a cdc_acm usbserial failed (a container, or a kernel without them): USB serial devices may be refused until they load"
+  fi
+  run udev udevadm control --reload || true
+  run udev udevadm trigger --action=add --subsystem-match=tty --subsystem-match=usbmisc \
+    --subsystem-match=usb || true
+  run systemd systemctl daemon-reload || true
+
+  if [ "$NO_START" = 1 ]; then
+    say skipped "enable and start (--no-start)"
+  elif [ "$CONFIG_OK" = 0 ]; then
+    say skipped "start: $CONFIG is invalid; fix it, then: systemctl enable till-agent && systemctl restart till-agent"
+  elif has_placeholders; then
+    run none systemctl enable till-agent.service || true
+    say skipped "start: $CONFIG still has CHANGE-ME values; edit it, then: systemctl restart till-agent"
+  else
+    if [ "$DRY" = 0 ] && [ -x "$PROG/bin/till-agent.js" ] && getent passwd till-agent >/dev/null; then
+      # doctor also checks the broker, devices and the clock; a failure is reported, not fatal:
+      # the agent works offline and the technician may still be plugging devices in.
+      local out
+      if out=$(cd "$PROG" && runuser -u till-agent -- "$PROG/bin/till-agent.js" doctor --config "$CONFIG" 2>&1); then
+        say checked "till-agent doctor: every check passed"
+      else
+        say warning "till-agent doctor found problems (the service is started anyway):"
+        printf '%s\n' "$out" | sed 's/^/           /'
+      fi
+    fi
+    run none systemctl enable till-agent.service || true
+    run systemd systemctl restart till-agent.service || true
+  fi
+  say note "till-agent-host.service is installed but not enabled (the reference host: see host/README.md)"
+}
+
+# ---------------------------------------------------------------------------------------------
+if [ "$DRY" = 0 ] && [ "$(id -u)" != 0 ]; then die "run as root (or use --root DIR)"; fi
+if installed_by_dpkg; then
+  die "till-agent is installed from the .deb package: update it with apt install ./till-agent_<version>_amd64.deb, remove it with apt remove till-agent"
+fi
+if [ "$DRY" = 1 ]; then say root "$R (scratch root: nothing outside it is changed)"; fi
+if [ "$UNINSTALL" = 1 ]; then uninstall; else install_all; fi
+exit "$FAILED"
