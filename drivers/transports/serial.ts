@@ -1,5 +1,11 @@
 // Serial ports through `serialport` (loaded on first use, so a till without serial devices
 // never loads the native binding). Stable names like /dev/serial/by-id/... work as paths.
+//
+// Unplug detection: usually the port closes with a DisconnectedError. But when the tty is hung
+// up (USB-serial unplug, pty master gone) read() can return 0, and @serialport/bindings-cpp 13
+// then re-reads in a tight loop and never reports it. So the link also watches the device node
+// it opened: gone or replaced → disconnected, and closing the port ends that loop.
+import { realpath, stat } from 'node:fs/promises';
 import type { SerialPort as SerialPortClass } from 'serialport';
 import type { Transport } from '../types.ts';
 import { LinkBase } from './link-base.ts';
@@ -14,6 +20,8 @@ export interface SerialOptions {
   stopBits?: 1 | 2;
   /** Hardware flow control (RTS/CTS), used by some printers. */
   rtscts?: boolean;
+  /** How often to check that the device node still exists; 0 disables. */
+  watchMs?: number;
 }
 
 type SerialPortCtor = typeof SerialPortClass;
@@ -22,15 +30,27 @@ let loaded: Promise<SerialPortCtor> | undefined;
 const loadSerialPort = (): Promise<SerialPortCtor> =>
   (loaded ??= import('serialport').then((m) => m.SerialPort));
 
+interface Node { path: string; ino: number; rdev: number }
+
 class SerialLink extends LinkBase {
   readonly canRead = true;
+  private readonly timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly label: string, private readonly port: InstanceType<SerialPortCtor>) {
+  constructor(readonly label: string, private readonly port: InstanceType<SerialPortCtor>, node: Node | undefined, watchMs: number) {
     super();
     port.on('data', (chunk: Buffer) => this.emitData(chunk));
     // `close` carries a DisconnectedError when the device vanished (unplug, pty master gone).
     port.on('close', (error?: Error | null) => this.disconnected(error?.message ?? 'port closed'));
     port.on('error', (error: Error) => this.disconnected(error.message));
+    if (node && watchMs > 0) {
+      this.timer = setInterval(() => {
+        stat(node.path).then(
+          (now) => { if (now.ino !== node.ino || now.rdev !== node.rdev) this.disconnected('device node replaced'); },
+          () => this.disconnected('device node gone'),
+        );
+      }, watchMs);
+      this.timer.unref();
+    }
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -45,6 +65,7 @@ class SerialLink extends LinkBase {
   }
 
   protected release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
     return new Promise((resolve) => {
       if (!this.port.isOpen) return resolve();
       this.port.close(() => resolve());
@@ -65,6 +86,10 @@ export function serialTransport(options: SerialOptions): Transport {
       autoOpen: false,
     });
     await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
-    return new SerialLink(`serial ${options.path}`, port);
+    // The node behind a by-id link, as it is now: a later unplug removes or replaces it.
+    const node = await realpath(options.path)
+      .then(async (path) => { const st = await stat(path); return { path, ino: st.ino, rdev: st.rdev }; })
+      .catch(() => undefined);
+    return new SerialLink(`serial ${options.path}`, port, node, options.watchMs ?? 500);
   };
 }

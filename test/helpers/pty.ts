@@ -59,6 +59,8 @@ export async function startPty(t: Teardown): Promise<PtyPair> {
     });
   };
   const kill = async () => {
+    // Our own ends first: a hung-up tty can make serialport re-read forever (see drivers/transports/serial.ts).
+    await Promise.all(ends.splice(0).map((e) => e.close()));
     const c = child;
     if (c && c.exitCode === null && c.signalCode === null) {
       const gone = new Promise((resolve) => c.once('exit', resolve));
@@ -70,10 +72,7 @@ export async function startPty(t: Teardown): Promise<PtyPair> {
   };
 
   await launch();
-  t.teardown(async () => {
-    await Promise.all(ends.map((e) => e.close()));
-    await kill();
-  });
+  t.teardown(kill);
 
   return {
     dir, device, peer,
