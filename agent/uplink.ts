@@ -1,6 +1,7 @@
 // The MQTT link to the loyalty host: connection state, request publishing and response
 // routing. It never queues money requests itself: the outbox is the source of truth and
 // the forwarder decides what to (re)send. MQTT.js's store is only its in-flight window.
+import { disableNagle } from '../protocol/no-delay.ts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -89,6 +90,7 @@ export class Uplink {
     const client = mqtt.connect(this.options.url, options);
     this.client = client;
     client.on('connect', () => {
+      disableNagle(client);
       client.subscribe(topics.response(this.prefix), { qos: 1 }, (error) => {
         if (error) {
           log.error({ err: error }, 'uplink subscribe failed');

@@ -7,6 +7,7 @@
 //
 // MQTT.js runs handleMessage one packet at a time, so requests are processed serially per
 // process; per-till ordering comes from the till's stop-and-wait.
+import { disableNagle } from '../protocol/no-delay.ts';
 import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
@@ -76,6 +77,7 @@ export class Consumer {
       done();
     };
     client.on('connect', () => {
+      disableNagle(client);
       client.subscribe(this.topic, { qos: 1 }, (error, granted) => {
         const refused = granted?.some((g) => g.qos > 2);
         if (error || refused) {

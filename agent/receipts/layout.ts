@@ -37,7 +37,35 @@ export function columns(left: string, right: string, width: number): string[] {
 
 const text = (t: string, extra: Partial<Extract<PrintOp, { kind: 'text' }>> = {}): PrintOp => ({ kind: 'text', text: t, ...extra });
 
-export function layoutReceipt(doc: ReceiptDocument, width: number, loyalty?: LoyaltySection, txnId?: string): PrintOp[] {
+export interface LayoutOptions {
+  width: number;
+  /** What the printer will actually print for a string (code page fallback), so widths are right. */
+  printable?: (text: string) => string;
+}
+
+export function layoutReceipt(doc: ReceiptDocument, options: LayoutOptions, loyalty?: LoyaltySection, txnId?: string): PrintOp[] {
+  const p = options.printable;
+  if (!p) return layoutBody(doc, options.width, loyalty, txnId);
+  // Convert the words first, then measure: "€" may print as "EUR" on a page without it.
+  const printableDoc: ReceiptDocument = {
+    ...doc,
+    header: doc.header.map(p),
+    items: doc.items.map((i) => ({ ...i, name: p(i.name) })),
+    discounts: doc.discounts.map((d) => ({ ...d, name: p(d.name) })),
+    taxes: doc.taxes.map((x) => ({ ...x, name: p(x.name) })),
+    payments: doc.payments.map((x) => ({ ...x, method: p(x.method) })),
+    footer: doc.footer.map(p),
+  };
+  const printableLoyalty = loyalty && {
+    ...loyalty,
+    ...(loyalty.customer ? { customer: p(loyalty.customer) } : {}),
+    offers: loyalty.offers.map((o) => ({ ...o, name: p(o.name) })),
+    notes: loyalty.notes.map(p),
+  };
+  return layoutBody(printableDoc, options.width, printableLoyalty, txnId);
+}
+
+function layoutBody(doc: ReceiptDocument, width: number, loyalty?: LoyaltySection, txnId?: string): PrintOp[] {
   const m = (amount: number) => formatMoney({ amount, currency: doc.currency });
   const rule = text('-'.repeat(width));
   const ops: PrintOp[] = [];

@@ -34,7 +34,7 @@ t.test('wrap and columns', async (t) => {
 
 for (const width of RECEIPT_WIDTHS) {
   t.test(`every line fits ${width} columns`, async (t) => {
-    const ops = layoutReceipt(doc, width, undefined, 'sale-1');
+    const ops = layoutReceipt(doc, { width }, undefined, 'sale-1');
     for (const op of ops) {
       if (op.kind !== 'text') continue;
       const limit = op.size === 2 ? Math.floor(width / 2) : width;
@@ -54,7 +54,7 @@ t.test('loyalty section from the sale rows', async (t) => {
     row({ id: 'm2', op: 'spend', result: { spent_amount: 200, balance: { amount: 2393, currency: 'EUR' } }, updated_at: '2026-11-24T08:00:02.000Z' }),
   ], 'Alice Martin')!;
   t.match(section, { customer: 'Alice Martin', awarded: 143, instant_spend: 50, additional_spend: 200, redemption_total: 250, balance: 2393, notes: [] });
-  const texts = layoutReceipt(doc, 42, section).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
+  const texts = layoutReceipt(doc, { width: 42 }, section).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
   t.ok(texts.some((l) => /^Awarded +1\.43 EUR$/.test(l)));
   t.ok(texts.some((l) => /^Redeemed total +-2\.50 EUR$/.test(l)));
   t.ok(texts.some((l) => /^New balance +23\.93 EUR$/.test(l)));
