@@ -193,7 +193,7 @@ install_program() {
       say skipped "$PROG/node_modules (--no-node-modules)"
     fi
   elif [ -d "$SOURCE/node_modules" ]; then
-    cp -R "$SOURCE/node_modules" "$new/"
+    cp -RH "$SOURCE/node_modules" "$new/"
     # A development checkout also has the test tools: drop them (offline, from the lock file).
     if command -v npm >/dev/null 2>&1 &&
       (cd "$new" && npm prune --omit=dev --offline --no-audit --no-fund >/dev/null 2>&1); then
