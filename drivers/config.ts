@@ -1,0 +1,92 @@
+// The schema of one `devices:` entry in the agent config, validated once at start. Every
+// problem names its key (via protocol/schema.ts describeIssues in the agent), and rules that
+// involve several keys (serial needs a path, usb needs ids, …) are reported with the key to fix.
+import { z } from 'zod';
+import { CODE_PAGE_NAMES, DEFAULT_CODE_PAGE } from './code-pages.ts';
+import { TERMINATORS } from './line-reader.ts';
+import { DEVICE_KINDS } from './types.ts';
+
+export const TRANSPORTS = ['serial', 'usb', 'tcp', 'file', 'virtual'] as const;
+export type TransportKind = (typeof TRANSPORTS)[number];
+
+const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
+const int = (what: string, min: number, max: number) =>
+  z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` });
+
+const USB_ID = 'must be a 16-bit USB id like "0x04b8" (hex string) or 1208';
+const usbId = z
+  .union([z.number().int().min(0).max(0xffff), z.string().regex(/^(0x)?[0-9a-fA-F]{1,4}$/, { error: USB_ID })], { error: USB_ID })
+  .transform((v) => (typeof v === 'number' ? v : Number.parseInt(v.replace(/^0x/i, ''), 16)));
+
+export const deviceConfigSchema = z
+  .object({
+    name: z.string({ error: 'must be a device name' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'must be 1–64 letters, digits, "_", "." or "-"' }),
+    kind: z.enum(DEVICE_KINDS, { error: `must be one of ${DEVICE_KINDS.join(', ')}` }),
+    transport: z.enum(TRANSPORTS, { error: `must be one of ${TRANSPORTS.join(', ')}` }),
+    // serial / file / virtual printer preview directory
+    path: z.string({ error: 'must be a path' }).min(1, { error: 'must be a path' }).optional(),
+    baud: int('a baud rate', 50, 4_000_000).default(9600),
+    parity: z.preprocess(lower, z.enum(['none', 'even', 'odd', 'mark', 'space'], { error: 'must be none, even, odd, mark or space' })).default('none'),
+    data_bits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)], { error: 'must be 5, 6, 7 or 8' }).default(8),
+    stop_bits: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(1),
+    rtscts: z.boolean({ error: 'must be true or false' }).default(false),
+    // readers
+    terminator: z.preprocess(lower, z.enum(TERMINATORS, { error: `must be one of ${TERMINATORS.join(', ')}` })).default('auto'),
+    prefix: z.string({ error: 'must be a string' }).max(16).optional(),
+    suffix: z.string({ error: 'must be a string' }).max(16).optional(),
+    aim: z.preprocess((v) => (v === true ? 'on' : v === false ? 'off' : v),
+      z.enum(['auto', 'on', 'off'], { error: 'must be auto, on (true) or off (false)' })).default('auto'),
+    idle_flush_ms: int('milliseconds', 0, 60_000).default(1000),
+    // usb
+    vendor_id: usbId.optional(),
+    product_id: usbId.optional(),
+    interface: int('an interface number', 0, 255).optional(),
+    // tcp
+    host: z.string({ error: 'must be a host name or address' }).min(1).optional(),
+    port: int('a TCP port', 1, 65535).default(9100),
+    // printers
+    width: int('a number of columns (32, 42, 48)', 16, 80).default(42),
+    code_page: z.preprocess(lower, z.enum(CODE_PAGE_NAMES, { error: `must be one of ${CODE_PAGE_NAMES.join(', ')}` })).default(DEFAULT_CODE_PAGE),
+    code_page_number: int('an ESC t table number', 0, 255).optional(),
+    status: z.boolean({ error: 'must be true or false' }).optional(),
+    status_timeout_ms: int('milliseconds', 50, 60_000).default(1000),
+    queue_max_jobs: int('a number of jobs', 1, 1000).default(20),
+    queue_timeout_ms: int('milliseconds', 0, 24 * 3600_000).default(60_000),
+    reconnect_max_ms: int('milliseconds', 100, 600_000).default(10_000),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    const need = (key: keyof typeof d, why: string) => {
+      if (d[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required ${why}` });
+    };
+    const only = (allowed: readonly string[], why: string) => {
+      if (!allowed.includes(d.kind)) ctx.addIssue({ code: 'custom', path: ['transport'], message: why });
+    };
+    switch (d.transport) {
+      case 'serial': need('path', 'for transport serial (e.g. /dev/serial/by-id/usb-…)'); break;
+      case 'usb':
+        need('vendor_id', 'for transport usb');
+        need('product_id', 'for transport usb');
+        only(['printer'], 'usb is for printers; USB scanners and card readers are used in serial (CDC/VCP) mode');
+        break;
+      case 'tcp': need('host', 'for transport tcp'); break;
+      case 'file':
+        need('path', 'for transport file (e.g. /dev/usb/lp0)');
+        only(['printer'], 'file is write-only: only printers can use it');
+        break;
+      case 'virtual': break;
+    }
+  });
+
+export type DeviceConfig = z.output<typeof deviceConfigSchema>;
+export type DeviceConfigInput = z.input<typeof deviceConfigSchema>;
+
+/** The whole `devices:` list: each entry valid and names unique. */
+export const devicesConfigSchema = z.array(deviceConfigSchema).default([]).superRefine((devices, ctx) => {
+  const seen = new Set<string>();
+  devices.forEach((d, i) => {
+    if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate device name "${d.name}"` });
+    seen.add(d.name);
+  });
+});

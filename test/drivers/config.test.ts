@@ -1,0 +1,68 @@
+import t from 'tap';
+import { deviceConfigSchema, devicesConfigSchema } from '../../drivers/config.ts';
+import { parseWith } from '../../protocol/schema.ts';
+
+const parse = (input: unknown) => parseWith(devicesConfigSchema, input, 'devices');
+
+t.test('a full list with defaults', async (t) => {
+  const result = parse([
+    { name: 'scanner', kind: 'barcode-scanner', transport: 'serial', path: '/dev/serial/by-id/usb-Honeywell-if00', terminator: 'CRLF', aim: true },
+    { name: 'msr', kind: 'card-reader', transport: 'serial', path: '/dev/ttyUSB1', baud: 19200, parity: 'Even', data_bits: 7 },
+    { name: 'front', kind: 'printer', transport: 'usb', vendor_id: '0x04b8', product_id: '0e15', code_page: 'CP858', width: 48 },
+    { name: 'kitchen', kind: 'printer', transport: 'tcp', host: '10.0.0.5' },
+    { name: 'lp', kind: 'printer', transport: 'file', path: '/dev/usb/lp0', code_page: 'cp852', code_page_number: 46 },
+    { name: 'demo', kind: 'printer', transport: 'virtual' },
+  ]);
+  if (!result.ok) return t.fail(result.errors.join('\n'));
+  const [scanner, msr, front, kitchen, lp] = result.value;
+  t.match(scanner, { terminator: 'crlf', aim: 'on', baud: 9600, parity: 'none', data_bits: 8, idle_flush_ms: 1000 });
+  t.match(msr, { baud: 19200, parity: 'even', data_bits: 7 });
+  t.match(front, { vendor_id: 0x04b8, product_id: 0x0e15, code_page: 'cp858', width: 48, queue_max_jobs: 20, queue_timeout_ms: 60_000 });
+  t.match(kitchen, { port: 9100, width: 42, code_page: 'cp437' });
+  t.match(lp, { code_page: 'cp852', code_page_number: 46 });
+});
+
+t.test('all errors, each naming its key', async (t) => {
+  const result = parse([
+    { name: 'a', kind: 'barcode-scanner', transport: 'serial' },
+    { name: 'b', kind: 'printer', transport: 'usb', vendor_id: 'xyz' },
+    { name: 'c', kind: 'card-reader', transport: 'file', path: '/dev/usb/lp0' },
+    { name: 'd', kind: 'scale', transport: 'tcp', host: 'h', port: 70000 },
+    { name: 'e', kind: 'printer', transport: 'tcp', code_page: 'cp999', colour: true },
+    { name: 'a', kind: 'barcode-scanner', transport: 'virtual', terminator: 'tab' },
+    { name: 'f/g', kind: 'card-reader', transport: 'usb', vendor_id: 1, product_id: 2 },
+  ]);
+  t.notOk(result.ok);
+  const errors = result.ok ? [] : result.errors;
+  const expected = [
+    /^devices\[0\]\.path: is required for transport serial/,
+    /^devices\[1\]\.vendor_id: must be a 16-bit USB id/,
+    /^devices\[2\]\.transport: file is write-only/,
+    /^devices\[3\]\.kind: must be one of barcode-scanner, card-reader, printer/,
+    /^devices\[3\]\.port: must be at most 65535/,
+    /^devices\[4\]\.code_page: must be one of cp437/,
+    /^devices\[4\]: unknown key\(s\): colour/,
+    /^devices\[5\]\.terminator: must be one of auto, cr, lf, crlf/,
+    /^devices\[6\]\.name: must be 1–64 letters/,
+  ];
+  for (const pattern of expected) t.ok(errors.some((e) => pattern.test(e)), String(pattern), { errors });
+});
+
+t.test('cross-field rules', async (t) => {
+  const errorsOf = (input: unknown) => {
+    const r = deviceConfigSchema.safeParse(input);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+  t.match(errorsOf({ name: 'p', kind: 'printer', transport: 'usb' }), [/^vendor_id: is required/, /^product_id: is required/]);
+  t.match(errorsOf({ name: 'p', kind: 'printer', transport: 'tcp' }), [/^host: is required/]);
+  t.match(errorsOf({ name: 's', kind: 'barcode-scanner', transport: 'usb', vendor_id: 1, product_id: 1 }), [/^transport: usb is for printers/]);
+  t.same(errorsOf({ name: 'p', kind: 'printer', transport: 'virtual' }), []);
+});
+
+t.test('duplicate names', async (t) => {
+  const result = parse([
+    { name: 'x', kind: 'printer', transport: 'virtual' },
+    { name: 'x', kind: 'barcode-scanner', transport: 'virtual' },
+  ]);
+  t.same(result.ok ? [] : result.errors, ['devices[1].name: duplicate device name "x"']);
+});
