@@ -8,7 +8,7 @@ export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number];
  * Reasons, by code:
  * - PRINTER_ERROR: paper_out | cover_open | offline | not_responding | mechanical_error | write_failed
  * - PRINT_TIMEOUT: waited_too_long (the printer did not come back in time)
- * - DEVICE_UNAVAILABLE: queue_full | stopped | not_a_printer
+ * - DEVICE_UNAVAILABLE: queue_full | stopped
  */
 export type DriverErrorReason =
   | 'paper_out' | 'cover_open' | 'offline' | 'not_responding' | 'mechanical_error' | 'write_failed'

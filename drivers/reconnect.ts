@@ -61,7 +61,6 @@ export class DeviceRunner {
   private timer: NodeJS.Timeout | undefined;
   private generation = 0;
   private readonly backoff: Backoff;
-  private readonly waiters = new Set<() => void>();
 
   constructor(private readonly options: RunnerOptions) {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
@@ -96,11 +95,6 @@ export class DeviceRunner {
     await link?.close().catch(() => undefined);
   }
 
-  /** Resolves on the next state change (for queues that wait for `ready`). */
-  changed(): Promise<void> {
-    return new Promise((resolve) => this.waiters.add(resolve));
-  }
-
   /** A driver found the link unusable (e.g. a write hung): drop it and reconnect. */
   drop(reason: string): void {
     const link = this.link;
@@ -125,9 +119,6 @@ export class DeviceRunner {
     log.call(this.options.log, { device: this.options.name, state: next, reason }, 'device state');
     this.options.emit('device', event);
     this.options.onState?.(next);
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const wake of waiters) wake();
   }
 
   private async connect(): Promise<void> {

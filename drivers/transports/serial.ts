@@ -53,7 +53,7 @@ class SerialLink extends LinkBase {
     }
   }
 
-  write(data: Uint8Array): Promise<void> {
+  async write(data: Uint8Array): Promise<void> {
     this.assertOpen();
     return new Promise((resolve, reject) => {
       this.port.write(Buffer.from(data), (error) => {

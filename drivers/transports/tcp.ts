@@ -23,7 +23,7 @@ class TcpLink extends LinkBase {
     socket.on('close', () => this.disconnected('connection closed'));
   }
 
-  write(data: Uint8Array): Promise<void> {
+  async write(data: Uint8Array): Promise<void> {
     this.assertOpen();
     return new Promise((resolve, reject) => {
       this.socket.write(data, (error) => (error ? reject(error) : resolve()));

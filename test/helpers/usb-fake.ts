@@ -56,7 +56,8 @@ export class FakeUsbDevice implements UsbDeviceLike {
     if (!ok) throw new Error(`LIBUSB_ERROR_INVALID_PARAM: endpoint ${n} ${direction} not on a claimed interface`);
   }
 
-  private deliver(bytes: Buffer): void {
+  /** Bytes from the device on its bulk IN endpoint. */
+  deliver(bytes: Buffer): void {
     const waiter = this.waiters.values().next().value;
     if (waiter) {
       this.waiters.delete(waiter);

@@ -1,0 +1,94 @@
+// Every transport against the ByteLink contract (byte-link-contract.ts), each with a real
+// counterpart where this machine has one: a socat pty pair, a TCP listener, a file; the USB
+// module is a fake (no USB hardware here) and the virtual device is in memory by design.
+import net from 'node:net';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { fileTransport } from '../../drivers/transports/file.ts';
+import { serialTransport } from '../../drivers/transports/serial.ts';
+import { tcpTransport } from '../../drivers/transports/tcp.ts';
+import { usbTransport } from '../../drivers/transports/usb.ts';
+import { virtualDevice } from '../../drivers/transports/virtual.ts';
+import { startPty } from '../helpers/pty.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { FakeUsb, FakeUsbDevice } from '../helpers/usb-fake.ts';
+import { byteLinkContract } from './byte-link-contract.ts';
+
+t.test('serial (socat pty)', async (t) => {
+  byteLinkContract(t, async (t) => {
+    const pty = await startPty(t);
+    const end = await pty.openPeer();
+    return {
+      transport: serialTransport({ path: pty.device, baudRate: 115200 }),
+      canRead: true,
+      received: async () => end.received(),
+      send: (bytes) => end.write(bytes),
+      unplug: () => pty.kill(),
+    };
+  });
+});
+
+t.test('tcp (real listener)', async (t) => {
+  byteLinkContract(t, async (t) => {
+    const chunks: Buffer[] = [];
+    let peer: net.Socket | undefined;
+    const server = net.createServer((socket) => {
+      peer = socket;
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => { peer?.destroy(); server.close(); });
+    const port = (server.address() as net.AddressInfo).port;
+    return {
+      transport: tcpTransport({ host: '127.0.0.1', port }),
+      canRead: true,
+      received: async () => Buffer.concat(chunks),
+      send: async (bytes) => { peer?.write(bytes); },
+      unplug: async () => { peer?.resetAndDestroy(); },
+    };
+  });
+});
+
+t.test('file (a regular file standing in for /dev/usb/lp0)', async (t) => {
+  byteLinkContract(t, async (t) => {
+    const file = join(await tempDir(t, 'till-file-'), 'lp0');
+    await writeFile(file, '');
+    return {
+      transport: fileTransport({ path: file, watchMs: 20 }),
+      canRead: false,
+      received: () => readFile(file),
+      send: async () => undefined,
+      unplug: () => rm(file),
+    };
+  });
+});
+
+t.test('usb (fake usb module)', async (t) => {
+  byteLinkContract(t, async () => {
+    const usb = new FakeUsb();
+    const device = usb.plug(new FakeUsbDevice());
+    return {
+      transport: usbTransport({ vendorId: device.vendorId, productId: device.productId, usb, readPollMs: 50 }),
+      canRead: true,
+      received: async () => device.peer.bytes(),
+      send: async (bytes) => device.deliver(bytes),
+      unplug: async () => device.unplug(),
+    };
+  });
+});
+
+t.test('virtual', async (t) => {
+  byteLinkContract(t, async () => {
+    const chunks: Buffer[] = [];
+    const dev = virtualDevice({ name: 'v', onWrite: (b) => { chunks.push(b); } });
+    return {
+      transport: dev.transport,
+      canRead: true,
+      received: async () => Buffer.concat(chunks),
+      send: async (bytes) => { dev.inject(bytes); },
+      unplug: async () => dev.setPresent(false),
+    };
+  });
+});
