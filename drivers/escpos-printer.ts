@@ -144,6 +144,9 @@ export class EscPosPrinter implements Printer {
       this.wake();
       void this.pump();
     });
+    // Failures are logged in fail(); a caller that drops the handle must not crash the daemon
+    // with an unhandled rejection. Whoever awaits `done` still gets the error.
+    done.catch(() => undefined);
     return { job_id: id, queued, done };
   }
 

@@ -153,6 +153,21 @@ t.test('a link lost during the write is retried after reconnect; gives up after 
   t.match(await failure(printer.print(Buffer.from('S\n'))), { code: 'PRINTER_ERROR', reason: 'write_failed' });
 });
 
+t.test('a dropped handle whose job fails does not become an unhandled rejection', async (t) => {
+  const { printer, state } = setup(t);
+  await waitFor(() => printer.state() === 'ready');
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => { process.off('unhandledRejection', onUnhandled); });
+  state.condition = 'paper_out';
+  const handle = printer.submit(Buffer.from('ignored\n'));
+  await waitFor(() => printer.queued() === 0, { what: 'the job settled' });
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(unhandled, []);
+  await t.rejects(handle.done, { code: 'PRINTER_ERROR', reason: 'paper_out' }, 'still observable');
+});
+
 t.test('stop rejects waiting jobs; submit after stop rejects', async (t) => {
   const { printer, dev } = setup(t);
   await waitFor(() => printer.state() === 'ready');
