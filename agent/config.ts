@@ -8,6 +8,7 @@ import { LOG_LEVELS } from './log.ts';
 import { describeIssues } from '../protocol/schema.ts';
 import { isTopicLevel } from '../protocol/upstream.ts';
 import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
+import { devicesConfigSchema } from '../drivers/config.ts';
 
 const identity = (what: string) =>
   z.string({ error: `must be a string naming the ${what}` })
@@ -53,10 +54,28 @@ export const configSchema = z.object({
   metrics: z
     .object({ listen: tcpListen.default(false) })
     .prefault({}),
-  devices: z.array(z.record(z.string(), z.unknown())).default([]),
+  devices: devicesConfigSchema,
+  // A scanned loyalty card/barcode that matches `pattern` is identified at once and the POS
+  // receives an `identified` event. Payment cards never are.
+  identify_on_scan: z
+    .object({
+      pattern: z.string({ error: 'must be a regular expression' }).refine(isRegExp, { error: 'must be a valid regular expression' }),
+      by: z.enum(['card', 'token'], { error: 'must be card or token' }).default('card'),
+    })
+    .nullable()
+    .default(null),
 });
 
 export type Config = z.output<typeof configSchema>;
+
+function isRegExp(value: string): boolean {
+  try {
+    new RegExp(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export class ConfigError extends Error {
   constructor(readonly file: string, readonly errors: string[]) {

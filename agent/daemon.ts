@@ -9,7 +9,9 @@ import { CustomerCache } from './customer-cache.ts';
 import { openDb } from './db.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { EventBus } from './events.ts';
+import { DeviceManager } from '../drivers/device-manager.ts';
 import { Forwarder } from './forwarder.ts';
+import { identifyOnScan } from './identify-on-scan.ts';
 import { Metrics } from './metrics.ts';
 import { status as statusOf } from './ops/status.ts';
 import type { Logger } from './log.ts';
@@ -60,11 +62,15 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   }
 
   const events = new EventBus(log);
+  const devices = new DeviceManager({ devices: config.devices, log: log.child({ component: 'devices' }), previewDir: join(config.data_dir, 'receipts') });
+  devices.on('device', (e) => events.emit('device', { ...e }));
+  devices.on('scan', (e) => events.emit('scan', { ...e }));
+  devices.on('scan_error', (e) => events.emit('scan_error', { ...e }));
   const uplink = new Uplink({
     config: config.uplink, url, protocolVersion, identity, version, log,
     statusExtra: () => {
       const s = outbox.stats();
-      return { outbox: { pending: s.pending, dead: s.dead } };
+      return { outbox: { pending: s.pending, dead: s.dead }, devices: devices.list().map((d) => ({ name: d.name, kind: d.kind, state: d.state })) };
     },
   });
   uplink.onState((state) => events.emit('uplink', { state, connected: state === 'online', since: uplink.since }));
@@ -85,9 +91,14 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   const metrics = new Metrics({
     outbox: () => statusOf(ctx).outbox,
     uplinkConnected: () => uplink.connected,
-    devices: () => [],
+    devices: () => devices.list(),
   });
-  const ctx: OpsContext = { config, identity, version, outbox, cache, uplink, forwarder, events, log, now, devices: () => [], faults: options.faults ?? new Set() };
+  const ctx: OpsContext = { config, identity, version, outbox, cache, uplink, forwarder, events, log, now, devices, faults: options.faults ?? new Set(),
+    onPrintJob: (printer, outcome) => metrics.printJobs.inc({ printer, outcome }),
+  };
+  if (config.identify_on_scan) devices.on('scan', identifyOnScan(ctx, config.identify_on_scan));
+  // Device states go into the retained fleet status as they change.
+  devices.on('device', () => uplink.publishStatus());
   const socket = new SocketServer({
     tcp: config.socket.tcp === false ? null : parseListen(config.socket.tcp),
     unix: config.socket.unix === false ? null : config.socket.unix,
@@ -103,6 +114,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     onOutcome: (op, code, seconds) => metrics.observe(op, code, seconds),
   });
 
+  devices.start();
   uplink.start();
   forwarder.start();
   try {
@@ -110,6 +122,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   } catch (error) {
     await forwarder.stop();
     await uplink.stop();
+    await devices.stop();
     await broker?.stop();
     db.close();
     throw error;
@@ -144,6 +157,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     const forwarderStopped = forwarder.stop();
     await uplink.stop();
     await forwarderStopped;
+    await devices.stop();
     await broker?.stop();
     db.close();
     log.info('till-agent stopped');

@@ -2,6 +2,7 @@
 // Pure: frame shapes, op parameter schemas and result types. Documented in LOCAL.md.
 import { z } from 'zod';
 import { basketSchema } from './basket.ts';
+import { receiptDocumentSchema } from './receipt.ts';
 import type { ErrorBody } from './errors.ts';
 import type { Money } from './money.ts';
 import { currencyCode, minorUnits, nonEmpty, parseWith, txnId, type ParseResult } from './schema.ts';
@@ -36,7 +37,7 @@ export const productSchema = z.object({
 });
 export type Product = z.output<typeof productSchema>;
 
-export const EVENT_TOPICS = ['uplink', 'outbox', 'device', 'scan', 'scan_error', 'identified'] as const;
+export const EVENT_TOPICS = ['uplink', 'outbox', 'device', 'scan', 'scan_error', 'identified', 'print'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** Parameter schemas by op. An op missing here is UNKNOWN_OP. */
@@ -62,6 +63,16 @@ export const paramSchemas = {
     (p) => Boolean(p.id) !== Boolean(p.all),
     { error: 'give either id or all: true' },
   ),
+  'receipt.print': z.object({
+    printer: z.string().max(64).optional(),
+    document: receiptDocumentSchema,
+    txn_id: txnId().optional(),
+    open_drawer: z.boolean().default(false),
+  }),
+  'drawer.open': z.object({ printer: z.string().max(64).optional(), pin: z.union([z.literal(0), z.literal(1)]).default(0) }),
+  'printer.status': z.object({ printer: z.string().max(64).optional() }),
+  'devices.list': z.object({}),
+  'devices.scan': z.object({ device: z.string().max(64).optional(), data: nonEmpty(512) }),
   'events.subscribe': z.object({
     topics: z.array(z.enum(EVENT_TOPICS, { error: `must be one of ${EVENT_TOPICS.join(', ')}` })).min(1),
   }),

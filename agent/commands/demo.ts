@@ -13,16 +13,18 @@ import { startHost } from '../../host/main.ts';
 import { parseArgs } from './args.ts';
 import { waitForSignal } from './run.ts';
 
-const HELP = `till-agent demo [--data DIR] [--port 7411] [--verbose]
+const HELP = `till-agent demo [--data DIR] [--port 7411] [--verbose] [--stdin]
 
 Starts an embedded MQTT broker (aedes), the reference loyalty host seeded with
-host/seed.sample.yaml, and the agent. Data goes to ./data unless --data is given.
+host/seed.sample.yaml, and the agent with a virtual scanner (lines typed on stdin are
+scanned; --stdin forces this when stdin is not a terminal) and a virtual printer writing
+receipts as .txt/.png into DATA/agent/receipts. Data goes to ./data unless --data is given.
 `;
 
 const SAMPLE_SEED = fileURLToPath(new URL('../../host/seed.sample.yaml', import.meta.url));
 
 export async function demoCommand(args: string[]): Promise<number> {
-  const { options } = parseArgs(args, ['help', 'verbose']);
+  const { options } = parseArgs(args, ['help', 'verbose', 'stdin']);
   if (options.help) {
     process.stdout.write(HELP);
     return 0;
@@ -55,7 +57,26 @@ export async function demoCommand(args: string[]): Promise<number> {
     socket: { tcp: `127.0.0.1:${port}`, unix },
     uplink,
     offline: { spend_floor_limit: 2000, identify_cache_days: 30 },
+    devices: [
+      { name: 'scanner0', kind: 'barcode-scanner', transport: 'virtual' },
+      { name: 'printer0', kind: 'printer', transport: 'virtual', width: 42, code_page: 'cp858' },
+    ],
+    identify_on_scan: { pattern: '^600649\\d{10}$', by: 'card' },
   }), { log, version: VERSION });
+  // Type a card number or barcode on the demo's stdin: it is scanned by the virtual scanner.
+  if (process.stdin.isTTY || options.stdin) {
+    process.stdin.setEncoding('utf8');
+    let pending = '';
+    process.stdin.on('data', (chunk: string) => {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line) daemon.ctx.devices.inject('scanner0', line);
+      }
+    });
+  }
 
   process.stderr.write(banner(port, unix, broker.url, dataDir));
   return waitForSignal(async () => {
@@ -80,6 +101,12 @@ and paste, one line at a time:
 {"id":4,"op":"award","params":{"txn_id":"demo-1","customer_id":"P-1001","basket":${basket}}}
 {"id":5,"op":"spend","params":{"txn_id":"demo-1","customer_id":"P-1001","amount":200,"currency":"EUR"}}
 {"id":6,"op":"status"}
+Devices: a virtual scanner (type a card number such as 6006491234567890 here and press
+Enter, or run "till-agent scan 6006491234567890 --tcp 127.0.0.1:${port}") and a virtual printer
+that writes every receipt as .txt and .png into ${join(dataDir, 'agent', 'receipts')}.
+Subscribe to scans first: {"id":7,"op":"events.subscribe","params":{"topics":["scan","identified","print"]}}
+Print a receipt with the loyalty section of demo-1:
+{"id":8,"op":"receipt.print","params":{"txn_id":"demo-1","document":{"currency":"EUR","header":["Demo Café","1 Market Square"],"items":[{"name":"Espresso","qty":2,"amount":320},{"name":"Croissant","amount":150}],"total":470,"payments":[{"method":"Card","amount":470}],"footer":["Thank you!"]}}}
 Ctrl-C stops everything.
 `;
 }

@@ -1,4 +1,5 @@
 // What every op handler may use. Built once by the daemon; handlers are plain functions.
+import type { DeviceManager } from '../../drivers/device-manager.ts';
 import type { TillIdentity } from '../../protocol/upstream.ts';
 import type { Config } from '../config.ts';
 import type { CustomerCache } from '../customer-cache.ts';
@@ -19,7 +20,9 @@ export interface OpsContext {
   events: EventBus;
   log: Logger;
   now: () => Date;
-  devices: () => unknown[];
+  devices: DeviceManager;
+  /** Print job outcomes, for metrics. */
+  onPrintJob: (printer: string, outcome: string) => void;
   /** Fault injection for crash tests only (TILL_AGENT_FAULT); empty in production. */
   faults: ReadonlySet<string>;
 }

@@ -1,6 +1,8 @@
 // op name → handler. Params arrive validated by the socket server (protocol/local.ts).
 import type { Op, Params } from '../../protocol/local.ts';
 import { award } from './award.ts';
+import { devicesList, devicesScan, drawerOpen, printerStatus } from './devices.ts';
+import { receiptPrint } from './receipt.ts';
 import type { OpsContext } from './context.ts';
 import { identify } from './identify.ts';
 import { outboxList, outboxRetry } from './outbox-admin.ts';
@@ -23,6 +25,11 @@ export const handlers: Handlers = {
   status: (ctx) => status(ctx),
   'outbox.list': outboxList,
   'outbox.retry': outboxRetry,
+  'receipt.print': receiptPrint,
+  'drawer.open': drawerOpen,
+  'printer.status': printerStatus,
+  'devices.list': (ctx) => devicesList(ctx),
+  'devices.scan': devicesScan,
 };
 
 export async function dispatch(ctx: OpsContext, op: HandledOp, params: unknown): Promise<unknown> {

@@ -9,6 +9,6 @@ export function status(ctx: OpsContext): StatusResult {
     terminal: ctx.identity.terminal,
     uplink: { connected: ctx.uplink.connected, since: ctx.uplink.since, state: ctx.uplink.state, last_error: ctx.uplink.lastError },
     outbox: { pending: stats.pending, oldest_age_s: oldest, dead: stats.dead },
-    devices: ctx.devices(),
+    devices: ctx.devices.list(),
   };
 }

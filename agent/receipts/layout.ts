@@ -98,7 +98,7 @@ export function layoutLoyalty(l: LoyaltySection, width: number): PrintOp[] {
   const row = (label: string, amount: number) => { for (const t of columns(label, m(amount), width)) ops.push(text(t)); };
   if (l.customer) for (const t of wrap(`Customer: ${l.customer}`, width)) ops.push(text(t));
   if (l.awarded !== undefined) row('Awarded', l.awarded);
-  for (const o of l.offers) row(`  ${o.name}`, o.award_amount);
+  for (const o of l.offers) row(`+ ${o.name}`, o.award_amount);
   if (l.instant_spend) row('Instant spend', -l.instant_spend);
   if (l.automatic_spend) row('Automatic spend', -l.automatic_spend);
   if (l.additional_spend) row('Additional spend', -l.additional_spend);
