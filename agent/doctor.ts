@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { mqttConnectOptions } from '../protocol/uplink-config.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { agentView, checkDevices } from './doctor-devices.ts';
 
 export interface Check {
   name: string;
@@ -31,6 +32,9 @@ export async function runChecks(configPath: string, options: DoctorOptions): Pro
   checks.push(checkDataDir(config, options.minFreeMb));
   checks.push(checkDatabase(config));
   checks.push(await checkBroker(config, options.brokerTimeoutMs));
+  // Only real devices need the running agent's view (it holds their ports and connections).
+  const agent = config.devices.some((d) => d.transport !== 'virtual') ? await agentView(configPath, Math.min(options.brokerTimeoutMs, 3000)) : null;
+  checks.push(...await checkDevices(config, { timeoutMs: options.brokerTimeoutMs, agent }));
   checks.push(checkClock(config, options.now ?? (() => new Date())));
   return checks;
 }

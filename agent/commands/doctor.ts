@@ -5,7 +5,10 @@ import { parseArgs } from './args.ts';
 const HELP = `till-agent doctor --config FILE [--min-free-mb 100] [--timeout-ms 5000]
 
 Checks the configuration, the data directory (writable, free space), the SQLite
-outbox (PRAGMA quick_check), the broker (TLS and credentials), devices and the clock.
+outbox (PRAGMA quick_check), the broker (TLS and credentials), each configured device
+(serial port / device file present, USB printer found, TCP printer answering its status
+with no paper out or cover open) and the clock. Serial ports are never opened; when the
+agent runs, its own view of a device is used rather than connecting beside it.
 Exit status: 0 when every check passes, 1 otherwise, 2 on bad usage.
 `;
 

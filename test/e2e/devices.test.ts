@@ -1,46 +1,14 @@
 // The agent with real devices: scanner and card reader on socat pseudo-terminals, a receipt
 // printer behind a real TCP listener that answers DLE EOT, all driven through the POS socket.
 import t from 'tap';
-import net from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { interpret } from '../../drivers/escpos-interpreter.ts';
-import { PrinterPeer } from '../helpers/printer-peer.ts';
+import { printerServer, type PrinterServer } from '../helpers/printer-server.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startPty } from '../helpers/pty.ts';
 import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
-
-interface PrinterServer { port: number; peers: PrinterPeer[]; close(): Promise<void>; listen(): Promise<void> }
-
-async function printerServer(t: { teardown(fn: () => unknown): void }, port: number): Promise<PrinterServer> {
-  const peers: PrinterPeer[] = [];
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  const api: PrinterServer = {
-    port,
-    peers,
-    async listen() {
-      server = net.createServer((socket) => {
-        sockets.add(socket);
-        const peer = new PrinterPeer((b) => socket.write(b));
-        peers.push(peer);
-        socket.on('data', (c) => peer.feed(c));
-        socket.on('error', () => undefined);
-        socket.on('close', () => sockets.delete(socket));
-      });
-      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', () => resolve()));
-    },
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      server = undefined;
-    },
-  };
-  await api.listen();
-  t.teardown(() => api.close());
-  return api;
-}
 
 const printed = (s: PrinterServer) => interpret(Buffer.concat(s.peers.map((p) => p.jobBytes())), { columns: 42 }).lines;
 const PAN = '4111111111111111';
