@@ -1,11 +1,12 @@
 // Draws an interpreted receipt as a PNG: monospace text from the 5×7 font (bold, underline,
-// double width/height, alignment honoured), Code 128 barcodes as real bars, and QR codes as a
-// framed placeholder block (finder squares and the encoded text), not a scannable symbol.
+// double width/height, alignment honoured), Code 128 barcodes as real bars, and QR codes as real
+// symbols (qr-encode.ts) with their four-module quiet zone. One pixel is one printer dot.
 import { PNG } from 'pngjs';
 import { code128Modules, code128Values } from './code128.ts';
 import type { Align } from './escpos-encoder.ts';
 import type { Block, Interpretation, TextRun } from './escpos-interpreter.ts';
 import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphFor } from './font5x7.ts';
+import { encodeQr, QR_LEVELS, type QrSymbol } from './qr-encode.ts';
 
 const SCALE = 2;
 const CELL_W = (GLYPH_WIDTH + 1) * SCALE; // 12 px, like font A's 12 dots
@@ -60,19 +61,51 @@ function drawCentered(c: Canvas, text: string, y: number, align: Align, room: nu
   drawRun(c, run, MARGIN + Math.max(0, offset(align, runWidth(run), room)), y + LINE_H - SCALE);
 }
 
-function blockHeight(block: Block): number {
+type QrBlock = Extract<Block, { type: 'qr' }>;
+const QUIET_ZONE = 4;
+
+/** The symbol (null when the data fits no version: the printer prints nothing) and its size in pixels. */
+interface QrLayout { symbol: QrSymbol | null; unit: number; side: number }
+
+function qrLayout(block: QrBlock, room: number): QrLayout {
+  const level = QR_LEVELS.find((l) => l === block.level) ?? 'L';
+  let symbol: QrSymbol;
+  try {
+    symbol = encodeQr(block.data, { level });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return { symbol: null, unit: 0, side: 2 * LINE_H }; // drawn as a framed note saying so
+  }
+  const modules = symbol.size + 2 * QUIET_ZONE;
+  // The block's module size in dots, shrunk only if the symbol would not fit the paper.
+  const unit = Math.max(1, Math.min(block.size, Math.floor(room / modules)));
+  return { symbol, unit, side: modules * unit };
+}
+
+function blockHeight(block: Block, qr?: QrLayout): number {
   switch (block.type) {
     case 'text': return LINE_H * Math.max(1, ...block.runs.map((r) => r.height));
     case 'barcode': return Math.min(Math.max(block.height, 30), 240) + (block.hri === 'none' ? 0 : LINE_H) + 8;
-    case 'qr': return qrSide(block) + LINE_H + 8;
+    case 'qr': return qr?.side ?? 0;
     case 'cut': return LINE_H;
     case 'drawer': return 0;
   }
 }
 
-const qrSide = (block: { size: number }) => 25 * Math.max(2, Math.min(block.size, 8));
+function drawQr(c: Canvas, block: QrBlock, qr: QrLayout, y: number, room: number): void {
+  if (!qr.symbol) {
+    c.fill(MARGIN, y + 2, room, 2); c.fill(MARGIN, y + qr.side - 4, room, 2);
+    drawCentered(c, `QR too long (${Buffer.byteLength(block.data)} bytes)`, y + LINE_H / 2, 'center', room);
+    return;
+  }
+  const x0 = MARGIN + Math.max(0, offset(block.align, qr.side, room)) + QUIET_ZONE * qr.unit;
+  const y0 = y + QUIET_ZONE * qr.unit;
+  qr.symbol.modules.forEach((row, my) => row.forEach((dark, mx) => {
+    if (dark) c.fill(x0 + mx * qr.unit, y0 + my * qr.unit, qr.unit, qr.unit);
+  }));
+}
 
-function drawBlock(c: Canvas, block: Block, y: number, room: number): void {
+function drawBlock(c: Canvas, block: Block, y: number, room: number, qr?: QrLayout): void {
   if (block.type === 'text') {
     const height = blockHeight(block);
     const width = block.runs.reduce((w, r) => w + runWidth(r), 0);
@@ -93,17 +126,7 @@ function drawBlock(c: Canvas, block: Block, y: number, room: number): void {
     }
     if (block.hri !== 'none') drawCentered(c, block.data, textY, block.align, room);
   } else if (block.type === 'qr') {
-    const side = qrSide(block);
-    const x = MARGIN + Math.max(0, offset(block.align, side, room));
-    c.fill(x, y, side, 2); c.fill(x, y + side - 2, side, 2); c.fill(x, y, 2, side); c.fill(x + side - 2, y, 2, side);
-    const u = Math.floor(side / 28); // finder squares: 7×7 modules, ring, 3×3 centre
-    for (const [fx, fy] of [[x + 2 * u, y + 2 * u], [x + side - 9 * u, y + 2 * u], [x + 2 * u, y + side - 9 * u]] as const) {
-      c.fill(fx, fy, 7 * u, 7 * u);
-      c.fill(fx + u, fy + u, 5 * u, 5 * u, 255);
-      c.fill(fx + 2 * u, fy + 2 * u, 3 * u, 3 * u);
-    }
-    drawCentered(c, 'QR', y + side / 2 - LINE_H / 2, block.align === 'left' ? 'left' : 'center', block.align === 'left' ? side : room);
-    drawCentered(c, block.data.slice(0, Math.floor(room / CELL_W)), y + side + 4, block.align, room);
+    if (qr) drawQr(c, block, qr, y, room);
   } else if (block.type === 'cut') {
     for (let x = MARGIN; x < MARGIN + room; x += 12) c.fill(x, y + LINE_H / 2, 6, 2);
   }
@@ -112,12 +135,13 @@ function drawBlock(c: Canvas, block: Block, y: number, room: number): void {
 /** The receipt as a PNG: `columns` characters of font A wide. */
 export function renderPng(doc: Interpretation, columns = 42): Buffer {
   const room = columns * CELL_W;
-  const height = doc.blocks.reduce((h, b) => h + blockHeight(b), 0);
+  const items = doc.blocks.map((block) => ({ block, qr: block.type === 'qr' ? qrLayout(block, room) : undefined }));
+  const height = items.reduce((h, { block, qr }) => h + blockHeight(block, qr), 0);
   const canvas = new Canvas(room + 2 * MARGIN, Math.max(height, LINE_H) + 2 * MARGIN);
   let y = MARGIN;
-  for (const block of doc.blocks) {
-    drawBlock(canvas, block, y, room);
-    y += blockHeight(block);
+  for (const { block, qr } of items) {
+    drawBlock(canvas, block, y, room, qr);
+    y += blockHeight(block, qr);
   }
   return canvas.png();
 }
