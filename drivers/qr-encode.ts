@@ -2,8 +2,8 @@
 // smallest of versions 1–40 that holds it at the requested error correction level, Reed–Solomon
 // blocks interleaved, and the mask with the lowest penalty. Text that is not plain ASCII gets an
 // ECI 26 (UTF-8) header: byte mode otherwise means ISO-8859-1, and decoders guessing otherwise
-// read short UTF-8 as Shift JIS (zbar does). An Epson printer's GS ( k adds no ECI, so its modules
-// may differ from the preview's, but both scan to the same text.
+// read short UTF-8 as Shift JIS (zbar does). An Epson printer's GS ( k adds no ECI, so its symbol
+// differs from the preview's; for ASCII data both scan to the same text.
 import type { QrErrorLevel } from './escpos-encoder.ts';
 import { applyMask, dataModuleCount, drawFormat, formatBits, functionGrid, penalty, placeCodewords, QrGrid } from './qr-matrix.ts';
 import { rsRemainder } from './qr-reed-solomon.ts';
