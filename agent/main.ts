@@ -10,6 +10,9 @@ Commands:
   doctor --config FILE     check config, disk, database, broker, devices, clock
   status                   ask the running agent: uplink, outbox, devices
   outbox list|retry|export dead letters and the queue
+  scan DATA                inject a scan into a virtual scanner of the running agent
+  scan-test                show live scans, read errors and device changes
+  print-test               print a test receipt (code pages, widths, QR) on a printer
   help                     this text
 
 Run "till-agent <command> --help" for the options of a command.
@@ -24,6 +27,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./commands/doctor.ts')).doctorCommand,
   status: async () => (await import('./commands/status.ts')).statusCommand,
   outbox: async () => (await import('./commands/outbox.ts')).outboxCommand,
+  scan: async () => (await import('./commands/scan.ts')).scanCommand,
+  'scan-test': async () => (await import('./commands/scan-test.ts')).scanTestCommand,
+  'print-test': async () => (await import('./commands/print-test.ts')).printTestCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -49,11 +49,14 @@ t.test('status when no agent runs: a clear message and exit 1', async (t) => {
 });
 
 t.test('--help on every command', async (t) => {
-  for (const command of ['run', 'host', 'demo', 'doctor', 'status', 'outbox']) {
-    const r = await cli(command, '--help');
-    t.equal(r.code, 0, `${command} --help exits 0`);
-    t.match(r.out, new RegExp(`till-agent ${command}`), `${command} --help prints its usage`);
+  const commands = ['run', 'host', 'demo', 'doctor', 'status', 'outbox', 'scan', 'scan-test', 'print-test'];
+  const answers = await Promise.all(commands.map((command) => cli(command, '--help')));
+  for (const [i, command] of commands.entries()) {
+    t.equal(answers[i]!.code, 0, `${command} --help exits 0`);
+    t.match(answers[i]!.out, new RegExp(`^till-agent ${command}\\b`), `${command} --help starts with its usage`);
   }
-  t.match((await cli('--help')).out, /Commands:/);
+  const usage = (await cli('--help')).out;
+  t.match(usage, /Commands:/);
+  for (const command of commands) t.match(usage, new RegExp(`\\n  ${command}\\b`), `${command} is in the command list`);
   t.equal((await cli('frobnicate')).code, 2);
 });

@@ -1,0 +1,98 @@
+// `till-agent print-test`: a test receipt through the running agent (receipt.print), exactly the
+// path a sale's receipt takes: layout, code page, the printer's queue and status checks.
+import type { ReceiptDocument } from '../../protocol/receipt.ts';
+import { targetFrom } from '../cli-client.ts';
+import { printerHint, reasonOf } from '../doctor-hints.ts';
+import { openSession } from './agent-session.ts';
+import { parseArgs } from './args.ts';
+
+const HELP = `till-agent print-test [--printer NAME] [--drawer] [--config FILE | --socket PATH | --tcp HOST:PORT]
+
+Prints a test receipt on a printer of the running agent (default: the first printer):
+code-page lines (€ ü ñ é ß), rulers of 32, 42 and 48 columns (the longest one that
+stays on one line is the printer's width), a long wrapped name and a QR code.
+--drawer also kicks the cash drawer. Reports printed, queued (the printer is not ready:
+the receipt waits in its queue) or the error code with its reason and a hint.
+Exit status: 0 when printed, 1 when queued or failed, 2 on bad usage.
+`;
+
+/** "42:------1---------2---------3---------4-|": n columns, tens marked, "|" in the last one. */
+export function ruler(n: number): string {
+  const label = `${n}:`;
+  let out = label;
+  for (let col = label.length + 1; col <= n; col++) out += col === n ? '|' : col % 10 === 0 ? String((col / 10) % 10) : '-';
+  return out;
+}
+
+/** The test receipt; amounts are there to show the right-aligned column, nothing is sold. */
+export function testDocument(printer: string, now: Date): ReceiptDocument {
+  return {
+    currency: 'EUR',
+    header: ['PRINT TEST', `printer ${printer}`, now.toISOString().replace('T', ' ').slice(0, 19) + ' UTC'],
+    items: [
+      { name: 'Euro sign: €', qty: 1, amount: 100 },
+      { name: 'German: Grüße aus Zürich, Straße', qty: 1, amount: 200 },
+      { name: 'Spanish: Año, señor, niño', qty: 2, amount: 300 },
+      { name: 'French: café, élève, garçon', qty: 1, amount: 400 },
+      { name: 'A long item name that has to wrap onto a second line on every printer width', qty: 1, amount: 500 },
+    ],
+    discounts: [],
+    taxes: [],
+    total: 1500,
+    payments: [{ method: 'No sale (test)', amount: 1500 }],
+    footer: ['Width = the longest ruler', 'printed on one line:', ruler(32), ruler(42), ruler(48), 'End of print test'],
+  };
+}
+
+export async function printTestCommand(args: string[]): Promise<number> {
+  const { options } = parseArgs(args, ['help', 'drawer']);
+  if (options.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (options.printer === true) {
+    process.stderr.write(`till-agent print-test: --printer needs a name\n\n${HELP}`);
+    return 2;
+  }
+  const printer = typeof options.printer === 'string' ? options.printer : undefined;
+  let session;
+  try {
+    session = await openSession(targetFrom(options), 30_000);
+  } catch (error) {
+    process.stderr.write(`till-agent print-test: ${(error as Error).message}\n`);
+    return 1;
+  }
+  try {
+    const now = new Date();
+    const listed = printer ? undefined : await session.request('devices.list');
+    const first = listed?.ok ? (listed.result as { devices: Array<{ name: string; kind: string }> }).devices.find((d) => d.kind === 'printer') : undefined;
+    const txn = `print-test-${now.getTime()}`; // only the QR code's content: no sale has this id
+    const answer = await session.request('receipt.print', {
+      ...(printer ? { printer } : {}),
+      document: testDocument(printer ?? first?.name ?? 'default', now),
+      txn_id: txn,
+      open_drawer: options.drawer === true,
+    });
+    if (!answer.ok) {
+      const { code, message } = answer.error;
+      const reason = reasonOf(message);
+      const hint = printerHint(reason) ?? printerHint(code);
+      process.stdout.write(`✖ ${code}${reason ? ` (${reason})` : ''}: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`);
+      return 1;
+    }
+    const r = answer.result as { status: string; printer: string; job_id: string; warnings?: string[] };
+    if (r.status === 'queued') {
+      process.stdout.write(`… queued on ${r.printer} (job ${r.job_id}): the printer is not ready; the receipt prints when it\n` +
+        `  comes back, or fails after its queue timeout. Check: till-agent status, till-agent doctor\n`);
+      return 1;
+    }
+    const warnings = r.warnings?.length ? `; warnings: ${r.warnings.map((w) => `${w} (${printerHint(w) ?? ''})`).join(', ')}` : '';
+    process.stdout.write(`✔ printed on ${r.printer} (job ${r.job_id})${options.drawer ? ', drawer kicked' : ''}${warnings}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`till-agent print-test: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    session.close();
+  }
+}
