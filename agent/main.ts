@@ -13,6 +13,7 @@ Commands:
   scan DATA                inject a scan into a virtual scanner of the running agent
   scan-test                show live scans, read errors and device changes
   print-test               print a test receipt (code pages, widths, QR) on a printer
+  ports                    serial ports and USB printers found on this machine
   help                     this text
 
 Run "till-agent <command> --help" for the options of a command.
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   scan: async () => (await import('./commands/scan.ts')).scanCommand,
   'scan-test': async () => (await import('./commands/scan-test.ts')).scanTestCommand,
   'print-test': async () => (await import('./commands/print-test.ts')).printTestCommand,
+  ports: async () => (await import('./commands/ports.ts')).portsCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

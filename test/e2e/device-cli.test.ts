@@ -1,6 +1,6 @@
 // The technician's device commands against a running system: a virtual scanner and card reader,
-// a network printer behind a real TCP listener. scan, scan-test, print-test and doctor, each as
-// a real process.
+// a network printer behind a real TCP listener. scan, scan-test, print-test, ports and doctor,
+// each as a real process.
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -107,4 +107,15 @@ t.test('scan, scan-test, print-test and doctor against a running agent', async (
     t.match(r.out, /✔ device scanner0\s+virtual/);
     t.equal(printer.peers.length, before, 'no second connection to the printer');
   });
+});
+
+t.test('ports --json: serial ports and USB printers as arrays, without an agent', async (t) => {
+  const r = await cli('ports', '--json');
+  t.equal(r.code, 0, r.out);
+  const listed = JSON.parse(r.out) as { serial_ports: unknown[]; usb_printers: unknown[] };
+  t.ok(Array.isArray(listed.serial_ports));
+  t.ok(Array.isArray(listed.usb_printers));
+  const human = await cli('ports');
+  t.match(human.out, /^Serial ports:\n/);
+  t.match(human.out, /\nUSB printers:\n/);
 });
