@@ -14,6 +14,7 @@ Commands:
   scan-test                show live scans, read errors and device changes
   print-test               print a test receipt (code pages, widths, QR) on a printer
   ports                    serial ports and USB printers found on this machine
+  receipt preview --txn ID render a sale's loyalty receipt to PNG and text
   help                     this text
 
 Run "till-agent <command> --help" for the options of a command.
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'scan-test': async () => (await import('./commands/scan-test.ts')).scanTestCommand,
   'print-test': async () => (await import('./commands/print-test.ts')).printTestCommand,
   ports: async () => (await import('./commands/ports.ts')).portsCommand,
+  receipt: async () => (await import('./commands/receipt.ts')).receiptCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -64,7 +64,7 @@ interface RawRow extends Omit<OutboxRow, 'payload' | 'offline' | 'result' | 'err
   error: string | null;
 }
 
-function decode(raw: RawRow): OutboxRow {
+export function decode(raw: RawRow): OutboxRow {
   return {
     ...raw,
     payload: JSON.parse(raw.payload) as Record<string, unknown>,

@@ -1,14 +1,17 @@
 // The technician's device commands against a running system: a virtual scanner and card reader,
-// a network printer behind a real TCP listener. scan, scan-test, print-test, ports and doctor,
-// each as a real process.
+// a network printer behind a real TCP listener. scan, scan-test, print-test, receipt preview,
+// ports and doctor, each as a real process.
 import t from 'tap';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { interpret } from '../../drivers/escpos-interpreter.ts';
 import { freePort } from '../helpers/ports.ts';
 import { printerServer } from '../helpers/printer-server.ts';
 import { BIN, startProcess } from '../helpers/processes.ts';
 import { startSystem } from '../helpers/system.ts';
+import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
@@ -25,7 +28,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string }> {
 
 const PAN = '4111111111111111';
 
-t.test('scan, scan-test, print-test and doctor against a running agent', async (t) => {
+t.test('scan, scan-test, print-test, receipt preview and doctor against a running agent', async (t) => {
   const printer = await printerServer(t, await freePort());
   const sys = await startSystem(t, {
     agent: {
@@ -97,6 +100,29 @@ t.test('scan, scan-test, print-test and doctor against a running agent', async (
     t.equal(failed.code, 1, failed.out);
     t.match(failed.out, /✖ PRINTER_ERROR \(paper_out\): .*\n\s+hint: load a paper roll/);
     t.match(await cli('print-test', '--config', config, '--printer', 'nope'), { code: 1, out: /✖ NOT_FOUND: no printer named nope/ });
+  });
+
+  await t.test('receipt preview renders a sale with its loyalty section to PNG and text, read-only', async (t) => {
+    const basket = { currency: 'EUR', total: 2000, items: [{ sku: 'COFFEE', name: 'Kaffee Spezial', qty: 2, unit_price: 1000, amount: 2000 }] };
+    t.match(await pos.request('award', { txn_id: 'sale-r1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded' } });
+    const dir = await tempDir(t);
+    const out = join(dir, 'sale.png');
+    const r = await cli('receipt', 'preview', '--txn', 'sale-r1', '--config', config, '--out', out);
+    t.equal(r.code, 0, r.out);
+    t.match(r.out, new RegExp(`image  ${out}`));
+    const png = await readFile(out);
+    t.ok(png.length > 1000, 'a non-empty image');
+    t.same([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+    const text = await readFile(join(dir, 'sale.txt'), 'utf8');
+    t.match(text, /2 x Kaffee Spezial +20\.00 EUR/);
+    t.match(text, /LOYALTY/);
+    t.match(text, /Customer: Alice Martin/);
+    t.match(text, /Awarded +2\.00 EUR/);
+    t.match(text, /New balance +12\.00 EUR/);
+    t.match(text, /\[QR sale-r1\]/);
+    t.match(await cli('receipt', 'preview', '--txn', 'no-such-sale', '--config', config, '--out', join(dir, 'x.png')),
+      { code: 1, out: /NOT_FOUND: no sale with txn_id "no-such-sale"/ });
+    t.equal((await cli('receipt', 'preview', '--config', config)).code, 2, 'no --txn: usage error');
   });
 
   await t.test('doctor with the agent running: the TCP printer is checked through the agent, not beside it', async (t) => {

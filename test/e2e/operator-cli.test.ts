@@ -49,7 +49,7 @@ t.test('status when no agent runs: a clear message and exit 1', async (t) => {
 });
 
 t.test('--help on every command', async (t) => {
-  const commands = ['run', 'host', 'demo', 'doctor', 'status', 'outbox', 'scan', 'scan-test', 'print-test', 'ports'];
+  const commands = ['run', 'host', 'demo', 'doctor', 'status', 'outbox', 'scan', 'scan-test', 'print-test', 'ports', 'receipt'];
   const answers = await Promise.all(commands.map((command) => cli(command, '--help')));
   for (const [i, command] of commands.entries()) {
     t.equal(answers[i]!.code, 0, `${command} --help exits 0`);

@@ -1,0 +1,89 @@
+// `till-agent receipt preview --txn ID`: the loyalty receipt of a sale as the till's printer would
+// print it, rendered to PNG and text from the agent's SQLite file (read-only; the agent may run).
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { CODE_PAGE_NAMES } from '../../drivers/code-pages.ts';
+import { writePreview } from '../../drivers/receipt-preview.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { layoutReceipt } from '../receipts/layout.ts';
+import { loyaltySection } from '../receipts/loyalty-section.ts';
+import { printableIn, renderEscPos } from '../receipts/render.ts';
+import { saleDocument } from '../receipts/sale-document.ts';
+import { readTxnRecords } from '../receipts/txn-records.ts';
+import { parseArgs } from './args.ts';
+
+const HELP = `till-agent receipt preview --txn TXN_ID [--config FILE] [--out FILE.png] [--width N] [--code-page NAME]
+
+Renders the receipt of a sale as the till's printer would print it: the basket sent with
+its award, and the loyalty section (customer, awarded, spent, new balance, offline notes)
+from the agent's records, with the QR code of the sale. Reads data_dir/till-agent.db
+read-only, so it works whether the agent is running or not.
+  --out FILE.png   where to write the image (default ./receipt-TXN_ID.png); the text
+                   preview goes next to it as FILE.txt
+  --width N        columns (default: the first configured printer's width, else 42)
+  --code-page NAME ${CODE_PAGE_NAMES.join(' ')}
+                   (default: the first configured printer's, else cp858)
+Exit status: 0 when written, 1 for an unknown sale or an unreadable database, 2 on bad usage.
+`;
+
+const USAGE_ERROR = 2;
+
+export async function receiptCommand(args: string[]): Promise<number> {
+  const { options, positional } = parseArgs(args, ['help']);
+  const [sub] = positional;
+  if (options.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const fail = (message: string, code = 1) => {
+    process.stderr.write(`till-agent receipt preview: ${message}\n${code === USAGE_ERROR ? `\n${HELP}` : ''}`);
+    return code;
+  };
+  if (sub !== 'preview') return fail(sub ? `unknown subcommand "${sub}"` : 'give a subcommand: preview', USAGE_ERROR);
+  if (typeof options.txn !== 'string') return fail('--txn TXN_ID is required', USAGE_ERROR);
+  const txn = options.txn;
+
+  const configPath = typeof options.config === 'string' ? options.config : '/etc/till-agent/config.yaml';
+  let config;
+  try {
+    config = loadConfig(configPath);
+  } catch (error) {
+    return fail(error instanceof ConfigError ? `${configPath}: ${error.errors.join('; ')}` : (error as Error).message);
+  }
+  const printer = config.devices.find((d) => d.kind === 'printer');
+  const width = options.width === undefined ? printer?.width ?? 42 : Number(options.width);
+  if (!Number.isInteger(width) || width < 16 || width > 80) return fail('--width must be a number of columns between 16 and 80', USAGE_ERROR);
+  const page = typeof options['code-page'] === 'string' ? options['code-page'].toLowerCase() : printer?.code_page ?? 'cp858';
+  if (!CODE_PAGE_NAMES.includes(page)) return fail(`--code-page must be one of ${CODE_PAGE_NAMES.join(', ')}`, USAGE_ERROR);
+  // The configured ESC t number only applies when previewing in that printer's own code page.
+  const pageNumber = printer?.code_page === page ? printer.code_page_number : undefined;
+
+  const dbFile = join(config.data_dir, 'till-agent.db');
+  let records;
+  try {
+    records = readTxnRecords(dbFile, txn);
+  } catch (error) {
+    return fail(`cannot read ${dbFile}: ${(error as Error).message}`);
+  }
+  const header = [config.merchant, `Store ${config.store} - Till ${config.terminal}`, `Sale ${txn}`];
+  const doc = saleDocument(records.rows, header);
+  if (!doc) return fail(`NOT_FOUND: no sale with txn_id "${txn}" in ${dbFile}`);
+
+  const loyalty = loyaltySection(records.rows, records.customerName) ?? undefined;
+  const ops = layoutReceipt(doc, { width, printable: printableIn(page) }, loyalty, txn);
+  const bytes = renderEscPos(ops, { codePage: page, ...(pageNumber !== undefined ? { codePageNumber: pageNumber } : {}) });
+
+  const out = resolve(typeof options.out === 'string' ? options.out : `receipt-${txn.replace(/[^A-Za-z0-9_.-]/g, '_')}.png`);
+  const base = basename(out, extname(out));
+  try {
+    const written = await writePreview(dirname(out), base, bytes, {
+      columns: width,
+      ...(pageNumber !== undefined ? { codePageNumbers: { [pageNumber]: page } } : {}),
+    });
+    if (!written) return fail('the receipt came out empty'); // layout always prints text; kept for the type
+    process.stdout.write(`receipt of ${txn}${loyalty ? ' with its loyalty section' : ''} (${width} columns, ${page})\n` +
+      `  image  ${written.png}\n  text   ${written.txt}\n`);
+    return 0;
+  } catch (error) {
+    return fail(`cannot write the preview: ${(error as Error).message}`);
+  }
+}

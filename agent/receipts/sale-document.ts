@@ -1,0 +1,29 @@
+// A receipt document rebuilt from what the till recorded of a sale (the award's basket), for
+// `till-agent receipt preview`. Payments are not recorded by the agent, so none are shown.
+import type { Basket } from '../../protocol/basket.ts';
+import type { ReceiptDocument } from '../../protocol/receipt.ts';
+import type { OutboxRow } from '../outbox.ts';
+
+/** null when the till has no record of the sale at all. */
+export function saleDocument(rows: OutboxRow[], header: string[]): ReceiptDocument | null {
+  if (rows.length === 0) return null;
+  const basket = rows.find((r) => r.op === 'award')?.payload.basket as Basket | undefined;
+  const footer = ["Preview from the till's records"];
+  if (!basket) {
+    // A spend or void without an award on this till: only the loyalty section is known.
+    const currency = rows.find((r) => r.currency)?.currency ?? 'EUR';
+    return { currency, header, items: [], discounts: [], taxes: [], total: 0, payments: [], footer: ['No basket recorded for this sale', ...footer] };
+  }
+  const discounts = (basket.discounts ?? []).map((d) => ({ name: d.code, amount: d.amount }));
+  return {
+    currency: basket.currency,
+    header,
+    items: basket.items.map((i) => ({ name: i.name ?? i.sku, qty: i.qty, amount: i.amount, sku: i.sku })),
+    ...(discounts.length ? { subtotal: basket.items.reduce((sum, i) => sum + i.amount, 0) } : {}),
+    discounts,
+    taxes: basket.tax_total !== undefined ? [{ name: 'Tax', amount: basket.tax_total }] : [],
+    total: basket.total,
+    payments: [],
+    footer,
+  };
+}

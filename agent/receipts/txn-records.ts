@@ -1,0 +1,26 @@
+// One sale's records read straight from the agent's SQLite file, read-only: works whether the
+// agent runs or not, and never migrates, locks for writing or creates anything (openDb would).
+import Database from 'better-sqlite3';
+import { decode, type OutboxRow } from '../outbox.ts';
+
+export interface TxnRecords {
+  rows: OutboxRow[];
+  /** The customer's name as last seen by this till, when it is in the customer cache. */
+  customerName?: string;
+}
+
+/** The outbox rows of txnId, oldest first (none: an unknown sale). Throws when the file cannot be opened. */
+export function readTxnRecords(dbFile: string, txnId: string): TxnRecords {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const raw = db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq').all(txnId) as Array<Parameters<typeof decode>[0]>;
+    const rows = raw.map(decode);
+    const customerId = rows.find((r) => r.customer_id)?.customer_id;
+    const customer = customerId
+      ? db.prepare('SELECT name FROM customers WHERE id = ?').get(customerId) as { name: string } | undefined
+      : undefined;
+    return { rows, ...(customer ? { customerName: customer.name } : {}) };
+  } finally {
+    db.close();
+  }
+}
