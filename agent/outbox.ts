@@ -31,18 +31,8 @@ export interface OutboxRow {
   updated_at: string;
 }
 
-export interface AppendInput {
-  id: string;
-  op: DurableOp;
-  txn_id: string | null;
-  fingerprint: string;
-  customer_id: string | null;
-  payload: Record<string, unknown>;
-  offline: boolean;
-  amount: number | null;
-  currency: string | null;
-  created_at: string;
-}
+/** What a caller commits; the outbox adds seq, state, attempts, result, error and updated_at. */
+export type AppendInput = Omit<OutboxRow, 'seq' | 'state' | 'attempts' | 'result' | 'error' | 'updated_at'>;
 
 export type AppendOutcome =
   | { kind: 'created'; row: OutboxRow }

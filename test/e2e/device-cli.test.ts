@@ -2,29 +2,18 @@
 // a network printer behind a real TCP listener. scan, scan-test, print-test, receipt preview,
 // ports and doctor, each as a real process.
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { interpret } from '../../drivers/escpos-interpreter.ts';
 import { freePort } from '../helpers/ports.ts';
 import { printerServer } from '../helpers/printer-server.ts';
-import { BIN, startProcess } from '../helpers/processes.ts';
+import { startProcess } from '../helpers/processes.ts';
+import { cli } from '../helpers/cli.ts';
 import { startSystem } from '../helpers/system.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const run = promisify(execFile);
 
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
-    return { code: 0, out: stdout + stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout + e.stderr };
-  }
-}
 
 const PAN = '4111111111111111';
 

@@ -1,21 +1,9 @@
 // Operator commands against a running agent: status, outbox list/retry/export, --help.
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { BIN } from '../helpers/processes.ts';
+import { cli } from '../helpers/cli.ts';
 import { startSystem } from '../helpers/system.ts';
 
-const run = promisify(execFile);
 
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
-    return { code: 0, out: stdout + stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout + e.stderr };
-  }
-}
 
 t.test('status and outbox commands talk to the running agent', async (t) => {
   const sys = await startSystem(t);

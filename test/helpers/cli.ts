@@ -1,0 +1,16 @@
+// Runs `till-agent ARGS…` as a real process and returns its exit code and output.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { BIN } from './processes.ts';
+
+const run = promisify(execFile);
+
+export async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
+    return { code: 0, out: stdout + stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
+  }
+}
