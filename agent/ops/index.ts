@@ -1,5 +1,6 @@
 // op name → handler. Params arrive validated by the socket server (protocol/local.ts).
-import type { Op, Params } from '../../protocol/local.ts';
+import type { Params } from '../../protocol/local.ts';
+import type { HandledOp } from '../socket-connection.ts';
 import { award } from './award.ts';
 import { devicesList, devicesScan, drawerOpen, printerStatus } from './devices.ts';
 import { receiptPrint } from './receipt.ts';
@@ -12,7 +13,6 @@ import { spend } from './spend.ts';
 import { status } from './status.ts';
 import { voidTxn } from './void.ts';
 
-type HandledOp = Exclude<Op, 'hello' | 'events.subscribe' | 'events.unsubscribe'>;
 type Handlers = { [O in HandledOp]: (ctx: OpsContext, params: Params<O>) => unknown };
 
 export const handlers: Handlers = {
