@@ -5,6 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { LOG_LEVELS } from './log.ts';
+import { MAX_AMOUNT } from '../protocol/money.ts';
 import { describeIssues } from '../protocol/schema.ts';
 import { isTopicLevel } from '../protocol/upstream.ts';
 import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
@@ -40,7 +41,8 @@ export const configSchema = z.object({
   offline: z
     .object({
       spend_floor_limit: z.number({ error: 'must be an integer amount in minor units (0 disables offline spend)' })
-        .int({ error: 'must be an integer amount in minor units' }).min(0).default(0),
+        .int({ error: 'must be an integer amount in minor units' }).min(0)
+        .max(MAX_AMOUNT, { error: `must be at most ${MAX_AMOUNT} minor units` }).default(0),
       identify_cache_days: z.number().int().min(0).max(3650).default(30),
     })
     .prefault({}),

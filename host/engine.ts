@@ -3,7 +3,7 @@
 // All arithmetic is in integer minor units through protocol/money.ts.
 import type { Basket, BasketItem } from '../protocol/basket.ts';
 import type { Reduction } from '../protocol/local.ts';
-import { clampToZero, minAmount, percentOf, prorate } from '../protocol/money.ts';
+import { addAmounts, clampToZero, minAmount, percentOf, prorate } from '../protocol/money.ts';
 import type { HostAwardResult, HostPreviewResult } from '../protocol/upstream.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -182,8 +182,8 @@ export function computeRewards(input: RewardsInput): Rewards {
     const award = offerAward(offer, eligibleAmount(offer, input), basket.currency);
     if (award <= 0) continue;
     offers.push({ id: offer.id, name: offer.name, award_amount: award });
-    awardTotal += award;
-    if (offer.instant) instantAwards += award;
+    awardTotal = addAmounts(awardTotal, award);
+    if (offer.instant) instantAwards = addAmounts(instantAwards, award);
   }
   const instantSpend = minAmount(instantAwards, basket.total);
   const payable = basket.total - instantSpend;
@@ -198,7 +198,7 @@ export function computeRewards(input: RewardsInput): Rewards {
     spendable_amount: clampToZero(minAmount(participant.balance - automatic, payable - automatic)),
     total_spend_amount: instantSpend + automatic,
     balance_before: participant.balance,
-    balance_after: participant.balance + awardTotal - instantSpend - automatic,
+    balance_after: addAmounts(participant.balance, awardTotal - instantSpend - automatic),
     reduction: input.reduction,
     offers,
     unknown_skus: [...unknown],

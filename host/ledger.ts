@@ -8,7 +8,9 @@
 //                 └─ entries (append-only; reversal rows point at the entry they reverse)
 //   offers, products, processed (message results, dedup), seeds (applied content hashes)
 import Database from 'better-sqlite3';
+import { AgentError } from '../protocol/errors.ts';
 import type { IdentifierKind, Product } from '../protocol/local.ts';
+import { MAX_BALANCE } from '../protocol/money.ts';
 import type { Offer, ProductInfo } from './engine.ts';
 
 export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
@@ -264,8 +266,15 @@ export class Ledger {
 
   // ---- ledger ------------------------------------------------------------
 
-  /** Append one entry and move its wallet by the same amount, atomically. Returns the new balance. */
+  /**
+   * Append one entry and move its wallet by the same amount, atomically. Returns the new balance.
+   * A balance beyond ±MAX_BALANCE is refused (permanent BAD_REQUEST, nothing written): SQLite
+   * would turn an overflowing sum into a float, and a balance past 2^53 is unreadable for good.
+   */
   append(entry: NewEntry): number {
+    if (!Number.isSafeInteger(entry.amount) || Math.abs(entry.amount) > MAX_BALANCE) {
+      throw new AgentError('BAD_REQUEST', `amount: ${entry.amount} is beyond the wallet limit of ${MAX_BALANCE} minor units`, false);
+    }
     return this.savepoint(() => {
       this.db
         .prepare(
@@ -277,10 +286,22 @@ export class Ledger {
           entry.currency, entry.offline ? 1 : 0, entry.reverses ?? null, entry.note ?? null, now(),
         );
       const row = this.db
-        .prepare('UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE participant_id = ? AND currency = ? RETURNING balance')
-        .get(entry.amount, now(), entry.participant_id, entry.currency) as { balance: number } | undefined;
-      if (!row) throw new Error(`no ${entry.currency} wallet for participant ${entry.participant_id}`);
-      return row.balance;
+        .prepare(
+          `UPDATE wallets SET balance = balance + @amount, updated_at = @at
+           WHERE participant_id = @participant AND currency = @currency AND balance + @amount BETWEEN -@max AND @max
+           RETURNING balance`,
+        )
+        .get({ amount: entry.amount, at: now(), participant: entry.participant_id, currency: entry.currency, max: MAX_BALANCE }) as
+        | { balance: number }
+        | undefined;
+      if (row) return row.balance;
+      const wallet = this.wallet(entry.participant_id);
+      if (!wallet || wallet.currency !== entry.currency) throw new Error(`no ${entry.currency} wallet for participant ${entry.participant_id}`);
+      throw new AgentError(
+        'BAD_REQUEST',
+        `this ${entry.kind} would take the balance of ${entry.participant_id} beyond the wallet limit of ±${MAX_BALANCE} minor units`,
+        false,
+      );
     });
   }
 

@@ -1,14 +1,18 @@
 // The itemised purchase a POS submits. Amounts are integers in minor units of basket.currency.
 // `amount` of an item is authoritative (weighted goods make qty * unit_price inexact).
+// Limits (LOCAL.md, "Limits"): every amount ≤ MAX_AMOUNT, qty ≤ MAX_QTY, ≤ 500 items and
+// ≤ 100 discounts; sums are exact integers or the basket is refused, never rounded.
 import { z } from 'zod';
-import { currencyCode, minorUnits, nonEmpty } from './schema.ts';
+import { sumAmounts } from './money.ts';
+import { currencyCode, minorUnits, nonEmpty, quantity } from './schema.ts';
 
 export const MAX_BASKET_ITEMS = 500;
+export const MAX_BASKET_DISCOUNTS = 100;
 
 export const basketItemSchema = z.object({
   sku: nonEmpty(64),
   name: z.string().max(256).optional(),
-  qty: z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' }).max(1_000_000),
+  qty: quantity(),
   unit_price: minorUnits(),
   amount: minorUnits(),
   category: z.string().max(128).optional(),
@@ -30,16 +34,21 @@ export const basketSchema = z
       .array(basketItemSchema, { error: 'must be an array of items' })
       .min(1, { error: 'must contain at least one item' })
       .max(MAX_BASKET_ITEMS, { error: `must contain at most ${MAX_BASKET_ITEMS} items` }),
-    discounts: z.array(discountSchema).max(100).optional(),
+    discounts: z.array(discountSchema)
+      .max(MAX_BASKET_DISCOUNTS, { error: `must contain at most ${MAX_BASKET_DISCOUNTS} discounts` })
+      .optional(),
   })
   .superRefine((basket, ctx) => {
-    const itemsSum = basket.items.reduce((sum, item) => sum + item.amount, 0);
-    const discountSum = (basket.discounts ?? []).reduce((sum, d) => sum + d.amount, 0);
-    if (itemsSum - discountSum !== basket.total) {
+    const itemsSum = sumAmounts(basket.items.map((item) => item.amount));
+    const discountSum = sumAmounts((basket.discounts ?? []).map((d) => d.amount));
+    const net = itemsSum === null || discountSum === null ? null : sumAmounts([itemsSum, -discountSum]);
+    if (net === null) {
+      ctx.addIssue({ code: 'custom', path: ['total'], message: 'items and discounts do not add up to an exact integer amount' });
+    } else if (net !== basket.total) {
       ctx.addIssue({
         code: 'custom',
         path: ['total'],
-        message: `items add up to ${itemsSum} minus discounts ${discountSum} = ${itemsSum - discountSum}, not ${basket.total}`,
+        message: `items add up to ${itemsSum} minus discounts ${discountSum} = ${net}, not ${basket.total}`,
       });
     }
   });

@@ -1,5 +1,6 @@
 // The one module that does money arithmetic and formatting.
 // Money is an integer number of minor units plus an ISO 4217 alphabetic code; never a float.
+import { AgentError } from './errors.ts';
 
 export interface Money {
   amount: number;
@@ -7,6 +8,13 @@ export interface Money {
 }
 
 export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+
+// Bounds keep every sum we ever make far inside the exactly representable integers (2^53):
+// 600 amounts at MAX_AMOUNT add up to 6e14, a wallet holds at most MAX_BALANCE (1e15).
+/** The largest single amount a request may carry: 1e12 minor units (10 billion EUR). */
+export const MAX_AMOUNT = 1_000_000_000_000;
+/** The largest balance, positive or negative, a wallet may reach: 1e15 minor units. */
+export const MAX_BALANCE = 1_000_000_000_000_000;
 
 // ISO 4217 currencies whose minor unit is not 2 digits. Everything else formats with 2.
 const EXPONENTS: Readonly<Record<string, number>> = {
@@ -17,6 +25,28 @@ const EXPONENTS: Readonly<Record<string, number>> = {
 
 export function isMinorUnits(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value);
+}
+
+/**
+ * Exact sum of integer amounts, or null when it leaves the safe integers (float addition of
+ * safe integers is exact as long as the true sum is itself a safe integer, and a sum that is
+ * not rounds to at least 2^53, so checking each step is enough).
+ */
+export function sumAmounts(values: Iterable<number>): number | null {
+  let sum = 0;
+  for (const v of values) {
+    if (!Number.isSafeInteger(v)) return null;
+    sum += v;
+    if (!Number.isSafeInteger(sum)) return null;
+  }
+  return sum;
+}
+
+/** a + b for integer amounts; refuses (permanent BAD_REQUEST) instead of ever rounding. */
+export function addAmounts(a: number, b: number): number {
+  const sum = sumAmounts([a, b]);
+  if (sum === null) throw new AgentError('BAD_REQUEST', `amount overflow: ${a} + ${b} is not an exact integer`, false);
+  return sum;
 }
 
 export function money(amount: number, currency: string): Money {

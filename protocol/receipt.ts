@@ -1,6 +1,6 @@
 // The receipt document a POS sends with receipt.print. Amounts in minor units of `currency`.
 import { z } from 'zod';
-import { currencyCode, minorUnits, signedMinorUnits } from './schema.ts';
+import { currencyCode, minorUnits, quantity, signedMinorUnits } from './schema.ts';
 
 const line = z.string().max(200);
 
@@ -9,7 +9,7 @@ export const receiptDocumentSchema = z.object({
   header: z.array(line).max(20).default([]),
   items: z.array(z.object({
     name: z.string().min(1).max(200),
-    qty: z.number().positive().max(1_000_000).default(1),
+    qty: quantity().default(1),
     amount: signedMinorUnits(),
     sku: z.string().max(64).optional(),
   })).max(500).default([]),

@@ -1,18 +1,36 @@
 // Shared zod building blocks and the one place that turns validation issues into messages
 // that name the offending field ("basket.items[2].amount: must be ...").
 import { z } from 'zod';
-import { CURRENCY_PATTERN } from './money.ts';
+import { CURRENCY_PATTERN, MAX_AMOUNT } from './money.ts';
+
+const TOO_LARGE = `must be at most ${MAX_AMOUNT} minor units`;
 
 export const minorUnits = () =>
   z.number({ error: 'must be an integer amount in minor units' })
     .int({ error: 'must be an integer amount in minor units (no decimals)' })
     .min(0, { error: 'must not be negative' })
-    .max(Number.MAX_SAFE_INTEGER, { error: 'is too large' });
+    .max(MAX_AMOUNT, { error: TOO_LARGE });
 
 export const signedMinorUnits = () =>
   z.number({ error: 'must be an integer amount in minor units' })
     .int({ error: 'must be an integer amount in minor units (no decimals)' })
-    .min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+    .min(-MAX_AMOUNT, { error: `must be at least -${MAX_AMOUNT} minor units` })
+    .max(MAX_AMOUNT, { error: TOO_LARGE });
+
+/** Largest item quantity; weighed goods may have up to QTY_DECIMALS decimals (grams, millilitres). */
+export const MAX_QTY = 1_000_000;
+export const QTY_DECIMALS = 3;
+
+export const quantity = () =>
+  z.number({ error: 'must be a number' })
+    .positive({ error: 'must be greater than 0' })
+    .max(MAX_QTY, { error: `must be at most ${MAX_QTY}` })
+    .refine(hasAtMostQtyDecimals, { error: `must have at most ${QTY_DECIMALS} decimals` });
+
+function hasAtMostQtyDecimals(value: number): boolean {
+  // String(0.001) is "0.001", String(1e-7) is "1e-7": plain digits with ≤ 3 decimals only.
+  return /^\d+(\.\d{1,3})?$/.test(String(value));
+}
 
 export const currencyCode = () =>
   z.string({ error: 'must be an ISO 4217 currency code like "EUR"' })

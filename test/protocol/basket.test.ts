@@ -1,6 +1,8 @@
 import t from 'tap';
 import { MAX_BASKET_ITEMS } from '../../protocol/basket.ts';
 import { parseParams } from '../../protocol/local.ts';
+import { MAX_AMOUNT } from '../../protocol/money.ts';
+import { MAX_QTY } from '../../protocol/schema.ts';
 
 const item = (over: Record<string, unknown> = {}) => ({ sku: 'A', qty: 1, unit_price: 500, amount: 500, ...over });
 const basket = (over: Record<string, unknown> = {}) => ({ currency: 'EUR', total: 500, items: [item()], ...over });
@@ -10,6 +12,13 @@ t.test('a valid basket passes', async (t) => {
   t.ok(award(basket()).ok);
   t.ok(award(basket({ total: 400, discounts: [{ code: 'X', amount: 100 }] })).ok, 'discounts are subtracted');
   t.ok(award(basket({ items: [item({ qty: 1.25, amount: 500 })] })).ok, 'weighted quantities');
+  t.ok(award(basket({ items: [item({ qty: 0.001, amount: 500 })] })).ok, 'one gram');
+  t.ok(award(basket({ items: [item({ qty: MAX_QTY, unit_price: MAX_AMOUNT, amount: MAX_AMOUNT })], total: MAX_AMOUNT })).ok, 'the largest amounts');
+  const max = Array.from({ length: MAX_BASKET_ITEMS }, () => item({ unit_price: MAX_AMOUNT, amount: MAX_AMOUNT }));
+  const discounts = Array.from({ length: 100 }, () => ({ code: 'D', amount: MAX_AMOUNT }));
+  const huge = award(basket({ items: max, discounts, total: MAX_AMOUNT }));
+  t.notOk(huge.ok, 'items beyond the total limit');
+  if (!huge.ok) t.match(huge.errors.join(), /items add up to 500000000000000 minus discounts 100000000000000 = 400000000000000, not 1000000000000/, 'exact sums in the message');
 });
 
 const cases: Array<[string, unknown, RegExp]> = [
@@ -26,6 +35,18 @@ const cases: Array<[string, unknown, RegExp]> = [
   ['zero qty', basket({ items: [item({ qty: 0 })] }), /params\.basket\.items\[0\]\.qty/],
   ['string amount', basket({ items: [item({ amount: '500' })] }), /params\.basket\.items\[0\]\.amount/],
   ['missing basket', undefined, /params\.basket/],
+  // Item 8 of issue 7: float sums made [MAX_SAFE_INTEGER, 1, 1] - 1 equal MAX_SAFE_INTEGER.
+  ['float-rounded sum', basket({ items: [item({ amount: Number.MAX_SAFE_INTEGER }), item({ amount: 1 }), item({ amount: 1 })], discounts: [{ code: 'X', amount: 1 }], total: Number.MAX_SAFE_INTEGER }),
+    /params\.basket\.items\[0\]\.amount: must be at most 1000000000000 minor units/],
+  ['amount over the limit', basket({ items: [item({ amount: MAX_AMOUNT + 1 })], total: MAX_AMOUNT + 1 }), /params\.basket\.items\[0\]\.amount: must be at most/],
+  ['unit price over the limit', basket({ items: [item({ unit_price: MAX_AMOUNT + 1 })] }), /params\.basket\.items\[0\]\.unit_price: must be at most/],
+  ['total over the limit', basket({ total: MAX_AMOUNT + 1 }), /params\.basket\.total: must be at most/],
+  ['discount over the limit', basket({ discounts: [{ code: 'X', amount: MAX_AMOUNT + 1 }] }), /params\.basket\.discounts\[0\]\.amount: must be at most/],
+  ['too many discounts', basket({ discounts: Array.from({ length: 101 }, () => ({ code: 'X', amount: 0 })) }), /params\.basket\.discounts: must contain at most 100 discounts/],
+  ['qty over the limit', basket({ items: [item({ qty: MAX_QTY + 1 })] }), /params\.basket\.items\[0\]\.qty: must be at most 1000000/],
+  ['qty with 4 decimals', basket({ items: [item({ qty: 1.0001 })] }), /params\.basket\.items\[0\]\.qty: must have at most 3 decimals/],
+  ['denormal qty', basket({ items: [item({ qty: 5e-324 })] }), /params\.basket\.items\[0\]\.qty: must have at most 3 decimals/],
+  ['infinite qty', basket({ items: [item({ qty: Infinity })] }), /params\.basket\.items\[0\]\.qty/],
 ];
 
 for (const [name, b, message] of cases) {
@@ -45,6 +66,9 @@ t.test('op params name their fields', async (t) => {
   if (!i.ok) t.match(i.errors[0], /^params\.by: must be one of card, phone, email, token/);
   const v = parseParams('void', { txn_id: 'has space' });
   t.notOk(v.ok);
+  const big = parseParams('spend', { txn_id: 't', customer_id: 'c', amount: Number.MAX_SAFE_INTEGER, currency: 'EUR' });
+  t.notOk(big.ok);
+  if (!big.ok) t.match(big.errors[0], /^params\.amount: must be at most 1000000000000 minor units/);
   const s = parseParams('spend', { txn_id: 't', customer_id: 'c', amount: 5 });
   t.notOk(s.ok);
   if (!s.ok) t.match(s.errors[0], /^params\.currency:/);

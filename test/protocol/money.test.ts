@@ -19,3 +19,15 @@ t.test('integer arithmetic only', async (t) => {
   t.equal(prorate(1000, 900, 1000), 900);
   t.equal(prorate(5, 1, 0), 0);
 });
+
+t.test('sums are exact integers or refused, never rounded', async (t) => {
+  const { sumAmounts, addAmounts, MAX_AMOUNT, MAX_BALANCE } = await import('../../protocol/money.ts');
+  t.equal(sumAmounts([1, 2, 3]), 6);
+  t.equal(sumAmounts([]), 0);
+  t.equal(sumAmounts([Number.MAX_SAFE_INTEGER, 1, 1]), null, 'MAX_SAFE_INTEGER + 1 + 1 is not rounded to 2^53');
+  t.equal(sumAmounts([Number.MAX_SAFE_INTEGER, -1]), Number.MAX_SAFE_INTEGER - 1);
+  t.equal(sumAmounts([0.5, 0.5]), null, 'fractions are not amounts');
+  t.equal(sumAmounts([-Number.MAX_SAFE_INTEGER, -1]), null);
+  t.throws(() => addAmounts(Number.MAX_SAFE_INTEGER, 1), { code: 'BAD_REQUEST', retryable: false });
+  t.ok(600 * MAX_AMOUNT < MAX_BALANCE && 2 * MAX_BALANCE < Number.MAX_SAFE_INTEGER, 'the limits leave headroom');
+});
