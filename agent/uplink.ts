@@ -78,7 +78,10 @@ export class Uplink {
     const base = mqttConnectOptions({ ...config, protocol_version: this.options.protocolVersion }, clientId, files);
     const options: IClientOptions = {
       ...base,
-      resubscribe: true,
+      // We subscribe ourselves on every connect (below): MQTT.js's resubscribe skips the
+      // SUBSCRIBE when the broker reports a resumed session, and a broker restarted from an
+      // older persistence file can resume a session without its subscription.
+      resubscribe: false,
       will: {
         topic: topics.status(this.prefix),
         payload: Buffer.from(JSON.stringify({ state: 'offline' } satisfies TillStatus)),
@@ -89,11 +92,13 @@ export class Uplink {
     this.setState('connecting');
     const client = mqtt.connect(this.options.url, options);
     this.client = client;
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       disableNagle(client);
-      client.subscribe(topics.response(this.prefix), { qos: 1 }, (error) => {
-        if (error) {
-          log.error({ err: error }, 'uplink subscribe failed');
+      log.debug({ session_present: connack.sessionPresent }, 'uplink connected, subscribing');
+      client.subscribe(topics.response(this.prefix), { qos: 1 }, (error, granted) => {
+        if (error || !granted?.length || granted.some((g) => g.qos > 2)) {
+          this.lastErrorValue = error ? `subscribe failed: ${error.message}` : 'the broker refused the response topic subscription';
+          log.error({ err: error, topic: topics.response(this.prefix), granted }, 'uplink subscribe failed');
           return;
         }
         this.publishStatus();

@@ -62,7 +62,10 @@ export class Consumer {
   async start(): Promise<void> {
     const { uplink, clientId, persistentSession } = this.options;
     const base = mqttConnectOptions(uplink, clientId, await tlsFiles(uplink));
-    const connectOptions: IClientOptions = { ...base, clean: !persistentSession };
+    // resubscribe off: MQTT.js would skip our SUBSCRIBE when the broker reports a resumed
+    // session, and mosquitto 2.0 does not restore a session's `$share/…` subscription from its
+    // persistence file after a restart. We subscribe ourselves on every connect instead.
+    const connectOptions: IClientOptions = { ...base, clean: !persistentSession, resubscribe: false };
     // A generated client id is never resumed: do not leave a session behind on the broker.
     if (!persistentSession && connectOptions.properties) connectOptions.properties = { sessionExpiryInterval: 0 };
     this.transition('connecting', { url: uplink.url, client_id: clientId, topic: this.topic });
@@ -76,15 +79,16 @@ export class Consumer {
       }
       done();
     };
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       disableNagle(client);
+      const sessionPresent = connack.sessionPresent;
       client.subscribe(this.topic, { qos: 1 }, (error, granted) => {
-        const refused = granted?.some((g) => g.qos > 2);
+        const refused = !granted?.length || granted.some((g) => g.qos > 2);
         if (error || refused) {
           this.options.log.error({ err: error, topic: this.topic, granted }, 'subscription refused');
           return;
         }
-        this.transition('subscribed', { topic: this.topic });
+        this.transition('subscribed', { topic: this.topic, session_present: sessionPresent });
         this.resolveReady();
       });
     });

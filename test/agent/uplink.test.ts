@@ -1,0 +1,80 @@
+// The agent's uplink against a real mosquitto. A broker restarted from an older persistence
+// file can resume the till's session ("session present") without its response subscription:
+// the uplink must subscribe on every connect anyway, or it never hears the host again.
+import t from 'tap';
+import { copyFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import mqtt from 'mqtt';
+import { createLogger } from '../../agent/log.ts';
+import { Uplink, type UplinkState } from '../../agent/uplink.ts';
+import { uplinkConfigSchema } from '../../protocol/uplink-config.ts';
+import type { UpstreamResponse } from '../../protocol/upstream.ts';
+import { startBroker, type Broker } from '../helpers/broker.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const IDENTITY = { merchant: 'M1', store: 'S1', terminal: 'T1' };
+const CLIENT_ID = 'till-M1-S1-T1';
+const RES = 'till/v1/M1/S1/T1/res';
+
+const persistenceFile = (broker: Broker) => join(broker.dir, 'data', 'mosquitto.db');
+
+/** Waits until mosquitto has written a persistence file that mentions the client id. */
+async function sessionSaved(broker: Broker): Promise<void> {
+  await waitFor(async () => (await readFile(persistenceFile(broker)).catch(() => Buffer.alloc(0))).includes(CLIENT_ID),
+    { what: 'session saved by mosquitto' });
+}
+
+function capturingLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done(); } });
+  return { log: createLogger({ level: 'debug' }, sink), lines };
+}
+
+t.test('a resumed session without its subscription: the uplink subscribes again and hears responses', async (t) => {
+  const broker = await startBroker(t);
+  // A snapshot of the broker holding the till's session but no subscription yet.
+  const early = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: CLIENT_ID, clean: false, properties: { sessionExpiryInterval: 3600 } });
+  await early.endAsync();
+  await sessionSaved(broker);
+  await broker.kill();
+  const snapshot = join(await tempDir(t, 'till-snapshot-'), 'mosquitto.db');
+  await copyFile(persistenceFile(broker), snapshot);
+  await broker.restart();
+
+  const { log, lines } = capturingLogger();
+  const uplink = new Uplink({
+    config: uplinkConfigSchema.parse({ url: broker.url }),
+    url: broker.url, protocolVersion: 5, identity: IDENTITY, version: 'test', log,
+  });
+  const states: UplinkState[] = [];
+  uplink.onState((s) => states.push(s));
+  const heard: UpstreamResponse[] = [];
+  uplink.onLateResponse((r) => heard.push(r));
+  uplink.start();
+  t.teardown(() => uplink.stop());
+
+  let responders = 0;
+  const respond = async (request_id: string) => {
+    const responder = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `responder-${++responders}`, clean: true, reconnectPeriod: 0 });
+    try {
+      await responder.publishAsync(RES, JSON.stringify({ v: 1, request_id, results: [] }), { qos: 1 });
+    } finally {
+      await responder.endAsync();
+    }
+    await waitFor(() => heard.some((r) => r.request_id === request_id), { what: `response ${request_id} heard by the uplink` });
+  };
+  await waitFor(() => uplink.connected, { what: 'uplink online' });
+  await respond('first');
+
+  // The broker dies and comes back from the older file: session present, subscription gone.
+  await broker.kill();
+  await copyFile(snapshot, persistenceFile(broker));
+  await broker.restart();
+  await waitFor(() => states.filter((s) => s === 'online').length === 2, { what: 'uplink online again', timeout: 15_000 });
+  const connects = lines.filter((l) => l.msg === 'uplink connected, subscribing');
+  t.equal(connects.at(-1)?.session_present, true, 'the broker resumed the session');
+  await respond('after-restart');
+  t.pass('responses reach the till after the restart');
+});
