@@ -1,7 +1,9 @@
 // A reader device that turns a byte stream into lines (with @serialport/parser-readline) and
 // each line into a scan or scan_error event through a pure parser. Line content is never
-// logged: it can be a card number.
+// logged: it can be a card number. Whatever the kind, every scan goes through the payment-card
+// check last (payment-card.ts): a PAN read by a barcode scanner leaves only masked, too.
 import { ReadlineParser } from '@serialport/parser-readline';
+import { findPaymentCard } from './payment-card.ts';
 import { DeviceRunner, type Backoff } from './reconnect.ts';
 import type { ByteLink, DeviceState, DriverLogger, Emit, Reader, ScanEvent, Transport } from './types.ts';
 
@@ -111,7 +113,7 @@ export class LineReader implements Reader {
   private handle(line: string): void {
     let result: LineParse;
     try {
-      result = this.options.parse(line);
+      result = guardPaymentCard(this.options.parse(line));
     } catch {
       // Parsers are pure and should not throw; if one does, its message may hold data: drop it.
       result = { ok: false, reason: 'parser_failed' };
@@ -124,4 +126,13 @@ export class LineReader implements Reader {
     this.options.log.debug({ device: this.name, kind: result.scan.kind, symbology: result.scan.symbology }, 'scan');
     this.options.emit('scan', { device: this.name, ...result.scan, at: this.at() });
   }
+}
+
+/** The last step for every reader: payment-card data in a scan becomes `payment_card` with the mask. */
+export function guardPaymentCard(result: LineParse): LineParse {
+  if (!result.ok || result.scan.kind === 'payment_card' || result.scan.data === undefined) return result;
+  const card = findPaymentCard(result.scan.data, result.scan.symbology);
+  if (card.found === 'payment_card') return { ok: true, scan: { kind: 'payment_card', masked: card.masked } };
+  if (card.found === 'misread') return { ok: false, reason: 'invalid_card' };
+  return result;
 }

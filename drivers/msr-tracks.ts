@@ -7,6 +7,8 @@
 // A financial-format track (%B…^…) whose PAN fails Luhn is a misread of a payment card, so it
 // is an error rather than loyalty data.
 
+import { isPaymentPan, maskPan } from './payment-card.ts';
+
 export type MsrErrorReason =
   | 'empty'            // nothing but whitespace
   | 'no_track'         // no start sentinel: not card data
@@ -29,31 +31,6 @@ interface Track {
 const MAX_LINE = 512;
 const TRACK1_CHARS = /^[\x20-\x5f]*$/; // ISO/IEC 7811 6-bit alphanumeric set
 const TRACK23_CHARS = /^[0-9=:<>]*$/;  // ISO/IEC 7811 4-bit numeric set (digits and separators)
-
-export function luhnValid(digits: string): boolean {
-  if (!/^\d+$/.test(digits)) return false;
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum % 10 === 0;
-}
-
-export function isPaymentPan(digits: string): boolean {
-  return /^\d{13,19}$/.test(digits) && luhnValid(digits);
-}
-
-/** "4111111111111111" → "411111******1111". Only for PANs of 13–19 digits. */
-export function maskPan(pan: string): string {
-  return pan.slice(0, 6) + '*'.repeat(pan.length - 10) + pan.slice(-4);
-}
 
 /** Split a line into tracks; anything that is not a complete track is an error. */
 function splitTracks(line: string): Track[] | MsrErrorReason {

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { isPaymentPan, luhnValid, maskPan, parseSwipe, type MsrResult } from '../../drivers/msr-tracks.ts';
+import { parseSwipe, type MsrResult } from '../../drivers/msr-tracks.ts';
+import { isPaymentPan, luhnValid, maskPan } from '../../drivers/payment-card.ts';
 
 const VISA = '4111111111111111';
 const MC = '5555555555554444';

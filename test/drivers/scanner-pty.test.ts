@@ -1,6 +1,7 @@
 // A barcode scanner on a real pseudo-terminal pair (socat): the test writes scans on one end,
 // the driver reads the other through the serial transport.
 import t from 'tap';
+import { createLogger } from '../../agent/log.ts';
 import { DriverEvents } from '../../drivers/emitter.ts';
 import type { Terminator } from '../../drivers/line-reader.ts';
 import { createBarcodeScanner } from '../../drivers/scanner.ts';
@@ -93,4 +94,48 @@ t.test('unplug mid-stream → offline → replug → ready, scans flow again', a
   await waitFor(() => scans.length === 2);
   t.same(data(), [['111', null], ['333', null]]);
   t.same(device.map((e) => e.state), ['connecting', 'ready', 'offline', 'ready']);
+});
+
+t.test('a payment card read by a barcode scanner leaves the driver masked only, never in logs', async (t) => {
+  const pty = await startPty(t);
+  const log: string[] = [];
+  const logger = createLogger({ level: 'trace', name: 'test' }, { write: (line: string) => { log.push(line); } });
+  const events = new DriverEvents(logger);
+  const emitted: unknown[] = [];
+  const scans: ScanEvent[] = [];
+  const errors: ScanErrorEvent[] = [];
+  events.on('scan', (e) => { scans.push(e); emitted.push(e); });
+  events.on('scan_error', (e) => { errors.push(e); emitted.push(e); });
+  const s = createBarcodeScanner({
+    name: 'scanner-1', transport: serialTransport({ path: pty.device, baudRate: 9600 }), emit: events.emit, log: logger,
+    terminator: 'auto', idleFlushMs: 300, backoff: { initialMs: 20, maxMs: 200 },
+  });
+  t.teardown(() => s.stop());
+  s.start();
+  await waitFor(() => s.state() === 'ready');
+  const end = await pty.openPeer();
+  const PAN = '4111111111111111';
+  await end.write(`%B${PAN}^DOE/JOHN^2512101000000000000000123?;${PAN}=25121010000000000123?\r`); // MSR track data
+  await end.write(`;${PAN}=2512101?\r`);             // track 2 only
+  await end.write(`${PAN}\r`);                        // a bare PAN (e.g. a card number printed as Code 128)
+  await end.write(`]C04111 1111 1111 1111\r`);        // grouped, behind an AIM identifier
+  await end.write('%B4111111111111112^DOE/JOHN^2512101?\r'); // a misread card: an error, not a barcode
+  await end.write(']E04006381333924\r');              // an EAN-13 that is also Luhn-valid stays a product
+  await end.write('6006491234567890\r');              // a loyalty number stays a barcode
+  await waitFor(() => scans.length + errors.length === 7, { what: 'seven results' });
+  t.match(emitted, [
+    { kind: 'payment_card', masked: '411111******1111' },
+    { kind: 'payment_card', masked: '411111******1111' },
+    { kind: 'payment_card', masked: '411111******1111' },
+    { kind: 'payment_card', masked: '411111******1111' },
+    { reason: 'invalid_card' },
+    { kind: 'barcode', data: '4006381333924', symbology: 'ean13' },
+    { kind: 'barcode', data: '6006491234567890' },
+  ]);
+  for (const e of scans.slice(0, 4)) t.notOk('data' in e, 'no data field on a payment card');
+  const everything = JSON.stringify(emitted) + log.join('');
+  t.ok(log.length > 0, 'the scanner did log');
+  for (const secret of [PAN, '4111 1111', '4111111111111112', 'DOE/JOHN', '2512101']) {
+    t.notOk(everything.includes(secret), `never in events or logs: ${secret.slice(0, 4)}…`);
+  }
 });

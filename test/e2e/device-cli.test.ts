@@ -55,12 +55,15 @@ t.test('scan, scan-test, print-test, receipt preview and doctor against a runnin
     t.match(await pos.request('devices.scan', { device: 'scanner0', data: '6006490000000002' }), { ok: true });
     t.match(await pos.request('devices.scan', { device: 'msr0', data: `%B${PAN}^DOE/JOHN^2512101000000000000?;${PAN}=25121010000000000000?` }), { ok: true });
     t.match(await pos.request('devices.scan', { device: 'msr0', data: '%B4111^garbage' }), { ok: true });
+    // A card read by the barcode scanner (track data typed by a combined reader) is masked as well.
+    t.match(await pos.request('devices.scan', { device: 'scanner0', data: `%B${PAN}^DOE/JOHN^2512101000000000000?` }), { ok: true });
     const exit = await watcher.exited;
     const out = watcher.output();
     t.equal(exit.code, 0, out);
     t.match(out, /scan\s+scanner0\s+barcode\s+6006490000000002/);
     t.match(out, /identified\s+scanner0\s+Bob Stone \(bob\), balance 3\.00 EUR/);
     t.match(out, /scan\s+msr0\s+payment card 411111\*{6}1111 \(masked/);
+    t.match(out, /scan\s+scanner0\s+payment card 411111\*{6}1111 \(masked/);
     t.match(out, /scan_error\s+msr0\s+unreadable: \w+/);
     t.notOk(out.includes(PAN), 'the card number never appears');
     t.notOk(out.includes('DOE/JOHN'), 'nor the cardholder name');
