@@ -5,7 +5,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Customer, IdentifierKind } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
-import type { Db } from './db.ts';
+import { isDiskFull, type Db } from './db.ts';
+import { observed, type WriteObserver } from './storage-health.ts';
 
 export interface CachedCustomer {
   customer: Customer;
@@ -27,13 +28,18 @@ const DAY_MS = 86_400_000;
 export class CustomerCache {
   private readonly secret: Buffer;
 
-  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => Date = () => new Date(),
+    private readonly observer?: WriteObserver,
+  ) {
     const row = db.prepare("SELECT value FROM meta WHERE key = 'cache_secret'").get() as { value: string } | undefined;
     if (row) {
       this.secret = Buffer.from(row.value, 'hex');
     } else {
       this.secret = randomBytes(32);
-      db.prepare("INSERT INTO meta (key, value) VALUES ('cache_secret', ?)").run(this.secret.toString('hex'));
+      // On a full disk the secret lives for this run only: what it keys cannot be written either.
+      this.bestEffort(() => db.prepare("INSERT INTO meta (key, value) VALUES ('cache_secret', ?)").run(this.secret.toString('hex')));
     }
   }
 
@@ -41,9 +47,10 @@ export class CustomerCache {
     return createHmac('sha256', this.secret).update(`${by}:${normaliseIdentifier(by, value)}`).digest('hex');
   }
 
-  remember(by: IdentifierKind, value: string, customer: Customer, asOf: string): void {
+  /** Best effort: on a full disk the customer is not cached (false) and identify still answers. */
+  remember(by: IdentifierKind, value: string, customer: Customer, asOf: string): boolean {
     const seen = this.now().toISOString();
-    this.db.transaction(() => {
+    return this.bestEffort(() => this.db.transaction(() => {
       this.db.prepare(`INSERT INTO customers (id, name, tier, balance_amount, currency, as_of, seen_at)
           VALUES (?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier,
@@ -53,7 +60,7 @@ export class CustomerCache {
       this.db.prepare(`INSERT INTO customer_keys (key_hash, customer_id, seen_at) VALUES (?, ?, ?)
           ON CONFLICT (key_hash) DO UPDATE SET customer_id = excluded.customer_id, seen_at = excluded.seen_at`)
         .run(this.keyOf(by, value), customer.id, seen);
-    })();
+    })());
   }
 
   lookup(by: IdentifierKind, value: string, maxAgeDays: number): CachedCustomer | undefined {
@@ -68,18 +75,29 @@ export class CustomerCache {
     return row && toCached(row);
   }
 
-  /** Record a balance the host reported, unless we already hold a newer one. */
-  updateBalance(customerId: string, balance: Money, asOf: string): void {
-    this.db.prepare(`UPDATE customers SET balance_amount = ?, currency = ?, as_of = ?
-        WHERE id = ? AND as_of <= ?`).run(balance.amount, balance.currency, asOf, customerId, asOf);
+  /** Record a balance the host reported, unless we already hold a newer one. Best effort. */
+  updateBalance(customerId: string, balance: Money, asOf: string): boolean {
+    return this.bestEffort(() => this.db.prepare(`UPDATE customers SET balance_amount = ?, currency = ?, as_of = ?
+        WHERE id = ? AND as_of <= ?`).run(balance.amount, balance.currency, asOf, customerId, asOf));
   }
 
   prune(maxAgeDays: number): void {
     const cutoff = new Date(this.now().getTime() - maxAgeDays * DAY_MS).toISOString();
-    this.db.transaction(() => {
+    observed(this.observer, () => this.db.transaction(() => {
       this.db.prepare('DELETE FROM customer_keys WHERE seen_at < ?').run(cutoff);
       this.db.prepare('DELETE FROM customers WHERE id NOT IN (SELECT customer_id FROM customer_keys)').run();
-    })();
+    })());
+  }
+
+  /** The cache only saves trips to the host: a write that finds the disk full is skipped. */
+  private bestEffort(write: () => unknown): boolean {
+    try {
+      observed(this.observer, write);
+      return true;
+    } catch (error) {
+      if (isDiskFull(error)) return false;
+      throw error;
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TillIdentity } from '../protocol/upstream.ts';
 import { parseListen, type Config } from './config.ts';
 import { CustomerCache } from './customer-cache.ts';
-import { openDb } from './db.ts';
+import { openDatabase } from './db.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { EventBus } from './events.ts';
 import { DeviceManager } from '../drivers/device-manager.ts';
@@ -19,6 +19,7 @@ import type { OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
 import { Outbox } from './outbox.ts';
 import { SocketServer } from './socket-server.ts';
+import { StorageHealth } from './storage-health.ts';
 import { Uplink } from './uplink.ts';
 import { PROTOCOL_VERSION } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
@@ -44,12 +45,26 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   const { log, version } = options;
   const identity: TillIdentity = { merchant: config.merchant, store: config.store, terminal: config.terminal };
   mkdirSync(config.data_dir, { recursive: true });
-  const db = openDb(join(config.data_dir, 'till-agent.db'));
+  const { db, exclusive } = openDatabase(join(config.data_dir, 'till-agent.db'));
+  if (exclusive) log.warn({ data_dir: config.data_dir }, 'disk full at start: database opened exclusively (doctor and outbox export cannot read it until the agent restarts)');
   const now = () => new Date();
-  const outbox = new Outbox(db, now);
-  const cache = new CustomerCache(db, now);
-  outbox.pruneDone(new Date(Date.now() - config.outbox.keep_done_days * DAY_MS));
-  cache.prune(config.offline.identify_cache_days);
+  const probe = db.prepare(`INSERT INTO meta (key, value) VALUES ('storage_probe', ?)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+  const storage = new StorageHealth({ dir: config.data_dir, log, now, exclusive, probe: () => probe.run(now().toISOString()) });
+  storage.start();
+  const outbox = new Outbox(db, now, storage);
+  const cache = new CustomerCache(db, now, storage);
+  // Delivered rows are kept for idempotent replays, then pruned; so are stale cached customers.
+  // A failure here (a full disk) is reported by the storage state and never stops the till.
+  const prune = () => {
+    try {
+      outbox.pruneDone(new Date(Date.now() - config.outbox.keep_done_days * DAY_MS));
+      cache.prune(config.offline.identify_cache_days);
+    } catch (error) {
+      if (storage.state !== 'full') log.error({ err: error }, 'pruning old rows failed');
+    }
+  };
+  prune();
 
   let broker: EmbeddedBroker | undefined;
   let url = config.uplink.url;
@@ -70,7 +85,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     config: config.uplink, url, protocolVersion, identity, version, log,
     statusExtra: () => {
       const s = outbox.stats();
-      return { outbox: { pending: s.pending, dead: s.dead }, devices: devices.list().map((d) => ({ name: d.name, kind: d.kind, state: d.state })) };
+      return { outbox: { pending: s.pending, dead: s.dead }, storage: storage.state, devices: devices.list().map((d) => ({ name: d.name, kind: d.kind, state: d.state })) };
     },
   });
   uplink.onState((state) => events.emit('uplink', { state, connected: state === 'online', since: uplink.since }));
@@ -87,13 +102,21 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       }
     },
   });
+  // Space is back: deliver (and record) what waited, without waiting out the backoff.
+  storage.onChange((state) => {
+    if (state === 'ok') forwarder.wake();
+    const { since, free_bytes } = storage.status();
+    events.emit('storage', { state, since, free_bytes });
+    uplink.publishStatus();
+  });
 
   const metrics = new Metrics({
     outbox: () => statusOf(ctx).outbox,
     uplinkConnected: () => uplink.connected,
     devices: () => devices.list(),
+    storage: () => storage.status(),
   });
-  const ctx: OpsContext = { config, identity, version, outbox, cache, uplink, forwarder, events, log, now, devices, faults: options.faults ?? new Set(),
+  const ctx: OpsContext = { config, identity, version, outbox, cache, storage, uplink, forwarder, events, log, now, devices, faults: options.faults ?? new Set(),
     onPrintJob: (printer, outcome) => metrics.printJobs.inc({ printer, outcome }),
   };
   if (config.identify_on_scan) devices.on('scan', identifyOnScan(ctx, config.identify_on_scan));
@@ -124,6 +147,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await uplink.stop();
     await devices.stop();
     await broker?.stop();
+    storage.stop();
     db.close();
     throw error;
   }
@@ -135,15 +159,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   }
   const statusTimer = setInterval(() => uplink.publishStatus(), 30_000);
   statusTimer.unref();
-  // Delivered rows are kept for idempotent replays, then pruned; so are stale cached customers.
-  const pruneTimer = setInterval(() => {
-    try {
-      outbox.pruneDone(new Date(Date.now() - config.outbox.keep_done_days * DAY_MS));
-      cache.prune(config.offline.identify_cache_days);
-    } catch (error) {
-      log.error({ err: error }, 'pruning old rows failed');
-    }
-  }, 6 * 3600_000);
+  const pruneTimer = setInterval(prune, 6 * 3600_000);
   pruneTimer.unref();
   log.info({ ...identity, version, data_dir: config.data_dir }, 'till-agent ready');
 
@@ -159,6 +175,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await forwarderStopped;
     await devices.stop();
     await broker?.stop();
+    storage.stop();
     db.close();
     log.info('till-agent stopped');
   })());

@@ -47,15 +47,46 @@ const MIGRATIONS: string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
+export interface OpenedDb {
+  db: Db;
+  /** Opened in exclusive locking mode because the disk was full (see openDatabase). */
+  exclusive: boolean;
+}
+
 export function openDb(file: string): Db {
+  return openDatabase(file).db;
+}
+
+/**
+ * Opens (or creates) the database. On a full disk a WAL database whose shared-memory index
+ * (-shm) is gone — removed by the last clean close — cannot be opened normally: SQLite must
+ * grow that file. Opened in exclusive locking mode before its first access, SQLite keeps the
+ * index in memory instead, so the agent still starts and serves; other processes (doctor,
+ * outbox export) cannot read the file until the agent restarts.
+ */
+export function openDatabase(file: string): OpenedDb {
   mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  migrate(db);
-  return db;
+  try {
+    return { db: configure(new Database(file), false), exclusive: false };
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+  }
+  return { db: configure(new Database(file), true), exclusive: true };
+}
+
+function configure(db: Db, exclusive: boolean): Db {
+  try {
+    if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }
 
 function migrate(db: Db): void {
@@ -70,5 +101,5 @@ function migrate(db: Db): void {
 
 export function isDiskFull(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'ENOSPC';
+  return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_SHMSIZE' || code === 'ENOSPC';
 }

@@ -4,7 +4,10 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, sta
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { mqttConnectOptions } from '../protocol/uplink-config.ts';
+import type { StatusResult } from '../protocol/local.ts';
+import { call, targetFrom } from './cli-client.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { isDiskFull } from './db.ts';
 import { agentView, checkDevices } from './doctor-devices.ts';
 
 export interface Check {
@@ -29,7 +32,8 @@ export async function runChecks(configPath: string, options: DoctorOptions): Pro
     return [{ name: 'config', ok: false, detail, hint: `fix ${configPath}; every error names its key (see README, Configuration)` }];
   }
   const checks: Check[] = [{ name: 'config', ok: true, detail: `${configPath} is valid` }];
-  checks.push(checkDataDir(config, options.minFreeMb));
+  const running = await agentStatus(configPath, Math.min(options.brokerTimeoutMs, 2000));
+  checks.push(checkDataDir(config, options.minFreeMb, running?.storage));
   checks.push(checkDatabase(config));
   checks.push(await checkBroker(config, options.brokerTimeoutMs));
   // Only real devices need the running agent's view (it holds their ports and connections).
@@ -39,17 +43,38 @@ export async function runChecks(configPath: string, options: DoctorOptions): Pro
   return checks;
 }
 
-export function checkDataDir(config: Config, minFreeMb: number): Check {
+/** What the running agent says about itself, or null when it is not running (or unreachable). */
+async function agentStatus(configPath: string, timeoutMs: number): Promise<StatusResult | null> {
+  try {
+    return ((await call(targetFrom({ config: configPath }), [{ op: 'status' }], timeoutMs)) as [StatusResult])[0];
+  } catch {
+    return null;
+  }
+}
+
+const FULL_HINT = 'free disk space (journal: journalctl --vacuum-size=100M; old files): money requests are refused '
+  + 'with STORAGE_FULL until then, and the agent resumes by itself once space is back';
+
+export function checkDataDir(config: Config, minFreeMb: number, agent?: StatusResult['storage']): Check {
   const dir = config.data_dir;
   try {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
     const probe = join(dir, `.doctor-${process.pid}`);
-    writeFileSync(probe, 'ok');
-    rmSync(probe);
+    try {
+      writeFileSync(probe, 'ok');
+    } finally {
+      rmSync(probe, { force: true });
+    }
   } catch (error) {
-    return { name: 'data dir', ok: false, detail: `${dir} is not writable: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC') return { name: 'data dir', ok: false, detail: `${dir}: the disk is full (ENOSPC)`, hint: FULL_HINT };
+    return { name: 'data dir', ok: false, detail: `${dir} is not writable: ${code ?? error}`,
       hint: `make ${dir} writable by the till-agent user (systemd StateDirectory does this)` };
+  }
+  if (agent?.state === 'full') {
+    return { name: 'data dir', ok: false, detail: `${dir}: the disk is full for the running agent since ${agent.since} (${agent.last_error})`,
+      hint: FULL_HINT };
   }
   const fs = statfsSync(dir);
   const freeMb = Math.floor((fs.bavail * fs.bsize) / (1024 * 1024));
@@ -77,6 +102,13 @@ export function checkDatabase(config: Config): Check {
       db.close();
     }
   } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_BUSY') {
+      return { name: 'database', ok: false,
+        detail: `${file} is in use by the running agent alone (it started on a full disk and holds the file exclusively)`,
+        hint: 'free disk space, then restart the agent (systemctl restart till-agent) so that tools can read the database again' };
+    }
+    if (isDiskFull(error)) return { name: 'database', ok: false, detail: `${file}: cannot be opened, the disk is full (${code})`, hint: FULL_HINT };
     return { name: 'database', ok: false, detail: `${file}: ${(error as Error).message}`, hint: corruptHint(file) };
   }
 }

@@ -1,6 +1,7 @@
 // Moves the outbox to the host: FIFO, stop-and-wait (one request in flight, up to
 // batch_size messages in it) so that order per till holds even when several host
 // processes share the requests. A row leaves `pending` only on the host's answer for it.
+import { isAgentError } from '../protocol/errors.ts';
 import type { UpstreamMessage, UpstreamResponse } from '../protocol/upstream.ts';
 import type { EventBus } from './events.ts';
 import type { Logger } from './log.ts';
@@ -33,7 +34,13 @@ export class Forwarder {
   start(): void {
     this.running = true;
     this.unsubscribe.push(
-      this.options.uplink.onLateResponse((response) => this.apply(response)),
+      this.options.uplink.onLateResponse((response) => {
+        try {
+          this.apply(response);
+        } catch (error) {
+          this.options.log.error({ err: error }, 'could not apply a late host answer; it will be re-requested');
+        }
+      }),
       this.options.uplink.onState((state) => { if (state === 'online') this.wake(); }),
     );
     this.loopDone = this.loop().catch((error: unknown) => {
@@ -75,29 +82,19 @@ export class Forwarder {
   }
 
   private async loop(): Promise<void> {
-    const { outbox, uplink, batchSize, timeoutMs, log } = this.options;
     while (this.running) {
       this.woken = false;
-      if (!uplink.connected) {
-        await this.sleep(null);
-        continue;
-      }
-      // Only one page is read from disk at a time, so a backlog of any size drains in bounded memory.
-      const rows = outbox.nextPending(batchSize);
-      if (rows.length === 0) {
-        await this.sleep(null);
-        continue;
-      }
-      outbox.markAttempt(rows.map((r) => r.id));
-      let progressed = false;
+      let progressed: boolean | null;
       try {
-        const response = await uplink.request(rows.map(toMessage), timeoutMs);
-        this.apply(response);
-        progressed = this.outcomeOf(response, rows);
+        progressed = await this.round();
       } catch (error) {
-        log.warn({ err: { message: (error as Error).message }, count: rows.length, first: rows[0]!.id }, 'outbox delivery failed; will resend');
+        // Nothing may end this loop (a read error, a full disk): say so, back off, go on.
+        this.options.log.error({ err: error }, 'outbox forwarding failed; will retry');
+        progressed = false;
       }
-      if (progressed) {
+      if (progressed === null) {
+        await this.sleep(null);
+      } else if (progressed) {
         this.failures = 0;
       } else {
         this.failures += 1;
@@ -107,29 +104,57 @@ export class Forwarder {
     }
   }
 
+  /** Sends the next batch: null when there is nothing to do, else whether the queue moved. */
+  private async round(): Promise<boolean | null> {
+    const { outbox, uplink, batchSize, timeoutMs, log } = this.options;
+    if (!uplink.connected) return null;
+    // Only one page is read from disk at a time, so a backlog of any size drains in bounded memory.
+    const rows = outbox.nextPending(batchSize);
+    if (rows.length === 0) return null;
+    try {
+      outbox.markAttempt(rows.map((r) => r.id));
+    } catch (error) {
+      // Attempt counts are bookkeeping: a full disk must not hold up delivery.
+      if (!isStorageFull(error)) log.warn({ err: error }, 'could not count the delivery attempt');
+    }
+    try {
+      const response = await uplink.request(rows.map(toMessage), timeoutMs);
+      const recorded = this.apply(response);
+      return recorded && this.outcomeOf(response, rows);
+    } catch (error) {
+      log.warn({ err: { message: (error as Error).message }, count: rows.length, first: rows[0]!.id }, 'outbox delivery failed; will resend');
+      return false;
+    }
+  }
+
   /** True when the first row of the batch was settled (the queue moved). */
   private outcomeOf(response: UpstreamResponse, rows: OutboxRow[]): boolean {
     const first = response.results.find((r) => r.id === rows[0]!.id);
     return first !== undefined && (first.ok || first.error.permanent);
   }
 
-  /** Settle the rows a response answers; transient errors leave them pending for a resend. */
-  private apply(response: UpstreamResponse): void {
+  /**
+   * Settle the rows a response answers; transient errors leave them pending for a resend.
+   * False when the answers could not be recorded (they will be asked for again).
+   */
+  private apply(response: UpstreamResponse): boolean {
     const outcomes: Outcome[] = [];
     for (const r of response.results) {
       if (r.ok) outcomes.push({ id: r.id, ok: true, result: r.result });
       else if (r.error.permanent) outcomes.push({ id: r.id, ok: false, error: r.error });
     }
-    if (outcomes.length === 0) return;
+    if (outcomes.length === 0) return true;
     let settled: OutboxRow[];
     try {
       settled = this.options.outbox.settle(outcomes);
     } catch (error) {
-      // Not settled means resent later and deduplicated by the host: safe, but say so.
-      this.options.log.error({ err: error }, 'could not record host answers; they will be re-requested');
-      return;
+      // Not settled means resent later and deduplicated by the host: safe, but say so (a full
+      // disk is already reported once by the storage state).
+      if (isStorageFull(error)) this.options.log.debug({ count: outcomes.length }, 'host answers not recorded: storage full; they will be re-requested');
+      else this.options.log.error({ err: error }, 'could not record host answers; they will be re-requested');
+      return false;
     }
-    if (settled.length === 0) return;
+    if (settled.length === 0) return true;
     const stats = this.options.outbox.stats();
     for (const row of settled) {
       if (row.state === 'dead') {
@@ -144,7 +169,12 @@ export class Forwarder {
     this.options.events.emit('outbox', {
       type: 'delivered', count: settled.filter((r) => r.state === 'done').length, pending: stats.pending, dead: stats.dead,
     });
-    this.options.onSettled?.(settled);
+    try {
+      this.options.onSettled?.(settled);
+    } catch (error) {
+      this.options.log.error({ err: error }, 'after-delivery hook failed');
+    }
+    return true;
   }
 
   private sleep(ms: number | null): Promise<void> {
@@ -165,4 +195,8 @@ export class Forwarder {
 
 export function toMessage(row: OutboxRow): UpstreamMessage {
   return { id: row.id, op: row.op, txn_id: row.txn_id, created_at: row.created_at, payload: row.payload } as UpstreamMessage;
+}
+
+function isStorageFull(error: unknown): boolean {
+  return isAgentError(error) && error.code === 'STORAGE_FULL';
 }

@@ -7,6 +7,7 @@ export interface MetricsSources {
   outbox: () => { pending: number; dead: number; oldest_age_s: number | null };
   uplinkConnected: () => boolean;
   devices: () => Array<{ name: string; state: string }>;
+  storage: () => { state: string; free_bytes: number | null };
 }
 
 export class Metrics {
@@ -30,6 +31,10 @@ export class Metrics {
       name: 'till_outbox_oldest_age_seconds', help: 'Age of the oldest pending message', registers,
       collect() { this.set(sources.outbox().oldest_age_s ?? 0); },
     });
+    new Gauge({ name: 'till_storage_full', help: '1 while writes to the database fail for lack of disk space', registers,
+      collect() { this.set(sources.storage().state === 'full' ? 1 : 0); } });
+    new Gauge({ name: 'till_storage_free_bytes', help: 'Free bytes on the data directory filesystem', registers,
+      collect() { this.set(sources.storage().free_bytes ?? 0); } });
     new Gauge({ name: 'till_uplink_connected', help: '1 when the MQTT uplink is online', registers, collect() { this.set(sources.uplinkConnected() ? 1 : 0); } });
     new Gauge({
       name: 'till_device_ready', help: '1 when the device is ready', labelNames: ['device', 'state'], registers,

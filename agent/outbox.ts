@@ -9,6 +9,7 @@ import type { Statement } from 'better-sqlite3';
 import { AgentError } from '../protocol/errors.ts';
 import type { DurableOp, UpstreamError } from '../protocol/upstream.ts';
 import { isDiskFull, type Db } from './db.ts';
+import { observed, type WriteObserver } from './storage-health.ts';
 
 export type OutboxState = 'pending' | 'done' | 'dead';
 
@@ -75,7 +76,11 @@ export class Outbox {
   private flushScheduled = false;
   private readonly stmt: Record<string, Statement>;
 
-  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => Date = () => new Date(),
+    private readonly observer?: WriteObserver,
+  ) {
     this.stmt = {
       byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
       byTxn: db.prepare('SELECT * FROM outbox WHERE op = ? AND txn_id = ?'),
@@ -126,7 +131,7 @@ export class Outbox {
     // (a nested better-sqlite3 transaction) inside the one shared commit.
     const insertGroup = this.db.transaction((items: AppendInput[]) => items.map((item) => this.insertOne(item)));
     try {
-      this.db.transaction(() => {
+      observed(this.observer, () => this.db.transaction(() => {
         for (const w of waiting) {
           try {
             results.push({ ok: true, outcomes: insertGroup(w.items) });
@@ -135,12 +140,9 @@ export class Outbox {
             results.push({ ok: false, error });
           }
         }
-      })();
+      })());
     } catch (error) {
-      const wrapped = isDiskFull(error)
-        ? new AgentError('STORAGE_FULL', 'the till has no disk space left for the outbox')
-        : error;
-      for (const w of waiting) w.reject(wrapped);
+      for (const w of waiting) w.reject(storageError(error));
       return;
     }
     waiting.forEach((w, i) => {
@@ -187,27 +189,27 @@ export class Outbox {
 
   markAttempt(ids: string[]): void {
     const at = this.now().toISOString();
-    this.db.transaction(() => { for (const id of ids) this.stmt.attempt!.run(at, id); })();
+    this.write(() => this.db.transaction(() => { for (const id of ids) this.stmt.attempt!.run(at, id); })());
   }
 
   /** Apply the host's answers in one transaction; returns the rows that changed state. */
   settle(outcomes: Outcome[]): OutboxRow[] {
     const at = this.now().toISOString();
     const changed: string[] = [];
-    this.db.transaction(() => {
+    this.write(() => this.db.transaction(() => {
       for (const o of outcomes) {
         const info = o.ok
           ? this.stmt.done!.run(JSON.stringify(o.result), at, o.id)
           : this.stmt.dead!.run(JSON.stringify(o.error), at, o.id);
         if (info.changes > 0) changed.push(o.id);
       }
-    })();
+    })());
     return changed.map((id) => this.get(id)!);
   }
 
   retry(id: string | null): number {
     const at = this.now().toISOString();
-    return id === null ? this.stmt.retryAll!.run(at).changes : this.stmt.retryOne!.run(at, id).changes;
+    return this.write(() => (id === null ? this.stmt.retryAll!.run(at).changes : this.stmt.retryOne!.run(at, id).changes));
   }
 
   stats(): OutboxStats {
@@ -224,11 +226,24 @@ export class Outbox {
   }
 
   pruneDone(olderThan: Date): number {
-    return this.stmt.prune!.run(olderThan.toISOString()).changes;
+    return this.write(() => this.stmt.prune!.run(olderThan.toISOString()).changes);
+  }
+
+  /** Every write goes through here: the observer hears of it, a full disk is STORAGE_FULL. */
+  private write<T>(fn: () => T): T {
+    try {
+      return observed(this.observer, fn);
+    } catch (error) {
+      throw storageError(error);
+    }
   }
 
   /** Wait for queued appends to commit (used on shutdown). */
   async drainWrites(): Promise<void> {
     while (this.queue.length > 0 || this.flushScheduled) await new Promise((r) => setImmediate(r));
   }
+}
+
+function storageError(error: unknown): unknown {
+  return isDiskFull(error) ? new AgentError('STORAGE_FULL', 'the till has no disk space left for the outbox') : error;
 }

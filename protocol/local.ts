@@ -37,7 +37,7 @@ export const productSchema = z.object({
 });
 export type Product = z.output<typeof productSchema>;
 
-export const EVENT_TOPICS = ['uplink', 'outbox', 'device', 'scan', 'scan_error', 'identified', 'print'] as const;
+export const EVENT_TOPICS = ['uplink', 'outbox', 'storage', 'device', 'scan', 'scan_error', 'identified', 'print'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** Parameter schemas by op. An op missing here is UNKNOWN_OP. */
@@ -170,6 +170,8 @@ export interface StatusResult {
   terminal: string;
   uplink: { connected: boolean; since: string | null; state: string; last_error: string | null };
   outbox: { pending: number; oldest_age_s: number | null; dead: number };
+  /** The till's disk: "full" while writes fail (money ops get STORAGE_FULL). */
+  storage: { state: 'ok' | 'full'; since: string | null; free_bytes: number | null; last_error: string | null; exclusive: boolean };
   devices: unknown[];
 }
 

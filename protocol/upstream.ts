@@ -123,6 +123,7 @@ export const tillStatusSchema = z.object({
   version: z.string().optional(),
   at: z.string().optional(),
   outbox: z.object({ pending: z.number(), dead: z.number() }).optional(),
+  storage: z.enum(['ok', 'full']).optional(),
   devices: z.array(z.unknown()).optional(),
 });
 export type TillStatus = z.output<typeof tillStatusSchema>;

@@ -25,6 +25,13 @@ export async function statusCommand(args: string[]): Promise<number> {
   }
 }
 
+function formatStorage(s: StatusResult['storage']): string {
+  const free = s.free_bytes === null ? '' : `, ${(s.free_bytes / 1048576).toFixed(1)} MB free`;
+  return s.state === 'full'
+    ? `FULL since ${s.since}${free}: money requests get STORAGE_FULL  → free disk space`
+    : `ok${free}`;
+}
+
 export function formatStatus(s: StatusResult): string {
   const up = s.uplink;
   const oldest = s.outbox.oldest_age_s === null ? '-' : `${s.outbox.oldest_age_s} s`;
@@ -35,6 +42,7 @@ export function formatStatus(s: StatusResult): string {
     `till-agent ${s.version}, terminal ${s.terminal}`,
     `uplink   ${up.state}${up.since ? ` since ${up.since}` : ''}${up.last_error ? ` (last error: ${up.last_error})` : ''}`,
     `outbox   ${s.outbox.pending} pending (oldest ${oldest}), ${s.outbox.dead} dead${s.outbox.dead > 0 ? '  → till-agent outbox list' : ''}`,
+    `storage  ${formatStorage(s.storage)}`,
     `devices  ${devices}`,
   ].join('\n') + '\n';
 }

@@ -7,6 +7,7 @@ import type { EventBus } from '../events.ts';
 import type { Forwarder } from '../forwarder.ts';
 import type { Logger } from '../log.ts';
 import type { Outbox } from '../outbox.ts';
+import type { StorageHealth } from '../storage-health.ts';
 import type { Uplink } from '../uplink.ts';
 
 export interface OpsContext {
@@ -15,6 +16,7 @@ export interface OpsContext {
   version: string;
   outbox: Outbox;
   cache: CustomerCache;
+  storage: StorageHealth;
   uplink: Uplink;
   forwarder: Forwarder;
   events: EventBus;

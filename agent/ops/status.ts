@@ -9,6 +9,7 @@ export function status(ctx: OpsContext): StatusResult {
     terminal: ctx.identity.terminal,
     uplink: { connected: ctx.uplink.connected, since: ctx.uplink.since, state: ctx.uplink.state, last_error: ctx.uplink.lastError },
     outbox: { pending: stats.pending, oldest_age_s: oldest, dead: stats.dead },
+    storage: ctx.storage.status(),
     devices: ctx.devices.list(),
   };
 }

@@ -15,6 +15,7 @@ import { freePort } from '../helpers/ports.ts';
 import { BIN } from '../helpers/processes.ts';
 import { startPty } from '../helpers/pty.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { mountTmpfs } from '../helpers/tmpfs.ts';
 import { FakeUsb, FakeUsbDevice } from '../helpers/usb-fake.ts';
 
 const run = promisify(execFile);
@@ -82,10 +83,7 @@ t.test('full disk (a 256 KiB tmpfs): ✖ data dir', async (t) => {
   // Needs root to mount; CI runs as root (see .ci/run).
   const broker = await startBroker(t);
   const dir = await tempDir(t);
-  const small = join(dir, 'small');
-  await mkdir(small);
-  await run('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]);
-  t.teardown(() => run('umount', [small]).catch(() => undefined));
+  const small = await mountTmpfs(t, join(dir, 'small'), '256k');
   const { code, out } = await doctor(await writeConfig(dir, { data_dir: small, uplink: { url: broker.url } }));
   t.equal(code, 1);
   t.match(out, /✖ data dir\s+.*only 0 MB free \(need 100 MB\)/);
