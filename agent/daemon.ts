@@ -18,6 +18,7 @@ import type { Logger } from './log.ts';
 import type { OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
 import { Outbox } from './outbox.ts';
+import { PrintJobs } from './print-jobs.ts';
 import { SocketServer } from './socket-server.ts';
 import { StorageHealth } from './storage-health.ts';
 import { Uplink } from './uplink.ts';
@@ -54,12 +55,20 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   storage.start();
   const outbox = new Outbox(db, now, storage);
   const cache = new CustomerCache(db, now, storage);
+  const printJobs = new PrintJobs(db, now);
+  try {
+    const interrupted = printJobs.recover();
+    if (interrupted.failed + interrupted.uncertain > 0) log.warn(interrupted, 'print jobs interrupted by the last stop: uncertain ones are not printed again');
+  } catch (error) {
+    log.error({ err: error }, 'print jobs of the last run could not be settled'); // a full disk: they stay as they were
+  }
   // Delivered rows are kept for idempotent replays, then pruned; so are stale cached customers.
   // A failure here (a full disk) is reported by the storage state and never stops the till.
   const prune = () => {
     try {
       outbox.pruneDone(new Date(Date.now() - config.outbox.keep_done_days * DAY_MS));
       cache.prune(config.offline.identify_cache_days);
+      printJobs.prune(new Date(Date.now() - config.outbox.keep_done_days * DAY_MS));
     } catch (error) {
       if (storage.state !== 'full') log.error({ err: error }, 'pruning old rows failed');
     }
@@ -81,6 +90,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   devices.on('device', (e) => events.emit('device', { ...e }));
   devices.on('scan', (e) => events.emit('scan', { ...e }));
   devices.on('scan_error', (e) => events.emit('scan_error', { ...e }));
+  devices.on('drawer', (e) => events.emit('drawer', { ...e }));
   const uplink = new Uplink({
     config: config.uplink, url, protocolVersion, identity, version, log,
     statusExtra: () => {
@@ -116,7 +126,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     devices: () => devices.list(),
     storage: () => storage.status(),
   });
-  const ctx: OpsContext = { config, identity, version, outbox, cache, storage, uplink, forwarder, events, log, now, devices, faults: options.faults ?? new Set(),
+  const ctx: OpsContext = { config, identity, version, outbox, printJobs, cache, storage, uplink, forwarder, events, log, now, devices, faults: options.faults ?? new Set(),
     onPrintJob: (printer, outcome) => metrics.printJobs.inc({ printer, outcome }),
   };
   if (config.identify_on_scan) devices.on('scan', identifyOnScan(ctx, config.identify_on_scan));

@@ -45,6 +45,18 @@ const MIGRATIONS: string[] = [
      seen_at TEXT NOT NULL
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // receipt.print job ids (agent/print-jobs.ts): a job id prints once, across restarts.
+  `CREATE TABLE print_jobs (
+     job_id TEXT PRIMARY KEY,
+     printer TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('queued', 'printing', 'printed', 'sent', 'uncertain', 'failed')),
+     reason TEXT,
+     copies INTEGER NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX print_jobs_updated ON print_jobs (updated_at);`,
 ];
 
 export interface OpenedDb {

@@ -15,7 +15,16 @@ const PRINTER_HINTS: Readonly<Record<DriverErrorReason | 'paper_near_end', strin
   stopped: 'the agent is stopping; run the test again once it is up',
 };
 
+// Why a job is uncertain (interrupted after its first byte; drivers/types.ts UncertainReason).
+const UNCERTAIN_HINTS: Readonly<Record<string, string>> = {
+  link_lost: 'the connection dropped mid-print: check the cable or network, then look at the paper',
+  write_timeout: 'the printer stopped taking data: check paper and cover, then look at the paper',
+  not_confirmed: 'the printer did not confirm the job (GS r): if this printer never does, set confirm: false in its config',
+  agent_restarted: 'the agent stopped while printing: look at the paper',
+};
+
 const CODE_HINTS: Readonly<Record<string, string>> = {
+  ...UNCERTAIN_HINTS,
   PRINT_TIMEOUT: PRINTER_HINTS.waited_too_long,
   DEVICE_UNAVAILABLE: 'no printer configured, or it is not ready: till-agent status lists the devices',
   NOT_FOUND: 'no printer with that name: till-agent status lists the configured devices',

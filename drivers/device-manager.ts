@@ -127,6 +127,10 @@ export class DeviceManager {
         maxWaitMs: config.queue_timeout_ms,
         statusTimeoutMs: config.status_timeout_ms,
         ...(config.status !== undefined ? { checkStatus: config.status } : {}),
+        confirm: config.confirm,
+        confirmTimeoutMs: config.confirm_timeout_ms,
+        pollMs: config.poll_ms,
+        drawerSensor: config.drawer_sensor,
       });
     } else {
       const reader = {

@@ -9,6 +9,7 @@ export class DriverEvents {
     scan: new Set(),
     scan_error: new Set(),
     device: new Set(),
+    drawer: new Set(),
   };
 
   constructor(private readonly log?: DriverLogger) {}

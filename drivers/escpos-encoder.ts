@@ -41,6 +41,14 @@ export function statusRequest(n: 1 | 2 | 3 | 4): Buffer {
   return Buffer.from([DLE, EOT, n]);
 }
 
+/**
+ * GS r 1: transmit paper sensor status. Unlike DLE EOT it is not real-time: the printer answers
+ * once everything sent before it has been processed (printed), so it ends every confirmed job.
+ */
+export function processedRequest(): Buffer {
+  return Buffer.from([GS, 0x72, 1]);
+}
+
 /** ESC p m t1 t2: pulse drawer pin 2 (m=0) or 5 (m=1), on t1×2 ms, off t2×2 ms. */
 export function drawerKick(pin: 0 | 1 = 0, onMs = 100, offMs = 500): Buffer {
   return Buffer.from([ESC, 0x70, pin, clamp(onMs / 2, 1, 255), clamp(offMs / 2, 1, 255)]);

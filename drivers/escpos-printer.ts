@@ -2,18 +2,26 @@
 //
 // When the link can read (serial, TCP, USB with bulk IN) the printer is `ready` only once it
 // answers a status request: a powered-off printer behind a live USB-serial adapter is offline,
-// and so is one that stops answering. A job: status before → write → status after; a problem
-// (paper out, cover open, offline) fails it with PRINTER_ERROR and that reason — never silently.
-// While the printer is offline, jobs wait (bounded count, bounded time) and print when it is
-// back; after the wait they fail with PRINT_TIMEOUT. A link lost in the middle of a job puts
-// the job back at the head of the queue: it is printed again in full after the reconnect (a
-// duplicate receipt beats a lost one), at most `maxAttempts` times.
-import { EscPos, drawerKick, statusRequest } from './escpos-encoder.ts';
-import { decodeStatus, isStatusByte, statusProblem, statusWarnings, type StatusBytes } from './escpos-status.ts';
+// and so is one that stops answering. A job goes:
+//
+//   status (DLE EOT) ─► job bytes + GS r 1 ─► GS r answer = printed
+//        │                   │                    │ (DLE EOT polled meanwhile)
+//        │                   └ link lost ──────────┴ paper out, cover open, silence ─► uncertain
+//        └ problem ─► PRINTER_ERROR (nothing sent)
+//
+// GS r is answered once everything before it is printed (receiptline/receiptio end their jobs so;
+// DLE EOT is real-time, answered before the buffered job prints). A link that cannot read, or
+// `confirm: false`, gives `sent`. A job waits for an offline printer (bounded) and is tried after
+// a reconnect only until its first byte is out; after that an interrupted job is `uncertain`.
+import { drawerKick, EscPos, processedRequest } from './escpos-encoder.ts';
+import { awaitConfirmation, NoReply, PrinterChannel } from './escpos-channel.ts';
+import { processedWarnings, statusProblem, statusWarnings } from './escpos-status.ts';
+import { DrawerMonitor, type DrawerSensor } from './drawer-monitor.ts';
 import { DriverError, describeError, type DriverErrorReason } from './errors.ts';
 import { DeviceRunner, type Backoff } from './reconnect.ts';
 import type {
-  ByteLink, DeviceState, DriverLogger, Emit, Printer, PrinterStatus, PrinterStatusReport, PrintJobHandle, PrintResult, Transport,
+  ByteLink, DeviceState, DriverLogger, Emit, Printer, PrinterStatus, PrinterStatusReport, PrintJobHandle, PrintResult, SubmitOptions,
+  Transport,
 } from './types.ts';
 
 export interface EscPosPrinterOptions {
@@ -26,15 +34,19 @@ export interface EscPosPrinterOptions {
   codePage?: string;
   /** ESC t number for codePage when the printer numbers its tables differently. */
   codePageNumber?: number;
-  /** Jobs waiting at most (beyond: DEVICE_UNAVAILABLE queue_full). */
+  /** Jobs waiting at most (beyond: queue_full), and for how long (beyond: PRINT_TIMEOUT). */
   maxJobs?: number;
-  /** How long a job may wait for an offline printer (beyond: PRINT_TIMEOUT). */
   maxWaitMs?: number;
-  /** Query DLE EOT status around each job when the link can read. */
+  /** DLE EOT status around each job when the link can read; GS r confirmation (needs status). */
   checkStatus?: boolean;
+  confirm?: boolean;
+  /** How long a job may take to print before it is `uncertain` (not_confirmed). */
+  confirmTimeoutMs?: number;
+  /** DLE EOT poll while a job prints, and of the drawer while idle. */
+  pollMs?: number;
+  drawerSensor?: DrawerSensor;
   statusTimeoutMs?: number;
   writeTimeoutMs?: number;
-  maxAttempts?: number;
   backoff?: Partial<Backoff>;
   connectTimeoutMs?: number;
   now?: () => Date;
@@ -44,17 +56,13 @@ interface Job {
   id: string;
   kind: 'receipt' | 'drawer';
   bytes: Buffer;
-  attempts: number;
   expired: boolean;
+  settled: boolean;
   timer: NodeJS.Timeout;
+  onSending?: () => void;
   resolve(result: PrintResult): void;
   reject(error: DriverError): void;
 }
-
-/** The link went away during a job: retry after reconnect. */
-class LinkLost extends Error {}
-/** The printer did not answer a status request in time. */
-class NoReply extends Error {}
 
 export class EscPosPrinter implements Printer {
   readonly kind = 'printer' as const;
@@ -62,10 +70,15 @@ export class EscPosPrinter implements Printer {
   readonly width: number;
   readonly codePage: string;
   private readonly runner: DeviceRunner;
+  private readonly drawerMonitor: DrawerMonitor;
   private readonly queue: Job[] = [];
+  private channel: PrinterChannel | undefined;
   private seq = 0;
   private running = false;
   private pumping = false;
+  /** A job was left unconfirmed: its GS r answer may still come, so resync before the next. */
+  private owed = false;
+  private pollTimer: NodeJS.Timeout | undefined;
   private wakeUp: (() => void) | undefined;
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -73,6 +86,8 @@ export class EscPosPrinter implements Printer {
     this.name = options.name;
     this.width = options.width ?? 42;
     this.codePage = options.codePage ?? 'cp437';
+    const now = options.now ?? (() => new Date());
+    this.drawerMonitor = new DrawerMonitor(options.name, options.drawerSensor ?? 'off', options.emit, now);
     this.runner = new DeviceRunner({
       name: options.name,
       kind: 'printer',
@@ -81,19 +96,38 @@ export class EscPosPrinter implements Printer {
       log: options.log,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      ...(options.now ? { now: options.now } : {}),
-      onState: () => this.wake(),
+      now,
+      onState: (state) => {
+        if (state !== 'ready') this.drawerMonitor.forget();
+        this.wake();
+      },
       onLink: (link) => this.probe(link),
     });
+  }
+
+  get drawerSensor(): boolean {
+    return this.drawerMonitor.enabled && this.options.checkStatus !== false;
   }
 
   start(): void {
     this.running = true;
     this.runner.start();
+    // Idle drawer poll: one DLE EOT 1, never while a job is queued or printing.
+    if (this.drawerSensor) {
+      this.pollTimer = setInterval(() => {
+        const channel = this.readableChannel();
+        if (channel && this.queue.length === 0 && !this.pumping) {
+          void this.exclusive(() => channel.query(1, this.timeout())).then((b) => this.drawerMonitor.update(b), (error: unknown) => {
+            if (this.runner.currentLink() === channel.link) this.dropLink(error);
+          });
+        }
+      }, this.pollMs());
+    }
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.pollTimer);
     for (const job of this.queue.splice(0)) this.fail(job, 'DEVICE_UNAVAILABLE', 'stopped', 'printer stopped');
     this.wake();
     await this.runner.stop();
@@ -111,12 +145,20 @@ export class EscPosPrinter implements Printer {
     return this.queue.length;
   }
 
+  drawer() {
+    return this.drawerMonitor.state();
+  }
+
+  waitDrawerClosed(timeoutMs: number, graceMs = 2000) {
+    return this.drawerMonitor.waitClosed(timeoutMs, graceMs);
+  }
+
   job(): EscPos {
     const n = this.options.codePageNumber;
     return new EscPos({ codePage: this.codePage, ...(n !== undefined ? { codePageNumber: n } : {}) }).init();
   }
 
-  submit(bytes: Uint8Array, options: { kind?: 'receipt' | 'drawer' } = {}): PrintJobHandle {
+  submit(bytes: Uint8Array, options: SubmitOptions = {}): PrintJobHandle {
     const id = `${this.name}-${++this.seq}`;
     const queued = this.runner.state() !== 'ready' || this.queue.length > 0;
     const done = new Promise<PrintResult>((resolve, reject) => {
@@ -125,7 +167,8 @@ export class EscPosPrinter implements Printer {
         return reject(this.error('DEVICE_UNAVAILABLE', 'queue_full', `print queue full (${this.queue.length} jobs)`));
       }
       const job: Job = {
-        id, kind: options.kind ?? 'receipt', bytes: Buffer.from(bytes), attempts: 0, expired: false,
+        id, kind: options.kind ?? 'receipt', bytes: Buffer.from(bytes), expired: false, settled: false,
+        ...(options.onSending ? { onSending: options.onSending } : {}),
         resolve, reject,
         timer: setTimeout(() => {
           job.expired = true;
@@ -161,17 +204,27 @@ export class EscPosPrinter implements Printer {
   async status(): Promise<PrinterStatusReport> {
     const state = this.runner.state();
     const base = { state, queued: this.queue.length };
-    const link = this.runner.currentLink();
-    if (!link || !link.canRead || this.options.checkStatus === false) {
+    const channel = this.readableChannel();
+    if (!channel) {
       const reason = this.runner.reason();
       return { ...base, checked: false, ...(reason ? { reason } : {}) };
     }
     try {
-      const status = await this.exclusive(() => this.readStatus(link));
+      const status = await this.exclusive(() => this.readStatus(channel));
       return { ...base, checked: true, status };
     } catch (error) {
       return { ...base, checked: false, reason: error instanceof NoReply ? 'not_responding' : describeError(error) };
     }
+  }
+
+  private pollMs = () => this.options.pollMs ?? 500;
+  private timeout = () => this.options.statusTimeoutMs ?? 1000;
+
+  /** The current link's channel, when status checks are possible. */
+  private readableChannel(): PrinterChannel | undefined {
+    const link = this.runner.currentLink();
+    if (!link || !link.canRead || this.options.checkStatus === false) return undefined;
+    return this.channel?.link === link ? this.channel : undefined;
   }
 
   private error(code: DriverError['code'], reason: DriverErrorReason, message: string): DriverError {
@@ -179,9 +232,20 @@ export class EscPosPrinter implements Printer {
   }
 
   private fail(job: Job, code: DriverError['code'], reason: DriverErrorReason, message: string): void {
+    if (job.settled) return;
+    job.settled = true;
     clearTimeout(job.timer);
     this.options.log.warn({ device: this.name, job: job.id, code, reason }, 'print job failed');
     job.reject(this.error(code, reason, message));
+  }
+
+  private settle(job: Job, result: Omit<PrintResult, 'job_id'>): void {
+    if (job.settled) return;
+    job.settled = true;
+    clearTimeout(job.timer);
+    const log = result.outcome === 'uncertain' ? this.options.log.warn : this.options.log.info;
+    log.call(this.options.log, { device: this.name, job: job.id, kind: job.kind, bytes: job.bytes.length, ...result }, `print job ${result.outcome}`);
+    job.resolve({ job_id: job.id, ...result });
   }
 
   private wake(): void {
@@ -194,7 +258,7 @@ export class EscPosPrinter implements Printer {
     return new Promise((resolve) => { this.wakeUp = resolve; });
   }
 
-  /** Link users (jobs, status queries) take turns, so their bytes never interleave. */
+  /** Link users (jobs, status queries, drawer polls) take turns, so their bytes never interleave. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn);
     this.lock = run.catch(() => undefined);
@@ -207,18 +271,18 @@ export class EscPosPrinter implements Printer {
     try {
       while (this.running && this.queue.length > 0) {
         const job = this.queue[0] as Job;
-        if (job.expired) {
+        if (job.expired || job.settled) {
           this.queue.shift();
           this.fail(job, 'PRINT_TIMEOUT', 'waited_too_long', `printer ${this.name} did not come back in time`);
           continue;
         }
         const link = this.runner.currentLink();
-        if (!link) {
+        if (!link || this.channel?.link !== link) {
           await this.sleep();
           continue;
         }
-        // A settled job has left the queue before its promise settled; a retry stays at the head.
-        await this.exclusive(() => this.attempt(job, link));
+        const channel = this.channel;
+        await this.exclusive(() => this.attempt(job, channel));
       }
     } finally {
       this.pumping = false;
@@ -227,105 +291,108 @@ export class EscPosPrinter implements Printer {
 
   /** Before `ready`: the printer must answer (two tries, as the first byte after a power-on can be lost). */
   private async probe(link: ByteLink): Promise<void> {
-    if (!link.canRead || this.options.checkStatus === false) return;
-    try {
-      await this.query(link, 1);
-    } catch (error) {
-      if (!(error instanceof NoReply)) throw error;
+    const channel = new PrinterChannel(link, (reply) => {
+      if (reply.type === 'processed') this.options.log.info({ device: this.name }, 'late confirmation of an earlier job');
+    });
+    if (link.canRead && this.options.checkStatus !== false) {
       try {
-        await this.query(link, 1);
-      } catch (second) {
-        throw second instanceof NoReply ? new Error('printer not responding to status requests') : second;
+        this.drawerMonitor.update(await channel.query(1, this.timeout()));
+      } catch (error) {
+        if (!(error instanceof NoReply)) throw error;
+        try {
+          this.drawerMonitor.update(await channel.query(1, this.timeout()));
+        } catch (second) {
+          throw second instanceof NoReply ? new Error('printer not responding to status requests') : second;
+        }
       }
     }
+    this.channel = channel;
   }
 
-  /** One try at a job. 'retry' leaves it at the head of the queue for after the reconnect. */
-  private async attempt(job: Job, link: ByteLink): Promise<'settled' | 'retry'> {
-    const check = link.canRead && this.options.checkStatus !== false;
-    job.attempts++;
+  private async readStatus(channel: PrinterChannel): Promise<PrinterStatus> {
+    const { status, bytes } = await channel.readStatus(this.timeout());
+    if (bytes[1] !== undefined) this.drawerMonitor.update(bytes[1]);
+    return status;
+  }
+
+  /** The link is unusable (silent printer, hung write): drop it; the runner reconnects and probes. */
+  private dropLink(error: unknown): string {
+    const reason = error instanceof NoReply ? 'printer not responding to status requests' : describeError(error);
+    this.runner.drop(reason);
+    return reason;
+  }
+
+  /** One try at a job. A job still in the queue afterwards is tried again after the reconnect. */
+  private async attempt(job: Job, channel: PrinterChannel): Promise<void> {
+    const check = channel.link.canRead && this.options.checkStatus !== false;
+    const confirm = check && this.options.confirm !== false;
+    // Nothing of this job is out yet: anything going wrong here keeps it for the next link.
     try {
       if (check) {
-        const problem = statusProblem(await this.readStatus(link));
-        if (problem) return this.settleError(job, problem, `cannot print: ${problem.replace('_', ' ')}`);
+        const problem = statusProblem(await this.readStatus(channel));
+        if (problem) {
+          this.dequeue(job);
+          return this.fail(job, 'PRINTER_ERROR', problem, `cannot print: ${problem.replace('_', ' ')}`);
+        }
       }
-      await this.write(link, job.bytes);
-      let after: PrinterStatus | undefined;
-      if (check) {
-        after = await this.readStatus(link);
-        const problem = statusProblem(after);
-        if (problem) return this.settleError(job, problem, `job may be incomplete: ${problem.replace('_', ' ')}`);
+      if (confirm && this.owed) {
+        await channel.resync(this.options.confirmTimeoutMs ?? 10_000, Math.max(100, this.timeout() / 4));
+        this.owed = false;
       }
-      this.dequeue(job);
-      clearTimeout(job.timer);
-      const warnings = after ? statusWarnings(after) : [];
-      this.options.log.info({ device: this.name, job: job.id, kind: job.kind, bytes: job.bytes.length, warnings }, 'printed');
-      job.resolve({ job_id: job.id, ...(after ? { status: after } : {}), warnings });
-      return 'settled';
     } catch (error) {
-      // Link lost, write hung, or the printer stopped answering: all mean "offline". Drop the
-      // link (the runner reconnects and probes) and keep the job at the head of the queue.
-      const silent = error instanceof NoReply;
-      const reason = silent ? 'printer not responding to status requests' : describeError(error);
-      this.options.log.warn({ device: this.name, job: job.id, attempt: job.attempts, reason }, 'print interrupted');
-      this.runner.drop(reason);
-      if (!this.running) return 'settled'; // stop() already rejected it
-      if (job.attempts >= (this.options.maxAttempts ?? 3)) {
-        return this.settleError(job, silent ? 'not_responding' : 'write_failed', `gave up after ${job.attempts} attempts: ${reason}`);
-      }
-      return 'retry';
+      const reason = this.dropLink(error);
+      this.options.log.warn({ device: this.name, job: job.id, reason }, 'printer lost before the job: it waits');
+      return;
+    }
+    if (job.settled || job.expired) return; // stopped or timed out meanwhile: the pump settles it
+    // From the first byte on, the job is never written again.
+    this.dequeue(job);
+    clearTimeout(job.timer);
+    job.onSending?.();
+    // Listen before writing: a fast printer answers before write() returns.
+    const confirmed = confirm
+      ? channel.nextProcessed(this.options.confirmTimeoutMs ?? 10_000).then((reply) => ({ reply }), (error: unknown) => ({ error }))
+      : undefined;
+    try {
+      await channel.write(confirm ? Buffer.concat([job.bytes, processedRequest()]) : job.bytes, this.options.writeTimeoutMs ?? 15_000);
+    } catch (error) {
+      const reason = this.dropLink(error);
+      if (confirm) this.owed = true;
+      return this.settle(job, { outcome: 'uncertain', reason: /timed out/.test(reason) ? 'write_timeout' : 'link_lost', warnings: [] });
+    }
+    if (!check) return this.settle(job, { outcome: 'sent', warnings: [] });
+    if (!confirmed) return this.afterSent(job, channel);
+    const outcome = await awaitConfirmation(confirmed, () => this.readStatus(channel), this.pollMs());
+    if ('uncertain' in outcome) {
+      if (outcome.error) this.dropLink(outcome.error);
+      this.owed = true;
+      return this.settle(job, { outcome: 'uncertain', reason: outcome.uncertain, warnings: [], ...(outcome.status ? { status: outcome.status } : {}) });
+    }
+    let status: PrinterStatus | undefined;
+    try {
+      status = await this.readStatus(channel);
+    } catch {
+      status = undefined; // printed all the same: the printer confirmed it
+    }
+    const warnings = [...new Set([...processedWarnings(outcome.reply), ...(status ? statusWarnings(status) : [])])];
+    this.settle(job, { outcome: 'printed', warnings, ...(status ? { status } : {}) });
+  }
+
+  /** `confirm: false`: the status after the job is all there is; it can only say `sent`. */
+  private async afterSent(job: Job, channel: PrinterChannel): Promise<void> {
+    try {
+      const status = await this.readStatus(channel);
+      const problem = statusProblem(status);
+      if (problem) return this.settle(job, { outcome: 'uncertain', reason: problem, status, warnings: [] });
+      this.settle(job, { outcome: 'sent', status, warnings: statusWarnings(status) });
+    } catch (error) {
+      this.dropLink(error);
+      this.settle(job, { outcome: 'uncertain', reason: error instanceof NoReply ? 'not_responding' : 'link_lost', warnings: [] });
     }
   }
 
   private dequeue(job: Job): void {
     const index = this.queue.indexOf(job);
     if (index >= 0) this.queue.splice(index, 1);
-  }
-
-  private settleError(job: Job, reason: DriverErrorReason, message: string): 'settled' {
-    this.dequeue(job);
-    this.fail(job, 'PRINTER_ERROR', reason, message);
-    return 'settled';
-  }
-
-  private async write(link: ByteLink, bytes: Buffer): Promise<void> {
-    const timeoutMs = this.options.writeTimeoutMs ?? 15_000;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        link.write(bytes).catch((error: unknown) => { throw new LinkLost(describeError(error)); }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new LinkLost(`write timed out after ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async readStatus(link: ByteLink): Promise<PrinterStatus> {
-    const bytes: StatusBytes = {};
-    for (const n of [1, 2, 4] as const) bytes[n] = await this.query(link, n);
-    if (((bytes[2] ?? 0) & 0x40) !== 0) bytes[3] = await this.query(link, 3);
-    return decodeStatus(bytes);
-  }
-
-  /** DLE EOT n and the first status-shaped byte that comes back. */
-  private query(link: ByteLink, n: 1 | 2 | 3 | 4): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
-        offData();
-        offClose();
-        settle();
-      };
-      const timer = setTimeout(() => done(() => reject(new NoReply(`no answer to DLE EOT ${n}`))), this.options.statusTimeoutMs ?? 1000);
-      const offData = link.onData((chunk) => {
-        const b = chunk.find(isStatusByte);
-        if (b !== undefined) done(() => resolve(b));
-      });
-      const offClose = link.onClose(() => done(() => reject(new LinkLost('link closed during a status request'))));
-      link.write(statusRequest(n)).catch((error: unknown) => done(() => reject(new LinkLost(describeError(error)))));
-    });
   }
 }

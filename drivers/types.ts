@@ -73,10 +73,20 @@ export interface ScanErrorEvent {
   at: string;
 }
 
+/** Cash drawer state as the printer's drawer kick-out connector (pin 3) reports it. */
+export type DrawerState = 'open' | 'closed';
+
+export interface DrawerEvent {
+  device: string;
+  state: DrawerState;
+  at: string;
+}
+
 export interface DriverEventMap {
   scan: ScanEvent;
   scan_error: ScanErrorEvent;
   device: DeviceEvent;
+  drawer: DrawerEvent;
 }
 export type DriverTopic = keyof DriverEventMap;
 export type Emit = <K extends DriverTopic>(topic: K, event: DriverEventMap[K]) => void;
@@ -128,12 +138,36 @@ export interface PrinterStatusReport {
   reason?: string;
 }
 
+/**
+ * What became of a job once its bytes went out (a job that fails before its first byte is a
+ * DriverError instead: nothing was printed, so it is safe to print again):
+ * - `printed`: the printer confirmed it after the last byte (GS r answer);
+ * - `sent`: handed to a printer that cannot confirm (write-only link, status or confirm off);
+ * - `uncertain`: interrupted after the first byte (see `reason`); it may be partly printed or not
+ *   at all, and is never printed again by itself.
+ */
+export type PrintOutcome = 'printed' | 'sent' | 'uncertain';
+
+/** Why a job is uncertain. */
+export type UncertainReason =
+  | 'link_lost' | 'write_timeout' | 'not_confirmed' | 'not_responding'
+  | 'paper_out' | 'cover_open' | 'offline' | 'mechanical_error' | 'stopped';
+
 export interface PrintResult {
   job_id: string;
+  outcome: PrintOutcome;
+  /** Only for `uncertain`. */
+  reason?: UncertainReason;
   /** Status after the job, when the transport can read. */
   status?: PrinterStatus;
   /** Non-fatal conditions, e.g. "paper_near_end". */
   warnings: string[];
+}
+
+export interface SubmitOptions {
+  kind?: 'receipt' | 'drawer';
+  /** Called synchronously just before the first byte is written (to record "may be printing"). */
+  onSending?: () => void;
 }
 
 export interface PrintJobHandle {
@@ -149,10 +183,22 @@ export interface Printer extends Device {
   readonly codePage: string;
   /** A job builder for this printer: its code page and ESC t number, starting with init. */
   job(): EscPos;
-  /** Queue raw ESC/POS bytes as one job. Rejects `done` with a DriverError (PRINTER_ERROR, PRINT_TIMEOUT, DEVICE_UNAVAILABLE). */
-  submit(job: Uint8Array, options?: { kind?: 'receipt' | 'drawer' }): PrintJobHandle;
+  /**
+   * Queue raw ESC/POS bytes as one job. `done` rejects with a DriverError (PRINTER_ERROR,
+   * PRINT_TIMEOUT, DEVICE_UNAVAILABLE) only when no byte was sent.
+   */
+  submit(job: Uint8Array, options?: SubmitOptions): PrintJobHandle;
   print(job: Uint8Array): Promise<PrintResult>;
   status(): Promise<PrinterStatusReport>;
   openDrawer(pin?: 0 | 1): Promise<PrintResult>;
   queued(): number;
+  /** Whether this printer reports the drawer (drawer_sensor configured and a readable link). */
+  readonly drawerSensor: boolean;
+  /** The last drawer state read, undefined when not known (no sensor, offline, not read yet). */
+  drawer(): DrawerState | undefined;
+  /**
+   * Resolves with the drawer state once it is `closed` after having been seen `open` (or seen
+   * closed for `graceMs` without ever opening), or when timeoutMs runs out (then `open`).
+   */
+  waitDrawerClosed(timeoutMs: number, graceMs?: number): Promise<{ state: DrawerState | undefined; seen_open: boolean }>;
 }

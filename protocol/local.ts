@@ -37,7 +37,7 @@ export const productSchema = z.object({
 });
 export type Product = z.output<typeof productSchema>;
 
-export const EVENT_TOPICS = ['uplink', 'outbox', 'storage', 'device', 'scan', 'scan_error', 'identified', 'print'] as const;
+export const EVENT_TOPICS = ['uplink', 'outbox', 'storage', 'device', 'scan', 'scan_error', 'identified', 'print', 'drawer'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** Parameter schemas by op. An op missing here is UNKNOWN_OP. */
@@ -67,9 +67,18 @@ export const paramSchemas = {
     printer: z.string().max(64).optional(),
     document: receiptDocumentSchema,
     txn_id: txnId().optional(),
+    // The POS's id for this print: the same job_id prints once (unless reprint), across restarts.
+    job_id: txnId().optional(),
+    reprint: z.boolean().default(false),
     open_drawer: z.boolean().default(false),
   }),
-  'drawer.open': z.object({ printer: z.string().max(64).optional(), pin: z.union([z.literal(0), z.literal(1)]).default(0) }),
+  'drawer.open': z.object({
+    printer: z.string().max(64).optional(),
+    pin: z.union([z.literal(0), z.literal(1)]).default(0),
+    // Answer once the drawer is closed again (printers with drawer_sensor), at most timeout_ms.
+    wait_closed: z.boolean().default(false),
+    timeout_ms: z.number().int().min(1000).max(600_000).default(60_000),
+  }),
   'printer.status': z.object({ printer: z.string().max(64).optional() }),
   'devices.list': z.object({}),
   'devices.scan': z.object({ device: z.string().max(64).optional(), data: nonEmpty(512) }),

@@ -6,6 +6,10 @@ const line = z.string().max(200);
 
 export const receiptDocumentSchema = z.object({
   currency: currencyCode(),
+  /** The POS's sale number, printed on the receipt (default: the txn_id, else the print job id). */
+  sale_number: z.string().min(1).max(64).optional(),
+  /** When the sale happened, ISO 8601 with an offset (default: when it is printed). */
+  date: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time like 2026-03-14T09:41:00+01:00' }).optional(),
   header: z.array(line).max(20).default([]),
   items: z.array(z.object({
     name: z.string().min(1).max(200),

@@ -11,9 +11,10 @@ const HELP = `till-agent print-test [--printer NAME] [--drawer] [--config FILE |
 Prints a test receipt on a printer of the running agent (default: the first printer):
 code-page lines (€ ü ñ é ß), rulers of 32, 42 and 48 columns (the longest one that
 stays on one line is the printer's width), a long wrapped name and a QR code.
---drawer also kicks the cash drawer. Reports printed, queued (the printer is not ready:
-the receipt waits in its queue) or the error code with its reason and a hint.
-Exit status: 0 when printed, 1 when queued or failed, 2 on bad usage.
+--drawer also kicks the cash drawer. Reports printed (confirmed by the printer), sent (a printer that cannot confirm), uncertain
+(interrupted mid-print, with the reason), queued (the printer is not ready: the receipt waits
+in its queue) or the error code with its reason and a hint.
+Exit status: 0 when printed or sent, 1 when uncertain, queued or failed, 2 on bad usage.
 `;
 
 /** "42:------1---------2---------3---------4-|": n columns, tens marked, "|" in the last one. */
@@ -80,14 +81,20 @@ export async function printTestCommand(args: string[]): Promise<number> {
       process.stdout.write(`✖ ${code}${reason ? ` (${reason})` : ''}: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`);
       return 1;
     }
-    const r = answer.result as { status: string; printer: string; job_id: string; warnings?: string[] };
+    const r = answer.result as { status: string; printer: string; job_id: string; warnings?: string[]; reason?: string };
+    if (r.status === 'uncertain') {
+      process.stdout.write(`? uncertain on ${r.printer} (job ${r.job_id}): ${r.reason ?? 'interrupted'}: the receipt may be partly printed.\n` +
+        `  ${printerHint(r.reason) ?? 'Check the paper and the printer, then run print-test again.'}\n`);
+      return 1;
+    }
     if (r.status === 'queued') {
       process.stdout.write(`… queued on ${r.printer} (job ${r.job_id}): the printer is not ready; the receipt prints when it\n` +
         `  comes back, or fails after its queue timeout. Check: till-agent status, till-agent doctor\n`);
       return 1;
     }
     const warnings = r.warnings?.length ? `; warnings: ${r.warnings.map((w) => `${w} (${printerHint(w) ?? ''})`).join(', ')}` : '';
-    process.stdout.write(`✔ printed on ${r.printer} (job ${r.job_id})${options.drawer ? ', drawer kicked' : ''}${warnings}\n`);
+    const how = r.status === 'sent' ? `sent to ${r.printer} (it cannot confirm printing: check the paper)` : `printed on ${r.printer}`;
+    process.stdout.write(`✔ ${how} (job ${r.job_id})${options.drawer ? ', drawer kicked' : ''}${warnings}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`till-agent print-test: ${(error as Error).message}\n`);

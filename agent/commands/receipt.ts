@@ -64,12 +64,13 @@ export async function receiptCommand(args: string[]): Promise<number> {
   } catch (error) {
     return fail(`cannot read ${dbFile}: ${(error as Error).message}`);
   }
-  const header = [config.merchant, `Store ${config.store} - Till ${config.terminal}`, `Sale ${txn}`];
-  const doc = saleDocument(records.rows, header);
+  const doc = saleDocument(records.rows, [config.merchant, `Store ${config.store}`]);
   if (!doc) return fail(`NOT_FOUND: no sale with txn_id "${txn}" in ${dbFile}`);
 
   const loyalty = loyaltySection(records.rows, records.customerName) ?? undefined;
-  const ops = layoutReceipt(doc, { width, printable: printableIn(page) }, loyalty, txn);
+  const at = new Date(records.rows[0]?.created_at ?? Date.now());
+  const meta = { at, saleNumber: txn, storeHeader: [config.merchant], till: `Till ${config.terminal}` };
+  const ops = layoutReceipt(doc, { width, printable: printableIn(page), meta }, loyalty, txn);
   const bytes = renderEscPos(ops, { codePage: page, ...(pageNumber !== undefined ? { codePageNumber: pageNumber } : {}) });
 
   const out = resolve(typeof options.out === 'string' ? options.out : `receipt-${txn.replace(/[^A-Za-z0-9_.-]/g, '_')}.png`);

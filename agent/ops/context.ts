@@ -8,6 +8,7 @@ import type { Forwarder } from '../forwarder.ts';
 import type { Logger } from '../log.ts';
 import type { Outbox } from '../outbox.ts';
 import type { StorageHealth } from '../storage-health.ts';
+import type { PrintJobs } from '../print-jobs.ts';
 import type { Uplink } from '../uplink.ts';
 
 export interface OpsContext {
@@ -15,6 +16,8 @@ export interface OpsContext {
   identity: TillIdentity;
   version: string;
   outbox: Outbox;
+  /** receipt.print job ids and outcomes (durable). */
+  printJobs: PrintJobs;
   cache: CustomerCache;
   storage: StorageHealth;
   uplink: Uplink;

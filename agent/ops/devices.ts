@@ -31,14 +31,27 @@ export async function printerStatus(ctx: OpsContext, p: Params<'printer.status'>
   }
 }
 
+/**
+ * Kicks the drawer. With wait_closed (printers with a drawer sensor) the answer comes once the
+ * drawer is closed again, as POSSUM's openCashDrawer does, or after timeout_ms with `closed: false`.
+ */
 export async function drawerOpen(ctx: OpsContext, p: Params<'drawer.open'>) {
   const printer = printerOf(ctx, p.printer);
+  if (p.wait_closed && !printer.drawerSensor) {
+    throw new AgentError('BAD_REQUEST', `params.wait_closed: printer ${printer.name} does not report its drawer (set drawer_sensor in its config)`);
+  }
+  let result;
   try {
-    const result = await printer.openDrawer(p.pin);
-    return { printer: printer.name, opened: true, warnings: result.warnings };
+    result = await printer.openDrawer(p.pin);
   } catch (error) {
     throw asAgentError(error);
   }
+  const kicked = { printer: printer.name, opened: result.outcome !== 'uncertain', outcome: result.outcome, warnings: result.warnings,
+    ...(result.reason ? { reason: result.reason } : {}) };
+  if (!p.wait_closed || !kicked.opened) return { ...kicked, ...(printer.drawerSensor ? { drawer: printer.drawer() ?? null } : {}) };
+  const started = Date.now();
+  const waited = await printer.waitDrawerClosed(p.timeout_ms);
+  return { ...kicked, drawer: waited.state ?? null, closed: waited.state === 'closed', seen_open: waited.seen_open, waited_ms: Date.now() - started };
 }
 
 export function devicesScan(ctx: OpsContext, p: Params<'devices.scan'>) {

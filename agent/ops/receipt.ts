@@ -1,43 +1,97 @@
 // receipt.print: the POS's document, plus the loyalty section of its sale when txn_id is given,
-// laid out for this printer and queued on it. A job that cannot print fails visibly.
+// laid out for this printer and queued on it. Each print has a job id, recorded durably: the
+// same job id prints once (a repeat answers with the first outcome) unless `reprint` asks for a
+// copy, which is marked COPY. An interrupted job is `uncertain`: the POS decides about a reprint.
+import { randomUUID } from 'node:crypto';
+import { isDriverError } from '../../drivers/errors.ts';
+import type { PrintResult } from '../../drivers/types.ts';
+import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
+import { isDiskFull } from '../db.ts';
+import { printedOrMaybe, type PrintJobState } from '../print-jobs.ts';
 import { layoutReceipt } from '../receipts/layout.ts';
 import { loyaltySection } from '../receipts/loyalty-section.ts';
 import { printableIn, renderEscPos } from '../receipts/render.ts';
 import type { OpsContext } from './context.ts';
 import { asAgentError, printerOf } from './devices.ts';
+import { fingerprint } from './outcome.ts';
 
 export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) {
   const printer = printerOf(ctx, p.printer);
+  const jobId = p.job_id ?? randomUUID();
+  const print = fingerprint({ document: p.document, txn_id: p.txn_id, open_drawer: p.open_drawer });
+  const known = p.job_id ? ctx.printJobs.get(jobId) : undefined;
+  if (known && known.fingerprint !== print) {
+    throw new AgentError('CONFLICT', `print job ${jobId} was already submitted with other content`);
+  }
+  if (known && !p.reprint && (printedOrMaybe(known.state) || known.state === 'queued' || known.state === 'printing')) {
+    // Already printed (or possibly printed, or on its way): never a second receipt by accident.
+    return {
+      status: known.state === 'printing' ? 'queued' : known.state, printer: known.printer, job_id: jobId, duplicate: true,
+      ...(known.reason ? { reason: known.reason } : {}), copies: known.copies,
+    };
+  }
+
   const rows = p.txn_id ? ctx.outbox.forTxn(p.txn_id) : [];
   const customerId = rows.find((r) => r.customer_id)?.customer_id;
   const name = customerId ? ctx.cache.get(customerId)?.customer.name : undefined;
   const loyalty = loyaltySection(rows, name) ?? undefined;
-  const ops = layoutReceipt(p.document, { width: printer.width, printable: printableIn(printer.codePage) }, loyalty, p.txn_id);
-  if (p.open_drawer) ops.push({ kind: 'drawer' });
-  const job = printer.submit(renderEscPos(ops, { codePage: printer.codePage }), { kind: 'receipt' });
+  const { identity } = ctx;
+  const ops = layoutReceipt(p.document, {
+    width: printer.width,
+    printable: printableIn(printer.codePage),
+    meta: {
+      at: p.document.date ? new Date(p.document.date) : ctx.now(),
+      saleNumber: p.document.sale_number ?? p.txn_id ?? jobId,
+      storeHeader: [identity.merchant, `Store ${identity.store}`],
+      till: `Till ${identity.terminal}`,
+      copy: p.reprint,
+    },
+  }, loyalty, p.txn_id);
+  if (p.open_drawer && !p.reprint) ops.push({ kind: 'drawer' });
+
+  const copy = p.reprint;
+  try {
+    ctx.printJobs.begin(jobId, printer.name, print, copy);
+  } catch (error) {
+    // Without its record a repeat could print twice: print nothing rather than that.
+    if (isDiskFull(error)) throw new AgentError('STORAGE_FULL', `the till's disk is full: print job ${jobId} was not recorded, nothing printed`);
+    throw error;
+  }
+  // Later records are best effort: a full disk must not stop a receipt that is already printing.
+  const mark = (state: PrintJobState, reason?: string) => {
+    try {
+      ctx.printJobs.mark(jobId, state, reason);
+    } catch (error) {
+      ctx.log.error({ err: error, job_id: jobId, state }, 'print job state not recorded');
+    }
+  };
+  const job = printer.submit(renderEscPos(ops, { codePage: printer.codePage }), { kind: 'receipt', onSending: () => mark('printing') });
+  const base = { printer: printer.name, job_id: jobId, loyalty: Boolean(loyalty), ...(copy ? { copy: true } : {}) };
   const settle = job.done.then(
-    (result) => {
-      ctx.onPrintJob(printer.name, 'printed');
-      ctx.events.emit('print', { printer: printer.name, job_id: job.job_id, status: 'printed', warnings: result.warnings });
-      return result;
+    (result: PrintResult) => {
+      mark(result.outcome, result.reason);
+      ctx.onPrintJob(printer.name, result.outcome);
+      const outcome = { status: result.outcome, warnings: result.warnings, ...(result.reason ? { reason: result.reason } : {}) };
+      ctx.events.emit('print', { ...base, ...outcome });
+      return outcome;
     },
     (error: unknown) => {
       const e = asAgentError(error) as { code?: string; message?: string };
+      mark('failed', isDriverError(error) ? error.reason : e.code);
       ctx.onPrintJob(printer.name, e.code ?? 'failed');
-      ctx.log.warn({ printer: printer.name, job_id: job.job_id, code: e.code }, 'print job failed');
-      ctx.events.emit('print', { printer: printer.name, job_id: job.job_id, status: 'failed', error: { code: e.code, message: e.message } });
+      ctx.log.warn({ printer: printer.name, job_id: jobId, code: e.code }, 'print job failed');
+      ctx.events.emit('print', { ...base, status: 'failed', error: { code: e.code, message: e.message } });
       throw error;
     },
   );
   if (job.queued) {
     // The printer is not ready: the job waits (bounded) and the outcome arrives as a `print` event.
     settle.catch(() => undefined);
-    return { status: 'queued', printer: printer.name, job_id: job.job_id, loyalty: Boolean(loyalty) };
+    return { status: 'queued', ...base };
   }
   try {
-    const result = await settle;
-    return { status: 'printed', printer: printer.name, job_id: job.job_id, warnings: result.warnings, loyalty: Boolean(loyalty) };
+    return { ...(await settle), ...base };
   } catch (error) {
     throw asAgentError(error);
   }

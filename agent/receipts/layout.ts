@@ -37,15 +37,44 @@ export function columns(left: string, right: string, width: number): string[] {
 
 const text = (t: string, extra: Partial<Extract<PrintOp, { kind: 'text' }>> = {}): PrintOp => ({ kind: 'text', text: t, ...extra });
 
+export interface ReceiptMeta {
+  /** The sale's date and time (the document's `date`, else when it is printed). */
+  at: Date;
+  /** IANA zone for `at` (default: the agent's local time). */
+  timeZone?: string;
+  /** The document's sale_number, else its txn_id, else the print job id. */
+  saleNumber: string;
+  /** Printed when the document brings no header of its own (the store's name). */
+  storeHeader: string[];
+  /** "Till T1", right of the date. */
+  till?: string;
+  /** A reprint: marked COPY at the top and the bottom. */
+  copy?: boolean;
+}
+
 export interface LayoutOptions {
   width: number;
   /** What the printer will actually print for a string (code page fallback), so widths are right. */
   printable?: (text: string) => string;
+  /** Date and time, store header and sale number: on every receipt the agent prints. */
+  meta?: ReceiptMeta;
+}
+
+/** "2026-03-14 09:41" in the given zone (local time by default). */
+export function formatDateTime(at: Date, timeZone?: string): string {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    ...(timeZone ? { timeZone } : {}),
+  }).formatToParts(at);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
 }
 
 export function layoutReceipt(doc: ReceiptDocument, options: LayoutOptions, loyalty?: LoyaltySection, txnId?: string): PrintOp[] {
+  const meta = options.meta;
+  if (meta && doc.header.length === 0) doc = { ...doc, header: meta.storeHeader };
   const p = options.printable;
-  if (!p) return layoutBody(doc, options.width, loyalty, txnId);
+  if (!p) return withMeta(layoutBody(doc, options.width, loyalty, txnId), options.width, meta);
   // Convert the words first, then measure: "€" may print as "EUR" on a page without it.
   const printableDoc: ReceiptDocument = {
     ...doc,
@@ -62,7 +91,28 @@ export function layoutReceipt(doc: ReceiptDocument, options: LayoutOptions, loya
     offers: loyalty.offers.map((o) => ({ ...o, name: p(o.name) })),
     notes: loyalty.notes.map(p),
   };
-  return layoutBody(printableDoc, options.width, printableLoyalty, txnId);
+  return withMeta(layoutBody(printableDoc, options.width, printableLoyalty, txnId), options.width, meta && {
+    ...meta, saleNumber: p(meta.saleNumber), ...(meta.till ? { till: p(meta.till) } : {}),
+  });
+}
+
+/** Date, till and sale number under the header; COPY marks at both ends of a reprint. */
+function withMeta(ops: PrintOp[], width: number, meta?: ReceiptMeta): PrintOp[] {
+  if (!meta) return ops;
+  const lines = [
+    ...columns(formatDateTime(meta.at, meta.timeZone), meta.till ?? '', width),
+    ...wrap(`Sale ${meta.saleNumber}`, width),
+  ].map((l) => text(l));
+  // After the header block (the centred lines at the top), before its rule.
+  let at = 0;
+  while (at < ops.length && ops[at]?.kind === 'text' && (ops[at] as { align?: string }).align === 'center') at++;
+  const out = [...ops.slice(0, at), ...lines, ...ops.slice(at)];
+  if (!meta.copy) return out;
+  const mark = text('*** COPY ***', { align: 'center', bold: true });
+  let end = out.length;
+  while (end > 0 && out[end - 1]?.kind !== 'feed') end--;
+  end = Math.max(0, end - 1);
+  return [mark, ...out.slice(0, end), mark, ...out.slice(end)];
 }
 
 function layoutBody(doc: ReceiptDocument, width: number, loyalty?: LoyaltySection, txnId?: string): PrintOp[] {

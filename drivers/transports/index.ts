@@ -53,6 +53,8 @@ export function buildTransport(config: DeviceConfig, deps: TransportDeps = {}): 
       const onJob = deps.onVirtualJob;
       const virtual = virtualDevice({
         name: config.name,
+        // The demo's drawer opens on a kick and is "closed by the cashier" after drawer_open_ms.
+        ...(config.kind === 'printer' ? { drawerOpenMs: config.drawer_open_ms } : {}),
         ...(config.kind === 'printer' && onJob ? { onWrite: (bytes: Buffer) => onJob(config, bytes) } : {}),
       });
       return { target: `virtual ${config.name}`, transport: virtual.transport, virtual };

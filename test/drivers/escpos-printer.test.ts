@@ -11,13 +11,14 @@ import { waitFor } from '../helpers/wait.ts';
 
 type Condition = Parameters<typeof statusBytesFor>[0] | 'silent';
 
-function setup(t: { teardown(fn: () => unknown): void }, options: Partial<EscPosPrinterOptions> = {}) {
+function setup(t: { teardown(fn: () => unknown): void }, options: Partial<EscPosPrinterOptions> = {}, processed?: () => number | undefined) {
   const jobs: Buffer[] = [];
   const state = { condition: 'ok' as Condition };
   const dev = virtualDevice({
     name: 'p1',
     onWrite: (bytes) => { jobs.push(bytes); },
     status: (n) => (state.condition === 'silent' ? undefined : statusBytesFor(state.condition)[n as 1 | 2 | 3 | 4]),
+    ...(processed ? { processed } : {}),
   });
   const events = new DriverEvents();
   const states: string[] = [];
@@ -46,7 +47,7 @@ t.test('prints with status before and after; warnings are reported', async (t) =
   await waitFor(() => printer.state() === 'ready');
   const result = await printer.print(printer.job().line('Grüße 5 €').cut().build());
   t.same(interpret(jobs[0] ?? Buffer.alloc(0)).lines, ['Grüße 5 €']);
-  t.match(result, { job_id: 'p1-1', warnings: [], status: { online: true, paper_out: false } });
+  t.match(result, { job_id: 'p1-1', outcome: 'printed', warnings: [], status: { online: true, paper_out: false } });
   state.condition = 'paper_near_end';
   t.same((await printer.print(printer.job().line('x').build())).warnings, ['paper_near_end']);
 });
@@ -85,7 +86,7 @@ t.test('a printer that never answers does not become ready; status: false skips 
   t.equal(silent.printer.reason(), 'printer not responding to status requests');
   const blind = setup(t, { checkStatus: false });
   blind.state.condition = 'silent';
-  await blind.printer.print(Buffer.from('y\n'));
+  t.match(await blind.printer.print(Buffer.from('y\n')), { outcome: 'sent' });
   t.same(blind.jobs.map(String), ['y\n']);
 });
 
@@ -93,7 +94,7 @@ t.test('openDrawer sends ESC p; status() reports', async (t) => {
   const { printer, jobs } = setup(t);
   await waitFor(() => printer.state() === 'ready');
   await printer.openDrawer(1);
-  t.same([...(jobs[0] ?? [])], [0x1b, 0x70, 1, 50, 250]);
+  t.same([...(jobs[0] ?? [])], [0x1b, 0x70, 1, 50, 250, 0x1d, 0x72, 1]);
   t.match(await printer.status(), { state: 'ready', checked: true, queued: 0, status: { online: true, cover_open: false } });
 });
 
@@ -109,7 +110,7 @@ t.test('jobs wait while offline, in order, and print when the printer is back', 
   t.match(await printer.status(), { state: 'offline', checked: false, queued: 2 });
   dev.setPresent(true);
   await Promise.all([a.done, b.done]);
-  t.same(jobs.map((j) => j.toString()), ['A\n', 'B\n']);
+  t.same(jobs.map((j) => interpret(j).lines), [['A'], ['B']]);
   t.same(states, ['connecting', 'ready', 'offline', 'ready']);
 });
 
@@ -126,31 +127,65 @@ t.test('bounded queue and bounded wait', async (t) => {
   t.equal(printer.queued(), 0);
 });
 
-t.test('a link lost during the write is retried after reconnect; gives up after maxAttempts', async (t) => {
+t.test('a link lost during the write is uncertain, and never printed again by itself', async (t) => {
   let failWrites = 1;
   const jobs: Buffer[] = [];
   const events = new DriverEvents();
   const dev = virtualDevice({
     name: 'p1',
     onWrite: (bytes) => {
+      jobs.push(bytes);
       if (failWrites-- > 0) {
         dev.setPresent(false);
         setTimeout(() => dev.setPresent(true), 30);
         throw new Error('EIO');
       }
-      jobs.push(bytes);
     },
   });
   const printer = new EscPosPrinter({
     name: 'p1', transport: dev.transport, emit: events.emit, log: silentDriverLogger, statusTimeoutMs: 100,
-    backoff: { initialMs: 10, maxMs: 20 }, maxAttempts: 3,
+    backoff: { initialMs: 10, maxMs: 20 },
   });
   t.teardown(() => printer.stop());
   printer.start();
-  await printer.print(Buffer.from('R\n'));
-  t.same(jobs.map(String), ['R\n'], 'printed once, after the reconnect');
-  failWrites = 10;
-  t.match(await failure(printer.print(Buffer.from('S\n'))), { code: 'PRINTER_ERROR', reason: 'write_failed' });
+  let sending = 0;
+  const result = await printer.submit(Buffer.from('R\n'), { onSending: () => sending++ }).done;
+  t.match(result, { outcome: 'uncertain', reason: 'link_lost' });
+  t.equal(sending, 1, 'the caller was told before the first byte');
+  await waitFor(() => printer.state() === 'ready', { what: 'reconnected' });
+  t.match(await printer.print(Buffer.from('S\n')), { outcome: 'printed' });
+  t.same(jobs.map((j) => interpret(j).lines), [['R'], [], ['S']], 'R was written once (then a lone GS r resync): no silent reprint');
+});
+
+t.test('printed only once the printer confirms the job; a printer that never does gives uncertain', async (t) => {
+  let confirm = false;
+  const { printer, jobs } = setup(t, { confirmTimeoutMs: 300, pollMs: 50 }, () => (confirm ? 0x00 : undefined));
+  await waitFor(() => printer.state() === 'ready');
+  t.match(await printer.print(Buffer.from('A\n')), { outcome: 'uncertain', reason: 'not_confirmed' });
+  confirm = true;
+  t.match(await printer.print(Buffer.from('B\n')), { outcome: 'printed', warnings: [] });
+  const gsr = Buffer.from([0x1d, 0x72, 1]);
+  t.same(jobs, [Buffer.concat([Buffer.from('A\n'), gsr]), gsr, Buffer.concat([Buffer.from('B\n'), gsr])],
+    'each job ends with GS r 1; after an unconfirmed job a lone GS r swallows any stale answer first');
+});
+
+t.test('paper out while the job prints: uncertain paper_out at once, not a false printed', async (t) => {
+  const { printer, state } = setup(t, { confirmTimeoutMs: 5000, pollMs: 30 }, () => {
+    state.condition = 'paper_out'; // the roll ends half-way: GS r is held, DLE EOT says why
+    return undefined;
+  });
+  await waitFor(() => printer.state() === 'ready');
+  t.match(await printer.print(Buffer.from('long receipt\n')), { outcome: 'uncertain', reason: 'paper_out', status: { paper_out: true } });
+});
+
+t.test('write-only links and confirm: false give sent, never printed', async (t) => {
+  const blind = setup(t, { checkStatus: false });
+  await waitFor(() => blind.printer.state() === 'ready');
+  t.match(await blind.printer.print(Buffer.from('x\n')), { outcome: 'sent', warnings: [] });
+  const noConfirm = setup(t, { confirm: false });
+  await waitFor(() => noConfirm.printer.state() === 'ready');
+  t.match(await noConfirm.printer.print(Buffer.from('y\n')), { outcome: 'sent', status: { online: true } });
+  t.same(noConfirm.jobs.map(String), ['y\n'], 'no GS r appended');
 });
 
 t.test('a dropped handle whose job fails does not become an unhandled rejection', async (t) => {

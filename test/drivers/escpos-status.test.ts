@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeStatus, isStatusByte, statusBytesFor, statusProblem, statusWarnings, type StatusBytes } from '../../drivers/escpos-status.ts';
+import { decodeStatus, isStatusByte, processedWarnings, ReplyParser, statusBytesFor, statusProblem, statusWarnings, type StatusBytes } from '../../drivers/escpos-status.ts';
 import type { PrinterStatus } from '../../drivers/types.ts';
 
 const ok: PrinterStatus = { online: true, cover_open: false, paper_out: false, paper_near_end: false, drawer_open: false, error: false };
@@ -37,4 +37,15 @@ t.test('warnings and canned bytes agree with the decoder', async (t) => {
   t.equal(statusProblem(decodeStatus(statusBytesFor('paper_out'))), 'paper_out');
   t.equal(statusProblem(decodeStatus(statusBytesFor('cover_open'))), 'cover_open');
   t.equal(statusProblem(decodeStatus(statusBytesFor('offline'))), 'offline');
+});
+
+t.test('ReplyParser: DLE EOT answers, GS r answers, split ASB blocks and noise', async (t) => {
+  const p = new ReplyParser();
+  t.same(p.feed(Uint8Array.of(0x12, 0x00, 0x03)), [{ type: 'status', byte: 0x12 }, { type: 'processed', byte: 0x00 }, { type: 'processed', byte: 0x03 }]);
+  t.same(p.feed(Uint8Array.of(0x14, 0x00)), [], 'an ASB block split over chunks is held');
+  t.same(p.feed(Uint8Array.of(0x0c, 0x00, 0x16)), [{ type: 'asb', bytes: [0x14, 0x00, 0x0c, 0x00] }, { type: 'status', byte: 0x16 }]);
+  t.same(p.feed(Uint8Array.of(0xff, 0x14, 0x80)), [{ type: 'noise', byte: 0xff }, { type: 'noise', byte: 0x14 }, { type: 'noise', byte: 0x80 }],
+    'garbage and a broken ASB start are noise, never a confirmation');
+  t.same(processedWarnings(0x03), ['paper_near_end']);
+  t.same(processedWarnings(0x00), []);
 });
