@@ -15,6 +15,7 @@ const LF = 0x0a;
 
 export type Align = 'left' | 'center' | 'right';
 export type QrErrorLevel = 'L' | 'M' | 'Q' | 'H';
+export const QR_LEVELS: readonly QrErrorLevel[] = ['L', 'M', 'Q', 'H'];
 
 export interface BarcodeOptions {
   /** Height in dots (1–255). */

@@ -1,16 +1,17 @@
-// Draws an interpreted receipt as a PNG: monospace text from the 5×7 font (bold, underline,
-// double width/height, alignment honoured), Code 128 barcodes as real bars, and QR codes as real
-// symbols (qr-encode.ts) with their four-module quiet zone. One pixel is one printer dot.
+// Draws an interpreted receipt as a PNG, one pixel per printer dot: text in a real bitmap font
+// (bdf-font.ts: the characters the code page prints, € ß ñ included) in font A's 12×24 cell,
+// bold, underline, double width/height and alignment honoured; barcodes and QR codes as real
+// symbols from bwip-js (barcode-symbols.ts) that scan like the printer's, QR with its four-module
+// quiet zone at the block's module size.
 import { PNG } from 'pngjs';
-import { code128Modules, code128Values } from './code128.ts';
-import type { Align } from './escpos-encoder.ts';
+import { linearModules, qrMatrix, type Matrix } from './barcode-symbols.ts';
+import { previewFont } from './bdf-font.ts';
+import { QR_LEVELS, type Align } from './escpos-encoder.ts';
 import type { Block, Interpretation, TextRun } from './escpos-interpreter.ts';
-import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphFor } from './font5x7.ts';
-import { encodeQr, QR_LEVELS, type QrSymbol } from './qr-encode.ts';
 
-const SCALE = 2;
-const CELL_W = (GLYPH_WIDTH + 1) * SCALE; // 12 px, like font A's 12 dots
-const LINE_H = (GLYPH_HEIGHT + 2) * SCALE;
+const CELL_W = 12; // font A: 12 × 24 dots
+const CELL_H = 24;
+const LINE_H = 30; // the default line spacing (1/6 inch)
 const MARGIN = 16;
 
 class Canvas {
@@ -37,43 +38,42 @@ const runWidth = (run: TextRun) => [...run.text].length * run.width * CELL_W;
 const offset = (align: Align, content: number, room: number) =>
   align === 'center' ? Math.floor((room - content) / 2) : align === 'right' ? room - content : 0;
 
-function drawRun(c: Canvas, run: TextRun, x0: number, baseY: number): number {
-  const sx = SCALE * run.width;
-  const sy = SCALE * run.height;
-  const top = baseY - GLYPH_HEIGHT * sy;
+/** Draws a run with its bottom at `bottom`; returns the x after it. */
+function drawRun(c: Canvas, run: TextRun, x0: number, bottom: number): number {
+  const font = previewFont();
+  const sx = run.width;
+  const sy = run.height;
+  // The font's cell centred in font A's cell.
+  const dx = Math.floor((CELL_W - font.width) / 2) * sx;
+  const top = bottom - CELL_H * sy + Math.floor((CELL_H - font.height) / 2) * sy;
   let x = x0;
   for (const ch of run.text) {
-    const cols = glyphFor(ch);
-    cols.forEach((bits, col) => {
-      for (let row = 0; row < GLYPH_HEIGHT; row++) {
-        if (((bits >> row) & 1) === 0) continue;
-        c.fill(x + col * sx, top + row * sy, sx + (run.bold ? SCALE : 0), sy);
-      }
-    });
-    if (run.underline) c.fill(x, baseY - SCALE, CELL_W * run.width, SCALE);
-    x += CELL_W * run.width;
+    font.glyph(ch).rows.forEach((row, ry) => row.forEach((ink, rx) => {
+      if (ink) c.fill(x + dx + rx * sx, top + ry * sy, sx + (run.bold ? 1 : 0), sy);
+    }));
+    if (run.underline) c.fill(x, bottom - 2, CELL_W * sx, 2);
+    x += CELL_W * sx;
   }
   return x;
 }
 
-function drawCentered(c: Canvas, text: string, y: number, align: Align, room: number): void {
+function drawNote(c: Canvas, text: string, y: number, room: number): void {
   const run: TextRun = { text, bold: false, underline: false, width: 1, height: 1 };
-  drawRun(c, run, MARGIN + Math.max(0, offset(align, runWidth(run), room)), y + LINE_H - SCALE);
+  drawRun(c, run, MARGIN + Math.max(0, offset('center', runWidth(run), room)), y + CELL_H);
 }
 
 type QrBlock = Extract<Block, { type: 'qr' }>;
 const QUIET_ZONE = 4;
 
 /** The symbol (null when the data fits no version: the printer prints nothing) and its size in pixels. */
-interface QrLayout { symbol: QrSymbol | null; unit: number; side: number }
+interface QrLayout { symbol: Matrix | null; unit: number; side: number }
 
 function qrLayout(block: QrBlock, room: number): QrLayout {
   const level = QR_LEVELS.find((l) => l === block.level) ?? 'L';
-  let symbol: QrSymbol;
+  let symbol: Matrix;
   try {
-    symbol = encodeQr(block.data, { level });
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
+    symbol = qrMatrix(block.data, level);
+  } catch {
     return { symbol: null, unit: 0, side: 2 * LINE_H }; // drawn as a framed note saying so
   }
   const modules = symbol.size + 2 * QUIET_ZONE;
@@ -82,10 +82,12 @@ function qrLayout(block: QrBlock, room: number): QrLayout {
   return { symbol, unit, side: modules * unit };
 }
 
+const barHeight = (block: Extract<Block, { type: 'barcode' }>) => Math.min(Math.max(block.height, 30), 240);
+
 function blockHeight(block: Block, qr?: QrLayout): number {
   switch (block.type) {
     case 'text': return LINE_H * Math.max(1, ...block.runs.map((r) => r.height));
-    case 'barcode': return Math.min(Math.max(block.height, 30), 240) + (block.hri === 'none' ? 0 : LINE_H) + 8;
+    case 'barcode': return barHeight(block) + (block.hri === 'none' ? 0 : LINE_H) + 8;
     case 'qr': return qr?.side ?? 0;
     case 'cut': return LINE_H;
     case 'drawer': return 0;
@@ -95,7 +97,7 @@ function blockHeight(block: Block, qr?: QrLayout): number {
 function drawQr(c: Canvas, block: QrBlock, qr: QrLayout, y: number, room: number): void {
   if (!qr.symbol) {
     c.fill(MARGIN, y + 2, room, 2); c.fill(MARGIN, y + qr.side - 4, room, 2);
-    drawCentered(c, `QR too long (${Buffer.byteLength(block.data)} bytes)`, y + LINE_H / 2, 'center', room);
+    drawNote(c, `QR too long (${Buffer.byteLength(block.data)} bytes)`, y + LINE_H / 2, room);
     return;
   }
   const x0 = MARGIN + Math.max(0, offset(block.align, qr.side, room)) + QUIET_ZONE * qr.unit;
@@ -105,26 +107,38 @@ function drawQr(c: Canvas, block: QrBlock, qr: QrLayout, y: number, room: number
   }));
 }
 
+function drawBarcode(c: Canvas, block: Extract<Block, { type: 'barcode' }>, y: number, room: number): void {
+  const barH = barHeight(block);
+  const barY = block.hri === 'above' ? y + LINE_H : y;
+  let modules: boolean[] | undefined;
+  let why = '';
+  try {
+    modules = linearModules(block.symbology, block.data);
+  } catch (error) {
+    why = (error as Error).message.replace(/^bwipp\.\w+#?\d*:?\s*/, '').slice(0, 30);
+  }
+  if (modules) {
+    const unit = Math.max(1, Math.min(block.moduleWidth, Math.floor(room / (modules.length + 20))));
+    let x = MARGIN + Math.max(0, offset(block.align, modules.length * unit, room));
+    for (const bar of modules) { if (bar) c.fill(x, barY, unit, barH); x += unit; }
+  } else {
+    c.fill(MARGIN, barY, room, 2); c.fill(MARGIN, barY + barH - 2, room, 2);
+    drawNote(c, `${block.symbology} not drawn: ${why}`, barY + barH / 2 - CELL_H / 2, room);
+  }
+  if (block.hri !== 'none') {
+    const run: TextRun = { text: block.data, bold: false, underline: false, width: 1, height: 1 };
+    drawRun(c, run, MARGIN + Math.max(0, offset(block.align, runWidth(run), room)), (block.hri === 'above' ? y : y + barH) + CELL_H + 2);
+  }
+}
+
 function drawBlock(c: Canvas, block: Block, y: number, room: number, qr?: QrLayout): void {
   if (block.type === 'text') {
     const height = blockHeight(block);
     const width = block.runs.reduce((w, r) => w + runWidth(r), 0);
     let x = MARGIN + Math.max(0, offset(block.align, width, room));
-    for (const run of block.runs) x = drawRun(c, run, x, y + height - SCALE);
+    for (const run of block.runs) x = drawRun(c, run, x, y + height - (LINE_H - CELL_H));
   } else if (block.type === 'barcode') {
-    const barH = Math.min(Math.max(block.height, 30), 240);
-    const textY = block.hri === 'above' ? y : y + barH;
-    const barY = block.hri === 'above' ? y + LINE_H : y;
-    if (block.symbology === 'CODE128') {
-      const modules = code128Modules(code128Values(block.data));
-      const unit = Math.max(1, Math.min(block.moduleWidth, Math.floor(room / (modules.length + 20))));
-      let x = MARGIN + Math.max(0, offset(block.align, modules.length * unit, room));
-      for (const bar of modules) { if (bar) c.fill(x, barY, unit, barH); x += unit; }
-    } else {
-      c.fill(MARGIN, barY, room, 2); c.fill(MARGIN, barY + barH - 2, room, 2);
-      drawCentered(c, `${block.symbology} (not drawn)`, barY + barH / 2 - LINE_H / 2, 'center', room);
-    }
-    if (block.hri !== 'none') drawCentered(c, block.data, textY, block.align, room);
+    drawBarcode(c, block, y, room);
   } else if (block.type === 'qr') {
     if (qr) drawQr(c, block, qr, y, room);
   } else if (block.type === 'cut') {

@@ -3,7 +3,6 @@ import t from 'tap';
 import { EscPos } from '../../drivers/escpos-encoder.ts';
 import { interpret, toText, type Block } from '../../drivers/escpos-interpreter.ts';
 import { renderPng } from '../../drivers/receipt-render.ts';
-import { code128Modules, code128Values, patternOf } from '../../drivers/code128.ts';
 import { renderPreview } from '../../drivers/receipt-preview.ts';
 
 const receipt = () => new EscPos({ codePage: 'cp858' }).init()
@@ -105,15 +104,3 @@ t.test('text preview and PNG', async (t) => {
   t.notOk(renderPreview(new EscPos().drawer().build()).printable, 'a drawer kick prints nothing');
 });
 
-t.test('Code 128 bars', async (t) => {
-  for (let v = 0; v <= 105; v++) t.equal([...(patternOf(v) ?? '')].reduce((s, w) => s + Number(w), 0), 11, `symbol ${v} is 11 modules`);
-  t.equal(patternOf(106), '2331112');
-  // Check digit = (start + Σ position × value) mod 103:
-  // "PJJ123C" in set B: 104 + 48 + 84 + 126 + 68 + 90 + 114 + 245 = 879 → 55; "123456" in set C: 105 + 12 + 68 + 168 = 353 → 44.
-  t.same(code128Values('PJJ123C'), [104, 48, 42, 42, 17, 18, 19, 35, 55, 106]);
-  t.same(code128Values('123456'), [105, 12, 34, 56, 44, 106]);
-  const modules = code128Modules(code128Values('AB'));
-  t.equal(modules.length, 11 * 4 + 13);
-  t.equal(modules[0], true, 'starts with a bar');
-  t.equal(modules.at(-1), true, 'ends with the termination bar');
-});
