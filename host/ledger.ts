@@ -12,6 +12,7 @@ import { AgentError } from '../protocol/errors.ts';
 import type { IdentifierKind, Product } from '../protocol/local.ts';
 import { MAX_BALANCE } from '../protocol/money.ts';
 import type { Offer, ProductInfo } from './engine.ts';
+import { migrate } from './ledger-migrations.ts';
 
 export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -111,13 +112,15 @@ CREATE TABLE IF NOT EXISTS products (
   categories TEXT NOT NULL DEFAULT '[]',
   updated_at TEXT NOT NULL
 );
+-- Dedup is per till: a message id is the till's own idempotency key (ledger-migrations.ts).
 CREATE TABLE IF NOT EXISTS processed (
-  message_id TEXT PRIMARY KEY,
+  message_id TEXT NOT NULL,
   terminal TEXT NOT NULL,
   op TEXT NOT NULL,
   txn_id TEXT,
   result TEXT NOT NULL,
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (terminal, message_id)
 );
 -- NULL txn_ids (products.sync) are distinct for UNIQUE: those dedup by message id only.
 CREATE UNIQUE INDEX IF NOT EXISTS processed_txn ON processed (terminal, op, txn_id);
@@ -150,6 +153,7 @@ export class Ledger {
     db.exec('BEGIN IMMEDIATE');
     try {
       db.exec(SCHEMA);
+      migrate(db);
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
@@ -197,8 +201,8 @@ export class Ledger {
 
   // ---- dedup -------------------------------------------------------------
 
-  processedByMessage(messageId: string): Processed | undefined {
-    const row = this.db.prepare('SELECT * FROM processed WHERE message_id = ?').get(messageId) as
+  processedByMessage(terminal: string, messageId: string): Processed | undefined {
+    const row = this.db.prepare('SELECT * FROM processed WHERE terminal = ? AND message_id = ?').get(terminal, messageId) as
       | (Omit<Processed, 'result'> & { result: string })
       | undefined;
     return row && { ...row, result: JSON.parse(row.result) as Record<string, unknown> };

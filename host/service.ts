@@ -2,7 +2,7 @@
 // transaction (one fsync per batch, one writer across host processes), each message in
 // its own SAVEPOINT so a failing message rolls back alone.
 //
-//   for each message:  dedup (message id, then terminal+op+txn_id) → handler → record result
+//   for each message:  dedup (terminal+message id, then terminal+op+txn_id) → handler → record result
 //   permanent error    → rolled back, answered, next message
 //   anything else      → rolled back, INTERNAL (permanent: false), stop: the till resends
 //                        every message that got no result, in order
@@ -70,7 +70,7 @@ export class HostService {
   private processMessage(ctx: OpContext, message: UpstreamMessage, summary: HandleSummary): UpstreamResult {
     const durable = isDurable(message.op);
     if (durable) {
-      const stored = this.ledger.processedByMessage(message.id)
+      const stored = this.ledger.processedByMessage(ctx.terminal, message.id)
         ?? (message.txn_id ? this.ledger.processedByTxn(ctx.terminal, message.op, message.txn_id) : undefined);
       if (stored) {
         summary.duplicates++;

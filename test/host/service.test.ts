@@ -113,6 +113,24 @@ t.test('dedup by message id and by (terminal, op, txn_id)', async (t) => {
   checkInvariant(t, ledger);
 });
 
+t.test('message-id dedup is per till: another till reusing a message id gets its own answer', async (t) => {
+  const { one, ledger } = await setup(t);
+  const mine = award('P1', basket([['COFFEE', 1000]]), 'txn-a', 'shared-id');
+  const first = ok(t, one(request([mine])));
+  t.match(first, { balance: { amount: 1100 } });
+  // Till T2 sends the same message id (guessed or copied) for its own purchase by Bruno.
+  const T2 = { ...SOURCE, terminal: 'T2' };
+  const theirs = award('P2', basket([['COFFEE', 2000]]), 'txn-b', 'shared-id');
+  const r = ok(t, one(request([theirs], T2, 'till/v1/M1/S1/T2/res')));
+  t.notSame(r, first, 'not T1\'s stored result');
+  t.notMatch(JSON.stringify(r), /"amount":1100/, 'T1\'s customer balance is not disclosed');
+  t.match(r, { award_amount: 200 }, 'T2\'s award is applied');
+  t.equal(balanceOf(ledger, 'P1'), 1100, 'Alice untouched by T2');
+  t.same(one(request([mine])), { id: 'shared-id', ok: true, result: first }, 'T1 resending still gets its own stored result');
+  t.same(one(request([theirs], T2, 'till/v1/M1/S1/T2/res')), { id: 'shared-id', ok: true, result: r }, 'and T2 its own');
+  checkInvariant(t, ledger);
+});
+
 t.test('online spend never goes below zero', async (t) => {
   const { one, ledger } = await setup(t);
   const r = ok(t, one(request([spend('P1', 1500, 'txn-1')])));

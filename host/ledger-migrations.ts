@@ -1,0 +1,54 @@
+// Schema changes for host databases created by earlier versions. `PRAGMA user_version` is
+// the schema version; Ledger.open runs migrate() in the same BEGIN IMMEDIATE as the schema,
+// so two hosts opening one file at once migrate it once. A step is a snapshot of its time:
+// it builds the shape of that version, later steps change it further.
+import type Database from 'better-sqlite3';
+
+export const SCHEMA_VERSION = 1;
+
+type Step = (db: Database.Database) => void;
+
+function primaryKey(db: Database.Database, table: string): string[] {
+  const columns = db.pragma(`table_info(${table})`) as Array<{ name: string; pk: number }>;
+  return columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+}
+
+// v1: message-id dedup is per till. Version 0 keyed `processed` by message_id alone, so a till
+// sending another till's message id got that till's stored result (its customer, its balance).
+const perTillDedup: Step = (db) => {
+  if (primaryKey(db, 'processed').join() === 'terminal,message_id') return; // created by this version
+  db.exec(`
+    CREATE TABLE processed_v1 (
+      message_id TEXT NOT NULL,
+      terminal TEXT NOT NULL,
+      op TEXT NOT NULL,
+      txn_id TEXT,
+      result TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (terminal, message_id)
+    );
+    INSERT INTO processed_v1 (message_id, terminal, op, txn_id, result, created_at)
+      SELECT message_id, terminal, op, txn_id, result, created_at FROM processed ORDER BY rowid;
+    DROP TABLE processed;
+    ALTER TABLE processed_v1 RENAME TO processed;
+    CREATE UNIQUE INDEX processed_txn ON processed (terminal, op, txn_id);
+  `);
+};
+
+const STEPS: Step[] = [perTillDedup];
+
+export class LedgerVersionError extends Error {
+  readonly code = 'LEDGER_TOO_NEW';
+  constructor(found: number) {
+    super(`host database schema version ${found} is newer than this host understands (${SCHEMA_VERSION}): upgrade the host`);
+    this.name = 'LedgerVersionError';
+  }
+}
+
+/** Brings a database to SCHEMA_VERSION. Call inside a write transaction, after the schema. */
+export function migrate(db: Database.Database): void {
+  const found = db.pragma('user_version', { simple: true }) as number;
+  if (found > SCHEMA_VERSION) throw new LedgerVersionError(found);
+  for (let version = found; version < SCHEMA_VERSION; version++) STEPS[version]?.(db);
+  if (found !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}

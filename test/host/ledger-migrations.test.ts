@@ -1,0 +1,82 @@
+// Host databases written by earlier versions are migrated in place when a host opens them.
+import t from 'tap';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Ledger } from '../../host/ledger.ts';
+import { SCHEMA_VERSION } from '../../host/ledger-migrations.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+// `processed` as version 0 created it: one message id, one row, whatever the till.
+const V0_PROCESSED = `
+CREATE TABLE processed (
+  message_id TEXT PRIMARY KEY,
+  terminal TEXT NOT NULL,
+  op TEXT NOT NULL,
+  txn_id TEXT,
+  result TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX processed_txn ON processed (terminal, op, txn_id);
+`;
+
+function primaryKey(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    const cols = db.pragma('table_info(processed)') as Array<{ name: string; pk: number }>;
+    return cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+  } finally {
+    db.close();
+  }
+}
+
+t.test('a version 0 database: processed is re-keyed by (till, message id), rows and order kept', async (t) => {
+  const file = join(await tempDir(t, 'till-host-migrate-'), 'host.db');
+  const old = new Database(file);
+  old.exec(V0_PROCESSED);
+  const insert = old.prepare('INSERT INTO processed VALUES (?, ?, ?, ?, ?, ?)');
+  insert.run('m-2', 'M1/S1/T1', 'award', 'txn-2', '{"n":2}', '2026-01-01T00:00:02Z');
+  insert.run('m-1', 'M1/S1/T2', 'award', 'txn-1', '{"n":1}', '2026-01-01T00:00:01Z');
+  insert.run('m-3', 'M1/S1/T1', 'products.sync', null, '{"n":3}', '2026-01-01T00:00:03Z');
+  old.close();
+
+  const ledger = Ledger.open(file);
+  t.teardown(() => ledger.close());
+  t.same(primaryKey(file), ['terminal', 'message_id']);
+  t.match(ledger.processedByMessage('M1/S1/T1', 'm-2'), { op: 'award', txn_id: 'txn-2', result: { n: 2 } }, 'kept');
+  t.equal(ledger.processedByMessage('M1/S1/T1', 'm-1'), undefined, "another till's message id is not ours");
+  t.match(ledger.processedByTxn('M1/S1/T2', 'award', 'txn-1'), { message_id: 'm-1' }, 'the txn index still works');
+  // Both tills may now hold the same message id.
+  ledger.immediate(() => ledger.recordProcessed({ message_id: 'm-2', terminal: 'M1/S1/T2', op: 'void', txn_id: 'txn-1', result: { n: 4 } }));
+  t.match(ledger.processedByMessage('M1/S1/T2', 'm-2'), { result: { n: 4 } });
+  t.throws(() => ledger.immediate(() => ledger.recordProcessed({ message_id: 'm-9', terminal: 'M1/S1/T2', op: 'void', txn_id: 'txn-1', result: {} })),
+    /UNIQUE/, '(till, op, txn_id) is still unique');
+
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  t.same(db.prepare('SELECT message_id FROM processed ORDER BY rowid').all(), [{ message_id: 'm-2' }, { message_id: 'm-1' }, { message_id: 'm-3' }, { message_id: 'm-2' }],
+    'insertion order kept (tests and operators read it by rowid)');
+});
+
+t.test('a new database starts at the current version; opening again changes nothing', async (t) => {
+  const file = join(await tempDir(t, 'till-host-migrate-'), 'host.db');
+  Ledger.open(file).close();
+  t.same(primaryKey(file), ['terminal', 'message_id']);
+  const again = Ledger.open(file);
+  again.close();
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+});
+
+t.test('a database from a newer host is refused: nothing is created in it', async (t) => {
+  const file = join(await tempDir(t, 'till-host-migrate-'), 'host.db');
+  const db = new Database(file);
+  db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  db.close();
+  t.throws(() => Ledger.open(file), { code: 'LEDGER_TOO_NEW', message: /newer than this host understands/ });
+  const check = new Database(file, { readonly: true });
+  t.teardown(() => check.close());
+  const { n } = check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'participants'").get() as { n: number };
+  t.equal(n, 0, 'no table created');
+});
