@@ -10,6 +10,9 @@ import { describeIssues } from '../protocol/schema.ts';
 import { isTopicLevel } from '../protocol/upstream.ts';
 import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import { devicesConfigSchema } from '../drivers/config.ts';
+import { isLoopback, parseListen } from './listen-address.ts';
+
+export { parseListen };
 
 const identity = (what: string) =>
   z.string({ error: `must be a string naming the ${what}` })
@@ -17,29 +20,51 @@ const identity = (what: string) =>
     .max(64)
     .refine(isTopicLevel, { error: 'must not contain "/", "+", "#"' });
 
+const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/;
+
 const tcpListen = z
   .union([z.literal(false), z.string()], { error: 'must be "HOST:PORT" or false' })
-  .refine((v) => v === false || /^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(v), { error: 'must be "HOST:PORT" or false' });
+  .superRefine((v, ctx) => {
+    if (v === false) return;
+    const port = LISTEN.exec(v)?.[2];
+    if (port === undefined) ctx.addIssue({ code: 'custom', message: 'must be "HOST:PORT" (IPv6: "[::1]:PORT") or false' });
+    // 0 picks a free port (tests and benchmarks read it back); a POS needs a fixed one.
+    else if (Number(port) > 65535) ctx.addIssue({ code: 'custom', message: `port ${port} is out of range (0-65535)` });
+  });
 
-export const configSchema = z.object({
+/** Every section is strict: a misspelt key (`socket.tokn`) is an error naming it, never ignored. */
+export const configSchema = z.strictObject({
   terminal: identity('terminal'),
   store: identity('store'),
   merchant: identity('merchant'),
   data_dir: z.string({ error: 'must be a directory path' }).min(1),
   log_level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   socket: z
-    .object({
+    .strictObject({
       tcp: tcpListen.default('127.0.0.1:7411'),
       unix: z.union([z.literal(false), z.string().min(1)], { error: 'must be a socket path or false' })
         .default('/run/till-agent/till-agent.sock'),
       token: z.string().min(8, { error: 'must be at least 8 characters' }).nullable().default(null),
+      // Anyone who reaches a TCP listener beyond loopback can award and spend: without a token
+      // that is refused unless this says so explicitly (and the agent then warns at every start).
+      allow_remote_without_token: z.boolean({ error: 'must be true or false' }).default(false),
       max_connections: z.number().int().min(1).max(1024).default(32),
       max_inflight_per_connection: z.number().int().min(1).max(1024).default(32),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((socket, ctx) => {
+      if (socket.tcp === false || socket.token !== null || socket.allow_remote_without_token) return;
+      if (!isLoopback(parseListen(socket.tcp).host)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tcp'],
+          message: `${socket.tcp} is reachable beyond this machine: set socket.token (or, knowingly, socket.allow_remote_without_token: true)`,
+        });
+      }
+    }),
   uplink: uplinkConfigSchema,
   offline: z
-    .object({
+    .strictObject({
       spend_floor_limit: z.number({ error: 'must be an integer amount in minor units (0 disables offline spend)' })
         .int({ error: 'must be an integer amount in minor units' }).min(0)
         .max(MAX_AMOUNT, { error: `must be at most ${MAX_AMOUNT} minor units` }).default(0),
@@ -47,20 +72,20 @@ export const configSchema = z.object({
     })
     .prefault({}),
   outbox: z
-    .object({
+    .strictObject({
       batch_size: z.number().int().min(1).max(100).default(50),
       max_backoff_ms: z.number().int().min(100).default(30_000),
       keep_done_days: z.number().int().min(1).default(30),
     })
     .prefault({}),
   metrics: z
-    .object({ listen: tcpListen.default(false) })
+    .strictObject({ listen: tcpListen.default(false) })
     .prefault({}),
   devices: devicesConfigSchema,
   // A scanned loyalty card/barcode that matches `pattern` is identified at once and the POS
   // receives an `identified` event. Payment cards never are.
   identify_on_scan: z
-    .object({
+    .strictObject({
       pattern: z.string({ error: 'must be a regular expression' }).refine(isRegExp, { error: 'must be a valid regular expression' }),
       by: z.enum(['card', 'token'], { error: 'must be card or token' }).default('card'),
     })
@@ -122,9 +147,4 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     throw new ConfigError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
   }
   return parseConfig(text, file, env);
-}
-
-export function parseListen(value: string): { host: string; port: number } {
-  const i = value.lastIndexOf(':');
-  return { host: value.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(value.slice(i + 1)) };
 }

@@ -1,7 +1,7 @@
 // Field checks for `till-agent doctor`: each returns ok/fail with a hint a technician can act on.
 import Database from 'better-sqlite3';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
 import { mqttConnectOptions } from '../protocol/uplink-config.ts';
 import type { StatusResult } from '../protocol/local.ts';
@@ -57,32 +57,45 @@ const FULL_HINT = 'free disk space (journal: journalctl --vacuum-size=100M; old 
 
 export function checkDataDir(config: Config, minFreeMb: number, agent?: StatusResult['storage']): Check {
   const dir = config.data_dir;
+  // doctor only looks: it never creates the data dir (a root doctor would leave it owned by root).
+  // A missing dir is fine if the agent can create it at first start.
+  const exists = existsSync(dir);
+  const where = exists ? dir : nearestExisting(dir);
+  const subject = exists ? dir : `${dir} does not exist yet and ${where}`;
   try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-    const probe = join(dir, `.doctor-${process.pid}`);
-    try {
-      writeFileSync(probe, 'ok');
-    } finally {
-      rmSync(probe, { force: true });
+    accessSync(where, constants.W_OK);
+    if (exists) {
+      const probe = join(dir, `.doctor-${process.pid}`);
+      try {
+        writeFileSync(probe, 'ok');
+      } finally {
+        rmSync(probe, { force: true });
+      }
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC') return { name: 'data dir', ok: false, detail: `${dir}: the disk is full (ENOSPC)`, hint: FULL_HINT };
-    return { name: 'data dir', ok: false, detail: `${dir} is not writable: ${code ?? error}`,
+    return { name: 'data dir', ok: false, detail: `${subject} is not writable: ${code ?? error}`,
       hint: `make ${dir} writable by the till-agent user (systemd StateDirectory does this)` };
   }
   if (agent?.state === 'full') {
     return { name: 'data dir', ok: false, detail: `${dir}: the disk is full for the running agent since ${agent.since} (${agent.last_error})`,
       hint: FULL_HINT };
   }
-  const fs = statfsSync(dir);
+  const fs = statfsSync(where);
   const freeMb = Math.floor((fs.bavail * fs.bsize) / (1024 * 1024));
   if (freeMb < minFreeMb) {
-    return { name: 'data dir', ok: false, detail: `${dir}: only ${freeMb} MB free (need ${minFreeMb} MB)`,
+    return { name: 'data dir', ok: false, detail: `${where}: only ${freeMb} MB free (need ${minFreeMb} MB)`,
       hint: 'free disk space: queued sales cannot be accepted once the disk is full (STORAGE_FULL)' };
   }
-  return { name: 'data dir', ok: true, detail: `${dir} writable, ${freeMb} MB free` };
+  const created = exists ? '' : ' (the agent creates it at first start)';
+  return { name: 'data dir', ok: true, detail: `${subject} writable, ${freeMb} MB free${created}` };
+}
+
+function nearestExisting(path: string): string {
+  let p = dirname(path);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  return p;
 }
 
 export function checkDatabase(config: Config): Check {

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { AgentError, errorBody } from '../protocol/errors.ts';
 import { MAX_LINE_BYTES } from '../protocol/local.ts';
 import type { EventBus } from './events.ts';
+import { isLoopback } from './listen-address.ts';
 import type { Logger } from './log.ts';
 import { Connection, type ConnectionHost, type Handler } from './socket-connection.ts';
 
@@ -114,6 +115,10 @@ export class SocketServer {
         const host = tcp.host || LOOPBACK; // never the wildcard address by accident
         await this.listen({ host, port: tcp.port });
         this.log.info({ tcp: this.tcpAddress() }, 'listening on TCP');
+        if (!isLoopback(host) && this.options.token === null) {
+          this.log.warn({ tcp: this.tcpAddress(), insecure: true },
+            'INSECURE: the POS socket is reachable from the network WITHOUT a token: anyone who can connect can award and spend (socket.allow_remote_without_token)');
+        }
       }
       if (unix) {
         await removeStaleSocket(unix, this.log);

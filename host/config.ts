@@ -5,7 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { describeIssues } from '../protocol/schema.ts';
-import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
+import { isBrokerUrl, uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import { LOG_LEVELS } from './log.ts';
 
 export const REDUCTIONS = ['front_end', 'back_end'] as const;
@@ -24,7 +24,7 @@ export function isTimeZone(name: string): boolean {
 const hostUplinkSchema = uplinkConfigSchema.safeExtend({
   url: z
     .string({ error: 'must be mqtt://HOST:PORT or mqtts://HOST:PORT' })
-    .regex(/^mqtts?:\/\/\S+$/, { error: 'must be mqtt://HOST:PORT or mqtts://HOST:PORT ("embedded" is for the agent only)' }),
+    .refine(isBrokerUrl, { error: 'must be mqtt://HOST:PORT or mqtts://HOST:PORT ("embedded" is for the agent only)' }),
 });
 
 export const hostConfigSchema = z.strictObject({

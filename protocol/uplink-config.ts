@@ -6,10 +6,21 @@ import { DEFAULT_SHARE_GROUP, DEFAULT_TOPIC_PREFIX } from './upstream.ts';
 // `key:` with no value in YAML is null: treat it as "not set".
 const optionalText = (error: string) => z.string({ error }).nullish().transform((v) => v ?? undefined);
 
-export const uplinkConfigSchema = z.object({
+/** A broker URL whose port (if given) is 1-65535; `new URL` refuses anything else. */
+export function isBrokerUrl(value: string): boolean {
+  if (!/^mqtts?:\/\/[^\s]+$/.test(value)) return false;
+  try {
+    return new URL(value).hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+// Strict: a misspelt key (`reject_unauthorised`) is an error naming it, never silently ignored.
+export const uplinkConfigSchema = z.strictObject({
   url: z
     .string({ error: 'must be mqtt://HOST:PORT, mqtts://HOST:PORT or "embedded"' })
-    .regex(/^(embedded|mqtts?:\/\/[^\s]+)$/, { error: 'must be mqtt://HOST:PORT, mqtts://HOST:PORT or "embedded"' }),
+    .refine((v) => v === 'embedded' || isBrokerUrl(v), { error: 'must be mqtt://HOST:PORT, mqtts://HOST:PORT or "embedded" (port 1-65535)' }),
   protocol_version: z.union([z.literal(4), z.literal(5)], { error: 'must be 5 (MQTT 5) or 4 (MQTT 3.1.1)' }).default(5),
   topic_prefix: z
     .string()

@@ -72,3 +72,72 @@ t.test("the README's configuration example is valid", async (t) => {
   t.equal(c.uplink.ca, '/etc/till-agent/ca.pem');
   t.equal(c.uplink.client_id, undefined, 'null means not set');
 });
+
+const failures = (text: string): string => {
+  try {
+    parseConfig(text, 'c.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.errors.join('\n');
+    throw error;
+  }
+  return '';
+};
+
+t.test('unknown keys at any level are errors naming the key (a typo never disables a setting)', async (t) => {
+  const text = `
+terminal: T1
+store: S1
+merchant: M1
+data_dir: ./data
+colour: blue
+socket:
+  tokn: secret-secret
+uplink:
+  url: mqtt://127.0.0.1:1883
+  reject_unauthorised: false
+offline:
+  spend_floor_limt: 500
+outbox:
+  batchsize: 10
+metrics:
+  listen: false
+  lisen: "127.0.0.1:9464"
+identify_on_scan:
+  pattern: "^6006"
+  bye: card
+devices:
+  - { name: s0, kind: barcode-scanner, transport: virtual, bauds: 9600 }
+`;
+  const errors = failures(text);
+  for (const [path, key] of [['\\(root\\)', 'colour'], ['socket', 'tokn'], ['uplink', 'reject_unauthorised'], ['offline', 'spend_floor_limt'],
+    ['outbox', 'batchsize'], ['metrics', 'lisen'], ['identify_on_scan', 'bye'], ['devices\\[0\\]', 'bauds']]) {
+    t.match(errors, new RegExp(`^${path}: unknown key\\(s\\): ${key}$`, 'm'), `${key} is named`);
+  }
+});
+
+t.test('ports are range-checked', async (t) => {
+  const base = (extra: string) => `${minimal}${extra}`;
+  t.match(failures(base('socket:\n  tcp: "127.0.0.1:70000"\n')), /socket\.tcp: port 70000 is out of range \(0-65535\)/);
+  t.match(failures(base('socket:\n  tcp: "127.0.0.1:-1"\n')), /socket\.tcp: must be "HOST:PORT"/);
+  t.match(failures(base('metrics:\n  listen: "127.0.0.1:99999"\n')), /metrics\.listen: port 99999 is out of range/);
+  t.match(failures(minimal.replace('1883', '188300')), /uplink\.url: must be mqtt:\/\/HOST:PORT.*port 1-65535/);
+  t.match(failures(base('  embedded_port: 70000\n')), /uplink\.embedded_port/);
+  t.equal(parseConfig(base('socket:\n  tcp: "[::1]:65535"\n'), 'c.yaml').socket.tcp, '[::1]:65535');
+});
+
+t.test('a TCP listener beyond loopback needs a token or an explicit allow', async (t) => {
+  const socket = (lines: string) => `${minimal}socket:\n${lines}`;
+  for (const tcp of ['0.0.0.0:7411', '[::]:7411', '192.168.1.20:7411', 'till-1.shop.lan:7411']) {
+    t.match(failures(socket(`  tcp: "${tcp}"\n`)), /socket\.tcp: .* is reachable beyond this machine: set socket\.token/, `${tcp} without a token`);
+    t.equal(failures(socket(`  tcp: "${tcp}"\n  token: long-enough-token\n`)), '', `${tcp} with a token`);
+    const allowed = parseConfig(socket(`  tcp: "${tcp}"\n  allow_remote_without_token: true\n`), 'c.yaml');
+    t.equal(allowed.socket.allow_remote_without_token, true, `${tcp} explicitly allowed`);
+  }
+  for (const tcp of ['127.0.0.1:7411', '127.0.0.2:7411', 'localhost:7411', '[::1]:7411']) {
+    t.equal(failures(socket(`  tcp: "${tcp}"\n`)), '', `${tcp} is loopback`);
+  }
+});
+
+t.test('duplicate YAML keys are an error, not last-wins', async (t) => {
+  t.match(failures(`${minimal}socket:\n  token: first-token\n  token: second-token\n`), /YAML: .*unique/i);
+});

@@ -79,3 +79,17 @@ t.test('unreadable files and YAML syntax errors are config errors too', async (t
   t.match(errorsOf(() => parseHostConfig('data_dir: [unclosed\n', 'h.yaml')), [/^YAML: /]);
   t.match(errorsOf(() => parseHostConfig('- a list\n', 'h.yaml')), ['(root): must be a mapping of keys']);
 });
+
+t.test('unknown keys in every section of the host config are named (issue 7 item 4)', async (t) => {
+  const errors = errorsOf(() => parseHostConfig(`
+data_dir: /d
+uplink:
+  url: "mqtts://broker:8883"
+  reject_unauthorised: false
+  sharegroup: hosts
+default_product: { sku: X, nme: Y }
+`, 'host.yaml'));
+  t.match(errors.join('\n'), /^uplink: unknown key\(s\): reject_unauthorised, sharegroup$/m);
+  t.match(errors.join('\n'), /^default_product: unknown key\(s\): nme$/m);
+  t.match(errorsOf(() => parseHostConfig('data_dir: /d\nuplink: { url: "mqtt://broker:70000" }\n', 'h.yaml')).join(), /^uplink\.url: /, 'broker port range-checked');
+});
