@@ -9,38 +9,9 @@
 //     allowed), unless it is a product code: see isProductCode.
 // A financial track 1 whose PAN fails Luhn is a misread payment card: an error, never data.
 
-export function luhnValid(digits: string): boolean {
-  if (!/^\d+$/.test(digits)) return false;
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum % 10 === 0;
-}
+import { gtinValid, isPaymentPan, luhnValid, maskPan } from '../protocol/pan.ts';
 
-export function isPaymentPan(digits: string): boolean {
-  return /^\d{13,19}$/.test(digits) && luhnValid(digits);
-}
-
-/** "4111111111111111" → "411111******1111". Only for PANs of 13–19 digits. */
-export function maskPan(pan: string): string {
-  return pan.slice(0, 6) + '*'.repeat(pan.length - 10) + pan.slice(-4);
-}
-
-/** GS1 check digit (weights 3,1 from the right) of a GTIN-8/12/13/14. */
-export function gtinValid(digits: string): boolean {
-  if (!/^\d{8}$|^\d{12,14}$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = digits.length - 2, w = 3; i >= 0; i--, w = 4 - w) sum += (digits.charCodeAt(i) - 48) * w;
-  return (10 - (sum % 10)) % 10 === digits.charCodeAt(digits.length - 1) - 48;
-}
+export { gtinValid, isPaymentPan, luhnValid, maskPan };
 
 // AIM symbologies that can only carry product codes or GS1 element strings (barcode.ts names).
 const PRODUCT_SYMBOLOGIES = /^(ean|upc|gs1-)/;

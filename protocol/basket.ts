@@ -1,26 +1,27 @@
 // The itemised purchase a POS submits. Amounts are integers in minor units of basket.currency.
 // `amount` of an item is authoritative (weighted goods make qty * unit_price inexact).
 // Limits (LOCAL.md, "Limits"): every amount ≤ MAX_AMOUNT, qty ≤ MAX_QTY, ≤ 500 items and
-// ≤ 100 discounts; sums are exact integers or the basket is refused, never rounded.
+// ≤ 100 discounts; sums are exact integers or the basket is refused, never rounded. Text
+// fields are free text: a payment card number in one is refused (protocol/pan.ts).
 import { z } from 'zod';
 import { sumAmounts } from './money.ts';
-import { currencyCode, minorUnits, nonEmpty, quantity } from './schema.ts';
+import { currencyCode, freeText, minorUnits, nonEmptyText, quantity } from './schema.ts';
 
 export const MAX_BASKET_ITEMS = 500;
 export const MAX_BASKET_DISCOUNTS = 100;
 
 export const basketItemSchema = z.object({
-  sku: nonEmpty(64),
-  name: z.string().max(256).optional(),
+  sku: nonEmptyText(64),
+  name: freeText(256).optional(),
   qty: quantity(),
   unit_price: minorUnits(),
   amount: minorUnits(),
-  category: z.string().max(128).optional(),
+  category: freeText(128).optional(),
   tax_included: z.boolean().optional(),
 });
 
 export const discountSchema = z.object({
-  code: nonEmpty(64),
+  code: nonEmptyText(64),
   amount: minorUnits(),
 });
 
@@ -29,7 +30,7 @@ export const basketSchema = z
     currency: currencyCode(),
     total: minorUnits(),
     tax_total: minorUnits().optional(),
-    store: z.string().max(64).optional(),
+    store: freeText(64).optional(),
     items: z
       .array(basketItemSchema, { error: 'must be an array of items' })
       .min(1, { error: 'must contain at least one item' })

@@ -5,7 +5,7 @@ import { basketSchema } from './basket.ts';
 import { receiptDocumentSchema } from './receipt.ts';
 import type { ErrorBody } from './errors.ts';
 import type { Money } from './money.ts';
-import { currencyCode, minorUnits, nonEmpty, parseWith, txnId, type ParseResult } from './schema.ts';
+import { currencyCode, freeText, minorUnits, nonEmpty, nonEmptyText, parseWith, txnId, type ParseResult } from './schema.ts';
 
 export const PROTOCOL_VERSION = 1;
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -19,7 +19,7 @@ export type RequestId = z.output<typeof requestIdSchema>;
 
 export const requestSchema = z.object({
   id: requestIdSchema,
-  op: z.string({ error: 'must be a string' }).min(1).max(64),
+  op: nonEmptyText(64),
   params: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
 });
 export type Request = z.output<typeof requestSchema>;
@@ -28,12 +28,12 @@ export const identifierKinds = ['card', 'phone', 'email', 'token'] as const;
 export type IdentifierKind = (typeof identifierKinds)[number];
 
 export const productSchema = z.object({
-  sku: nonEmpty(64),
-  name: nonEmpty(256),
-  type: z.string().max(64).optional(),
-  brand: z.string().max(128).optional(),
-  family: z.string().max(128).optional(),
-  categories: z.array(z.string().max(128)).max(50).optional(),
+  sku: nonEmptyText(64),
+  name: nonEmptyText(256),
+  type: freeText(64).optional(),
+  brand: freeText(128).optional(),
+  family: freeText(128).optional(),
+  categories: z.array(freeText(128)).max(50).optional(),
 });
 export type Product = z.output<typeof productSchema>;
 
@@ -50,7 +50,7 @@ export const paramSchemas = {
   preview: z.object({ customer_id: nonEmpty(128), basket: basketSchema }),
   award: z.object({ txn_id: txnId(), customer_id: nonEmpty(128), basket: basketSchema }),
   spend: z.object({ txn_id: txnId(), customer_id: nonEmpty(128), amount: minorUnits(), currency: currencyCode() }),
-  void: z.object({ txn_id: txnId(), reason: z.string().max(256).optional() }),
+  void: z.object({ txn_id: txnId(), reason: freeText(256).optional() }),
   'products.sync': z.object({
     products: z.array(productSchema).min(1, { error: 'must contain at least one product' }).max(MAX_PRODUCTS_PER_SYNC),
   }),
@@ -59,12 +59,12 @@ export const paramSchemas = {
     state: z.enum(['pending', 'dead', 'done']).default('dead'),
     limit: z.number().int().min(1).max(1000).default(100),
   }),
-  'outbox.retry': z.object({ id: z.string().max(64).optional(), all: z.boolean().optional() }).refine(
+  'outbox.retry': z.object({ id: freeText(64).optional(), all: z.boolean().optional() }).refine(
     (p) => Boolean(p.id) !== Boolean(p.all),
     { error: 'give either id or all: true' },
   ),
   'receipt.print': z.object({
-    printer: z.string().max(64).optional(),
+    printer: freeText(64).optional(),
     document: receiptDocumentSchema,
     txn_id: txnId().optional(),
     // The POS's id for this print: the same job_id prints once (unless reprint), across restarts.
@@ -73,15 +73,16 @@ export const paramSchemas = {
     open_drawer: z.boolean().default(false),
   }),
   'drawer.open': z.object({
-    printer: z.string().max(64).optional(),
+    printer: freeText(64).optional(),
     pin: z.union([z.literal(0), z.literal(1)]).default(0),
     // Answer once the drawer is closed again (printers with drawer_sensor), at most timeout_ms.
     wait_closed: z.boolean().default(false),
     timeout_ms: z.number().int().min(1000).max(600_000).default(60_000),
   }),
-  'printer.status': z.object({ printer: z.string().max(64).optional() }),
+  'printer.status': z.object({ printer: freeText(64).optional() }),
   'devices.list': z.object({}),
-  'devices.scan': z.object({ device: z.string().max(64).optional(), data: nonEmpty(512) }),
+  // data is what a virtual scanner reads: a card in it is masked by the reader, like a real one.
+  'devices.scan': z.object({ device: freeText(64).optional(), data: nonEmpty(512) }),
   'events.subscribe': z.object({
     topics: z.array(z.enum(EVENT_TOPICS, { error: `must be one of ${EVENT_TOPICS.join(', ')}` })).min(1),
   }),

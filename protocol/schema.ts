@@ -2,6 +2,7 @@
 // that name the offending field ("basket.items[2].amount: must be ...").
 import { z } from 'zod';
 import { CURRENCY_PATTERN, MAX_AMOUNT } from './money.ts';
+import { containsPan, maskPansIn } from './pan.ts';
 
 const TOO_LARGE = `must be at most ${MAX_AMOUNT} minor units`;
 
@@ -41,11 +42,26 @@ export const nonEmpty = (max = 256) =>
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` });
 
+// A card number typed into a POS field must go no further: refused, never stored, logged or
+// echoed (the message names the field only). See protocol/pan.ts for what counts as one.
+const NO_PAN = 'must not contain a payment card number';
+const noPan = (value: string) => !containsPan(value);
+
+/** A free-text field (names, references, SKUs, reasons): any string up to max, no card number. */
+export const freeText = (max = 256) =>
+  z.string({ error: 'must be a string' })
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine(noPan, { error: NO_PAN });
+
+/** A required free-text field: not empty, up to max, no card number. */
+export const nonEmptyText = (max = 256) => nonEmpty(max).refine(noPan, { error: NO_PAN });
+
 export const txnId = () =>
   z.string({ error: 'must be a string' })
     .min(1, { error: 'must not be empty' })
     .max(128, { error: 'must be at most 128 characters' })
-    .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
+    .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' })
+    .refine(noPan, { error: NO_PAN });
 
 export const moneySchema = () => z.object({ amount: signedMinorUnits(), currency: currencyCode() });
 
@@ -71,7 +87,7 @@ export function describeIssues(error: z.ZodError, root = '', input?: unknown): s
   return error.issues.map((issue) => {
     let message = issue.message;
     if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) message = `is required (${message})`;
-    if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${issue.keys.join(', ')}`;
+    if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${maskPansIn(issue.keys.join(', '))}`;
     return `${formatPath(issue.path, root)}: ${message}`;
   });
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { basketSchema } from './basket.ts';
 import { ERROR_CODES } from './errors.ts';
 import { identifierKinds, productSchema } from './local.ts';
-import { currencyCode, minorUnits, nonEmpty, parseWith, type ParseResult } from './schema.ts';
+import { currencyCode, freeText, minorUnits, nonEmpty, parseWith, type ParseResult } from './schema.ts';
 
 export const UPSTREAM_VERSION = 1;
 export const DEFAULT_TOPIC_PREFIX = 'till/v1/{merchant}/{store}/{terminal}';
@@ -62,7 +62,7 @@ export const payloadSchemas = {
     // true when the till approved the spend itself while offline: the host applies it as is.
     offline: z.boolean(),
   }),
-  void: z.object({ reason: z.string().max(256).optional() }),
+  void: z.object({ reason: freeText(256).optional() }),
   'products.sync': z.object({ products: z.array(productSchema).min(1).max(1000) }),
 } as const;
 
@@ -70,7 +70,7 @@ export type UpstreamPayload<O extends UpstreamOp> = z.output<(typeof payloadSche
 
 const messageBase = {
   id: nonEmpty(64),
-  txn_id: z.string().max(128).nullable(),
+  txn_id: freeText(128).nullable(),
   created_at: z.string().datetime({ offset: true }),
 };
 
