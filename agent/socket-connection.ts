@@ -14,6 +14,9 @@ import {
   EVENT_TOPICS, PROTOCOL_VERSION, isOp, parseParams, parseRequest, requestIdSchema,
   type EventTopic, type Op, type Params, type RequestId, type Response,
 } from '../protocol/local.ts';
+import { decodeFrame } from '../protocol/json-frame.ts';
+import { maskPansIn } from '../protocol/pan.ts';
+import { formatPath } from '../protocol/schema.ts';
 import type { EventBus, EventData } from './events.ts';
 import { LineSplitter, type SplitResult } from './line-splitter.ts';
 import type { Logger } from './log.ts';
@@ -157,14 +160,20 @@ export class Connection {
 
   private handleLine(line: string): void {
     const requestId = `${this.id}.${++this.requestSeq}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
+    const frame = decodeFrame(line);
+    if (!frame.ok && frame.reason === 'json') {
       return this.fail(requestId, null, undefined, 'BAD_FRAME', 'a frame must be one JSON object per line');
     }
+    const value = frame.value;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return this.fail(requestId, null, undefined, 'BAD_FRAME', 'a frame must be a JSON object');
+    }
+    if (!frame.ok) {
+      // Last-wins would run something other than what the frame seems to say: refuse it whole.
+      // The id is echoed only when it is not itself the repeated key.
+      const id = frame.path.length === 1 && frame.path[0] === 'id' ? undefined : requestIdSchema.safeParse((value as { id?: unknown }).id);
+      const where = maskPansIn(formatPath(frame.path));
+      return this.fail(requestId, id?.success ? id.data : null, undefined, 'BAD_REQUEST', `${where}: duplicate key (a key may appear only once per object)`);
     }
     const envelope = parseRequest(value);
     if (!envelope.ok) {

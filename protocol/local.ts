@@ -12,9 +12,12 @@ export const MAX_LINE_BYTES = 64 * 1024;
 export const MAX_PRODUCTS_PER_SYNC = 50_000;
 export const PRODUCT_BATCH_SIZE = 1000;
 
-export const requestIdSchema = z.union([z.string().max(128), z.number().finite()], {
-  error: 'must be a string or a number',
-});
+// A numeric id must be a safe integer: 2^53 + 1 would come back as 2^53, matching the wrong request.
+const ID_ERROR = `must be a string (at most 128 characters) or an integer between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`;
+export const requestIdSchema = z.union([
+  z.string().max(128, { error: ID_ERROR }),
+  z.number().int({ error: ID_ERROR }).min(Number.MIN_SAFE_INTEGER, { error: ID_ERROR }).max(Number.MAX_SAFE_INTEGER, { error: ID_ERROR }),
+], { error: ID_ERROR });
 export type RequestId = z.output<typeof requestIdSchema>;
 
 export const requestSchema = z.object({

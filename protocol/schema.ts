@@ -84,12 +84,13 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 export function describeIssues(error: z.ZodError, root = '', input?: unknown): string[] {
-  return error.issues.map((issue) => {
+  // Two checks of one field may say the same thing (int and range of a safe integer): once is enough.
+  return [...new Set(error.issues.map((issue) => {
     let message = issue.message;
     if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) message = `is required (${message})`;
     if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${maskPansIn(issue.keys.join(', '))}`;
     return `${formatPath(issue.path, root)}: ${message}`;
-  });
+  }))];
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
