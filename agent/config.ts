@@ -50,6 +50,10 @@ export const configSchema = z.strictObject({
       allow_remote_without_token: z.boolean({ error: 'must be true or false' }).default(false),
       max_connections: z.number().int().min(1).max(1024).default(32),
       max_inflight_per_connection: z.number().int().min(1).max(1024).default(32),
+      // With a token, a connection must say hello with it within this time or is closed.
+      hello_timeout_ms: z.number().int().min(100).max(600_000).default(10_000),
+      // A connection with no input, nothing in flight and no event subscription is closed after this; 0 never.
+      idle_timeout_ms: z.number().int().min(0).max(86_400_000).default(300_000),
     })
     .prefault({})
     .superRefine((socket, ctx) => {

@@ -137,6 +137,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     unix: config.socket.unix === false ? null : config.socket.unix,
     token: config.socket.token,
     maxConnections: config.socket.max_connections,
+    helloTimeoutMs: config.socket.hello_timeout_ms,
+    idleTimeoutMs: config.socket.idle_timeout_ms,
     maxLineBytes: 64 * 1024,
     maxInflightPerConnection: config.socket.max_inflight_per_connection,
     hello: () => ({ protocol: PROTOCOL_VERSION, agent: version, ...identity }),

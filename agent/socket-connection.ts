@@ -18,6 +18,7 @@ import { decodeFrame } from '../protocol/json-frame.ts';
 import { maskPansIn } from '../protocol/pan.ts';
 import { formatPath } from '../protocol/schema.ts';
 import type { EventBus, EventData } from './events.ts';
+import type { HelloThrottle } from './hello-throttle.ts';
 import { LineSplitter, type SplitResult } from './line-splitter.ts';
 import type { Logger } from './log.ts';
 
@@ -47,6 +48,13 @@ export interface ConnectionOptions {
   socket: Socket;
   host: ConnectionHost;
   token: string | null;
+  /** Who is connecting, for the hello throttle: the remote address, or "unix". */
+  peer: string;
+  /** With a token: a connection that has not said hello with it by then is closed. */
+  helloTimeoutMs: number;
+  /** A connection with nothing in flight, no event subscription and no input for this long is closed; 0: never. */
+  idleTimeoutMs: number;
+  throttle: HelloThrottle;
   maxLineBytes: number;
   maxInflight: number;
   maxPendingEventBytes: number;
@@ -79,6 +87,8 @@ export class Connection {
   private peerEnded = false;
   private isClosed = false;
   private endRequested = false;
+  private lastInput = performance.now();
+  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly options: ConnectionOptions) {
     this.id = options.id;
@@ -103,6 +113,34 @@ export class Connection {
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('drain', () => this.pump());
+    void this.closed.then(() => { for (const timer of this.timers) clearTimeout(timer); });
+    if (!this.authenticated) this.later(options.helloTimeoutMs, () => this.helloTimedOut());
+    if (options.idleTimeoutMs > 0) this.later(options.idleTimeoutMs, () => this.checkIdle());
+  }
+
+  private later(ms: number, fn: () => void): void {
+    this.timers.push(setTimeout(fn, ms).unref());
+  }
+
+  /** Pre-hello timeout: a silent or guessing peer must not hold a connection slot. */
+  private helloTimedOut(): void {
+    if (this.authenticated || this.isClosed || this.ending) return;
+    this.log.info({ peer: this.options.peer, helloTimeoutMs: this.options.helloTimeoutMs }, 'no hello with the token in time; closing');
+    this.write({ id: null, ok: false, error: codeBody('UNAUTHORIZED', `no hello with the token within ${this.options.helloTimeoutMs} ms; closing`) });
+    this.close();
+  }
+
+  /** Idle timeout: quiet connections are closed, unless they wait for answers or events. */
+  private checkIdle(): void {
+    if (this.isClosed || this.ending) return;
+    const idleFor = performance.now() - this.lastInput;
+    const busy = this.inflight > 0 || this.subscriptions.size > 0 || this.queue.length > 0;
+    if (!busy && idleFor >= this.options.idleTimeoutMs) {
+      this.log.info({ peer: this.options.peer, idleTimeoutMs: this.options.idleTimeoutMs }, 'idle connection closed');
+      this.close();
+      return;
+    }
+    this.later(busy ? this.options.idleTimeoutMs : this.options.idleTimeoutMs - idleFor, () => this.checkIdle());
   }
 
   /** Called by the server when stop() begins: queued lines are answered with SHUTTING_DOWN. */
@@ -118,6 +156,7 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
+    this.lastInput = performance.now();
     if (this.ending || this.isClosed) return; // discard, but keep reading so the peer is not blocked
     this.enqueue(this.splitter.push(chunk));
     this.pump();
@@ -195,13 +234,7 @@ export class Connection {
     switch (knownOp) {
       case 'hello': {
         const p = parsed.value as Params<'hello'>;
-        if (this.options.token !== null) {
-          this.authenticated = typeof p.token === 'string' && sameSecret(p.token, this.options.token);
-          if (!this.authenticated) {
-            this.log.warn({ requestId }, 'hello with a missing or wrong token');
-            return this.fail(requestId, id, knownOp, 'UNAUTHORIZED', 'wrong or missing token');
-          }
-        }
+        if (this.options.token !== null && !this.authenticated && !this.checkHello(requestId, id, p.token)) return;
         if (p.protocol !== undefined && p.protocol !== PROTOCOL_VERSION) {
           return this.fail(requestId, id, knownOp, 'BAD_REQUEST', `params.protocol: this agent speaks protocol ${PROTOCOL_VERSION}`);
         }
@@ -218,6 +251,25 @@ export class Connection {
       default:
         void this.dispatch(requestId, id, knownOp, parsed.value);
     }
+  }
+
+  /** The token check of hello, throttled per peer; false when it failed (already answered). */
+  private checkHello(requestId: string, id: RequestId, token: string | undefined): boolean {
+    const { throttle, peer } = this.options;
+    const wait = throttle.retryAfterMs(peer);
+    if (wait > 0) {
+      // The token is not even compared: guessing gains nothing. The connection is closed.
+      throttle.refused(peer);
+      this.fail(requestId, id, 'hello', 'UNAUTHORIZED', `too many failed hellos from this address; retry in ${Math.ceil(wait / 1000)} s`);
+      this.close();
+      return false;
+    }
+    this.authenticated = typeof token === 'string' && sameSecret(token, this.options.token!);
+    if (!this.authenticated) {
+      throttle.failed(peer);
+      this.fail(requestId, id, 'hello', 'UNAUTHORIZED', 'wrong or missing token');
+    }
+    return this.authenticated;
   }
 
   private async dispatch(requestId: string, id: RequestId, op: HandledOp, params: unknown): Promise<void> {

@@ -6,7 +6,9 @@ import net from 'node:net';
 import { AgentError, errorBody } from '../protocol/errors.ts';
 import { MAX_LINE_BYTES } from '../protocol/local.ts';
 import type { EventBus } from './events.ts';
+import { HelloThrottle } from './hello-throttle.ts';
 import { isLoopback } from './listen-address.ts';
+import { RateLog } from './rate-log.ts';
 import type { Logger } from './log.ts';
 import { Connection, type ConnectionHost, type Handler } from './socket-connection.ts';
 
@@ -14,6 +16,11 @@ export type { HandledOp, Handler, RequestContext } from './socket-connection.ts'
 
 export const DEFAULT_STOP_DEADLINE_MS = 4000;
 export const DEFAULT_MAX_PENDING_EVENT_BYTES = 1024 * 1024;
+export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+/** Failed hellos per peer: this many at once, then one more every HELLO_REFILL_MS. */
+export const HELLO_BURST = 5;
+export const HELLO_REFILL_MS = 2000;
 const CLOSE_GRACE_MS = 1000;
 const LOOPBACK = '127.0.0.1';
 
@@ -24,7 +31,14 @@ export interface SocketServerOptions {
   unix: string | null;
   /** Shared token: until a hello carries it, every request gets UNAUTHORIZED. */
   token: string | null;
+  /** TCP and Unix together; TCP alone may use all but one while a Unix listener exists (local tools). */
   maxConnections: number;
+  /** With a token: close a connection that has not said hello with it by then. Default 10 s. */
+  helloTimeoutMs?: number;
+  /** Close a connection idle this long (nothing in flight, no subscription); 0 never. Default 5 min. */
+  idleTimeoutMs?: number;
+  /** Failed-hello throttle per peer (tests use small values). */
+  helloThrottle?: { burst: number; refillMs: number; reportMs?: number };
   /** Default MAX_LINE_BYTES (64 KiB). */
   maxLineBytes?: number;
   /** Pipelining limit per connection: reading pauses at the limit (backpressure, not errors). */
@@ -58,15 +72,22 @@ export class SocketServer {
   private stopped: Promise<void> | undefined;
   private readonly log: Logger;
   private readonly host: ConnectionHost;
+  private readonly throttle: HelloThrottle;
+  private readonly turnedAway: RateLog;
 
   constructor(private readonly options: SocketServerOptions) {
-    for (const key of ['maxConnections', 'maxInflightPerConnection', 'maxLineBytes', 'maxPendingEventBytes'] as const) {
+    for (const key of ['maxConnections', 'maxInflightPerConnection', 'maxLineBytes', 'maxPendingEventBytes', 'helloTimeoutMs'] as const) {
       const value = options[key];
       if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
         throw new TypeError(`${key} must be a positive integer, got ${String(value)}`);
       }
     }
+    if (options.idleTimeoutMs !== undefined && (!Number.isInteger(options.idleTimeoutMs) || options.idleTimeoutMs < 0)) {
+      throw new TypeError(`idleTimeoutMs must be a non-negative integer, got ${String(options.idleTimeoutMs)}`);
+    }
     this.log = options.log.child({ component: 'socket' });
+    this.throttle = new HelloThrottle({ burst: HELLO_BURST, refillMs: HELLO_REFILL_MS, ...options.helloThrottle, log: this.log });
+    this.turnedAway = new RateLog({ log: this.log, msg: 'too many connections; turning new ones away', intervalMs: 60_000 });
     const server = this;
     this.host = {
       get stopping() { return server.state === 'stopping' || server.state === 'stopped'; },
@@ -165,6 +186,9 @@ export class SocketServer {
     await Promise.all([...this.connections].map((connection) => connection.close()));
     await listenersClosed;
     await this.removeOwnSocketFile();
+    this.throttle.stop();
+    this.turnedAway.flush();
+    this.turnedAway.stop();
     this.state = 'stopped';
     this.log.info('socket server stopped');
   }
@@ -182,7 +206,7 @@ export class SocketServer {
 
   private listen(where: { host: string; port: number } | { path: string }): Promise<void> {
     // allowHalfOpen: a POS may send its requests and shut down its writing side; it still gets its answers.
-    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket, 'path' in where ? 'unix' : 'tcp'));
     server.on('error', (error) => this.log.error({ err: error }, 'socket listener error'));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -194,14 +218,14 @@ export class SocketServer {
     });
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket, kind: 'tcp' | 'unix'): void {
     socket.setNoDelay(true);
     if (this.host.stopping) {
       socket.destroy();
       return;
     }
-    if (this.connections.size >= this.options.maxConnections) {
-      this.turnAway(socket);
+    if (this.connections.size >= this.limitFor(kind)) {
+      this.turnAway(socket, kind);
       return;
     }
     const id = `c${++this.connectionSeq}`;
@@ -211,6 +235,10 @@ export class SocketServer {
       socket,
       host: this.host,
       token: this.options.token,
+      peer: kind === 'unix' ? 'unix' : socket.remoteAddress ?? 'unknown',
+      helloTimeoutMs: this.options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
+      idleTimeoutMs: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      throttle: this.throttle,
       maxLineBytes: this.options.maxLineBytes ?? MAX_LINE_BYTES,
       maxInflight: this.options.maxInflightPerConnection,
       maxPendingEventBytes: this.options.maxPendingEventBytes ?? DEFAULT_MAX_PENDING_EVENT_BYTES,
@@ -225,12 +253,18 @@ export class SocketServer {
     log.debug({ remote: socket.remoteAddress ?? 'unix' }, 'connection opened');
   }
 
-  private turnAway(socket: net.Socket): void {
-    this.log.warn({ maxConnections: this.options.maxConnections }, 'too many connections; turning one away');
+  /** The last slot is kept for the Unix socket: local tools (status, doctor) get in when TCP is full. */
+  private limitFor(kind: 'tcp' | 'unix'): number {
+    const { maxConnections, unix } = this.options;
+    return kind === 'tcp' && unix && maxConnections > 1 ? maxConnections - 1 : maxConnections;
+  }
+
+  private turnAway(socket: net.Socket, kind: 'tcp' | 'unix'): void {
+    this.turnedAway.hit(kind, { listener: kind, maxConnections: this.options.maxConnections });
     this.rejected.add(socket);
     socket.on('error', () => {}); // the peer may already be gone; nothing to report
     socket.once('close', () => this.rejected.delete(socket));
-    const error = new AgentError('TOO_MANY_CONNECTIONS', `at most ${this.options.maxConnections} connections`);
+    const error = new AgentError('TOO_MANY_CONNECTIONS', `at most ${this.limitFor(kind)} connections${kind === 'tcp' && this.limitFor(kind) < this.options.maxConnections ? ' over TCP (one is kept for the Unix socket)' : ''}`);
     socket.end(`${JSON.stringify({ id: null, ok: false, error: errorBody(error) })}\n`);
     setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
   }

@@ -240,7 +240,7 @@ t.test('requests are logged with ids and outcome, never with params', async (t) 
 });
 
 t.test('max connections', async (t) => {
-  const h = await startServer(t, { maxConnections: 2 });
+  const h = await startServer(t, { maxConnections: 3 });
   const first = await h.connect();
   const second = await h.connect({ path: h.unixPath! }); // the limit spans both listeners
   t.equal((await first.request('status')).ok, true);
@@ -248,7 +248,7 @@ t.test('max connections', async (t) => {
 
   const third = await h.connect();
   t.same(await third.nextFrame(), {
-    id: null, ok: false, error: { code: 'TOO_MANY_CONNECTIONS', message: 'at most 2 connections', retryable: true },
+    id: null, ok: false, error: { code: 'TOO_MANY_CONNECTIONS', message: 'at most 2 connections over TCP (one is kept for the Unix socket)', retryable: true },
   });
   await third.closed;
 
