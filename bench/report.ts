@@ -1,5 +1,5 @@
 // Results are flat rows (section, name, value, unit) so the table and --json say the same thing.
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 
 export interface Result {
   section: string;
@@ -16,6 +16,8 @@ export interface Environment {
   cpus: number;
   cpu_model: string;
   tmpdir: string;
+  /** 1-minute load average when the run started: other work on the machine skews every figure. */
+  load: number;
 }
 
 export function environment(): Environment {
@@ -27,6 +29,7 @@ export function environment(): Environment {
     cpus: list.length,
     cpu_model: list[0]?.model.trim() ?? 'unknown',
     tmpdir: tmpdir(),
+    load: loadavg()[0] ?? 0,
   };
 }
 
@@ -42,7 +45,7 @@ export function renderTable(env: Environment, results: Result[]): string {
   const unitWidth = Math.max(6, ...results.map((r) => r.unit.length));
   const lines = [
     `till-agent benchmarks  ${env.date}`,
-    `node ${env.node} ${env.platform}, ${env.cpus} CPU (${env.cpu_model}), temp dirs in ${env.tmpdir}`,
+    `node ${env.node} ${env.platform}, ${env.cpus} CPU (${env.cpu_model}), load ${env.load.toFixed(1)}, temp dirs in ${env.tmpdir}`,
   ];
   let section = '';
   for (const r of results) {

@@ -5,8 +5,11 @@
 //   1 outbox   agent/outbox.ts group commit on a real SQLite file      (outbox-bench.ts)
 //   2 sqlite   raw better-sqlite3 inserts, 100 rows per commit          (sqlite-bench.ts)
 //   3 system   POS socket → agent → aedes → host, online and offline    (system-bench.ts, stack.ts)
+//   4 processes  issue #10's table: agent and host processes over mosquitto, the bridge
+//              baseline, RSS, start to ready                             (process-bench.ts)
 import { enableNoDelayEverywhere } from './nodelay.ts';
 import { outboxBench } from './outbox-bench.ts';
+import { processBench } from './process-bench.ts';
 import { environment, renderTable, type Result } from './report.ts';
 import { sqliteBench } from './sqlite-bench.ts';
 import { systemBench } from './system-bench.ts';
@@ -15,11 +18,12 @@ const SUITES = {
   outbox: { title: '1. outbox group commit', run: () => outboxBench() },
   sqlite: { title: '2. raw better-sqlite3 insert rate', run: () => sqliteBench() },
   system: { title: '3. whole path through the local socket', run: () => systemBench() },
+  processes: { title: '4. agent and host processes over mosquitto', run: () => processBench() },
 } as const;
 type SuiteName = keyof typeof SUITES;
 const isSuite = (name: string): name is SuiteName => Object.hasOwn(SUITES, name);
 
-const USAGE = `npm run bench -- [--json] [--only=outbox,sqlite,system] [--nodelay]
+const USAGE = `npm run bench -- [--json] [--only=outbox,sqlite,system,processes] [--nodelay]
 
   --json        print the results as JSON on stdout instead of a table
   --only=LIST   run only these suites (comma-separated; default all)

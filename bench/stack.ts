@@ -15,10 +15,9 @@ import { VERSION } from '../agent/version.ts';
 import { hostConfigSchema } from '../host/config.ts';
 import { silentHostLogger } from '../host/log.ts';
 import { startHost } from '../host/main.ts';
-import type { StatusResult } from '../protocol/local.ts';
 import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
+import { waitUplink } from './drive.ts';
 import { SAMPLE_SEED } from './sample-sale.ts';
-import { waitUntil } from './wait.ts';
 
 export interface Stack {
   agentPort: number;
@@ -29,16 +28,6 @@ export interface Stack {
   restartBroker(): Promise<void>;
   /** Stops agent, host and broker, in reverse order of start. */
   stop(): Promise<void>;
-}
-
-export async function status(pos: PosClient): Promise<StatusResult> {
-  const r = await pos.request('status');
-  if (!r.ok) throw new Error(`bench: status failed: ${r.error.code} ${r.error.message}`);
-  return r.result as StatusResult;
-}
-
-export async function waitUplink(pos: PosClient, connected: boolean): Promise<void> {
-  await waitUntil(async () => (await status(pos)).uplink.connected === connected, `uplink ${connected ? 'online' : 'offline'}`);
 }
 
 export async function startStack(dir: string): Promise<Stack> {

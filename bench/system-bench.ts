@@ -6,11 +6,11 @@
 //      offline     broker stopped: awards are committed and answered "queued"
 //      drain       broker restarted: the forwarder empties the outbox (stop-and-wait, batch_size 50)
 import { performance } from 'node:perf_hooks';
-import type { AwardResult, Response } from '../protocol/local.ts';
 import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
+import { awardStatuses, mixNote as note, run, status, waitUplink } from './drive.ts';
 import type { Result } from './report.ts';
 import { awardParams } from './sample-sale.ts';
-import { startStack, status, waitUplink, type Stack } from './stack.ts';
+import { startStack, type Stack } from './stack.ts';
 import { perSecond, summarize } from './stats.ts';
 import { withTempDir } from './temp-dir.ts';
 import { waitUntil } from './wait.ts';
@@ -18,45 +18,6 @@ import { waitUntil } from './wait.ts';
 export const SYSTEM_COUNTS = { status: 2000, award: 500, pipelined: 2000, offline: 5000, window: 32 } as const;
 const SECTION = '3. Whole path: POS socket → agent → aedes → host (one process)';
 const DRAIN_TIMEOUT_MS = 120_000;
-
-interface Run {
-  elapsedMs: number;
-  latenciesMs: Float64Array;
-  responses: Response[];
-}
-
-/** `count` requests, `window` in flight at a time (window 1 = sequential). */
-async function run(count: number, window: number, send: (i: number) => Promise<Response>): Promise<Run> {
-  const latenciesMs = new Float64Array(count);
-  const responses: Response[] = new Array(count);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < count; i = next++) {
-      const t0 = performance.now();
-      responses[i] = await send(i);
-      latenciesMs[i] = performance.now() - t0;
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
-  return { elapsedMs: performance.now() - start, latenciesMs, responses };
-}
-
-/** Throws unless every response is ok with one of the expected award statuses; returns counts by status. */
-function awardStatuses(what: string, responses: Response[], expected: ReadonlyArray<AwardResult['status']>): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of responses) {
-    if (!r.ok) throw new Error(`bench: ${what}: ${r.error.code} ${r.error.message}`);
-    const s = (r.result as AwardResult).status;
-    if (!expected.includes(s)) throw new Error(`bench: ${what}: unexpected status ${s}`);
-    counts.set(s, (counts.get(s) ?? 0) + 1);
-  }
-  return counts;
-}
-
-function note(counts: Map<string, number>): string | undefined {
-  return counts.size > 1 ? [...counts].map(([s, n]) => `${n} ${s}`).join(', ') : undefined;
-}
 
 const award = (pos: PosClient, txnId: string) => pos.request('award', awardParams(txnId));
 

@@ -1,0 +1,102 @@
+// `till-agent run` and `till-agent host` as real child processes, started the way systemd
+// starts them (bin/till-agent.js executed through its shebang), timed from spawn to their
+// "ready" log line, measured through /proc and stopped by pid.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../bin/till-agent.js', import.meta.url));
+
+export interface TillProcess {
+  pid: number;
+  /** From spawn to the ready log line. */
+  readyMs: number;
+  /** Resident set size now, in MiB (VmRSS). */
+  rssMiB(): number;
+  /** The largest resident set size so far, in MiB (VmHWM). */
+  peakRssMiB(): number;
+  /** SIGTERM, then SIGKILL after 10 s; resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_DEADLINE_MS = 10_000;
+
+function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`bench: no ${field} for pid ${pid}`);
+  return Number(match[1]);
+}
+
+/** Spawns `till-agent ARGS` and resolves once it logs `readyMsg` (a JSON log line's msg). */
+export async function spawnTill(args: string[], readyMsg: string): Promise<TillProcess> {
+  const started = performance.now();
+  const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const readyAt = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => fail(`no "${readyMsg}" within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`bench: till-agent ${args[0]}: ${why}\n${output.slice(-3000)}`));
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited (${code ?? signal}) before "${readyMsg}"`);
+    child.once('exit', onExit);
+    child.once('error', (error) => fail(error.message));
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (output.length < 1_000_000) output += text;
+      pending += text;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) !== -1) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (line.includes(`"msg":"${readyMsg}"`)) {
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          resolve(performance.now());
+        }
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => { if (output.length < 1_000_000) output += chunk.toString(); });
+  });
+  // Keep draining its output (a full pipe would block the child) without keeping it.
+  child.stdout.removeAllListeners('data');
+  child.stdout.resume();
+  child.stderr.resume();
+  const pid = child.pid!;
+  return {
+    pid,
+    readyMs: readyAt - started,
+    rssMiB: () => statusKiB(pid, 'VmRSS') / 1024,
+    peakRssMiB: () => statusKiB(pid, 'VmHWM') / 1024,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Samples a process's RSS every `intervalMs` until stopped; returns the largest sample (MiB). */
+export function sampleRss(proc: TillProcess, intervalMs = 50): { stop(): number } {
+  let peak = proc.rssMiB();
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, proc.rssMiB());
+    } catch {
+      // The process is gone; the samples so far stand.
+    }
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
