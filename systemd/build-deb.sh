@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds dist/till-agent_<version>_<arch>.deb (`npm run package:deb`): install.sh --root lays the
-# files out in a staging directory, exactly as on a till, and this script only adds the Debian
+# files out in a staging directory, exactly as on a till (the compiled build/, node_modules with
+# runtime dependencies and this platform's addons only), and this script only adds the Debian
 # control files. Installing: apt install ./dist/till-agent_<version>_amd64.deb
 #
 # The package carries node_modules with native addons (better-sqlite3, serialport, usb) built for
 # this machine's architecture and Node.js major version, hence Architecture: and the nodejs range
 # in Depends:. Build it on the same Debian/Ubuntu release and Node major as the tills.
+# Each stage prints "[N/3] what" before it starts.
 set -euo pipefail
 
 usage() {
@@ -39,6 +41,8 @@ while [ $# -gt 0 ]; do
 done
 SOURCE=$(cd "$SOURCE" && pwd)
 OUT=${OUT:-$SOURCE/dist}
+# Absolute, so the path printed at the end is one apt accepts as is.
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd) || die "cannot create --out $OUT"
 
 command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb not found (apt install dpkg)"
 command -v node >/dev/null 2>&1 || die "node not found: the package's Depends come from its version"
@@ -54,10 +58,22 @@ DEB="$OUT/till-agent_${VERSION}_${ARCH}.deb"
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/till-agent-deb.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 ROOT=$STAGE/root
+STEP=0
+step() {
+  STEP=$((STEP + 1))
+  printf '[%s/3] %s\n' "$STEP" "$1"
+}
 
-"$SOURCE/systemd/install.sh" --root "$ROOT" --source "$SOURCE" "${INSTALL_FLAGS[@]}" >"$STAGE/install.log" ||
-  { cat "$STAGE/install.log" >&2; die "install.sh --root failed"; }
+step "staging till-agent $VERSION with install.sh --root (compiled program, node_modules, units, udev rules)"
+# install.sh's own stages and its slow actions are shown as they happen; all of it on failure.
+set +e
+"$SOURCE/systemd/install.sh" --root "$ROOT" --source "$SOURCE" "${INSTALL_FLAGS[@]}" 2>&1 |
+  tee "$STAGE/install.log" | grep --line-buffered -E '^(\[[0-9]+/[0-9]+\]|building|copying|running) ' | sed -u 's/^/      /'
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" = 0 ] || { cat "$STAGE/install.log" >&2; die "install.sh --root failed"; }
 
+step "Debian metadata: /usr/bin/till-agent, maintainer scripts, conffiles, md5sums, control"
 # Debian policy: packages never ship /usr/local; the command goes to /usr/bin.
 mkdir -p "$ROOT/usr/bin"
 mv "$ROOT/usr/local/bin/till-agent" "$ROOT/usr/bin/till-agent"
@@ -91,6 +107,7 @@ Description: point-of-sale till daemon for a loyalty programme
 CONTROL
 chmod 0644 "$ROOT/DEBIAN/control" "$ROOT/DEBIAN/conffiles" "$ROOT/DEBIAN/md5sums"
 
-mkdir -p "$OUT"
+step "compressing ${INSTALLED_KB} KiB with dpkg-deb -Z${DEB_COMPRESS:-xz} (the slowest stage)"
 dpkg-deb --root-owner-group -Z"${DEB_COMPRESS:-xz}" --build "$ROOT" "$DEB" >/dev/null
-printf 'built %s (%s KiB installed, Depends: %s)\n' "$DEB" "$INSTALLED_KB" "$DEPENDS"
+printf 'built %s (%s KiB, %s KiB installed, Depends: %s)\n' "$DEB" "$(( ($(stat -c %s "$DEB") + 1023) / 1024 ))" "$INSTALLED_KB" "$DEPENDS"
+printf 'install it on a till with: sudo apt install %s\n' "$DEB"

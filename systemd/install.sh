@@ -4,8 +4,8 @@
 # Never overwrites /etc/till-agent/config.yaml; never deletes data unless --purge.
 #
 # Layout (the .deb built by build-deb.sh is the same, with /usr/bin/till-agent):
-#   /opt/till-agent/                      the program (bin, agent, drivers, protocol, host,
-#                                         systemd, node_modules), replaced as a whole
+#   /opt/till-agent/                      the program: bin, build (compiled JavaScript), systemd,
+#                                         node_modules (runtime only), replaced as a whole
 #   /usr/lib/systemd/system/*.service     units: vendor files, replaced on update; local changes
 #                                         go in drop-ins (systemctl edit till-agent)
 #   /usr/lib/udev/rules.d/60-till-agent.rules   device names; local models go in
@@ -26,7 +26,8 @@ Installs or updates till-agent, enables and (re)starts till-agent.service.
                       udevadm or user creation; prints what it would run instead
   --source DIR        the till-agent tree to install (default: the one this script is in)
   --no-node-modules   do not install node_modules (an existing /opt/till-agent/node_modules
-                      is kept); for tests and quick code-only updates
+                      is kept); for tests and quick code-only updates. A rerun keeps the
+                      installed node_modules anyway when the dependencies did not change
   --no-npm            if the source has no node_modules, do not run npm ci either
   --no-start          install and enable nothing at run time: no enable, no (re)start
   --uninstall         remove the program, units, udev rules and the /usr/local/bin link;
@@ -35,8 +36,9 @@ Installs or updates till-agent, enables and (re)starts till-agent.service.
                       and /var/cache/till-agent* (users are kept)
   -h, --help          this text
 
-Every action is printed as one line: installed, updated, kept, removed, skipped, checked, ran,
-would run, note, warning, invalid, failed. Exit status: 0 done, 1 something failed (a "failed" or
+Each stage starts with a line "[N/M] what"; every action is printed as one line: installed,
+updated, kept, removed, skipped, checked, building, copying, pruned, running, ran, would run,
+note, warning, invalid, failed. Exit status: 0 done, 1 something failed (a "failed" or
 "invalid" line says what), 2 bad usage or a missing prerequisite.
 EOF
 }
@@ -91,6 +93,16 @@ FAILED=0
 
 say() { printf '%-10s %s\n' "$1" "$2"; }
 
+# One line before each stage, so a long one (copying node_modules, building) says what it is on.
+STEP=0
+step() {
+  STEP=$((STEP + 1))
+  printf '[%s/%s]      %s\n' "$STEP" "$1" "$2"
+}
+
+# Set when a program or system file was installed or updated: only then is the service restarted.
+FILES_CHANGED=0
+
 systemd_running() { [ -d /run/systemd/system ]; }
 udev_running() { [ -S /run/udev/control ]; }
 
@@ -115,9 +127,11 @@ install_file() {
   elif [ -e "$dest" ]; then
     install -D -m "$mode" "$src" "$dest"
     say updated "$2"
+    FILES_CHANGED=1
   else
     install -D -m "$mode" "$src" "$dest"
     say installed "$2"
+    FILES_CHANGED=1
   fi
 }
 
@@ -137,13 +151,15 @@ installed_by_dpkg() {
 
 # ---------------------------------------------------------------------------------------------
 uninstall() {
-  local unit dir
+  local unit dir steps=3
+  step $steps "stopping the services"
   for unit in "${UNITS[@]}"; do
     if [ -f "$R$UNIT_DIR/$unit" ]; then
       run systemd systemctl stop "$unit" || true
       run none systemctl disable "$unit" || true
     fi
   done
+  step $steps "removing the program and system files"
   for unit in "${UNITS[@]}"; do remove_path "$UNIT_DIR/$unit"; done
   remove_path "$UDEV_RULES"
   remove_path "$SYSUSERS"
@@ -153,6 +169,7 @@ uninstall() {
   remove_path "$PROG"
   run systemd systemctl daemon-reload || true
   run udev udevadm control --reload || true
+  step $steps "configuration and data"
   if [ "$PURGE" = 1 ]; then
     for dir in /etc/till-agent /var/lib/till-agent /var/lib/till-agent-host /var/cache/till-agent /var/cache/till-agent-host; do
       remove_path "$dir"
@@ -166,13 +183,119 @@ uninstall() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The program goes to a fresh directory next to /opt/till-agent, which then replaces the old one:
-# no stale files from an older version, and a failed copy leaves the old version in place.
+# What a till runs: the compiled program (build/), its manifest and lock, the command, the
+# systemd files (install.sh itself, for --uninstall), the docs the units point to, the demo's
+# seed, and node_modules. No TypeScript sources: the till runs build/.
+PROGRAM_ITEMS=(package.json package-lock.json bin build systemd host/README.md host/seed.sample.yaml)
+
+# build/ as `npm run build` left it when it is newer than every source; else (a checkout after
+# `git pull`) compiled now into the new program directory with the source's TypeScript. The
+# source tree itself is never written. A tree without sources (a release copy) ships its build/.
+BUILD_FRESH=0
+install_build() {
+  local new=$1 stamp=$SOURCE/build/agent/main.js newer=""
+  if [ -f "$stamp" ]; then
+    if [ -d "$SOURCE/agent" ]; then
+      newer=$(find "$SOURCE/agent" "$SOURCE/drivers" "$SOURCE/protocol" "$SOURCE/host" \( -name '*.ts' -o -path '*/fonts/*' \) -newer "$stamp" -print -quit)
+    fi
+    if [ -z "$newer" ]; then
+      cp -R "$SOURCE/build" "$new/"
+      BUILD_FRESH=1
+      return 0
+    fi
+  fi
+  [ -d "$SOURCE/agent" ] || die "$SOURCE has neither build/ nor the sources to make it"
+  local why=missing
+  if [ -n "$newer" ]; then why="older than ${newer#"$SOURCE"/}"; fi
+  [ -x "$SOURCE/node_modules/.bin/tsc" ] ||
+    die "build/ is $why and $SOURCE has no TypeScript to make it: run npm ci (or npm run build) there first"
+  say building "build/ ($why): tsc -p tsconfig.build.json"
+  (cd "$SOURCE" && node_modules/.bin/tsc -p tsconfig.build.json --outDir "$new/build") || die "tsc failed: run npm run build in $SOURCE to see why"
+  # As `npm run build` does: the files the code reads at run time go next to it.
+  cp -R "$SOURCE/drivers/fonts" "$new/build/drivers/fonts"
+}
+
+# node_modules is most of the program and slow to copy: a rerun keeps the installed copy when it
+# was made from the same dependencies (the source's node_modules/.package-lock.json, or its
+# package-lock.json for npm ci) for the same Node.js ABI and architecture. The key is kept in
+# node_modules/.till-agent-key.
+MODULES_KEY_FILE=.till-agent-key
+modules_key() {
+  local lock=$SOURCE/package-lock.json
+  if [ -f "$SOURCE/node_modules/.package-lock.json" ]; then lock=$SOURCE/node_modules/.package-lock.json; fi
+  { cat "$lock"; node -p '`node ABI ${process.versions.modules} ${process.platform}-${process.arch}`'; } | sha256sum | cut -d' ' -f1
+}
+
+# What a till never needs from node_modules: other platforms' prebuilt addons, node-gyp's
+# intermediates next to the built .node files, vendored C/C++ sources and headers (SQLite's
+# amalgamation alone is 9 MB), TypeScript declarations. Nothing of it is loaded at run time.
+slim_node_modules() {
+  local nm=$1 platform dir
+  platform="linux-$(node -p process.arch)"
+  rm -rf "$nm/@types"
+  find "$nm" -depth -type d -path '*/prebuilds/*' -prune ! -name "$platform" -exec rm -rf {} +
+  while IFS= read -r dir; do
+    rm -rf "$dir/deps"
+    if [ -d "$dir/build" ]; then
+      find "$dir/build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
+      find "$dir/build/Release" -mindepth 1 \( -type d -o ! -name '*.node' \) -prune -exec rm -rf {} +
+    fi
+  done < <(find "$nm" -name binding.gyp -printf '%h\n')
+  find "$nm" -type f \( -name '*.c' -o -name '*.cc' -o -name '*.cpp' -o -name '*.h' -o -name '*.hh' -o -name '*.hpp' \) -delete
+  find "$nm" -mindepth 1 -type d -empty -delete
+}
+
+NODE_MODULES_CHANGED=0
+install_node_modules() {
+  local new=$1 key
+  if [ "$NO_NODE_MODULES" = 1 ]; then
+    if [ -d "$R$PROG/node_modules" ]; then
+      mv "$R$PROG/node_modules" "$new/node_modules"
+      say kept "$PROG/node_modules (--no-node-modules: the installed copy is kept)"
+    else
+      say skipped "$PROG/node_modules (--no-node-modules)"
+    fi
+    return 0
+  fi
+  if [ ! -d "$SOURCE/node_modules" ] && [ "$NO_NPM" = 1 ]; then
+    say skipped "$PROG/node_modules (--no-npm and none in the source: run npm ci --omit=dev in $PROG)"
+    return 0
+  fi
+  key=$(modules_key)
+  if [ -f "$R$PROG/node_modules/$MODULES_KEY_FILE" ] && [ "$(cat "$R$PROG/node_modules/$MODULES_KEY_FILE")" = "$key" ]; then
+    mv "$R$PROG/node_modules" "$new/node_modules"
+    say kept "$PROG/node_modules (same dependencies, Node.js ABI and architecture: not copied again)"
+    return 0
+  fi
+  if [ -d "$SOURCE/node_modules" ]; then
+    say copying "node_modules from $SOURCE ($(du -sh "$SOURCE/node_modules" | cut -f1))"
+    cp -RH "$SOURCE/node_modules" "$new/"
+    # A development checkout also has the test tools: drop them (offline, from the lock file).
+    if command -v npm >/dev/null 2>&1 &&
+      (cd "$new" && npm prune --omit=dev --offline --no-audit --no-fund >/dev/null 2>&1); then
+      say pruned "$PROG/node_modules: dev dependencies"
+    else
+      say warning "npm prune failed: $PROG/node_modules keeps the dev dependencies"
+    fi
+  else
+    say running "npm ci --omit=dev (no node_modules in $SOURCE): a few minutes"
+    (cd "$new" && npm ci --omit=dev --no-audit --no-fund >/dev/null) || die "npm ci --omit=dev failed in $new"
+  fi
+  slim_node_modules "$new/node_modules"
+  chmod -R u+rwX,go+rX,go-w "$new/node_modules"
+  printf '%s\n' "$key" >"$new/node_modules/$MODULES_KEY_FILE"
+  NODE_MODULES_CHANGED=1
+  say installed "$PROG/node_modules ($(du -sh "$new/node_modules" | cut -f1): runtime dependencies only, this platform's addons only)"
+}
+
+# The program goes to a fresh directory next to /opt/till-agent, which then replaces the old one
+# (no stale files from an older version; a failed copy leaves the old version in place), unless
+# it is identical to the installed one: then the installed one stays as it is.
 NEW=""
 install_program() {
-  local version new old item
+  local version new old item verb=installed
   version=$(sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' "$SOURCE/package.json" | head -n 1)
-  for item in package.json package-lock.json bin agent protocol systemd; do
+  for item in package.json package-lock.json bin systemd; do
     [ -e "$SOURCE/$item" ] || die "$SOURCE/$item is missing: is --source a till-agent tree?"
   done
   new="$R/opt/.till-agent.new.$$"
@@ -181,47 +304,34 @@ install_program() {
   trap 'rm -rf "$NEW"' EXIT
   rm -rf "$new"
   mkdir -p "$new"
-  for item in package.json package-lock.json tsconfig.json bin agent drivers protocol host systemd; do
-    if [ -e "$SOURCE/$item" ]; then cp -R "$SOURCE/$item" "$new/"; fi
+  install_build "$new"
+  for item in "${PROGRAM_ITEMS[@]}"; do
+    if [ "$item" != build ] && [ -e "$SOURCE/$item" ]; then
+      mkdir -p "$new/$(dirname "$item")"
+      cp -R "$SOURCE/$item" "$new/$item"
+    fi
   done
-
-  if [ "$NO_NODE_MODULES" = 1 ]; then
-    if [ -d "$R$PROG/node_modules" ]; then
-      mv "$R$PROG/node_modules" "$new/node_modules"
-      say kept "$PROG/node_modules (--no-node-modules: the installed copy is kept)"
-    else
-      say skipped "$PROG/node_modules (--no-node-modules)"
-    fi
-  elif [ -d "$SOURCE/node_modules" ]; then
-    cp -RH "$SOURCE/node_modules" "$new/"
-    # A development checkout also has the test tools: drop them (offline, from the lock file).
-    if command -v npm >/dev/null 2>&1 &&
-      (cd "$new" && npm prune --omit=dev --offline --no-audit --no-fund >/dev/null 2>&1); then
-      say installed "$PROG/node_modules (copied from the source, dev dependencies pruned)"
-    else
-      say installed "$PROG/node_modules (copied from the source; npm prune failed: dev dependencies kept)"
-    fi
-  elif [ "$NO_NPM" = 1 ]; then
-    say skipped "$PROG/node_modules (--no-npm and none in the source: run npm ci --omit=dev in $PROG)"
-  else
-    (cd "$new" && npm ci --omit=dev --no-audit --no-fund >/dev/null) || die "npm ci --omit=dev failed in $new"
-    say installed "$PROG/node_modules (npm ci --omit=dev)"
-  fi
-
   # Root-owned, not writable by anyone else: the service must not be able to change its code.
   chmod -R u+rwX,go+rX,go-w "$new"
   chmod 0755 "$new/bin/till-agent.js" "$new/systemd/install.sh"
   if [ -f "$new/systemd/build-deb.sh" ]; then chmod 0755 "$new/systemd/build-deb.sh"; fi
 
-  local verb=installed
   if [ -e "$R$PROG" ]; then
     verb=updated
     if diff -rq --no-dereference -x node_modules "$R$PROG" "$new" >/dev/null 2>&1; then verb=kept; fi
-    mv "$R$PROG" "$old"
   fi
-  mv "$new" "$R$PROG"
+  install_node_modules "$new"
+  if [ "$verb" = kept ] && [ "$NODE_MODULES_CHANGED" = 0 ]; then
+    # Identical: the node_modules kept above goes back, and the installed tree is not touched.
+    if [ -d "$new/node_modules" ]; then mv "$new/node_modules" "$R$PROG/node_modules"; fi
+    rm -rf "$new"
+  else
+    if [ -e "$R$PROG" ]; then mv "$R$PROG" "$old"; fi
+    mv "$new" "$R$PROG"
+    rm -rf "$old"
+    FILES_CHANGED=1
+  fi
   trap - EXIT
-  rm -rf "$old"
   say "$verb" "$PROG (till-agent ${version:-unknown version}, from $SOURCE)"
 }
 
@@ -233,6 +343,7 @@ install_link() {
     mkdir -p "$R$(dirname "$LINK")"
     ln -sfn "$target" "$R$LINK"
     say installed "$LINK -> $target"
+    FILES_CHANGED=1
   fi
 }
 
@@ -250,14 +361,12 @@ install_config() {
   fi
 }
 
-# The agent's own loader (agent/config.ts) from a tree that has node_modules: the installed one
-# in real mode, else the source. Same errors as `till-agent run` would print.
+# The agent's own loader (build/agent/config.js) from a tree with the build and node_modules:
+# the installed one in real mode, else the source. Same errors as `till-agent run` would print.
 # shellcheck disable=SC2016  # a JavaScript template literal, not a shell expansion
 VALIDATE_JS='
 import { pathToFileURL } from "node:url";
-import { register } from "tsx/esm/api";
-register();
-const { loadConfig, ConfigError } = await import(pathToFileURL(process.cwd() + "/agent/config.ts").href);
+const { loadConfig, ConfigError } = await import(pathToFileURL(process.cwd() + "/build/agent/config.js").href);
 try {
   const c = loadConfig(process.argv[1], {});
   console.log(`till ${c.merchant}/${c.store}/${c.terminal}, data_dir ${c.data_dir}`);
@@ -269,11 +378,11 @@ try {
 CONFIG_OK=0
 validate_config() {
   local loader="" out
-  if [ "$DRY" = 0 ] && [ -d "$PROG/node_modules/tsx" ]; then loader=$PROG
-  elif [ -d "$SOURCE/node_modules/tsx" ]; then loader=$SOURCE
+  if [ -f "$R$PROG/build/agent/config.js" ] && [ -d "$R$PROG/node_modules/zod" ]; then loader=$R$PROG
+  elif [ "$BUILD_FRESH" = 1 ] && [ -d "$SOURCE/node_modules/zod" ]; then loader=$SOURCE
   fi
   if ! command -v node >/dev/null 2>&1 || [ -z "$loader" ]; then
-    say skipped "config check (no node, or no node_modules with tsx to run the loader)"
+    say skipped "config check (no node, or no build with its node_modules to run the loader)"
     CONFIG_OK=1
     return 0
   fi
@@ -303,19 +412,23 @@ check_node() {
 }
 
 install_all() {
-  local unit
+  local unit steps=6
   check_node
+  step $steps "the program: $PROG (build, node_modules)"
   install_program
+  step $steps "system files: units, udev rules, sysusers/tmpfiles/modules-load entries, the till-agent command"
   install_link
   for unit in "${UNITS[@]}"; do install_file "$SOURCE/systemd/$unit" "$UNIT_DIR/$unit" 0644; done
   install_file "$SOURCE/systemd/udev/60-till-agent.rules" "$UDEV_RULES" 0644
   install_file "$SOURCE/systemd/sysusers.d/till-agent.conf" "$SYSUSERS" 0644
   install_file "$SOURCE/systemd/tmpfiles.d/till-agent.conf" "$TMPFILES" 0644
   install_file "$SOURCE/systemd/modules-load.d/till-agent.conf" "$MODULES" 0644
-  install_config
-
+  step $steps "users and directories: sysusers, tmpfiles"
   run none systemd-sysusers "$SYSUSERS" || true
   run none systemd-tmpfiles --create "$TMPFILES" || true
+
+  step $steps "configuration: $CONFIG"
+  install_config
   if [ "$CONFIG_NEW" = 1 ]; then
     run none chgrp till-agent "$CONFIG" || true
   elif [ "$DRY" = 0 ] && getent passwd till-agent >/dev/null &&
@@ -324,6 +437,7 @@ install_all() {
   fi
   validate_config
 
+  step $steps "devices and systemd: kernel modules, udev, daemon-reload"
   # Now rather than at the next boot: the service resolves device majors when it starts.
   if [ "$DRY" = 1 ]; then
     run none modprobe -a cdc_acm usbserial
@@ -337,6 +451,7 @@ install_all() {
     --subsystem-match=usb || true
   run systemd systemctl daemon-reload || true
 
+  step $steps "the service: till-agent.service"
   if [ "$NO_START" = 1 ]; then
     say skipped "enable and start (--no-start)"
   elif [ "$CONFIG_OK" = 0 ]; then
@@ -357,7 +472,13 @@ install_all() {
       fi
     fi
     run none systemctl enable till-agent.service || true
-    run systemd systemctl restart till-agent.service || true
+    if [ "$FILES_CHANGED" = 1 ]; then
+      run systemd systemctl restart till-agent.service || true
+    else
+      # Nothing installed changed: a running agent is left alone (POS connections stay up).
+      run systemd systemctl start till-agent.service || true
+      say note "nothing installed changed: a running till-agent was not restarted (after editing $CONFIG: systemctl restart till-agent)"
+    fi
   fi
   say note "till-agent-host.service is installed but not enabled (the reference host: see host/README.md)"
 }

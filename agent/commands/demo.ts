@@ -2,11 +2,11 @@
 // host with the sample seed and the agent, all in this one process.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { configSchema } from '../config.ts';
 import { startDaemon } from '../daemon.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../embedded-broker.ts';
 import { createLogger, type LogLevel } from '../log.ts';
+import { packageFile } from '../package-files.ts';
 import { VERSION } from '../version.ts';
 import { hostConfigSchema } from '../../host/config.ts';
 import { startHost } from '../../host/main.ts';
@@ -21,7 +21,7 @@ scanned; --stdin forces this when stdin is not a terminal) and a virtual printer
 receipts as .txt/.png into DATA/agent/receipts. Data goes to ./data unless --data is given.
 `;
 
-const SAMPLE_SEED = fileURLToPath(new URL('../../host/seed.sample.yaml', import.meta.url));
+const SAMPLE_SEED = packageFile('host/seed.sample.yaml');
 
 export async function demoCommand(args: string[]): Promise<number> {
   const { options } = parseArgs(args, ['help', 'verbose', 'stdin']);

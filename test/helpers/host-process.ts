@@ -1,9 +1,7 @@
 // A real `till-agent host` child process with its stdout JSON log lines at hand.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { BIN } from './processes.ts';
 import { waitFor } from './wait.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/till-agent.js', import.meta.url));
 
 export interface HostProcess {
   child: ChildProcess;

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
 
-export const BIN = fileURLToPath(new URL('../../bin/till-agent.js', import.meta.url));
+/** `till-agent` from the TypeScript sources (see till-agent-source.js): `node BIN ARGS…`. */
+export const BIN = fileURLToPath(new URL('./till-agent-source.js', import.meta.url));
 
 export interface Proc {
   child: ChildProcess;
@@ -14,12 +15,14 @@ export interface Proc {
   waitForLog(match: (line: Record<string, unknown>) => boolean, what: string, timeout?: number): Promise<Record<string, unknown>>;
 }
 
+/** `bin` is BIN unless a test runs another till-agent (the installed one: test/systemd/installed.test.ts). */
 export function startProcess(
   t: { teardown(fn: () => unknown): void },
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  bin = BIN,
 ): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [bin, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -24,6 +24,7 @@ export interface SystemOptions {
   agentTls?: Obj;         // uplink TLS keys for the agent
   hostTls?: Obj;
   agentEnv?: NodeJS.ProcessEnv;
+  bin?: string;           // the till-agent to run (default: the sources, helpers/processes.ts BIN)
 }
 
 export interface System {
@@ -82,14 +83,14 @@ export async function startSystem(t: Teardown, options: SystemOptions = {}): Pro
     agent: undefined as unknown as Proc,
     host: undefined,
     async startAgent(env = {}) {
-      const proc = startProcess(t, ['run', '--config', agentConfig], { ...options.agentEnv, ...env });
+      const proc = startProcess(t, ['run', '--config', agentConfig], { ...options.agentEnv, ...env }, options.bin);
       await proc.waitForLog((l) => l.msg === 'till-agent ready', 'agent ready');
       system.agent = proc;
       return proc;
     },
     async startHost(extra) {
       if (extra) await writeHostConfig(extra);
-      const proc = startProcess(t, ['host', '--config', hostConfig]);
+      const proc = startProcess(t, ['host', '--config', hostConfig], {}, options.bin);
       await proc.waitForLog((l) => l.msg === 'host ready', 'host ready');
       system.host = proc;
       return proc;

@@ -21,6 +21,8 @@ async function build(t: Test): Promise<Built | undefined> {
   const arch = (await run('dpkg', ['--print-architecture'])).stdout.trim();
   const deb = join(out, `till-agent_${version}_${arch}.deb`);
   t.match(result.stdout, `built ${deb}`);
+  const steps = [...result.stdout.matchAll(/^\[(\d+)\/3\] \S/gm)].map((m) => m[1]);
+  t.same(steps, ['1', '2', '3'], 'each stage is announced before it runs');
   return { deb, version, arch };
 }
 
@@ -85,10 +87,11 @@ t.test('contents (dpkg-deb --contents)', async (t) => {
     '/etc/till-agent/config.yaml': '-rw-r-----',
     '/opt/till-agent/package.json': '-rw-r--r--',
     '/opt/till-agent/bin/till-agent.js': '-rwxr-xr-x',
-    '/opt/till-agent/agent/main.ts': '-rw-r--r--',
-    '/opt/till-agent/agent/config.ts': '-rw-r--r--',
-    '/opt/till-agent/host/main.ts': '-rw-r--r--',
-    '/opt/till-agent/protocol/local.ts': '-rw-r--r--',
+    '/opt/till-agent/build/agent/main.js': '-rw-r--r--',
+    '/opt/till-agent/build/agent/config.js': '-rw-r--r--',
+    '/opt/till-agent/build/host/main.js': '-rw-r--r--',
+    '/opt/till-agent/build/protocol/local.js': '-rw-r--r--',
+    '/opt/till-agent/host/seed.sample.yaml': '-rw-r--r--',
     '/opt/till-agent/systemd/install.sh': '-rwxr-xr-x',
     '/opt/till-agent/systemd/config.sample.yaml': '-rw-r--r--',
   };
@@ -96,7 +99,9 @@ t.test('contents (dpkg-deb --contents)', async (t) => {
   t.same(entries.get('/usr/bin/till-agent'), { mode: 'lrwxrwxrwx', owner: 'root/root', target: '/opt/till-agent/bin/till-agent.js' },
     '/usr/bin/till-agent');
   t.same([...entries.keys()].filter((p) => p.startsWith('/usr/local')), [], 'nothing in /usr/local');
-  t.same([...entries.keys()].filter((p) => /^\/opt\/till-agent\/(test|dist|bench|\.git)(\/|$)/.test(p)), [], 'no tests, builds or VCS');
+  t.same([...entries.keys()].filter((p) => /^\/opt\/till-agent\/(test|dist|bench|agent|drivers|protocol|\.git)(\/|$)/.test(p)), [],
+    'no sources, tests, packages or VCS');
+  t.same([...entries.keys()].filter((p) => p.endsWith('.ts')), [], 'no TypeScript: the till runs build/');
   t.same([...entries].filter(([, e]) => e.owner !== 'root/root').map(([p]) => p), [], 'everything root-owned');
   t.same([...entries].filter(([, e]) => e.mode[5] === 'w' || e.mode[8] === 'w').filter(([, e]) => e.mode[0] !== 'l').map(([p]) => p), [],
     'nothing group or world writable');

@@ -7,8 +7,9 @@ import { tempDir } from '../helpers/tmp.ts';
 import { REPO, SYSTEMD_DIR, requireTool, run, snapshot, type TreeEntry } from '../helpers/systemd-tools.ts';
 
 const INSTALL = join(SYSTEMD_DIR, 'install.sh');
-// What goes to /opt/till-agent, as in install.sh.
-const PROGRAM_ITEMS = ['package.json', 'package-lock.json', 'tsconfig.json', 'bin', 'agent', 'drivers', 'protocol', 'host', 'systemd'];
+// What goes to /opt/till-agent, as in install.sh: the compiled build/, never the TypeScript sources.
+const PROGRAM_ITEMS = ['package.json', 'package-lock.json', 'bin', 'build', 'systemd', 'host/README.md', 'host/seed.sample.yaml'];
+const inProgram = (path: string) => PROGRAM_ITEMS.some((item) => `/${item}` === path || `/${item}`.startsWith(`${path}/`) || path.startsWith(`/${item}/`));
 
 // System files: path in the root → [file in the repo, mode].
 const SYSTEM_FILES: Record<string, [string, number]> = {
@@ -26,7 +27,7 @@ const files = (tree: Map<string, TreeEntry>) => [...tree].filter(([, e]) => e.ty
 
 /** The program files install.sh should copy: the repo's, under /opt/till-agent. */
 async function expectedProgram(): Promise<Map<string, TreeEntry>> {
-  const repo = await snapshot(REPO, (path) => PROGRAM_ITEMS.includes(path.split('/')[1] ?? ''));
+  const repo = await snapshot(REPO, inProgram);
   return new Map([...repo].map(([path, entry]) => [`/opt/till-agent${path}`, entry]));
 }
 
@@ -46,7 +47,8 @@ t.test('a fresh install lays down exactly the expected files, with their modes',
   t.same(tree.get('/usr/local/bin/till-agent'), { type: 'link', mode: 0o777, content: '/opt/till-agent/bin/till-agent.js' },
     'till-agent on PATH');
 
-  // The program: the repo's files, unchanged, nothing else (no test/, .git, dist/ or node_modules).
+  // The program: the repo's files and build, unchanged, nothing else (no sources, test/, .git,
+  // dist/ or node_modules).
   const program = await expectedProgram();
   const installed = new Map([...tree].filter(([path]) => path.startsWith('/opt/till-agent/')));
   t.same([...installed.keys()].sort(), [...program.keys()].sort(), 'the same paths under /opt/till-agent');
@@ -75,6 +77,9 @@ t.test('a fresh install lays down exactly the expected files, with their modes',
   t.match(result.stdout, /^checked +\/etc\/till-agent\/config\.yaml: valid/m, 'the config was validated by the agent\'s loader');
   t.match(result.stdout, /^installed +\/etc\/till-agent\/config\.yaml/m);
   t.match(result.stdout, /^skipped +\/opt\/till-agent\/node_modules \(--no-node-modules\)/m);
+  const steps = [...result.stdout.matchAll(/^\[(\d+)\/(\d+)\] +\S/gm)].map((m) => `${m[1]}/${m[2]}`);
+  t.same(steps, ['1/6', '2/6', '3/6', '4/6', '5/6', '6/6'], 'each stage is announced before it runs');
+  t.same([...installed.keys()].filter((p) => p.endsWith('.ts')), [], 'no TypeScript on the till');
 });
 
 t.test('a second run changes nothing and keeps an edited config byte for byte', async (t) => {
@@ -84,7 +89,7 @@ t.test('a second run changes nothing and keeps an edited config byte for byte', 
   await appendFile(config, '# edited by the technician\n');
   const edited = await readFile(config);
   // Files of an older version that the new one no longer has must go.
-  await writeFile(join(root, 'opt/till-agent/agent/removed-in-this-version.ts'), '');
+  await writeFile(join(root, 'opt/till-agent/build/agent/removed-in-this-version.js'), '');
   const before = await snapshot(root);
 
   const second = await install(root);
@@ -94,13 +99,14 @@ t.test('a second run changes nothing and keeps an edited config byte for byte', 
   for (const path of Object.keys(SYSTEM_FILES).filter((p) => !p.startsWith('/etc/'))) {
     t.match(second.stdout, new RegExp(`^kept +${path} \\(unchanged\\)`, 'm'), `${path} kept`);
   }
-  before.delete('/opt/till-agent/agent/removed-in-this-version.ts');
+  before.delete('/opt/till-agent/build/agent/removed-in-this-version.js');
   const after = await snapshot(root);
   t.same([...after.keys()].sort(), [...before.keys()].sort(), 'the same paths, minus the stale file');
   for (const [path, entry] of after) t.same(entry, before.get(path), `${path} unchanged`);
 
   const third = await install(root);
   t.match(third.stdout, /^kept +\/opt\/till-agent \(/m, 'an identical program is reported as kept');
+  t.notMatch(third.stdout, /^(installed|updated) /m, 'and nothing else is installed or updated');
 });
 
 t.test('an invalid existing config is reported, kept, and fails the run', async (t) => {
