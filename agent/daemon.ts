@@ -7,12 +7,12 @@ import type { TillIdentity } from '../protocol/upstream.ts';
 import { parseListen, type Config } from './config.ts';
 import { CustomerCache } from './customer-cache.ts';
 import { openDatabase } from './db.ts';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
+import type { EmbeddedBroker } from './embedded-broker.ts';
 import { EventBus } from './events.ts';
 import { DeviceManager } from '../drivers/device-manager.ts';
 import { Forwarder } from './forwarder.ts';
 import { identifyOnScan } from './identify-on-scan.ts';
-import { Metrics } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
 import { status as statusOf } from './ops/status.ts';
 import type { Logger } from './log.ts';
 import type { OpsContext } from './ops/context.ts';
@@ -27,7 +27,8 @@ import type { Money } from '../protocol/money.ts';
 
 export interface Daemon {
   ctx: OpsContext;
-  metrics: Metrics;
+  /** Only when metrics.listen is set: nobody could read the counters otherwise. */
+  metrics: Metrics | undefined;
   metricsAddress: { host: string; port: number } | undefined;
   socket: SocketServer;
   broker: EmbeddedBroker | undefined;
@@ -79,6 +80,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let url = config.uplink.url;
   let protocolVersion = config.uplink.protocol_version;
   if (url === 'embedded') {
+    // Loaded only here: aedes is 2 MB of heap a till with a real broker never needs.
+    const { startEmbeddedBroker } = await import('./embedded-broker.ts');
     broker = await startEmbeddedBroker(config.uplink.embedded_port);
     url = broker.url;
     protocolVersion = 4; // aedes speaks MQTT 3.1.1 only
@@ -120,14 +123,15 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     uplink.publishStatus();
   });
 
-  const metrics = new Metrics({
+  // prom-client (about 2 MB of heap) is loaded only for a till that serves metrics.
+  const metrics = config.metrics.listen === false ? undefined : new (await import('./metrics.ts')).Metrics({
     outbox: () => statusOf(ctx).outbox,
     uplinkConnected: () => uplink.connected,
     devices: () => devices.list(),
     storage: () => storage.status(),
   });
   const ctx: OpsContext = { config, identity, version, outbox, printJobs, cache, storage, uplink, forwarder, events, log, now, devices, faults: options.faults ?? new Set(),
-    onPrintJob: (printer, outcome) => metrics.printJobs.inc({ printer, outcome }),
+    onPrintJob: (printer, outcome) => metrics?.printJobs.inc({ printer, outcome }),
   };
   if (config.identify_on_scan) devices.on('scan', identifyOnScan(ctx, config.identify_on_scan));
   // Device states go into the retained fleet status as they change.
@@ -146,7 +150,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     handle: (op, params, rctx) => dispatch({ ...ctx, log: rctx.log }, op, params),
     events,
     log,
-    onOutcome: (op, code, seconds) => metrics.observe(op, code, seconds),
+    onOutcome: (op, code, seconds) => metrics?.observe(op, code, seconds),
   });
 
   devices.start();
@@ -164,7 +168,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     throw error;
   }
   let metricsAddress: { host: string; port: number } | undefined;
-  if (config.metrics.listen !== false) {
+  if (metrics && config.metrics.listen !== false) {
     const { host, port } = parseListen(config.metrics.listen);
     metricsAddress = await metrics.listen(host, port);
     log.info({ metrics: `http://${host}:${metricsAddress.port}/metrics` }, 'metrics endpoint listening');
@@ -180,7 +184,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     clearInterval(statusTimer);
     clearInterval(pruneTimer);
     await socket.stop();
-    await metrics.close();
+    await metrics?.close();
     await outbox.drainWrites();
     const forwarderStopped = forwarder.stop();
     await uplink.stop();

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The till-agent command: runs the compiled program in build/ (`npm run build`; `npm ci` runs it
 // through "prepare", install.sh and the .deb ship it). The tests run the TypeScript sources
 // instead (test/helpers/till-agent-source.js), so they never exercise a stale build.
