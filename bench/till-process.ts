@@ -12,6 +12,8 @@ export interface TillProcess {
   pid: number;
   /** From spawn to the ready log line. */
   readyMs: number;
+  /** CPU time (user + system) the process had used by then: less skewed by a busy machine. */
+  readyCpuMs: number;
   /** Resident set size now, in MiB (VmRSS). */
   rssMiB(): number;
   /** The largest resident set size so far, in MiB (VmHWM). */
@@ -22,6 +24,13 @@ export interface TillProcess {
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_DEADLINE_MS = 10_000;
+
+function cpuMs(pid: number): number {
+  // /proc/PID/stat: fields 14 and 15 (utime, stime) after the parenthesised command name.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 
 function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -35,6 +44,7 @@ export async function spawnTill(args: string[], readyMsg: string): Promise<TillP
   const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let readyCpuMs = Number.NaN;
   const readyAt = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => fail(`no "${readyMsg}" within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
     const fail = (why: string) => {
@@ -57,6 +67,7 @@ export async function spawnTill(args: string[], readyMsg: string): Promise<TillP
         if (line.includes(`"msg":"${readyMsg}"`)) {
           clearTimeout(timer);
           child.off('exit', onExit);
+          readyCpuMs = cpuMs(child.pid!);
           resolve(performance.now());
         }
       }
@@ -71,6 +82,7 @@ export async function spawnTill(args: string[], readyMsg: string): Promise<TillP
   return {
     pid,
     readyMs: readyAt - started,
+    readyCpuMs,
     rssMiB: () => statusKiB(pid, 'VmRSS') / 1024,
     peakRssMiB: () => statusKiB(pid, 'VmHWM') / 1024,
     async stop() {
