@@ -1,7 +1,7 @@
 // The `uplink:` config section, shared by the agent and the reference host, and the
 // pure mapping from it to MQTT.js connect options (callers read the TLS files).
 import { z } from 'zod';
-import { DEFAULT_SHARE_GROUP, DEFAULT_TOPIC_PREFIX } from './upstream.ts';
+import { DEFAULT_SHARE_GROUP, DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from './upstream.ts';
 
 // `key:` with no value in YAML is null: treat it as "not set".
 const optionalText = (error: string) => z.string({ error }).nullish().transform((v) => v ?? undefined);
@@ -25,6 +25,10 @@ export const uplinkConfigSchema = z.strictObject({
   topic_prefix: z
     .string()
     .regex(/^[^#+\s]+$/, { error: 'must be an MQTT topic without wildcards, e.g. till/v1/{merchant}/{store}/{terminal}' })
+    .superRefine((pattern, ctx) => {
+      const problem = topicPrefixProblem(pattern);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .default(DEFAULT_TOPIC_PREFIX),
   client_id: optionalText('must be a string'),
   username: optionalText('must be a string'),

@@ -30,6 +30,26 @@ export function tillPrefix(pattern: string, id: TillIdentity): string {
     .replaceAll('{terminal}', id.terminal);
 }
 
+const PLACEHOLDERS = ['{merchant}', '{store}', '{terminal}'] as const;
+
+/**
+ * Why a topic_prefix cannot identify a till, or undefined if it can. Each placeholder must be
+ * a whole topic level, exactly once: the host derives the till (its dedup key, its reply topic)
+ * from the topic, and the broker's ACL can only confine a till to topics that name all of it.
+ */
+export function topicPrefixProblem(pattern: string): string | undefined {
+  const levels = pattern.split('/');
+  const missing = PLACEHOLDERS.filter((p) => !levels.includes(p));
+  if (missing.length > 0) return `must contain ${missing.join(', ')} (each a whole topic level): without it tills share topics and the host cannot tell them apart`;
+  const repeated = PLACEHOLDERS.filter((p) => levels.filter((l) => l === p).length > 1);
+  if (repeated.length > 0) return `must contain ${repeated.join(', ')} only once`;
+  const stray = levels.find((l) => /[{}]/.test(l) && !(PLACEHOLDERS as readonly string[]).includes(l));
+  if (stray !== undefined) return `"${stray}": placeholders are {merchant}, {store} and {terminal}, each a whole topic level`;
+  if (levels.some((l) => l === '')) return 'must not have empty topic levels (leading, trailing or double "/")';
+  if (pattern.startsWith('$')) return 'must not start with "$" (reserved by brokers)';
+  return undefined;
+}
+
 /** The same pattern with placeholders as single-level wildcards, for the host's subscription. */
 export function wildcardPrefix(pattern: string): string {
   return pattern.replace(/\{(merchant|store|terminal)\}/g, '+');
