@@ -2,7 +2,7 @@
 // routing. It never queues money requests itself: the outbox is the source of truth and
 // the forwarder decides what to (re)send. MQTT.js's store is only its in-flight window.
 import { disableNagle } from '../protocol/no-delay.ts';
-import { randomUUID } from 'node:crypto';
+import { X509Certificate, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { AgentError } from '../protocol/errors.ts';
@@ -25,6 +25,17 @@ export interface UplinkOptions {
   log: Logger;
   /** Extra fields for the retained status message (outbox depth, devices). */
   statusExtra?: () => Partial<TillStatus>;
+}
+
+/** MQTT 5 reason code of a PUBACK/SUBACK the broker's ACL refused. */
+const NOT_AUTHORIZED = 0x87;
+
+function certificateName(pem: Buffer): string | undefined {
+  try {
+    return new X509Certificate(pem).subject.split('\n').find((line) => line.startsWith('CN='))?.slice(3);
+  } catch {
+    return undefined;
+  }
 }
 
 type ResponseListener = (response: UpstreamResponse) => void;
@@ -75,6 +86,7 @@ export class Uplink {
       ...(config.cert ? { cert: readFileSync(config.cert) } : {}),
       ...(config.key ? { key: readFileSync(config.key) } : {}),
     };
+    if (files.cert) this.checkCertificateName(files.cert);
     const base = mqttConnectOptions({ ...config, protocol_version: this.options.protocolVersion }, clientId, files);
     const options: IClientOptions = {
       ...base,
@@ -168,6 +180,11 @@ export class Uplink {
       client.publish(topics.request(this.prefix), JSON.stringify(request), { qos: 1, ...(properties ? { properties } : {}) }, (error) => {
         if (!error) return;
         // The publish did not reach the broker; the caller retries (with the same message ids).
+        if ((error as { code?: unknown }).code === NOT_AUTHORIZED) {
+          const { merchant, store, terminal } = identity;
+          this.lastErrorValue = `the broker refused this till's request topic (not authorized): is uplink.cert the certificate of ${merchant}/${store}/${terminal}?`;
+          this.options.log.error({ topic: topics.request(this.prefix) }, 'uplink: request refused by the broker (not authorized)');
+        }
         const p = this.pending.get(request.request_id);
         if (!p) return;
         clearTimeout(p.timer);
@@ -175,6 +192,18 @@ export class Uplink {
         p.reject(new AgentError('UPSTREAM_UNAVAILABLE', `publish failed: ${error.message}`));
       });
     });
+  }
+
+  // The fleet broker (systemd/mosquitto) takes the certificate's CN as the till's name and
+  // confines it to the topics of that name: say so at start rather than fail on every send.
+  private checkCertificateName(cert: Buffer): void {
+    const { merchant, store, terminal } = this.options.identity;
+    const expected = `${merchant}/${store}/${terminal}`;
+    const cn = certificateName(cert);
+    if (cn !== expected) {
+      this.options.log.warn({ cn: cn ?? null, expected },
+        'uplink.cert CN is not merchant/store/terminal: a broker with the till-agent ACL will refuse this till\'s topics');
+    }
   }
 
   private handleMessage(topic: string, payload: Buffer): void {

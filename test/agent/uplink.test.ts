@@ -4,13 +4,12 @@
 import t from 'tap';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
-import { createLogger } from '../../agent/log.ts';
 import { Uplink, type UplinkState } from '../../agent/uplink.ts';
 import { uplinkConfigSchema } from '../../protocol/uplink-config.ts';
 import type { UpstreamResponse } from '../../protocol/upstream.ts';
 import { startBroker, type Broker } from '../helpers/broker.ts';
+import { capturingLogger } from '../helpers/log-capture.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -24,12 +23,6 @@ const persistenceFile = (broker: Broker) => join(broker.dir, 'data', 'mosquitto.
 async function sessionSaved(broker: Broker): Promise<void> {
   await waitFor(async () => (await readFile(persistenceFile(broker)).catch(() => Buffer.alloc(0))).includes(CLIENT_ID),
     { what: 'session saved by mosquitto' });
-}
-
-function capturingLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done(); } });
-  return { log: createLogger({ level: 'debug' }, sink), lines };
 }
 
 t.test('a resumed session without its subscription: the uplink subscribes again and hears responses', async (t) => {

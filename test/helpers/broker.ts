@@ -27,7 +27,16 @@ export interface Broker {
 
 interface Teardown { teardown(fn: () => unknown): void }
 
-export async function startBroker(t: Teardown, options: { tls?: BrokerTls } = {}): Promise<Broker> {
+export interface BrokerOptions {
+  tls?: BrokerTls;
+  /**
+   * Listener and security lines replacing the default open listener (the persistence and log
+   * lines stay); `port` is the broker's port. The URL is mqtts:// when they set a certfile.
+   */
+  listener?: (port: number) => string;
+}
+
+export async function startBroker(t: Teardown, options: BrokerOptions = {}): Promise<Broker> {
   const dir = await tempDir(t, 'till-mosquitto-');
   const data = join(dir, 'data');
   await mkdir(data, { recursive: true });
@@ -35,9 +44,9 @@ export async function startBroker(t: Teardown, options: { tls?: BrokerTls } = {}
   await chmod(dir, 0o777);
   await chmod(data, 0o777);
   const port = await freePort();
+  const custom = options.listener?.(port);
   const lines = [
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    ...(custom === undefined ? [`listener ${port} 127.0.0.1`, 'allow_anonymous true'] : [custom]),
     'persistence true',
     `persistence_location ${data}/`,
     'autosave_interval 1',
@@ -76,7 +85,7 @@ export async function startBroker(t: Teardown, options: { tls?: BrokerTls } = {}
   t.teardown(kill);
   return {
     port,
-    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
+    url: `${options.tls || /^certfile /m.test(custom ?? '') ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     dir,
     kill,
     restart: launch,

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { startBroker, type Broker, type BrokerTls } from './broker.ts';
+import { startBroker, type Broker, type BrokerOptions, type BrokerTls } from './broker.ts';
 import { connectPos, type PosClient } from './pos-client.ts';
 import { freePort } from './ports.ts';
 import { startProcess, type Proc } from './processes.ts';
@@ -21,6 +21,7 @@ export interface SystemOptions {
   hostConfig?: Obj;       // merged over the default host config
   startHost?: boolean;    // default true
   tls?: BrokerTls;
+  broker?: BrokerOptions; // instead of tls: any startBroker options (a custom listener)
   agentTls?: Obj;         // uplink TLS keys for the agent
   hostTls?: Obj;
   agentEnv?: NodeJS.ProcessEnv;
@@ -55,7 +56,7 @@ function merge(base: Obj, over: Obj = {}): Obj {
 
 export async function startSystem(t: Teardown, options: SystemOptions = {}): Promise<System> {
   const dir = await tempDir(t, 'till-system-');
-  const broker = await startBroker(t, options.tls ? { tls: options.tls } : {});
+  const broker = await startBroker(t, options.broker ?? (options.tls ? { tls: options.tls } : {}));
   const agentPort = await freePort();
   const agentConfig = join(dir, 'agent.yaml');
   const hostConfig = join(dir, 'host.yaml');
