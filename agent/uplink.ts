@@ -2,6 +2,7 @@
 // routing. It never queues money requests itself: the outbox is the source of truth and
 // the forwarder decides what to (re)send. MQTT.js's store is only its in-flight window.
 import { disableNagle } from '../protocol/no-delay.ts';
+import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import { X509Certificate, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -120,9 +121,12 @@ export class Uplink {
     client.on('message', (topic, payload) => this.handleMessage(topic, payload));
     client.on('close', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
     client.on('offline', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
-    client.on('error', (error) => {
+    backOffReconnects(client, ({ attempt, retryInMs, warn, error }) => {
       this.lastErrorValue = error.message;
-      log.warn({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'uplink error');
+      log[warn ? 'warn' : 'debug'](
+        { err: { message: error.message, code: (error as { code?: unknown }).code }, attempt, retry_in_ms: retryInMs },
+        'uplink error',
+      );
     });
   }
 

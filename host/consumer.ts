@@ -8,6 +8,7 @@
 // MQTT.js runs handleMessage one packet at a time, so requests are processed serially per
 // process; per-till ordering comes from the till's stop-and-wait.
 import { disableNagle } from '../protocol/no-delay.ts';
+import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
@@ -95,7 +96,8 @@ export class Consumer {
     client.on('close', () => {
       if (this.state === 'subscribed' || this.state === 'connecting') this.transition('offline');
     });
-    client.on('error', (error) => this.options.log.warn({ err: error }, 'mqtt error'));
+    backOffReconnects(client, ({ attempt, retryInMs, warn, error }) =>
+      this.options.log[warn ? 'warn' : 'debug']({ err: error, attempt, retry_in_ms: retryInMs }, 'mqtt error'));
   }
 
   private onRequest(packet: IPublishPacket): void {

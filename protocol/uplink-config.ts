@@ -1,6 +1,7 @@
 // The `uplink:` config section, shared by the agent and the reference host, and the
 // pure mapping from it to MQTT.js connect options (callers read the TLS files).
 import { z } from 'zod';
+import { RECONNECT_MIN_MS } from './reconnect-backoff.ts';
 import { DEFAULT_SHARE_GROUP, DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from './upstream.ts';
 
 // `key:` with no value in YAML is null: treat it as "not set".
@@ -76,7 +77,7 @@ export function mqttConnectOptions(config: UplinkConfig, clientId: string, files
     clientId,
     clean: false,
     keepalive: config.keepalive_s,
-    reconnectPeriod: 1000,
+    reconnectPeriod: RECONNECT_MIN_MS,
     connectTimeout: 10_000,
     rejectUnauthorized: config.reject_unauthorized,
     // mqtt-packet's default cache of every 2-byte number (65,536 Buffers, 6 MB of heap) is

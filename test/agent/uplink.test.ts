@@ -10,6 +10,7 @@ import { uplinkConfigSchema } from '../../protocol/uplink-config.ts';
 import type { UpstreamResponse } from '../../protocol/upstream.ts';
 import { startBroker, type Broker } from '../helpers/broker.ts';
 import { capturingLogger } from '../helpers/log-capture.ts';
+import { freePort } from '../helpers/ports.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -70,4 +71,26 @@ t.test('a resumed session without its subscription: the uplink subscribes again 
   t.equal(connects.at(-1)?.session_present, true, 'the broker resumed the session');
   await respond('after-restart');
   t.pass('responses reach the till after the restart');
+});
+
+t.test('broker down: reconnect attempts back off, and so do the warnings', async (t) => {
+  const port = await freePort(); // nothing listens there
+  const { log, lines } = capturingLogger();
+  const url = `mqtt://127.0.0.1:${port}`;
+  const uplink = new Uplink({ config: uplinkConfigSchema.parse({ url }), url, protocolVersion: 5, identity: IDENTITY, version: 'test', log });
+  uplink.start();
+  t.teardown(() => uplink.stop());
+  const failures = () => lines.filter((l) => l.msg === 'uplink error');
+  await waitFor(() => failures().some((l) => l.attempt === 4), { what: 'the fourth reconnect attempt failing', timeout: 20_000 });
+  const seen = failures().filter((l) => (l.attempt as number) <= 4);
+  t.same(seen.map((l) => l.attempt), [1, 2, 3, 4], 'one failure per attempt');
+  t.same(seen.map((l) => l.retry_in_ms), [1000, 2000, 4000, 8000], 'the wait doubles');
+  t.same(seen.filter((l) => l.level === 'warn').map((l) => l.attempt), [1, 2, 4], 'the same error again is a warning only on attempts 1, 2, 4, 8…');
+  t.equal(seen.find((l) => l.attempt === 3)?.level, 'debug');
+  // Lower bounds only: a slow machine can only make the gaps longer.
+  const at = seen.map((l) => Date.parse(l.time as string));
+  for (let i = 1; i < at.length; i++) {
+    t.ok(at[i]! - at[i - 1]! >= (seen[i - 1]!.retry_in_ms as number) - 50, `attempt ${i + 1} came after the announced wait`);
+  }
+  t.match(uplink.lastError, /ECONNREFUSED/, 'status shows the last error');
 });

@@ -1,0 +1,52 @@
+// Reconnecting to the broker with a growing wait, and logging the failures sparsely: with the
+// broker down, a till (or host) retried and warned every second, all day. MQTT.js retries on a
+// fixed `reconnectPeriod`, read each time it schedules the next attempt (after each failure),
+// so raising it before every attempt gives the backoff.
+import type { MqttClient } from 'mqtt';
+
+export const RECONNECT_MIN_MS = 1000;
+export const RECONNECT_MAX_MS = 30_000;
+
+/** Wait before reconnect attempt `attempt` (1 = the first after the link dropped): 1 s doubling, ≤ 30 s. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(Math.max(attempt - 1, 0), 16));
+}
+
+/**
+ * Whether failed attempt `attempt` deserves a warning: a new error always does, the same error
+ * again only on attempts 1, 2, 4, 8, … (a broker down for a day: about 30 lines, not 3,000).
+ */
+export function warnOnAttempt(attempt: number, sameErrorAsBefore: boolean): boolean {
+  return !sameErrorAsBefore || (attempt & (attempt - 1)) === 0;
+}
+
+export interface FailedAttempt {
+  /** The connection attempt that failed, counted since the link was last up (the first connect is 1); 0: the link itself. */
+  attempt: number;
+  /** When MQTT.js tries again. */
+  retryInMs: number;
+  warn: boolean;
+  error: Error;
+}
+
+/** Installs the backoff on a client that is connecting now; `onError` hears every client error. */
+export function backOffReconnects(client: MqttClient, onError: (failure: FailedAttempt) => void): void {
+  let attempt = 1;
+  let lastMessage: string | undefined;
+  client.options.reconnectPeriod = reconnectDelay(attempt);
+  client.on('reconnect', () => {
+    attempt++;
+    // Read by MQTT.js when this attempt fails: the wait before the next one.
+    client.options.reconnectPeriod = reconnectDelay(attempt);
+  });
+  client.on('connect', () => {
+    attempt = 0;
+    lastMessage = undefined;
+    client.options.reconnectPeriod = RECONNECT_MIN_MS;
+  });
+  client.on('error', (error) => {
+    const same = error.message === lastMessage;
+    lastMessage = error.message;
+    onError({ attempt, retryInMs: client.options.reconnectPeriod ?? RECONNECT_MIN_MS, warn: warnOnAttempt(Math.max(attempt, 1), same), error });
+  });
+}
