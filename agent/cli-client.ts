@@ -1,5 +1,6 @@
 // The operator commands' way into a running agent: its own local socket, as a POS would.
 import { existsSync } from 'node:fs';
+import { UsageError, type FlagSpec } from './commands/args.ts';
 import { openSession } from './commands/agent-session.ts';
 import { loadConfig, parseListen } from './config.ts';
 
@@ -9,10 +10,39 @@ export interface ClientTarget {
   token: string | null;
 }
 
-export function targetFrom(options: Record<string, string | true>): ClientTarget {
-  if (typeof options.socket === 'string') return { path: options.socket, token: null };
-  if (typeof options.tcp === 'string') return { tcp: parseListen(options.tcp), token: null };
-  const config = loadConfig(typeof options.config === 'string' ? options.config : '/etc/till-agent/config.yaml');
+/** The flags every command that talks to the agent takes. */
+export const CONNECTION_FLAGS = {
+  config: { type: 'string' },
+  socket: { type: 'string' },
+  tcp: { type: 'string' },
+} as const satisfies FlagSpec;
+
+export type Connection =
+  | { kind: 'socket'; path: string }
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind?: 'config'; config?: string };
+
+const DEFAULT_CONFIG = '/etc/till-agent/config.yaml';
+
+/** Checks the connection flags while parsing (so a bad one is a usage error, exit 2). */
+export function connectionFrom(values: { config?: string; socket?: string; tcp?: string }): Connection {
+  const given = (['config', 'socket', 'tcp'] as const).filter((k) => values[k] !== undefined);
+  if (given.length > 1) throw new UsageError(`give only one of ${given.map((k) => `--${k}`).join(', ')}`);
+  if (values.socket !== undefined) return { kind: 'socket', path: values.socket };
+  if (values.tcp !== undefined) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(values.tcp);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) throw new UsageError(`--tcp must be HOST:PORT, such as 127.0.0.1:7411 (got "${values.tcp}")`);
+    return { kind: 'tcp', ...parseListen(values.tcp) };
+  }
+  return { kind: 'config', config: values.config ?? DEFAULT_CONFIG };
+}
+
+/** Where the agent listens: the flags directly, or the config's Unix socket (if present) or TCP. */
+export function targetFrom(connection: Connection): ClientTarget {
+  if (connection.kind === 'socket') return { path: connection.path, token: null };
+  if (connection.kind === 'tcp') return { tcp: { host: connection.host, port: connection.port }, token: null };
+  const config = loadConfig(connection.config ?? DEFAULT_CONFIG);
   const token = config.socket.token;
   if (config.socket.unix && existsSync(config.socket.unix)) return { path: config.socket.unix, token };
   if (config.socket.tcp) return { tcp: parseListen(config.socket.tcp), token };

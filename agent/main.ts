@@ -1,5 +1,7 @@
 // CLI: `till-agent <command> [options]`. Each command lives in its own module and is
 // loaded on demand so that `till-agent host` never opens the agent's outbox, and so on.
+import { UsageError } from './commands/args.ts';
+import { printError } from './commands/output.ts';
 
 const USAGE = `till-agent <command> [options]
 
@@ -48,5 +50,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const command = await load();
-  return command(args);
+  try {
+    return await command(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    printError(`till-agent ${name}: ${error.message}\nRun "till-agent ${name} --help" for its options.\n`);
+    return 2;
+  }
 }

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { HostConfigError, loadHostConfig, type HostConfig } from './config.ts';
 import { Consumer } from './consumer.ts';
 import { Ledger } from './ledger.ts';
@@ -76,18 +77,25 @@ interface HostArgs {
   errors: string[];
 }
 
+/** Strict flags (node:util parseArgs): an unknown flag or a missing value is an error naming it. */
 export function parseHostArgs(args: string[]): HostArgs {
-  const out: HostArgs = { help: false, errors: [] };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--help' || arg === '-h') out.help = true;
-    else if (arg === '--config') {
-      const value = args[++i];
-      if (value === undefined || value.startsWith('--')) out.errors.push('--config needs a FILE');
-      else out.config = value;
-    } else if (arg.startsWith('--config=')) out.config = arg.slice('--config='.length);
-    else out.errors.push(`unknown argument "${arg}"`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    const flag = /'(-{1,2}[^'\s<]+)/.exec((error as Error).message)?.[1] ?? '';
+    const code = (error as { code?: string }).code;
+    return { help: false, errors: [code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${flag}` : `${flag} needs a value`] };
   }
+  const { values, positionals } = parsed;
+  const out: HostArgs = { help: values.help === true, errors: [] };
+  if (values.config !== undefined) out.config = values.config;
+  if (positionals.length > 0) out.errors.push(`unexpected argument "${positionals[0]}"`);
   if (!out.help && out.config === undefined && out.errors.length === 0) out.errors.push('--config FILE is required');
   return out;
 }

@@ -10,7 +10,8 @@ import { packageFile } from '../package-files.ts';
 import { VERSION } from '../version.ts';
 import { hostConfigSchema } from '../../host/config.ts';
 import { startHost } from '../../host/main.ts';
-import { parseArgs } from './args.ts';
+import { intFlag, parseFlags } from './args.ts';
+import { print } from './output.ts';
 import { waitForSignal } from './run.ts';
 
 const HELP = `till-agent demo [--data DIR] [--port 7411] [--verbose] [--stdin]
@@ -24,13 +25,15 @@ receipts as .txt/.png into DATA/agent/receipts. Data goes to ./data unless --dat
 const SAMPLE_SEED = packageFile('host/seed.sample.yaml');
 
 export async function demoCommand(args: string[]): Promise<number> {
-  const { options } = parseArgs(args, ['help', 'verbose', 'stdin']);
+  const { values: options } = parseFlags(args, {
+    data: { type: 'string' }, port: { type: 'string' }, verbose: { type: 'boolean' }, stdin: { type: 'boolean' },
+  });
   if (options.help) {
-    process.stdout.write(HELP);
+    print(HELP);
     return 0;
   }
-  const dataDir = resolve(typeof options.data === 'string' ? options.data : process.env.TILL_AGENT_DATA_DIR ?? './data');
-  const port = typeof options.port === 'string' ? Number(options.port) : 7411;
+  const dataDir = resolve(options.data ?? process.env.TILL_AGENT_DATA_DIR ?? './data');
+  const port = intFlag(options.port, 'port', 7411, 1, 65535);
   const level: LogLevel = options.verbose ? 'info' : 'warn';
   const log = createLogger({ level });
   mkdirSync(dataDir, { recursive: true });

@@ -1,6 +1,7 @@
 // `till-agent doctor --config FILE`: a table of ✔/✖ with a hint for each failure.
 import { runChecks, type Check } from '../doctor.ts';
-import { parseArgs } from './args.ts';
+import { intFlag, parseFlags } from './args.ts';
+import { field, print } from './output.ts';
 
 const HELP = `till-agent doctor --config FILE [--min-free-mb 100] [--timeout-ms 5000]
 
@@ -13,25 +14,25 @@ Exit status: 0 when every check passes, 1 otherwise, 2 on bad usage.
 `;
 
 export async function doctorCommand(args: string[]): Promise<number> {
-  const { options } = parseArgs(args, ['help']);
+  const { values: options } = parseFlags(args, {
+    config: { type: 'string' }, 'min-free-mb': { type: 'string' }, 'timeout-ms': { type: 'string' },
+  });
   if (options.help) {
-    process.stdout.write(HELP);
+    print(HELP);
     return 0;
   }
-  const configPath = typeof options.config === 'string' ? options.config : '/etc/till-agent/config.yaml';
-  const checks = await runChecks(configPath, {
-    minFreeMb: Number(options['min-free-mb'] ?? 100),
-    brokerTimeoutMs: Number(options['timeout-ms'] ?? 5000),
-  });
-  process.stdout.write(formatChecks(checks));
+  const minFreeMb = intFlag(options['min-free-mb'], 'min-free-mb', 100, 0, 1_000_000);
+  const brokerTimeoutMs = intFlag(options['timeout-ms'], 'timeout-ms', 5000, 100, 600_000);
+  const checks = await runChecks(options.config ?? '/etc/till-agent/config.yaml', { minFreeMb, brokerTimeoutMs });
+  print(formatChecks(checks));
   return checks.every((c) => c.ok) ? 0 : 1;
 }
 
 export function formatChecks(checks: Check[]): string {
   const width = Math.max(...checks.map((c) => c.name.length));
   const lines = checks.flatMap((c) => {
-    const head = `${c.ok ? '✔' : '✖'} ${c.name.padEnd(width)}  ${c.detail}`;
-    return c.ok || !c.hint ? [head] : [head, `  ${' '.repeat(width)}  hint: ${c.hint}`];
+    const head = `${c.ok ? '✔' : '✖'} ${c.name.padEnd(width)}  ${field(c.detail)}`;
+    return c.ok || !c.hint ? [head] : [head, `  ${' '.repeat(width)}  hint: ${field(c.hint)}`];
   });
   const failed = checks.filter((c) => !c.ok).length;
   lines.push('', failed === 0 ? 'all checks passed' : `${failed} check(s) failed`);

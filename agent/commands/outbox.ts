@@ -1,9 +1,10 @@
 // `till-agent outbox list|retry|export`: dead letters and the queue, for a technician.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { call, targetFrom } from '../cli-client.ts';
+import { CONNECTION_FLAGS, call, connectionFrom, targetFrom } from '../cli-client.ts';
 import { loadConfig } from '../config.ts';
-import { parseArgs } from './args.ts';
+import { UsageError, intFlag, parseFlags } from './args.ts';
+import { field, print, printError, safeJson } from './output.ts';
 
 const HELP = `till-agent outbox <list|retry|export> [options]
 
@@ -12,7 +13,16 @@ const HELP = `till-agent outbox <list|retry|export> [options]
   export [--state STATE]                                     every row as JSON lines, read
                                                              straight from the SQLite file
 Connection: --config FILE (default /etc/till-agent/config.yaml) | --socket PATH | --tcp HOST:PORT
+(export reads the database file, so it takes --config only)
 `;
+
+const STATES = ['dead', 'pending', 'done'] as const;
+
+const FLAGS = {
+  list: { ...CONNECTION_FLAGS, state: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+  retry: { ...CONNECTION_FLAGS, all: { type: 'boolean' } },
+  export: { config: { type: 'string' }, state: { type: 'string' } },
+} as const;
 
 interface Listed {
   pending: number;
@@ -21,53 +31,65 @@ interface Listed {
 }
 
 export async function outboxCommand(args: string[]): Promise<number> {
-  const { options, positional } = parseArgs(args, ['help', 'json', 'all']);
-  const [sub, id] = positional;
-  if (options.help || !sub) {
-    process.stdout.write(HELP);
-    return options.help ? 0 : 2;
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    print(HELP);
+    return sub ? 0 : 2;
   }
+  if (!Object.hasOwn(FLAGS, sub)) throw new UsageError(`unknown subcommand "${sub}" (list, retry or export)`);
   try {
     switch (sub) {
       case 'list': {
-        const params = { state: typeof options.state === 'string' ? options.state : 'dead', limit: Number(options.limit ?? 100) };
-        const [listed] = (await call(targetFrom(options), [{ op: 'outbox.list', params }])) as [Listed];
-        if (options.json) process.stdout.write(JSON.stringify(listed, null, 2) + '\n');
+        const { values } = parseFlags(rest, FLAGS.list);
+        if (values.help) return help();
+        const state = values.state ?? 'dead';
+        if (!(STATES as readonly string[]).includes(state)) throw new UsageError(`--state must be one of ${STATES.join(', ')}`);
+        const params = { state, limit: intFlag(values.limit, 'limit', 100, 1, 1000) };
+        const [listed] = (await call(targetFrom(connectionFrom(values)), [{ op: 'outbox.list', params }])) as [Listed];
+        if (values.json) print(safeJson(listed, 2) + '\n');
         else {
-          process.stdout.write(`${listed.pending} pending, ${listed.dead} dead; showing ${params.state}:\n`);
+          print(`${listed.pending} pending, ${listed.dead} dead; showing ${state}:\n`);
           for (const m of listed.messages) {
-            process.stdout.write(`${m.id}  ${m.op.padEnd(13)} ${(m.txn_id ?? '-').padEnd(20)} ${m.created_at}  tries ${m.attempts}${m.error ? `  ${m.error.code}: ${m.error.message}` : ''}\n`);
+            const error = m.error ? `  ${field(m.error.code)}: ${field(m.error.message)}` : '';
+            print(`${field(m.id)}  ${field(m.op).padEnd(13)} ${field(m.txn_id ?? '-').padEnd(20)} ${field(m.created_at)}  tries ${m.attempts}${error}\n`);
           }
         }
         return 0;
       }
       case 'retry': {
-        if (!id && !options.all) throw new Error('give a message id or --all');
-        const [r] = (await call(targetFrom(options), [{ op: 'outbox.retry', params: options.all ? { all: true } : { id } }])) as [{ retried: number }];
-        process.stdout.write(`${r.retried} message(s) put back in the queue\n`);
+        const { values, positionals: [id] } = parseFlags(rest, FLAGS.retry, 1);
+        if (values.help) return help();
+        if (!id === !values.all) throw new UsageError('give a message id or --all');
+        const [r] = (await call(targetFrom(connectionFrom(values)), [{ op: 'outbox.retry', params: values.all ? { all: true } : { id } }])) as [{ retried: number }];
+        print(`${r.retried} message(s) put back in the queue\n`);
         return 0;
       }
-      case 'export': {
-        const config = loadConfig(typeof options.config === 'string' ? options.config : '/etc/till-agent/config.yaml');
+      default: {
+        const { values } = parseFlags(rest, FLAGS.export);
+        if (values.help) return help();
+        const config = loadConfig(values.config ?? '/etc/till-agent/config.yaml');
         const db = new Database(join(config.data_dir, 'till-agent.db'), { readonly: true, fileMustExist: true });
         try {
-          const state = typeof options.state === 'string' ? options.state : null;
+          const state = values.state ?? null;
           const rows = db.prepare(`SELECT * FROM outbox WHERE ? IS NULL OR state = ? ORDER BY seq`).iterate(state, state);
           for (const row of rows as Iterable<Record<string, unknown>>) {
             for (const k of ['payload', 'result', 'error']) if (typeof row[k] === 'string') row[k] = JSON.parse(row[k] as string);
-            process.stdout.write(JSON.stringify(row) + '\n');
+            print(safeJson(row) + '\n');
           }
         } finally {
           db.close();
         }
         return 0;
       }
-      default:
-        process.stderr.write(`till-agent outbox: unknown subcommand "${sub}"\n\n${HELP}`);
-        return 2;
     }
   } catch (error) {
-    process.stderr.write(`till-agent outbox ${sub}: ${(error as Error).message}\n`);
+    if (error instanceof UsageError) throw error;
+    printError(`till-agent outbox ${sub}: ${(error as Error).message}\n`);
     return 1;
   }
+}
+
+function help(): number {
+  print(HELP);
+  return 0;
 }

@@ -3,7 +3,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listSerialPorts, listUsbPrinters, type SerialPortInfo, type UsbPrinterInfo } from '../../drivers/ports.ts';
-import { parseArgs } from './args.ts';
+import { parseFlags } from './args.ts';
+import { field, print, safeJson } from './output.ts';
 
 const HELP = `till-agent ports [--json]
 
@@ -55,28 +56,24 @@ export function formatPorts(serial: SerialPortInfo[], usb: ListedUsbPrinter[], u
   if (serial.length === 0) lines.push('  none found');
   for (const p of serial) {
     const ids = p.vendor_id ? `  usb ${p.vendor_id}:${p.product_id ?? '????'}` : '';
-    const names = [p.manufacturer, p.product].filter(Boolean).join(' ');
-    lines.push(`  ${p.path}${p.by_id ? `  by-id ${p.by_id}` : ''}${ids}${names ? `  ${names}` : ''}${p.driver ? `  (${p.driver})` : ''}`);
+    const names = field([p.manufacturer, p.product].filter(Boolean).join(' '));
+    lines.push(`  ${field(p.path)}${p.by_id ? `  by-id ${field(p.by_id)}` : ''}${field(ids)}${names ? `  ${names}` : ''}${p.driver ? `  (${field(p.driver)})` : ''}`);
   }
   lines.push('USB printers:');
   if (usb.length === 0) lines.push(`  none found${usbError ? ` (cannot list USB devices here: ${usbError})` : ''}`);
   for (const p of usb) {
     const where = p.bus !== undefined ? `  bus ${String(p.bus).padStart(3, '0')} address ${String(p.address).padStart(3, '0')}` : '';
-    const names = [p.manufacturer, p.product].filter(Boolean).join(' ');
-    lines.push(`  ${p.vendor_id}:${p.product_id}${where}${names ? `  ${names}` : ''}${p.serial_number ? `  serial ${p.serial_number}` : ''}`);
+    const names = field([p.manufacturer, p.product].filter(Boolean).join(' ')); // USB descriptors: whatever the device says
+    lines.push(`  ${field(`${p.vendor_id}:${p.product_id}`)}${where}${names ? `  ${names}` : ''}${p.serial_number ? `  serial ${field(p.serial_number)}` : ''}`);
   }
   return lines.join('\n') + '\n';
 }
 
 export async function portsCommand(args: string[]): Promise<number> {
-  const { options, positional } = parseArgs(args, ['help', 'json']);
+  const { values: options } = parseFlags(args, { json: { type: 'boolean' } });
   if (options.help) {
-    process.stdout.write(HELP);
+    print(HELP);
     return 0;
-  }
-  if (positional.length > 0) {
-    process.stderr.write(`till-agent ports: unexpected argument "${positional[0]}"\n\n${HELP}`);
-    return 2;
   }
   const serial = await listSerialPorts();
   let usb: ListedUsbPrinter[] = [];
@@ -86,8 +83,8 @@ export async function portsCommand(args: string[]): Promise<number> {
   } catch (error) {
     usbError = (error as Error).message; // no USB bus (containers) or no libusb access: still list serial ports
   }
-  process.stdout.write(options.json
-    ? JSON.stringify({ serial_ports: serial, usb_printers: usb, ...(usbError ? { usb_error: usbError } : {}) }, null, 2) + '\n'
+  print(options.json
+    ? safeJson({ serial_ports: serial, usb_printers: usb, ...(usbError ? { usb_error: usbError } : {}) }, 2) + '\n'
     : formatPorts(serial, usb, usbError));
   return 0;
 }

@@ -1,10 +1,11 @@
 // `till-agent print-test`: a test receipt through the running agent (receipt.print), exactly the
 // path a sale's receipt takes: layout, code page, the printer's queue and status checks.
 import type { ReceiptDocument } from '../../protocol/receipt.ts';
-import { targetFrom } from '../cli-client.ts';
+import { CONNECTION_FLAGS, connectionFrom, targetFrom } from '../cli-client.ts';
 import { printerHint, reasonOf } from '../doctor-hints.ts';
 import { openSession } from './agent-session.ts';
-import { parseArgs } from './args.ts';
+import { parseFlags } from './args.ts';
+import { field, print, printError } from './output.ts';
 
 const HELP = `till-agent print-test [--printer NAME] [--drawer] [--config FILE | --socket PATH | --tcp HOST:PORT]
 
@@ -46,21 +47,18 @@ export function testDocument(printer: string, now: Date): ReceiptDocument {
 }
 
 export async function printTestCommand(args: string[]): Promise<number> {
-  const { options } = parseArgs(args, ['help', 'drawer']);
+  const { values: options } = parseFlags(args, { ...CONNECTION_FLAGS, printer: { type: 'string' }, drawer: { type: 'boolean' } });
   if (options.help) {
-    process.stdout.write(HELP);
+    print(HELP);
     return 0;
   }
-  if (options.printer === true) {
-    process.stderr.write(`till-agent print-test: --printer needs a name\n\n${HELP}`);
-    return 2;
-  }
-  const printer = typeof options.printer === 'string' ? options.printer : undefined;
+  const printer = options.printer;
+  const connection = connectionFrom(options);
   let session;
   try {
-    session = await openSession(targetFrom(options), 30_000);
+    session = await openSession(targetFrom(connection), 30_000);
   } catch (error) {
-    process.stderr.write(`till-agent print-test: ${(error as Error).message}\n`);
+    printError(`till-agent print-test: ${(error as Error).message}\n`);
     return 1;
   }
   try {
@@ -78,26 +76,27 @@ export async function printTestCommand(args: string[]): Promise<number> {
       const { code, message } = answer.error;
       const reason = reasonOf(message);
       const hint = printerHint(reason) ?? printerHint(code);
-      process.stdout.write(`✖ ${code}${reason ? ` (${reason})` : ''}: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`);
+      print(`✖ ${field(code)}${reason ? ` (${field(reason)})` : ''}: ${field(message)}\n${hint ? `  hint: ${hint}\n` : ''}`);
       return 1;
     }
     const r = answer.result as { status: string; printer: string; job_id: string; warnings?: string[]; reason?: string };
     if (r.status === 'uncertain') {
-      process.stdout.write(`? uncertain on ${r.printer} (job ${r.job_id}): ${r.reason ?? 'interrupted'}: the receipt may be partly printed.\n` +
+      print(`? uncertain on ${field(r.printer)} (job ${field(r.job_id)}): ${field(r.reason ?? 'interrupted')}: the receipt may be partly printed.\n` +
         `  ${printerHint(r.reason) ?? 'Check the paper and the printer, then run print-test again.'}\n`);
       return 1;
     }
     if (r.status === 'queued') {
-      process.stdout.write(`… queued on ${r.printer} (job ${r.job_id}): the printer is not ready; the receipt prints when it\n` +
+      print(`… queued on ${field(r.printer)} (job ${field(r.job_id)}): the printer is not ready; the receipt prints when it\n` +
         `  comes back, or fails after its queue timeout. Check: till-agent status, till-agent doctor\n`);
       return 1;
     }
-    const warnings = r.warnings?.length ? `; warnings: ${r.warnings.map((w) => `${w} (${printerHint(w) ?? ''})`).join(', ')}` : '';
-    const how = r.status === 'sent' ? `sent to ${r.printer} (it cannot confirm printing: check the paper)` : `printed on ${r.printer}`;
-    process.stdout.write(`✔ ${how} (job ${r.job_id})${options.drawer ? ', drawer kicked' : ''}${warnings}\n`);
+    const warnings = r.warnings?.length ? `; warnings: ${r.warnings.map((w) => `${field(w)} (${printerHint(w) ?? ''})`).join(', ')}` : '';
+    const how = r.status === 'sent' ? `sent to ${field(r.printer)} (it cannot confirm printing: check the paper)` : `printed on ${field(r.printer)}`;
+    print(`✔ ${how} (job ${field(r.job_id)})${options.drawer ? ', drawer kicked' : ''}${warnings}
+`);
     return 0;
   } catch (error) {
-    process.stderr.write(`till-agent print-test: ${(error as Error).message}\n`);
+    printError(`till-agent print-test: ${(error as Error).message}\n`);
     return 1;
   } finally {
     session.close();

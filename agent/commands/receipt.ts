@@ -9,7 +9,8 @@ import { loyaltySection } from '../receipts/loyalty-section.ts';
 import { printableIn, renderEscPos } from '../receipts/render.ts';
 import { saleDocument } from '../receipts/sale-document.ts';
 import { readTxnRecords } from '../receipts/txn-records.ts';
-import { parseArgs } from './args.ts';
+import { intFlag, parseFlags } from './args.ts';
+import { field, print, printError } from './output.ts';
 
 const HELP = `till-agent receipt preview --txn TXN_ID [--config FILE] [--out FILE.png] [--width N] [--code-page NAME]
 
@@ -28,21 +29,23 @@ Exit status: 0 when written, 1 for an unknown sale or an unreadable database, 2 
 const USAGE_ERROR = 2;
 
 export async function receiptCommand(args: string[]): Promise<number> {
-  const { options, positional } = parseArgs(args, ['help']);
-  const [sub] = positional;
+  const { values: options, positionals: [sub] } = parseFlags(args, {
+    txn: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' }, width: { type: 'string' }, 'code-page': { type: 'string' },
+  }, 1);
   if (options.help) {
-    process.stdout.write(HELP);
+    print(HELP);
     return 0;
   }
   const fail = (message: string, code = 1) => {
-    process.stderr.write(`till-agent receipt preview: ${message}\n${code === USAGE_ERROR ? `\n${HELP}` : ''}`);
+    printError(`till-agent receipt preview: ${message}\n${code === USAGE_ERROR ? `\n${HELP}` : ''}`);
     return code;
   };
   if (sub !== 'preview') return fail(sub ? `unknown subcommand "${sub}"` : 'give a subcommand: preview', USAGE_ERROR);
-  if (typeof options.txn !== 'string') return fail('--txn TXN_ID is required', USAGE_ERROR);
+  if (options.txn === undefined) return fail('--txn TXN_ID is required', USAGE_ERROR);
   const txn = options.txn;
+  const requestedWidth = options.width === undefined ? undefined : intFlag(options.width, 'width', 42, 16, 80);
 
-  const configPath = typeof options.config === 'string' ? options.config : '/etc/till-agent/config.yaml';
+  const configPath = options.config ?? '/etc/till-agent/config.yaml';
   let config;
   try {
     config = loadConfig(configPath);
@@ -50,9 +53,8 @@ export async function receiptCommand(args: string[]): Promise<number> {
     return fail(error instanceof ConfigError ? `${configPath}: ${error.errors.join('; ')}` : (error as Error).message);
   }
   const printer = config.devices.find((d) => d.kind === 'printer');
-  const width = options.width === undefined ? printer?.width ?? 42 : Number(options.width);
-  if (!Number.isInteger(width) || width < 16 || width > 80) return fail('--width must be a number of columns between 16 and 80', USAGE_ERROR);
-  const page = typeof options['code-page'] === 'string' ? options['code-page'].toLowerCase() : printer?.code_page ?? 'cp858';
+  const width = requestedWidth ?? printer?.width ?? 42;
+  const page = options['code-page']?.toLowerCase() ?? printer?.code_page ?? 'cp858';
   if (!CODE_PAGE_NAMES.includes(page)) return fail(`--code-page must be one of ${CODE_PAGE_NAMES.join(', ')}`, USAGE_ERROR);
   // The configured ESC t number only applies when previewing in that printer's own code page.
   const pageNumber = printer?.code_page === page ? printer.code_page_number : undefined;
@@ -65,7 +67,7 @@ export async function receiptCommand(args: string[]): Promise<number> {
     return fail(`cannot read ${dbFile}: ${(error as Error).message}`);
   }
   const doc = saleDocument(records.rows, [config.merchant, `Store ${config.store}`]);
-  if (!doc) return fail(`NOT_FOUND: no sale with txn_id "${txn}" in ${dbFile}`);
+  if (!doc) return fail(`NOT_FOUND: no sale with txn_id "${field(txn)}" in ${dbFile}`);
 
   const loyalty = loyaltySection(records.rows, records.customerName) ?? undefined;
   const at = new Date(records.rows[0]?.created_at ?? Date.now());
@@ -73,7 +75,7 @@ export async function receiptCommand(args: string[]): Promise<number> {
   const ops = layoutReceipt(doc, { width, printable: printableIn(page), meta }, loyalty, txn);
   const bytes = renderEscPos(ops, { codePage: page, ...(pageNumber !== undefined ? { codePageNumber: pageNumber } : {}) });
 
-  const out = resolve(typeof options.out === 'string' ? options.out : `receipt-${txn.replace(/[^A-Za-z0-9_.-]/g, '_')}.png`);
+  const out = resolve(options.out ?? `receipt-${txn.replace(/[^A-Za-z0-9_.-]/g, '_')}.png`);
   const base = basename(out, extname(out));
   try {
     const written = await writePreview(dirname(out), base, bytes, {
@@ -81,7 +83,7 @@ export async function receiptCommand(args: string[]): Promise<number> {
       ...(pageNumber !== undefined ? { codePageNumbers: { [pageNumber]: page } } : {}),
     });
     if (!written) return fail('the receipt came out empty'); // layout always prints text; kept for the type
-    process.stdout.write(`receipt of ${txn}${loyalty ? ' with its loyalty section' : ''} (${width} columns, ${page})\n` +
+    print(`receipt of ${field(txn)}${loyalty ? ' with its loyalty section' : ''} (${width} columns, ${page})\n` +
       `  image  ${written.png}\n  text   ${written.txt}\n`);
     return 0;
   } catch (error) {

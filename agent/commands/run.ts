@@ -6,7 +6,8 @@ import { startDaemon } from '../daemon.ts';
 import { createLogger } from '../log.ts';
 import { createNotifier } from '../sd-notify.ts';
 import { VERSION } from '../version.ts';
-import { parseArgs } from './args.ts';
+import { UsageError, parseFlags } from './args.ts';
+import { print, printError } from './output.ts';
 
 const HELP = `till-agent run --config FILE
 
@@ -18,21 +19,20 @@ Environment: TILL_AGENT_BROKER_URL overrides uplink.url, TILL_AGENT_DATA_DIR ove
 export const STOP_DEADLINE_MS = 4500;
 
 export async function runCommand(args: string[]): Promise<number> {
-  const { options } = parseArgs(args, ['help']);
+  const { values: options } = parseFlags(args, { config: { type: 'string' } });
   if (options.help) {
-    process.stdout.write(HELP);
+    print(HELP);
     return 0;
   }
-  if (typeof options.config !== 'string') {
-    process.stderr.write(`till-agent run: --config FILE is required\n\n${HELP}`);
-    return 2;
+  if (options.config === undefined) {
+    throw new UsageError('--config FILE is required');
   }
   let config;
   try {
     config = loadConfig(options.config);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      printError(`${error.message}\n`);
       return 2;
     }
     throw error;

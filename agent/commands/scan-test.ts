@@ -2,9 +2,10 @@
 // one readable line each, for a technician checking a scanner or card reader. It only shows
 // what the agent emits, so a payment card appears in its masked form only.
 import { formatMoney, type Money } from '../../protocol/money.ts';
-import { targetFrom } from '../cli-client.ts';
+import { CONNECTION_FLAGS, connectionFrom, targetFrom } from '../cli-client.ts';
 import { openSession } from './agent-session.ts';
-import { parseArgs } from './args.ts';
+import { UsageError, parseFlags } from './args.ts';
+import { field, print, printError } from './output.ts';
 
 const HELP = `till-agent scan-test [--seconds N] [--config FILE | --socket PATH | --tcp HOST:PORT]
 
@@ -18,7 +19,8 @@ reached or goes away, 2 on bad usage.
 const TOPICS = ['scan', 'scan_error', 'identified', 'device'] as const;
 
 type Data = Record<string, unknown>;
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
+// Every string shown comes from a device or the agent: field() escapes control characters.
+const str = (v: unknown) => (typeof v === 'string' ? field(v) : '');
 
 function clock(at: unknown): string {
   const d = typeof at === 'string' ? new Date(at) : new Date();
@@ -40,37 +42,35 @@ export function formatEvent(topic: string, data: Data): string {
       return `${head}  unreadable: ${str(data.reason)}`;
     case 'identified': {
       const error = data.error as { code?: string; message?: string } | undefined;
-      if (error) return `${head}  not identified: ${error.code ?? 'ERROR'}: ${error.message ?? ''}`;
+      if (error) return `${head}  not identified: ${field(error.code ?? 'ERROR')}: ${field(error.message ?? '')}`;
       const c = data.customer as { id: string; name: string; balance?: Money } | undefined;
       const balance = c?.balance ? `, balance ${formatMoney(c.balance)}` : '';
-      return `${head}  ${c?.name ?? '?'} (${c?.id ?? '?'})${balance}${data.stale ? ` [offline: as of ${str(data.as_of)}]` : ''}`;
+      return `${head}  ${field(c?.name ?? '?')} (${field(c?.id ?? '?')})${balance}${data.stale ? ` [offline: as of ${str(data.as_of)}]` : ''}`;
     }
     case 'device':
       return `${head}  ${str(data.kind)} ${str(data.state)}${data.reason ? `: ${str(data.reason)}` : ''}`;
     default:
-      return `${head}  ${JSON.stringify(data)}`;
+      return `${head}  ${field(JSON.stringify(data))}`;
   }
 }
 
 export async function scanTestCommand(args: string[]): Promise<number> {
-  const { options } = parseArgs(args, ['help']);
+  const { values: options } = parseFlags(args, { ...CONNECTION_FLAGS, seconds: { type: 'string' } });
   if (options.help) {
-    process.stdout.write(HELP);
+    print(HELP);
     return 0;
   }
   const seconds = options.seconds === undefined ? undefined : Number(options.seconds);
-  if (seconds !== undefined && !(seconds > 0)) {
-    process.stderr.write(`till-agent scan-test: --seconds must be a positive number\n\n${HELP}`);
-    return 2;
-  }
+  if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds must be a positive number');
+  const connection = connectionFrom(options);
   let session;
   try {
-    session = await openSession(targetFrom(options));
+    session = await openSession(targetFrom(connection));
   } catch (error) {
-    process.stderr.write(`till-agent scan-test: ${(error as Error).message}\n`);
+    printError(`till-agent scan-test: ${(error as Error).message}\n`);
     return 1;
   }
-  session.onEvent((topic, data) => process.stdout.write(formatEvent(topic, (data ?? {}) as Data) + '\n'));
+  session.onEvent((topic, data) => print(formatEvent(field(topic), (data ?? {}) as Data) + '\n'));
   try {
     const subscribed = await session.request('events.subscribe', { topics: TOPICS });
     if (!subscribed.ok) throw new Error(`${subscribed.error.code}: ${subscribed.error.message}`);
@@ -78,11 +78,11 @@ export async function scanTestCommand(args: string[]): Promise<number> {
     const readers = listed.ok
       ? (listed.result as { devices: Array<{ name: string; kind: string; state: string }> }).devices.filter((d) => d.kind !== 'printer')
       : [];
-    const which = readers.length ? readers.map((d) => `${d.name} (${d.kind}, ${d.state})`).join(', ') : 'none configured';
-    process.stdout.write(`listening for scans; readers: ${which}. ${seconds ? `Stops after ${seconds} s.` : 'Ctrl-C to stop.'}\n`);
+    const which = readers.length ? readers.map((d) => field(`${d.name} (${d.kind}, ${d.state})`)).join(', ') : 'none configured';
+    print(`listening for scans; readers: ${which}. ${seconds ? `Stops after ${seconds} s.` : 'Ctrl-C to stop.'}\n`);
   } catch (error) {
     session.close();
-    process.stderr.write(`till-agent scan-test: ${(error as Error).message}\n`);
+    printError(`till-agent scan-test: ${(error as Error).message}\n`);
     return 1;
   }
 
@@ -96,7 +96,7 @@ export async function scanTestCommand(args: string[]): Promise<number> {
     if (seconds) timer = setTimeout(stop, seconds * 1000);
     void session.closed.then(() => {
       if (stopping) return;
-      process.stderr.write('till-agent scan-test: the agent closed the connection\n');
+      printError('till-agent scan-test: the agent closed the connection\n');
       resolve(1);
     });
   });

@@ -1,7 +1,8 @@
 // `till-agent scan DATA`: feeds a scan into a virtual scanner of the running agent (demo, tests),
 // exactly as if it had been read: scan events, identify_on_scan and all.
-import { call, targetFrom } from '../cli-client.ts';
-import { parseArgs } from './args.ts';
+import { CONNECTION_FLAGS, call, connectionFrom, targetFrom } from '../cli-client.ts';
+import { UsageError, parseFlags } from './args.ts';
+import { field, print, printError } from './output.ts';
 
 const HELP = `till-agent scan DATA [--device NAME] [--config FILE | --socket PATH | --tcp HOST:PORT]
 
@@ -13,23 +14,20 @@ Exit status: 0 when the scan was injected, 1 when it was not, 2 on bad usage.
 `;
 
 export async function scanCommand(args: string[]): Promise<number> {
-  const { options, positional } = parseArgs(args, ['help']);
+  const { values: options, positionals: [data] } = parseFlags(args, { ...CONNECTION_FLAGS, device: { type: 'string' } }, 1);
   if (options.help) {
-    process.stdout.write(HELP);
+    print(HELP);
     return 0;
   }
-  const [data, ...extra] = positional;
-  if (!data || extra.length > 0 || options.device === true) {
-    process.stderr.write(`till-agent scan: give exactly one DATA to scan\n\n${HELP}`);
-    return 2;
-  }
+  if (!data) throw new UsageError('give the DATA to scan');
+  const connection = connectionFrom(options);
   try {
-    const params = { data, ...(typeof options.device === 'string' ? { device: options.device } : {}) };
-    const [r] = (await call(targetFrom(options), [{ op: 'devices.scan', params }])) as [{ device: string }];
-    process.stdout.write(`scanned on ${r.device}\n`);
+    const params = { data, ...(options.device !== undefined ? { device: options.device } : {}) };
+    const [r] = (await call(targetFrom(connection), [{ op: 'devices.scan', params }])) as [{ device: string }];
+    print(`scanned on ${field(r.device)}\n`);
     return 0;
   } catch (error) {
-    process.stderr.write(`till-agent scan: ${(error as Error).message}\n`);
+    printError(`till-agent scan: ${(error as Error).message}\n`);
     return 1;
   }
 }

@@ -1,7 +1,8 @@
 // `till-agent status`: what the running agent says about itself, for humans or --json.
 import type { StatusResult } from '../../protocol/local.ts';
-import { call, targetFrom } from '../cli-client.ts';
-import { parseArgs } from './args.ts';
+import { CONNECTION_FLAGS, call, connectionFrom, targetFrom } from '../cli-client.ts';
+import { parseFlags } from './args.ts';
+import { field, print, printError, safeJson } from './output.ts';
 
 const HELP = `till-agent status [--config FILE | --socket PATH | --tcp HOST:PORT] [--json]
 
@@ -10,17 +11,18 @@ oldest pending age, dead letters and devices. Exit 1 when the agent is unreachab
 `;
 
 export async function statusCommand(args: string[]): Promise<number> {
-  const { options } = parseArgs(args, ['help', 'json']);
+  const { values: options } = parseFlags(args, { ...CONNECTION_FLAGS, json: { type: 'boolean' } });
   if (options.help) {
-    process.stdout.write(HELP);
+    print(HELP);
     return 0;
   }
+  const connection = connectionFrom(options);
   try {
-    const [status] = (await call(targetFrom(options), [{ op: 'status' }])) as [StatusResult];
-    process.stdout.write(options.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+    const [status] = (await call(targetFrom(connection), [{ op: 'status' }])) as [StatusResult];
+    print(options.json ? safeJson(status, 2) + '\n' : formatStatus(status));
     return 0;
   } catch (error) {
-    process.stderr.write(`till-agent status: ${(error as Error).message}\n`);
+    printError(`till-agent status: ${(error as Error).message}\n`);
     return 1;
   }
 }
@@ -37,10 +39,10 @@ export function formatStatus(s: StatusResult): string {
   const oldest = s.outbox.oldest_age_s === null ? '-' : `${s.outbox.oldest_age_s} s`;
   const devices = s.devices.length === 0
     ? 'none configured'
-    : (s.devices as Array<{ name: string; state: string }>).map((d) => `${d.name}: ${d.state}`).join(', ');
+    : (s.devices as Array<{ name: string; state: string }>).map((d) => `${field(d.name)}: ${field(d.state)}`).join(', ');
   return [
-    `till-agent ${s.version}, terminal ${s.terminal}`,
-    `uplink   ${up.state}${up.since ? ` since ${up.since}` : ''}${up.last_error ? ` (last error: ${up.last_error})` : ''}`,
+    `till-agent ${field(s.version)}, terminal ${field(s.terminal)}`,
+    `uplink   ${field(up.state)}${up.since ? ` since ${field(up.since)}` : ''}${up.last_error ? ` (last error: ${field(up.last_error)})` : ''}`,
     `outbox   ${s.outbox.pending} pending (oldest ${oldest}), ${s.outbox.dead} dead${s.outbox.dead > 0 ? '  → till-agent outbox list' : ''}`,
     `storage  ${formatStorage(s.storage)}`,
     `devices  ${devices}`,

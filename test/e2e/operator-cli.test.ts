@@ -2,8 +2,9 @@
 import t from 'tap';
 import { cli } from '../helpers/cli.ts';
 import { startSystem } from '../helpers/system.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
-
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
 
 t.test('status and outbox commands talk to the running agent', async (t) => {
   const sys = await startSystem(t);
@@ -28,6 +29,56 @@ t.test('status and outbox commands talk to the running agent', async (t) => {
   const retry = await cli('outbox', 'retry', '--all', '--config', sys.agentConfig);
   t.match(retry.out, /1 message\(s\) put back in the queue/);
   t.match(await cli('outbox', 'retry', 'nope', '--config', sys.agentConfig), { code: 1, out: /NOT_FOUND/ });
+});
+
+t.test('control characters in stored fields are escaped, never sent to the terminal raw', async (t) => {
+  const sys = await startSystem(t);
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  // The host's dead-letter message repeats the customer id; the item name is in the stored payload.
+  const customer = 'evil\u001b[2J\u001b]0;pwned\u0007\r\u202e';
+  const basket = { currency: 'EUR', total: 100, items: [{ sku: 'A', name: 'X\u009b31m\u0085', qty: 1, unit_price: 100, amount: 100 }] };
+  await pos.request('award', { txn_id: 'esc-1', customer_id: customer, basket });
+  const outputs = {
+    list: await cli('outbox', 'list', '--config', sys.agentConfig),
+    json: await cli('outbox', 'list', '--json', '--config', sys.agentConfig),
+    exported: await cli('outbox', 'export', '--config', sys.agentConfig),
+  };
+  t.match(outputs.list.out, /award\s+esc-1 .*NOT_FOUND: unknown customer evil\\u001b\[2J\\u001b\]0;pwned\\u0007\\u000d\\u202e/);
+  for (const [name, r] of Object.entries(outputs)) {
+    t.equal(r.code, 0, `${name}: ${r.out}`);
+    t.notMatch(r.out.replace(/\n/g, ''), RAW_CONTROL, `${name}: no raw control character`);
+  }
+  const listed = JSON.parse(outputs.json.out) as { messages: Array<{ payload: { customer_id: string; basket: typeof basket } }> };
+  t.same(listed.messages[0]!.payload.basket.items[0]!.name, basket.items[0]!.name, '--json still decodes to the stored value');
+  const row = JSON.parse(outputs.exported.out.trim()) as { customer_id: string };
+  t.equal(row.customer_id, customer, 'export still decodes to the stored value');
+});
+
+t.test('flags are strict in every command: unknown ones are named, -h is --help', async (t) => {
+  const dir = await tempDir(t, 'till-flags-');
+  const invocations: string[][] = [
+    ['run'], ['host'], ['demo', '--data', dir, '--port', '0'], ['doctor'], ['status'], ['outbox', 'list'],
+    ['outbox', 'retry'], ['outbox', 'export'], ['scan', 'X'], ['scan-test'], ['print-test'], ['ports'], ['receipt', 'preview'],
+  ];
+  const frob = await Promise.all(invocations.map((args) => cli(...args, '--frob')));
+  for (const [i, args] of invocations.entries()) {
+    t.equal(frob[i]!.code, 2, `${args.join(' ')} --frob exits 2`);
+    t.match(frob[i]!.out, /unknown option --frob/, `${args.join(' ')} --frob names the flag`);
+  }
+  const short = await Promise.all(invocations.map((args) => cli(args[0]!, '-h')));
+  for (const [i, args] of invocations.entries()) {
+    t.equal(short[i]!.code, 0, `${args[0]} -h exits 0`);
+    t.match(short[i]!.out, new RegExp(`^till-agent ${args[0]}\\b`), `${args[0]} -h prints its usage`);
+  }
+  t.match(await cli('status', '--config'), { code: 2, out: /--config needs a value/ });
+  t.match(await cli('status', '--json=yes'), { code: 2, out: /--json takes no value/ });
+  t.match(await cli('status', '--tcp', 'localhost'), { code: 2, out: /--tcp must be HOST:PORT/ });
+  t.match(await cli('status', '--tcp', '127.0.0.1:1', '--socket', '/x'), { code: 2, out: /give only one of --socket, --tcp/ });
+  t.match(await cli('outbox', 'list', '--limit', 'lots'), { code: 2, out: /--limit must be a whole number/ });
+  t.match(await cli('outbox', 'export', '--socket', '/x'), { code: 2, out: /unknown option --socket/ });
+  t.match(await cli('demo', '--port', '99999'), { code: 2, out: /--port must be a whole number from 1 to 65535/ });
+  t.match(await cli('ports', 'extra'), { code: 2, out: /unexpected argument "extra"/ });
 });
 
 t.test('status when no agent runs: a clear message and exit 1', async (t) => {

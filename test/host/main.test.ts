@@ -12,8 +12,11 @@ t.test('argument parsing', async (t) => {
   t.match(parseHostArgs(['--config=h.yaml']), { config: 'h.yaml', errors: [] });
   t.match(parseHostArgs(['--help']), { help: true, errors: [] });
   t.match(parseHostArgs([]), { errors: ['--config FILE is required'] });
-  t.match(parseHostArgs(['--config']), { errors: ['--config needs a FILE'] });
-  t.match(parseHostArgs(['--config', 'h.yaml', '--verbose']), { errors: ['unknown argument "--verbose"'] });
+  t.match(parseHostArgs(['--config']), { errors: ['--config needs a value'] });
+  t.match(parseHostArgs(['--config', '--help']), { errors: ['--config needs a value'] });
+  t.match(parseHostArgs(['--config', 'h.yaml', '--verbose']), { errors: ['unknown option --verbose'] });
+  t.match(parseHostArgs(['--config', 'h.yaml', 'extra']), { errors: ['unexpected argument "extra"'] });
+  t.match(parseHostArgs(['-h']), { help: true, errors: [] });
 });
 
 t.test('--help prints usage and exits 0', async (t) => {
