@@ -27,7 +27,7 @@ export async function openSession(target: ClientTarget, timeoutMs = 10_000): Pro
     socket.once('connect', () => { clearTimeout(timer); resolve(); });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(`cannot reach the agent (${error.code ?? error.message}): is it running? (systemctl status till-agent)`));
+      reject(new Error(`cannot reach the agent (${error.code ?? error.message}): is it running? (systemctl status till-agent; the demo: npm start)`));
     });
   });
   socket.on('error', () => undefined); // 'close' follows and settles everything

@@ -1,115 +1,157 @@
 // `till-agent demo` (what `npm start` runs): an embedded MQTT broker, the reference
 // host with the sample seed and the agent, all in this one process.
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { configSchema } from '../config.ts';
-import { startDaemon } from '../daemon.ts';
+import { startDaemon, type Daemon } from '../daemon.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../embedded-broker.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { packageFile } from '../package-files.ts';
 import { VERSION } from '../version.ts';
 import { hostConfigSchema } from '../../host/config.ts';
-import { startHost } from '../../host/main.ts';
+import { startHost, type HostHandle } from '../../host/main.ts';
 import { intFlag, parseFlags } from './args.ts';
-import { print } from './output.ts';
-import { waitForSignal } from './run.ts';
+import { banner } from './demo-banner.ts';
+import { removePid, resetDemoData, writeDemoConfig, writePid } from './demo-config.ts';
+import { inUse, type PortClaim } from './demo-preflight.ts';
+import { DEMO_DATA_DIR } from './locate-config.ts';
+import { print, printError } from './output.ts';
+import { EXIT_IN_USE, waitForSignal } from './run.ts';
 
-const HELP = `till-agent demo [--data DIR] [--port 7411] [--verbose] [--stdin]
+const HELP = `till-agent demo [--data DIR] [--port 7411] [--broker-port 1884] [--reset] [--verbose]
 
 Starts an embedded MQTT broker (aedes), the reference loyalty host seeded with
-host/seed.sample.yaml, and the agent with a virtual scanner (lines typed on stdin are
-scanned; --stdin forces this when stdin is not a terminal) and a virtual printer writing
-receipts as .txt/.png into DATA/agent/receipts. Data goes to ./data unless --data is given.
+host/seed.sample.yaml, and the agent with a virtual scanner and a virtual printer writing
+receipts as .txt/.png into DATA/agent/receipts. Every line on the demo's input (typed in
+its terminal, or piped into it) is scanned by the virtual scanner.
+  --data DIR          where everything goes (default ./data); the config the agent runs
+                      with is written to DIR/config.yaml, so operator commands find the
+                      demo: till-agent status --data DIR (no --data needed from the
+                      directory the demo was started in, with the default ./data)
+  --port N            the POS socket's TCP port on 127.0.0.1 (default 7411)
+  --broker-port N     the embedded broker's port (default 1884, else any free port)
+  --reset             first remove the demo's ledger, outbox, receipts and config from
+                      DIR: balances start from the seed again
+  --verbose           log at info level (default: warnings only)
+Ctrl-C, SIGINT or SIGTERM stops it, also under npm start or npx.
+Exit status: 0 when stopped, 1 when it cannot start, 2 on bad usage, 3 when a port or
+the data directory is already in use (another demo?).
 `;
 
 const SAMPLE_SEED = packageFile('host/seed.sample.yaml');
+const DEFAULT_BROKER_PORT = 1884;
 
 export async function demoCommand(args: string[]): Promise<number> {
   const { values: options } = parseFlags(args, {
-    data: { type: 'string' }, port: { type: 'string' }, verbose: { type: 'boolean' }, stdin: { type: 'boolean' },
+    data: { type: 'string' }, port: { type: 'string' }, 'broker-port': { type: 'string' },
+    reset: { type: 'boolean' }, verbose: { type: 'boolean' },
   });
   if (options.help) {
     print(HELP);
     return 0;
   }
-  const dataDir = resolve(options.data ?? process.env.TILL_AGENT_DATA_DIR ?? './data');
+  const dataDir = resolve(options.data ?? process.env.TILL_AGENT_DATA_DIR ?? DEMO_DATA_DIR);
   const port = intFlag(options.port, 'port', 7411, 1, 65535);
+  const brokerPort = options['broker-port'] === undefined ? undefined : intFlag(options['broker-port'], 'broker-port', DEFAULT_BROKER_PORT, 1, 65535);
   const level: LogLevel = options.verbose ? 'info' : 'warn';
   const log = createLogger({ level });
-  mkdirSync(dataDir, { recursive: true });
 
-  let broker: EmbeddedBroker;
+  const claims: PortClaim[] = [{ port, what: 'POS socket', flag: '--port' }];
+  if (brokerPort !== undefined) claims.push({ port: brokerPort, what: 'MQTT broker', flag: '--broker-port' });
+  const busy = await inUse(dataDir, claims);
+  if (busy) {
+    printError(`till-agent demo: ${busy}\n`);
+    return EXIT_IN_USE;
+  }
+  if (options.reset) {
+    resetDemoData(dataDir);
+    print(`till-agent demo: reset: removed the demo's ledger, outbox, receipts and config from ${dataDir}\n`);
+  }
+
+  const parts: { broker?: EmbeddedBroker; host?: HostHandle; daemon?: Daemon } = {};
+  const stop = async () => {
+    await parts.daemon?.stop();
+    await parts.host?.stop();
+    await parts.broker?.stop();
+    removePid(dataDir);
+  };
   try {
-    broker = await startEmbeddedBroker(1884);
-  } catch {
-    broker = await startEmbeddedBroker(0); // 1884 taken: any free port will do for a demo
+    // Without --broker-port, 1884 if free, else any free port will do for a demo.
+    parts.broker = brokerPort !== undefined
+      ? await startEmbeddedBroker(brokerPort)
+      : await startEmbeddedBroker(DEFAULT_BROKER_PORT).catch(() => startEmbeddedBroker(0));
+    const uplink = { url: parts.broker.url, protocol_version: 4, request_timeout_ms: 3000 };
+    parts.host = await startHost(hostConfigSchema.parse({
+      data_dir: join(dataDir, 'host'),
+      uplink: { ...uplink, share_group: '' },
+      seed: SAMPLE_SEED,
+      log_level: level,
+    }), log.child({ component: 'host' }));
+    const { file, config } = writeDemoConfig({ dataDir, port, brokerUrl: parts.broker.url, logLevel: level });
+    parts.daemon = await startDaemon(config, { log, version: VERSION });
+    writePid(dataDir);
+    // "running" in the banner means a pasted award is answered, not queued: wait for the link.
+    // Bounded: after 15 s the banner comes anyway, and status says what is missing.
+    await ready(parts.host, parts.daemon, 15_000);
+    scanLinesFromInput(parts.daemon);
+    printError(banner({
+      port, unix: config.socket.unix || '', brokerUrl: parts.broker.url, dataDir, configFile: file, pid: process.pid, cwd: process.cwd(),
+    }));
+  } catch (error) {
+    await stop().catch(() => undefined);
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      // Lost a race with another process since the check above.
+      printError(`till-agent demo: ${e.message}: stop the other demo or till-agent, or choose other ports\n`);
+      return EXIT_IN_USE;
+    }
+    printError(`till-agent demo: cannot start: ${e.message}\n`);
+    return 1;
   }
-  // aedes speaks MQTT 3.1.1 without shared subscriptions: protocol 4, plain subscription.
-  const uplink = { url: broker.url, protocol_version: 4, request_timeout_ms: 3000 };
-  const host = await startHost(hostConfigSchema.parse({
-    data_dir: join(dataDir, 'host'),
-    uplink: { ...uplink, share_group: '' },
-    seed: SAMPLE_SEED,
-    log_level: level,
-  }), log.child({ component: 'host' }));
-  const unix = join(dataDir, 'till-agent.sock');
-  const daemon = await startDaemon(configSchema.parse({
-    terminal: 'T1', store: 'S1', merchant: 'DEMO',
-    data_dir: join(dataDir, 'agent'),
-    log_level: level,
-    socket: { tcp: `127.0.0.1:${port}`, unix },
-    uplink,
-    offline: { spend_floor_limit: 2000, identify_cache_days: 30 },
-    devices: [
-      { name: 'scanner0', kind: 'barcode-scanner', transport: 'virtual' },
-      { name: 'printer0', kind: 'printer', transport: 'virtual', width: 42, code_page: 'cp858' },
-    ],
-    identify_on_scan: { pattern: '^600649\\d{10}$', by: 'card' },
-  }), { log, version: VERSION });
-  // Type a card number or barcode on the demo's stdin: it is scanned by the virtual scanner.
-  if (process.stdin.isTTY || options.stdin) {
-    process.stdin.setEncoding('utf8');
-    let pending = '';
-    process.stdin.on('data', (chunk: string) => {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl).trim();
-        pending = pending.slice(nl + 1);
-        if (line) daemon.ctx.devices.inject('scanner0', line);
-      }
-    });
-  }
-
-  process.stderr.write(banner(port, unix, broker.url, dataDir));
-  return waitForSignal(async () => {
-    await daemon.stop();
-    await host.stop();
-    await broker.stop();
-  }, log);
+  stopWhenOrphaned();
+  return waitForSignal(stop, log);
 }
 
-function banner(port: number, unix: string, brokerUrl: string, dataDir: string): string {
-  const basket = '{"currency":"EUR","total":470,"items":[{"sku":"4006381333931","name":"Espresso","qty":2,"unit_price":160,"amount":320},{"sku":"3017620422003","name":"Croissant","qty":1,"unit_price":150,"amount":150}]}';
-  return `
-till-agent ${VERSION} demo is running
-  POS socket   tcp 127.0.0.1:${port}   unix ${unix}
-  MQTT broker  ${brokerUrl} (embedded)
-  data         ${dataDir}
-Connect with:  socat - TCP:127.0.0.1:${port}    (or: socat - UNIX-CONNECT:${unix}, or nc 127.0.0.1 ${port})
-and paste, one line at a time:
-{"id":1,"op":"hello"}
-{"id":2,"op":"identify","params":{"by":"card","value":"6006491234567890"}}
-{"id":3,"op":"preview","params":{"customer_id":"P-1001","basket":${basket}}}
-{"id":4,"op":"award","params":{"txn_id":"demo-1","customer_id":"P-1001","basket":${basket}}}
-{"id":5,"op":"spend","params":{"txn_id":"demo-1","customer_id":"P-1001","amount":200,"currency":"EUR"}}
-{"id":6,"op":"status"}
-Devices: a virtual scanner (type a card number such as 6006491234567890 here and press
-Enter, or run "till-agent scan 6006491234567890 --tcp 127.0.0.1:${port}") and a virtual printer
-that writes every receipt as .txt and .png into ${join(dataDir, 'agent', 'receipts')}.
-Subscribe to scans first: {"id":7,"op":"events.subscribe","params":{"topics":["scan","identified","print"]}}
-Print a receipt with the loyalty section of demo-1:
-{"id":8,"op":"receipt.print","params":{"txn_id":"demo-1","document":{"currency":"EUR","header":["Demo Café","1 Market Square"],"items":[{"name":"Espresso","qty":2,"amount":320},{"name":"Croissant","amount":150}],"total":470,"payments":[{"method":"Card","amount":470}],"footer":["Thank you!"]}}}
-Ctrl-C stops everything.
-`;
+/** The host subscribed and the agent's uplink online, or the time is up. */
+function ready(host: HostHandle, daemon: Daemon, timeoutMs: number): Promise<void> {
+  const { uplink } = daemon.ctx;
+  let off = () => {};
+  const online = new Promise<void>((resolve) => {
+    off = uplink.onState(() => { if (uplink.connected) resolve(); });
+    if (uplink.connected) resolve();
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); });
+  return Promise.race([Promise.all([host.ready, online]).then(() => undefined), timeUp]).finally(() => {
+    clearTimeout(timer);
+    off();
+  });
+}
+
+/** Every line on stdin, from a terminal or a pipe, is a scan on the virtual scanner. */
+function scanLinesFromInput(daemon: Daemon): void {
+  process.stdin.setEncoding('utf8');
+  let pending = '';
+  process.stdin.on('data', (chunk: string) => {
+    pending += chunk;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const text = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (text) daemon.ctx.devices.inject('scanner0', text);
+    }
+  });
+  // The end of a pipe (or /dev/null) is not a reason to stop the demo; a read error neither.
+  process.stdin.on('error', () => undefined);
+}
+
+/**
+ * npm and npx run the demo through `sh -c`, and dash neither execs the command nor passes
+ * SIGTERM on: it dies and leaves the demo running. Under npm, a changed parent means exactly
+ * that, so the demo stops itself as if signalled.
+ */
+function stopWhenOrphaned(): void {
+  if (!process.env.npm_command) return;
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM');
+  }, 500).unref();
 }

@@ -1,9 +1,8 @@
 // `till-agent outbox list|retry|export`: dead letters and the queue, for a technician.
 import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { CONNECTION_FLAGS, call, connectionFrom, targetFrom } from '../cli-client.ts';
-import { loadConfig } from '../config.ts';
 import { UsageError, intFlag, parseFlags } from './args.ts';
+import { locateDatabase } from './locate-config.ts';
 import { field, print, printError, safeJson } from './output.ts';
 
 const HELP = `till-agent outbox <list|retry|export> [options]
@@ -12,8 +11,10 @@ const HELP = `till-agent outbox <list|retry|export> [options]
   retry  ID | --all                                          put dead letters back in the queue
   export [--state STATE]                                     every row as JSON lines, read
                                                              straight from the SQLite file
-Connection: --config FILE (default /etc/till-agent/config.yaml) | --socket PATH | --tcp HOST:PORT
-(export reads the database file, so it takes --config only)
+Connection: --config FILE | --data DIR | --socket PATH | --tcp HOST:PORT
+  (default: /etc/till-agent/config.yaml, else the demo's ./data). export reads the
+  database file whether the agent runs or not: --config FILE, or --data DIR (a demo's
+  data directory, or the agent's data_dir itself).
 `;
 
 const STATES = ['dead', 'pending', 'done'] as const;
@@ -21,7 +22,7 @@ const STATES = ['dead', 'pending', 'done'] as const;
 const FLAGS = {
   list: { ...CONNECTION_FLAGS, state: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
   retry: { ...CONNECTION_FLAGS, all: { type: 'boolean' } },
-  export: { config: { type: 'string' }, state: { type: 'string' } },
+  export: { ...CONNECTION_FLAGS, state: { type: 'string' } },
 } as const;
 
 interface Listed {
@@ -42,8 +43,7 @@ export async function outboxCommand(args: string[]): Promise<number> {
       case 'list': {
         const { values } = parseFlags(rest, FLAGS.list);
         if (values.help) return help();
-        const state = values.state ?? 'dead';
-        if (!(STATES as readonly string[]).includes(state)) throw new UsageError(`--state must be one of ${STATES.join(', ')}`);
+        const state = checkState(values.state) ?? 'dead';
         const params = { state, limit: intFlag(values.limit, 'limit', 100, 1, 1000) };
         const [listed] = (await call(targetFrom(connectionFrom(values)), [{ op: 'outbox.list', params }])) as [Listed];
         if (values.json) print(safeJson(listed, 2) + '\n');
@@ -67,10 +67,14 @@ export async function outboxCommand(args: string[]): Promise<number> {
       default: {
         const { values } = parseFlags(rest, FLAGS.export);
         if (values.help) return help();
-        const config = loadConfig(values.config ?? '/etc/till-agent/config.yaml');
-        const db = new Database(join(config.data_dir, 'till-agent.db'), { readonly: true, fileMustExist: true });
+        for (const flag of ['socket', 'tcp'] as const) {
+          if (values[flag] !== undefined) throw new UsageError(`export reads the database file, not the agent's socket: give --config FILE or --data DIR, not --${flag}`);
+        }
+        connectionFrom(values); // only one of --config / --data
+        const { file } = locateDatabase(values);
+        const db = new Database(file, { readonly: true, fileMustExist: true });
         try {
-          const state = values.state ?? null;
+          const state = checkState(values.state) ?? null;
           const rows = db.prepare(`SELECT * FROM outbox WHERE ? IS NULL OR state = ? ORDER BY seq`).iterate(state, state);
           for (const row of rows as Iterable<Record<string, unknown>>) {
             for (const k of ['payload', 'result', 'error']) if (typeof row[k] === 'string') row[k] = JSON.parse(row[k] as string);
@@ -87,6 +91,11 @@ export async function outboxCommand(args: string[]): Promise<number> {
     printError(`till-agent outbox ${sub}: ${(error as Error).message}\n`);
     return 1;
   }
+}
+
+function checkState(state: string | undefined): string | undefined {
+  if (state !== undefined && !(STATES as readonly string[]).includes(state)) throw new UsageError(`--state must be one of ${STATES.join(', ')}`);
+  return state;
 }
 
 function help(): number {

@@ -1,13 +1,13 @@
 // `till-agent print-test`: a test receipt through the running agent (receipt.print), exactly the
 // path a sale's receipt takes: layout, code page, the printer's queue and status checks.
 import type { ReceiptDocument } from '../../protocol/receipt.ts';
-import { CONNECTION_FLAGS, connectionFrom, targetFrom } from '../cli-client.ts';
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionFrom, targetFrom } from '../cli-client.ts';
 import { printerHint, reasonOf } from '../doctor-hints.ts';
 import { openSession } from './agent-session.ts';
 import { parseFlags } from './args.ts';
 import { field, print, printError } from './output.ts';
 
-const HELP = `till-agent print-test [--printer NAME] [--drawer] [--config FILE | --socket PATH | --tcp HOST:PORT]
+const HELP = `till-agent print-test [--printer NAME] [--drawer] [--config FILE | --data DIR | --socket PATH | --tcp HOST:PORT]
 
 Prints a test receipt on a printer of the running agent (default: the first printer):
 code-page lines (€ ü ñ é ß), rulers of 32, 42 and 48 columns (the longest one that
@@ -16,7 +16,8 @@ stays on one line is the printer's width), a long wrapped name and a QR code.
 (interrupted mid-print, with the reason), queued (the printer is not ready: the receipt waits
 in its queue) or the error code with its reason and a hint.
 Exit status: 0 when printed or sent, 1 when uncertain, queued or failed, 2 on bad usage.
-`;
+
+${CONNECTION_HELP}`;
 
 /** "42:------1---------2---------3---------4-|": n columns, tens marked, "|" in the last one. */
 export function ruler(n: number): string {

@@ -1,23 +1,27 @@
 // `till-agent receipt preview --txn ID`: the loyalty receipt of a sale as the till's printer would
 // print it, rendered to PNG and text from the agent's SQLite file (read-only; the agent may run).
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { CODE_PAGE_NAMES } from '../../drivers/code-pages.ts';
 import { writePreview } from '../../drivers/receipt-preview.ts';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError } from '../config.ts';
 import { layoutReceipt } from '../receipts/layout.ts';
 import { loyaltySection } from '../receipts/loyalty-section.ts';
 import { printableIn, renderEscPos } from '../receipts/render.ts';
 import { saleDocument } from '../receipts/sale-document.ts';
 import { readTxnRecords } from '../receipts/txn-records.ts';
-import { intFlag, parseFlags } from './args.ts';
+import { UsageError, intFlag, parseFlags } from './args.ts';
+import { locateDatabase } from './locate-config.ts';
 import { field, print, printError } from './output.ts';
 
-const HELP = `till-agent receipt preview --txn TXN_ID [--config FILE] [--out FILE.png] [--width N] [--code-page NAME]
+const HELP = `till-agent receipt preview --txn TXN_ID [--config FILE | --data DIR] [--out FILE.png] [--width N] [--code-page NAME]
 
 Renders the receipt of a sale as the till's printer would print it: the basket sent with
 its award, and the loyalty section (customer, awarded, spent, new balance, offline notes)
 from the agent's records, with the QR code of the sale. Reads data_dir/till-agent.db
 read-only, so it works whether the agent is running or not.
+  --config FILE    the agent's config (default /etc/till-agent/config.yaml, else the
+                   demo's ./data/config.yaml)
+  --data DIR       a demo's data directory, or an agent's data_dir itself
   --out FILE.png   where to write the image (default ./receipt-TXN_ID.png); the text
                    preview goes next to it as FILE.txt
   --width N        columns (default: the first configured printer's width, else 42)
@@ -30,7 +34,8 @@ const USAGE_ERROR = 2;
 
 export async function receiptCommand(args: string[]): Promise<number> {
   const { values: options, positionals: [sub] } = parseFlags(args, {
-    txn: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' }, width: { type: 'string' }, 'code-page': { type: 'string' },
+    txn: { type: 'string' }, config: { type: 'string' }, data: { type: 'string' },
+    out: { type: 'string' }, width: { type: 'string' }, 'code-page': { type: 'string' },
   }, 1);
   if (options.help) {
     print(HELP);
@@ -45,33 +50,34 @@ export async function receiptCommand(args: string[]): Promise<number> {
   const txn = options.txn;
   const requestedWidth = options.width === undefined ? undefined : intFlag(options.width, 'width', 42, 16, 80);
 
-  const configPath = options.config ?? '/etc/till-agent/config.yaml';
-  let config;
+  if (options.config !== undefined && options.data !== undefined) throw new UsageError('give only one of --config, --data');
+  let located;
   try {
-    config = loadConfig(configPath);
+    located = locateDatabase(options);
   } catch (error) {
-    return fail(error instanceof ConfigError ? `${configPath}: ${error.errors.join('; ')}` : (error as Error).message);
+    return fail(error instanceof ConfigError ? `${error.file}: ${error.errors.join('; ')}` : (error as Error).message);
   }
-  const printer = config.devices.find((d) => d.kind === 'printer');
+  const { config, file: dbFile } = located;
+  const printer = config?.devices.find((d) => d.kind === 'printer');
   const width = requestedWidth ?? printer?.width ?? 42;
   const page = options['code-page']?.toLowerCase() ?? printer?.code_page ?? 'cp858';
   if (!CODE_PAGE_NAMES.includes(page)) return fail(`--code-page must be one of ${CODE_PAGE_NAMES.join(', ')}`, USAGE_ERROR);
   // The configured ESC t number only applies when previewing in that printer's own code page.
   const pageNumber = printer?.code_page === page ? printer.code_page_number : undefined;
 
-  const dbFile = join(config.data_dir, 'till-agent.db');
   let records;
   try {
     records = readTxnRecords(dbFile, txn);
   } catch (error) {
     return fail(`cannot read ${dbFile}: ${(error as Error).message}`);
   }
-  const doc = saleDocument(records.rows, [config.merchant, `Store ${config.store}`]);
+  // Without a config (--data naming an agent's data_dir) the till's identity is not known here.
+  const doc = saleDocument(records.rows, config ? [config.merchant, `Store ${config.store}`] : []);
   if (!doc) return fail(`NOT_FOUND: no sale with txn_id "${field(txn)}" in ${dbFile}`);
 
   const loyalty = loyaltySection(records.rows, records.customerName) ?? undefined;
   const at = new Date(records.rows[0]?.created_at ?? Date.now());
-  const meta = { at, saleNumber: txn, storeHeader: [config.merchant], till: `Till ${config.terminal}` };
+  const meta = { at, saleNumber: txn, storeHeader: config ? [config.merchant] : [], ...(config ? { till: `Till ${config.terminal}` } : {}) };
   const ops = layoutReceipt(doc, { width, printable: printableIn(page), meta }, loyalty, txn);
   const bytes = renderEscPos(ops, { codePage: page, ...(pageNumber !== undefined ? { codePageNumber: pageNumber } : {}) });
 

@@ -14,9 +14,13 @@ const HELP = `till-agent run --config FILE
 Runs the agent: local POS socket, durable outbox, MQTT uplink.
   --config FILE   YAML configuration (see README, "Configuration")
 Environment: TILL_AGENT_BROKER_URL overrides uplink.url, TILL_AGENT_DATA_DIR overrides data_dir.
+Exit status: 0 when stopped by SIGTERM/SIGINT, 1 when it cannot start, 2 for an invalid
+config or bad usage, 3 when its TCP port or Unix socket is in use (another agent runs).
 `;
 
 export const STOP_DEADLINE_MS = 4500;
+/** Exit status when a port or socket the agent needs is taken (another agent or demo runs). */
+export const EXIT_IN_USE = 3;
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values: options } = parseFlags(args, { config: { type: 'string' } });
@@ -44,6 +48,12 @@ export async function runCommand(args: string[]): Promise<number> {
     if (faults.size > 0) log.warn({ faults: [...faults] }, 'FAULT INJECTION ENABLED (tests only)');
     daemon = await startDaemon(config, { log, version: VERSION, faults });
   } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      // One clear line, no stack: nothing is wrong with the agent, something else has its address.
+      log.fatal({ reason: e.message }, 'till-agent could not start: its address is in use (is another till-agent running?)');
+      return EXIT_IN_USE;
+    }
     log.fatal({ err: error }, 'till-agent could not start');
     return 1;
   }

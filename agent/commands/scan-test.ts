@@ -2,19 +2,20 @@
 // one readable line each, for a technician checking a scanner or card reader. It only shows
 // what the agent emits, so a payment card appears in its masked form only.
 import { formatMoney, type Money } from '../../protocol/money.ts';
-import { CONNECTION_FLAGS, connectionFrom, targetFrom } from '../cli-client.ts';
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionFrom, targetFrom } from '../cli-client.ts';
 import { openSession } from './agent-session.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { field, print, printError } from './output.ts';
 
-const HELP = `till-agent scan-test [--seconds N] [--config FILE | --socket PATH | --tcp HOST:PORT]
+const HELP = `till-agent scan-test [--seconds N] [--config FILE | --data DIR | --socket PATH | --tcp HOST:PORT]
 
 Shows every scan, read error, identification (identify_on_scan) and device state
 change of the running agent as it happens, one line each, until Ctrl-C or N seconds.
 Payment cards only ever appear masked (411111******1111): the agent emits nothing else.
 Exit status: 0 when stopped by Ctrl-C or the time limit, 1 when the agent cannot be
 reached or goes away, 2 on bad usage.
-`;
+
+${CONNECTION_HELP}`;
 
 const TOPICS = ['scan', 'scan_error', 'identified', 'device'] as const;
 

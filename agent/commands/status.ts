@@ -1,14 +1,15 @@
 // `till-agent status`: what the running agent says about itself, for humans or --json.
 import type { StatusResult } from '../../protocol/local.ts';
-import { CONNECTION_FLAGS, call, connectionFrom, targetFrom } from '../cli-client.ts';
+import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, targetFrom } from '../cli-client.ts';
 import { parseFlags } from './args.ts';
 import { field, print, printError, safeJson } from './output.ts';
 
-const HELP = `till-agent status [--config FILE | --socket PATH | --tcp HOST:PORT] [--json]
+const HELP = `till-agent status [--config FILE | --data DIR | --socket PATH | --tcp HOST:PORT] [--json]
 
 Asks the running agent (over its local socket) for uplink state, outbox depth,
 oldest pending age, dead letters and devices. Exit 1 when the agent is unreachable.
-`;
+
+${CONNECTION_HELP}`;
 
 export async function statusCommand(args: string[]): Promise<number> {
   const { values: options } = parseFlags(args, { ...CONNECTION_FLAGS, json: { type: 'boolean' } });

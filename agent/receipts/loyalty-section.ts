@@ -56,6 +56,7 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
     if (spend.offline) section.notes.push('Balance spent while offline; confirmed when the till reconnects');
   }
   section.redemption_total = section.instant_spend + section.automatic_spend + section.additional_spend;
+  if (voided?.state === 'done') takeBalance(voided); // the balance after the void, not before it
   if (voided) section.notes.push(voided.state === 'done' ? 'This sale was voided' : 'Void queued offline');
   return section;
 }

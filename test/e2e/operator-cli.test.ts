@@ -1,5 +1,8 @@
 // Operator commands against a running agent: status, outbox list/retry/export, --help.
 import t from 'tap';
+import net from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { cli } from '../helpers/cli.ts';
 import { startSystem } from '../helpers/system.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -79,6 +82,23 @@ t.test('flags are strict in every command: unknown ones are named, -h is --help'
   t.match(await cli('outbox', 'export', '--socket', '/x'), { code: 2, out: /unknown option --socket/ });
   t.match(await cli('demo', '--port', '99999'), { code: 2, out: /--port must be a whole number from 1 to 65535/ });
   t.match(await cli('ports', 'extra'), { code: 2, out: /unexpected argument "extra"/ });
+});
+
+t.test('run with its port in use: one clear log line and exit 3', async (t) => {
+  const dir = await tempDir(t, 'till-inuse-');
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => taken.close(resolve)));
+  const port = (taken.address() as net.AddressInfo).port;
+  const config = join(dir, 'agent.yaml');
+  await writeFile(config, `terminal: T1\nstore: S1\nmerchant: M\ndata_dir: data\nsocket: { tcp: "127.0.0.1:${port}", unix: false }\nuplink: { url: "mqtt://127.0.0.1:9" }\n`);
+  const r = await cli('run', '--config', config);
+  t.equal(r.code, 3);
+  const fatal = r.out.trim().split('\n').map((l) => JSON.parse(l) as { level: number | string; msg: string; reason?: string; err?: unknown })
+    .filter((l) => l.level === 60 || l.level === 'fatal');
+  t.equal(fatal.length, 1, r.out);
+  t.match(fatal[0], { msg: /address is in use/, reason: new RegExp(`EADDRINUSE.*${port}`) });
+  t.notOk(fatal[0]!.err, 'no stack trace');
 });
 
 t.test('status when no agent runs: a clear message and exit 1', async (t) => {

@@ -6,9 +6,14 @@ import { BIN } from './processes.ts';
 const run = promisify(execFile);
 
 /** A command that has not finished after 60 s is killed and reported with code null. */
-export async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+export function cli(...args: string[]): Promise<{ code: number; out: string }> {
+  return cliIn(process.cwd(), ...args);
+}
+
+/** The same, run from the directory `cwd` (where `./data` is looked for). */
+export async function cliIn(cwd: string, ...args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 60_000, killSignal: 'SIGKILL' });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, timeout: 60_000, killSignal: 'SIGKILL' });
     return { code: 0, out: stdout + stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

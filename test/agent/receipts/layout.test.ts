@@ -67,3 +67,15 @@ t.test('loyalty section from the sale rows', async (t) => {
   t.match(backEnd.notes, [/back-end/]);
   t.equal(loyaltySection([]), null);
 });
+
+t.test('a voided sale shows the balance after the void', async (t) => {
+  const sale = [
+    row({ result: { award_amount: 105, balance: { amount: 2605, currency: 'EUR' } } }),
+    row({ id: 'm2', op: 'spend', result: { spent_amount: 200, balance: { amount: 2405, currency: 'EUR' } }, updated_at: '2026-11-24T08:00:02.000Z' }),
+  ];
+  const voided = loyaltySection([...sale, row({ id: 'm3', op: 'void', updated_at: '2026-11-24T08:05:00.000Z',
+    result: { reversed_award_amount: 105, reversed_spend_amount: 200, balance: { amount: 2500, currency: 'EUR' } } })], 'Alice Martin')!;
+  t.match(voided, { customer: 'Alice Martin', balance: 2500, notes: ['This sale was voided'] });
+  const queuedVoid = loyaltySection([...sale, row({ id: 'm3', op: 'void', state: 'pending', updated_at: '2026-11-24T08:05:00.000Z' })])!;
+  t.match(queuedVoid, { balance: 2405, notes: ['Void queued offline'] }, 'a queued void does not know the new balance yet');
+});
