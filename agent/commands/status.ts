@@ -1,23 +1,39 @@
 // `till-agent status`: what the running agent says about itself, for humans or --json.
 import type { StatusResult } from '../../protocol/local.ts';
-import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, targetFrom } from '../cli-client.ts';
-import { parseFlags } from './args.ts';
+import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, targetFrom, type Connection } from '../cli-client.ts';
+import { openSession } from './agent-session.ts';
+import { UsageError, parseFlags } from './args.ts';
+import { watch } from './status-watch.ts';
 import { field, print, printError, safeJson } from './output.ts';
 
-const HELP = `till-agent status [--config FILE | --data DIR | --socket PATH | --tcp HOST:PORT] [--json]
+const HELP = `till-agent status [--config FILE | --data DIR | --socket PATH | --tcp HOST:PORT] [--json] [--watch [--interval S]]
 
 Asks the running agent (over its local socket) for uplink state, outbox depth,
 oldest pending age, dead letters and devices. Exit 1 when the agent is unreachable.
+  --watch        keep watching until Ctrl-C: outbox depth, the age of the oldest
+                 message, the drain rate (messages delivered per second over the last
+                 10 s) and the time until the outbox is empty at that rate. A terminal
+                 gets a screen redrawn in place; a pipe gets one line per sample, and
+                 --json one JSON object per line (status + drain {state, rate_per_s, eta_s}).
+  --interval S   seconds between samples (default 1, from 0.2 to 3600)
 
 ${CONNECTION_HELP}`;
 
 export async function statusCommand(args: string[]): Promise<number> {
-  const { values: options } = parseFlags(args, { ...CONNECTION_FLAGS, json: { type: 'boolean' } });
+  const { values: options } = parseFlags(args, {
+    ...CONNECTION_FLAGS, json: { type: 'boolean' }, watch: { type: 'boolean' }, interval: { type: 'string' },
+  });
   if (options.help) {
     print(HELP);
     return 0;
   }
   const connection = connectionFrom(options);
+  if (options.interval !== undefined && !options.watch) throw new UsageError('--interval goes with --watch');
+  if (options.watch) {
+    const interval = options.interval === undefined ? 1 : Number(options.interval);
+    if (!(interval >= 0.2 && interval <= 3600)) throw new UsageError('--interval must be a number of seconds from 0.2 to 3600');
+    return watchCommand(connection, interval, options.json ? 'json' : process.stdout.isTTY ? 'screen' : 'lines');
+  }
   try {
     const [status] = (await call(targetFrom(connection), [{ op: 'status' }])) as [StatusResult];
     print(options.json ? safeJson(status, 2) + '\n' : formatStatus(status));
@@ -33,6 +49,32 @@ function formatStorage(s: StatusResult['storage']): string {
   return s.state === 'full'
     ? `FULL since ${s.since}${free}: money requests get STORAGE_FULL  → free disk space`
     : `ok${free}`;
+}
+
+async function watchCommand(connection: Connection, intervalS: number, mode: 'screen' | 'lines' | 'json'): Promise<number> {
+  let session;
+  try {
+    session = await openSession(targetFrom(connection));
+  } catch (error) {
+    printError(`till-agent status: ${(error as Error).message}\n`);
+    return 1;
+  }
+  let onSignal = () => {};
+  const stop = new Promise<void>((resolve) => { onSignal = resolve; });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const code = await watch(session, intervalS, stop, mode);
+    if (code !== 0) printError('till-agent status: the agent closed the connection\n');
+    return code;
+  } catch (error) {
+    printError(`till-agent status: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    session.close();
+  }
 }
 
 export function formatStatus(s: StatusResult): string {
