@@ -18,6 +18,7 @@ import type { Logger } from './log.ts';
 import type { OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
 import { Outbox } from './outbox.ts';
+import { ProductsProgress } from './products-progress.ts';
 import { PrintJobs } from './print-jobs.ts';
 import { SocketServer } from './socket-server.ts';
 import { StorageHealth } from './storage-health.ts';
@@ -103,6 +104,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   });
   uplink.onState((state) => events.emit('uplink', { state, connected: state === 'online', since: uplink.since }));
 
+  const productsProgress = new ProductsProgress();
   const forwarder = new Forwarder({
     outbox, uplink, events, log,
     batchSize: config.outbox.batch_size,
@@ -112,6 +114,11 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       for (const row of rows) {
         const balance = row.result?.balance as Money | undefined;
         if (row.state === 'done' && row.customer_id && balance) cache.updateBalance(row.customer_id, balance, row.updated_at);
+      }
+      const progress = productsProgress.settled(rows);
+      if (progress.length > 0) {
+        const { pending, dead } = outbox.stats();
+        for (const e of progress) events.emit('outbox', { ...e, pending, dead });
       }
     },
   });
@@ -130,7 +137,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     devices: () => devices.list(),
     storage: () => storage.status(),
   });
-  const ctx: OpsContext = { config, identity, version, outbox, printJobs, cache, storage, uplink, forwarder, events, log, now, devices, faults: options.faults ?? new Set(),
+  const ctx: OpsContext = { config, identity, version, outbox, printJobs, cache, storage, uplink, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
     onPrintJob: (printer, outcome) => metrics?.printJobs.inc({ printer, outcome }),
   };
   if (config.identify_on_scan) devices.on('scan', identifyOnScan(ctx, config.identify_on_scan));

@@ -176,6 +176,8 @@ export interface VoidResult {
 export interface ProductsSyncResult {
   accepted: number;
   batches: number;
+  /** Names this upload in its `outbox` progress events ({type: "products", …}). */
+  sync_id: string;
 }
 
 export interface StatusResult {

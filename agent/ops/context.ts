@@ -7,6 +7,7 @@ import type { EventBus } from '../events.ts';
 import type { Forwarder } from '../forwarder.ts';
 import type { Logger } from '../log.ts';
 import type { Outbox } from '../outbox.ts';
+import type { ProductsProgress } from '../products-progress.ts';
 import type { StorageHealth } from '../storage-health.ts';
 import type { PrintJobs } from '../print-jobs.ts';
 import type { Uplink } from '../uplink.ts';
@@ -26,6 +27,8 @@ export interface OpsContext {
   log: Logger;
   now: () => Date;
   devices: DeviceManager;
+  /** products.sync batches in flight, for progress events. */
+  productsProgress: ProductsProgress;
   /** Print job outcomes, for metrics. */
   onPrintJob: (printer: string, outcome: string) => void;
   /** Fault injection for crash tests only (TILL_AGENT_FAULT); empty in production. */

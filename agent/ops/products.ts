@@ -12,7 +12,10 @@ export async function productsSync(ctx: OpsContext, p: Params<'products.sync'>):
     }));
   }
   await ctx.outbox.appendAll(batches);
+  // The first batch's message id names the upload in its progress events.
+  const syncId = batches[0]!.id;
+  ctx.productsProgress.track(syncId, batches.map((b) => b.id), batches.map((b) => (b.payload.products as unknown[]).length));
   ctx.forwarder.wake();
-  return { accepted: p.products.length, batches: batches.length };
+  return { accepted: p.products.length, batches: batches.length, sync_id: syncId };
 }
 
