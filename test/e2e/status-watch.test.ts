@@ -30,7 +30,7 @@ t.test('a draining outbox, live', async (t) => {
 
   const watcher = startProcess(t, ['status', '--watch', '--json', '--interval', '0.2', '--tcp', `127.0.0.1:${sys.agentPort}`]);
   const samples = () => watcher.lines() as unknown as Sample[];
-  await waitFor(() => samples().some((s) => s.outbox.pending === N && s.drain.state === 'stalled'), { what: 'a stalled sample' });
+  await waitFor(() => samples().some((s) => s.outbox.pending === N && s.drain.state === 'stalled'), { timeout: 60_000, what: 'a stalled sample' });
   await sys.broker.restart();
   await sys.startHost();
   await waitFor(() => samples().at(-1)?.drain.state === 'empty', { timeout: 120_000, what: `the outbox to drain\n${watcher.output().slice(-2000)}` });
