@@ -85,6 +85,18 @@ export const configSchema = z.strictObject({
   metrics: z
     .strictObject({ listen: tcpListen.default(false) })
     .prefault({}),
+  // The technician's status page (agent/status-page/): off by default. Beyond loopback it is
+  // served only with a token; its buttons (print test, retry dead letters) always need one.
+  status_page: z
+    .object({
+      listen: tcpListen.default(false),
+      token: z.string({ error: 'must be a string of at least 16 characters, or null' })
+        .min(16, { error: 'must be at least 16 characters' }).nullable().default(null),
+    })
+    .refine((s) => s.listen === false || s.token !== null || isLoopbackListen(s.listen), {
+      error: 'is required when status_page.listen is not a loopback address', path: ['token'],
+    })
+    .prefault({}),
   devices: devicesConfigSchema,
   // A scanned loyalty card/barcode that matches `pattern` is identified at once and the POS
   // receives an `identified` event. Payment cards never are.
@@ -98,6 +110,12 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/** "127.0.0.1:9465", "[::1]:9465", "localhost:9465": reachable from this machine only. */
+export function isLoopbackListen(listen: string): boolean {
+  const host = parseListen(listen).host;
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 function isRegExp(value: string): boolean {
   try {

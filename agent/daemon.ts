@@ -19,6 +19,9 @@ import type { OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
 import { Outbox } from './outbox.ts';
 import { ProductsProgress } from './products-progress.ts';
+import { RecentReceipts } from './status-page/recent-receipts.ts';
+import type { StatusPage } from './status-page/server.ts';
+import { createStatusPage } from './status-page/start.ts';
 import { PrintJobs } from './print-jobs.ts';
 import { SocketServer } from './socket-server.ts';
 import { StorageHealth } from './storage-health.ts';
@@ -31,6 +34,8 @@ export interface Daemon {
   /** Only when metrics.listen is set: nobody could read the counters otherwise. */
   metrics: Metrics | undefined;
   metricsAddress: { host: string; port: number } | undefined;
+  /** Where the status page listens (status_page.listen), when it does. */
+  statusPageAddress: { host: string; port: number } | undefined;
   socket: SocketServer;
   broker: EmbeddedBroker | undefined;
   stop(): Promise<void>;
@@ -105,6 +110,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   uplink.onState((state) => events.emit('uplink', { state, connected: state === 'online', since: uplink.since }));
 
   const productsProgress = new ProductsProgress();
+  const receipts = new RecentReceipts();
   const forwarder = new Forwarder({
     outbox, uplink, events, log,
     batchSize: config.outbox.batch_size,
@@ -139,7 +145,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   });
   const ctx: OpsContext = { config, identity, version, outbox, printJobs, cache, storage, uplink, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
     onPrintJob: (printer, outcome) => metrics?.printJobs.inc({ printer, outcome }),
+    onReceipt: (receipt) => receipts.add(receipt),
   };
+  events.on('print', (_topic, e) => receipts.setStatus(String(e.job_id), String(e.status)));
   if (config.identify_on_scan) devices.on('scan', identifyOnScan(ctx, config.identify_on_scan));
   // Device states go into the retained fleet status as they change.
   devices.on('device', () => uplink.publishStatus());
@@ -180,6 +188,19 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     metricsAddress = await metrics.listen(host, port);
     log.info({ metrics: `http://${host}:${metricsAddress.port}/metrics` }, 'metrics endpoint listening');
   }
+  // The status page is for people: if it cannot listen, the till still serves the POS.
+  let statusPage: StatusPage | undefined;
+  let statusPageAddress: { host: string; port: number } | undefined;
+  if (config.status_page.listen !== false) {
+    statusPage = createStatusPage(ctx, receipts, config.status_page.listen, config.status_page.token);
+    try {
+      statusPageAddress = await statusPage.start();
+      log.info({ status_page: `http://${config.status_page.listen.replace(/:\d+$/, '')}:${statusPageAddress.port}/` }, 'status page listening');
+    } catch (error) {
+      log.error({ reason: (error as Error).message, listen: config.status_page.listen }, 'status page cannot listen; the agent runs without it');
+      statusPage = undefined;
+    }
+  }
   const statusTimer = setInterval(() => uplink.publishStatus(), 30_000);
   statusTimer.unref();
   const pruneTimer = setInterval(prune, 6 * 3600_000);
@@ -192,6 +213,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     clearInterval(pruneTimer);
     await socket.stop();
     await metrics?.close();
+    await statusPage?.stop();
     await outbox.drainWrites();
     const forwarderStopped = forwarder.stop();
     await uplink.stop();
@@ -203,5 +225,5 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     log.info('till-agent stopped');
   })());
 
-  return { ctx, socket, broker, metrics, metricsAddress, stop };
+  return { ctx, socket, broker, metrics, metricsAddress, statusPageAddress, stop };
 }

@@ -13,6 +13,8 @@ export interface BannerFacts {
   configFile: string;
   pid: number;
   cwd: string;
+  /** The status page's link, with the token that unlocks its buttons. */
+  statusPage: string;
 }
 
 export function banner(f: BannerFacts): string {
@@ -25,6 +27,7 @@ till-agent ${VERSION} demo is running (pid ${f.pid})
   MQTT broker  ${f.brokerUrl} (embedded)
   data         ${f.dataDir}
   config       ${f.configFile} (what the agent runs with)
+  status page  ${f.statusPage}
 Connect with:  socat - TCP:127.0.0.1:${f.port}    (or: socat - UNIX-CONNECT:${f.unix}, or nc 127.0.0.1 ${f.port})
 and paste, one line at a time (README, "A 5-minute walkthrough", explains each):
 ${line('hello')}

@@ -15,6 +15,9 @@ const CREATED = ['agent', 'host', CONFIG_IN_DATA_DIR, PID_FILE] as const;
 export interface DemoSettings {
   dataDir: string;
   port: number;
+  statusPort: number;
+  /** Unlocks the status page's buttons; printed in the banner's link. */
+  statusToken: string;
   brokerUrl: string;
   logLevel: string;
 }
@@ -28,6 +31,7 @@ export function demoAgentConfig(s: DemoSettings): Record<string, unknown> {
     // aedes speaks MQTT 3.1.1 without shared subscriptions: protocol 4.
     uplink: { url: s.brokerUrl, protocol_version: 4, request_timeout_ms: 3000 },
     offline: { spend_floor_limit: 2000, identify_cache_days: 30 },
+    status_page: { listen: `127.0.0.1:${s.statusPort}`, token: s.statusToken },
     devices: [
       { name: 'scanner0', kind: 'barcode-scanner', transport: 'virtual' },
       { name: 'printer0', kind: 'printer', transport: 'virtual', width: 42, code_page: 'cp858' },

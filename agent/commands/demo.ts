@@ -1,5 +1,6 @@
 // `till-agent demo` (what `npm start` runs): an embedded MQTT broker, the reference
 // host with the sample seed and the agent, all in this one process.
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { startDaemon, type Daemon } from '../daemon.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../embedded-broker.ts';
@@ -16,7 +17,7 @@ import { DEMO_DATA_DIR } from './locate-config.ts';
 import { print, printError } from './output.ts';
 import { EXIT_IN_USE, waitForSignal } from './run.ts';
 
-const HELP = `till-agent demo [--data DIR] [--port 7411] [--broker-port 1884] [--reset] [--verbose]
+const HELP = `till-agent demo [--data DIR] [--port 7411] [--status-port 7412] [--broker-port 1884] [--reset] [--verbose]
 
 Starts an embedded MQTT broker (aedes), the reference loyalty host seeded with
 host/seed.sample.yaml, and the agent with a virtual scanner and a virtual printer writing
@@ -27,6 +28,7 @@ its terminal, or piped into it) is scanned by the virtual scanner.
                       demo: till-agent status --data DIR (no --data needed from the
                       directory the demo was started in, with the default ./data)
   --port N            the POS socket's TCP port on 127.0.0.1 (default 7411)
+  --status-port N     the status page's port on 127.0.0.1 (default: --port + 1)
   --broker-port N     the embedded broker's port (default 1884, else any free port)
   --reset             first remove the demo's ledger, outbox, receipts and config from
                       DIR: balances start from the seed again
@@ -41,7 +43,7 @@ const DEFAULT_BROKER_PORT = 1884;
 
 export async function demoCommand(args: string[]): Promise<number> {
   const { values: options } = parseFlags(args, {
-    data: { type: 'string' }, port: { type: 'string' }, 'broker-port': { type: 'string' },
+    data: { type: 'string' }, port: { type: 'string' }, 'status-port': { type: 'string' }, 'broker-port': { type: 'string' },
     reset: { type: 'boolean' }, verbose: { type: 'boolean' },
   });
   if (options.help) {
@@ -50,11 +52,12 @@ export async function demoCommand(args: string[]): Promise<number> {
   }
   const dataDir = resolve(options.data ?? process.env.TILL_AGENT_DATA_DIR ?? DEMO_DATA_DIR);
   const port = intFlag(options.port, 'port', 7411, 1, 65535);
+  const statusPort = intFlag(options['status-port'], 'status-port', port === 65535 ? port - 1 : port + 1, 1, 65535);
   const brokerPort = options['broker-port'] === undefined ? undefined : intFlag(options['broker-port'], 'broker-port', DEFAULT_BROKER_PORT, 1, 65535);
   const level: LogLevel = options.verbose ? 'info' : 'warn';
   const log = createLogger({ level });
 
-  const claims: PortClaim[] = [{ port, what: 'POS socket', flag: '--port' }];
+  const claims: PortClaim[] = [{ port, what: 'POS socket', flag: '--port' }, { port: statusPort, what: 'status page', flag: '--status-port' }];
   if (brokerPort !== undefined) claims.push({ port: brokerPort, what: 'MQTT broker', flag: '--broker-port' });
   const busy = await inUse(dataDir, claims);
   if (busy) {
@@ -85,7 +88,8 @@ export async function demoCommand(args: string[]): Promise<number> {
       seed: SAMPLE_SEED,
       log_level: level,
     }), log.child({ component: 'host' }));
-    const { file, config } = writeDemoConfig({ dataDir, port, brokerUrl: parts.broker.url, logLevel: level });
+    const statusToken = randomBytes(18).toString('base64url');
+    const { file, config } = writeDemoConfig({ dataDir, port, statusPort, statusToken, brokerUrl: parts.broker.url, logLevel: level });
     parts.daemon = await startDaemon(config, { log, version: VERSION });
     writePid(dataDir);
     // "running" in the banner means a pasted award is answered, not queued: wait for the link.
@@ -94,6 +98,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     scanLinesFromInput(parts.daemon);
     printError(banner({
       port, unix: config.socket.unix || '', brokerUrl: parts.broker.url, dataDir, configFile: file, pid: process.pid, cwd: process.cwd(),
+      statusPage: `http://127.0.0.1:${statusPort}/#token=${statusToken}`,
     }));
   } catch (error) {
     await stop().catch(() => undefined);

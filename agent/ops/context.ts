@@ -8,6 +8,7 @@ import type { Forwarder } from '../forwarder.ts';
 import type { Logger } from '../log.ts';
 import type { Outbox } from '../outbox.ts';
 import type { ProductsProgress } from '../products-progress.ts';
+import type { PrintedReceipt } from '../status-page/recent-receipts.ts';
 import type { StorageHealth } from '../storage-health.ts';
 import type { PrintJobs } from '../print-jobs.ts';
 import type { Uplink } from '../uplink.ts';
@@ -31,6 +32,8 @@ export interface OpsContext {
   productsProgress: ProductsProgress;
   /** Print job outcomes, for metrics. */
   onPrintJob: (printer: string, outcome: string) => void;
+  /** Every receipt laid out for a printer, as bytes (the status page shows the last few). */
+  onReceipt: (receipt: PrintedReceipt) => void;
   /** Fault injection for crash tests only (TILL_AGENT_FAULT); empty in production. */
   faults: ReadonlySet<string>;
 }

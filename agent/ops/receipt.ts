@@ -66,7 +66,9 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
       ctx.log.error({ err: error, job_id: jobId, state }, 'print job state not recorded');
     }
   };
-  const job = printer.submit(renderEscPos(ops, { codePage: printer.codePage }), { kind: 'receipt', onSending: () => mark('printing') });
+  const bytes = renderEscPos(ops, { codePage: printer.codePage });
+  ctx.onReceipt({ job_id: jobId, printer: printer.name, txn_id: p.txn_id ?? null, columns: printer.width, at: ctx.now().toISOString(), bytes });
+  const job = printer.submit(bytes, { kind: 'receipt', onSending: () => mark('printing') });
   const base = { printer: printer.name, job_id: jobId, loyalty: Boolean(loyalty), ...(copy ? { copy: true } : {}) };
   const settle = job.done.then(
     (result: PrintResult) => {

@@ -39,7 +39,8 @@ t.test('in a terminal: a typed card is scanned, Ctrl-C stops the demo', async (t
   const dir = await tempDir(t, 'till-tty-');
   const port = await freePort();
   const brokerPort = await freePort();
-  const command = [process.execPath, BIN, 'demo', '--data', join(dir, 'data'), '--port', String(port), '--broker-port', String(brokerPort)].join(' ');
+  const statusPort = await freePort();
+  const command = [process.execPath, BIN, 'demo', '--data', join(dir, 'data'), '--port', String(port), '--status-port', String(statusPort), '--broker-port', String(brokerPort)].join(' ');
   // socat gives the demo a real pseudo-terminal as its controlling terminal (setsid, ctty).
   const socat = spawn('socat', ['-', `EXEC:${command},pty,setsid,ctty,stderr`], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';

@@ -16,6 +16,7 @@ export interface Demo {
   /** The demo process itself (from its banner). */
   pid: number;
   port: number;
+  statusPort: number;
   brokerPort: number;
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -45,7 +46,8 @@ export async function startDemo(
 ): Promise<Demo> {
   const port = await freePort();
   const brokerPort = await freePort();
-  const [file, args] = command(launcher, ['--data', dataDir, '--port', String(port), '--broker-port', String(brokerPort), ...extra]);
+  const statusPort = await freePort();
+  const [file, args] = command(launcher, ['--data', dataDir, '--port', String(port), '--status-port', String(statusPort), '--broker-port', String(brokerPort), ...extra]);
   const child = spawn(file, args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
@@ -64,7 +66,7 @@ export async function startDemo(
   if (!banner) throw new Error(`the demo exited before it ran:\n${out}`);
   pid = Number(banner[1]);
   return {
-    child, pid, port, brokerPort, exited,
+    child, pid, port, statusPort, brokerPort, exited,
     output: () => out,
     type: (line) => { child.stdin!.write(`${line}\n`); },
   };

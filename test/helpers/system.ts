@@ -41,6 +41,8 @@ export interface System {
   startHost(extra?: Obj): Promise<Proc>;
   pos(): Promise<PosClient>;
   waitOnline(): Promise<void>;
+  /** Kills the broker and waits until the agent says its uplink is down. */
+  goOffline(): Promise<void>;
 }
 
 function merge(base: Obj, over: Obj = {}): Obj {
@@ -52,6 +54,18 @@ function merge(base: Obj, over: Obj = {}): Obj {
       : v;
   }
   return out;
+}
+
+async function waitUplink(agentPort: number, connected: boolean): Promise<void> {
+  const client = await connectPos({ port: agentPort });
+  try {
+    await waitFor(async () => {
+      const r = await client.request('status');
+      return r.ok && (r.result as { uplink: { connected: boolean } }).uplink.connected === connected;
+    }, { what: `agent uplink ${connected ? 'online' : 'offline'}` });
+  } finally {
+    await client.close();
+  }
 }
 
 export async function startSystem(t: Teardown, options: SystemOptions = {}): Promise<System> {
@@ -101,16 +115,10 @@ export async function startSystem(t: Teardown, options: SystemOptions = {}): Pro
       t.teardown(() => client.close());
       return client;
     },
-    async waitOnline() {
-      const client = await connectPos({ port: agentPort });
-      try {
-        await waitFor(async () => {
-          const r = await client.request('status');
-          return r.ok && (r.result as { uplink: { connected: boolean } }).uplink.connected;
-        }, { what: 'agent uplink online' });
-      } finally {
-        await client.close();
-      }
+    waitOnline: () => waitUplink(agentPort, true),
+    async goOffline() {
+      await broker.kill();
+      await waitUplink(agentPort, false);
     },
   };
   if (options.startHost !== false) await system.startHost();

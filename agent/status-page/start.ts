@@ -1,0 +1,49 @@
+// Wires the status page to the agent: its snapshot is `status` plus the till's identity, the
+// dead letters and the last receipts; its two actions go through the same ops as the POS's.
+import { parseParams } from '../../protocol/local.ts';
+import { AgentError } from '../../protocol/errors.ts';
+import { isLoopbackListen, parseListen } from '../config.ts';
+import type { OpsContext } from '../ops/context.ts';
+import { outboxRetry } from '../ops/outbox-admin.ts';
+import { receiptPrint } from '../ops/receipt.ts';
+import { status } from '../ops/status.ts';
+import { testDocument } from '../receipts/test-document.ts';
+import type { RecentReceipts } from './recent-receipts.ts';
+import { StatusPage } from './server.ts';
+
+const DEAD_LETTERS_SHOWN = 20;
+
+export function createStatusPage(ctx: OpsContext, receipts: RecentReceipts, listen: string, token: string | null): StatusPage {
+  const { host, port } = parseListen(listen);
+  return new StatusPage({
+    host, port, token,
+    tokenToRead: !isLoopbackListen(listen),
+    receipts,
+    log: ctx.log,
+    snapshot: () => ({
+      ...ctx.identity,
+      ...status(ctx),
+      dead_letters: ctx.outbox.list('dead', DEAD_LETTERS_SHOWN).map((m) => ({
+        id: m.id, op: m.op, txn_id: m.txn_id, created_at: m.created_at, attempts: m.attempts, error: m.error,
+      })),
+      receipts: receipts.list(),
+    }),
+    actions: {
+      printTest: async (printer) => {
+        const now = ctx.now();
+        const params = parseParams('receipt.print', {
+          ...(printer ? { printer } : {}),
+          document: testDocument(printer ?? ctx.devices.printer()?.name ?? 'default', now),
+          txn_id: `print-test-${now.getTime()}`,
+        });
+        if (!params.ok) throw new AgentError('BAD_REQUEST', params.errors.join('; '));
+        return receiptPrint(ctx, params.value);
+      },
+      retry: async (target) => {
+        const params = parseParams('outbox.retry', target);
+        if (!params.ok) throw new AgentError('BAD_REQUEST', params.errors.join('; '));
+        return outboxRetry(ctx, params.value);
+      },
+    },
+  });
+}
