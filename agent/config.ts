@@ -93,7 +93,7 @@ export const configSchema = z.strictObject({
       token: z.string({ error: 'must be a string of at least 16 characters, or null' })
         .min(16, { error: 'must be at least 16 characters' }).nullable().default(null),
     })
-    .refine((s) => s.listen === false || s.token !== null || isLoopbackListen(s.listen), {
+    .refine((s) => s.listen === false || s.token !== null || isLoopback(parseListen(s.listen).host), {
       error: 'is required when status_page.listen is not a loopback address', path: ['token'],
     })
     .prefault({}),
@@ -110,12 +110,6 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.output<typeof configSchema>;
-
-/** "127.0.0.1:9465", "[::1]:9465", "localhost:9465": reachable from this machine only. */
-export function isLoopbackListen(listen: string): boolean {
-  const host = parseListen(listen).host;
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 function isRegExp(value: string): boolean {
   try {

@@ -2,7 +2,7 @@
 // dead letters and the last receipts; its two actions go through the same ops as the POS's.
 import { parseParams } from '../../protocol/local.ts';
 import { AgentError } from '../../protocol/errors.ts';
-import { isLoopbackListen, parseListen } from '../config.ts';
+import { isLoopback, parseListen } from '../listen-address.ts';
 import type { OpsContext } from '../ops/context.ts';
 import { outboxRetry } from '../ops/outbox-admin.ts';
 import { receiptPrint } from '../ops/receipt.ts';
@@ -17,7 +17,7 @@ export function createStatusPage(ctx: OpsContext, receipts: RecentReceipts, list
   const { host, port } = parseListen(listen);
   return new StatusPage({
     host, port, token,
-    tokenToRead: !isLoopbackListen(listen),
+    tokenToRead: !isLoopback(host),
     receipts,
     log: ctx.log,
     snapshot: () => ({
