@@ -11,7 +11,21 @@ import { waitFor } from '../helpers/wait.ts';
 const TOKEN = 'status-page-token-0123456789';
 const basket = { currency: 'EUR', total: 100, items: [{ sku: 'A', qty: 1, unit_price: 100, amount: 100 }] };
 
-const text = async (driver: Driver, css: string) => (await driver.findElement(By.css(css))).getText();
+// The page redraws every second, so an element found a moment ago may be gone: read and click
+// in one step (text), or again until it holds (click).
+const text = async (driver: Driver, css: string): Promise<string> =>
+  driver.executeScript<string>('const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : "";', css);
+async function click(driver: Driver, css: string): Promise<void> {
+  await driver.wait(async () => {
+    try {
+      await (await driver.findElement(By.css(css))).click();
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'StaleElementReferenceError') return false;
+      throw error;
+    }
+  }, 10_000, `a click on ${css}`);
+}
 const until2 = (driver: Driver, what: string, check: () => Promise<boolean>, ms: number) =>
   driver.wait(async () => check().catch(() => false), ms, `the page to show ${what} within ${ms} ms`);
 
@@ -60,17 +74,15 @@ t.test('a technician watches the till', { skip: haveBrowser() ? false : 'needs c
   t.equal(await text(driver, 'tr[data-device="printer1"] .state'), 'ready', 'the other printer still ready');
 
   // The print-test button prints on the chosen printer; the receipt shows up as an image.
-  await (await driver.findElement(By.css('#printer option[value="printer1"]'))).click();
-  await (await driver.findElement(By.id('print-test'))).click();
+  await click(driver, '#printer option[value="printer1"]');
+  await click(driver, '#print-test');
   await until2(driver, 'the print result', async () => /print test: printed on printer1/.test(await text(driver, '#action-result')), 15_000);
-  await until2(driver, 'the receipt image', async () => {
-    const img = await driver.findElement(By.css('#receipts figure img'));
-    return Number(await img.getAttribute('naturalWidth')) > 100;
-  }, 15_000);
+  await until2(driver, 'the receipt image', async () =>
+    driver.executeScript<boolean>('const i = document.querySelector("#receipts figure img"); return Boolean(i && i.complete && i.naturalWidth > 100);'), 15_000);
   t.match(await text(driver, '#receipts figcaption'), /^printer1 · print-test-\d+ · printed/);
 
   // Retry puts the dead letter back in the queue (the host refuses it again later).
-  await (await driver.findElement(By.css('#dead-letters tr[data-message] button'))).click();
+  await click(driver, '#dead-letters tr[data-message] button');
   await until2(driver, 'the retry result', async () => /retry ghost-1: 1 message\(s\) back in the queue/.test(await text(driver, '#action-result')), 15_000);
 
   // Without the right token the actions are refused (the page itself reads fine on loopback).

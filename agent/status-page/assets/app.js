@@ -27,6 +27,15 @@ function el(tag, props, ...children) {
   return node;
 }
 
+// Redraw a part only when its data changed: a row replaced under the pointer would eat a click.
+const drawn = new Map();
+function changed(part, data) {
+  const key = JSON.stringify(data);
+  if (drawn.get(part) === key) return false;
+  drawn.set(part, key);
+  return true;
+}
+
 function badge(node, state) {
   node.textContent = state;
   node.className = `badge state-${String(state).replace(/[^a-z_-]/gi, '')}`;
@@ -62,7 +71,7 @@ function render(s) {
   $('storage').textContent = s.storage ? `disk: ${s.storage.state}${s.storage.free_bytes !== null && s.storage.free_bytes !== undefined ? `, ${(s.storage.free_bytes / 1048576).toFixed(0)} MB free` : ''}` : '';
   const dead = s.dead_letters || [];
   $('dead-letters').hidden = dead.length === 0;
-  $('dead-letters').tBodies[0].replaceChildren(...dead.map((m) => {
+  if (changed('dead', [dead, s.actions])) $('dead-letters').tBodies[0].replaceChildren(...dead.map((m) => {
     const retry = el('button', { type: 'button', className: 'action', textContent: 'Retry', disabled: !s.actions });
     retry.addEventListener('click', () => act('/api/outbox/retry', { id: m.id }, `retry ${m.txn_id || m.id}`));
     return el('tr', { dataset: { message: m.id } },
@@ -74,7 +83,7 @@ function render(s) {
 
   $('no-devices').hidden = s.devices.length > 0;
   $('devices').hidden = s.devices.length === 0;
-  $('devices').tBodies[0].replaceChildren(...s.devices.map((d) => {
+  if (changed('devices', s.devices)) $('devices').tBodies[0].replaceChildren(...s.devices.map((d) => {
     const state = el('span');
     badge(state, d.state);
     return el('tr', { dataset: { device: d.name } },
@@ -102,6 +111,7 @@ function render(s) {
 
 function renderReceipts(receipts) {
   $('no-receipts').hidden = receipts.length > 0;
+  if (!changed('receipts', receipts)) return;
   const figures = receipts.map((r) => {
     const img = el('img', { alt: `receipt ${r.txn_id || r.job_id}` });
     if (images.has(r.job_id)) img.src = images.get(r.job_id);
