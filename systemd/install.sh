@@ -196,7 +196,7 @@ install_build() {
   local new=$1 stamp=$SOURCE/build/agent/main.js newer=""
   if [ -f "$stamp" ]; then
     if [ -d "$SOURCE/agent" ]; then
-      newer=$(find "$SOURCE/agent" "$SOURCE/drivers" "$SOURCE/protocol" "$SOURCE/host" \( -name '*.ts' -o -path '*/fonts/*' \) -newer "$stamp" -print -quit)
+      newer=$(find "$SOURCE/agent" "$SOURCE/drivers" "$SOURCE/protocol" "$SOURCE/host" \( -name '*.ts' -o -path '*/fonts/*' -o -path '*/status-page/assets/*' \) -newer "$stamp" -print -quit)
     fi
     if [ -z "$newer" ]; then
       cp -R "$SOURCE/build" "$new/"
@@ -213,6 +213,7 @@ install_build() {
   (cd "$SOURCE" && node_modules/.bin/tsc -p tsconfig.build.json --outDir "$new/build") || die "tsc failed: run npm run build in $SOURCE to see why"
   # As `npm run build` does: the files the code reads at run time go next to it.
   cp -R "$SOURCE/drivers/fonts" "$new/build/drivers/fonts"
+  cp -R "$SOURCE/agent/status-page/assets" "$new/build/agent/status-page/assets"
 }
 
 # node_modules is most of the program and slow to copy: a rerun keeps the installed copy when it
