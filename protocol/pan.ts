@@ -72,10 +72,12 @@ function panInGroups(run: string): string | null {
   const groups = run.split(/[ -]/);
   for (let i = 0; i < groups.length; i++) {
     let digits = '';
+    let longest: string | null = null; // "4111 1111 1111 1" must not hide the 16-digit card it starts
     for (let j = i; j < groups.length && digits.length < 19; j++) {
       digits += groups[j];
-      if (digits.length >= 13 && digits.length <= 19 && looksLikeCard(digits)) return digits;
+      if (digits.length >= 13 && digits.length <= 19 && looksLikeCard(digits)) longest = digits;
     }
+    if (longest !== null) return longest;
   }
   return null;
 }

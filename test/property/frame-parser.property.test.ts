@@ -1,0 +1,135 @@
+// Property-based tests (fast-check) of the frame parser: newline framing over arbitrary chunk
+// boundaries, and JSON decoding with duplicate-key detection against a reference model.
+import t from 'tap';
+import fc from 'fast-check';
+import { LineSplitter } from '../../agent/line-splitter.ts';
+import { decodeFrame } from '../../protocol/json-frame.ts';
+import { parseRequest } from '../../protocol/local.ts';
+
+const RUNS = { numRuns: 300 };
+
+/** Splits `bytes` at the given (sorted, deduplicated) cut points. */
+function chunked(bytes: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let start = 0;
+  for (const p of [...points, bytes.length]) {
+    out.push(bytes.subarray(start, p));
+    start = p;
+  }
+  return out;
+}
+
+t.test('LineSplitter: any chunking of a stream yields the same lines as splitting it whole', async (t) => {
+  const line = fc.string({ unit: fc.oneof(fc.constantFrom('a', '{', '"', '\r', '€', '💩', ' ', '\u0000'), fc.string({ unit: 'grapheme', maxLength: 1 })), maxLength: 40 })
+    .map((s) => s.replace(/\n/g, ''));
+  fc.assert(fc.property(fc.array(line, { maxLength: 20 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 30 }), (lines, crlf, cuts) => {
+    const text = lines.map((l) => l + (crlf ? '\r\n' : '\n')).join('');
+    const splitter = new LineSplitter(64);
+    const got: string[] = [];
+    let tooLarge = false;
+    for (const chunk of chunked(Buffer.from(text, 'utf8'), cuts)) {
+      const r = splitter.push(chunk);
+      got.push(...r.lines);
+      tooLarge ||= r.tooLarge;
+      if (splitter.bufferedBytes > 65) return false; // memory bound: at most max + 1 bytes held
+    }
+    const expected: string[] = [];
+    let expectTooLarge = false;
+    for (const l of lines) {
+      const body = crlf ? l : l.replace(/\r$/, '');
+      if (Buffer.byteLength(body) > 64) {
+        expectTooLarge = true;
+        break;
+      }
+      if (body !== '') expected.push(body);
+    }
+    if (expectTooLarge) return tooLarge && got.every((g, i) => g === expected[i]);
+    return !tooLarge && JSON.stringify(got) === JSON.stringify(expected);
+  }), RUNS);
+});
+
+// A JSON document as a tree whose objects are lists of entries, so keys may repeat.
+type Node = { k: 'prim'; v: unknown } | { k: 'arr'; items: Node[] } | { k: 'obj'; entries: Array<[string, Node]> };
+
+const keyArb = fc.oneof(fc.constantFrom('id', 'op', 'params', 'a', '"', '\\', 'k\u00e9', '__proto__', 'constructor', ':', ''), fc.string({ maxLength: 6 }));
+const { node } = fc.letrec<{ node: Node }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 8 }), fc.boolean(), fc.constant(null))
+      .map((v): Node => ({ k: 'prim', v })),
+    fc.array(tie('node'), { maxLength: 4 }).map((items): Node => ({ k: 'arr', items })),
+    fc.array(fc.tuple(keyArb, tie('node')), { maxLength: 5 }).map((entries): Node => ({ k: 'obj', entries })),
+  ),
+}));
+
+const ws = fc.constantFrom('', ' ', '\t', ' \r ');
+
+function serialise(n: Node, space: string): string {
+  if (n.k === 'prim') return JSON.stringify(n.v);
+  if (n.k === 'arr') return `[${space}${n.items.map((i) => serialise(i, space)).join(`,${space}`)}${space}]`;
+  return `{${space}${n.entries.map(([k, v]) => `${JSON.stringify(k)}${space}:${space}${serialise(v, space)}`).join(`,${space}`)}${space}}`;
+}
+
+/** Reference: the path of the first key, in text order, that repeats one before it in its object. */
+function firstDuplicate(n: Node, path: Array<string | number> = []): Array<string | number> | null {
+  if (n.k === 'arr') {
+    for (let i = 0; i < n.items.length; i++) {
+      const found = firstDuplicate(n.items[i]!, [...path, i]);
+      if (found) return found;
+    }
+  }
+  if (n.k === 'obj') {
+    const seen = new Set<string>();
+    for (const [key, value] of n.entries) {
+      if (seen.has(key)) return [...path, key];
+      seen.add(key);
+      const found = firstDuplicate(value, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+t.test('decodeFrame: a document is refused exactly when an object repeats a key, naming the first one', async (t) => {
+  fc.assert(fc.property(node, ws, (tree, space) => {
+    const text = serialise(tree, space);
+    const result = decodeFrame(text);
+    const dup = firstDuplicate(tree);
+    if (dup === null) return result.ok && JSON.stringify(result.value) === JSON.stringify(JSON.parse(text));
+    return !result.ok && result.reason === 'duplicate_key' && JSON.stringify(result.path) === JSON.stringify(dup);
+  }), { numRuns: 1000 });
+});
+
+t.test('decodeFrame: no false duplicates in any JSON value', async (t) => {
+  fc.assert(fc.property(fc.jsonValue(), (value) => {
+    const r = decodeFrame(JSON.stringify(value));
+    return r.ok;
+  }), RUNS);
+});
+
+t.test('decodeFrame and parseRequest never throw, whatever the line', async (t) => {
+  const hostile = fc.oneof(
+    fc.string(),
+    fc.string({ unit: 'binary' }),
+    fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('utf8')),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+    fc.tuple(fc.jsonValue(), fc.nat()).map(([v, cut]) => { const s = JSON.stringify(v) ?? ''; return s.slice(0, cut % (s.length + 1)); }),
+    fc.nat({ max: 5000 }).map((d) => '['.repeat(d) + ']'.repeat(d)),
+  );
+  fc.assert(fc.property(hostile, (line) => {
+    const r = decodeFrame(line);
+    let parses = true;
+    try {
+      JSON.parse(line);
+    } catch {
+      parses = false;
+    }
+    if (r.ok !== parses && !(parses && !r.ok && r.reason === 'duplicate_key')) return false;
+    if (r.ok && typeof r.value === 'object' && r.value !== null && !Array.isArray(r.value)) {
+      const envelope = parseRequest(r.value);
+      if (!envelope.ok && !envelope.errors.every((e) => typeof e === 'string')) return false;
+    }
+    return true;
+  }), { numRuns: 1000 });
+});
