@@ -7,9 +7,8 @@
 // Backpressure, not errors: reading pauses while maxInflight requests run or while the
 // socket's write buffer is full, so a fast writer can neither start unbounded work nor
 // pile up responses. Events cannot wait, so a reader too slow for them is dropped.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { AgentError, errorBody, type ErrorBody, type ErrorCode } from '../protocol/errors.ts';
+import { AgentError, RETRYABLE, errorBody, type ErrorBody, type ErrorCode } from '../protocol/errors.ts';
 import {
   EVENT_TOPICS, PROTOCOL_VERSION, isOp, parseParams, parseRequest, requestIdSchema,
   type EventTopic, type Op, type Params, type RequestId, type Response,
@@ -18,6 +17,7 @@ import { decodeFrame } from '../protocol/json-frame.ts';
 import { maskPansIn } from '../protocol/pan.ts';
 import { formatPath } from '../protocol/schema.ts';
 import type { EventBus, EventData } from './events.ts';
+import { ConnectionGuard } from './connection-guard.ts';
 import type { HelloThrottle } from './hello-throttle.ts';
 import { LineSplitter, type SplitResult } from './line-splitter.ts';
 import type { Logger } from './log.ts';
@@ -78,7 +78,7 @@ export class Connection {
   private readonly splitter: LineSplitter;
   private readonly queue: Array<string | typeof TOO_LARGE> = [];
   private readonly subscriptions = new Map<EventTopic, () => void>();
-  private authenticated: boolean;
+  private readonly guard: ConnectionGuard;
   private inflight = 0;
   private requestSeq = 0;
   /** No more requests are read; the connection ends once its in-flight requests finish. */
@@ -87,15 +87,17 @@ export class Connection {
   private peerEnded = false;
   private isClosed = false;
   private endRequested = false;
-  private lastInput = performance.now();
-  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly options: ConnectionOptions) {
     this.id = options.id;
     this.socket = options.socket;
     this.log = options.log;
     this.splitter = new LineSplitter(options.maxLineBytes);
-    this.authenticated = options.token === null;
+    this.guard = new ConnectionGuard({
+      ...options,
+      busy: () => this.inflight > 0 || this.subscriptions.size > 0 || this.queue.length > 0,
+      expire: (why) => this.expire(why),
+    });
 
     this.closed = new Promise((resolve) => {
       this.socket.once('close', () => {
@@ -113,34 +115,20 @@ export class Connection {
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('drain', () => this.pump());
-    void this.closed.then(() => { for (const timer of this.timers) clearTimeout(timer); });
-    if (!this.authenticated) this.later(options.helloTimeoutMs, () => this.helloTimedOut());
-    if (options.idleTimeoutMs > 0) this.later(options.idleTimeoutMs, () => this.checkIdle());
+    void this.closed.then(() => this.guard.stop());
   }
 
-  private later(ms: number, fn: () => void): void {
-    this.timers.push(setTimeout(fn, ms).unref());
-  }
-
-  /** Pre-hello timeout: a silent or guessing peer must not hold a connection slot. */
-  private helloTimedOut(): void {
-    if (this.authenticated || this.isClosed || this.ending) return;
-    this.log.info({ peer: this.options.peer, helloTimeoutMs: this.options.helloTimeoutMs }, 'no hello with the token in time; closing');
-    this.write({ id: null, ok: false, error: codeBody('UNAUTHORIZED', `no hello with the token within ${this.options.helloTimeoutMs} ms; closing`) });
-    this.close();
-  }
-
-  /** Idle timeout: quiet connections are closed, unless they wait for answers or events. */
-  private checkIdle(): void {
+  /** A timeout of the guard: silent or guessing peers must not hold a connection slot. */
+  private expire(why: 'hello' | 'idle'): void {
     if (this.isClosed || this.ending) return;
-    const idleFor = performance.now() - this.lastInput;
-    const busy = this.inflight > 0 || this.subscriptions.size > 0 || this.queue.length > 0;
-    if (!busy && idleFor >= this.options.idleTimeoutMs) {
-      this.log.info({ peer: this.options.peer, idleTimeoutMs: this.options.idleTimeoutMs }, 'idle connection closed');
-      this.close();
-      return;
+    const { peer, helloTimeoutMs, idleTimeoutMs } = this.options;
+    if (why === 'hello') {
+      this.log.info({ peer, helloTimeoutMs }, 'no hello with the token in time; closing');
+      this.write({ id: null, ok: false, error: codeBody('UNAUTHORIZED', `no hello with the token within ${helloTimeoutMs} ms; closing`) });
+    } else {
+      this.log.info({ peer, idleTimeoutMs }, 'idle connection closed');
     }
-    this.later(busy ? this.options.idleTimeoutMs : this.options.idleTimeoutMs - idleFor, () => this.checkIdle());
+    void this.close();
   }
 
   /** Called by the server when stop() begins: queued lines are answered with SHUTTING_DOWN. */
@@ -156,7 +144,7 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastInput = performance.now();
+    this.guard.input();
     if (this.ending || this.isClosed) return; // discard, but keep reading so the peer is not blocked
     this.enqueue(this.splitter.push(chunk));
     this.pump();
@@ -224,7 +212,7 @@ export class Connection {
     if (this.options.host.stopping) {
       return this.fail(requestId, id, knownOp, 'SHUTTING_DOWN', 'the agent is shutting down; retry shortly');
     }
-    if (!this.authenticated && op !== 'hello') {
+    if (!this.guard.authenticated && op !== 'hello') {
       return this.fail(requestId, id, knownOp, 'UNAUTHORIZED', 'send hello with the token first');
     }
     if (!knownOp) return this.fail(requestId, id, undefined, 'UNKNOWN_OP', `unknown op ${JSON.stringify(op)}`);
@@ -234,7 +222,12 @@ export class Connection {
     switch (knownOp) {
       case 'hello': {
         const p = parsed.value as Params<'hello'>;
-        if (this.options.token !== null && !this.authenticated && !this.checkHello(requestId, id, p.token)) return;
+        const verdict = this.guard.hello(p.token);
+        if (!verdict.ok) {
+          this.fail(requestId, id, knownOp, 'UNAUTHORIZED', verdict.message);
+          if (verdict.close) void this.close();
+          return;
+        }
         if (p.protocol !== undefined && p.protocol !== PROTOCOL_VERSION) {
           return this.fail(requestId, id, knownOp, 'BAD_REQUEST', `params.protocol: this agent speaks protocol ${PROTOCOL_VERSION}`);
         }
@@ -251,25 +244,6 @@ export class Connection {
       default:
         void this.dispatch(requestId, id, knownOp, parsed.value);
     }
-  }
-
-  /** The token check of hello, throttled per peer; false when it failed (already answered). */
-  private checkHello(requestId: string, id: RequestId, token: string | undefined): boolean {
-    const { throttle, peer } = this.options;
-    const wait = throttle.retryAfterMs(peer);
-    if (wait > 0) {
-      // The token is not even compared: guessing gains nothing. The connection is closed.
-      throttle.refused(peer);
-      this.fail(requestId, id, 'hello', 'UNAUTHORIZED', `too many failed hellos from this address; retry in ${Math.ceil(wait / 1000)} s`);
-      this.close();
-      return false;
-    }
-    this.authenticated = typeof token === 'string' && sameSecret(token, this.options.token!);
-    if (!this.authenticated) {
-      throttle.failed(peer);
-      this.fail(requestId, id, 'hello', 'UNAUTHORIZED', 'wrong or missing token');
-    }
-    return this.authenticated;
   }
 
   private async dispatch(requestId: string, id: RequestId, op: HandledOp, params: unknown): Promise<void> {
@@ -383,12 +357,7 @@ export class Connection {
   }
 }
 
+/** An error body without an Error object: capturing a stack for every refused frame costs more than the rest. */
 function codeBody(code: ErrorCode, message: string): ErrorBody {
-  return errorBody(new AgentError(code, message));
-}
-
-/** Constant-time comparison that does not leak the token's length either. */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
+  return { code, message, retryable: RETRYABLE[code] };
 }

@@ -43,9 +43,16 @@ function keysInValue(root: object): number {
   let keys = 0;
   const todo: object[] = [root];
   for (let node = todo.pop(); node !== undefined; node = todo.pop()) {
-    const children = Array.isArray(node) ? node : Object.values(node);
-    if (!Array.isArray(node)) keys += children.length;
-    for (const child of children) if (typeof child === 'object' && child !== null) todo.push(child);
+    if (Array.isArray(node)) {
+      for (const child of node) if (typeof child === 'object' && child !== null) todo.push(child);
+      continue;
+    }
+    // JSON.parse makes plain objects whose keys are all own and enumerable ("__proto__" included).
+    for (const key in node) {
+      keys++;
+      const child = (node as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) todo.push(child);
+    }
   }
   return keys;
 }

@@ -7,6 +7,7 @@ import t from 'tap';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { connectPos, type PosClient } from '../helpers/pos-client.ts';
+import { seeded } from '../helpers/random.ts';
 import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -16,23 +17,12 @@ const WINDOW = 8; // requests in flight per connection
 const SEED = Number(process.env.CRASH_LOOP_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const AMOUNT = 100; // 10% back: 10 per award
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const awardParams = (txn_id: string) => ({ txn_id, customer_id: 'alice', basket: { currency: 'EUR', total: AMOUNT, items: [{ sku: 'COFFEE', qty: 1, unit_price: AMOUNT, amount: AMOUNT }] } });
 const ACCEPTED = new Set(['awarded', 'queued']);
 
 t.test(`SIGKILL at random points under pipelined load, ${ITERATIONS} times: nothing acknowledged lost, nothing applied twice`, async (t) => {
   t.comment(`CRASH_LOOP_SEED=${SEED}`);
-  const rand = random(SEED);
+  const rand = seeded(SEED);
   const sys = await startSystem(t, { agent: { log_level: 'info', uplink: { request_timeout_ms: 300 } } });
   await sys.waitOnline();
   const acked = new Set<string>();
