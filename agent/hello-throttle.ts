@@ -24,6 +24,7 @@ export class HelloThrottle {
   private readonly buckets = new Map<string, Bucket>();
   private readonly failures: RateLog;
   private readonly refusals: RateLog;
+  private readonly timeouts: RateLog;
   private readonly now: () => number;
 
   constructor(private readonly options: HelloThrottleOptions) {
@@ -31,6 +32,7 @@ export class HelloThrottle {
     const intervalMs = options.reportMs ?? 60_000;
     this.failures = new RateLog({ log: options.log, msg: 'failed hello (wrong or missing token)', intervalMs });
     this.refusals = new RateLog({ log: options.log, msg: 'hello refused: too many failures from this peer', intervalMs });
+    this.timeouts = new RateLog({ log: options.log, msg: 'connection closed: no hello with the token in time', intervalMs });
   }
 
   /** 0 when a hello from this peer may be checked now, else the milliseconds until it may. */
@@ -55,11 +57,17 @@ export class HelloThrottle {
     this.refusals.hit(key, { peer: key });
   }
 
+  /** A connection that never said hello in time: not a guess, but logged the same way. */
+  timedOut(peer: string): void {
+    const key = peerKey(peer);
+    this.timeouts.hit(key, { peer: key });
+  }
+
   stop(): void {
-    this.failures.flush();
-    this.refusals.flush();
-    this.failures.stop();
-    this.refusals.stop();
+    for (const rate of [this.failures, this.refusals, this.timeouts]) {
+      rate.flush();
+      rate.stop();
+    }
   }
 
   private refill(key: string): Bucket | undefined {

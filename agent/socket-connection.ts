@@ -123,10 +123,10 @@ export class Connection {
     if (this.isClosed || this.ending) return;
     const { peer, helloTimeoutMs, idleTimeoutMs } = this.options;
     if (why === 'hello') {
-      this.log.info({ peer, helloTimeoutMs }, 'no hello with the token in time; closing');
+      this.options.throttle.timedOut(peer); // logged as a rate: silent connections can come in floods
       this.write({ id: null, ok: false, error: codeBody('UNAUTHORIZED', `no hello with the token within ${helloTimeoutMs} ms; closing`) });
     } else {
-      this.log.info({ peer, idleTimeoutMs }, 'idle connection closed');
+      this.log.debug({ peer, idleTimeoutMs }, 'idle connection closed');
     }
     void this.close();
   }

@@ -21,10 +21,13 @@ t.test('silent connections cannot lock the POS out: hello timeout, and a slot ke
   // The silent ones are told why and closed once the hello timeout passes.
   t.match(await silent[0]!.nextFrame(3000), { id: null, ok: false, error: { code: 'UNAUTHORIZED', message: /no hello with the token within 1500 ms/ } });
   await Promise.all(silent.map((c) => c.closed));
+  await waitFor(() => h.server.connectionCount === 1, { what: 'the server to release the silent connections' });
   const again = await h.connect();
   t.match(await again.request('hello', { token: TOKEN }), { ok: true }, 'the POS gets in');
   t.match(await again.request('status'), { ok: true });
   t.equal(local.isClosed, false, 'an authenticated connection is not subject to the hello timeout');
+  const timeouts = h.logs.filter((l) => l.msg === 'connection closed: no hello with the token in time');
+  t.match(timeouts, [{ level: 'warn', peer: '127.0.0.1', first: true }], '7 timeouts, one line: the rest is counted for the next report');
 });
 
 t.test('idle connections are closed; ones waiting for events or answers are not', async (t) => {
