@@ -111,13 +111,7 @@ export class LineReader implements Reader {
   }
 
   private handle(line: string): void {
-    let result: LineParse;
-    try {
-      result = guardPaymentCard(this.options.parse(line));
-    } catch {
-      // Parsers are pure and should not throw; if one does, its message may hold data: drop it.
-      result = { ok: false, reason: 'parser_failed' };
-    }
+    const result = interpretLine(this.options.parse, line);
     if (!result.ok) {
       this.options.log.info({ device: this.name, reason: result.reason }, 'unreadable scan');
       this.options.emit('scan_error', { device: this.name, reason: result.reason, at: this.at() });
@@ -125,6 +119,16 @@ export class LineReader implements Reader {
     }
     this.options.log.debug({ device: this.name, kind: result.scan.kind, symbology: result.scan.symbology }, 'scan');
     this.options.emit('scan', { device: this.name, ...result.scan, at: this.at() });
+  }
+}
+
+/** One line → one result, as every reader does it: the kind's parser, then the payment-card check. */
+export function interpretLine(parse: (line: string) => LineParse, line: string): LineParse {
+  try {
+    return guardPaymentCard(parse(line));
+  } catch {
+    // Parsers are pure and should not throw; if one does, its message may hold data: drop it.
+    return { ok: false, reason: 'parser_failed' };
   }
 }
 

@@ -1,6 +1,6 @@
 // Barcode scanner: lines from the transport → parseBarcode → `scan {kind: "barcode"}`.
 import { parseBarcode, type BarcodeOptions } from './barcode.ts';
-import { LineReader, type LineReaderOptions } from './line-reader.ts';
+import { LineReader, type LineParse, type LineReaderOptions } from './line-reader.ts';
 
 export type ScannerOptions = Omit<LineReaderOptions, 'kind' | 'parse'> & { barcode?: BarcodeOptions };
 
@@ -9,10 +9,12 @@ export function createBarcodeScanner(options: ScannerOptions): LineReader {
   return new LineReader({
     ...rest,
     kind: 'barcode-scanner',
-    parse(line) {
-      const result = parseBarcode(line, barcode);
-      if (!result.ok) return result;
-      return { ok: true, scan: { kind: 'barcode', data: result.data, ...(result.symbology ? { symbology: result.symbology } : {}) } };
-    },
+    parse: (line) => parseScannerLine(line, barcode),
   });
+}
+
+export function parseScannerLine(line: string, options?: BarcodeOptions): LineParse {
+  const result = parseBarcode(line, options);
+  if (!result.ok) return result;
+  return { ok: true, scan: { kind: 'barcode', data: result.data, ...(result.symbology ? { symbology: result.symbology } : {}) } };
 }
