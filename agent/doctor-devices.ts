@@ -16,6 +16,7 @@ import type { ByteLink, PrinterStatus, PrinterStatusReport } from '../drivers/ty
 import { call, targetFrom } from './cli-client.ts';
 import type { Config } from './config.ts';
 import type { Check } from './doctor.ts';
+import { evdevCheck } from './doctor-evdev.ts';
 import { printerHint } from './doctor-hints.ts';
 
 /** What the running agent says about its devices. */
@@ -116,6 +117,10 @@ export async function checkDevice(d: DeviceConfig, options: DeviceCheckOptions):
           'check the USB cable and the printer power, and the udev rule for its vendor/product id; till-agent ports lists the USB printers seen');
       }
       return agentSays(`found${found.manufacturer || found.product ? ` (${[found.manufacturer, found.product].filter(Boolean).join(' ')})` : ''}`);
+    }
+    case 'evdev': {
+      const result = evdevCheck(d);
+      return 'problem' in result ? fail(result.problem.detail, result.problem.hint) : agentSays(result.presence);
     }
     case 'tcp':
       if (d.kind === 'printer' && held) return printerFromAgent(options.agent!, d, held, pass, fail);

@@ -3,10 +3,11 @@
 // involve several keys (serial needs a path, usb needs ids, …) are reported with the key to fix.
 import { z } from 'zod';
 import { CODE_PAGE_NAMES, DEFAULT_CODE_PAGE } from './code-pages.ts';
+import { LAYOUTS } from './evdev-keymap.ts';
 import { TERMINATORS } from './line-reader.ts';
 import { DEVICE_KINDS } from './types.ts';
 
-export const TRANSPORTS = ['serial', 'usb', 'tcp', 'file', 'virtual'] as const;
+export const TRANSPORTS = ['serial', 'usb', 'tcp', 'file', 'virtual', 'evdev'] as const;
 export type TransportKind = (typeof TRANSPORTS)[number];
 
 const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
@@ -38,6 +39,9 @@ export const deviceConfigSchema = z
     aim: z.preprocess((v) => (v === true ? 'on' : v === false ? 'off' : v),
       z.enum(['auto', 'on', 'off'], { error: 'must be auto, on (true) or off (false)' })).default('auto'),
     idle_flush_ms: int('milliseconds', 0, 60_000).default(1000),
+    // evdev (keyboard-wedge readers)
+    layout: z.preprocess(lower, z.enum(LAYOUTS, { error: `must be one of ${LAYOUTS.join(', ')}` })).default('us'),
+    grab: z.boolean({ error: 'must be true or false' }).default(true),
     // usb
     vendor_id: usbId.optional(),
     product_id: usbId.optional(),
@@ -73,12 +77,16 @@ export const deviceConfigSchema = z
       case 'usb':
         need('vendor_id', 'for transport usb');
         need('product_id', 'for transport usb');
-        only(['printer'], 'usb is for printers; USB scanners and card readers are used in serial (CDC/VCP) mode');
+        only(['printer'], 'usb is for printers; USB scanners and card readers use serial (CDC/VCP mode) or evdev (keyboard mode)');
         break;
       case 'tcp': need('host', 'for transport tcp'); break;
       case 'file':
         need('path', 'for transport file (e.g. /dev/usb/lp0)');
         only(['printer'], 'file is write-only: only printers can use it');
+        break;
+      case 'evdev':
+        need('path', 'for transport evdev (e.g. /dev/input/by-id/usb-…-event-kbd)');
+        only(['barcode-scanner', 'card-reader'], 'evdev is for keyboard-wedge scanners and card readers');
         break;
       case 'virtual': break;
     }

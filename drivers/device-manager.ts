@@ -5,6 +5,7 @@ import type { DeviceConfig } from './config.ts';
 import { createCardReader } from './card-reader.ts';
 import { DriverEvents } from './emitter.ts';
 import { EscPosPrinter } from './escpos-printer.ts';
+import { DELIMITERS } from './line-reader.ts';
 import { describeError } from './errors.ts';
 import { writePreview } from './receipt-preview.ts';
 import { createBarcodeScanner } from './scanner.ts';
@@ -102,8 +103,7 @@ export class DeviceManager {
   inject(name: string, text: string): boolean {
     const entry = this.entries.find((e) => e.config.name === name && e.virtual && e.device.kind !== 'printer');
     if (!entry?.virtual) return false;
-    const terminator = { auto: '\n', cr: '\r', lf: '\n', crlf: '\r\n' }[entry.config.terminator];
-    return entry.virtual.inject(text + terminator);
+    return entry.virtual.inject(text + DELIMITERS[entry.config.terminator]);
   }
 
   private build(config: DeviceConfig, deps: TransportDeps): Entry {

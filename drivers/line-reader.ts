@@ -7,8 +7,8 @@ import { findPaymentCard } from './payment-card.ts';
 import { DeviceRunner, type Backoff } from './reconnect.ts';
 import type { ByteLink, DeviceState, DriverLogger, Emit, Reader, ScanEvent, Transport } from './types.ts';
 
-export const TERMINATORS = ['auto', 'cr', 'lf', 'crlf'] as const;
-/** `auto` accepts CR, LF and CRLF (CR is turned into LF and empty lines are dropped). */
+export const TERMINATORS = ['auto', 'cr', 'lf', 'crlf', 'tab'] as const;
+/** `auto` accepts CR, LF and CRLF (CR is turned into LF and empty lines are dropped); `tab` is for keyboard wedges set to end with Tab. */
 export type Terminator = (typeof TERMINATORS)[number];
 
 export type LineParse =
@@ -32,7 +32,9 @@ export interface LineReaderOptions {
   now?: () => Date;
 }
 
-const DELIMITERS: Readonly<Record<Terminator, string>> = { auto: '\n', cr: '\r', lf: '\n', crlf: '\r\n' };
+export const DELIMITERS: Readonly<Record<Terminator, string>> = { auto: '\n', cr: '\r', lf: '\n', crlf: '\r\n', tab: '\t' };
+/** A device's "cancel" (the evdev link sends it when the kernel dropped key events): the line is unreliable. */
+const CANCEL = '\x18';
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -111,7 +113,7 @@ export class LineReader implements Reader {
   }
 
   private handle(line: string): void {
-    const result = interpretLine(this.options.parse, line);
+    const result: LineParse = line.includes(CANCEL) ? { ok: false, reason: 'input_overflow' } : interpretLine(this.options.parse, line);
     if (!result.ok) {
       this.options.log.info({ device: this.name, reason: result.reason }, 'unreadable scan');
       this.options.emit('scan_error', { device: this.name, reason: result.reason, at: this.at() });

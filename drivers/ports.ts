@@ -28,7 +28,7 @@ export interface UsbPrinterInfo {
 const readTrimmed = (file: string) => readFile(file, 'utf8').then((s) => s.trim(), () => undefined);
 
 /** Walk up from the tty's device to the USB device that carries idVendor/idProduct. */
-async function usbAttributes(deviceDir: string): Promise<Partial<SerialPortInfo>> {
+export async function usbAttributes(deviceDir: string): Promise<Partial<SerialPortInfo>> {
   let dir = await realpath(deviceDir).catch(() => undefined);
   for (let depth = 0; dir && depth < 6; depth++, dir = dirname(dir)) {
     const vendor = await readTrimmed(join(dir, 'idVendor'));

@@ -5,14 +5,17 @@ import { join } from 'node:path';
 import { listSerialPorts, listUsbPrinters, type SerialPortInfo, type UsbPrinterInfo } from '../../drivers/ports.ts';
 import { parseFlags } from './args.ts';
 import { field, print, safeJson } from './output.ts';
+import { listInputKeyboards, type InputKeyboardInfo } from '../../drivers/ports-input.ts';
 
 const HELP = `till-agent ports [--json]
 
 Lists the serial ports (path, stable /dev/serial/by-id name, USB vendor:product and
-driver when known) and the USB printers (vendor:product, bus/address, names) found on
-this machine. Works without a running agent and without udevadm. In the config, use the
-by-id path (or /dev/till/... from the udev rules) for serial devices, and vendor_id /
-product_id for USB printers.
+driver when known), the keyboards that could be keyboard-wedge scanners or card readers
+(/dev/input/event* with their /dev/input/by-id/...-event-kbd name) and the USB printers
+(vendor:product, bus/address, names) found on this machine. Works without a running agent
+and without udevadm. In the config, use the by-id path (or /dev/till/... from the udev
+rules) for serial devices and keyboards (transport: evdev), and vendor_id / product_id
+for USB printers.
 Exit status: 0 (an empty list is not an error), 2 on bad usage.
 `;
 
@@ -51,13 +54,19 @@ export function withAddresses(printers: UsbPrinterInfo[], addresses: UsbAddress[
   });
 }
 
-export function formatPorts(serial: SerialPortInfo[], usb: ListedUsbPrinter[], usbError?: string): string {
+export function formatPorts(serial: SerialPortInfo[], usb: ListedUsbPrinter[], usbError?: string, keyboards: InputKeyboardInfo[] = []): string {
   const lines = ['Serial ports:'];
   if (serial.length === 0) lines.push('  none found');
   for (const p of serial) {
     const ids = p.vendor_id ? `  usb ${p.vendor_id}:${p.product_id ?? '????'}` : '';
     const names = field([p.manufacturer, p.product].filter(Boolean).join(' '));
     lines.push(`  ${field(p.path)}${p.by_id ? `  by-id ${field(p.by_id)}` : ''}${field(ids)}${names ? `  ${names}` : ''}${p.driver ? `  (${field(p.driver)})` : ''}`);
+  }
+  lines.push('Keyboards (keyboard-wedge scanners, transport evdev):');
+  if (keyboards.length === 0) lines.push('  none found');
+  for (const k of keyboards) {
+    const ids = k.vendor_id ? `  usb ${k.vendor_id}:${k.product_id ?? '????'}` : '';
+    lines.push(`  ${field(k.path)}${k.by_id ? `  by-id ${field(k.by_id)}` : ''}${field(ids)}${k.name ? `  ${field(k.name)}` : ''}`);
   }
   lines.push('USB printers:');
   if (usb.length === 0) lines.push(`  none found${usbError ? ` (cannot list USB devices here: ${usbError})` : ''}`);
@@ -76,6 +85,7 @@ export async function portsCommand(args: string[]): Promise<number> {
     return 0;
   }
   const serial = await listSerialPorts();
+  const keyboards = await listInputKeyboards();
   let usb: ListedUsbPrinter[] = [];
   let usbError: string | undefined;
   try {
@@ -84,7 +94,7 @@ export async function portsCommand(args: string[]): Promise<number> {
     usbError = (error as Error).message; // no USB bus (containers) or no libusb access: still list serial ports
   }
   print(options.json
-    ? safeJson({ serial_ports: serial, usb_printers: usb, ...(usbError ? { usb_error: usbError } : {}) }, 2) + '\n'
-    : formatPorts(serial, usb, usbError));
+    ? safeJson({ serial_ports: serial, keyboards, usb_printers: usb, ...(usbError ? { usb_error: usbError } : {}) }, 2) + '\n'
+    : formatPorts(serial, usb, usbError, keyboards));
   return 0;
 }

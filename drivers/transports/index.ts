@@ -1,6 +1,7 @@
 // Builds the Transport a config entry describes.
 import type { DeviceConfig } from '../config.ts';
 import type { Transport } from '../types.ts';
+import { evdevTransport } from './evdev.ts';
 import { fileTransport } from './file.ts';
 import { serialTransport } from './serial.ts';
 import { tcpTransport } from './tcp.ts';
@@ -48,6 +49,10 @@ export function buildTransport(config: DeviceConfig, deps: TransportDeps = {}): 
           ...(deps.usb ? { usb: deps.usb } : {}),
         }),
       };
+    }
+    case 'evdev': {
+      const path = config.path ?? '';
+      return { target: path, transport: evdevTransport({ path, layout: config.layout, grab: config.grab }) };
     }
     case 'virtual': {
       const onJob = deps.onVirtualJob;

@@ -169,3 +169,18 @@ t.test('a device file printer: missing, then present and writable', async (t) =>
   await writeFile(join(dir, 'lp0'), '');
   t.match(await checkDevice(file(join(dir, 'lp0')), { timeoutMs: 1000, agent: null }), { ok: true, detail: /present and writable/ });
 });
+
+t.test('a keyboard-wedge reader (evdev): missing, not an input device, present; agent offline shown', async (t) => {
+  const dir = await tempDir(t);
+  const wedge = (path: string, grab = true) => deviceConfigSchema.parse({ name: 'wedge', kind: 'barcode-scanner', transport: 'evdev', path, grab });
+  t.match(await checkDevice(wedge(join(dir, 'usb-X-event-kbd')), { timeoutMs: 1000, agent: null }),
+    { ok: false, detail: /missing input device \(ENOENT\)/, hint: /by-id\/…-event-kbd.*till-agent ports/ });
+  await writeFile(join(dir, 'file'), '');
+  t.match(await checkDevice(wedge(join(dir, 'file')), { timeoutMs: 1000, agent: null }), { ok: false, detail: /not an input device/ });
+  // /dev/null stands in for a readable character device (there is no /dev/input on CI machines).
+  t.match(await checkDevice(wedge('/dev/null'), { timeoutMs: 1000, agent: null }), { ok: true, detail: '/dev/null: input device present' });
+  t.match(await checkDevice(wedge('/dev/null', false), { timeoutMs: 1000, agent: null }), { ok: true, detail: /grab: false: scans also type/ });
+  const agent = { devices: [{ name: 'wedge', kind: 'barcode-scanner' as const, transport: 'evdev' as const, target: '/dev/null', state: 'offline' as const, reason: 'cannot grab /dev/null: EVIOCGRAB failed: ENOTTY' }],
+    printerStatus: () => Promise.reject(new Error('no printer')) };
+  t.match(await checkDevice(wedge('/dev/null'), { timeoutMs: 1000, agent }), { ok: false, detail: /agent cannot use it: cannot grab .*ENOTTY/ });
+});

@@ -12,14 +12,18 @@ t.test('a full list with defaults', async (t) => {
     { name: 'kitchen', kind: 'printer', transport: 'tcp', host: '10.0.0.5' },
     { name: 'lp', kind: 'printer', transport: 'file', path: '/dev/usb/lp0', code_page: 'cp852', code_page_number: 46 },
     { name: 'demo', kind: 'printer', transport: 'virtual' },
+    { name: 'wedge', kind: 'barcode-scanner', transport: 'evdev', path: '/dev/input/by-id/usb-Honeywell-event-kbd', layout: 'DE', terminator: 'tab' },
+    { name: 'kbd-msr', kind: 'card-reader', transport: 'evdev', path: '/dev/input/event3', grab: false },
   ]);
   if (!result.ok) return t.fail(result.errors.join('\n'));
-  const [scanner, msr, front, kitchen, lp] = result.value;
+  const [scanner, msr, front, kitchen, lp, , wedge, kbdMsr] = result.value;
   t.match(scanner, { terminator: 'crlf', aim: 'on', baud: 9600, parity: 'none', data_bits: 8, idle_flush_ms: 1000 });
   t.match(msr, { baud: 19200, parity: 'even', data_bits: 7 });
   t.match(front, { vendor_id: 0x04b8, product_id: 0x0e15, code_page: 'cp858', width: 48, queue_max_jobs: 20, queue_timeout_ms: 60_000 });
   t.match(kitchen, { port: 9100, width: 42, code_page: 'cp437' });
   t.match(lp, { code_page: 'cp852', code_page_number: 46 });
+  t.match(wedge, { transport: 'evdev', layout: 'de', grab: true, terminator: 'tab' });
+  t.match(kbdMsr, { layout: 'us', grab: false });
 });
 
 t.test('all errors, each naming its key', async (t) => {
@@ -29,7 +33,7 @@ t.test('all errors, each naming its key', async (t) => {
     { name: 'c', kind: 'card-reader', transport: 'file', path: '/dev/usb/lp0' },
     { name: 'd', kind: 'scale', transport: 'tcp', host: 'h', port: 70000 },
     { name: 'e', kind: 'printer', transport: 'tcp', code_page: 'cp999', colour: true },
-    { name: 'a', kind: 'barcode-scanner', transport: 'virtual', terminator: 'tab' },
+    { name: 'a', kind: 'barcode-scanner', transport: 'virtual', terminator: 'nul' },
     { name: 'f/g', kind: 'card-reader', transport: 'usb', vendor_id: 1, product_id: 2 },
   ]);
   t.notOk(result.ok);
@@ -42,7 +46,7 @@ t.test('all errors, each naming its key', async (t) => {
     /^devices\[3\]\.port: must be at most 65535/,
     /^devices\[4\]\.code_page: must be one of cp437/,
     /^devices\[4\]: unknown key\(s\): colour/,
-    /^devices\[5\]\.terminator: must be one of auto, cr, lf, crlf/,
+    /^devices\[5\]\.terminator: must be one of auto, cr, lf, crlf, tab/,
     /^devices\[6\]\.name: must be 1–64 letters/,
   ];
   for (const pattern of expected) t.ok(errors.some((e) => pattern.test(e)), String(pattern), { errors });
@@ -57,6 +61,10 @@ t.test('cross-field rules', async (t) => {
   t.match(errorsOf({ name: 'p', kind: 'printer', transport: 'tcp' }), [/^host: is required/]);
   t.match(errorsOf({ name: 's', kind: 'barcode-scanner', transport: 'usb', vendor_id: 1, product_id: 1 }), [/^transport: usb is for printers/]);
   t.same(errorsOf({ name: 'p', kind: 'printer', transport: 'virtual' }), []);
+  t.match(errorsOf({ name: 'w', kind: 'barcode-scanner', transport: 'evdev' }), [/^path: is required for transport evdev/]);
+  t.match(errorsOf({ name: 'w', kind: 'printer', transport: 'evdev', path: '/dev/input/event0' }), [/^transport: evdev is for keyboard-wedge scanners and card readers/]);
+  t.match(errorsOf({ name: 'w', kind: 'barcode-scanner', transport: 'evdev', path: '/dev/input/event0', layout: 'dvorak', grab: 'yes' }),
+    [/^layout: must be one of us, uk, de, fr/, /^grab: must be true or false/]);
 });
 
 t.test('duplicate names', async (t) => {

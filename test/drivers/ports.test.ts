@@ -4,6 +4,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { listSerialPorts, listUsbPrinters } from '../../drivers/ports.ts';
+import { hasKeys, listInputKeyboards } from '../../drivers/ports-input.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { FakeUsb, FakeUsbDevice } from '../helpers/usb-fake.ts';
 
@@ -65,4 +66,48 @@ t.test('USB printers are the devices with an interface of class 7', async (t) =>
     interfaces: [{ interfaceNumber: 0, alternate: { interfaceClass: 3, endpoints: [] } }],
   }));
   t.same(await listUsbPrinters(usb), [{ vendor_id: '04b8', product_id: '0e15', manufacturer: 'EPSON', product: 'TM-T20', serial_number: 'X1234' }]);
+});
+
+t.test('keyboards: evdev nodes that can type, with their by-id name and USB ids', async (t) => {
+  const root = await tempDir(t, 'till-ports-');
+  const sys = join(root, 'sys');
+  const dev = join(root, 'dev');
+  const usbDev = join(sys, 'devices/pci0000:00/0000:00:14.0/usb1/1-3');
+  const input = join(usbDev, '1-3:1.0/0003:0C2E:0B61.0001/input/input7');
+  await mkdir(input, { recursive: true });
+  for (const [file, value] of [['idVendor', '0c2e'], ['idProduct', '0b61'], ['manufacturer', 'Honeywell'], ['product', '1900'], ['serial', '17262B1234']] as const) {
+    await writeFile(join(usbDev, file), `${value}\n`);
+  }
+  // A full keyboard's key bitmap (KEY_ESC … KEY_Z and more), a power button, and a mouse.
+  const keyboardBits = '1000000000007 ff9f207ac14057ff febeffdfffefffff fffffffffffffffe';
+  const devices: Array<[string, string, string | undefined]> = [
+    ['event10', 'Honeywell Imaging & Mobility 1900', keyboardBits],
+    ['event2', 'Power Button', '10000000000000 0'],
+    ['event4', 'USB Optical Mouse', undefined],
+  ];
+  for (const [event, name, bits] of devices) {
+    const dir = event === 'event10' ? input : join(sys, 'devices/virtual/input', event);
+    await mkdir(join(dir, 'capabilities'), { recursive: true });
+    await writeFile(join(dir, 'name'), `${name}\n`);
+    if (bits) await writeFile(join(dir, 'capabilities', 'key'), `${bits}\n`);
+    await mkdir(join(sys, 'class/input', event), { recursive: true });
+    await symlink(dir, join(sys, 'class/input', event, 'device'));
+  }
+  await mkdir(join(sys, 'class/input/input7'), { recursive: true }); // not an event node
+  await mkdir(join(dev, 'input/by-id'), { recursive: true });
+  await symlink('../event10', join(dev, 'input/by-id/usb-Honeywell_Imaging_1900_17262B1234-event-kbd'));
+  t.same(await listInputKeyboards({ sys, dev }), [{
+    path: join(dev, 'input/event10'),
+    by_id: join(dev, 'input/by-id/usb-Honeywell_Imaging_1900_17262B1234-event-kbd'),
+    name: 'Honeywell Imaging & Mobility 1900',
+    vendor_id: '0c2e', product_id: '0b61', manufacturer: 'Honeywell', product: '1900', serial_number: '17262B1234',
+  }], 'the power button and the mouse are not keyboards');
+  t.same(await listInputKeyboards({ sys: join(root, 'nope'), dev: join(root, 'nope') }), []);
+});
+
+t.test('key bitmaps as the kernel prints them', async (t) => {
+  t.ok(hasKeys('fffffffffffffffe', [30, 28]));
+  t.notOk(hasKeys('10000000000000 0', [30, 28]));
+  t.ok(hasKeys('50000000', [28, 30], 32), '32-bit words');
+  t.notOk(hasKeys('zz', [1]));
 });

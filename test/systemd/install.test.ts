@@ -170,6 +170,7 @@ t.test('sysusers.d and tmpfiles.d entries are accepted by systemd', async (t) =>
   t.match(passwd, /^till-agent-host:x:\d+:\d+:/m);
   t.match(group, /^dialout:x:\d+:till-agent$/m, 'till-agent is in dialout');
   t.match(group, /^lp:x:\d+:till-agent$/m, 'till-agent is in lp');
+  t.match(group, /^till-input:x:\d+:till-agent$/m, 'till-agent is in till-input (keyboard-wedge scanners)');
 
   if (!requireTool(t, 'systemd-tmpfiles', 'systemd')) return;
   // Creating the directories chowns them: that needs root, which CI is.

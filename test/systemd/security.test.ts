@@ -57,7 +57,7 @@ t.test('till-agent.service keeps what a till needs', async (t) => {
   t.same(service('KillSignal'), ['SIGTERM']);
 
   t.same(service('User'), ['till-agent'], 'its own user, not root');
-  t.same(words(service('SupplementaryGroups')).sort(), ['dialout', 'lp'], 'serial ports and printers through groups');
+  t.same(words(service('SupplementaryGroups')).sort(), ['dialout', 'lp', 'till-input'], 'serial ports, printers and wedge scanners through groups');
   t.same(service('StateDirectory'), ['till-agent']);
   t.same(service('RuntimeDirectory'), ['till-agent']);
   t.same(service('RuntimeDirectoryMode'), ['0750'], 'group members reach the 0660 socket');
@@ -72,6 +72,7 @@ t.test('till-agent.service keeps what a till needs', async (t) => {
   for (const device of ['char-ttyUSB', 'char-ttyACM', 'char-ttyS', 'char-usb_device', 'char-usb']) {
     t.equal(allowed.get(device), 'rw', `${device} rw`);
   }
+  t.equal(allowed.get('char-input'), 'r', 'keyboard-wedge scanners: read (and grab) only');
   t.notSame(service('PrivateDevices'), ['yes'], 'PrivateDevices would hide serial and USB devices');
 
   // Network printers and the broker (TCP), the POS socket (Unix), USB hotplug (netlink).

@@ -97,6 +97,12 @@ t.test('each section gives the right group, mode and name', async (t) => {
         t.equal(vendor?.key, 'ATTR', `${where}: the USB device itself (ATTR)`);
         t.equal(get(rule, 'GROUP')?.value, 'lp', `${where}: GROUP lp`);
         break;
+      case 'till_agent_input':
+        t.equal(vendor?.key, 'ATTRS', `${where}: an input node matches its USB parent (ATTRS)`);
+        t.equal(get(rule, 'GROUP')?.value, 'till-input', `${where}: GROUP till-input (never "input": the cashier's keyboard)`);
+        t.match(symlink?.value, /^till\/(scanner|cardreader)\d+-kbd$/, `${where}: named /dev/till/…-kbd`);
+        t.equal(symlink?.op, '+=', `${where}: adds a name, keeps by-id`);
+        break;
       default:
         t.fail(`${where}: unexpected section`);
     }
@@ -104,6 +110,7 @@ t.test('each section gives the right group, mode and name', async (t) => {
   t.ok(seen.get('till_agent_tty'), 'scanners and card readers');
   t.ok(seen.get('till_agent_usblp'), 'usblp printers');
   t.ok(seen.get('till_agent_usb'), 'raw USB printers');
+  t.ok(seen.get('till_agent_input'), 'keyboard-wedge scanners and card readers');
 });
 
 t.test('the same printers get a usblp name and raw USB access', async (t) => {

@@ -34,10 +34,14 @@ t.test('bus and address from /sys/bus/usb/devices, only where the match is unamb
 });
 
 t.test('human listing: every port on a line, "none found" when empty', async (t) => {
-  t.equal(formatPorts([], [], 'no USB bus'), 'Serial ports:\n  none found\nUSB printers:\n  none found (cannot list USB devices here: no USB bus)\n');
+  t.equal(formatPorts([], [], 'no USB bus'), 'Serial ports:\n  none found\nKeyboards (keyboard-wedge scanners, transport evdev):\n  none found\n' +
+    'USB printers:\n  none found (cannot list USB devices here: no USB bus)\n');
   t.equal(formatPorts(
     [{ path: '/dev/ttyUSB0', by_id: '/dev/serial/by-id/usb-FTDI-if00', vendor_id: '0403', product_id: '6001', manufacturer: 'FTDI', driver: 'ftdi_sio' }],
     [{ vendor_id: '04b8', product_id: '0202', manufacturer: 'EPSON', product: 'TM-T20', bus: 1, address: 5 }],
+    undefined,
+    [{ path: '/dev/input/event10', by_id: '/dev/input/by-id/usb-Honeywell_1900-event-kbd', vendor_id: '0c2e', product_id: '0b61', name: 'Honeywell 1900' }],
   ), 'Serial ports:\n  /dev/ttyUSB0  by-id /dev/serial/by-id/usb-FTDI-if00  usb 0403:6001  FTDI  (ftdi_sio)\n' +
+    'Keyboards (keyboard-wedge scanners, transport evdev):\n  /dev/input/event10  by-id /dev/input/by-id/usb-Honeywell_1900-event-kbd  usb 0c2e:0b61  Honeywell 1900\n' +
     'USB printers:\n  04b8:0202  bus 001 address 005  EPSON TM-T20\n');
 });
