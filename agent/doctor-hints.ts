@@ -1,8 +1,8 @@
 // What a technician should do about a printer problem, shared by `doctor` and `print-test`.
 // Keys are the drivers' reasons (drivers/README.md, "Printer errors") and error codes.
-import type { DriverErrorReason } from '../drivers/errors.ts';
+import type { PrinterErrorReason } from '../drivers/errors.ts';
 
-const PRINTER_HINTS: Readonly<Record<DriverErrorReason | 'paper_near_end', string>> = {
+const PRINTER_HINTS: Readonly<Record<PrinterErrorReason | 'paper_near_end', string>> = {
   paper_out: 'load a paper roll (and check the roll sensor), then try again',
   paper_near_end: 'the roll is nearly empty: replace it soon',
   cover_open: 'close the printer cover until it clicks',

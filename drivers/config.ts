@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { CODE_PAGE_NAMES, DEFAULT_CODE_PAGE } from './code-pages.ts';
 import { LAYOUTS } from './evdev-keymap.ts';
+import { SCALE_PROTOCOLS } from './scale.ts';
 import { TERMINATORS } from './line-reader.ts';
 import { DEVICE_KINDS } from './types.ts';
 
@@ -42,6 +43,11 @@ export const deviceConfigSchema = z
     // evdev (keyboard-wedge readers)
     layout: z.preprocess(lower, z.enum(LAYOUTS, { error: `must be one of ${LAYOUTS.join(', ')}` })).default('us'),
     grab: z.boolean({ error: 'must be true or false' }).default(true),
+    // scales
+    protocol: z.preprocess(lower, z.enum(SCALE_PROTOCOLS, { error: `must be one of ${SCALE_PROTOCOLS.join(', ')}` })).default('toledo-8217'),
+    unit: z.preprocess(lower, z.enum(['auto', 'kg', 'g', 'lb'], { error: 'must be auto, kg, g or lb' })).default('auto'),
+    settle_timeout_ms: int('milliseconds', 100, 30_000).default(3000),
+    answer_timeout_ms: int('milliseconds', 50, 10_000).default(1000),
     // usb
     vendor_id: usbId.optional(),
     product_id: usbId.optional(),

@@ -8,11 +8,12 @@ import { EscPosPrinter } from './escpos-printer.ts';
 import { DELIMITERS } from './line-reader.ts';
 import { describeError } from './errors.ts';
 import { writePreview } from './receipt-preview.ts';
+import { SerialScale } from './scale.ts';
 import { createBarcodeScanner } from './scanner.ts';
 import { buildTransport, type TransportDeps } from './transports/index.ts';
 import type { UsbApi } from './transports/usb.ts';
 import type { VirtualDevice } from './transports/virtual.ts';
-import type { Device, DeviceKind, DeviceState, DriverEventMap, DriverLogger, DriverTopic, Printer } from './types.ts';
+import type { Device, DeviceKind, DeviceState, DriverEventMap, DriverLogger, DriverTopic, Printer, Scale } from './types.ts';
 import type { Backoff } from './reconnect.ts';
 
 export interface DeviceInfo {
@@ -92,13 +93,20 @@ export class DeviceManager {
     return entry?.device as Printer | undefined;
   }
 
+  /** A scale by name, or the first configured scale. */
+  scale(name?: string): Scale | undefined {
+    const entry = this.entries.find((e) => e.device.kind === 'scale' && (name === undefined || e.config.name === name));
+    return entry?.device as Scale | undefined;
+  }
+
   device(name: string): Device | undefined {
     return this.entries.find((e) => e.config.name === name)?.device;
   }
 
   /**
    * Feed a line to a virtual scanner/card reader, as if scanned (`till-agent scan …`, the demo's
-   * stdin). The reader's terminator is added. False if there is no such connected virtual reader.
+   * stdin), or put a load on a virtual scale ("0.350", "unstable", …: transports/virtual-scale.ts).
+   * The reader's terminator is added. False if there is no such connected virtual device.
    */
   inject(name: string, text: string): boolean {
     const entry = this.entries.find((e) => e.config.name === name && e.virtual && e.device.kind !== 'printer');
@@ -131,6 +139,14 @@ export class DeviceManager {
         confirmTimeoutMs: config.confirm_timeout_ms,
         pollMs: config.poll_ms,
         drawerSensor: config.drawer_sensor,
+      });
+    } else if (config.kind === 'scale') {
+      device = new SerialScale({
+        ...common,
+        protocol: config.protocol,
+        unit: config.unit,
+        settleTimeoutMs: config.settle_timeout_ms,
+        answerTimeoutMs: config.answer_timeout_ms,
       });
     } else {
       const reader = {

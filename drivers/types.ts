@@ -37,7 +37,7 @@ export interface ByteLink {
 /** Opens a fresh link each time it is called (a transport is a factory, so tests can hand in fakes). */
 export type Transport = () => Promise<ByteLink>;
 
-export const DEVICE_KINDS = ['barcode-scanner', 'card-reader', 'printer'] as const;
+export const DEVICE_KINDS = ['barcode-scanner', 'card-reader', 'printer', 'scale'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /**
@@ -115,6 +115,24 @@ export interface Device {
 /** A device that produces scan / scan_error events (barcode scanner, card reader). */
 export interface Reader extends Device {
   readonly kind: 'barcode-scanner' | 'card-reader';
+}
+
+/** A stable weight, ready to sell by. `value` and `unit` are what the scale displayed. */
+export interface StableWeight {
+  grams: number;
+  value: string;
+  unit: 'kg' | 'g' | 'lb';
+  net: boolean;
+}
+
+/**
+ * A scale. `read` resolves with a stable, positive weight only; otherwise it rejects with a
+ * DriverError: SCALE_UNSTABLE, SCALE_OVERLOAD, SCALE_NEGATIVE, SCALE_ZERO, SCALE_NO_ANSWER,
+ * DEVICE_UNAVAILABLE. There is deliberately no "live weight" for selling.
+ */
+export interface Scale extends Device {
+  readonly kind: 'scale';
+  read(timeoutMs?: number): Promise<StableWeight>;
 }
 
 /** Decoded real-time status (DLE EOT). */

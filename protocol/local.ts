@@ -84,6 +84,7 @@ export const paramSchemas = {
   }),
   'printer.status': z.object({ printer: freeText(64).optional() }),
   'devices.list': z.object({}),
+  'scale.read': z.object({ scale: freeText(64).optional(), timeout_ms: z.number().int().min(100).max(30_000).optional() }),
   // data is what a virtual scanner reads: a card in it is masked by the reader, like a real one.
   'devices.scan': z.object({ device: freeText(64).optional(), data: nonEmpty(512) }),
   'events.subscribe': z.object({

@@ -35,6 +35,7 @@ export function demoAgentConfig(s: DemoSettings): Record<string, unknown> {
     devices: [
       { name: 'scanner0', kind: 'barcode-scanner', transport: 'virtual' },
       { name: 'printer0', kind: 'printer', transport: 'virtual', width: 42, code_page: 'cp858' },
+      { name: 'scale0', kind: 'scale', transport: 'virtual' },
     ],
     identify_on_scan: { pattern: '^600649\\d{10}$', by: 'card' },
   };

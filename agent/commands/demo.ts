@@ -20,7 +20,8 @@ import { EXIT_IN_USE, waitForSignal } from './run.ts';
 const HELP = `till-agent demo [--data DIR] [--port 7411] [--status-port 7412] [--broker-port 1884] [--reset] [--verbose]
 
 Starts an embedded MQTT broker (aedes), the reference loyalty host seeded with
-host/seed.sample.yaml, and the agent with a virtual scanner and a virtual printer writing
+host/seed.sample.yaml, and the agent with a virtual scanner, a virtual scale (till-agent scan 0.350
+--device scale0 puts 350 g on it; the POS weighs with scale.read) and a virtual printer writing
 receipts as .txt/.png into DATA/agent/receipts. Every line on the demo's input (typed in
 its terminal, or piped into it) is scanned by the virtual scanner.
   --data DIR          where everything goes (default ./data); the config the agent runs

@@ -9,7 +9,9 @@ const HELP = `till-agent scan DATA [--device NAME] [--config FILE | --data DIR |
 Injects DATA (a barcode or card number) into a virtual scanner of the running agent,
 as if it had been scanned: subscribed POS programs get a "scan" event, and a match of
 identify_on_scan identifies the customer. --device picks the virtual reader (default:
-the first one). Only virtual devices accept injected scans.
+the first one). Only virtual devices accept injected scans. For a virtual scale
+(--device scale0), DATA is what lies on it: "0.350" (kg), "350g", "unstable",
+"overload", "negative" or "0".
 Exit status: 0 when the scan was injected, 1 when it was not, 2 on bad usage.
 
 ${CONNECTION_HELP}`;

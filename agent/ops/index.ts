@@ -4,6 +4,7 @@ import type { HandledOp } from '../socket-connection.ts';
 import { award } from './award.ts';
 import { devicesList, devicesScan, drawerOpen, printerStatus } from './devices.ts';
 import { receiptPrint } from './receipt.ts';
+import { scaleRead } from './scale.ts';
 import type { OpsContext } from './context.ts';
 import { identify } from './identify.ts';
 import { outboxList, outboxRetry } from './outbox-admin.ts';
@@ -30,6 +31,7 @@ export const handlers: Handlers = {
   'printer.status': printerStatus,
   'devices.list': (ctx) => devicesList(ctx),
   'devices.scan': devicesScan,
+  'scale.read': scaleRead,
 };
 
 export async function dispatch(ctx: OpsContext, op: HandledOp, params: unknown): Promise<unknown> {

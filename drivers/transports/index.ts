@@ -6,6 +6,7 @@ import { fileTransport } from './file.ts';
 import { serialTransport } from './serial.ts';
 import { tcpTransport } from './tcp.ts';
 import { usbTransport, type UsbApi } from './usb.ts';
+import { virtualScale } from './virtual-scale.ts';
 import { virtualDevice, type VirtualDevice } from './virtual.ts';
 
 export interface TransportDeps {
@@ -55,6 +56,10 @@ export function buildTransport(config: DeviceConfig, deps: TransportDeps = {}): 
       return { target: path, transport: evdevTransport({ path, layout: config.layout, grab: config.grab }) };
     }
     case 'virtual': {
+      if (config.kind === 'scale') {
+        const virtual = virtualScale(config.name);
+        return { target: `virtual ${config.name}`, transport: virtual.transport, virtual };
+      }
       const onJob = deps.onVirtualJob;
       const virtual = virtualDevice({
         name: config.name,

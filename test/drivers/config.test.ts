@@ -14,9 +14,11 @@ t.test('a full list with defaults', async (t) => {
     { name: 'demo', kind: 'printer', transport: 'virtual' },
     { name: 'wedge', kind: 'barcode-scanner', transport: 'evdev', path: '/dev/input/by-id/usb-Honeywell-event-kbd', layout: 'DE', terminator: 'tab' },
     { name: 'kbd-msr', kind: 'card-reader', transport: 'evdev', path: '/dev/input/event3', grab: false },
+    { name: 'deli', kind: 'scale', transport: 'serial', path: '/dev/till/scale0', data_bits: 7, parity: 'even' },
+    { name: 'produce', kind: 'scale', transport: 'serial', path: '/dev/ttyS1', protocol: 'CAS', unit: 'kg', settle_timeout_ms: 5000 },
   ]);
   if (!result.ok) return t.fail(result.errors.join('\n'));
-  const [scanner, msr, front, kitchen, lp, , wedge, kbdMsr] = result.value;
+  const [scanner, msr, front, kitchen, lp, , wedge, kbdMsr, deli, produce] = result.value;
   t.match(scanner, { terminator: 'crlf', aim: 'on', baud: 9600, parity: 'none', data_bits: 8, idle_flush_ms: 1000 });
   t.match(msr, { baud: 19200, parity: 'even', data_bits: 7 });
   t.match(front, { vendor_id: 0x04b8, product_id: 0x0e15, code_page: 'cp858', width: 48, queue_max_jobs: 20, queue_timeout_ms: 60_000 });
@@ -24,6 +26,8 @@ t.test('a full list with defaults', async (t) => {
   t.match(lp, { code_page: 'cp852', code_page_number: 46 });
   t.match(wedge, { transport: 'evdev', layout: 'de', grab: true, terminator: 'tab' });
   t.match(kbdMsr, { layout: 'us', grab: false });
+  t.match(deli, { kind: 'scale', protocol: 'toledo-8217', unit: 'auto', settle_timeout_ms: 3000, answer_timeout_ms: 1000, data_bits: 7, parity: 'even' });
+  t.match(produce, { protocol: 'cas', unit: 'kg', settle_timeout_ms: 5000 });
 });
 
 t.test('all errors, each naming its key', async (t) => {
@@ -31,7 +35,7 @@ t.test('all errors, each naming its key', async (t) => {
     { name: 'a', kind: 'barcode-scanner', transport: 'serial' },
     { name: 'b', kind: 'printer', transport: 'usb', vendor_id: 'xyz' },
     { name: 'c', kind: 'card-reader', transport: 'file', path: '/dev/usb/lp0' },
-    { name: 'd', kind: 'scale', transport: 'tcp', host: 'h', port: 70000 },
+    { name: 'd', kind: 'fax', transport: 'tcp', host: 'h', port: 70000 },
     { name: 'e', kind: 'printer', transport: 'tcp', code_page: 'cp999', colour: true },
     { name: 'a', kind: 'barcode-scanner', transport: 'virtual', terminator: 'nul' },
     { name: 'f/g', kind: 'card-reader', transport: 'usb', vendor_id: 1, product_id: 2 },
@@ -42,7 +46,7 @@ t.test('all errors, each naming its key', async (t) => {
     /^devices\[0\]\.path: is required for transport serial/,
     /^devices\[1\]\.vendor_id: must be a 16-bit USB id/,
     /^devices\[2\]\.transport: file is write-only/,
-    /^devices\[3\]\.kind: must be one of barcode-scanner, card-reader, printer/,
+    /^devices\[3\]\.kind: must be one of barcode-scanner, card-reader, printer, scale/,
     /^devices\[3\]\.port: must be at most 65535/,
     /^devices\[4\]\.code_page: must be one of cp437/,
     /^devices\[4\]: unknown key\(s\): colour/,
@@ -65,6 +69,9 @@ t.test('cross-field rules', async (t) => {
   t.match(errorsOf({ name: 'w', kind: 'printer', transport: 'evdev', path: '/dev/input/event0' }), [/^transport: evdev is for keyboard-wedge scanners and card readers/]);
   t.match(errorsOf({ name: 'w', kind: 'barcode-scanner', transport: 'evdev', path: '/dev/input/event0', layout: 'dvorak', grab: 'yes' }),
     [/^layout: must be one of us, uk, de, fr/, /^grab: must be true or false/]);
+  t.match(errorsOf({ name: 'k', kind: 'scale', transport: 'evdev', path: '/dev/input/event0' }), [/^transport: evdev is for keyboard-wedge/]);
+  t.match(errorsOf({ name: 'k', kind: 'scale', transport: 'serial', path: '/dev/ttyS0', protocol: 'dibal', unit: 'oz' }),
+    [/^protocol: must be one of toledo-8217, cas/, /^unit: must be auto, kg, g or lb/]);
 });
 
 t.test('duplicate names', async (t) => {
