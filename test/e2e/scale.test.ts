@@ -42,6 +42,7 @@ t.test('scale.read: stable grams, error codes, the virtual scale, unknown and mi
   t.match(await pos.request('scale.read', { scale: 'demo-scale', timeout_ms: 300 }), { ok: false, error: { code: 'SCALE_UNSTABLE' } });
 
   t.match(await pos.request('scale.read', { scale: 'nope' }), { ok: false, error: { code: 'NOT_FOUND' } });
+  t.match(await pos.request('devices.scan', { data: '0.1' }), { ok: false, error: { code: 'NOT_FOUND' } }, 'a scale is fed only by name');
   t.match(await pos.request('scale.read', { timeout_ms: 5 }), { ok: false, error: { code: 'BAD_REQUEST', message: /timeout_ms/ } });
 
   peer.set([null]); // the scale stops answering
