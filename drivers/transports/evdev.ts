@@ -11,12 +11,13 @@
 // partial read). Unplug: read() fails with ENODEV, and the node (or its by-id link) is watched.
 // SYN_DROPPED and a grab that cannot be taken are reported, never silently worked around.
 import { constants } from 'node:fs';
-import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { grabDevice } from '../evdev-grab.ts';
 import { InputEventDecoder } from '../evdev-events.ts';
 import { KeyboardDecoder, type Layout } from '../evdev-keymap.ts';
 import type { Transport } from '../types.ts';
 import { LinkBase } from './link-base.ts';
+import { identifyNode, watchNode, type NodeIdentity } from './node-watch.ts';
 
 export interface EvdevOptions {
   path: string;
@@ -50,21 +51,13 @@ class EvdevLink extends LinkBase {
     private readonly handle: FileHandle,
     private readonly options: EvdevOptions,
     private readonly grabbed: boolean,
-    node: { path: string; ino: number; rdev: number } | undefined,
+    node: NodeIdentity | undefined,
   ) {
     super();
     this.keyboard = new KeyboardDecoder(options.layout);
     this.schedule(0);
     const watchMs = options.watchMs ?? 500;
-    if (node && watchMs > 0) {
-      this.watch = setInterval(() => {
-        stat(node.path).then(
-          (now) => { if (now.ino !== node.ino || now.rdev !== node.rdev) this.disconnected('device node replaced'); },
-          () => this.disconnected('device node gone'),
-        );
-      }, watchMs);
-      this.watch.unref();
-    }
+    if (node && watchMs > 0) this.watch = watchNode(node, watchMs, (reason) => this.disconnected(reason));
   }
 
   write(): Promise<void> {
@@ -129,9 +122,7 @@ export function evdevTransport(options: EvdevOptions): Transport {
           throw Object.assign(new Error(`cannot grab ${options.path}: ${(error as Error).message}${why ? ` (${why})` : ''}`), { code });
         }
       }
-      const node = await realpath(options.path)
-        .then(async (path) => { const s = await stat(path); return { path, ino: s.ino, rdev: s.rdev }; })
-        .catch(() => undefined);
+      const node = await identifyNode(options.path);
       return new EvdevLink(`evdev ${options.path}`, handle, options, options.grab, node);
     } catch (error) {
       await handle.close().catch(() => undefined);

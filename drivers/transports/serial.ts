@@ -5,10 +5,10 @@
 // up (USB-serial unplug, pty master gone) read() can return 0, and @serialport/bindings-cpp 13
 // then re-reads in a tight loop and never reports it. So the link also watches the device node
 // it opened: gone or replaced → disconnected, and closing the port ends that loop.
-import { realpath, stat } from 'node:fs/promises';
 import type { SerialPort as SerialPortClass } from 'serialport';
 import type { Transport } from '../types.ts';
 import { LinkBase } from './link-base.ts';
+import { identifyNode, watchNode, type NodeIdentity } from './node-watch.ts';
 
 export type Parity = 'none' | 'even' | 'odd' | 'mark' | 'space';
 
@@ -30,27 +30,17 @@ let loaded: Promise<SerialPortCtor> | undefined;
 const loadSerialPort = (): Promise<SerialPortCtor> =>
   (loaded ??= import('serialport').then((m) => m.SerialPort));
 
-interface Node { path: string; ino: number; rdev: number }
-
 class SerialLink extends LinkBase {
   readonly canRead = true;
   private readonly timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly label: string, private readonly port: InstanceType<SerialPortCtor>, node: Node | undefined, watchMs: number) {
+  constructor(readonly label: string, private readonly port: InstanceType<SerialPortCtor>, node: NodeIdentity | undefined, watchMs: number) {
     super();
     port.on('data', (chunk: Buffer) => this.emitData(chunk));
     // `close` carries a DisconnectedError when the device vanished (unplug, pty master gone).
     port.on('close', (error?: Error | null) => this.disconnected(error?.message ?? 'port closed'));
     port.on('error', (error: Error) => this.disconnected(error.message));
-    if (node && watchMs > 0) {
-      this.timer = setInterval(() => {
-        stat(node.path).then(
-          (now) => { if (now.ino !== node.ino || now.rdev !== node.rdev) this.disconnected('device node replaced'); },
-          () => this.disconnected('device node gone'),
-        );
-      }, watchMs);
-      this.timer.unref();
-    }
+    if (node && watchMs > 0) this.timer = watchNode(node, watchMs, (reason) => this.disconnected(reason));
   }
 
   async write(data: Uint8Array): Promise<void> {
@@ -87,9 +77,7 @@ export function serialTransport(options: SerialOptions): Transport {
     });
     await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
     // The node behind a by-id link, as it is now: a later unplug removes or replaces it.
-    const node = await realpath(options.path)
-      .then(async (path) => { const st = await stat(path); return { path, ino: st.ino, rdev: st.rdev }; })
-      .catch(() => undefined);
+    const node = await identifyNode(options.path);
     return new SerialLink(`serial ${options.path}`, port, node, options.watchMs ?? 500);
   };
 }
