@@ -53,8 +53,9 @@ t.test('toledo-8217: motion then a stable weight; overload, under zero, empty, a
   ecr.set([status(0x08)]);
   t.equal(await code(s.read()), 'SCALE_ZERO zero_error');
   ecr.set([status(0x01)]);
+  const before = ecr.asked();
   t.equal(await code(s.read(400)), 'SCALE_UNSTABLE in_motion', 'still moving when the time is up');
-  t.ok(ecr.asked() >= 10, 'it kept asking while the scale moved');
+  t.ok(ecr.asked() - before >= 2, 'it kept asking while the scale moved');
   t.equal(s.state(), 'ready');
 });
 
