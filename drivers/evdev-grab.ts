@@ -1,20 +1,24 @@
 // EVIOCGRAB for keyboard-wedge scanners: Node has no ioctl(), so drivers/native/evdev_grab.c (a
 // Node-API addon of one function, built by node-gyp at `npm ci`) issues it. Loaded on first use:
 // a till without evdev devices never loads it, and a missing build is a device error, not a crash.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 interface GrabAddon {
   grab(fd: number, on: boolean): void;
 }
 
-export const GRAB_ADDON_PATH = new URL('./native/build/Release/evdev_grab.node', import.meta.url);
+// From drivers/ (tsx) or build/drivers/ (compiled): the addon is built in the source tree.
+const CANDIDATES = ['./native/build/Release/evdev_grab.node', '../../drivers/native/build/Release/evdev_grab.node'];
 
 let loaded: GrabAddon | Error | undefined;
 
 function addon(): GrabAddon {
   if (!loaded) {
     try {
-      loaded = createRequire(import.meta.url)(GRAB_ADDON_PATH.pathname) as GrabAddon;
+      const require = createRequire(import.meta.url);
+      const path = CANDIDATES.map((c) => new URL(c, import.meta.url).pathname).find((p) => existsSync(p)) ?? CANDIDATES[0]!;
+      loaded = require(path) as GrabAddon;
     } catch (error) {
       loaded = Object.assign(new Error(`the EVIOCGRAB addon is not built (${(error as Error).message.split('\n')[0]}): ` +
         'run "npm rebuild" or "npx node-gyp rebuild -C drivers/native" (needs make, g++ and python3)'), { code: 'ENOADDON' });
