@@ -47,6 +47,8 @@ export interface DaemonOptions {
   log: Logger;
   version: string;
   faults?: ReadonlySet<string>;
+  /** Virtual customer displays: their rows after each update (the demo draws them). */
+  onVirtualDisplay?: (name: string, lines: [string, string]) => void;
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
@@ -95,7 +97,10 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   }
 
   const events = new EventBus(log);
-  const devices = new DeviceManager({ devices: config.devices, log: log.child({ component: 'devices' }), previewDir: join(config.data_dir, 'receipts') });
+  const devices = new DeviceManager({
+    devices: config.devices, log: log.child({ component: 'devices' }), previewDir: join(config.data_dir, 'receipts'),
+    ...(options.onVirtualDisplay ? { onVirtualDisplay: options.onVirtualDisplay } : {}),
+  });
   devices.on('device', (e) => events.emit('device', { ...e }));
   devices.on('scan', (e) => events.emit('scan', { ...e }));
   devices.on('scan_error', (e) => events.emit('scan_error', { ...e }));

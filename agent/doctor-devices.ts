@@ -11,7 +11,7 @@ import { decodeStatus, isStatusByte, statusProblem, statusWarnings, type StatusB
 import { listUsbPrinters } from '../drivers/ports.ts';
 import { buildTransport } from '../drivers/transports/index.ts';
 import { tcpTransport } from '../drivers/transports/tcp.ts';
-import type { UsbApi } from '../drivers/transports/usb.ts';
+import { loadUsb, type UsbApi } from '../drivers/transports/usb.ts';
 import type { ByteLink, PrinterStatus, PrinterStatusReport } from '../drivers/types.ts';
 import { call, targetFrom } from './cli-client.ts';
 import type { Config } from './config.ts';
@@ -111,7 +111,13 @@ export async function checkDevice(d: DeviceConfig, options: DeviceCheckOptions):
         return fail(`cannot list USB devices: ${(error as Error).message}`,
           'USB needs /sys/bus/usb and access to /dev/bus/usb; check the udev rule for this printer (systemd/udev)');
       }
-      const found = printers.find((p) => p.vendor_id === hex4(d.vendor_id) && p.product_id === hex4(d.product_id));
+      let found = printers.find((p) => p.vendor_id === hex4(d.vendor_id) && p.product_id === hex4(d.product_id));
+      if (!found && d.kind === 'display') {
+        // Many USB customer displays are not printer-class devices: look them up by id alone.
+        const api = options.usb ?? await loadUsb().catch(() => undefined);
+        const device = await api?.findDeviceByIds(d.vendor_id ?? 0, d.product_id ?? 0).catch(() => undefined);
+        if (device) found = { vendor_id: hex4(d.vendor_id), product_id: hex4(d.product_id) };
+      }
       if (!found) {
         return fail('USB printer not found',
           'check the USB cable and the printer power, and the udev rule for its vendor/product id; till-agent ports lists the USB printers seen');

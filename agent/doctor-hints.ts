@@ -13,6 +13,7 @@ const PRINTER_HINTS: Readonly<Record<PrinterErrorReason | 'paper_near_end', stri
   waited_too_long: 'the printer did not come back within queue_timeout_ms: check power and cable',
   queue_full: 'too many jobs are waiting: check the printer, then till-agent status',
   stopped: 'the agent is stopping; run the test again once it is up',
+  not_ready: 'the device is not connected: check its cable and power, then till-agent status',
 };
 
 // Why a job is uncertain (interrupted after its first byte; drivers/types.ts UncertainReason).

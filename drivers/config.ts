@@ -65,6 +65,9 @@ export const deviceConfigSchema = z
     poll_ms: int('milliseconds', 50, 60_000).default(500),
     drawer_sensor: z.preprocess(lower, z.enum(['off', 'high', 'low'], { error: 'must be off, high (pin 3 high = open) or low' })).default('off'),
     drawer_open_ms: int('milliseconds', 100, 600_000).default(3000),
+    // displays
+    columns: int('a number of columns (20)', 8, 40).default(20),
+    follow_sale: z.boolean({ error: 'must be true or false' }).default(false),
     status_timeout_ms: int('milliseconds', 50, 60_000).default(1000),
     queue_max_jobs: int('a number of jobs', 1, 1000).default(20),
     queue_timeout_ms: int('milliseconds', 0, 24 * 3600_000).default(60_000),
@@ -83,12 +86,12 @@ export const deviceConfigSchema = z
       case 'usb':
         need('vendor_id', 'for transport usb');
         need('product_id', 'for transport usb');
-        only(['printer'], 'usb is for printers; USB scanners and card readers use serial (CDC/VCP mode) or evdev (keyboard mode)');
+        only(['printer', 'display'], 'usb is for printers and displays; USB scanners and card readers use serial (CDC/VCP mode) or evdev (keyboard mode)');
         break;
       case 'tcp': need('host', 'for transport tcp'); break;
       case 'file':
         need('path', 'for transport file (e.g. /dev/usb/lp0)');
-        only(['printer'], 'file is write-only: only printers can use it');
+        only(['printer', 'display'], 'file is write-only: only printers and displays can use it');
         break;
       case 'evdev':
         need('path', 'for transport evdev (e.g. /dev/input/by-id/usb-…-event-kbd)');

@@ -4,8 +4,10 @@
 import type { DeviceConfig } from './config.ts';
 import { createCardReader } from './card-reader.ts';
 import { DriverEvents } from './emitter.ts';
+import { DisplayScreen } from './display-encoder.ts';
 import { EscPosPrinter } from './escpos-printer.ts';
 import { DELIMITERS } from './line-reader.ts';
+import { LineDisplay } from './line-display.ts';
 import { describeError } from './errors.ts';
 import { writePreview } from './receipt-preview.ts';
 import { SerialScale } from './scale.ts';
@@ -25,6 +27,10 @@ export interface DeviceInfo {
   reason?: string;
   /** Printers: jobs waiting or printing. */
   queued?: number;
+  /** Printers with drawer_sensor: the drawer as last read. */
+  drawer?: 'open' | 'closed' | null;
+  /** Displays: the two rows shown. */
+  lines?: [string, string];
 }
 
 export interface DeviceManagerOptions {
@@ -33,6 +39,8 @@ export interface DeviceManagerOptions {
   /** Where virtual printers without a `path` write their .txt/.png previews (the agent: data_dir/receipts). */
   previewDir?: string;
   usb?: UsbApi | (() => Promise<UsbApi>);
+  /** Virtual displays: called with the rows after each frame (the demo draws them in the terminal). */
+  onVirtualDisplay?: (name: string, lines: [string, string]) => void;
   /** Tuning for tests; production uses each entry's reconnect_max_ms. */
   backoff?: Partial<Backoff>;
   now?: () => Date;
@@ -52,9 +60,16 @@ export class DeviceManager {
 
   constructor(private readonly options: DeviceManagerOptions) {
     this.events = new DriverEvents(options.log);
+    const screens = new Map<string, DisplayScreen>();
     const deps: TransportDeps = {
       ...(options.usb ? { usb: options.usb } : {}),
-      onVirtualJob: (config, bytes) => this.preview(config, bytes),
+      onVirtualJob: (config, bytes) => {
+        if (config.kind === 'printer') return this.preview(config, bytes);
+        const screen = screens.get(config.name) ?? new DisplayScreen(config.columns, config.code_page);
+        screens.set(config.name, screen);
+        screen.feed(bytes);
+        options.onVirtualDisplay?.(config.name, screen.lines());
+      },
     };
     for (const config of options.devices) this.entries.push(this.build(config, deps));
   }
@@ -83,6 +98,8 @@ export class DeviceManager {
         state: device.state(),
         ...(reason ? { reason } : {}),
         ...(device.kind === 'printer' ? { queued: (device as Printer).queued() } : {}),
+        ...(device.kind === 'printer' && (device as Printer).drawerSensor ? { drawer: (device as Printer).drawer() ?? null } : {}),
+        ...(device instanceof LineDisplay ? { lines: device.lines() } : {}),
       };
     });
   }
@@ -99,6 +116,17 @@ export class DeviceManager {
     return entry?.device as Scale | undefined;
   }
 
+  /** A display by name, or the first configured display. */
+  display(name?: string): LineDisplay | undefined {
+    const entry = this.entries.find((e) => e.device instanceof LineDisplay && (name === undefined || e.config.name === name));
+    return entry?.device as LineDisplay | undefined;
+  }
+
+  /** Displays configured with follow_sale. */
+  followers(): LineDisplay[] {
+    return this.entries.filter((e) => e.device instanceof LineDisplay && e.config.follow_sale).map((e) => e.device as LineDisplay);
+  }
+
   device(name: string): Device | undefined {
     return this.entries.find((e) => e.config.name === name)?.device;
   }
@@ -109,7 +137,7 @@ export class DeviceManager {
    * The reader's terminator is added. False if there is no such connected virtual device.
    */
   inject(name: string, text: string): boolean {
-    const entry = this.entries.find((e) => e.config.name === name && e.virtual && e.device.kind !== 'printer');
+    const entry = this.entries.find((e) => e.config.name === name && e.virtual && e.device.kind !== 'printer' && e.device.kind !== 'display');
     if (!entry?.virtual) return false;
     return entry.virtual.inject(text + DELIMITERS[entry.config.terminator]);
   }
@@ -125,7 +153,12 @@ export class DeviceManager {
       ...(this.options.now ? { now: this.options.now } : {}),
     };
     let device: Device;
-    if (config.kind === 'printer') {
+    if (config.kind === 'display') {
+      device = new LineDisplay({
+        ...common, columns: config.columns, codePage: config.code_page,
+        ...(config.code_page_number !== undefined ? { codePageNumber: config.code_page_number } : {}),
+      });
+    } else if (config.kind === 'printer') {
       device = new EscPosPrinter({
         ...common,
         width: config.width,

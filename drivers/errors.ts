@@ -11,7 +11,7 @@ export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number];
  * Reasons, by code:
  * - PRINTER_ERROR: paper_out | cover_open | offline | not_responding | mechanical_error | write_failed
  * - PRINT_TIMEOUT: waited_too_long (the printer did not come back in time)
- * - DEVICE_UNAVAILABLE: queue_full | stopped | not_ready (a scale that is not connected)
+ * - DEVICE_UNAVAILABLE: queue_full | stopped | not_ready (a scale that is not connected) | write_failed (displays)
  * - SCALE_UNSTABLE: in_motion (no stable weight within the time asked)
  * - SCALE_OVERLOAD: over_capacity; SCALE_NEGATIVE: under_zero; SCALE_ZERO: zero_weight | zero_error
  * - SCALE_NO_ANSWER: no_answer (nothing, or nothing readable, came back)
@@ -19,7 +19,7 @@ export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number];
 export type PrinterErrorReason =
   | 'paper_out' | 'cover_open' | 'offline' | 'not_responding' | 'mechanical_error' | 'write_failed'
   | 'waited_too_long'
-  | 'queue_full' | 'stopped';
+  | 'queue_full' | 'stopped' | 'not_ready';
 export type ScaleErrorReason = 'not_ready' | 'in_motion' | 'over_capacity' | 'under_zero' | 'zero_weight' | 'zero_error' | 'no_answer';
 export type DriverErrorReason = PrinterErrorReason | ScaleErrorReason;
 

@@ -37,7 +37,7 @@ export interface ByteLink {
 /** Opens a fresh link each time it is called (a transport is a factory, so tests can hand in fakes). */
 export type Transport = () => Promise<ByteLink>;
 
-export const DEVICE_KINDS = ['barcode-scanner', 'card-reader', 'printer', 'scale'] as const;
+export const DEVICE_KINDS = ['barcode-scanner', 'card-reader', 'printer', 'scale', 'display'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /**

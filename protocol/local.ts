@@ -5,7 +5,7 @@ import { basketSchema } from './basket.ts';
 import { receiptDocumentSchema } from './receipt.ts';
 import type { ErrorBody } from './errors.ts';
 import type { Money } from './money.ts';
-import { currencyCode, freeText, minorUnits, nonEmpty, nonEmptyText, parseWith, txnId, type ParseResult } from './schema.ts';
+import { currencyCode, freeText, minorUnits, nonEmpty, nonEmptyText, parseWith, signedMinorUnits, txnId, type ParseResult } from './schema.ts';
 
 export const PROTOCOL_VERSION = 1;
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -83,6 +83,15 @@ export const paramSchemas = {
     timeout_ms: z.number().int().min(1000).max(600_000).default(60_000),
   }),
   'printer.status': z.object({ printer: freeText(64).optional() }),
+  // Customer display: two rows as given, or the agent's layout of an item and the total.
+  'display.show': z.object({
+    display: freeText(64).optional(),
+    lines: z.array(freeText(200)).min(1).max(2).optional(),
+    item: z.object({ name: freeText(200), amount: signedMinorUnits() }).optional(),
+    total: signedMinorUnits().optional(),
+    currency: currencyCode().optional(),
+  }).refine((p) => (p.lines !== undefined) !== (p.item !== undefined || p.total !== undefined), { error: 'give either lines, or item and/or total with currency' })
+    .refine((p) => p.lines !== undefined || p.currency !== undefined, { error: 'currency is required with item or total', path: ['currency'] }),
   'devices.list': z.object({}),
   'scale.read': z.object({ scale: freeText(64).optional(), timeout_ms: z.number().int().min(100).max(30_000).optional() }),
   // data is what a virtual scanner reads: a card in it is masked by the reader, like a real one.

@@ -41,7 +41,10 @@ ${line('print')}
 Scan a card: type ${DEMO_CARD} and Enter here (lines piped into the demo are scanned too),
 or run "npx till-agent scan ${DEMO_CARD}${data}"; see the events after
 ${line('subscribeScans')}
-Receipts: every print is written as .txt and .png into ${join(f.dataDir, 'agent', 'receipts')}.
+Receipts: every print is written as .txt and .png into ${join(f.dataDir, 'agent', 'receipts')};
+the printer's cash drawer "opens" on a kick for 3 s. The customer display (display0) is drawn
+here as two lines: it follows the sale (preview, award) or shows what you send, e.g.
+{"id":9,"op":"display.show","params":{"lines":["Welcome!","Grüße aus Zürich"]}}
 Operator commands find this demo:  npx till-agent status${data}   npx till-agent outbox list${data}
   npx till-agent receipt preview --txn demo-1${data}
 Ctrl-C (or kill ${f.pid}) stops everything; npm start -- --reset${data} starts again from the seed.

@@ -34,8 +34,9 @@ export function demoAgentConfig(s: DemoSettings): Record<string, unknown> {
     status_page: { listen: `127.0.0.1:${s.statusPort}`, token: s.statusToken },
     devices: [
       { name: 'scanner0', kind: 'barcode-scanner', transport: 'virtual' },
-      { name: 'printer0', kind: 'printer', transport: 'virtual', width: 42, code_page: 'cp858' },
+      { name: 'printer0', kind: 'printer', transport: 'virtual', width: 42, code_page: 'cp858', drawer_sensor: 'high' },
       { name: 'scale0', kind: 'scale', transport: 'virtual' },
+      { name: 'display0', kind: 'display', transport: 'virtual', code_page: 'cp858', follow_sale: true },
     ],
     identify_on_scan: { pattern: '^600649\\d{10}$', by: 'card' },
   };

@@ -91,7 +91,11 @@ export async function demoCommand(args: string[]): Promise<number> {
     }), log.child({ component: 'host' }));
     const statusToken = randomBytes(18).toString('base64url');
     const { file, config } = writeDemoConfig({ dataDir, port, statusPort, statusToken, brokerUrl: parts.broker.url, logLevel: level });
-    parts.daemon = await startDaemon(config, { log, version: VERSION });
+    parts.daemon = await startDaemon(config, {
+      log, version: VERSION,
+      // The virtual customer display is drawn in the demo's terminal.
+      onVirtualDisplay: (name, [a, b]) => printError(`[${name}] |${a.padEnd(20)}|\n[${name}] |${b.padEnd(20)}|\n`),
+    });
     writePid(dataDir);
     // "running" in the banner means a pasted award is answered, not queued: wait for the link.
     // Bounded: after 15 s the banner comes anyway, and status says what is missing.

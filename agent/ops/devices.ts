@@ -56,8 +56,8 @@ export async function drawerOpen(ctx: OpsContext, p: Params<'drawer.open'>) {
 
 export function devicesScan(ctx: OpsContext, p: Params<'devices.scan'>) {
   // Without a name, the first virtual scanner or card reader; a virtual scale only by name.
-  const reader = ctx.devices.list().find((d) => d.kind !== 'printer' && d.transport === 'virtual' &&
-    (p.device ? d.name === p.device : d.kind !== 'scale'));
+  const reader = ctx.devices.list().find((d) => d.transport === 'virtual' &&
+    (p.device ? d.name === p.device && d.kind !== 'printer' && d.kind !== 'display' : d.kind === 'barcode-scanner' || d.kind === 'card-reader'));
   if (!reader) throw new AgentError('NOT_FOUND', p.device ? `no virtual reader named ${p.device}` : 'no virtual scanner is configured');
   if (!ctx.devices.inject(reader.name, p.data)) throw new AgentError('DEVICE_UNAVAILABLE', `${reader.name} is not ready`);
   return { device: reader.name, injected: true };

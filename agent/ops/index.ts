@@ -3,6 +3,7 @@ import type { Params } from '../../protocol/local.ts';
 import type { HandledOp } from '../socket-connection.ts';
 import { award } from './award.ts';
 import { devicesList, devicesScan, drawerOpen, printerStatus } from './devices.ts';
+import { displayShow, followSale } from './display.ts';
 import { receiptPrint } from './receipt.ts';
 import { scaleRead } from './scale.ts';
 import type { OpsContext } from './context.ts';
@@ -32,9 +33,12 @@ export const handlers: Handlers = {
   'devices.list': (ctx) => devicesList(ctx),
   'devices.scan': devicesScan,
   'scale.read': scaleRead,
+  'display.show': displayShow,
 };
 
 export async function dispatch(ctx: OpsContext, op: HandledOp, params: unknown): Promise<unknown> {
   const handler = handlers[op] as (ctx: OpsContext, params: unknown) => unknown;
-  return handler(ctx, params);
+  const result = await handler(ctx, params);
+  if (op === 'preview' || op === 'award') followSale(ctx, op, params, result);
+  return result;
 }

@@ -11,7 +11,7 @@ import { virtualDevice, type VirtualDevice } from './virtual.ts';
 
 export interface TransportDeps {
   usb?: UsbApi | (() => Promise<UsbApi>);
-  /** Virtual printers: what to do with each job's bytes. */
+  /** Virtual printers and displays: what to do with each write's bytes. */
   onVirtualJob?: (config: DeviceConfig, bytes: Buffer) => void | Promise<void>;
 }
 
@@ -65,7 +65,7 @@ export function buildTransport(config: DeviceConfig, deps: TransportDeps = {}): 
         name: config.name,
         // The demo's drawer opens on a kick and is "closed by the cashier" after drawer_open_ms.
         ...(config.kind === 'printer' ? { drawerOpenMs: config.drawer_open_ms } : {}),
-        ...(config.kind === 'printer' && onJob ? { onWrite: (bytes: Buffer) => onJob(config, bytes) } : {}),
+        ...((config.kind === 'printer' || config.kind === 'display') && onJob ? { onWrite: (bytes: Buffer) => onJob(config, bytes) } : {}),
       });
       return { target: `virtual ${config.name}`, transport: virtual.transport, virtual };
     }
