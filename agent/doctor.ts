@@ -35,7 +35,7 @@ export async function runChecks(configPath: string, options: DoctorOptions): Pro
   const running = await agentStatus(configPath, Math.min(options.brokerTimeoutMs, 2000));
   checks.push(checkDataDir(config, options.minFreeMb, running?.storage));
   checks.push(checkDatabase(config));
-  checks.push(await checkBroker(config, options.brokerTimeoutMs));
+  checks.push(await checkBroker(config, options.brokerTimeoutMs, running?.uplink));
   // Only real devices need the running agent's view (it holds their ports and connections).
   const agent = config.devices.some((d) => d.transport !== 'virtual') ? await agentView(configPath, Math.min(options.brokerTimeoutMs, 3000)) : null;
   checks.push(...await checkDevices(config, { timeoutMs: options.brokerTimeoutMs, agent }));
@@ -130,9 +130,24 @@ function corruptHint(file: string): string {
   return `stop the agent, keep a copy of ${file}* for support (it may hold unsent sales), then restore or recreate it`;
 }
 
-export async function checkBroker(config: Config, timeoutMs: number): Promise<Check> {
+function brokerHint(message: string): string {
+  return /auth|not authorized|bad user|refused this till/i.test(message)
+    ? 'check uplink.username / password or the client certificate'
+    : /certificate|self.signed|tls|ssl/i.test(message)
+      ? 'check uplink.ca and the broker certificate, and the till clock'
+      : 'check uplink.url, that the broker runs, the network and any firewall';
+}
+
+export async function checkBroker(config: Config, timeoutMs: number, running?: StatusResult['uplink']): Promise<Check> {
   const url = config.uplink.url;
   if (url === 'embedded') return { name: 'broker', ok: true, detail: 'embedded broker (started by the agent itself)' };
+  // With the agent running, ask it: a second connection with its certificate would, on the fleet
+  // broker (systemd/mosquitto: the CN is the client id), take over its session and kick it off.
+  if (running) {
+    if (running.connected && !running.last_error) return { name: 'broker', ok: true, detail: `${url}: the running agent is connected since ${running.since}` };
+    const why = running.last_error ?? running.state;
+    return { name: 'broker', ok: false, detail: `${url}: the running agent ${running.connected ? 'is connected but' : 'is not connected:'} ${why}`, hint: brokerHint(why) };
+  }
   let files;
   try {
     files = {
@@ -159,12 +174,7 @@ export async function checkBroker(config: Config, timeoutMs: number): Promise<Ch
     const timer = setTimeout(() => finish({ name: 'broker', ok: false, detail: `${url}: no answer within ${timeoutMs} ms`,
       hint: 'check uplink.url, the network and any firewall between the till and the broker' }), timeoutMs);
     client.once('connect', () => finish({ name: 'broker', ok: true, detail: `${url} accepted the connection${url.startsWith('mqtts') ? ' (TLS)' : ''}` }));
-    client.once('error', (error) => finish({ name: 'broker', ok: false, detail: `${url}: ${error.message}`,
-      hint: /auth|not authorized|bad user/i.test(error.message)
-        ? 'check uplink.username / password or the client certificate'
-        : /certificate|self.signed|tls|ssl/i.test(error.message)
-          ? 'check uplink.ca and the broker certificate, and the till clock'
-          : 'check uplink.url, that the broker runs, the network and any firewall' }));
+    client.once('error', (error) => finish({ name: 'broker', ok: false, detail: `${url}: ${error.message}`, hint: brokerHint(error.message) }));
   });
 }
 

@@ -12,6 +12,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { Uplink } from '../../agent/uplink.ts';
 import { uplinkConfigSchema } from '../../protocol/uplink-config.ts';
 import { parseUpstreamResponse, type TillIdentity } from '../../protocol/upstream.ts';
+import { cli } from '../helpers/cli.ts';
 import { award, basket, message, request } from '../helpers/host-fixtures.ts';
 import { capturingLogger } from '../helpers/log-capture.ts';
 import type { PosClient } from '../helpers/pos-client.ts';
@@ -183,6 +184,15 @@ t.test('the shipped production broker configuration (systemd/mosquitto)', async 
     await t.rejects(uplink.request([message('identify', { by: 'card', value: '6006490000000001' })], 5000),
       { code: 'UPSTREAM_UNAVAILABLE', message: /Not authorized/ });
     t.match(uplink.lastError, /refused this till's request topic \(not authorized\).*M1\/S1\/T2/, 'status shows why');
+  });
+
+  await t.test('doctor next to the running agent does not take its session (the certificate names the client)', async (t) => {
+    const offlineBefore = sys.agent.lines().filter((l) => l.msg === 'uplink offline').length;
+    const { out } = await cli('doctor', '--config', sys.agentConfig, '--timeout-ms', '3000');
+    t.match(out, /✔ broker/, 'the broker check passes');
+    t.match(out, /running agent/, "from the running agent's view");
+    t.match(await pos.request('award', { txn_id: 'locked-doctor', customer_id: 'alice', basket: awardBasket(100) }), { ok: true, result: { status: 'awarded' } });
+    t.equal(sys.agent.lines().filter((l) => l.msg === 'uplink offline').length, offlineBefore, 'the agent was not kicked off');
   });
 
   await t.test('clients without a valid fleet certificate are refused', async (t) => {
