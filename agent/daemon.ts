@@ -26,7 +26,7 @@ import { PrintJobs } from './print-jobs.ts';
 import { SocketServer } from './socket-server.ts';
 import { StorageHealth } from './storage-health.ts';
 import { Uplink } from './uplink.ts';
-import { PROTOCOL_VERSION } from '../protocol/local.ts';
+import { DEFAULT_PROTOCOL } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
 
 export interface Daemon {
@@ -148,7 +148,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     devices: () => devices.list(),
     storage: () => storage.status(),
   });
-  const ctx: OpsContext = { config, identity, version, outbox, printJobs, cache, storage, uplink, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
+  const ctx: OpsContext = { config, identity, version, protocol: DEFAULT_PROTOCOL, outbox, printJobs, cache, storage, uplink, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
     onPrintJob: (printer, outcome) => metrics?.printJobs.inc({ printer, outcome }),
     onReceipt: (receipt) => receipts.add(receipt),
   };
@@ -165,9 +165,10 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     idleTimeoutMs: config.socket.idle_timeout_ms,
     maxLineBytes: 64 * 1024,
     maxInflightPerConnection: config.socket.max_inflight_per_connection,
-    hello: () => ({ protocol: PROTOCOL_VERSION, agent: version, ...identity }),
-    // Request-scoped logger: every line about a request carries its requestId.
-    handle: (op, params, rctx) => dispatch({ ...ctx, log: rctx.log }, op, params),
+    // The connection adds the protocol version it negotiated.
+    hello: () => ({ agent: version, ...identity }),
+    // Request-scoped logger (every line about a request carries its requestId) and the connection's protocol version.
+    handle: (op, params, rctx) => dispatch({ ...ctx, log: rctx.log, protocol: rctx.protocol }, op, params),
     events,
     log,
     onOutcome: (op, code, seconds) => metrics?.observe(op, code, seconds),

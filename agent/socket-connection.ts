@@ -10,8 +10,8 @@
 import type { Socket } from 'node:net';
 import { AgentError, RETRYABLE, errorBody, type ErrorBody, type ErrorCode } from '../protocol/errors.ts';
 import {
-  EVENT_TOPICS, PROTOCOL_VERSION, isOp, parseParams, parseRequest, requestIdSchema,
-  type EventTopic, type Op, type Params, type RequestId, type Response,
+  DEFAULT_PROTOCOL, EVENT_TOPICS, PROTOCOL_VERSIONS, isOp, parseParams, parseRequest, requestIdSchema,
+  type EventTopic, type Op, type Params, type ProtocolVersion, type RequestId, type Response,
 } from '../protocol/local.ts';
 import { decodeFrame } from '../protocol/json-frame.ts';
 import { maskPansIn } from '../protocol/pan.ts';
@@ -27,6 +27,8 @@ export interface RequestContext {
   /** Unique per request, for correlating logs. */
   requestId: string;
   log: Logger;
+  /** The protocol version this connection negotiated by hello when the request arrived (1 without one). */
+  protocol: ProtocolVersion;
 }
 
 export type HandledOp = Exclude<Op, 'hello' | 'events.subscribe' | 'events.unsubscribe'>;
@@ -87,6 +89,8 @@ export class Connection {
   private peerEnded = false;
   private isClosed = false;
   private endRequested = false;
+  /** Negotiated by hello {protocol}; a later hello may change it for the requests after it. */
+  private protocol: ProtocolVersion = DEFAULT_PROTOCOL;
 
   constructor(private readonly options: ConnectionOptions) {
     this.id = options.id;
@@ -228,10 +232,9 @@ export class Connection {
           if (verdict.close) void this.close();
           return;
         }
-        if (p.protocol !== undefined && p.protocol !== PROTOCOL_VERSION) {
-          return this.fail(requestId, id, knownOp, 'BAD_REQUEST', `params.protocol: this agent speaks protocol ${PROTOCOL_VERSION}`);
-        }
-        return this.answer(requestId, id, knownOp, () => this.options.hello());
+        // An unknown version was refused by the schema; no version named means version 1.
+        this.protocol = p.protocol ?? DEFAULT_PROTOCOL;
+        return this.answer(requestId, id, knownOp, () => ({ ...this.options.hello(), protocol: this.protocol, protocols: [...PROTOCOL_VERSIONS] }));
       }
       case 'events.subscribe': {
         for (const topic of (parsed.value as Params<'events.subscribe'>).topics) this.subscribe(topic);
@@ -250,7 +253,7 @@ export class Connection {
     this.inflight++;
     this.options.host.requestStarted();
     const started = performance.now();
-    const ctx: RequestContext = { connectionId: this.id, requestId, log: this.log.child({ requestId, op }) };
+    const ctx: RequestContext = { connectionId: this.id, requestId, log: this.log.child({ requestId, op }), protocol: this.protocol };
     try {
       let response: Response;
       try {

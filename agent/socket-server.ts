@@ -47,7 +47,7 @@ export interface SocketServerOptions {
   maxPendingEventBytes?: number;
   /** How long stop() waits for in-flight requests by default. Default 4000 ms. */
   stopDeadlineMs?: number;
-  /** Result of hello: {protocol: 1, agent, terminal, store, merchant}. */
+  /** Result of hello: {agent, terminal, store, merchant}; the connection adds protocol and protocols. */
   hello: () => Record<string, unknown>;
   handle: Handler;
   events: EventBus;

@@ -1,4 +1,4 @@
-// Local socket protocol v1: the contract between a legacy POS and till-agent.
+// Local socket protocol (v1, v2): the contract between a legacy POS and till-agent.
 // Pure: frame shapes, op parameter schemas and result types. Documented in LOCAL.md.
 import { z } from 'zod';
 import { basketSchema } from './basket.ts';
@@ -7,7 +7,21 @@ import type { ErrorBody } from './errors.ts';
 import type { Money } from './money.ts';
 import { currencyCode, freeText, minorUnits, nonEmpty, nonEmptyText, parseWith, signedMinorUnits, txnId, type ParseResult } from './schema.ts';
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * Versions a connection may negotiate with `hello {protocol}`. 1 is the original contract and what a
+ * connection speaks until its hello names another; 2 is loyalty contract v1.1 (issue 8). An op whose
+ * meaning changes between versions looks at OpsContext.protocol; new ops exist in every version.
+ */
+export const PROTOCOL_VERSIONS = [1, 2] as const;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
+/** What a connection speaks before (or without) a hello naming a version. */
+export const DEFAULT_PROTOCOL: ProtocolVersion = 1;
+/** The newest version this agent speaks. */
+export const PROTOCOL_VERSION: ProtocolVersion = 2;
+
+export function isProtocolVersion(n: number): n is ProtocolVersion {
+  return (PROTOCOL_VERSIONS as readonly number[]).includes(n);
+}
 export const MAX_LINE_BYTES = 64 * 1024;
 export const MAX_PRODUCTS_PER_SYNC = 50_000;
 export const PRODUCT_BATCH_SIZE = 1000;
@@ -45,7 +59,10 @@ export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** Parameter schemas by op. An op missing here is UNKNOWN_OP. */
 export const paramSchemas = {
-  hello: z.object({ token: z.string().max(512).optional(), protocol: z.number().int().optional() }),
+  hello: z.object({
+    token: z.string().max(512).optional(),
+    protocol: z.number().int().refine(isProtocolVersion, { error: `this agent speaks protocol ${PROTOCOL_VERSIONS.join(' or ')}` }).optional(),
+  }),
   identify: z.object({
     by: z.enum(identifierKinds, { error: `must be one of ${identifierKinds.join(', ')}` }),
     value: nonEmpty(256),

@@ -1,5 +1,6 @@
 // What every op handler may use. Built once by the daemon; handlers are plain functions.
 import type { DeviceManager } from '../../drivers/device-manager.ts';
+import type { ProtocolVersion } from '../../protocol/local.ts';
 import type { TillIdentity } from '../../protocol/upstream.ts';
 import type { Config } from '../config.ts';
 import type { CustomerCache } from '../customer-cache.ts';
@@ -17,6 +18,12 @@ export interface OpsContext {
   config: Config;
   identity: TillIdentity;
   version: string;
+  /**
+   * The local protocol version of the POS connection this request came on (hello {protocol}): an op
+   * whose semantics changed in version 2 keeps version 1's for a v1 POS. Work not started by a POS
+   * request (identify on scan, the status page) sees DEFAULT_PROTOCOL.
+   */
+  protocol: ProtocolVersion;
   outbox: Outbox;
   /** receipt.print job ids and outcomes (durable). */
   printJobs: PrintJobs;

@@ -110,7 +110,7 @@ t.test('hello without a token configured, and protocol version', async (t) => {
   const pos = await h.connect();
   t.same(await pos.request('status'), { id: 'r1', ok: true, result: { op: 'status' } }, 'hello is optional');
   t.equal((await pos.request('hello', { protocol: 1 })).ok, true);
-  t.match(errorOf(await pos.request('hello', { protocol: 2 })), { code: 'BAD_REQUEST', message: /params\.protocol/ });
+  t.match(errorOf(await pos.request('hello', { protocol: 3 })), { code: 'BAD_REQUEST', message: /params\.protocol/ });
 });
 
 t.test('BAD_FRAME keeps the connection usable', async (t) => {

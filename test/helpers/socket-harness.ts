@@ -63,7 +63,9 @@ export interface Harness {
   connect(where?: { port: number } | { path: string }): Promise<PosClient>;
 }
 
-export const HELLO = { protocol: 1, agent: 'test', terminal: 'till-1', store: 'store-1', merchant: 'merchant-1' };
+const HELLO_FIELDS = { agent: 'test', terminal: 'till-1', store: 'store-1', merchant: 'merchant-1' };
+/** hello's answer on a connection that names no protocol version (the connection adds the version fields). */
+export const HELLO = { ...HELLO_FIELDS, protocol: 1, protocols: [1, 2] };
 
 export async function startServer(t: Teardown, overrides: Partial<SocketServerOptions> = {}): Promise<Harness> {
   const dir = await tempDir(t, 'till-socket-');
@@ -98,7 +100,7 @@ export async function startServer(t: Teardown, overrides: Partial<SocketServerOp
     token: null,
     maxConnections: 8,
     maxInflightPerConnection: 8,
-    hello: () => HELLO,
+    hello: () => HELLO_FIELDS,
     handle,
     events: bus,
     log,
