@@ -187,6 +187,12 @@ t.test('the shipped production broker configuration (systemd/mosquitto)', async 
   });
 
   await t.test('doctor next to the running agent does not take its session (the certificate names the client)', async (t) => {
+    // The previous subtest connected with T1's certificate, so the broker (client id = CN) took T1's session
+    // over: wait for the agent to be back before asking doctor about it.
+    await waitFor(async () => {
+      const status = await pos.request('status', {}) as { ok: boolean; result?: { uplink?: { connected?: boolean } } };
+      return status.result?.uplink?.connected === true;
+    }, { what: 'the agent connected again', timeout: 30_000 });
     const offlineBefore = sys.agent.lines().filter((l) => l.msg === 'uplink offline').length;
     const { out } = await cli('doctor', '--config', sys.agentConfig, '--timeout-ms', '3000');
     t.match(out, /✔ broker/, 'the broker check passes');
