@@ -11,6 +11,7 @@ import { awardResult, computeRewards, previewResult, type Rewards } from './engi
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
 import type { Ledger, Participant, Wallet } from './ledger.ts';
 import type { Logger } from './log.ts';
+import { spendRoom } from './sale.ts';
 
 export interface HostSettings {
   timezone: string;
@@ -90,7 +91,8 @@ const award: Handler<'award'> = (ctx, m) => {
   if (r.instant_spend_amount > 0) ctx.ledger.append({ ...base, kind: 'instant_spend', amount: -r.instant_spend_amount });
   if (r.automatic_spend_amount > 0) ctx.ledger.append({ ...base, kind: 'automatic_spend', amount: -r.automatic_spend_amount });
   if (r.unknown_skus.length > 0) ctx.log.info({ txn_id: txnId, unknown_skus: r.unknown_skus }, 'award with unknown SKUs');
-  return awardResult(r);
+  // basket_total is kept with the result: a later spend of the sale is capped by what is left to pay (sale.ts).
+  return { ...awardResult(r), basket_total: m.payload.basket.total };
 };
 
 const spend: Handler<'spend'> = (ctx, m) => {
@@ -100,8 +102,10 @@ const spend: Handler<'spend'> = (ctx, m) => {
   if (payload.currency !== wallet.currency) {
     throw permanent('BAD_REQUEST', `currency: ${payload.currency} does not match the customer's ${wallet.currency} wallet`);
   }
-  // Online: never below zero. Offline: the till already gave the reduction, so it stands.
-  const spent = payload.offline ? payload.amount : Math.min(payload.amount, Math.max(0, wallet.balance));
+  // Online: at most what earlier purchases left in the wallet and what is still to pay on the sale
+  // (sale.ts). Offline: the till already gave the reduction (under the same caps), so it stands.
+  const room = spendRoom(ctx.ledger, ctx.terminal, txnId, wallet);
+  const spent = payload.offline ? payload.amount : Math.min(payload.amount, room.spendable, room.remaining ?? room.spendable);
   let balance = wallet.balance;
   if (spent > 0) {
     balance = ctx.ledger.append({

@@ -179,7 +179,12 @@ export const previewResultSchema = z.object({
 
 export const awardResultSchema = previewResultSchema
   .omit({ spendable_amount: true })
-  .extend({ total_spend_amount: z.number().int(), unknown_skus: z.array(z.string()).optional() });
+  .extend({
+    total_spend_amount: z.number().int(),
+    unknown_skus: z.array(z.string()).optional(),
+    /** The sale's basket total: spends of the sale are capped by what is left of it. */
+    basket_total: z.number().int().optional(),
+  });
 
 export const spendResultSchema = z.object({
   currency: currencyCode(),

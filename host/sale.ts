@@ -1,0 +1,31 @@
+// How much a spend may take, from the host's own ledger (protocol/LOCAL.md "Spend is tied to its sale").
+// Seed (CRM.COM guide, 000): "Spend is the awarded amount that will be deducted from the basket's total
+// amount that the customer should pay for. The amount that a customer can spend is the total amount
+// that the customer was awarded from previous purchases."
+//   spendable = wallet balance − what this sale credited and is still in the wallet (award − instant spend)
+//   remaining = basket total − instant − automatic − earlier spends of the same sale (unreversed entries)
+import type { Ledger, Wallet } from './ledger.ts';
+import { clampToZero } from '../protocol/money.ts';
+
+export interface SpendRoom {
+  /** What the wallet holds from earlier purchases: the most any spend may take. */
+  spendable: number;
+  /** What is still to pay on the sale; null when this till never awarded the sale here (a v1 spend). */
+  remaining: number | null;
+}
+
+export function spendRoom(ledger: Ledger, terminal: string, txnId: string, wallet: Wallet): SpendRoom {
+  const sums = { award: 0, instant_spend: 0, automatic_spend: 0, spend: 0 };
+  for (const e of ledger.reversibleEntries(terminal, txnId)) {
+    if (e.participant_id !== wallet.participant_id || e.currency !== wallet.currency) continue;
+    if (e.kind in sums) sums[e.kind as keyof typeof sums] += e.amount;
+  }
+  // Spend entries are negative; award − instant is what this sale left in the wallet.
+  const thisSale = clampToZero(sums.award + sums.instant_spend);
+  const spendable = clampToZero(wallet.balance - thisSale);
+  if (ledger.processedByTxn(terminal, 'void', txnId)) return { spendable, remaining: 0 };
+  const awarded = ledger.processedByTxn(terminal, 'award', txnId);
+  const total = awarded?.result.basket_total;
+  if (typeof total !== 'number') return { spendable, remaining: null };
+  return { spendable, remaining: clampToZero(total + sums.instant_spend + sums.automatic_spend + sums.spend) };
+}
