@@ -170,13 +170,23 @@ export interface PreviewResult {
 }
 
 export interface AwardResult {
-  status: 'awarded' | 'queued';
+  /** "voided": version 2, an award repeated after the sale's void. */
+  status: 'awarded' | 'queued' | 'voided';
   txn_id: string;
   currency: string;
   award_amount?: number;
   instant_spend_amount?: number;
   automatic_spend_amount?: number;
+  /** Version 2: the sale's spends so far (CRM.COM total_additional_spend_amount). */
+  additional_spend_amount?: number;
+  /** Version 1: instant + automatic. Version 2: instant + additional + automatic (CRM.COM total_spend_amount). */
   total_spend_amount?: number;
+  /** Version 1: an award repeated after the sale's void (status stays "awarded"). */
+  voided?: true;
+  /** Version 2, status "voided": whether the void reached the host yet. */
+  void_status?: 'voided' | 'queued';
+  reversed_award_amount?: number;
+  reversed_spend_amount?: number;
   balance?: Money;
   reduction?: Reduction;
   offers?: OfferAward[];
@@ -189,6 +199,11 @@ export interface SpendResult {
   spent_amount: number;
   balance?: Money;
   offline: boolean;
+  /** The sale's redemption so far (CRM.COM total_instant/automatic/additional_spend_amount, total_spend_amount). */
+  instant_spend_amount?: number;
+  automatic_spend_amount?: number;
+  additional_spend_amount?: number;
+  total_spend_amount?: number;
 }
 
 export interface VoidResult {

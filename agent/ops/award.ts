@@ -3,6 +3,7 @@ import type { Money } from '../../protocol/money.ts';
 import type { OutboxRow } from '../outbox.ts';
 import type { OpsContext } from './context.ts';
 import { commit, deadLetterError, fingerprint, newMessage, num, settle } from './outcome.ts';
+import { currentBalance, redemption, saleOf } from './sale.ts';
 
 /** Always accepted: committed first, then "awarded" if the host answers in time, else "queued". */
 export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardResult> {
@@ -16,7 +17,39 @@ export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardR
     amount: null,
     currency: p.basket.currency,
   }));
-  return awardResult(await settle(ctx, row));
+  return saleState(ctx, awardResult(await settle(ctx, row)), row);
+}
+
+/**
+ * A repeated award reports the sale as it is now, not as it was when first awarded: after a void,
+ * the current balance and (version 2) status "voided"; in version 2 the redemption total counts the
+ * sale's spends too (CRM.COM Step 5: total_spend_amount = instant + additional + automatic).
+ */
+function saleState(ctx: OpsContext, out: AwardResult, row: OutboxRow): AwardResult {
+  const sale = saleOf(ctx, row.txn_id!);
+  const voided = sale.void && sale.void.seq > row.seq && sale.void.state !== 'dead' ? sale.void : undefined;
+  if (ctx.protocol >= 2 && out.status === 'awarded' && !voided) {
+    const r = redemption(sale);
+    out.additional_spend_amount = r.additional_spend_amount;
+    out.total_spend_amount = r.total_spend_amount;
+  }
+  if (!voided) return out;
+  const balance = voided.state === 'done' ? currentBalance(ctx, row.customer_id, sale) : undefined;
+  if (balance) out.balance = balance;
+  else delete out.balance;
+  if (ctx.protocol < 2) return { ...out, voided: true };
+  const v: AwardResult = {
+    status: 'voided',
+    txn_id: out.txn_id,
+    currency: out.currency,
+    void_status: voided.state === 'done' ? 'voided' : 'queued',
+    ...(balance ? { balance } : {}),
+  };
+  if (voided.state === 'done') {
+    v.reversed_award_amount = num(voided.result, 'reversed_award_amount') ?? 0;
+    v.reversed_spend_amount = num(voided.result, 'reversed_spend_amount') ?? 0;
+  }
+  return v;
 }
 
 export function awardResult(row: OutboxRow): AwardResult {

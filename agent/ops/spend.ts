@@ -1,12 +1,14 @@
-// Spend wallet balance. Online: the host decides how much can be spent (never below zero).
-// Offline: the till approves up to the floor limit and the last known balance minus
-// spends it already queued for that customer; the host later applies exactly that.
+// Spend wallet balance on a sale. Online: the host decides how much can be spent (host/sale.ts).
+// Offline: the till approves up to the floor limit, what is still to pay on the sale, and the last
+// known balance minus this sale's award and spends it already queued for that customer; the host
+// later applies exactly that. Version 2: the sale must have been awarded on this till and not voided.
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params, SpendResult } from '../../protocol/local.ts';
 import type { Money } from '../../protocol/money.ts';
 import type { OutboxRow } from '../outbox.ts';
 import type { OpsContext } from './context.ts';
 import { commit, deadLetterError, fingerprint, newMessage, num, settle } from './outcome.ts';
+import { awardCredit, redemption, remainingToPay, saleOf, type Sale } from './sale.ts';
 
 // Offline approvals for one customer are serialised so two concurrent spends cannot
 // both see the same available balance.
@@ -32,6 +34,8 @@ export async function spend(ctx: OpsContext, p: Params<'spend'>): Promise<SpendR
     }
     return spendResult(ctx, await settle(ctx, existing));
   }
+  const sale = saleOf(ctx, p.txn_id);
+  if (ctx.protocol >= 2) requireOpenSale(sale, p);
   if (ctx.uplink.connected) {
     const row = await commit(ctx, newMessage(ctx, 'spend', {
       txn_id: p.txn_id,
@@ -45,10 +49,20 @@ export async function spend(ctx: OpsContext, p: Params<'spend'>): Promise<SpendR
     }));
     return spendResult(ctx, await settle(ctx, row));
   }
-  return withCustomerLock(ctx, p.customer_id, () => offlineSpend(ctx, p, print));
+  return withCustomerLock(ctx, p.customer_id, () => offlineSpend(ctx, p, print, saleOf(ctx, p.txn_id)));
 }
 
-async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string): Promise<SpendResult> {
+/** Version 2: "Spend is the awarded amount that will be deducted from the basket's total amount" — of a sale this till awarded. */
+function requireOpenSale(sale: Sale, p: Params<'spend'>): void {
+  const award = sale.award;
+  if (!award) throw new AgentError('SALE_NOT_FOUND', `no award with txn_id ${p.txn_id} on this till: award the sale before spending on it`);
+  if (award.state === 'dead') throw new AgentError('SALE_NOT_FOUND', `the award of txn_id ${p.txn_id} was refused by the loyalty host (dead letter ${award.id}): there is no sale to spend on`);
+  if (sale.void) throw new AgentError('SALE_VOIDED', `the sale ${p.txn_id} was voided: nothing is left to pay on it`);
+  if (award.customer_id !== p.customer_id) throw new AgentError('BAD_REQUEST', `params.customer_id: sale ${p.txn_id} was awarded to another customer`);
+  if (award.currency !== p.currency) throw new AgentError('BAD_REQUEST', `params.currency: sale ${p.txn_id} is in ${award.currency}`);
+}
+
+async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, sale: Sale): Promise<SpendResult> {
   const limit = ctx.config.offline.spend_floor_limit;
   const decline = (why: string) => new AgentError('OFFLINE_SPEND_DECLINED', `offline spend declined: ${why}`);
   if (limit === 0) throw decline('offline spend is disabled on this till (offline.spend_floor_limit is 0)');
@@ -58,8 +72,11 @@ async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string):
   if (known.customer.balance.currency !== p.currency) {
     throw decline(`the customer's wallet is in ${known.customer.balance.currency}, not ${p.currency}`);
   }
-  const available = known.customer.balance.amount - ctx.outbox.pendingSpend(p.customer_id, p.currency);
-  const spent = Math.min(p.amount, available);
+  // Spendable is what earlier purchases left: the cache already holds this sale's award once the host answered it.
+  const available = known.customer.balance.amount - awardCredit(sale) - ctx.outbox.pendingSpend(p.customer_id, p.currency);
+  const remaining = remainingToPay(sale);
+  if (remaining !== undefined && remaining <= 0) throw decline(`nothing is left to pay on sale ${p.txn_id}`);
+  const spent = Math.min(p.amount, available, remaining ?? available);
   if (spent <= 0) throw decline('no balance left after spends already queued on this till');
   const row = await commit(ctx, newMessage(ctx, 'spend', {
     txn_id: p.txn_id,
@@ -76,15 +93,17 @@ async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string):
 function spendResult(ctx: OpsContext, row: OutboxRow): SpendResult {
   const currency = row.currency ?? '';
   if (row.state === 'dead') throw deadLetterError(row);
+  // The sale's redemption total so far (CRM.COM Step 5), this spend included.
+  const totals = () => redemption(saleOf(ctx, row.txn_id!));
   if (row.state === 'done') {
     const out: SpendResult = {
-      status: 'spent', txn_id: row.txn_id!, currency, spent_amount: num(row.result, 'spent_amount') ?? 0, offline: row.offline,
+      status: 'spent', txn_id: row.txn_id!, currency, spent_amount: num(row.result, 'spent_amount') ?? 0, offline: row.offline, ...totals(),
     };
     if (row.result?.balance) out.balance = row.result.balance as Money;
     return out;
   }
   if (row.offline) {
-    const out: SpendResult = { status: 'queued', txn_id: row.txn_id!, currency, spent_amount: row.amount ?? 0, offline: true };
+    const out: SpendResult = { status: 'queued', txn_id: row.txn_id!, currency, spent_amount: row.amount ?? 0, offline: true, ...totals() };
     const known = row.customer_id ? ctx.cache.get(row.customer_id) : undefined;
     if (known && row.customer_id) {
       out.balance = { amount: known.customer.balance.amount - ctx.outbox.pendingSpend(row.customer_id, currency), currency };

@@ -152,7 +152,7 @@ export function layoutLoyalty(l: LoyaltySection, width: number): PrintOp[] {
   if (l.instant_spend) row('Instant spend', -l.instant_spend);
   if (l.automatic_spend) row('Automatic spend', -l.automatic_spend);
   if (l.additional_spend) row('Additional spend', -l.additional_spend);
-  if (l.redemption_total) row('Redeemed total', -l.redemption_total);
+  if (l.redemption_total) row('Redemption total', -l.redemption_total);
   if (l.balance !== undefined) for (const t of columns('New balance', m(l.balance), width)) ops.push(text(t, { bold: true }));
   for (const note of l.notes) for (const t of wrap(`* ${note}`, width)) ops.push(text(t));
   return ops;

@@ -56,7 +56,7 @@ t.test('loyalty section from the sale rows', async (t) => {
   t.match(section, { customer: 'Alice Martin', awarded: 143, instant_spend: 50, additional_spend: 200, redemption_total: 250, balance: 2393, notes: [] });
   const texts = layoutReceipt(doc, { width: 42 }, section).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
   t.ok(texts.some((l) => /^Awarded +1\.43 EUR$/.test(l)));
-  t.ok(texts.some((l) => /^Redeemed total +-2\.50 EUR$/.test(l)));
+  t.ok(texts.some((l) => /^Redemption total +-2\.50 EUR$/.test(l)));
   t.ok(texts.some((l) => /^New balance +23\.93 EUR$/.test(l)));
 
   const queued = loyaltySection([row({ state: 'pending' }), row({ id: 'm2', op: 'spend', state: 'pending', offline: true, amount: 300 })])!;

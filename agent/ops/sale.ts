@@ -1,0 +1,82 @@
+// One sale as this till knows it (its outbox rows by txn_id), for the rules that tie a spend to
+// its sale and give the redemption total. The CRM.COM seed (000), Step 5: "The total_spend_amount is
+// also the sum of total_instant_spend_amount, total_additional_spend_amount and
+// total_automatic_spend_amount as retrieved by the "purchases/create"".
+import { clampToZero } from '../../protocol/money.ts';
+import type { Money } from '../../protocol/money.ts';
+import type { OutboxRow } from '../outbox.ts';
+import type { OpsContext } from './context.ts';
+import { num } from './outcome.ts';
+
+export interface Sale {
+  award?: OutboxRow;
+  spends: OutboxRow[];
+  void?: OutboxRow;
+}
+
+export function saleOf(ctx: OpsContext, txnId: string): Sale {
+  const rows = ctx.outbox.forTxn(txnId);
+  const award = rows.find((r) => r.op === 'award');
+  const voided = rows.find((r) => r.op === 'void');
+  return { spends: rows.filter((r) => r.op === 'spend'), ...(award ? { award } : {}), ...(voided ? { void: voided } : {}) };
+}
+
+/** The redemption amounts of a sale; names map to CRM.COM's total_*_spend_amount (LOCAL.md). */
+export interface Redemption {
+  instant_spend_amount: number;
+  automatic_spend_amount: number;
+  additional_spend_amount: number;
+  /** instant + additional + automatic: what the POS deducts from the bill (front-end reduction). */
+  total_spend_amount: number;
+}
+
+/**
+ * What the till has deducted or will deduct: an award the host has not answered has no instant or
+ * automatic spend the POS knew of; a spend counts once the host answered it or the till approved
+ * it offline.
+ */
+export function redemption(sale: Sale): Redemption {
+  const awarded = sale.award?.state === 'done' ? sale.award.result : null;
+  const instant = num(awarded, 'instant_spend_amount') ?? 0;
+  const automatic = num(awarded, 'automatic_spend_amount') ?? 0;
+  let additional = 0;
+  for (const s of sale.spends) additional += spentBy(s);
+  return {
+    instant_spend_amount: instant,
+    automatic_spend_amount: automatic,
+    additional_spend_amount: additional,
+    total_spend_amount: instant + automatic + additional,
+  };
+}
+
+function spentBy(row: OutboxRow): number {
+  if (row.state === 'done') return num(row.result, 'spent_amount') ?? 0;
+  if (row.state === 'pending' && row.offline) return row.amount ?? 0;
+  return 0;
+}
+
+/**
+ * What is still to pay on the sale at this till: basket total − instant − automatic − earlier
+ * spends. undefined when the till never awarded the sale.
+ */
+export function remainingToPay(sale: Sale, except?: OutboxRow): number | undefined {
+  const basket = sale.award?.payload.basket as { total?: unknown } | undefined;
+  if (typeof basket?.total !== 'number') return undefined;
+  const r = redemption({ ...sale, spends: sale.spends.filter((s) => s !== except && s.id !== except?.id) });
+  return clampToZero(basket.total - r.total_spend_amount);
+}
+
+/** What this sale's award left in the wallet (award − instant spend), once the host answered it. */
+export function awardCredit(sale: Sale): number {
+  const a = sale.award?.state === 'done' ? sale.award.result : null;
+  return clampToZero((num(a, 'award_amount') ?? 0) - (num(a, 'instant_spend_amount') ?? 0));
+}
+
+/** The customer's balance as last known on this till: the cache, else the newest row of the sale. */
+export function currentBalance(ctx: OpsContext, customerId: string | null, sale: Sale): Money | undefined {
+  const cached = customerId ? ctx.cache.get(customerId) : undefined;
+  if (cached) return cached.customer.balance;
+  const rows = [sale.void, ...sale.spends, sale.award].filter((r): r is OutboxRow => r?.state === 'done');
+  rows.sort((a, b) => b.seq - a.seq);
+  return rows.map((r) => r.result?.balance as Money | undefined).find((b) => b !== undefined);
+}
