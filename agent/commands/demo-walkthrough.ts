@@ -21,7 +21,8 @@ const receipt = {
 
 /** Request lines by the name README's steps give them; ids are unique and in walkthrough order. */
 export const WALKTHROUGH = {
-  hello: { id: 1, op: 'hello' },
+  // Protocol version 2: the loyalty contract v1.1 (protocol/LOCAL.md "Versioning").
+  hello: { id: 1, op: 'hello', params: { protocol: 2 } },
   identify: { id: 2, op: 'identify', params: { by: 'card', value: '6006491234567890' } },
   preview: { id: 3, op: 'preview', params: { customer_id: 'P-1001', basket: basket(2) } },
   award: { id: 4, op: 'award', params: { txn_id: 'demo-1', customer_id: 'P-1001', basket: basket(2) } },

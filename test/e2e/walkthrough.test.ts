@@ -39,14 +39,16 @@ t.test('the walkthrough works as written against npm start', async (t) => {
     const r = WALKTHROUGH[step];
     return pos.request(r.op, 'params' in r ? r.params : undefined, r.id);
   };
-  t.match(await send('hello'), { ok: true, result: { terminal: 'T1' } });
+  t.match(await send('hello'), { ok: true, result: { terminal: 'T1', protocol: 2 } });
   t.match(await send('identify'), { ok: true, result: { customer: { id: 'P-1001', name: 'Alice Martin', balance: { amount: 2500, currency: 'EUR' } } } });
   const preview = await send('preview') as { ok: true; result: { offers: Array<{ id: string }> } };
   for (const id of ['BASE5', 'CROISSANT-NOW', 'HOTDRINKS']) t.ok(preview.result.offers.some((o) => o.id === id), `preview offers ${id}`);
   const award = await send('award');
   t.match(award, { ok: true, result: { status: 'awarded', txn_id: 'demo-1' } });
-  t.match(await send('spend'), { ok: true, result: { status: 'spent', spent_amount: 200 } });
-  t.same(await send('award'), award, 'line 4 again: the same answer');
+  const first = (award as { result: { instant_spend_amount: number; total_spend_amount: number } }).result;
+  t.match(await send('spend'), { ok: true, result: { status: 'spent', spent_amount: 200, additional_spend_amount: 200, total_spend_amount: first.instant_spend_amount + 200 } });
+  t.same(await send('award'), { ...award, result: { ...first, additional_spend_amount: 200, total_spend_amount: first.total_spend_amount + 200 } },
+    'line 4 again: the same sale, applied once; its redemption total now counts the spend');
   t.match(await send('conflict'), { ok: false, error: { code: 'CONFLICT' } }, "README's CONFLICT recipe yields CONFLICT");
   t.match(await send('subscribeUplink'), { ok: true });
   t.match(await send('status'), { ok: true, result: { uplink: { connected: true }, outbox: { pending: 0, dead: 0 } } });
