@@ -15,13 +15,16 @@ export interface SpendRoom {
 }
 
 export function spendRoom(ledger: Ledger, terminal: string, txnId: string, wallet: Wallet): SpendRoom {
+  // The sale's entries in any wallet (what was paid with), and what it credited to this one.
   const sums = { award: 0, instant_spend: 0, automatic_spend: 0, spend: 0 };
+  let credited = 0;
   for (const e of ledger.reversibleEntries(terminal, txnId)) {
-    if (e.participant_id !== wallet.participant_id || e.currency !== wallet.currency) continue;
     if (e.kind in sums) sums[e.kind as keyof typeof sums] += e.amount;
+    const ours = e.participant_id === wallet.participant_id && e.currency === wallet.currency;
+    // Spend entries are negative; award − instant is what this sale left in the wallet.
+    if (ours && (e.kind === 'award' || e.kind === 'instant_spend')) credited += e.amount;
   }
-  // Spend entries are negative; award − instant is what this sale left in the wallet.
-  const thisSale = clampToZero(sums.award + sums.instant_spend);
+  const thisSale = clampToZero(credited);
   const spendable = clampToZero(wallet.balance - thisSale);
   if (ledger.processedByTxn(terminal, 'void', txnId)) return { spendable, remaining: 0 };
   const awarded = ledger.processedByTxn(terminal, 'award', txnId);

@@ -69,3 +69,9 @@ t.test('an offline spend stands as the till approved it', async (t) => {
   one(request([award('P1', basket([['COFFEE', 470]]), 'off')]));
   t.match(one(request([spend('P1', 400, 'off', true)])), { spent_amount: 400, offline: true });
 });
+
+t.test('what is left to pay counts the sale\'s spends from any wallet (a v1 POS may spend another customer\'s)', async (t) => {
+  const { one } = await setup(t);
+  t.match(one(request([award('P2', basket([['COFFEE', 1000]]), 'bruno')])), { automatic_spend_amount: 500 });
+  t.match(one(request([spend('P1', 800, 'bruno')])), { spent_amount: 500 }, '10.00 − 5.00 automatic');
+});
