@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { describeIssues } from '../protocol/schema.ts';
 import { isBrokerUrl, uplinkConfigSchema } from '../protocol/uplink-config.ts';
+import { BACKENDS } from './backend.ts';
 import { LOG_LEVELS } from './log.ts';
 
 export const REDUCTIONS = ['front_end', 'back_end'] as const;
@@ -43,6 +44,8 @@ export const hostConfigSchema = z.strictObject({
     .refine(isTimeZone, { error: 'must be an IANA time zone like "Europe/Paris"' })
     .default('UTC'),
   log_level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  // Where answers come from: the host's own ledger, or a loyalty platform (host/README.md, "Backends").
+  backend: z.enum(BACKENDS, { error: `must be one of ${BACKENDS.join(', ')}` }).default('ledger'),
 });
 
 export type HostConfig = z.output<typeof hostConfigSchema>;

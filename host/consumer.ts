@@ -26,7 +26,8 @@ export interface ConsumerOptions {
   /** Stable id (uplink.client_id) keeps a persistent session across restarts; see README. */
   clientId: string;
   persistentSession: boolean;
-  handle: (batch: Batch) => HandleSummary;
+  /** May wait on a platform (CRM.COM, SessionM): the next packet waits for it, keeping per-till order. */
+  handle: (batch: Batch) => HandleSummary | Promise<HandleSummary>;
   log: Logger;
 }
 
@@ -72,13 +73,14 @@ export class Consumer {
     this.transition('connecting', { url: uplink.url, client_id: clientId, topic: this.topic });
     const client = mqtt.connect(uplink.url, connectOptions);
     this.client = client;
+    // MQTT.js hands over the next packet only after done(): requests stay serial per process
+    // even when a backend answers asynchronously.
     client.handleMessage = (packet, done) => {
-      try {
-        this.onRequest(packet);
-      } catch (error) {
-        this.options.log.error({ err: error, topic: packet.topic }, 'request handling failed; the till will resend');
-      }
-      done();
+      this.onRequest(packet)
+        .catch((error: unknown) => {
+          this.options.log.error({ err: error, topic: packet.topic }, 'request handling failed; the till will resend');
+        })
+        .finally(() => done());
     };
     client.on('connect', (connack) => {
       disableNagle(client);
@@ -100,7 +102,7 @@ export class Consumer {
       this.options.log[warn ? 'warn' : 'debug']({ err: error, attempt, retry_in_ms: retryInMs }, 'mqtt error'));
   }
 
-  private onRequest(packet: IPublishPacket): void {
+  private async onRequest(packet: IPublishPacket): Promise<void> {
     const started = performance.now();
     const { log } = this.options;
     const decoded = decodeRequest(packet.payload as Buffer);
@@ -125,7 +127,7 @@ export class Consumer {
       return;
     }
     if (dropped > 0) log.warn({ topic: packet.topic, request_id: batch.request_id, dropped }, 'messages without an id ignored');
-    const summary = this.options.handle(batch);
+    const summary = await this.options.handle(batch);
     this.reply(responseTopic ?? batch.reply_to, summary.response, correlation);
     const { source } = batch;
     log.info(

@@ -5,11 +5,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HostConfigError, loadHostConfig, type HostConfig } from './config.ts';
+import type { Backend } from './backend.ts';
+import { createBackend } from './backends.ts';
 import { Consumer } from './consumer.ts';
 import { Ledger } from './ledger.ts';
 import { createHostLogger, type Logger } from './log.ts';
 import { SeedError, applySeed, loadSeedFile } from './seed.ts';
-import { HostService } from './service.ts';
 
 export const LEDGER_FILE = 'host.db';
 
@@ -36,33 +37,33 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
   mkdirSync(config.data_dir, { recursive: true });
   const ledger = Ledger.open(join(config.data_dir, LEDGER_FILE));
   let consumer: Consumer;
+  let backend: Backend | undefined;
   try {
     if (config.seed) applySeed(ledger, loadSeedFile(config.seed), log);
-    const service = new HostService(
-      ledger,
-      { timezone: config.timezone, reduction: config.reduction, default_product: config.default_product },
-      log,
-    );
+    const active = await createBackend(config, ledger, log);
+    backend = active;
     const configuredId = config.uplink.client_id;
     consumer = new Consumer({
       uplink: config.uplink,
       clientId: configuredId ?? `till-host-${hostname()}-${process.pid}`,
       persistentSession: configuredId !== undefined,
-      handle: (batch) => service.handle(batch),
+      handle: (batch) => active.handle(batch),
       log,
     });
     await consumer.start();
   } catch (error) {
+    await backend?.stop();
     ledger.close();
     throw error;
   }
-  log.info({ data_dir: config.data_dir, timezone: config.timezone, reduction: config.reduction }, 'host started');
+  log.info({ data_dir: config.data_dir, backend: config.backend, timezone: config.timezone, reduction: config.reduction }, 'host started');
   let stopped: Promise<void> | undefined;
   return {
     ready: consumer.ready,
     stop: () => {
       stopped ??= (async () => {
         await consumer.stop();
+        await backend?.stop();
         ledger.close();
         log.info('host stopped');
       })();

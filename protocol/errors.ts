@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'TOO_MANY_CONNECTIONS',
   'SHUTTING_DOWN',
   'REJECTED_UPSTREAM',
+  'UNSUPPORTED',
   'INTERNAL',
 ] as const;
 
@@ -57,6 +58,7 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
   TOO_MANY_CONNECTIONS: true,
   SHUTTING_DOWN: true,
   REJECTED_UPSTREAM: false,
+  UNSUPPORTED: false,
   INTERNAL: true,
 };
 

@@ -1,0 +1,18 @@
+// Builds the configured backend (host config `backend`). Connectors are imported on demand so a
+// ledger host never loads HTTP clients it does not use.
+import type { Backend } from './backend.ts';
+import type { HostConfig } from './config.ts';
+import type { Ledger } from './ledger.ts';
+import { LedgerBackend } from './ledger-backend/ledger-backend.ts';
+import type { Logger } from './log.ts';
+
+export async function createBackend(config: HostConfig, ledger: Ledger, log: Logger): Promise<Backend> {
+  switch (config.backend) {
+    case 'ledger':
+      return new LedgerBackend(
+        ledger,
+        { timezone: config.timezone, reduction: config.reduction, default_product: config.default_product },
+        log,
+      );
+  }
+}
