@@ -14,5 +14,10 @@ export async function createBackend(config: HostConfig, ledger: Ledger, log: Log
         { timezone: config.timezone, reduction: config.reduction, default_product: config.default_product },
         log,
       );
+    case 'crmcom': {
+      const { createCrmcomBackend } = await import('./crmcom/crmcom-backend.ts');
+      if (!config.crmcom) throw new Error('backend crmcom without a crmcom section');
+      return createCrmcomBackend(config.crmcom, { timezone: config.timezone }, ledger, log);
+    }
   }
 }

@@ -1,0 +1,326 @@
+// Till ops → CRM.COM Rewards Web API v2 (mapping table: host/README.md, "Backends").
+//
+//   identify       rewards_participants/show (fields_set: what the till shows)
+//   preview        customer_events/purchases/preview
+//   award          customer_events/purchases/create   reference = f(till, txn_id): one purchase per sale
+//   spend          customer_events/spend_requests/create on that purchase, then
+//                  rewards_participants/show for the balance
+//   void           customer_events/spend_requests/list (pages of 50) → …/spend_requests/cancel each,
+//                  then customer_events/purchases/cancel
+//   products.sync  products/synchronise (≤ 1,000 products a call)
+import { normaliseIdentifier } from '../../protocol/identifiers.ts';
+import type { Basket } from '../../protocol/basket.ts';
+import { AgentError } from '../../protocol/errors.ts';
+import {
+  UPSTREAM_OPS, type HostAwardResult, type HostIdentifyResult, type HostPreviewResult, type HostSpendResult, type HostVoidResult,
+  type UpstreamMessage, type UpstreamOp,
+} from '../../protocol/upstream.ts';
+import { unsupportedError, type OpCheck, type PlatformCheck } from '../backend.ts';
+import type { Logger } from '../log.ts';
+import type { Connector, OpContext } from '../platform/connector.ts';
+import { fromDecimal, toDecimal } from '../platform/decimal.ts';
+import { PlatformError, isPlatformError } from '../platform/errors.ts';
+import { platformRequestId } from '../platform/request-id.ts';
+import type { CrmcomClient } from './client.ts';
+import type { CrmcomConfig } from './config.ts';
+import {
+  MAX_PRODUCTS_PER_SYNC, MAX_RESULTS_PER_PAGE, cancelData, participantData, previewData, purchaseData, spendData, synchroniseData,
+} from './wire.ts';
+
+const EXTERNAL_SYSTEM = 'till-agent';
+const IDENTIFY_FIELDS = 'id,name,tier,wallet_balance,currency_code';
+
+export interface CrmcomSettings {
+  timezone: string;
+}
+
+type Msg<O extends UpstreamOp> = Extract<UpstreamMessage, { op: O }>;
+
+/** CRM.COM dates are the unit's local time without offset: the till's created_at in the host's time zone. */
+export function localDate(iso: string, timezone: string): string {
+  const parts: Record<string, string> = {};
+  const f = new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  });
+  for (const p of f.formatToParts(new Date(iso))) parts[p.type] = p.value;
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+/** The purchase of a sale: the same (till, txn_id) always names the same purchase customer event. */
+export function purchaseReference(terminal: string, txnId: string): string {
+  return platformRequestId(terminal, 'purchase', txnId);
+}
+
+function requireTxn(message: UpstreamMessage): string {
+  if (!message.txn_id) throw new AgentError('BAD_REQUEST', `txn_id: ${message.op} needs a txn_id`, false);
+  return message.txn_id;
+}
+
+export class CrmcomConnector implements Connector {
+  readonly name = 'crmcom' as const;
+  readonly unsupported: Partial<Record<UpstreamOp, string>> = {};
+
+  constructor(
+    private readonly client: CrmcomClient,
+    private readonly config: CrmcomConfig,
+    private readonly settings: CrmcomSettings,
+    private readonly log: Logger,
+  ) {}
+
+  execute(message: UpstreamMessage, ctx: OpContext): Promise<Record<string, unknown>> {
+    switch (message.op) {
+      case 'identify': return this.identify(message);
+      case 'preview': return this.preview(message);
+      case 'award': return this.award(message, ctx);
+      case 'spend': return this.spend(message, ctx);
+      case 'void': return this.voidTxn(message, ctx);
+      case 'products.sync': return this.productsSync(message);
+      default: throw unsupportedError(this.name, (message as { op: string }).op, 'not mapped to a CRM.COM method');
+    }
+  }
+
+  private money(value: number, currency: string, field: string): number {
+    const minor = fromDecimal(value, currency);
+    if (minor === undefined) throw new PlatformError('crmcom', 'bad_response', `${field}: ${value} is not an amount in ${currency}`);
+    return minor;
+  }
+
+  private async identify(m: Msg<'identify'>): Promise<HostIdentifyResult> {
+    const value = normaliseIdentifier(m.payload.by, m.payload.value);
+    const identifier = m.payload.by === 'email' ? { email_address: value }
+      : m.payload.by === 'phone' ? { phone_number: value }
+        : { access_token_identifier: { authentication_code: value } };
+    const p = await this.client.call('rewards_participants/show', { rewards_participant_identifier: identifier, fields_set: IDENTIFY_FIELDS }, participantData)
+      .catch((error: unknown) => {
+        // Never echo the identifier: it is a card number, phone or email.
+        if (isPlatformError(error) && error.kind === 'not_found') throw new AgentError('NOT_FOUND', `no customer with this ${m.payload.by}`, false);
+        throw error;
+      });
+    if (p.id === undefined || p.wallet_balance === undefined) throw new PlatformError('crmcom', 'bad_response', 'rewards_participants/show: id or wallet_balance missing');
+    const currency = p.currency_code ?? this.config.currency;
+    return {
+      customer: {
+        id: p.id, name: p.name ?? '', ...(p.tier ? { tier: p.tier } : {}),
+        balance: { amount: this.money(p.wallet_balance, currency, 'wallet_balance'), currency },
+      },
+    };
+  }
+
+  private purchaseBody(customerId: string, basket: Basket, createdAt: string): Record<string, unknown> {
+    const c = basket.currency;
+    const discount = (basket.discounts ?? []).reduce((s, d) => s + d.amount, 0);
+    return {
+      rewards_participant_identifier: { id: customerId },
+      performed_by_unit_identifier: { id: this.config.performed_by_unit },
+      performed_on: localDate(createdAt, this.settings.timezone),
+      intended_currency_identifier: { code: c },
+      total_amount: toDecimal(basket.total, c),
+      ...(discount > 0 ? { discount_amount: toDecimal(discount, c) } : {}),
+      products_set: basket.items.map((i) => ({ product_identifier: { code: i.sku }, quantity: i.qty, net_amount: toDecimal(i.amount, c) })),
+    };
+  }
+
+  private reduction(method: 'FRONT_END_REDUCTION' | 'BACK_END_REDUCTION'): 'front_end' | 'back_end' {
+    return method === 'BACK_END_REDUCTION' ? 'back_end' : 'front_end';
+  }
+
+  private async preview(m: Msg<'preview'>): Promise<HostPreviewResult> {
+    const { basket } = m.payload;
+    const c = basket.currency;
+    const d = await this.client.call('customer_events/purchases/preview', this.purchaseBody(m.payload.customer_id, basket, m.created_at), previewData);
+    return {
+      currency: c,
+      award_amount: this.money(d.total_award_amount, c, 'total_award_amount'),
+      instant_spend_amount: this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount'),
+      automatic_spend_amount: this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount'),
+      spendable_amount: this.money(d.total_additional_spend_amount, c, 'total_additional_spend_amount'),
+      balance: { amount: this.money(d.wallet_balance, this.config.currency, 'wallet_balance'), currency: this.config.currency },
+      reduction: this.reduction(d.reduction_method),
+      // CRM.COM's preview gives totals, not the offers behind them.
+      offers: [],
+    };
+  }
+
+  private async award(m: Msg<'award'>, ctx: OpContext): Promise<HostAwardResult> {
+    const txnId = requireTxn(m);
+    const { basket } = m.payload;
+    const c = basket.currency;
+    const d = await this.client.call('customer_events/purchases/create', {
+      ...this.purchaseBody(m.payload.customer_id, basket, m.created_at),
+      external_system: EXTERNAL_SYSTEM,
+      external_system_reference_number: purchaseReference(ctx.terminal, txnId),
+    }, purchaseData);
+    const instant = this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount');
+    const automatic = this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount');
+    return {
+      currency: c,
+      award_amount: this.money(d.total_award_amount, c, 'total_award_amount'),
+      instant_spend_amount: instant,
+      automatic_spend_amount: automatic,
+      total_spend_amount: this.money(d.total_spend_amount, c, 'total_spend_amount'),
+      balance: { amount: this.money(d.wallet_balance, this.config.currency, 'wallet_balance'), currency: this.config.currency },
+      reduction: this.reduction(d.reduction_method),
+      offers: [],
+      basket_total: basket.total,
+    };
+  }
+
+  private async balance(customerId: string): Promise<number> {
+    const p = await this.client.call('rewards_participants/show', { rewards_participant_identifier: { id: customerId }, fields_set: 'wallet_balance' }, participantData);
+    if (p.wallet_balance === undefined) throw new PlatformError('crmcom', 'bad_response', 'rewards_participants/show: wallet_balance missing');
+    return this.money(p.wallet_balance, this.config.currency, 'wallet_balance');
+  }
+
+  private async spend(m: Msg<'spend'>, ctx: OpContext): Promise<HostSpendResult> {
+    const txnId = requireTxn(m);
+    const { payload } = m;
+    if (payload.currency !== this.config.currency) {
+      throw new AgentError('BAD_REQUEST', `currency: ${payload.currency} is not the CRM.COM wallet currency ${this.config.currency}`, false);
+    }
+    const d = await this.client.call('customer_events/spend_requests/create', {
+      rewards_participant_identifier: { id: payload.customer_id },
+      performed_by_unit_identifier: { id: this.config.performed_by_unit },
+      performed_on: localDate(m.created_at, this.settings.timezone),
+      purchase_customer_request_identifier: { external_system_reference_number: purchaseReference(ctx.terminal, txnId) },
+      intended_currency_identifier: { code: payload.currency },
+      spend_amount: toDecimal(payload.amount, payload.currency),
+      external_system: EXTERNAL_SYSTEM,
+      external_system_reference_number: ctx.requestId,
+    }, spendData);
+    const spent = this.money(d.spend_amount, payload.currency, 'spend_amount');
+    if (payload.offline && spent < payload.amount) {
+      this.log.warn({ platform: 'crmcom', terminal: ctx.terminal, txn_id: txnId, asked: payload.amount, spent }, 'offline spend only partly honoured by CRM.COM');
+    }
+    return { currency: payload.currency, spent_amount: spent, balance: { amount: await this.balance(payload.customer_id), currency: payload.currency }, offline: payload.offline };
+  }
+
+  private async voidTxn(m: Msg<'void'>, ctx: OpContext): Promise<HostVoidResult> {
+    const purchase = { external_system_reference_number: purchaseReference(ctx.terminal, requireTxn(m)) };
+    const c = this.config.currency;
+    let reversedSpend = 0;
+    // Every spend request settled on the purchase, page by page (≤ 50 per call).
+    const spends: Array<{ reference: string; posted: boolean }> = [];
+    for (let offset = 0; ; offset += MAX_RESULTS_PER_PAGE) {
+      const page = await this.client.call('customer_events/spend_requests/list', {
+        purchase_customer_request_identifier: purchase, number_of_results: MAX_RESULTS_PER_PAGE, offset,
+      }, spendData.array());
+      for (const s of page) spends.push({ reference: s.external_system_reference_number, posted: s.life_cycle_state === 'POSTED' });
+      if (page.length < MAX_RESULTS_PER_PAGE) break;
+    }
+    let balance: number | undefined;
+    for (const s of spends) {
+      if (!s.posted) continue;
+      const d = await this.client.call('customer_events/spend_requests/cancel', { customer_event_identifier: { external_system_reference_number: s.reference } }, cancelData);
+      reversedSpend += this.money(d.reversed_amount, c, 'reversed_amount');
+      balance = this.money(d.wallet_balance, c, 'wallet_balance');
+    }
+    try {
+      const d = await this.client.call('customer_events/purchases/cancel', { customer_event_identifier: purchase }, cancelData);
+      reversedSpend += d.reversed_spend_amount === undefined ? 0 : this.money(d.reversed_spend_amount, c, 'reversed_spend_amount');
+      return {
+        reversed_award_amount: this.money(d.reversed_amount, c, 'reversed_amount'), reversed_spend_amount: reversedSpend,
+        currency: c, balance: { amount: this.money(d.wallet_balance, c, 'wallet_balance'), currency: c },
+      };
+    } catch (error) {
+      if (isPlatformError(error) && error.kind === 'not_found' && spends.length === 0) {
+        throw new AgentError('NOT_FOUND', `nothing to void for txn ${m.txn_id}`, false);
+      }
+      if (balance !== undefined) this.log.warn({ platform: 'crmcom', txn_id: m.txn_id }, 'void: spends cancelled but the purchase not (yet); the till resends');
+      throw error;
+    }
+  }
+
+  private async productsSync(m: Msg<'products.sync'>): Promise<{ accepted: number }> {
+    let accepted = 0;
+    const products = m.payload.products;
+    for (let i = 0; i < products.length; i += MAX_PRODUCTS_PER_SYNC) {
+      const d = await this.client.call('products/synchronise', {
+        products_set: products.slice(i, i + MAX_PRODUCTS_PER_SYNC).map((p) => ({
+          code: p.sku, alternative_code: p.sku, description: p.name,
+          type_identifier: { name: p.type || this.config.product_type },
+          ...(p.brand ? { brand_identifier: { name: p.brand } } : {}),
+          ...(p.family ? { family_identifier: { name: p.family } } : {}),
+          ...(p.categories?.length ? { categories_set: p.categories.filter((x) => x !== '').map((name) => ({ name })) } : {}),
+        })),
+      }, synchroniseData);
+      accepted += d.products_set.length;
+    }
+    return { accepted };
+  }
+
+  // ---- operators ----
+
+  async checkOps(): Promise<OpCheck[]> {
+    // Harmless calls only: shows and lists for what can be read, never a create.
+    const probe = async (what: string, call: () => Promise<unknown>, notFoundIsOk = false): Promise<{ ok: boolean; detail: string }> => {
+      try {
+        await call();
+        return { ok: true, detail: what };
+      } catch (error) {
+        if (notFoundIsOk && isPlatformError(error) && error.kind === 'not_found') return { ok: true, detail: what };
+        return { ok: false, detail: `${what}: ${(error as Error).message}` };
+      }
+    };
+    const nobody = { rewards_participant_identifier: { id: 'till-agent-check-backend' } };
+    const list = { number_of_results: 1, offset: 0 };
+    const checks: Record<string, () => Promise<{ ok: boolean; detail: string }>> = {
+      identify: () => probe('rewards_participants/show answers', () => this.client.call('rewards_participants/show', { ...nobody, fields_set: 'id' }, participantData), true),
+      preview: () => probe('customer_events/purchases/list answers (preview is not probed: it needs a participant)', () => this.client.call('customer_events/purchases/list', list, purchaseData.partial().array())),
+      award: () => probe('customer_events/purchases/list answers', () => this.client.call('customer_events/purchases/list', list, purchaseData.partial().array())),
+      spend: () => probe('customer_events/spend_requests/list answers', () => this.client.call('customer_events/spend_requests/list', {
+        ...list, purchase_customer_request_identifier: { external_system_reference_number: 'till-agent-check-backend' },
+      }, spendData.array())),
+      void: () => probe('customer_events/spend_requests/list answers', () => this.client.call('customer_events/spend_requests/list', {
+        ...list, purchase_customer_request_identifier: { external_system_reference_number: 'till-agent-check-backend' },
+      }, spendData.array())),
+      'products.sync': () => probe('authentication answers (products/synchronise has no harmless call)', () => this.client.freshToken()),
+    };
+    const out: OpCheck[] = [];
+    for (const op of UPSTREAM_OPS) {
+      const reason = this.unsupported[op];
+      const check = checks[op];
+      if (reason !== undefined) out.push({ op, ok: false, detail: `unsupported: ${reason}` });
+      else if (!check) out.push({ op, ok: false, detail: 'not mapped to a CRM.COM method' });
+      else out.push({ op, ...(await check()) });
+    }
+    return out;
+  }
+
+  async doctor(): Promise<PlatformCheck[]> {
+    const out: PlatformCheck[] = [];
+    try {
+      await this.client.freshToken();
+      out.push({ name: 'crmcom auth', ok: true, detail: 'authentication token obtained' });
+    } catch (error) {
+      out.push({ name: 'crmcom auth', ok: false, detail: (error as Error).message });
+      return out;
+    }
+    const started = Date.now();
+    try {
+      const token = await this.client.freshToken();
+      const answer = await this.client.http.post('customer_events/purchases/list', { token, number_of_results: 1, offset: 0 }, {});
+      const ms = Date.now() - started;
+      out.push({ name: 'crmcom call', ok: answer.status === 200, detail: `customer_events/purchases/list: HTTP ${answer.status} in ${ms} ms` });
+      out.push(clockSkew('crmcom', answer.headers.get('date'), started + ms / 2));
+    } catch (error) {
+      out.push({ name: 'crmcom call', ok: false, detail: (error as Error).message });
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {}
+}
+
+export const MAX_CLOCK_SKEW_S = 60;
+
+/** The platform's Date header against our clock: offers by hour and performed_on depend on it. */
+export function clockSkew(platform: string, dateHeader: string | null, localMs: number): PlatformCheck {
+  const remote = dateHeader === null ? NaN : Date.parse(dateHeader);
+  if (Number.isNaN(remote)) return { name: `${platform} clock`, ok: false, detail: 'no Date header to compare clocks' };
+  const skew = Math.round((localMs - remote) / 1000);
+  return {
+    name: `${platform} clock`, ok: Math.abs(skew) <= MAX_CLOCK_SKEW_S,
+    detail: `host clock ${skew >= 0 ? 'ahead of' : 'behind'} ${platform} by ${Math.abs(skew)} s (limit ${MAX_CLOCK_SKEW_S} s)`,
+  };
+}
+

@@ -1,0 +1,306 @@
+// A CRM.COM Rewards Web API v2 simulator (tests, `npm start -- --backend crmcom-sim`). It keeps
+// participants, wallets, purchases, spend requests and products in memory, implements the
+// endpoints the connector uses with the shapes of wire.ts, refuses anything else, and injects
+// faults on demand (platform/sim-server.ts). Rewards are deliberately simple and documented in
+// host/README.md: a percentage of the purchase, fixed instant amounts per product code,
+// automatic spend for participants who have it.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { describeIssues } from '../../protocol/schema.ts';
+import { fromDecimal, toDecimal } from '../platform/decimal.ts';
+import { SimServer, basicAuth, type SimAnswer, type SimRequest } from '../platform/sim-server.ts';
+import {
+  PARTICIPANT_FIELDS, authKeyRequest, authTokenRequest, cancelRequest, participantShowRequest, productsSynchroniseRequest,
+  purchaseCreateRequest, purchaseListRequest, purchasePreviewRequest, spendCreateRequest, spendListRequest,
+} from './wire.ts';
+
+export interface SimParticipant {
+  id: string;
+  number: string;
+  name: string;
+  tier?: string;
+  /** Minor units of the simulator's currency. */
+  balance: number;
+  automatic_spend?: boolean;
+  cards?: string[];
+  emails?: string[];
+  phones?: string[];
+}
+
+export interface CrmcomSimOptions {
+  api_key?: string;
+  user?: { username: string; password: string; organisation: string };
+  currency: string;
+  participants: SimParticipant[];
+  /** Award on every purchase, in basis points of its total. */
+  award_basis_points?: number;
+  /** Instant spend (minor units) granted when a product code is bought. */
+  instant?: Record<string, number>;
+  token_ttl_ms?: number;
+}
+
+interface Purchase {
+  id: string; number: string; participant: string; reference: string; total: number; award: number; instant: number;
+  automatic: number; state: 'POSTED' | 'CANCELLED'; data: Record<string, unknown>;
+}
+interface Spend { id: string; number: string; participant: string; purchase: string; reference: string; amount: number; state: 'POSTED' | 'CANCELLED' }
+
+const ok = (data: unknown): SimAnswer => ({ status: 200, body: { status: { code: 'OK', message: '', description: '' }, data } });
+const fail = (status: number, code: string, message: string): SimAnswer => ({ status, body: { status: { code, message, description: message }, data: null } });
+
+class Refusal extends Error {
+  constructor(readonly answer: SimAnswer) {
+    super(String((answer.body as { status: { message: string } }).status.message));
+  }
+}
+
+export class CrmcomSimulator {
+  readonly server: SimServer;
+  readonly participants = new Map<string, SimParticipant>();
+  readonly purchases = new Map<string, Purchase>();
+  readonly spends = new Map<string, Spend>();
+  readonly products = new Map<string, Record<string, unknown>>();
+  private readonly tokens = new Map<string, number>();
+  private sequence = 0;
+
+  constructor(private readonly options: CrmcomSimOptions) {
+    for (const p of options.participants) this.participants.set(p.id, { ...p });
+    this.server = new SimServer({
+      prefix: '/crmapi/rest/v2/',
+      handle: (r) => this.handle(r),
+      expireTokens: () => this.tokens.clear(),
+      state: () => ({
+        participants: [...this.participants.values()].map((p) => ({ id: p.id, balance: p.balance })),
+        purchases: this.purchases.size, spends: this.spends.size, products: this.products.size,
+      }),
+    });
+  }
+
+  start(port = 0): Promise<string> {
+    return this.server.start(port);
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  balance(participantId: string): number | undefined {
+    return this.participants.get(participantId)?.balance;
+  }
+
+  private handle(r: SimRequest): SimAnswer {
+    try {
+      if (typeof r.body === 'symbol') return fail(400, 'INVALID_PARAMETER', 'body is not valid JSON');
+      switch (r.endpoint) {
+        case 'authentication/web_api_key/token': return this.keyToken(r);
+        case 'authentication/token': return this.userToken(r);
+        case 'rewards_participants/show': return this.show(this.parse(participantShowRequest, r));
+        case 'customer_events/purchases/preview': return this.preview(this.parse(purchasePreviewRequest, r));
+        case 'customer_events/purchases/create': return this.purchase(this.parse(purchaseCreateRequest, r));
+        case 'customer_events/purchases/list': return this.listPurchases(this.parse(purchaseListRequest, r));
+        case 'customer_events/purchases/cancel': return this.cancelPurchase(this.parse(cancelRequest, r));
+        case 'customer_events/spend_requests/create': return this.spend(this.parse(spendCreateRequest, r));
+        case 'customer_events/spend_requests/list': return this.listSpends(this.parse(spendListRequest, r));
+        case 'customer_events/spend_requests/cancel': return this.cancelSpend(this.parse(cancelRequest, r));
+        case 'products/synchronise': return this.synchronise(this.parse(productsSynchroniseRequest, r));
+        default: return fail(404, 'NOT_FOUND', `no such method ${r.endpoint}`);
+      }
+    } catch (error) {
+      if (error instanceof Refusal) return error.answer;
+      throw error;
+    }
+  }
+
+  /** Token first (401), then the strict shape (400). */
+  private parse<S extends z.ZodType>(schema: S, r: SimRequest): z.output<S> {
+    const token = (r.body as { token?: unknown } | undefined)?.token;
+    const expires = typeof token === 'string' ? this.tokens.get(token) : undefined;
+    if (expires === undefined) throw new Refusal(fail(401, 'INVALID_TOKEN', 'the authentication token is missing, unknown or expired'));
+    if (expires <= Date.now()) {
+      this.tokens.delete(token as string);
+      throw new Refusal(fail(401, 'INVALID_TOKEN', 'the authentication token is missing, unknown or expired'));
+    }
+    const parsed = schema.safeParse(r.body);
+    if (!parsed.success) throw new Refusal(fail(400, 'INVALID_PARAMETER', describeIssues(parsed.error, '', r.body).join('; ')));
+    return parsed.data;
+  }
+
+  private issueToken(): SimAnswer {
+    const token = randomBytes(24).toString('base64url');
+    this.tokens.set(token, Date.now() + (this.options.token_ttl_ms ?? 2 * 3600_000));
+    return ok({ token });
+  }
+
+  private keyToken(r: SimRequest): SimAnswer {
+    const auth = basicAuth(r.headers.authorization);
+    if (!auth || this.options.api_key === undefined || auth.user !== this.options.api_key || auth.password !== '') {
+      return fail(401, 'UNAUTHORIZED', 'invalid Web API key');
+    }
+    const parsed = authKeyRequest.safeParse(r.body ?? {});
+    if (!parsed.success) return fail(400, 'INVALID_PARAMETER', describeIssues(parsed.error, '', r.body).join('; '));
+    return this.issueToken();
+  }
+
+  private userToken(r: SimRequest): SimAnswer {
+    const parsed = authTokenRequest.safeParse(r.body);
+    if (!parsed.success) return fail(400, 'INVALID_PARAMETER', describeIssues(parsed.error, '', r.body).join('; '));
+    const u = this.options.user;
+    const b = parsed.data;
+    if (!u || u.username !== b.username || u.password !== b.password || u.organisation !== b.organisation) {
+      return fail(401, 'UNAUTHORIZED', 'invalid user name, password or organisation');
+    }
+    return this.issueToken();
+  }
+
+  private find(identifier: z.output<typeof participantShowRequest>['rewards_participant_identifier']): SimParticipant {
+    const all = [...this.participants.values()];
+    const found = identifier.id !== undefined ? this.participants.get(identifier.id)
+      : identifier.number !== undefined ? all.find((p) => p.number === identifier.number)
+        : identifier.access_token_identifier ? all.find((p) => p.cards?.includes(identifier.access_token_identifier!.authentication_code))
+          : identifier.email_address !== undefined ? all.find((p) => p.emails?.includes(identifier.email_address!.toLowerCase()))
+            : all.find((p) => p.phones?.includes(identifier.phone_number!));
+    if (!found) throw new Refusal(fail(404, 'NOT_FOUND', 'no rewards participant matches the identifier'));
+    return found;
+  }
+
+  private fields(set: string | undefined, allowed: readonly string[], record: Record<string, unknown>): Record<string, unknown> {
+    if (set === undefined) return record;
+    const out: Record<string, unknown> = {};
+    for (const f of set.split(',')) {
+      if (!allowed.includes(f)) throw new Refusal(fail(400, 'INVALID_PARAMETER', `fields_set: unknown field ${f}`));
+      out[f] = record[f];
+    }
+    return out;
+  }
+
+  private show(b: z.output<typeof participantShowRequest>): SimAnswer {
+    const p = this.find(b.rewards_participant_identifier);
+    const record = { id: p.id, number: p.number, name: p.name, tier: p.tier ?? null, wallet_balance: toDecimal(p.balance, this.options.currency), currency_code: this.options.currency };
+    return ok(this.fields(b.fields_set, PARTICIPANT_FIELDS, record));
+  }
+
+  private amount(value: number, field: string): number {
+    const minor = fromDecimal(value, this.options.currency);
+    if (minor === undefined) throw new Refusal(fail(400, 'INVALID_PARAMETER', `${field}: not an amount in ${this.options.currency}`));
+    return minor;
+  }
+
+  private rewards(b: z.output<typeof purchasePreviewRequest>) {
+    if (b.intended_currency_identifier.code !== this.options.currency) {
+      throw new Refusal(fail(400, 'INVALID_PARAMETER', `intended_currency_identifier: ${b.intended_currency_identifier.code} is not the unit's currency`));
+    }
+    const p = this.find(b.rewards_participant_identifier);
+    const total = this.amount(b.total_amount, 'total_amount');
+    let lines = 0;
+    b.products_set.forEach((l, i) => { lines += this.amount(l.net_amount, `products_set[${i}].net_amount`); });
+    const discount = b.discount_amount === undefined ? 0 : this.amount(b.discount_amount, 'discount_amount');
+    if (lines - discount !== total) throw new Refusal(fail(400, 'INVALID_PARAMETER', 'total_amount: does not equal the products net amounts less discount_amount'));
+    const award = Math.floor((total * (this.options.award_basis_points ?? 1000)) / 10_000);
+    let instant = 0;
+    for (const l of b.products_set) instant += this.options.instant?.[l.product_identifier.code] ?? 0;
+    instant = Math.min(instant, total);
+    const automatic = p.automatic_spend ? Math.min(Math.max(0, p.balance), total - instant) : 0;
+    const additional = Math.max(0, Math.min(p.balance - automatic, total - instant - automatic));
+    return { p, total, award, instant, automatic, additional };
+  }
+
+  private preview(b: z.output<typeof purchasePreviewRequest>): SimAnswer {
+    const r = this.rewards(b);
+    const c = this.options.currency;
+    return ok({
+      total_award_amount: toDecimal(r.award, c), total_instant_spend_amount: toDecimal(r.instant, c),
+      total_automatic_spend_amount: toDecimal(r.automatic, c), total_additional_spend_amount: toDecimal(r.additional, c),
+      reduction_method: 'FRONT_END_REDUCTION', rewards_participant_id: r.p.id, rewards_participant_name: r.p.name,
+      wallet_balance: toDecimal(r.p.balance, c),
+    });
+  }
+
+  private purchase(b: z.output<typeof purchaseCreateRequest>): SimAnswer {
+    // The same reference is the same purchase: answered again, never applied twice.
+    const existing = this.purchases.get(b.external_system_reference_number);
+    if (existing) return ok(existing.data);
+    const r = this.rewards(b);
+    const c = this.options.currency;
+    r.p.balance += r.award - r.instant - r.automatic;
+    const number = String(++this.sequence);
+    const data = {
+      id: randomUUID(), number,
+      total_award_amount: toDecimal(r.award, c), total_instant_spend_amount: toDecimal(r.instant, c),
+      total_automatic_spend_amount: toDecimal(r.automatic, c), total_spend_amount: toDecimal(r.instant + r.automatic, c),
+      reduction_method: 'FRONT_END_REDUCTION', wallet_balance: toDecimal(r.p.balance, c),
+    };
+    this.purchases.set(b.external_system_reference_number, {
+      id: data.id, number, participant: r.p.id, reference: b.external_system_reference_number, total: r.total,
+      award: r.award, instant: r.instant, automatic: r.automatic, state: 'POSTED', data,
+    });
+    return ok(data);
+  }
+
+  private spendData(s: Spend) {
+    return { id: s.id, number: s.number, spend_amount: toDecimal(s.amount, this.options.currency), life_cycle_state: s.state, external_system_reference_number: s.reference };
+  }
+
+  private spend(b: z.output<typeof spendCreateRequest>): SimAnswer {
+    const existing = this.spends.get(b.external_system_reference_number);
+    if (existing) return ok(this.spendData(existing));
+    const purchase = this.purchases.get(b.purchase_customer_request_identifier.external_system_reference_number);
+    if (!purchase) return fail(404, 'NOT_FOUND', 'purchase_customer_request_identifier: no such purchase customer event');
+    if (purchase.state !== 'POSTED') return fail(400, 'INVALID_PARAMETER', 'purchase_customer_request_identifier: the purchase is cancelled');
+    if (b.intended_currency_identifier.code !== this.options.currency) return fail(400, 'INVALID_PARAMETER', 'intended_currency_identifier: not the unit\'s currency');
+    const p = this.participants.get(b.rewards_participant_identifier.id);
+    if (!p) return fail(404, 'NOT_FOUND', 'no rewards participant matches the identifier');
+    if (purchase.participant !== p.id) return fail(400, 'INVALID_PARAMETER', 'the purchase belongs to another rewards participant');
+    // Actual ≤ requested: what the wallet holds.
+    const amount = Math.min(this.amount(b.spend_amount, 'spend_amount'), Math.max(0, p.balance));
+    p.balance -= amount;
+    const s: Spend = { id: randomUUID(), number: String(++this.sequence), participant: p.id, purchase: purchase.reference, reference: b.external_system_reference_number, amount, state: 'POSTED' };
+    this.spends.set(s.reference, s);
+    return ok(this.spendData(s));
+  }
+
+  private listSpends(b: z.output<typeof spendListRequest>): SimAnswer {
+    const all = [...this.spends.values()].filter((s) => s.purchase === b.purchase_customer_request_identifier.external_system_reference_number);
+    return ok(all.slice(b.offset, b.offset + b.number_of_results).map((s) => this.spendData(s)));
+  }
+
+  private listPurchases(b: z.output<typeof purchaseListRequest>): SimAnswer {
+    const all = [...this.purchases.values()];
+    return ok(all.slice(b.offset, b.offset + b.number_of_results).map((x) => ({ id: x.id, number: x.number, life_cycle_state: x.state })));
+  }
+
+  private cancelSpend(b: z.output<typeof cancelRequest>): SimAnswer {
+    const s = this.spends.get(b.customer_event_identifier.external_system_reference_number);
+    if (!s) return fail(404, 'NOT_FOUND', 'no such spend request customer event');
+    const p = this.participants.get(s.participant)!;
+    if (s.state === 'POSTED') {
+      p.balance += s.amount;
+      s.state = 'CANCELLED';
+    }
+    return ok({ id: s.id, life_cycle_state: 'CANCELLED', reversed_amount: toDecimal(s.amount, this.options.currency), wallet_balance: toDecimal(p.balance, this.options.currency) });
+  }
+
+  private cancelPurchase(b: z.output<typeof cancelRequest>): SimAnswer {
+    const x = this.purchases.get(b.customer_event_identifier.external_system_reference_number);
+    if (!x) return fail(404, 'NOT_FOUND', 'no such purchase customer event');
+    if ([...this.spends.values()].some((s) => s.purchase === x.reference && s.state === 'POSTED')) {
+      return fail(400, 'INVALID_PARAMETER', 'spend requests settled on this purchase must be cancelled first');
+    }
+    const p = this.participants.get(x.participant)!;
+    if (x.state === 'POSTED') {
+      p.balance -= x.award - x.instant - x.automatic;
+      x.state = 'CANCELLED';
+    }
+    const c = this.options.currency;
+    return ok({ id: x.id, life_cycle_state: 'CANCELLED', reversed_amount: toDecimal(x.award, c), reversed_spend_amount: toDecimal(x.instant + x.automatic, c), wallet_balance: toDecimal(p.balance, c) });
+  }
+
+  private synchronise(b: z.output<typeof productsSynchroniseRequest>): SimAnswer {
+    const out = b.products_set.map((p) => {
+      const existing = this.products.get(p.code);
+      const id = (existing?.id as string | undefined) ?? randomUUID();
+      this.products.set(p.code, { ...p, id });
+      return { code: p.code, id };
+    });
+    return ok({ products_set: out });
+  }
+}

@@ -1,0 +1,155 @@
+// CRM.COM Web API v2 shapes the connector sends and the simulator accepts, strictly: a missing
+// field, an unknown field or a value out of range is refused (HTTP 400, status.code
+// INVALID_PARAMETER). Field names follow the Web API v2 reference (search: pages corpus,
+// crmdevelopment.atlassian.net); where it is silent, host/README.md says what we assumed.
+//
+// Every answer is {status: {code, message, description}, data}; status.code "OK" on success.
+import { z } from 'zod';
+
+export const MAX_PRODUCTS_PER_SYNC = 1000;
+export const MAX_RESULTS_PER_PAGE = 50;
+
+const text = (max = 256) => z.string().min(1).max(max);
+const amount = z.number().finite().min(0);
+const idOnly = z.strictObject({ id: text(64) });
+/** "2026-03-04T10:00:00" — the reference's date format (no offset: the unit's local time). */
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/, 'must be YYYY-MM-DDTHH:MM:SS');
+const fieldsSet = z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, 'must be a comma separated list of field names').optional();
+
+export const authKeyRequest = z.strictObject({ unit: text(64).optional() });
+export const authTokenRequest = z.strictObject({
+  username: text(), password: text(), organisation: text(), unit: text(64).optional(),
+});
+
+/** Exactly one way to name the participant (the reference: "only one of those parameters"). */
+export const participantIdentifier = z
+  .strictObject({
+    id: text(64).optional(),
+    number: text(64).optional(),
+    access_token_identifier: z.strictObject({ authentication_code: text() }).optional(),
+    email_address: text().optional(),
+    phone_number: text(32).optional(),
+  })
+  .refine((v) => Object.keys(v).length === 1, 'give exactly one of id, number, access_token_identifier, email_address, phone_number');
+
+export const PARTICIPANT_FIELDS = ['id', 'number', 'name', 'tier', 'wallet_balance', 'currency_code'] as const;
+
+export const participantShowRequest = z.strictObject({
+  token: text(4096),
+  rewards_participant_identifier: participantIdentifier,
+  fields_set: fieldsSet,
+});
+
+const productLine = z.strictObject({
+  product_identifier: z.strictObject({ code: text(64) }),
+  quantity: z.number().positive().finite(),
+  net_amount: amount,
+});
+
+const purchaseBase = {
+  token: text(4096),
+  rewards_participant_identifier: idOnly,
+  performed_by_unit_identifier: idOnly,
+  performed_on: date,
+  intended_currency_identifier: z.strictObject({ code: z.string().regex(/^[A-Z]{3}$/) }),
+  total_amount: amount,
+  discount_amount: amount.optional(),
+  products_set: z.array(productLine).min(1).max(500),
+  fields_set: fieldsSet,
+};
+
+export const purchasePreviewRequest = z.strictObject(purchaseBase);
+export const purchaseCreateRequest = z.strictObject({
+  ...purchaseBase,
+  external_system: text(64),
+  /** The host's idempotency key: the same reference never makes a second purchase. */
+  external_system_reference_number: text(64),
+});
+
+export const spendCreateRequest = z.strictObject({
+  token: text(4096),
+  rewards_participant_identifier: idOnly,
+  performed_by_unit_identifier: idOnly,
+  performed_on: date,
+  purchase_customer_request_identifier: z.strictObject({ external_system_reference_number: text(64) }),
+  intended_currency_identifier: z.strictObject({ code: z.string().regex(/^[A-Z]{3}$/) }),
+  spend_amount: amount,
+  external_system: text(64),
+  external_system_reference_number: text(64),
+  fields_set: fieldsSet,
+});
+
+export const customerEventIdentifier = z.strictObject({ external_system_reference_number: text(64) });
+export const cancelRequest = z.strictObject({ token: text(4096), customer_event_identifier: customerEventIdentifier });
+
+export const spendListRequest = z.strictObject({
+  token: text(4096),
+  purchase_customer_request_identifier: customerEventIdentifier,
+  number_of_results: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE),
+  offset: z.number().int().min(0),
+  fields_set: fieldsSet,
+});
+
+export const purchaseListRequest = z.strictObject({
+  token: text(4096),
+  number_of_results: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE),
+  offset: z.number().int().min(0),
+  fields_set: fieldsSet,
+});
+
+const named = z.strictObject({ name: text(128) });
+export const productsSynchroniseRequest = z.strictObject({
+  token: text(4096),
+  products_set: z
+    .array(z.strictObject({
+      code: text(64),
+      alternative_code: text(64),
+      description: text(256),
+      type_identifier: named,
+      brand_identifier: named.optional(),
+      family_identifier: named.optional(),
+      categories_set: z.array(named).max(50).optional(),
+    }))
+    .min(1)
+    .max(MAX_PRODUCTS_PER_SYNC),
+});
+
+// ---- answers (data) ----
+
+export const statusSchema = z.object({ code: z.string(), message: z.string().nullable().optional(), description: z.string().nullable().optional() });
+export const envelopeSchema = z.object({ status: statusSchema, data: z.unknown().optional() });
+
+export const tokenData = z.object({ token: z.string().min(1) });
+export const participantData = z.object({
+  id: z.string().optional(), number: z.string().optional(), name: z.string().optional(), tier: z.string().nullable().optional(),
+  wallet_balance: z.number().optional(), currency_code: z.string().optional(),
+});
+export const previewData = z.object({
+  total_award_amount: z.number(),
+  total_instant_spend_amount: z.number(),
+  total_automatic_spend_amount: z.number(),
+  total_additional_spend_amount: z.number(),
+  reduction_method: z.enum(['FRONT_END_REDUCTION', 'BACK_END_REDUCTION']),
+  rewards_participant_id: z.string(),
+  rewards_participant_name: z.string(),
+  wallet_balance: z.number(),
+});
+export const purchaseData = z.object({
+  id: z.string(),
+  number: z.string(),
+  total_award_amount: z.number(),
+  total_instant_spend_amount: z.number(),
+  total_automatic_spend_amount: z.number(),
+  total_spend_amount: z.number(),
+  reduction_method: z.enum(['FRONT_END_REDUCTION', 'BACK_END_REDUCTION']),
+  wallet_balance: z.number(),
+});
+export const spendData = z.object({
+  id: z.string(), number: z.string(), spend_amount: z.number(), life_cycle_state: z.enum(['POSTED', 'CANCELLED']),
+  external_system_reference_number: z.string(),
+});
+export const cancelData = z.object({
+  id: z.string(), life_cycle_state: z.literal('CANCELLED'), reversed_amount: z.number(),
+  reversed_spend_amount: z.number().optional(), wallet_balance: z.number(),
+});
+export const synchroniseData = z.object({ products_set: z.array(z.object({ code: z.string(), id: z.string() })) });

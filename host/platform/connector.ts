@@ -1,0 +1,24 @@
+// What a platform connector implements: one async call per till op. The host's front
+// (remote-backend.ts) does the rest: dedup, order, recording results, error policy.
+import type { TillIdentity, UpstreamMessage, UpstreamOp } from '../../protocol/upstream.ts';
+import type { BackendName, OpCheck, PlatformCheck } from '../backend.ts';
+
+export interface OpContext {
+  source: TillIdentity;
+  /** merchant/store/terminal */
+  terminal: string;
+  /** The platform idempotency key of this message (request-id.ts): same message, same id. */
+  requestId: string;
+}
+
+export interface Connector {
+  readonly name: BackendName;
+  /** Ops the platform does not offer, with the reason (answered UNSUPPORTED, permanent). */
+  readonly unsupported: Partial<Record<UpstreamOp, string>>;
+  /** Throws a PlatformError or an AgentError; anything else is a bug (INTERNAL, retryable). */
+  execute(message: UpstreamMessage, ctx: OpContext): Promise<Record<string, unknown>>;
+  /** For --check-backend: the supported ops' reachability (a harmless call each where one exists). */
+  checkOps(): Promise<OpCheck[]>;
+  doctor(): Promise<PlatformCheck[]>;
+  stop(): Promise<void>;
+}

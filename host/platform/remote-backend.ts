@@ -1,0 +1,125 @@
+// The host's front for a platform backend (CRM.COM, SessionM). Same rules as service.ts for the
+// ledger, adapted to a remote store of record that answers asynchronously:
+//
+//   for each message, in order:
+//     durable op already recorded for this till (message id, then op + txn_id) → stored result
+//     op not offered by the platform → UNSUPPORTED (permanent)
+//     connector.execute (platform request id derived from the till's message id)
+//     durable op → result recorded in <data_dir>/host.db in its own short transaction
+//     permanent error → answered, next message; retryable → answered, batch stops
+//
+// The ledger's single BEGIN IMMEDIATE per request cannot span HTTP calls (it would hold the
+// write lock across the fleet for seconds). Exactly once instead rests on the platform request
+// id: a message the host applied but did not record (crash, timeout) is resent by the till with
+// the same id, and the platform returns its first answer instead of applying it again.
+import { isAgentError } from '../../protocol/errors.ts';
+import {
+  DURABLE_OPS, UPSTREAM_VERSION, type UpstreamMessage, type UpstreamResult,
+} from '../../protocol/upstream.ts';
+import { unsupportedError, type Backend, type OpCheck, type PlatformCheck } from '../backend.ts';
+import type { Ledger } from '../ledger.ts';
+import type { Logger } from '../log.ts';
+import { badRequest, type Batch } from '../request.ts';
+import { terminalKey, type HandleSummary } from '../service.ts';
+import type { Connector, OpContext } from './connector.ts';
+import { isPlatformError, toAgentError } from './errors.ts';
+import { platformRequestId } from './request-id.ts';
+
+const isDurable = (op: string) => (DURABLE_OPS as readonly string[]).includes(op);
+
+export class RemoteBackend implements Backend {
+  readonly name;
+  readonly unsupported;
+
+  constructor(private readonly ledger: Ledger, private readonly connector: Connector, private readonly log: Logger) {
+    this.name = connector.name;
+    this.unsupported = connector.unsupported;
+  }
+
+  async handle(batch: Batch): Promise<HandleSummary> {
+    const summary: HandleSummary = {
+      response: { v: UPSTREAM_VERSION, request_id: batch.request_id, results: [] },
+      applied: 0, duplicates: 0, failed: 0,
+    };
+    const terminal = terminalKey(batch.source);
+    for (const item of batch.items) {
+      const result = item.ok
+        ? await this.processMessage(item.message, { source: batch.source, terminal, requestId: platformRequestId(terminal, item.message.id) }, summary)
+        : badRequest(item.id, item.errors);
+      summary.response.results.push(result);
+      if (!result.ok) summary.failed++;
+      if (!result.ok && !result.error.permanent) break;
+    }
+    return summary;
+  }
+
+  private stored(terminal: string, message: UpstreamMessage) {
+    return this.ledger.processedByMessage(terminal, message.id)
+      ?? (message.txn_id ? this.ledger.processedByTxn(terminal, message.op, message.txn_id) : undefined);
+  }
+
+  private async processMessage(message: UpstreamMessage, ctx: OpContext, summary: HandleSummary): Promise<UpstreamResult> {
+    const durable = isDurable(message.op);
+    const where = { backend: this.name, terminal: ctx.terminal, op: message.op, txn_id: message.txn_id, message_id: message.id };
+    try {
+      if (durable) {
+        const stored = this.stored(ctx.terminal, message);
+        if (stored) {
+          summary.duplicates++;
+          this.log.debug({ ...where, first_message_id: stored.message_id }, 'duplicate message: returning the stored result');
+          return { id: message.id, ok: true, result: stored.result };
+        }
+      }
+      const reason = this.unsupported[message.op];
+      if (reason !== undefined) throw unsupportedError(this.name, message.op, reason);
+      const result = await this.connector.execute(message, ctx);
+      if (durable) {
+        const recorded = this.record(ctx.terminal, message, result);
+        if (recorded !== result) summary.duplicates++;
+        else summary.applied++;
+        return { id: message.id, ok: true, result: recorded };
+      }
+      return { id: message.id, ok: true, result };
+    } catch (error) {
+      return this.failure(where, message, error);
+    }
+  }
+
+  /**
+   * Records a durable result; returns it, or the result another host process recorded first
+   * for the same message (both came from the same platform request id, so they agree).
+   */
+  private record(terminal: string, message: UpstreamMessage, result: Record<string, unknown>): Record<string, unknown> {
+    return this.ledger.immediate(() => {
+      const stored = this.stored(terminal, message);
+      if (stored) return stored.result;
+      this.ledger.recordProcessed({ message_id: message.id, terminal, op: message.op, txn_id: message.txn_id, result });
+      return result;
+    });
+  }
+
+  private failure(where: Record<string, unknown>, message: UpstreamMessage, error: unknown): UpstreamResult {
+    const agentError = isPlatformError(error) ? toAgentError(error) : isAgentError(error) ? error : undefined;
+    if (agentError) {
+      const permanent = !agentError.retryable;
+      const kind = isPlatformError(error) ? error.kind : undefined;
+      this.log[permanent ? 'info' : 'warn']({ ...where, code: agentError.code, permanent, ...(kind ? { failure: kind } : {}) },
+        `message ${permanent ? 'rejected' : 'not applied, retryable'}: ${agentError.message}`);
+      return { id: message.id, ok: false, error: { code: agentError.code, message: agentError.message, permanent } };
+    }
+    this.log.error({ ...where, err: error }, 'message failed unexpectedly; stopping this batch');
+    return { id: message.id, ok: false, error: { code: 'INTERNAL', message: 'internal error', permanent: false } };
+  }
+
+  checkOps(): Promise<OpCheck[]> {
+    return this.connector.checkOps();
+  }
+
+  doctor(): Promise<PlatformCheck[]> {
+    return this.connector.doctor();
+  }
+
+  stop(): Promise<void> {
+    return this.connector.stop();
+  }
+}

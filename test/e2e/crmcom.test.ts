@@ -1,0 +1,44 @@
+// The whole chain against the CRM.COM simulator: POS socket → real agent process → real
+// mosquitto → host process (backend: crmcom) → simulator (in this test process, so faults can
+// be injected between steps).
+import t from 'tap';
+import { SIM_KEY, startCrmcomSim } from '../helpers/crmcom-sim.ts';
+import { startSystem } from '../helpers/system.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const basket = { currency: 'EUR', total: 2000, items: [{ sku: 'COFFEE', qty: 2, unit_price: 1000, amount: 2000 }] };
+
+t.test('identify → preview → award → spend → void through CRM.COM, exactly once across a lost answer', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const sys = await startSystem(t, {
+    hostConfig: {
+      seed: undefined, backend: 'crmcom', timezone: 'Europe/Paris',
+      crmcom: { url: sim.server.url, api_key: SIM_KEY, performed_by_unit: 'U1', currency: 'EUR', timeout_ms: 1000, retries: 1, max_delay_ms: 50 },
+    },
+  });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  t.match(await pos.request('identify', { by: 'card', value: '6006 4912 3456 7890' }), { ok: true, result: { customer: { id: 'P1', name: 'Alice', balance: { amount: 1000, currency: 'EUR' } } } });
+  t.match(await pos.request('preview', { customer_id: 'P1', basket }), { ok: true, result: { award_amount: 200, spendable_amount: 1000, reduction: 'front_end' } });
+
+  // The purchase is applied but both answers are lost: the host retries with the same
+  // reference, then the till resends; CRM.COM still holds one purchase.
+  sim.server.inject({ kind: 'drop', when: 'after', endpoint: 'customer_events/purchases/create', count: 2 });
+  const award = await pos.request('award', { txn_id: 'sale-1', customer_id: 'P1', basket });
+  t.match(award, { ok: true });
+  await waitFor(async () => {
+    const s = await pos.request('status');
+    return s.ok && (s.result as { outbox: { pending: number } }).outbox.pending === 0;
+  }, { what: 'award delivered', timeout: 30_000 });
+  t.equal(sim.purchases.size, 1, 'one purchase at CRM.COM');
+  t.equal(sim.balance('P1'), 1200);
+
+  t.match(await pos.request('spend', { txn_id: 'sale-1', customer_id: 'P1', amount: 500, currency: 'EUR' }), { ok: true, result: { spent_amount: 500, balance: { amount: 700 } } });
+  t.match(await pos.request('void', { txn_id: 'sale-1' }), { ok: true, result: { reversed_award_amount: 200, reversed_spend_amount: 500, balance: { amount: 1000 } } });
+  t.equal(sim.balance('P1'), 1000);
+
+  t.match(await pos.request('products.sync', { products: [{ sku: 'COFFEE', name: 'Coffee', categories: ['hot'] }] }), { ok: true });
+  await waitFor(() => sim.products.has('COFFEE'), { what: 'product synchronised' });
+  const logs = sys.host?.output() ?? '';
+  for (const secret of [SIM_KEY, '6006491234567890']) t.notOk(logs.includes(secret), 'host logs carry no key or card');
+});

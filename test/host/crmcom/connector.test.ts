@@ -1,0 +1,140 @@
+// The crmcom backend against the CRM.COM simulator: the mapping of every till op, exactly once
+// through the platform (drops, timeouts, duplicates, resends), retries, the breaker, token
+// renewal, permanent rejections, and no secret or identifier in the logs.
+import t from 'tap';
+import { SIM_KEY, crmcomBackend, startCrmcomSim } from '../../helpers/crmcom-sim.ts';
+import { award, basket, message, spend, voidTxn } from '../../helpers/host-fixtures.ts';
+
+const identify = (by: 'card' | 'phone' | 'email' | 'token', value: string) => message('identify', { by, value });
+
+t.test('identify by card, email and phone; unknown → NOT_FOUND without echoing the value', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run, logs } = await crmcomBackend(t, sim);
+  const expected = { ok: true, result: { customer: { id: 'P1', name: 'Alice', tier: 'gold', balance: { amount: 1000, currency: 'EUR' } } } };
+  t.match(await run(identify('card', '6006 4912 3456 7890')), [expected]);
+  t.match(await run(identify('email', ' Alice@Example.com ')), [expected]);
+  t.match(await run(identify('phone', '+33 6 12 34 56 78')), [expected]);
+  const [missing] = await run(identify('card', '6006491234567999'));
+  t.match(missing, { ok: false, error: { code: 'NOT_FOUND', permanent: true, message: 'no customer with this card' } });
+  for (const secret of [SIM_KEY, '6006491234567890', '6006491234567999', 'alice@example.com', '+33612345678']) t.notOk(logs().includes(secret), 'no secret in logs');
+});
+
+t.test('preview → award → spend → void, amounts as CRM.COM computes them', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  t.match(await run(message('preview', { customer_id: 'P1', basket: b })), [{
+    ok: true, result: { currency: 'EUR', award_amount: 100, instant_spend_amount: 50, automatic_spend_amount: 0, spendable_amount: 950, balance: { amount: 1000 }, reduction: 'front_end', offers: [] },
+  }]);
+  t.equal(sim.purchases.size, 0, 'preview creates nothing');
+  t.match(await run(award('P1', b, 'sale-1')), [{ ok: true, result: { award_amount: 100, instant_spend_amount: 50, total_spend_amount: 50, balance: { amount: 1050 } } }]);
+  t.match(await run(spend('P1', 300, 'sale-1')), [{ ok: true, result: { spent_amount: 300, balance: { amount: 750, currency: 'EUR' }, offline: false } }]);
+  t.match(await run(voidTxn('sale-1')), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 350, balance: { amount: 1000 } } }]);
+  t.equal(sim.balance('P1'), 1000);
+  t.match(await run(award('P1', b, 'sale-2'), spend('P1', 5000, 'sale-2')), [
+    { ok: true, result: { balance: { amount: 1050 } } },
+    { ok: true, result: { spent_amount: 1050, balance: { amount: 0 } } },
+  ], 'actual ≤ requested');
+  t.match(await run(voidTxn('never')), [{ ok: false, error: { code: 'NOT_FOUND', permanent: true } }]);
+  t.match(await run(spend('P1', 100, 'no-purchase')), [{ ok: false, error: { code: 'NOT_FOUND', permanent: true } }], 'a spend needs the sale\'s purchase');
+});
+
+t.test('exactly once: a resent award, a dropped answer, a duplicate answer', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run, ledger } = await crmcomBackend(t, sim);
+  const b = basket([['COFFEE', 1000]]);
+  const first = award('P1', b, 'sale-1', 'msg-1');
+  const [r1] = await run(first);
+  const [again] = await run(first);
+  t.same(again, r1, 'same message: the stored result');
+  t.equal(sim.server.callsTo('customer_events/purchases/create'), 1, 'answered by the host, not sent again');
+
+  // The platform applies the purchase but the answer is lost: the retry carries the same
+  // reference, CRM.COM answers with the purchase it already has.
+  sim.server.inject({ kind: 'drop', when: 'after', endpoint: 'customer_events/purchases/create' });
+  t.match(await run(award('P1', b, 'sale-2')), [{ ok: true, result: { award_amount: 100, balance: { amount: 1200 } } }]);
+  t.equal(sim.server.callsTo('customer_events/purchases/create'), 3, 'sent twice');
+  t.equal(sim.purchases.size, 2, 'applied once');
+
+  sim.server.inject({ kind: 'duplicate', endpoint: 'customer_events/purchases/create' });
+  t.match(await run(award('P1', b, 'sale-3')), [{ ok: true, result: { balance: { amount: 1300 } } }]);
+  t.equal(sim.purchases.size, 3);
+  t.equal(sim.balance('P1'), 1300);
+  t.equal(ledger.processedByTxn('M1/S1/T1', 'award', 'sale-3')?.result.award_amount, 100, 'recorded for dedup');
+});
+
+t.test('a platform timeout leaves the message pending; the resend is applied once', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim, { retries: 0, timeout_ms: 200 });
+  const m = award('P1', basket([['COFFEE', 1000]]), 'sale-1', 'msg-slow');
+  sim.server.inject({ kind: 'latency', ms: 600, endpoint: 'customer_events/purchases/create' });
+  const [timedOut] = await run(m, spend('P1', 100, 'sale-1'));
+  t.match(timedOut, { ok: false, error: { code: 'UPSTREAM_TIMEOUT', permanent: false } });
+  // The slow call still completes at the platform.
+  await new Promise((r) => setTimeout(r, 600));
+  t.equal(sim.purchases.size, 1);
+  const results = await run(m, spend('P1', 100, 'sale-1'));
+  t.match(results, [{ ok: true, result: { award_amount: 100, balance: { amount: 1100 } } }, { ok: true, result: { spent_amount: 100 } }], 'the batch stopped at the timeout; resent in order');
+  t.equal(sim.purchases.size, 1, 'never applied twice');
+  t.equal(sim.balance('P1'), 1000);
+});
+
+t.test('transient failures retry with backoff; 429 waits Retry-After; the breaker opens', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim, { retries: 2, breaker_threshold: 3 });
+  sim.server.inject({ kind: 'status', status: 502, endpoint: 'rewards_participants/show', count: 2 });
+  t.match(await run(identify('card', '6006491234567890')), [{ ok: true }], 'two 502s, then an answer');
+  sim.server.inject({ kind: 'throttle', retry_after_s: 0.3, endpoint: 'rewards_participants/show' });
+  const started = Date.now();
+  t.match(await run(identify('card', '6006491234567890')), [{ ok: true }]);
+  t.ok(Date.now() - started >= 280, 'waited for Retry-After');
+  sim.server.inject({ kind: 'status', status: 503, count: 100 });
+  t.match(await run(identify('card', '6006491234567890')), [{ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', permanent: false } }]);
+  const calls = sim.server.callsTo('rewards_participants/show');
+  t.match(await run(identify('card', '6006491234567890')), [{ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', message: /circuit open/ } }]);
+  t.equal(sim.server.callsTo('rewards_participants/show'), calls, 'open breaker: not called');
+});
+
+t.test('token: cached, renewed once on 401; refused credentials are retryable, never logged', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  await run(identify('card', '6006491234567890'), identify('card', '6006491234567890'));
+  t.equal(sim.server.callsTo('authentication/web_api_key/token'), 1, 'one token for many calls');
+  sim.server.inject({ kind: 'expire_token' });
+  t.match(await run(identify('card', '6006491234567890')), [{ ok: true }]);
+  t.equal(sim.server.callsTo('authentication/web_api_key/token'), 2, 'renewed once');
+
+  const wrong = await crmcomBackend(t, sim, { api_key: 'not-the-key-4242' });
+  const [refused] = await wrong.run(identify('card', '6006491234567890'));
+  t.match(refused, { ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', permanent: false, message: /credentials refused/ } });
+  t.notOk(JSON.stringify(refused).includes('not-the-key-4242'));
+  t.notOk(wrong.logs().includes('not-the-key-4242'));
+});
+
+t.test('permanent rejections become dead letters with the platform\'s message', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  const [usd] = await run(award('P1', basket([['COFFEE', 1000]], 'USD'), 'sale-usd'));
+  t.match(usd, { ok: false, error: { code: 'REJECTED_UPSTREAM', permanent: true, message: /INVALID_PARAMETER.*intended_currency_identifier/ } });
+  const [next] = await run(award('P1', basket([['COFFEE', 1000]]), 'sale-ok'));
+  t.match(next, { ok: true }, 'processing goes on');
+});
+
+t.test('products.sync: ≤ 1,000 products a call', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  const products = Array.from({ length: 1000 }, (_, i) => ({ sku: `S${i}`, name: `Product ${i}`, ...(i === 0 ? { brand: 'B', family: 'F', categories: ['c1', 'c2'] } : {}) }));
+  t.match(await run(message('products.sync', { products })), [{ ok: true, result: { accepted: 1000 } }]);
+  t.match(sim.products.get('S0'), { description: 'Product 0', type_identifier: { name: 'Goods' }, brand_identifier: { name: 'B' }, categories_set: [{ name: 'c1' }, { name: 'c2' }] });
+});
+
+t.test('--check-backend and doctor', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { backend } = await crmcomBackend(t, sim);
+  const ops = await backend.checkOps();
+  t.ok(ops.every((o) => o.ok), JSON.stringify(ops));
+  t.match(await backend.doctor(), [{ name: 'crmcom auth', ok: true }, { name: 'crmcom call', ok: true }, { name: 'crmcom clock', ok: true }]);
+  await sim.stop();
+  t.match(await backend.doctor(), [{ name: 'crmcom auth', ok: false }]);
+  t.ok((await backend.checkOps()).every((o) => !o.ok));
+});

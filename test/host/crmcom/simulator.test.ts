@@ -1,0 +1,58 @@
+// The CRM.COM simulator is strict: wrong auth, expired tokens, unknown or missing fields,
+// more than 1,000 products or 50 results are refused, as the Web API v2 reference says.
+import t from 'tap';
+import { SIM_KEY, startCrmcomSim } from '../../helpers/crmcom-sim.ts';
+
+async function post(url: string, endpoint: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(new URL(endpoint, url), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as { status: { code: string; message: string }; data: unknown } };
+}
+const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` });
+
+t.test('authentication: Web API key by HTTP Basic, then the token in every call', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const url = sim.server.url;
+  t.match(await post(url, 'authentication/web_api_key/token', {}, basic('wrong')), { status: 401, body: { status: { code: 'UNAUTHORIZED' } } });
+  t.match(await post(url, 'authentication/web_api_key/token', {}), { status: 401 });
+  t.match(await post(url, 'authentication/web_api_key/token', { unit: 'U1', extra: 1 }, basic(SIM_KEY)), { status: 400, body: { status: { code: 'INVALID_PARAMETER', message: /extra/ } } });
+  const auth = await post(url, 'authentication/web_api_key/token', { unit: 'U1' }, basic(SIM_KEY));
+  const token = (auth.body.data as { token: string }).token;
+  t.ok(token.length > 16);
+  const show = (body: object) => post(url, 'rewards_participants/show', body);
+  t.match(await show({ rewards_participant_identifier: { id: 'P1' } }), { status: 401, body: { status: { code: 'INVALID_TOKEN' } } }, 'no token');
+  t.match(await show({ token: 'forged', rewards_participant_identifier: { id: 'P1' } }), { status: 401 });
+  t.match(await show({ token, rewards_participant_identifier: { id: 'P1' }, fields_set: 'id,wallet_balance' }), { status: 200, body: { data: { id: 'P1', wallet_balance: 10 } } });
+  t.same((await show({ token, rewards_participant_identifier: { id: 'P1' }, fields_set: 'id' })).body.data, { id: 'P1' }, 'fields_set limits the answer');
+  t.match(await show({ token, rewards_participant_identifier: { id: 'P1' }, fields_set: 'id,password' }), { status: 400, body: { status: { message: /password/ } } });
+  t.match(await show({ token, rewards_participant_identifier: { id: 'P1', number: '1001' } }), { status: 400 }, 'exactly one identifier');
+  t.match(await show({ token, rewards_participant_identifier: { id: 'nobody' } }), { status: 404, body: { status: { code: 'NOT_FOUND' } } });
+  sim.server.inject({ kind: 'expire_token' });
+  t.match(await show({ token, rewards_participant_identifier: { id: 'P1' } }), { status: 401 }, 'expired');
+});
+
+t.test('limits: 1,000 products a call, 50 results a page; missing fields refused', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const url = sim.server.url;
+  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const product = (i: number) => ({ code: `P${i}`, alternative_code: `P${i}`, description: 'x', type_identifier: { name: 'Goods' } });
+  t.match(await post(url, 'products/synchronise', { token, products_set: Array.from({ length: 1000 }, (_, i) => product(i)) }), { status: 200 });
+  t.equal(sim.products.size, 1000);
+  t.match(await post(url, 'products/synchronise', { token, products_set: Array.from({ length: 1001 }, (_, i) => product(i)) }), { status: 400, body: { status: { message: /products_set/ } } });
+  t.match(await post(url, 'products/synchronise', { token, products_set: [{ code: 'X', description: 'x', type_identifier: { name: 'G' } }] }), { status: 400, body: { status: { message: /alternative_code/ } } });
+  t.match(await post(url, 'customer_events/purchases/list', { token, number_of_results: 51, offset: 0 }), { status: 400, body: { status: { message: /number_of_results/ } } });
+  t.match(await post(url, 'customer_events/purchases/list', { token, number_of_results: 50, offset: 0 }), { status: 200 });
+});
+
+t.test('faults: 5xx, 429 with Retry-After, dropped connection, on one endpoint only', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const url = sim.server.url;
+  sim.server.inject({ kind: 'status', status: 503, endpoint: 'authentication/web_api_key/token' });
+  t.equal((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).status, 503);
+  t.equal((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).status, 200, 'one-shot');
+  sim.server.inject({ kind: 'throttle', retry_after_s: 2 });
+  const res = await fetch(new URL('authentication/web_api_key/token', url), { method: 'POST', headers: basic(SIM_KEY), body: '{}' });
+  t.equal(res.status, 429);
+  t.equal(res.headers.get('retry-after'), '2');
+  sim.server.inject({ kind: 'drop' });
+  await t.rejects(post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY)));
+});
