@@ -40,6 +40,9 @@ export const hostConfigSchema = z.strictObject({
     })
     .prefault({}),
   reduction: z.enum(REDUCTIONS, { error: `must be one of ${REDUCTIONS.join(', ')}` }).default('front_end'),
+  // SessionM's default lock time is 15 minutes: long locks keep offers out of reach.
+  lock_ttl_s: z.number({ error: 'must be a number of seconds' }).int({ error: 'must be a whole number of seconds' })
+    .min(1, { error: 'must be at least 1' }).max(86_400, { error: 'must be at most 86400 (a day)' }).default(900),
   timezone: z
     .string({ error: 'must be an IANA time zone like "Europe/Paris"' })
     .refine(isTimeZone, { error: 'must be an IANA time zone like "Europe/Paris"' })

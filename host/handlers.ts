@@ -10,6 +10,7 @@ import type {
 import { awardResult, computeRewards, previewResult, type Rewards } from './engine.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
 import type { Ledger, Participant, Wallet } from './ledger.ts';
+import * as heldOffers from './offer-handlers.ts';
 import type { Logger } from './log.ts';
 import { spendRoom } from './sale.ts';
 
@@ -17,6 +18,8 @@ export interface HostSettings {
   timezone: string;
   reduction: Reduction;
   default_product: { sku: string; name: string };
+  /** How long a lock holds offers or an amount (host config lock_ttl_s; default 900, SessionM's 15 minutes). */
+  lock_ttl_s?: number;
 }
 
 export interface OpContext {
@@ -76,6 +79,7 @@ const identify: Handler<'identify'> = (ctx, m) => {
       ...(participant.tier !== null ? { tier: participant.tier } : {}),
       balance: { amount: wallet.balance, currency: wallet.currency },
     },
+    offers: heldOffers.availableOffers(ctx, participant.id),
   };
   return result;
 };
@@ -91,6 +95,7 @@ const award: Handler<'award'> = (ctx, m) => {
   if (r.instant_spend_amount > 0) ctx.ledger.append({ ...base, kind: 'instant_spend', amount: -r.instant_spend_amount });
   if (r.automatic_spend_amount > 0) ctx.ledger.append({ ...base, kind: 'automatic_spend', amount: -r.automatic_spend_amount });
   if (r.unknown_skus.length > 0) ctx.log.info({ txn_id: txnId, unknown_skus: r.unknown_skus }, 'award with unknown SKUs');
+  heldOffers.endSaleLock(ctx, txnId);
   // basket_total is kept with the result: a later spend of the sale is capped by what is left to pay (sale.ts).
   return { ...awardResult(r), basket_total: m.payload.basket.total };
 };
@@ -102,10 +107,13 @@ const spend: Handler<'spend'> = (ctx, m) => {
   if (payload.currency !== wallet.currency) {
     throw permanent('BAD_REQUEST', `currency: ${payload.currency} does not match the customer's ${wallet.currency} wallet`);
   }
-  // Online: at most what earlier purchases left in the wallet and what is still to pay on the sale
-  // (sale.ts). Offline: the till already gave the reduction (under the same caps), so it stands.
+  // Online: at most what earlier purchases left in the wallet, what is still to pay on the sale
+  // (sale.ts) and what other sales do not hold locked (offer-handlers.ts). Offline: the till already
+  // gave the reduction (under the same caps), so it stands.
   const room = spendRoom(ctx.ledger, ctx.terminal, txnId, wallet);
-  const spent = payload.offline ? payload.amount : Math.min(payload.amount, room.spendable, room.remaining ?? room.spendable);
+  const unlocked = heldOffers.spendableAfterLocks(ctx, wallet, txnId);
+  const spent = payload.offline ? payload.amount : Math.min(payload.amount, room.spendable, room.remaining ?? room.spendable, unlocked);
+  heldOffers.consumeAmountLock(ctx, txnId);
   let balance = wallet.balance;
   if (spent > 0) {
     balance = ctx.ledger.append({
@@ -160,6 +168,11 @@ export const handlers: { [O in UpstreamOp]: Handler<O> } = {
   spend,
   void: voidTxn,
   'products.sync': productsSync,
+  offers: heldOffers.offers,
+  lock: heldOffers.lock,
+  unlock: heldOffers.unlock,
+  redeem: heldOffers.redeem,
+  reinstate: heldOffers.reinstate,
 };
 
 export function runHandler(ctx: OpContext, message: UpstreamMessage): Record<string, unknown> {

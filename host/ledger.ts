@@ -13,6 +13,7 @@ import type { IdentifierKind, Product } from '../protocol/local.ts';
 import { MAX_BALANCE } from '../protocol/money.ts';
 import type { Offer, ProductInfo } from './engine.ts';
 import { migrate } from './ledger-migrations.ts';
+import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
 
 export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -139,8 +140,12 @@ interface EntryRow extends Omit<Entry, 'offline'> {
 
 export class Ledger {
   private savepoints = 0;
+  /** Offers issued to customers, their locks and redemptions (user-offers.ts). */
+  readonly userOffers: UserOffers;
 
-  private constructor(private readonly db: Database.Database) {}
+  private constructor(private readonly db: Database.Database) {
+    this.userOffers = new UserOffers(db);
+  }
 
   static open(file: string): Ledger {
     const db = new Database(file);
@@ -153,6 +158,7 @@ export class Ledger {
     db.exec('BEGIN IMMEDIATE');
     try {
       db.exec(SCHEMA);
+      db.exec(USER_OFFERS_SCHEMA);
       migrate(db);
       db.exec('COMMIT');
     } catch (error) {

@@ -64,6 +64,27 @@ const offerSchema = z
     }
   });
 
+// An offer issued to one participant (SessionM "user offer"): held in their wallet until
+// redeemed; a discount on the baskets it applies to.
+const userOfferSchema = z
+  .strictObject({
+    id: nonEmpty(64).regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' }),
+    name: nonEmpty(256),
+    percent: percentSchema.optional(),
+    amount: minorUnits().positive({ error: 'must be greater than 0' }).optional(),
+    currency: currencyCode().optional(),
+    conditions: conditionsSchema.default({}),
+    expires_at: when.optional(),
+  })
+  .superRefine((o, ctx) => {
+    if ((o.percent === undefined) === (o.amount === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['percent'], message: 'give exactly one of percent or amount' });
+    }
+    if (o.currency !== undefined && o.amount === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['currency'], message: 'only applies to a fixed amount offer' });
+    }
+  });
+
 const identifiersSchema = z.strictObject({
   card: z.array(nonEmpty(256)).optional(),
   phone: z.array(nonEmpty(256)).optional(),
@@ -78,6 +99,7 @@ const participantSchema = z.strictObject({
   identifiers: identifiersSchema.default({}),
   balance: z.strictObject({ amount: minorUnits(), currency: currencyCode() }, { error: 'must be {amount, currency}' }),
   automatic_spend: z.boolean({ error: 'must be true or false' }).default(false),
+  offers: z.array(userOfferSchema).default([]),
 });
 
 export const seedSchema = z.strictObject({
@@ -108,6 +130,12 @@ export function seedCrossChecks(raw: unknown): string[] {
   dup('participants', 'id', 'participant id');
   dup('offers', 'id', 'offer id');
   dup('products', 'sku', 'product sku');
+  const userOfferIds = new Set<string>();
+  list(seed.participants).forEach((p, i) => list(p.offers).forEach((o, j) => {
+    if (typeof o.id !== 'string') return;
+    if (userOfferIds.has(o.id)) errors.push(`participants[${i}].offers[${j}].id: duplicate issued offer id`);
+    userOfferIds.add(o.id);
+  }));
   const owners = new Map<string, string>();
   list(seed.participants).forEach((p, i) => {
     const ids = obj(p.identifiers);
@@ -133,6 +161,18 @@ export class SeedError extends Error {
     super(`${file}: invalid seed\n${errors.map((e) => `  - ${e}`).join('\n')}`);
     this.name = 'SeedError';
   }
+}
+
+type SeedUserOffer = Seed['participants'][number]['offers'][number];
+
+function rewardOf(o: { percent?: number | undefined; amount?: number | undefined; currency?: string | undefined }): Offer['reward'] {
+  return o.percent !== undefined
+    ? { kind: 'percent', basis_points: Math.round(o.percent * 100) }
+    : { kind: 'amount', amount: o.amount ?? 0, ...(o.currency ? { currency: o.currency } : {}) };
+}
+
+export function toUserOffer(o: SeedUserOffer, participantId: string) {
+  return { id: o.id, participant_id: participantId, name: o.name, reward: rewardOf(o), conditions: o.conditions, expires_at: o.expires_at ?? null };
 }
 
 export function toOffer(o: SeedOffer): Offer {
@@ -175,12 +215,14 @@ export interface SeedReport {
   wallets_created: number;
   offers_upserted: number;
   products_upserted: number;
+  /** Offers issued to participants; an offer already issued is never touched again (it may be redeemed). */
+  user_offers_issued: number;
 }
 
 /** Apply a seed unless this exact content was applied before. One transaction; safe with two hosts starting at once. */
 export function applySeed(ledger: Ledger, { file, hash, seed }: SeedFile, log: Logger): SeedReport {
   const report: SeedReport = {
-    applied: false, participants_added: 0, identifiers_added: 0, wallets_created: 0, offers_upserted: 0, products_upserted: 0,
+    applied: false, participants_added: 0, identifiers_added: 0, wallets_created: 0, offers_upserted: 0, products_upserted: 0, user_offers_issued: 0,
   };
   ledger.immediate(() => {
     if (ledger.seedApplied(hash)) return;
@@ -213,6 +255,15 @@ export function applySeed(ledger: Ledger, { file, hash, seed }: SeedFile, log: L
         }
       }
     });
+    const issuedAt = new Date().toISOString();
+    seed.participants.forEach((p, i) => p.offers.forEach((o, j) => {
+      const existing = ledger.userOffers.get(o.id);
+      if (existing && existing.participant_id !== p.id) {
+        conflicts.push(`participants[${i}].offers[${j}].id: already issued to participant ${existing.participant_id}`);
+      } else if (ledger.userOffers.issue(toUserOffer(o, p.id), issuedAt)) {
+        report.user_offers_issued++;
+      }
+    }));
     // Throwing rolls the whole seed back: a half-applied seed would never be retried.
     if (conflicts.length > 0) throw new SeedError(file, conflicts);
     for (const offer of seed.offers) ledger.upsertOffer(toOffer(offer));

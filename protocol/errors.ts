@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'SHUTTING_DOWN',
   'REJECTED_UPSTREAM',
   'UNSUPPORTED',
+  'OFFER_LOCKED',
+  'OFFER_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 
@@ -59,6 +61,9 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
   SHUTTING_DOWN: true,
   REJECTED_UPSTREAM: false,
   UNSUPPORTED: false,
+  // Another sale holds the offer: free again after its unlock, award or TTL.
+  OFFER_LOCKED: true,
+  OFFER_UNAVAILABLE: false,
   INTERNAL: true,
 };
 

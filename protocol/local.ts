@@ -2,9 +2,11 @@
 // Pure: frame shapes, op parameter schemas and result types. Documented in LOCAL.md.
 import { z } from 'zod';
 import { basketSchema } from './basket.ts';
+import { offerParamSchemas } from './offers.ts';
 import { receiptDocumentSchema } from './receipt.ts';
 import type { ErrorBody } from './errors.ts';
 import type { Money } from './money.ts';
+import type { HeldOffer } from './offers.ts';
 import { currencyCode, freeText, minorUnits, nonEmpty, nonEmptyText, parseWith, signedMinorUnits, txnId, type ParseResult } from './schema.ts';
 
 /**
@@ -117,6 +119,8 @@ export const paramSchemas = {
     topics: z.array(z.enum(EVENT_TOPICS, { error: `must be one of ${EVENT_TOPICS.join(', ')}` })).min(1),
   }),
   'events.unsubscribe': z.object({ topics: z.array(z.enum(EVENT_TOPICS)).optional() }),
+  // offers, lock, unlock, redeem, reinstate (protocol/offers.ts)
+  ...offerParamSchemas,
 } as const;
 
 export type Op = keyof typeof paramSchemas;
@@ -148,6 +152,8 @@ export interface IdentifyResult {
   customer: Customer;
   stale: boolean;
   as_of: string;
+  /** The customer's available offers (issued, unexpired); absent when stale. */
+  offers?: HeldOffer[];
 }
 
 export interface OfferAward {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { basketSchema } from './basket.ts';
 import { ERROR_CODES } from './errors.ts';
 import { identifierKinds, productSchema } from './local.ts';
+import { heldOfferSchema, offerPayloadSchemas } from './offers.ts';
 import { currencyCode, freeText, minorUnits, nonEmpty, parseWith, type ParseResult } from './schema.ts';
 
 export const UPSTREAM_VERSION = 1;
@@ -65,10 +66,10 @@ export const topics = {
     group ? `$share/${group}/${wildcardPrefix(pattern)}/req` : `${wildcardPrefix(pattern)}/req`,
 };
 
-export const UPSTREAM_OPS = ['identify', 'preview', 'award', 'spend', 'void', 'products.sync'] as const;
+export const UPSTREAM_OPS = ['identify', 'preview', 'award', 'spend', 'void', 'products.sync', 'offers', 'lock', 'unlock', 'redeem', 'reinstate'] as const;
 export type UpstreamOp = (typeof UPSTREAM_OPS)[number];
 /** Ops that change money or master data: they travel through the durable outbox, in order. */
-export const DURABLE_OPS = ['award', 'spend', 'void', 'products.sync'] as const satisfies readonly UpstreamOp[];
+export const DURABLE_OPS = ['award', 'spend', 'void', 'products.sync', 'redeem', 'reinstate'] as const satisfies readonly UpstreamOp[];
 export type DurableOp = (typeof DURABLE_OPS)[number];
 
 export const payloadSchemas = {
@@ -84,6 +85,7 @@ export const payloadSchemas = {
   }),
   void: z.object({ reason: freeText(256).optional() }),
   'products.sync': z.object({ products: z.array(productSchema).min(1).max(1000) }),
+  ...offerPayloadSchemas,
 } as const;
 
 export type UpstreamPayload<O extends UpstreamOp> = z.output<(typeof payloadSchemas)[O]>;
@@ -101,6 +103,11 @@ export const upstreamMessageSchema = z.discriminatedUnion('op', [
   z.object({ ...messageBase, op: z.literal('spend'), payload: payloadSchemas.spend }),
   z.object({ ...messageBase, op: z.literal('void'), payload: payloadSchemas.void }),
   z.object({ ...messageBase, op: z.literal('products.sync'), payload: payloadSchemas['products.sync'] }),
+  z.object({ ...messageBase, op: z.literal('offers'), payload: payloadSchemas.offers }),
+  z.object({ ...messageBase, op: z.literal('lock'), payload: payloadSchemas.lock }),
+  z.object({ ...messageBase, op: z.literal('unlock'), payload: payloadSchemas.unlock }),
+  z.object({ ...messageBase, op: z.literal('redeem'), payload: payloadSchemas.redeem }),
+  z.object({ ...messageBase, op: z.literal('reinstate'), payload: payloadSchemas.reinstate }),
 ]);
 export type UpstreamMessage = z.output<typeof upstreamMessageSchema>;
 
@@ -162,6 +169,7 @@ export const moneyResult = z.object({ amount: z.number().int(), currency: curren
 
 export const identifyResultSchema = z.object({
   customer: z.object({ id: z.string(), name: z.string(), tier: z.string().optional(), balance: moneyResult }),
+  offers: z.array(heldOfferSchema).optional(),
 });
 
 const offerAward = z.object({ id: z.string(), name: z.string(), award_amount: z.number().int() });

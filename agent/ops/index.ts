@@ -8,6 +8,8 @@ import { receiptPrint } from './receipt.ts';
 import { scaleRead } from './scale.ts';
 import type { OpsContext } from './context.ts';
 import { identify } from './identify.ts';
+import { lock, offers, unlock } from './offers.ts';
+import { redeem, reinstate } from './redeem.ts';
 import { outboxList, outboxRetry } from './outbox-admin.ts';
 import { preview } from './preview.ts';
 import { productsSync } from './products.ts';
@@ -34,6 +36,11 @@ export const handlers: Handlers = {
   'devices.scan': devicesScan,
   'scale.read': scaleRead,
   'display.show': displayShow,
+  offers,
+  lock,
+  unlock,
+  redeem,
+  reinstate,
 };
 
 export async function dispatch(ctx: OpsContext, op: HandledOp, params: unknown): Promise<unknown> {

@@ -1,12 +1,14 @@
-// Request/response to the host for ops that change nothing (identify, preview):
+// Request/response to the host for ops that change no money (identify, preview, offers, lock, unlock):
 // not written to the outbox, answered within request_timeout_ms or not at all.
 import { randomUUID } from 'node:crypto';
 import { AgentError, isErrorCode } from '../../protocol/errors.ts';
 import type { UpstreamMessage, UpstreamOp } from '../../protocol/upstream.ts';
 import type { OpsContext } from './context.ts';
 
-export async function rpc(ctx: OpsContext, op: Extract<UpstreamOp, 'identify' | 'preview'>, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const message = { id: randomUUID(), op, txn_id: null, created_at: ctx.now().toISOString(), payload } as UpstreamMessage;
+export async function rpc(
+  ctx: OpsContext, op: Extract<UpstreamOp, 'identify' | 'preview' | 'offers' | 'lock' | 'unlock'>, payload: Record<string, unknown>, txnId: string | null = null,
+): Promise<Record<string, unknown>> {
+  const message = { id: randomUUID(), op, txn_id: txnId, created_at: ctx.now().toISOString(), payload } as UpstreamMessage;
   const response = await ctx.uplink.request([message], ctx.config.uplink.request_timeout_ms);
   const result = response.results.find((r) => r.id === message.id);
   if (!result) throw new AgentError('INTERNAL', 'the loyalty host answered without a result for this request');

@@ -1,0 +1,84 @@
+// redeem / reinstate one offer redemption (SessionM Immediate Redeem / Reinstate). A redemption
+// takes value (the POS gives the discount), so both are money requests: committed to the
+// outbox (fsync) before any answer, sent with the row's message id, deduplicated upstream by
+// (till, op, redemption_id) — the upstream txn_id of both is the redemption_id.
+//
+// redeem needs the host: only it knows whether the offer is still unused. Offline nothing is
+// committed (UPSTREAM_UNAVAILABLE): a till approving it alone could let one offer be used at two
+// tills. reinstate only gives value back, so like void it is always accepted, queued offline.
+import { AgentError } from '../../protocol/errors.ts';
+import type { Params } from '../../protocol/local.ts';
+import { redeemResultSchema, reinstateResultSchema } from '../../protocol/offers.ts';
+import type { OutboxRow } from '../outbox.ts';
+import type { OpsContext } from './context.ts';
+import { commit, deadLetterError, fingerprint, newMessage, settle } from './outcome.ts';
+
+export interface RedeemResult {
+  status: 'redeemed';
+  redemption_id: string;
+  txn_id: string;
+  offer_id: string;
+  name: string;
+  discount_amount: number;
+  currency: string;
+}
+
+export type ReinstateResult =
+  | { status: 'reinstated'; redemption_id: string; offer_id: string; reinstated_discount_amount: number; currency: string }
+  | { status: 'queued'; redemption_id: string };
+
+export async function redeem(ctx: OpsContext, p: Params<'redeem'>): Promise<RedeemResult> {
+  const payload = { txn_id: p.txn_id, customer_id: p.customer_id, offer_id: p.offer_id, basket: p.basket };
+  const print = fingerprint(payload);
+  const existing = ctx.outbox.findByTxn('redeem', p.redemption_id);
+  if (existing) {
+    if (existing.fingerprint !== print) {
+      throw new AgentError('CONFLICT', `redemption ${p.redemption_id} was already submitted with different content`);
+    }
+    return redeemResult(ctx, await settle(ctx, existing));
+  }
+  if (!ctx.uplink.connected) {
+    throw new AgentError('UPSTREAM_UNAVAILABLE', 'the loyalty host is not reachable: an offer can only be redeemed online (nothing was committed)');
+  }
+  const row = await commit(ctx, newMessage(ctx, 'redeem', {
+    txn_id: p.redemption_id, fingerprint: print, customer_id: p.customer_id, payload, offline: false, amount: null, currency: p.basket.currency,
+  }));
+  return redeemResult(ctx, await settle(ctx, row));
+}
+
+function redeemResult(ctx: OpsContext, row: OutboxRow): RedeemResult {
+  const redemptionId = row.txn_id!;
+  if (row.state === 'dead') throw deadLetterError(row);
+  if (row.state === 'pending') {
+    const what = `the redemption is committed and will be applied: repeat the same redeem to learn its outcome, or reinstate ${redemptionId}`;
+    if (ctx.uplink.connected) throw new AgentError('UPSTREAM_TIMEOUT', `the loyalty host did not answer the redeem in time; ${what}`);
+    throw new AgentError('UPSTREAM_UNAVAILABLE', `the loyalty host went away; ${what}`);
+  }
+  const parsed = redeemResultSchema.safeParse(row.result);
+  if (!parsed.success) throw new AgentError('INTERNAL', 'the loyalty host sent an invalid redeem result');
+  const r = parsed.data;
+  // The host's refusal is final for this redemption_id (a repeat gets it again): not retryable.
+  if (r.status === 'refused') throw new AgentError(r.code, r.message, false);
+  return {
+    status: 'redeemed', redemption_id: redemptionId, txn_id: String(row.payload.txn_id), offer_id: r.offer_id, name: r.name,
+    discount_amount: r.discount_amount, currency: r.currency,
+  };
+}
+
+export async function reinstate(ctx: OpsContext, p: Params<'reinstate'>): Promise<ReinstateResult> {
+  const redemption = ctx.outbox.findByTxn('redeem', p.redemption_id);
+  if (!redemption) throw new AgentError('NOT_FOUND', `no redemption ${p.redemption_id} on this till`);
+  if (redemption.state === 'dead' || (redemption.state === 'done' && redemption.result?.status === 'refused')) {
+    throw new AgentError('NOT_FOUND', `redemption ${p.redemption_id} was refused by the loyalty host: there is nothing to reinstate`);
+  }
+  const payload = p.reason === undefined ? {} : { reason: p.reason };
+  const row = await settle(ctx, await commit(ctx, newMessage(ctx, 'reinstate', {
+    txn_id: p.redemption_id, fingerprint: fingerprint(payload), customer_id: redemption.customer_id, payload,
+    offline: false, amount: null, currency: redemption.currency,
+  })));
+  if (row.state === 'dead') throw deadLetterError(row);
+  if (row.state === 'pending') return { status: 'queued', redemption_id: p.redemption_id };
+  const parsed = reinstateResultSchema.safeParse(row.result);
+  if (!parsed.success) throw new AgentError('INTERNAL', 'the loyalty host sent an invalid reinstate result');
+  return { status: 'reinstated', redemption_id: p.redemption_id, ...parsed.data };
+}

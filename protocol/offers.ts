@@ -1,0 +1,104 @@
+// Offers held by a customer (SessionM "user offers"): listing, lock/unlock with a TTL,
+// redeem/reinstate of one redemption. Pure: the local op params, the upstream payloads and
+// the host's results. Documented in LOCAL.md ("Offers held by a customer") and UPSTREAM.md.
+import { z } from 'zod';
+import { basketSchema } from './basket.ts';
+import { currencyCode, freeText, minorUnits, nonEmpty, txnId } from './schema.ts';
+
+/** How many offers one lock, unlock or listing may name. */
+export const MAX_OFFERS_PER_LOCK = 50;
+
+const offerId = () => txnId();
+const offerIds = () => z.array(offerId(), { error: 'must be a list of offer ids' })
+  .max(MAX_OFFERS_PER_LOCK, { error: `must name at most ${MAX_OFFERS_PER_LOCK} offers` })
+  .refine((ids) => new Set(ids).size === ids.length, { error: 'must not name an offer twice' });
+
+// Strict: an unknown key is BAD_REQUEST naming it, never silently dropped.
+export const offerParamSchemas = {
+  // Without a basket: every issued, unexpired offer. With one: only those that apply to it, with their discount.
+  offers: z.strictObject({ customer_id: nonEmpty(128), basket: basketSchema.optional(), txn_id: txnId().optional() }),
+  lock: z.strictObject({
+    txn_id: txnId(),
+    customer_id: nonEmpty(128),
+    offer_ids: offerIds().default([]),
+    amount: minorUnits().optional(),
+    currency: currencyCode().optional(),
+    basket: basketSchema.optional(),
+  }).refine((p) => p.offer_ids.length > 0 || p.amount !== undefined, { error: 'give offer_ids and/or amount', path: ['offer_ids'] })
+    .refine((p) => (p.amount === undefined) === (p.currency === undefined), { error: 'amount and currency go together', path: ['currency'] }),
+  unlock: z.strictObject({ txn_id: txnId(), offer_ids: offerIds().optional() }),
+  redeem: z.strictObject({
+    redemption_id: txnId(),
+    txn_id: txnId(),
+    customer_id: nonEmpty(128),
+    offer_id: offerId(),
+    basket: basketSchema,
+  }),
+  reinstate: z.strictObject({ redemption_id: txnId(), reason: freeText(256).optional() }),
+} as const;
+
+export const offerPayloadSchemas = {
+  offers: z.object({ customer_id: nonEmpty(128), basket: basketSchema.optional(), txn_id: txnId().optional() }),
+  lock: z.object({
+    customer_id: nonEmpty(128),
+    offer_ids: z.array(offerId()).max(MAX_OFFERS_PER_LOCK),
+    amount: minorUnits().optional(),
+    currency: currencyCode().optional(),
+    basket: basketSchema.optional(),
+  }),
+  unlock: z.object({ offer_ids: z.array(offerId()).max(MAX_OFFERS_PER_LOCK).optional() }),
+  // The message's txn_id is the redemption id (its idempotency key); the sale's is txn_id here.
+  redeem: z.object({ txn_id: txnId(), customer_id: nonEmpty(128), offer_id: offerId(), basket: basketSchema }),
+  reinstate: z.object({ reason: freeText(256).optional() }),
+} as const;
+
+export const offerRewardSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('amount'), amount: z.number().int(), currency: currencyCode().optional() }),
+  z.object({ kind: z.literal('percent'), basis_points: z.number().int() }),
+]);
+
+export const heldOfferSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  reward: offerRewardSchema,
+  /** null: no expiry. A date "YYYY-MM-DD" (valid through that day, host time zone) or an ISO date-time. */
+  expires_at: z.string().nullable(),
+  /** Locked by a sale: "this_sale" when txn_id named the locking sale, "other" for any other. */
+  locked: z.enum(['this_sale', 'other']).nullable(),
+  /** With a basket only: what the offer takes off it, in the basket's currency. */
+  discount_amount: z.number().int().optional(),
+});
+export type HeldOffer = z.output<typeof heldOfferSchema>;
+
+export const offersResultSchema = z.object({ customer_id: z.string(), offers: z.array(heldOfferSchema) });
+
+export const lockResultSchema = z.object({
+  txn_id: z.string(),
+  expires_at: z.string(),
+  ttl_s: z.number().int(),
+  offers: z.array(heldOfferSchema),
+  locked_amount: z.number().int().optional(),
+  currency: currencyCode().optional(),
+});
+
+export const unlockResultSchema = z.object({ txn_id: z.string(), released_offers: z.array(z.string()), released_amount: z.number().int() });
+
+export const redeemResultSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('redeemed'),
+    offer_id: z.string(),
+    name: z.string(),
+    discount_amount: z.number().int(),
+    currency: currencyCode(),
+  }),
+  // A refusal is the host's decision, stored like a result: a repeat gets the same answer.
+  z.object({ status: z.literal('refused'), offer_id: z.string(), code: z.enum(['NOT_FOUND', 'OFFER_LOCKED', 'OFFER_UNAVAILABLE']), message: z.string() }),
+]);
+
+export const reinstateResultSchema = z.object({ offer_id: z.string(), reinstated_discount_amount: z.number().int(), currency: currencyCode() });
+
+export type OffersResult = z.output<typeof offersResultSchema>;
+export type LockResult = z.output<typeof lockResultSchema>;
+export type UnlockResult = z.output<typeof unlockResultSchema>;
+export type RedeemHostResult = z.output<typeof redeemResultSchema>;
+export type ReinstateHostResult = z.output<typeof reinstateResultSchema>;
