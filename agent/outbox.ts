@@ -178,6 +178,12 @@ export class Outbox {
     return raw && decode(raw);
   }
 
+  /** The redeem rows of a sale: their own txn_id is the redemption id, the sale's is in the payload. */
+  redemptionsOf(saleTxnId: string): OutboxRow[] {
+    const rows = this.db.prepare(`SELECT * FROM outbox WHERE op = 'redeem' AND json_extract(payload, '$.txn_id') = ? ORDER BY seq`).all(saleTxnId) as RawRow[];
+    return rows.map(decode);
+  }
+
   forTxn(txnId: string): OutboxRow[] {
     return (this.stmt.byTxnAny!.all(txnId) as RawRow[]).map(decode);
   }

@@ -136,7 +136,8 @@ const spend: Handler<'spend'> = (ctx, m) => {
 const voidTxn: Handler<'void'> = (ctx, m) => {
   const txnId = requireTxn(m);
   const entries = ctx.ledger.reversibleEntries(ctx.terminal, txnId);
-  if (entries.length === 0) throw permanent('NOT_FOUND', `nothing to void for txn ${txnId}`);
+  const reinstated = heldOffers.voidSaleOffers(ctx, txnId);
+  if (entries.length === 0 && reinstated.length === 0) throw permanent('NOT_FOUND', `nothing to void for txn ${txnId}`);
   let reversedAward = 0;
   let reversedSpend = 0;
   const balances = new Map<string, { amount: number; currency: string }>();
@@ -150,6 +151,7 @@ const voidTxn: Handler<'void'> = (ctx, m) => {
     else reversedSpend += -e.amount;
   }
   const result: HostVoidResult = { reversed_award_amount: reversedAward, reversed_spend_amount: reversedSpend };
+  if (reinstated.length > 0) result.reinstated_offers = reinstated;
   // A transaction normally touches one wallet; report it. Several wallets: no single balance to give.
   const only = balances.size === 1 ? [...balances.values()][0] : undefined;
   if (only) {

@@ -205,7 +205,19 @@ export function reinstate(ctx: OpContext, m: MessageOf<'reinstate'>): Record<str
   return result;
 }
 
-// ---- what award and spend do with a sale's lock ---------------------------------------
+// ---- what award, spend and void do with a sale's lock and redemptions ---------------------
+
+/** A void cancels the whole sale: its lock ends and its redeemed offers go back to the wallet. */
+export function voidSaleOffers(ctx: OpContext, txnId: string): string[] {
+  const book = ctx.ledger.userOffers;
+  const at = new Date().toISOString();
+  book.release(ctx.terminal, txnId);
+  return book.redeemedInSale(ctx.terminal, txnId).map((r) => {
+    book.markReinstated(ctx.terminal, r.redemption_id, at);
+    book.setState(r.user_offer_id, 'issued', at);
+    return r.user_offer_id;
+  });
+}
 
 /** The award closes the sale: its lock ends (locked offers it did not redeem go back to the wallet). */
 export function endSaleLock(ctx: OpContext, txnId: string): void {

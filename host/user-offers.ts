@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS redemptions (
   updated_at TEXT NOT NULL,
   PRIMARY KEY (terminal, redemption_id)
 );
+CREATE INDEX IF NOT EXISTS redemptions_sale ON redemptions (terminal, txn_id);
 `;
 
 export interface UserOffer {
@@ -171,6 +172,12 @@ export class UserOffers {
       `INSERT INTO redemptions (terminal, redemption_id, user_offer_id, txn_id, discount_amount, currency, state, created_at, updated_at)
        VALUES (@terminal, @redemption_id, @user_offer_id, @txn_id, @discount_amount, @currency, 'redeemed', @at, @at)`,
     ).run({ ...r, at });
+  }
+
+  /** Redemptions of one sale that still hold their offer. */
+  redeemedInSale(terminal: string, txnId: string): Redemption[] {
+    return this.db.prepare(`SELECT * FROM redemptions WHERE terminal = ? AND txn_id = ? AND state = 'redeemed' ORDER BY created_at, redemption_id`)
+      .all(terminal, txnId) as Redemption[];
   }
 
   markReinstated(terminal: string, redemptionId: string, at: string): void {

@@ -219,6 +219,8 @@ export interface VoidResult {
   reversed_award_amount?: number;
   reversed_spend_amount?: number;
   balance?: Money;
+  /** Offers redeemed in the sale (`redeem`), given back to the customer. */
+  reinstated_offers?: string[];
 }
 
 export interface ProductsSyncResult {

@@ -206,6 +206,8 @@ export const voidResultSchema = z.object({
   reversed_award_amount: z.number().int(),
   reversed_spend_amount: z.number().int(),
   balance: moneyResult.optional(),
+  /** Offers redeemed in the sale, given back to the customer by the void. */
+  reinstated_offers: z.array(z.string()).optional(),
 });
 
 export const productsSyncResultSchema = z.object({ accepted: z.number().int() });

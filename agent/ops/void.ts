@@ -7,7 +7,9 @@ import { commit, deadLetterError, fingerprint, newMessage, num, settle } from '.
 /** Reverses the award and spends of a sale. Always accepted once the sale is known here. */
 export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidResult> {
   const sale = ctx.outbox.forTxn(p.txn_id).filter((r) => r.op === 'award' || r.op === 'spend');
-  if (sale.length === 0) throw new AgentError('NOT_FOUND', `no award or spend with txn_id ${p.txn_id} on this till`);
+  // A sale may have only offer redemptions: voiding it gives them back.
+  if (sale.length === 0) sale.push(...ctx.outbox.redemptionsOf(p.txn_id));
+  if (sale.length === 0) throw new AgentError('NOT_FOUND', `no award, spend or redemption with txn_id ${p.txn_id} on this till`);
   const payload = p.reason === undefined ? {} : { reason: p.reason };
   const first = sale[0]!;
   const row = await settle(ctx, await commit(ctx, newMessage(ctx, 'void', {
@@ -29,5 +31,6 @@ export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidR
   };
   if (row.currency) out.currency = row.currency;
   if (row.result?.balance) out.balance = row.result.balance as Money;
+  if (Array.isArray(row.result?.reinstated_offers)) out.reinstated_offers = row.result.reinstated_offers as string[];
   return out;
 }

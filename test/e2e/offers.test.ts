@@ -180,4 +180,14 @@ t.test('redeem and reinstate one offer redemption', async (t) => {
   await waitFor(async () => (await statusOf(t1)).outbox.pending === 0, { what: 'reinstate delivered', timeout: 20_000 });
   t.match(await t1.request('reinstate', { redemption_id: 'r-5' }), { ok: true, result: { status: 'reinstated', reinstated_discount_amount: 100 } });
   t.same(ids(await t1.request('offers', { customer_id: 'alice' })), ['UO-COFFEE2', 'UO-TEA']);
+
+  // A whole-sale void gives back what the sale redeemed, besides reversing its award.
+  t.match(await redeem(t1, 'r-v1', 'UO-COFFEE2', 'v-1'), { ok: true, result: { status: 'redeemed' } });
+  t.match(await t1.request('award', { txn_id: 'v-1', customer_id: 'alice', basket: coffee }), { ok: true, result: { status: 'awarded' } });
+  t.match(await t1.request('void', { txn_id: 'v-1' }), { ok: true, result: { status: 'voided', reversed_award_amount: 200, reinstated_offers: ['UO-COFFEE2'] } });
+  const tea = { currency: 'EUR', total: 300, items: [{ sku: 'TEA', qty: 1, unit_price: 300, amount: 300 }] };
+  t.match(await redeem(t1, 'r-v2', 'UO-TEA', 'v-2', tea), { ok: true, result: { status: 'redeemed', discount_amount: 100 } });
+  t.match(await t1.request('void', { txn_id: 'v-2' }), { ok: true, result: { status: 'voided', reinstated_offers: ['UO-TEA'] } },
+    'a sale with only a redemption can be voided');
+  t.same(ids(await t1.request('offers', { customer_id: 'alice' })), ['UO-COFFEE2', 'UO-TEA'], 'both back in the wallet');
 });
