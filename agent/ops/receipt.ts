@@ -11,6 +11,7 @@ import { isDiskFull } from '../db.ts';
 import { printedOrMaybe, type PrintJobState } from '../print-jobs.ts';
 import { layoutReceipt } from '../receipts/layout.ts';
 import { loyaltySection } from '../receipts/loyalty-section.ts';
+import { redemptionRows } from '../receipts/offer-redemptions.ts';
 import { printableIn, renderEscPos } from '../receipts/render.ts';
 import type { OpsContext } from './context.ts';
 import { asAgentError, printerOf } from './devices.ts';
@@ -32,7 +33,7 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
     };
   }
 
-  const rows = p.txn_id ? ctx.outbox.forTxn(p.txn_id) : [];
+  const rows = p.txn_id ? [...ctx.outbox.forTxn(p.txn_id), ...redemptionRows(ctx.outbox, p.txn_id)] : [];
   const customerId = rows.find((r) => r.customer_id)?.customer_id;
   const name = customerId ? ctx.cache.get(customerId)?.customer.name : undefined;
   const loyalty = loyaltySection(rows, name) ?? undefined;

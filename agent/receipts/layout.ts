@@ -89,6 +89,7 @@ export function layoutReceipt(doc: ReceiptDocument, options: LayoutOptions, loya
     ...loyalty,
     ...(loyalty.customer ? { customer: p(loyalty.customer) } : {}),
     offers: loyalty.offers.map((o) => ({ ...o, name: p(o.name) })),
+    ...(loyalty.redeemed_offers ? { redeemed_offers: loyalty.redeemed_offers.map((o) => ({ ...o, name: p(o.name) })) } : {}),
     notes: loyalty.notes.map(p),
   };
   return withMeta(layoutBody(printableDoc, options.width, printableLoyalty, txnId), options.width, meta && {
@@ -153,6 +154,7 @@ export function layoutLoyalty(l: LoyaltySection, width: number): PrintOp[] {
   if (l.automatic_spend) row('Automatic spend', -l.automatic_spend);
   if (l.additional_spend) row('Additional spend', -l.additional_spend);
   if (l.redemption_total) row('Redemption total', -l.redemption_total);
+  for (const o of l.redeemed_offers ?? []) row(`Offer: ${o.name}`, -o.discount_amount);
   if (l.balance !== undefined) for (const t of columns('New balance', m(l.balance), width)) ops.push(text(t, { bold: true }));
   for (const note of l.notes) for (const t of wrap(`* ${note}`, width)) ops.push(text(t));
   return ops;

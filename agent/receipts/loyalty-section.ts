@@ -1,5 +1,6 @@
 // What the loyalty part of a receipt says, derived from the outbox rows of one sale.
 import type { OutboxRow } from '../outbox.ts';
+import { redeemedOffers, type RedeemedOffer } from './offer-redemptions.ts';
 
 export interface LoyaltySection {
   currency: string;
@@ -12,6 +13,8 @@ export interface LoyaltySection {
   redemption_total: number;
   balance?: number;
   notes: string[];
+  /** Offers held by the customer that this sale redeemed (`redeem`), with the discount each gave. */
+  redeemed_offers?: RedeemedOffer[];
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
@@ -21,8 +24,9 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
   const award = rows.find((r) => r.op === 'award');
   const spend = rows.find((r) => r.op === 'spend');
   const voided = rows.find((r) => r.op === 'void');
-  if (!award && !spend) return null;
-  const currency = award?.currency ?? spend?.currency ?? '';
+  const redeemed = redeemedOffers(rows, award?.txn_id ?? spend?.txn_id ?? voided?.txn_id ?? undefined);
+  if (!award && !spend && redeemed.length === 0) return null;
+  const currency = award?.currency ?? spend?.currency ?? rows.find((r) => r.op === 'redeem')?.currency ?? '';
   const section: LoyaltySection = {
     currency, offers: [], instant_spend: 0, automatic_spend: 0, additional_spend: 0, redemption_total: 0, notes: [],
   };
@@ -55,6 +59,7 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
     }
     if (spend.offline) section.notes.push('Balance spent while offline; confirmed when the till reconnects');
   }
+  if (redeemed.length > 0 && voided?.state !== 'done') section.redeemed_offers = redeemed;
   section.redemption_total = section.instant_spend + section.automatic_spend + section.additional_spend;
   if (voided?.state === 'done') takeBalance(voided); // the balance after the void, not before it
   if (voided) section.notes.push(voided.state === 'done' ? 'This sale was voided' : 'Void queued offline');

@@ -2,6 +2,7 @@
 // agent runs or not, and never migrates, locks for writing or creates anything (openDb would).
 import Database from 'better-sqlite3';
 import { decode, type OutboxRow } from '../outbox.ts';
+import { redemptionRows } from './offer-redemptions.ts';
 
 export interface TxnRecords {
   rows: OutboxRow[];
@@ -15,6 +16,13 @@ export function readTxnRecords(dbFile: string, txnId: string): TxnRecords {
   try {
     const raw = db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq').all(txnId) as Array<Parameters<typeof decode>[0]>;
     const rows = raw.map(decode);
+    // Offers the sale redeemed: their rows are keyed by redemption id (agent/receipts/offer-redemptions.ts).
+    const byTxn = db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq');
+    const redeemRows = db.prepare(`SELECT * FROM outbox WHERE op = 'redeem' AND json_extract(payload, '$.txn_id') = ? ORDER BY seq`);
+    rows.push(...redemptionRows({
+      redemptionsOf: (id) => (redeemRows.all(id) as Array<Parameters<typeof decode>[0]>).map(decode),
+      forTxn: (id) => (byTxn.all(id) as Array<Parameters<typeof decode>[0]>).map(decode),
+    }, txnId));
     const customerId = rows.find((r) => r.customer_id)?.customer_id;
     const customer = customerId
       ? db.prepare('SELECT name FROM customers WHERE id = ?').get(customerId) as { name: string } | undefined
