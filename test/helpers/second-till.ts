@@ -22,7 +22,8 @@ export async function secondTill(t: { teardown(fn: () => unknown): void }, sys: 
     outbox: { max_backoff_ms: 1000 },
   }));
   const proc = startProcess(t, ['run', '--config', config]);
-  await proc.waitForLog((l) => l.msg === 'till-agent ready', `agent ${terminal} ready`);
+  // A second agent starting on a loaded machine (CI): more time than the first one gets.
+  await proc.waitForLog((l) => l.msg === 'till-agent ready', `agent ${terminal} ready`, 40_000);
   const pos = await connectPos({ port });
   t.teardown(() => pos.close());
   await waitFor(async () => {
