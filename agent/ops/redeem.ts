@@ -72,8 +72,13 @@ export async function reinstate(ctx: OpsContext, p: Params<'reinstate'>): Promis
     throw new AgentError('NOT_FOUND', `redemption ${p.redemption_id} was refused by the loyalty host: there is nothing to reinstate`);
   }
   const payload = p.reason === undefined ? {} : { reason: p.reason };
+  const print = fingerprint(payload);
+  const earlier = ctx.outbox.findByTxn('reinstate', p.redemption_id);
+  if (earlier && earlier.fingerprint !== print) {
+    throw new AgentError('CONFLICT', `redemption ${p.redemption_id} was already reinstated with another reason`);
+  }
   const row = await settle(ctx, await commit(ctx, newMessage(ctx, 'reinstate', {
-    txn_id: p.redemption_id, fingerprint: fingerprint(payload), customer_id: redemption.customer_id, payload,
+    txn_id: p.redemption_id, fingerprint: print, customer_id: redemption.customer_id, payload,
     offline: false, amount: null, currency: redemption.currency,
   })));
   if (row.state === 'dead') throw deadLetterError(row);

@@ -163,6 +163,7 @@ t.test('redeem and reinstate one offer redemption', async (t) => {
   t.match(await t1.request('reinstate', { redemption_id: 'r-1', reason: 'basket changed' }),
     { ok: true, result: { status: 'reinstated', redemption_id: 'r-1', offer_id: 'UO-COFFEE2', reinstated_discount_amount: 200, currency: 'EUR' } });
   t.match(await t1.request('reinstate', { redemption_id: 'r-1', reason: 'basket changed' }), { ok: true, result: { status: 'reinstated' } }, 'repeat: same outcome');
+  t.match(await t1.request('reinstate', { redemption_id: 'r-1', reason: 'other' }), { ok: false, error: { code: 'CONFLICT', message: /redemption r-1 was already reinstated/ } });
   t.same(ids(await t1.request('offers', { customer_id: 'alice' })), ['UO-COFFEE2', 'UO-TEA'], 'back in the wallet');
   const half = { currency: 'EUR', total: 100, items: [{ sku: 'COFFEE', qty: 1, unit_price: 100, amount: 100 }] };
   t.match(await redeem(t1, 'r-5', 'UO-COFFEE2', 'sale-1', half), { ok: true, result: { discount_amount: 100 } }, 'never more than the items it applies to');
