@@ -12,7 +12,7 @@ import type { UpstreamOp } from '../protocol/upstream.ts';
 import type { Batch } from './request.ts';
 import type { HandleSummary } from './service.ts';
 
-export const BACKENDS = ['ledger', 'crmcom'] as const;
+export const BACKENDS = ['ledger', 'crmcom', 'sessionm'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** One operation's line in `till-agent host --check-backend`. */

@@ -19,5 +19,10 @@ export async function createBackend(config: HostConfig, ledger: Ledger, log: Log
       if (!config.crmcom) throw new Error('backend crmcom without a crmcom section');
       return createCrmcomBackend(config.crmcom, { timezone: config.timezone }, ledger, log);
     }
+    case 'sessionm': {
+      const { createSessionmBackend } = await import('./sessionm/sessionm-backend.ts');
+      if (!config.sessionm) throw new Error('backend sessionm without a sessionm section');
+      return createSessionmBackend(config.sessionm, ledger, log);
+    }
   }
 }

@@ -8,6 +8,7 @@ import { describeIssues } from '../protocol/schema.ts';
 import { isBrokerUrl, uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import { BACKENDS } from './backend.ts';
 import { crmcomConfigSchema } from './crmcom/config.ts';
+import { sessionmConfigSchema } from './sessionm/config.ts';
 import { LOG_LEVELS } from './log.ts';
 
 export const REDUCTIONS = ['front_end', 'back_end'] as const;
@@ -51,10 +52,13 @@ export const hostConfigSchema = z.strictObject({
   // Where answers come from: the host's own ledger, or a loyalty platform (host/README.md, "Backends").
   backend: z.enum(BACKENDS, { error: `must be one of ${BACKENDS.join(', ')}` }).default('ledger'),
   crmcom: crmcomConfigSchema.optional(),
+  sessionm: sessionmConfigSchema.optional(),
 }).superRefine((c, ctx) => {
   // Each platform section belongs to its backend; a seed only fills the host's own ledger.
   if (c.backend === 'crmcom' && !c.crmcom) ctx.addIssue({ code: 'custom', path: ['crmcom'], message: 'required with backend: crmcom' });
   if (c.backend !== 'crmcom' && c.crmcom) ctx.addIssue({ code: 'custom', path: ['crmcom'], message: `only used with backend: crmcom (backend is ${c.backend})` });
+  if (c.backend === 'sessionm' && !c.sessionm) ctx.addIssue({ code: 'custom', path: ['sessionm'], message: 'required with backend: sessionm' });
+  if (c.backend !== 'sessionm' && c.sessionm) ctx.addIssue({ code: 'custom', path: ['sessionm'], message: `only used with backend: sessionm (backend is ${c.backend})` });
   if (c.backend !== 'ledger' && c.seed !== undefined) ctx.addIssue({ code: 'custom', path: ['seed'], message: `only used with backend: ledger (the ${c.backend} platform holds the customers)` });
 });
 
@@ -92,6 +96,7 @@ export function parseHostConfig(text: string, file: string, env: NodeJS.ProcessE
   if (config.seed) config.seed = abs(config.seed);
   if (config.crmcom?.api_key_file) config.crmcom.api_key_file = abs(config.crmcom.api_key_file);
   if (config.crmcom?.password_file) config.crmcom.password_file = abs(config.crmcom.password_file);
+  if (config.sessionm?.secret_file) config.sessionm.secret_file = abs(config.sessionm.secret_file);
   for (const k of ['ca', 'cert', 'key'] as const) {
     const v = config.uplink[k];
     if (v) config.uplink[k] = abs(v);

@@ -1,0 +1,212 @@
+// A SessionM POS API simulator (tests, `npm start -- --backend sessionm-sim`): users with
+// points and offer wallets, transactions, offer locks with a TTL (15 minutes by default, as
+// the seed says), redeem/reinstate, strict request containers (wire.ts), HTTP Basic key/secret,
+// request_id idempotency (the first answer is kept and returned again), and injected faults
+// (platform/sim-server.ts). Points: `points_per_unit` per whole unit of the transaction total.
+import type { z } from 'zod';
+import { describeIssues } from '../../protocol/schema.ts';
+import { exponentOf } from '../../protocol/money.ts';
+import { fromDecimal, toDecimal } from '../platform/decimal.ts';
+import { SimServer, basicAuth, type SimAnswer, type SimRequest } from '../platform/sim-server.ts';
+import { lockRequest, lookupRequest, offerActionRequest, sendTransactionRequest } from './wire.ts';
+
+export interface SimUser {
+  id: string;
+  first_name: string;
+  last_name: string;
+  tier?: string;
+  points: number;
+  emails?: string[];
+  phones?: string[];
+  external_ids?: string[];
+  offers?: Array<{ user_offer_id: string; name: string; discount_amount: number; skus?: string[] }>;
+}
+
+export interface SessionmSimOptions {
+  key: string;
+  secret: string;
+  client_id: string;
+  stores: string[];
+  currency: string;
+  users: SimUser[];
+  points_per_unit?: number;
+  lock_ttl_ms?: number;
+}
+
+interface Offer { user_offer_id: string; user: string; name: string; discount_amount: number; skus?: string[]; status: 'available' | 'locked' | 'redeemed'; locked_until?: number }
+
+const ok = (payload?: unknown): SimAnswer => ({ status: 200, body: { status: 'OK', ...(payload !== undefined ? { payload } : {}) } });
+const fail = (status: number, code: string, message: string): SimAnswer => ({ status, body: { status: 'error', errors: { code, message } } });
+
+class Refusal extends Error {
+  constructor(readonly answer: SimAnswer) {
+    super('refused');
+  }
+}
+
+export class SessionmSimulator {
+  readonly server: SimServer;
+  readonly users = new Map<string, SimUser>();
+  readonly offers = new Map<string, Offer>();
+  readonly transactions = new Map<string, { user?: string; total: number; points: number }>();
+  private readonly answered = new Map<string, SimAnswer>();
+
+  constructor(private readonly options: SessionmSimOptions) {
+    for (const u of options.users) {
+      this.users.set(u.id, { ...u });
+      for (const o of u.offers ?? []) this.offers.set(o.user_offer_id, { ...o, user: u.id, status: 'available' });
+    }
+    this.server = new SimServer({
+      prefix: '/',
+      handle: (r) => this.handle(r),
+      expireTokens: () => undefined,
+      state: () => ({ users: [...this.users.values()].map((u) => ({ id: u.id, points: u.points })), transactions: this.transactions.size }),
+    });
+  }
+
+  start(port = 0): Promise<string> {
+    return this.server.start(port);
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  points(userId: string): number | undefined {
+    return this.users.get(userId)?.points;
+  }
+
+  offer(id: string): Offer | undefined {
+    const o = this.offers.get(id);
+    if (o?.status === 'locked' && (o.locked_until ?? 0) <= Date.now()) {
+      o.status = 'available';
+      delete o.locked_until;
+    }
+    return o;
+  }
+
+  private handle(r: SimRequest): SimAnswer {
+    const auth = basicAuth(r.headers.authorization);
+    if (!auth || auth.user !== this.options.key || auth.password !== this.options.secret) return fail(401, 'unauthorized', 'invalid key or secret');
+    if (typeof r.body === 'symbol') return fail(400, 'validation', 'body is not valid JSON');
+    const requestId = (r.body as { request_id?: unknown } | undefined)?.request_id;
+    // Idempotency: a request id already answered gets that answer again, whatever the body.
+    const key = typeof requestId === 'string' ? `${r.endpoint}\u0000${requestId}` : undefined;
+    const previous = key ? this.answered.get(key) : undefined;
+    if (previous) return previous;
+    let answer: SimAnswer;
+    try {
+      switch (r.endpoint) {
+        case 'api/2.0/lookup': answer = this.lookup(this.parse(lookupRequest, r)); break;
+        case 'api/2.0/send_transaction': answer = this.send(this.parse(sendTransactionRequest, r)); break;
+        case 'api/2.0/lock': answer = this.lock(this.parse(lockRequest, r)); break;
+        case 'api/2.0/unlock': answer = this.unlock(this.parse(offerActionRequest, r)); break;
+        case 'api/2.0/redeem': answer = this.redeem(this.parse(offerActionRequest, r)); break;
+        case 'api/2.0/reinstate': answer = this.reinstate(this.parse(offerActionRequest, r)); break;
+        default: return fail(404, 'not_found', `no such endpoint ${r.endpoint}`);
+      }
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      answer = error.answer;
+    }
+    // Validation failures are not kept: a corrected request under the same id is processed.
+    if (key && answer.status < 500 && answer.status !== 400) this.answered.set(key, answer);
+    return answer;
+  }
+
+  private parse<S extends z.ZodType>(schema: S, r: SimRequest): z.output<S> {
+    const parsed = schema.safeParse(r.body);
+    if (!parsed.success) throw new Refusal(fail(400, 'validation', describeIssues(parsed.error, '', r.body).join('; ')));
+    const c = parsed.data as { client_id: string; store_id: string };
+    if (c.client_id !== this.options.client_id) throw new Refusal(fail(403, 'forbidden', 'client_id: not this client'));
+    if (!this.options.stores.includes(c.store_id)) throw new Refusal(fail(400, 'validation', 'store_id: unknown store'));
+    return parsed.data;
+  }
+
+  private minor(value: number, field: string): number {
+    const m = fromDecimal(value, this.options.currency);
+    if (m === undefined) throw new Refusal(fail(400, 'validation', `${field}: not an amount in ${this.options.currency}`));
+    return m;
+  }
+
+  private lookup(b: z.output<typeof lookupRequest>): SimAnswer {
+    const p = b.request_payload;
+    const all = [...this.users.values()];
+    const matches = p.user_id !== undefined ? all.filter((u) => u.id === p.user_id)
+      : p.email !== undefined ? all.filter((u) => u.emails?.includes(p.email!.toLowerCase()))
+        : p.phone !== undefined ? all.filter((u) => u.phones?.includes(p.phone!))
+          : all.filter((u) => u.external_ids?.includes(p.external_customer_id!));
+    if (matches.length === 0) return fail(404, 'not_found', 'no user matches');
+    if (matches.length > 1) return fail(400, 'ambiguous', 'several users match: use another lookup value');
+    const u = matches[0]!;
+    const skus = p.transaction?.items.map((i) => i.sku);
+    const offers = [...this.offers.values()]
+      .filter((o) => o.user === u.id && this.offer(o.user_offer_id)?.status !== 'redeemed')
+      // With a transaction, only the offers that apply to its items (catalog restriction).
+      .filter((o) => !skus || !o.skus || o.skus.some((s) => skus.includes(s)))
+      .map((o) => ({
+        user_offer_id: o.user_offer_id, name: o.name, status: o.status,
+        ...(p.transaction ? { discount_amount: toDecimal(o.discount_amount, this.options.currency) } : {}),
+      }));
+    return ok({ user: { id: u.id, first_name: u.first_name, last_name: u.last_name, tier: u.tier ?? null }, available_points: u.points, offers });
+  }
+
+  private send(b: z.output<typeof sendTransactionRequest>): SimAnswer {
+    const t = b.request_payload;
+    const existing = this.transactions.get(t.transaction_id);
+    if (existing) return fail(409, 'duplicate_transaction', 'transaction_id: already sent (ids must be unique)');
+    const u = t.user_id !== undefined ? this.users.get(t.user_id) : undefined;
+    if (t.user_id !== undefined && !u) return fail(404, 'not_found', 'user_id: no such user');
+    let items = 0;
+    t.items.forEach((i, n) => { items += this.minor(i.subtotal, `items[${n}].subtotal`); });
+    let discounts = 0;
+    t.discounts.forEach((d, n) => { discounts += this.minor(d.amount, `discounts[${n}].amount`); });
+    const total = this.minor(t.total, 'total');
+    if (this.minor(t.subtotal, 'subtotal') !== items) return fail(400, 'validation', 'subtotal: not the sum of the items');
+    if (items - discounts !== total) return fail(400, 'validation', 'total: not the subtotal less the discounts');
+    let paid = 0;
+    t.payments.forEach((p, n) => { paid += this.minor(p.amount, `payments[${n}].amount`); });
+    if (paid !== total) return fail(400, 'validation', 'payments: do not add up to the total');
+    const points = Math.floor(total / 10 ** exponentOf(this.options.currency)) * (this.options.points_per_unit ?? 1);
+    if (u) u.points += points;
+    this.transactions.set(t.transaction_id, { ...(u ? { user: u.id } : {}), total, points });
+    return ok({ transaction_id: t.transaction_id, points_earned: u ? points : 0, ...(u ? { available_points: u.points } : {}) });
+  }
+
+  private get(id: string): Offer {
+    const o = this.offer(id);
+    if (!o) throw new Refusal(fail(404, 'not_found', 'user_offer_id: no such offer'));
+    return o;
+  }
+
+  private lock(b: z.output<typeof lockRequest>): SimAnswer {
+    const o = this.get(b.request_payload.user_offer_id);
+    if (o.status !== 'available') return fail(409, 'offer_unavailable', `user_offer_id: offer is ${o.status}`);
+    o.status = 'locked';
+    o.locked_until = Date.now() + (this.options.lock_ttl_ms ?? 15 * 60_000);
+    return ok({ user_offer_id: o.user_offer_id, locked_until: new Date(o.locked_until).toISOString() });
+  }
+
+  private unlock(b: z.output<typeof offerActionRequest>): SimAnswer {
+    const o = this.get(b.request_payload.user_offer_id);
+    if (o.status === 'redeemed') return fail(409, 'offer_unavailable', 'user_offer_id: offer is redeemed');
+    o.status = 'available';
+    delete o.locked_until;
+    return ok();
+  }
+
+  private redeem(b: z.output<typeof offerActionRequest>): SimAnswer {
+    const o = this.get(b.request_payload.user_offer_id);
+    if (o.status === 'redeemed') return fail(409, 'offer_unavailable', 'user_offer_id: offer is redeemed');
+    o.status = 'redeemed';
+    delete o.locked_until;
+    return ok({ user_offer_id: o.user_offer_id, discount_amount: toDecimal(o.discount_amount, this.options.currency) });
+  }
+
+  private reinstate(b: z.output<typeof offerActionRequest>): SimAnswer {
+    const o = this.get(b.request_payload.user_offer_id);
+    if (o.status !== 'redeemed') return fail(409, 'offer_not_redeemed', 'user_offer_id: offer is not redeemed');
+    o.status = 'available';
+    return ok();
+  }
+}

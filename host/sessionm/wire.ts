@@ -1,0 +1,71 @@
+// SessionM POS API shapes the connector sends and the simulator accepts, strictly. The request
+// container and its idempotency rule follow the reference's "General DTO Definitions"; the
+// payloads follow the Lookup, Send Transaction and Discounting pages (search: pages corpus,
+// docs.sessionm.com). Where the reference copy is silent, host/README.md says what we assumed.
+import { z } from 'zod';
+
+const text = (max = 256) => z.string().min(1).max(max);
+const amount = z.number().finite().min(0);
+
+/** Every request: {store_id, client_id, request_id, culture?, request_payload}. */
+export const container = <P extends z.ZodType>(payload: P) => z.strictObject({
+  store_id: text(64),
+  client_id: text(64),
+  /** "A given request will only be processed once": the same id returns the first answer. */
+  request_id: text(64),
+  culture: text(16).optional(),
+  request_payload: payload,
+});
+
+export const transactionSchema = z.strictObject({
+  transaction_id: text(64),
+  user_id: text(64).optional(),
+  transaction_date: z.string().datetime({ offset: true }),
+  subtotal: amount,
+  tax_total: amount,
+  total: amount,
+  // "SessionM does not handle negative amounts for items": amounts are ≥ 0 here.
+  items: z.array(z.strictObject({
+    sku: text(64), name: text(256).optional(), quantity: z.number().positive().finite(), price: amount, subtotal: amount,
+    tax_included: z.boolean(), category: text(128).optional(),
+  })).min(1).max(500),
+  payments: z.array(z.strictObject({ type: text(32), amount })).min(1).max(20),
+  discounts: z.array(z.strictObject({ code: text(64), amount })).max(100),
+});
+
+export const lookupPayload = z
+  .strictObject({
+    email: text().optional(),
+    phone: z.string().regex(/^\d{4,20}$/, 'numbers only').optional(),
+    user_id: text(64).optional(),
+    external_customer_id: text(128).optional(),
+    transaction: transactionSchema.omit({ transaction_id: true, user_id: true, payments: true }).extend({ transaction_id: text(64).optional() }).optional(),
+  })
+  .refine((p) => [p.email, p.phone, p.user_id, p.external_customer_id].filter((v) => v !== undefined).length === 1,
+    'give exactly one of email, phone, user_id, external_customer_id');
+
+export const offerAction = z.strictObject({ user_offer_id: text(64), employee_id: text(64) });
+export const lockPayload = offerAction.extend({ transaction_id: text(64).optional() });
+
+export const lookupRequest = container(lookupPayload);
+export const sendTransactionRequest = container(transactionSchema);
+export const lockRequest = container(lockPayload);
+export const offerActionRequest = container(offerAction);
+
+// ---- answers ----
+
+export const responseSchema = z.object({
+  status: z.string(),
+  payload: z.unknown().optional(),
+  errors: z.object({ code: z.string(), message: z.string() }).passthrough().optional(),
+});
+
+export const offerData = z.object({
+  user_offer_id: z.string(), name: z.string(), discount_amount: z.number().optional(), status: z.enum(['available', 'locked', 'redeemed']),
+});
+export const lookupData = z.object({
+  user: z.object({ id: z.string(), first_name: z.string(), last_name: z.string(), tier: z.string().nullable().optional() }),
+  available_points: z.number().int(),
+  offers: z.array(offerData),
+});
+export const sendTransactionData = z.object({ transaction_id: z.string(), points_earned: z.number().int(), available_points: z.number().int().optional() });

@@ -1,0 +1,98 @@
+// The SessionM simulator (strict containers, Basic auth, request_id idempotency, locks with a
+// TTL, redeem/reinstate) and the sessionm backend in front of it.
+import t from 'tap';
+import { SM_KEY, SM_SECRET, sessionmBackend, startSessionmSim } from '../../helpers/sessionm-sim.ts';
+import { award, basket, message, spend, voidTxn } from '../../helpers/host-fixtures.ts';
+
+const auth = (key: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` });
+async function post(url: string, endpoint: string, body: unknown, headers = auth(SM_KEY, SM_SECRET)) {
+  const res = await fetch(new URL(endpoint, url), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as { status: string; payload?: Record<string, unknown>; errors?: { code: string; message: string } } };
+}
+const wrap = (request_id: string, request_payload: unknown, extra: object = {}) => ({ store_id: 'S1', client_id: 'C1', request_id, request_payload, ...extra });
+
+t.test('simulator: container, auth, idempotency, locks with TTL, redeem and reinstate', async (t) => {
+  const sim = await startSessionmSim(t, { lock_ttl_ms: 300 });
+  const url = sim.server.url;
+  t.match(await post(url, 'api/2.0/lookup', wrap('r1', { user_id: 'U1' }), auth(SM_KEY, 'wrong')), { status: 401 });
+  t.match(await post(url, 'api/2.0/lookup', wrap('r1', { user_id: 'U1' }, { extra: 1 })), { status: 400, body: { errors: { message: /extra/ } } });
+  t.match(await post(url, 'api/2.0/lookup', { store_id: 'S1', client_id: 'C1', request_payload: { user_id: 'U1' } }), { status: 400, body: { errors: { message: /request_id/ } } });
+  t.match(await post(url, 'api/2.0/lookup', wrap('r2', { phone: '+33 6' })), { status: 400, body: { errors: { message: /numbers only/ } } });
+  t.match(await post(url, 'api/2.0/lookup', wrap('r3', { user_id: 'U1' })), { status: 200, body: { status: 'OK', payload: { user: { id: 'U1' }, available_points: 120 } } });
+
+  const lock = (id: string) => post(url, 'api/2.0/lock', wrap(id, { user_offer_id: 'O1', employee_id: 'E1' }));
+  t.match(await lock('l1'), { status: 200 });
+  t.match(await lock('l2'), { status: 409, body: { errors: { code: 'offer_unavailable' } } });
+  t.match(await lock('l1'), { status: 200 }, 'the same request_id: the first answer again');
+  await new Promise((r) => setTimeout(r, 350));
+  t.equal(sim.offer('O1')?.status, 'available', 'the lock expired');
+  t.match(await lock('l3'), { status: 200 });
+  t.match(await post(url, 'api/2.0/unlock', wrap('u1', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 200 });
+  t.match(await post(url, 'api/2.0/redeem', wrap('d1', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 200, body: { payload: { discount_amount: 1.5 } } });
+  t.match(await post(url, 'api/2.0/redeem', wrap('d2', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 409 });
+  t.match(await post(url, 'api/2.0/reinstate', wrap('i1', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 200 });
+  t.equal(sim.offer('O1')?.status, 'available');
+});
+
+t.test('simulator: send_transaction refuses negative items, bad sums and a reused transaction_id', async (t) => {
+  const sim = await startSessionmSim(t);
+  const url = sim.server.url;
+  const tx = (transaction_id: string, over: object = {}) => ({
+    transaction_id, user_id: 'U1', transaction_date: '2026-03-04T10:00:00Z', subtotal: 10, tax_total: 0, total: 10,
+    items: [{ sku: 'A', quantity: 1, price: 10, subtotal: 10, tax_included: true }], payments: [{ type: 'cash', amount: 10 }], discounts: [], ...over,
+  });
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', { items: [{ sku: 'A', quantity: 1, price: -10, subtotal: -10, tax_included: true }] }))), { status: 400 });
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s2', tx('T1', { total: 9 }))), { status: 400 });
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s3', tx('T1'))), { status: 200, body: { payload: { points_earned: 10, available_points: 130 } } });
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s4', tx('T1'))), { status: 409, body: { errors: { code: 'duplicate_transaction' } } });
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s3', tx('T1'))), { status: 200 }, 'resend with the same request_id: first answer');
+  t.equal(sim.points('U1'), 130);
+});
+
+t.test('backend: identify, preview with offers, award through send_transaction, exactly once', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run, logs } = await sessionmBackend(t, sim);
+  const alice = { ok: true, result: { customer: { id: 'U1', name: 'Alice Martin', tier: 'gold', balance: { amount: 120, currency: 'EUR' } } } };
+  t.match(await run(message('identify', { by: 'card', value: '6006 4912 3456 7890' })), [alice]);
+  t.match(await run(message('identify', { by: 'phone', value: '+33 6 12 34 56 78' })), [alice]);
+  t.match(await run(message('identify', { by: 'email', value: 'ALICE@example.com' })), [alice]);
+  t.match(await run(message('identify', { by: 'card', value: '6006491234567999' })), [{ ok: false, error: { code: 'NOT_FOUND', message: 'no customer with this card' } }]);
+
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  const [preview] = await run(message('preview', { customer_id: 'U1', basket: b }));
+  t.match(preview, { ok: true, result: { award_amount: 0, balance: { amount: 120 }, offers: [{ id: 'O1', award_amount: 150 }, { id: 'O2', award_amount: 100 }] } });
+
+  sim.server.inject({ kind: 'drop', when: 'after', endpoint: 'api/2.0/send_transaction' });
+  const m = award('U1', b, 'sale-1');
+  t.match(await run(m), [{ ok: true, result: { award_amount: 10, balance: { amount: 130 }, basket_total: 1000 } }]);
+  t.equal(sim.transactions.size, 1);
+  t.equal(sim.points('U1'), 130, 'the retry after a lost answer was not applied again');
+  t.match(await run(m), [{ ok: true, result: { award_amount: 10 } }]);
+  t.equal(sim.server.callsTo('api/2.0/send_transaction'), 2);
+  for (const s of [SM_SECRET, '6006491234567890', 'alice@example.com', '33612345678']) t.notOk(logs().includes(s), 'no secret or identifier in logs');
+});
+
+t.test('backend: a timeout leaves the award pending, the resend is applied once', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim, { retries: 0, timeout_ms: 200 });
+  const m = award('U1', basket([['COFFEE', 1000]]), 'sale-1');
+  sim.server.inject({ kind: 'latency', ms: 500, endpoint: 'api/2.0/send_transaction' });
+  t.match(await run(m), [{ ok: false, error: { code: 'UPSTREAM_TIMEOUT', permanent: false } }]);
+  await new Promise((r) => setTimeout(r, 500));
+  t.match(await run(m), [{ ok: true, result: { award_amount: 10 } }]);
+  t.equal(sim.points('U1'), 130);
+});
+
+t.test('backend: unsupported ops are permanent UNSUPPORTED with the reason; check-backend says so', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run, backend } = await sessionmBackend(t, sim);
+  t.match(await run(spend('U1', 100, 'sale-1')), [{ ok: false, error: { code: 'UNSUPPORTED', permanent: true, message: /sessionm backend: the POS API has no wallet spend/ } }]);
+  t.match(await run(voidTxn('sale-1')), [{ ok: false, error: { code: 'UNSUPPORTED', permanent: true } }]);
+  t.match(await run(message('products.sync', { products: [{ sku: 'A', name: 'A' }] })), [{ ok: false, error: { code: 'UNSUPPORTED', message: /SM Sync/ } }]);
+  const ops = await backend.checkOps();
+  t.match(ops.filter((o) => o.ok).map((o) => o.op), ['identify', 'preview', 'award']);
+  t.match(await backend.doctor(), [{ name: 'sessionm auth', ok: true }, { name: 'sessionm call', ok: true }, { name: 'sessionm clock', ok: true }]);
+  const wrong = await sessionmBackend(t, sim, { secret: 'nope-secret' });
+  t.match(await wrong.run(message('identify', { by: 'card', value: '6006491234567890' })), [{ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', permanent: false } }]);
+  t.notOk(wrong.logs().includes('nope-secret'));
+});
