@@ -84,8 +84,8 @@ const identify: Handler<'identify'> = (ctx, m) => {
   return result;
 };
 
-const preview: Handler<'preview'> = (ctx, m) =>
-  previewResult(rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at).rewards);
+const preview: Handler<'preview'> = (ctx, m) => heldOffers.previewAfterLocks(ctx, m.payload.customer_id,
+  previewResult(rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at).rewards));
 
 const award: Handler<'award'> = (ctx, m) => {
   const txnId = requireTxn(m);

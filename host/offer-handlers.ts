@@ -231,6 +231,21 @@ export function spendableAfterLocks(ctx: OpContext, wallet: Wallet, txnId: strin
   return Math.max(0, wallet.balance - book.lockedAmountByOthers(wallet.participant_id, wallet.currency, ctx.terminal, txnId));
 }
 
+/**
+ * Preview names no sale: its spendable amount leaves out what other tills' sales hold locked, so
+ * that a spend right after it gets what it says (a lock of another sale on this same till is not
+ * counted here, but would be by that spend).
+ */
+export function previewAfterLocks<R extends { spendable_amount: number; currency: string }>(ctx: OpContext, customerId: string, result: R): R {
+  const wallet = ctx.ledger.wallet(customerId);
+  if (!wallet || wallet.currency !== result.currency) return result;
+  const book = ctx.ledger.userOffers;
+  book.expireLocks(new Date().toISOString());
+  const held = book.lockedAmountByOtherTills(wallet.participant_id, wallet.currency, ctx.terminal);
+  if (held === 0) return result;
+  return { ...result, spendable_amount: Math.min(result.spendable_amount, Math.max(0, wallet.balance - held)) };
+}
+
 /** A spend consumes its sale's amount lock (the offers stay locked until redeemed or the award). */
 export function consumeAmountLock(ctx: OpContext, txnId: string): void {
   ctx.ledger.userOffers.releaseAmount(ctx.terminal, txnId);

@@ -141,6 +141,15 @@ export class UserOffers {
     return row.total;
   }
 
+  /** Amount locked on a participant's wallet by the sales of every other till. */
+  lockedAmountByOtherTills(participantId: string, currency: string, terminal: string): number {
+    const row = this.db.prepare(
+      `SELECT coalesce(sum(amount), 0) AS total FROM offer_locks
+       WHERE participant_id = ? AND currency = ? AND amount IS NOT NULL AND terminal <> ?`,
+    ).get(participantId, currency, terminal) as { total: number };
+    return row.total;
+  }
+
   addLock(lock: OfferLock, at: string): void {
     this.db.prepare(
       `INSERT INTO offer_locks (terminal, txn_id, participant_id, user_offer_id, amount, currency, expires_at, created_at)

@@ -100,6 +100,8 @@ t.test('lock/unlock: one sale at a time across tills; award and spend consume th
   t.match(await t2.request('lock', { txn_id: 'b-5', customer_id: 'alice', amount: 1000, currency: 'EUR' }),
     { ok: true, result: { locked_amount: 200 } }, 'a lock holds only what other sales leave');
   t.match(await t2.request('unlock', { txn_id: 'b-5' }), { ok: true, result: { released_amount: 200 } });
+  t.match(await t2.request('preview', { customer_id: 'alice', basket: coffee }), { ok: true, result: { spendable_amount: 200 } },
+    'preview on till 2 leaves out what till 1 holds: what the spend below gets');
   t.match(await t2.request('spend', { txn_id: 'b-6', customer_id: 'alice', amount: 500, currency: 'EUR' }),
     { ok: true, result: { status: 'spent', spent_amount: 200 } }, 'another sale cannot spend what till 1 holds');
   t.match(await t1.request('spend', { txn_id: 'sale-4', customer_id: 'alice', amount: 1000, currency: 'EUR' }),
