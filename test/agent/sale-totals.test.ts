@@ -1,0 +1,40 @@
+// The till's view of one sale (agent/ops/sale.ts): the redemption total (CRM.COM Step 5: "The
+// total_spend_amount is also the sum of total_instant_spend_amount, total_additional_spend_amount
+// and total_automatic_spend_amount") and what is left to pay, from outbox rows in each state.
+import t from 'tap';
+import type { OutboxRow } from '../../agent/outbox.ts';
+import { awardCredit, redemption, remainingToPay } from '../../agent/ops/sale.ts';
+
+let seq = 0;
+function row(op: OutboxRow['op'], fields: Partial<OutboxRow>): OutboxRow {
+  seq++;
+  return {
+    seq, id: `m${seq}`, op, txn_id: 's1', fingerprint: 'f', customer_id: 'alice', payload: {}, offline: false, amount: null,
+    currency: 'EUR', state: 'done', attempts: 1, result: null, error: null, created_at: '', updated_at: '', ...fields,
+  };
+}
+const basket = { currency: 'EUR', total: 1000, items: [] };
+const awarded = row('award', { payload: { basket }, result: { award_amount: 150, instant_spend_amount: 50, automatic_spend_amount: 300 } });
+
+t.test('an answered award and an answered spend', async (t) => {
+  const sale = { award: awarded, spends: [row('spend', { result: { spent_amount: 200 } })] };
+  t.same(redemption(sale), { instant_spend_amount: 50, automatic_spend_amount: 300, additional_spend_amount: 200, total_spend_amount: 550 });
+  t.equal(remainingToPay(sale), 450);
+  t.equal(remainingToPay(sale, sale.spends[0]), 650, 'without the spend being decided');
+  t.equal(awardCredit(sale), 100, 'award − instant stays in the wallet');
+});
+
+t.test('a queued award counts no instant or automatic spend: the POS was told of none', async (t) => {
+  const sale = { award: { ...awarded, state: 'pending' as const, result: null }, spends: [row('spend', { state: 'pending', offline: true, amount: 300 })] };
+  t.same(redemption(sale), { instant_spend_amount: 0, automatic_spend_amount: 0, additional_spend_amount: 300, total_spend_amount: 300 });
+  t.equal(remainingToPay(sale), 700);
+  t.equal(awardCredit(sale), 0);
+});
+
+t.test('an online spend the host has not answered, or refused, counts nothing; no award: no remaining', async (t) => {
+  const pending = row('spend', { state: 'pending', offline: false, amount: 300 });
+  const dead = row('spend', { state: 'dead', amount: 300 });
+  t.equal(redemption({ award: awarded, spends: [pending, dead] }).additional_spend_amount, 0);
+  t.equal(remainingToPay({ spends: [] }), undefined);
+  t.equal(remainingToPay({ award: { ...awarded, result: { ...awarded.result, automatic_spend_amount: 2000 } }, spends: [] }), 0, 'never below 0');
+});
