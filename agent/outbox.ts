@@ -46,6 +46,18 @@ export interface OutboxStats {
   oldest_pending_at: string | null;
 }
 
+/** One products.sync batch as products.status reports it (read without its products). */
+export interface ProductBatchRow {
+  id: string;
+  state: OutboxState;
+  mode: string | null;
+  batch: number;
+  last: boolean;
+  products: number;
+  result: Record<string, unknown> | null;
+  error: UpstreamError | null;
+}
+
 export type Outcome = { id: string; ok: true; result: Record<string, unknown> } | { id: string; ok: false; error: UpstreamError };
 
 interface RawRow extends Omit<OutboxRow, 'payload' | 'offline' | 'result' | 'error'> {
@@ -100,6 +112,10 @@ export class Outbox {
       list: db.prepare('SELECT * FROM outbox WHERE state = ? ORDER BY seq LIMIT ?'),
       pendingSpend: db.prepare(`SELECT coalesce(sum(amount), 0) AS total FROM outbox
           WHERE state = 'pending' AND op = 'spend' AND customer_id = ? AND currency = ?`),
+      productBatches: db.prepare(`SELECT id, state, json_extract(payload, '$.sync.mode') AS mode,
+          json_extract(payload, '$.sync.batch') AS batch, json_extract(payload, '$.sync.last') AS last,
+          json_array_length(payload, '$.products') AS products, result, error
+          FROM outbox WHERE op = 'products.sync' AND json_extract(payload, '$.sync.id') = ? ORDER BY seq`),
       prune: db.prepare(`DELETE FROM outbox WHERE state = 'done' AND updated_at < ?`),
     };
   }
@@ -229,6 +245,17 @@ export class Outbox {
   /** Spends queued on this till for a customer, not yet confirmed by the host. */
   pendingSpend(customerId: string, currency: string): number {
     return (this.stmt.pendingSpend!.get(customerId, currency) as { total: number }).total;
+  }
+
+  /** The batches of one products.sync upload (payload.sync.id), in order. */
+  productBatches(syncId: string): ProductBatchRow[] {
+    type Raw = Omit<ProductBatchRow, 'last' | 'result' | 'error'> & { last: number; result: string | null; error: string | null };
+    return (this.stmt.productBatches!.all(syncId) as Raw[]).map((r) => ({
+      ...r,
+      last: r.last === 1,
+      result: r.result === null ? null : (JSON.parse(r.result) as Record<string, unknown>),
+      error: r.error === null ? null : (JSON.parse(r.error) as UpstreamError),
+    }));
   }
 
   pruneDone(olderThan: Date): number {

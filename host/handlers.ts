@@ -5,7 +5,7 @@ import type { Basket } from '../protocol/basket.ts';
 import { AgentError } from '../protocol/errors.ts';
 import type { Reduction } from '../protocol/local.ts';
 import type {
-  HostIdentifyResult, HostSpendResult, HostVoidResult, TillIdentity, UpstreamMessage, UpstreamOp,
+  HostIdentifyResult, HostProductsSyncResult, HostSpendResult, HostVoidResult, TillIdentity, UpstreamMessage, UpstreamOp,
 } from '../protocol/upstream.ts';
 import { awardResult, computeRewards, previewResult, type Rewards } from './engine.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
@@ -161,7 +161,15 @@ const voidTxn: Handler<'void'> = (ctx, m) => {
   return result;
 };
 
-const productsSync: Handler<'products.sync'> = (ctx, m) => ({ accepted: ctx.ledger.upsertProducts(m.payload.products) });
+// delta: upsert. full: upsert, and once the whole catalogue is in, delete what is not in it.
+const productsSync: Handler<'products.sync'> = (ctx, m) => {
+  const result: HostProductsSyncResult = { accepted: ctx.ledger.upsertProducts(m.payload.products) };
+  const sync = m.payload.sync;
+  if (sync?.mode !== 'full') return result;
+  const staged = ctx.ledger.stageFullSync(ctx.terminal, sync, m.payload.products.map((p) => p.sku));
+  if (staged.deleted !== undefined) ctx.log.info({ sync_id: sync.id, deleted: staged.deleted }, 'full catalogue sync complete');
+  return { ...result, ...staged };
+};
 
 export const handlers: { [O in UpstreamOp]: Handler<O> } = {
   identify,

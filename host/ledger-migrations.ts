@@ -4,7 +4,7 @@
 // it builds the shape of that version, later steps change it further.
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 type Step = (db: Database.Database) => void;
 
@@ -35,7 +35,32 @@ const perTillDedup: Step = (db) => {
   `);
 };
 
-const STEPS: Step[] = [perTillDedup];
+// v2: products keep their description, and a full catalogue sync is staged (the SKUs of its
+// batches so far) until the host has all of it, then the products not in it are deleted.
+const productCatalogue: Step = (db) => {
+  const columns = db.pragma('table_info(products)') as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'description')) db.exec('ALTER TABLE products ADD COLUMN description TEXT');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS product_syncs (
+      terminal TEXT NOT NULL,
+      sync_id TEXT NOT NULL,
+      batches INTEGER,
+      received INTEGER NOT NULL DEFAULT 0,
+      completed_at TEXT,
+      deleted INTEGER,
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (terminal, sync_id)
+    );
+    CREATE TABLE IF NOT EXISTS product_sync_skus (
+      terminal TEXT NOT NULL,
+      sync_id TEXT NOT NULL,
+      sku TEXT NOT NULL,
+      PRIMARY KEY (terminal, sync_id, sku)
+    ) WITHOUT ROWID;
+  `);
+};
+
+const STEPS: Step[] = [perTillDedup, productCatalogue];
 
 export class LedgerVersionError extends Error {
   readonly code = 'LEDGER_TOO_NEW';

@@ -354,15 +354,57 @@ export class Ledger {
 
   upsertProducts(products: readonly Product[]): number {
     const stmt = this.db.prepare(
-      `INSERT INTO products (sku, name, type, brand, family, categories, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO products (sku, name, type, brand, family, categories, description, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (sku) DO UPDATE SET name = excluded.name, type = excluded.type, brand = excluded.brand,
-         family = excluded.family, categories = excluded.categories, updated_at = excluded.updated_at`,
+         family = excluded.family, categories = excluded.categories, description = excluded.description,
+         updated_at = excluded.updated_at`,
     );
     const at = now();
     for (const p of products) {
-      stmt.run(p.sku, p.name, p.type ?? null, p.brand ?? null, p.family ?? null, JSON.stringify(p.categories ?? []), at);
+      stmt.run(p.sku, p.name, p.type ?? null, p.brand ?? null, p.family ?? null, JSON.stringify(p.categories ?? []), p.description ?? null, at);
     }
     return products.length;
+  }
+
+  /**
+   * One batch of a till's full catalogue sync: its SKUs are staged until every batch up to the
+   * one marked last is in (batches are applied once each: dedup by message id), then the
+   * products not in the catalogue are deleted. A missing batch (a dead letter) holds the deletes
+   * back until it is retried and arrives.
+   */
+  stageFullSync(terminal: string, sync: { id: string; batch: number; last: boolean }, skus: readonly string[]): { complete: boolean; deleted?: number } {
+    const key = { terminal, sync: sync.id };
+    this.db.prepare('INSERT OR IGNORE INTO product_syncs (terminal, sync_id, created_at) VALUES (@terminal, @sync, @at)').run({ ...key, at: now() });
+    const insert = this.db.prepare('INSERT OR IGNORE INTO product_sync_skus (terminal, sync_id, sku) VALUES (?, ?, ?)');
+    for (const sku of skus) insert.run(terminal, sync.id, sku);
+    const row = this.db.prepare(
+      `UPDATE product_syncs SET received = received + 1, batches = CASE WHEN @last THEN @batch ELSE batches END
+       WHERE terminal = @terminal AND sync_id = @sync RETURNING received, batches, completed_at, deleted`,
+    ).get({ ...key, last: sync.last ? 1 : 0, batch: sync.batch }) as { received: number; batches: number | null; completed_at: string | null; deleted: number | null };
+    if (row.completed_at !== null) return { complete: true, deleted: row.deleted ?? 0 };
+    if (row.batches === null || row.received < row.batches) return { complete: false };
+    const deleted = this.db.prepare(
+      'DELETE FROM products WHERE sku NOT IN (SELECT sku FROM product_sync_skus WHERE terminal = @terminal AND sync_id = @sync)',
+    ).run(key).changes;
+    this.db.prepare('UPDATE product_syncs SET completed_at = @at, deleted = @deleted WHERE terminal = @terminal AND sync_id = @sync')
+      .run({ ...key, at: now(), deleted });
+    this.db.prepare('DELETE FROM product_sync_skus WHERE terminal = @terminal AND sync_id = @sync').run(key);
+    return { complete: true, deleted };
+  }
+
+  /** A stored product (null fields omitted), or undefined. */
+  product(sku: string): Product | undefined {
+    const row = this.db.prepare('SELECT sku, name, type, brand, family, categories, description FROM products WHERE sku = ?').get(sku) as
+      | (Record<string, string | null> & { sku: string; name: string; categories: string })
+      | undefined;
+    if (!row) return undefined;
+    const out: Product = { sku: row.sku, name: row.name, categories: JSON.parse(row.categories) as string[] };
+    for (const k of ['type', 'brand', 'family', 'description'] as const) if (row[k] !== null && row[k] !== undefined) out[k] = row[k];
+    return out;
+  }
+
+  productCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
   }
 
   /** Categories of the given SKUs that are known; unknown SKUs are simply absent. */

@@ -27,6 +27,10 @@ export function isProtocolVersion(n: number): n is ProtocolVersion {
 export const MAX_LINE_BYTES = 64 * 1024;
 export const MAX_PRODUCTS_PER_SYNC = 50_000;
 export const PRODUCT_BATCH_SIZE = 1000;
+export const MAX_DESCRIPTION = 2000;
+/** delta: add or update the products sent; full: the products sent are the whole catalogue (others are deleted). */
+export const SYNC_MODES = ['delta', 'full'] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
 
 // A numeric id must be a safe integer: 2^53 + 1 would come back as 2^53, matching the wrong request.
 const ID_ERROR = `must be a string (at most 128 characters) or an integer between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`;
@@ -53,6 +57,8 @@ export const productSchema = z.object({
   brand: freeText(128).optional(),
   family: freeText(128).optional(),
   categories: z.array(freeText(128)).max(50).optional(),
+  // CRM.COM's product synchronisation carries it ("name, description, category"): kept to the host.
+  description: freeText(MAX_DESCRIPTION).optional(),
 });
 export type Product = z.output<typeof productSchema>;
 
@@ -75,7 +81,14 @@ export const paramSchemas = {
   void: z.object({ txn_id: txnId(), reason: freeText(256).optional() }),
   'products.sync': z.object({
     products: z.array(productSchema).min(1, { error: 'must contain at least one product' }).max(MAX_PRODUCTS_PER_SYNC),
-  }),
+    mode: z.enum(SYNC_MODES, { error: 'must be "delta" or "full"' }).default('delta'),
+    // A full catalogue larger than one 64 KiB request: the first request answers a sync_id, the
+    // next ones name it; every request but the last says more: true.
+    sync_id: nonEmpty(64).optional(),
+    more: z.boolean({ error: 'must be true or false' }).default(false),
+  }).refine((p) => p.mode === 'full' || p.sync_id === undefined, { error: 'only a full sync (mode "full") continues over several requests', path: ['sync_id'] })
+    .refine((p) => p.mode === 'full' || !p.more, { error: 'only a full sync (mode "full") continues over several requests', path: ['more'] }),
+  'products.status': z.object({ sync_id: nonEmpty(64) }),
   status: z.object({}),
   'outbox.list': z.object({
     state: z.enum(['pending', 'dead', 'done']).default('dead'),
@@ -226,8 +239,34 @@ export interface VoidResult {
 export interface ProductsSyncResult {
   accepted: number;
   batches: number;
-  /** Names this upload in its `outbox` progress events ({type: "products", …}). */
+  /** Names this upload in its `outbox` progress events ({type: "products", …}) and for products.status. */
   sync_id: string;
+  mode: SyncMode;
+  /** full: more requests of this catalogue are expected (sent with this sync_id). */
+  open: boolean;
+}
+
+export interface ProductsBatchStatus {
+  batch: number;
+  products: number;
+  state: 'pending' | 'done' | 'dead';
+  accepted?: number;
+  /** full: the batch that completed the catalogue at the host says how many products it deleted. */
+  deleted?: number;
+  error?: unknown;
+}
+
+export interface ProductsStatusResult {
+  sync_id: string;
+  mode: SyncMode;
+  /** open: a full sync still expecting requests; pending: batches not yet settled; failed: a batch is a dead letter. */
+  state: 'open' | 'pending' | 'done' | 'failed';
+  batches: number;
+  products: number;
+  synced: number;
+  /** full: products the host deleted once it had the whole catalogue; null before (and for delta). */
+  deleted: number | null;
+  results: ProductsBatchStatus[];
 }
 
 export interface StatusResult {

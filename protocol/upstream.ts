@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { basketSchema } from './basket.ts';
 import { ERROR_CODES } from './errors.ts';
-import { identifierKinds, productSchema } from './local.ts';
+import { SYNC_MODES, identifierKinds, productSchema } from './local.ts';
 import { heldOfferSchema, offerPayloadSchemas } from './offers.ts';
 import { currencyCode, freeText, minorUnits, nonEmpty, parseWith, type ParseResult } from './schema.ts';
 
@@ -84,7 +84,17 @@ export const payloadSchemas = {
     offline: z.boolean(),
   }),
   void: z.object({ reason: freeText(256).optional() }),
-  'products.sync': z.object({ products: z.array(productSchema).min(1).max(1000) }),
+  'products.sync': z.object({
+    products: z.array(productSchema).min(1).max(1000),
+    // Which upload this batch belongs to. A full sync is applied (its deletes) once the host has
+    // every batch up to the one marked last; hosts before this field ignore it (no deletes).
+    sync: z.object({
+      id: nonEmpty(64),
+      mode: z.enum(SYNC_MODES),
+      batch: z.number().int().min(1).max(1_000_000),
+      last: z.boolean(),
+    }).optional(),
+  }),
   ...offerPayloadSchemas,
 } as const;
 
@@ -210,7 +220,13 @@ export const voidResultSchema = z.object({
   reinstated_offers: z.array(z.string()).optional(),
 });
 
-export const productsSyncResultSchema = z.object({ accepted: z.number().int() });
+export const productsSyncResultSchema = z.object({
+  accepted: z.number().int(),
+  // full syncs: whether the host now has the whole catalogue, and (once it has) what it deleted.
+  complete: z.boolean().optional(),
+  deleted: z.number().int().optional(),
+});
+export type HostProductsSyncResult = z.output<typeof productsSyncResultSchema>;
 
 export type HostIdentifyResult = z.output<typeof identifyResultSchema>;
 export type HostPreviewResult = z.output<typeof previewResultSchema>;

@@ -12,7 +12,7 @@ import { lock, offers, unlock } from './offers.ts';
 import { redeem, reinstate } from './redeem.ts';
 import { outboxList, outboxRetry } from './outbox-admin.ts';
 import { preview } from './preview.ts';
-import { productsSync } from './products.ts';
+import { productsStatus, productsSync } from './products.ts';
 import { spend } from './spend.ts';
 import { status } from './status.ts';
 import { voidTxn } from './void.ts';
@@ -26,6 +26,7 @@ export const handlers: Handlers = {
   spend,
   void: voidTxn,
   'products.sync': productsSync,
+  'products.status': productsStatus,
   status: (ctx) => status(ctx),
   'outbox.list': outboxList,
   'outbox.retry': outboxRetry,
