@@ -73,6 +73,16 @@ export const configSchema = z.strictObject({
         .int({ error: 'must be an integer amount in minor units' }).min(0)
         .max(MAX_AMOUNT, { error: `must be at most ${MAX_AMOUNT} minor units` }).default(0),
       identify_cache_days: z.number().int().min(0).max(3650).default(30),
+      // Till-wide limits of what was spent offline and not yet confirmed by the host (offline-policy.ts).
+      total_spend_limit: z.number({ error: 'must be an integer amount in minor units' })
+        .int({ error: 'must be an integer amount in minor units' }).min(0, { error: 'must not be negative' })
+        .max(MAX_AMOUNT, { error: `must be at most ${MAX_AMOUNT} minor units` }).default(10_000),
+      total_spend_count: z.number({ error: 'must be a whole number of spends' })
+        .int({ error: 'must be a whole number of spends' }).min(0, { error: 'must not be negative' }).max(100_000).default(20),
+      // Offline spend is declined once the link has not been confirmed up for this long.
+      max_age_s: z.number({ error: 'must be a number of seconds' })
+        .int({ error: 'must be a whole number of seconds' }).min(1, { error: 'must be at least 1' })
+        .max(30 * 86_400, { error: 'must be at most 2592000 (30 days)' }).default(86_400),
     })
     .prefault({}),
   outbox: z

@@ -12,6 +12,7 @@ import { EventBus } from './events.ts';
 import { DeviceManager } from '../drivers/device-manager.ts';
 import { Forwarder } from './forwarder.ts';
 import { identifyOnScan } from './identify-on-scan.ts';
+import { LinkClock } from './link-clock.ts';
 import type { Metrics } from './metrics.ts';
 import { status as statusOf } from './ops/status.ts';
 import type { Logger } from './log.ts';
@@ -113,6 +114,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     },
   });
   uplink.onState((state) => events.emit('uplink', { state, connected: state === 'online', since: uplink.since }));
+  const linkClock = new LinkClock(db, log);
+  uplink.onState((state) => linkClock.setOnline(state === 'online'));
 
   const productsProgress = new ProductsProgress();
   const receipts = new RecentReceipts();
@@ -148,7 +151,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     devices: () => devices.list(),
     storage: () => storage.status(),
   });
-  const ctx: OpsContext = { config, identity, version, protocol: DEFAULT_PROTOCOL, outbox, printJobs, cache, storage, uplink, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
+  const ctx: OpsContext = { config, identity, version, protocol: DEFAULT_PROTOCOL, outbox, printJobs, cache, storage, uplink, linkClock, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
     onPrintJob: (printer, outcome) => metrics?.printJobs.inc({ printer, outcome }),
     onReceipt: (receipt) => receipts.add(receipt),
   };
@@ -175,6 +178,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   });
 
   devices.start();
+  linkClock.start();
   uplink.start();
   forwarder.start();
   try {
@@ -184,6 +188,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await uplink.stop();
     await devices.stop();
     await broker?.stop();
+    linkClock.stop();
     storage.stop();
     db.close();
     throw error;
@@ -226,6 +231,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await forwarderStopped;
     await devices.stop();
     await broker?.stop();
+    linkClock.stop();
     storage.stop();
     db.close();
     log.info('till-agent stopped');

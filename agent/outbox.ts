@@ -116,6 +116,8 @@ export class Outbox {
           json_extract(payload, '$.sync.batch') AS batch, json_extract(payload, '$.sync.last') AS last,
           json_array_length(payload, '$.products') AS products, result, error
           FROM outbox WHERE op = 'products.sync' AND json_extract(payload, '$.sync.id') = ? ORDER BY seq`),
+      offlineExposure: db.prepare(`SELECT currency, count(*) AS count, coalesce(sum(amount), 0) AS amount, min(created_at) AS since
+          FROM outbox WHERE state = 'pending' AND op = 'spend' AND offline = 1 GROUP BY currency ORDER BY currency`),
       prune: db.prepare(`DELETE FROM outbox WHERE state = 'done' AND updated_at < ?`),
     };
   }
@@ -245,6 +247,11 @@ export class Outbox {
   /** Spends queued on this till for a customer, not yet confirmed by the host. */
   pendingSpend(customerId: string, currency: string): number {
     return (this.stmt.pendingSpend!.get(customerId, currency) as { total: number }).total;
+  }
+
+  /** Offline spends approved by this till and not yet confirmed by the host, per currency. */
+  offlineSpendExposure(): Array<{ currency: string; count: number; amount: number; since: string }> {
+    return this.stmt.offlineExposure!.all() as Array<{ currency: string; count: number; amount: number; since: string }>;
   }
 
   /** The batches of one products.sync upload (payload.sync.id), in order. */

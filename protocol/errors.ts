@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'OFFLINE_SPEND_DECLINED',
   'SALE_NOT_FOUND',
   'SALE_VOIDED',
+  'OFFLINE_LIMIT_REACHED',
+  'OFFLINE_TOO_LONG',
   'STORAGE_FULL',
   'DEVICE_UNAVAILABLE',
   'PRINTER_ERROR',
@@ -48,6 +50,9 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
   OFFLINE_SPEND_DECLINED: false,
   SALE_NOT_FOUND: false,
   SALE_VOIDED: false,
+  // Both clear once the link is back (the spend is then decided by the host).
+  OFFLINE_LIMIT_REACHED: true,
+  OFFLINE_TOO_LONG: true,
   STORAGE_FULL: true,
   DEVICE_UNAVAILABLE: true,
   PRINTER_ERROR: true,

@@ -277,6 +277,15 @@ export interface StatusResult {
   /** The till's disk: "full" while writes fail (money ops get STORAGE_FULL). */
   storage: { state: 'ok' | 'full'; since: string | null; free_bytes: number | null; last_error: string | null; exclusive: boolean };
   devices: unknown[];
+  /** Offline exposure: spends approved offline and not yet confirmed, time without the host, the limits. */
+  offline?: {
+    count: number;
+    amounts: Money[];
+    since: string | null;
+    link_confirmed_at: string | null;
+    offline_age_s: number;
+    limits: { spend_floor_limit: number; total_spend_limit: number; total_spend_count: number; max_age_s: number };
+  };
 }
 
 export interface OkResponse {

@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import type { CustomerCache } from '../customer-cache.ts';
 import type { EventBus } from '../events.ts';
 import type { Forwarder } from '../forwarder.ts';
+import type { LinkClock } from '../link-clock.ts';
 import type { Logger } from '../log.ts';
 import type { Outbox } from '../outbox.ts';
 import type { ProductsProgress } from '../products-progress.ts';
@@ -30,6 +31,8 @@ export interface OpsContext {
   cache: CustomerCache;
   storage: StorageHealth;
   uplink: Uplink;
+  /** Time since the uplink was last confirmed up, on the boot clock (offline.max_age_s). */
+  linkClock: LinkClock;
   forwarder: Forwarder;
   events: EventBus;
   log: Logger;

@@ -5,6 +5,7 @@
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params, SpendResult } from '../../protocol/local.ts';
 import type { Money } from '../../protocol/money.ts';
+import { admitOfflineSpend } from '../offline-policy.ts';
 import type { OutboxRow } from '../outbox.ts';
 import type { OpsContext } from './context.ts';
 import { commit, deadLetterError, fingerprint, newMessage, num, settle } from './outcome.ts';
@@ -78,6 +79,8 @@ async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, 
   if (remaining !== undefined && remaining <= 0) throw decline(`nothing is left to pay on sale ${p.txn_id}`);
   const spent = Math.min(p.amount, available, remaining ?? available);
   if (spent <= 0) throw decline('no balance left after spends already queued on this till');
+  // Till-wide limits (total amount and count, time offline): offline-policy.ts.
+  const release = admitOfflineSpend(ctx, p.currency, spent);
   const row = await commit(ctx, newMessage(ctx, 'spend', {
     txn_id: p.txn_id,
     fingerprint: print,
@@ -86,7 +89,7 @@ async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, 
     offline: true,
     amount: spent,
     currency: p.currency,
-  }));
+  })).finally(release);
   return spendResult(ctx, row);
 }
 

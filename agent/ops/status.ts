@@ -1,4 +1,5 @@
 import type { StatusResult } from '../../protocol/local.ts';
+import { offlineStatus } from '../offline-policy.ts';
 import type { OpsContext } from './context.ts';
 
 export function status(ctx: OpsContext): StatusResult {
@@ -11,5 +12,6 @@ export function status(ctx: OpsContext): StatusResult {
     outbox: { pending: stats.pending, oldest_age_s: oldest, dead: stats.dead },
     storage: ctx.storage.status(),
     devices: ctx.devices.list(),
+    offline: offlineStatus(ctx),
   };
 }

@@ -141,3 +141,17 @@ t.test('a TCP listener beyond loopback needs a token or an explicit allow', asyn
 t.test('duplicate YAML keys are an error, not last-wins', async (t) => {
   t.match(failures(`${minimal}socket:\n  token: first-token\n  token: second-token\n`), /YAML: .*unique/i);
 });
+
+t.test('offline limits: defaults, and bad values named', async (t) => {
+  const c = parseConfig(minimal, 'c.yaml');
+  t.same(
+    { total: c.offline.total_spend_limit, count: c.offline.total_spend_count, age: c.offline.max_age_s },
+    { total: 10_000, count: 20, age: 86_400 },
+    'total 100.00, 20 spends, 24 h without a connection (as Square and Adyen)',
+  );
+  const errors = failures(`${minimal}offline:\n  total_spend_limit: -1\n  total_spend_count: 2.5\n  max_age_s: 0\n  max_age: 5\n`);
+  t.match(errors, /offline\.total_spend_limit: must not be negative/);
+  t.match(errors, /offline\.total_spend_count: must be a whole number of spends/);
+  t.match(errors, /offline\.max_age_s: must be at least 1/);
+  t.match(errors, /offline: unknown key\(s\): max_age/);
+});
