@@ -8,9 +8,11 @@
 //   offline.total_spend_count  number of those spends                  → OFFLINE_LIMIT_REACHED
 //   offline.max_age_s          time since the link was last confirmed  → OFFLINE_TOO_LONG
 //
+// Version 1 connections get OFFLINE_SPEND_DECLINED for both (the code they know).
 // Admission reserves the amount in memory until the spend is committed, so concurrent offline
 // spends (of different customers) cannot both slip under a limit.
 import { AgentError } from '../protocol/errors.ts';
+import type { ProtocolVersion } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
 import type { Config } from './config.ts';
 import type { LinkClock } from './link-clock.ts';
@@ -35,6 +37,8 @@ export interface OfflineStatus extends OfflineExposure {
 
 interface PolicyContext {
   config: Config;
+  /** The POS connection's protocol: version 1 knows these declines as OFFLINE_SPEND_DECLINED. */
+  protocol: ProtocolVersion;
   outbox: Outbox;
   linkClock: LinkClock;
 }
@@ -87,21 +91,24 @@ function duration(ms: number): string {
  */
 export function admitOfflineSpend(ctx: PolicyContext, currency: string, amount: number): () => void {
   const { total_spend_limit, total_spend_count, max_age_s } = ctx.config.offline;
+  // A v1 POS was written against one offline decline code: it gets that one, with the same message.
+  const decline = (code: 'OFFLINE_TOO_LONG' | 'OFFLINE_LIMIT_REACHED', message: string) =>
+    new AgentError(ctx.protocol >= 2 ? code : 'OFFLINE_SPEND_DECLINED', message);
   const age = ctx.linkClock.ageMs();
   if (age > max_age_s * 1000) {
-    throw new AgentError('OFFLINE_TOO_LONG',
+    throw decline('OFFLINE_TOO_LONG',
       `offline spend declined: no connection to the loyalty host for ${duration(age)} (offline.max_age_s is ${max_age_s})`);
   }
   const exposure = offlineExposure(ctx.outbox);
   const reserved = reservedOf(ctx.outbox);
   const count = exposure.count + reserved.count;
   if (count + 1 > total_spend_count) {
-    throw new AgentError('OFFLINE_LIMIT_REACHED',
+    throw decline('OFFLINE_LIMIT_REACHED',
       `offline spend declined: ${count} offline spends wait for the loyalty host (offline.total_spend_count is ${total_spend_count})`);
   }
   const held = (exposure.amounts.find((m) => m.currency === currency)?.amount ?? 0) + (reserved.amounts.get(currency) ?? 0);
   if (held + amount > total_spend_limit) {
-    throw new AgentError('OFFLINE_LIMIT_REACHED',
+    throw decline('OFFLINE_LIMIT_REACHED',
       `offline spend declined: ${held} ${currency} spent offline wait for the loyalty host; ${amount} more is above offline.total_spend_limit ${total_spend_limit}`);
   }
   reserved.count += 1;

@@ -35,6 +35,10 @@ export const WALKTHROUGH = {
   subscribeScans: { id: 10, op: 'events.subscribe', params: { topics: ['scan', 'identified'] } },
   void: { id: 11, op: 'void', params: { txn_id: 'demo-1' } },
   badAmount: { id: 12, op: 'spend', params: { txn_id: 'x', customer_id: 'P-1001', amount: -5, currency: 'EUR' } },
+  products: {
+    id: 13, op: 'products.sync',
+    params: { products: [{ sku: '4006381333931', name: 'Espresso', type: 'drink', brand: 'House', categories: ['hot-drinks', 'coffee'], description: 'Single shot, 7 g' }] },
+  },
 } as const;
 
 export type WalkthroughStep = keyof typeof WALKTHROUGH;

@@ -4,7 +4,7 @@
 // payment terminals do (Square's offlineTotalStoredAmountLimit, Adyen's per-terminal count and
 // amount limits, both declining offline payments after 24 h without a connection).
 import t from 'tap';
-import { startSystem } from '../helpers/system.ts';
+import { startSystem, type System } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
 import type { PosClient } from '../helpers/pos-client.ts';
 
@@ -26,6 +26,13 @@ async function status(pos: PosClient) {
   return r.result as { uplink: { connected: boolean }; outbox: { pending: number }; offline: Offline };
 }
 
+/** A POS speaking protocol 2 (the specific decline codes); a v1 POS gets OFFLINE_SPEND_DECLINED. */
+async function pos2(sys: System): Promise<PosClient> {
+  const pos = await sys.pos();
+  t.match(await pos.request('hello', { protocol: 2 }), { ok: true, result: { protocol: 2 } });
+  return pos;
+}
+
 async function identifyBoth(pos: PosClient) {
   t.match(await pos.request('identify', { by: 'card', value: '6006490000000001' }), { ok: true }); // alice, 10.00
   t.match(await pos.request('identify', { by: 'card', value: '6006490000000002' }), { ok: true }); // bob, 3.00
@@ -34,7 +41,8 @@ async function identifyBoth(pos: PosClient) {
 t.test('total amount and count of offline spends awaiting the host; status shows the exposure', async (t) => {
   const sys = await startSystem(t, { agent: { offline: { spend_floor_limit: 500, total_spend_limit: 1000, total_spend_count: 3 } } });
   await sys.waitOnline();
-  const pos = await sys.pos();
+  const pos = await pos2(sys);
+  const v1 = await sys.pos();
   await identifyBoth(pos);
   t.match((await status(pos)).offline, {
     count: 0, amounts: [], since: null, offline_age_s: 0, link_confirmed_at: /^\d{4}-/,
@@ -48,6 +56,8 @@ t.test('total amount and count of offline spends awaiting the host; status shows
   t.match(await spend(pos, 's3', 'alice', 400), {
     ok: false, error: { code: 'OFFLINE_LIMIT_REACHED', retryable: true, message: /700 EUR spent offline .* offline\.total_spend_limit 1000/ },
   });
+  t.match(await spend(v1, 's3', 'alice', 400), { ok: false, error: { code: 'OFFLINE_SPEND_DECLINED', retryable: false, message: /offline\.total_spend_limit 1000/ } },
+    'a v1 POS gets the decline code it knows');
   t.match(await spend(pos, 's4', 'alice', 200), { ok: true, result: { spent_amount: 200 } }, '900: still within the total');
   t.match(await spend(pos, 's5', 'alice', 50), {
     ok: false, error: { code: 'OFFLINE_LIMIT_REACHED', message: /3 offline spends wait .*offline\.total_spend_count is 3/ },
@@ -66,7 +76,7 @@ t.test('total amount and count of offline spends awaiting the host; status shows
 t.test('offline spend is declined after offline.max_age_s without a connection, also after an agent restart', async (t) => {
   const sys = await startSystem(t, { agent: { offline: { spend_floor_limit: 500, max_age_s: 4 } } });
   await sys.waitOnline();
-  let pos = await sys.pos();
+  let pos = await pos2(sys);
   await identifyBoth(pos);
   await sys.goOffline();
   t.match(await spend(pos, 'a1', 'alice', 100), { ok: true, result: { status: 'queued', spent_amount: 100 } }, 'just offline: allowed');
@@ -80,7 +90,7 @@ t.test('offline spend is declined after offline.max_age_s without a connection, 
   await pos.close();
   await sys.agent.kill('SIGTERM');
   await sys.startAgent();
-  pos = await sys.pos();
+  pos = await pos2(sys);
   t.match(await spend(pos, 'a3', 'alice', 100), { ok: false, error: { code: 'OFFLINE_TOO_LONG' } }, 'still declined after the restart');
   t.match(await pos.request('award', { txn_id: 'a3', customer_id: 'alice', basket: { currency: 'EUR', total: 100, items: [{ sku: 'COFFEE', qty: 1, unit_price: 100, amount: 100 }] } }),
     { ok: true, result: { status: 'queued' } }, 'awards are still queued');

@@ -64,6 +64,14 @@ t.test('the walkthrough works as written against npm start', async (t) => {
   pos.send('{oops\n');
   t.match(await pos.nextFrame(), { ok: false, error: { code: 'BAD_FRAME' } });
   t.match(await send('badAmount'), { ok: false, error: { code: 'BAD_REQUEST', message: /params\.amount/ } });
+  const synced = await send('products') as { ok: true; result: { sync_id: string } };
+  t.match(synced, { ok: true, result: { accepted: 1, batches: 1, mode: 'delta', sync_id: /\S/ } });
+  const sync = await waitFor(async () => {
+    const r = await pos.request('products.status', { sync_id: synced.result.sync_id });
+    return r.ok && (r.result as { state: string }).state === 'done' ? r.result : undefined;
+  }, { what: 'the catalogue synced' });
+  t.match(sync, { mode: 'delta', synced: 1, deleted: null, results: [{ batch: 1, state: 'done', accepted: 1 }] }, 'products.status as README says');
+  t.match(await send('status'), { ok: true, result: { offline: { count: 0, offline_age_s: 0, limits: { max_age_s: 86_400 } } } }, 'status shows the offline policy');
   await pos.close();
 
   // Step 8 and the receipt preview: operator commands reach the demo through --data …

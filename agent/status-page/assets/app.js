@@ -49,6 +49,7 @@ function age(seconds) {
 }
 
 function money(value) {
+  if (Array.isArray(value)) return value.length ? value.map(money).join(', ') : 'none';
   if (value && typeof value === 'object' && Number.isInteger(value.amount) && typeof value.currency === 'string') {
     return `${(value.amount / 100).toFixed(2)} ${value.currency}`;
   }
@@ -97,7 +98,7 @@ function render(s) {
   }
   $('print-test').disabled = !s.actions || printers.length === 0;
 
-  // Shown when the agent reports it (status.offline: what was spent offline, not yet delivered).
+  // status.offline: what was spent offline and awaits the host, time offline, the limits.
   $('offline-card').hidden = !s.offline;
   if (s.offline) {
     $('offline').replaceChildren(...Object.entries(s.offline).flatMap(([k, v]) => [el('dt', {}, k.replace(/_/g, ' ')), el('dd', {}, money(v))]));
