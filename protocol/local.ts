@@ -84,11 +84,11 @@ export const paramSchemas = {
     mode: z.enum(SYNC_MODES, { error: 'must be "delta" or "full"' }).default('delta'),
     // A full catalogue larger than one 64 KiB request: the first request answers a sync_id, the
     // next ones name it; every request but the last says more: true.
-    sync_id: nonEmpty(64).optional(),
+    sync_id: nonEmptyText(64).optional(),
     more: z.boolean({ error: 'must be true or false' }).default(false),
   }).refine((p) => p.mode === 'full' || p.sync_id === undefined, { error: 'only a full sync (mode "full") continues over several requests', path: ['sync_id'] })
     .refine((p) => p.mode === 'full' || !p.more, { error: 'only a full sync (mode "full") continues over several requests', path: ['more'] }),
-  'products.status': z.object({ sync_id: nonEmpty(64) }),
+  'products.status': z.object({ sync_id: nonEmptyText(64) }),
   status: z.object({}),
   'outbox.list': z.object({
     state: z.enum(['pending', 'dead', 'done']).default('dead'),

@@ -126,6 +126,7 @@ t.test('bad params are BAD_REQUEST naming the field; an unknown sync id is NOT_F
     ['products.sync', { products: [{ sku: 'A', name: 'A', description: 'card 4111 1111 1111 1111' }] }, /params\.products\[0\]\.description: must not contain a payment card number/],
     ['products.status', {}, /params\.sync_id: is required/],
     ['products.status', { sync_id: '' }, /params\.sync_id: must not be empty/],
+    ['products.status', { sync_id: '4111111111111111' }, /params\.sync_id: must not contain a payment card number/],
   ];
   for (const [op, params, message] of cases) {
     t.match(await pos.request(op, params), { ok: false, error: { code: 'BAD_REQUEST', message } }, `${op} ${JSON.stringify(params).slice(0, 60)}`);
