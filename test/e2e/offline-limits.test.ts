@@ -20,6 +20,12 @@ interface Offline {
 const spend = (pos: PosClient, txn: string, customer: string, amount: number) =>
   pos.request('spend', { txn_id: txn, customer_id: customer, amount, currency: 'EUR' });
 
+// Version 2: a spend is tied to its sale, so each sale is awarded (queued while offline) first.
+const basket = { currency: 'EUR', total: 1000, items: [{ sku: 'COFFEE', qty: 1, unit_price: 1000, amount: 1000 }] };
+async function sale(pos: PosClient, txn: string, customer: string) {
+  t.match(await pos.request('award', { txn_id: txn, customer_id: customer, basket }), { ok: true }, `sale ${txn} awarded`);
+}
+
 async function status(pos: PosClient) {
   const r = await pos.request('status');
   if (!r.ok) throw new Error('status failed');
@@ -50,6 +56,7 @@ t.test('total amount and count of offline spends awaiting the host; status shows
   }, 'online: no exposure, default max age 24 h');
 
   await sys.goOffline();
+  for (const [txn, customer] of [['s1', 'alice'], ['s2', 'bob'], ['s3', 'alice'], ['s4', 'alice'], ['s5', 'alice']] as const) await sale(pos, txn, customer);
   t.match(await spend(pos, 's1', 'alice', 400), { ok: true, result: { status: 'queued', spent_amount: 400 } });
   t.match(await spend(pos, 's2', 'bob', 300), { ok: true, result: { status: 'queued', spent_amount: 300 } });
   // Within the floor limit and alice's balance, but 700 + 400 is above the till's total of 1000.
@@ -79,6 +86,7 @@ t.test('offline spend is declined after offline.max_age_s without a connection, 
   let pos = await pos2(sys);
   await identifyBoth(pos);
   await sys.goOffline();
+  for (const txn of ['a1', 'a2', 'a3']) await sale(pos, txn, 'alice');
   t.match(await spend(pos, 'a1', 'alice', 100), { ok: true, result: { status: 'queued', spent_amount: 100 } }, 'just offline: allowed');
   await waitFor(async () => (await status(pos)).offline.offline_age_s > 4, { what: 'offline longer than max_age_s', timeout: 20_000, interval: 200 });
   t.match(await spend(pos, 'a2', 'alice', 100), {
@@ -92,8 +100,7 @@ t.test('offline spend is declined after offline.max_age_s without a connection, 
   await sys.startAgent();
   pos = await pos2(sys);
   t.match(await spend(pos, 'a3', 'alice', 100), { ok: false, error: { code: 'OFFLINE_TOO_LONG' } }, 'still declined after the restart');
-  t.match(await pos.request('award', { txn_id: 'a3', customer_id: 'alice', basket: { currency: 'EUR', total: 100, items: [{ sku: 'COFFEE', qty: 1, unit_price: 100, amount: 100 }] } }),
-    { ok: true, result: { status: 'queued' } }, 'awards are still queued');
+  t.match(await pos.request('award', { txn_id: 'a4', customer_id: 'alice', basket }), { ok: true, result: { status: 'queued' } }, 'awards are still queued');
 
   await sys.broker.restart();
   await waitFor(async () => (await status(pos)).outbox.pending === 0, { what: 'drained', timeout: 30_000 });
