@@ -74,7 +74,8 @@ async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, 
     throw decline(`the customer's wallet is in ${known.customer.balance.currency}, not ${p.currency}`);
   }
   // Spendable is what earlier purchases left: the cache already holds this sale's award once the host answered it.
-  const available = known.customer.balance.amount - awardCredit(sale) - ctx.outbox.pendingSpend(p.customer_id, p.currency);
+  const credit = sale.award?.customer_id === p.customer_id ? awardCredit(sale) : 0; // v1 may spend on another's sale
+  const available = known.customer.balance.amount - credit - ctx.outbox.pendingSpend(p.customer_id, p.currency);
   const remaining = remainingToPay(sale);
   if (remaining !== undefined && remaining <= 0) throw decline(`nothing is left to pay on sale ${p.txn_id}`);
   const spent = Math.min(p.amount, available, remaining ?? available);
