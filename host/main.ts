@@ -9,20 +9,24 @@ import type { Backend } from './backend.ts';
 import { createBackend } from './backends.ts';
 import { Consumer } from './consumer.ts';
 import { Ledger } from './ledger.ts';
+import { pino } from 'pino';
+import { runBackendCheck } from './check.ts';
 import { createHostLogger, type Logger } from './log.ts';
 import { SeedError, applySeed, loadSeedFile } from './seed.ts';
 
 export const LEDGER_FILE = 'host.db';
 
-const USAGE = `till-agent host --config FILE
+const USAGE = `till-agent host --config FILE [--check-backend | --doctor]
 
 Runs the reference loyalty host: consumes till requests from the MQTT broker (shared
 subscription, so several hosts can serve one fleet) and keeps the ledger in
 <data_dir>/${LEDGER_FILE}. Config and seed formats: host/README.md.
 
 Options:
-  --config FILE   host YAML config (required)
-  --help          this text
+  --config FILE     host YAML config (required)
+  --check-backend   print ✔/✖ per operation for the configured backend, then exit (0: all ✔)
+  --doctor          check the backend's platform (auth, a cheap call, clock skew), then exit (0: all ✔)
+  --help            this text
 
 Environment: TILL_HOST_BROKER_URL overrides uplink.url, TILL_HOST_DATA_DIR overrides data_dir.
 `;
@@ -75,6 +79,8 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
 interface HostArgs {
   config?: string;
   help: boolean;
+  checkBackend?: boolean;
+  doctor?: boolean;
   errors: string[];
 }
 
@@ -84,7 +90,10 @@ export function parseHostArgs(args: string[]): HostArgs {
   try {
     parsed = parseArgs({
       args,
-      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'check-backend': { type: 'boolean' }, doctor: { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: true,
     });
@@ -96,6 +105,9 @@ export function parseHostArgs(args: string[]): HostArgs {
   const { values, positionals } = parsed;
   const out: HostArgs = { help: values.help === true, errors: [] };
   if (values.config !== undefined) out.config = values.config;
+  if (values['check-backend']) out.checkBackend = true;
+  if (values.doctor) out.doctor = true;
+  if (out.checkBackend && out.doctor) out.errors.push('--check-backend and --doctor: give one');
   if (positionals.length > 0) out.errors.push(`unexpected argument "${positionals[0]}"`);
   if (!out.help && out.config === undefined && out.errors.length === 0) out.errors.push('--config FILE is required');
   return out;
@@ -133,6 +145,11 @@ export async function hostCommand(args: string[]): Promise<number> {
     if (!(error instanceof HostConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     return 2;
+  }
+  if (parsed.checkBackend || parsed.doctor) {
+    // Diagnostics print to stdout; log lines (warnings only) go to stderr.
+    const quiet = createHostLogger('warn', pino.destination({ fd: 2, sync: true }));
+    return runBackendCheck(config, quiet, parsed.checkBackend ? 'ops' : 'doctor', (s) => process.stdout.write(s));
   }
   const log = createHostLogger(config.log_level);
   // Listen before starting, so a SIGTERM during start-up still stops cleanly.

@@ -56,9 +56,19 @@ function requireTxn(message: UpstreamMessage): string {
   return message.txn_id;
 }
 
+const NO_HELD_OFFERS = 'CRM.COM reward offers are not held by the customer: they apply automatically to each purchase (purchases/preview and purchases/create report the totals)';
+
+export const CRMCOM_UNSUPPORTED: Partial<Record<UpstreamOp, string>> = {
+  offers: NO_HELD_OFFERS,
+  lock: `${NO_HELD_OFFERS}; nothing to lock`,
+  unlock: `${NO_HELD_OFFERS}; nothing to unlock`,
+  redeem: `${NO_HELD_OFFERS}; the wallet is spent with spend (spend_requests/create)`,
+  reinstate: `${NO_HELD_OFFERS}; a void cancels the purchase and its spend requests`,
+};
+
 export class CrmcomConnector implements Connector {
   readonly name = 'crmcom' as const;
-  readonly unsupported: Partial<Record<UpstreamOp, string>> = {};
+  readonly unsupported: Partial<Record<UpstreamOp, string>> = CRMCOM_UNSUPPORTED;
 
   constructor(
     private readonly client: CrmcomClient,
