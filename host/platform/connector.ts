@@ -9,6 +9,8 @@ export interface OpContext {
   terminal: string;
   /** The platform idempotency key of this message (request-id.ts): same message, same id. */
   requestId: string;
+  /** The result the host recorded for this till's (op, txn_id), e.g. the redemption a reinstate names. */
+  recorded(op: string, txnId: string): Record<string, unknown> | undefined;
 }
 
 export interface Connector {

@@ -44,7 +44,10 @@ export class RemoteBackend implements Backend {
     const terminal = terminalKey(batch.source);
     for (const item of batch.items) {
       const result = item.ok
-        ? await this.processMessage(item.message, { source: batch.source, terminal, requestId: platformRequestId(terminal, item.message.id) }, summary)
+        ? await this.processMessage(item.message, {
+          source: batch.source, terminal, requestId: platformRequestId(terminal, item.message.id),
+          recorded: (op, txnId) => this.ledger.processedByTxn(terminal, op, txnId)?.result,
+        }, summary)
         : badRequest(item.id, item.errors);
       summary.response.results.push(result);
       if (!result.ok) summary.failed++;

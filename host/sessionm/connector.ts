@@ -19,7 +19,12 @@ import { PlatformError, isPlatformError } from '../platform/errors.ts';
 import { platformRequestId } from '../platform/request-id.ts';
 import type { SessionmClient } from './client.ts';
 import type { SessionmConfig } from './config.ts';
-import { lookupData, sendTransactionData } from './wire.ts';
+import { lockData, lookupData, offerData, redeemData, sendTransactionData } from './wire.ts';
+import { z } from 'zod';
+import type { HeldOffer, LockResult, OffersResult, RedeemHostResult, ReinstateHostResult, UnlockResult } from '../../protocol/offers.ts';
+
+/** The seed: "the default for a lock via SessionM is 15 minutes". */
+export const DEFAULT_LOCK_TTL_S = 15 * 60;
 
 type Msg<O extends UpstreamOp> = Extract<UpstreamMessage, { op: O }>;
 
@@ -40,6 +45,11 @@ export class SessionmConnector implements Connector {
       case 'identify': return this.identify(message, ctx);
       case 'preview': return this.preview(message, ctx);
       case 'award': return this.award(message, ctx);
+      case 'offers': return this.offers(message, ctx);
+      case 'lock': return this.lock(message, ctx);
+      case 'unlock': return this.unlock(message, ctx);
+      case 'redeem': return this.redeem(message, ctx);
+      case 'reinstate': return this.reinstate(message, ctx);
       default: throw unsupportedError(this.name, message.op, this.unsupported[message.op] ?? 'not mapped to a SessionM endpoint');
     }
   }
@@ -113,6 +123,88 @@ export class SessionmConnector implements Connector {
     };
   }
 
+  private held(o: z.output<typeof offerData>, currency: string, withBasket: boolean, lockedBy?: string): HeldOffer {
+    const amount = o.discount_amount === undefined ? 0 : fromDecimal(o.discount_amount, currency);
+    if (amount === undefined) throw new PlatformError('sessionm', 'bad_response', `offers: ${o.discount_amount} is not an amount`);
+    return {
+      id: o.user_offer_id, name: o.name,
+      // Without a basket SessionM gives no discount details: the reward reads 0 until one is given.
+      reward: { kind: 'amount', amount, currency },
+      expires_at: null,
+      locked: o.status === 'locked' ? (lockedBy === 'this_sale' ? 'this_sale' : 'other') : null,
+      ...(withBasket ? { discount_amount: amount } : {}),
+    };
+  }
+
+  private async lookupOffers(customerId: string, store: string, basket: Basket | undefined, createdAt: string) {
+    return this.client.call('api/2.0/lookup', store, randomUUID(), {
+      user_id: customerId, ...(basket ? { transaction: this.transaction(basket, createdAt) } : {}),
+    }, lookupData);
+  }
+
+  private async offers(m: Msg<'offers'>, ctx: OpContext): Promise<OffersResult> {
+    const { basket } = m.payload;
+    const d = await this.lookupOffers(m.payload.customer_id, ctx.source.store, basket, m.created_at);
+    const currency = basket?.currency ?? this.config.currency;
+    return {
+      customer_id: d.user.id,
+      offers: d.offers.filter((o) => o.status !== 'redeemed').map((o) => this.held(o, currency, basket !== undefined)),
+    };
+  }
+
+  private async lock(m: Msg<'lock'>, ctx: OpContext): Promise<LockResult> {
+    const txnId = m.txn_id ?? '';
+    if (m.payload.amount !== undefined) throw unsupportedError(this.name, 'lock', 'SessionM locks offers, not amounts of a balance');
+    let lockedUntil = new Date(Date.now() + DEFAULT_LOCK_TTL_S * 1000).toISOString();
+    for (const id of m.payload.offer_ids) {
+      // One request id per offer of this message: a resent lock is answered, not refused as "already locked".
+      const d = await this.client.call('api/2.0/lock', ctx.source.store, platformRequestId(ctx.requestId, id), {
+        user_offer_id: id, employee_id: this.config.employee_id, ...(txnId ? { transaction_id: txnId } : {}),
+      }, lockData);
+      if (d.locked_until < lockedUntil) lockedUntil = d.locked_until;
+    }
+    const d = await this.lookupOffers(m.payload.customer_id, ctx.source.store, m.payload.basket, m.created_at);
+    const currency = m.payload.basket?.currency ?? this.config.currency;
+    const offers = d.offers.filter((o) => m.payload.offer_ids.includes(o.user_offer_id)).map((o) => this.held(o, currency, m.payload.basket !== undefined, 'this_sale'));
+    return { txn_id: txnId, expires_at: lockedUntil, ttl_s: Math.max(0, Math.round((Date.parse(lockedUntil) - Date.now()) / 1000)), offers };
+  }
+
+  private async unlock(m: Msg<'unlock'>, ctx: OpContext): Promise<UnlockResult> {
+    const ids = m.payload.offer_ids;
+    if (!ids || ids.length === 0) {
+      throw new AgentError('BAD_REQUEST', 'offer_ids: the sessionm backend unlocks named offers only (SessionM keeps no list of a sale\'s locks)', false);
+    }
+    for (const id of ids) {
+      await this.client.call('api/2.0/unlock', ctx.source.store, platformRequestId(ctx.requestId, id), { user_offer_id: id, employee_id: this.config.employee_id }, z.unknown());
+    }
+    return { txn_id: m.txn_id ?? '', released_offers: ids, released_amount: 0 };
+  }
+
+  private async redeem(m: Msg<'redeem'>, ctx: OpContext): Promise<RedeemHostResult> {
+    const { offer_id: offerId, basket } = m.payload;
+    try {
+      const d = await this.client.call('api/2.0/redeem', ctx.source.store, ctx.requestId, { user_offer_id: offerId, employee_id: this.config.employee_id }, redeemData);
+      const amount = fromDecimal(d.discount_amount, basket.currency);
+      if (amount === undefined) throw new PlatformError('sessionm', 'bad_response', `redeem: ${d.discount_amount} is not an amount`);
+      return { status: 'redeemed', offer_id: offerId, name: d.name, discount_amount: Math.min(amount, basket.total), currency: basket.currency };
+    } catch (error) {
+      // SessionM's refusal is an answer: recorded like a result, so a repeat gets the same one.
+      if (isPlatformError(error) && error.kind === 'not_found') return { status: 'refused', offer_id: offerId, code: 'NOT_FOUND', message: error.message };
+      if (isPlatformError(error) && error.kind === 'rejected' && error.detail.status === 409) {
+        return { status: 'refused', offer_id: offerId, code: /locked/.test(error.message) ? 'OFFER_LOCKED' : 'OFFER_UNAVAILABLE', message: error.message };
+      }
+      throw error;
+    }
+  }
+
+  private async reinstate(m: Msg<'reinstate'>, ctx: OpContext): Promise<ReinstateHostResult> {
+    const redemption = m.txn_id ? ctx.recorded('redeem', m.txn_id) : undefined;
+    if (!redemption || redemption.status !== 'redeemed') throw new AgentError('NOT_FOUND', `no redemption ${m.txn_id ?? ''} on this till`, false);
+    const offerId = String(redemption.offer_id);
+    await this.client.call('api/2.0/reinstate', ctx.source.store, ctx.requestId, { user_offer_id: offerId, employee_id: this.config.employee_id }, z.unknown());
+    return { offer_id: offerId, reinstated_discount_amount: Number(redemption.discount_amount), currency: String(redemption.currency) };
+  }
+
   async checkOps(): Promise<OpCheck[]> {
     const store = Object.values(this.config.stores)[0] ?? 'default';
     let reach: { ok: boolean; detail: string };
@@ -127,7 +219,9 @@ export class SessionmConnector implements Connector {
     return UPSTREAM_OPS.map((op) => {
       const reason = this.unsupported[op];
       if (reason !== undefined) return { op, ok: false, detail: `unsupported: ${reason}` };
-      if (op === 'award') return { op, ok: reach.ok, detail: reach.ok ? 'credentials and store accepted (send_transaction is not probed: it would record a sale)' : reach.detail };
+      if (['award', 'lock', 'unlock', 'redeem', 'reinstate'].includes(op)) {
+        return { op, ok: reach.ok, detail: reach.ok ? 'credentials and store accepted (not probed: it would change a customer)' : reach.detail };
+      }
       return { op, ...reach };
     });
   }

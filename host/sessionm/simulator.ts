@@ -200,7 +200,7 @@ export class SessionmSimulator {
     if (o.status === 'redeemed') return fail(409, 'offer_unavailable', 'user_offer_id: offer is redeemed');
     o.status = 'redeemed';
     delete o.locked_until;
-    return ok({ user_offer_id: o.user_offer_id, discount_amount: toDecimal(o.discount_amount, this.options.currency) });
+    return ok({ user_offer_id: o.user_offer_id, name: o.name, discount_amount: toDecimal(o.discount_amount, this.options.currency) });
   }
 
   private reinstate(b: z.output<typeof offerActionRequest>): SimAnswer {

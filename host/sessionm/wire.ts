@@ -68,4 +68,6 @@ export const lookupData = z.object({
   available_points: z.number().int(),
   offers: z.array(offerData),
 });
+export const lockData = z.object({ user_offer_id: z.string(), locked_until: z.string() });
+export const redeemData = z.object({ user_offer_id: z.string(), name: z.string(), discount_amount: z.number() });
 export const sendTransactionData = z.object({ transaction_id: z.string(), points_earned: z.number().int(), available_points: z.number().int().optional() });

@@ -132,9 +132,22 @@ t.test('--check-backend and doctor', async (t) => {
   const sim = await startCrmcomSim(t);
   const { backend } = await crmcomBackend(t, sim);
   const ops = await backend.checkOps();
-  t.ok(ops.every((o) => o.ok), JSON.stringify(ops));
+  t.same(ops.filter((o) => o.ok).map((o) => o.op), ['identify', 'preview', 'award', 'spend', 'void', 'products.sync'], JSON.stringify(ops));
+  t.ok(ops.filter((o) => !o.ok).every((o) => o.detail.startsWith('unsupported: CRM.COM reward offers are not held')));
   t.match(await backend.doctor(), [{ name: 'crmcom auth', ok: true }, { name: 'crmcom call', ok: true }, { name: 'crmcom clock', ok: true }]);
   await sim.stop();
   t.match(await backend.doctor(), [{ name: 'crmcom auth', ok: false }]);
   t.ok((await backend.checkOps()).every((o) => !o.ok));
+});
+
+t.test('offers held by a customer do not exist at CRM.COM: UNSUPPORTED with the reason', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  for (const m of [
+    message('offers', { customer_id: 'P1' }),
+    message('lock', { customer_id: 'P1', offer_ids: ['X'] }, { txn_id: 's' }),
+    message('unlock', {}, { txn_id: 's' }),
+    message('redeem', { txn_id: 's', customer_id: 'P1', offer_id: 'X', basket: basket([['A', 1]]) }, { txn_id: 'r' }),
+    message('reinstate', {}, { txn_id: 'r' }),
+  ]) t.match(await run(m), [{ ok: false, error: { code: 'UNSUPPORTED', permanent: true, message: /crmcom backend: CRM.COM reward offers are not held/ } }], m.op);
 });

@@ -90,9 +90,39 @@ t.test('backend: unsupported ops are permanent UNSUPPORTED with the reason; chec
   t.match(await run(voidTxn('sale-1')), [{ ok: false, error: { code: 'UNSUPPORTED', permanent: true } }]);
   t.match(await run(message('products.sync', { products: [{ sku: 'A', name: 'A' }] })), [{ ok: false, error: { code: 'UNSUPPORTED', message: /SM Sync/ } }]);
   const ops = await backend.checkOps();
-  t.match(ops.filter((o) => o.ok).map((o) => o.op), ['identify', 'preview', 'award']);
+  t.same(ops.filter((o) => !o.ok).map((o) => o.op), ['spend', 'void', 'products.sync']);
   t.match(await backend.doctor(), [{ name: 'sessionm auth', ok: true }, { name: 'sessionm call', ok: true }, { name: 'sessionm clock', ok: true }]);
   const wrong = await sessionmBackend(t, sim, { secret: 'nope-secret' });
   t.match(await wrong.run(message('identify', { by: 'card', value: '6006491234567890' })), [{ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', permanent: false } }]);
   t.notOk(wrong.logs().includes('nope-secret'));
+});
+
+t.test('backend: offers, lock (15 min), unlock, redeem, reinstate through SessionM', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim);
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  t.match(await run(message('offers', { customer_id: 'U1' })), [{ ok: true, result: { customer_id: 'U1', offers: [{ id: 'O1', name: 'Free croissant', locked: null }, { id: 'O2' }] } }]);
+  t.match(await run(message('offers', { customer_id: 'U1', basket: b })), [{ ok: true, result: { offers: [{ id: 'O1', discount_amount: 150 }, { id: 'O2', discount_amount: 100 }] } }]);
+
+  const lock = message('lock', { customer_id: 'U1', offer_ids: ['O1'] }, { txn_id: 'sale-1' });
+  const [locked] = await run(lock);
+  t.match(locked, { ok: true, result: { txn_id: 'sale-1', offers: [{ id: 'O1', locked: 'this_sale' }] } });
+  const ttl = (locked as unknown as { result: { ttl_s: number } }).result.ttl_s;
+  t.ok(ttl > 890 && ttl <= 900, `15-minute lock (${ttl} s)`);
+  t.match(await run(lock), [{ ok: true }], 'a resent lock is answered, not refused');
+  t.equal(sim.offer('O1')?.status, 'locked');
+  t.match(await run(message('lock', { customer_id: 'U1', offer_ids: [], amount: 100, currency: 'EUR' }, { txn_id: 'sale-1' })), [{ ok: false, error: { code: 'UNSUPPORTED' } }]);
+  t.match(await run(message('unlock', { offer_ids: ['O1'] }, { txn_id: 'sale-1' })), [{ ok: true, result: { released_offers: ['O1'] } }]);
+  t.equal(sim.offer('O1')?.status, 'available');
+  t.match(await run(message('unlock', {}, { txn_id: 'sale-1' })), [{ ok: false, error: { code: 'BAD_REQUEST', message: /offer_ids/ } }]);
+
+  const redeem = message('redeem', { txn_id: 'sale-1', customer_id: 'U1', offer_id: 'O1', basket: b }, { txn_id: 'red-1' });
+  sim.server.inject({ kind: 'drop', when: 'after', endpoint: 'api/2.0/redeem' });
+  t.match(await run(redeem), [{ ok: true, result: { status: 'redeemed', offer_id: 'O1', name: 'Free croissant', discount_amount: 150, currency: 'EUR' } }], 'lost answer, retried with the same request_id');
+  t.equal(sim.offer('O1')?.status, 'redeemed');
+  t.match(await run(message('redeem', { txn_id: 'sale-2', customer_id: 'U1', offer_id: 'O1', basket: b }, { txn_id: 'red-2' })),
+    [{ ok: true, result: { status: 'refused', code: 'OFFER_UNAVAILABLE' } }]);
+  t.match(await run(message('reinstate', {}, { txn_id: 'red-1' })), [{ ok: true, result: { offer_id: 'O1', reinstated_discount_amount: 150 } }]);
+  t.equal(sim.offer('O1')?.status, 'available');
+  t.match(await run(message('reinstate', {}, { txn_id: 'red-404' })), [{ ok: false, error: { code: 'NOT_FOUND', permanent: true } }]);
 });
