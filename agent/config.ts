@@ -5,8 +5,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { LOG_LEVELS } from './log.ts';
-import { MAX_AMOUNT } from '../protocol/money.ts';
-import { describeIssues } from '../protocol/schema.ts';
+import { MAX_AMOUNT, isPointsUnit } from '../protocol/money.ts';
+import { currencyCode, describeIssues } from '../protocol/schema.ts';
 import { isTopicLevel } from '../protocol/upstream.ts';
 import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import { devicesConfigSchema } from '../drivers/config.ts';
@@ -67,6 +67,10 @@ export const configSchema = z.strictObject({
       }
     }),
   uplink: uplinkConfigSchema,
+  // Basket currencies the loyalty host accepts; a basket in another is BAD_REQUEST at the till.
+  // Empty: learnt from the host's identify and preview answers (agent/host-currencies.ts).
+  currencies: z.array(currencyCode().refine((c) => !isPointsUnit(c), { error: 'is a points unit, not a currency' }), { error: 'must be a list of currencies like [EUR]' })
+    .max(200).default([]),
   offline: z
     .strictObject({
       spend_floor_limit: z.number({ error: 'must be an integer amount in minor units (0 disables offline spend)' })

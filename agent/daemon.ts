@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { TillIdentity } from '../protocol/upstream.ts';
 import { parseListen, type Config } from './config.ts';
 import { CustomerCache } from './customer-cache.ts';
+import { HostCurrencies } from './host-currencies.ts';
 import { openDatabase } from './db.ts';
 import type { EmbeddedBroker } from './embedded-broker.ts';
 import { EventBus } from './events.ts';
@@ -65,6 +66,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   storage.start();
   const outbox = new Outbox(db, now, storage);
   const cache = new CustomerCache(db, now, storage);
+  const currencies = new HostCurrencies(db, config.currencies, log);
   const printJobs = new PrintJobs(db, now);
   try {
     const interrupted = printJobs.recover();
@@ -151,7 +153,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     devices: () => devices.list(),
     storage: () => storage.status(),
   });
-  const ctx: OpsContext = { config, identity, version, protocol: DEFAULT_PROTOCOL, outbox, printJobs, cache, storage, uplink, linkClock, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
+  const ctx: OpsContext = { config, identity, version, protocol: DEFAULT_PROTOCOL, outbox, printJobs, cache, currencies, storage, uplink, linkClock, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
     onPrintJob: (printer, outcome) => metrics?.printJobs.inc({ printer, outcome }),
     onReceipt: (receipt) => receipts.add(receipt),
   };

@@ -11,7 +11,7 @@ export async function createBackend(config: HostConfig, ledger: Ledger, log: Log
     case 'ledger':
       return new LedgerBackend(
         ledger,
-        { timezone: config.timezone, reduction: config.reduction, default_product: config.default_product, lock_ttl_s: config.lock_ttl_s },
+        { timezone: config.timezone, reduction: config.reduction, default_product: config.default_product, lock_ttl_s: config.lock_ttl_s, currencies: config.currencies },
         log,
       );
     case 'crmcom': {

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { describeIssues } from '../protocol/schema.ts';
+import { isPointsUnit } from '../protocol/money.ts';
+import { currencyCode, describeIssues } from '../protocol/schema.ts';
 import { isBrokerUrl, uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import { BACKENDS } from './backend.ts';
 import { crmcomConfigSchema } from './crmcom/config.ts';
@@ -40,6 +41,8 @@ export const hostConfigSchema = z.strictObject({
       name: z.string({ error: 'must be a string' }).min(1).max(256).default('Unknown product'),
     })
     .prefault({}),
+  // Basket currencies the host accepts (ISO 4217). Empty: those of the wallets in the ledger.
+  currencies: z.array(currencyCode().refine((c) => !isPointsUnit(c), { error: 'is a points unit, not a currency' })).max(200).default([]),
   reduction: z.enum(REDUCTIONS, { error: `must be one of ${REDUCTIONS.join(', ')}` }).default('front_end'),
   // SessionM's default lock time is 15 minutes: long locks keep offers out of reach.
   lock_ttl_s: z.number({ error: 'must be a number of seconds' }).int({ error: 'must be a whole number of seconds' })

@@ -3,7 +3,7 @@
 // All arithmetic is in integer minor units through protocol/money.ts.
 import type { Basket, BasketItem } from '../protocol/basket.ts';
 import type { Reduction } from '../protocol/local.ts';
-import { addAmounts, clampToZero, minAmount, percentOf, prorate } from '../protocol/money.ts';
+import { addAmounts, clampToZero, exponentOf, minAmount, percentOf, prorate } from '../protocol/money.ts';
 import type { HostAwardResult, HostPreviewResult } from '../protocol/upstream.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -19,11 +19,20 @@ export interface OfferConditions {
   /** "YYYY-MM-DD" (local date, inclusive) or an ISO date-time with offset (from inclusive, to exclusive). */
   valid_from?: string;
   valid_to?: string;
+  /** Only customers of these tiers (SessionM economy rules "available within a specific tier level"). */
+  tiers?: string[];
 }
 
-export type OfferReward =
+/** A money reward: cashback, or a discount on a held offer. */
+export type MoneyReward =
   | { kind: 'percent'; basis_points: number }
   | { kind: 'amount'; amount: number; currency?: string };
+
+export type OfferReward =
+  | MoneyReward
+  /** Whole points into the customer's `unit` wallet: a fixed number, or per whole currency unit spent. */
+  | { kind: 'points'; points: number; unit: string }
+  | { kind: 'points_per_unit'; points: number; unit: string };
 
 export interface Offer {
   id: string;
@@ -39,7 +48,11 @@ export interface ProductInfo {
 }
 
 export interface RewardsInput {
-  participant: { balance: number; automatic_spend: boolean };
+  /**
+   * balance: of the wallet in the basket's currency; money_wallet false (a points-only customer):
+   * money offers award nothing and nothing is spent. points_units: the customer's points wallets.
+   */
+  participant: { balance: number; automatic_spend: boolean; tier?: string | null; money_wallet?: boolean; points_units?: readonly string[] };
   offers: readonly Offer[];
   /** Products of the basket's SKUs that the host knows; others fall back to the default product. */
   products: ReadonlyMap<string, ProductInfo>;
@@ -52,10 +65,17 @@ export interface RewardsInput {
   default_product: { sku: string; name: string };
 }
 
+export interface Points {
+  amount: number;
+  currency: string;
+}
+
 export interface OfferAward {
   id: string;
   name: string;
   award_amount: number;
+  /** A points offer: the points it gives (award_amount is then 0). */
+  points?: Points;
 }
 
 export interface Rewards {
@@ -70,6 +90,8 @@ export interface Rewards {
   balance_after: number;
   reduction: Reduction;
   offers: OfferAward[];
+  /** Points awarded, per points unit. */
+  points: Points[];
   unknown_skus: string[];
 }
 
@@ -126,9 +148,10 @@ function withinHours(hours: { from: string; to: string }, minutes: number): bool
 }
 
 /** Whether the offer applies to this purchase at all (store, calendar, clock). */
-export function offerAppliesTo(offer: Offer, store: string, instant: Date, local: LocalTime): boolean {
+export function offerAppliesTo(offer: Offer, store: string, instant: Date, local: LocalTime, tier: string | null = null): boolean {
   const c = offer.conditions;
   if (c.stores && !c.stores.includes(store)) return false;
+  if (c.tiers && (tier === null || !c.tiers.includes(tier))) return false;
   if (c.weekdays && !c.weekdays.includes(local.weekday)) return false;
   if (c.hours && !withinHours(c.hours, local.minutes)) return false;
   return withinValidity(c, instant, local);
@@ -166,8 +189,18 @@ export function offerAward(offer: Offer, eligible: number, currency: string): nu
   if (eligible <= 0) return 0;
   const r = offer.reward;
   if (r.kind === 'percent') return percentOf(eligible, r.basis_points);
+  if (r.kind !== 'amount') return 0;
   if (r.currency !== undefined && r.currency !== currency) return 0;
   return r.amount;
+}
+
+/** Points an offer gives for this eligible amount: per whole currency unit is floored (0.99 EUR earns nothing). */
+export function offerPoints(offer: Offer, eligible: number, currency: string): number {
+  if (eligible <= 0) return 0;
+  const r = offer.reward;
+  if (r.kind === 'points') return r.points;
+  if (r.kind === 'points_per_unit') return Math.floor(eligible / 10 ** exponentOf(currency)) * r.points;
+  return 0;
 }
 
 export function computeRewards(input: RewardsInput): Rewards {
@@ -175,10 +208,22 @@ export function computeRewards(input: RewardsInput): Rewards {
   const instant = new Date(input.purchased_at);
   const local = localTime(instant, input.timezone);
   const offers: OfferAward[] = [];
+  const points = new Map<string, number>();
   let awardTotal = 0;
   let instantAwards = 0;
   for (const offer of input.offers) {
-    if (!offerAppliesTo(offer, input.store, instant, local)) continue;
+    if (!offerAppliesTo(offer, input.store, instant, local, participant.tier ?? null)) continue;
+    const r = offer.reward;
+    if (r.kind === 'points' || r.kind === 'points_per_unit') {
+      // Points go only to a points wallet the customer holds in that unit.
+      if (!(participant.points_units ?? []).includes(r.unit)) continue;
+      const earned = offerPoints(offer, eligibleAmount(offer, input), basket.currency);
+      if (earned <= 0) continue;
+      offers.push({ id: offer.id, name: offer.name, award_amount: 0, points: { amount: earned, currency: r.unit } });
+      points.set(r.unit, addAmounts(points.get(r.unit) ?? 0, earned));
+      continue;
+    }
+    if (participant.money_wallet === false) continue;
     const award = offerAward(offer, eligibleAmount(offer, input), basket.currency);
     if (award <= 0) continue;
     offers.push({ id: offer.id, name: offer.name, award_amount: award });
@@ -187,7 +232,7 @@ export function computeRewards(input: RewardsInput): Rewards {
   }
   const instantSpend = minAmount(instantAwards, basket.total);
   const payable = basket.total - instantSpend;
-  const automatic = participant.automatic_spend ? minAmount(clampToZero(participant.balance), payable) : 0;
+  const automatic = participant.automatic_spend && participant.money_wallet !== false ? minAmount(clampToZero(participant.balance), payable) : 0;
   const unknown = new Set<string>();
   for (const item of basket.items) if (!input.products.has(item.sku)) unknown.add(item.sku);
   return {
@@ -201,36 +246,40 @@ export function computeRewards(input: RewardsInput): Rewards {
     balance_after: addAmounts(participant.balance, awardTotal - instantSpend - automatic),
     reduction: input.reduction,
     offers,
+    points: [...points].map(([currency, amount]) => ({ amount, currency })),
     unknown_skus: [...unknown],
   };
 }
 
 /** Preview reports the current balance: nothing is applied yet. */
-export function previewResult(r: Rewards): HostPreviewResult {
+export function previewResult(r: Rewards, primary?: { balance: number; currency: string }): HostPreviewResult {
   return {
     currency: r.currency,
     award_amount: r.award_amount,
     instant_spend_amount: r.instant_spend_amount,
     automatic_spend_amount: r.automatic_spend_amount,
     spendable_amount: r.spendable_amount,
-    balance: { amount: r.balance_before, currency: r.currency },
+    // A points-only customer's primary wallet is in points: report that balance, not a 0 of money.
+    balance: primary && primary.currency !== r.currency ? { amount: primary.balance, currency: primary.currency } : { amount: r.balance_before, currency: r.currency },
     reduction: r.reduction,
     offers: r.offers,
+    ...(r.points.length > 0 ? { points: r.points } : {}),
   };
 }
 
 /** Award reports the balance after the award and the spends made on the same purchase. */
-export function awardResult(r: Rewards): HostAwardResult {
+export function awardResult(r: Rewards, primaryAfter?: { amount: number; currency: string }): HostAwardResult {
   const result: HostAwardResult = {
     currency: r.currency,
     award_amount: r.award_amount,
     instant_spend_amount: r.instant_spend_amount,
     automatic_spend_amount: r.automatic_spend_amount,
     total_spend_amount: r.total_spend_amount,
-    balance: { amount: r.balance_after, currency: r.currency },
+    balance: primaryAfter && primaryAfter.currency !== r.currency ? primaryAfter : { amount: r.balance_after, currency: r.currency },
     reduction: r.reduction,
     offers: r.offers,
   };
+  if (r.points.length > 0) result.points = r.points;
   if (r.unknown_skus.length > 0) result.unknown_skus = r.unknown_skus;
   return result;
 }

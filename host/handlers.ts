@@ -9,6 +9,7 @@ import type {
 } from '../protocol/upstream.ts';
 import { awardResult, computeRewards, previewResult, type Rewards } from './engine.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
+import { isPointsUnit } from '../protocol/money.ts';
 import type { Ledger, Participant, Wallet } from './ledger.ts';
 import * as heldOffers from './offer-handlers.ts';
 import type { Logger } from './log.ts';
@@ -20,6 +21,8 @@ export interface HostSettings {
   default_product: { sku: string; name: string };
   /** How long a lock holds offers or an amount (host config lock_ttl_s; default 900, SessionM's 15 minutes). */
   lock_ttl_s?: number;
+  /** Basket currencies accepted; empty: those of the money wallets in the ledger. */
+  currencies?: readonly string[];
 }
 
 export interface OpContext {
@@ -50,11 +53,25 @@ function requireTxn(message: UpstreamMessage): string {
 
 function rewards(ctx: OpContext, customerId: string, basket: Basket, purchasedAt: string): { rewards: Rewards; wallet: Wallet } {
   const { participant, wallet } = customer(ctx, customerId);
-  if (basket.currency !== wallet.currency) {
-    throw permanent('BAD_REQUEST', `basket.currency: ${basket.currency} does not match the customer's ${wallet.currency} wallet`);
+  const accepted = acceptedCurrencies(ctx);
+  if (!accepted.includes(basket.currency)) {
+    throw permanent('BAD_REQUEST', `basket.currency: ${basket.currency} is not a currency this host accepts (${accepted.join(', ') || 'none'})`);
+  }
+  // A points-only customer earns points on a basket in any accepted currency; a money wallet
+  // must be in the basket's currency (cashback is never converted).
+  const wallets = ctx.ledger.wallets(participant.id);
+  const money = wallets.find((w) => !isPointsUnit(w.currency));
+  if (money && basket.currency !== money.currency) {
+    throw permanent('BAD_REQUEST', `basket.currency: ${basket.currency} does not match the customer's ${money.currency} wallet`);
   }
   const r = computeRewards({
-    participant: { balance: wallet.balance, automatic_spend: participant.automatic_spend },
+    participant: {
+      balance: money?.balance ?? 0,
+      automatic_spend: participant.automatic_spend,
+      tier: participant.tier,
+      money_wallet: money !== undefined,
+      points_units: wallets.filter((w) => isPointsUnit(w.currency)).map((w) => w.currency),
+    },
     offers: ctx.ledger.offers(),
     products: ctx.ledger.productInfo(basket.items.map((i) => i.sku)),
     basket,
@@ -67,6 +84,13 @@ function rewards(ctx: OpContext, customerId: string, basket: Basket, purchasedAt
   return { rewards: r, wallet };
 }
 
+export function acceptedCurrencies(ctx: OpContext): string[] {
+  return ctx.settings.currencies && ctx.settings.currencies.length > 0 ? [...ctx.settings.currencies] : ctx.ledger.walletCurrencies();
+}
+
+const balances = (ctx: OpContext, participantId: string) =>
+  ctx.ledger.wallets(participantId).map((w) => ({ amount: w.balance, currency: w.currency }));
+
 const identify: Handler<'identify'> = (ctx, m) => {
   const participant = ctx.ledger.participantByIdentifier(m.payload.by, normaliseIdentifier(m.payload.by, m.payload.value));
   const wallet = participant && ctx.ledger.wallet(participant.id);
@@ -78,14 +102,19 @@ const identify: Handler<'identify'> = (ctx, m) => {
       name: participant.name,
       ...(participant.tier !== null ? { tier: participant.tier } : {}),
       balance: { amount: wallet.balance, currency: wallet.currency },
+      wallets: balances(ctx, participant.id),
     },
     offers: heldOffers.availableOffers(ctx, participant.id),
+    currencies: acceptedCurrencies(ctx),
   };
   return result;
 };
 
-const preview: Handler<'preview'> = (ctx, m) => heldOffers.previewAfterLocks(ctx, m.payload.customer_id,
-  previewResult(rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at).rewards));
+const preview: Handler<'preview'> = (ctx, m) => {
+  const { rewards: r, wallet } = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at);
+  const result = heldOffers.previewAfterLocks(ctx, m.payload.customer_id, previewResult(r, wallet));
+  return { ...result, wallets: balances(ctx, wallet.participant_id), currencies: acceptedCurrencies(ctx) };
+};
 
 const award: Handler<'award'> = (ctx, m) => {
   const txnId = requireTxn(m);
@@ -94,15 +123,21 @@ const award: Handler<'award'> = (ctx, m) => {
   if (r.award_amount > 0) ctx.ledger.append({ ...base, kind: 'award', amount: r.award_amount, note: r.offers.map((o) => o.id).join(',') });
   if (r.instant_spend_amount > 0) ctx.ledger.append({ ...base, kind: 'instant_spend', amount: -r.instant_spend_amount });
   if (r.automatic_spend_amount > 0) ctx.ledger.append({ ...base, kind: 'automatic_spend', amount: -r.automatic_spend_amount });
+  for (const p of r.points) {
+    const offers = r.offers.filter((o) => o.points?.currency === p.currency).map((o) => o.id).join(',');
+    ctx.ledger.append({ ...base, currency: p.currency, kind: 'award', amount: p.amount, note: offers });
+  }
   if (r.unknown_skus.length > 0) ctx.log.info({ txn_id: txnId, unknown_skus: r.unknown_skus }, 'award with unknown SKUs');
   heldOffers.endSaleLock(ctx, txnId);
+  const after = balances(ctx, wallet.participant_id);
   // basket_total is kept with the result: a later spend of the sale is capped by what is left to pay (sale.ts).
-  return { ...awardResult(r), basket_total: m.payload.basket.total };
+  return { ...awardResult(r, after.find((b) => b.currency === wallet.currency)), wallets: after, basket_total: m.payload.basket.total };
 };
 
 const spend: Handler<'spend'> = (ctx, m) => {
   const txnId = requireTxn(m);
   const { payload } = m;
+  if (isPointsUnit(payload.currency)) throw permanent('BAD_REQUEST', `currency: ${payload.currency} is a points unit: points are earned, not spent at the till`);
   const { wallet } = customer(ctx, payload.customer_id);
   if (payload.currency !== wallet.currency) {
     throw permanent('BAD_REQUEST', `currency: ${payload.currency} does not match the customer's ${wallet.currency} wallet`);
@@ -140,24 +175,34 @@ const voidTxn: Handler<'void'> = (ctx, m) => {
   if (entries.length === 0 && reinstated.length === 0) throw permanent('NOT_FOUND', `nothing to void for txn ${txnId}`);
   let reversedAward = 0;
   let reversedSpend = 0;
-  const balances = new Map<string, { amount: number; currency: string }>();
+  const reversedPoints = new Map<string, number>();
+  const moneyBalances = new Map<string, { amount: number; currency: string }>();
+  const participants = new Set<string>();
   for (const e of entries) {
     const amount = ctx.ledger.append({
       participant_id: e.participant_id, terminal: ctx.terminal, txn_id: txnId, message_id: m.id,
       kind: 'reversal', amount: -e.amount, currency: e.currency, reverses: e.seq, note: m.payload.reason ?? null,
     });
-    balances.set(e.participant_id, { amount, currency: e.currency });
+    participants.add(e.participant_id);
+    // Points are reported apart: they are never added to money amounts.
+    if (isPointsUnit(e.currency)) {
+      reversedPoints.set(e.currency, (reversedPoints.get(e.currency) ?? 0) + e.amount);
+      continue;
+    }
+    moneyBalances.set(e.participant_id, { amount, currency: e.currency });
     if (e.kind === 'award') reversedAward += e.amount;
     else reversedSpend += -e.amount;
   }
   const result: HostVoidResult = { reversed_award_amount: reversedAward, reversed_spend_amount: reversedSpend };
   if (reinstated.length > 0) result.reinstated_offers = reinstated;
   // A transaction normally touches one wallet; report it. Several wallets: no single balance to give.
-  const only = balances.size === 1 ? [...balances.values()][0] : undefined;
+  const only = moneyBalances.size === 1 ? [...moneyBalances.values()][0] : undefined;
   if (only) {
     result.currency = only.currency;
     result.balance = only;
   }
+  if (reversedPoints.size > 0) result.reversed_points = [...reversedPoints].map(([currency, amount]) => ({ amount, currency }));
+  if (participants.size === 1) result.wallets = balances(ctx, [...participants][0]!);
   return result;
 };
 

@@ -4,7 +4,7 @@
 // it builds the shape of that version, later steps change it further.
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 type Step = (db: Database.Database) => void;
 
@@ -60,7 +60,26 @@ const productCatalogue: Step = (db) => {
   `);
 };
 
-const STEPS: Step[] = [perTillDedup, productCatalogue];
+// v3: a participant may hold one wallet per unit (money and points, protocol/units.ts). Earlier versions
+// keyed `wallets` by participant alone. Rows keep their order: the first is the primary wallet.
+const walletPerUnit: Step = (db) => {
+  if (primaryKey(db, 'wallets').join() === 'participant_id,currency') return; // created by this version
+  db.exec(`
+    CREATE TABLE wallets_v3 (
+      participant_id TEXT NOT NULL REFERENCES participants(id),
+      balance INTEGER NOT NULL,
+      currency TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      PRIMARY KEY (participant_id, currency)
+    );
+    INSERT INTO wallets_v3 (participant_id, balance, currency, updated_at)
+      SELECT participant_id, balance, currency, updated_at FROM wallets ORDER BY rowid;
+    DROP TABLE wallets;
+    ALTER TABLE wallets_v3 RENAME TO wallets;
+  `);
+};
+
+const STEPS: Step[] = [perTillDedup, productCatalogue, walletPerUnit];
 
 export class LedgerVersionError extends Error {
   readonly code = 'LEDGER_TOO_NEW';

@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { AgentError } from '../protocol/errors.ts';
 import type { IdentifierKind, Product } from '../protocol/local.ts';
-import { MAX_BALANCE } from '../protocol/money.ts';
+import { MAX_BALANCE, isPointsUnit } from '../protocol/money.ts';
 import type { Offer, ProductInfo } from './engine.ts';
 import { migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
@@ -73,11 +73,13 @@ CREATE TABLE IF NOT EXISTS identifiers (
   participant_id TEXT NOT NULL REFERENCES participants(id),
   PRIMARY KEY (kind, value)
 );
+-- One wallet per participant and unit (money or points); the first created is the primary one.
 CREATE TABLE IF NOT EXISTS wallets (
-  participant_id TEXT PRIMARY KEY REFERENCES participants(id),
+  participant_id TEXT NOT NULL REFERENCES participants(id),
   balance INTEGER NOT NULL,
   currency TEXT NOT NULL,
-  updated_at TEXT NOT NULL
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (participant_id, currency)
 );
 CREATE TABLE IF NOT EXISTS entries (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -261,10 +263,27 @@ export class Ledger {
     this.db.prepare('INSERT INTO identifiers (kind, value, participant_id) VALUES (?, ?, ?)').run(kind, value, participantId);
   }
 
+  /** The primary wallet: the first money wallet, else the first (points) wallet. */
   wallet(participantId: string): Wallet | undefined {
-    return this.db.prepare('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = ?').get(participantId) as
-      | Wallet
-      | undefined;
+    const all = this.wallets(participantId);
+    return all.find((w) => !isPointsUnit(w.currency)) ?? all[0];
+  }
+
+  /** Every wallet of the participant, in the order they were created. */
+  wallets(participantId: string): Wallet[] {
+    return this.db.prepare('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = ? ORDER BY rowid')
+      .all(participantId) as Wallet[];
+  }
+
+  walletIn(participantId: string, unit: string): Wallet | undefined {
+    return this.db.prepare('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = ? AND currency = ?')
+      .get(participantId, unit) as Wallet | undefined;
+  }
+
+  /** The currencies (not points units) some wallet is kept in. */
+  walletCurrencies(): string[] {
+    const rows = this.db.prepare('SELECT DISTINCT currency FROM wallets ORDER BY currency').all() as { currency: string }[];
+    return rows.map((r) => r.currency).filter((c) => !isPointsUnit(c));
   }
 
   /** A new wallet at zero; an opening balance is then a `seed` entry, so the ledger explains it. */
@@ -305,8 +324,8 @@ export class Ledger {
         | { balance: number }
         | undefined;
       if (row) return row.balance;
-      const wallet = this.wallet(entry.participant_id);
-      if (!wallet || wallet.currency !== entry.currency) throw new Error(`no ${entry.currency} wallet for participant ${entry.participant_id}`);
+      const wallet = this.walletIn(entry.participant_id, entry.currency);
+      if (!wallet) throw new Error(`no ${entry.currency} wallet for participant ${entry.participant_id}`);
       throw new AgentError(
         'BAD_REQUEST',
         `this ${entry.kind} would take the balance of ${entry.participant_id} beyond the wallet limit of ±${MAX_BALANCE} minor units`,

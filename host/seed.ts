@@ -7,11 +7,16 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { identifierKinds, productSchema, type IdentifierKind } from '../protocol/local.ts';
+import { MAX_AMOUNT } from '../protocol/money.ts';
 import { currencyCode, describeIssues, minorUnits, nonEmpty } from '../protocol/schema.ts';
-import { WEEKDAYS, type Offer } from './engine.ts';
+import { DEFAULT_POINTS_UNIT, pointsUnit, unitCode } from '../protocol/units.ts';
+import { WEEKDAYS, type MoneyReward, type Offer } from './engine.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
 import type { Ledger } from './ledger.ts';
 import type { Logger } from './log.ts';
+
+/** Points per whole currency unit: 1,000 keeps every award far inside the wallet limit. */
+export const MAX_POINTS_RATE = 1000;
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -37,6 +42,7 @@ const conditionsSchema = z.strictObject({
     .optional(),
   valid_from: when.optional(),
   valid_to: when.optional(),
+  tiers: stringList.optional(),
 });
 
 const percentSchema = z
@@ -52,15 +58,28 @@ const offerSchema = z
     percent: percentSchema.optional(),
     amount: minorUnits().positive({ error: 'must be greater than 0' }).optional(),
     currency: currencyCode().optional(),
+    // Points outcomes (seed 004): a fixed number of points, or points per whole currency unit.
+    points: z.number().int({ error: 'must be a whole number of points' }).positive({ error: 'must be greater than 0' })
+      .max(MAX_AMOUNT, { error: `must be at most ${MAX_AMOUNT}` }).optional(),
+    points_per_unit: z.number().int({ error: 'must be a whole number of points' }).positive({ error: 'must be greater than 0' })
+      .max(MAX_POINTS_RATE, { error: `must be at most ${MAX_POINTS_RATE}` }).optional(),
+    unit: pointsUnit().optional(),
     instant: z.boolean({ error: 'must be true or false' }).default(false),
     conditions: conditionsSchema.default({}),
   })
   .superRefine((o, ctx) => {
-    if ((o.percent === undefined) === (o.amount === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['percent'], message: 'give exactly one of percent or amount' });
+    const kinds = [o.percent, o.amount, o.points, o.points_per_unit].filter((v) => v !== undefined).length;
+    if (kinds !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['percent'], message: 'give exactly one of percent, amount, points or points_per_unit' });
     }
     if (o.currency !== undefined && o.amount === undefined) {
       ctx.addIssue({ code: 'custom', path: ['currency'], message: 'only applies to a fixed amount offer' });
+    }
+    if (o.unit !== undefined && o.points === undefined && o.points_per_unit === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['unit'], message: 'only applies to a points offer (points or points_per_unit)' });
+    }
+    if (o.instant && (o.points !== undefined || o.points_per_unit !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['instant'], message: 'points are earned, never spent on the same purchase' });
     }
   });
 
@@ -97,9 +116,14 @@ const participantSchema = z.strictObject({
   name: nonEmpty(256),
   tier: z.string().max(64).optional(),
   identifiers: identifiersSchema.default({}),
-  balance: z.strictObject({ amount: minorUnits(), currency: currencyCode() }, { error: 'must be {amount, currency}' }),
+  // The primary wallet: money (minor units) or, for a points-only programme, points.
+  balance: z.strictObject({ amount: minorUnits(), currency: unitCode() }, { error: 'must be {amount, currency}' }),
+  // A points wallet next to a money balance.
+  points: z.strictObject({ amount: minorUnits(), unit: pointsUnit().default(DEFAULT_POINTS_UNIT) }, { error: 'must be {amount, unit?}' }).optional(),
   automatic_spend: z.boolean({ error: 'must be true or false' }).default(false),
   offers: z.array(userOfferSchema).default([]),
+}).refine((p) => p.points === undefined || p.points.unit !== p.balance.currency, {
+  error: 'is in the same unit as balance: a participant has one wallet per unit', path: ['points', 'unit'],
 });
 
 export const seedSchema = z.strictObject({
@@ -165,7 +189,7 @@ export class SeedError extends Error {
 
 type SeedUserOffer = Seed['participants'][number]['offers'][number];
 
-function rewardOf(o: { percent?: number | undefined; amount?: number | undefined; currency?: string | undefined }): Offer['reward'] {
+function rewardOf(o: { percent?: number | undefined; amount?: number | undefined; currency?: string | undefined }): MoneyReward {
   return o.percent !== undefined
     ? { kind: 'percent', basis_points: Math.round(o.percent * 100) }
     : { kind: 'amount', amount: o.amount ?? 0, ...(o.currency ? { currency: o.currency } : {}) };
@@ -176,9 +200,12 @@ export function toUserOffer(o: SeedUserOffer, participantId: string) {
 }
 
 export function toOffer(o: SeedOffer): Offer {
-  const reward: Offer['reward'] = o.percent !== undefined
-    ? { kind: 'percent', basis_points: Math.round(o.percent * 100) }
-    : { kind: 'amount', amount: o.amount ?? 0, ...(o.currency ? { currency: o.currency } : {}) };
+  const unit = o.unit ?? DEFAULT_POINTS_UNIT;
+  const reward: Offer['reward'] = o.points !== undefined
+    ? { kind: 'points', points: o.points, unit }
+    : o.points_per_unit !== undefined
+      ? { kind: 'points_per_unit', points: o.points_per_unit, unit }
+      : rewardOf(o);
   return { id: o.id, name: o.name, reward, instant: o.instant, conditions: o.conditions };
 }
 
@@ -244,13 +271,16 @@ export function applySeed(ledger: Ledger, { file, hash, seed }: SeedFile, log: L
           }
         });
       }
-      if (!ledger.wallet(p.id)) {
-        ledger.createWallet(p.id, p.balance.currency);
+      // Wallets are created once per unit; an existing wallet is never touched.
+      const opening = [p.balance, ...(p.points ? [{ amount: p.points.amount, currency: p.points.unit }] : [])];
+      for (const balance of opening) {
+        if (ledger.walletIn(p.id, balance.currency)) continue;
+        ledger.createWallet(p.id, balance.currency);
         report.wallets_created++;
-        if (p.balance.amount !== 0) {
+        if (balance.amount !== 0) {
           ledger.append({
             participant_id: p.id, terminal: null, txn_id: null, message_id: null, kind: 'seed',
-            amount: p.balance.amount, currency: p.balance.currency, note: `opening balance from seed ${hash.slice(0, 12)}`,
+            amount: balance.amount, currency: balance.currency, note: `opening balance from seed ${hash.slice(0, 12)}`,
           });
         }
       }

@@ -8,7 +8,7 @@
 //   offer_locks (till, txn_id) ─ offers | amount, expires_at     one offer: at most one lock
 //   redemptions (till, redemption_id) ─ offer, sale txn_id, discount, state redeemed|reinstated
 import type Database from 'better-sqlite3';
-import type { OfferConditions, OfferReward } from './engine.ts';
+import type { MoneyReward, OfferConditions } from './engine.ts';
 
 export const USER_OFFERS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS user_offers (
@@ -55,7 +55,7 @@ export interface UserOffer {
   id: string;
   participant_id: string;
   name: string;
-  reward: OfferReward;
+  reward: MoneyReward;
   conditions: OfferConditions;
   expires_at: string | null;
   state: 'issued' | 'redeemed';
@@ -87,7 +87,7 @@ interface OfferRow extends Omit<UserOffer, 'reward' | 'conditions'> {
 }
 
 const decode = (r: OfferRow): UserOffer => ({
-  ...r, reward: JSON.parse(r.reward) as OfferReward, conditions: JSON.parse(r.conditions) as OfferConditions,
+  ...r, reward: JSON.parse(r.reward) as MoneyReward, conditions: JSON.parse(r.conditions) as OfferConditions,
 });
 
 export class UserOffers {

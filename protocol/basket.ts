@@ -4,7 +4,7 @@
 // ≤ 100 discounts; sums are exact integers or the basket is refused, never rounded. Text
 // fields are free text: a payment card number in one is refused (protocol/pan.ts).
 import { z } from 'zod';
-import { sumAmounts } from './money.ts';
+import { isPointsUnit, sumAmounts } from './money.ts';
 import { currencyCode, freeText, minorUnits, nonEmptyText, quantity } from './schema.ts';
 
 export const MAX_BASKET_ITEMS = 500;
@@ -27,7 +27,8 @@ export const discountSchema = z.object({
 
 export const basketSchema = z
   .object({
-    currency: currencyCode(),
+    // A basket is priced in money: a points unit (PTS, protocol/units.ts) is refused here.
+    currency: currencyCode().refine((c) => !isPointsUnit(c), { error: 'is a points unit: a basket is priced in a currency like "EUR"' }),
     total: minorUnits(),
     tax_total: minorUnits().optional(),
     store: freeText(64).optional(),

@@ -158,7 +158,10 @@ export interface Customer {
   id: string;
   name: string;
   tier?: string;
+  /** The primary wallet: money, or points for a points-only customer. */
   balance: Money;
+  /** Every wallet, money and points (PTS), primary first. Absent in a stale (cached) answer. */
+  wallets?: Money[];
 }
 
 export interface IdentifyResult {
@@ -173,6 +176,8 @@ export interface OfferAward {
   id: string;
   name: string;
   award_amount: number;
+  /** A points offer: the points it gives ({amount, currency: "PTS"}); award_amount is then 0. */
+  points?: Money;
 }
 
 export type Reduction = 'front_end' | 'back_end';
@@ -186,6 +191,10 @@ export interface PreviewResult {
   balance: Money;
   reduction: Reduction;
   offers: OfferAward[];
+  /** Points the purchase earns, per points unit. */
+  points?: Money[];
+  /** Every wallet's balance now. */
+  wallets?: Money[];
 }
 
 export interface AwardResult {
@@ -209,6 +218,12 @@ export interface AwardResult {
   balance?: Money;
   reduction?: Reduction;
   offers?: OfferAward[];
+  /** Points awarded, per points unit. */
+  points?: Money[];
+  /** Every wallet's balance after the award. */
+  wallets?: Money[];
+  /** SKUs the host does not know: awarded under its default product (sync them with products.sync). */
+  unknown_skus?: string[];
 }
 
 export interface SpendResult {
@@ -234,6 +249,9 @@ export interface VoidResult {
   balance?: Money;
   /** Offers redeemed in the sale (`redeem`), given back to the customer. */
   reinstated_offers?: string[];
+  /** Points taken back, per points unit. */
+  reversed_points?: Money[];
+  wallets?: Money[];
 }
 
 export interface ProductsSyncResult {

@@ -9,6 +9,15 @@ export interface Money {
 
 export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 
+// Loyalty points (protocol/units.ts) are whole numbers: "PTS" or a 4-16 character code.
+export const DEFAULT_POINTS_UNIT = 'PTS';
+const LONG_UNIT = /^[A-Z][A-Z0-9_]{3,15}$/;
+
+/** A non-currency wallet unit (whole points), never mistaken for an ISO 4217 code. */
+export function isPointsUnit(unit: string): boolean {
+  return unit === DEFAULT_POINTS_UNIT || LONG_UNIT.test(unit);
+}
+
 // Bounds keep every sum we ever make far inside the exactly representable integers (2^53):
 // 600 amounts at MAX_AMOUNT add up to 6e14, a wallet holds at most MAX_BALANCE (1e15).
 /** The largest single amount a request may carry: 1e12 minor units (10 billion EUR). */
@@ -91,6 +100,7 @@ export function prorate(amount: number, numerator: number, denominator: number):
 }
 
 export function exponentOf(currency: string): number {
+  if (isPointsUnit(currency)) return 0;
   return EXPONENTS[currency] ?? 2;
 }
 

@@ -6,6 +6,7 @@ import { ERROR_CODES } from './errors.ts';
 import { SYNC_MODES, identifierKinds, productSchema } from './local.ts';
 import { heldOfferSchema, offerPayloadSchemas } from './offers.ts';
 import { currencyCode, freeText, minorUnits, nonEmpty, parseWith, type ParseResult } from './schema.ts';
+import { unitCode } from './units.ts';
 
 export const UPSTREAM_VERSION = 1;
 export const DEFAULT_TOPIC_PREFIX = 'till/v1/{merchant}/{store}/{terminal}';
@@ -176,13 +177,22 @@ export function parseUpstreamResponse(value: unknown): ParseResult<UpstreamRespo
 // ---- host results by op (the `result` object of an ok UpstreamResult) ----
 
 export const moneyResult = z.object({ amount: z.number().int(), currency: currencyCode() });
+/** A balance or an amount in a wallet's unit: money or points (protocol/units.ts). */
+export const unitAmount = z.object({ amount: z.number().int(), currency: unitCode() });
+/** The currencies the host accepts for baskets: the till refuses others before committing. */
+const acceptedCurrencies = z.array(currencyCode()).max(200).optional();
 
 export const identifyResultSchema = z.object({
-  customer: z.object({ id: z.string(), name: z.string(), tier: z.string().optional(), balance: moneyResult }),
+  customer: z.object({
+    id: z.string(), name: z.string(), tier: z.string().optional(), balance: unitAmount,
+    // Every wallet (money and points), primary first.
+    wallets: z.array(unitAmount).max(20).optional(),
+  }),
   offers: z.array(heldOfferSchema).optional(),
+  currencies: acceptedCurrencies,
 });
 
-const offerAward = z.object({ id: z.string(), name: z.string(), award_amount: z.number().int() });
+const offerAward = z.object({ id: z.string(), name: z.string(), award_amount: z.number().int(), points: unitAmount.optional() });
 
 export const previewResultSchema = z.object({
   currency: currencyCode(),
@@ -190,9 +200,13 @@ export const previewResultSchema = z.object({
   instant_spend_amount: z.number().int(),
   automatic_spend_amount: z.number().int(),
   spendable_amount: z.number().int(),
-  balance: moneyResult,
+  balance: unitAmount,
   reduction: z.enum(['front_end', 'back_end']),
   offers: z.array(offerAward),
+  // Points the purchase earns, per points unit; wallets: every balance (preview: now, award: after).
+  points: z.array(unitAmount).max(20).optional(),
+  wallets: z.array(unitAmount).max(20).optional(),
+  currencies: acceptedCurrencies,
 });
 
 export const awardResultSchema = previewResultSchema
@@ -215,7 +229,9 @@ export const voidResultSchema = z.object({
   currency: currencyCode().optional(),
   reversed_award_amount: z.number().int(),
   reversed_spend_amount: z.number().int(),
-  balance: moneyResult.optional(),
+  balance: unitAmount.optional(),
+  reversed_points: z.array(unitAmount).max(20).optional(),
+  wallets: z.array(unitAmount).max(20).optional(),
   /** Offers redeemed in the sale, given back to the customer by the void. */
   reinstated_offers: z.array(z.string()).optional(),
 });

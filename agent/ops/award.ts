@@ -7,6 +7,8 @@ import { currentBalance, redemption, saleOf } from './sale.ts';
 
 /** Always accepted: committed first, then "awarded" if the host answers in time, else "queued". */
 export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardResult> {
+  // Before the commit: a unit the host would refuse is the POS's mistake, not a dead letter.
+  ctx.currencies.check(p.basket.currency);
   const payload = { customer_id: p.customer_id, basket: p.basket };
   const row = await commit(ctx, newMessage(ctx, 'award', {
     txn_id: p.txn_id,
@@ -65,5 +67,8 @@ export function awardResult(row: OutboxRow): AwardResult {
   if (r?.balance) out.balance = r.balance as Money;
   if (r?.reduction === 'front_end' || r?.reduction === 'back_end') out.reduction = r.reduction;
   if (Array.isArray(r?.offers)) out.offers = r.offers as OfferAward[];
+  if (Array.isArray(r?.points)) out.points = r.points as Money[];
+  if (Array.isArray(r?.wallets)) out.wallets = r.wallets as Money[];
+  if (Array.isArray(r?.unknown_skus) && r.unknown_skus.length > 0) out.unknown_skus = r.unknown_skus as string[];
   return out;
 }

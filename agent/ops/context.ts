@@ -4,6 +4,7 @@ import type { ProtocolVersion } from '../../protocol/local.ts';
 import type { TillIdentity } from '../../protocol/upstream.ts';
 import type { Config } from '../config.ts';
 import type { CustomerCache } from '../customer-cache.ts';
+import type { HostCurrencies } from '../host-currencies.ts';
 import type { EventBus } from '../events.ts';
 import type { Forwarder } from '../forwarder.ts';
 import type { LinkClock } from '../link-clock.ts';
@@ -29,6 +30,8 @@ export interface OpsContext {
   /** receipt.print job ids and outcomes (durable). */
   printJobs: PrintJobs;
   cache: CustomerCache;
+  /** Basket currencies the host accepts (configured or learnt). */
+  currencies: HostCurrencies;
   storage: StorageHealth;
   uplink: Uplink;
   /** Time since the uplink was last confirmed up, on the boot clock (offline.max_age_s). */

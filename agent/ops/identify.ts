@@ -10,10 +10,11 @@ export async function identify(ctx: OpsContext, p: Params<'identify'>): Promise<
     const parsed = identifyResultSchema.safeParse(await rpc(ctx, 'identify', { by: p.by, value: p.value }));
     if (!parsed.success) throw new AgentError('INTERNAL', 'the loyalty host sent an invalid identify result');
     const customer = parsed.data.customer;
+    ctx.currencies.learn(parsed.data.currencies);
     const asOf = ctx.now().toISOString();
     const clean = { id: customer.id, name: customer.name, balance: customer.balance, ...(customer.tier ? { tier: customer.tier } : {}) };
     ctx.cache.remember(p.by, p.value, clean, asOf);
-    return { customer: clean, stale: false, as_of: asOf, ...(parsed.data.offers ? { offers: parsed.data.offers } : {}) };
+    return { customer: { ...clean, ...(customer.wallets ? { wallets: customer.wallets } : {}) }, stale: false, as_of: asOf, ...(parsed.data.offers ? { offers: parsed.data.offers } : {}) };
   } catch (error) {
     if (!isAgentError(error) || (error.code !== 'UPSTREAM_UNAVAILABLE' && error.code !== 'UPSTREAM_TIMEOUT')) throw error;
     const cached = ctx.cache.lookup(p.by, p.value, ctx.config.offline.identify_cache_days);

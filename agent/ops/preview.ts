@@ -6,8 +6,11 @@ import { rpc } from './rpc.ts';
 
 /** What an award and a spend would do; commits nothing. Needs the host (no offline answer). */
 export async function preview(ctx: OpsContext, p: Params<'preview'>): Promise<PreviewResult> {
+  ctx.currencies.check(p.basket.currency);
   const basket = p.basket.store ? p.basket : { ...p.basket, store: ctx.identity.store };
   const parsed = previewResultSchema.safeParse(await rpc(ctx, 'preview', { customer_id: p.customer_id, basket }));
   if (!parsed.success) throw new AgentError('INTERNAL', 'the loyalty host sent an invalid preview result');
-  return parsed.data;
+  const { currencies, ...result } = parsed.data;
+  ctx.currencies.learn(currencies);
+  return result;
 }

@@ -27,6 +27,7 @@ function withCustomerLock<T>(ctx: OpsContext, customerId: string, fn: () => Prom
 }
 
 export async function spend(ctx: OpsContext, p: Params<'spend'>): Promise<SpendResult> {
+  ctx.currencies.check(p.currency, 'params.currency'); // points are earned, not spent at the till
   const print = fingerprint({ customer_id: p.customer_id, amount: p.amount, currency: p.currency });
   const existing = ctx.outbox.findByTxn('spend', p.txn_id);
   if (existing) {

@@ -32,5 +32,7 @@ export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidR
   if (row.currency) out.currency = row.currency;
   if (row.result?.balance) out.balance = row.result.balance as Money;
   if (Array.isArray(row.result?.reinstated_offers)) out.reinstated_offers = row.result.reinstated_offers as string[];
+  if (Array.isArray(row.result?.reversed_points)) out.reversed_points = row.result.reversed_points as Money[];
+  if (Array.isArray(row.result?.wallets)) out.wallets = row.result.wallets as Money[];
   return out;
 }

@@ -189,3 +189,46 @@ t.test('localTime', async (t) => {
   t.same(localTime(new Date('2026-03-29T01:30:00Z'), 'Europe/Paris'), { weekday: 'sun', minutes: 210, date: '2026-03-29' }, 'after the DST switch');
   t.same(localTime(new Date('2026-01-01T00:00:00Z'), 'America/New_York'), { weekday: 'wed', minutes: 19 * 60, date: '2025-12-31' });
 });
+
+// Points and tiers (issue 8 item 11; seed 004: "Rules governing purchase behaviors that must be
+// met to achieve loyalty outcomes available within a specific tier level").
+const pointsOffer = (id: string, points: number, conditions: Offer['conditions'] = {}, perUnit = false, unit = 'PTS'): Offer => ({
+  id, name: id, reward: perUnit ? { kind: 'points_per_unit', points, unit } : { kind: 'points', points, unit }, instant: false, conditions,
+});
+
+t.test('points offers earn whole points into the points wallet; tiers gate offers', async (t) => {
+  const gold = { balance: 500, automatic_spend: false, tier: 'gold', points_units: ['PTS'] };
+  const offers = [
+    percent('cash5', 5),
+    fixed('gold-eur', 100, { tiers: ['gold'] }),
+    pointsOffer('per-euro', 3, {}, true),
+    pointsOffer('coffee-bonus', 40, { skus: ['COFFEE-1'] }),
+    pointsOffer('stars', 7, {}, false, 'STARS'),
+  ];
+  // 10.99 EUR: per whole euro floors to 10 × 3 = 30 points.
+  const b = basket([item('COFFEE-1', 1099)]);
+  const r = computeRewards(input({ participant: gold, offers, basket: b }));
+  t.equal(r.award_amount, 54 + 100, 'money offers unchanged: 5% + the gold bonus');
+  t.same(r.points, [{ amount: 70, currency: 'PTS' }], 'points summed per unit; no STARS wallet, no STARS');
+  t.same(r.offers.filter((o) => o.points).map((o) => [o.id, o.award_amount, o.points!.amount]), [['per-euro', 0, 30], ['coffee-bonus', 0, 40]]);
+  t.equal(r.balance_after, 500 + 154, 'points never move the money balance');
+
+  const silver = computeRewards(input({ participant: { ...gold, tier: 'silver' }, offers, basket: b }));
+  t.equal(silver.award_amount, 54, 'silver: no gold offer');
+  const none = computeRewards(input({ participant: { balance: 0, automatic_spend: false }, offers: [fixed('g', 100, { tiers: ['gold'] })] }));
+  t.equal(none.award_amount, 0, 'no tier: no tier-conditioned offer');
+
+  const pointsOnly = computeRewards(input({
+    participant: { balance: 0, automatic_spend: true, money_wallet: false, points_units: ['PTS'] }, offers, basket: b,
+  }));
+  t.same([pointsOnly.award_amount, pointsOnly.automatic_spend_amount, pointsOnly.spendable_amount], [0, 0, 0], 'points-only: no cashback, nothing spent');
+  t.same(pointsOnly.points, [{ amount: 70, currency: 'PTS' }]);
+
+  const tiny = computeRewards(input({ participant: gold, offers: [pointsOffer('per-euro', 3, {}, true)], basket: basket([item('TEA-1', 99)]) }));
+  t.same(tiny.points, [], '0.99 EUR earns no per-euro points');
+  const yen = computeRewards(input({ participant: gold, offers: [pointsOffer('per-yen', 1, {}, true)], basket: { currency: 'JPY', total: 1200, items: [item('TEA-1', 1200)] } }));
+  t.same(yen.points, [{ amount: 1200, currency: 'PTS' }], 'per whole unit follows the currency exponent');
+
+  t.ok(previewResultSchema.safeParse(previewResult(r)).success && awardResultSchema.safeParse(awardResult(r)).success, 'results carry points within the upstream schemas');
+  t.same(awardResult(r).points, [{ amount: 70, currency: 'PTS' }]);
+});

@@ -80,3 +80,27 @@ t.test('a database from a newer host is refused: nothing is created in it', asyn
   const { n } = check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'participants'").get() as { n: number };
   t.equal(n, 0, 'no table created');
 });
+
+t.test('a version 1 database: wallets are re-keyed per (participant, unit), balances and order kept', async (t) => {
+  const file = join(await tempDir(t, 'till-host-migrate-'), 'host.db');
+  const old = new Database(file);
+  old.exec(`
+    CREATE TABLE participants (id TEXT PRIMARY KEY, name TEXT NOT NULL, tier TEXT, automatic_spend INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+    CREATE TABLE wallets (participant_id TEXT PRIMARY KEY REFERENCES participants(id), balance INTEGER NOT NULL, currency TEXT NOT NULL, updated_at TEXT NOT NULL);
+    INSERT INTO participants VALUES ('b', 'B', NULL, 0, 'x'), ('a', 'A', 'gold', 0, 'x');
+    INSERT INTO wallets VALUES ('b', 300, 'EUR', 'x'), ('a', 1000, 'EUR', 'x');
+    PRAGMA user_version = 1;
+  `);
+  old.close();
+  const ledger = Ledger.open(file);
+  t.teardown(() => ledger.close());
+  t.match(ledger.wallet('a'), { balance: 1000, currency: 'EUR' });
+  ledger.immediate(() => ledger.createWallet('a', 'PTS'));
+  t.same(ledger.wallets('a').map((w) => w.currency), ['EUR', 'PTS'], 'a points wallet next to the money one');
+  t.match(ledger.wallet('a'), { currency: 'EUR' }, 'the money wallet stays primary');
+  t.throws(() => ledger.immediate(() => ledger.createWallet('a', 'EUR')), /UNIQUE|PRIMARY/, 'one wallet per unit');
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  t.same(db.prepare('SELECT participant_id FROM wallets ORDER BY rowid').all(), [{ participant_id: 'b' }, { participant_id: 'a' }, { participant_id: 'a' }]);
+});

@@ -44,5 +44,5 @@ t.test('an invalid seed is reported and exits 2', async (t) => {
   await writeFile(file, 'data_dir: data\nseed: seed.yaml\nuplink: { url: "mqtt://127.0.0.1:9" }\n');
   const host = spawnHost(t, ['--config', file]);
   t.same(await host.exited, { code: 2, signal: null });
-  t.match(host.stderr(), /offers\[0\]\.percent: give exactly one of percent or amount/);
+  t.match(host.stderr(), /offers\[0\]\.percent: give exactly one of percent, amount, points or points_per_unit/);
 });

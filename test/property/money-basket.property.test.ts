@@ -3,7 +3,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { basketSchema } from '../../protocol/basket.ts';
-import { MAX_AMOUNT, addAmounts, formatMoney, exponentOf, percentOf, prorate, sumAmounts } from '../../protocol/money.ts';
+import { MAX_AMOUNT, addAmounts, formatMoney, exponentOf, isPointsUnit, percentOf, prorate, sumAmounts } from '../../protocol/money.ts';
 import { findPanInText, gtinValid, luhnValid, maskPansIn } from '../../protocol/pan.ts';
 import { MAX_QTY } from '../../protocol/schema.ts';
 
@@ -64,6 +64,14 @@ t.test('a basket within the limits is accepted exactly when its total is items m
     const result = basketSchema.safeParse({ currency: 'EUR', total, items, discounts });
     const shouldPass = skew === 0 && total >= 0 && total <= MAX_AMOUNT;
     return result.success === shouldPass;
+  }), RUNS);
+});
+
+t.test('a basket is priced in a currency: any points unit is refused, any 3-letter non-points code passes', async (t) => {
+  const items = [{ sku: 'A', qty: 1, unit_price: 100, amount: 100 }];
+  fc.assert(fc.property(fc.stringMatching(/^[A-Z][A-Z0-9_]{0,17}$/), (code) => {
+    const ok = basketSchema.safeParse({ currency: code, total: 100, items }).success;
+    return ok === (/^[A-Z]{3}$/.test(code) && !isPointsUnit(code));
   }), RUNS);
 });
 

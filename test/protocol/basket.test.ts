@@ -32,6 +32,8 @@ const cases: Array<[string, unknown, RegExp]> = [
   ['missing currency', { total: 500, items: [item()] }, /params\.basket\.currency: is required/],
   ['bad currency', basket({ currency: 'euro' }), /params\.basket\.currency: must be an ISO 4217/],
   ['no items', basket({ items: [], total: 0 }), /at least one item/],
+  // Issue 8 item 11: points are a wallet unit, never the unit a basket is priced in.
+  ['basket in points', basket({ currency: 'PTS' }), /params\.basket\.currency: is a points unit/],
   ['zero qty', basket({ items: [item({ qty: 0 })] }), /params\.basket\.items\[0\]\.qty/],
   ['string amount', basket({ items: [item({ amount: '500' })] }), /params\.basket\.items\[0\]\.amount/],
   ['missing basket', undefined, /params\.basket/],
