@@ -91,6 +91,12 @@ export function acceptedCurrencies(ctx: OpContext): string[] {
 const balances = (ctx: OpContext, participantId: string) =>
   ctx.ledger.wallets(participantId).map((w) => ({ amount: w.balance, currency: w.currency }));
 
+/** `wallets` for a result: only for customers who hold points (a money-only answer stays as it was). */
+function walletsField(ctx: OpContext, participantId: string): { wallets?: Array<{ amount: number; currency: string }> } {
+  const all = balances(ctx, participantId);
+  return all.some((w) => isPointsUnit(w.currency)) ? { wallets: all } : {};
+}
+
 const identify: Handler<'identify'> = (ctx, m) => {
   const participant = ctx.ledger.participantByIdentifier(m.payload.by, normaliseIdentifier(m.payload.by, m.payload.value));
   const wallet = participant && ctx.ledger.wallet(participant.id);
@@ -102,7 +108,7 @@ const identify: Handler<'identify'> = (ctx, m) => {
       name: participant.name,
       ...(participant.tier !== null ? { tier: participant.tier } : {}),
       balance: { amount: wallet.balance, currency: wallet.currency },
-      wallets: balances(ctx, participant.id),
+      ...walletsField(ctx, participant.id),
     },
     offers: heldOffers.availableOffers(ctx, participant.id),
     currencies: acceptedCurrencies(ctx),
@@ -113,7 +119,7 @@ const identify: Handler<'identify'> = (ctx, m) => {
 const preview: Handler<'preview'> = (ctx, m) => {
   const { rewards: r, wallet } = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at);
   const result = heldOffers.previewAfterLocks(ctx, m.payload.customer_id, previewResult(r, wallet));
-  return { ...result, wallets: balances(ctx, wallet.participant_id), currencies: acceptedCurrencies(ctx) };
+  return { ...result, ...walletsField(ctx, wallet.participant_id), currencies: acceptedCurrencies(ctx) };
 };
 
 const award: Handler<'award'> = (ctx, m) => {
@@ -129,9 +135,10 @@ const award: Handler<'award'> = (ctx, m) => {
   }
   if (r.unknown_skus.length > 0) ctx.log.info({ txn_id: txnId, unknown_skus: r.unknown_skus }, 'award with unknown SKUs');
   heldOffers.endSaleLock(ctx, txnId);
-  const after = balances(ctx, wallet.participant_id);
+  const after = walletsField(ctx, wallet.participant_id);
+  const primary = after.wallets?.find((b) => b.currency === wallet.currency);
   // basket_total is kept with the result: a later spend of the sale is capped by what is left to pay (sale.ts).
-  return { ...awardResult(r, after.find((b) => b.currency === wallet.currency)), wallets: after, basket_total: m.payload.basket.total };
+  return { ...awardResult(r, primary), ...after, basket_total: m.payload.basket.total };
 };
 
 const spend: Handler<'spend'> = (ctx, m) => {
@@ -202,7 +209,7 @@ const voidTxn: Handler<'void'> = (ctx, m) => {
     result.balance = only;
   }
   if (reversedPoints.size > 0) result.reversed_points = [...reversedPoints].map(([currency, amount]) => ({ amount, currency }));
-  if (participants.size === 1) result.wallets = balances(ctx, [...participants][0]!);
+  if (participants.size === 1) Object.assign(result, walletsField(ctx, [...participants][0]!));
   return result;
 };
 

@@ -51,7 +51,8 @@ t.test('identify normalises identifiers and never finds strangers', async (t) =>
   for (const [by, value] of [['card', '6006-4912-3456-7890'], ['card', '6006491234567890'], ['phone', '+33 (6) 12.34.56.78'], ['email', '  ALICE@example.COM '], ['token', 'tok_alice']] as const) {
     const r = ok(t, one(request([message('identify', { by, value })])));
     t.ok(identifyResultSchema.safeParse(r).success);
-    t.same(r, { customer: { id: 'P1', name: 'Alice', tier: 'gold', balance: { amount: 1000, currency: 'EUR' } }, offers: [] }, `${by} ${value}`);
+    // currencies: the basket currencies the host accepts (here those of the seed's money wallets).
+    t.same(r, { customer: { id: 'P1', name: 'Alice', tier: 'gold', balance: { amount: 1000, currency: 'EUR' } }, offers: [], currencies: ['EUR', 'USD'] }, `${by} ${value}`);
   }
   const miss = one(request([message('identify', { by: 'token', value: 'TOK_ALICE' })]));
   t.match(miss, { ok: false, error: { code: 'NOT_FOUND', permanent: true } }, 'tokens are case sensitive');
