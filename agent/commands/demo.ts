@@ -9,7 +9,8 @@ import { packageFile } from '../package-files.ts';
 import { VERSION } from '../version.ts';
 import { hostConfigSchema } from '../../host/config.ts';
 import { startHost, type HostHandle } from '../../host/main.ts';
-import { intFlag, parseFlags } from './args.ts';
+import { DEMO_BACKENDS, startDemoSimulator, type DemoBackend, type DemoSimulator } from '../../host/demo-simulators.ts';
+import { UsageError, intFlag, parseFlags } from './args.ts';
 import { banner } from './demo-banner.ts';
 import { removePid, resetDemoData, writeDemoConfig, writePid } from './demo-config.ts';
 import { inUse, type PortClaim } from './demo-preflight.ts';
@@ -17,7 +18,7 @@ import { DEMO_DATA_DIR } from './locate-config.ts';
 import { print, printError } from './output.ts';
 import { EXIT_IN_USE, waitForSignal } from './run.ts';
 
-const HELP = `till-agent demo [--data DIR] [--port 7411] [--status-port 7412] [--broker-port 1884] [--reset] [--verbose]
+const HELP = `till-agent demo [--data DIR] [--port 7411] [--status-port 7412] [--broker-port 1884] [--backend ledger] [--reset] [--verbose]
 
 Starts an embedded MQTT broker (aedes), the reference loyalty host seeded with
 host/seed.sample.yaml, and the agent with a virtual scanner, a virtual scale (till-agent scan 0.350
@@ -31,6 +32,10 @@ its terminal, or piped into it) is scanned by the virtual scanner.
   --port N            the POS socket's TCP port on 127.0.0.1 (default 7411)
   --status-port N     the status page's port on 127.0.0.1 (default: --port + 1)
   --broker-port N     the embedded broker's port (default 1884, else any free port)
+  --backend B         where the host's answers come from: ledger (default, the sample seed),
+                      crmcom-sim or sessionm-sim (the host's CRM.COM or SessionM connector
+                      against a simulator in this process, holding the seed's two customers;
+                      host/README.md, "Backends")
   --reset             first remove the demo's ledger, outbox, receipts and config from
                       DIR: balances start from the seed again
   --verbose           log at info level (default: warnings only)
@@ -45,8 +50,10 @@ const DEFAULT_BROKER_PORT = 1884;
 export async function demoCommand(args: string[]): Promise<number> {
   const { values: options } = parseFlags(args, {
     data: { type: 'string' }, port: { type: 'string' }, 'status-port': { type: 'string' }, 'broker-port': { type: 'string' },
-    reset: { type: 'boolean' }, verbose: { type: 'boolean' },
+    reset: { type: 'boolean' }, verbose: { type: 'boolean' }, backend: { type: 'string' },
   });
+  const backend = (options.backend ?? 'ledger') as DemoBackend;
+  if (!(DEMO_BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`--backend: must be one of ${DEMO_BACKENDS.join(', ')}`);
   if (options.help) {
     print(HELP);
     return 0;
@@ -70,10 +77,11 @@ export async function demoCommand(args: string[]): Promise<number> {
     print(`till-agent demo: reset: removed the demo's ledger, outbox, receipts and config from ${dataDir}\n`);
   }
 
-  const parts: { broker?: EmbeddedBroker; host?: HostHandle; daemon?: Daemon } = {};
+  const parts: { broker?: EmbeddedBroker; host?: HostHandle; daemon?: Daemon; sim?: DemoSimulator } = {};
   const stop = async () => {
     await parts.daemon?.stop();
     await parts.host?.stop();
+    await parts.sim?.stop();
     await parts.broker?.stop();
     removePid(dataDir);
   };
@@ -83,12 +91,14 @@ export async function demoCommand(args: string[]): Promise<number> {
       ? await startEmbeddedBroker(brokerPort)
       : await startEmbeddedBroker(DEFAULT_BROKER_PORT).catch(() => startEmbeddedBroker(0));
     const uplink = { url: parts.broker.url, protocol_version: 4, request_timeout_ms: 3000 };
+    if (backend !== 'ledger') parts.sim = await startDemoSimulator(backend);
     parts.host = await startHost(hostConfigSchema.parse({
       data_dir: join(dataDir, 'host'),
       uplink: { ...uplink, share_group: '' },
-      seed: SAMPLE_SEED,
+      ...(parts.sim ? parts.sim.hostConfig : { seed: SAMPLE_SEED }),
       log_level: level,
     }), log.child({ component: 'host' }));
+    if (parts.sim) printError(`till-agent demo: host backend ${backend}: simulator at ${parts.sim.url} (faults: POST ${new URL('/_sim/faults', parts.sim.url).href})\n`);
     const statusToken = randomBytes(18).toString('base64url');
     const { file, config } = writeDemoConfig({ dataDir, port, statusPort, statusToken, brokerUrl: parts.broker.url, logLevel: level });
     parts.daemon = await startDaemon(config, {
