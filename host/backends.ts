@@ -5,8 +5,9 @@ import type { HostConfig } from './config.ts';
 import type { Ledger } from './ledger.ts';
 import { LedgerBackend } from './ledger-backend/ledger-backend.ts';
 import type { Logger } from './log.ts';
+import type { CallObserver } from './platform/http.ts';
 
-export async function createBackend(config: HostConfig, ledger: Ledger, log: Logger): Promise<Backend> {
+export async function createBackend(config: HostConfig, ledger: Ledger, log: Logger, observe?: CallObserver): Promise<Backend> {
   switch (config.backend) {
     case 'ledger':
       return new LedgerBackend(
@@ -17,12 +18,12 @@ export async function createBackend(config: HostConfig, ledger: Ledger, log: Log
     case 'crmcom': {
       const { createCrmcomBackend } = await import('./crmcom/crmcom-backend.ts');
       if (!config.crmcom) throw new Error('backend crmcom without a crmcom section');
-      return createCrmcomBackend(config.crmcom, { timezone: config.timezone }, ledger, log);
+      return createCrmcomBackend(config.crmcom, { timezone: config.timezone }, ledger, log, observe);
     }
     case 'sessionm': {
       const { createSessionmBackend } = await import('./sessionm/sessionm-backend.ts');
       if (!config.sessionm) throw new Error('backend sessionm without a sessionm section');
-      return createSessionmBackend(config.sessionm, ledger, log);
+      return createSessionmBackend(config.sessionm, ledger, log, observe);
     }
   }
 }

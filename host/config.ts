@@ -54,6 +54,11 @@ export const hostConfigSchema = z.strictObject({
   log_level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   // Where answers come from: the host's own ledger, or a loyalty platform (host/README.md, "Backends").
   backend: z.enum(BACKENDS, { error: `must be one of ${BACKENDS.join(', ')}` }).default('ledger'),
+  // "127.0.0.1:9466": Prometheus metrics of the platform calls (platform/metrics.ts). Off by default.
+  metrics_listen: z
+    .string({ error: 'must be HOST:PORT' })
+    .regex(/^[^\s:]+:\d{1,5}$/, { error: 'must be HOST:PORT, e.g. 127.0.0.1:9466' })
+    .optional(),
   crmcom: crmcomConfigSchema.optional(),
   sessionm: sessionmConfigSchema.optional(),
 }).superRefine((c, ctx) => {

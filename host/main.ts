@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { HostConfigError, loadHostConfig, type HostConfig } from './config.ts';
 import type { Backend } from './backend.ts';
 import { createBackend } from './backends.ts';
+import { PlatformMetrics } from './platform/metrics.ts';
 import { Consumer } from './consumer.ts';
 import { Ledger } from './ledger.ts';
 import { pino } from 'pino';
@@ -42,10 +43,17 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
   const ledger = Ledger.open(join(config.data_dir, LEDGER_FILE));
   let consumer: Consumer;
   let backend: Backend | undefined;
+  let metrics: PlatformMetrics | undefined;
   try {
     if (config.seed) applySeed(ledger, loadSeedFile(config.seed), log);
-    const active = await createBackend(config, ledger, log);
+    metrics = new PlatformMetrics(log);
+    const active = await createBackend(config, ledger, log, metrics.observe);
     backend = active;
+    if (config.metrics_listen) {
+      const at = config.metrics_listen.lastIndexOf(':');
+      const bound = await metrics.listen(config.metrics_listen.slice(0, at), Number(config.metrics_listen.slice(at + 1)));
+      log.info({ ...bound }, 'platform metrics at /metrics');
+    }
     const configuredId = config.uplink.client_id;
     consumer = new Consumer({
       uplink: config.uplink,
@@ -57,6 +65,7 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
     await consumer.start();
   } catch (error) {
     await backend?.stop();
+    await metrics?.stop();
     ledger.close();
     throw error;
   }
@@ -68,6 +77,7 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
       stopped ??= (async () => {
         await consumer.stop();
         await backend?.stop();
+        await metrics?.stop();
         ledger.close();
         log.info('host stopped');
       })();

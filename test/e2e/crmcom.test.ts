@@ -3,6 +3,7 @@
 // be injected between steps).
 import t from 'tap';
 import { SIM_KEY, startCrmcomSim } from '../helpers/crmcom-sim.ts';
+import { freePort } from '../helpers/ports.ts';
 import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -10,9 +11,10 @@ const basket = { currency: 'EUR', total: 2000, items: [{ sku: 'COFFEE', qty: 2, 
 
 t.test('identify → preview → award → spend → void through CRM.COM, exactly once across a lost answer', async (t) => {
   const sim = await startCrmcomSim(t);
+  const metricsPort = await freePort();
   const sys = await startSystem(t, {
     hostConfig: {
-      seed: undefined, backend: 'crmcom', timezone: 'Europe/Paris',
+      seed: undefined, backend: 'crmcom', timezone: 'Europe/Paris', metrics_listen: `127.0.0.1:${metricsPort}`,
       crmcom: { url: sim.server.url, api_key: SIM_KEY, performed_by_unit: 'U1', currency: 'EUR', timeout_ms: 1000, retries: 1, max_delay_ms: 50 },
     },
   });
@@ -39,6 +41,11 @@ t.test('identify → preview → award → spend → void through CRM.COM, exact
 
   t.match(await pos.request('products.sync', { products: [{ sku: 'COFFEE', name: 'Coffee', categories: ['hot'] }] }), { ok: true });
   await waitFor(() => sim.products.has('COFFEE'), { what: 'product synchronised' });
+  // Every platform call counted, the lost answers as network failures.
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  t.match(metrics, /till_host_platform_calls_total\{platform="crmcom",endpoint="customer_events\/purchases\/create",outcome="network"\} 2/);
+  t.match(metrics, /till_host_platform_calls_total\{platform="crmcom",endpoint="customer_events\/purchases\/create",outcome="ok"\} 1/);
+  t.match(metrics, /till_host_platform_call_duration_seconds_count\{platform="crmcom",endpoint="rewards_participants\/show"\} \d+/);
   const logs = sys.host?.output() ?? '';
   for (const secret of [SIM_KEY, '6006491234567890']) t.notOk(logs.includes(secret), 'host logs carry no key or card');
 });
