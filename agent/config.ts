@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { LOG_LEVELS } from './log.ts';
 import { MAX_AMOUNT, isPointsUnit } from '../protocol/money.ts';
 import { currencyCode, describeIssues } from '../protocol/schema.ts';
-import { isTopicLevel } from '../protocol/upstream.ts';
+import { MAX_CHAINED_MESSAGES, isTopicLevel } from '../protocol/upstream.ts';
 import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import { devicesConfigSchema } from '../drivers/config.ts';
 import { isLoopback, parseListen } from './listen-address.ts';
@@ -92,6 +92,10 @@ export const configSchema = z.strictObject({
   outbox: z
     .strictObject({
       batch_size: z.number().int().min(1).max(100).default(50),
+      // To a host that chains requests (UPSTREAM.md, "Pipelining"): requests in flight, and
+      // messages per request while a backlog drains.
+      window: z.number().int().min(1).max(32).default(4),
+      backlog_batch_size: z.number().int().min(1).max(MAX_CHAINED_MESSAGES).default(200),
       max_backoff_ms: z.number().int().min(100).default(30_000),
       keep_done_days: z.number().int().min(1).default(30),
     })

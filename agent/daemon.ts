@@ -124,6 +124,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   const forwarder = new Forwarder({
     outbox, uplink, events, log,
     batchSize: config.outbox.batch_size,
+    backlogBatchSize: config.outbox.backlog_batch_size,
+    window: config.outbox.window,
     timeoutMs: config.uplink.request_timeout_ms,
     maxBackoffMs: config.outbox.max_backoff_ms,
     onSettled: (rows) => {

@@ -1,8 +1,18 @@
-// Moves the outbox to the host: FIFO, stop-and-wait (one request in flight, up to
-// batch_size messages in it) so that order per till holds even when several host
-// processes share the requests. A row leaves `pending` only on the host's answer for it.
+// Moves the outbox to the host: FIFO, pipelined. Up to `window` requests are in flight, each
+// chained to the one before it (UPSTREAM.md, "Pipelining"):
+//
+//   window empty ─▶ start batch {start: true} from the first pending row (all before it are settled)
+//   then          ─▶ {after: seq of the previous batch's last row}, larger batches, up to `window`
+//
+// A host applies a chained batch only if it has processed its predecessor (chain.ts, also across
+// host processes), so one till's messages are applied in order. Anything short of a fully
+// settled batch (timeout, refusal, transient error) stops sending: once every flight is back,
+// a new start batch goes from the first pending row (go-back-N; the host dedups the repeats).
+// Until a host has answered a chained request, the forwarder is stop-and-wait: a host that
+// predates chaining ignores `chain`, and only stop-and-wait keeps order with it.
+// A row leaves `pending` only on the host's answer for it.
 import { isAgentError } from '../protocol/errors.ts';
-import type { UpstreamMessage, UpstreamResponse } from '../protocol/upstream.ts';
+import type { Chain, UpstreamMessage, UpstreamResponse } from '../protocol/upstream.ts';
 import type { EventBus } from './events.ts';
 import type { Logger } from './log.ts';
 import type { Outbox, OutboxRow, Outcome } from './outbox.ts';
@@ -13,11 +23,22 @@ export interface ForwarderOptions {
   uplink: Uplink;
   events: EventBus;
   log: Logger;
+  /** Messages per request until the host has shown it chains (v1 hosts take ≤ 100). */
   batchSize: number;
+  /** Messages per request to a host that chains (≤ MAX_CHAINED_MESSAGES). */
+  backlogBatchSize: number;
+  /** Requests in flight to a host that chains. */
+  window: number;
   timeoutMs: number;
   maxBackoffMs: number;
   /** Called with rows that just reached done or dead. */
   onSettled?: (rows: OutboxRow[]) => void;
+}
+
+interface Flight {
+  rows: OutboxRow[];
+  /** seq of its last row: the next batch is chained after it. */
+  last: number;
 }
 
 export class Forwarder {
@@ -28,6 +49,15 @@ export class Forwarder {
   private failures = 0;
   private readonly waiters = new Map<string, Set<(row: OutboxRow) => void>>();
   private readonly unsubscribe: Array<() => void> = [];
+  /** In send order. */
+  private readonly flights = new Set<Flight>();
+  private tail: Flight | undefined;
+  /** The host answered with `chain` since the link came up: requests may be pipelined. */
+  private hostChains = false;
+  /** A flight came back unsettled: send nothing more until the window is empty, then restart. */
+  private broken = false;
+  /** …and it was a failure (not a refusal, not a partial answer that moved the queue): back off. */
+  private failed = false;
 
   constructor(private readonly options: ForwarderOptions) {}
 
@@ -41,7 +71,11 @@ export class Forwarder {
           this.options.log.error({ err: error }, 'could not apply a late host answer; it will be re-requested');
         }
       }),
-      this.options.uplink.onState((state) => { if (state === 'online') this.wake(); }),
+      this.options.uplink.onState((state) => {
+        // Another host may answer after a reconnect: learn again whether it chains.
+        if (state !== 'online') this.hostChains = false;
+        if (state === 'online') this.wake();
+      }),
     );
     this.loopDone = this.loop().catch((error: unknown) => {
       this.options.log.fatal({ err: error }, 'forwarder loop crashed');
@@ -84,19 +118,26 @@ export class Forwarder {
   private async loop(): Promise<void> {
     while (this.running) {
       this.woken = false;
-      let progressed: boolean | null;
       try {
-        progressed = await this.round();
+        this.fill();
       } catch (error) {
         // Nothing may end this loop (a read error, a full disk): say so, back off, go on.
         this.options.log.error({ err: error }, 'outbox forwarding failed; will retry');
-        progressed = false;
+        this.broken = true;
+        this.failed = true;
       }
-      if (progressed === null) {
+      // Woken by a flight coming back, a new row, the link coming up.
+      if (this.flights.size > 0) {
         await this.sleep(null);
-      } else if (progressed) {
-        this.failures = 0;
-      } else {
+        continue;
+      }
+      if (!this.broken) {
+        await this.sleep(null);
+        continue;
+      }
+      this.broken = false;
+      if (this.failed) {
+        this.failed = false;
         this.failures += 1;
         const delay = Math.min(this.options.maxBackoffMs, 250 * 2 ** Math.min(this.failures - 1, 16));
         await this.sleep(delay + Math.floor(Math.random() * 100));
@@ -104,33 +145,77 @@ export class Forwarder {
     }
   }
 
-  /** Sends the next batch: null when there is nothing to do, else whether the queue moved. */
-  private async round(): Promise<boolean | null> {
-    const { outbox, uplink, batchSize, timeoutMs, log } = this.options;
-    if (!uplink.connected) return null;
-    // Only one page is read from disk at a time, so a backlog of any size drains in bounded memory.
-    const rows = outbox.nextPending(batchSize);
-    if (rows.length === 0) return null;
+  /** Sends batches until the window is full or nothing is pending. */
+  private fill(): void {
+    const { outbox, uplink, batchSize, backlogBatchSize } = this.options;
+    if (!this.running || !uplink.connected || this.broken) return;
+    const window = this.hostChains ? this.options.window : 1;
+    if (this.flights.size >= window) return;
+    const oldest = this.flights.values().next().value;
+    if (oldest) {
+      // A row before everything in flight (a dead letter retried): the chain must restart there.
+      const first = outbox.nextPending(1)[0];
+      if (first && first.seq < oldest.rows[0]!.seq) {
+        this.broken = true;
+        return;
+      }
+    }
+    while (this.flights.size < window) {
+      const after = this.flights.size > 0 ? this.tail?.last : undefined;
+      // Only one page is read from disk at a time, so a backlog of any size drains in bounded memory.
+      const rows = outbox.nextPending(this.hostChains ? backlogBatchSize : batchSize, after ?? 0);
+      if (rows.length === 0) return;
+      this.send(rows, after === undefined ? { start: true } : { after });
+    }
+  }
+
+  private send(rows: OutboxRow[], chain: Chain): void {
+    const { outbox, uplink, timeoutMs, log } = this.options;
+    const flight: Flight = { rows, last: rows[rows.length - 1]!.seq };
+    this.flights.add(flight);
+    this.tail = flight;
     try {
       outbox.markAttempt(rows.map((r) => r.id));
     } catch (error) {
       // Attempt counts are bookkeeping: a full disk must not hold up delivery.
       if (!isStorageFull(error)) log.warn({ err: error }, 'could not count the delivery attempt');
     }
-    try {
-      const response = await uplink.request(rows.map(toMessage), timeoutMs);
-      const recorded = this.apply(response);
-      return recorded && this.outcomeOf(response, rows);
-    } catch (error) {
-      log.warn({ err: { message: (error as Error).message }, count: rows.length, first: rows[0]!.id }, 'outbox delivery failed; will resend');
-      return false;
-    }
+    uplink.request(rows.map(toMessage), timeoutMs, chain)
+      .then((response) => this.landed(flight, response), (error: unknown) => {
+        log.warn({ err: { message: (error as Error).message }, count: rows.length, first: rows[0]!.id }, 'outbox delivery failed; will resend');
+        this.broken = true;
+        this.failed = true;
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'could not handle a host answer; will resend');
+        this.broken = true;
+        this.failed = true;
+      })
+      .finally(() => {
+        this.flights.delete(flight);
+        if (this.tail === flight && this.flights.size === 0) this.tail = undefined;
+        this.wake();
+      });
   }
 
-  /** True when the first row of the batch was settled (the queue moved). */
-  private outcomeOf(response: UpstreamResponse, rows: OutboxRow[]): boolean {
-    const first = response.results.find((r) => r.id === rows[0]!.id);
-    return first !== undefined && (first.ok || first.error.permanent);
+  private landed(flight: Flight, response: UpstreamResponse): void {
+    this.hostChains = response.chain !== undefined;
+    const recorded = this.apply(response);
+    if (response.chain?.accepted === false && response.results.length === 0) {
+      // An earlier batch was not processed (lost, timed out, failed): resend from there.
+      this.options.log.debug({ first: flight.rows[0]!.id, host_last: response.chain.last }, 'host refused a batch out of order; resending from the gap');
+      this.broken = true;
+      return;
+    }
+    const settled = new Set<string>();
+    for (const r of response.results) if (r.ok || r.error.permanent) settled.add(r.id);
+    if (recorded && flight.rows.every((r) => settled.has(r.id))) {
+      this.failures = 0;
+      return;
+    }
+    this.broken = true;
+    // The queue moved if the first row was settled: resend the rest at once, else back off.
+    if (!recorded || !settled.has(flight.rows[0]!.id)) this.failed = true;
   }
 
   /**
@@ -194,7 +279,7 @@ export class Forwarder {
 }
 
 export function toMessage(row: OutboxRow): UpstreamMessage {
-  return { id: row.id, op: row.op, txn_id: row.txn_id, created_at: row.created_at, payload: row.payload } as UpstreamMessage;
+  return { id: row.id, seq: row.seq, op: row.op, txn_id: row.txn_id, created_at: row.created_at, payload: row.payload } as UpstreamMessage;
 }
 
 function isStorageFull(error: unknown): boolean {

@@ -10,7 +10,7 @@ import { AgentError } from '../protocol/errors.ts';
 import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
 import {
   UPSTREAM_VERSION, parseUpstreamResponse, tillPrefix, topics,
-  type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
+  type Chain, type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
 } from '../protocol/upstream.ts';
 import type { Logger } from './log.ts';
 
@@ -158,7 +158,7 @@ export class Uplink {
   }
 
   /** Publish messages as one request and wait for the response, at most timeoutMs. */
-  request(messages: UpstreamMessage[], timeoutMs: number): Promise<UpstreamResponse> {
+  request(messages: UpstreamMessage[], timeoutMs: number, chain?: Chain): Promise<UpstreamResponse> {
     const client = this.client;
     if (!client || !this.connected) {
       return Promise.reject(new AgentError('UPSTREAM_UNAVAILABLE', 'the loyalty host is not reachable (uplink offline)'));
@@ -170,6 +170,7 @@ export class Uplink {
       reply_to: topics.response(this.prefix),
       source: { merchant: identity.merchant, store: identity.store, terminal: identity.terminal },
       sent_at: new Date().toISOString(),
+      ...(chain ? { chain } : {}),
       messages,
     };
     return new Promise<UpstreamResponse>((resolve, reject) => {

@@ -6,7 +6,9 @@
 //                              means redelivery, and the ledger's dedup makes it harmless.
 //
 // MQTT.js runs handleMessage one packet at a time, so requests are processed serially per
-// process; per-till ordering comes from the till's stop-and-wait.
+// process. Per-till ordering: a till that pipelines chains its requests (chain.ts); one that
+// arrives here before its predecessor was committed by another host is retried for up to
+// DEFER_MS (the predecessor is usually a few ms away), then refused and resent by the till.
 import { disableNagle } from '../protocol/no-delay.ts';
 import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +20,8 @@ import { decodeRequest, type Batch } from './request.ts';
 import type { HandleSummary } from './service.ts';
 
 const STOP_TIMEOUT_MS = 3000;
+const DEFER_MS = 250;
+const DEFER_STEP_MS = 5;
 
 export type ConsumerState = 'idle' | 'connecting' | 'subscribed' | 'offline' | 'stopping' | 'stopped';
 
@@ -127,17 +131,32 @@ export class Consumer {
       return;
     }
     if (dropped > 0) log.warn({ topic: packet.topic, request_id: batch.request_id, dropped }, 'messages without an id ignored');
-    const summary = await this.options.handle(batch);
-    this.reply(responseTopic ?? batch.reply_to, summary.response, correlation);
-    const { source } = batch;
-    log.info(
-      {
-        request_id: batch.request_id, terminal: `${source.merchant}/${source.store}/${source.terminal}`,
-        messages: batch.items.length, results: summary.response.results.length, applied: summary.applied,
-        duplicates: summary.duplicates, failed: summary.failed, ms: Math.round(performance.now() - started),
-      },
-      'request handled',
-    );
+    const finish = (summary: HandleSummary) => {
+      this.reply(responseTopic ?? batch.reply_to, summary.response, correlation);
+      const { source } = batch;
+      const chain = batch.chain ? ('start' in batch.chain ? 'start' : 'after') : undefined;
+      log.info(
+        {
+          request_id: batch.request_id, terminal: `${source.merchant}/${source.store}/${source.terminal}`,
+          messages: batch.items.length, results: summary.response.results.length, applied: summary.applied,
+          duplicates: summary.duplicates, failed: summary.failed, ms: Math.round(performance.now() - started),
+          ...(chain ? { chain, ...(summary.refused ? { refused: true, last: summary.response.chain?.last } : {}) } : {}),
+        },
+        summary.refused ? 'request refused: an earlier request of this till is not processed' : 'request handled',
+      );
+    };
+    let summary = await this.options.handle(batch);
+    if (summary.refused) summary = await this.retryRefused(batch, started);
+    finish(summary);
+  }
+
+  private async retryRefused(batch: Batch, started: number): Promise<HandleSummary> {
+    let summary: HandleSummary;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, DEFER_STEP_MS));
+      summary = await this.options.handle(batch);
+    } while (summary.refused && performance.now() - started < DEFER_MS && this.state !== 'stopping');
+    return summary;
   }
 
   private reply(topic: string | undefined, response: UpstreamResponse, correlation: Buffer | undefined): void {

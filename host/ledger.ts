@@ -127,6 +127,12 @@ CREATE TABLE IF NOT EXISTS processed (
 );
 -- NULL txn_ids (products.sync) are distinct for UNIQUE: those dedup by message id only.
 CREATE UNIQUE INDEX IF NOT EXISTS processed_txn ON processed (terminal, op, txn_id);
+-- Per-till ordering of pipelined requests (chain.ts): the seq of the last message processed.
+CREATE TABLE IF NOT EXISTS till_chain (
+  terminal TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS seeds (
   hash TEXT PRIMARY KEY,
   file TEXT NOT NULL,
@@ -227,6 +233,19 @@ export class Ledger {
     this.db
       .prepare('INSERT INTO processed (message_id, terminal, op, txn_id, result, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(p.message_id, p.terminal, p.op, p.txn_id, JSON.stringify(p.result), now());
+  }
+
+  /** Seq of the last message processed for this till's chained requests (chain.ts). */
+  chainLast(terminal: string): number | null {
+    const row = this.db.prepare('SELECT last_seq FROM till_chain WHERE terminal = ?').get(terminal) as { last_seq: number } | undefined;
+    return row?.last_seq ?? null;
+  }
+
+  setChainLast(terminal: string, seq: number): void {
+    this.db
+      .prepare(`INSERT INTO till_chain (terminal, last_seq, updated_at) VALUES (?, ?, ?)
+        ON CONFLICT (terminal) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`)
+      .run(terminal, seq, now());
   }
 
   // ---- participants and wallets ------------------------------------------

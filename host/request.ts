@@ -3,17 +3,20 @@
 // BAD_REQUEST for each message it can match by id, instead of resending it forever.
 import { z } from 'zod';
 import { parseWith } from '../protocol/schema.ts';
+import { chainProblem } from './chain.ts';
 import {
-  MAX_MESSAGES_PER_REQUEST, UPSTREAM_VERSION, parseUpstreamRequest, upstreamMessageSchema, upstreamRequestSchema,
-  type TillIdentity, type UpstreamMessage, type UpstreamResponse,
+  MAX_CHAINED_MESSAGES, UPSTREAM_VERSION, parseUpstreamRequest, upstreamMessageSchema, upstreamRequestSchema,
+  type Chain, type TillIdentity, type UpstreamMessage, type UpstreamResponse,
 } from '../protocol/upstream.ts';
 
-export type BatchItem = { ok: true; message: UpstreamMessage } | { ok: false; id: string; errors: string[] };
+export type BatchItem = { ok: true; message: UpstreamMessage } | { ok: false; id: string; seq?: number; errors: string[] };
 
 export interface Batch {
   request_id: string;
   reply_to: string;
   source: TillIdentity;
+  /** Present when the till pipelines: where this batch sits in the till's sequence (chain.ts). */
+  chain?: Chain;
   items: BatchItem[];
 }
 
@@ -25,13 +28,19 @@ export type Decoded =
   | { kind: 'drop'; reply_to: string | undefined; errors: string[] };
 
 const envelopeSchema = upstreamRequestSchema.extend({
-  messages: z.array(z.unknown()).min(1).max(MAX_MESSAGES_PER_REQUEST),
+  messages: z.array(z.unknown()).min(1).max(MAX_CHAINED_MESSAGES),
 });
 
 function recoverId(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const id = (value as { id?: unknown }).id;
   return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
+
+function recoverSeq(value: unknown): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const seq = (value as { seq?: unknown }).seq;
+  return Number.isSafeInteger(seq) && (seq as number) >= 1 ? (seq as number) : undefined;
 }
 
 function stringField(raw: unknown, key: string): string | undefined {
@@ -53,8 +62,9 @@ export function decodeRequest(payload: Buffer | string): Decoded {
   }
   const whole = parseUpstreamRequest(raw);
   if (whole.ok) {
-    const { request_id, reply_to, source, messages } = whole.value;
-    return { kind: 'batch', dropped: 0, batch: { request_id, reply_to, source, items: messages.map((message) => ({ ok: true, message })) } };
+    const { request_id, reply_to, source, chain, messages } = whole.value;
+    const items = messages.map((message): BatchItem => ({ ok: true, message }));
+    return checked({ request_id, reply_to, source, ...(chain ? { chain } : {}), items }, 0);
   }
   const replyTo = stringField(raw, 'reply_to');
   const envelope = parseWith(envelopeSchema, raw);
@@ -66,12 +76,13 @@ export function decodeRequest(payload: Buffer | string): Decoded {
       if (parsed.ok) items.push({ ok: true, message: parsed.value });
       else {
         const id = recoverId(m);
+        const seq = recoverSeq(m);
         if (id === undefined) dropped++;
-        else items.push({ ok: false, id, errors: parsed.errors });
+        else items.push({ ok: false, id, ...(seq === undefined ? {} : { seq }), errors: parsed.errors });
       }
     });
-    const { request_id, reply_to, source } = envelope.value;
-    return { kind: 'batch', dropped, batch: { request_id, reply_to, source, items } };
+    const { request_id, reply_to, source, chain } = envelope.value;
+    return checked({ request_id, reply_to, source, ...(chain ? { chain } : {}), items }, dropped);
   }
   const messages = (raw as { messages?: unknown }).messages;
   const ids = Array.isArray(messages) ? messages.map(recoverId).filter((id): id is string => id !== undefined) : [];
@@ -86,4 +97,13 @@ export function decodeRequest(payload: Buffer | string): Decoded {
       results: ids.map((id) => badRequest(id, [`invalid request envelope: ${envelope.errors.join('; ')}`])),
     },
   };
+}
+
+/** A chained batch whose seqs cannot be checked is answered BAD_REQUEST message by message (a till bug). */
+function checked(batch: Batch, dropped: number): Decoded {
+  const problem = chainProblem(batch);
+  if (problem === undefined) return { kind: 'batch', batch, dropped };
+  const { chain: _unchecked, ...rest } = batch;
+  const items = batch.items.map((item): BatchItem => ({ ok: false, id: item.ok ? item.message.id : item.id, errors: [problem] }));
+  return { kind: 'batch', batch: { ...rest, items }, dropped };
 }

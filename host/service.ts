@@ -10,6 +10,7 @@ import { isAgentError } from '../protocol/errors.ts';
 import {
   DURABLE_OPS, UPSTREAM_VERSION, type TillIdentity, type UpstreamMessage, type UpstreamResponse, type UpstreamResult,
 } from '../protocol/upstream.ts';
+import { checkChain, recordChain, type ChainCheck } from './chain.ts';
 import { runHandler, type HostSettings, type OpContext } from './handlers.ts';
 import type { Ledger } from './ledger.ts';
 import type { Logger } from './log.ts';
@@ -26,6 +27,8 @@ export interface HandleSummary {
   applied: number;
   duplicates: number;
   failed: number;
+  /** A chained batch that came before its predecessor: nothing applied (chain.ts; the ledger backend only). */
+  refused?: boolean;
 }
 
 export class HostService {
@@ -41,19 +44,32 @@ export class HostService {
     };
     const summary: HandleSummary = {
       response: { v: UPSTREAM_VERSION, request_id: batch.request_id, results: [] },
-      applied: 0, duplicates: 0, failed: 0,
+      applied: 0, duplicates: 0, failed: 0, refused: false,
     };
     const results: UpstreamResult[] = [];
+    let chain: ChainCheck = { kind: 'none' };
+    let last: number | null = null;
     try {
       this.ledger.immediate(() => {
+        chain = checkChain(this.ledger, ctx.terminal, batch);
+        if (chain.kind === 'refuse') return;
+        let processed = 0;
         for (const item of batch.items) {
           const result = item.ok ? this.processMessage(ctx, item.message, summary) : badRequest(item.id, item.errors);
           results.push(result);
           if (!result.ok) summary.failed++;
           if (!result.ok && !result.error.permanent) break;
+          processed++;
         }
+        if (chain.kind === 'go') last = recordChain(this.ledger, ctx.terminal, batch, processed);
       });
       summary.response.results = results;
+      const checked = chain as ChainCheck;
+      if (checked.kind === 'go') summary.response.chain = { accepted: true, last };
+      if (checked.kind === 'refuse') {
+        summary.refused = true;
+        summary.response.chain = { accepted: false, last: checked.last };
+      }
     } catch (error) {
       // BEGIN or COMMIT failed (e.g. the other host held the lock past busy_timeout):
       // nothing was applied, so no ok result may leave. The till retries the batch.
@@ -63,6 +79,7 @@ export class HostService {
       summary.response.results = [{ id, ok: false, error: { code: 'INTERNAL', message: 'host storage busy, retry', permanent: false } }];
       summary.applied = 0;
       summary.failed = 1;
+      if (batch.chain) summary.response.chain = { accepted: false, last: null };
     }
     return summary;
   }

@@ -103,6 +103,9 @@ export type UpstreamPayload<O extends UpstreamOp> = z.output<(typeof payloadSche
 
 const messageBase = {
   id: nonEmpty(64),
+  // The message's place in its till's outbox (strictly increasing in the order sent); present
+  // in chained requests (below), ignored by hosts that predate them.
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   txn_id: freeText(128).nullable(),
   created_at: z.string().datetime({ offset: true }),
 };
@@ -123,6 +126,20 @@ export const upstreamMessageSchema = z.discriminatedUnion('op', [
 export type UpstreamMessage = z.output<typeof upstreamMessageSchema>;
 
 export const MAX_MESSAGES_PER_REQUEST = 100;
+/** A host that answers with `chain` takes this many messages in a chained request. */
+export const MAX_CHAINED_MESSAGES = 500;
+
+/**
+ * Per-till ordering across host processes (UPSTREAM.md, "Pipelining"). `start`: the till has
+ * settled every message before this batch's first. `after`: the batch continues right after
+ * the message with that seq; a host applies it only if that is the last one it processed for
+ * this till, else it defers and finally refuses it (`chain.accepted: false`, no results).
+ */
+export const chainSchema = z.union([
+  z.strictObject({ start: z.literal(true) }),
+  z.strictObject({ after: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
+]);
+export type Chain = z.output<typeof chainSchema>;
 
 export const upstreamRequestSchema = z.object({
   v: z.literal(UPSTREAM_VERSION),
@@ -131,7 +148,8 @@ export const upstreamRequestSchema = z.object({
   reply_to: nonEmpty(512),
   source: z.object({ merchant: nonEmpty(64), store: nonEmpty(64), terminal: nonEmpty(64) }),
   sent_at: z.string().datetime({ offset: true }),
-  messages: z.array(upstreamMessageSchema).min(1).max(MAX_MESSAGES_PER_REQUEST),
+  chain: chainSchema.optional(),
+  messages: z.array(upstreamMessageSchema).min(1).max(MAX_CHAINED_MESSAGES),
 });
 export type UpstreamRequest = z.output<typeof upstreamRequestSchema>;
 
@@ -153,6 +171,9 @@ export const upstreamResponseSchema = z.object({
   v: z.literal(UPSTREAM_VERSION),
   request_id: z.string(),
   results: z.array(upstreamResultSchema),
+  // Only in answers to chained requests. last: seq of the last message of this till the host
+  // has processed (null: none yet); accepted false: the batch was refused, nothing applied.
+  chain: z.object({ accepted: z.boolean(), last: z.number().int().nullable() }).optional(),
 });
 export type UpstreamResponse = z.output<typeof upstreamResponseSchema>;
 
