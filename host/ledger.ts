@@ -14,6 +14,7 @@ import { MAX_BALANCE, isPointsUnit } from '../protocol/money.ts';
 import type { Offer, ProductInfo } from './engine.ts';
 import { migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
+import { cacheStatements } from './statement-cache.ts';
 
 export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -174,6 +175,7 @@ export class Ledger {
       db.close();
       throw error;
     }
+    cacheStatements(db);
     return new Ledger(db);
   }
 
