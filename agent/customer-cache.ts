@@ -81,6 +81,17 @@ export class CustomerCache {
         WHERE id = ? AND as_of <= ?`).run(balance.amount, balance.currency, asOf, customerId, asOf));
   }
 
+  /** Several at once (a settled batch), in one transaction: one fsync, not one per row. */
+  updateBalances(updates: ReadonlyArray<{ customerId: string; balance: Money; asOf: string }>): boolean {
+    if (updates.length === 0) return true;
+    return this.bestEffort(() => this.db.transaction(() => {
+      for (const u of updates) {
+        this.db.prepare(`UPDATE customers SET balance_amount = ?, currency = ?, as_of = ?
+            WHERE id = ? AND as_of <= ?`).run(u.balance.amount, u.balance.currency, u.asOf, u.customerId, u.asOf);
+      }
+    })());
+  }
+
   prune(maxAgeDays: number): void {
     const cutoff = new Date(this.now().getTime() - maxAgeDays * DAY_MS).toISOString();
     observed(this.observer, () => this.db.transaction(() => {

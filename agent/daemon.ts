@@ -129,10 +129,12 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     timeoutMs: config.uplink.request_timeout_ms,
     maxBackoffMs: config.outbox.max_backoff_ms,
     onSettled: (rows) => {
+      const balances = [];
       for (const row of rows) {
         const balance = row.result?.balance as Money | undefined;
-        if (row.state === 'done' && row.customer_id && balance) cache.updateBalance(row.customer_id, balance, row.updated_at);
+        if (row.state === 'done' && row.customer_id && balance) balances.push({ customerId: row.customer_id, balance, asOf: row.updated_at });
       }
+      cache.updateBalances(balances);
       const progress = productsProgress.settled(rows);
       if (progress.length > 0) {
         const { pending, dead } = outbox.stats();
