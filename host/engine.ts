@@ -52,7 +52,8 @@ export interface RewardsInput {
    * balance: of the wallet in the basket's currency; money_wallet false (a points-only customer):
    * money offers award nothing and nothing is spent. points_units: the customer's points wallets.
    */
-  participant: { balance: number; automatic_spend: boolean; tier?: string | null; money_wallet?: boolean; points_units?: readonly string[] };
+  /** held: money of the wallet other sales hold locked (host/offer-handlers.ts); automatic spend never takes it. */
+  participant: { balance: number; automatic_spend: boolean; tier?: string | null; money_wallet?: boolean; points_units?: readonly string[]; held?: number };
   offers: readonly Offer[];
   /** Products of the basket's SKUs that the host knows; others fall back to the default product. */
   products: ReadonlyMap<string, ProductInfo>;
@@ -232,7 +233,7 @@ export function computeRewards(input: RewardsInput): Rewards {
   }
   const instantSpend = minAmount(instantAwards, basket.total);
   const payable = basket.total - instantSpend;
-  const automatic = participant.automatic_spend && participant.money_wallet !== false ? minAmount(clampToZero(participant.balance), payable) : 0;
+  const automatic = participant.automatic_spend && participant.money_wallet !== false ? minAmount(clampToZero(participant.balance - (participant.held ?? 0)), payable) : 0;
   const unknown = new Set<string>();
   for (const item of basket.items) if (!input.products.has(item.sku)) unknown.add(item.sku);
   return {

@@ -51,7 +51,7 @@ function requireTxn(message: UpstreamMessage): string {
   return message.txn_id;
 }
 
-function rewards(ctx: OpContext, customerId: string, basket: Basket, purchasedAt: string): { rewards: Rewards; wallet: Wallet } {
+function rewards(ctx: OpContext, customerId: string, basket: Basket, purchasedAt: string, txnId: string | null = null): { rewards: Rewards; wallet: Wallet } {
   const { participant, wallet } = customer(ctx, customerId);
   const accepted = acceptedCurrencies(ctx);
   if (!accepted.includes(basket.currency)) {
@@ -71,6 +71,7 @@ function rewards(ctx: OpContext, customerId: string, basket: Basket, purchasedAt
       tier: participant.tier,
       money_wallet: money !== undefined,
       points_units: wallets.filter((w) => isPointsUnit(w.currency)).map((w) => w.currency),
+      held: money ? heldOffers.heldByOthers(ctx, participant.id, money.currency, txnId) : 0,
     },
     offers: ctx.ledger.offers(),
     products: ctx.ledger.productInfo(basket.items.map((i) => i.sku)),
@@ -124,7 +125,7 @@ const preview: Handler<'preview'> = (ctx, m) => {
 
 const award: Handler<'award'> = (ctx, m) => {
   const txnId = requireTxn(m);
-  const { rewards: r, wallet } = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at);
+  const { rewards: r, wallet } = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at, txnId);
   const base = { participant_id: wallet.participant_id, terminal: ctx.terminal, txn_id: txnId, message_id: m.id, currency: r.currency };
   if (r.award_amount > 0) ctx.ledger.append({ ...base, kind: 'award', amount: r.award_amount, note: r.offers.map((o) => o.id).join(',') });
   if (r.instant_spend_amount > 0) ctx.ledger.append({ ...base, kind: 'instant_spend', amount: -r.instant_spend_amount });

@@ -246,6 +246,15 @@ export function previewAfterLocks<R extends { spendable_amount: number; currency
   return { ...result, spendable_amount: Math.min(result.spendable_amount, Math.max(0, wallet.balance - held)) };
 }
 
+/** Money other sales hold locked: with a sale, every other sale's locks; without (preview), other tills'. */
+export function heldByOthers(ctx: OpContext, participantId: string, currency: string, txnId: string | null): number {
+  const book = ctx.ledger.userOffers;
+  book.expireLocks(new Date().toISOString());
+  return txnId === null
+    ? book.lockedAmountByOtherTills(participantId, currency, ctx.terminal)
+    : book.lockedAmountByOthers(participantId, currency, ctx.terminal, txnId);
+}
+
 /** A spend consumes its sale's amount lock (the offers stay locked until redeemed or the award). */
 export function consumeAmountLock(ctx: OpContext, txnId: string): void {
   ctx.ledger.userOffers.releaseAmount(ctx.terminal, txnId);

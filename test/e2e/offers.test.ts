@@ -107,6 +107,13 @@ t.test('lock/unlock: one sale at a time across tills; award and spend consume th
   t.match(await t1.request('spend', { txn_id: 'sale-4', customer_id: 'alice', amount: 1000, currency: 'EUR' }),
     { ok: true, result: { status: 'spent', spent_amount: 1000, balance: { amount: 0 } } }, 'the locking sale spends what it held');
   t.match(await t1.request('unlock', { txn_id: 'sale-4' }), { ok: true, result: { released_amount: 0 } }, 'the spend consumed the lock');
+  // Bob spends his balance automatically on every award: not what another sale holds locked.
+  t.match(await t1.request('lock', { txn_id: 'bob-1', customer_id: 'bob', amount: 300, currency: 'EUR' }), { ok: true, result: { locked_amount: 300 } });
+  t.match(await t2.request('preview', { customer_id: 'bob', basket: coffee }), { ok: true, result: { automatic_spend_amount: 0, spendable_amount: 0 } });
+  t.match(await t2.request('award', { txn_id: 'bob-2', customer_id: 'bob', basket: coffee }),
+    { ok: true, result: { status: 'awarded', automatic_spend_amount: 0 } }, 'automatic spend leaves the lock alone');
+  t.match(await t1.request('award', { txn_id: 'bob-1', customer_id: 'bob', basket: coffee }),
+    { ok: true, result: { status: 'awarded', automatic_spend_amount: 500 } }, 'the locking sale spends it (and bob-2\'s 200 award)');
   t.match(await t1.request('lock', { txn_id: 'x', customer_id: 'alice', amount: 10, currency: 'USD' }), { ok: false, error: { code: 'BAD_REQUEST', message: /currency/ } });
   t.match(await t1.request('lock', { txn_id: 'x', customer_id: 'alice', offer_ids: ['UO-NOPE'] }), { ok: false, error: { code: 'NOT_FOUND', message: /offer_ids/ } });
   t.match(await t1.request('lock', { txn_id: 'x', customer_id: 'alice', offer_ids: ['UO-OLD'] }), { ok: false, error: { code: 'OFFER_UNAVAILABLE', message: /expired/ } });
