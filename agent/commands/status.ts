@@ -3,7 +3,7 @@ import type { StatusResult } from '../../protocol/local.ts';
 import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, targetFrom, type Connection } from '../cli-client.ts';
 import { openSession } from './agent-session.ts';
 import { UsageError, parseFlags } from './args.ts';
-import { watch } from './status-watch.ts';
+import { duration, watch } from './status-watch.ts';
 import { field, print, printError, safeJson } from './output.ts';
 
 const HELP = `till-agent status [--config FILE | --data DIR | --socket PATH | --tcp HOST:PORT] [--json] [--watch [--interval S]]
@@ -51,6 +51,15 @@ function formatStorage(s: StatusResult['storage']): string {
     : `ok${free}`;
 }
 
+// What the till approved offline and the host has not confirmed yet, and how long it has been offline.
+function formatOffline(o: NonNullable<StatusResult['offline']>): string {
+  const amounts = o.amounts.map((m) => `${m.amount} ${field(m.currency)}`).join(', ');
+  const held = o.count === 0 ? 'no spends awaiting the host' : `${o.count} spends awaiting the host: ${amounts} (since ${field(o.since ?? '-')})`;
+  const link = o.offline_age_s > 0 ? `; no link for ${duration(o.offline_age_s)} of ${duration(o.limits.max_age_s)}` : '';
+  const full = o.count >= o.limits.total_spend_count || o.amounts.some((m) => m.amount >= o.limits.total_spend_limit) || o.offline_age_s > o.limits.max_age_s;
+  return `${held}${link}${full ? '  → offline spend is declined until the link is back' : ''}`;
+}
+
 async function watchCommand(connection: Connection, intervalS: number, mode: 'screen' | 'lines' | 'json'): Promise<number> {
   let session;
   try {
@@ -89,5 +98,6 @@ export function formatStatus(s: StatusResult): string {
     `outbox   ${s.outbox.pending} pending (oldest ${oldest}), ${s.outbox.dead} dead${s.outbox.dead > 0 ? '  → till-agent outbox list' : ''}`,
     `storage  ${formatStorage(s.storage)}`,
     `devices  ${devices}`,
+    ...(s.offline ? [`offline  ${formatOffline(s.offline)}`] : []),
   ].join('\n') + '\n';
 }
