@@ -414,15 +414,23 @@ export class Ledger {
    */
   stageFullSync(terminal: string, sync: { id: string; batch: number; last: boolean }, skus: readonly string[]): { complete: boolean; deleted?: number } {
     const key = { terminal, sync: sync.id };
-    this.db.prepare('INSERT OR IGNORE INTO product_syncs (terminal, sync_id, created_at) VALUES (@terminal, @sync, @at)').run({ ...key, at: now() });
+    const started = this.db.prepare('INSERT OR IGNORE INTO product_syncs (terminal, sync_id, created_at) VALUES (@terminal, @sync, @at)')
+      .run({ ...key, at: now() }).changes === 1;
+    // A till runs one full sync at a time: a new one abandons the till's unfinished ones (their
+    // staged SKUs go; they can no longer complete, so they never delete anything).
+    if (started) {
+      this.db.prepare(`DELETE FROM product_sync_skus WHERE terminal = @terminal AND sync_id IN
+        (SELECT sync_id FROM product_syncs WHERE terminal = @terminal AND sync_id != @sync AND completed_at IS NULL)`).run(key);
+      this.db.prepare(`UPDATE product_syncs SET batches = -1 WHERE terminal = @terminal AND sync_id != @sync AND completed_at IS NULL`).run(key);
+    }
     const insert = this.db.prepare('INSERT OR IGNORE INTO product_sync_skus (terminal, sync_id, sku) VALUES (?, ?, ?)');
     for (const sku of skus) insert.run(terminal, sync.id, sku);
     const row = this.db.prepare(
-      `UPDATE product_syncs SET received = received + 1, batches = CASE WHEN @last THEN @batch ELSE batches END
+      `UPDATE product_syncs SET received = received + 1, batches = CASE WHEN @last AND (batches IS NULL OR batches >= 0) THEN @batch ELSE batches END
        WHERE terminal = @terminal AND sync_id = @sync RETURNING received, batches, completed_at, deleted`,
     ).get({ ...key, last: sync.last ? 1 : 0, batch: sync.batch }) as { received: number; batches: number | null; completed_at: string | null; deleted: number | null };
     if (row.completed_at !== null) return { complete: true, deleted: row.deleted ?? 0 };
-    if (row.batches === null || row.received < row.batches) return { complete: false };
+    if (row.batches === null || row.batches < 0 || row.received < row.batches) return { complete: false };
     const deleted = this.db.prepare(
       'DELETE FROM products WHERE sku NOT IN (SELECT sku FROM product_sync_skus WHERE terminal = @terminal AND sync_id = @sync)',
     ).run(key).changes;

@@ -30,6 +30,23 @@ t.test('a batch missing (a dead letter) holds the deletes back until it arrives'
   t.same(l.immediate(() => l.stageFullSync('M/S/T2', { id: 's1', batch: 1, last: false }, ['A'])), { complete: false });
 });
 
+t.test('a new full sync from a till abandons its unfinished one: that one never deletes', async (t) => {
+  const l = await ledger(t);
+  l.immediate(() => l.upsertProducts(products('OLD', 'A', 'B')));
+  const stage = (till: string, id: string, batch: number, last: boolean, ...skus: string[]) => l.immediate(() => {
+    l.upsertProducts(products(...skus));
+    return l.stageFullSync(till, { id, batch, last }, skus);
+  });
+  t.same(stage('T1', 's1', 1, false, 'A'), { complete: false });
+  t.same(stage('T2', 's1', 1, false, 'B'), { complete: false }, 'the same sync id from another till');
+  t.same(stage('T1', 's2', 1, false, 'A', 'B'), { complete: false }, "T1's new full sync abandons T1's s1");
+  t.same(stage('T1', 's1', 2, true, 'B'), { complete: false }, 'the abandoned sync cannot complete');
+  t.equal(l.productCount(), 3, 'nothing deleted by it');
+  t.same(stage('T1', 's2', 2, true, 'OLD'), { complete: true, deleted: 0 });
+  t.same(stage('T2', 's1', 2, true, 'A'), { complete: true, deleted: 1 }, "T2's s1 was not touched: it completes and deletes OLD");
+  t.equal(l.product('OLD'), undefined);
+});
+
 t.test('version 1 databases get the description column and keep their products', async (t) => {
   const file = join(await tempDir(t, 'till-host-v1-'), 'host.db');
   const first = Ledger.open(file);
