@@ -4,7 +4,7 @@
 //      award       sequential online awards: commit + fsync, MQTT to the host, its ledger, the reply
 //      pipelined   32 awards in flight on one connection (max_inflight_per_connection)
 //      offline     broker stopped: awards are committed and answered "queued"
-//      drain       broker restarted: the forwarder empties the outbox (stop-and-wait, batch_size 50)
+//      drain       broker restarted: the forwarder empties the outbox (pipelined: window 4, up to 200 per request)
 import { performance } from 'node:perf_hooks';
 import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
 import { awardStatuses, mixNote as note, run, status, waitUplink } from './drive.ts';
