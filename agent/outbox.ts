@@ -97,6 +97,8 @@ export class Outbox {
       byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
       byTxn: db.prepare('SELECT * FROM outbox WHERE op = ? AND txn_id = ?'),
       byTxnAny: db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq'),
+      // Refunds are keyed by their own id; this finds those of one sale (rare op: a scan is fine).
+      bySale: db.prepare(`SELECT * FROM outbox WHERE op = ? AND json_extract(payload, '$.sale_txn_id') = ? ORDER BY seq`),
       insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at)
         VALUES (@id, @op, @txn_id, @fingerprint, @customer_id, @payload, @offline, @amount, @currency, 'pending', @created_at, @created_at)`),
       nextPending: db.prepare(`SELECT * FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`),
@@ -204,6 +206,11 @@ export class Outbox {
 
   forTxn(txnId: string): OutboxRow[] {
     return (this.stmt.byTxnAny!.all(txnId) as RawRow[]).map(decode);
+  }
+
+  /** Rows of `op` that name txnId as their sale (payload.sale_txn_id): a sale's refunds. */
+  forSale(op: DurableOp, txnId: string): OutboxRow[] {
+    return (this.stmt.bySale!.all(op, txnId) as RawRow[]).map(decode);
   }
 
   /** The next pending rows in FIFO order, read from disk a page at a time. */

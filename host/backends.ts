@@ -12,7 +12,10 @@ export async function createBackend(config: HostConfig, ledger: Ledger, log: Log
     case 'ledger':
       return new LedgerBackend(
         ledger,
-        { timezone: config.timezone, reduction: config.reduction, default_product: config.default_product, lock_ttl_s: config.lock_ttl_s, currencies: config.currencies },
+        {
+          timezone: config.timezone, reduction: config.reduction, default_product: config.default_product, lock_ttl_s: config.lock_ttl_s, currencies: config.currencies,
+          reduction_rules: config.reduction_rules, refunds: config.refunds,
+        },
         log,
       );
     case 'crmcom': {

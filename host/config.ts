@@ -11,6 +11,8 @@ import { BACKENDS } from './backend.ts';
 import { crmcomConfigSchema } from './crmcom/config.ts';
 import { sessionmConfigSchema } from './sessionm/config.ts';
 import { LOG_LEVELS } from './log.ts';
+import { reductionRuleSchema } from './reduction.ts';
+import { SPEND_CREDITS } from './refund-math.ts';
 
 export const REDUCTIONS = ['front_end', 'back_end'] as const;
 
@@ -47,6 +49,11 @@ export const hostConfigSchema = z.strictObject({
   // SessionM's default lock time is 15 minutes: long locks keep offers out of reach.
   lock_ttl_s: z.number({ error: 'must be a number of seconds' }).int({ error: 'must be a whole number of seconds' })
     .min(1, { error: 'must be at least 1' }).max(86_400, { error: 'must be at most 86400 (a day)' }).default(900),
+  // Per purchase, first match wins; `reduction` is the default (host/reduction.ts).
+  reduction_rules: z.array(reductionRuleSchema, { error: 'must be a list of rules' }).default([]),
+  refunds: z.strictObject({
+    spend_credit: z.enum(SPEND_CREDITS, { error: `must be one of ${SPEND_CREDITS.join(', ')}` }).default('proportional'),
+  }, { error: 'must be a mapping' }).prefault({}),
   timezone: z
     .string({ error: 'must be an IANA time zone like "Europe/Paris"' })
     .refine(isTimeZone, { error: 'must be an IANA time zone like "Europe/Paris"' })

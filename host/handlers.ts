@@ -14,6 +14,9 @@ import type { Ledger, Participant, Wallet } from './ledger.ts';
 import * as heldOffers from './offer-handlers.ts';
 import type { Logger } from './log.ts';
 import { spendRoom } from './sale.ts';
+import { afterAward, afterSpend, refund, voidCredit, voucherRedeem, withReduction } from './credit-handlers.ts';
+import type { ReductionRule } from './reduction.ts';
+import type { SpendCredit } from './refund-math.ts';
 
 export interface HostSettings {
   timezone: string;
@@ -23,6 +26,9 @@ export interface HostSettings {
   lock_ttl_s?: number;
   /** Basket currencies accepted; empty: those of the money wallets in the ledger. */
   currencies?: readonly string[];
+  /** Per purchase, first match wins over `reduction` (host/reduction.ts). */
+  reduction_rules?: ReductionRule[];
+  refunds?: { spend_credit: SpendCredit };
 }
 
 export interface OpContext {
@@ -82,7 +88,7 @@ function rewards(ctx: OpContext, customerId: string, basket: Basket, purchasedAt
     reduction: ctx.settings.reduction,
     default_product: ctx.settings.default_product,
   });
-  return { rewards: r, wallet };
+  return { rewards: withReduction(ctx, r, basket.store ?? ctx.source.store), wallet };
 }
 
 export function acceptedCurrencies(ctx: OpContext): string[] {
@@ -139,7 +145,7 @@ const award: Handler<'award'> = (ctx, m) => {
   const after = walletsField(ctx, wallet.participant_id);
   const primary = after.wallets?.find((b) => b.currency === wallet.currency);
   // basket_total is kept with the result: a later spend of the sale is capped by what is left to pay (sale.ts).
-  return { ...awardResult(r, primary), ...after, basket_total: m.payload.basket.total };
+  return afterAward(ctx, m, wallet.participant_id, r, { ...awardResult(r, primary), ...after, basket_total: m.payload.basket.total });
 };
 
 const spend: Handler<'spend'> = (ctx, m) => {
@@ -173,7 +179,7 @@ const spend: Handler<'spend'> = (ctx, m) => {
   const result: HostSpendResult = {
     currency: wallet.currency, spent_amount: spent, balance: { amount: balance, currency: wallet.currency }, offline: payload.offline,
   };
-  return result;
+  return afterSpend(ctx, m, wallet.participant_id, result);
 };
 
 const voidTxn: Handler<'void'> = (ctx, m) => {
@@ -186,23 +192,27 @@ const voidTxn: Handler<'void'> = (ctx, m) => {
   const reversedPoints = new Map<string, number>();
   const moneyBalances = new Map<string, { amount: number; currency: string }>();
   const participants = new Set<string>();
+  const credit = voidCredit(ctx, txnId);
   for (const e of entries) {
+    const left = credit.remaining(e);
     const amount = ctx.ledger.append({
       participant_id: e.participant_id, terminal: ctx.terminal, txn_id: txnId, message_id: m.id,
-      kind: 'reversal', amount: -e.amount, currency: e.currency, reverses: e.seq, note: m.payload.reason ?? null,
+      kind: 'reversal', amount: -left, currency: e.currency, reverses: e.seq, note: m.payload.reason ?? null,
     });
     participants.add(e.participant_id);
     // Points are reported apart: they are never added to money amounts.
     if (isPointsUnit(e.currency)) {
-      reversedPoints.set(e.currency, (reversedPoints.get(e.currency) ?? 0) + e.amount);
+      reversedPoints.set(e.currency, (reversedPoints.get(e.currency) ?? 0) + left);
       continue;
     }
     moneyBalances.set(e.participant_id, { amount, currency: e.currency });
-    if (e.kind === 'award') reversedAward += e.amount;
-    else reversedSpend += -e.amount;
+    if (e.kind === 'award') reversedAward += left;
+    else reversedSpend += -left;
   }
   const result: HostVoidResult = { reversed_award_amount: reversedAward, reversed_spend_amount: reversedSpend };
   if (reinstated.length > 0) result.reinstated_offers = reinstated;
+  const vouchers = credit.vouchers();
+  if (vouchers.length > 0) result.vouchers = vouchers;
   // A transaction normally touches one wallet; report it. Several wallets: no single balance to give.
   const only = moneyBalances.size === 1 ? [...moneyBalances.values()][0] : undefined;
   if (only) {
@@ -236,6 +246,8 @@ export const handlers: { [O in UpstreamOp]: Handler<O> } = {
   unlock: heldOffers.unlock,
   redeem: heldOffers.redeem,
   reinstate: heldOffers.reinstate,
+  refund,
+  'voucher.redeem': voucherRedeem,
 };
 
 export function runHandler(ctx: OpContext, message: UpstreamMessage): Record<string, unknown> {

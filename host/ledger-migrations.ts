@@ -3,8 +3,9 @@
 // so two hosts opening one file at once migrate it once. A step is a snapshot of its time:
 // it builds the shape of that version, later steps change it further.
 import type Database from 'better-sqlite3';
+import { CREDIT_TABLES } from './credit-store.ts';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 type Step = (db: Database.Database) => void;
 
@@ -79,7 +80,10 @@ const walletPerUnit: Step = (db) => {
   `);
 };
 
-const STEPS: Step[] = [perTillDedup, productCatalogue, walletPerUnit];
+// v4: sale baskets (for returns), refund vouchers and refunds (host/credit-store.ts).
+const creditTables: Step = (db) => db.exec(CREDIT_TABLES);
+
+const STEPS: Step[] = [perTillDedup, productCatalogue, walletPerUnit, creditTables];
 
 export class LedgerVersionError extends Error {
   readonly code = 'LEDGER_TOO_NEW';

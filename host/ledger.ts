@@ -12,6 +12,7 @@ import { AgentError } from '../protocol/errors.ts';
 import type { IdentifierKind, Product } from '../protocol/local.ts';
 import { MAX_BALANCE, isPointsUnit } from '../protocol/money.ts';
 import type { Offer, ProductInfo } from './engine.ts';
+import { CreditStore } from './credit-store.ts';
 import { migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
 import { cacheStatements } from './statement-cache.ts';
@@ -151,9 +152,12 @@ export class Ledger {
   private savepoints = 0;
   /** Offers issued to customers, their locks and redemptions (user-offers.ts). */
   readonly userOffers: UserOffers;
+  /** Sale baskets, refund vouchers and refunds, in the same database and transactions. */
+  readonly credit: CreditStore;
 
   private constructor(private readonly db: Database.Database) {
     this.userOffers = new UserOffers(db);
+    this.credit = new CreditStore(db);
   }
 
   static open(file: string): Ledger {

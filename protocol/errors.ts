@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'UNSUPPORTED',
   'OFFER_LOCKED',
   'OFFER_UNAVAILABLE',
+  'VOUCHER_REDEEMED',
+  'VOUCHER_VOIDED',
   'INTERNAL',
 ] as const;
 
@@ -69,6 +71,8 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
   // Another sale holds the offer: free again after its unlock, award or TTL.
   OFFER_LOCKED: true,
   OFFER_UNAVAILABLE: false,
+  VOUCHER_REDEEMED: false,
+  VOUCHER_VOIDED: false,
   INTERNAL: true,
 };
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { basketSchema } from './basket.ts';
 import { offerParamSchemas } from './offers.ts';
+import { refundParamsSchema, voucherRedeemParamsSchema, type Voucher } from './credit.ts';
 import { receiptDocumentSchema } from './receipt.ts';
 import type { ErrorBody } from './errors.ts';
 import type { Money } from './money.ts';
@@ -79,6 +80,9 @@ export const paramSchemas = {
   award: z.object({ txn_id: txnId(), customer_id: nonEmpty(128), basket: basketSchema }),
   spend: z.object({ txn_id: txnId(), customer_id: nonEmpty(128), amount: minorUnits(), currency: currencyCode() }),
   void: z.object({ txn_id: txnId(), reason: freeText(256).optional() }),
+  // Returns and refund vouchers (protocol/credit.ts).
+  refund: refundParamsSchema,
+  'voucher.redeem': voucherRedeemParamsSchema,
   'products.sync': z.object({
     products: z.array(productSchema).min(1, { error: 'must contain at least one product' }).max(MAX_PRODUCTS_PER_SYNC),
     mode: z.enum(SYNC_MODES, { error: 'must be "delta" or "full"' }).default('delta'),
@@ -224,6 +228,8 @@ export interface AwardResult {
   wallets?: Money[];
   /** SKUs the host does not know: awarded under its default product (sync them with products.sync). */
   unknown_skus?: string[];
+  /** back_end with a redemption: the customer paid in full and is credited this refund voucher. */
+  voucher?: Voucher;
 }
 
 export interface SpendResult {
@@ -238,6 +244,9 @@ export interface SpendResult {
   automatic_spend_amount?: number;
   additional_spend_amount?: number;
   total_spend_amount?: number;
+  /** A spend on a back_end sale: the POS deducts nothing, the customer is credited this voucher. */
+  reduction?: Reduction;
+  voucher?: Voucher;
 }
 
 export interface VoidResult {
@@ -252,6 +261,7 @@ export interface VoidResult {
   /** Points taken back, per points unit. */
   reversed_points?: Money[];
   wallets?: Money[];
+  vouchers?: Array<Voucher & { state: 'voided' | 'redeemed' | 'reinstated' }>;
 }
 
 export interface ProductsSyncResult {

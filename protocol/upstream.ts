@@ -2,6 +2,7 @@
 // Pure: topic names, envelopes and their validators. Documented in UPSTREAM.md.
 import { z } from 'zod';
 import { basketSchema } from './basket.ts';
+import { refundPayloadSchema, voucherRedeemPayloadSchema, voucherSchema } from './credit.ts';
 import { ERROR_CODES } from './errors.ts';
 import { SYNC_MODES, identifierKinds, productSchema } from './local.ts';
 import { heldOfferSchema, offerPayloadSchemas } from './offers.ts';
@@ -67,10 +68,14 @@ export const topics = {
     group ? `$share/${group}/${wildcardPrefix(pattern)}/req` : `${wildcardPrefix(pattern)}/req`,
 };
 
-export const UPSTREAM_OPS = ['identify', 'preview', 'award', 'spend', 'void', 'products.sync', 'offers', 'lock', 'unlock', 'redeem', 'reinstate'] as const;
+export const UPSTREAM_OPS = [
+  'identify', 'preview', 'award', 'spend', 'void', 'products.sync', 'offers', 'lock', 'unlock', 'redeem', 'reinstate', 'refund', 'voucher.redeem',
+] as const;
 export type UpstreamOp = (typeof UPSTREAM_OPS)[number];
 /** Ops that change money or master data: they travel through the durable outbox, in order. */
-export const DURABLE_OPS = ['award', 'spend', 'void', 'products.sync', 'redeem', 'reinstate'] as const satisfies readonly UpstreamOp[];
+export const DURABLE_OPS = [
+  'award', 'spend', 'void', 'products.sync', 'redeem', 'reinstate', 'refund', 'voucher.redeem',
+] as const satisfies readonly UpstreamOp[];
 export type DurableOp = (typeof DURABLE_OPS)[number];
 
 export const payloadSchemas = {
@@ -97,6 +102,8 @@ export const payloadSchemas = {
     }).optional(),
   }),
   ...offerPayloadSchemas,
+  refund: refundPayloadSchema,
+  'voucher.redeem': voucherRedeemPayloadSchema,
 } as const;
 
 export type UpstreamPayload<O extends UpstreamOp> = z.output<(typeof payloadSchemas)[O]>;
@@ -122,6 +129,8 @@ export const upstreamMessageSchema = z.discriminatedUnion('op', [
   z.object({ ...messageBase, op: z.literal('unlock'), payload: payloadSchemas.unlock }),
   z.object({ ...messageBase, op: z.literal('redeem'), payload: payloadSchemas.redeem }),
   z.object({ ...messageBase, op: z.literal('reinstate'), payload: payloadSchemas.reinstate }),
+  z.object({ ...messageBase, op: z.literal('refund'), payload: payloadSchemas.refund }),
+  z.object({ ...messageBase, op: z.literal('voucher.redeem'), payload: payloadSchemas['voucher.redeem'] }),
 ]);
 export type UpstreamMessage = z.output<typeof upstreamMessageSchema>;
 
@@ -237,6 +246,8 @@ export const awardResultSchema = previewResultSchema
     unknown_skus: z.array(z.string()).optional(),
     /** The sale's basket total: spends of the sale are capped by what is left of it. */
     basket_total: z.number().int().optional(),
+    // back_end: the redemption is credited as this refund voucher instead (protocol/credit.ts).
+    voucher: voucherSchema.optional(),
   });
 
 export const spendResultSchema = z.object({
@@ -244,6 +255,9 @@ export const spendResultSchema = z.object({
   spent_amount: z.number().int(),
   balance: moneyResult,
   offline: z.boolean(),
+  // An online spend on a back_end sale: credited as this refund voucher (protocol/credit.ts).
+  reduction: z.enum(['front_end', 'back_end']).optional(),
+  voucher: voucherSchema.optional(),
 });
 
 export const voidResultSchema = z.object({
@@ -255,6 +269,8 @@ export const voidResultSchema = z.object({
   wallets: z.array(unitAmount).max(20).optional(),
   /** Offers redeemed in the sale, given back to the customer by the void. */
   reinstated_offers: z.array(z.string()).optional(),
+  // Refund vouchers of the sale: issued on it (now voided, or already redeemed) or redeemed in it (reinstated).
+  vouchers: z.array(voucherSchema.extend({ state: z.enum(['voided', 'redeemed', 'reinstated']) })).optional(),
 });
 
 export const productsSyncResultSchema = z.object({

@@ -70,5 +70,6 @@ export function awardResult(row: OutboxRow): AwardResult {
   if (Array.isArray(r?.points)) out.points = r.points as Money[];
   if (Array.isArray(r?.wallets)) out.wallets = r.wallets as Money[];
   if (Array.isArray(r?.unknown_skus) && r.unknown_skus.length > 0) out.unknown_skus = r.unknown_skus as string[];
+  if (r?.voucher) out.voucher = r.voucher as NonNullable<AwardResult['voucher']>;
   return out;
 }

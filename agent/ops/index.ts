@@ -13,9 +13,11 @@ import { redeem, reinstate } from './redeem.ts';
 import { outboxList, outboxRetry } from './outbox-admin.ts';
 import { preview } from './preview.ts';
 import { productsStatus, productsSync } from './products.ts';
+import { refund } from './refund.ts';
 import { spend } from './spend.ts';
 import { status } from './status.ts';
 import { voidTxn } from './void.ts';
+import { voucherRedeem } from './voucher.ts';
 
 type Handlers = { [O in HandledOp]: (ctx: OpsContext, params: Params<O>) => unknown };
 
@@ -25,6 +27,8 @@ export const handlers: Handlers = {
   award,
   spend,
   void: voidTxn,
+  refund,
+  'voucher.redeem': voucherRedeem,
   'products.sync': productsSync,
   'products.status': productsStatus,
   status: (ctx) => status(ctx),

@@ -105,6 +105,7 @@ function spendResult(ctx: OpsContext, row: OutboxRow): SpendResult {
       status: 'spent', txn_id: row.txn_id!, currency, spent_amount: num(row.result, 'spent_amount') ?? 0, offline: row.offline, ...totals(),
     };
     if (row.result?.balance) out.balance = row.result.balance as Money;
+    if (row.result?.voucher) Object.assign(out, { reduction: 'back_end', voucher: row.result.voucher as NonNullable<SpendResult['voucher']> });
     return out;
   }
   if (row.offline) {

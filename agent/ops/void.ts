@@ -34,5 +34,6 @@ export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidR
   if (Array.isArray(row.result?.reinstated_offers)) out.reinstated_offers = row.result.reinstated_offers as string[];
   if (Array.isArray(row.result?.reversed_points)) out.reversed_points = row.result.reversed_points as Money[];
   if (Array.isArray(row.result?.wallets)) out.wallets = row.result.wallets as Money[];
+  if (Array.isArray(row.result?.vouchers)) out.vouchers = row.result.vouchers as NonNullable<VoidResult['vouchers']>;
   return out;
 }

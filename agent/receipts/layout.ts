@@ -155,6 +155,12 @@ export function layoutLoyalty(l: LoyaltySection, width: number): PrintOp[] {
   if (l.additional_spend) row('Additional spend', -l.additional_spend);
   if (l.redemption_total) row('Redemption total', -l.redemption_total);
   for (const o of l.redeemed_offers ?? []) row(`Offer: ${o.name}`, -o.discount_amount);
+  for (const v of l.vouchers ?? []) row(`Refund voucher ${v.code}`, v.amount);
+  if (l.refund) {
+    row('Returned', -l.refund.returned);
+    if (l.refund.reversed_award) row('Award reversed', -l.refund.reversed_award);
+    if (l.refund.credited_spend) row('Spend credited back', l.refund.credited_spend);
+  }
   if (l.balance !== undefined) for (const t of columns('New balance', m(l.balance), width)) ops.push(text(t, { bold: true }));
   for (const note of l.notes) for (const t of wrap(`* ${note}`, width)) ops.push(text(t));
   return ops;

@@ -1,6 +1,7 @@
 // What the loyalty part of a receipt says, derived from the outbox rows of one sale.
 import type { OutboxRow } from '../outbox.ts';
 import { redeemedOffers, type RedeemedOffer } from './offer-redemptions.ts';
+import { creditLines, type RefundLines, type VoucherLine } from './credit-section.ts';
 
 export interface LoyaltySection {
   currency: string;
@@ -15,6 +16,9 @@ export interface LoyaltySection {
   notes: string[];
   /** Offers held by the customer that this sale redeemed (`redeem`), with the discount each gave. */
   redeemed_offers?: RedeemedOffer[];
+  /** Refund voucher of a back-end sale; a return's adjustments (credit-section.ts). */
+  vouchers?: VoucherLine[];
+  refund?: RefundLines;
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
@@ -25,12 +29,13 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
   const spend = rows.find((r) => r.op === 'spend');
   const voided = rows.find((r) => r.op === 'void');
   const redeemed = redeemedOffers(rows, award?.txn_id ?? spend?.txn_id ?? voided?.txn_id ?? undefined);
-  if (!award && !spend && redeemed.length === 0) return null;
-  const currency = award?.currency ?? spend?.currency ?? rows.find((r) => r.op === 'redeem')?.currency ?? '';
+  const refund = rows.find((r) => r.op === 'refund');
+  if (!award && !spend && !refund && redeemed.length === 0) return null;
+  const currency = award?.currency ?? spend?.currency ?? rows.find((r) => r.op === 'redeem')?.currency ?? refund?.currency ?? '';
   const section: LoyaltySection = {
     currency, offers: [], instant_spend: 0, automatic_spend: 0, additional_spend: 0, redemption_total: 0, notes: [],
   };
-  const customerId = award?.customer_id ?? spend?.customer_id;
+  const customerId = award?.customer_id ?? spend?.customer_id ?? refund?.customer_id;
   if (customerName || customerId) section.customer = customerName ?? customerId!;
   let balanceAt = '';
   const takeBalance = (row: OutboxRow) => {
@@ -63,5 +68,10 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
   section.redemption_total = section.instant_spend + section.automatic_spend + section.additional_spend;
   if (voided?.state === 'done') takeBalance(voided); // the balance after the void, not before it
   if (voided) section.notes.push(voided.state === 'done' ? 'This sale was voided' : 'Void queued offline');
+  const credit = creditLines(rows);
+  if (credit.vouchers.length > 0) section.vouchers = credit.vouchers;
+  if (credit.refund) section.refund = credit.refund;
+  if (credit.balance !== undefined) section.balance = credit.balance;
+  section.notes.push(...credit.notes);
   return section;
 }

@@ -32,6 +32,8 @@ export const SESSIONM_UNSUPPORTED: Partial<Record<UpstreamOp, string>> = {
   spend: 'the POS API has no wallet spend: value is given as offers (lookup, lock, redeem) and points are earned by send_transaction',
   void: 'the POS API has no reversal of a sent transaction (no negative items or amounts); reinstate redeemed offers instead',
   'products.sync': 'catalogs are loaded in full through SM Sync, not through the POS API (deltas are not supported)',
+  refund: 'the POS API has no return of a sent transaction; reinstate redeemed offers instead',
+  'voucher.redeem': 'refund vouchers are issued and redeemed by the ledger backend only',
 };
 
 export class SessionmConnector implements Connector {

@@ -1,0 +1,42 @@
+// voucher.redeem: a refund voucher (issued by a back-end reduction, protocol/credit.ts) taken as
+// payment in a sale. Redeemable once, so only the host can say yes: offline it is refused before
+// anything is written. Online the redemption is committed to the outbox (fsync) like any money
+// request and idempotent by (txn_id, code); a refusal (already redeemed, voided, unknown) is the
+// host's answer, not a dead letter. Voiding the sale gives the voucher back.
+import { redemptionKey, type HostVoucherRedeemResult, type Voucher, type VoucherRedeemResult } from '../../protocol/credit.ts';
+import { AgentError, isErrorCode } from '../../protocol/errors.ts';
+import type { Params } from '../../protocol/local.ts';
+import type { OutboxRow } from '../outbox.ts';
+import type { OpsContext } from './context.ts';
+import { commit, deadLetterError, fingerprint, newMessage, settle } from './outcome.ts';
+
+export async function voucherRedeem(ctx: OpsContext, p: Params<'voucher.redeem'>): Promise<VoucherRedeemResult> {
+  const key = redemptionKey(p.txn_id, p.code);
+  const payload = { sale_txn_id: p.txn_id, code: p.code, currency: p.currency };
+  let row = ctx.outbox.findByTxn('voucher.redeem', key);
+  if (row && row.fingerprint !== fingerprint(payload)) {
+    throw new AgentError('CONFLICT', `this voucher was already submitted for txn ${p.txn_id} with different content`);
+  }
+  if (!row) {
+    if (!ctx.uplink.connected) {
+      throw new AgentError('UPSTREAM_UNAVAILABLE', 'a voucher can only be redeemed while the loyalty host is reachable (it must be redeemed once only): nothing was recorded');
+    }
+    row = await commit(ctx, newMessage(ctx, 'voucher.redeem', {
+      txn_id: key, fingerprint: fingerprint(payload), customer_id: null, payload, offline: false, amount: null, currency: p.currency,
+    }));
+  }
+  return redeemResult(ctx, await settle(ctx, row), p.txn_id);
+}
+
+function redeemResult(ctx: OpsContext, row: OutboxRow, txnId: string): VoucherRedeemResult {
+  if (row.state === 'dead') throw deadLetterError(row);
+  if (row.state === 'pending') {
+    const what = `the redemption is committed and will be applied: repeat the same voucher.redeem to learn the outcome, or void txn ${txnId} to give the voucher back`;
+    if (ctx.uplink.connected) throw new AgentError('UPSTREAM_TIMEOUT', `the loyalty host did not answer in time; ${what}`);
+    throw new AgentError('UPSTREAM_UNAVAILABLE', `the loyalty host became unreachable; ${what}`);
+  }
+  const r = row.result as HostVoucherRedeemResult | null;
+  if (r?.redeemed === true) return { status: 'redeemed', txn_id: txnId, voucher: r.voucher as Voucher };
+  const code = r && isErrorCode(r.code) ? r.code : 'REJECTED_UPSTREAM';
+  throw new AgentError(code, r?.message ?? 'the loyalty host refused the voucher', false);
+}

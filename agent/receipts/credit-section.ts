@@ -1,0 +1,63 @@
+// The receipt lines of refund vouchers and returns, from the outbox rows of one sale or return.
+// A back-end sale prints its voucher (code and amount: the customer paid in full and is credited
+// this voucher, CRM.COM guide: "credit him through a payment gateway system or by generating a
+// refund voucher"); a return (receipt.print with the refund_id) prints what came back.
+import type { OutboxRow } from '../outbox.ts';
+
+export interface VoucherLine {
+  code: string;
+  amount: number;
+  state: 'issued' | 'voided' | 'redeemed';
+}
+
+export interface RefundLines {
+  returned: number;
+  reversed_award: number;
+  credited_spend: number;
+  queued: boolean;
+}
+
+export interface CreditLines {
+  vouchers: VoucherLine[];
+  refund?: RefundLines;
+  balance?: number;
+  notes: string[];
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+export function creditLines(rows: OutboxRow[]): CreditLines {
+  const out: CreditLines = { vouchers: [], notes: [] };
+  const voided = rows.find((r) => r.op === 'void' && r.state === 'done');
+  const after = voided?.result?.vouchers as Array<{ code: string; state: string }> | undefined;
+  // The award's voucher (back_end redemption) and those of online spends on the same sale.
+  for (const row of rows) {
+    if ((row.op !== 'award' && row.op !== 'spend') || row.state !== 'done') continue;
+    const v = row.result?.voucher as { code?: unknown; amount?: unknown } | undefined;
+    if (!v || typeof v.code !== 'string') continue;
+    const s = after?.find((x) => x.code === v.code)?.state;
+    const state = s === 'voided' ? 'voided' : s === 'redeemed' ? 'redeemed' : 'issued';
+    out.vouchers.push({ code: v.code, amount: num(v.amount), state });
+  }
+  const states = new Set(out.vouchers.map((v) => v.state));
+  if (states.has('issued')) out.notes.push('Refund voucher: present this code at your next purchase (valid once)');
+  if (states.has('voided')) out.notes.push('Refund voucher voided with this sale');
+  if (states.has('redeemed')) out.notes.push('Refund voucher already redeemed');
+  const refund = rows.find((r) => r.op === 'refund');
+  if (refund) {
+    const items = refund.payload.items as Array<{ amount: number }> | undefined;
+    const returned = (items ?? []).reduce((sum, i) => sum + num(i.amount), 0);
+    const done = refund.state === 'done';
+    out.refund = {
+      returned,
+      reversed_award: done ? num(refund.result?.reversed_award_amount) : 0,
+      credited_spend: done ? num(refund.result?.credited_spend_amount) : 0,
+      queued: refund.state === 'pending',
+    };
+    const b = refund.result?.balance as { amount?: unknown } | undefined;
+    if (done && typeof b?.amount === 'number') out.balance = b.amount;
+    if (refund.state === 'pending') out.notes.push('Return queued offline; points adjusted when the till reconnects');
+    if (refund.state === 'dead') out.notes.push('Points for this return could not be adjusted; staff have been notified');
+  }
+  return out;
+}

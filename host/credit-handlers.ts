@@ -1,0 +1,156 @@
+// Host side of refund vouchers and returns: the `refund` and `voucher.redeem` handlers, and the
+// hooks the award and void handlers call (handlers.ts). Runs inside the batch transaction.
+//
+//   award (back_end, redemption > 0) → voucher issued for total_spend_amount, in the award answer
+//   spend (online) on a back_end sale → voucher issued for spent_amount, in the spend answer
+//   voucher.redeem                   → issued → redeemed (once); refused: an answer, not a failure
+//   void of the sale that issued it  → issued → voided (a redeemed one is reported, not undone)
+//   void of the sale that redeemed it → redeemed → issued again (reinstated)
+//   refund                           → award reversed in proportion, spends credited per policy
+import type { Basket } from '../protocol/basket.ts';
+import type { HostRefundResult, HostVoucherRedeemResult } from '../protocol/credit.ts';
+import { AgentError } from '../protocol/errors.ts';
+import type { HostAwardResult, HostSpendResult, HostVoidResult, UpstreamMessage } from '../protocol/upstream.ts';
+import type { Rewards } from './engine.ts';
+import type { OpContext } from './handlers.ts';
+import type { Entry } from './ledger.ts';
+import { decideReduction } from './reduction.ts';
+import { computeRefund } from './refund-math.ts';
+
+type MessageOf<O extends UpstreamMessage['op']> = Extract<UpstreamMessage, { op: O }>;
+
+const permanent = (code: 'NOT_FOUND' | 'BAD_REQUEST' | 'CONFLICT', message: string) => new AgentError(code, message, false);
+
+/** The purchase's reduction method by the host's rules (store, awarded offers). */
+export function withReduction(ctx: OpContext, r: Rewards, store: string): Rewards {
+  const reduction = decideReduction(ctx.settings.reduction, ctx.settings.reduction_rules ?? [], store, r.offers.map((o) => o.id));
+  return reduction === r.reduction ? r : { ...r, reduction };
+}
+
+/** After an award is booked: keep the basket for returns; back_end: the redemption becomes a voucher. */
+export function afterAward(
+  ctx: OpContext, m: MessageOf<'award'>, participantId: string, r: Rewards, result: HostAwardResult,
+): HostAwardResult {
+  const txnId = m.txn_id!;
+  const basket: Basket = m.payload.basket;
+  ctx.ledger.credit.recordSale({
+    terminal: ctx.terminal, txn_id: txnId, participant_id: participantId, currency: r.currency, basket,
+    award_amount: r.award_amount, reduction: r.reduction,
+  });
+  if (r.reduction !== 'back_end' || r.total_spend_amount <= 0) return result;
+  const voucher = ctx.ledger.credit.issueVoucher({
+    participant_id: participantId, amount: r.total_spend_amount, currency: r.currency, terminal: ctx.terminal, txn_id: txnId,
+  }, m.id);
+  return { ...result, voucher };
+}
+
+/**
+ * An online spend on a back_end sale is credited as a voucher too: the customer pays in full.
+ * An offline spend is not: the till approved it as a deduction without knowing the host's rule.
+ */
+export function afterSpend(ctx: OpContext, m: MessageOf<'spend'>, participantId: string, result: HostSpendResult): HostSpendResult {
+  if (m.payload.offline || result.spent_amount <= 0 || m.txn_id === null) return result;
+  const sale = ctx.ledger.credit.sale(ctx.terminal, m.txn_id);
+  if (sale?.reduction !== 'back_end') return result;
+  const voucher = ctx.ledger.credit.issueVoucher({
+    participant_id: participantId, amount: result.spent_amount, currency: result.currency, terminal: ctx.terminal, txn_id: m.txn_id,
+  }, m.id);
+  return { ...result, reduction: 'back_end', voucher };
+}
+
+export interface VoidCredit {
+  /** What is left to reverse of a sale entry once its refunds are accounted for (positive = credit entry). */
+  remaining(entry: Entry): number;
+  /** Voids the sale's vouchers, reinstates those redeemed in it; the answer's `vouchers`. */
+  vouchers(): NonNullable<HostVoidResult['vouchers']>;
+}
+
+/** A void after partial returns reverses only what the returns left; vouchers follow the sale. */
+export function voidCredit(ctx: OpContext, txnId: string): VoidCredit {
+  const store = ctx.ledger.credit;
+  const totals = store.refundTotals(ctx.terminal, txnId);
+  // Returns only ever moved the sale's money wallet (never points): other units are whole.
+  const unit = store.sale(ctx.terminal, txnId)?.currency;
+  let awardTaken = totals.reversed_award_amount;
+  let spendGiven = totals.credited_spend_amount;
+  return {
+    remaining(entry) {
+      if (entry.currency !== unit) return entry.amount;
+      if (entry.kind === 'award') {
+        const take = Math.min(awardTaken, entry.amount);
+        awardTaken -= take;
+        return entry.amount - take;
+      }
+      // Spends are negative entries; a return may already have credited part of them back.
+      const give = Math.min(spendGiven, -entry.amount);
+      spendGiven -= give;
+      return entry.amount + give;
+    },
+    vouchers() {
+      const { issued, redeemedHere } = store.vouchersOfSale(ctx.terminal, txnId);
+      const out: NonNullable<HostVoidResult['vouchers']> = [];
+      for (const v of issued) {
+        if (v.state === 'issued') store.setVoucherState(v.code, 'voided');
+        out.push({ code: v.code, amount: v.amount, currency: v.currency, state: v.state === 'redeemed' ? 'redeemed' : 'voided' });
+      }
+      for (const v of redeemedHere) {
+        store.setVoucherState(v.code, 'issued');
+        out.push({ code: v.code, amount: v.amount, currency: v.currency, state: 'reinstated' });
+      }
+      if (redeemedHere.length > 0 || issued.some((v) => v.state === 'redeemed')) {
+        ctx.log.info({ terminal: ctx.terminal, txn_id: txnId, vouchers: out.map((v) => v.state) }, 'void: vouchers of the sale');
+      }
+      return out;
+    },
+  };
+}
+
+export function voucherRedeem(ctx: OpContext, m: MessageOf<'voucher.redeem'>): HostVoucherRedeemResult {
+  const { code, currency, sale_txn_id: saleTxn } = m.payload;
+  const store = ctx.ledger.credit;
+  const v = store.voucher(code);
+  // Never echo the code in a refusal: it is worth money to whoever reads the log.
+  if (!v) return { redeemed: false, code: 'NOT_FOUND', message: 'no refund voucher with this code' };
+  if (v.currency !== currency) {
+    return { redeemed: false, code: 'BAD_REQUEST', message: `currency: the voucher is in ${v.currency}, not ${currency}` };
+  }
+  if (v.state === 'voided') return { redeemed: false, code: 'VOUCHER_VOIDED', message: 'this voucher was voided with the sale that issued it' };
+  if (v.state === 'redeemed') return { redeemed: false, code: 'VOUCHER_REDEEMED', message: 'this voucher was already redeemed' };
+  store.markRedeemed(code, ctx.terminal, saleTxn);
+  return { redeemed: true, voucher: { code: v.code, amount: v.amount, currency: v.currency } };
+}
+
+export function refund(ctx: OpContext, m: MessageOf<'refund'>): HostRefundResult {
+  const refundId = m.txn_id;
+  if (refundId === null || refundId === '') throw permanent('BAD_REQUEST', 'txn_id: a refund message carries its refund_id as txn_id');
+  const { sale_txn_id: saleTxn, items, currency } = m.payload;
+  const store = ctx.ledger.credit;
+  const sale = store.sale(ctx.terminal, saleTxn);
+  if (!sale) throw permanent('NOT_FOUND', `no awarded sale ${saleTxn} from this till (a return goes to the till that made the sale)`);
+  if (sale.currency !== currency) throw permanent('BAD_REQUEST', `currency: sale ${saleTxn} was in ${sale.currency}, not ${currency}`);
+  if (store.saleVoided(ctx.terminal, saleTxn)) throw permanent('CONFLICT', `sale ${saleTxn} was voided: nothing left to return`);
+  const wallet = ctx.ledger.walletIn(sale.participant_id, sale.currency);
+  if (!wallet || wallet.currency !== currency) throw permanent('NOT_FOUND', `no ${currency} wallet for the sale's customer`);
+  const before = store.refundTotals(ctx.terminal, saleTxn);
+  const outcome = computeRefund({
+    basket: sale.basket, award_amount: sale.award_amount, spent_amount: store.saleSpends(ctx.terminal, saleTxn, currency),
+    before, items, balance: wallet.balance, spend_credit: ctx.settings.refunds?.spend_credit ?? 'proportional',
+  });
+  const base = {
+    participant_id: sale.participant_id, terminal: ctx.terminal, txn_id: saleTxn, message_id: m.id, currency,
+    kind: 'reversal' as const, note: `refund ${refundId}`,
+  };
+  let balance = wallet.balance;
+  // Credit first: the reversal after it may use it (computeRefund assumed this order).
+  if (outcome.credited_spend_amount > 0) balance = ctx.ledger.append({ ...base, amount: outcome.credited_spend_amount });
+  if (outcome.reversed_award_amount > 0) balance = ctx.ledger.append({ ...base, amount: -outcome.reversed_award_amount });
+  store.recordRefund({
+    terminal: ctx.terminal, refund_id: refundId, txn_id: saleTxn, message_id: m.id,
+    items: items.map((i) => ({ sku: i.sku, qty: i.qty, amount: i.amount })), ...outcome,
+  });
+  if (outcome.unrecovered_award_amount > 0) {
+    ctx.log.info({ terminal: ctx.terminal, txn_id: saleTxn, refund_id: refundId, unrecovered: outcome.unrecovered_award_amount },
+      'refund: the balance stops at zero, part of the award was not recovered');
+  }
+  return { currency, sale_txn_id: saleTxn, ...outcome, balance: { amount: balance, currency } };
+}

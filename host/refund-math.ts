@@ -1,0 +1,82 @@
+// Pure: what a return takes back and gives back. Integer minor units only.
+//
+// Issue 8 item 9: "the award is reversed in proportion to the returned amount, rounded in the
+// merchant's favour, never below zero; spends on that sale are credited back as the merchant
+// configures". Anchors: Square prorates the deduction by the refunded amount, never deducts more
+// than the sale earned and stops the balance at zero; it does not give back redeemed rewards
+// (our `none`). Talon.One rolls a returned item's effects back (our `proportional`).
+//
+// Every figure is computed on the sale's running total of returned goods, then the earlier
+// refunds are subtracted: rounding never accumulates, and returning everything (in any number of
+// steps) reverses exactly the award and credits exactly the spends.
+import { AgentError } from '../protocol/errors.ts';
+import { returnProblem, type ReturnedItem } from '../protocol/credit.ts';
+import type { Basket } from '../protocol/basket.ts';
+import { prorate } from '../protocol/money.ts';
+import type { RefundTotals } from './credit-store.ts';
+
+export const SPEND_CREDITS = ['none', 'proportional', 'full_return'] as const;
+/** How spends on a sale come back on a return: never, in proportion, or once everything is returned. */
+export type SpendCredit = (typeof SPEND_CREDITS)[number];
+
+export interface RefundInput {
+  basket: Basket;
+  award_amount: number;
+  spent_amount: number;
+  before: RefundTotals;
+  items: readonly ReturnedItem[];
+  /** The wallet balance now, before this refund. */
+  balance: number;
+  spend_credit: SpendCredit;
+}
+
+export interface RefundOutcome {
+  returned_amount: number;
+  reversed_award_amount: number;
+  unrecovered_award_amount: number;
+  credited_spend_amount: number;
+}
+
+
+/** ceil(amount * numerator / denominator) in integer arithmetic. */
+export function prorateUp(amount: number, numerator: number, denominator: number): number {
+  if (denominator === 0) return 0;
+  const d = BigInt(denominator);
+  return Number((BigInt(amount) * BigInt(numerator) + d - 1n) / d);
+}
+
+/** Returned items against the sale and earlier returns; throws BAD_REQUEST naming the item. */
+export function checkReturnedItems(basket: Basket, before: RefundTotals, items: readonly ReturnedItem[]): number {
+  const problem = returnProblem(basket, before.returned, items);
+  if (problem !== undefined) throw new AgentError('BAD_REQUEST', problem, false);
+  return items.reduce((sum, item) => sum + item.amount, 0);
+}
+
+export function computeRefund(input: RefundInput): RefundOutcome {
+  const { basket, before } = input;
+  const returned = checkReturnedItems(basket, before, input.items);
+  const gross = basket.items.reduce((sum, item) => sum + item.amount, 0);
+  const returnedSoFar = before.returned_amount + returned;
+
+  let credit = 0;
+  if (input.spend_credit === 'proportional') {
+    // Floored: a credit rounds in the merchant's favour by giving back less.
+    credit = prorate(input.spent_amount, returnedSoFar, gross) - before.credited_spend_amount;
+  } else if (input.spend_credit === 'full_return' && returnedSoFar === gross) {
+    credit = input.spent_amount - before.credited_spend_amount;
+  }
+  credit = Math.max(0, credit);
+
+  // Ceiled: a reversal rounds in the merchant's favour by taking back more, never past the award.
+  const target = Math.min(input.award_amount, prorateUp(input.award_amount, returnedSoFar, gross));
+  const due = Math.max(0, target - before.reversed_award_amount - before.unrecovered_award_amount);
+  // The spend credit lands first; the reversal then stops at a zero balance (Square's rule).
+  const coverable = Math.max(0, input.balance + credit);
+  const reversed = Math.min(due, coverable);
+  return {
+    returned_amount: returned,
+    reversed_award_amount: reversed,
+    unrecovered_award_amount: due - reversed,
+    credited_spend_amount: credit,
+  };
+}

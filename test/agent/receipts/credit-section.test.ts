@@ -1,0 +1,55 @@
+// Receipt lines of a back-end sale's refund voucher and of a return.
+import t from 'tap';
+import type { OutboxRow } from '../../../agent/outbox.ts';
+import { layoutReceipt } from '../../../agent/receipts/layout.ts';
+import { loyaltySection } from '../../../agent/receipts/loyalty-section.ts';
+import { receiptDocumentSchema } from '../../../protocol/receipt.ts';
+
+const doc = receiptDocumentSchema.parse({ currency: 'EUR', items: [{ name: 'Coffee', amount: 2000 }], total: 2000 });
+const row = (over: Partial<OutboxRow>): OutboxRow => ({
+  seq: 1, id: 'm1', op: 'award', txn_id: 'sale-1', fingerprint: 'f', customer_id: 'bob', payload: {}, offline: false,
+  amount: null, currency: 'EUR', state: 'done', attempts: 1, result: null, error: null,
+  created_at: '2026-11-24T08:00:00.000Z', updated_at: '2026-11-24T08:00:01.000Z', ...over,
+});
+const texts = (section: ReturnType<typeof loyaltySection>) =>
+  layoutReceipt(doc, { width: 42 }, section ?? undefined).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
+
+const backEnd = row({ result: {
+  award_amount: 200, automatic_spend_amount: 300, total_spend_amount: 300, reduction: 'back_end',
+  balance: { amount: 200, currency: 'EUR' }, voucher: { code: 'RV-7K2M9Q4T8B3D', amount: 300, currency: 'EUR' },
+} });
+
+t.test('a back-end sale prints its refund voucher', async (t) => {
+  const section = loyaltySection([backEnd], 'Bob Stone')!;
+  t.match(section, { vouchers: [{ code: 'RV-7K2M9Q4T8B3D', amount: 300, state: 'issued' }] });
+  const lines = texts(section);
+  t.ok(lines.some((l) => /^Refund voucher RV-7K2M9Q4T8B3D +3\.00 EUR$/.test(l)), 'code and amount on one line');
+  t.ok(lines.some((l) => /present this code/.test(l)));
+
+  const voided = loyaltySection([backEnd, row({ id: 'm2', op: 'void', result: {
+    reversed_award_amount: 200, reversed_spend_amount: 300, vouchers: [{ code: 'RV-7K2M9Q4T8B3D', amount: 300, currency: 'EUR', state: 'voided' }],
+  } })])!;
+  t.match(voided, { vouchers: [{ state: 'voided' }] });
+  t.ok(texts(voided).some((l) => /voided with this sale/.test(l)));
+  t.notOk(loyaltySection([row({ result: { award_amount: 1, reduction: 'front_end' } })])!.vouchers, 'front-end: none');
+  const withSpend = loyaltySection([backEnd, row({ id: 'm3', op: 'spend', result: {
+    spent_amount: 150, reduction: 'back_end', voucher: { code: 'RV-AAAABBBBCCCC', amount: 150, currency: 'EUR' }, balance: { amount: 50, currency: 'EUR' },
+  } })])!;
+  t.match(withSpend.vouchers, [{ code: 'RV-7K2M9Q4T8B3D', amount: 300 }, { code: 'RV-AAAABBBBCCCC', amount: 150 }], "a back-end sale's spend voucher too");
+});
+
+t.test('a return prints what came back', async (t) => {
+  const refund = row({ op: 'refund', txn_id: 'ret-1', payload: { sale_txn_id: 'sale-1', items: [{ sku: 'MUG', qty: 1, amount: 333 }] }, result: {
+    returned_amount: 333, reversed_award_amount: 34, credited_spend_amount: 49, balance: { amount: 965, currency: 'EUR' },
+  } });
+  const section = loyaltySection([refund], 'Alice')!;
+  t.match(section, { refund: { returned: 333, reversed_award: 34, credited_spend: 49 }, balance: 965 });
+  const lines = texts(section);
+  t.ok(lines.some((l) => /^Returned +-3\.33 EUR$/.test(l)));
+  t.ok(lines.some((l) => /^Award reversed +-0\.34 EUR$/.test(l)));
+  t.ok(lines.some((l) => /^Spend credited back +0\.49 EUR$/.test(l)));
+  t.ok(lines.some((l) => /^New balance +9\.65 EUR$/.test(l)));
+  const queued = loyaltySection([{ ...refund, state: 'pending', result: null }])!;
+  t.match(queued, { refund: { returned: 333, queued: true } });
+  t.match(queued.notes.join('\n'), /Return queued offline/);
+});

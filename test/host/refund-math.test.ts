@@ -1,0 +1,71 @@
+// Returns, table-driven: proportional reversal rounded up, spends credited per policy (rounded
+// down), running totals so a sale returned in parts reverses exactly its award, zero floor.
+import t from 'tap';
+import { computeRefund, prorateUp, type RefundInput } from '../../host/refund-math.ts';
+import type { RefundTotals } from '../../host/credit-store.ts';
+
+const basket = {
+  currency: 'EUR', total: 1000,
+  items: [{ sku: 'A', qty: 1, unit_price: 333, amount: 333 }, { sku: 'B', qty: 2, unit_price: 334, amount: 667 }],
+};
+const none = (): RefundTotals => ({
+  returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(),
+});
+const input = (over: Partial<RefundInput>): RefundInput => ({
+  basket, award_amount: 100, spent_amount: 150, before: none(), items: [{ sku: 'A', qty: 1, amount: 333 }],
+  balance: 1000, spend_credit: 'proportional', ...over,
+});
+
+t.test('prorateUp rounds up exactly', async (t) => {
+  t.equal(prorateUp(100, 333, 1000), 34);
+  t.equal(prorateUp(100, 300, 1000), 30);
+  t.equal(prorateUp(0, 1, 3), 0);
+  t.equal(prorateUp(10 ** 12, 1, 3), 333_333_333_334);
+});
+
+t.test('policies', async (t) => {
+  t.match(computeRefund(input({})), { returned_amount: 333, reversed_award_amount: 34, credited_spend_amount: 49, unrecovered_award_amount: 0 });
+  t.match(computeRefund(input({ spend_credit: 'none' })), { reversed_award_amount: 34, credited_spend_amount: 0 });
+  t.match(computeRefund(input({ spend_credit: 'full_return' })), { credited_spend_amount: 0 }, 'partial: nothing yet');
+  const all = [{ sku: 'A', qty: 1, amount: 333 }, { sku: 'B', qty: 2, amount: 667 }];
+  t.match(computeRefund(input({ spend_credit: 'full_return', items: all })), { reversed_award_amount: 100, credited_spend_amount: 150 });
+});
+
+t.test('returned in parts: exactly the award and the spends, never more', async (t) => {
+  for (const policy of ['proportional', 'full_return'] as const) {
+    let before = none();
+    let reversed = 0;
+    let credited = 0;
+    for (const item of [{ sku: 'A', qty: 1, amount: 333 }, { sku: 'B', qty: 1, amount: 334 }, { sku: 'B', qty: 1, amount: 333 }]) {
+      const r = computeRefund(input({ before, items: [item], spend_credit: policy }));
+      reversed += r.reversed_award_amount;
+      credited += r.credited_spend_amount;
+      const seen = before.returned.get(item.sku) ?? { amount: 0, qty: 0 };
+      before = {
+        returned_amount: before.returned_amount + r.returned_amount,
+        reversed_award_amount: before.reversed_award_amount + r.reversed_award_amount,
+        unrecovered_award_amount: before.unrecovered_award_amount + r.unrecovered_award_amount,
+        credited_spend_amount: before.credited_spend_amount + r.credited_spend_amount,
+        returned: new Map([...before.returned, [item.sku, { amount: seen.amount + item.amount, qty: seen.qty + item.qty * 1000 }]]),
+      };
+    }
+    t.equal(reversed, 100, `${policy}: award reversed once`);
+    t.equal(credited, 150, `${policy}: spends credited once`);
+    t.throws(() => computeRefund(input({ before, items: [{ sku: 'A', qty: 1, amount: 1 }] })), { code: 'BAD_REQUEST', message: /items\[0\]\.amount/ });
+  }
+});
+
+t.test('the balance stops at zero; the credit lands first', async (t) => {
+  t.match(computeRefund(input({ balance: 10, spend_credit: 'none' })), { reversed_award_amount: 10, unrecovered_award_amount: 24 });
+  t.match(computeRefund(input({ balance: 0 })), { credited_spend_amount: 49, reversed_award_amount: 34, unrecovered_award_amount: 0 });
+  t.match(computeRefund(input({ balance: -50, spend_credit: 'none' })), { reversed_award_amount: 0, unrecovered_award_amount: 34 });
+  // A zero award reverses nothing; a zero-amount basket line divides nothing.
+  t.match(computeRefund(input({ award_amount: 0, spent_amount: 0 })), { reversed_award_amount: 0, credited_spend_amount: 0 });
+});
+
+t.test('items checked against the sale', async (t) => {
+  t.throws(() => computeRefund(input({ items: [{ sku: 'Z', qty: 1, amount: 1 }] })), { code: 'BAD_REQUEST', message: /items\[0\]\.sku: Z was not sold/ });
+  t.throws(() => computeRefund(input({ items: [{ sku: 'B', qty: 2.001, amount: 1 }] })), { message: /items\[0\]\.qty/ });
+  t.throws(() => computeRefund(input({ items: [{ sku: 'B', qty: 1, amount: 400 }, { sku: 'B', qty: 1, amount: 300 }] })), { message: /items\[0\]\.amount: B sold for 667/ });
+  t.match(computeRefund(input({ items: [{ sku: 'B', qty: 0.5, amount: 100 }, { sku: 'B', qty: 1.5, amount: 567 }] })), { returned_amount: 667 });
+});
