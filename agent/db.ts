@@ -2,8 +2,8 @@
 // WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, which is
 // what lets us acknowledge a money request once its insert has committed.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 export type Db = Database.Database;
 
@@ -70,20 +70,104 @@ export function openDb(file: string): Db {
 }
 
 /**
+ * The database file cannot be used as it is: empty, not a database, or damaged. The agent
+ * refuses to start rather than serve from (or re-create over) a file that may hold unsent sales.
+ */
+export class DatabaseUnusable extends Error {
+  readonly code = 'DATABASE_UNUSABLE';
+  override readonly name = 'DatabaseUnusable';
+  constructor(readonly file: string, readonly reason: string) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+/**
  * Opens (or creates) the database. On a full disk a WAL database whose shared-memory index
  * (-shm) is gone — removed by the last clean close — cannot be opened normally: SQLite must
  * grow that file. Opened in exclusive locking mode before its first access, SQLite keeps the
  * index in memory instead, so the agent still starts and serves; other processes (doctor,
  * outbox export) cannot read the file until the agent restarts.
+ *
+ * A new database is built under a temporary name and linked into place, so a file at `file`
+ * always holds at least the schema: an existing empty or damaged file is refused
+ * (DatabaseUnusable), never re-created. Files are created 0600 (SQLite gives -wal and -shm
+ * the database's mode), whatever the umask.
  */
 export function openDatabase(file: string): OpenedDb {
   mkdirSync(dirname(file), { recursive: true });
+  if (!existsSync(file)) createDatabase(file);
+  checkFile(file);
+  let opened: OpenedDb;
   try {
-    return { db: configure(new Database(file), false), exclusive: false };
+    opened = { db: configure(new Database(file, { fileMustExist: true }), false), exclusive: false };
   } catch (error) {
-    if (!isDiskFull(error)) throw error;
+    if (!isDiskFull(error)) throw unusable(file, error);
+    try {
+      opened = { db: configure(new Database(file, { fileMustExist: true }), true), exclusive: true };
+    } catch (again) {
+      throw isDiskFull(again) ? again : unusable(file, again);
+    }
   }
-  return { db: configure(new Database(file), true), exclusive: true };
+  quickCheck(file, opened.db);
+  return opened;
+}
+
+/** Schema into a private temporary file, then link() into place: link never replaces a file. */
+function createDatabase(file: string): void {
+  const wal = `${file}-wal`;
+  if (existsSync(wal) && statSync(wal).size > 0) {
+    throw new DatabaseUnusable(file, `the database file is missing but its write-ahead log ${basename(wal)} is there (it may hold sales)`);
+  }
+  const tmp = join(dirname(file), `.${basename(file)}.new-${process.pid}`);
+  rmSync(tmp, { force: true });
+  closeSync(openSync(tmp, 'wx', 0o600));
+  try {
+    configure(new Database(tmp, { fileMustExist: true }), false).close();
+    try {
+      linkSync(tmp, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // another process won: use its file
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  const dir = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dir); // the new name survives a power cut
+  } finally {
+    closeSync(dir);
+  }
+}
+
+function checkFile(file: string): void {
+  const size = statSync(file).size;
+  if (size === 0) throw new DatabaseUnusable(file, 'the database file is empty (0 bytes): it was truncated, not created by the agent');
+}
+
+function quickCheck(file: string, db: Db): void {
+  let result: string;
+  try {
+    result = (db.pragma('quick_check') as Array<{ quick_check: string }>).map((r) => r.quick_check).join('; ');
+  } catch (error) {
+    db.close();
+    throw unusable(file, error);
+  }
+  if (result !== 'ok') {
+    db.close();
+    throw new DatabaseUnusable(file, `the database is damaged (quick_check: ${oneLine(result).slice(0, 200)})`);
+  }
+}
+
+function unusable(file: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^SQLITE_(CORRUPT|NOTADB)/.test(code)) return error;
+  return new DatabaseUnusable(file, code.startsWith('SQLITE_NOTADB')
+    ? 'the file is not a SQLite database (its header is damaged)'
+    : `the database is damaged (${oneLine((error as Error).message)})`);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ');
 }
 
 function configure(db: Db, exclusive: boolean): Db {

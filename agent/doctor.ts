@@ -1,6 +1,6 @@
 // Field checks for `till-agent doctor`: each returns ok/fail with a hint a technician can act on.
 import Database from 'better-sqlite3';
-import { accessSync, constants, existsSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
 import { mqttConnectOptions } from '../protocol/uplink-config.ts';
@@ -101,6 +101,9 @@ function nearestExisting(path: string): string {
 export function checkDatabase(config: Config): Check {
   const file = join(config.data_dir, 'till-agent.db');
   if (!existsSync(file)) return { name: 'database', ok: true, detail: `${file} not created yet (first start creates it)` };
+  if (statSync(file).size === 0) {
+    return { name: 'database', ok: false, detail: `${file} is empty (0 bytes): truncated, the agent refuses to start with it`, hint: corruptHint(file) };
+  }
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {
@@ -127,7 +130,9 @@ export function checkDatabase(config: Config): Check {
 }
 
 function corruptHint(file: string): string {
-  return `stop the agent, keep a copy of ${file}* for support (it may hold unsent sales), then restore or recreate it`;
+  return `stop the agent, keep a copy of ${file}* for support, save what it still holds with `
+    + `"till-agent outbox export --data ${dirname(file)} > outbox.jsonl" (unsent sales: state pending), then move the `
+    + 'file away: the agent creates a new one at the next start but never replaces an existing file';
 }
 
 function brokerHint(message: string): string {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { startDaemon, type Daemon } from '../daemon.ts';
+import { DatabaseUnusable } from '../db.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../embedded-broker.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { packageFile } from '../package-files.ts';
@@ -122,6 +123,11 @@ export async function demoCommand(args: string[]): Promise<number> {
       // Lost a race with another process since the check above.
       printError(`till-agent demo: ${e.message}: stop the other demo or till-agent, or choose other ports\n`);
       return EXIT_IN_USE;
+    }
+    if (error instanceof DatabaseUnusable) {
+      printError(`till-agent demo: cannot start: ${error.message}; it is not replaced: run "till-agent doctor --data ${dataDir}"`
+        + ` and "till-agent outbox export --data ${dataDir}", or start the demo with --reset\n`);
+      return 1;
     }
     printError(`till-agent demo: cannot start: ${e.message}\n`);
     return 1;

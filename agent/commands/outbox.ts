@@ -1,16 +1,20 @@
 // `till-agent outbox list|retry|export`: dead letters and the queue, for a technician.
-import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
 import { CONNECTION_FLAGS, call, connectionFrom, targetFrom } from '../cli-client.ts';
 import { UsageError, intFlag, parseFlags } from './args.ts';
 import { locateDatabase } from './locate-config.ts';
 import { field, print, printError, safeJson } from './output.ts';
+import { describeLoss, salvageOutbox } from '../outbox-salvage.ts';
 
 const HELP = `till-agent outbox <list|retry|export> [options]
 
   list   [--state dead|pending|done] [--limit N] [--json]   messages as the agent sees them
   retry  ID | --all                                          put dead letters back in the queue
   export [--state STATE]                                     every row as JSON lines, read
-                                                             straight from the SQLite file
+                                                             straight from the SQLite file;
+                                                             from a damaged file, every row
+                                                             still readable (exit 1, the
+                                                             unreadable seq ranges on stderr)
 Connection: --config FILE | --data DIR | --socket PATH | --tcp HOST:PORT
   (default: /etc/till-agent/config.yaml, else the demo's ./data). export reads the
   database file whether the agent runs or not: --config FILE, or --data DIR (a demo's
@@ -72,16 +76,12 @@ export async function outboxCommand(args: string[]): Promise<number> {
         }
         connectionFrom(values); // only one of --config / --data
         const { file } = locateDatabase(values);
-        const db = new Database(file, { readonly: true, fileMustExist: true });
-        try {
-          const state = checkState(values.state) ?? null;
-          const rows = db.prepare(`SELECT * FROM outbox WHERE ? IS NULL OR state = ? ORDER BY seq`).iterate(state, state);
-          for (const row of rows as Iterable<Record<string, unknown>>) {
-            for (const k of ['payload', 'result', 'error']) if (typeof row[k] === 'string') row[k] = JSON.parse(row[k] as string);
-            print(safeJson(row) + '\n');
-          }
-        } finally {
-          db.close();
+        if (!existsSync(file)) throw new Error(`${file} does not exist`);
+        // Salvages what is readable from a damaged file; what is not is said on stderr (exit 1).
+        const report = salvageOutbox(file, checkState(values.state) ?? null, (row) => print(safeJson(row) + '\n'));
+        if (report.lost.length > 0 || report.garbled > 0 || report.unreadable) {
+          printError(`till-agent outbox export: ${file} is damaged: ${describeLoss(report)}\n`);
+          return 1;
         }
         return 0;
       }

@@ -3,6 +3,7 @@
 // closes SQLite and exits 0 within 5 s.
 import { ConfigError, loadConfig } from '../config.ts';
 import { startDaemon } from '../daemon.ts';
+import { DatabaseUnusable } from '../db.ts';
 import { createLogger } from '../log.ts';
 import { createNotifier } from '../sd-notify.ts';
 import { VERSION } from '../version.ts';
@@ -14,7 +15,8 @@ const HELP = `till-agent run --config FILE
 Runs the agent: local POS socket, durable outbox, MQTT uplink.
   --config FILE   YAML configuration (see README, "Configuration")
 Environment: TILL_AGENT_BROKER_URL overrides uplink.url, TILL_AGENT_DATA_DIR overrides data_dir.
-Exit status: 0 when stopped by SIGTERM/SIGINT, 1 when it cannot start, 2 for an invalid
+Exit status: 0 when stopped by SIGTERM/SIGINT, 1 when it cannot start (a damaged or empty
+database included: it is never re-created over), 2 for an invalid
 config or bad usage, 3 when its TCP port or Unix socket is in use (another agent runs).
 `;
 
@@ -54,6 +56,11 @@ export async function runCommand(args: string[]): Promise<number> {
       log.fatal({ reason: e.message }, 'till-agent could not start: its address is in use (is another till-agent running?)');
       return EXIT_IN_USE;
     }
+    if (error instanceof DatabaseUnusable) {
+      // One line, no stack: the file is kept as it is for the technician (it may hold unsent sales).
+      log.fatal({ file: error.file, reason: error.reason }, `till-agent could not start: ${databaseAdvice(error, options.config)}`);
+      return 1;
+    }
     log.fatal({ err: error }, 'till-agent could not start');
     return 1;
   }
@@ -66,6 +73,11 @@ export async function runCommand(args: string[]): Promise<number> {
     await stop();
     notifier.close();
   }, log);
+}
+
+export function databaseAdvice(error: DatabaseUnusable, configFile: string): string {
+  return `${error.message}; the agent does not replace it. Run "till-agent doctor --config ${configFile}", `
+    + `then save what it holds with "till-agent outbox export --config ${configFile}" (README, "Damaged database")`;
 }
 
 export function waitForSignal(stop: () => Promise<void>, log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }): Promise<number> {

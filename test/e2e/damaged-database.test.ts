@@ -1,0 +1,104 @@
+// A damaged database as a technician meets it: real files garbled byte-wise, the real
+// till-agent process. The agent refuses to start with one line naming the file, the reason and
+// `doctor`, exits non-zero and leaves the file as it was; `outbox export` salvages every row
+// still readable and names the seq ranges it could not read; doctor says what to do.
+import t, { type Test } from 'tap';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { cli } from '../helpers/cli.ts';
+import { filledDatabase, garblePage, indexPages, outboxLeafPages } from '../helpers/damaged-db.ts';
+import { freePort } from '../helpers/ports.ts';
+import { startProcess } from '../helpers/processes.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+async function setup(t: Test) {
+  const dir = await tempDir(t);
+  const data = join(dir, 'data');
+  await mkdir(data);
+  const config = join(dir, 'config.yaml');
+  await writeFile(config, stringify({
+    terminal: 'T1', store: 'S1', merchant: 'M1', data_dir: data,
+    socket: { tcp: `127.0.0.1:${await freePort()}`, unix: false },
+    uplink: { url: `mqtt://127.0.0.1:${await freePort()}` },
+  }));
+  return { config, db: join(data, 'till-agent.db') };
+}
+
+/** Starts `till-agent run` and waits for it to exit (it must not start). */
+async function runRefused(t: Test, config: string) {
+  const agent = startProcess(t, ['run', '--config', config]);
+  const exit = await Promise.race([agent.exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+  if (!exit) t.fail(`the agent started\n${agent.output().slice(-2000)}`);
+  return { exit, out: agent.output(), lines: agent.lines() };
+}
+
+function checkRefusal(t: Test, r: Awaited<ReturnType<typeof runRefused>>, reason: RegExp) {
+  t.equal(r.exit?.code, 1, 'exit status 1');
+  const fatal = r.lines.filter((l) => l.level === 'fatal' || l.level === 60);
+  t.equal(fatal.length, 1, 'one fatal line');
+  t.match(String(fatal[0]?.msg), reason);
+  t.match(String(fatal[0]?.msg), /till-agent doctor --config /);
+  t.notMatch(r.out, /\n\s+at /, 'no stack trace');
+  t.notOk(r.lines.some((l) => /ready/.test(String(l.msg))), 'never ready');
+}
+
+t.test('a 0-byte database: refused, not re-created', async (t) => {
+  const { config, db } = await setup(t);
+  await writeFile(db, '');
+  checkRefusal(t, await runRefused(t, config), /till-agent\.db: the database file is empty \(0 bytes\)/);
+  t.equal((await stat(db)).size, 0, 'still 0 bytes');
+});
+
+t.test('garbled index pages: refused at start; export still gives every row, by state too', async (t) => {
+  const { config, db } = await setup(t);
+  filledDatabase(db, 300);
+  for (const p of indexPages(db)) garblePage(db, p);
+  const before = await readFile(db);
+  checkRefusal(t, await runRefused(t, config), /the database is damaged \(quick_check: /);
+  t.same(await readFile(db), before, 'the file is untouched');
+
+  const all = await cli('outbox', 'export', '--config', config);
+  t.equal(all.code, 0, 'the table itself is whole');
+  t.equal(all.out.trim().split('\n').length, 300);
+  const pending = await cli('outbox', 'export', '--state', 'pending', '--config', config);
+  const rows = pending.out.trim().split('\n').map((l) => JSON.parse(l) as { txn_id: string; state: string });
+  t.equal(rows.length, 150, 'the damaged pending index hides none of them');
+  t.ok(rows.every((r) => r.state === 'pending'));
+
+  const doctor = await cli('doctor', '--config', config, '--timeout-ms', '500');
+  t.match(doctor.out, /✖ database\s+quick_check: /);
+  t.match(doctor.out, /outbox export/);
+});
+
+t.test('a garbled table page: export salvages the rows around it and names what it lost', async (t) => {
+  const { config, db } = await setup(t);
+  filledDatabase(db, 300);
+  const leaves = outboxLeafPages(db);
+  garblePage(db, leaves[Math.floor(leaves.length / 2)]!);
+  checkRefusal(t, await runRefused(t, config), /the database is damaged/);
+
+  const exported = await cli('outbox', 'export', '--config', config);
+  t.equal(exported.code, 1, 'exit 1: something was lost');
+  const lines = exported.out.split('\n').filter((l) => l.startsWith('{'));
+  const seqs = lines.map((l) => (JSON.parse(l) as { seq: number }).seq);
+  const summary = /seq (\d+)-(\d+) unreadable/.exec(exported.out);
+  if (!summary) t.fail(`no summary: ${exported.out.slice(-500)}`);
+  const [from, to] = [Number(summary![1]), Number(summary![2])];
+  t.ok(to - from < 40, 'only one page worth of rows is lost');
+  const expected = Array.from({ length: 300 }, (_, i) => i + 1).filter((s) => s < from || s > to);
+  t.same(seqs, expected, 'every row outside the damaged page, in order');
+  t.ok(seqs.includes(300), 'the rows after the damage too');
+});
+
+t.test('a database whose header is garbled: refused; export and doctor say so', async (t) => {
+  const { config, db } = await setup(t);
+  filledDatabase(db, 20);
+  garblePage(db, 1);
+  checkRefusal(t, await runRefused(t, config), /not a SQLite database/);
+  const exported = await cli('outbox', 'export', '--config', config);
+  t.equal(exported.code, 1);
+  t.match(exported.out, /is damaged: 0 row\(s\) exported; stopped: SQLite cannot read the outbox table/);
+  await waitFor(async () => (await cli('doctor', '--config', config, '--timeout-ms', '500')).out.includes('✖ database'), { what: 'doctor flags the database' });
+});
