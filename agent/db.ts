@@ -2,7 +2,7 @@
 // WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, which is
 // what lets us acknowledge a money request once its insert has committed.
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export type Db = Database.Database;
@@ -97,6 +97,7 @@ export function openDatabase(file: string): OpenedDb {
   mkdirSync(dirname(file), { recursive: true });
   if (!existsSync(file)) createDatabase(file);
   checkFile(file);
+  tighten(file);
   let opened: OpenedDb;
   try {
     opened = { db: configure(new Database(file, { fileMustExist: true }), false), exclusive: false };
@@ -136,6 +137,18 @@ function createDatabase(file: string): void {
     fsyncSync(dir); // the new name survives a power cut
   } finally {
     closeSync(dir);
+  }
+}
+
+/** A database made by an older version (0644 outside systemd) becomes 0600 too; -wal/-shm follow it. */
+function tighten(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      const mode = statSync(f).mode & 0o777;
+      if (mode & 0o077) chmodSync(f, mode & 0o700);
+    } catch {
+      // missing, or not ours: SQLite reports what matters when it opens the file
+    }
   }
 }
 

@@ -2,7 +2,7 @@
 // damaged file refused (never re-created over), garbled pages found by quick_check at open.
 // Real SQLite files damaged byte-wise (test/helpers/damaged-db.ts).
 import t from 'tap';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseUnusable, openDatabase, openDb } from '../../agent/db.ts';
 import { filledDatabase, garblePage, indexPages, outboxLeafPages } from '../helpers/damaged-db.ts';
@@ -31,6 +31,14 @@ t.test('a new database and its -wal and -shm are 0600 whatever the umask', async
     t.ok(existsSync(f), `${f} exists`);
     t.equal(mode(f), '600', `${f} is 0600`);
   }
+});
+
+t.test('a database an older version left 0644 is made 0600 at open', async (t) => {
+  const file = join(await tempDir(t), 'till-agent.db');
+  filledDatabase(file, 1);
+  chmodSync(file, 0o644);
+  openDb(file).close();
+  t.equal(mode(file), '600');
 });
 
 t.test('an existing 0-byte file is refused and left as it is', async (t) => {
