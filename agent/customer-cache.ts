@@ -30,6 +30,7 @@ export class CustomerCache {
 
   constructor(
     private readonly db: Db,
+    /** seen_at, freshness and pruning: the till's trusted time (agent/till-clock.ts) in the agent. */
     private readonly now: () => Date = () => new Date(),
     private readonly observer?: WriteObserver,
   ) {
@@ -75,10 +76,14 @@ export class CustomerCache {
     return row && toCached(row);
   }
 
-  /** Record a balance the host reported, unless we already hold a newer one. Best effort. */
+  /**
+   * Record a balance the host reported. Answers are recorded in the order they arrive, so the
+   * last one is the newest: no comparison of clock readings (a clock stepped back would freeze
+   * the balance, and an offline spend would trust the frozen one). Best effort.
+   */
   updateBalance(customerId: string, balance: Money, asOf: string): boolean {
     return this.bestEffort(() => this.db.prepare(`UPDATE customers SET balance_amount = ?, currency = ?, as_of = ?
-        WHERE id = ? AND as_of <= ?`).run(balance.amount, balance.currency, asOf, customerId, asOf));
+        WHERE id = ?`).run(balance.amount, balance.currency, asOf, customerId));
   }
 
   /** Several at once (a settled batch), in one transaction: one fsync, not one per row. */

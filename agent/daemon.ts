@@ -27,6 +27,7 @@ import { createStatusPage } from './status-page/start.ts';
 import { PrintJobs } from './print-jobs.ts';
 import { SocketServer } from './socket-server.ts';
 import { StorageHealth } from './storage-health.ts';
+import { TillClock } from './till-clock.ts';
 import { Uplink } from './uplink.ts';
 import { DEFAULT_PROTOCOL } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
@@ -51,6 +52,8 @@ export interface DaemonOptions {
   faults?: ReadonlySet<string>;
   /** Virtual customer displays: their rows after each update (the demo draws them). */
   onVirtualDisplay?: (name: string, lines: [string, string]) => void;
+  /** The wall clock in ms (default Date.now): tests step it (TILL_AGENT_TEST_CLOCK_OFFSET_MS). */
+  wallClock?: () => number;
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
@@ -59,28 +62,35 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   mkdirSync(config.data_dir, { recursive: true });
   const { db, exclusive } = openDatabase(join(config.data_dir, 'till-agent.db'));
   if (exclusive) log.warn({ data_dir: config.data_dir }, 'disk full at start: database opened exclusively (doctor and outbox export cannot read it until the agent restarts)');
-  const now = () => new Date();
+  const wall = options.wallClock ?? (() => Date.now());
+  const now = () => new Date(wall());
+  // Pruning and cache freshness go by trusted time, never by a wall clock that may have stepped.
+  const clock = new TillClock({ db, log, wall });
+  clock.start();
+  const trusted = () => clock.date();
   const probe = db.prepare(`INSERT INTO meta (key, value) VALUES ('storage_probe', ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
   const storage = new StorageHealth({ dir: config.data_dir, log, now, exclusive, probe: () => probe.run(now().toISOString()) });
   storage.start();
-  const outbox = new Outbox(db, now, storage);
-  const cache = new CustomerCache(db, now, storage);
+  const outbox = new Outbox(db, now, storage, trusted);
+  const cache = new CustomerCache(db, trusted, storage);
   const currencies = new HostCurrencies(db, config.currencies, log);
-  const printJobs = new PrintJobs(db, now);
+  const printJobs = new PrintJobs(db, trusted);
   try {
     const interrupted = printJobs.recover();
     if (interrupted.failed + interrupted.uncertain > 0) log.warn(interrupted, 'print jobs interrupted by the last stop: uncertain ones are not printed again');
   } catch (error) {
     log.error({ err: error }, 'print jobs of the last run could not be settled'); // a full disk: they stay as they were
   }
-  // Delivered rows are kept for idempotent replays, then pruned; so are stale cached customers.
+  // Delivered rows are kept for idempotent replays and voids, then pruned; so are stale cached
+  // customers. Ages are in trusted time: a clock stepped 40 days forward prunes nothing.
   // A failure here (a full disk) is reported by the storage state and never stops the till.
   const prune = () => {
     try {
-      outbox.pruneDone(new Date(Date.now() - config.outbox.keep_done_days * DAY_MS));
+      const cutoff = new Date(clock.now() - config.outbox.keep_done_days * DAY_MS);
+      outbox.pruneDone(cutoff);
       cache.prune(config.offline.identify_cache_days);
-      printJobs.prune(new Date(Date.now() - config.outbox.keep_done_days * DAY_MS));
+      printJobs.prune(cutoff);
     } catch (error) {
       if (storage.state !== 'full') log.error({ err: error }, 'pruning old rows failed');
     }
@@ -110,6 +120,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   devices.on('drawer', (e) => events.emit('drawer', { ...e }));
   const uplink = new Uplink({
     config: config.uplink, url, protocolVersion, identity, version, log,
+    onHostTime: (ms) => clock.hostTime(ms),
     statusExtra: () => {
       const s = outbox.stats();
       return { outbox: { pending: s.pending, dead: s.dead }, storage: storage.state, devices: devices.list().map((d) => ({ name: d.name, kind: d.kind, state: d.state })) };
@@ -196,6 +207,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await broker?.stop();
     linkClock.stop();
     storage.stop();
+    clock.stop();
     db.close();
     throw error;
   }
@@ -239,6 +251,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await broker?.stop();
     linkClock.stop();
     storage.stop();
+    clock.stop();
     db.close();
     log.info('till-agent stopped');
   })());

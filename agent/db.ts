@@ -57,6 +57,12 @@ const MIGRATIONS: string[] = [
      updated_at TEXT NOT NULL
    );
    CREATE INDEX print_jobs_updated ON print_jobs (updated_at);`,
+  // settled_at: when the host's answer was recorded, in the till's trusted time (agent/till-clock.ts),
+  // which pruning goes by; updated_at stays the wall clock, for people. The txn_id index serves
+  // void (every row of a sale) and pruning (a sale's rows go together).
+  `ALTER TABLE outbox ADD COLUMN settled_at TEXT;
+   UPDATE outbox SET settled_at = updated_at WHERE state <> 'pending';
+   CREATE INDEX outbox_txn_any ON outbox (txn_id) WHERE txn_id IS NOT NULL;`,
 ];
 
 export interface OpenedDb {

@@ -9,6 +9,7 @@ import { call, targetFrom } from './cli-client.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { isDiskFull } from './db.ts';
 import { agentView, checkDevices } from './doctor-devices.ts';
+import { TOLERANCE_MS, describeOffset, type ClockJump } from './till-clock.ts';
 
 export interface Check {
   name: string;
@@ -183,6 +184,34 @@ export async function checkBroker(config: Config, timeoutMs: number, running?: S
   });
 }
 
+const JUMP_HINT = 'check NTP (timedatectl; ProtectClock= keeps the agent itself from setting it): until the clock agrees '
+  + "again the agent prunes and judges cached customers by its trusted time (the host's clock), never by this one";
+
+/** What the agent recorded about its clock (agent/till-clock.ts), or the wall clock behind the trusted time it saved. */
+function clockJump(db: Database.Database, t: Date): Check | null {
+  const meta = (key: string) => {
+    try {
+      const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+      return row ? JSON.parse(row.value) as Record<string, unknown> : null;
+    } catch {
+      return null;
+    }
+  };
+  const jump = meta('clock_jump') as ClockJump | null;
+  if (jump && typeof jump.offset_ms === 'number') {
+    const against = jump.source === 'host' ? "the host's clock" : 'the trusted time';
+    const seen = jump.source === 'start' ? 'at start' : jump.source === 'running' ? 'while running' : 'by the host';
+    return { name: 'clock', ok: false, detail: `the clock jumped: the wall clock was ${describeOffset(jump.offset_ms)} ${against} (seen ${seen}, wall clock ${jump.wall})`,
+      hint: JUMP_HINT };
+  }
+  const saved = meta('clock') as { trusted?: string } | null;
+  const trusted = saved?.trusted ? Date.parse(saved.trusted) : NaN;
+  if (trusted - t.getTime() > TOLERANCE_MS) {
+    return { name: 'clock', ok: false, detail: `the clock went back: it says ${t.toISOString()}, the agent last trusted ${saved!.trusted}`, hint: JUMP_HINT };
+  }
+  return null;
+}
+
 export function checkClock(config: Config, now: () => Date): Check {
   const t = now();
   if (t.getUTCFullYear() < 2025 || t.getUTCFullYear() > 2100) {
@@ -194,6 +223,8 @@ export function checkClock(config: Config, now: () => Date): Check {
     try {
       const db = new Database(file, { readonly: true, fileMustExist: true });
       try {
+        const jump = clockJump(db, t);
+        if (jump) return jump;
         const row = db.prepare('SELECT max(created_at) AS latest FROM outbox').get() as { latest: string | null };
         if (row.latest && Date.parse(row.latest) - t.getTime() > 5 * 60_000) {
           return { name: 'clock', ok: false, detail: `the outbox holds a sale from ${row.latest}, later than now (${t.toISOString()})`,

@@ -4,7 +4,7 @@
 //   append() ─┐ same tick ┌─> one transaction, one fsync ─> resolve all callers
 //   append() ─┘           │
 // Rows move pending → done | dead; dead → pending on retry. Nothing is ever deleted
-// except done rows older than the retention window.
+// except done rows older than the retention window (in trusted time, a sale's rows together).
 import type { Statement } from 'better-sqlite3';
 import { AgentError } from '../protocol/errors.ts';
 import type { DurableOp, UpstreamError } from '../protocol/upstream.ts';
@@ -30,10 +30,12 @@ export interface OutboxRow {
   error: UpstreamError | null;
   created_at: string;
   updated_at: string;
+  /** When the host's answer was recorded, in trusted time (agent/till-clock.ts); null while pending. */
+  settled_at?: string | null;
 }
 
-/** What a caller commits; the outbox adds seq, state, attempts, result, error and updated_at. */
-export type AppendInput = Omit<OutboxRow, 'seq' | 'state' | 'attempts' | 'result' | 'error' | 'updated_at'>;
+/** What a caller commits; the outbox adds seq, state, attempts, result, error, updated_at and settled_at. */
+export type AppendInput = Omit<OutboxRow, 'seq' | 'state' | 'attempts' | 'result' | 'error' | 'updated_at' | 'settled_at'>;
 
 export type AppendOutcome =
   | { kind: 'created'; row: OutboxRow }
@@ -92,6 +94,8 @@ export class Outbox {
     private readonly db: Db,
     private readonly now: () => Date = () => new Date(),
     private readonly observer?: WriteObserver,
+    /** The till's trusted time (agent/till-clock.ts): settled_at, and so pruning, go by it. */
+    private readonly trusted: () => Date = now,
   ) {
     this.stmt = {
       byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
@@ -102,8 +106,8 @@ export class Outbox {
       insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at)
         VALUES (@id, @op, @txn_id, @fingerprint, @customer_id, @payload, @offline, @amount, @currency, 'pending', @created_at, @created_at)`),
       nextPending: db.prepare(`SELECT * FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`),
-      done: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ? WHERE id = ? AND state = 'pending'`),
-      dead: db.prepare(`UPDATE outbox SET state = 'dead', error = ?, updated_at = ? WHERE id = ? AND state = 'pending'`),
+      done: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending'`),
+      dead: db.prepare(`UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending'`),
       attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
       retryOne: db.prepare(`UPDATE outbox SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'dead'`),
       retryAll: db.prepare(`UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'dead'`),
@@ -120,7 +124,11 @@ export class Outbox {
           FROM outbox WHERE op = 'products.sync' AND json_extract(payload, '$.sync.id') = ? ORDER BY seq`),
       offlineExposure: db.prepare(`SELECT currency, count(*) AS count, coalesce(sum(amount), 0) AS amount, min(created_at) AS since
           FROM outbox WHERE state = 'pending' AND op = 'spend' AND offline = 1 GROUP BY currency ORDER BY currency`),
-      prune: db.prepare(`DELETE FROM outbox WHERE state = 'done' AND updated_at < ?`),
+      // A sale's rows go together, and only once all of them are delivered and old: a repeat or a
+      // void of the sale finds every row it needs until then.
+      prune: db.prepare(`DELETE FROM outbox WHERE state = 'done' AND settled_at < @cutoff
+          AND (txn_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.txn_id = outbox.txn_id
+            AND (o.state <> 'done' OR o.settled_at >= @cutoff)))`),
     };
   }
 
@@ -226,12 +234,13 @@ export class Outbox {
   /** Apply the host's answers in one transaction; returns the rows that changed state. */
   settle(outcomes: Outcome[]): OutboxRow[] {
     const at = this.now().toISOString();
+    const settledAt = this.trusted().toISOString();
     const changed: string[] = [];
     this.write(() => this.db.transaction(() => {
       for (const o of outcomes) {
         const info = o.ok
-          ? this.stmt.done!.run(JSON.stringify(o.result), at, o.id)
-          : this.stmt.dead!.run(JSON.stringify(o.error), at, o.id);
+          ? this.stmt.done!.run(JSON.stringify(o.result), at, settledAt, o.id)
+          : this.stmt.dead!.run(JSON.stringify(o.error), at, settledAt, o.id);
         if (info.changes > 0) changed.push(o.id);
       }
     })());
@@ -272,8 +281,9 @@ export class Outbox {
     }));
   }
 
+  /** Delivered rows settled before `olderThan` (trusted time), a sale's rows all together. */
   pruneDone(olderThan: Date): number {
-    return this.write(() => this.stmt.prune!.run(olderThan.toISOString()).changes);
+    return this.write(() => this.stmt.prune!.run({ cutoff: olderThan.toISOString() }).changes);
   }
 
   /** Every write goes through here: the observer hears of it, a full disk is STORAGE_FULL. */

@@ -26,6 +26,8 @@ export interface UplinkOptions {
   log: Logger;
   /** Extra fields for the retained status message (outbox depth, devices). */
   statusExtra?: () => Partial<TillStatus>;
+  /** The host's clock (ms) from each response that carries it (agent/till-clock.ts). */
+  onHostTime?: (ms: number) => void;
 }
 
 /** MQTT 5 reason code of a PUBACK/SUBACK the broker's ACL refused. */
@@ -226,6 +228,7 @@ export class Uplink {
       return;
     }
     const response = result.value;
+    if (response.at) this.options.onHostTime?.(Date.parse(response.at));
     const p = this.pending.get(response.request_id);
     if (p) {
       clearTimeout(p.timer);

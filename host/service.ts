@@ -43,7 +43,7 @@ export class HostService {
       ledger: this.ledger, settings: this.settings, log: this.log, source: batch.source, terminal: terminalKey(batch.source),
     };
     const summary: HandleSummary = {
-      response: { v: UPSTREAM_VERSION, request_id: batch.request_id, results: [] },
+      response: { v: UPSTREAM_VERSION, request_id: batch.request_id, at: new Date().toISOString(), results: [] },
       applied: 0, duplicates: 0, failed: 0, refused: false,
     };
     const results: UpstreamResult[] = [];

@@ -179,6 +179,9 @@ export type UpstreamResult = z.output<typeof upstreamResultSchema>;
 export const upstreamResponseSchema = z.object({
   v: z.literal(UPSTREAM_VERSION),
   request_id: z.string(),
+  // The host's clock when it answered: tills keep their pruning and cache freshness to it when
+  // their own clock steps (agent/till-clock.ts). Optional: older hosts do not send it.
+  at: z.string().datetime({ offset: true }).optional(),
   results: z.array(upstreamResultSchema),
   // Only in answers to chained requests. last: seq of the last message of this till the host
   // has processed (null: none yet); accepted false: the batch was refused, nothing applied.

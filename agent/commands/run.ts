@@ -48,7 +48,9 @@ export async function runCommand(args: string[]): Promise<number> {
   try {
     const faults = new Set((process.env.TILL_AGENT_FAULT ?? '').split(',').filter(Boolean));
     if (faults.size > 0) log.warn({ faults: [...faults] }, 'FAULT INJECTION ENABLED (tests only)');
-    daemon = await startDaemon(config, { log, version: VERSION, faults });
+    const offset = Number(process.env.TILL_AGENT_TEST_CLOCK_OFFSET_MS ?? 0) || 0;
+    if (offset !== 0) log.warn({ offset_ms: offset }, 'WALL CLOCK STEPPED BY TILL_AGENT_TEST_CLOCK_OFFSET_MS (tests only)');
+    daemon = await startDaemon(config, { log, version: VERSION, faults, ...(offset ? { wallClock: () => Date.now() + offset } : {}) });
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
