@@ -79,7 +79,7 @@ export async function outboxCommand(args: string[]): Promise<number> {
         if (!existsSync(file)) throw new Error(`${file} does not exist`);
         // Salvages what is readable from a damaged file; what is not is said on stderr (exit 1).
         const report = salvageOutbox(file, checkState(values.state) ?? null, (row) => print(safeJson(row) + '\n'));
-        if (report.lost.length > 0 || report.garbled > 0 || report.unreadable) {
+        if (report.lost.length > 0 || report.garbled > 0 || report.recovered > 0 || report.unreadable) {
           printError(`till-agent outbox export: ${file} is damaged: ${describeLoss(report)}\n`);
           return 1;
         }

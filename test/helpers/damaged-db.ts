@@ -44,6 +44,16 @@ export function garblePage(file: string, pgno: number): void {
   }
 }
 
+/** The root page of the outbox table (an interior page once the table spans several pages). */
+export function outboxRootPage(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get() as { rootpage: number }).rootpage;
+  } finally {
+    db.close();
+  }
+}
+
 /** Root pages of the outbox's indexes. */
 export function indexPages(file: string): number[] {
   const db = new Database(file, { readonly: true });
