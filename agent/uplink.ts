@@ -26,7 +26,7 @@ export interface UplinkOptions {
   log: Logger;
   /** Extra fields for the retained status message (outbox depth, devices). */
   statusExtra?: () => Partial<TillStatus>;
-  /** The host's clock (ms) from each response that carries it (agent/till-clock.ts). */
+  /** The host's clock (ms) from each timely response that carries it (agent/till-clock.ts). */
   onHostTime?: (ms: number) => void;
 }
 
@@ -228,9 +228,11 @@ export class Uplink {
       return;
     }
     const response = result.value;
-    if (response.at) this.options.onHostTime?.(Date.parse(response.at));
     const p = this.pending.get(response.request_id);
     if (p) {
+      // Only an answer to a request of this run, within its timeout, tells the time now: a late
+      // one (queued by the broker while the till was off) carries the host's clock of back then.
+      if (response.at) this.options.onHostTime?.(Date.parse(response.at));
       clearTimeout(p.timer);
       this.pending.delete(response.request_id);
       p.resolve(response);
