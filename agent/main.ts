@@ -1,7 +1,7 @@
 // CLI: `till-agent <command> [options]`. Each command lives in its own module and is
 // loaded on demand so that `till-agent host` never opens the agent's outbox, and so on.
 import { UsageError } from './commands/args.ts';
-import { printError } from './commands/output.ts';
+import { flushStdout, printError } from './commands/output.ts';
 
 const USAGE = `till-agent <command> [options]
 
@@ -51,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = await load();
   try {
-    return await command(args);
+    const code = await command(args);
+    await flushStdout(); // the caller exits at once: a pipe must get all of a large output first
+    return code;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     printError(`till-agent ${name}: ${error.message}\nRun "till-agent ${name} --help" for its options.\n`);

@@ -30,6 +30,14 @@ export function print(text: string): void {
   process.stdout.write(terminalSafe(text));
 }
 
+/**
+ * Resolves once everything printed so far has left the process: stdout to a pipe is written
+ * asynchronously, and a command that exits right after a large output would cut it short.
+ */
+export function flushStdout(): Promise<void> {
+  return new Promise((resolve) => process.stdout.write('', () => resolve()));
+}
+
 export function printError(text: string): void {
   process.stderr.write(terminalSafe(text));
 }

@@ -3,13 +3,14 @@
 // `doctor`, exits non-zero and leaves the file as it was; `outbox export` salvages every row
 // still readable and names the seq ranges it could not read; doctor says what to do.
 import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { cli } from '../helpers/cli.ts';
 import { filledDatabase, garblePage, indexPages, outboxLeafPages, outboxRootPage } from '../helpers/damaged-db.ts';
 import { freePort } from '../helpers/ports.ts';
-import { startProcess } from '../helpers/processes.ts';
+import { BIN, startProcess } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -116,4 +117,18 @@ t.test('the table\'s root page garbled: SQLite reaches no row; every row is read
   t.same(rows.map((r) => r.seq), Array.from({ length: 150 }, (_, i) => 2 * i + 1), 'every pending row (the odd seqs)');
   t.notMatch(exported.out, /unreadable/, 'nothing is missing');
   t.match(exported.out, /is damaged: 150 row\(s\) exported; 150 of them read from the file's pages directly/);
+});
+
+t.test('a large export read slowly through a pipe is complete (stdout is flushed before exit)', async (t) => {
+  const { config, db } = await setup(t);
+  filledDatabase(db, 3000);
+  const child = spawn(process.execPath, [BIN, 'outbox', 'export', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+  child.stdout.pause(); // a slow reader: the pipe fills and the writer has to wait
+  await new Promise((r) => setTimeout(r, 3000));
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+  child.stdout.resume();
+  const code = await new Promise((r) => child.once('close', r));
+  t.equal(code, 0);
+  t.equal(out.split('\n').filter((l) => l.startsWith('{')).length, 3000);
 });
