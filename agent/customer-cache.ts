@@ -86,14 +86,12 @@ export class CustomerCache {
         WHERE id = ?`).run(balance.amount, balance.currency, asOf, customerId));
   }
 
-  /** Several at once (a settled batch), in one transaction: one fsync, not one per row. */
+  /** Several at once (a settled batch, in arrival order), in one transaction: one fsync, not one per row. */
   updateBalances(updates: ReadonlyArray<{ customerId: string; balance: Money; asOf: string }>): boolean {
     if (updates.length === 0) return true;
     return this.bestEffort(() => this.db.transaction(() => {
-      for (const u of updates) {
-        this.db.prepare(`UPDATE customers SET balance_amount = ?, currency = ?, as_of = ?
-            WHERE id = ? AND as_of <= ?`).run(u.balance.amount, u.balance.currency, u.asOf, u.customerId, u.asOf);
-      }
+      const update = this.db.prepare('UPDATE customers SET balance_amount = ?, currency = ?, as_of = ? WHERE id = ?');
+      for (const u of updates) update.run(u.balance.amount, u.balance.currency, u.asOf, u.customerId);
     })());
   }
 

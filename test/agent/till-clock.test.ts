@@ -182,3 +182,11 @@ t.test('a clock stepped back does not freeze the cached balance', async (t) => {
   cache.updateBalance('alice', { amount: 0, currency: 'EUR' }, new Date(T0 - DAY).toISOString());
   t.equal(cache.get('alice')!.customer.balance.amount, 0, 'an offline spend now sees nothing left');
 });
+
+t.test('nor does it freeze the balances of a settled batch', async (t) => {
+  const { db: d } = await db(t);
+  const cache = new CustomerCache(d, () => new Date(T0));
+  cache.remember('card', '6006490000000001', { id: 'alice', name: 'Alice', balance: { amount: 1000, currency: 'EUR' } }, new Date(T0).toISOString());
+  cache.updateBalances([{ customerId: 'alice', balance: { amount: 0, currency: 'EUR' }, asOf: new Date(T0 - DAY).toISOString() }]);
+  t.equal(cache.get('alice')!.customer.balance.amount, 0);
+});
