@@ -220,7 +220,7 @@ export class Connection {
       return this.fail(requestId, id, knownOp, 'UNAUTHORIZED', 'send hello with the token first');
     }
     if (!knownOp) return this.fail(requestId, id, undefined, 'UNKNOWN_OP', `unknown op ${JSON.stringify(op)}`);
-    const parsed = parseParams(knownOp, params);
+    const parsed = parseParams(knownOp, params, this.protocol);
     if (!parsed.ok) return this.fail(requestId, id, knownOp, 'BAD_REQUEST', parsed.errors.join('; '));
 
     switch (knownOp) {

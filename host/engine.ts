@@ -21,6 +21,8 @@ export interface OfferConditions {
   valid_to?: string;
   /** Only customers of these tiers (SessionM economy rules "available within a specific tier level"). */
   tiers?: string[];
+  /** Only baskets from these POS channels (SessionM: "the bar, the main dining room, and the patio"). */
+  channels?: string[];
 }
 
 /** A money reward: cashback, or a discount on a held offer. */
@@ -149,9 +151,10 @@ function withinHours(hours: { from: string; to: string }, minutes: number): bool
 }
 
 /** Whether the offer applies to this purchase at all (store, calendar, clock). */
-export function offerAppliesTo(offer: Offer, store: string, instant: Date, local: LocalTime, tier: string | null = null): boolean {
+export function offerAppliesTo(offer: Offer, store: string, instant: Date, local: LocalTime, tier: string | null = null, channel?: string): boolean {
   const c = offer.conditions;
   if (c.stores && !c.stores.includes(store)) return false;
+  if (c.channels && (channel === undefined || !c.channels.includes(channel))) return false;
   if (c.tiers && (tier === null || !c.tiers.includes(tier))) return false;
   if (c.weekdays && !c.weekdays.includes(local.weekday)) return false;
   if (c.hours && !withinHours(c.hours, local.minutes)) return false;
@@ -213,7 +216,7 @@ export function computeRewards(input: RewardsInput): Rewards {
   let awardTotal = 0;
   let instantAwards = 0;
   for (const offer of input.offers) {
-    if (!offerAppliesTo(offer, input.store, instant, local, participant.tier ?? null)) continue;
+    if (!offerAppliesTo(offer, input.store, instant, local, participant.tier ?? null, basket.channel)) continue;
     const r = offer.reward;
     if (r.kind === 'points' || r.kind === 'points_per_unit') {
       // Points go only to a points wallet the customer holds in that unit.
@@ -265,6 +268,7 @@ export function previewResult(r: Rewards, primary?: { balance: number; currency:
     reduction: r.reduction,
     offers: r.offers,
     ...(r.points.length > 0 ? { points: r.points } : {}),
+    ...(r.unknown_skus.length > 0 ? { unknown_skus: r.unknown_skus } : {}),
   };
 }
 

@@ -43,6 +43,7 @@ const conditionsSchema = z.strictObject({
   valid_from: when.optional(),
   valid_to: when.optional(),
   tiers: stringList.optional(),
+  channels: stringList.optional(),
 });
 
 const percentSchema = z

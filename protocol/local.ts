@@ -1,7 +1,7 @@
 // Local socket protocol (v1, v2): the contract between a legacy POS and till-agent.
 // Pure: frame shapes, op parameter schemas and result types. Documented in LOCAL.md.
 import { z } from 'zod';
-import { basketSchema } from './basket.ts';
+import { basketSchema, basketSchemaV2 } from './basket.ts';
 import { offerParamSchemas } from './offers.ts';
 import { refundParamsSchema, voucherRedeemParamsSchema, type Voucher } from './credit.ts';
 import { receiptDocumentSchema } from './receipt.ts';
@@ -140,16 +140,30 @@ export const paramSchemas = {
   ...offerParamSchemas,
 } as const;
 
+/**
+ * Version 2's schemas where they differ (SessionM "Send Transaction" fidelity, protocol/basket.ts):
+ * the basket's `tax_included` is an amount, `payments` and `channel` are carried, and an unknown
+ * key anywhere in the params is an error instead of being dropped.
+ */
+export const paramSchemasV2 = {
+  preview: z.strictObject({ customer_id: nonEmpty(128), basket: basketSchemaV2 }),
+  award: z.strictObject({ txn_id: txnId(), customer_id: nonEmpty(128), basket: basketSchemaV2 }),
+} as const;
+
 export type Op = keyof typeof paramSchemas;
-export type Params<O extends Op> = z.output<(typeof paramSchemas)[O]>;
+type V2Op = keyof typeof paramSchemasV2;
+export type Params<O extends Op> = O extends V2Op
+  ? z.output<(typeof paramSchemas)[O]> | z.output<(typeof paramSchemasV2)[O]>
+  : z.output<(typeof paramSchemas)[O]>;
 export const OPS = Object.keys(paramSchemas) as Op[];
 
 export function isOp(op: string): op is Op {
   return Object.prototype.hasOwnProperty.call(paramSchemas, op);
 }
 
-export function parseParams<O extends Op>(op: O, params: unknown): ParseResult<Params<O>> {
-  return parseWith(paramSchemas[op], params ?? {}, 'params') as ParseResult<Params<O>>;
+export function parseParams<O extends Op>(op: O, params: unknown, protocol: ProtocolVersion = DEFAULT_PROTOCOL): ParseResult<Params<O>> {
+  const schema = protocol >= 2 && Object.prototype.hasOwnProperty.call(paramSchemasV2, op) ? paramSchemasV2[op as V2Op] : paramSchemas[op];
+  return parseWith(schema, params ?? {}, 'params') as ParseResult<Params<O>>;
 }
 
 export function parseRequest(value: unknown): ParseResult<Request> {
@@ -199,6 +213,8 @@ export interface PreviewResult {
   points?: Money[];
   /** Every wallet's balance now. */
   wallets?: Money[];
+  /** SKUs the host does not know: an award would count them under its default product. */
+  unknown_skus?: string[];
 }
 
 export interface AwardResult {

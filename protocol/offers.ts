@@ -2,7 +2,7 @@
 // redeem/reinstate of one redemption. Pure: the local op params, the upstream payloads and
 // the host's results. Documented in LOCAL.md ("Offers held by a customer") and UPSTREAM.md.
 import { z } from 'zod';
-import { basketSchema } from './basket.ts';
+import { basketSchema, upstreamBasketSchema } from './basket.ts';
 import { currencyCode, freeText, minorUnits, nonEmpty, txnId } from './schema.ts';
 
 /** How many offers one lock, unlock or listing may name. */
@@ -38,17 +38,17 @@ export const offerParamSchemas = {
 } as const;
 
 export const offerPayloadSchemas = {
-  offers: z.object({ customer_id: nonEmpty(128), basket: basketSchema.optional(), txn_id: txnId().optional() }),
+  offers: z.object({ customer_id: nonEmpty(128), basket: upstreamBasketSchema.optional(), txn_id: txnId().optional() }),
   lock: z.object({
     customer_id: nonEmpty(128),
     offer_ids: z.array(offerId()).max(MAX_OFFERS_PER_LOCK),
     amount: minorUnits().optional(),
     currency: currencyCode().optional(),
-    basket: basketSchema.optional(),
+    basket: upstreamBasketSchema.optional(),
   }),
   unlock: z.object({ offer_ids: z.array(offerId()).max(MAX_OFFERS_PER_LOCK).optional() }),
   // The message's txn_id is the redemption id (its idempotency key); the sale's is txn_id here.
-  redeem: z.object({ txn_id: txnId(), customer_id: nonEmpty(128), offer_id: offerId(), basket: basketSchema }),
+  redeem: z.object({ txn_id: txnId(), customer_id: nonEmpty(128), offer_id: offerId(), basket: upstreamBasketSchema }),
   reinstate: z.object({ reason: freeText(256).optional() }),
 } as const;
 

@@ -1,7 +1,7 @@
 // Upstream protocol v1: what travels over MQTT between a till and the loyalty host.
 // Pure: topic names, envelopes and their validators. Documented in UPSTREAM.md.
 import { z } from 'zod';
-import { basketSchema } from './basket.ts';
+import { upstreamBasketSchema } from './basket.ts';
 import { refundPayloadSchema, voucherRedeemPayloadSchema, voucherSchema } from './credit.ts';
 import { ERROR_CODES } from './errors.ts';
 import { SYNC_MODES, identifierKinds, productSchema } from './local.ts';
@@ -80,8 +80,8 @@ export type DurableOp = (typeof DURABLE_OPS)[number];
 
 export const payloadSchemas = {
   identify: z.object({ by: z.enum(identifierKinds), value: nonEmpty(256) }),
-  preview: z.object({ customer_id: nonEmpty(128), basket: basketSchema }),
-  award: z.object({ customer_id: nonEmpty(128), basket: basketSchema }),
+  preview: z.object({ customer_id: nonEmpty(128), basket: upstreamBasketSchema }),
+  award: z.object({ customer_id: nonEmpty(128), basket: upstreamBasketSchema }),
   spend: z.object({
     customer_id: nonEmpty(128),
     amount: minorUnits(),
@@ -240,6 +240,8 @@ export const previewResultSchema = z.object({
   points: z.array(unitAmount).max(20).optional(),
   wallets: z.array(unitAmount).max(20).optional(),
   currencies: acceptedCurrencies,
+  // SKUs the host does not know: awarded under its default product.
+  unknown_skus: z.array(z.string()).max(500).optional(),
 });
 
 export const awardResultSchema = previewResultSchema

@@ -1,5 +1,5 @@
 // A receipt document rebuilt from what the till recorded of a sale (the award's basket), for
-// `till-agent receipt preview`. Payments are not recorded by the agent, so none are shown.
+// `till-agent receipt preview`. Payments are shown when the basket carried them (protocol 2).
 import type { Basket } from '../../protocol/basket.ts';
 import type { ReceiptDocument } from '../../protocol/receipt.ts';
 import type { OutboxRow } from '../outbox.ts';
@@ -23,7 +23,7 @@ export function saleDocument(rows: OutboxRow[], header: string[]): ReceiptDocume
     discounts,
     taxes: basket.tax_total !== undefined ? [{ name: 'Tax', amount: basket.tax_total }] : [],
     total: basket.total,
-    payments: [],
+    payments: (basket.payments ?? []).map((x) => ({ method: x.method, amount: x.amount })),
     footer,
   };
 }

@@ -2,7 +2,7 @@
 // card-number check, against BigInt and simple reference models.
 import t from 'tap';
 import fc from 'fast-check';
-import { basketSchema } from '../../protocol/basket.ts';
+import { basketSchema, basketSchemaV2 } from '../../protocol/basket.ts';
 import { MAX_AMOUNT, addAmounts, formatMoney, exponentOf, isPointsUnit, percentOf, prorate, sumAmounts } from '../../protocol/money.ts';
 import { findPanInText, gtinValid, luhnValid, maskPansIn } from '../../protocol/pan.ts';
 import { MAX_QTY } from '../../protocol/schema.ts';
@@ -88,6 +88,59 @@ t.test('whatever a POS sends, a basket that passes keeps every invariant', async
     const sums = b.items.reduce((s, i) => s + BigInt(i.amount), 0n) - (b.discounts ?? []).reduce((s, d) => s + BigInt(d.amount), 0n) === BigInt(b.total);
     const noCard = b.items.every((i) => findPanInText(i.sku) === null);
     return inRange && qtyOk && sums && noCard;
+  }), { numRuns: 2000 });
+});
+
+// Protocol 2 (SessionM Send Transaction): tax amounts, payments, channel, and no unknown key anywhere.
+const KNOWN = {
+  basket: ['currency', 'total', 'tax_total', 'store', 'channel', 'items', 'discounts', 'payments'],
+  item: ['sku', 'name', 'qty', 'unit_price', 'amount', 'category', 'tax_included'],
+  discount: ['code', 'amount'],
+  payment: ['method', 'amount'],
+};
+
+t.test('protocol 2: a basket with taxes within amounts and positive payments is accepted exactly when its total adds up', async (t) => {
+  const taxedItem = itemArb.chain((i) => fc.integer({ min: 0, max: i.amount }).map((tax) => ({ ...i, tax_included: tax })));
+  const payment = fc.record({ method: fc.constantFrom('card', 'cash', 'voucher'), amount: fc.integer({ min: 1, max: MAX_AMOUNT }) });
+  fc.assert(fc.property(fc.array(taxedItem, { minLength: 1, maxLength: 20 }), fc.array(discountArb, { maxLength: 3 }), fc.array(payment, { maxLength: 5 }), fc.integer({ min: -2, max: 2 }), (items, discounts, payments, skew) => {
+    const exact = items.reduce((s, i) => s + BigInt(i.amount), 0n) - discounts.reduce((s, d) => s + BigInt(d.amount), 0n);
+    const total = Number(exact) + skew;
+    const ok = basketSchemaV2.safeParse({ currency: 'EUR', total, channel: 'bar', items, discounts, payments }).success;
+    return ok === (skew === 0 && total >= 0 && total <= MAX_AMOUNT);
+  }), RUNS);
+});
+
+t.test('protocol 2: one unknown key anywhere refuses the basket; protocol 1 drops it', async (t) => {
+  const where = fc.constantFrom('basket', 'item', 'discount', 'payment');
+  const key = fc.stringMatching(/^[a-z_]{1,12}$/).filter((k) => !Object.values(KNOWN).flat().includes(k) && k !== '__proto__');
+  fc.assert(fc.property(where, key, fc.jsonValue(), (at, k, value) => {
+    const b: Record<string, unknown> = { currency: 'EUR', total: 400, items: [{ sku: 'A', qty: 1, unit_price: 500, amount: 500 }], discounts: [{ code: 'D', amount: 100 }] };
+    const v2: Record<string, unknown> = { ...b, payments: [{ method: 'card', amount: 400 }] };
+    const put = (target: Record<string, unknown>) => {
+      const copy = structuredClone(target);
+      const first = (list: string) => (copy[list] as Array<Record<string, unknown>> | undefined)?.[0];
+      const into = at === 'basket' ? copy : first(at === 'item' ? 'items' : at === 'discount' ? 'discounts' : 'payments');
+      if (into) into[k] = value;
+      return copy;
+    };
+    const v1Result = basketSchema.safeParse(put(b));
+    const v1Ok = at === 'payment' || (v1Result.success && !JSON.stringify(Object.keys(v1Result.data)).includes(`"${k}"`));
+    return !basketSchemaV2.safeParse(put(v2)).success && v1Ok;
+  }), RUNS);
+});
+
+t.test('protocol 2: whatever a POS sends, an accepted basket keeps the Send Transaction invariants', async (t) => {
+  const wild = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, 1, -1, MAX_AMOUNT, MAX_AMOUNT + 1, 2 ** 53, true, false), fc.string({ maxLength: 3 }), fc.constant(null));
+  const anItem = fc.record({ sku: fc.constantFrom('A', 'B'), qty: fc.constantFrom(1, 0.5, 0), unit_price: wild, amount: wild, tax_included: wild, extra: wild }, { requiredKeys: ['sku', 'qty'] });
+  const aPayment = fc.record({ method: fc.constantFrom('card', '', 'cash'), amount: wild, extra: wild }, { requiredKeys: [] });
+  fc.assert(fc.property(fc.array(anItem, { maxLength: 4 }), fc.array(aPayment, { maxLength: 3 }), wild, wild, (items, payments, total, taxTotal) => {
+    const r = basketSchemaV2.safeParse({ currency: 'EUR', total, tax_total: taxTotal, items, payments });
+    if (!r.success) return true;
+    const b = r.data;
+    const int = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= MAX_AMOUNT;
+    return b.items.every((i) => (i.tax_included === undefined || (int(i.tax_included) && i.tax_included <= i.amount)) && Object.keys(i).every((k) => KNOWN.item.includes(k)))
+      && (b.payments ?? []).every((p) => int(p.amount) && p.amount > 0 && p.method.length > 0 && Object.keys(p).every((k) => KNOWN.payment.includes(k)))
+      && (b.tax_total === undefined || int(b.tax_total));
   }), { numRuns: 2000 });
 });
 
