@@ -1,6 +1,6 @@
 // Receipt templates: the one place that decides what goes where on the paper.
 // Works in Unicode; the printer's code page (with its ASCII fallback) is the renderer's job.
-import { formatMoney } from '../../protocol/money.ts';
+import { formatMoney, type Money } from '../../protocol/money.ts';
 import type { ReceiptDocument } from '../../protocol/receipt.ts';
 import type { LoyaltySection } from './loyalty-section.ts';
 import type { PrintOp } from './print-ops.ts';
@@ -148,8 +148,13 @@ export function layoutLoyalty(l: LoyaltySection, width: number): PrintOp[] {
   const ops: PrintOp[] = [text('LOYALTY', { align: 'center', bold: true })];
   const row = (label: string, amount: number) => { for (const t of columns(label, m(amount), width)) ops.push(text(t)); };
   if (l.customer) for (const t of wrap(`Customer: ${l.customer}`, width)) ops.push(text(t));
+  const pointsRow = (label: string, p: Money, bold = false) => { for (const t of columns(label, formatMoney(p), width)) ops.push(text(t, bold ? { bold } : {})); };
   if (l.awarded !== undefined) row('Awarded', l.awarded);
-  for (const o of l.offers) row(`+ ${o.name}`, o.award_amount);
+  for (const o of l.offers) {
+    if (o.points) pointsRow(`+ ${o.name}`, o.points);
+    else row(`+ ${o.name}`, o.award_amount);
+  }
+  for (const p of l.points ?? []) pointsRow('Points earned', p);
   if (l.instant_spend) row('Instant spend', -l.instant_spend);
   if (l.automatic_spend) row('Automatic spend', -l.automatic_spend);
   if (l.additional_spend) row('Additional spend', -l.additional_spend);
@@ -162,6 +167,7 @@ export function layoutLoyalty(l: LoyaltySection, width: number): PrintOp[] {
     if (l.refund.credited_spend) row('Spend credited back', l.refund.credited_spend);
   }
   if (l.balance !== undefined) for (const t of columns('New balance', m(l.balance), width)) ops.push(text(t, { bold: true }));
+  for (const p of l.points_balances ?? []) pointsRow('Points balance', p, true);
   for (const note of l.notes) for (const t of wrap(`* ${note}`, width)) ops.push(text(t));
   return ops;
 }

@@ -1,4 +1,5 @@
 // What the loyalty part of a receipt says, derived from the outbox rows of one sale.
+import { isPointsUnit, type Money } from '../../protocol/money.ts';
 import type { OutboxRow } from '../outbox.ts';
 import { redeemedOffers, type RedeemedOffer } from './offer-redemptions.ts';
 import { creditLines, type RefundLines, type VoucherLine } from './credit-section.ts';
@@ -7,12 +8,15 @@ export interface LoyaltySection {
   currency: string;
   customer?: string;
   awarded?: number;
-  offers: Array<{ name: string; award_amount: number }>;
+  offers: Array<{ name: string; award_amount: number; points?: Money }>;
   instant_spend: number;
   automatic_spend: number;
   additional_spend: number;
   redemption_total: number;
   balance?: number;
+  /** Points this sale earned, and the points wallets after it (protocol/units.ts), per unit. */
+  points?: Money[];
+  points_balances?: Money[];
   notes: string[];
   /** Offers held by the customer that this sale redeemed (`redeem`), with the discount each gave. */
   redeemed_offers?: RedeemedOffer[];
@@ -39,8 +43,16 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
   if (customerName || customerId) section.customer = customerName ?? customerId!;
   let balanceAt = '';
   const takeBalance = (row: OutboxRow) => {
-    const b = row.result?.balance as { amount?: number } | undefined;
-    if (typeof b?.amount === 'number' && row.updated_at >= balanceAt) { section.balance = b.amount; balanceAt = row.updated_at; }
+    if (row.updated_at < balanceAt) return;
+    const b = row.result?.balance as { amount?: number; currency?: string } | undefined;
+    // A points-only customer's balance is in points: it goes with the points, not the money.
+    if (typeof b?.amount === 'number' && (b.currency === undefined || b.currency === currency)) section.balance = b.amount;
+    const wallets = row.result?.wallets;
+    if (Array.isArray(wallets)) {
+      const points = (wallets as Money[]).filter((w) => isPointsUnit(w.currency));
+      if (points.length > 0) section.points_balances = points;
+    }
+    balanceAt = row.updated_at;
   };
   if (award?.state === 'done' && award.result) {
     section.awarded = num(award.result.award_amount);
@@ -48,6 +60,7 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
     section.automatic_spend = num(award.result.automatic_spend_amount);
     const offers = award.result.offers;
     if (Array.isArray(offers)) section.offers = offers as LoyaltySection['offers'];
+    if (Array.isArray(award.result.points) && award.result.points.length > 0) section.points = award.result.points as Money[];
     if (award.result.reduction === 'back_end') section.notes.push('Redemption is credited back-end, not deducted on this receipt');
     takeBalance(award);
   } else if (award?.state === 'pending') {

@@ -79,3 +79,17 @@ t.test('a voided sale shows the balance after the void', async (t) => {
   const queuedVoid = loyaltySection([...sale, row({ id: 'm3', op: 'void', state: 'pending', updated_at: '2026-11-24T08:05:00.000Z' })])!;
   t.match(queuedVoid, { balance: 2405, notes: ['Void queued offline'] }, 'a queued void does not know the new balance yet');
 });
+
+t.test('points on the receipt: earned and balance in points, never printed as money', async (t) => {
+  const gold = loyaltySection([row({ result: {
+    award_amount: 162, balance: { amount: 1162, currency: 'EUR' }, points: [{ amount: 86, currency: 'PTS' }],
+    wallets: [{ amount: 1162, currency: 'EUR' }, { amount: 186, currency: 'PTS' }],
+    offers: [{ id: 'c', name: '5% back', award_amount: 62 }, { id: 'b', name: 'Burrito points', award_amount: 0, points: { amount: 50, currency: 'PTS' } }],
+  } })], 'Gina')!;
+  t.match(gold, { balance: 1162, points: [{ amount: 86 }], points_balances: [{ amount: 186, currency: 'PTS' }] });
+  const texts = layoutReceipt(doc, { width: 42 }, gold).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
+  for (const re of [/^\+ Burrito points +50 PTS$/, /^Points earned +86 PTS$/, /^New balance +11\.62 EUR$/, /^Points balance +186 PTS$/]) t.ok(texts.some((l) => re.test(l)), String(re));
+  const pointsOnly = loyaltySection([row({ result: { award_amount: 0, balance: { amount: 102, currency: 'PTS' }, points: [{ amount: 62, currency: 'PTS' }], wallets: [{ amount: 102, currency: 'PTS' }] } })])!;
+  t.equal(pointsOnly.balance, undefined, 'a points balance is not a money balance');
+  t.same(pointsOnly.points_balances, [{ amount: 102, currency: 'PTS' }]);
+});
