@@ -64,6 +64,8 @@ export const CRMCOM_UNSUPPORTED: Partial<Record<UpstreamOp, string>> = {
   unlock: `${NO_HELD_OFFERS}; nothing to unlock`,
   redeem: `${NO_HELD_OFFERS}; the wallet is spent with spend (spend_requests/create)`,
   reinstate: `${NO_HELD_OFFERS}; a void cancels the purchase and its spend requests`,
+  refund: 'not mapped by this connector: CRM.COM returns (customer_events/purchases/ad_hoc_return, partial cancels) are not implemented; a whole sale is undone with void',
+  'voucher.redeem': 'refund vouchers are issued by the host ledger\'s back-end reduction; CRM.COM issues its own, not mapped here',
 };
 
 export class CrmcomConnector implements Connector {
@@ -240,7 +242,7 @@ export class CrmcomConnector implements Connector {
     }
   }
 
-  private async productsSync(m: Msg<'products.sync'>): Promise<{ accepted: number }> {
+  private async productsSync(m: Msg<'products.sync'>): Promise<{ accepted: number; complete?: boolean; deleted?: number }> {
     let accepted = 0;
     const products = m.payload.products;
     for (let i = 0; i < products.length; i += MAX_PRODUCTS_PER_SYNC) {
@@ -255,7 +257,10 @@ export class CrmcomConnector implements Connector {
       }, synchroniseData);
       accepted += d.products_set.length;
     }
-    return { accepted };
+    // products/synchronise adds and updates only: a full catalogue is complete with its last
+    // batch (batches arrive in order, each once), but what it no longer lists stays at CRM.COM.
+    const sync = m.payload.sync;
+    return { accepted, ...(sync?.mode === 'full' ? { complete: sync.last, deleted: 0 } : {}) };
   }
 
   // ---- operators ----

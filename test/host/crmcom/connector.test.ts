@@ -133,7 +133,7 @@ t.test('--check-backend and doctor', async (t) => {
   const { backend } = await crmcomBackend(t, sim);
   const ops = await backend.checkOps();
   t.same(ops.filter((o) => o.ok).map((o) => o.op), ['identify', 'preview', 'award', 'spend', 'void', 'products.sync'], JSON.stringify(ops));
-  t.ok(ops.filter((o) => !o.ok).every((o) => o.detail.startsWith('unsupported: CRM.COM reward offers are not held')));
+  t.ok(ops.filter((o) => !o.ok).every((o) => o.detail.startsWith('unsupported: ')));
   t.match(await backend.doctor(), [{ name: 'crmcom auth', ok: true }, { name: 'crmcom call', ok: true }, { name: 'crmcom clock', ok: true }]);
   await sim.stop();
   t.match(await backend.doctor(), [{ name: 'crmcom auth', ok: false }]);
@@ -150,4 +150,17 @@ t.test('offers held by a customer do not exist at CRM.COM: UNSUPPORTED with the 
     message('redeem', { txn_id: 's', customer_id: 'P1', offer_id: 'X', basket: basket([['A', 1]]) }, { txn_id: 'r' }),
     message('reinstate', {}, { txn_id: 'r' }),
   ]) t.match(await run(m), [{ ok: false, error: { code: 'UNSUPPORTED', permanent: true, message: /crmcom backend: CRM.COM reward offers are not held/ } }], m.op);
+});
+
+t.test('products.sync of a full catalogue: complete with its last batch, nothing deleted at CRM.COM', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  const batch = (n: number, last: boolean) => message('products.sync', {
+    products: [{ sku: `F${n}`, name: `F${n}` }], sync: { id: 'full-1', mode: 'full', batch: n, last },
+  });
+  t.match(await run(batch(1, false), batch(2, true)), [
+    { ok: true, result: { accepted: 1, complete: false, deleted: 0 } },
+    { ok: true, result: { accepted: 1, complete: true, deleted: 0 } },
+  ]);
+  t.equal(sim.products.size, 2);
 });
