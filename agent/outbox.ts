@@ -109,6 +109,8 @@ export class Outbox {
       done: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending'`),
       dead: db.prepare(`UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending'`),
       attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
+      withholdReductions: db.prepare(`UPDATE outbox SET payload = json_set(payload, '$.pos_reduced', json('false')), updated_at = ?
+          WHERE id = ? AND op = 'award' AND state = 'pending'`),
       retryOne: db.prepare(`UPDATE outbox SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'dead'`),
       retryAll: db.prepare(`UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'dead'`),
       stats: db.prepare(`SELECT
@@ -245,6 +247,16 @@ export class Outbox {
       }
     })());
     return changed.map((id) => this.get(id)!);
+  }
+
+  /**
+   * A pending award the POS is about to be answered "queued" for: committed (fsync) before that
+   * answer, so every send from now on tells the host the POS deducted no instant or automatic spend.
+   * Returns the row as it is now (already answered by the host: unchanged).
+   */
+  withholdReductions(id: string): OutboxRow | undefined {
+    this.write(() => this.stmt.withholdReductions!.run(this.now().toISOString(), id));
+    return this.get(id);
   }
 
   retry(id: string | null): number {

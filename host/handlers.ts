@@ -17,6 +17,7 @@ import { spendRoom } from './sale.ts';
 import { afterAward, afterSpend, refund, voidCredit, voucherRedeem, withReduction } from './credit-handlers.ts';
 import type { ReductionRule } from './reduction.ts';
 import type { SpendCredit } from './refund-math.ts';
+import { withoutReductions } from './queued-award.ts';
 
 export interface HostSettings {
   timezone: string;
@@ -131,7 +132,9 @@ const preview: Handler<'preview'> = (ctx, m) => {
 
 const award: Handler<'award'> = (ctx, m) => {
   const txnId = requireTxn(m);
-  const { rewards: r, wallet } = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at, txnId);
+  const computed = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at, txnId);
+  const { wallet } = computed;
+  const r = m.payload.pos_reduced === false ? withoutReductions(computed.rewards) : computed.rewards;
   const base = { participant_id: wallet.participant_id, terminal: ctx.terminal, txn_id: txnId, message_id: m.id, currency: r.currency };
   if (r.award_amount > 0) ctx.ledger.append({ ...base, kind: 'award', amount: r.award_amount, note: r.offers.map((o) => o.id).join(',') });
   if (r.instant_spend_amount > 0) ctx.ledger.append({ ...base, kind: 'instant_spend', amount: -r.instant_spend_amount });

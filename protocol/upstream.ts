@@ -81,7 +81,13 @@ export type DurableOp = (typeof DURABLE_OPS)[number];
 export const payloadSchemas = {
   identify: z.object({ by: z.enum(identifierKinds), value: nonEmpty(256) }),
   preview: z.object({ customer_id: nonEmpty(128), basket: upstreamBasketSchema }),
-  award: z.object({ customer_id: nonEmpty(128), basket: upstreamBasketSchema }),
+  award: z.object({
+    customer_id: nonEmpty(128),
+    basket: upstreamBasketSchema,
+    // false when the POS was answered "queued": it deducted no instant or automatic spend, so the
+    // host takes none from the wallet. Absent (older tills): the host applies them as computed.
+    pos_reduced: z.boolean().optional(),
+  }),
   spend: z.object({
     customer_id: nonEmpty(128),
     amount: minorUnits(),

@@ -14,12 +14,23 @@ export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardR
     txn_id: p.txn_id,
     fingerprint: fingerprint(payload),
     customer_id: p.customer_id,
-    payload,
+    // Link down: the answer will be "queued", so the first send already says so.
+    payload: ctx.uplink.connected ? payload : { ...payload, pos_reduced: false },
     offline: false,
     amount: null,
     currency: p.basket.currency,
   }));
-  return saleState(ctx, awardResult(await settle(ctx, row)), row);
+  return saleState(ctx, awardResult(queuedWithoutReductions(ctx, await settle(ctx, row))), row);
+}
+
+/**
+ * "queued" tells the POS of no instant or automatic spend, so it deducts none: the row must say so
+ * to the host (pos_reduced: false) before the POS hears it. If the host already applied an earlier
+ * send with reductions (a timeout), its dedup keeps that outcome and a repeated award reports it.
+ */
+function queuedWithoutReductions(ctx: OpsContext, row: OutboxRow): OutboxRow {
+  if (row.state !== 'pending' || row.payload.pos_reduced === false) return row;
+  return ctx.outbox.withholdReductions(row.id) ?? row;
 }
 
 /**
