@@ -4,6 +4,8 @@
 // screen, OSC sequences retitle the window or worse, CR and bidi overrides disguise a line.
 // Such characters are shown as \uXXXX escapes, which are also valid inside JSON strings.
 
+import { Writable } from 'node:stream';
+
 // C0 (but not \n), DEL, C1, Arabic letter mark, LRM/RLM, line/paragraph separators,
 // bidi embeddings/overrides and isolates.
 const UNSAFE_KEEP_NL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
@@ -35,7 +37,10 @@ export function print(text: string): void {
  * asynchronously, and a command that exits right after a large output would cut it short.
  */
 export function flushStdout(): Promise<void> {
-  return new Promise((resolve) => process.stdout.write('', () => resolve()));
+  const out = process.stdout;
+  if (out.writableLength === 0) return Promise.resolve();
+  // Through the stream's own write: a caller may have replaced process.stdout.write (tests capture output so).
+  return new Promise((resolve) => Writable.prototype.write.call(out, '', 'utf8', () => resolve()));
 }
 
 export function printError(text: string): void {
