@@ -103,12 +103,23 @@ t.test('toledo-8217: unplug → offline → replug → ready', async (t) => {
   t.match(await s.read(), { grams: 750 });
 });
 
-async function casScale(pty: PtyPair): Promise<{ end: PtyEnd; send(line: string): void; stop(): void }> {
+async function casScale(pty: PtyPair): Promise<{ end: PtyEnd; send(line: string): void; sent(): Promise<void>; stop(): void }> {
   const end = await pty.openPeer();
   let line = 'ST,GS,+000.000kg';
+  let waiting: Array<() => void> = [];
   // A CAS scale streams its state about ten times a second.
-  const timer = setInterval(() => { void end.write(`${line}\r\n`).catch(() => undefined); }, 30);
-  return { end, send(next) { line = next; }, stop() { clearInterval(timer); } };
+  const timer = setInterval(() => {
+    const done = waiting;
+    waiting = [];
+    void end.write(`${line}\r\n`).then(() => done.forEach((f) => f()), () => undefined);
+  }, 30);
+  return {
+    end,
+    send(next) { line = next; },
+    // Resolves once a write of the current line has completed: lines written before it are out of the pipe.
+    sent() { return new Promise<void>((resolve) => { waiting.push(resolve); }); },
+    stop() { clearInterval(timer); },
+  };
 }
 
 t.test('cas: only a stable line sent after the request counts; overload, negative, zero, garbage', async (t) => {
@@ -136,6 +147,8 @@ t.test('cas: only a stable line sent after the request counts; overload, negativ
   cas.send('US,GS,+000.420kg');
   t.equal(await code(s.read(300)), 'SCALE_UNSTABLE in_motion');
   cas.send('\x00\x01garbage line');
+  await cas.sent(); // on a loaded machine the unstable lines written before may still be in the pty
+  await new Promise((resolve) => setTimeout(resolve, 50));
   t.equal(await code(s.read(300)), 'SCALE_NO_ANSWER no_answer', 'only unreadable lines: nothing heard');
   cas.send('ST,GS,   250.0 g');
   t.match(await s.read(), { grams: 250, unit: 'g' });
