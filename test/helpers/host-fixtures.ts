@@ -2,7 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Basket } from '../../protocol/basket.ts';
-import type { TillIdentity, UpstreamMessage, UpstreamRequest } from '../../protocol/upstream.ts';
+import type { TillIdentity, UpstreamMessage, UpstreamRequest, UpstreamResult } from '../../protocol/upstream.ts';
+import { HostService } from '../../host/service.ts';
 import { Ledger } from '../../host/ledger.ts';
 import { silentHostLogger } from '../../host/log.ts';
 import { applySeed, loadSeedFile } from '../../host/seed.ts';
@@ -90,4 +91,20 @@ export async function seededLedger(t: T): Promise<{ ledger: Ledger; dir: string;
   t.teardown(() => ledger.close());
   applySeed(ledger, loadSeedFile(await writeSeed(dir)), silentHostLogger());
   return { ledger, dir, file };
+}
+
+const FRONT_END_SETTINGS = { timezone: 'UTC', reduction: 'front_end' as const, default_product: { sku: 'UNKNOWN', name: 'Unknown product' } };
+
+/** A host service on the seeded ledger (front-end reduction) and `one`: a request's first result, which must be ok. */
+export async function seededService(t: T) {
+  const { ledger } = await seededLedger(t);
+  const service = new HostService(ledger, FRONT_END_SETTINGS, silentHostLogger());
+  const one = (req: UpstreamRequest): Record<string, unknown> => {
+    const r: UpstreamResult | undefined = service.handle({
+      request_id: req.request_id, reply_to: req.reply_to, source: req.source, items: req.messages.map((m) => ({ ok: true, message: m })),
+    }).response.results[0];
+    if (!r?.ok) throw new Error(`expected ok, got ${JSON.stringify(r)}`);
+    return r.result;
+  };
+  return { ledger, one };
 }

@@ -3,28 +3,13 @@
 // Without the field (older tills) the host applies them as before. Seed (CRM.COM guide, 000):
 // "Spend is the awarded amount that will be deducted from the basket's total amount that the
 // customer should pay for" — what the customer was not given off the basket is not spent.
-import t, { type Test } from 'tap';
-import type { UpstreamRequest, UpstreamResult } from '../../protocol/upstream.ts';
-import { silentHostLogger } from '../../host/log.ts';
-import { HostService } from '../../host/service.ts';
-import { award, basket, message, request, seededLedger, spend } from '../helpers/host-fixtures.ts';
+import t from 'tap';
+import { award, basket, message, request, seededService, spend } from '../helpers/host-fixtures.ts';
 
-const SETTINGS = { timezone: 'UTC', reduction: 'front_end' as const, default_product: { sku: 'UNKNOWN', name: 'Unknown product' } };
 // P2 (Bruno) has automatic spend and 5.00; CROISSANT is an instant 0.50 offer, ALL10 10% on everything.
 const b = basket([['CROISSANT', 200], ['COFFEE', 800]]);
 
-async function setup(t: Test) {
-  const { ledger } = await seededLedger(t);
-  const service = new HostService(ledger, SETTINGS, silentHostLogger());
-  const one = (req: UpstreamRequest): Record<string, unknown> => {
-    const r: UpstreamResult | undefined = service.handle({
-      request_id: req.request_id, reply_to: req.reply_to, source: req.source, items: req.messages.map((m) => ({ ok: true, message: m })),
-    }).response.results[0];
-    if (!r?.ok) throw new Error(`expected ok, got ${JSON.stringify(r)}`);
-    return r.result;
-  };
-  return { ledger, one };
-}
+const setup = seededService;
 
 const queuedAward = (txn: string, id?: string) =>
   message('award', { customer_id: 'P2', basket: b, pos_reduced: false }, { txn_id: txn, ...(id ? { id } : {}) });

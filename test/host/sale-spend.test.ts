@@ -2,26 +2,11 @@
 // "Spend is the awarded amount that will be deducted from the basket's total amount that the customer
 // should pay for. The amount that a customer can spend is the total amount that the customer was
 // awarded from previous purchases." Before: a spend took min(asked, balance) whatever the sale.
-import t, { type Test } from 'tap';
-import type { UpstreamRequest, UpstreamResult } from '../../protocol/upstream.ts';
-import { silentHostLogger } from '../../host/log.ts';
-import { HostService } from '../../host/service.ts';
-import { award, basket, message, request, seededLedger, spend, voidTxn } from '../helpers/host-fixtures.ts';
+import t from 'tap';
+import { award, basket, message, request, seededService, spend, voidTxn } from '../helpers/host-fixtures.ts';
 
-const SETTINGS = { timezone: 'UTC', reduction: 'front_end' as const, default_product: { sku: 'UNKNOWN', name: 'Unknown product' } };
 
-async function setup(t: Test) {
-  const { ledger } = await seededLedger(t);
-  const service = new HostService(ledger, SETTINGS, silentHostLogger());
-  const one = (req: UpstreamRequest): Record<string, unknown> => {
-    const r: UpstreamResult | undefined = service.handle({
-      request_id: req.request_id, reply_to: req.reply_to, source: req.source, items: req.messages.map((m) => ({ ok: true, message: m })),
-    }).response.results[0];
-    if (!r?.ok) throw new Error(`expected ok, got ${JSON.stringify(r)}`);
-    return r.result;
-  };
-  return { ledger, one };
-}
+const setup = seededService;
 
 t.test('a spend takes at most what is still to pay on its sale', async (t) => {
   const { one } = await setup(t);
