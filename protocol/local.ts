@@ -2,7 +2,7 @@
 // Pure: frame shapes, op parameter schemas and result types. Documented in LOCAL.md.
 import { z } from 'zod';
 import { basketSchema, basketSchemaV2 } from './basket.ts';
-import { offerParamSchemas } from './offers.ts';
+import { offerParamSchemas, offerParamSchemasV2 } from './offers.ts';
 import { refundParamsSchema, voucherRedeemParamsSchema, type Voucher } from './credit.ts';
 import { receiptDocumentSchema } from './receipt.ts';
 import type { ErrorBody } from './errors.ts';
@@ -143,11 +143,14 @@ export const paramSchemas = {
 /**
  * Version 2's schemas where they differ (SessionM "Send Transaction" fidelity, protocol/basket.ts):
  * the basket's `tax_included` is an amount, `payments` and `channel` are carried, and an unknown
- * key anywhere in the params is an error instead of being dropped.
+ * key anywhere in the params is an error instead of being dropped. Every op that takes a basket
+ * is listed here (test/protocol/basket-v2.test.ts checks that none is missed).
  */
 export const paramSchemasV2 = {
   preview: z.strictObject({ customer_id: nonEmpty(128), basket: basketSchemaV2 }),
   award: z.strictObject({ txn_id: txnId(), customer_id: nonEmpty(128), basket: basketSchemaV2 }),
+  // Every other op that takes a basket takes the same strict v2 basket (offers, lock, redeem).
+  ...offerParamSchemasV2,
 } as const;
 
 export type Op = keyof typeof paramSchemas;

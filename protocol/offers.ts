@@ -2,7 +2,7 @@
 // redeem/reinstate of one redemption. Pure: the local op params, the upstream payloads and
 // the host's results. Documented in LOCAL.md ("Offers held by a customer") and UPSTREAM.md.
 import { z } from 'zod';
-import { basketSchema, upstreamBasketSchema } from './basket.ts';
+import { basketSchema, basketSchemaV2, upstreamBasketSchema } from './basket.ts';
 import { currencyCode, freeText, minorUnits, nonEmpty, txnId } from './schema.ts';
 
 /** How many offers one lock, unlock or listing may name. */
@@ -13,29 +13,41 @@ const offerIds = () => z.array(offerId(), { error: 'must be a list of offer ids'
   .max(MAX_OFFERS_PER_LOCK, { error: `must name at most ${MAX_OFFERS_PER_LOCK} offers` })
   .refine((ids) => new Set(ids).size === ids.length, { error: 'must not name an offer twice' });
 
-// Strict: an unknown key is BAD_REQUEST naming it, never silently dropped.
+// The ops that carry a basket, built on either basket shape (protocol/basket.ts): protocol 1's
+// (`tax_included` a flag, unknown basket keys dropped) or protocol 2's strict one (unknown key
+// anywhere in it is BAD_REQUEST naming it, as for preview and award).
+function basketOps<B extends z.ZodType>(basket: B) {
+  return {
+    // Without a basket: every issued, unexpired offer. With one: only those that apply to it, with their discount.
+    offers: z.strictObject({ customer_id: nonEmpty(128), basket: basket.optional(), txn_id: txnId().optional() }),
+    lock: z.strictObject({
+      txn_id: txnId(),
+      customer_id: nonEmpty(128),
+      offer_ids: offerIds().default([]),
+      amount: minorUnits().optional(),
+      currency: currencyCode().optional(),
+      basket: basket.optional(),
+    }).refine((p) => p.offer_ids.length > 0 || p.amount !== undefined, { error: 'give offer_ids and/or amount', path: ['offer_ids'] })
+      .refine((p) => (p.amount === undefined) === (p.currency === undefined), { error: 'amount and currency go together', path: ['currency'] }),
+    redeem: z.strictObject({
+      redemption_id: txnId(),
+      txn_id: txnId(),
+      customer_id: nonEmpty(128),
+      offer_id: offerId(),
+      basket,
+    }),
+  };
+}
+
+// Strict: an unknown key in the params is BAD_REQUEST naming it, never silently dropped.
 export const offerParamSchemas = {
-  // Without a basket: every issued, unexpired offer. With one: only those that apply to it, with their discount.
-  offers: z.strictObject({ customer_id: nonEmpty(128), basket: basketSchema.optional(), txn_id: txnId().optional() }),
-  lock: z.strictObject({
-    txn_id: txnId(),
-    customer_id: nonEmpty(128),
-    offer_ids: offerIds().default([]),
-    amount: minorUnits().optional(),
-    currency: currencyCode().optional(),
-    basket: basketSchema.optional(),
-  }).refine((p) => p.offer_ids.length > 0 || p.amount !== undefined, { error: 'give offer_ids and/or amount', path: ['offer_ids'] })
-    .refine((p) => (p.amount === undefined) === (p.currency === undefined), { error: 'amount and currency go together', path: ['currency'] }),
+  ...basketOps(basketSchema),
   unlock: z.strictObject({ txn_id: txnId(), offer_ids: offerIds().optional() }),
-  redeem: z.strictObject({
-    redemption_id: txnId(),
-    txn_id: txnId(),
-    customer_id: nonEmpty(128),
-    offer_id: offerId(),
-    basket: basketSchema,
-  }),
   reinstate: z.strictObject({ redemption_id: txnId(), reason: freeText(256).optional() }),
 } as const;
+
+/** Protocol 2: the same ops with the strict v2 basket (local.ts paramSchemasV2). */
+export const offerParamSchemasV2 = basketOps(basketSchemaV2);
 
 export const offerPayloadSchemas = {
   offers: z.object({ customer_id: nonEmpty(128), basket: upstreamBasketSchema.optional(), txn_id: txnId().optional() }),

@@ -75,3 +75,48 @@ t.test('protocol 1 keeps its meaning: tax_included a flag, unknown keys dropped'
   t.match(await pos.request('award', { txn_id: 'o-2', customer_id: 'sam', basket: { ...v1Basket, items: [{ ...v1Basket.items[0], tax_included: 86 }] } }),
     { ok: false, error: { code: 'BAD_REQUEST', message: /params\.basket\.items\[0\]\.tax_included/ } }, 'v1: a tax amount needs hello {protocol: 2}');
 });
+
+t.test('protocol 2: offers, lock and redeem take the same strict basket as award; protocol 1 as before', async (t) => {
+  const sys = await startSystem(t); // test/fixtures/seed.yaml: alice holds UO-COFFEE2 (2.00 off coffee) and UO-TEN (10%)
+  await sys.waitOnline();
+  const coffee = {
+    currency: 'EUR', total: 2000, tax_total: 182, channel: 'bar',
+    items: [{ sku: 'COFFEE', qty: 2, unit_price: 1000, amount: 2000, tax_included: 182 }],
+    payments: [{ method: 'card', amount: 2000 }],
+  };
+  const v2 = await sys.pos();
+  t.match(await v2.request('hello', { protocol: 2 }), { ok: true, result: { protocol: 2 } });
+  const ops: Array<[string, Record<string, unknown>]> = [
+    ['offers', { customer_id: 'alice' }],
+    ['lock', { txn_id: 'l-1', customer_id: 'alice', offer_ids: ['UO-TEN'] }],
+    ['redeem', { redemption_id: 'r-1', txn_id: 'l-1', customer_id: 'alice', offer_id: 'UO-COFFEE2' }],
+  ];
+  const refused: Array<[unknown, RegExp]> = [
+    [{ ...coffee, loyalty_id: 'x' }, /^params\.basket: unknown key\(s\): loyalty_id$/],
+    [{ ...coffee, items: [{ ...coffee.items[0], colour: 'red' }] }, /^params\.basket\.items\[0\]: unknown key\(s\): colour$/],
+    [{ ...coffee, payments: [{ method: 'card', amount: 2000, tip: 0 }] }, /^params\.basket\.payments\[0\]: unknown key\(s\): tip$/],
+    [{ ...coffee, discounts: [{ code: 'STAFF', amount: 0, reason: 'x' }] }, /^params\.basket\.discounts\[0\]: unknown key\(s\): reason$/],
+  ];
+  for (const [op, params] of ops) {
+    for (const [basket, message] of refused) {
+      t.match(await v2.request(op, { ...params, basket }), { ok: false, error: { code: 'BAD_REQUEST', message } }, `${op}: ${String(message)}`);
+    }
+  }
+  t.match(await v2.request('outbox.list', { state: 'done' }), { ok: true, result: { messages: [] } }, 'no refused redeem was committed');
+  t.match(await v2.request('unlock', { txn_id: 'l-1' }), { ok: true, result: { released_offers: [] } }, 'no refused lock was taken');
+
+  // The v2 basket itself (a tax amount, payments, channel) is what these ops take, and it reaches the host whole.
+  t.match(await v2.request('offers', { customer_id: 'alice', basket: coffee }), { ok: true, result: { offers: [{ id: 'UO-COFFEE2', discount_amount: 200 }, { id: 'UO-TEN', discount_amount: 200 }] } });
+  t.match(await v2.request('lock', { txn_id: 'l-1', customer_id: 'alice', offer_ids: ['UO-TEN'], basket: coffee }), { ok: true, result: { offers: [{ id: 'UO-TEN', discount_amount: 200 }] } });
+  t.match(await v2.request('redeem', { redemption_id: 'r-1', txn_id: 'l-1', customer_id: 'alice', offer_id: 'UO-COFFEE2', basket: coffee }),
+    { ok: true, result: { status: 'redeemed', discount_amount: 200 } });
+  const done = await v2.request('outbox.list', { state: 'done' }) as Ok;
+  t.same((done.result.messages as Array<{ payload: { basket: unknown } }>)[0]!.payload.basket, coffee, 'the redeem carried the basket unchanged');
+
+  // Protocol 1: a flag, unknown basket keys dropped, as ever.
+  const v1 = await sys.pos();
+  const v1Basket = { currency: 'EUR', total: 2000, colour: 'red', items: [{ sku: 'COFFEE', qty: 2, unit_price: 1000, amount: 2000, tax_included: true, colour: 'red' }] };
+  t.match(await v1.request('offers', { customer_id: 'alice', basket: v1Basket, txn_id: 'l-1' }), { ok: true, result: { offers: [{ id: 'UO-TEN', locked: 'this_sale', discount_amount: 200 }] } });
+  t.match(await v1.request('lock', { txn_id: 'l-2', customer_id: 'alice', offer_ids: ['UO-TEN'], basket: v1Basket }), { ok: false, error: { code: 'OFFER_LOCKED' } }, 'accepted, then refused by the host for l-1\'s lock');
+  t.match(await v1.request('redeem', { redemption_id: 'r-2', txn_id: 'l-2', customer_id: 'bob', offer_id: 'UO-TEN', basket: v1Basket }), { ok: false, error: { code: 'NOT_FOUND' } }, 'accepted, then refused by the host: not bob\'s offer');
+});

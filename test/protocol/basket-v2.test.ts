@@ -1,8 +1,9 @@
 // Protocol 2 basket (SessionM "Send Transaction", seed 003): tax_included is the item's tax
 // amount, payments and channel are carried, unknown keys are errors. Protocol 1 is unchanged.
 import t from 'tap';
-import { MAX_BASKET_PAYMENTS } from '../../protocol/basket.ts';
-import { parseParams } from '../../protocol/local.ts';
+import { z } from 'zod';
+import { MAX_BASKET_PAYMENTS, basketSchema } from '../../protocol/basket.ts';
+import { OPS, paramSchemas, paramSchemasV2, parseParams } from '../../protocol/local.ts';
 import { MAX_AMOUNT } from '../../protocol/money.ts';
 import { parseUpstreamRequest } from '../../protocol/upstream.ts';
 
@@ -76,4 +77,35 @@ t.test('the host takes both shapes: a v1 flag still queued in an outbox, or a v2
   if (r.ok) t.same((r.value.messages[0]!.payload as { basket: unknown }).basket, v2);
   t.notOk(request(basket({ payments: [{ method: 'card', amount: -500 }] })).ok, 'the host checks payments too');
   t.notOk(request(basket({ items: [item({ tax_included: 600 })] })).ok, 'and the tax amount');
+});
+
+t.test('protocol 2: every op that takes a basket takes the strict v2 basket', async (t) => {
+  // An op added later with a v1 basket and no v2 schema would silently drop unknown keys in v2.
+  const withBasket = OPS.filter((op) => {
+    const shape = (paramSchemas[op] as unknown as { shape?: Record<string, z.ZodType> }).shape ?? {};
+    const b = shape.basket;
+    return b !== undefined && (b === basketSchema || (b instanceof z.ZodOptional && b.unwrap() === basketSchema));
+  });
+  t.same([...withBasket].sort(), ['award', 'lock', 'offers', 'preview', 'redeem']);
+  for (const op of withBasket) t.ok(op in paramSchemasV2, `${op} has a v2 schema`);
+  const params: Record<string, Record<string, unknown>> = {
+    offers: { customer_id: 'c1' },
+    lock: { txn_id: 't1', customer_id: 'c1', offer_ids: ['UO-1'] },
+    redeem: { redemption_id: 'r1', txn_id: 't1', customer_id: 'c1', offer_id: 'UO-1' },
+  };
+  for (const [op, base] of Object.entries(params) as Array<['offers' | 'lock' | 'redeem', Record<string, unknown>]>) {
+    const v2 = basket({ channel: 'patio', items: [item({ tax_included: 80 })], payments: [{ method: 'card', amount: 500 }] });
+    const ok = parseParams(op, { ...base, basket: v2 }, 2);
+    t.ok(ok.ok, `${op}: a v2 basket`);
+    if (ok.ok) t.same((ok.value as { basket?: unknown }).basket, v2, `${op}: nothing dropped`);
+    t.match(parseParams(op, { ...base, basket: basket({ items: [item({ colour: 'red' })] }) }, 2),
+      { ok: false, errors: [/^params\.basket\.items\[0\]: unknown key\(s\): colour$/] }, `${op}: unknown item key`);
+    t.match(parseParams(op, { ...base, basket: basket({ loyalty: 1 }) }, 2), { ok: false, errors: [/^params\.basket: unknown key\(s\): loyalty$/] }, `${op}: unknown basket key`);
+    t.match(parseParams(op, { ...base, basket: basket({ payments: [{ method: 'card', amount: 500, tip: 0 }] }) }, 2),
+      { ok: false, errors: [/^params\.basket\.payments\[0\]: unknown key\(s\): tip$/] }, `${op}: unknown payment key`);
+    // Protocol 1 as before: unknown basket keys dropped, tax_included a flag.
+    const v1 = parseParams(op, { ...base, basket: basket({ loyalty: 1, items: [item({ tax_included: true, colour: 'red' })] }) }, 1);
+    t.ok(v1.ok, `${op}: v1 drops unknown basket keys`);
+    if (v1.ok) t.same((v1.value as { basket?: unknown }).basket, basket({ items: [item({ tax_included: true })] }));
+  }
 });
