@@ -18,8 +18,12 @@ export interface TillProcess {
   rssMiB(): number;
   /** The largest resident set size so far, in MiB (VmHWM). */
   peakRssMiB(): number;
+  /** CPU time (user + system) used so far, in ms. */
+  cpuMs(): number;
   /** SIGTERM, then SIGKILL after 10 s; resolves once it has exited. */
   stop(): Promise<void>;
+  /** SIGKILL (a crash: no clean shutdown); resolves once it has exited. */
+  kill(): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -38,8 +42,11 @@ function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(match[1]);
 }
 
-/** Spawns `till-agent ARGS` and resolves once it logs `readyMsg` (a JSON log line's msg). */
-export async function spawnTill(args: string[], readyMsg: string): Promise<TillProcess> {
+/**
+ * Spawns `till-agent ARGS` and resolves once it logs `readyMsg` (a JSON log line's msg).
+ * `onLine` gets every stdout line after that (the fleet bench counts the host's requests).
+ */
+export async function spawnTill(args: string[], readyMsg: string, onLine?: (line: string) => void): Promise<TillProcess> {
   const started = performance.now();
   const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -76,6 +83,14 @@ export async function spawnTill(args: string[], readyMsg: string): Promise<TillP
   });
   // Keep draining its output (a full pipe would block the child) without keeping it.
   child.stdout.removeAllListeners('data');
+  if (onLine) {
+    let rest = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+  }
   child.stdout.resume();
   child.stderr.resume();
   const pid = child.pid!;
@@ -85,12 +100,18 @@ export async function spawnTill(args: string[], readyMsg: string): Promise<TillP
     readyCpuMs,
     rssMiB: () => statusKiB(pid, 'VmRSS') / 1024,
     peakRssMiB: () => statusKiB(pid, 'VmHWM') / 1024,
+    cpuMs: () => cpuMs(pid),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS);
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }
