@@ -7,7 +7,7 @@ export interface OpContext {
   source: TillIdentity;
   /** merchant/store/terminal */
   terminal: string;
-  /** The platform idempotency key of this message (request-id.ts): same message, same id. */
+  /** The platform idempotency key of this message's operation (request-id.ts): same operation, same id. */
   requestId: string;
   /** The result the host recorded for this till's (op, txn_id), e.g. the redemption a reinstate names. */
   recorded(op: string, txnId: string): Record<string, unknown> | undefined;

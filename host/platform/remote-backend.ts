@@ -4,14 +4,15 @@
 //   for each message, in order:
 //     durable op already recorded for this till (message id, then op + txn_id) → stored result
 //     op not offered by the platform → UNSUPPORTED (permanent)
-//     connector.execute (platform request id derived from the till's message id)
+//     connector.execute (platform request id derived from the operation: request-id.ts)
 //     durable op → result recorded in <data_dir>/host.db in its own short transaction
 //     permanent error → answered, next message; retryable → answered, batch stops
 //
 // The ledger's single BEGIN IMMEDIATE per request cannot span HTTP calls (it would hold the
 // write lock across the fleet for seconds). Exactly once instead rests on the platform request
-// id: a message the host applied but did not record (crash, timeout) is resent by the till with
-// the same id, and the platform returns its first answer instead of applying it again.
+// id, derived from the operation (till, op, txn_id): a message the host applied but did not
+// record (crash, timeout) is resent by the till, or repeated by the POS under a new message id,
+// and the platform returns its first answer instead of applying it again.
 import { isAgentError } from '../../protocol/errors.ts';
 import {
   DURABLE_OPS, UPSTREAM_VERSION, type UpstreamMessage, type UpstreamResult,
@@ -23,7 +24,7 @@ import { badRequest, type Batch } from '../request.ts';
 import { terminalKey, type HandleSummary } from '../service.ts';
 import type { Connector, OpContext } from './connector.ts';
 import { isPlatformError, toAgentError } from './errors.ts';
-import { platformRequestId } from './request-id.ts';
+import { operationRequestId } from './request-id.ts';
 
 const isDurable = (op: string) => (DURABLE_OPS as readonly string[]).includes(op);
 
@@ -45,7 +46,7 @@ export class RemoteBackend implements Backend {
     for (const item of batch.items) {
       const result = item.ok
         ? await this.processMessage(item.message, {
-          source: batch.source, terminal, requestId: platformRequestId(terminal, item.message.id),
+          source: batch.source, terminal, requestId: operationRequestId(terminal, item.message),
           recorded: (op, txnId) => this.ledger.processedByTxn(terminal, op, txnId)?.result,
         }, summary)
         : badRequest(item.id, item.errors);

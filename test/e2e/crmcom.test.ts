@@ -49,3 +49,36 @@ t.test('identify → preview → award → spend → void through CRM.COM, exact
   const logs = sys.host?.output() ?? '';
   for (const secret of [SIM_KEY, '6006491234567890']) t.notOk(logs.includes(secret), 'host logs carry no key or card');
 });
+
+t.test('host SIGKILLed while CRM.COM applies a spend: restarted, the till resends, CRM.COM spent once', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const sys = await startSystem(t, {
+    hostConfig: {
+      seed: undefined, backend: 'crmcom', timezone: 'Europe/Paris',
+      crmcom: { url: sim.server.url, api_key: SIM_KEY, performed_by_unit: 'U1', currency: 'EUR', timeout_ms: 10_000, retries: 0, max_delay_ms: 50 },
+    },
+  });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  t.match(await pos.request('award', { txn_id: 'sale-k', customer_id: 'P1', basket }), { ok: true });
+  // The window between the platform's apply and the host's record, made wide and
+  // deterministic: CRM.COM holds the spend for 1.5 s before applying it; the host dies meanwhile.
+  sim.server.inject({ kind: 'latency', ms: 1500, endpoint: 'customer_events/spend_requests/create' });
+  const spending = pos.request('spend', { txn_id: 'sale-k', customer_id: 'P1', amount: 300, currency: 'EUR' });
+  await waitFor(() => sim.server.callsTo('customer_events/spend_requests/create') === 1, { what: 'the spend reached CRM.COM' });
+  await sys.host!.kill('SIGKILL');
+  await waitFor(() => sim.spends.size === 1, { what: 'CRM.COM applied the spend of the dead host' });
+  t.match(await spending, { ok: false, error: { code: 'UPSTREAM_TIMEOUT' } }, 'the POS was told to repeat');
+  t.equal(sim.balance('P1'), 1200 - 300);
+
+  await sys.startHost();
+  await waitFor(async () => {
+    const s = await pos.request('status');
+    return s.ok && (s.result as { outbox: { pending: number } }).outbox.pending === 0;
+  }, { what: 'the spend resent and answered', timeout: 30_000 });
+  t.match(await pos.request('spend', { txn_id: 'sale-k', customer_id: 'P1', amount: 300, currency: 'EUR' }),
+    { ok: true, result: { spent_amount: 300, balance: { amount: 900 } } }, 'the repeat learns the outcome');
+  t.equal(sim.spends.size, 1, 'one spend request at CRM.COM');
+  t.equal(sim.server.callsTo('customer_events/spend_requests/create'), 2, 'sent again by the new host, answered from the first');
+  t.equal(sim.balance('P1'), 900, 'spent once');
+});

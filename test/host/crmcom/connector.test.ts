@@ -4,6 +4,7 @@
 import t from 'tap';
 import { SIM_KEY, crmcomBackend, startCrmcomSim } from '../../helpers/crmcom-sim.ts';
 import { award, basket, message, spend, voidTxn } from '../../helpers/host-fixtures.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const identify = (by: 'card' | 'phone' | 'email' | 'token', value: string) => message('identify', { by, value });
 
@@ -163,4 +164,23 @@ t.test('products.sync of a full catalogue: complete with its last batch, nothing
     { ok: true, result: { accepted: 1, complete: true, deleted: 0 } },
   ]);
   t.equal(sim.products.size, 2);
+});
+
+t.test('exactly once by operation: a spend repeated under a new message id after a platform timeout is spent once', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run, ledger } = await crmcomBackend(t, sim, { retries: 0, timeout_ms: 200 });
+  t.match(await run(award('P1', basket([['COFFEE', 1000]]), 'sale-1')), [{ ok: true, result: { balance: { amount: 1100 } } }]);
+  // CRM.COM applies the spend after the host gave up: the host recorded nothing.
+  sim.server.inject({ kind: 'latency', ms: 500, endpoint: 'customer_events/spend_requests/create' });
+  const first = spend('P1', 300, 'sale-1');
+  t.match(await run(first), [{ ok: false, error: { code: 'UPSTREAM_TIMEOUT', permanent: false } }]);
+  await waitFor(() => sim.spends.size === 1, { what: 'the slow spend applied at CRM.COM' });
+  t.equal(ledger.processedByTxn('M1/S1/T1', 'spend', 'sale-1'), undefined, 'nothing recorded by the host');
+  // The POS repeats the spend: a new outbox message, the same operation (till, spend, sale-1).
+  const repeat = spend('P1', 300, 'sale-1');
+  t.not(repeat.id, first.id);
+  t.match(await run(repeat), [{ ok: true, result: { spent_amount: 300, balance: { amount: 800 } } }]);
+  t.equal(sim.spends.size, 1, 'one spend request at CRM.COM');
+  t.equal(sim.balance('P1'), 800, 'spent once');
+  t.equal(sim.server.callsTo('customer_events/spend_requests/create'), 2, 'sent twice, under one reference');
 });

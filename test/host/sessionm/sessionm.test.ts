@@ -3,6 +3,7 @@
 import t from 'tap';
 import { SM_KEY, SM_SECRET, sessionmBackend, startSessionmSim } from '../../helpers/sessionm-sim.ts';
 import { award, basket, message, spend, voidTxn } from '../../helpers/host-fixtures.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const auth = (key: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` });
 async function post(url: string, endpoint: string, body: unknown, headers = auth(SM_KEY, SM_SECRET)) {
@@ -126,4 +127,21 @@ t.test('backend: offers, lock (15 min), unlock, redeem, reinstate through Sessio
   t.match(await run(message('reinstate', {}, { txn_id: 'red-1' })), [{ ok: true, result: { offer_id: 'O1', reinstated_discount_amount: 150 } }]);
   t.equal(sim.offer('O1')?.status, 'available');
   t.match(await run(message('reinstate', {}, { txn_id: 'red-404' })), [{ ok: false, error: { code: 'NOT_FOUND', permanent: true } }]);
+});
+
+t.test('backend: exactly once by operation: a redeem repeated under a new message id after a timeout gets the first outcome', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim, { retries: 0, timeout_ms: 200 });
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  sim.server.inject({ kind: 'latency', ms: 500, endpoint: 'api/2.0/redeem' });
+  const params = { txn_id: 'sale-1', customer_id: 'U1', offer_id: 'O1', basket: b };
+  const first = message('redeem', params, { txn_id: 'red-1' });
+  t.match(await run(first), [{ ok: false, error: { code: 'UPSTREAM_TIMEOUT', permanent: false } }]);
+  await waitFor(() => sim.offer('O1')?.status === 'redeemed', { what: 'the slow redeem applied at SessionM' });
+  // Keyed by the message, the repeat would be a new request_id and SessionM would refuse the
+  // offer it already redeemed for this very redemption.
+  const repeat = message('redeem', params, { txn_id: 'red-1' });
+  t.not(repeat.id, first.id);
+  t.match(await run(repeat), [{ ok: true, result: { status: 'redeemed', offer_id: 'O1', discount_amount: 150 } }]);
+  t.equal(sim.server.callsTo('api/2.0/redeem'), 2);
 });
