@@ -444,6 +444,11 @@ export class Ledger {
     return { complete: true, deleted };
   }
 
+  /** Every stored product's SKU (a platform backend's catalogue: what it synchronised and has not retired). */
+  productSkus(): string[] {
+    return (this.db.prepare('SELECT sku FROM products ORDER BY sku').all() as Array<{ sku: string }>).map((r) => r.sku);
+  }
+
   /** A stored product (null fields omitted), or undefined. */
   product(sku: string): Product | undefined {
     const row = this.db.prepare('SELECT sku, name, type, brand, family, categories, description FROM products WHERE sku = ?').get(sku) as

@@ -2,13 +2,16 @@
 //
 //   identify       rewards_participants/show (fields_set: what the till shows)
 //   preview        customer_events/purchases/preview
-//   award          customer_events/purchases/create   reference = f(till, txn_id): one purchase per sale
+//   award          customer_events/purchases/create   reference = f(till, txn_id): one purchase per sale;
+//                  pos_reduced: false → its instant/automatic spend requests cancelled (list + cancel)
 //   spend          customer_events/spend_requests/create on that purchase, then
 //                  rewards_participants/show for the balance
 //   void           customer_events/spend_requests/list (pages of 50) → …/spend_requests/cancel each,
 //                  then customer_events/purchases/cancel
-//   products.sync  products/synchronise (≤ 1,000 products a call)
+//   products.sync  products/synchronise (≤ 1,000 products a call); a full catalogue's products no
+//                  longer listed: products/synchronise with product_validity_to (retireProducts)
 import { normaliseIdentifier } from '../../protocol/identifiers.ts';
+import type { z } from 'zod';
 import type { Basket } from '../../protocol/basket.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import {
@@ -64,8 +67,14 @@ export const CRMCOM_UNSUPPORTED: Partial<Record<UpstreamOp, string>> = {
   unlock: `${NO_HELD_OFFERS}; nothing to unlock`,
   redeem: `${NO_HELD_OFFERS}; the wallet is spent with spend (spend_requests/create)`,
   reinstate: `${NO_HELD_OFFERS}; a void cancels the purchase and its spend requests`,
-  refund: 'not mapped by this connector: CRM.COM returns (customer_events/purchases/ad_hoc_return, partial cancels) are not implemented; a whole sale is undone with void',
-  'voucher.redeem': 'refund vouchers are issued by the host ledger\'s back-end reduction; CRM.COM issues its own, not mapped here',
+  // What the Web API v2 reference (crmdevelopment.atlassian.net) offers for returns: the
+  // token-based customer_events/purchases/cancel for one whole posted purchase (the till's void);
+  // POST /purchases/ad_hoc_return ("ad hoc return of physical goods without a purchase customer
+  // event identifier. No purchase customer event will be cancelled") in the newer api_key API
+  // family, not the token API this connector speaks; wallet_transactions/create (credit, debit or
+  // reimburse of a tenant-defined type, keyed by nothing the caller gives but notes/udf fields).
+  refund: 'not mapped: the CRM.COM Web API v2 cancels a whole posted purchase only (customer_events/purchases/cancel, the till\'s void); partial returns are /purchases/ad_hoc_return of the newer api_key API, and wallet_transactions/create carries no reference to make a resend idempotent',
+  'voucher.redeem': 'refund vouchers (RV-…) are the ledger backend\'s back-end reduction; with CRM.COM a BACK_END_REDUCTION is credited by CRM.COM itself, and its own vouchers are used with vouchers/use (secret number and accounts receivable, making a payment), not a loyalty wallet operation',
 };
 
 export class CrmcomConnector implements Connector {
@@ -162,16 +171,30 @@ export class CrmcomConnector implements Connector {
       external_system: EXTERNAL_SYSTEM,
       external_system_reference_number: purchaseReference(ctx.terminal, txnId),
     }, purchaseData);
-    const instant = this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount');
-    const automatic = this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount');
+    let instant = this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount');
+    let automatic = this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount');
+    let totalSpend = this.money(d.total_spend_amount, c, 'total_spend_amount');
+    let balance = this.money(d.wallet_balance, this.config.currency, 'wallet_balance');
+    const reduction = this.reduction(d.reduction_method);
+    // The POS was answered "queued" and deducted nothing: the wallet must not pay the instant and
+    // automatic spends CRM.COM made on the purchase. A back-end reduction is credited by CRM.COM
+    // whatever the POS was told (as in the ledger: queued-award.ts).
+    if (m.payload.pos_reduced === false && reduction === 'front_end' && instant + automatic > 0) {
+      await this.cancelSpends(purchaseReference(ctx.terminal, txnId), (s) => s.instant_spend === true || s.automatic_spend === true);
+      this.log.info({ platform: 'crmcom', terminal: ctx.terminal, txn_id: txnId, instant, automatic }, 'queued award: instant and automatic spends cancelled at CRM.COM');
+      instant = 0;
+      automatic = 0;
+      totalSpend = 0;
+      balance = await this.balance(m.payload.customer_id);
+    }
     return {
       currency: c,
       award_amount: this.money(d.total_award_amount, c, 'total_award_amount'),
       instant_spend_amount: instant,
       automatic_spend_amount: automatic,
-      total_spend_amount: this.money(d.total_spend_amount, c, 'total_spend_amount'),
-      balance: { amount: this.money(d.wallet_balance, this.config.currency, 'wallet_balance'), currency: this.config.currency },
-      reduction: this.reduction(d.reduction_method),
+      total_spend_amount: totalSpend,
+      balance: { amount: balance, currency: this.config.currency },
+      reduction,
       offers: [],
       basket_total: basket.total,
     };
@@ -206,26 +229,39 @@ export class CrmcomConnector implements Connector {
     return { currency: payload.currency, spent_amount: spent, balance: { amount: await this.balance(payload.customer_id), currency: payload.currency }, offline: payload.offline };
   }
 
-  private async voidTxn(m: Msg<'void'>, ctx: OpContext): Promise<HostVoidResult> {
-    const purchase = { external_system_reference_number: purchaseReference(ctx.terminal, requireTxn(m)) };
+  /**
+   * Cancels the posted spend requests of a purchase that `which` selects (all by default), page
+   * by page (≤ 50 per list call). Returns how many events the purchase has, the amount given back
+   * and the balance after the last cancel.
+   */
+  private async cancelSpends(purchaseRef: string, which: (s: z.output<typeof spendData>) => boolean = () => true) {
     const c = this.config.currency;
-    let reversedSpend = 0;
-    // Every spend request settled on the purchase, page by page (≤ 50 per call).
-    const spends: Array<{ reference: string; posted: boolean }> = [];
+    const spends: Array<z.output<typeof spendData>> = [];
     for (let offset = 0; ; offset += MAX_RESULTS_PER_PAGE) {
       const page = await this.client.call('customer_events/spend_requests/list', {
-        purchase_customer_request_identifier: purchase, number_of_results: MAX_RESULTS_PER_PAGE, offset,
+        purchase_customer_request_identifier: { external_system_reference_number: purchaseRef }, number_of_results: MAX_RESULTS_PER_PAGE, offset,
       }, spendData.array());
-      for (const s of page) spends.push({ reference: s.external_system_reference_number, posted: s.life_cycle_state === 'POSTED' });
+      spends.push(...page);
       if (page.length < MAX_RESULTS_PER_PAGE) break;
     }
+    let reversed = 0;
     let balance: number | undefined;
     for (const s of spends) {
-      if (!s.posted) continue;
-      const d = await this.client.call('customer_events/spend_requests/cancel', { customer_event_identifier: { external_system_reference_number: s.reference } }, cancelData);
-      reversedSpend += this.money(d.reversed_amount, c, 'reversed_amount');
+      if (s.life_cycle_state !== 'POSTED' || !which(s)) continue;
+      const d = await this.client.call('customer_events/spend_requests/cancel', { customer_event_identifier: { id: s.id } }, cancelData);
+      reversed += this.money(d.reversed_amount, c, 'reversed_amount');
       balance = this.money(d.wallet_balance, c, 'wallet_balance');
     }
+    return { events: spends.length, reversed, balance };
+  }
+
+  private async voidTxn(m: Msg<'void'>, ctx: OpContext): Promise<HostVoidResult> {
+    const purchaseRef = purchaseReference(ctx.terminal, requireTxn(m));
+    const purchase = { external_system_reference_number: purchaseRef };
+    const c = this.config.currency;
+    // Every spend request settled on the purchase (the POS's, and CRM.COM's instant and automatic ones).
+    const { events, reversed, balance } = await this.cancelSpends(purchaseRef);
+    let reversedSpend = reversed;
     try {
       const d = await this.client.call('customer_events/purchases/cancel', { customer_event_identifier: purchase }, cancelData);
       reversedSpend += d.reversed_spend_amount === undefined ? 0 : this.money(d.reversed_spend_amount, c, 'reversed_spend_amount');
@@ -234,7 +270,7 @@ export class CrmcomConnector implements Connector {
         currency: c, balance: { amount: this.money(d.wallet_balance, c, 'wallet_balance'), currency: c },
       };
     } catch (error) {
-      if (isPlatformError(error) && error.kind === 'not_found' && spends.length === 0) {
+      if (isPlatformError(error) && error.kind === 'not_found' && events === 0) {
         throw new AgentError('NOT_FOUND', `nothing to void for txn ${m.txn_id}`, false);
       }
       if (balance !== undefined) this.log.warn({ platform: 'crmcom', txn_id: m.txn_id }, 'void: spends cancelled but the purchase not (yet); the till resends');
@@ -242,25 +278,40 @@ export class CrmcomConnector implements Connector {
     }
   }
 
-  private async productsSync(m: Msg<'products.sync'>): Promise<{ accepted: number; complete?: boolean; deleted?: number }> {
+  private async synchronise(products: Array<Record<string, unknown>>): Promise<number> {
     let accepted = 0;
-    const products = m.payload.products;
     for (let i = 0; i < products.length; i += MAX_PRODUCTS_PER_SYNC) {
-      const d = await this.client.call('products/synchronise', {
-        products_set: products.slice(i, i + MAX_PRODUCTS_PER_SYNC).map((p) => ({
-          code: p.sku, alternative_code: p.sku, description: p.name,
-          type_identifier: { name: p.type || this.config.product_type },
-          ...(p.brand ? { brand_identifier: { name: p.brand } } : {}),
-          ...(p.family ? { family_identifier: { name: p.family } } : {}),
-          ...(p.categories?.length ? { categories_set: p.categories.filter((x) => x !== '').map((name) => ({ name })) } : {}),
-        })),
-      }, synchroniseData);
+      const d = await this.client.call('products/synchronise', { products_set: products.slice(i, i + MAX_PRODUCTS_PER_SYNC) }, synchroniseData);
       accepted += d.products_set.length;
     }
-    // products/synchronise adds and updates only: a full catalogue is complete with its last
-    // batch (batches arrive in order, each once), but what it no longer lists stays at CRM.COM.
-    const sync = m.payload.sync;
-    return { accepted, ...(sync?.mode === 'full' ? { complete: sync.last, deleted: 0 } : {}) };
+    return accepted;
+  }
+
+  private async productsSync(m: Msg<'products.sync'>): Promise<{ accepted: number }> {
+    // products/synchronise adds and updates (≤ 1,000 a call). A full sync's completion and
+    // deletes are the host's (platform/catalogue.ts), which retires products with retireProducts.
+    const accepted = await this.synchronise(m.payload.products.map((p) => {
+      const category = p.categories?.find((x) => x !== '');
+      return {
+        code: p.sku, description: p.name,
+        type_identifier: { name: p.type || this.config.product_type },
+        ...(p.brand ? { brand_identifier: { name: p.brand } } : {}),
+        ...(p.family ? { family_identifier: { name: p.family } } : {}),
+        // The reference has one product category per product: the first of the till's.
+        ...(category ? { category: { name: category } } : {}),
+      };
+    }));
+    return { accepted };
+  }
+
+  /**
+   * The Web API has no product delete: a product a full catalogue no longer lists is retired by
+   * ending its validity (products/synchronise with product_validity_to = now, the unit's local
+   * time). Idempotent: ending it again changes nothing.
+   */
+  async retireProducts(skus: readonly string[]): Promise<void> {
+    const until = localDate(new Date().toISOString(), this.settings.timezone);
+    await this.synchronise(skus.map((code) => ({ code, product_validity_to: until })));
   }
 
   // ---- operators ----

@@ -43,7 +43,13 @@ interface Purchase {
   id: string; number: string; participant: string; reference: string; total: number; award: number; instant: number;
   automatic: number; state: 'POSTED' | 'CANCELLED'; data: Record<string, unknown>;
 }
-interface Spend { id: string; number: string; participant: string; purchase: string; reference: string; amount: number; state: 'POSTED' | 'CANCELLED' }
+/** A spend request customer event: asked for by the POS (with its reference), or created by
+ * CRM.COM itself for a purchase's instant or automatic spend (reference spec: `instant_spend`,
+ * `automatic_spend` on the spend request object). */
+interface Spend {
+  id: string; number: string; participant: string; purchase: string; reference: string | null; amount: number; state: 'POSTED' | 'CANCELLED';
+  instant_spend: boolean; automatic_spend: boolean;
+}
 
 const ok = (data: unknown): SimAnswer => ({ status: 200, body: { status: { code: 'OK', message: '', description: '' }, data } });
 const fail = (status: number, code: string, message: string): SimAnswer => ({ status, body: { status: { code, message, description: message }, data: null } });
@@ -58,6 +64,7 @@ export class CrmcomSimulator {
   readonly server: SimServer;
   readonly participants = new Map<string, SimParticipant>();
   readonly purchases = new Map<string, Purchase>();
+  /** By id. */
   readonly spends = new Map<string, Spend>();
   readonly products = new Map<string, Record<string, unknown>>();
   private readonly tokens = new Map<string, number>();
@@ -221,7 +228,11 @@ export class CrmcomSimulator {
     if (existing) return ok(existing.data);
     const r = this.rewards(b);
     const c = this.options.currency;
-    r.p.balance += r.award - r.instant - r.automatic;
+    r.p.balance += r.award;
+    // The instant and automatic spends are spend request events of their own on the purchase.
+    const ref = b.external_system_reference_number;
+    if (r.instant > 0) this.addSpend(r.p, ref, null, r.instant, 'instant');
+    if (r.automatic > 0) this.addSpend(r.p, ref, null, r.automatic, 'automatic');
     const number = String(++this.sequence);
     const data = {
       id: randomUUID(), number,
@@ -237,11 +248,28 @@ export class CrmcomSimulator {
   }
 
   private spendData(s: Spend) {
-    return { id: s.id, number: s.number, spend_amount: toDecimal(s.amount, this.options.currency), life_cycle_state: s.state, external_system_reference_number: s.reference };
+    return {
+      id: s.id, number: s.number, spend_amount: toDecimal(s.amount, this.options.currency), life_cycle_state: s.state,
+      external_system_reference_number: s.reference, instant_spend: s.instant_spend, automatic_spend: s.automatic_spend,
+    };
+  }
+
+  private addSpend(p: SimParticipant, purchase: string, reference: string | null, amount: number, kind?: 'instant' | 'automatic'): Spend {
+    p.balance -= amount;
+    const s: Spend = {
+      id: randomUUID(), number: String(++this.sequence), participant: p.id, purchase, reference, amount, state: 'POSTED',
+      instant_spend: kind === 'instant', automatic_spend: kind === 'automatic',
+    };
+    this.spends.set(s.id, s);
+    return s;
+  }
+
+  private spendByReference(reference: string): Spend | undefined {
+    return [...this.spends.values()].find((s) => s.reference === reference);
   }
 
   private spend(b: z.output<typeof spendCreateRequest>): SimAnswer {
-    const existing = this.spends.get(b.external_system_reference_number);
+    const existing = this.spendByReference(b.external_system_reference_number);
     if (existing) return ok(this.spendData(existing));
     const purchase = this.purchases.get(b.purchase_customer_request_identifier.external_system_reference_number);
     if (!purchase) return fail(404, 'NOT_FOUND', 'purchase_customer_request_identifier: no such purchase customer event');
@@ -252,10 +280,7 @@ export class CrmcomSimulator {
     if (purchase.participant !== p.id) return fail(400, 'INVALID_PARAMETER', 'the purchase belongs to another rewards participant');
     // Actual ≤ requested: what the wallet holds.
     const amount = Math.min(this.amount(b.spend_amount, 'spend_amount'), Math.max(0, p.balance));
-    p.balance -= amount;
-    const s: Spend = { id: randomUUID(), number: String(++this.sequence), participant: p.id, purchase: purchase.reference, reference: b.external_system_reference_number, amount, state: 'POSTED' };
-    this.spends.set(s.reference, s);
-    return ok(this.spendData(s));
+    return ok(this.spendData(this.addSpend(p, purchase.reference, b.external_system_reference_number, amount)));
   }
 
   private listSpends(b: z.output<typeof spendListRequest>): SimAnswer {
@@ -269,7 +294,8 @@ export class CrmcomSimulator {
   }
 
   private cancelSpend(b: z.output<typeof cancelRequest>): SimAnswer {
-    const s = this.spends.get(b.customer_event_identifier.external_system_reference_number);
+    const e = b.customer_event_identifier;
+    const s = e.id !== undefined ? this.spends.get(e.id) : this.spendByReference(e.external_system_reference_number!);
     if (!s) return fail(404, 'NOT_FOUND', 'no such spend request customer event');
     const p = this.participants.get(s.participant)!;
     if (s.state === 'POSTED') {
@@ -280,25 +306,28 @@ export class CrmcomSimulator {
   }
 
   private cancelPurchase(b: z.output<typeof cancelRequest>): SimAnswer {
-    const x = this.purchases.get(b.customer_event_identifier.external_system_reference_number);
+    const e = b.customer_event_identifier;
+    const x = e.id !== undefined ? [...this.purchases.values()].find((p) => p.id === e.id) : this.purchases.get(e.external_system_reference_number!);
     if (!x) return fail(404, 'NOT_FOUND', 'no such purchase customer event');
     if ([...this.spends.values()].some((s) => s.purchase === x.reference && s.state === 'POSTED')) {
       return fail(400, 'INVALID_PARAMETER', 'spend requests settled on this purchase must be cancelled first');
     }
     const p = this.participants.get(x.participant)!;
     if (x.state === 'POSTED') {
-      p.balance -= x.award - x.instant - x.automatic;
+      p.balance -= x.award;
       x.state = 'CANCELLED';
     }
     const c = this.options.currency;
-    return ok({ id: x.id, life_cycle_state: 'CANCELLED', reversed_amount: toDecimal(x.award, c), reversed_spend_amount: toDecimal(x.instant + x.automatic, c), wallet_balance: toDecimal(p.balance, c) });
+    // Its spends (instant and automatic included) were cancelled first, each giving its amount back.
+    return ok({ id: x.id, life_cycle_state: 'CANCELLED', reversed_amount: toDecimal(x.award, c), wallet_balance: toDecimal(p.balance, c) });
   }
 
   private synchronise(b: z.output<typeof productsSynchroniseRequest>): SimAnswer {
     const out = b.products_set.map((p) => {
       const existing = this.products.get(p.code);
       const id = (existing?.id as string | undefined) ?? randomUUID();
-      this.products.set(p.code, { ...p, id });
+      // Adds or updates: fields left out keep their value.
+      this.products.set(p.code, { ...existing, ...p, id });
       return { code: p.code, id };
     });
     return ok({ products_set: out });

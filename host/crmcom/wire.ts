@@ -79,12 +79,16 @@ export const spendCreateRequest = z.strictObject({
   fields_set: fieldsSet,
 });
 
-export const customerEventIdentifier = z.strictObject({ external_system_reference_number: text(64) });
+/** One of the event's id or the reference the host gave it (CRM.COM's own instant/automatic spends have none). */
+export const customerEventIdentifier = z
+  .strictObject({ id: text(64).optional(), external_system_reference_number: text(64).optional() })
+  .refine((v) => Object.keys(v).length === 1, 'give exactly one of id, external_system_reference_number');
+const purchaseIdentifier = z.strictObject({ external_system_reference_number: text(64) });
 export const cancelRequest = z.strictObject({ token: text(4096), customer_event_identifier: customerEventIdentifier });
 
 export const spendListRequest = z.strictObject({
   token: text(4096),
-  purchase_customer_request_identifier: customerEventIdentifier,
+  purchase_customer_request_identifier: purchaseIdentifier,
   number_of_results: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE),
   offset: z.number().int().min(0),
   fields_set: fieldsSet,
@@ -98,20 +102,23 @@ export const purchaseListRequest = z.strictObject({
 });
 
 const named = z.strictObject({ name: text(128) });
+/**
+ * The product parameter object of products/synchronise (reference, R14+: code mandatory;
+ * description, type_identifier, brand_identifier, family_identifier, category (one Product
+ * Category), product_validity_from/to optional). Fields left out keep their value at CRM.COM.
+ */
+export const synchronisedProduct = z.strictObject({
+  code: text(64),
+  description: text(256).optional(),
+  type_identifier: named.optional(),
+  brand_identifier: named.optional(),
+  family_identifier: named.optional(),
+  category: named.optional(),
+  product_validity_to: date.optional(),
+});
 export const productsSynchroniseRequest = z.strictObject({
   token: text(4096),
-  products_set: z
-    .array(z.strictObject({
-      code: text(64),
-      alternative_code: text(64),
-      description: text(256),
-      type_identifier: named,
-      brand_identifier: named.optional(),
-      family_identifier: named.optional(),
-      categories_set: z.array(named).max(50).optional(),
-    }))
-    .min(1)
-    .max(MAX_PRODUCTS_PER_SYNC),
+  products_set: z.array(synchronisedProduct).min(1).max(MAX_PRODUCTS_PER_SYNC),
 });
 
 // ---- answers (data) ----
@@ -146,7 +153,11 @@ export const purchaseData = z.object({
 });
 export const spendData = z.object({
   id: z.string(), number: z.string(), spend_amount: z.number(), life_cycle_state: z.enum(['POSTED', 'CANCELLED']),
-  external_system_reference_number: z.string(),
+  external_system_reference_number: z.string().nullable().optional(),
+  // The reference: "created instantly as a result of an instant spend offer" (R12.6),
+  // "created as part of the automatic awards spending process" (R13).
+  instant_spend: z.boolean().optional(),
+  automatic_spend: z.boolean().optional(),
 });
 export const cancelData = z.object({
   id: z.string(), life_cycle_state: z.literal('CANCELLED'), reversed_amount: z.number(),

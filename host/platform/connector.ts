@@ -19,6 +19,12 @@ export interface Connector {
   readonly unsupported: Partial<Record<UpstreamOp, string>>;
   /** Throws a PlatformError or an AgentError; anything else is a bug (INTERNAL, retryable). */
   execute(message: UpstreamMessage, ctx: OpContext): Promise<Record<string, unknown>>;
+  /**
+   * Takes products out of the platform's catalogue (a full catalogue sync no longer lists them).
+   * Must be idempotent: it is called again if the host dies before recording the sync's last
+   * batch. Without it, a full sync is only upserted there (`deleted: 0`).
+   */
+  retireProducts?(skus: readonly string[], ctx: OpContext): Promise<void>;
   /** For --check-backend: the supported ops' reachability (a harmless call each where one exists). */
   checkOps(): Promise<OpCheck[]>;
   doctor(): Promise<PlatformCheck[]>;

@@ -24,6 +24,7 @@ import { badRequest, type Batch } from '../request.ts';
 import { terminalKey, type HandleSummary } from '../service.ts';
 import type { Connector, OpContext } from './connector.ts';
 import { isPlatformError, toAgentError } from './errors.ts';
+import { productsToRetire, stageCatalogue } from './catalogue.ts';
 import { operationRequestId } from './request-id.ts';
 
 const isDurable = (op: string) => (DURABLE_OPS as readonly string[]).includes(op);
@@ -77,8 +78,18 @@ export class RemoteBackend implements Backend {
       const reason = this.unsupported[message.op];
       if (reason !== undefined) throw unsupportedError(this.name, message.op, reason);
       const result = await this.connector.execute(message, ctx);
+      const catalogue = message.op === 'products.sync' && this.connector.retireProducts !== undefined;
+      if (catalogue) {
+        // A full sync's last batch: what the catalogue no longer lists is retired at the platform
+        // before the batch is recorded (platform/catalogue.ts).
+        const retire = productsToRetire(this.ledger, ctx.terminal, message);
+        if (retire.length > 0) {
+          await this.connector.retireProducts!(retire, ctx);
+          this.log.info({ ...where, sync_id: message.payload.sync?.id, retired: retire.length }, 'full catalogue sync: products retired at the platform');
+        }
+      }
       if (durable) {
-        const recorded = this.record(ctx.terminal, message, result);
+        const recorded = this.record(ctx.terminal, message, result, catalogue);
         if (recorded !== result) summary.duplicates++;
         else summary.applied++;
         return { id: message.id, ok: true, result: recorded };
@@ -93,12 +104,15 @@ export class RemoteBackend implements Backend {
    * Records a durable result; returns it, or the result another host process recorded first
    * for the same message (both came from the same platform request id, so they agree).
    */
-  private record(terminal: string, message: UpstreamMessage, result: Record<string, unknown>): Record<string, unknown> {
+  private record(terminal: string, message: UpstreamMessage, result: Record<string, unknown>, catalogue = false): Record<string, unknown> {
     return this.ledger.immediate(() => {
       const stored = this.stored(terminal, message);
       if (stored) return stored.result;
-      this.ledger.recordProcessed({ message_id: message.id, terminal, op: message.op, txn_id: message.txn_id, result });
-      return result;
+      // The catalogue is staged with the record, in one transaction: a resent batch never counts twice.
+      const full = catalogue && message.op === 'products.sync' ? stageCatalogue(this.ledger, terminal, message) : {};
+      const final = { ...result, ...full };
+      this.ledger.recordProcessed({ message_id: message.id, terminal, op: message.op, txn_id: message.txn_id, result: final });
+      return final;
     });
   }
 

@@ -30,10 +30,14 @@ type Msg<O extends UpstreamOp> = Extract<UpstreamMessage, { op: O }>;
 
 export const SESSIONM_UNSUPPORTED: Partial<Record<UpstreamOp, string>> = {
   spend: 'the POS API has no wallet spend: value is given as offers (lookup, lock, redeem) and points are earned by send_transaction',
-  void: 'the POS API has no reversal of a sent transaction (no negative items or amounts); reinstate redeemed offers instead',
-  'products.sync': 'catalogs are loaded in full through SM Sync, not through the POS API (deltas are not supported)',
-  refund: 'the POS API has no return of a sent transaction; reinstate redeemed offers instead',
-  'voucher.redeem': 'refund vouchers are issued and redeemed by the ledger backend only',
+  // The reference's "Send Return Transaction" (docs.sessionm.com, Tasks/Transactions): a full or
+  // partial return is the original transaction sent again through send_transaction with
+  // "updated item and payment objects" ("look up original transaction, remove returned item, send
+  // original transaction with modified time and items"), processed asynchronously.
+  void: 'not mapped: a SessionM return is the original transaction sent again with updated items and payments ("Send Return Transaction", processed asynchronously, so no reversed amounts to answer); the host does not keep a sale\'s transaction for a platform backend and the return payload is not in the reference copy; reinstate redeemed offers instead',
+  'products.sync': 'not the POS API: catalogs reach the Catalog domain whole, per store (the SM Sync file importer, or the Upload Catalog API: one store\'s catalog per call, at most 10K items); till batches and deltas have no counterpart (seed 004: deltas are not supported)',
+  refund: 'not mapped: a partial return is the original transaction sent again without the returned items ("Send Return Transaction", processed asynchronously); the host does not keep a sale\'s transaction for a platform backend and the return payload is not in the reference copy; reinstate redeemed offers instead',
+  'voucher.redeem': 'refund vouchers (RV-…) are the ledger backend\'s back-end reduction; SessionM gives value as offers (lookup, lock, redeem, reinstate)',
 };
 
 export class SessionmConnector implements Connector {

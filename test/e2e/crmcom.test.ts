@@ -82,3 +82,29 @@ t.test('host SIGKILLed while CRM.COM applies a spend: restarted, the till resend
   t.equal(sim.server.callsTo('customer_events/spend_requests/create'), 2, 'sent again by the new host, answered from the first');
   t.equal(sim.balance('P1'), 900, 'spent once');
 });
+
+t.test('an award queued at the till (host silent) takes no instant or automatic spend at CRM.COM', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const sys = await startSystem(t, {
+    startHost: false,
+    agent: { uplink: { request_timeout_ms: 300 } },
+    hostConfig: {
+      seed: undefined, backend: 'crmcom', timezone: 'Europe/Paris',
+      crmcom: { url: sim.server.url, api_key: SIM_KEY, performed_by_unit: 'U1', currency: 'EUR', timeout_ms: 2000, retries: 1, max_delay_ms: 50 },
+    },
+  });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  // P2 has automatic spend and 5.00; the croissant earns an instant 0.50 at CRM.COM.
+  const croissant = { currency: 'EUR', total: 1000, items: [{ sku: 'CROISSANT', qty: 1, unit_price: 1000, amount: 1000 }] };
+  t.match(await pos.request('award', { txn_id: 'late-1', customer_id: 'P2', basket: croissant }), { ok: true, result: { status: 'queued' } });
+  await sys.startHost();
+  await waitFor(async () => {
+    const s = await pos.request('status');
+    return s.ok && (s.result as { outbox: { pending: number } }).outbox.pending === 0;
+  }, { what: 'award delivered', timeout: 30_000 });
+  t.equal(sim.balance('P2'), 500 + 100, 'earned the award; paid for no reduction the POS never gave');
+  t.same([...sim.spends.values()].map((s) => s.state), ['CANCELLED', 'CANCELLED'], 'CRM.COM\'s instant and automatic spend requests cancelled');
+  t.match(await pos.request('award', { txn_id: 'late-1', customer_id: 'P2', basket: croissant }),
+    { ok: true, result: { status: 'awarded', award_amount: 100, instant_spend_amount: 0, automatic_spend_amount: 0, total_spend_amount: 0, balance: { amount: 600 } } });
+});

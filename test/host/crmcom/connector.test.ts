@@ -126,7 +126,7 @@ t.test('products.sync: ≤ 1,000 products a call', async (t) => {
   const { run } = await crmcomBackend(t, sim);
   const products = Array.from({ length: 1000 }, (_, i) => ({ sku: `S${i}`, name: `Product ${i}`, ...(i === 0 ? { brand: 'B', family: 'F', categories: ['c1', 'c2'] } : {}) }));
   t.match(await run(message('products.sync', { products })), [{ ok: true, result: { accepted: 1000 } }]);
-  t.match(sim.products.get('S0'), { description: 'Product 0', type_identifier: { name: 'Goods' }, brand_identifier: { name: 'B' }, categories_set: [{ name: 'c1' }, { name: 'c2' }] });
+  t.match(sim.products.get('S0'), { description: 'Product 0', type_identifier: { name: 'Goods' }, brand_identifier: { name: 'B' }, category: { name: 'c1' } }, 'one category per product (the reference\'s Product Category)');
 });
 
 t.test('--check-backend and doctor', async (t) => {
@@ -153,17 +153,25 @@ t.test('offers held by a customer do not exist at CRM.COM: UNSUPPORTED with the 
   ]) t.match(await run(m), [{ ok: false, error: { code: 'UNSUPPORTED', permanent: true, message: /crmcom backend: CRM.COM reward offers are not held/ } }], m.op);
 });
 
-t.test('products.sync of a full catalogue: complete with its last batch, nothing deleted at CRM.COM', async (t) => {
+t.test('products.sync of a full catalogue: complete once every batch is in; what it no longer lists is retired at CRM.COM', async (t) => {
   const sim = await startCrmcomSim(t);
   const { run } = await crmcomBackend(t, sim);
-  const batch = (n: number, last: boolean) => message('products.sync', {
-    products: [{ sku: `F${n}`, name: `F${n}` }], sync: { id: 'full-1', mode: 'full', batch: n, last },
+  const product = (sku: string) => ({ sku, name: sku });
+  t.match(await run(message('products.sync', { products: ['OLD1', 'OLD2', 'F1'].map(product) })), [{ ok: true, result: { accepted: 3 } }], 'a delta sync');
+  const batch = (n: number, last: boolean, skus: string[], id = 'full-1') => message('products.sync', {
+    products: skus.map(product), sync: { id, mode: 'full', batch: n, last },
   });
-  t.match(await run(batch(1, false), batch(2, true)), [
-    { ok: true, result: { accepted: 1, complete: false, deleted: 0 } },
-    { ok: true, result: { accepted: 1, complete: true, deleted: 0 } },
-  ]);
-  t.equal(sim.products.size, 2);
+  // Batch 2 (last) before batch 1: not complete until both are in.
+  t.match(await run(batch(2, true, ['F2'])), [{ ok: true, result: { accepted: 1, complete: false } }]);
+  t.notOk(sim.products.get('OLD1')?.product_validity_to, 'nothing retired before the catalogue is complete');
+  t.match(await run(batch(1, false, ['F1'])), [{ ok: true, result: { accepted: 1, complete: true, deleted: 2 } }]);
+  for (const sku of ['OLD1', 'OLD2']) t.match(sim.products.get(sku), { code: sku, description: sku, product_validity_to: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/ }, `${sku}: validity ended, the product kept`);
+  for (const sku of ['F1', 'F2']) t.notOk(sim.products.get(sku)?.product_validity_to, `${sku} still valid`);
+  // The next full sync: only what it drops is retired (once: a retired product is out of the catalogue).
+  const calls = sim.server.callsTo('products/synchronise');
+  t.match(await run(batch(1, true, ['F1'], 'full-2')), [{ ok: true, result: { complete: true, deleted: 1 } }]);
+  t.equal(sim.server.callsTo('products/synchronise'), calls + 2, 'the batch, then one retire call');
+  t.ok(sim.products.get('F2')?.product_validity_to);
 });
 
 t.test('exactly once by operation: a spend repeated under a new message id after a platform timeout is spent once', async (t) => {
@@ -183,4 +191,30 @@ t.test('exactly once by operation: a spend repeated under a new message id after
   t.equal(sim.spends.size, 1, 'one spend request at CRM.COM');
   t.equal(sim.balance('P1'), 800, 'spent once');
   t.equal(sim.server.callsTo('customer_events/spend_requests/create'), 2, 'sent twice, under one reference');
+});
+
+t.test('pos_reduced: false (the POS was answered queued): CRM.COM\'s instant and automatic spends are cancelled, the award kept', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  // P1: 50 instant on the croissant. P2: automatic spend of the whole wallet (500).
+  const queued = (customer: string, txn: string) => message('award', { customer_id: customer, basket: b, pos_reduced: false }, { txn_id: txn });
+  const m1 = queued('P1', 'q-1');
+  t.match(await run(m1), [{ ok: true, result: { award_amount: 100, instant_spend_amount: 0, automatic_spend_amount: 0, total_spend_amount: 0, balance: { amount: 1100 } } }]);
+  t.equal(sim.balance('P1'), 1100, 'the award only: 1000 + 100');
+  t.match(await run(queued('P2', 'q-2')), [{ ok: true, result: { award_amount: 100, instant_spend_amount: 0, automatic_spend_amount: 0, total_spend_amount: 0, balance: { amount: 600 } } }]);
+  t.equal(sim.balance('P2'), 600);
+  t.same([...sim.spends.values()].map((s) => [s.instant_spend, s.automatic_spend, s.state]), [[true, false, 'CANCELLED'], [true, false, 'CANCELLED'], [false, true, 'CANCELLED']],
+    'CRM.COM made them as spend requests; the host cancelled them');
+  // The same award at a host that did not record it (crashed before): the same purchase,
+  // nothing cancelled twice, the same answer.
+  const cancels = sim.server.callsTo('customer_events/spend_requests/cancel');
+  const fresh = await crmcomBackend(t, sim);
+  t.match(await fresh.run(queued('P1', 'q-1')), [{ ok: true, result: { instant_spend_amount: 0, total_spend_amount: 0, balance: { amount: 1100 } } }]);
+  t.equal(sim.server.callsTo('customer_events/spend_requests/cancel'), cancels, 'cancelled events are skipped');
+  t.equal(sim.purchases.size, 2);
+  // The void reverses the award only (the spends are already given back).
+  t.match(await run(voidTxn('q-1')), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 0, balance: { amount: 1000 } } }]);
+  // pos_reduced absent or true: as CRM.COM computed it.
+  t.match(await run(award('P1', b, 'r-1')), [{ ok: true, result: { instant_spend_amount: 50, total_spend_amount: 50, balance: { amount: 1050 } } }]);
 });

@@ -34,11 +34,14 @@ t.test('limits: 1,000 products a call, 50 results a page; missing fields refused
   const sim = await startCrmcomSim(t);
   const url = sim.server.url;
   const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
-  const product = (i: number) => ({ code: `P${i}`, alternative_code: `P${i}`, description: 'x', type_identifier: { name: 'Goods' } });
+  const product = (i: number) => ({ code: `P${i}`, description: 'x', type_identifier: { name: 'Goods' } });
   t.match(await post(url, 'products/synchronise', { token, products_set: Array.from({ length: 1000 }, (_, i) => product(i)) }), { status: 200 });
   t.equal(sim.products.size, 1000);
   t.match(await post(url, 'products/synchronise', { token, products_set: Array.from({ length: 1001 }, (_, i) => product(i)) }), { status: 400, body: { status: { message: /products_set/ } } });
-  t.match(await post(url, 'products/synchronise', { token, products_set: [{ code: 'X', description: 'x', type_identifier: { name: 'G' } }] }), { status: 400, body: { status: { message: /alternative_code/ } } });
+  t.match(await post(url, 'products/synchronise', { token, products_set: [{ description: 'x' }] }), { status: 400, body: { status: { message: /code/ } } }, 'code is mandatory');
+  t.match(await post(url, 'products/synchronise', { token, products_set: [{ code: 'X', categories_set: [{ name: 'c' }] }] }), { status: 400, body: { status: { message: /categories_set/ } } }, 'one category, not a set');
+  t.match(await post(url, 'products/synchronise', { token, products_set: [{ code: 'P1', product_validity_to: '2026-03-04T10:00:00' }] }), { status: 200 });
+  t.match(sim.products.get('P1'), { description: 'x', type_identifier: { name: 'Goods' }, product_validity_to: '2026-03-04T10:00:00' }, 'fields left out keep their value');
   t.match(await post(url, 'customer_events/purchases/list', { token, number_of_results: 51, offset: 0 }), { status: 400, body: { status: { message: /number_of_results/ } } });
   t.match(await post(url, 'customer_events/purchases/list', { token, number_of_results: 50, offset: 0 }), { status: 200 });
 });
