@@ -168,7 +168,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     devices: () => devices.list(),
     storage: () => storage.status(),
   });
-  const ctx: OpsContext = { config, identity, version, protocol: DEFAULT_PROTOCOL, outbox, printJobs, cache, currencies, storage, uplink, linkClock, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
+  const ctx: OpsContext = { config, identity, version, protocol: DEFAULT_PROTOCOL, outbox, printJobs, cache, currencies, storage, uplink, linkClock, clock, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
     onPrintJob: (printer, outcome) => metrics?.printJobs.inc({ printer, outcome }),
     onReceipt: (receipt) => receipts.add(receipt),
   };

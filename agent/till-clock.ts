@@ -59,6 +59,8 @@ export class TillClock {
 
   get state(): ClockState { return this.stateValue; }
   get jump(): ClockJump | null { return this.jumpValue; }
+  /** The wall clock as this till reads it (status shows it next to the trusted time). */
+  wallNow(): number { return this.wall(); }
 
   /** Resumes from the persisted trusted time (or the newest trusted stamp in the database). */
   start(): void {

@@ -324,6 +324,12 @@ export interface StatusResult {
   /** The till's disk: "full" while writes fail (money ops get STORAGE_FULL). */
   storage: { state: 'ok' | 'full'; since: string | null; free_bytes: number | null; last_error: string | null; exclusive: boolean };
   devices: unknown[];
+  /**
+   * The till's clock (agent/till-clock.ts): "jumped" while the wall clock disagrees with the trusted time
+   * or the host's clock, "unconfirmed" after a start with the wall clock ahead until the host confirms it.
+   * `jump` is how far and how it was seen (wall − trusted, in ms; positive: the wall clock is ahead).
+   */
+  clock?: { state: 'synced' | 'unconfirmed' | 'jumped'; trusted: string; wall: string; jump: { offset_ms: number; source: 'start' | 'running' | 'host'; at: string; wall: string } | null };
   /** Offline exposure: spends approved offline and not yet confirmed, time without the host, the limits. */
   offline?: {
     count: number;

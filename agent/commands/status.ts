@@ -1,4 +1,5 @@
 // `till-agent status`: what the running agent says about itself, for humans or --json.
+import { describeOffset } from '../till-clock.ts';
 import type { StatusResult } from '../../protocol/local.ts';
 import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, targetFrom, type Connection } from '../cli-client.ts';
 import { openSession } from './agent-session.ts';
@@ -51,6 +52,14 @@ function formatStorage(s: StatusResult['storage']): string {
     : `ok${free}`;
 }
 
+// Only a disagreement is worth a technician's eye: then how far, and what to check.
+function formatClock(c: NonNullable<StatusResult['clock']>): string {
+  if (c.state === 'synced') return 'ok';
+  if (c.state === 'unconfirmed') return `unconfirmed: the wall clock (${field(c.wall)}) is ahead of the last trusted time (${field(c.trusted)}); the host's next answer tells`;
+  const by = c.jump ? `${describeOffset(c.jump.offset_ms)} the ${c.jump.source === 'host' ? "host's clock" : 'trusted time'}` : 'off';
+  return `JUMPED: the wall clock is ${by}; the agent keeps to the trusted time (${field(c.trusted)})  → check NTP: timedatectl`;
+}
+
 // What the till approved offline and the host has not confirmed yet, and how long it has been offline.
 function formatOffline(o: NonNullable<StatusResult['offline']>): string {
   const amounts = o.amounts.map((m) => `${m.amount} ${field(m.currency)}`).join(', ');
@@ -98,6 +107,7 @@ export function formatStatus(s: StatusResult): string {
     `outbox   ${s.outbox.pending} pending (oldest ${oldest}), ${s.outbox.dead} dead${s.outbox.dead > 0 ? '  → till-agent outbox list' : ''}`,
     `storage  ${formatStorage(s.storage)}`,
     `devices  ${devices}`,
+    ...(s.clock ? [`clock    ${formatClock(s.clock)}`] : []),
     ...(s.offline ? [`offline  ${formatOffline(s.offline)}`] : []),
   ].join('\n') + '\n';
 }

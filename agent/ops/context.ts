@@ -7,6 +7,7 @@ import type { CustomerCache } from '../customer-cache.ts';
 import type { HostCurrencies } from '../host-currencies.ts';
 import type { EventBus } from '../events.ts';
 import type { Forwarder } from '../forwarder.ts';
+import type { TillClock } from '../till-clock.ts';
 import type { LinkClock } from '../link-clock.ts';
 import type { Logger } from '../log.ts';
 import type { Outbox } from '../outbox.ts';
@@ -36,6 +37,8 @@ export interface OpsContext {
   uplink: Uplink;
   /** Time since the uplink was last confirmed up, on the boot clock (offline.max_age_s). */
   linkClock: LinkClock;
+  /** The till's trusted time and whether the wall clock agrees with it (status.clock). */
+  clock: TillClock;
   forwarder: Forwarder;
   events: EventBus;
   log: Logger;

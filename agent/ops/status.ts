@@ -12,6 +12,7 @@ export function status(ctx: OpsContext): StatusResult {
     outbox: { pending: stats.pending, oldest_age_s: oldest, dead: stats.dead },
     storage: ctx.storage.status(),
     devices: ctx.devices.list(),
+    clock: { state: ctx.clock.state, trusted: ctx.clock.date().toISOString(), wall: new Date(ctx.clock.wallNow()).toISOString(), jump: ctx.clock.jump },
     offline: offlineStatus(ctx),
   };
 }

@@ -22,6 +22,7 @@ t.test('clock stepped 40 days forward: the sale is still there for a repeat and 
   let pos = await sys.pos();
   t.match(await pos.request('identify', { by: 'card', value: '6006490000000001' }), { ok: true, result: { stale: false } });
   t.match(await pos.request('award', { txn_id: 'sale-A', customer_id: 'alice', basket: basket(2000) }), { ok: true, result: { status: 'awarded' } });
+  t.match(await pos.request('status'), { ok: true, result: { clock: { state: 'synced', jump: null } } }, 'status: the clock agrees');
 
   await restartAgent(sys, 40 * DAY);
   pos = await sys.pos();
@@ -30,10 +31,16 @@ t.test('clock stepped 40 days forward: the sale is still there for a repeat and 
   t.match(await pos.request('award', { txn_id: 'sale-A', customer_id: 'alice', basket: basket(2000) }),
     { ok: true, result: { status: 'awarded', award_amount: 200 } }, 'the same repeat gets the first answer');
   t.match(await pos.request('void', { txn_id: 'sale-A' }), { ok: true, result: { status: 'voided', reversed_award_amount: 200 } });
+  const clock = ((await pos.request('status')) as { result: { clock: { state: string; trusted: string; wall: string; jump: { source: string; offset_ms: number } } } }).result.clock;
+  t.match(clock, { state: 'jumped', jump: { source: 'host' } }, 'status: the clock jumped, seen by the host');
+  t.ok(clock.jump.offset_ms > 39 * DAY && clock.jump.offset_ms < 41 * DAY, `status: the wall clock is 40 days ahead (${clock.jump.offset_ms} ms)`);
+  t.ok(Date.parse(clock.wall) - Date.parse(clock.trusted) > 39 * DAY, 'status: the wall clock is shown next to the trusted time');
 
   const doctor = await cli('doctor', '--config', sys.agentConfig, '--timeout-ms', '2000');
   t.match(doctor.out, /✖ clock\s+the clock jumped: the wall clock was 40\.0 days ahead of the host's clock \(seen by the host/);
   t.match(doctor.out, /hint: check NTP/);
+  const status = await cli('status', '--config', sys.agentConfig);
+  t.match(status.out, /clock +JUMPED: the wall clock is 40\.0 days ahead of the host's clock/, 'till-agent status shows the jump');
 
   await sys.goOffline();
   t.match(await pos.request('identify', { by: 'card', value: '6006490000000001' }),
