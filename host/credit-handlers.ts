@@ -6,11 +6,12 @@
 //   voucher.redeem                   → issued → redeemed (once); refused: an answer, not a failure
 //   void of the sale that issued it  → issued → voided (a redeemed one is reported, not undone)
 //   void of the sale that redeemed it → redeemed → issued again (reinstated)
-//   refund                           → award reversed in proportion, spends credited per policy
+//   refund                           → award (money and points) reversed in proportion, spends credited per policy
 import type { Basket } from '../protocol/basket.ts';
 import type { HostRefundResult, HostVoucherRedeemResult } from '../protocol/credit.ts';
 import { AgentError } from '../protocol/errors.ts';
 import type { HostAwardResult, HostSpendResult, HostVoidResult, UpstreamMessage } from '../protocol/upstream.ts';
+import { isPointsUnit } from '../protocol/money.ts';
 import type { Rewards } from './engine.ts';
 import type { OpContext } from './handlers.ts';
 import type { Entry } from './ledger.ts';
@@ -69,18 +70,20 @@ export interface VoidCredit {
 export function voidCredit(ctx: OpContext, txnId: string): VoidCredit {
   const store = ctx.ledger.credit;
   const totals = store.refundTotals(ctx.terminal, txnId);
-  // Returns only ever moved the sale's money wallet (never points): other units are whole.
+  // Returns took back part of the award in the sale's money wallet and in each points wallet.
   const unit = store.sale(ctx.terminal, txnId)?.currency;
-  let awardTaken = totals.reversed_award_amount;
+  const awardTaken = new Map<string, number>([...totals.points].map(([u, p]) => [u, p.reversed]));
+  if (unit !== undefined) awardTaken.set(unit, totals.reversed_award_amount);
   let spendGiven = totals.credited_spend_amount;
   return {
     remaining(entry) {
-      if (entry.currency !== unit) return entry.amount;
       if (entry.kind === 'award') {
-        const take = Math.min(awardTaken, entry.amount);
-        awardTaken -= take;
+        const taken = awardTaken.get(entry.currency) ?? 0;
+        const take = Math.min(taken, entry.amount);
+        awardTaken.set(entry.currency, taken - take);
         return entry.amount - take;
       }
+      if (entry.currency !== unit) return entry.amount;
       // Spends are negative entries; a return may already have credited part of them back.
       const give = Math.min(spendGiven, -entry.amount);
       spendGiven -= give;
@@ -129,28 +132,53 @@ export function refund(ctx: OpContext, m: MessageOf<'refund'>): HostRefundResult
   if (!sale) throw permanent('NOT_FOUND', `no awarded sale ${saleTxn} from this till (a return goes to the till that made the sale)`);
   if (sale.currency !== currency) throw permanent('BAD_REQUEST', `currency: sale ${saleTxn} was in ${sale.currency}, not ${currency}`);
   if (store.saleVoided(ctx.terminal, saleTxn)) throw permanent('CONFLICT', `sale ${saleTxn} was voided: nothing left to return`);
+  // A points-only customer has no money wallet: the sale then awarded and spent no money either.
   const wallet = ctx.ledger.walletIn(sale.participant_id, sale.currency);
-  if (!wallet || wallet.currency !== currency) throw permanent('NOT_FOUND', `no ${currency} wallet for the sale's customer`);
+  const spent = store.saleSpends(ctx.terminal, saleTxn, currency);
+  if (!wallet && (sale.award_amount > 0 || spent > 0)) throw permanent('NOT_FOUND', `no ${currency} wallet for the sale's customer`);
   const before = store.refundTotals(ctx.terminal, saleTxn);
   const outcome = computeRefund({
-    basket: sale.basket, award_amount: sale.award_amount, spent_amount: store.saleSpends(ctx.terminal, saleTxn, currency),
-    before, items, balance: wallet.balance, spend_credit: ctx.settings.refunds?.spend_credit ?? 'proportional',
+    basket: sale.basket, award_amount: sale.award_amount, spent_amount: spent,
+    before, items, balance: wallet?.balance ?? 0, spend_credit: ctx.settings.refunds?.spend_credit ?? 'proportional',
+    points: pointsAwarded(ctx, saleTxn, sale.participant_id),
   });
   const base = {
     participant_id: sale.participant_id, terminal: ctx.terminal, txn_id: saleTxn, message_id: m.id, currency,
     kind: 'reversal' as const, note: `refund ${refundId}`,
   };
-  let balance = wallet.balance;
+  let balance = wallet?.balance ?? 0;
   // Credit first: the reversal after it may use it (computeRefund assumed this order).
   if (outcome.credited_spend_amount > 0) balance = ctx.ledger.append({ ...base, amount: outcome.credited_spend_amount });
   if (outcome.reversed_award_amount > 0) balance = ctx.ledger.append({ ...base, amount: -outcome.reversed_award_amount });
+  for (const p of outcome.points) if (p.reversed > 0) ctx.ledger.append({ ...base, currency: p.currency, amount: -p.reversed });
   store.recordRefund({
     terminal: ctx.terminal, refund_id: refundId, txn_id: saleTxn, message_id: m.id,
     items: items.map((i) => ({ sku: i.sku, qty: i.qty, amount: i.amount })), ...outcome,
   });
-  if (outcome.unrecovered_award_amount > 0) {
-    ctx.log.info({ terminal: ctx.terminal, txn_id: saleTxn, refund_id: refundId, unrecovered: outcome.unrecovered_award_amount },
-      'refund: the balance stops at zero, part of the award was not recovered');
+  const unrecoveredPoints = outcome.points.filter((p) => p.unrecovered > 0);
+  if (outcome.unrecovered_award_amount > 0 || unrecoveredPoints.length > 0) {
+    ctx.log.info({
+      terminal: ctx.terminal, txn_id: saleTxn, refund_id: refundId, unrecovered: outcome.unrecovered_award_amount,
+      unrecovered_points: unrecoveredPoints.map((p) => ({ amount: p.unrecovered, currency: p.currency })),
+    }, 'refund: the balance stops at zero, part of the award was not recovered');
   }
-  return { currency, sale_txn_id: saleTxn, ...outcome, balance: { amount: balance, currency } };
+  const { points, ...money } = outcome;
+  const result: HostRefundResult = { currency, sale_txn_id: saleTxn, ...money };
+  if (wallet) result.balance = { amount: balance, currency };
+  if (points.length > 0) {
+    result.reversed_points = points.map((p) => ({ amount: p.reversed, currency: p.currency }));
+    result.unrecovered_points = points.map((p) => ({ amount: p.unrecovered, currency: p.currency }));
+    result.wallets = ctx.ledger.wallets(sale.participant_id).map((w) => ({ amount: w.balance, currency: w.currency }));
+  }
+  return result;
+}
+
+/** The points the sale earned, per points unit, with the wallet's balance now. */
+function pointsAwarded(ctx: OpContext, txnId: string, participantId: string): Array<{ unit: string; awarded: number; balance: number }> {
+  const awarded = new Map<string, number>();
+  for (const e of ctx.ledger.reversibleEntries(ctx.terminal, txnId)) {
+    if (e.kind !== 'award' || e.participant_id !== participantId || !isPointsUnit(e.currency)) continue;
+    awarded.set(e.currency, (awarded.get(e.currency) ?? 0) + e.amount);
+  }
+  return [...awarded].map(([unit, amount]) => ({ unit, awarded: amount, balance: ctx.ledger.walletIn(participantId, unit)?.balance ?? 0 }));
 }

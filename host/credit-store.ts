@@ -35,6 +35,8 @@ export interface RefundTotals {
   credited_spend_amount: number;
   /** Amount and quantity (in thousandths, qty has up to 3 decimals) already returned, by SKU. */
   returned: Map<string, { amount: number; qty: number }>;
+  /** Points taken back (and not recoverable at a zero balance) by earlier returns, by points unit. */
+  points: Map<string, { reversed: number; unrecovered: number }>;
 }
 
 export interface RefundRecord {
@@ -47,6 +49,8 @@ export interface RefundRecord {
   reversed_award_amount: number;
   unrecovered_award_amount: number;
   credited_spend_amount: number;
+  /** Per points unit the sale awarded (refund-math.ts). */
+  points: Array<{ currency: string; reversed: number; unrecovered: number }>;
 }
 
 // Crockford base32 without I, L, O, U: read aloud or typed from paper without ambiguity.
@@ -146,9 +150,9 @@ export class CreditStore {
 
   refundTotals(terminal: string, txnId: string): RefundTotals {
     const rows = this.db.prepare('SELECT * FROM refunds WHERE terminal = ? AND txn_id = ? ORDER BY created_at').all(terminal, txnId) as
-      Array<Omit<RefundRecord, 'items'> & { items: string }>;
+      Array<Omit<RefundRecord, 'items' | 'points'> & { items: string; points: string }>;
     const totals: RefundTotals = {
-      returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(),
+      returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(), points: new Map(),
     };
     for (const r of rows) {
       totals.returned_amount += r.returned_amount;
@@ -159,6 +163,10 @@ export class CreditStore {
         const seen = totals.returned.get(item.sku) ?? { amount: 0, qty: 0 };
         totals.returned.set(item.sku, { amount: seen.amount + item.amount, qty: seen.qty + Math.round(item.qty * 1000) });
       }
+      for (const p of JSON.parse(r.points) as RefundRecord['points']) {
+        const seen = totals.points.get(p.currency) ?? { reversed: 0, unrecovered: 0 };
+        totals.points.set(p.currency, { reversed: seen.reversed + p.reversed, unrecovered: seen.unrecovered + p.unrecovered });
+      }
     }
     return totals;
   }
@@ -166,16 +174,16 @@ export class CreditStore {
   recordRefund(r: RefundRecord): void {
     this.db.prepare(
       `INSERT INTO refunds (terminal, refund_id, txn_id, message_id, items, returned_amount, reversed_award_amount,
-         unrecovered_award_amount, credited_spend_amount, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         unrecovered_award_amount, credited_spend_amount, points, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       r.terminal, r.refund_id, r.txn_id, r.message_id, JSON.stringify(r.items), r.returned_amount, r.reversed_award_amount,
-      r.unrecovered_award_amount, r.credited_spend_amount, now(),
+      r.unrecovered_award_amount, r.credited_spend_amount, JSON.stringify(r.points), now(),
     );
   }
 }
 
-/** v2 of the host schema (ledger-migrations.ts): sales, vouchers and refunds. */
+/** v4 of the host schema (ledger-migrations.ts): sales, vouchers and refunds (v5 adds refunds.points). */
 export const CREDIT_TABLES = `
 CREATE TABLE IF NOT EXISTS sales (
   terminal TEXT NOT NULL,

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { CREDIT_TABLES } from './credit-store.ts';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 type Step = (db: Database.Database) => void;
 
@@ -83,7 +83,14 @@ const walletPerUnit: Step = (db) => {
 // v4: sale baskets (for returns), refund vouchers and refunds (host/credit-store.ts).
 const creditTables: Step = (db) => db.exec(CREDIT_TABLES);
 
-const STEPS: Step[] = [perTillDedup, productCatalogue, walletPerUnit, creditTables];
+// v5: a return takes back the points the sale earned too: per points unit, what it reversed and
+// what a zero balance left unrecovered (JSON `[{currency, reversed, unrecovered}]`).
+const refundPoints: Step = (db) => {
+  const columns = db.pragma('table_info(refunds)') as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'points')) db.exec(`ALTER TABLE refunds ADD COLUMN points TEXT NOT NULL DEFAULT '[]'`);
+};
+
+const STEPS: Step[] = [perTillDedup, productCatalogue, walletPerUnit, creditTables, refundPoints];
 
 export class LedgerVersionError extends Error {
   readonly code = 'LEDGER_TOO_NEW';

@@ -8,7 +8,8 @@
 //
 // Every figure is computed on the sale's running total of returned goods, then the earlier
 // refunds are subtracted: rounding never accumulates, and returning everything (in any number of
-// steps) reverses exactly the award and credits exactly the spends.
+// steps) reverses exactly the award and credits exactly the spends. Points a sale earned (a points
+// wallet such as PTS) are reversed by the same rule as the money award, each wallet stopping at zero.
 import { AgentError } from '../protocol/errors.ts';
 import { returnProblem, type ReturnedItem } from '../protocol/credit.ts';
 import type { Basket } from '../protocol/basket.ts';
@@ -28,6 +29,15 @@ export interface RefundInput {
   /** The wallet balance now, before this refund. */
   balance: number;
   spend_credit: SpendCredit;
+  /** Points wallets the sale credited (seed 004 point accounts): what it awarded and the balance now. */
+  points?: ReadonlyArray<{ unit: string; awarded: number; balance: number }>;
+}
+
+/** One points unit of a return: taken back from its wallet, and what a zero balance left behind. */
+export interface PointsReversal {
+  currency: string;
+  reversed: number;
+  unrecovered: number;
 }
 
 export interface RefundOutcome {
@@ -35,6 +45,8 @@ export interface RefundOutcome {
   reversed_award_amount: number;
   unrecovered_award_amount: number;
   credited_spend_amount: number;
+  /** Per points unit the sale awarded, in the order given. */
+  points: PointsReversal[];
 }
 
 
@@ -67,16 +79,31 @@ export function computeRefund(input: RefundInput): RefundOutcome {
   }
   credit = Math.max(0, credit);
 
-  // Ceiled: a reversal rounds in the merchant's favour by taking back more, never past the award.
-  const target = Math.min(input.award_amount, prorateUp(input.award_amount, returnedSoFar, gross));
-  const due = Math.max(0, target - before.reversed_award_amount - before.unrecovered_award_amount);
   // The spend credit lands first; the reversal then stops at a zero balance (Square's rule).
-  const coverable = Math.max(0, input.balance + credit);
-  const reversed = Math.min(due, coverable);
+  const money = reverse(input.award_amount, returnedSoFar, gross, before.reversed_award_amount + before.unrecovered_award_amount, input.balance + credit);
+  // Points the sale earned go back the same way, each wallet on its own (never against money).
+  const points = (input.points ?? []).map((p) => {
+    const earlier = before.points.get(p.unit);
+    const r = reverse(p.awarded, returnedSoFar, gross, (earlier?.reversed ?? 0) + (earlier?.unrecovered ?? 0), p.balance);
+    return { currency: p.unit, reversed: r.reversed, unrecovered: r.unrecovered };
+  });
   return {
     returned_amount: returned,
-    reversed_award_amount: reversed,
-    unrecovered_award_amount: due - reversed,
+    reversed_award_amount: money.reversed,
+    unrecovered_award_amount: money.unrecovered,
     credited_spend_amount: credit,
+    points,
   };
+}
+
+/**
+ * The part of `awarded` a return takes back: ceiled (the merchant's favour), never past the award,
+ * on the running total so rounding never adds up; less what earlier returns took (or could not);
+ * stopped at a zero balance.
+ */
+export function reverse(awarded: number, returnedSoFar: number, gross: number, takenBefore: number, balance: number): { reversed: number; unrecovered: number } {
+  const target = Math.min(awarded, prorateUp(awarded, returnedSoFar, gross));
+  const due = Math.max(0, target - takenBefore);
+  const reversed = Math.min(due, Math.max(0, balance));
+  return { reversed, unrecovered: due - reversed };
 }

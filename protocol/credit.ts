@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_BASKET_ITEMS, type Basket } from './basket.ts';
 import { currencyCode, freeText, minorUnits, nonEmptyText, quantity, txnId } from './schema.ts';
+import { unitCode } from './units.ts';
 
 /** What a voucher code looks like: `RV-` and 12 characters of an unambiguous alphabet. */
 export const VOUCHER_CODE = /^RV-[0-9A-HJKMNP-TV-Z]{12}$/;
@@ -113,6 +114,7 @@ export interface Voucher {
 }
 
 const moneyResult = z.object({ amount: z.number().int(), currency: currencyCode() });
+const unitAmount = z.object({ amount: z.number().int(), currency: unitCode() });
 
 export const voucherSchema = z.object({ code: z.string(), amount: z.number().int(), currency: currencyCode() });
 
@@ -124,7 +126,13 @@ export const hostRefundResultSchema = z.object({
   /** Part of the proportional reversal the wallet could not cover (the balance stops at zero). */
   unrecovered_award_amount: z.number().int(),
   credited_spend_amount: z.number().int(),
+  /** Absent for a points-only customer (no money wallet). */
   balance: moneyResult.optional(),
+  /** Per points unit the sale earned: taken back in proportion, and what a zero balance left unrecovered. */
+  reversed_points: z.array(unitAmount).max(20).optional(),
+  unrecovered_points: z.array(unitAmount).max(20).optional(),
+  /** Every wallet after the return (customers holding points). */
+  wallets: z.array(unitAmount).max(20).optional(),
 });
 export type HostRefundResult = z.output<typeof hostRefundResultSchema>;
 
@@ -150,6 +158,10 @@ export interface RefundResult {
   unrecovered_award_amount?: number;
   credited_spend_amount?: number;
   balance?: { amount: number; currency: string };
+  /** Points the sale earned, taken back in proportion (per points unit, e.g. PTS). */
+  reversed_points?: Array<{ amount: number; currency: string }>;
+  unrecovered_points?: Array<{ amount: number; currency: string }>;
+  wallets?: Array<{ amount: number; currency: string }>;
 }
 
 export interface VoucherRedeemResult {

@@ -1,8 +1,9 @@
 // refund: a return of some or all of a sale's items. Like void it is always accepted once the
 // sale is known on this till (committed to the outbox, fsynced, then "refunded" when the host
 // answers in time, else "queued"); unlike void there may be several per sale, each idempotent
-// by its own refund_id (the outbox row's txn_id). The host reverses the award in proportion to
-// what came back and credits the sale's spends as the merchant configured (host/README.md).
+// by its own refund_id (the outbox row's txn_id). The host reverses the award (money and points)
+// in proportion to what came back and credits the sale's spends as the merchant configured
+// (host/README.md).
 import type { Basket } from '../../protocol/basket.ts';
 import { returnProblem, type RefundResult } from '../../protocol/credit.ts';
 import { AgentError } from '../../protocol/errors.ts';
@@ -69,5 +70,9 @@ function refundResult(row: OutboxRow, p: Params<'refund'>): RefundResult {
     credited_spend_amount: num(r, 'credited_spend_amount') ?? 0,
   };
   if (r?.balance) out.balance = r.balance as { amount: number; currency: string };
+  // Points the sale earned come back with it (host refund-math.ts); every wallet after.
+  for (const key of ['reversed_points', 'unrecovered_points', 'wallets'] as const) {
+    if (Array.isArray(r?.[key])) out[key] = r[key] as Array<{ amount: number; currency: string }>;
+  }
   return out;
 }

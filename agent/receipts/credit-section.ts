@@ -2,6 +2,7 @@
 // A back-end sale prints its voucher (code and amount: the customer paid in full and is credited
 // this voucher, CRM.COM guide: "credit him through a payment gateway system or by generating a
 // refund voucher"); a return (receipt.print with the refund_id) prints what came back.
+import { isPointsUnit, type Money } from '../../protocol/money.ts';
 import type { OutboxRow } from '../outbox.ts';
 
 export interface VoucherLine {
@@ -14,6 +15,8 @@ export interface RefundLines {
   returned: number;
   reversed_award: number;
   credited_spend: number;
+  /** Points the return took back, per points unit (printed as whole points). */
+  reversed_points?: Money[];
   queued: boolean;
 }
 
@@ -21,8 +24,13 @@ export interface CreditLines {
   vouchers: VoucherLine[];
   refund?: RefundLines;
   balance?: number;
+  /** Points wallets after the return. */
+  points_balances?: Money[];
   notes: string[];
 }
+
+const pointsOf = (v: unknown): Money[] =>
+  (Array.isArray(v) ? (v as Money[]) : []).filter((p) => typeof p?.amount === 'number' && typeof p.currency === 'string' && isPointsUnit(p.currency));
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
@@ -54,8 +62,12 @@ export function creditLines(rows: OutboxRow[]): CreditLines {
       credited_spend: done ? num(refund.result?.credited_spend_amount) : 0,
       queued: refund.state === 'pending',
     };
+    const points = done ? pointsOf(refund.result?.reversed_points).filter((p) => p.amount > 0) : [];
+    if (points.length > 0) out.refund.reversed_points = points;
     const b = refund.result?.balance as { amount?: unknown } | undefined;
     if (done && typeof b?.amount === 'number') out.balance = b.amount;
+    const balances = done ? pointsOf(refund.result?.wallets) : [];
+    if (balances.length > 0) out.points_balances = balances;
     if (refund.state === 'pending') out.notes.push('Return queued offline; points adjusted when the till reconnects');
     if (refund.state === 'dead') out.notes.push('Points for this return could not be adjusted; staff have been notified');
   }

@@ -164,6 +164,7 @@ export function layoutLoyalty(l: LoyaltySection, width: number): PrintOp[] {
   if (l.refund) {
     row('Returned', -l.refund.returned);
     if (l.refund.reversed_award) row('Award reversed', -l.refund.reversed_award);
+    for (const p of l.refund.reversed_points ?? []) pointsRow('Points reversed', { amount: -p.amount, currency: p.currency });
     if (l.refund.credited_spend) row('Spend credited back', l.refund.credited_spend);
   }
   if (l.balance !== undefined) for (const t of columns('New balance', m(l.balance), width)) ops.push(text(t, { bold: true }));

@@ -85,6 +85,7 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
   if (credit.vouchers.length > 0) section.vouchers = credit.vouchers;
   if (credit.refund) section.refund = credit.refund;
   if (credit.balance !== undefined) section.balance = credit.balance;
+  if (credit.points_balances) section.points_balances = credit.points_balances;
   section.notes.push(...credit.notes);
   return section;
 }

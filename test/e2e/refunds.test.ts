@@ -3,8 +3,12 @@
 // zero; spends on that sale are credited back as the merchant configures ... Idempotent by its
 // own refund id." Anchors: Square (prorated, never more than earned, balance stops at zero,
 // redeemed rewards not given back = `none`) and Talon.One (returned items' effects rolled back).
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { startSystem } from '../helpers/system.ts';
+import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 import type { PosClient } from '../helpers/pos-client.ts';
 
@@ -106,4 +110,64 @@ t.test('spend_credit none: spends stay spent, the balance stops at zero', async 
     ok: true, result: { reversed_award_amount: 100, unrecovered_award_amount: 400, credited_spend_amount: 0, balance: { amount: 0 } },
   });
   t.equal(await balanceOf(pos, '6006490000000002'), 0, 'never below zero');
+});
+
+// Points wallets (seed 004 point accounts): a return takes back the points the sale earned by the
+// same rule as the money award. Seed: test/fixtures/seed-points.yaml.
+t.test('a return reverses the points the sale earned: proportional, rounded up, idempotent, on the receipt', async (t) => {
+  const receipts = await tempDir(t, 'till-refund-receipts-');
+  const sys = await startSystem(t, {
+    hostConfig: { seed: fileURLToPath(new URL('../fixtures/seed-points.yaml', import.meta.url)) },
+    agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'virtual', path: receipts, width: 42 }] },
+  });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  const burrito = {
+    currency: 'EUR', total: 1250,
+    items: [{ sku: 'BURRITO-L', qty: 1, unit_price: 950, amount: 950 }, { sku: 'COLA', qty: 1, unit_price: 300, amount: 300 }],
+  };
+  // Gina (gold, 10.00 EUR and 100 PTS): 1.62 EUR and 86 PTS for this basket.
+  t.match(await pos.request('award', { txn_id: 'g-1', customer_id: 'gina', basket: burrito }),
+    { ok: true, result: { award_amount: 162, points: [{ amount: 86, currency: 'PTS' }], wallets: [{ amount: 1162, currency: 'EUR' }, { amount: 186, currency: 'PTS' }] } });
+
+  // The cola (300 of 1250): ceil(162 × 0.24) = 39 EUR cents and ceil(86 × 0.24) = ceil(20.64) = 21 points.
+  const cola = { refund_id: 'g-r1', txn_id: 'g-1', currency: 'EUR', items: [{ sku: 'COLA', qty: 1, amount: 300 }] };
+  const first = await pos.request('refund', cola);
+  t.match(first, {
+    ok: true,
+    result: {
+      status: 'refunded', returned_amount: 300, reversed_award_amount: 39, balance: { amount: 1123, currency: 'EUR' },
+      reversed_points: [{ amount: 21, currency: 'PTS' }], unrecovered_points: [{ amount: 0, currency: 'PTS' }],
+      wallets: [{ amount: 1123, currency: 'EUR' }, { amount: 165, currency: 'PTS' }],
+    },
+  });
+  t.same(await pos.request('refund', cola).then((r) => r.ok && r.result), (first as { result: unknown }).result, 'same refund_id: same outcome, points taken once');
+  t.match(await pos.request('identify', { by: 'card', value: '6006490000000101' }),
+    { ok: true, result: { customer: { wallets: [{ amount: 1123, currency: 'EUR' }, { amount: 165, currency: 'PTS' }] } } });
+
+  // The receipt of the return shows the points it took back and the points balance, as whole points.
+  const printed = await pos.request('receipt.print', { txn_id: 'g-r1', document: { currency: 'EUR', items: [{ name: 'Cola', amount: -300 }], total: -300 } });
+  t.match(printed, { ok: true, result: { loyalty: true } });
+  const txt = (await readdir(receipts)).filter((f) => f.endsWith('.txt'));
+  const lines = (await readFile(join(receipts, txt.at(-1)!), 'utf8')).split('\n').map((l) => l.trim());
+  t.ok(lines.some((l) => /^Award reversed +-0\.39 EUR$/.test(l)), 'money award reversed');
+  t.ok(lines.some((l) => /^Points reversed +-21 PTS$/.test(l)), 'points reversed');
+  t.ok(lines.some((l) => /^Points balance +165 PTS$/.test(l)), 'points balance after the return');
+
+  // The rest of the sale: exactly what is left, never more (rounding on the running total).
+  t.match(await pos.request('refund', { refund_id: 'g-r2', txn_id: 'g-1', currency: 'EUR', items: [{ sku: 'BURRITO-L', qty: 1, amount: 950 }] }),
+    { ok: true, result: { reversed_award_amount: 123, reversed_points: [{ amount: 65, currency: 'PTS' }], wallets: [{ amount: 1000 }, { amount: 100 }] } });
+
+  // A void after a partial return reverses only the points the return left.
+  await pos.request('award', { txn_id: 'g-2', customer_id: 'gina', basket: burrito });
+  t.match(await pos.request('refund', { ...cola, refund_id: 'g2-r1', txn_id: 'g-2' }), { ok: true, result: { reversed_points: [{ amount: 21 }] } });
+  t.match(await pos.request('void', { txn_id: 'g-2' }),
+    { ok: true, result: { status: 'voided', reversed_award_amount: 123, reversed_points: [{ amount: 65, currency: 'PTS' }], wallets: [{ amount: 1000 }, { amount: 100 }] } });
+
+  // A points-only customer (Pia, 40 PTS) has no money wallet: the return takes points only.
+  t.match(await pos.request('award', { txn_id: 'p-1', customer_id: 'pia', basket: burrito }), { ok: true, result: { points: [{ amount: 62 }], balance: { amount: 102, currency: 'PTS' } } });
+  const pia = await pos.request('refund', { ...cola, refund_id: 'p-r1', txn_id: 'p-1' });
+  t.match(pia, { ok: true, result: { status: 'refunded', reversed_award_amount: 0, reversed_points: [{ amount: 15, currency: 'PTS' }], wallets: [{ amount: 87, currency: 'PTS' }] } });
+  t.notOk('balance' in (pia as { result: object }).result, 'no money balance to report');
+  t.match(await pos.request('status'), { ok: true, result: { outbox: { dead: 0 } } });
 });

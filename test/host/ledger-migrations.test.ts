@@ -104,3 +104,25 @@ t.test('a version 1 database: wallets are re-keyed per (participant, unit), bala
   t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   t.same(db.prepare('SELECT participant_id FROM wallets ORDER BY rowid').all(), [{ participant_id: 'b' }, { participant_id: 'a' }, { participant_id: 'a' }]);
 });
+
+t.test('a version 4 database: refunds get their points column, earlier returns took no points', async (t) => {
+  const file = join(await tempDir(t, 'till-host-migrate-'), 'host.db');
+  Ledger.open(file).close();
+  // Back to what version 4 wrote: refunds without points.
+  const old = new Database(file);
+  old.exec(`
+    ALTER TABLE refunds DROP COLUMN points;
+    INSERT INTO refunds (terminal, refund_id, txn_id, message_id, items, returned_amount, reversed_award_amount, unrecovered_award_amount, credited_spend_amount, created_at)
+      VALUES ('M1/S1/T1', 'r-1', 's-1', 'm-1', '[{"sku":"MUG","qty":1,"amount":333}]', 333, 34, 0, 49, '2026-11-01T00:00:00Z');
+    PRAGMA user_version = 4;
+  `);
+  old.close();
+  const ledger = Ledger.open(file);
+  t.teardown(() => ledger.close());
+  const totals = ledger.credit.refundTotals('M1/S1/T1', 's-1');
+  t.match(totals, { returned_amount: 333, reversed_award_amount: 34, credited_spend_amount: 49 });
+  t.same([...totals.points], [], 'no points taken back by a return of before');
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+});

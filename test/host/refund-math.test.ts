@@ -9,7 +9,7 @@ const basket = {
   items: [{ sku: 'A', qty: 1, unit_price: 333, amount: 333 }, { sku: 'B', qty: 2, unit_price: 334, amount: 667 }],
 };
 const none = (): RefundTotals => ({
-  returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(),
+  returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(), points: new Map(),
 });
 const input = (over: Partial<RefundInput>): RefundInput => ({
   basket, award_amount: 100, spent_amount: 150, before: none(), items: [{ sku: 'A', qty: 1, amount: 333 }],
@@ -47,6 +47,7 @@ t.test('returned in parts: exactly the award and the spends, never more', async 
         unrecovered_award_amount: before.unrecovered_award_amount + r.unrecovered_award_amount,
         credited_spend_amount: before.credited_spend_amount + r.credited_spend_amount,
         returned: new Map([...before.returned, [item.sku, { amount: seen.amount + item.amount, qty: seen.qty + item.qty * 1000 }]]),
+        points: before.points,
       };
     }
     t.equal(reversed, 100, `${policy}: award reversed once`);
@@ -68,4 +69,40 @@ t.test('items checked against the sale', async (t) => {
   t.throws(() => computeRefund(input({ items: [{ sku: 'B', qty: 2.001, amount: 1 }] })), { message: /items\[0\]\.qty/ });
   t.throws(() => computeRefund(input({ items: [{ sku: 'B', qty: 1, amount: 400 }, { sku: 'B', qty: 1, amount: 300 }] })), { message: /items\[0\]\.amount: B sold for 667/ });
   t.match(computeRefund(input({ items: [{ sku: 'B', qty: 0.5, amount: 100 }, { sku: 'B', qty: 1.5, amount: 567 }] })), { returned_amount: 667 });
+});
+
+t.test('points the sale earned: proportional, rounded up, each wallet stops at zero, exactly once in parts', async (t) => {
+  // 86 PTS and 7 STARS earned; returning 333 of 1000 takes ceil(28.638) = 29 PTS and ceil(2.331) = 3 STARS.
+  const points = [{ unit: 'PTS', awarded: 86, balance: 186 }, { unit: 'STARS', awarded: 7, balance: 7 }];
+  t.same(computeRefund(input({ points })).points, [{ currency: 'PTS', reversed: 29, unrecovered: 0 }, { currency: 'STARS', reversed: 3, unrecovered: 0 }]);
+  t.same(computeRefund(input({})).points, [], 'a sale that earned no points: nothing');
+  // A points wallet never goes below zero: what it cannot cover is unrecovered, like money.
+  t.same(computeRefund(input({ points: [{ unit: 'PTS', awarded: 86, balance: 10 }] })).points, [{ currency: 'PTS', reversed: 10, unrecovered: 19 }]);
+  t.same(computeRefund(input({ points: [{ unit: 'PTS', awarded: 86, balance: -5 }] })).points, [{ currency: 'PTS', reversed: 0, unrecovered: 29 }]);
+  // The money credit never covers points: the money wallet at 0 and a credit still leave PTS on its own.
+  t.match(computeRefund(input({ balance: 0, points: [{ unit: 'PTS', awarded: 86, balance: 0 }] })), { reversed_award_amount: 34, points: [{ reversed: 0, unrecovered: 29 }] });
+
+  let before = none();
+  let reversed = 0;
+  for (const item of [{ sku: 'A', qty: 1, amount: 333 }, { sku: 'B', qty: 1, amount: 334 }, { sku: 'B', qty: 1, amount: 333 }]) {
+    const r = computeRefund(input({ before, items: [item], points: [{ unit: 'PTS', awarded: 86, balance: 1000 }] }));
+    reversed += r.points[0]!.reversed;
+    const seen = before.returned.get(item.sku) ?? { amount: 0, qty: 0 };
+    const p = before.points.get('PTS') ?? { reversed: 0, unrecovered: 0 };
+    before = {
+      ...before,
+      returned_amount: before.returned_amount + r.returned_amount,
+      returned: new Map([...before.returned, [item.sku, { amount: seen.amount + item.amount, qty: seen.qty + item.qty * 1000 }]]),
+      points: new Map([['PTS', { reversed: p.reversed + r.points[0]!.reversed, unrecovered: p.unrecovered + r.points[0]!.unrecovered }]]),
+    };
+  }
+  t.equal(reversed, 86, 'a sale returned in three parts gives back its points once, never more');
+  // What a zero balance left unrecovered is not taken again by a later return.
+  const first = computeRefund(input({ points: [{ unit: 'PTS', awarded: 86, balance: 10 }] })).points[0]!;
+  const after = {
+    ...none(), returned_amount: 333, returned: new Map([['A', { amount: 333, qty: 1000 }]]),
+    points: new Map([['PTS', { reversed: first.reversed, unrecovered: first.unrecovered }]]),
+  };
+  t.same(computeRefund(input({ before: after, items: [{ sku: 'B', qty: 2, amount: 667 }], points: [{ unit: 'PTS', awarded: 86, balance: 500 }] })).points,
+    [{ currency: 'PTS', reversed: 57, unrecovered: 0 }], '86 − 29 taken or written off before');
 });

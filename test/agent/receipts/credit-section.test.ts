@@ -53,3 +53,23 @@ t.test('a return prints what came back', async (t) => {
   t.match(queued, { refund: { returned: 333, queued: true } });
   t.match(queued.notes.join('\n'), /Return queued offline/);
 });
+
+t.test('a return prints the points it took back and the points balance, as whole points', async (t) => {
+  const refund = row({ op: 'refund', txn_id: 'ret-2', payload: { sale_txn_id: 'sale-2', items: [{ sku: 'COLA', qty: 1, amount: 300 }] }, result: {
+    returned_amount: 300, reversed_award_amount: 39, credited_spend_amount: 0, balance: { amount: 1123, currency: 'EUR' },
+    reversed_points: [{ amount: 21, currency: 'PTS' }], unrecovered_points: [{ amount: 0, currency: 'PTS' }],
+    wallets: [{ amount: 1123, currency: 'EUR' }, { amount: 165, currency: 'PTS' }],
+  } });
+  const section = loyaltySection([refund], 'Gina')!;
+  t.match(section, { refund: { reversed_award: 39, reversed_points: [{ amount: 21, currency: 'PTS' }] }, balance: 1123, points_balances: [{ amount: 165, currency: 'PTS' }] });
+  const lines = texts(section);
+  t.ok(lines.some((l) => /^Points reversed +-21 PTS$/.test(l)), 'whole points, never as money');
+  t.ok(lines.some((l) => /^Points balance +165 PTS$/.test(l)));
+  t.ok(lines.some((l) => /^New balance +11\.23 EUR$/.test(l)));
+  // A points-only customer: no money balance to print.
+  const pointsOnly = loyaltySection([row({ ...refund, result: { returned_amount: 300, reversed_award_amount: 0, credited_spend_amount: 0, reversed_points: [{ amount: 15, currency: 'PTS' }], wallets: [{ amount: 87, currency: 'PTS' }] } })])!;
+  t.equal(pointsOnly.balance, undefined);
+  t.ok(texts(pointsOnly).some((l) => /^Points balance +87 PTS$/.test(l)));
+  // Nothing reversed: no line.
+  t.notOk(loyaltySection([row({ ...refund, result: { returned_amount: 300, reversed_points: [{ amount: 0, currency: 'PTS' }] } })])!.refund!.reversed_points);
+});
