@@ -13,7 +13,7 @@ import { EventBus } from './events.ts';
 import { DeviceManager } from '../drivers/device-manager.ts';
 import { Forwarder } from './forwarder.ts';
 import { identifyOnScan } from './identify-on-scan.ts';
-import { LinkClock } from './link-clock.ts';
+import { LinkClock, systemClock } from './link-clock.ts';
 import type { Metrics } from './metrics.ts';
 import { status as statusOf } from './ops/status.ts';
 import type { Logger } from './log.ts';
@@ -65,7 +65,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   const wall = options.wallClock ?? (() => Date.now());
   const now = () => new Date(wall());
   // Pruning and cache freshness go by trusted time, never by a wall clock that may have stepped.
-  const clock = new TillClock({ db, log, wall });
+  // It advances on the boot clock, which keeps counting while the till is suspended to RAM (the
+  // monotonic clock stops then, and every resume would look like a forward jump).
+  const clock = new TillClock({ db, log, wall, monotonic: systemClock().bootMs });
   clock.start();
   const trusted = () => clock.date();
   const probe = db.prepare(`INSERT INTO meta (key, value) VALUES ('storage_probe', ?)

@@ -1,7 +1,7 @@
 // The till's trusted time, for what must not follow a stepped wall clock: when delivered outbox
 // rows and cached customers may be pruned, and how fresh a cached customer is.
 //
-//   trusted = last trusted instant + time elapsed on the monotonic clock
+//   trusted = last trusted instant + time elapsed on the monotonic clock (the boot clock in the agent)
 //
 // re-anchored to the wall clock whenever the two agree (within TOLERANCE_MS: NTP slews and
 // small corrections), and to the host's clock, which every upstream response carries: that is how
