@@ -27,7 +27,7 @@ import { platformRequestId } from '../platform/request-id.ts';
 import type { CrmcomClient } from './client.ts';
 import type { CrmcomConfig } from './config.ts';
 import {
-  MAX_PRODUCTS_PER_SYNC, MAX_RESULTS_PER_PAGE, cancelData, participantData, previewData, purchaseData, spendData, synchroniseData,
+  MAX_PRODUCTS_PER_SYNC, MAX_RESULTS_PER_PAGE, participantData, previewData, purchaseCancelData, purchaseData, spendCancelData, spendData, synchroniseData,
 } from './wire.ts';
 
 const EXTERNAL_SYSTEM = 'till-agent';
@@ -231,8 +231,8 @@ export class CrmcomConnector implements Connector {
 
   /**
    * Cancels the posted spend requests of a purchase that `which` selects (all by default), page
-   * by page (≤ 50 per list call). Returns how many events the purchase has, the amount given back
-   * and the balance after the last cancel.
+   * by page (≤ 50 per list call). Returns how many events the purchase has and the amount given
+   * back (the cancelled events' spend_amount).
    */
   private async cancelSpends(purchaseRef: string, which: (s: z.output<typeof spendData>) => boolean = () => true) {
     const c = this.config.currency;
@@ -245,14 +245,12 @@ export class CrmcomConnector implements Connector {
       if (page.length < MAX_RESULTS_PER_PAGE) break;
     }
     let reversed = 0;
-    let balance: number | undefined;
     for (const s of spends) {
       if (s.life_cycle_state !== 'POSTED' || !which(s)) continue;
-      const d = await this.client.call('customer_events/spend_requests/cancel', { customer_event_identifier: { id: s.id } }, cancelData);
-      reversed += this.money(d.reversed_amount, c, 'reversed_amount');
-      balance = this.money(d.wallet_balance, c, 'wallet_balance');
+      const d = await this.client.call('customer_events/spend_requests/cancel', { customer_event_identifier: { id: s.id } }, spendCancelData);
+      reversed += this.money(d.spend_amount, c, 'spend_amount');
     }
-    return { events: spends.length, reversed, balance };
+    return { events: spends.length, reversed };
   }
 
   private async voidTxn(m: Msg<'void'>, ctx: OpContext): Promise<HostVoidResult> {
@@ -260,22 +258,21 @@ export class CrmcomConnector implements Connector {
     const purchase = { external_system_reference_number: purchaseRef };
     const c = this.config.currency;
     // Every spend request settled on the purchase (the POS's, and CRM.COM's instant and automatic ones).
-    const { events, reversed, balance } = await this.cancelSpends(purchaseRef);
-    let reversedSpend = reversed;
+    const { events, reversed } = await this.cancelSpends(purchaseRef);
     try {
-      const d = await this.client.call('customer_events/purchases/cancel', { customer_event_identifier: purchase }, cancelData);
-      reversedSpend += d.reversed_spend_amount === undefined ? 0 : this.money(d.reversed_spend_amount, c, 'reversed_spend_amount');
-      return {
-        reversed_award_amount: this.money(d.reversed_amount, c, 'reversed_amount'), reversed_spend_amount: reversedSpend,
-        currency: c, balance: { amount: this.money(d.wallet_balance, c, 'wallet_balance'), currency: c },
-      };
+      await this.client.call('customer_events/purchases/cancel', { customer_event_identifier: purchase }, purchaseCancelData);
     } catch (error) {
       if (isPlatformError(error) && error.kind === 'not_found' && events === 0) {
         throw new AgentError('NOT_FOUND', `nothing to void for txn ${m.txn_id}`, false);
       }
-      if (balance !== undefined) this.log.warn({ platform: 'crmcom', txn_id: m.txn_id }, 'void: spends cancelled but the purchase not (yet); the till resends');
+      if (reversed > 0) this.log.warn({ platform: 'crmcom', txn_id: m.txn_id }, 'void: spends cancelled but the purchase not (yet); the till resends');
       throw error;
     }
+    // The cancel answers the cancelled event, not the award it takes back nor the balance: the award
+    // is the one this host recorded for the sale; the balance is left out (the void names no customer).
+    const award = ctx.recorded('award', requireTxn(m))?.award_amount;
+    if (typeof award !== 'number') this.log.warn({ platform: 'crmcom', txn_id: m.txn_id }, 'void: the sale\'s award is not recorded here; reversed_award_amount reported 0');
+    return { reversed_award_amount: typeof award === 'number' ? award : 0, reversed_spend_amount: reversed, currency: c };
   }
 
   private async synchronise(products: Array<Record<string, unknown>>): Promise<number> {

@@ -302,7 +302,8 @@ export class CrmcomSimulator {
       p.balance += s.amount;
       s.state = 'CANCELLED';
     }
-    return ok({ id: s.id, life_cycle_state: 'CANCELLED', reversed_amount: toDecimal(s.amount, this.options.currency), wallet_balance: toDecimal(p.balance, this.options.currency) });
+    // The reference: the cancelled spend request customer event.
+    return ok(this.spendData(s));
   }
 
   private cancelPurchase(b: z.output<typeof cancelRequest>): SimAnswer {
@@ -319,7 +320,8 @@ export class CrmcomSimulator {
     }
     const c = this.options.currency;
     // Its spends (instant and automatic included) were cancelled first, each giving its amount back.
-    return ok({ id: x.id, life_cycle_state: 'CANCELLED', reversed_amount: toDecimal(x.award, c), wallet_balance: toDecimal(p.balance, c) });
+    // The reference: the cancelled purchase customer event (a subset of purchase_customer_event_complete).
+    return ok({ id: x.id, number: x.number, type: 'PURCHASE', life_cycle_state: 'CANCELLED', total_award_amount: toDecimal(x.award, c) });
   }
 
   private synchronise(b: z.output<typeof productsSynchroniseRequest>): SimAnswer {

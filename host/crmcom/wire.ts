@@ -159,8 +159,8 @@ export const spendData = z.object({
   instant_spend: z.boolean().optional(),
   automatic_spend: z.boolean().optional(),
 });
-export const cancelData = z.object({
-  id: z.string(), life_cycle_state: z.literal('CANCELLED'), reversed_amount: z.number(),
-  reversed_spend_amount: z.number().optional(), wallet_balance: z.number(),
-});
+/** purchases/cancel answers the cancelled purchase customer event (purchase_customer_event_complete). */
+export const purchaseCancelData = z.object({ id: z.string(), life_cycle_state: z.literal('CANCELLED') });
+/** spend_requests/cancel answers the cancelled spend request event (its spend_amount given back). */
+export const spendCancelData = spendData.extend({ life_cycle_state: z.literal('CANCELLED') });
 export const synchroniseData = z.object({ products_set: z.array(z.object({ code: z.string(), id: z.string() })) });
