@@ -1,5 +1,9 @@
 // Where the fleet bench's hosts keep their ledger, and how the bench reads it back to check it:
-// one SQLite file shared by every host process (the embedded default), or PostgreSQL.
+// one SQLite file shared by every host process (the embedded default), or PostgreSQL
+// (`host.store: postgres`), each run in its own schema of the development server's database
+// `test`, dropped afterwards. The bench reads PostgreSQL with `psql`, so it needs no driver.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { hostConfigSchema } from '../host/config.ts';
@@ -41,14 +45,51 @@ const sqlite: FleetStore = {
   }),
 };
 
+/** The development machine's PostgreSQL (trust auth); TILL_BENCH_PG_URL points elsewhere. */
+export const BENCH_PG_URL = process.env.TILL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function psql(sql: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('psql', [BENCH_PG_URL, '-X', '-q', '-At', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+      { maxBuffer: 1 << 28 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`psql: ${stderr.trim() || error.message}`));
+        else resolve(stdout);
+      });
+  });
+}
+
 const postgres: FleetStore = {
   name: 'postgres',
-  unavailable: () => {
-    const probe = hostConfigSchema.safeParse({ data_dir: '/nonexistent', uplink: { url: 'mqtt://127.0.0.1:1' }, store: 'postgres' });
-    return Promise.resolve(probe.success ? 'host.store is there but this bench does not drive it yet'
-      : 'needs host.store: postgres (issue #10, not on this branch yet): rows to come');
+  async unavailable() {
+    const probe = hostConfigSchema.safeParse({
+      data_dir: '/nonexistent', uplink: { url: 'mqtt://127.0.0.1:1' }, store: 'postgres', postgres: { url: BENCH_PG_URL, schema: 'probe' },
+    });
+    if (!probe.success) return 'needs host.store: postgres (issue #10, not on this branch yet)';
+    try {
+      await psql('SELECT 1');
+      return undefined;
+    } catch (error) {
+      return `PostgreSQL not reachable at ${BENCH_PG_URL}: ${(error as Error).message.split('\n')[0]}`;
+    }
   },
-  prepare: () => Promise.reject(new Error('bench: postgres fleet store not implemented')),
+  async prepare(_dir, key) {
+    // Its own schema per run; the hosts create their tables in it.
+    const schema = `fleet_bench_${key}_${randomBytes(4).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+    const quoted = `"${schema}"`;
+    return {
+      hostConfig: { store: 'postgres', postgres: { url: BENCH_PG_URL, schema } },
+      async readLedger() {
+        const text = await psql(`SET search_path TO ${quoted}; ${AWARDS}`);
+        return text.split('\n').filter((line) => line !== '').map((line) => {
+          const [terminal = '', txn = ''] = line.split('\t');
+          return { terminal: terminal === '' ? null : terminal, txn_id: txn === '' ? null : txn };
+        });
+      },
+      async dispose() {
+        await psql(`DROP SCHEMA IF EXISTS ${quoted} CASCADE`);
+      },
+    };
+  },
 };
 
 export const FLEET_STORES: readonly FleetStore[] = [sqlite, postgres];
