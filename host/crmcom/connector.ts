@@ -207,7 +207,10 @@ export class CrmcomConnector implements Connector {
   }
 
   private async spend(m: Msg<'spend'>, ctx: OpContext): Promise<HostSpendResult> {
-    const txnId = requireTxn(m);
+    // A named spend (several per sale, protocol 2 spend_id) carries its sale in sale_txn_id and its
+    // own key as the message txn_id: it is spent on the sale's purchase under its own reference.
+    const sale = (m.payload as { sale_txn_id?: unknown }).sale_txn_id;
+    const txnId = typeof sale === 'string' && sale !== '' ? sale : requireTxn(m);
     const { payload } = m;
     if (payload.currency !== this.config.currency) {
       throw new AgentError('BAD_REQUEST', `currency: ${payload.currency} is not the CRM.COM wallet currency ${this.config.currency}`, false);

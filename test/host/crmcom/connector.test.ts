@@ -221,3 +221,28 @@ t.test('pos_reduced: false (the POS was answered queued): CRM.COM\'s instant and
   // pos_reduced absent or true: as CRM.COM computed it.
   t.match(await run(award('P1', b, 'r-1')), [{ ok: true, result: { instant_spend_amount: 50, total_spend_amount: 50, balance: { amount: 1050 } } }]);
 });
+
+t.test('named spends (several per sale: sale_txn_id + spend_id, txn_id the spend\'s own key): each on the sale\'s purchase, each once', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim, { retries: 0, timeout_ms: 200 });
+  t.match(await run(award('P1', basket([['COFFEE', 1000]]), 'sale-1')), [{ ok: true, result: { balance: { amount: 1100 } } }]);
+  // The shape of a protocol 2 named spend upstream: the message txn_id is the spend's key.
+  const named = (spendId: string, amount: number) => ({
+    ...spend('P1', amount, `sp-sale-1-${spendId}`),
+    payload: { customer_id: 'P1', amount, currency: 'EUR', offline: false, sale_txn_id: 'sale-1', spend_id: spendId },
+  }) as unknown as ReturnType<typeof spend>;
+  t.match(await run(named('a', 200), named('b', 300)), [
+    { ok: true, result: { spent_amount: 200, balance: { amount: 900 } } },
+    { ok: true, result: { spent_amount: 300, balance: { amount: 600 } } },
+  ]);
+  t.equal(sim.spends.size, 2, 'two spend requests on the one purchase');
+  // Spend b again, after a timeout the host never recorded, under a new message id: applied once.
+  sim.server.inject({ kind: 'latency', ms: 500, endpoint: 'customer_events/spend_requests/create' });
+  t.match(await run(named('c', 100)), [{ ok: false, error: { code: 'UPSTREAM_TIMEOUT' } }]);
+  await waitFor(() => sim.spends.size === 3, { what: 'the slow spend applied' });
+  t.match(await run(named('c', 100)), [{ ok: true, result: { spent_amount: 100, balance: { amount: 500 } } }]);
+  t.equal(sim.spends.size, 3);
+  t.equal(sim.balance('P1'), 500);
+  t.match(await run(voidTxn('sale-1')), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 600 } }], 'the void cancels every spend of the sale');
+  t.equal(sim.balance('P1'), 1000);
+});
