@@ -1,15 +1,14 @@
 // `till-agent host --check-backend` and `till-agent host --doctor`: the configured backend's
 // per-op support (✔/✖ with what was checked or why not) and its platform checks (auth, a cheap
-// call, clock skew). Neither starts the MQTT consumer; both exit 0 when everything is ✔, else 1.
+// call, clock skew), each after the store it opened (sqlite file or PostgreSQL server, schema
+// version). Neither starts the MQTT consumer; both exit 0 when everything is ✔, else 1.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { OpCheck, PlatformCheck } from './backend.ts';
 import { createBackend } from './backends.ts';
 import type { HostConfig } from './config.ts';
-import { Ledger } from './ledger.ts';
+import type { Ledger } from './ledger.ts';
+import { openStore } from './store.ts';
 import type { Logger } from './log.ts';
-
-export const LEDGER_FILE = 'host.db';
 
 function line(ok: boolean, name: string, detail: string, width: number): string {
   return `${ok ? '✔' : '✖'} ${name.padEnd(width)}  ${detail}\n`;
@@ -22,12 +21,26 @@ export function formatChecks(title: string, rows: Array<OpCheck | PlatformCheck>
 
 export async function runBackendCheck(config: HostConfig, log: Logger, what: 'ops' | 'doctor', out: (s: string) => void): Promise<number> {
   mkdirSync(config.data_dir, { recursive: true });
-  const ledger = Ledger.open(join(config.data_dir, LEDGER_FILE));
+  let ledger: Ledger;
   try {
+    ledger = openStore(config);
+  } catch (error) {
+    // An unreachable PostgreSQL, a wrong password, a newer schema: one line, no stack.
+    out(formatChecks('store', [{ name: 'store', ok: false, detail: `${config.store}: ${(error as Error).message}` }]));
+    return 1;
+  }
+  try {
+    const store: PlatformCheck = { name: 'store', ok: true, detail: ledger.describe() };
     const backend = await createBackend(config, ledger, log);
     try {
-      const rows = what === 'ops' ? await backend.checkOps() : await backend.doctor();
-      out(formatChecks(what === 'ops' ? `backend ${backend.name}: operations` : `backend ${backend.name}: platform`, rows));
+      if (what === 'ops') {
+        const rows = await backend.checkOps();
+        out(`store: ${store.detail}\n`);
+        out(formatChecks(`backend ${backend.name}: operations`, rows));
+        return rows.every((r) => r.ok) ? 0 : 1;
+      }
+      const rows = [store, ...await backend.doctor()];
+      out(formatChecks(`backend ${backend.name}: platform`, rows));
       return rows.every((r) => r.ok) ? 0 : 1;
     } finally {
       await backend.stop();

@@ -11,10 +11,12 @@ import { BACKENDS } from './backend.ts';
 import { crmcomConfigSchema } from './crmcom/config.ts';
 import { sessionmConfigSchema } from './sessionm/config.ts';
 import { LOG_LEVELS } from './log.ts';
+import { postgresConfigSchema } from './pg/pg-config.ts';
 import { reductionRuleSchema } from './reduction.ts';
 import { SPEND_CREDITS } from './refund-math.ts';
 
 export const REDUCTIONS = ['front_end', 'back_end'] as const;
+export const STORES = ['sqlite', 'postgres'] as const;
 
 export function isTimeZone(name: string): boolean {
   try {
@@ -35,6 +37,9 @@ const hostUplinkSchema = uplinkConfigSchema.safeExtend({
 
 export const hostConfigSchema = z.strictObject({
   data_dir: z.string({ error: 'must be a directory path' }).min(1, { error: 'must be a directory path' }),
+  // Where the ledger lives: <data_dir>/host.db, or a PostgreSQL shared by the fleet's hosts (host/store.ts).
+  store: z.enum(STORES, { error: `must be one of ${STORES.join(', ')}` }).default('sqlite'),
+  postgres: postgresConfigSchema.optional(),
   uplink: hostUplinkSchema,
   seed: z.string({ error: 'must be a path to a seed YAML file' }).min(1).optional(),
   default_product: z
@@ -74,6 +79,8 @@ export const hostConfigSchema = z.strictObject({
   if (c.backend !== 'crmcom' && c.crmcom) ctx.addIssue({ code: 'custom', path: ['crmcom'], message: `only used with backend: crmcom (backend is ${c.backend})` });
   if (c.backend === 'sessionm' && !c.sessionm) ctx.addIssue({ code: 'custom', path: ['sessionm'], message: 'required with backend: sessionm' });
   if (c.backend !== 'sessionm' && c.sessionm) ctx.addIssue({ code: 'custom', path: ['sessionm'], message: `only used with backend: sessionm (backend is ${c.backend})` });
+  if (c.store === 'postgres' && !c.postgres) ctx.addIssue({ code: 'custom', path: ['postgres'], message: 'required with store: postgres' });
+  if (c.store !== 'postgres' && c.postgres) ctx.addIssue({ code: 'custom', path: ['postgres'], message: `only used with store: postgres (store is ${c.store})` });
   if (c.backend !== 'ledger' && c.seed !== undefined) ctx.addIssue({ code: 'custom', path: ['seed'], message: `only used with backend: ledger (the ${c.backend} platform holds the customers)` });
 });
 
@@ -111,6 +118,7 @@ export function parseHostConfig(text: string, file: string, env: NodeJS.ProcessE
   if (config.seed) config.seed = abs(config.seed);
   if (config.crmcom?.api_key_file) config.crmcom.api_key_file = abs(config.crmcom.api_key_file);
   if (config.crmcom?.password_file) config.crmcom.password_file = abs(config.crmcom.password_file);
+  if (config.postgres?.password_file) config.postgres.password_file = abs(config.postgres.password_file);
   if (config.sessionm?.secret_file) config.sessionm.secret_file = abs(config.sessionm.secret_file);
   for (const k of ['ca', 'cert', 'key'] as const) {
     const v = config.uplink[k];

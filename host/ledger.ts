@@ -148,7 +148,8 @@ interface EntryRow extends Omit<Entry, 'offline'> {
   offline: number;
 }
 
-export class Ledger {
+/** The SQLite store (the embedded default); `Ledger` below is the interface every handler takes. */
+export class SqliteLedger {
   private savepoints = 0;
   /** Offers issued to customers, their locks and redemptions (user-offers.ts). */
   readonly userOffers: UserOffers;
@@ -160,7 +161,7 @@ export class Ledger {
     this.credit = new CreditStore(db);
   }
 
-  static open(file: string): Ledger {
+  static open(file: string): SqliteLedger {
     const db = new Database(file);
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
@@ -180,15 +181,24 @@ export class Ledger {
       throw error;
     }
     cacheStatements(db);
-    return new Ledger(db);
+    return new SqliteLedger(db);
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
 
-  /** Run fn in BEGIN IMMEDIATE … COMMIT: one writer across processes, one fsync per batch. */
-  immediate<T>(fn: () => T): T {
+  /** For the host doctor: which store, where, at which schema version. */
+  describe(): string {
+    return `sqlite ${this.db.name} (schema version ${this.db.pragma('user_version', { simple: true }) as number})`;
+  }
+
+  /**
+   * Run fn in BEGIN IMMEDIATE … COMMIT: one writer across processes, one fsync per batch.
+   * `key` (a till) matters to PostgreSQL only (host/pg/pg-ledger.ts): SQLite has one writer anyway.
+   * fn may run more than once on PostgreSQL (a serialization conflict): it must start afresh each time.
+   */
+  immediate<T>(fn: () => T, _key?: string): T {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const value = fn();
@@ -485,3 +495,18 @@ export class Ledger {
     this.db.prepare('INSERT INTO seeds (hash, file, applied_at) VALUES (?, ?, ?)').run(hash, file, now());
   }
 }
+
+/**
+ * The store interface of the ledger backend: the public API of the SQLite store, which the
+ * PostgreSQL store (host/pg/pg-ledger.ts) implements too. A method added to SqliteLedger is
+ * part of it at once, so the PostgreSQL store fails to compile until it has the method too.
+ * `Ledger.open(file)` opens the SQLite one.
+ */
+export type Ledger = Omit<StoreApi<SqliteLedger>, 'userOffers' | 'credit'> & {
+  readonly userOffers: StoreApi<UserOffers>;
+  readonly credit: StoreApi<CreditStore>;
+};
+export const Ledger = SqliteLedger;
+
+/** The public members of a store class, without its private fields (which make a class type nominal). */
+export type StoreApi<T> = { [K in keyof T]: T[K] };

@@ -2,34 +2,36 @@
 // (ledger → seed → service → consumer) and stop() unwinds them in reverse.
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HostConfigError, loadHostConfig, type HostConfig } from './config.ts';
 import type { Backend } from './backend.ts';
 import { createBackend } from './backends.ts';
 import { PlatformMetrics } from './platform/metrics.ts';
 import { Consumer } from './consumer.ts';
-import { Ledger } from './ledger.ts';
+import { LEDGER_FILE, openStore } from './store.ts';
 import { pino } from 'pino';
 import { runBackendCheck } from './check.ts';
 import { createHostLogger, type Logger } from './log.ts';
 import { SeedError, applySeed, loadSeedFile } from './seed.ts';
 
-export const LEDGER_FILE = 'host.db';
+export { LEDGER_FILE };
 
 const USAGE = `till-agent host --config FILE [--check-backend | --doctor]
 
 Runs the reference loyalty host: consumes till requests from the MQTT broker (shared
 subscription, so several hosts can serve one fleet) and keeps the ledger in
-<data_dir>/${LEDGER_FILE}. Config and seed formats: host/README.md.
+<data_dir>/${LEDGER_FILE}, or in PostgreSQL with store: postgres. Config and seed formats:
+host/README.md.
 
 Options:
   --config FILE     host YAML config (required)
   --check-backend   print ✔/✖ per operation for the configured backend, then exit (0: all ✔)
-  --doctor          check the backend's platform (auth, a cheap call, clock skew), then exit (0: all ✔)
+  --doctor          check the store and the backend's platform (auth, a cheap call, clock skew),
+                    then exit (0: all ✔)
   --help            this text
 
-Environment: TILL_HOST_BROKER_URL overrides uplink.url, TILL_HOST_DATA_DIR overrides data_dir.
+Environment: TILL_HOST_BROKER_URL overrides uplink.url, TILL_HOST_DATA_DIR overrides data_dir,
+TILL_HOST_PG_PASSWORD is the PostgreSQL password (unless postgres.password_file).
 `;
 
 export interface HostHandle {
@@ -40,7 +42,7 @@ export interface HostHandle {
 
 export async function startHost(config: HostConfig, log: Logger): Promise<HostHandle> {
   mkdirSync(config.data_dir, { recursive: true });
-  const ledger = Ledger.open(join(config.data_dir, LEDGER_FILE));
+  const ledger = openStore(config);
   let consumer: Consumer;
   let backend: Backend | undefined;
   let metrics: PlatformMetrics | undefined;
@@ -69,7 +71,7 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
     ledger.close();
     throw error;
   }
-  log.info({ data_dir: config.data_dir, backend: config.backend, timezone: config.timezone, reduction: config.reduction }, 'host started');
+  log.info({ data_dir: config.data_dir, store: ledger.describe(), backend: config.backend, timezone: config.timezone, reduction: config.reduction }, 'host started');
   let stopped: Promise<void> | undefined;
   return {
     ready: consumer.ready,

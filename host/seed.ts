@@ -249,10 +249,13 @@ export interface SeedReport {
 
 /** Apply a seed unless this exact content was applied before. One transaction; safe with two hosts starting at once. */
 export function applySeed(ledger: Ledger, { file, hash, seed }: SeedFile, log: Logger): SeedReport {
-  const report: SeedReport = {
+  const fresh = (): SeedReport => ({
     applied: false, participants_added: 0, identifiers_added: 0, wallets_created: 0, offers_upserted: 0, products_upserted: 0, user_offers_issued: 0,
-  };
+  });
+  let report = fresh();
+  // Keyed: hosts starting together apply it one after the other (PostgreSQL; SQLite has one writer anyway).
   ledger.immediate(() => {
+    report = fresh(); // a PostgreSQL conflict runs this again
     if (ledger.seedApplied(hash)) return;
     const conflicts: string[] = [];
     seed.participants.forEach((p, i) => {
@@ -302,7 +305,7 @@ export function applySeed(ledger: Ledger, { file, hash, seed }: SeedFile, log: L
     report.products_upserted = ledger.upsertProducts(seed.products);
     ledger.markSeedApplied(hash, file);
     report.applied = true;
-  });
+  }, 'seed');
   log.info({ seed: file, hash: hash.slice(0, 12), ...report }, report.applied ? 'seed applied' : 'seed already applied');
   return report;
 }

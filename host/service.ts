@@ -10,9 +10,10 @@ import { isAgentError } from '../protocol/errors.ts';
 import {
   DURABLE_OPS, UPSTREAM_VERSION, type TillIdentity, type UpstreamMessage, type UpstreamResponse, type UpstreamResult,
 } from '../protocol/upstream.ts';
-import { checkChain, recordChain, type ChainCheck } from './chain.ts';
+import { checkChain, recordChain } from './chain.ts';
 import { runHandler, type HostSettings, type OpContext } from './handlers.ts';
 import type { Ledger } from './ledger.ts';
+import { isStoreConflict } from './store.ts';
 import type { Logger } from './log.ts';
 import { badRequest, type Batch } from './request.ts';
 
@@ -42,46 +43,50 @@ export class HostService {
     const ctx: OpContext = {
       ledger: this.ledger, settings: this.settings, log: this.log, source: batch.source, terminal: terminalKey(batch.source),
     };
-    const summary: HandleSummary = {
-      response: { v: UPSTREAM_VERSION, request_id: batch.request_id, at: new Date().toISOString(), results: [] },
-      applied: 0, duplicates: 0, failed: 0, refused: false,
-    };
-    const results: UpstreamResult[] = [];
-    let chain: ChainCheck = { kind: 'none' };
-    let last: number | null = null;
+    const at = new Date().toISOString();
     try {
-      this.ledger.immediate(() => {
-        chain = checkChain(this.ledger, ctx.terminal, batch);
-        if (chain.kind === 'refuse') return;
+      // Everything the attempt produces is made inside it: on PostgreSQL a serialization
+      // conflict runs the whole batch again (store.ts), and nothing of the first try may stay.
+      const { summary, chain, last } = this.ledger.immediate(() => {
+        const summary: HandleSummary = {
+          response: { v: UPSTREAM_VERSION, request_id: batch.request_id, at, results: [] },
+          applied: 0, duplicates: 0, failed: 0, refused: false,
+        };
+        const chain = checkChain(this.ledger, ctx.terminal, batch);
+        if (chain.kind === 'refuse') return { summary, chain, last: null };
         let processed = 0;
         for (const item of batch.items) {
           const result = item.ok ? this.processMessage(ctx, item.message, summary) : badRequest(item.id, item.errors);
-          results.push(result);
+          summary.response.results.push(result);
           if (!result.ok) summary.failed++;
           if (!result.ok && !result.error.permanent) break;
           processed++;
         }
-        if (chain.kind === 'go') last = recordChain(this.ledger, ctx.terminal, batch, processed);
-      });
-      summary.response.results = results;
-      const checked = chain as ChainCheck;
-      if (checked.kind === 'go') summary.response.chain = { accepted: true, last };
-      if (checked.kind === 'refuse') {
+        const last = chain.kind === 'go' ? recordChain(this.ledger, ctx.terminal, batch, processed) : null;
+        return { summary, chain, last };
+      }, ctx.terminal);
+      if (chain.kind === 'go') summary.response.chain = { accepted: true, last };
+      if (chain.kind === 'refuse') {
         summary.refused = true;
-        summary.response.chain = { accepted: false, last: checked.last };
+        summary.response.chain = { accepted: false, last: chain.last };
       }
+      return summary;
     } catch (error) {
       // BEGIN or COMMIT failed (e.g. the other host held the lock past busy_timeout):
       // nothing was applied, so no ok result may leave. The till retries the batch.
       this.log.error({ err: error, request_id: batch.request_id, terminal: ctx.terminal }, 'batch transaction failed');
       const first = batch.items[0];
       const id = first ? (first.ok ? first.message.id : first.id) : '';
-      summary.response.results = [{ id, ok: false, error: { code: 'INTERNAL', message: 'host storage busy, retry', permanent: false } }];
-      summary.applied = 0;
-      summary.failed = 1;
+      const summary: HandleSummary = {
+        response: {
+          v: UPSTREAM_VERSION, request_id: batch.request_id, at,
+          results: [{ id, ok: false, error: { code: 'INTERNAL', message: 'host storage busy, retry', permanent: false } }],
+        },
+        applied: 0, duplicates: 0, failed: 1, refused: false,
+      };
       if (batch.chain) summary.response.chain = { accepted: false, last: null };
+      return summary;
     }
-    return summary;
   }
 
   private processMessage(ctx: OpContext, message: UpstreamMessage, summary: HandleSummary): UpstreamResult {
@@ -114,6 +119,8 @@ export class HostService {
   }
 
   private failure(ctx: OpContext, message: UpstreamMessage, error: unknown): UpstreamResult {
+    // Not the message's fault: the whole batch runs again (PostgreSQL serialization conflict).
+    if (isStoreConflict(error)) throw error;
     const where = { terminal: ctx.terminal, op: message.op, txn_id: message.txn_id, message_id: message.id };
     if (isAgentError(error)) {
       const permanent = !error.retryable;

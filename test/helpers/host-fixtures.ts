@@ -7,6 +7,9 @@ import { HostService } from '../../host/service.ts';
 import { Ledger } from '../../host/ledger.ts';
 import { silentHostLogger } from '../../host/log.ts';
 import { applySeed, loadSeedFile } from '../../host/seed.ts';
+import Database from 'better-sqlite3';
+import { PgLedger } from '../../host/pg/pg-ledger.ts';
+import { TEST_PG_URL, pgQuery, pgTestLedger } from './pg.ts';
 import { tempDir } from './tmp.ts';
 
 export const TEST_SEED = `
@@ -83,14 +86,84 @@ export async function writeSeed(dir: string, text = TEST_SEED, name = 'seed.yaml
   return file;
 }
 
-/** A ledger in a fresh temp dir with TEST_SEED applied. */
-export async function seededLedger(t: T): Promise<{ ledger: Ledger; dir: string; file: string }> {
+/**
+ * The store host tests run against: SQLite unless TILL_TEST_HOST_STORE=postgres (test/host/postgres/
+ * runs the same behaviour tests so, each in its own PostgreSQL schema).
+ */
+export const TEST_STORE = process.env.TILL_TEST_HOST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+/** What a test may do to the store behind the host's back (as an operator or a disk fault would). */
+export interface StoreAccess {
+  /** Another connection to the same store, as a second host process has. */
+  openAgain(): Ledger;
+  /** Runs SQL valid on both stores directly on the database (outside any host transaction). */
+  exec(sql: string): Promise<void>;
+  /** Inserts of ledger entries of this txn (and kind) fail as a storage fault would, until the returned function is called. */
+  failEntries(txnId: string, kind?: string): Promise<() => Promise<void>>;
+}
+
+function sqliteAccess(t: T, file: string): StoreAccess {
+  const db = () => {
+    const d = new Database(file);
+    t.teardown(() => d.close());
+    return d;
+  };
+  return {
+    openAgain() {
+      const other = Ledger.open(file);
+      t.teardown(() => other.close());
+      return other;
+    },
+    async exec(sql) {
+      db().exec(sql);
+    },
+    async failEntries(txnId, kind) {
+      const d = db();
+      d.exec(`CREATE TRIGGER injected_fault BEFORE INSERT ON entries WHEN NEW.txn_id = '${txnId}'${kind ? ` AND NEW.kind = '${kind}'` : ''}
+        BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+      return async () => void d.exec('DROP TRIGGER injected_fault');
+    },
+  };
+}
+
+function pgAccess(t: T, schema: string): StoreAccess {
+  return {
+    openAgain() {
+      const other = PgLedger.open({ url: TEST_PG_URL, schema });
+      t.teardown(() => other.close());
+      return other;
+    },
+    async exec(sql) {
+      await pgQuery(schema, sql);
+    },
+    async failEntries(txnId, kind) {
+      await pgQuery(schema, `CREATE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+          IF NEW.txn_id = '${txnId}'${kind ? ` AND NEW.kind = '${kind}'` : ''} THEN RAISE EXCEPTION 'injected failure'; END IF;
+          RETURN NEW; END $$;
+        CREATE TRIGGER injected_fault BEFORE INSERT ON entries FOR EACH ROW EXECUTE FUNCTION injected_fault();`);
+      return async () => void await pgQuery(schema, 'DROP TRIGGER injected_fault ON entries; DROP FUNCTION injected_fault();');
+    },
+  };
+}
+
+/** A ledger in a fresh temp dir (or PostgreSQL schema) with TEST_SEED applied. */
+export async function seededLedger(t: T): Promise<{ ledger: Ledger; dir: string; file: string; store: StoreAccess }> {
   const dir = await tempDir(t, 'till-host-');
   const file = join(dir, 'host.db');
-  const ledger = Ledger.open(file);
-  t.teardown(() => ledger.close());
+  let ledger: Ledger;
+  let store: StoreAccess;
+  if (TEST_STORE === 'postgres') {
+    const pg = pgTestLedger(t);
+    ledger = pg.ledger;
+    store = pgAccess(t, pg.schema);
+  } else {
+    const sqlite = Ledger.open(file);
+    t.teardown(() => sqlite.close());
+    ledger = sqlite;
+    store = sqliteAccess(t, file);
+  }
   applySeed(ledger, loadSeedFile(await writeSeed(dir)), silentHostLogger());
-  return { ledger, dir, file };
+  return { ledger, dir, file, store };
 }
 
 const FRONT_END_SETTINGS = { timezone: 'UTC', reduction: 'front_end' as const, default_product: { sku: 'UNKNOWN', name: 'Unknown product' } };

@@ -1,9 +1,8 @@
 // Per-till order of pipelined (chained) requests at the host, with two host services on one
-// real SQLite file as two host processes would be: a batch that arrives before its predecessor,
+// real store (SQLite file; PostgreSQL in test/host/postgres/) as two host processes would be: a batch that arrives before its predecessor,
 // twice, or after a transient failure of its predecessor is not applied out of order or twice.
 import t, { type Test } from 'tap';
-import Database from 'better-sqlite3';
-import { Ledger } from '../../host/ledger.ts';
+import type { Ledger } from '../../host/ledger.ts';
 import { silentHostLogger } from '../../host/log.ts';
 import { decodeRequest } from '../../host/request.ts';
 import { HostService } from '../../host/service.ts';
@@ -13,9 +12,8 @@ import { award, basket, request, seededLedger } from '../helpers/host-fixtures.t
 const SETTINGS = { timezone: 'UTC', reduction: 'front_end' as const, default_product: { sku: 'UNKNOWN', name: 'Unknown product' } };
 
 async function twoHosts(t: Test) {
-  const { ledger, file } = await seededLedger(t);
-  const other = Ledger.open(file);
-  t.teardown(() => other.close());
+  const { ledger, store } = await seededLedger(t);
+  const other = store.openAgain();
   const hosts = [ledger, other].map((l) => new HostService(l, SETTINGS, silentHostLogger()));
   /** Sends a chained request through the real decoder to host `h`. */
   const send = (h: number, messages: UpstreamMessage[], chain?: Chain): UpstreamResponse => {
@@ -23,7 +21,7 @@ async function twoHosts(t: Test) {
     if (decoded.kind !== 'batch') throw new Error(`not a batch: ${decoded.errors.join('; ')}`);
     return hosts[h]!.handle(decoded.batch).response;
   };
-  return { ledger, file, send };
+  return { ledger, store, send };
 }
 
 /** Awards of 100 (10 back each) for P3, numbered from `from`, with seqs equal to their number. */
@@ -71,18 +69,15 @@ t.test('a duplicated batch is not applied twice, chained or resent as a start ba
 });
 
 t.test('a transient failure mid-batch: the chain stops at the last processed message', async (t) => {
-  const { ledger, file, send } = await twoHosts(t);
+  const { ledger, store, send } = await twoHosts(t);
   // A storage fault on one purchase (rolled back, INTERNAL, permanent: false).
-  const side = new Database(file);
-  t.teardown(() => side.close());
-  side.exec(`CREATE TRIGGER boom BEFORE INSERT ON entries WHEN NEW.txn_id = 'txn-3'
-    BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`);
+  const repair = await store.failEntries('txn-3');
   const r = send(0, awards(1, 4), { start: true });
   t.same(r.results.map((x) => x.ok), [true, true, false], 'stopped at txn-3');
   t.match(r.results[2], { ok: false, error: { code: 'INTERNAL', permanent: false } });
   t.same(r.chain, { accepted: true, last: 2 }, 'last is the message before the failure');
   t.same(send(1, awards(5, 2), { after: 4 }).chain, { accepted: false, last: 2 }, 'the batch pipelined behind it is refused');
-  side.exec('DROP TRIGGER boom');
+  await repair();
   t.same(send(1, awards(3, 4), { after: 2 }).chain, { accepted: true, last: 6 }, 'the till resends from the gap');
   t.same(appliedOrder(ledger), ['txn-1', 'txn-2', 'txn-3', 'txn-4', 'txn-5', 'txn-6']);
 });

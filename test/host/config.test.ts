@@ -93,3 +93,20 @@ default_product: { sku: X, nme: Y }
   t.match(errors.join('\n'), /^default_product: unknown key\(s\): nme$/m);
   t.match(errorsOf(() => parseHostConfig('data_dir: /d\nuplink: { url: "mqtt://broker:70000" }\n', 'h.yaml')).join(), /^uplink\.url: /, 'broker port range-checked');
 });
+
+t.test('store: sqlite by default; postgres needs its section, strict, with the password kept out of the URL', async (t) => {
+  const base = 'data_dir: data\nuplink: { url: "mqtt://broker:1883" }\n';
+  t.equal(parseHostConfig(base, '/etc/till/host.yaml').store, 'sqlite');
+  const pg = parseHostConfig(`${base}store: postgres\npostgres: { url: "postgres://till_host@db:5432/loyalty", password_file: secrets/pg, schema: fleet_a }\n`, '/etc/till/host.yaml');
+  t.match(pg, { store: 'postgres', postgres: { url: 'postgres://till_host@db:5432/loyalty', password_file: '/etc/till/secrets/pg', schema: 'fleet_a' } });
+  t.equal(parseHostConfig(`${base}store: postgres\npostgres: { url: "postgresql://h/db" }\n`, 'h.yaml').postgres?.schema, 'public', 'schema defaults to public');
+  t.same(errorsOf(() => parseHostConfig(`${base}store: postgres\n`, 'h.yaml')), ['postgres: required with store: postgres']);
+  t.same(errorsOf(() => parseHostConfig(`${base}postgres: { url: "postgres://h/db" }\n`, 'h.yaml')), ['postgres: only used with store: postgres (store is sqlite)']);
+  t.match(errorsOf(() => parseHostConfig(`${base}store: mysql\n`, 'h.yaml')), [/^store: must be one of sqlite, postgres/]);
+  const bad = errorsOf(() => parseHostConfig(`${base}store: postgres\npostgres: { url: "postgres://u:hunter2@h/db", schema: "Bad-Name", pool: 4 }\n`, 'h.yaml'));
+  t.match(bad, [/postgres\.url: must not contain a password: put it in password_file or TILL_HOST_PG_PASSWORD/, /postgres\.schema: must be a lower-case/, /postgres.*pool/], bad.join('; '));
+  t.equal(bad.length, 3);
+  t.notMatch(bad.join('\n'), /hunter2/, 'the password is not echoed');
+  t.match(errorsOf(() => parseHostConfig(`${base}store: postgres\npostgres: { url: "mysql://h/db" }\n`, 'h.yaml')), [/postgres\.url: must start with postgres:\/\//]);
+  t.match(errorsOf(() => parseHostConfig(`${base}store: postgres\npostgres: { url: "postgres://h" }\n`, 'h.yaml')), [/postgres\.url: must name the database/]);
+});

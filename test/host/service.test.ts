@@ -1,6 +1,5 @@
-// The host service against a real SQLite ledger: ops, dedup, savepoints, void.
+// The host service against a real ledger (SQLite; test/host/postgres/ runs it on PostgreSQL): ops, dedup, savepoints, void.
 import t, { type Test } from 'tap';
-import Database from 'better-sqlite3';
 import {
   awardResultSchema, identifyResultSchema, previewResultSchema, spendResultSchema, voidResultSchema,
   type UpstreamRequest, type UpstreamResult,
@@ -18,7 +17,7 @@ function asBatch(req: UpstreamRequest): Batch {
 }
 
 async function setup(t: Test) {
-  const { ledger, file } = await seededLedger(t);
+  const { ledger, store } = await seededLedger(t);
   const service = new HostService(ledger, SETTINGS, silentHostLogger());
   const run = (req: UpstreamRequest) => service.handle(asBatch(req)).response.results;
   const one = (req: UpstreamRequest) => {
@@ -26,7 +25,7 @@ async function setup(t: Test) {
     if (!r) throw new Error('no result');
     return r;
   };
-  return { ledger, file, service, run, one };
+  return { ledger, store, service, run, one };
 }
 
 function ok(t: Test, r: UpstreamResult): Record<string, unknown> {
@@ -176,21 +175,16 @@ t.test('void reverses the award and every spend of the txn; a second void is ded
 });
 
 t.test('ledger entries are append-only', async (t) => {
-  const { file } = await setup(t);
-  const db = new Database(file);
-  t.teardown(() => db.close());
-  t.throws(() => db.prepare("UPDATE entries SET amount = 0").run(), /append-only/);
-  t.throws(() => db.prepare('DELETE FROM entries').run(), /append-only/);
+  const { store } = await setup(t);
+  await t.rejects(store.exec('UPDATE entries SET amount = 0'), /append-only/);
+  await t.rejects(store.exec('DELETE FROM entries'), /append-only/);
 });
 
 t.test('an unexpected failure rolls back that message only and stops the batch', async (t) => {
-  const { run, ledger, file } = await setup(t);
+  const { run, ledger, store } = await setup(t);
   // Fault injection through the real database: the instant spend of txn-2 fails after
   // its award entry has been written, so the savepoint must undo that award too.
-  const db = new Database(file);
-  t.teardown(() => db.close());
-  db.exec(`CREATE TRIGGER fail_txn2 BEFORE INSERT ON entries WHEN NEW.txn_id = 'txn-2' AND NEW.kind = 'instant_spend'
-           BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+  const repair = await store.failEntries('txn-2', 'instant_spend');
   const results = run(request([
     award('P1', basket([['COFFEE', 1000]]), 'txn-1'),
     award('P1', basket([['CROISSANT', 200]]), 'txn-2'),
@@ -203,7 +197,7 @@ t.test('an unexpected failure rolls back that message only and stops the batch',
   t.equal(balanceOf(ledger, 'P1'), 1100);
   t.equal(ledger.processedByTxn('M1/S1/T1', 'award', 'txn-2'), undefined, 'the failure is not recorded as processed');
 
-  db.exec('DROP TRIGGER fail_txn2');
+  await repair();
   const retry = run(request([award('P1', basket([['CROISSANT', 200]]), 'txn-2'), award('P1', basket([['COFFEE', 1000]]), 'txn-3')]));
   t.match(retry, [{ ok: true, result: { award_amount: 70, instant_spend_amount: 50 } }, { ok: true }], 'the resent messages apply');
   checkInvariant(t, ledger);

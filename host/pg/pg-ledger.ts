@@ -1,0 +1,377 @@
+// The ledger on a shared PostgreSQL (host config `store: postgres`): the same methods and the
+// same behaviour as the SQLite store (host/ledger.ts), for host processes on several machines.
+//
+//   immediate(fn, till)  pg_advisory_lock(till)           one batch of a till at a time, in
+//                        BEGIN ISOLATION LEVEL SERIALIZABLE  the order the locks are granted;
+//                        fn() … COMMIT                       other tills run in parallel
+//                        40001 / 40P01 → ROLLBACK, fn() again (up to MAX_ATTEMPTS)
+//                        pg_advisory_unlock(till)
+//
+// The session lock is taken before BEGIN, so the transaction's snapshot already sees what the
+// previous holder committed (chain.ts reads the till's last seq from it). SERIALIZABLE gives
+// what SQLite's single writer gave: every request's reads and writes as if alone, also for two
+// tills spending one customer's wallet at once; dedup is the unique keys of `processed`.
+import { AgentError } from '../../protocol/errors.ts';
+import type { IdentifierKind, Product } from '../../protocol/local.ts';
+import { MAX_BALANCE, isPointsUnit } from '../../protocol/money.ts';
+import type { Offer, ProductInfo } from '../engine.ts';
+import { REVERSIBLE_KINDS, type Entry, type Ledger, type NewEntry, type Participant, type Processed, type Wallet } from '../ledger.ts';
+import { PgCreditStore } from './pg-credit.ts';
+import { LOCK_CLASS, PG_SCHEMA_VERSION, migratePg } from './pg-schema.ts';
+import { PgUserOffers } from './pg-user-offers.ts';
+import { CONFLICT_CODES, PgError, SyncPg, type PgConnectionOptions } from './sync-pg.ts';
+
+/** Advisory lock class of a till's batches (the second key is hashtext(terminal)). */
+const LOCK_CLASS_TILL = LOCK_CLASS + 1;
+const MAX_ATTEMPTS = 12;
+
+export interface Sql {
+  all<R>(text: string, params?: readonly unknown[]): R[];
+  get<R>(text: string, params?: readonly unknown[]): R | undefined;
+  run(text: string, params?: readonly unknown[]): number;
+}
+
+const now = () => new Date().toISOString();
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const isConflict = (error: unknown) => error instanceof PgError && error.code !== undefined && CONFLICT_CODES.has(error.code);
+
+type ProcessedRow = Omit<Processed, 'result'> & { result: string };
+
+export class PgLedger implements Ledger {
+  readonly userOffers: PgUserOffers;
+  readonly credit: PgCreditStore;
+  private readonly sql: Sql;
+  private savepoints = 0;
+  private inTransaction = false;
+
+  private constructor(private readonly conn: SyncPg, private readonly options: PgConnectionOptions) {
+    this.sql = {
+      all: (text, params) => conn.query(text, params).rows as never[],
+      get: (text, params) => conn.query(text, params).rows[0] as never,
+      run: (text, params) => conn.query(text, params).rowCount,
+    };
+    this.userOffers = new PgUserOffers(this.sql);
+    this.credit = new PgCreditStore(this.sql);
+  }
+
+  static open(options: PgConnectionOptions): PgLedger {
+    const conn = new SyncPg(options);
+    const ledger = new PgLedger(conn, options);
+    ledger.connect();
+    try {
+      migratePg(conn, options.schema);
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+    return ledger;
+  }
+
+  private connect(): void {
+    if (this.conn.connected) return;
+    this.conn.connect();
+    // As SQLite's busy_timeout: a till lock or row lock held longer fails the batch (retried by the till).
+    this.conn.query("SET lock_timeout = '5s'");
+    // A sequential scan takes a relation-wide SERIALIZABLE read lock, so on small tables every
+    // two concurrent requests would conflict; index scans lock only what they read (PostgreSQL
+    // manual, "Serializable Isolation Level").
+    this.conn.query('SET enable_seqscan = off');
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+
+  describe(): string {
+    const where = new URL(this.options.url);
+    where.password = '';
+    const version = this.sql.get<{ version: number }>('SELECT version FROM schema_version')?.version ?? PG_SCHEMA_VERSION;
+    return `postgres ${where.host}${where.pathname} schema ${this.options.schema} (schema version ${version})`;
+  }
+
+  immediate<T>(fn: () => T, key?: string): T {
+    for (let attempt = 1; ; attempt++) {
+      this.connect();
+      let locked = false;
+      let started = false;
+      try {
+        if (key !== undefined) {
+          this.conn.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS_TILL, key]);
+          locked = true;
+        }
+        this.conn.conflicted = false;
+        this.conn.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        this.inTransaction = true;
+        started = true;
+        const value = fn();
+        // A conflict inside a savepoint the handler code caught still dooms the transaction.
+        if (this.conn.conflicted) throw new PgError('serialization conflict in the batch', '40001');
+        this.conn.query('COMMIT');
+        this.inTransaction = false;
+        return value;
+      } catch (error) {
+        if (this.inTransaction) {
+          this.inTransaction = false;
+          try { this.conn.query('ROLLBACK'); } catch { /* connection lost: the server rolled back */ }
+        }
+        // A connection lost while idle (server restart, failover) shows at the lock or BEGIN:
+        // nothing ran yet, so the batch goes on a new connection.
+        const idleLoss = !started && !this.conn.connected && attempt === 1;
+        if (!(idleLoss || isConflict(error) || this.conn.conflicted) || attempt >= MAX_ATTEMPTS) throw error;
+        sleepSync(Math.min(100, 2 ** attempt) * Math.random());
+      } finally {
+        if (locked) {
+          try { this.conn.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS_TILL, key]); } catch { /* gone with the session */ }
+        }
+      }
+    }
+  }
+
+  savepoint<T>(fn: () => T): T {
+    const name = `sp${++this.savepoints}`;
+    this.conn.query(`SAVEPOINT ${name}`);
+    try {
+      const value = fn();
+      this.conn.query(`RELEASE SAVEPOINT ${name}`);
+      return value;
+    } catch (error) {
+      if (this.inTransaction && this.conn.connected) {
+        this.conn.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        this.conn.query(`RELEASE SAVEPOINT ${name}`);
+      }
+      throw error;
+    } finally {
+      this.savepoints--;
+    }
+  }
+
+  // ---- dedup -------------------------------------------------------------
+
+  processedByMessage(terminal: string, messageId: string): Processed | undefined {
+    const row = this.sql.get<ProcessedRow>('SELECT * FROM processed WHERE terminal = $1 AND message_id = $2', [terminal, messageId]);
+    return row && { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
+  }
+
+  processedByTxn(terminal: string, op: string, txnId: string): Processed | undefined {
+    const row = this.sql.get<ProcessedRow>('SELECT * FROM processed WHERE terminal = $1 AND op = $2 AND txn_id = $3', [terminal, op, txnId]);
+    return row && { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
+  }
+
+  recordProcessed(p: Processed): void {
+    this.sql.run(
+      'INSERT INTO processed (message_id, terminal, op, txn_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [p.message_id, p.terminal, p.op, p.txn_id, JSON.stringify(p.result), now()],
+    );
+  }
+
+  chainLast(terminal: string): number | null {
+    return this.sql.get<{ last_seq: number }>('SELECT last_seq FROM till_chain WHERE terminal = $1', [terminal])?.last_seq ?? null;
+  }
+
+  setChainLast(terminal: string, seq: number): void {
+    this.sql.run(
+      `INSERT INTO till_chain (terminal, last_seq, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (terminal) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
+      [terminal, seq, now()],
+    );
+  }
+
+  // ---- participants and wallets ------------------------------------------
+
+  participant(id: string): Participant | undefined {
+    return this.sql.get<Participant>('SELECT id, name, tier, automatic_spend FROM participants WHERE id = $1', [id]);
+  }
+
+  participantByIdentifier(kind: IdentifierKind, value: string): Participant | undefined {
+    return this.sql.get<Participant>(
+      `SELECT p.id, p.name, p.tier, p.automatic_spend FROM identifiers i JOIN participants p ON p.id = i.participant_id
+       WHERE i.kind = $1 AND i.value = $2`,
+      [kind, value],
+    );
+  }
+
+  identifierOwner(kind: IdentifierKind, value: string): string | undefined {
+    return this.sql.get<{ participant_id: string }>('SELECT participant_id FROM identifiers WHERE kind = $1 AND value = $2', [kind, value])
+      ?.participant_id;
+  }
+
+  insertParticipant(p: Participant): void {
+    this.sql.run('INSERT INTO participants (id, name, tier, automatic_spend, created_at) VALUES ($1, $2, $3, $4, $5)',
+      [p.id, p.name, p.tier, p.automatic_spend, now()]);
+  }
+
+  insertIdentifier(kind: IdentifierKind, value: string, participantId: string): void {
+    this.sql.run('INSERT INTO identifiers (kind, value, participant_id) VALUES ($1, $2, $3)', [kind, value, participantId]);
+  }
+
+  wallet(participantId: string): Wallet | undefined {
+    const all = this.wallets(participantId);
+    return all.find((w) => !isPointsUnit(w.currency)) ?? all[0];
+  }
+
+  wallets(participantId: string): Wallet[] {
+    return this.sql.all<Wallet>('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = $1 ORDER BY ord', [participantId]);
+  }
+
+  walletIn(participantId: string, unit: string): Wallet | undefined {
+    return this.sql.get<Wallet>('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = $1 AND currency = $2',
+      [participantId, unit]);
+  }
+
+  walletCurrencies(): string[] {
+    // wallet_units, not DISTINCT over wallets: a scan of every wallet in each award would make
+    // every two concurrent awards a serialization conflict.
+    const rows = this.sql.all<{ currency: string }>('SELECT currency FROM wallet_units ORDER BY currency');
+    return rows.map((r) => r.currency).filter((c) => !isPointsUnit(c));
+  }
+
+  createWallet(participantId: string, currency: string): void {
+    this.sql.run('INSERT INTO wallets (participant_id, balance, currency, updated_at) VALUES ($1, 0, $2, $3)', [participantId, currency, now()]);
+    this.sql.run('INSERT INTO wallet_units (currency) VALUES ($1) ON CONFLICT DO NOTHING', [currency]);
+  }
+
+  // ---- ledger ------------------------------------------------------------
+
+  /** One statement: the wallet moves and the entry is written together, or neither (see SqliteLedger.append). */
+  append(entry: NewEntry): number {
+    if (!Number.isSafeInteger(entry.amount) || Math.abs(entry.amount) > MAX_BALANCE) {
+      throw new AgentError('BAD_REQUEST', `amount: ${entry.amount} is beyond the wallet limit of ${MAX_BALANCE} minor units`, false);
+    }
+    const at = now();
+    const row = this.sql.get<{ balance: number }>(
+      `WITH moved AS (
+         UPDATE wallets SET balance = balance + $6::bigint, updated_at = $11
+         WHERE participant_id = $1 AND currency = $7 AND balance + $6::bigint BETWEEN -$12::bigint AND $12::bigint
+         RETURNING balance
+       ), written AS (
+         INSERT INTO entries (participant_id, terminal, txn_id, message_id, kind, amount, currency, offline, reverses, note, created_at)
+         SELECT $1, $2, $3, $4, $5, $6::bigint, $7, $8, $9, $10, $11 WHERE EXISTS (SELECT 1 FROM moved)
+       )
+       SELECT balance FROM moved`,
+      [
+        entry.participant_id, entry.terminal, entry.txn_id, entry.message_id, entry.kind, entry.amount, entry.currency,
+        entry.offline ?? false, entry.reverses ?? null, entry.note ?? null, at, MAX_BALANCE,
+      ],
+    );
+    if (row) return row.balance;
+    const wallet = this.walletIn(entry.participant_id, entry.currency);
+    if (!wallet) throw new Error(`no ${entry.currency} wallet for participant ${entry.participant_id}`);
+    throw new AgentError(
+      'BAD_REQUEST',
+      `this ${entry.kind} would take the balance of ${entry.participant_id} beyond the wallet limit of ±${MAX_BALANCE} minor units`,
+      false,
+    );
+  }
+
+  reversibleEntries(terminal: string, txnId: string): Entry[] {
+    return this.sql.all<Entry>(
+      `SELECT e.* FROM entries e
+       WHERE e.terminal = $1 AND e.txn_id = $2 AND e.kind = ANY($3::text[])
+         AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.seq)
+       ORDER BY e.seq`,
+      [terminal, txnId, REVERSIBLE_KINDS],
+    );
+  }
+
+  entries(participantId?: string): Entry[] {
+    return participantId === undefined
+      ? this.sql.all<Entry>('SELECT * FROM entries ORDER BY seq')
+      : this.sql.all<Entry>('SELECT * FROM entries WHERE participant_id = $1 ORDER BY seq', [participantId]);
+  }
+
+  // ---- offers and products -----------------------------------------------
+
+  offers(): Offer[] {
+    return this.sql.all<{ definition: string }>('SELECT definition FROM offers ORDER BY id').map((r) => JSON.parse(r.definition) as Offer);
+  }
+
+  upsertOffer(offer: Offer): void {
+    this.sql.run(
+      `INSERT INTO offers (id, definition, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+      [offer.id, JSON.stringify(offer), now()],
+    );
+  }
+
+  upsertProducts(products: readonly Product[]): number {
+    // One statement for the batch; a SKU given twice keeps its last version, as row-by-row upserts would.
+    const last = [...new Map(products.map((p) => [p.sku, p])).values()];
+    if (last.length > 0) {
+      const col = <K extends keyof Product>(k: K) => last.map((p) => p[k] ?? null);
+      this.sql.run(
+        `INSERT INTO products (sku, name, type, brand, family, categories, description, updated_at)
+         SELECT *, $8 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, type = excluded.type, brand = excluded.brand,
+           family = excluded.family, categories = excluded.categories, description = excluded.description,
+           updated_at = excluded.updated_at`,
+        [col('sku'), col('name'), col('type'), col('brand'), col('family'), last.map((p) => JSON.stringify(p.categories ?? [])), col('description'), now()],
+      );
+    }
+    return products.length;
+  }
+
+  /** As SqliteLedger.stageFullSync: a full sync's SKUs are staged until its last batch is in. */
+  stageFullSync(terminal: string, sync: { id: string; batch: number; last: boolean }, skus: readonly string[]): { complete: boolean; deleted?: number } {
+    const key = [terminal, sync.id];
+    const started = this.sql.run(
+      'INSERT INTO product_syncs (terminal, sync_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [...key, now()],
+    ) === 1;
+    if (started) {
+      this.sql.run(`DELETE FROM product_sync_skus WHERE terminal = $1 AND sync_id IN
+        (SELECT sync_id FROM product_syncs WHERE terminal = $1 AND sync_id <> $2 AND completed_at IS NULL)`, key);
+      this.sql.run('UPDATE product_syncs SET batches = -1 WHERE terminal = $1 AND sync_id <> $2 AND completed_at IS NULL', key);
+    }
+    this.sql.run('INSERT INTO product_sync_skus (terminal, sync_id, sku) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING', [...key, skus]);
+    const row = this.sql.get<{ received: number; batches: number | null; completed_at: string | null; deleted: number | null }>(
+      `UPDATE product_syncs SET received = received + 1,
+         batches = CASE WHEN $3 AND (batches IS NULL OR batches >= 0) THEN $4::int ELSE batches END
+       WHERE terminal = $1 AND sync_id = $2 RETURNING received, batches, completed_at, deleted`,
+      [...key, sync.last, sync.batch],
+    )!;
+    if (row.completed_at !== null) return { complete: true, deleted: row.deleted ?? 0 };
+    if (row.batches === null || row.batches < 0 || row.received < row.batches) return { complete: false };
+    const deleted = this.sql.run(
+      'DELETE FROM products WHERE sku NOT IN (SELECT sku FROM product_sync_skus WHERE terminal = $1 AND sync_id = $2)', key,
+    );
+    this.sql.run('UPDATE product_syncs SET completed_at = $3, deleted = $4 WHERE terminal = $1 AND sync_id = $2', [...key, now(), deleted]);
+    this.sql.run('DELETE FROM product_sync_skus WHERE terminal = $1 AND sync_id = $2', key);
+    return { complete: true, deleted };
+  }
+
+  product(sku: string): Product | undefined {
+    const row = this.sql.get<Record<string, string | null> & { sku: string; name: string; categories: string }>(
+      'SELECT sku, name, type, brand, family, categories, description FROM products WHERE sku = $1', [sku],
+    );
+    if (!row) return undefined;
+    const out: Product = { sku: row.sku, name: row.name, categories: JSON.parse(row.categories) as string[] };
+    for (const k of ['type', 'brand', 'family', 'description'] as const) if (row[k] !== null && row[k] !== undefined) out[k] = row[k];
+    return out;
+  }
+
+  productCount(): number {
+    return this.sql.get<{ n: number }>('SELECT count(*) AS n FROM products')!.n;
+  }
+
+  productInfo(skus: Iterable<string>): Map<string, ProductInfo> {
+    const out = new Map<string, ProductInfo>();
+    const wanted = [...new Set(skus)];
+    if (wanted.length === 0) return out;
+    const rows = this.sql.all<{ sku: string; categories: string }>('SELECT sku, categories FROM products WHERE sku = ANY($1::text[])', [wanted]);
+    for (const r of rows) out.set(r.sku, { categories: JSON.parse(r.categories) as string[] });
+    return out;
+  }
+
+  // ---- seeds -------------------------------------------------------------
+
+  seedApplied(hash: string): boolean {
+    return this.sql.get('SELECT 1 FROM seeds WHERE hash = $1', [hash]) !== undefined;
+  }
+
+  markSeedApplied(hash: string, file: string): void {
+    this.sql.run('INSERT INTO seeds (hash, file, applied_at) VALUES ($1, $2, $3)', [hash, file, now()]);
+  }
+}

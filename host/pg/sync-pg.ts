@@ -1,0 +1,168 @@
+// A synchronous PostgreSQL connection, so the host's handlers (written against the synchronous
+// ledger interface, host/store.ts) run unchanged on PostgreSQL. The `pg` client lives in a
+// worker thread; query() posts the statement to it and blocks on Atomics.wait until the worker
+// has put the answer on the port, exactly as better-sqlite3 blocks on the file. The host
+// processes one request at a time per process anyway (consumer.ts); fleet scale comes from
+// several processes, each with its own connection.
+//
+//   caller ──postMessage(sql, params)──▶ worker: pg.Client.query ──postMessage(rows)──▶ port
+//      └── Atomics.wait(signal) ◀──────────────── Atomics.notify(signal) ──┘  receiveMessageOnPort
+//
+// The worker is an eval'd CommonJS script (not a module file): it then runs the same under tsx
+// (tests) and from build/ (a .ts worker file would not load in a tsx-run parent on Node 20).
+import { createRequire } from 'node:module';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+
+export interface PgConnectionOptions {
+  /** postgres://USER@HOST:PORT/DATABASE (pg's connection string; query parameters such as sslmode apply). */
+  url: string;
+  /** From password_file or TILL_HOST_PG_PASSWORD; never logged, never in an error message. */
+  password?: string;
+  /** Every table lives in this schema (search_path); created if missing. */
+  schema: string;
+  application_name?: string;
+}
+
+/** SQLSTATEs after which the whole transaction is worth running again (host/store.ts). */
+export const CONFLICT_CODES = new Set(['40001', '40P01']);
+
+export class PgError extends Error {
+  constructor(message: string, readonly code: string | undefined, readonly detail?: string) {
+    super(message);
+    this.name = 'PgError';
+  }
+}
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const pg = require(workerData.pgPath);
+const { port, signal, options } = workerData;
+// BIGINT (20) and NUMERIC (1700, sums) as numbers: amounts stay within ±2^53 (protocol/money.ts).
+const types = { getTypeParser: (oid, format) => (oid === 20 || oid === 1700 ? Number : pg.types.getTypeParser(oid, format)) };
+const client = new pg.Client({
+  connectionString: options.url, password: options.password, application_name: options.application_name,
+  connectionTimeoutMillis: options.connectTimeoutMs, types,
+});
+let broken;
+client.on('error', (e) => { broken = e; });
+const reply = (message) => {
+  port.postMessage(message);
+  Atomics.store(signal, 0, 1);
+  Atomics.notify(signal, 0);
+};
+const fail = (e) => reply({ ok: false, message: String(e && e.message || e), code: e && e.code, detail: e && e.detail });
+port.on('message', async (m) => {
+  try {
+    if (m.connect) {
+      await client.connect();
+      return reply({ ok: true, rows: [], rowCount: 0 });
+    }
+    if (broken) return fail(broken);
+    const r = await client.query({ text: m.sql, values: m.params });
+    reply({ ok: true, rows: r.rows || [], rowCount: r.rowCount || 0 });
+  } catch (e) {
+    fail(e);
+  }
+});
+`;
+
+const CONNECT_TIMEOUT_MS = 10_000;
+/** A query that takes longer is abandoned with its connection (statement_timeout cancels it server side first). */
+const QUERY_TIMEOUT_MS = 60_000;
+
+export class SyncPg {
+  private worker: Worker | undefined;
+  private port: MessagePort | undefined;
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  /** Set when a statement failed with a serialization failure or deadlock (cleared by the caller). */
+  conflicted = false;
+
+  constructor(private readonly options: PgConnectionOptions) {}
+
+  get connected(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** Connects (again, after a lost connection). Throws a PgError naming the server, never the password. */
+  connect(): void {
+    if (this.worker) return;
+    const { port1, port2 } = new MessageChannel();
+    const pgPath = createRequire(import.meta.url).resolve('pg');
+    const options = {
+      url: this.options.url, password: this.options.password, connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      application_name: this.options.application_name ?? 'till-host',
+    };
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true, workerData: { pgPath, port: port2, signal: this.signal, options }, transferList: [port2],
+    });
+    const worker = this.worker;
+    worker.unref();
+    // Only this worker's own end: an old one may exit after a reconnect started a new one.
+    const gone = () => { if (this.worker === worker) this.drop(); };
+    worker.on('error', gone);
+    worker.on('exit', gone);
+    this.port = port1;
+    try {
+      this.call({ connect: true }, CONNECT_TIMEOUT_MS + 1000);
+      this.query(`SET search_path TO ${quoteIdent(this.options.schema)}`);
+      this.query(`SET statement_timeout = ${QUERY_TIMEOUT_MS - 5000}`);
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): QueryResult<R> {
+    if (!this.worker) throw new PgError('not connected to PostgreSQL', '08003');
+    try {
+      return this.call({ sql, params }, QUERY_TIMEOUT_MS) as QueryResult<R>;
+    } catch (error) {
+      if (error instanceof PgError && error.code !== undefined && CONFLICT_CODES.has(error.code)) this.conflicted = true;
+      // A connection-level failure (no SQLSTATE, or class 08): start again with a new connection.
+      if (!(error instanceof PgError) || error.code === undefined || error.code.startsWith('08') || error.code === '57P01') this.close();
+      throw error;
+    }
+  }
+
+  close(): void {
+    const worker = this.worker;
+    this.drop();
+    void worker?.terminate();
+  }
+
+  private drop(): void {
+    this.port?.close();
+    this.port = undefined;
+    this.worker = undefined;
+  }
+
+  private call(message: object, timeoutMs: number): QueryResult<unknown> {
+    const port = this.port;
+    if (!port) throw new PgError('not connected to PostgreSQL', '08003');
+    Atomics.store(this.signal, 0, 0);
+    port.postMessage(message);
+    if (Atomics.wait(this.signal, 0, 0, timeoutMs) === 'timed-out') {
+      this.close();
+      throw new PgError(`PostgreSQL did not answer within ${timeoutMs} ms`, undefined);
+    }
+    const answer = receiveMessageOnPort(port)?.message as
+      | { ok: true; rows: unknown[]; rowCount: number }
+      | { ok: false; message: string; code?: string; detail?: string }
+      | undefined;
+    if (!answer) {
+      this.close();
+      throw new PgError('the PostgreSQL worker stopped', undefined);
+    }
+    if (!answer.ok) throw new PgError(answer.message, answer.code, answer.detail);
+    return { rows: answer.rows, rowCount: answer.rowCount };
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,129 @@
+// What the PostgreSQL store adds to the ledger contract (which test/host/postgres/ runs on it):
+// a conflict between two host processes runs the losing batch again, tills run in parallel,
+// a lost connection is made again, a newer schema is refused, and the doctor reports the store.
+import t from 'tap';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { PgLedger } from '../../../host/pg/pg-ledger.ts';
+import { spawnHost } from '../../helpers/host-process.ts';
+import { TEST_PG_URL, pgQuery, pgTestSchema } from '../../helpers/pg.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+type T = Parameters<typeof pgTestSchema>[0];
+
+function open(t: T, schema: string, name = 'till-host'): PgLedger {
+  const ledger = PgLedger.open({ url: TEST_PG_URL, schema, application_name: name });
+  t.teardown(() => ledger.close());
+  return ledger;
+}
+
+function customer(ledger: PgLedger, id: string, balance: number): void {
+  ledger.immediate(() => {
+    ledger.insertParticipant({ id, name: id, tier: null, automatic_spend: false });
+    ledger.createWallet(id, 'EUR');
+    ledger.append({ participant_id: id, terminal: null, txn_id: null, message_id: null, kind: 'seed', amount: balance, currency: 'EUR' });
+  });
+}
+
+const spend = (ledger: PgLedger, terminal: string, txn: string, amount: number) =>
+  ledger.append({ participant_id: 'P1', terminal, txn_id: txn, message_id: txn, kind: 'spend', amount: -amount, currency: 'EUR' });
+
+t.test('two hosts spending one wallet at once: the later commit runs again and sees the first', async (t) => {
+  const schema = pgTestSchema(t);
+  const a = open(t, schema);
+  const b = open(t, schema);
+  customer(a, 'P1', 1000);
+  const seen: number[] = [];
+  // Host a reads the balance, then host b spends all of it and commits before a writes.
+  const spent = a.immediate(() => {
+    const balance = a.wallet('P1')!.balance;
+    seen.push(balance);
+    if (seen.length === 1) b.immediate(() => spend(b, 'M1/S1/T2', 'b-1', 1000), 'M1/S1/T2');
+    const take = Math.min(balance, 600);
+    if (take > 0) spend(a, 'M1/S1/T1', 'a-1', take);
+    return take;
+  }, 'M1/S1/T1');
+  t.same(seen, [1000, 0], 'the first attempt was rolled back and run again on the committed balance');
+  t.equal(spent, 0, 'nothing left to spend');
+  t.equal(a.wallet('P1')?.balance, 0, 'never below zero');
+  t.same(a.entries('P1').map((e) => e.txn_id), [null, 'b-1'], 'the rolled back attempt left no entry');
+});
+
+t.test('two tills run side by side; the ledger stays consistent', async (t) => {
+  const schema = pgTestSchema(t);
+  const a = open(t, schema);
+  const b = open(t, schema);
+  customer(a, 'P1', 1000);
+  // Host b applies another till's batch while host a is inside its own: no wait (per-till locks).
+  a.immediate(() => {
+    spend(a, 'M1/S1/T1', 'a-1', 100);
+    b.immediate(() => b.setChainLast('M1/S1/T2', 7), 'M1/S1/T2');
+    a.setChainLast('M1/S1/T1', 3);
+  }, 'M1/S1/T1');
+  t.equal(a.chainLast('M1/S1/T1'), 3);
+  t.equal(a.chainLast('M1/S1/T2'), 7);
+  t.equal(b.wallet('P1')?.balance, 900);
+});
+
+t.test('a failed savepoint rolls back alone; the transaction goes on', async (t) => {
+  const schema = pgTestSchema(t);
+  const ledger = open(t, schema);
+  customer(ledger, 'P1', 1000);
+  ledger.immediate(() => {
+    spend(ledger, 'M1/S1/T1', 'x-1', 100);
+    t.throws(() => ledger.savepoint(() => {
+      spend(ledger, 'M1/S1/T1', 'x-2', 100);
+      ledger.insertParticipant({ id: 'P1', name: 'again', tier: null, automatic_spend: false });
+    }), /duplicate key/);
+    spend(ledger, 'M1/S1/T1', 'x-3', 100);
+  });
+  t.same(ledger.entries('P1').map((e) => e.txn_id), [null, 'x-1', 'x-3']);
+  t.equal(ledger.wallet('P1')?.balance, 800);
+});
+
+t.test('a connection lost while idle is made again for the next batch', async (t) => {
+  const schema = pgTestSchema(t);
+  const name = `till-host-lost-${process.pid}`;
+  const ledger = open(t, schema, name);
+  customer(ledger, 'P1', 1000);
+  const killed = await pgQuery<{ ok: boolean }>(schema, 'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [name]);
+  t.same(killed, [{ ok: true }], 'the server ended the host\'s connection');
+  const balance = ledger.immediate(() => spend(ledger, 'M1/S1/T1', 'after-loss', 10), 'M1/S1/T1');
+  t.equal(balance, 990, 'applied on a new connection');
+});
+
+t.test('the schema is created once, found again, and refused when newer than the host', async (t) => {
+  const schema = pgTestSchema(t);
+  const first = open(t, schema);
+  customer(first, 'P1', 500);
+  t.match(first.describe(), new RegExp(`^postgres 127\\.0\\.0\\.1:5432/test schema ${schema} \\(schema version 1\\)$`));
+  first.close();
+  t.equal(open(t, schema).wallet('P1')?.balance, 500, 'reopened, data kept');
+  await pgQuery(schema, 'UPDATE schema_version SET version = 99');
+  t.throws(() => PgLedger.open({ url: TEST_PG_URL, schema }), { code: 'LEDGER_TOO_NEW', message: /version 99 is newer/ });
+});
+
+t.test('host --doctor and --check-backend report the store; an unreachable server is one ✖ line, no password shown', async (t) => {
+  const dir = await tempDir(t, 'till-pg-doctor-');
+  const schema = pgTestSchema(t);
+  const config = async (url: string) => {
+    const file = join(dir, `host-${url.length}.yaml`);
+    await writeFile(file, stringify({ data_dir: join(dir, 'data'), uplink: { url: 'mqtt://127.0.0.1:1' }, store: 'postgres', postgres: { url, schema } }));
+    return file;
+  };
+  const env = { TILL_HOST_PG_PASSWORD: 'pg-secret-0001' };
+  const good = await config(TEST_PG_URL);
+  const doctor = spawnHost(t, ['--config', good, '--doctor'], env);
+  t.equal((await doctor.exited).code, 0, doctor.stdout() + doctor.stderr());
+  t.match(doctor.stdout(), new RegExp(`✔ store +postgres 127\\.0\\.0\\.1:5432/test schema ${schema} \\(schema version 1\\)`));
+  const check = spawnHost(t, ['--config', good, '--check-backend'], env);
+  t.equal((await check.exited).code, 0);
+  t.match(check.stdout(), /^store: postgres 127\.0\.0\.1:5432\/test schema/);
+
+  const down = spawnHost(t, ['--config', await config('postgres://postgres@127.0.0.1:1/test'), '--doctor'], env);
+  t.equal((await down.exited).code, 1);
+  t.match(down.stdout(), /^store\n✖ store +postgres: connect ECONNREFUSED 127\.0\.0\.1:1\n$/);
+  t.equal(down.stderr(), '', 'no stack trace');
+  for (const p of [doctor, check, down]) t.notMatch(p.stdout() + p.stderr(), /pg-secret/);
+});
