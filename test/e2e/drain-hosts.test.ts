@@ -1,6 +1,7 @@
 // A pipelined drain (window > 1, chained requests) into two host processes sharing one
-// subscription on a real mosquitto and one SQLite ledger, one of them SIGKILLed mid-drain:
-// the till's awards are applied exactly once and in the till's order.
+// subscription on a real mosquitto and one ledger (a SQLite file; a PostgreSQL schema in
+// drain-hosts-postgres.test.ts), one of them SIGKILLed mid-drain: the till's awards are applied
+// exactly once and in the till's order.
 //
 // The till's link goes through a TCP relay the test cuts and restores (the shop's line going
 // down), so both hosts stay subscribed while the backlog builds and share the drain from its
@@ -13,11 +14,14 @@ import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import type { PosClient } from '../helpers/pos-client.ts';
 import { startProcess, type Proc } from '../helpers/processes.ts';
+import { TEST_STORE } from '../helpers/host-fixtures.ts';
+import { TEST_PG_URL, pgQuery, pgTestSchema } from '../helpers/pg.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startSystem, TEST_SEED } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const N = 3000;
+// Fewer on PostgreSQL: each message is a dozen round trips there, on a machine shared with the suite.
+const N = TEST_STORE === 'postgres' ? 1000 : 3000;
 const basket = { currency: 'EUR', total: 100, items: [{ sku: 'COFFEE', qty: 1, unit_price: 100, amount: 100 }] };
 
 async function pending(pos: PosClient): Promise<number> {
@@ -57,10 +61,12 @@ t.test('pipelined drain into two hosts, one SIGKILLed: in order, exactly once', 
   });
   const link = await relay(t, Number(new URL(sys.broker.url).port));
   const hosts: Proc[] = [];
+  const schema = TEST_STORE === 'postgres' ? pgTestSchema(t) : '';
+  const store = TEST_STORE === 'postgres' ? { store: 'postgres', postgres: { url: TEST_PG_URL, schema } } : {};
   for (const name of ['a', 'b']) {
     const file = join(sys.dir, `host-${name}.yaml`);
     await writeFile(file, stringify({
-      data_dir: join(sys.dir, 'host-data'), seed: TEST_SEED, log_level: 'info',
+      data_dir: join(sys.dir, 'host-data'), seed: TEST_SEED, log_level: 'info', ...store,
       // No client_id: clean sessions, so the broker stops routing to a host once it is gone
       // (a dead host's persistent session would keep taking its share until it came back).
       uplink: { url: sys.broker.url },
@@ -99,10 +105,15 @@ t.test('pipelined drain into two hosts, one SIGKILLed: in order, exactly once', 
 
   await waitFor(async () => (await pending(pos)) === 0, { what: 'backlog drained', timeout: 120_000, interval: 200 });
 
-  const db = new Database(sys.hostDb, { readonly: true });
-  t.teardown(() => db.close());
-  const applied = (db.prepare("SELECT txn_id FROM entries WHERE kind = 'award' AND terminal = 'M1/S1/T1' ORDER BY seq").all() as Array<{ txn_id: string }>)
-    .map((r) => r.txn_id);
+  const appliedSql = "SELECT txn_id FROM entries WHERE kind = 'award' AND terminal = 'M1/S1/T1' ORDER BY seq";
+  let rows: Array<{ txn_id: string }>;
+  if (TEST_STORE === 'postgres') rows = await pgQuery(schema, appliedSql);
+  else {
+    const db = new Database(sys.hostDb, { readonly: true });
+    t.teardown(() => db.close());
+    rows = db.prepare(appliedSql).all() as Array<{ txn_id: string }>;
+  }
+  const applied = rows.map((r) => r.txn_id);
   t.equal(applied.length, N, 'every award applied once');
   t.equal(new Set(applied).size, N, 'none twice');
   const outOfOrder = applied.findIndex((txn, i) => txn !== `p-${i}`);
