@@ -195,10 +195,11 @@ export class SqliteLedger {
 
   /**
    * Run fn in BEGIN IMMEDIATE … COMMIT: one writer across processes, one fsync per batch.
-   * `key` (a till) matters to PostgreSQL only (host/pg/pg-ledger.ts): SQLite has one writer anyway.
+   * `key` (a till) and `options.waitMs` (how long to wait for another host's locks, at start-up)
+   * matter to PostgreSQL only (host/pg/pg-ledger.ts): SQLite has one writer and its busy_timeout.
    * fn may run more than once on PostgreSQL (a serialization conflict): it must start afresh each time.
    */
-  immediate<T>(fn: () => T, _key?: string): T {
+  immediate<T>(fn: () => T, _key?: string, _options: { waitMs?: number } = {}): T {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const value = fn();

@@ -253,7 +253,8 @@ export function applySeed(ledger: Ledger, { file, hash, seed }: SeedFile, log: L
     applied: false, participants_added: 0, identifiers_added: 0, wallets_created: 0, offers_upserted: 0, products_upserted: 0, user_offers_issued: 0,
   });
   let report = fresh();
-  // Keyed: hosts starting together apply it one after the other (PostgreSQL; SQLite has one writer anyway).
+  // Keyed: hosts starting together apply it one after the other, waiting as long as that takes
+  // (PostgreSQL; SQLite has one writer anyway).
   ledger.immediate(() => {
     report = fresh(); // a PostgreSQL conflict runs this again
     if (ledger.seedApplied(hash)) return;
@@ -305,7 +306,7 @@ export function applySeed(ledger: Ledger, { file, hash, seed }: SeedFile, log: L
     report.products_upserted = ledger.upsertProducts(seed.products);
     ledger.markSeedApplied(hash, file);
     report.applied = true;
-  }, 'seed');
+  }, 'seed', { waitMs: 120_000 });
   log.info({ seed: file, hash: hash.slice(0, 12), ...report }, report.applied ? 'seed applied' : 'seed already applied');
   return report;
 }

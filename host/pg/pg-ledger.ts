@@ -24,6 +24,8 @@ import { CONFLICT_CODES, PgError, SyncPg, type PgConnectionOptions } from './syn
 /** Advisory lock class of a till's batches (the second key is hashtext(terminal)). */
 const LOCK_CLASS_TILL = LOCK_CLASS + 1;
 const MAX_ATTEMPTS = 12;
+/** A request waits this long for a till's lock or a row (SQLite's busy_timeout); start-up work may wait longer. */
+const LOCK_TIMEOUT_MS = 5000;
 
 export interface Sql {
   all<R>(text: string, params?: readonly unknown[]): R[];
@@ -75,7 +77,7 @@ export class PgLedger implements Ledger {
     if (this.conn.connected) return;
     this.conn.connect();
     // As SQLite's busy_timeout: a till lock or row lock held longer fails the batch (retried by the till).
-    this.conn.query("SET lock_timeout = '5s'");
+    this.conn.query(`SET lock_timeout = ${LOCK_TIMEOUT_MS}`);
     // A sequential scan takes a relation-wide SERIALIZABLE read lock, so on small tables every
     // two concurrent requests would conflict; index scans lock only what they read (PostgreSQL
     // manual, "Serializable Isolation Level").
@@ -93,12 +95,13 @@ export class PgLedger implements Ledger {
     return `postgres ${where.host}${where.pathname} schema ${this.options.schema} (schema version ${version})`;
   }
 
-  immediate<T>(fn: () => T, key?: string): T {
+  immediate<T>(fn: () => T, key?: string, options: { waitMs?: number } = {}): T {
     for (let attempt = 1; ; attempt++) {
       this.connect();
       let locked = false;
       let started = false;
       try {
+        if (options.waitMs !== undefined) this.conn.query(`SET lock_timeout = ${Math.trunc(options.waitMs)}`);
         if (key !== undefined) {
           this.conn.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS_TILL, key]);
           locked = true;
@@ -124,6 +127,9 @@ export class PgLedger implements Ledger {
         if (!(idleLoss || isConflict(error) || this.conn.conflicted) || attempt >= MAX_ATTEMPTS) throw error;
         sleepSync(Math.min(100, 2 ** attempt) * Math.random());
       } finally {
+        if (options.waitMs !== undefined && this.conn.connected) {
+          try { this.conn.query(`SET lock_timeout = ${LOCK_TIMEOUT_MS}`); } catch { /* a new connection gets it anyway */ }
+        }
         if (locked) {
           try { this.conn.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS_TILL, key]); } catch { /* gone with the session */ }
         }

@@ -209,6 +209,8 @@ export class PgSchemaTooNewError extends Error {
 export function migratePg(conn: SyncPg, schema: string): number {
   conn.query('BEGIN');
   try {
+    // Another host may be creating the tables: wait for it, however long that takes under load.
+    conn.query("SET LOCAL lock_timeout = '120s'");
     conn.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, LOCK_MIGRATE]);
     conn.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     conn.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');

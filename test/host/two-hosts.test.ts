@@ -1,5 +1,6 @@
-// Two real host processes on one real mosquitto and one SQLite file, sharing the load via the
-// shared subscription: every request is answered, every purchase applied exactly once.
+// Two real host processes on one real mosquitto and one store (a SQLite file; one PostgreSQL
+// schema in test/host/postgres/two-hosts.test.ts), sharing the load via the shared subscription:
+// every request is answered, every purchase applied exactly once.
 import t from 'tap';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import { parseUpstreamResponse, type UpstreamRequest, type UpstreamResponse } from '../../protocol/upstream.ts';
 import { startBroker } from '../helpers/broker.ts';
-import { award, basket, request, writeSeed } from '../helpers/host-fixtures.ts';
+import { TEST_STORE, award, basket, request, writeSeed } from '../helpers/host-fixtures.ts';
+import { TEST_PG_URL, pgQuery, pgTestSchema } from '../helpers/pg.ts';
 import { spawnHost } from '../helpers/host-process.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -19,10 +21,12 @@ t.test('two hosts share one fleet and one ledger', async (t) => {
   const broker = await startBroker(t);
   const dir = await tempDir(t, 'till-two-hosts-');
   const seed = await writeSeed(dir);
+  const schema = TEST_STORE === 'postgres' ? pgTestSchema(t) : '';
+  const store = TEST_STORE === 'postgres' ? { store: 'postgres', postgres: { url: TEST_PG_URL, schema } } : {};
   const configs = await Promise.all(['a', 'b'].map(async (name) => {
     const file = join(dir, `host-${name}.yaml`);
     await writeFile(file, stringify({
-      data_dir: join(dir, 'data'), seed, log_level: 'info', uplink: { url: broker.url, client_id: `two-hosts-${name}` },
+      data_dir: join(dir, 'data'), seed, log_level: 'info', ...store, uplink: { url: broker.url, client_id: `two-hosts-${name}` },
     }));
     return file;
   }));
@@ -75,15 +79,22 @@ t.test('two hosts share one fleet and one ledger', async (t) => {
     t.same(again.result, first.result, `txn ${r.messages[0]?.txn_id}: the stored result under a new message id`);
   }
 
-  const db = new Database(join(dir, 'data', 'host.db'), { readonly: true });
-  t.teardown(() => db.close());
+  const query = async <R>(sql: string): Promise<R[]> => {
+    if (TEST_STORE === 'postgres') return pgQuery<R>(schema, sql);
+    const db = new Database(join(dir, 'data', 'host.db'), { readonly: true });
+    try {
+      return db.prepare(sql).all() as R[];
+    } finally {
+      db.close();
+    }
+  };
   const balances = Object.fromEntries(
-    (db.prepare('SELECT participant_id AS id, balance FROM wallets').all() as Array<{ id: string; balance: number }>).map((w) => [w.id, w.balance]),
+    (await query<{ id: string; balance: number }>('SELECT participant_id AS id, balance FROM wallets')).map((w) => [w.id, Number(w.balance)]),
   );
   t.equal(balances.P1, expected.P1, 'P1: every purchase applied exactly once');
   t.equal(balances.P3, expected.P3, 'P3: every purchase applied exactly once');
-  const awards = db.prepare("SELECT COUNT(*) AS n, COUNT(DISTINCT terminal || txn_id) AS txns FROM entries WHERE kind = 'award'").get() as { n: number; txns: number };
-  t.same(awards, { n: PURCHASES, txns: PURCHASES }, 'one award entry per purchase');
+  const [awards] = await query<{ n: number; txns: number }>("SELECT COUNT(*) AS n, COUNT(DISTINCT terminal || txn_id) AS txns FROM entries WHERE kind = 'award'");
+  t.same({ n: Number(awards?.n), txns: Number(awards?.txns) }, { n: PURCHASES, txns: PURCHASES }, 'one award entry per purchase');
 
   const handled = hosts.map((h) => h.logs().filter((l) => l.msg === 'request handled'));
   const counts = handled.map((h) => h.length);
