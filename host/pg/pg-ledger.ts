@@ -49,6 +49,11 @@ export class PgLedger implements Ledger {
   private readonly sql: Sql;
   private savepoints = 0;
   private inTransaction = false;
+  /**
+   * Read once per transaction (each award reads both; a batch has up to hundreds): the offers and
+   * the wallet units. Cleared at every BEGIN and by the writes that change them.
+   */
+  private cached: { offers?: Offer[]; units?: string[] } = {};
 
   private constructor(private readonly conn: SyncPg, private readonly options: PgConnectionOptions) {
     this.sql = {
@@ -109,6 +114,7 @@ export class PgLedger implements Ledger {
         this.conn.conflicted = false;
         this.conn.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
         this.inTransaction = true;
+        this.cached = {};
         started = true;
         const value = fn();
         // A conflict inside a savepoint the handler code caught still dooms the transaction.
@@ -145,6 +151,7 @@ export class PgLedger implements Ledger {
       this.conn.query(`RELEASE SAVEPOINT ${name}`);
       return value;
     } catch (error) {
+      this.cached = {};
       if (this.inTransaction && this.conn.connected) {
         this.conn.query(`ROLLBACK TO SAVEPOINT ${name}`);
         this.conn.query(`RELEASE SAVEPOINT ${name}`);
@@ -231,13 +238,15 @@ export class PgLedger implements Ledger {
   walletCurrencies(): string[] {
     // wallet_units, not DISTINCT over wallets: a scan of every wallet in each award would make
     // every two concurrent awards a serialization conflict.
-    const rows = this.sql.all<{ currency: string }>('SELECT currency FROM wallet_units ORDER BY currency');
-    return rows.map((r) => r.currency).filter((c) => !isPointsUnit(c));
+    const units = this.cached.units ?? this.sql.all<{ currency: string }>('SELECT currency FROM wallet_units ORDER BY currency').map((r) => r.currency);
+    if (this.inTransaction) this.cached.units = units;
+    return units.filter((c) => !isPointsUnit(c));
   }
 
   createWallet(participantId: string, currency: string): void {
     this.sql.run('INSERT INTO wallets (participant_id, balance, currency, updated_at) VALUES ($1, 0, $2, $3)', [participantId, currency, now()]);
     this.sql.run('INSERT INTO wallet_units (currency) VALUES ($1) ON CONFLICT DO NOTHING', [currency]);
+    delete this.cached.units;
   }
 
   // ---- ledger ------------------------------------------------------------
@@ -292,7 +301,11 @@ export class PgLedger implements Ledger {
   // ---- offers and products -----------------------------------------------
 
   offers(): Offer[] {
-    return this.sql.all<{ definition: string }>('SELECT definition FROM offers ORDER BY id').map((r) => JSON.parse(r.definition) as Offer);
+    const offers = this.cached.offers
+      ?? this.sql.all<{ definition: string }>('SELECT definition FROM offers ORDER BY id').map((r) => JSON.parse(r.definition) as Offer);
+    if (this.inTransaction) this.cached.offers = offers;
+    // Copies: a caller may not change what the next message reads.
+    return offers.map((o) => structuredClone(o));
   }
 
   upsertOffer(offer: Offer): void {
@@ -301,6 +314,7 @@ export class PgLedger implements Ledger {
        ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
       [offer.id, JSON.stringify(offer), now()],
     );
+    delete this.cached.offers;
   }
 
   upsertProducts(products: readonly Product[]): number {
