@@ -67,10 +67,10 @@ export class PgCreditStore implements StoreApi<CreditStore> {
 
   vouchersOfSale(terminal: string, txnId: string): { issued: VoucherRow[]; redeemedHere: VoucherRow[] } {
     return {
-      issued: this.sql.all<VoucherRow>(`SELECT ${VOUCHER_COLUMNS} FROM vouchers WHERE terminal = $1 AND txn_id = $2 ORDER BY created_at, code`,
+      issued: this.sql.all<VoucherRow>(`SELECT ${VOUCHER_COLUMNS} FROM vouchers WHERE terminal = $1 AND txn_id = $2 ORDER BY created_at COLLATE "C", code COLLATE "C"`,
         [terminal, txnId]),
       redeemedHere: this.sql.all<VoucherRow>(
-        `SELECT ${VOUCHER_COLUMNS} FROM vouchers WHERE redeemed_terminal = $1 AND redeemed_txn_id = $2 AND state = 'redeemed' ORDER BY code`,
+        `SELECT ${VOUCHER_COLUMNS} FROM vouchers WHERE redeemed_terminal = $1 AND redeemed_txn_id = $2 AND state = 'redeemed' ORDER BY code COLLATE "C"`,
         [terminal, txnId],
       ),
     };
@@ -84,11 +84,11 @@ export class PgCreditStore implements StoreApi<CreditStore> {
   // ---- refunds -------------------------------------------------------------
 
   refundTotals(terminal: string, txnId: string): RefundTotals {
-    const rows = this.sql.all<Omit<RefundRecord, 'items'> & { items: string }>(
-      'SELECT * FROM refunds WHERE terminal = $1 AND txn_id = $2 ORDER BY created_at', [terminal, txnId],
+    const rows = this.sql.all<Omit<RefundRecord, 'items' | 'points'> & { items: string; points: string }>(
+      'SELECT * FROM refunds WHERE terminal = $1 AND txn_id = $2 ORDER BY created_at COLLATE "C"', [terminal, txnId],
     );
     const totals: RefundTotals = {
-      returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(),
+      returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(), points: new Map(),
     };
     for (const r of rows) {
       totals.returned_amount += r.returned_amount;
@@ -99,6 +99,10 @@ export class PgCreditStore implements StoreApi<CreditStore> {
         const seen = totals.returned.get(item.sku) ?? { amount: 0, qty: 0 };
         totals.returned.set(item.sku, { amount: seen.amount + item.amount, qty: seen.qty + Math.round(item.qty * 1000) });
       }
+      for (const p of JSON.parse(r.points) as RefundRecord['points']) {
+        const seen = totals.points.get(p.currency) ?? { reversed: 0, unrecovered: 0 };
+        totals.points.set(p.currency, { reversed: seen.reversed + p.reversed, unrecovered: seen.unrecovered + p.unrecovered });
+      }
     }
     return totals;
   }
@@ -106,10 +110,10 @@ export class PgCreditStore implements StoreApi<CreditStore> {
   recordRefund(r: RefundRecord): void {
     this.sql.run(
       `INSERT INTO refunds (terminal, refund_id, txn_id, message_id, items, returned_amount, reversed_award_amount,
-         unrecovered_award_amount, credited_spend_amount, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+         unrecovered_award_amount, credited_spend_amount, points, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [r.terminal, r.refund_id, r.txn_id, r.message_id, JSON.stringify(r.items), r.returned_amount, r.reversed_award_amount,
-        r.unrecovered_award_amount, r.credited_spend_amount, now()],
+        r.unrecovered_award_amount, r.credited_spend_amount, JSON.stringify(r.points), now()],
     );
   }
 }

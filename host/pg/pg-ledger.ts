@@ -238,7 +238,7 @@ export class PgLedger implements Ledger {
   walletCurrencies(): string[] {
     // wallet_units, not DISTINCT over wallets: a scan of every wallet in each award would make
     // every two concurrent awards a serialization conflict.
-    const units = this.cached.units ?? this.sql.all<{ currency: string }>('SELECT currency FROM wallet_units ORDER BY currency').map((r) => r.currency);
+    const units = this.cached.units ?? this.sql.all<{ currency: string }>('SELECT currency FROM wallet_units ORDER BY currency COLLATE "C"').map((r) => r.currency);
     if (this.inTransaction) this.cached.units = units;
     return units.filter((c) => !isPointsUnit(c));
   }
@@ -302,7 +302,7 @@ export class PgLedger implements Ledger {
 
   offers(): Offer[] {
     const offers = this.cached.offers
-      ?? this.sql.all<{ definition: string }>('SELECT definition FROM offers ORDER BY id').map((r) => JSON.parse(r.definition) as Offer);
+      ?? this.sql.all<{ definition: string }>('SELECT definition FROM offers ORDER BY id COLLATE "C"').map((r) => JSON.parse(r.definition) as Offer);
     if (this.inTransaction) this.cached.offers = offers;
     // Copies: a caller may not change what the next message reads.
     return offers.map((o) => structuredClone(o));
@@ -360,6 +360,10 @@ export class PgLedger implements Ledger {
     this.sql.run('UPDATE product_syncs SET completed_at = $3, deleted = $4 WHERE terminal = $1 AND sync_id = $2', [...key, now(), deleted]);
     this.sql.run('DELETE FROM product_sync_skus WHERE terminal = $1 AND sync_id = $2', key);
     return { complete: true, deleted };
+  }
+
+  productSkus(): string[] {
+    return this.sql.all<{ sku: string }>('SELECT sku FROM products ORDER BY sku COLLATE "C"').map((r) => r.sku);
   }
 
   product(sku: string): Product | undefined {

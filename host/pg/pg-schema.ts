@@ -1,9 +1,10 @@
-// The host's tables on PostgreSQL: the same shape as the SQLite ledger at its schema version 4
+// The host's tables on PostgreSQL: the same shape as the SQLite ledger at its schema version 5
 // (host/ledger.ts, user-offers.ts, credit-store.ts), with money and seqs as BIGINT minor units,
 // flags as BOOLEAN, and an identity column where SQLite ordered by rowid (a participant's first
 // wallet is its primary one; a sale's locks in the order taken). Timestamps stay ISO-8601 TEXT
 // as in SQLite, so lock expiry compares the same way. JSON columns are TEXT: a stored result is
-// returned byte for byte on a repeat.
+// returned byte for byte on a repeat. Text is ordered COLLATE "C" in queries, as SQLite orders it
+// (byte order), whatever the database's locale.
 //
 // `schema_version` (one row) is PostgreSQL's user_version. Migrations run at open inside one
 // transaction holding an advisory lock, so hosts starting together migrate once.
@@ -188,6 +189,7 @@ CREATE TABLE refunds (
   reversed_award_amount BIGINT NOT NULL,
   unrecovered_award_amount BIGINT NOT NULL,
   credited_spend_amount BIGINT NOT NULL,
+  points TEXT NOT NULL DEFAULT '[]',
   created_at TEXT NOT NULL,
   PRIMARY KEY (terminal, refund_id)
 );

@@ -28,7 +28,7 @@ export class PgUserOffers implements StoreApi<UserOffers> {
   }
 
   issued(participantId: string): UserOffer[] {
-    return this.sql.all<OfferRow>(`SELECT ${OFFER_COLUMNS} FROM user_offers WHERE participant_id = $1 AND state = 'issued' ORDER BY id`, [participantId])
+    return this.sql.all<OfferRow>(`SELECT ${OFFER_COLUMNS} FROM user_offers WHERE participant_id = $1 AND state = 'issued' ORDER BY id COLLATE "C"`, [participantId])
       .map(decode);
   }
 
@@ -112,7 +112,7 @@ export class PgUserOffers implements StoreApi<UserOffers> {
 
   redeemedInSale(terminal: string, txnId: string): Redemption[] {
     return this.sql.all<Redemption>(
-      `SELECT ${REDEMPTION_COLUMNS} FROM redemptions WHERE terminal = $1 AND txn_id = $2 AND state = 'redeemed' ORDER BY created_at, redemption_id`,
+      `SELECT ${REDEMPTION_COLUMNS} FROM redemptions WHERE terminal = $1 AND txn_id = $2 AND state = 'redeemed' ORDER BY created_at COLLATE "C", redemption_id COLLATE "C"`,
       [terminal, txnId],
     );
   }
