@@ -72,6 +72,15 @@ t.test('the walkthrough works as written against npm start', async (t) => {
   }, { what: 'the catalogue synced' });
   t.match(sync, { mode: 'delta', synced: 1, deleted: null, results: [{ batch: 1, state: 'done', accepted: 1 }] }, 'products.status as README says');
   t.match(await send('status'), { ok: true, result: { offline: { count: 0, offline_age_s: 0, limits: { max_age_s: 86_400 } } } }, 'status shows the offline policy');
+  // The points member README lists (host/seed.sample.yaml): her tier, both wallets, the points the walkthrough's basket earns.
+  t.match(await pos.request('identify', { by: 'card', value: '6006491234567924' }),
+    { ok: true, result: { customer: { id: 'P-1004', tier: 'platinum', balance: { amount: 1500, currency: 'EUR' }, wallets: [{ amount: 1500, currency: 'EUR' }, { amount: 250, currency: 'PTS' }] } } });
+  const dara = await pos.request('preview', { ...WALKTHROUGH.preview.params, customer_id: 'P-1004' }) as { ok: true; result: { offers: Array<{ id: string }> } };
+  // 4 whole euros: 4 + 2 × 4 for platinum + 25 on coffee.
+  t.match(dara, { ok: true, result: { points: [{ amount: 37, currency: 'PTS' }], wallets: [{ amount: 1500 }, { amount: 250 }] } });
+  for (const id of ['PTS-PER-EURO', 'PLATINUM-PTS', 'PLATINUM-COFFEE']) t.ok(dara.result.offers.some((o) => o.id === id), `Dara's preview offers ${id}`);
+  const alice = await pos.request('preview', WALKTHROUGH.preview.params) as { ok: true; result: Record<string, unknown> };
+  t.notOk('points' in alice.result, 'Alice holds no points wallet: no points offers for her');
   await pos.close();
 
   // Step 8 and the receipt preview: operator commands reach the demo through --data …

@@ -21,7 +21,7 @@ async function fresh(t: Parameters<typeof tempDir>[0]) {
 t.test('the shipped sample seed is valid and applies', async (t) => {
   const { ledger } = await fresh(t);
   const report = applySeed(ledger, loadSeedFile(SAMPLE), log);
-  t.match(report, { applied: true, participants_added: 3, wallets_created: 3 });
+  t.match(report, { applied: true, participants_added: 4, wallets_created: 5 });
   t.ok(report.offers_upserted >= 4);
   t.equal(ledger.participantByIdentifier('card', '6006491234567890')?.id, 'P-1001');
   t.equal(ledger.participantByIdentifier('email', 'bruno.keller@example.org')?.id, 'P-1002', 'stored normalised');
@@ -30,6 +30,10 @@ t.test('the shipped sample seed is valid and applies', async (t) => {
   t.match(ledger.offers().find((o) => o.id === 'CROISSANT-NOW'), { reward: { kind: 'amount', amount: 50, currency: 'EUR' }, instant: true });
   t.same(ledger.entries('P-1001').map((e) => [e.kind, e.amount]), [['seed', 2500]]);
   t.same(ledger.entries('P-1003'), [], 'no seed entry for a zero opening balance');
+  // The demo's points member: a PTS wallet next to the money one, a tier with offers of its own.
+  t.match(ledger.participant('P-1004'), { name: 'Dara Novak', tier: 'platinum' });
+  t.same(ledger.wallets('P-1004').map((w) => [w.currency, w.balance]), [['EUR', 1500], ['PTS', 250]]);
+  t.match(ledger.offers().find((o) => o.id === 'PLATINUM-PTS'), { conditions: { tiers: ['platinum'] } });
 });
 
 t.test('applied once: re-applying does not reset a wallet; a changed file adds without resetting', async (t) => {
