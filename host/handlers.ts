@@ -125,8 +125,11 @@ const identify: Handler<'identify'> = (ctx, m) => {
 };
 
 const preview: Handler<'preview'> = (ctx, m) => {
-  const { rewards: r, wallet } = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at);
-  const result = heldOffers.previewAfterLocks(ctx, m.payload.customer_id, previewResult(r, wallet));
+  // A preview naming its sale (txn_id, protocol 2) leaves out every other sale's locks, as that
+  // sale's award and spend will; without one, only other tills' locks.
+  const txnId = m.txn_id === null || m.txn_id === '' ? null : m.txn_id;
+  const { rewards: r, wallet } = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at, txnId);
+  const result = heldOffers.previewAfterLocks(ctx, m.payload.customer_id, previewResult(r, wallet), txnId);
   return { ...result, ...walletsField(ctx, wallet.participant_id), currencies: acceptedCurrencies(ctx) };
 };
 
@@ -163,7 +166,7 @@ const spend: Handler<'spend'> = (ctx, m) => {
   // (sale.ts) and what other sales do not hold locked (offer-handlers.ts). Offline: the till already
   // gave the reduction (under the same caps), so it stands.
   const room = spendRoom(ctx.ledger, ctx.terminal, txnId, wallet);
-  const unlocked = heldOffers.spendableAfterLocks(ctx, wallet, txnId);
+  const unlocked = heldOffers.spendableAfterLocks(ctx, wallet, txnId, room.spendable);
   const spent = payload.offline ? payload.amount : Math.min(payload.amount, room.spendable, room.remaining ?? room.spendable, unlocked);
   heldOffers.consumeAmountLock(ctx, txnId);
   let balance = wallet.balance;

@@ -224,26 +224,34 @@ export function endSaleLock(ctx: OpContext, txnId: string): void {
   ctx.ledger.userOffers.release(ctx.terminal, txnId);
 }
 
-/** What an online spend of this sale may take: the balance less what other sales hold locked. */
-export function spendableAfterLocks(ctx: OpContext, wallet: Wallet, txnId: string): number {
+/**
+ * What an online spend of this sale may take: what earlier purchases left (`spendable`, sale.ts:
+ * never this sale's own award) less what other sales hold locked. A lock was taken out of a
+ * balance from earlier purchases, so this sale's award cannot stand in for it.
+ */
+export function spendableAfterLocks(ctx: OpContext, wallet: Wallet, txnId: string, spendable = wallet.balance): number {
   const book = ctx.ledger.userOffers;
   book.expireLocks(new Date().toISOString());
-  return Math.max(0, wallet.balance - book.lockedAmountByOthers(wallet.participant_id, wallet.currency, ctx.terminal, txnId));
+  return Math.max(0, spendable - book.lockedAmountByOthers(wallet.participant_id, wallet.currency, ctx.terminal, txnId));
 }
 
 /**
- * Preview names no sale: its spendable amount leaves out what other tills' sales hold locked, so
- * that a spend right after it gets what it says (a lock of another sale on this same till is not
- * counted here, but would be by that spend).
+ * Preview's spendable amount leaves out what other sales hold locked, so that the spend of the
+ * previewed sale gets what it says. With its `txn_id` (protocol 2) that is every other sale's lock,
+ * this till's included, exactly as that spend counts them; a preview naming no sale can only
+ * leave out other tills' locks (a lock of another sale on this same till is then not counted,
+ * but would be by the spend).
  */
-export function previewAfterLocks<R extends { spendable_amount: number; currency: string }>(ctx: OpContext, customerId: string, result: R): R {
+export function previewAfterLocks<R extends { spendable_amount: number; automatic_spend_amount: number; currency: string }>(
+  ctx: OpContext, customerId: string, result: R, txnId: string | null = null,
+): R {
   const wallet = ctx.ledger.wallet(customerId);
   if (!wallet || wallet.currency !== result.currency) return result;
-  const book = ctx.ledger.userOffers;
-  book.expireLocks(new Date().toISOString());
-  const held = book.lockedAmountByOtherTills(wallet.participant_id, wallet.currency, ctx.terminal);
+  const held = heldByOthers(ctx, wallet.participant_id, wallet.currency, txnId);
   if (held === 0) return result;
-  return { ...result, spendable_amount: Math.min(result.spendable_amount, Math.max(0, wallet.balance - held)) };
+  // As the spend: what the balance leaves after the automatic spend, less the others' locks.
+  const free = Math.max(0, wallet.balance - result.automatic_spend_amount - held);
+  return { ...result, spendable_amount: Math.min(result.spendable_amount, free) };
 }
 
 /** Money other sales hold locked: with a sale, every other sale's locks; without (preview), other tills'. */

@@ -147,7 +147,9 @@ export const paramSchemas = {
  * is listed here (test/protocol/basket-v2.test.ts checks that none is missed).
  */
 export const paramSchemasV2 = {
-  preview: z.strictObject({ customer_id: nonEmpty(128), basket: basketSchemaV2 }),
+  // txn_id: the sale the preview is for, so that its locks are its own and every other sale's
+  // (this till's too) are left out, as the spend of that sale will (LOCAL.md "Offers held by a customer").
+  preview: z.strictObject({ customer_id: nonEmpty(128), basket: basketSchemaV2, txn_id: txnId().optional() }),
   award: z.strictObject({ txn_id: txnId(), customer_id: nonEmpty(128), basket: basketSchemaV2 }),
   // Every other op that takes a basket takes the same strict v2 basket (offers, lock, redeem).
   ...offerParamSchemasV2,

@@ -8,7 +8,9 @@ import { rpc } from './rpc.ts';
 export async function preview(ctx: OpsContext, p: Params<'preview'>): Promise<PreviewResult> {
   ctx.currencies.check(p.basket.currency);
   const basket = p.basket.store ? p.basket : { ...p.basket, store: ctx.identity.store };
-  const parsed = previewResultSchema.safeParse(await rpc(ctx, 'preview', { customer_id: p.customer_id, basket }));
+  // Version 2 may name the sale: it travels as the message's txn_id (hosts that predate it ignore it).
+  const txnId = 'txn_id' in p && p.txn_id !== undefined ? p.txn_id : null;
+  const parsed = previewResultSchema.safeParse(await rpc(ctx, 'preview', { customer_id: p.customer_id, basket }, txnId));
   if (!parsed.success) throw new AgentError('INTERNAL', 'the loyalty host sent an invalid preview result');
   const { currencies, ...result } = parsed.data;
   ctx.currencies.learn(currencies);

@@ -201,3 +201,36 @@ t.test('redeem and reinstate one offer redemption', async (t) => {
     'a sale with only a redemption can be voided');
   t.same(ids(await t1.request('offers', { customer_id: 'alice' })), ['UO-COFFEE2', 'UO-TEA'], 'both back in the wallet');
 });
+
+t.test('preview names its sale (txn_id, protocol 2): this till\'s other locks are left out, preview and spend agree', async (t) => {
+  const sys = await startSystem(t);
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  t.match(await pos.request('hello', { protocol: 2 }), { ok: true, result: { protocol: 2 } });
+  const small = { currency: 'EUR', total: 300, items: [{ sku: 'COFFEE', qty: 1, unit_price: 300, amount: 300 }] };
+  // This till holds 8.00 of alice's 10.00 for an open sale, and starts another sale for her.
+  t.match(await pos.request('lock', { txn_id: 'open-a', customer_id: 'alice', amount: 800, currency: 'EUR' }), { ok: true, result: { locked_amount: 800 } });
+  t.match(await pos.request('preview', { customer_id: 'alice', basket: small }), { ok: true, result: { spendable_amount: 300 } },
+    'without txn_id the host cannot tell this till\'s other sale from this one');
+  t.match(await pos.request('preview', { customer_id: 'alice', basket: small, txn_id: 'sale-b' }), { ok: true, result: { spendable_amount: 200 } },
+    'with txn_id: 10.00 less the 8.00 sale open-a holds');
+  t.match(await pos.request('preview', { customer_id: 'alice', basket: small, txn_id: 'open-a' }), { ok: true, result: { spendable_amount: 300 } },
+    'the locking sale itself may spend what it holds');
+  t.match(await pos.request('award', { txn_id: 'sale-b', customer_id: 'alice', basket: small }), { ok: true, result: { award_amount: 30 } });
+  t.match(await pos.request('spend', { txn_id: 'sale-b', customer_id: 'alice', amount: 300, currency: 'EUR' }),
+    { ok: true, result: { spent_amount: 200 } }, 'the spend gets what the preview said (its own award of 0.30 does not stand in for the lock)');
+
+  // Bob spends automatically: the preview's automatic and spendable amounts are what the award and spend take.
+  const coffee2 = { currency: 'EUR', total: 2000, items: [{ sku: 'COFFEE', qty: 2, unit_price: 1000, amount: 2000 }] };
+  t.match(await pos.request('lock', { txn_id: 'open-c', customer_id: 'bob', amount: 100, currency: 'EUR' }), { ok: true, result: { locked_amount: 100 } });
+  t.match(await pos.request('preview', { customer_id: 'bob', basket: coffee2, txn_id: 'sale-d' }),
+    { ok: true, result: { automatic_spend_amount: 200, spendable_amount: 0 } });
+  t.match(await pos.request('award', { txn_id: 'sale-d', customer_id: 'bob', basket: coffee2 }), { ok: true, result: { automatic_spend_amount: 200 } });
+  t.match(await pos.request('spend', { txn_id: 'sale-d', customer_id: 'bob', amount: 100, currency: 'EUR' }), { ok: true, result: { spent_amount: 0 } },
+    'nothing spendable: what is left is held by open-c');
+
+  t.match(await pos.request('preview', { customer_id: 'alice', basket: small, txn_id: 'has space' }), { ok: false, error: { code: 'BAD_REQUEST', message: /params\.txn_id/ } });
+  const v1 = await sys.pos();
+  t.match(await v1.request('preview', { customer_id: 'alice', basket: small, txn_id: 'has space' }), { ok: true },
+    'protocol 1 drops unknown keys as ever (txn_id is a version 2 parameter)');
+});
