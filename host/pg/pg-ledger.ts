@@ -4,7 +4,8 @@
 //   immediate(fn, till)  pg_advisory_lock(till)           one batch of a till at a time, in
 //                        BEGIN ISOLATION LEVEL SERIALIZABLE  the order the locks are granted;
 //                        fn() … COMMIT                       other tills run in parallel
-//                        40001 / 40P01 → ROLLBACK, fn() again (up to MAX_ATTEMPTS)
+//                        40001 / 40P01 → ROLLBACK, fn() again (up to MAX_ATTEMPTS; from
+//                        the 4th attempt alone in the fleet: LOCK_CLASS_SERIAL)
 //                        pg_advisory_unlock(till)
 //
 // The session lock is taken before BEGIN, so the transaction's snapshot already sees what the
@@ -23,6 +24,14 @@ import { CONFLICT_CODES, PgError, SyncPg, type PgConnectionOptions } from './syn
 
 /** Advisory lock class of a till's batches (the second key is hashtext(terminal)). */
 const LOCK_CLASS_TILL = LOCK_CLASS + 1;
+/**
+ * Advisory lock class that every transaction holds shared and a batch that keeps meeting
+ * serialization conflicts takes exclusive (after SERIAL_AFTER attempts): it then waits for the
+ * transactions in flight, runs alone across the fleet and cannot conflict again. Without it, hosts
+ * hammering one customer's wallet from several tills could use up every attempt.
+ */
+const LOCK_CLASS_SERIAL = LOCK_CLASS + 2;
+const SERIAL_AFTER = 3;
 const MAX_ATTEMPTS = 12;
 /** A request waits this long for a till's lock or a row (SQLite's busy_timeout); start-up work may wait longer. */
 const LOCK_TIMEOUT_MS = 5000;
@@ -104,6 +113,7 @@ export class PgLedger implements Ledger {
     for (let attempt = 1; ; attempt++) {
       this.connect();
       let locked = false;
+      let serial: 'shared' | 'exclusive' | null = null;
       let started = false;
       try {
         if (options.waitMs !== undefined) this.conn.query(`SET lock_timeout = ${Math.trunc(options.waitMs)}`);
@@ -111,6 +121,10 @@ export class PgLedger implements Ledger {
           this.conn.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS_TILL, key]);
           locked = true;
         }
+        // Taken before BEGIN like the till's lock, so the snapshot comes after the wait.
+        const mode = attempt > SERIAL_AFTER ? 'exclusive' : 'shared';
+        this.conn.query(mode === 'exclusive' ? 'SELECT pg_advisory_lock($1, 0)' : 'SELECT pg_advisory_lock_shared($1, 0)', [LOCK_CLASS_SERIAL]);
+        serial = mode;
         this.conn.conflicted = false;
         this.conn.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
         this.inTransaction = true;
@@ -135,6 +149,10 @@ export class PgLedger implements Ledger {
       } finally {
         if (options.waitMs !== undefined && this.conn.connected) {
           try { this.conn.query(`SET lock_timeout = ${LOCK_TIMEOUT_MS}`); } catch { /* a new connection gets it anyway */ }
+        }
+        if (serial !== null) {
+          const unlock = serial === 'exclusive' ? 'SELECT pg_advisory_unlock($1, 0)' : 'SELECT pg_advisory_unlock_shared($1, 0)';
+          try { this.conn.query(unlock, [LOCK_CLASS_SERIAL]); } catch { /* gone with the session */ }
         }
         if (locked) {
           try { this.conn.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS_TILL, key]); } catch { /* gone with the session */ }
