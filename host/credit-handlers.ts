@@ -50,11 +50,12 @@ export function afterAward(
  * An offline spend is not: the till approved it as a deduction without knowing the host's rule.
  */
 export function afterSpend(ctx: OpContext, m: MessageOf<'spend'>, participantId: string, result: HostSpendResult): HostSpendResult {
-  if (m.payload.offline || result.spent_amount <= 0 || m.txn_id === null) return result;
-  const sale = ctx.ledger.credit.sale(ctx.terminal, m.txn_id);
+  const txnId = m.payload.sale_txn_id ?? m.txn_id; // a named spend names its sale in the payload
+  if (m.payload.offline || result.spent_amount <= 0 || txnId === null) return result;
+  const sale = ctx.ledger.credit.sale(ctx.terminal, txnId);
   if (sale?.reduction !== 'back_end') return result;
   const voucher = ctx.ledger.credit.issueVoucher({
-    participant_id: participantId, amount: result.spent_amount, currency: result.currency, terminal: ctx.terminal, txn_id: m.txn_id,
+    participant_id: participantId, amount: result.spent_amount, currency: result.currency, terminal: ctx.terminal, txn_id: txnId,
   }, m.id);
   return { ...result, reduction: 'back_end', voucher };
 }

@@ -155,8 +155,9 @@ const award: Handler<'award'> = (ctx, m) => {
 };
 
 const spend: Handler<'spend'> = (ctx, m) => {
-  const txnId = requireTxn(m);
   const { payload } = m;
+  // A named spend (spend_id) is its own message (txn_id spendKey(sale, spend_id)), booked on its sale.
+  const txnId = payload.sale_txn_id ?? requireTxn(m);
   if (isPointsUnit(payload.currency)) throw permanent('BAD_REQUEST', `currency: ${payload.currency} is a points unit: points are earned, not spent at the till`);
   const { wallet } = customer(ctx, payload.customer_id);
   if (payload.currency !== wallet.currency) {

@@ -153,6 +153,11 @@ export const paramSchemasV2 = {
   award: z.strictObject({ txn_id: txnId(), customer_id: nonEmpty(128), basket: basketSchemaV2 }),
   // Every other op that takes a basket takes the same strict v2 basket (offers, lock, redeem).
   ...offerParamSchemasV2,
+  // Several spends per sale: each names itself with spend_id (its idempotency key within the sale).
+  // Without one it is the sale's unnamed spend, keyed by txn_id alone as in version 1 (LOCAL.md).
+  spend: z.strictObject({
+    txn_id: txnId(), spend_id: txnId().optional(), customer_id: nonEmpty(128), amount: minorUnits(), currency: currencyCode(),
+  }),
 } as const;
 
 export type Op = keyof typeof paramSchemas;
@@ -256,6 +261,8 @@ export interface AwardResult {
 export interface SpendResult {
   status: 'spent' | 'queued';
   txn_id: string;
+  /** Version 2: the spend's own id within the sale, when the POS gave one. */
+  spend_id?: string;
   currency: string;
   spent_amount: number;
   balance?: Money;

@@ -1,12 +1,13 @@
 // Upstream protocol v1: what travels over MQTT between a till and the loyalty host.
 // Pure: topic names, envelopes and their validators. Documented in UPSTREAM.md.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { upstreamBasketSchema } from './basket.ts';
 import { refundPayloadSchema, voucherRedeemPayloadSchema, voucherSchema } from './credit.ts';
 import { ERROR_CODES } from './errors.ts';
 import { SYNC_MODES, identifierKinds, productSchema } from './local.ts';
 import { heldOfferSchema, offerPayloadSchemas } from './offers.ts';
-import { currencyCode, freeText, minorUnits, nonEmpty, parseWith, type ParseResult } from './schema.ts';
+import { currencyCode, freeText, minorUnits, nonEmpty, parseWith, txnId, type ParseResult } from './schema.ts';
 import { unitCode } from './units.ts';
 
 export const UPSTREAM_VERSION = 1;
@@ -94,7 +95,11 @@ export const payloadSchemas = {
     currency: currencyCode(),
     // true when the till approved the spend itself while offline: the host applies it as is.
     offline: z.boolean(),
-  }),
+    // A named spend (version 2 spend_id): the message's txn_id is spendKey(sale_txn_id, spend_id),
+    // so each spend of a sale is its own exactly-once message; the ledger books it on the sale.
+    sale_txn_id: txnId().optional(),
+    spend_id: txnId().optional(),
+  }).refine((p) => (p.sale_txn_id === undefined) === (p.spend_id === undefined), { error: 'sale_txn_id and spend_id go together', path: ['spend_id'] }),
   void: z.object({ reason: freeText(256).optional() }),
   'products.sync': z.object({
     products: z.array(productSchema).min(1).max(1000),
@@ -111,6 +116,15 @@ export const payloadSchemas = {
   refund: refundPayloadSchema,
   'voucher.redeem': voucherRedeemPayloadSchema,
 } as const;
+
+/**
+ * The message txn_id of the named spend `spendId` of sale `saleTxnId` (version 2 spend_id): the till's
+ * outbox and the host deduplicate by (op, txn_id), so each named spend is applied once, and several
+ * spends of one sale are several messages. `sp-` + 32 hex of SHA-256(sale LF spend_id).
+ */
+export function spendKey(saleTxnId: string, spendId: string): string {
+  return `sp-${createHash('sha256').update(`${saleTxnId}\n${spendId}`).digest('hex').slice(0, 32)}`;
+}
 
 export type UpstreamPayload<O extends UpstreamOp> = z.output<(typeof payloadSchemas)[O]>;
 

@@ -33,7 +33,8 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
     };
   }
 
-  const rows = p.txn_id ? [...ctx.outbox.forTxn(p.txn_id), ...redemptionRows(ctx.outbox, p.txn_id)] : [];
+  // The sale's rows, its named spends (spend_id: keyed apart, payload.sale_txn_id) and its offer redemptions.
+  const rows = p.txn_id ? [...ctx.outbox.forTxn(p.txn_id), ...ctx.outbox.forSale('spend', p.txn_id), ...redemptionRows(ctx.outbox, p.txn_id)] : [];
   const customerId = rows.find((r) => r.customer_id)?.customer_id;
   const name = customerId ? ctx.cache.get(customerId)?.customer.name : undefined;
   const loyalty = loyaltySection(rows, name) ?? undefined;

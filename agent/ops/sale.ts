@@ -18,7 +18,15 @@ export function saleOf(ctx: OpsContext, txnId: string): Sale {
   const rows = ctx.outbox.forTxn(txnId);
   const award = rows.find((r) => r.op === 'award');
   const voided = rows.find((r) => r.op === 'void');
-  return { spends: rows.filter((r) => r.op === 'spend'), ...(award ? { award } : {}), ...(voided ? { void: voided } : {}) };
+  // The unnamed spend is keyed by the sale's txn_id; named ones (spend_id) name it in their payload.
+  const spends = [...rows.filter((r) => r.op === 'spend'), ...ctx.outbox.forSale('spend', txnId)].sort((a, b) => a.seq - b.seq);
+  return { spends, ...(award ? { award } : {}), ...(voided ? { void: voided } : {}) };
+}
+
+/** The sale a spend row belongs to: its payload's sale_txn_id (a named spend), else its own txn_id. */
+export function saleTxnOf(row: OutboxRow): string {
+  const sale = row.payload.sale_txn_id;
+  return typeof sale === 'string' ? sale : row.txn_id!;
 }
 
 /** The redemption amounts of a sale; names map to CRM.COM's total_*_spend_amount (LOCAL.md). */
@@ -49,21 +57,25 @@ export function redemption(sale: Sale): Redemption {
   };
 }
 
-function spentBy(row: OutboxRow): number {
+function spentBy(row: OutboxRow, unanswered = false): number {
   if (row.state === 'done') return num(row.result, 'spent_amount') ?? 0;
-  if (row.state === 'pending' && row.offline) return row.amount ?? 0;
+  // An online spend the host has not answered yet may still take up to what it asked.
+  if (row.state === 'pending' && (row.offline || unanswered)) return row.amount ?? 0;
   return 0;
 }
 
 /**
  * What is still to pay on the sale at this till: basket total − instant − automatic − earlier
- * spends. undefined when the till never awarded the sale.
+ * spends (an online spend the host has not answered counts at what it asked: the offline cap must
+ * hold whatever the host decides). undefined when the till never awarded the sale.
  */
-export function remainingToPay(sale: Sale, except?: OutboxRow): number | undefined {
+export function remainingToPay(sale: Sale): number | undefined {
   const basket = sale.award?.payload.basket as { total?: unknown } | undefined;
   if (typeof basket?.total !== 'number') return undefined;
-  const r = redemption({ ...sale, spends: sale.spends.filter((s) => s !== except && s.id !== except?.id) });
-  return clampToZero(basket.total - r.total_spend_amount);
+  const r = redemption({ ...sale, spends: [] });
+  let spent = 0;
+  for (const s of sale.spends) spent += spentBy(s, true);
+  return clampToZero(basket.total - r.total_spend_amount - spent);
 }
 
 /** What this sale's award left in the wallet (award − instant spend), once the host answered it. */

@@ -1,15 +1,18 @@
 // Spend wallet balance on a sale. Online: the host decides how much can be spent (host/sale.ts).
 // Offline: the till approves up to the floor limit, what is still to pay on the sale, and the last
 // known balance minus this sale's award and spends it already queued for that customer; the host
-// later applies exactly that. Version 2: the sale must have been awarded on this till and not voided.
+// later applies exactly that. Version 2: the sale must have been awarded on this till and not voided,
+// and a sale may have several spends, each named by its spend_id (its own outbox row and message,
+// txn_id spendKey(sale, spend_id)); without spend_id it is the sale's one unnamed spend (txn_id).
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params, SpendResult } from '../../protocol/local.ts';
 import type { Money } from '../../protocol/money.ts';
+import { spendKey } from '../../protocol/upstream.ts';
 import { admitOfflineSpend } from '../offline-policy.ts';
 import type { OutboxRow } from '../outbox.ts';
 import type { OpsContext } from './context.ts';
 import { commit, deadLetterError, fingerprint, newMessage, num, settle } from './outcome.ts';
-import { awardCredit, redemption, remainingToPay, saleOf, type Sale } from './sale.ts';
+import { awardCredit, redemption, remainingToPay, saleOf, saleTxnOf, type Sale } from './sale.ts';
 
 // Offline approvals for one customer are serialised so two concurrent spends cannot
 // both see the same available balance.
@@ -26,13 +29,28 @@ function withCustomerLock<T>(ctx: OpsContext, customerId: string, fn: () => Prom
   return next;
 }
 
+/** A spend as committed: its outbox key (txn_id) and what its payload adds to name its sale. */
+interface SpendKey {
+  key: string;
+  named: { sale_txn_id: string; spend_id: string } | Record<string, never>;
+  what: string;
+}
+
+function keyOf(ctx: OpsContext, p: Params<'spend'>): SpendKey {
+  // Version 1 has no spend_id (its schema drops the key): exactly one spend per sale, as always.
+  const spendId = ctx.protocol >= 2 && 'spend_id' in p ? p.spend_id : undefined;
+  if (spendId === undefined) return { key: p.txn_id, named: {}, what: `spend for txn_id ${p.txn_id}` };
+  return { key: spendKey(p.txn_id, spendId), named: { sale_txn_id: p.txn_id, spend_id: spendId }, what: `spend ${spendId} of txn_id ${p.txn_id}` };
+}
+
 export async function spend(ctx: OpsContext, p: Params<'spend'>): Promise<SpendResult> {
   ctx.currencies.check(p.currency, 'params.currency'); // points are earned, not spent at the till
   const print = fingerprint({ customer_id: p.customer_id, amount: p.amount, currency: p.currency });
-  const existing = ctx.outbox.findByTxn('spend', p.txn_id);
+  const id = keyOf(ctx, p);
+  const existing = ctx.outbox.findByTxn('spend', id.key);
   if (existing) {
     if (existing.fingerprint !== print) {
-      throw new AgentError('CONFLICT', `spend for txn_id ${p.txn_id} was already submitted with different content`);
+      throw new AgentError('CONFLICT', `${id.what} was already submitted with different content`);
     }
     return spendResult(ctx, await settle(ctx, existing));
   }
@@ -40,10 +58,10 @@ export async function spend(ctx: OpsContext, p: Params<'spend'>): Promise<SpendR
   if (ctx.protocol >= 2) requireOpenSale(sale, p);
   if (ctx.uplink.connected) {
     const row = await commit(ctx, newMessage(ctx, 'spend', {
-      txn_id: p.txn_id,
+      txn_id: id.key,
       fingerprint: print,
       customer_id: p.customer_id,
-      payload: { customer_id: p.customer_id, amount: p.amount, currency: p.currency, offline: false },
+      payload: { customer_id: p.customer_id, amount: p.amount, currency: p.currency, offline: false, ...id.named },
       offline: false,
       // Counted as queued at its full amount until the host says how much was spent.
       amount: p.amount,
@@ -51,7 +69,7 @@ export async function spend(ctx: OpsContext, p: Params<'spend'>): Promise<SpendR
     }));
     return spendResult(ctx, await settle(ctx, row));
   }
-  return withCustomerLock(ctx, p.customer_id, () => offlineSpend(ctx, p, print, saleOf(ctx, p.txn_id)));
+  return withCustomerLock(ctx, p.customer_id, () => offlineSpend(ctx, p, print, id));
 }
 
 /** Version 2: "Spend is the awarded amount that will be deducted from the basket's total amount" — of a sale this till awarded. */
@@ -64,7 +82,14 @@ function requireOpenSale(sale: Sale, p: Params<'spend'>): void {
   if (award.currency !== p.currency) throw new AgentError('BAD_REQUEST', `params.currency: sale ${p.txn_id} is in ${award.currency}`);
 }
 
-async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, sale: Sale): Promise<SpendResult> {
+async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, id: SpendKey): Promise<SpendResult> {
+  // Read under the customer's lock: a spend of the same sale approved just before is counted.
+  const sale = saleOf(ctx, p.txn_id);
+  const repeat = ctx.outbox.findByTxn('spend', id.key);
+  if (repeat) {
+    if (repeat.fingerprint !== print) throw new AgentError('CONFLICT', `${id.what} was already submitted with different content`);
+    return spendResult(ctx, repeat);
+  }
   const limit = ctx.config.offline.spend_floor_limit;
   const decline = (why: string) => new AgentError('OFFLINE_SPEND_DECLINED', `offline spend declined: ${why}`);
   if (limit === 0) throw decline('offline spend is disabled on this till (offline.spend_floor_limit is 0)');
@@ -84,10 +109,10 @@ async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, 
   // Till-wide limits (total amount and count, time offline): offline-policy.ts.
   const release = admitOfflineSpend(ctx, p.currency, spent);
   const row = await commit(ctx, newMessage(ctx, 'spend', {
-    txn_id: p.txn_id,
+    txn_id: id.key,
     fingerprint: print,
     customer_id: p.customer_id,
-    payload: { customer_id: p.customer_id, amount: spent, currency: p.currency, offline: true },
+    payload: { customer_id: p.customer_id, amount: spent, currency: p.currency, offline: true, ...id.named },
     offline: true,
     amount: spent,
     currency: p.currency,
@@ -98,18 +123,20 @@ async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, 
 function spendResult(ctx: OpsContext, row: OutboxRow): SpendResult {
   const currency = row.currency ?? '';
   if (row.state === 'dead') throw deadLetterError(row);
-  // The sale's redemption total so far (CRM.COM Step 5), this spend included.
-  const totals = () => redemption(saleOf(ctx, row.txn_id!));
+  const txnId = saleTxnOf(row);
+  const spendId = typeof row.payload.spend_id === 'string' ? { spend_id: row.payload.spend_id } : {};
+  // The sale's redemption total so far (CRM.COM Step 5), every spend of the sale included.
+  const totals = () => redemption(saleOf(ctx, txnId));
   if (row.state === 'done') {
     const out: SpendResult = {
-      status: 'spent', txn_id: row.txn_id!, currency, spent_amount: num(row.result, 'spent_amount') ?? 0, offline: row.offline, ...totals(),
+      status: 'spent', txn_id: txnId, ...spendId, currency, spent_amount: num(row.result, 'spent_amount') ?? 0, offline: row.offline, ...totals(),
     };
     if (row.result?.balance) out.balance = row.result.balance as Money;
     if (row.result?.voucher) Object.assign(out, { reduction: 'back_end', voucher: row.result.voucher as NonNullable<SpendResult['voucher']> });
     return out;
   }
   if (row.offline) {
-    const out: SpendResult = { status: 'queued', txn_id: row.txn_id!, currency, spent_amount: row.amount ?? 0, offline: true, ...totals() };
+    const out: SpendResult = { status: 'queued', txn_id: txnId, ...spendId, currency, spent_amount: row.amount ?? 0, offline: true, ...totals() };
     const known = row.customer_id ? ctx.cache.get(row.customer_id) : undefined;
     if (known && row.customer_id) {
       out.balance = { amount: known.customer.balance.amount - ctx.outbox.pendingSpend(row.customer_id, currency), currency };
@@ -119,8 +146,8 @@ function spendResult(ctx: OpsContext, row: OutboxRow): SpendResult {
   // An online spend the host has not answered: its outcome is decided upstream, not here.
   if (ctx.uplink.connected) {
     throw new AgentError('UPSTREAM_TIMEOUT',
-      `the loyalty host did not answer the spend in time; it is committed and will be applied: repeat the same spend to learn the spent amount, or void txn ${row.txn_id}`);
+      `the loyalty host did not answer the spend in time; it is committed and will be applied: repeat the same spend to learn the spent amount, or void txn ${txnId}`);
   }
   throw new AgentError('UPSTREAM_UNAVAILABLE',
-    `the spend is committed and waits for the loyalty host: repeat the same spend later to learn the spent amount, or void txn ${row.txn_id}`);
+    `the spend is committed and waits for the loyalty host: repeat the same spend later to learn the spent amount, or void txn ${txnId}`);
 }

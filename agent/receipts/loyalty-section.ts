@@ -68,15 +68,17 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
   } else if (award?.state === 'dead') {
     section.notes.push('Points for this sale could not be added; staff have been notified');
   }
-  if (spend) {
-    if (spend.state === 'done') {
-      section.additional_spend = num(spend.result?.spent_amount);
-      takeBalance(spend);
-    } else if (spend.state === 'pending' && spend.offline) {
-      section.additional_spend = spend.amount ?? 0;
+  // A sale may have several spends (version 2 spend_id): the additional spend is all of them.
+  const spends = rows.filter((r) => r.op === 'spend');
+  for (const s of spends) {
+    if (s.state === 'done') {
+      section.additional_spend += num(s.result?.spent_amount);
+      takeBalance(s);
+    } else if (s.state === 'pending' && s.offline) {
+      section.additional_spend += s.amount ?? 0;
     }
-    if (spend.offline) section.notes.push('Balance spent while offline; confirmed when the till reconnects');
   }
+  if (spends.some((s) => s.offline)) section.notes.push('Balance spent while offline; confirmed when the till reconnects');
   if (redeemed.length > 0 && voided?.state !== 'done') section.redeemed_offers = redeemed;
   section.redemption_total = section.instant_spend + section.automatic_spend + section.additional_spend;
   if (voided?.state === 'done') takeBalance(voided); // the balance after the void, not before it

@@ -16,6 +16,9 @@ export function readTxnRecords(dbFile: string, txnId: string): TxnRecords {
   try {
     const raw = db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq').all(txnId) as Array<Parameters<typeof decode>[0]>;
     const rows = raw.map(decode);
+    // Named spends of the sale (version 2 spend_id) are keyed apart and name it in their payload.
+    const spends = db.prepare(`SELECT * FROM outbox WHERE op = 'spend' AND json_extract(payload, '$.sale_txn_id') = ? ORDER BY seq`);
+    rows.push(...(spends.all(txnId) as Array<Parameters<typeof decode>[0]>).map(decode));
     // Offers the sale redeemed: their rows are keyed by redemption id (agent/receipts/offer-redemptions.ts).
     const byTxn = db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq');
     const redeemRows = db.prepare(`SELECT * FROM outbox WHERE op = 'redeem' AND json_extract(payload, '$.txn_id') = ? ORDER BY seq`);
