@@ -4,7 +4,9 @@
 // that the customer was awarded from previous purchases."
 //   spendable = wallet balance − what this sale credited and is still in the wallet (award − instant spend)
 //   remaining = basket total − instant − automatic − earlier spends of the same sale (unreversed entries)
+//               − the share of the total its returns took back + the spends they credited back
 import type { Ledger, Wallet } from './ledger.ts';
+import { returnedShareOfTotal } from '../protocol/credit.ts';
 import { clampToZero } from '../protocol/money.ts';
 
 export interface SpendRoom {
@@ -24,11 +26,21 @@ export function spendRoom(ledger: Ledger, terminal: string, txnId: string, walle
     // Spend entries are negative; award − instant is what this sale left in the wallet.
     if (ours && (e.kind === 'award' || e.kind === 'instant_spend')) credited += e.amount;
   }
-  const thisSale = clampToZero(credited);
+  // Returns (refund) took part of the award back out of the wallet and may have credited spends back.
+  const returns = ledger.credit.refundTotals(terminal, txnId);
+  const thisSale = clampToZero(credited - returns.reversed_award_amount);
   const spendable = clampToZero(wallet.balance - thisSale);
   if (ledger.processedByTxn(terminal, 'void', txnId)) return { spendable, remaining: 0 };
   const awarded = ledger.processedByTxn(terminal, 'award', txnId);
   const total = awarded?.result.basket_total;
   if (typeof total !== 'number') return { spendable, remaining: null };
-  return { spendable, remaining: clampToZero(total + sums.instant_spend + sums.automatic_spend + sums.spend) };
+  // After a return the customer pays for the goods kept: the returned share of the total is no
+  // longer to pay, and a spend credited back to the wallet no longer pays for anything.
+  const basket = ledger.credit.sale(terminal, txnId)?.basket;
+  const gross = basket ? basket.items.reduce((sum, i) => sum + i.amount, 0) : 0;
+  const returned = returnedShareOfTotal(total, returns.returned_amount, gross);
+  return {
+    spendable,
+    remaining: clampToZero(total + sums.instant_spend + sums.automatic_spend + sums.spend - returned + returns.credited_spend_amount),
+  };
 }

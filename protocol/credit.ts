@@ -82,6 +82,18 @@ export function returnProblem(
   return undefined;
 }
 
+/**
+ * The part of a sale's `total` its returns took back: `returned` of the items' `gross` amount, in
+ * proportion (discounts shared), rounded up — what is left to pay on the sale is lowered by it, in
+ * the merchant's favour. Returning every item gives back exactly `total`.
+ */
+export function returnedShareOfTotal(total: number, returned: number, gross: number): number {
+  if (gross <= 0 || returned <= 0) return 0;
+  if (returned >= gross) return total;
+  const d = BigInt(gross);
+  return Number((BigInt(total) * BigInt(returned) + d - 1n) / d);
+}
+
 // ---- upstream payloads ----------------------------------------------------
 // A refund message's txn_id is the refund_id; a voucher.redeem message's txn_id is
 // redemptionKey(sale, code). Both ops are durable and deduplicated by (till, op, txn_id).

@@ -2,6 +2,7 @@
 // its sale and give the redemption total. The CRM.COM seed (000), Step 5: "The total_spend_amount is
 // also the sum of total_instant_spend_amount, total_additional_spend_amount and
 // total_automatic_spend_amount as retrieved by the "purchases/create"".
+import { returnedShareOfTotal } from '../../protocol/credit.ts';
 import { clampToZero } from '../../protocol/money.ts';
 import type { Money } from '../../protocol/money.ts';
 import type { OutboxRow } from '../outbox.ts';
@@ -12,6 +13,8 @@ export interface Sale {
   award?: OutboxRow;
   spends: OutboxRow[];
   void?: OutboxRow;
+  /** The sale's returns (refund rows, keyed by refund_id) the host did not refuse. */
+  refunds?: OutboxRow[];
 }
 
 export function saleOf(ctx: OpsContext, txnId: string): Sale {
@@ -20,7 +23,8 @@ export function saleOf(ctx: OpsContext, txnId: string): Sale {
   const voided = rows.find((r) => r.op === 'void');
   // The unnamed spend is keyed by the sale's txn_id; named ones (spend_id) name it in their payload.
   const spends = [...rows.filter((r) => r.op === 'spend'), ...ctx.outbox.forSale('spend', txnId)].sort((a, b) => a.seq - b.seq);
-  return { spends, ...(award ? { award } : {}), ...(voided ? { void: voided } : {}) };
+  const refunds = ctx.outbox.forSale('refund', txnId).filter((r) => r.state !== 'dead');
+  return { spends, refunds, ...(award ? { award } : {}), ...(voided ? { void: voided } : {}) };
 }
 
 /** The sale a spend row belongs to: its payload's sale_txn_id (a named spend), else its own txn_id. */
@@ -67,21 +71,41 @@ function spentBy(row: OutboxRow, unanswered = false): number {
 /**
  * What is still to pay on the sale at this till: basket total − instant − automatic − earlier
  * spends (an online spend the host has not answered counts at what it asked: the offline cap must
- * hold whatever the host decides). undefined when the till never awarded the sale.
+ * hold whatever the host decides), lowered by its returns: the returned share of the total, less
+ * the spends the host credited back (a return it has not answered credits nothing yet). undefined
+ * when the till never awarded the sale.
  */
 export function remainingToPay(sale: Sale): number | undefined {
-  const basket = sale.award?.payload.basket as { total?: unknown } | undefined;
+  const basket = sale.award?.payload.basket as { total?: unknown; items?: Array<{ amount?: unknown }> } | undefined;
   if (typeof basket?.total !== 'number') return undefined;
   const r = redemption({ ...sale, spends: [] });
   let spent = 0;
   for (const s of sale.spends) spent += spentBy(s, true);
-  return clampToZero(basket.total - r.total_spend_amount - spent);
+  const gross = (basket.items ?? []).reduce((sum, i) => sum + (typeof i.amount === 'number' ? i.amount : 0), 0);
+  const { returned, credited } = returnsOf(sale);
+  return clampToZero(basket.total - r.total_spend_amount - spent - returnedShareOfTotal(basket.total, returned, gross) + credited);
 }
 
-/** What this sale's award left in the wallet (award − instant spend), once the host answered it. */
+/** The sale's returns as the till knows them: the returned item amounts, and what the host credited back or reversed. */
+function returnsOf(sale: Sale): { returned: number; credited: number; reversed: number } {
+  const out = { returned: 0, credited: 0, reversed: 0 };
+  for (const row of sale.refunds ?? []) {
+    if (row.state === 'dead') continue;
+    for (const item of (row.payload.items ?? []) as Array<{ amount: number }>) out.returned += item.amount;
+    if (row.state !== 'done') continue;
+    out.credited += num(row.result, 'credited_spend_amount') ?? 0;
+    out.reversed += num(row.result, 'reversed_award_amount') ?? 0;
+  }
+  return out;
+}
+
+/**
+ * What this sale's award left in the wallet (award − instant spend − what answered returns took
+ * back of it), once the host answered it.
+ */
 export function awardCredit(sale: Sale): number {
   const a = sale.award?.state === 'done' ? sale.award.result : null;
-  return clampToZero((num(a, 'award_amount') ?? 0) - (num(a, 'instant_spend_amount') ?? 0));
+  return clampToZero((num(a, 'award_amount') ?? 0) - (num(a, 'instant_spend_amount') ?? 0) - returnsOf(sale).reversed);
 }
 
 /** The customer's balance as last known on this till: the cache, else the newest row of the sale. */
