@@ -14,7 +14,7 @@ export async function createBackend(config: HostConfig, ledger: Ledger, log: Log
         ledger,
         {
           timezone: config.timezone, reduction: config.reduction, default_product: config.default_product, lock_ttl_s: config.lock_ttl_s, currencies: config.currencies,
-          reduction_rules: config.reduction_rules, refunds: config.refunds,
+          reduction_rules: config.reduction_rules, refunds: config.refunds, spend: config.spend,
         },
         log,
       );

@@ -14,6 +14,7 @@ import { LOG_LEVELS } from './log.ts';
 import { postgresConfigSchema } from './pg/pg-config.ts';
 import { reductionRuleSchema } from './reduction.ts';
 import { SPEND_CREDITS } from './refund-math.ts';
+import { THIS_SALE_AWARD } from './sale.ts';
 
 export const REDUCTIONS = ['front_end', 'back_end'] as const;
 export const STORES = ['sqlite', 'postgres'] as const;
@@ -56,6 +57,12 @@ export const hostConfigSchema = z.strictObject({
     .min(1, { error: 'must be at least 1' }).max(86_400, { error: 'must be at most 86400 (a day)' }).default(900),
   // Per purchase, first match wins; `reduction` is the default (host/reduction.ts).
   reduction_rules: z.array(reductionRuleSchema, { error: 'must be a list of rules' }).default([]),
+  // Whether a sale's own award may be spent in the same sale. The CRM.COM guide (seed 000): "The
+  // amount that a customer can spend is the total amount that the customer was awarded from
+  // previous purchases": excluded by default.
+  spend: z.strictObject({
+    this_sale_award: z.enum(THIS_SALE_AWARD, { error: `must be one of ${THIS_SALE_AWARD.join(', ')}` }).default('excluded'),
+  }, { error: 'must be a mapping' }).prefault({}),
   refunds: z.strictObject({
     spend_credit: z.enum(SPEND_CREDITS, { error: `must be one of ${SPEND_CREDITS.join(', ')}` }).default('proportional'),
   }, { error: 'must be a mapping' }).prefault({}),

@@ -9,11 +9,11 @@ import type {
 } from '../protocol/upstream.ts';
 import { awardResult, computeRewards, previewResult, type Rewards } from './engine.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
-import { isPointsUnit } from '../protocol/money.ts';
+import { clampToZero, isPointsUnit } from '../protocol/money.ts';
 import type { Ledger, Participant, Wallet } from './ledger.ts';
 import * as heldOffers from './offer-handlers.ts';
 import type { Logger } from './log.ts';
-import { spendRoom } from './sale.ts';
+import { spendRoom, type ThisSaleAward } from './sale.ts';
 import { afterAward, afterSpend, refund, voidCredit, voucherRedeem, withReduction } from './credit-handlers.ts';
 import type { ReductionRule } from './reduction.ts';
 import type { SpendCredit } from './refund-math.ts';
@@ -30,6 +30,8 @@ export interface HostSettings {
   /** Per purchase, first match wins over `reduction` (host/reduction.ts). */
   reduction_rules?: ReductionRule[];
   refunds?: { spend_credit: SpendCredit };
+  /** Whether a sale's own award is spendable in the same sale (default excluded: seed 000). */
+  spend?: { this_sale_award: ThisSaleAward };
 }
 
 export interface OpContext {
@@ -129,7 +131,12 @@ const preview: Handler<'preview'> = (ctx, m) => {
   // sale's award and spend will; without one, only other tills' locks.
   const txnId = m.txn_id === null || m.txn_id === '' ? null : m.txn_id;
   const { rewards: r, wallet } = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at, txnId);
-  const result = heldOffers.previewAfterLocks(ctx, m.payload.customer_id, previewResult(r, wallet), txnId);
+  // spendable_amount is what a spend right after the award of this basket gets (sale.ts): with the
+  // sale's own award spendable, that is the balance after the award, up to what is left to pay.
+  const included = ctx.settings.spend?.this_sale_award === 'included';
+  const computed = !included ? previewResult(r, wallet)
+    : { ...previewResult(r, wallet), spendable_amount: clampToZero(Math.min(r.balance_after, m.payload.basket.total - r.instant_spend_amount - r.automatic_spend_amount)) };
+  const result = heldOffers.previewAfterLocks(ctx, m.payload.customer_id, computed, txnId, included ? r.balance_after - r.balance_before : undefined);
   return { ...result, ...walletsField(ctx, wallet.participant_id), currencies: acceptedCurrencies(ctx) };
 };
 
@@ -166,7 +173,7 @@ const spend: Handler<'spend'> = (ctx, m) => {
   // Online: at most what earlier purchases left in the wallet, what is still to pay on the sale
   // (sale.ts) and what other sales do not hold locked (offer-handlers.ts). Offline: the till already
   // gave the reduction (under the same caps), so it stands.
-  const room = spendRoom(ctx.ledger, ctx.terminal, txnId, wallet);
+  const room = spendRoom(ctx.ledger, ctx.terminal, txnId, wallet, ctx.settings.spend?.this_sale_award);
   const unlocked = heldOffers.spendableAfterLocks(ctx, wallet, txnId, room.spendable);
   const spent = payload.offline ? payload.amount : Math.min(payload.amount, room.spendable, room.remaining ?? room.spendable, unlocked);
   heldOffers.consumeAmountLock(ctx, txnId);

@@ -243,14 +243,15 @@ export function spendableAfterLocks(ctx: OpContext, wallet: Wallet, txnId: strin
  * but would be by the spend).
  */
 export function previewAfterLocks<R extends { spendable_amount: number; automatic_spend_amount: number; currency: string }>(
-  ctx: OpContext, customerId: string, result: R, txnId: string | null = null,
+  ctx: OpContext, customerId: string, result: R, txnId: string | null = null, awardCredit?: number,
 ): R {
   const wallet = ctx.ledger.wallet(customerId);
   if (!wallet || wallet.currency !== result.currency) return result;
   const held = heldByOthers(ctx, wallet.participant_id, wallet.currency, txnId);
   if (held === 0) return result;
-  // As the spend: what the balance leaves after the automatic spend, less the others' locks.
-  const free = Math.max(0, wallet.balance - result.automatic_spend_amount - held);
+  // As the spend: what the balance leaves after the automatic spend (or, when the sale may spend
+  // its own award, after the award: awardCredit = award − instant − automatic), less the others' locks.
+  const free = Math.max(0, wallet.balance + (awardCredit ?? -result.automatic_spend_amount) - held);
   return { ...result, spendable_amount: Math.min(result.spendable_amount, free) };
 }
 

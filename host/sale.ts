@@ -9,6 +9,10 @@ import type { Ledger, Wallet } from './ledger.ts';
 import { returnedShareOfTotal } from '../protocol/credit.ts';
 import { clampToZero } from '../protocol/money.ts';
 
+/** Whether a sale's own award is spendable in that sale (host config spend.this_sale_award). */
+export const THIS_SALE_AWARD = ['excluded', 'included'] as const;
+export type ThisSaleAward = (typeof THIS_SALE_AWARD)[number];
+
 export interface SpendRoom {
   /** What the wallet holds from earlier purchases: the most any spend may take. */
   spendable: number;
@@ -16,7 +20,7 @@ export interface SpendRoom {
   remaining: number | null;
 }
 
-export function spendRoom(ledger: Ledger, terminal: string, txnId: string, wallet: Wallet): SpendRoom {
+export function spendRoom(ledger: Ledger, terminal: string, txnId: string, wallet: Wallet, thisSaleAward: ThisSaleAward = 'excluded'): SpendRoom {
   // The sale's entries in any wallet (what was paid with), and what it credited to this one.
   const sums = { award: 0, instant_spend: 0, automatic_spend: 0, spend: 0 };
   let credited = 0;
@@ -28,7 +32,7 @@ export function spendRoom(ledger: Ledger, terminal: string, txnId: string, walle
   }
   // Returns (refund) took part of the award back out of the wallet and may have credited spends back.
   const returns = ledger.credit.refundTotals(terminal, txnId);
-  const thisSale = clampToZero(credited - returns.reversed_award_amount);
+  const thisSale = thisSaleAward === 'included' ? 0 : clampToZero(credited - returns.reversed_award_amount);
   const spendable = clampToZero(wallet.balance - thisSale);
   if (ledger.processedByTxn(terminal, 'void', txnId)) return { spendable, remaining: 0 };
   const awarded = ledger.processedByTxn(terminal, 'award', txnId);

@@ -110,3 +110,11 @@ t.test('store: sqlite by default; postgres needs its section, strict, with the p
   t.match(errorsOf(() => parseHostConfig(`${base}store: postgres\npostgres: { url: "mysql://h/db" }\n`, 'h.yaml')), [/postgres\.url: must start with postgres:\/\//]);
   t.match(errorsOf(() => parseHostConfig(`${base}store: postgres\npostgres: { url: "postgres://h" }\n`, 'h.yaml')), [/postgres\.url: must name the database/]);
 });
+
+t.test('spend.this_sale_award: excluded by default (seed 000), included on request, nothing else', async (t) => {
+  const base = 'data_dir: /d\nuplink: { url: "mqtt://b:1883" }\n';
+  t.same(parseHostConfig(base, '/etc/h.yaml').spend, { this_sale_award: 'excluded' });
+  t.same(parseHostConfig(`${base}spend: { this_sale_award: included }\n`, '/etc/h.yaml').spend, { this_sale_award: 'included' });
+  t.match(errorsOf(() => parseHostConfig(`${base}spend: { this_sale_award: yes }\n`, '/etc/h.yaml')), [/^spend\.this_sale_award: must be one of excluded, included/]);
+  t.match(errorsOf(() => parseHostConfig(`${base}spend: { own_award: true }\n`, '/etc/h.yaml')), [/^spend/]);
+});
