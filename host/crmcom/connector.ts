@@ -1,11 +1,13 @@
 // Till ops → CRM.COM Rewards Web API v2 (mapping table: host/README.md, "Backends").
 //
-//   identify       rewards_participants/show (fields_set: what the till shows)
+//   identify       rewards_participants/show (fields_set: what the till shows), then
+//                  wallets/get_balance for the balance (the participant object has none)
 //   preview        customer_events/purchases/preview
-//   award          customer_events/purchases/create   reference = f(till, txn_id): one purchase per sale;
+//   award          customer_events/purchases/create   reference = f(till, txn_id): one purchase per sale,
+//                  then wallets/get_balance;
 //                  pos_reduced: false → its instant/automatic spend requests cancelled (list + cancel)
 //   spend          customer_events/spend_requests/create on that purchase, then
-//                  rewards_participants/show for the balance
+//                  wallets/get_balance for the balance
 //   void           customer_events/spend_requests/list (pages of 50) → …/spend_requests/cancel each,
 //                  then customer_events/purchases/cancel
 //   products.sync  products/synchronise (≤ 1,000 products a call); a full catalogue's products no
@@ -27,11 +29,11 @@ import { platformRequestId } from '../platform/request-id.ts';
 import type { CrmcomClient } from './client.ts';
 import type { CrmcomConfig } from './config.ts';
 import {
-  MAX_PRODUCTS_PER_SYNC, MAX_RESULTS_PER_PAGE, participantData, previewData, purchaseCancelData, purchaseData, spendCancelData, spendData, synchroniseData,
+  MAX_PRODUCTS_PER_SYNC, MAX_RESULTS_PER_PAGE, participantData, previewData, walletBalanceData, purchaseCancelData, purchaseData, spendCancelData, spendData, synchroniseData,
 } from './wire.ts';
 
 const EXTERNAL_SYSTEM = 'till-agent';
-const IDENTIFY_FIELDS = 'id,name,tier,wallet_balance,currency_code';
+const IDENTIFY_FIELDS = 'id,accounts_receivable,currency,reward_tier';
 
 export interface CrmcomSettings {
   timezone: string;
@@ -117,12 +119,13 @@ export class CrmcomConnector implements Connector {
         if (isPlatformError(error) && error.kind === 'not_found') throw new AgentError('NOT_FOUND', `no customer with this ${m.payload.by}`, false);
         throw error;
       });
-    if (p.id === undefined || p.wallet_balance === undefined) throw new PlatformError('crmcom', 'bad_response', 'rewards_participants/show: id or wallet_balance missing');
-    const currency = p.currency_code ?? this.config.currency;
+    if (p.id === undefined) throw new PlatformError('crmcom', 'bad_response', 'rewards_participants/show: id missing');
+    const currency = p.currency?.code ?? this.config.currency;
+    const tier = p.reward_tier?.reward_tier?.name;
     return {
       customer: {
-        id: p.id, name: p.name ?? '', ...(p.tier ? { tier: p.tier } : {}),
-        balance: { amount: this.money(p.wallet_balance, currency, 'wallet_balance'), currency },
+        id: p.id, name: p.accounts_receivable?.name ?? '', ...(tier ? { tier } : {}),
+        balance: { amount: await this.balance(p.id, currency), currency },
       },
     };
   }
@@ -174,7 +177,6 @@ export class CrmcomConnector implements Connector {
     let instant = this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount');
     let automatic = this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount');
     let totalSpend = this.money(d.total_spend_amount, c, 'total_spend_amount');
-    let balance = this.money(d.wallet_balance, this.config.currency, 'wallet_balance');
     const reduction = this.reduction(d.reduction_method);
     // The POS was answered "queued" and deducted nothing: the wallet must not pay the instant and
     // automatic spends CRM.COM made on the purchase. A back-end reduction is credited by CRM.COM
@@ -185,8 +187,9 @@ export class CrmcomConnector implements Connector {
       instant = 0;
       automatic = 0;
       totalSpend = 0;
-      balance = await this.balance(m.payload.customer_id);
     }
+    // The purchase answer carries no wallet balance (the guide names only its total_* amounts).
+    const balance = await this.balance(m.payload.customer_id);
     return {
       currency: c,
       award_amount: this.money(d.total_award_amount, c, 'total_award_amount'),
@@ -200,10 +203,10 @@ export class CrmcomConnector implements Connector {
     };
   }
 
-  private async balance(customerId: string): Promise<number> {
-    const p = await this.client.call('rewards_participants/show', { rewards_participant_identifier: { id: customerId }, fields_set: 'wallet_balance' }, participantData);
-    if (p.wallet_balance === undefined) throw new PlatformError('crmcom', 'bad_response', 'rewards_participants/show: wallet_balance missing');
-    return this.money(p.wallet_balance, this.config.currency, 'wallet_balance');
+  /** The participant's wallet balance (wallets/get_balance, in the wallet's currency), in minor units. */
+  private async balance(customerId: string, currency = this.config.currency): Promise<number> {
+    const w = await this.client.call('wallets/get_balance', { rewards_participant_identifier: { id: customerId }, fields_set: 'id,balance' }, walletBalanceData);
+    return this.money(w.balance, currency, 'balance');
   }
 
   private async spend(m: Msg<'spend'>, ctx: OpContext): Promise<HostSpendResult> {
@@ -330,7 +333,11 @@ export class CrmcomConnector implements Connector {
     const nobody = { rewards_participant_identifier: { id: 'till-agent-check-backend' } };
     const list = { number_of_results: 1, offset: 0 };
     const checks: Record<string, () => Promise<{ ok: boolean; detail: string }>> = {
-      identify: () => probe('rewards_participants/show answers', () => this.client.call('rewards_participants/show', { ...nobody, fields_set: 'id' }, participantData), true),
+      identify: async () => {
+        const show = await probe('rewards_participants/show answers', () => this.client.call('rewards_participants/show', { ...nobody, fields_set: 'id' }, participantData), true);
+        if (!show.ok) return show;
+        return probe('rewards_participants/show and wallets/get_balance answer', () => this.client.call('wallets/get_balance', { ...nobody, fields_set: 'id' }, walletBalanceData.partial()), true);
+      },
       preview: () => probe('customer_events/purchases/list answers (preview is not probed: it needs a participant)', () => this.client.call('customer_events/purchases/list', list, purchaseData.partial().array())),
       award: () => probe('customer_events/purchases/list answers', () => this.client.call('customer_events/purchases/list', list, purchaseData.partial().array())),
       spend: () => probe('customer_events/spend_requests/list answers', () => this.client.call('customer_events/spend_requests/list', {

@@ -10,8 +10,9 @@ import { describeIssues } from '../../protocol/schema.ts';
 import { fromDecimal, toDecimal } from '../platform/decimal.ts';
 import { SimServer, basicAuth, type SimAnswer, type SimRequest } from '../platform/sim-server.ts';
 import {
-  PARTICIPANT_FIELDS, authKeyRequest, authTokenRequest, cancelRequest, participantShowRequest, productsSynchroniseRequest,
+  PARTICIPANT_FIELDS, WALLET_BALANCE_FIELDS, authKeyRequest, authTokenRequest, cancelRequest, participantShowRequest, productsSynchroniseRequest,
   purchaseCreateRequest, purchaseListRequest, purchasePreviewRequest, spendCreateRequest, spendListRequest,
+  walletBalanceRequest,
 } from './wire.ts';
 
 export interface SimParticipant {
@@ -102,6 +103,7 @@ export class CrmcomSimulator {
         case 'authentication/web_api_key/token': return this.keyToken(r);
         case 'authentication/token': return this.userToken(r);
         case 'rewards_participants/show': return this.show(this.parse(participantShowRequest, r));
+        case 'wallets/get_balance': return this.walletBalance(this.parse(walletBalanceRequest, r));
         case 'customer_events/purchases/preview': return this.preview(this.parse(purchasePreviewRequest, r));
         case 'customer_events/purchases/create': return this.purchase(this.parse(purchaseCreateRequest, r));
         case 'customer_events/purchases/list': return this.listPurchases(this.parse(purchaseListRequest, r));
@@ -182,8 +184,26 @@ export class CrmcomSimulator {
 
   private show(b: z.output<typeof participantShowRequest>): SimAnswer {
     const p = this.find(b.rewards_participant_identifier);
-    const record = { id: p.id, number: p.number, name: p.name, tier: p.tier ?? null, wallet_balance: toDecimal(p.balance, this.options.currency), currency_code: this.options.currency };
+    const record = {
+      id: p.id, number: p.number, life_cycle_state: 'EFFECTIVE',
+      // The participant's accounts receivable carries the name; the balance is its wallet's (wallets/get_balance).
+      accounts_receivable: { id: accountsReceivableId(p), number: p.number, name: p.name },
+      currency: { code: this.options.currency },
+      reward_tier: p.tier === undefined ? null : { reward_tier: { id: `T-${p.tier}`, name: p.tier, code: p.tier } },
+    };
     return ok(this.fields(b.fields_set, PARTICIPANT_FIELDS, record));
+  }
+
+  /** wallets/get_balance: one wallet per participant, named by itself, its participant or its accounts receivable. */
+  private walletBalance(b: z.output<typeof walletBalanceRequest>): SimAnswer {
+    const all = [...this.participants.values()];
+    const by = (identifier: { id?: string; number?: string }, id: (p: SimParticipant) => string, number: (p: SimParticipant) => string) =>
+      all.find((p) => (identifier.id !== undefined ? id(p) === identifier.id : number(p) === identifier.number));
+    const p = b.wallet_identifier ? by(b.wallet_identifier, walletId, (x) => `W${x.number}`)
+      : b.rewards_participant_identifier ? by(b.rewards_participant_identifier, (x) => x.id, (x) => x.number)
+        : by(b.accounts_receivable_identifier!, accountsReceivableId, (x) => x.number);
+    if (!p) return fail(404, 'NOT_FOUND', 'no wallet matches the identifier');
+    return ok(this.fields(b.fields_set, WALLET_BALANCE_FIELDS, { id: walletId(p), balance: toDecimal(p.balance, this.options.currency) }));
   }
 
   private amount(value: number, field: string): number {
@@ -238,7 +258,7 @@ export class CrmcomSimulator {
       id: randomUUID(), number,
       total_award_amount: toDecimal(r.award, c), total_instant_spend_amount: toDecimal(r.instant, c),
       total_automatic_spend_amount: toDecimal(r.automatic, c), total_spend_amount: toDecimal(r.instant + r.automatic, c),
-      reduction_method: 'FRONT_END_REDUCTION', wallet_balance: toDecimal(r.p.balance, c),
+      reduction_method: 'FRONT_END_REDUCTION',
     };
     this.purchases.set(b.external_system_reference_number, {
       id: data.id, number, participant: r.p.id, reference: b.external_system_reference_number, total: r.total,
@@ -335,3 +355,6 @@ export class CrmcomSimulator {
     return ok({ products_set: out });
   }
 }
+
+const accountsReceivableId = (p: SimParticipant): string => `AR-${p.id}`;
+const walletId = (p: SimParticipant): string => `W-${p.id}`;

@@ -32,13 +32,42 @@ export const participantIdentifier = z
   })
   .refine((v) => Object.keys(v).length === 1, 'give exactly one of id, number, access_token_identifier, email_address, phone_number');
 
-export const PARTICIPANT_FIELDS = ['id', 'number', 'name', 'tier', 'wallet_balance', 'currency_code'] as const;
+/**
+ * The rewards participant object's fields the simulator answers (reference: id, number,
+ * life_cycle_state, accounts_receivable (an Accounts Receivable object, which has the name),
+ * currency (a Currency object, R10), reward_tier (a Rewards Tier Information object whose
+ * reward_tier is the Reward Tier {id, name, code})). It has no balance: that is the wallet's.
+ */
+export const PARTICIPANT_FIELDS = ['id', 'number', 'life_cycle_state', 'accounts_receivable', 'currency', 'reward_tier'] as const;
 
 export const participantShowRequest = z.strictObject({
   token: text(4096),
   rewards_participant_identifier: participantIdentifier,
   fields_set: fieldsSet,
 });
+
+const idOrNumber = (what: string) => z
+  .strictObject({ id: text(64).optional(), number: text(64).optional() })
+  .refine((v) => Object.keys(v).length === 1, `give exactly one of the ${what}'s id, number`);
+
+/** wallets/get_balance fields (reference: id, balance, alternative_balance, … ; we answer and read id and balance). */
+export const WALLET_BALANCE_FIELDS = ['id', 'balance'] as const;
+/**
+ * POST wallets/get_balance (reference, R12+): exactly one of wallet_identifier,
+ * rewards_participant_identifier (deprecated from R17) and accounts_receivable_identifier;
+ * as_of_date (a future date) and fields_set optional.
+ */
+export const walletBalanceRequest = z
+  .strictObject({
+    token: text(4096),
+    wallet_identifier: idOrNumber('wallet').optional(),
+    rewards_participant_identifier: idOrNumber('rewards participant').optional(),
+    accounts_receivable_identifier: idOrNumber('accounts receivable').optional(),
+    as_of_date: date.optional(),
+    fields_set: fieldsSet,
+  })
+  .refine((v) => [v.wallet_identifier, v.rewards_participant_identifier, v.accounts_receivable_identifier].filter((x) => x !== undefined).length === 1,
+    'give exactly one of wallet_identifier, rewards_participant_identifier, accounts_receivable_identifier');
 
 const productLine = z.strictObject({
   product_identifier: z.strictObject({ code: text(64) }),
@@ -128,9 +157,12 @@ export const envelopeSchema = z.object({ status: statusSchema, data: z.unknown()
 
 export const tokenData = z.object({ token: z.string().min(1) });
 export const participantData = z.object({
-  id: z.string().optional(), number: z.string().optional(), name: z.string().optional(), tier: z.string().nullable().optional(),
-  wallet_balance: z.number().optional(), currency_code: z.string().optional(),
+  id: z.string().optional(), number: z.string().optional(), life_cycle_state: z.string().optional(),
+  accounts_receivable: z.object({ id: z.string().optional(), number: z.string().optional(), name: z.string().nullable().optional() }).nullable().optional(),
+  currency: z.object({ code: z.string() }).nullable().optional(),
+  reward_tier: z.object({ reward_tier: z.object({ name: z.string().nullable().optional() }).nullable().optional() }).nullable().optional(),
 });
+export const walletBalanceData = z.object({ id: z.string().optional(), balance: z.number() });
 export const previewData = z.object({
   total_award_amount: z.number(),
   total_instant_spend_amount: z.number(),
@@ -149,7 +181,6 @@ export const purchaseData = z.object({
   total_automatic_spend_amount: z.number(),
   total_spend_amount: z.number(),
   reduction_method: z.enum(['FRONT_END_REDUCTION', 'BACK_END_REDUCTION']),
-  wallet_balance: z.number(),
 });
 export const spendData = z.object({
   id: z.string(), number: z.string(), spend_amount: z.number(), life_cycle_state: z.enum(['POSTED', 'CANCELLED']),

@@ -30,7 +30,7 @@ t.test('crmcom: the mapped ops ✔ against the simulator, ✖ when it is down', 
   });
   const ok = spawnHost(t, ['--config', file, '--check-backend']);
   t.equal((await ok.exited).code, 1, 'CRM.COM has no held offers: those ops are ✖');
-  t.match(ok.stdout(), /backend crmcom: operations\n✔ identify +rewards_participants\/show answers\n/);
+  t.match(ok.stdout(), /backend crmcom: operations\n✔ identify +rewards_participants\/show and wallets\/get_balance answer\n/);
   t.equal(ok.stdout().split('\n').filter((l) => l.startsWith('✔')).length, 6, ok.stdout());
   const doctor = spawnHost(t, ['--config', file, '--doctor']);
   t.equal((await doctor.exited).code, 0, doctor.stdout());

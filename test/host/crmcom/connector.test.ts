@@ -15,6 +15,12 @@ t.test('identify by card, email and phone; unknown → NOT_FOUND without echoing
   t.match(await run(identify('card', '6006 4912 3456 7890')), [expected]);
   t.match(await run(identify('email', ' Alice@Example.com ')), [expected]);
   t.match(await run(identify('phone', '+33 6 12 34 56 78')), [expected]);
+  t.equal(sim.server.callsTo('wallets/get_balance'), 3, 'the balance comes from the wallet, one call per identify');
+  sim.participants.get('P1')!.balance = 1234;
+  t.match(await run(identify('card', '6006491234567890')), [{ ok: true, result: { customer: { balance: { amount: 1234 } } } }], 'the wallet\'s current balance');
+  t.match(await run(identify('card', '6006491234567916')), [{ ok: true, result: { customer: { id: 'P3', name: 'Chiara', balance: { amount: 0 } } } }]);
+  const [untiered] = await run(identify('card', '6006491234567916'));
+  t.notOk('tier' in ((untiered as unknown as { result: { customer: object } }).result.customer), 'no reward tier, no tier');
   const [missing] = await run(identify('card', '6006491234567999'));
   t.match(missing, { ok: false, error: { code: 'NOT_FOUND', permanent: true, message: 'no customer with this card' } });
   for (const secret of [SIM_KEY, '6006491234567890', '6006491234567999', 'alice@example.com', '+33612345678']) t.notOk(logs().includes(secret), 'no secret in logs');

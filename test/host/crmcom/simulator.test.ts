@@ -21,13 +21,36 @@ t.test('authentication: Web API key by HTTP Basic, then the token in every call'
   const show = (body: object) => post(url, 'rewards_participants/show', body);
   t.match(await show({ rewards_participant_identifier: { id: 'P1' } }), { status: 401, body: { status: { code: 'INVALID_TOKEN' } } }, 'no token');
   t.match(await show({ token: 'forged', rewards_participant_identifier: { id: 'P1' } }), { status: 401 });
-  t.match(await show({ token, rewards_participant_identifier: { id: 'P1' }, fields_set: 'id,wallet_balance' }), { status: 200, body: { data: { id: 'P1', wallet_balance: 10 } } });
+  t.same((await show({ token, rewards_participant_identifier: { id: 'P1' }, fields_set: 'id,accounts_receivable,currency,reward_tier' })).body.data, {
+    id: 'P1', accounts_receivable: { id: 'AR-P1', number: '1001', name: 'Alice' }, currency: { code: 'EUR' },
+    reward_tier: { reward_tier: { id: 'T-gold', name: 'gold', code: 'gold' } },
+  }, 'the reference\'s participant object: the name on its accounts receivable, the tier in reward_tier');
+  t.match(await show({ token, rewards_participant_identifier: { id: 'P1' }, fields_set: 'id,wallet_balance' }), { status: 400, body: { status: { message: /wallet_balance/ } } }, 'no balance on the participant: it is the wallet\'s');
+  t.notOk('wallet_balance' in ((await show({ token, rewards_participant_identifier: { id: 'P1' } })).body.data as object), 'nor in the full answer');
   t.same((await show({ token, rewards_participant_identifier: { id: 'P1' }, fields_set: 'id' })).body.data, { id: 'P1' }, 'fields_set limits the answer');
   t.match(await show({ token, rewards_participant_identifier: { id: 'P1' }, fields_set: 'id,password' }), { status: 400, body: { status: { message: /password/ } } });
   t.match(await show({ token, rewards_participant_identifier: { id: 'P1', number: '1001' } }), { status: 400 }, 'exactly one identifier');
   t.match(await show({ token, rewards_participant_identifier: { id: 'nobody' } }), { status: 404, body: { status: { code: 'NOT_FOUND' } } });
   sim.server.inject({ kind: 'expire_token' });
   t.match(await show({ token, rewards_participant_identifier: { id: 'P1' } }), { status: 401 }, 'expired');
+});
+
+t.test('wallets/get_balance: one wallet per participant, by exactly one identifier, token and fields checked', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const url = sim.server.url;
+  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const balance = (body: object) => post(url, 'wallets/get_balance', body);
+  t.match(await balance({ rewards_participant_identifier: { id: 'P1' } }), { status: 401, body: { status: { code: 'INVALID_TOKEN' } } }, 'no token');
+  t.same((await balance({ token, rewards_participant_identifier: { id: 'P1' } })).body.data, { id: 'W-P1', balance: 10 }, 'by participant (EUR 10.00)');
+  t.same((await balance({ token, wallet_identifier: { id: 'W-P1' }, fields_set: 'balance' })).body.data, { balance: 10 }, 'by wallet, fields_set limits');
+  t.match(await balance({ token, accounts_receivable_identifier: { number: '1002' } }), { status: 200, body: { data: { id: 'W-P2', balance: 5 } } }, 'by accounts receivable');
+  t.match(await balance({ token, rewards_participant_identifier: { id: 'P1' }, as_of_date: '2030-01-01T00:00:00' }), { status: 200 });
+  t.match(await balance({ token }), { status: 400, body: { status: { code: 'INVALID_PARAMETER' } } }, 'an identifier is mandatory');
+  t.match(await balance({ token, wallet_identifier: { id: 'W-P1' }, rewards_participant_identifier: { id: 'P1' } }), { status: 400 }, 'only one identifier');
+  t.match(await balance({ token, rewards_participant_identifier: { id: 'P1', number: '1001' } }), { status: 400 }, 'exactly one field of it');
+  t.match(await balance({ token, rewards_participant_identifier: { id: 'P1' }, currency: 'EUR' }), { status: 400, body: { status: { message: /currency/ } } }, 'unknown field');
+  t.match(await balance({ token, rewards_participant_identifier: { id: 'P1' }, fields_set: 'wallet_balance' }), { status: 400, body: { status: { message: /wallet_balance/ } } });
+  t.match(await balance({ token, rewards_participant_identifier: { id: 'nobody' } }), { status: 404, body: { status: { code: 'NOT_FOUND' } } });
 });
 
 t.test('limits: 1,000 products a call, 50 results a page; missing fields refused', async (t) => {
