@@ -28,6 +28,9 @@ export interface VoucherRow extends Voucher {
   redeemed_txn_id: string | null;
 }
 
+/** A refunds row as stored: items and points as JSON text. */
+export type StoredRefund = Omit<RefundRecord, 'items' | 'points'> & { items: string; points: string };
+
 export interface RefundTotals {
   returned_amount: number;
   reversed_award_amount: number;
@@ -51,6 +54,28 @@ export interface RefundRecord {
   credited_spend_amount: number;
   /** Per points unit the sale awarded (refund-math.ts). */
   points: Array<{ currency: string; reversed: number; unrecovered: number }>;
+}
+
+/** A sale's returns added up: amounts, what was returned per SKU (qty in thousandths) and points. */
+export function sumRefunds(rows: ReadonlyArray<StoredRefund>): RefundTotals {
+  const totals: RefundTotals = {
+    returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(), points: new Map(),
+  };
+  for (const r of rows) {
+    totals.returned_amount += r.returned_amount;
+    totals.reversed_award_amount += r.reversed_award_amount;
+    totals.unrecovered_award_amount += r.unrecovered_award_amount;
+    totals.credited_spend_amount += r.credited_spend_amount;
+    for (const item of JSON.parse(r.items) as RefundRecord['items']) {
+      const seen = totals.returned.get(item.sku) ?? { amount: 0, qty: 0 };
+      totals.returned.set(item.sku, { amount: seen.amount + item.amount, qty: seen.qty + Math.round(item.qty * 1000) });
+    }
+    for (const p of JSON.parse(r.points) as RefundRecord['points']) {
+      const seen = totals.points.get(p.currency) ?? { reversed: 0, unrecovered: 0 };
+      totals.points.set(p.currency, { reversed: seen.reversed + p.reversed, unrecovered: seen.unrecovered + p.unrecovered });
+    }
+  }
+  return totals;
 }
 
 // Crockford base32 without I, L, O, U: read aloud or typed from paper without ambiguity.
@@ -149,26 +174,8 @@ export class CreditStore {
   // ---- refunds -------------------------------------------------------------
 
   refundTotals(terminal: string, txnId: string): RefundTotals {
-    const rows = this.db.prepare('SELECT * FROM refunds WHERE terminal = ? AND txn_id = ? ORDER BY created_at').all(terminal, txnId) as
-      Array<Omit<RefundRecord, 'items' | 'points'> & { items: string; points: string }>;
-    const totals: RefundTotals = {
-      returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(), points: new Map(),
-    };
-    for (const r of rows) {
-      totals.returned_amount += r.returned_amount;
-      totals.reversed_award_amount += r.reversed_award_amount;
-      totals.unrecovered_award_amount += r.unrecovered_award_amount;
-      totals.credited_spend_amount += r.credited_spend_amount;
-      for (const item of JSON.parse(r.items) as RefundRecord['items']) {
-        const seen = totals.returned.get(item.sku) ?? { amount: 0, qty: 0 };
-        totals.returned.set(item.sku, { amount: seen.amount + item.amount, qty: seen.qty + Math.round(item.qty * 1000) });
-      }
-      for (const p of JSON.parse(r.points) as RefundRecord['points']) {
-        const seen = totals.points.get(p.currency) ?? { reversed: 0, unrecovered: 0 };
-        totals.points.set(p.currency, { reversed: seen.reversed + p.reversed, unrecovered: seen.unrecovered + p.unrecovered });
-      }
-    }
-    return totals;
+    const rows = this.db.prepare('SELECT * FROM refunds WHERE terminal = ? AND txn_id = ? ORDER BY created_at').all(terminal, txnId) as StoredRefund[];
+    return sumRefunds(rows);
   }
 
   recordRefund(r: RefundRecord): void {

@@ -2,7 +2,7 @@
 // statement (tables in pg-schema.ts), inside the ledger's transaction.
 import type { Basket } from '../../protocol/basket.ts';
 import type { Voucher } from '../../protocol/credit.ts';
-import { newVoucherCode, type CreditStore, type RefundRecord, type RefundTotals, type Sale, type VoucherRow, type VoucherState } from '../credit-store.ts';
+import { newVoucherCode, sumRefunds, type CreditStore, type StoredRefund, type RefundRecord, type RefundTotals, type Sale, type VoucherRow, type VoucherState } from '../credit-store.ts';
 import type { StoreApi } from '../ledger.ts';
 import type { Sql } from './pg-ledger.ts';
 
@@ -84,27 +84,10 @@ export class PgCreditStore implements StoreApi<CreditStore> {
   // ---- refunds -------------------------------------------------------------
 
   refundTotals(terminal: string, txnId: string): RefundTotals {
-    const rows = this.sql.all<Omit<RefundRecord, 'items' | 'points'> & { items: string; points: string }>(
+    const rows = this.sql.all<StoredRefund>(
       'SELECT * FROM refunds WHERE terminal = $1 AND txn_id = $2 ORDER BY created_at COLLATE "C"', [terminal, txnId],
     );
-    const totals: RefundTotals = {
-      returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(), points: new Map(),
-    };
-    for (const r of rows) {
-      totals.returned_amount += r.returned_amount;
-      totals.reversed_award_amount += r.reversed_award_amount;
-      totals.unrecovered_award_amount += r.unrecovered_award_amount;
-      totals.credited_spend_amount += r.credited_spend_amount;
-      for (const item of JSON.parse(r.items) as RefundRecord['items']) {
-        const seen = totals.returned.get(item.sku) ?? { amount: 0, qty: 0 };
-        totals.returned.set(item.sku, { amount: seen.amount + item.amount, qty: seen.qty + Math.round(item.qty * 1000) });
-      }
-      for (const p of JSON.parse(r.points) as RefundRecord['points']) {
-        const seen = totals.points.get(p.currency) ?? { reversed: 0, unrecovered: 0 };
-        totals.points.set(p.currency, { reversed: seen.reversed + p.reversed, unrecovered: seen.unrecovered + p.unrecovered });
-      }
-    }
-    return totals;
+    return sumRefunds(rows);
   }
 
   recordRefund(r: RefundRecord): void {
