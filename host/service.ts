@@ -1,8 +1,9 @@
 // Processes one decoded request: its messages in order, inside ONE `BEGIN IMMEDIATE`
-// transaction (one fsync per batch, one writer across host processes), each message in
-// its own SAVEPOINT so a failing message rolls back alone.
+// transaction (one fsync per batch, one writer across host processes). A failing message rolls
+// back alone: the batch first runs in one SAVEPOINT; if a message throws, it is rolled back and
+// run again with a SAVEPOINT per message (processMessage, guarded).
 //
-//   for each message:  dedup (terminal+message id, then terminal+op+txn_id) → handler → record result
+//   for each message:  dedup (terminal+message id, else terminal+op+txn_id: one lookup) → handler → record result
 //   permanent error    → rolled back, answered, next message
 //   anything else      → rolled back, INTERNAL (permanent: false), stop: the till resends
 //                        every message that got no result, in order
@@ -48,22 +49,21 @@ export class HostService {
       // Everything the attempt produces is made inside it: on PostgreSQL a serialization
       // conflict runs the whole batch again (store.ts), and nothing of the first try may stay.
       const { summary, chain, last } = this.ledger.immediate(() => {
-        const summary: HandleSummary = {
-          response: { v: UPSTREAM_VERSION, request_id: batch.request_id, at, results: [] },
-          applied: 0, duplicates: 0, failed: 0, refused: false,
-        };
         const chain = checkChain(this.ledger, ctx.terminal, batch);
-        if (chain.kind === 'refuse') return { summary, chain, last: null };
-        let processed = 0;
-        for (const item of batch.items) {
-          const result = item.ok ? this.processMessage(ctx, item.message, summary) : badRequest(item.id, item.errors);
-          summary.response.results.push(result);
-          if (!result.ok) summary.failed++;
-          if (!result.ok && !result.error.permanent) break;
-          processed++;
+        if (chain.kind === 'refuse') return { summary: this.emptySummary(batch, at), chain, last: null };
+        // Fast path: the batch's messages without a savepoint each (two statements, on PostgreSQL
+        // two round trips, per message), inside one savepoint for the batch. If any message throws,
+        // the batch is rolled back to it and run again with a savepoint per message, so that the
+        // failing message alone is rolled back: the same results, the failure path paying twice.
+        let run: { summary: HandleSummary; processed: number };
+        try {
+          run = this.ledger.savepoint(() => this.runMessages(ctx, batch, at, false));
+        } catch (error) {
+          if (isStoreConflict(error)) throw error;
+          run = this.runMessages(ctx, batch, at, true);
         }
-        const last = chain.kind === 'go' ? recordChain(this.ledger, ctx.terminal, batch, processed) : null;
-        return { summary, chain, last };
+        const last = chain.kind === 'go' ? recordChain(this.ledger, ctx.terminal, batch, run.processed) : null;
+        return { summary: run.summary, chain, last };
       }, ctx.terminal);
       if (chain.kind === 'go') summary.response.chain = { accepted: true, last };
       if (chain.kind === 'refuse') {
@@ -89,11 +89,31 @@ export class HostService {
     }
   }
 
-  private processMessage(ctx: OpContext, message: UpstreamMessage, summary: HandleSummary): UpstreamResult {
+  private emptySummary(batch: Batch, at: string): HandleSummary {
+    return {
+      response: { v: UPSTREAM_VERSION, request_id: batch.request_id, at, results: [] },
+      applied: 0, duplicates: 0, failed: 0, refused: false,
+    };
+  }
+
+  /** The batch's messages in order; unguarded, the first message that throws ends the run with its error. */
+  private runMessages(ctx: OpContext, batch: Batch, at: string, guarded: boolean): { summary: HandleSummary; processed: number } {
+    const summary = this.emptySummary(batch, at);
+    let processed = 0;
+    for (const item of batch.items) {
+      const result = item.ok ? this.processMessage(ctx, item.message, summary, guarded) : badRequest(item.id, item.errors);
+      summary.response.results.push(result);
+      if (!result.ok) summary.failed++;
+      if (!result.ok && !result.error.permanent) break;
+      processed++;
+    }
+    return { summary, processed };
+  }
+
+  private processMessage(ctx: OpContext, message: UpstreamMessage, summary: HandleSummary, guarded: boolean): UpstreamResult {
     const durable = isDurable(message.op);
     if (durable) {
-      const stored = this.ledger.processedByMessage(ctx.terminal, message.id)
-        ?? (message.txn_id ? this.ledger.processedByTxn(ctx.terminal, message.op, message.txn_id) : undefined);
+      const stored = this.ledger.processedFor(ctx.terminal, message.id, message.op, message.txn_id || null);
       if (stored) {
         summary.duplicates++;
         this.log.debug(
@@ -103,14 +123,20 @@ export class HostService {
         return { id: message.id, ok: true, result: stored.result };
       }
     }
+    const apply = () => {
+      const value = runHandler(ctx, message);
+      if (durable) {
+        this.ledger.recordProcessed({ message_id: message.id, terminal: ctx.terminal, op: message.op, txn_id: message.txn_id, result: value });
+      }
+      return value;
+    };
+    if (!guarded) {
+      const result = apply();
+      if (durable) summary.applied++;
+      return { id: message.id, ok: true, result };
+    }
     try {
-      const result = this.ledger.savepoint(() => {
-        const value = runHandler(ctx, message);
-        if (durable) {
-          this.ledger.recordProcessed({ message_id: message.id, terminal: ctx.terminal, op: message.op, txn_id: message.txn_id, result: value });
-        }
-        return value;
-      });
+      const result = this.ledger.savepoint(apply);
       if (durable) summary.applied++;
       return { id: message.id, ok: true, result };
     } catch (error) {

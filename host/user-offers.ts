@@ -92,6 +92,25 @@ const decode = (r: OfferRow): UserOffer => ({
 
 export class UserOffers {
   constructor(private readonly db: Database.Database) {}
+  /**
+   * Inside a transaction (the ledger says when, transactionCache): whether offer_locks is empty, as
+   * it mostly is. Every award, spend and preview asks about locks three times; with none held
+   * anywhere that is one read per request instead. addLock is the only insert, and it clears it.
+   */
+  private noLocks: boolean | undefined;
+  private caching = false;
+
+  /** Called by the ledger at BEGIN (true), at the end of the transaction and when a savepoint rolls back. */
+  transactionCache(on: boolean): void {
+    this.caching = on;
+    this.noLocks = undefined;
+  }
+
+  private locksEmpty(): boolean {
+    if (!this.caching) return false;
+    this.noLocks ??= this.db.prepare('SELECT 1 FROM offer_locks LIMIT 1').get() === undefined;
+    return this.noLocks;
+  }
 
   get(id: string): UserOffer | undefined {
     const row = this.db.prepare('SELECT * FROM user_offers WHERE id = ?').get(id) as OfferRow | undefined;
@@ -121,19 +140,23 @@ export class UserOffers {
 
   /** Forget locks whose time is up: from then on they hold nothing. */
   expireLocks(now: string): number {
+    if (this.locksEmpty()) return 0;
     return this.db.prepare('DELETE FROM offer_locks WHERE expires_at <= ?').run(now).changes;
   }
 
   lockOf(userOfferId: string): OfferLock | undefined {
+    if (this.locksEmpty()) return undefined;
     return this.db.prepare('SELECT * FROM offer_locks WHERE user_offer_id = ?').get(userOfferId) as OfferLock | undefined;
   }
 
   locksOfTxn(terminal: string, txnId: string): OfferLock[] {
+    if (this.locksEmpty()) return [];
     return this.db.prepare('SELECT * FROM offer_locks WHERE terminal = ? AND txn_id = ? ORDER BY rowid').all(terminal, txnId) as OfferLock[];
   }
 
   /** Amount locked on a participant's wallet by every sale except (terminal, txnId). */
   lockedAmountByOthers(participantId: string, currency: string, terminal: string, txnId: string | null): number {
+    if (this.locksEmpty()) return 0;
     const row = this.db.prepare(
       `SELECT coalesce(sum(amount), 0) AS total FROM offer_locks
        WHERE participant_id = ? AND currency = ? AND amount IS NOT NULL AND NOT (terminal = ? AND txn_id IS ?)`,
@@ -143,6 +166,7 @@ export class UserOffers {
 
   /** Amount locked on a participant's wallet by the sales of every other till. */
   lockedAmountByOtherTills(participantId: string, currency: string, terminal: string): number {
+    if (this.locksEmpty()) return 0;
     const row = this.db.prepare(
       `SELECT coalesce(sum(amount), 0) AS total FROM offer_locks
        WHERE participant_id = ? AND currency = ? AND amount IS NOT NULL AND terminal <> ?`,
@@ -151,6 +175,7 @@ export class UserOffers {
   }
 
   addLock(lock: OfferLock, at: string): void {
+    this.noLocks = false;
     this.db.prepare(
       `INSERT INTO offer_locks (terminal, txn_id, participant_id, user_offer_id, amount, currency, expires_at, created_at)
        VALUES (@terminal, @txn_id, @participant_id, @user_offer_id, @amount, @currency, @expires_at, @at)`,

@@ -52,6 +52,16 @@ const isConflict = (error: unknown) => error instanceof PgError && error.code !=
 
 type ProcessedRow = Omit<Processed, 'result'> & { result: string };
 
+interface PgTxCache {
+  offers?: Offer[];
+  units?: string[];
+  products: Map<string, ProductInfo | null>;
+  participants: Map<string, Participant | null>;
+  wallets: Map<string, Wallet[]>;
+}
+
+const freshCache = (): PgTxCache => ({ products: new Map(), participants: new Map(), wallets: new Map() });
+
 export class PgLedger implements Ledger {
   readonly userOffers: PgUserOffers;
   readonly credit: PgCreditStore;
@@ -59,10 +69,12 @@ export class PgLedger implements Ledger {
   private savepoints = 0;
   private inTransaction = false;
   /**
-   * Read once per transaction (each award reads both; a batch has up to hundreds): the offers and
-   * the wallet units. Cleared at every BEGIN and by the writes that change them.
+   * Read once per transaction (a batch has up to hundreds of awards, each a round trip per read):
+   * the offers, the wallet units, products, customers and their wallets. Only kept inside a
+   * transaction (SERIALIZABLE: what it read stays what it sees, but for its own writes, which
+   * update or drop what they change); cleared at every BEGIN and end, and when a savepoint rolls back.
    */
-  private cached: { offers?: Offer[]; units?: string[] } = {};
+  private cached: PgTxCache = freshCache();
 
   private constructor(private readonly conn: SyncPg, private readonly options: PgConnectionOptions) {
     this.sql = {
@@ -128,7 +140,8 @@ export class PgLedger implements Ledger {
         this.conn.conflicted = false;
         this.conn.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
         this.inTransaction = true;
-        this.cached = {};
+        this.cached = freshCache();
+        this.userOffers.transactionCache(true);
         started = true;
         const value = fn();
         // A conflict inside a savepoint the handler code caught still dooms the transaction.
@@ -147,6 +160,8 @@ export class PgLedger implements Ledger {
         if (!(idleLoss || isConflict(error) || this.conn.conflicted) || attempt >= MAX_ATTEMPTS) throw error;
         sleepSync(Math.min(100, 2 ** attempt) * Math.random());
       } finally {
+        this.cached = freshCache();
+        this.userOffers.transactionCache(false);
         if (options.waitMs !== undefined && this.conn.connected) {
           try { this.conn.query(`SET lock_timeout = ${LOCK_TIMEOUT_MS}`); } catch { /* a new connection gets it anyway */ }
         }
@@ -169,7 +184,8 @@ export class PgLedger implements Ledger {
       this.conn.query(`RELEASE SAVEPOINT ${name}`);
       return value;
     } catch (error) {
-      this.cached = {};
+      this.cached = freshCache();
+      if (this.inTransaction) this.userOffers.transactionCache(true);
       if (this.inTransaction && this.conn.connected) {
         this.conn.query(`ROLLBACK TO SAVEPOINT ${name}`);
         this.conn.query(`RELEASE SAVEPOINT ${name}`);
@@ -190,6 +206,19 @@ export class PgLedger implements Ledger {
   processedByTxn(terminal: string, op: string, txnId: string): Processed | undefined {
     const row = this.sql.get<ProcessedRow>('SELECT * FROM processed WHERE terminal = $1 AND op = $2 AND txn_id = $3', [terminal, op, txnId]);
     return row && { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
+  }
+
+  /** As SqliteLedger.processedFor: by message id first, else by op and txn_id, in one round trip. */
+  processedFor(terminal: string, messageId: string, op: string, txnId: string | null): Processed | undefined {
+    const row = this.sql.get<ProcessedRow & { pref?: number }>(
+      `SELECT 0 AS pref, * FROM processed WHERE terminal = $1 AND message_id = $2
+       UNION ALL SELECT 1 AS pref, * FROM processed WHERE terminal = $1 AND op = $3 AND txn_id = $4
+       ORDER BY pref LIMIT 1`,
+      [terminal, messageId, op, txnId],
+    );
+    if (!row) return undefined;
+    delete row.pref;
+    return { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
   }
 
   recordProcessed(p: Processed): void {
@@ -214,7 +243,26 @@ export class PgLedger implements Ledger {
   // ---- participants and wallets ------------------------------------------
 
   participant(id: string): Participant | undefined {
-    return this.sql.get<Participant>('SELECT id, name, tier, automatic_spend FROM participants WHERE id = $1', [id]);
+    const cached = this.cached.participants.get(id);
+    if (cached !== undefined) return cached === null ? undefined : { ...cached };
+    if (!this.inTransaction) return this.sql.get<Participant>('SELECT id, name, tier, automatic_spend FROM participants WHERE id = $1', [id]);
+    // In a transaction the customer's wallets come along (every op that reads one reads the
+    // other next): one round trip for both.
+    const row = this.sql.get<Participant & { wallets: Wallet[] }>(
+      `SELECT p.id, p.name, p.tier, p.automatic_spend,
+         coalesce((SELECT json_agg(json_build_object('participant_id', w.participant_id, 'balance', w.balance, 'currency', w.currency) ORDER BY w.ord)
+                   FROM wallets w WHERE w.participant_id = p.id), '[]') AS wallets
+       FROM participants p WHERE p.id = $1`,
+      [id],
+    );
+    if (!row) {
+      this.cached.participants.set(id, null);
+      return undefined;
+    }
+    const { wallets, ...participant } = row;
+    this.cached.participants.set(id, { ...participant });
+    if (!this.cached.wallets.has(id)) this.cached.wallets.set(id, wallets);
+    return participant;
   }
 
   participantByIdentifier(kind: IdentifierKind, value: string): Participant | undefined {
@@ -231,6 +279,7 @@ export class PgLedger implements Ledger {
   }
 
   insertParticipant(p: Participant): void {
+    this.cached.participants.delete(p.id);
     this.sql.run('INSERT INTO participants (id, name, tier, automatic_spend, created_at) VALUES ($1, $2, $3, $4, $5)',
       [p.id, p.name, p.tier, p.automatic_spend, now()]);
   }
@@ -245,10 +294,17 @@ export class PgLedger implements Ledger {
   }
 
   wallets(participantId: string): Wallet[] {
-    return this.sql.all<Wallet>('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = $1 ORDER BY ord', [participantId]);
+    let all = this.cached.wallets.get(participantId);
+    if (!all) {
+      all = this.sql.all<Wallet>('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = $1 ORDER BY ord', [participantId]);
+      if (this.inTransaction) this.cached.wallets.set(participantId, all.map((w) => ({ ...w })));
+      return all;
+    }
+    return all.map((w) => ({ ...w }));
   }
 
   walletIn(participantId: string, unit: string): Wallet | undefined {
+    if (this.inTransaction) return this.wallets(participantId).find((w) => w.currency === unit);
     return this.sql.get<Wallet>('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = $1 AND currency = $2',
       [participantId, unit]);
   }
@@ -262,6 +318,7 @@ export class PgLedger implements Ledger {
   }
 
   createWallet(participantId: string, currency: string): void {
+    this.cached.wallets.delete(participantId);
     this.sql.run('INSERT INTO wallets (participant_id, balance, currency, updated_at) VALUES ($1, 0, $2, $3)', [participantId, currency, now()]);
     this.sql.run('INSERT INTO wallet_units (currency) VALUES ($1) ON CONFLICT DO NOTHING', [currency]);
     delete this.cached.units;
@@ -290,7 +347,11 @@ export class PgLedger implements Ledger {
         entry.offline ?? false, entry.reverses ?? null, entry.note ?? null, at, MAX_BALANCE,
       ],
     );
-    if (row) return row.balance;
+    if (row) {
+      const cached = this.cached.wallets.get(entry.participant_id)?.find((w) => w.currency === entry.currency);
+      if (cached) cached.balance = row.balance;
+      return row.balance;
+    }
     const wallet = this.walletIn(entry.participant_id, entry.currency);
     if (!wallet) throw new Error(`no ${entry.currency} wallet for participant ${entry.participant_id}`);
     throw new AgentError(
@@ -336,6 +397,7 @@ export class PgLedger implements Ledger {
   }
 
   upsertProducts(products: readonly Product[]): number {
+    this.cached.products.clear();
     // One statement for the batch; a SKU given twice keeps its last version, as row-by-row upserts would.
     const last = [...new Map(products.map((p) => [p.sku, p])).values()];
     if (last.length > 0) {
@@ -354,6 +416,7 @@ export class PgLedger implements Ledger {
 
   /** As SqliteLedger.stageFullSync: a full sync's SKUs are staged until its last batch is in. */
   stageFullSync(terminal: string, sync: { id: string; batch: number; last: boolean }, skus: readonly string[]): { complete: boolean; deleted?: number } {
+    this.cached.products.clear();
     const key = [terminal, sync.id];
     const started = this.sql.run(
       'INSERT INTO product_syncs (terminal, sync_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [...key, now()],
@@ -400,10 +463,18 @@ export class PgLedger implements Ledger {
 
   productInfo(skus: Iterable<string>): Map<string, ProductInfo> {
     const out = new Map<string, ProductInfo>();
-    const wanted = [...new Set(skus)];
-    if (wanted.length === 0) return out;
-    const rows = this.sql.all<{ sku: string; categories: string }>('SELECT sku, categories FROM products WHERE sku = ANY($1::text[])', [wanted]);
-    for (const r of rows) out.set(r.sku, { categories: JSON.parse(r.categories) as string[] });
+    const all = [...new Set(skus)];
+    const wanted = all.filter((sku) => !this.cached.products.has(sku));
+    if (wanted.length > 0) {
+      const rows = this.sql.all<{ sku: string; categories: string }>('SELECT sku, categories FROM products WHERE sku = ANY($1::text[])', [wanted]);
+      const found = new Map(rows.map((r) => [r.sku, { categories: JSON.parse(r.categories) as string[] }]));
+      if (!this.inTransaction) return found;
+      for (const sku of wanted) this.cached.products.set(sku, found.get(sku) ?? null);
+    }
+    for (const sku of all) {
+      const info = this.cached.products.get(sku);
+      if (info) out.set(sku, { categories: [...info.categories] });
+    }
     return out;
   }
 

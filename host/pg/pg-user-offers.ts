@@ -21,6 +21,25 @@ const REDEMPTION_COLUMNS = '*';
 
 export class PgUserOffers implements StoreApi<UserOffers> {
   constructor(private readonly sql: Sql) {}
+  /**
+   * Inside a transaction (the ledger says when, transactionCache): whether offer_locks is empty, as
+   * it mostly is. Every award, spend and preview asks about locks three times; with none held
+   * anywhere that is one read per request instead. addLock is the only insert, and it clears it.
+   */
+  private noLocks: boolean | undefined;
+  private caching = false;
+
+  /** Called by the ledger at BEGIN (true), at the end of the transaction and when a savepoint rolls back. */
+  transactionCache(on: boolean): void {
+    this.caching = on;
+    this.noLocks = undefined;
+  }
+
+  private locksEmpty(): boolean {
+    if (!this.caching) return false;
+    this.noLocks ??= this.sql.get('SELECT 1 FROM offer_locks LIMIT 1') === undefined;
+    return this.noLocks;
+  }
 
   get(id: string): UserOffer | undefined {
     const row = this.sql.get<OfferRow>(`SELECT ${OFFER_COLUMNS} FROM user_offers WHERE id = $1`, [id]);
@@ -47,18 +66,22 @@ export class PgUserOffers implements StoreApi<UserOffers> {
   // ---- locks -------------------------------------------------------------
 
   expireLocks(now: string): number {
+    if (this.locksEmpty()) return 0;
     return this.sql.run('DELETE FROM offer_locks WHERE expires_at <= $1', [now]);
   }
 
   lockOf(userOfferId: string): OfferLock | undefined {
+    if (this.locksEmpty()) return undefined;
     return this.sql.get<OfferLock>(`SELECT ${LOCK_COLUMNS} FROM offer_locks WHERE user_offer_id = $1`, [userOfferId]);
   }
 
   locksOfTxn(terminal: string, txnId: string): OfferLock[] {
+    if (this.locksEmpty()) return [];
     return this.sql.all<OfferLock>(`SELECT ${LOCK_COLUMNS} FROM offer_locks WHERE terminal = $1 AND txn_id = $2 ORDER BY id`, [terminal, txnId]);
   }
 
   lockedAmountByOthers(participantId: string, currency: string, terminal: string, txnId: string | null): number {
+    if (this.locksEmpty()) return 0;
     return this.sql.get<{ total: number }>(
       `SELECT coalesce(sum(amount), 0)::bigint AS total FROM offer_locks
        WHERE participant_id = $1 AND currency = $2 AND amount IS NOT NULL AND NOT (terminal = $3 AND txn_id IS NOT DISTINCT FROM $4::text)`,
@@ -67,6 +90,7 @@ export class PgUserOffers implements StoreApi<UserOffers> {
   }
 
   lockedAmountByOtherTills(participantId: string, currency: string, terminal: string): number {
+    if (this.locksEmpty()) return 0;
     return this.sql.get<{ total: number }>(
       `SELECT coalesce(sum(amount), 0)::bigint AS total FROM offer_locks
        WHERE participant_id = $1 AND currency = $2 AND amount IS NOT NULL AND terminal <> $3`,
@@ -75,6 +99,7 @@ export class PgUserOffers implements StoreApi<UserOffers> {
   }
 
   addLock(lock: OfferLock, at: string): void {
+    this.noLocks = false;
     this.sql.run(
       `INSERT INTO offer_locks (terminal, txn_id, participant_id, user_offer_id, amount, currency, expires_at, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
