@@ -296,6 +296,12 @@ export class SqliteLedger {
     return { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
   }
 
+  /**
+   * PostgreSQL reads a batch's dedup rows in one round trip (pg-ledger.ts); here each lookup is a
+   * cheap indexed read in-process, so processedFor reads them as it goes.
+   */
+  prefetchProcessed(_terminal: string, _keys: ReadonlyArray<{ message_id: string; op: string; txn_id: string | null }>): void {}
+
   recordProcessed(p: Processed): void {
     this.db
       .prepare('INSERT INTO processed (message_id, terminal, op, txn_id, result, created_at) VALUES (?, ?, ?, ?, ?, ?)')

@@ -99,6 +99,11 @@ export class HostService {
   /** The batch's messages in order; unguarded, the first message that throws ends the run with its error. */
   private runMessages(ctx: OpContext, batch: Batch, at: string, guarded: boolean): { summary: HandleSummary; processed: number } {
     const summary = this.emptySummary(batch, at);
+    if (!guarded) {
+      const keys = batch.items.flatMap((item) => (item.ok && isDurable(item.message.op)
+        ? [{ message_id: item.message.id, op: item.message.op, txn_id: item.message.txn_id || null }] : []));
+      this.ledger.prefetchProcessed(ctx.terminal, keys);
+    }
     let processed = 0;
     for (const item of batch.items) {
       const result = item.ok ? this.processMessage(ctx, item.message, summary, guarded) : badRequest(item.id, item.errors);

@@ -52,7 +52,23 @@ const isConflict = (error: unknown) => error instanceof PgError && error.code !=
 
 type ProcessedRow = Omit<Processed, 'result'> & { result: string };
 
+/** The till's processed rows a batch may ask about: prefetched in one query, plus what it wrote since. */
+interface ProcessedCache {
+  terminal: string;
+  byMessage: Map<string, Processed>;
+  byTxn: Map<string, Processed>;
+  /** Keys the prefetch looked for (`m:<id>`, `t:<op> <txn>`): absent from the maps means not processed. */
+  asked: Set<string>;
+}
+
+type PendingProcessed = Omit<Processed, 'result'> & { json: string; created_at: string };
+
+const txnKey = (op: string, txnId: string) => `t:${op} ${txnId}`;
+
 interface PgTxCache {
+  processed?: ProcessedCache;
+  /** processed rows recorded but not yet sent: one INSERT at the next savepoint end or COMMIT (flushProcessed). */
+  pending: PendingProcessed[];
   offers?: Offer[];
   units?: string[];
   products: Map<string, ProductInfo | null>;
@@ -60,7 +76,7 @@ interface PgTxCache {
   wallets: Map<string, Wallet[]>;
 }
 
-const freshCache = (): PgTxCache => ({ products: new Map(), participants: new Map(), wallets: new Map() });
+const freshCache = (): PgTxCache => ({ pending: [], products: new Map(), participants: new Map(), wallets: new Map() });
 
 export class PgLedger implements Ledger {
   readonly userOffers: PgUserOffers;
@@ -144,6 +160,7 @@ export class PgLedger implements Ledger {
         this.userOffers.transactionCache(true);
         started = true;
         const value = fn();
+        this.flushProcessed();
         // A conflict inside a savepoint the handler code caught still dooms the transaction.
         if (this.conn.conflicted) throw new PgError('serialization conflict in the batch', '40001');
         this.conn.query('COMMIT');
@@ -177,10 +194,14 @@ export class PgLedger implements Ledger {
   }
 
   savepoint<T>(fn: () => T): T {
+    // What was recorded before the savepoint must not go with it if it rolls back.
+    this.flushProcessed();
     const name = `sp${++this.savepoints}`;
     this.conn.query(`SAVEPOINT ${name}`);
     try {
       const value = fn();
+      // Inside it: a failing insert is this savepoint's failure.
+      this.flushProcessed();
       this.conn.query(`RELEASE SAVEPOINT ${name}`);
       return value;
     } catch (error) {
@@ -199,17 +220,56 @@ export class PgLedger implements Ledger {
   // ---- dedup -------------------------------------------------------------
 
   processedByMessage(terminal: string, messageId: string): Processed | undefined {
+    this.flushProcessed();
     const row = this.sql.get<ProcessedRow>('SELECT * FROM processed WHERE terminal = $1 AND message_id = $2', [terminal, messageId]);
     return row && { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
   }
 
   processedByTxn(terminal: string, op: string, txnId: string): Processed | undefined {
+    this.flushProcessed();
     const row = this.sql.get<ProcessedRow>('SELECT * FROM processed WHERE terminal = $1 AND op = $2 AND txn_id = $3', [terminal, op, txnId]);
     return row && { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
   }
 
-  /** As SqliteLedger.processedFor: by message id first, else by op and txn_id, in one round trip. */
+  /**
+   * A batch's dedup in one round trip: the till's processed rows for any of these messages (by
+   * message id or op + txn_id), kept for the transaction; processedFor then answers from memory.
+   * Only this transaction writes the till's rows: its advisory lock (immediate) keeps other hosts out.
+   */
+  prefetchProcessed(terminal: string, keys: ReadonlyArray<{ message_id: string; op: string; txn_id: string | null }>): void {
+    if (!this.inTransaction || keys.length === 0) return;
+    this.flushProcessed();
+    const withTxn = keys.filter((k) => k.txn_id !== null);
+    const rows = this.sql.all<ProcessedRow>(
+      `SELECT * FROM processed WHERE terminal = $1 AND message_id = ANY($2::text[])
+       UNION ALL
+       SELECT p.* FROM unnest($3::text[], $4::text[]) AS k(op, txn_id)
+         JOIN processed p ON p.terminal = $1 AND p.op = k.op AND p.txn_id = k.txn_id`,
+      [terminal, keys.map((k) => k.message_id), withTxn.map((k) => k.op), withTxn.map((k) => k.txn_id)],
+    );
+    const cache: ProcessedCache = { terminal, byMessage: new Map(), byTxn: new Map(), asked: new Set() };
+    for (const k of keys) {
+      cache.asked.add(`m:${k.message_id}`);
+      if (k.txn_id !== null) cache.asked.add(txnKey(k.op, k.txn_id));
+    }
+    for (const row of rows) this.remember(cache, { ...row, result: JSON.parse(row.result) as Record<string, unknown> });
+    this.cached.processed = cache;
+  }
+
+  private remember(cache: ProcessedCache, p: Processed): void {
+    cache.byMessage.set(p.message_id, p);
+    if (p.txn_id !== null) cache.byTxn.set(txnKey(p.op, p.txn_id), p);
+  }
+
+  /** As SqliteLedger.processedFor: by message id first, else by op and txn_id, in one round trip (none after a prefetch). */
   processedFor(terminal: string, messageId: string, op: string, txnId: string | null): Processed | undefined {
+    const cache = this.cached.processed;
+    if (cache?.terminal === terminal) {
+      const hit = cache.byMessage.get(messageId) ?? (txnId !== null ? cache.byTxn.get(txnKey(op, txnId)) : undefined);
+      if (hit) return structuredClone(hit);
+      if (cache.asked.has(`m:${messageId}`) && (txnId === null || cache.asked.has(txnKey(op, txnId)))) return undefined;
+    }
+    this.flushProcessed();
     const row = this.sql.get<ProcessedRow & { pref?: number }>(
       `SELECT 0 AS pref, * FROM processed WHERE terminal = $1 AND message_id = $2
        UNION ALL SELECT 1 AS pref, * FROM processed WHERE terminal = $1 AND op = $3 AND txn_id = $4
@@ -221,10 +281,32 @@ export class PgLedger implements Ledger {
     return { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
   }
 
+  /** Inside a transaction the row waits (pending) for the next savepoint end or COMMIT: one INSERT for many messages. */
   recordProcessed(p: Processed): void {
+    const json = JSON.stringify(p.result);
+    const row = { ...p, json, created_at: now() };
+    if (!this.inTransaction) {
+      this.insertProcessed([row]);
+      return;
+    }
+    this.cached.pending.push(row);
+    // As a repeat later in the batch would read it back from the table.
+    if (this.cached.processed?.terminal === p.terminal) this.remember(this.cached.processed, { ...p, result: JSON.parse(json) as Record<string, unknown> });
+  }
+
+  private flushProcessed(): void {
+    const rows = this.cached.pending;
+    if (rows.length === 0) return;
+    this.cached.pending = [];
+    this.insertProcessed(rows);
+  }
+
+  private insertProcessed(rows: readonly PendingProcessed[]): void {
+    const col = <K extends keyof PendingProcessed>(k: K) => rows.map((r) => r[k]);
     this.sql.run(
-      'INSERT INTO processed (message_id, terminal, op, txn_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-      [p.message_id, p.terminal, p.op, p.txn_id, JSON.stringify(p.result), now()],
+      `INSERT INTO processed (message_id, terminal, op, txn_id, result, created_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+      [col('message_id'), col('terminal'), col('op'), col('txn_id'), col('json'), col('created_at')],
     );
   }
 

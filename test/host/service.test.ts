@@ -113,6 +113,26 @@ t.test('dedup by message id and by (terminal, op, txn_id)', async (t) => {
   checkInvariant(t, ledger);
 });
 
+t.test('repeats inside one request are deduplicated too, with and without a failing message in it', async (t) => {
+  // The batch's dedup rows may be read ahead and its records written at the end (PostgreSQL), and a
+  // failing message makes the batch run again with a savepoint per message: neither may apply twice.
+  for (const failing of [false, true]) {
+    const { run, ledger } = await setup(t);
+    const first = award('P1', basket([['COFFEE', 1000]]), 'txn-1');
+    const renamed = award('P1', basket([['COFFEE', 5000]]), 'txn-1');
+    const bad = award('NOBODY', basket([['COFFEE', 100]]), 'txn-x');
+    const second = award('P1', basket([['COFFEE', 2000]]), 'txn-2');
+    const results = run(request([first, ...(failing ? [bad] : []), first, renamed, second]));
+    const codes = results.map((r) => (r.ok ? 'ok' : r.error.code));
+    t.same(codes, failing ? ['ok', 'NOT_FOUND', 'ok', 'ok', 'ok'] : ['ok', 'ok', 'ok', 'ok'], `${failing ? 'with' : 'without'} a failing message`);
+    const applied = results[0]?.ok ? results[0].result : undefined;
+    const rest = results.filter((r) => r.ok).slice(1, 3);
+    t.same(rest.map((r) => (r.ok ? r.result : undefined)), [applied, applied], 'the repeats get the first result');
+    t.equal(balanceOf(ledger, 'P1'), 1000 + 100 + 200, 'txn-1 and txn-2 applied once each');
+    checkInvariant(t, ledger);
+  }
+});
+
 t.test('message-id dedup is per till: another till reusing a message id gets its own answer', async (t) => {
   const { one, ledger } = await setup(t);
   const mine = award('P1', basket([['COFFEE', 1000]]), 'txn-a', 'shared-id');
