@@ -63,6 +63,13 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE outbox ADD COLUMN settled_at TEXT;
    UPDATE outbox SET settled_at = updated_at WHERE state <> 'pending';
    CREATE INDEX outbox_txn_any ON outbox (txn_id) WHERE txn_id IS NOT NULL;`,
+  // A sale's named spends and refunds (payload.sale_txn_id) and its redemptions (payload.txn_id):
+  // every award, spend and void reads them, and a scan of the whole outbox made each request slower
+  // as the backlog grew (offline enqueue of 20,000 awards: 143/s with the scan, 616/s without, same
+  // loaded machine). Partial: only rows that have the key.
+  `CREATE INDEX outbox_sale ON outbox (json_extract(payload, '$.sale_txn_id'), op)
+     WHERE json_extract(payload, '$.sale_txn_id') IS NOT NULL;
+   CREATE INDEX outbox_redeem ON outbox (json_extract(payload, '$.txn_id')) WHERE op = 'redeem';`,
 ];
 
 export interface OpenedDb {

@@ -101,7 +101,7 @@ export class Outbox {
       byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
       byTxn: db.prepare('SELECT * FROM outbox WHERE op = ? AND txn_id = ?'),
       byTxnAny: db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq'),
-      // Refunds are keyed by their own id; this finds those of one sale (rare op: a scan is fine).
+      // Named spends and refunds are keyed by their own id; this finds those of one sale (index outbox_sale).
       bySale: db.prepare(`SELECT * FROM outbox WHERE op = ? AND json_extract(payload, '$.sale_txn_id') = ? ORDER BY seq`),
       insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at)
         VALUES (@id, @op, @txn_id, @fingerprint, @customer_id, @payload, @offline, @amount, @currency, 'pending', @created_at, @created_at)`),

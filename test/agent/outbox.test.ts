@@ -54,3 +54,21 @@ t.test('a full disk is STORAGE_FULL, nothing half-written', async (t) => {
   t.equal(outbox.get(big.id), undefined);
   t.equal(outbox.stats().pending, 1);
 });
+
+t.test("a sale's named spends, refunds and redemptions are looked up through indexes, not a scan of the outbox", async (t) => {
+  // Every award, spend and void reads them: a scan made each request slower as the backlog grew.
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const plan = (sql: string, ...args: string[]) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+  t.match(plan(`SELECT * FROM outbox WHERE op = ? AND json_extract(payload, '$.sale_txn_id') = ? ORDER BY seq`, 'spend', 'T-1'),
+    /USING INDEX outbox_sale/);
+  t.match(plan(`SELECT * FROM outbox WHERE op = 'redeem' AND json_extract(payload, '$.txn_id') = ? ORDER BY seq`, 'T-1'),
+    /USING INDEX outbox_redeem/);
+  const outbox = new Outbox(db);
+  const spend = { ...message(), op: 'spend' as const, payload: { sale_txn_id: 'T-1', spend_id: 'a' } };
+  await outbox.append(spend);
+  await outbox.append({ ...message(), op: 'spend' as const, payload: { sale_txn_id: 'T-2', spend_id: 'a' } });
+  t.same(outbox.forSale('spend', 'T-1').map((r) => r.id), [spend.id]);
+  t.same(outbox.forSale('refund', 'T-1'), []);
+});
