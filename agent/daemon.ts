@@ -210,6 +210,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     linkClock.stop();
     storage.stop();
     clock.stop();
+    outbox.close();
     db.close();
     throw error;
   }
@@ -254,6 +255,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     linkClock.stop();
     storage.stop();
     clock.stop();
+    outbox.close();
     db.close();
     log.info('till-agent stopped');
   })());

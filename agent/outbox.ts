@@ -3,9 +3,17 @@
 //
 //   append() ─┐ same tick ┌─> one transaction, one fsync ─> resolve all callers
 //   append() ─┘           │
+//
+// The fsync of a group commit runs off the event loop (WAL mode): the transaction commits
+// without syncing (synchronous=NORMAL for that commit only), then the WAL file is fdatasync'd on
+// the thread pool, and only then are the callers answered. Meanwhile the loop parses the next
+// requests; they join the next commit, which starts when this fsync is done (one in flight).
+// Until its fsync completes, a commit's rows are not handed to the forwarder (nextPending), so
+// the host never applies a row a power cut could still take back.
 // Rows move pending → done | dead; dead → pending on retry. Nothing is ever deleted
 // except done rows older than the retention window (in trusted time, a sale's rows together).
 import type { Statement } from 'better-sqlite3';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync } from 'node:fs';
 import { AgentError } from '../protocol/errors.ts';
 import type { DurableOp, UpstreamError } from '../protocol/upstream.ts';
 import { isDiskFull, type Db } from './db.ts';
@@ -88,6 +96,12 @@ interface Waiting {
 export class Outbox {
   private queue: Waiting[] = [];
   private flushScheduled = false;
+  /** A group commit's fsync is on the thread pool; the next commit waits for it. */
+  private syncing = false;
+  /** The lowest seq of a commit whose fsync has not completed: rows from it on are not forwarded yet. */
+  private unsyncedFrom: number | null = null;
+  /** The WAL file, fdatasync'd after each group commit; null: not in WAL mode, commits sync themselves. */
+  private wal: number | null;
   private readonly stmt: Record<string, Statement>;
 
   constructor(
@@ -105,7 +119,9 @@ export class Outbox {
       bySale: db.prepare(`SELECT * FROM outbox WHERE op = ? AND json_extract(payload, '$.sale_txn_id') = ? ORDER BY seq`),
       insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at)
         VALUES (@id, @op, @txn_id, @fingerprint, @customer_id, @payload, @offline, @amount, @currency, 'pending', @created_at, @created_at)`),
-      nextPending: db.prepare(`SELECT * FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`),
+      nextPending: db.prepare(`SELECT * FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
+      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+      syncFull: db.prepare('PRAGMA synchronous = FULL'),
       done: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending'`),
       dead: db.prepare(`UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending'`),
       attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
@@ -132,6 +148,7 @@ export class Outbox {
           AND (txn_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.txn_id = outbox.txn_id
             AND (o.state <> 'done' OR o.settled_at >= @cutoff)))`),
     };
+    this.wal = openWal(db);
   }
 
   /** Commit one message; resolved only after the commit (and its fsync) completed. */
@@ -144,42 +161,91 @@ export class Outbox {
   appendAll(items: AppendInput[]): Promise<AppendOutcome[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // setImmediate: every request parsed in this turn of the event loop joins the commit.
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    // While an fsync is in flight the queue grows; its completion schedules the next commit.
+    if (this.flushScheduled || this.syncing) return;
+    this.flushScheduled = true;
+    // setImmediate: every request parsed in this turn of the event loop joins the commit.
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     const waiting = this.queue;
     this.queue = [];
     this.flushScheduled = false;
+    const wal = this.liveWal();
     const results: Array<{ ok: true; outcomes: AppendOutcome[] } | { ok: false; error: unknown }> = [];
     // One caller's bad row must not fail the others: each caller gets a savepoint
     // (a nested better-sqlite3 transaction) inside the one shared commit.
     const insertGroup = this.db.transaction((items: AppendInput[]) => items.map((item) => this.insertOne(item)));
-    try {
-      observed(this.observer, () => this.db.transaction(() => {
-        for (const w of waiting) {
-          try {
-            results.push({ ok: true, outcomes: insertGroup(w.items) });
-          } catch (error) {
-            if (isDiskFull(error)) throw error;
-            results.push({ ok: false, error });
-          }
+    const commit = this.db.transaction(() => {
+      for (const w of waiting) {
+        try {
+          results.push({ ok: true, outcomes: insertGroup(w.items) });
+        } catch (error) {
+          if (isDiskFull(error)) throw error;
+          results.push({ ok: false, error });
         }
-      })());
+      }
+    });
+    try {
+      observed(this.observer, () => {
+        if (wal === null) return commit();
+        this.stmt.syncNormal!.run();
+        try {
+          return commit();
+        } finally {
+          this.stmt.syncFull!.run();
+        }
+      });
     } catch (error) {
       for (const w of waiting) w.reject(storageError(error));
       return;
     }
-    waiting.forEach((w, i) => {
+    const answer = () => waiting.forEach((w, i) => {
       const r = results[i]!;
       if (r.ok) w.resolve(r.outcomes);
       else w.reject(r.error);
     });
+    if (wal === null) return answer();
+    let first: number | null = null;
+    for (const r of results) {
+      if (!r.ok) continue;
+      for (const o of r.outcomes) if (o.kind === 'created' && (first === null || o.row.seq < first)) first = o.row.seq;
+    }
+    this.unsyncedFrom = first;
+    this.syncing = true;
+    fdatasync(wal, (error) => {
+      this.syncing = false;
+      this.unsyncedFrom = null;
+      if (error) {
+        // The rows may be lost on a power cut: nobody hears "yes" for them (a repeat finds them
+        // if they survived, and answers then).
+        this.observer?.failed(error);
+        for (const w of waiting) w.reject(storageError(error));
+      } else {
+        answer();
+      }
+      if (this.queue.length > 0) this.scheduleFlush();
+    });
+  }
+
+  /** The WAL's descriptor, opened again if the file was replaced (SQLite re-creates it after a last close). */
+  private liveWal(): number | null {
+    const wal = this.wal;
+    if (wal === null) return null;
+    try {
+      if (fstatSync(wal).nlink > 0) return wal;
+      closeSync(wal);
+    } catch {
+      // the descriptor is gone: open the file again
+    }
+    this.wal = openWal(this.db);
+    return this.wal;
   }
 
   private insertOne(item: AppendInput): AppendOutcome {
@@ -225,7 +291,7 @@ export class Outbox {
 
   /** The next pending rows in FIFO order, read from disk a page at a time. */
   nextPending(limit: number, afterSeq = 0): OutboxRow[] {
-    return (this.stmt.nextPending!.all(afterSeq, limit) as RawRow[]).map(decode);
+    return (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decode);
   }
 
   markAttempt(ids: string[]): void {
@@ -309,8 +375,36 @@ export class Outbox {
 
   /** Wait for queued appends to commit (used on shutdown). */
   async drainWrites(): Promise<void> {
-    while (this.queue.length > 0 || this.flushScheduled) await new Promise((r) => setImmediate(r));
+    while (this.queue.length > 0 || this.flushScheduled || this.syncing) await new Promise((r) => setImmediate(r));
   }
+
+  /** Closes the WAL descriptor (after drainWrites, before the database is closed). */
+  close(): void {
+    if (this.wal !== null) closeSync(this.wal);
+    this.wal = null;
+  }
+}
+
+/**
+ * The WAL file of a database in WAL mode, synced once now: rows a crashed process committed
+ * without their fsync become durable before the forwarder may send them. Null when the database
+ * is not a WAL file on disk (in memory, another journal mode): then each commit syncs itself.
+ */
+function openWal(db: Db): number | null {
+  if (db.memory || db.pragma('journal_mode', { simple: true }) !== 'wal') return null;
+  let fd: number;
+  try {
+    fd = openSync(`${db.name}-wal`, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    fdatasyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    throw storageError(error);
+  }
+  return fd;
 }
 
 function storageError(error: unknown): unknown {

@@ -72,3 +72,23 @@ t.test("a sale's named spends, refunds and redemptions are looked up through ind
   t.same(outbox.forSale('spend', 'T-1').map((r) => r.id), [spend.id]);
   t.same(outbox.forSale('refund', 'T-1'), []);
 });
+
+t.test('a group commit is answered after its fsync, and only then do its rows reach the forwarder', async (t) => {
+  // The commit itself does not sync (synchronous=NORMAL for it); the WAL's fdatasync runs off the
+  // event loop. Between the two, the row is in the table but must not be sent to the host.
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  t.teardown(() => outbox.close());
+  const first = message();
+  let answered = false;
+  const appended = outbox.append(first).then((o) => { answered = true; return o; });
+  // Scheduled after the outbox's own setImmediate: runs right after the commit, before any I/O callback.
+  const between = await new Promise<{ pending: number; next: string[] }>((resolve) => setImmediate(() =>
+    resolve({ pending: outbox.stats().pending, next: outbox.nextPending(10).map((r) => r.id) })));
+  t.same(between, { pending: 1, next: [] }, 'committed, not yet synced: counted, not handed out');
+  t.equal(answered, false);
+  t.equal((await appended).kind, 'created');
+  t.same(outbox.nextPending(10).map((r) => r.id), [first.id]);
+  t.equal(db.pragma('synchronous', { simple: true }), 2, 'every other write still syncs at its commit');
+});
