@@ -23,7 +23,6 @@ import { Outbox } from './outbox.ts';
 import { ProductsProgress } from './products-progress.ts';
 import { RecentReceipts } from './status-page/recent-receipts.ts';
 import type { StatusPage } from './status-page/server.ts';
-import { createStatusPage } from './status-page/start.ts';
 import { PrintJobs } from './print-jobs.ts';
 import { SocketServer } from './socket-server.ts';
 import { StorageHealth } from './storage-health.ts';
@@ -224,6 +223,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let statusPage: StatusPage | undefined;
   let statusPageAddress: { host: string; port: number } | undefined;
   if (config.status_page.listen !== false) {
+    const { createStatusPage } = await import('./status-page/start.ts'); // off by default: loaded only when asked for
     statusPage = createStatusPage(ctx, receipts, config.status_page.listen, config.status_page.token);
     try {
       statusPageAddress = await statusPage.start();

@@ -1,7 +1,7 @@
 // systemd notification protocol: READY=1 once the socket listens and the outbox is open,
 // WATCHDOG=1 from the event loop (a hung loop stops the pings and systemd restarts us),
 // STOPPING=1 on shutdown. Without NOTIFY_SOCKET every call is a no-op.
-import { createSocket } from 'unix-dgram';
+import { createRequire } from 'node:module';
 import type { Logger } from './log.ts';
 
 export interface Notifier {
@@ -21,6 +21,8 @@ export function createNotifier(env: NodeJS.ProcessEnv, log: Logger): Notifier {
   }
   // An abstract socket is named with a leading "@" in the environment and "\0" on the wire.
   const path = target.startsWith('@') ? `\0${target.slice(1)}` : target;
+  // Loaded only under systemd: a native addon the agent does not need anywhere else.
+  const { createSocket } = createRequire(import.meta.url)('unix-dgram') as typeof import('unix-dgram');
   const socket = createSocket('unix_dgram');
   socket.on('error', (error: Error) => log.warn({ err: { message: error.message } }, 'sd_notify failed'));
   let timer: NodeJS.Timeout | undefined;

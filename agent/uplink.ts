@@ -1,11 +1,10 @@
 // The MQTT link to the loyalty host: connection state, request publishing and response
 // routing. It never queues money requests itself: the outbox is the source of truth and
 // the forwarder decides what to (re)send. MQTT.js's store is only its in-flight window.
-import { disableNagle } from '../protocol/no-delay.ts';
 import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import { X509Certificate, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { AgentError } from '../protocol/errors.ts';
 import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
 import {
@@ -52,6 +51,7 @@ interface Pending {
 
 export class Uplink {
   private client: MqttClient | undefined;
+  private stopRequested = false;
   private stateValue: UplinkState = 'stopped';
   private sinceValue: string | null = null;
   private lastErrorValue: string | null = null;
@@ -80,7 +80,11 @@ export class Uplink {
     return () => this.stateListeners.delete(listener);
   }
 
-  /** Starts connecting; never waits for the broker (the till works offline). */
+  /**
+   * Starts connecting; never waits for the broker (the till works offline). MQTT.js (about 120
+   * modules, a quarter of the start-up CPU) is loaded from here, after the caller has gone on:
+   * the agent is ready for the POS (socket listening, outbox open) without it.
+   */
   start(): void {
     const { config, identity, log } = this.options;
     const clientId = config.client_id ?? `till-${identity.merchant}-${identity.store}-${identity.terminal}`;
@@ -105,7 +109,17 @@ export class Uplink {
       },
     };
     this.setState('connecting');
-    const client = mqtt.connect(this.options.url, options);
+    setImmediate(() => {
+      Promise.all([import('mqtt'), import('../protocol/no-delay.ts')])
+        .then(([{ default: mqtt }, { disableNagle }]) => {
+          if (!this.stopRequested) this.connect(mqtt.connect(this.options.url, options), disableNagle);
+        })
+        .catch((error: unknown) => log.error({ err: error }, 'uplink cannot start: MQTT client not loaded'));
+    });
+  }
+
+  private connect(client: MqttClient, disableNagle: (client: MqttClient) => void): void {
+    const { log } = this.options;
     this.client = client;
     client.on('connect', (connack) => {
       disableNagle(client);
@@ -133,6 +147,7 @@ export class Uplink {
   }
 
   async stop(): Promise<void> {
+    this.stopRequested = true;
     const client = this.client;
     this.client = undefined;
     for (const [id, p] of this.pending) {

@@ -9,7 +9,6 @@ import { EscPosPrinter } from './escpos-printer.ts';
 import { DELIMITERS } from './line-reader.ts';
 import { LineDisplay } from './line-display.ts';
 import { describeError } from './errors.ts';
-import { writePreview } from './receipt-preview.ts';
 import { SerialScale } from './scale.ts';
 import { createBarcodeScanner } from './scanner.ts';
 import { buildTransport, type TransportDeps } from './transports/index.ts';
@@ -203,6 +202,8 @@ export class DeviceManager {
     if (!dir) return;
     const base = `${(this.options.now?.() ?? new Date()).toISOString().replace(/[:.]/g, '-')}-${config.name}-${String(++this.previewSeq).padStart(4, '0')}`;
     try {
+      // The renderer (pngjs, bwip-js) is loaded with the first preview, not at start-up.
+      const { writePreview } = await import('./receipt-preview.ts');
       const written = await writePreview(dir, base, bytes, {
         columns: config.width,
         ...(config.code_page_number !== undefined ? { codePageNumbers: { [config.code_page_number]: config.code_page } } : {}),

@@ -1,6 +1,5 @@
 // The last few receipts the agent printed, kept in memory as the bytes sent to the printer, so
 // the status page can show them as PNG previews whatever the printer (not only virtual ones).
-import { renderPreview } from '../../drivers/receipt-preview.ts';
 
 export interface PrintedReceipt {
   job_id: string;
@@ -37,9 +36,11 @@ export class RecentReceipts {
   }
 
   /** The receipt as the printer would print it; rendered once, on first request. */
-  png(jobId: string): Buffer | undefined {
+  async png(jobId: string): Promise<Buffer | undefined> {
     const item = this.items.find((r) => r.job_id === jobId);
     if (!item) return undefined;
+    // The renderer (pngjs, bwip-js) is loaded on the first preview asked for, not at start-up.
+    const { renderPreview } = await import('../../drivers/receipt-preview.ts');
     item.png ??= renderPreview(item.bytes, { columns: item.columns }).png;
     return item.png;
   }

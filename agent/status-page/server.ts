@@ -85,7 +85,7 @@ export class StatusPage {
       if (this.options.tokenToRead && !authorised) return json(res, 401, { error: { code: 'UNAUTHORIZED', message: 'this page needs the status page token' } });
       if (path === '/api/status') return json(res, 200, { ...this.options.snapshot(), actions: this.options.token !== null });
       const png = /^\/api\/receipts\/([A-Za-z0-9_.-]{1,128})\.png$/.exec(path);
-      const image = png ? this.options.receipts.png(png[1]!) : undefined;
+      const image = png ? await this.options.receipts.png(png[1]!) : undefined;
       if (!image) return json(res, 404, { error: { code: 'NOT_FOUND', message: 'no such receipt (only the last few are kept)' } });
       res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'no-store', ...SECURITY_HEADERS }).end(image);
       return;
