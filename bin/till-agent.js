@@ -21,19 +21,21 @@ process.exit(code);
 
 /** In a checkout (the sources are here, unlike on a till), say when a source is newer than the build. */
 function warnIfStale() {
-  if (!existsSync(new URL('agent/main.ts', root))) return;
+  const dir = fileURLToPath(root);
+  if (!existsSync(`${dir}agent/main.ts`)) return;
   const built = statSync(entry).mtimeMs;
-  const newer = ['agent', 'drivers', 'protocol', 'host'].flatMap((dir) => newerSources(new URL(`${dir}/`, root), built));
+  // Plain paths, not URLs: this runs before every command in a checkout (~200 files).
+  const newer = ['agent', 'drivers', 'protocol', 'host'].flatMap((d) => newerSources(`${dir}${d}`, built));
   if (newer.length > 0) {
-    process.stderr.write(`till-agent: warning: build/ is older than ${fileURLToPath(newer[0]).slice(fileURLToPath(root).length)}` +
+    process.stderr.write(`till-agent: warning: build/ is older than ${newer[0].slice(dir.length)}` +
       `${newer.length > 1 ? ` and ${newer.length - 1} more` : ''}: run "npm run build" (running the old build)\n`);
   }
 }
 
 function newerSources(dir, than) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    if (e.isDirectory()) return newerSources(new URL(`${e.name}/`, dir), than);
-    const file = new URL(e.name, dir);
-    return e.name.endsWith('.ts') && statSync(file).mtimeMs > than ? [file] : [];
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory()) return newerSources(path, than);
+    return e.name.endsWith('.ts') && statSync(path).mtimeMs > than ? [path] : [];
   });
 }
