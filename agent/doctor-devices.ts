@@ -15,7 +15,7 @@ import { loadUsb, type UsbApi } from '../drivers/transports/usb.ts';
 import type { ByteLink, PrinterStatus, PrinterStatusReport } from '../drivers/types.ts';
 import { call, targetFrom } from './cli-client.ts';
 import type { Config } from './config.ts';
-import type { Check } from './doctor.ts';
+import type { Check } from './doctor-check.ts';
 import { evdevCheck } from './doctor-evdev.ts';
 import { printerHint } from './doctor-hints.ts';
 

@@ -8,15 +8,9 @@ import type { StatusResult } from '../protocol/local.ts';
 import { call, targetFrom } from './cli-client.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { isDiskFull } from './db.ts';
+import type { Check } from './doctor-check.ts';
 import { agentView, checkDevices } from './doctor-devices.ts';
 import { TOLERANCE_MS, describeOffset, type ClockJump } from './till-clock.ts';
-
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  hint?: string;
-}
 
 export interface DoctorOptions {
   minFreeMb: number;

@@ -1,5 +1,6 @@
 // `till-agent doctor --config FILE`: a table of ✔/✖ with a hint for each failure.
-import { runChecks, type Check } from '../doctor.ts';
+import type { Check } from '../doctor-check.ts';
+import { runChecks } from '../doctor.ts';
 import { UsageError, intFlag, parseFlags } from './args.ts';
 import { NotFoundError, locateConfig } from './locate-config.ts';
 import { field, print } from './output.ts';

@@ -1,9 +1,9 @@
 // `till-agent print-test`: a test receipt through the running agent (receipt.print), exactly the
 // path a sale's receipt takes: layout, code page, the printer's queue and status checks.
-import { CONNECTION_FLAGS, CONNECTION_HELP, connectionFrom, targetFrom } from '../cli-client.ts';
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionFrom, openSession, targetFrom } from '../cli-client.ts';
 import { printerHint, reasonOf } from '../doctor-hints.ts';
 import { testDocument } from '../receipts/test-document.ts';
-import { openSession } from './agent-session.ts';
+
 import { parseFlags } from './args.ts';
 import { field, print, printError } from './output.ts';
 

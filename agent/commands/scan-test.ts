@@ -2,8 +2,7 @@
 // one readable line each, for a technician checking a scanner or card reader. It only shows
 // what the agent emits, so a payment card appears in its masked form only.
 import { formatMoney, type Money } from '../../protocol/money.ts';
-import { CONNECTION_FLAGS, CONNECTION_HELP, connectionFrom, targetFrom } from '../cli-client.ts';
-import { openSession } from './agent-session.ts';
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionFrom, openSession, targetFrom } from '../cli-client.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { field, print, printError } from './output.ts';
 

@@ -2,7 +2,7 @@
 // come from `status` every interval; the rate from the agent's `outbox` "delivered" events
 // (a depth difference would hide the sales still arriving), averaged over the last 10 s.
 import type { StatusResult } from '../../protocol/local.ts';
-import type { AgentSession } from './agent-session.ts';
+import type { AgentSession } from '../cli-client.ts';
 import { field, print, safeJson } from './output.ts';
 
 const WINDOW_MS = 10_000;

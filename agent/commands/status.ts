@@ -1,8 +1,7 @@
 // `till-agent status`: what the running agent says about itself, for humans or --json.
 import { describeOffset } from '../till-clock.ts';
 import type { StatusResult } from '../../protocol/local.ts';
-import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, targetFrom, type Connection } from '../cli-client.ts';
-import { openSession } from './agent-session.ts';
+import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, openSession, targetFrom, type Connection } from '../cli-client.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { duration, watch } from './status-watch.ts';
 import { field, print, printError, safeJson } from './output.ts';
