@@ -15,11 +15,11 @@ import { isAgentError } from '../protocol/errors.ts';
 import type { Chain, UpstreamMessage, UpstreamResponse } from '../protocol/upstream.ts';
 import type { EventBus } from './events.ts';
 import type { Logger } from './log.ts';
-import type { Outbox, OutboxRow, Outcome } from './outbox.ts';
+import type { OutboxRow, OutboxStore, Outcome } from './outbox.ts';
 import type { Uplink } from './uplink.ts';
 
 export interface ForwarderOptions {
-  outbox: Outbox;
+  outbox: OutboxStore;
   uplink: Uplink;
   events: EventBus;
   log: Logger;

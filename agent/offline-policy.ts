@@ -16,7 +16,7 @@ import type { ProtocolVersion } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
 import type { Config } from './config.ts';
 import type { LinkClock } from './link-clock.ts';
-import type { Outbox } from './outbox.ts';
+import type { OutboxStore } from './outbox.ts';
 
 export interface OfflineExposure {
   /** Offline spends not yet confirmed by the host. */
@@ -39,7 +39,7 @@ interface PolicyContext {
   config: Config;
   /** The POS connection's protocol: version 1 knows these declines as OFFLINE_SPEND_DECLINED. */
   protocol: ProtocolVersion;
-  outbox: Outbox;
+  outbox: OutboxStore;
   linkClock: LinkClock;
 }
 
@@ -51,13 +51,13 @@ interface Reserved {
 // Keyed by the outbox: ops get a per-request copy of the context, the outbox is shared.
 const reservations = new WeakMap<object, Reserved>();
 
-function reservedOf(outbox: Outbox): Reserved {
+function reservedOf(outbox: OutboxStore): Reserved {
   let r = reservations.get(outbox);
   if (!r) reservations.set(outbox, (r = { count: 0, amounts: new Map() }));
   return r;
 }
 
-export function offlineExposure(outbox: Outbox): OfflineExposure {
+export function offlineExposure(outbox: OutboxStore): OfflineExposure {
   const rows = outbox.offlineSpendExposure();
   const since = rows.map((r) => r.since).sort()[0] ?? null;
   return {

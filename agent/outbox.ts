@@ -70,6 +70,42 @@ export interface ProductBatchRow {
 
 export type Outcome = { id: string; ok: true; result: Record<string, unknown> } | { id: string; ok: false; error: UpstreamError };
 
+/**
+ * What the agent asks of an outbox, whatever keeps it (the SQLite Outbox below is the one we
+ * have): test/agent/outbox-contract.ts is the suite every implementation must pass, and the
+ * forwarder, the ops and the offline policy take this interface, not the class.
+ */
+export interface OutboxStore {
+  /** Commit one message; resolves only once it is durable. Same (op, txn_id): existing or conflict. */
+  append(input: AppendInput): Promise<AppendOutcome>;
+  /** Commit several messages atomically. */
+  appendAll(items: AppendInput[]): Promise<AppendOutcome[]>;
+  get(id: string): OutboxRow | undefined;
+  findByTxn(op: DurableOp, txnId: string): OutboxRow | undefined;
+  /** The redeem rows of a sale (payload.txn_id). */
+  redemptionsOf(saleTxnId: string): OutboxRow[];
+  /** Every row with this txn_id, in order. */
+  forTxn(txnId: string): OutboxRow[];
+  /** Rows of `op` that name txnId as their sale (payload.sale_txn_id). */
+  forSale(op: DurableOp, txnId: string): OutboxRow[];
+  /** Pending rows in FIFO order after `afterSeq`. */
+  nextPending(limit: number, afterSeq?: number): OutboxRow[];
+  markAttempt(ids: string[]): void;
+  /** Apply the host's answers: pending rows become done or dead; returns the rows that changed. */
+  settle(outcomes: Outcome[]): OutboxRow[];
+  withholdReductions(id: string): OutboxRow | undefined;
+  /** Dead rows back to pending (one, or all with null); how many. */
+  retry(id: string | null): number;
+  stats(): OutboxStats;
+  list(state: OutboxState, limit: number): OutboxRow[];
+  pendingSpend(customerId: string, currency: string): number;
+  offlineSpendExposure(): Array<{ currency: string; count: number; amount: number; since: string }>;
+  productBatches(syncId: string): ProductBatchRow[];
+  pruneDone(olderThan: Date): number;
+  /** Resolves once every append made so far has committed. */
+  drainWrites(): Promise<void>;
+}
+
 interface RawRow extends Omit<OutboxRow, 'payload' | 'offline' | 'result' | 'error'> {
   payload: string;
   offline: number;
@@ -93,7 +129,7 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-export class Outbox {
+export class Outbox implements OutboxStore {
   private queue: Waiting[] = [];
   private flushScheduled = false;
   /** A group commit's fsync is on the thread pool; the next commit waits for it. */

@@ -10,7 +10,7 @@ import type { Forwarder } from '../forwarder.ts';
 import type { TillClock } from '../till-clock.ts';
 import type { LinkClock } from '../link-clock.ts';
 import type { Logger } from '../log.ts';
-import type { Outbox } from '../outbox.ts';
+import type { OutboxStore } from '../outbox.ts';
 import type { ProductsProgress } from '../products-progress.ts';
 import type { PrintedReceipt } from '../status-page/recent-receipts.ts';
 import type { StorageHealth } from '../storage-health.ts';
@@ -27,7 +27,7 @@ export interface OpsContext {
    * request (identify on scan, the status page) sees DEFAULT_PROTOCOL.
    */
   protocol: ProtocolVersion;
-  outbox: Outbox;
+  outbox: OutboxStore;
   /** receipt.print job ids and outcomes (durable). */
   printJobs: PrintJobs;
   cache: CustomerCache;

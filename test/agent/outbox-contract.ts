@@ -1,12 +1,13 @@
-// The contract every outbox store must pass (in the spirit of MQTT.js's abstract_store).
-// test/agent/outbox.test.ts runs it against the SQLite outbox on a real file.
+// The contract every outbox store must pass (in the spirit of MQTT.js's abstract_store): it
+// knows the OutboxStore interface only. test/agent/outbox.test.ts runs it against the SQLite
+// outbox on a real file.
 import type { Test } from 'tap';
-import type { AppendInput, Outbox } from '../../agent/outbox.ts';
+import type { AppendInput, OutboxStore } from '../../agent/outbox.ts';
 
 export interface OutboxHarness {
-  outbox: Outbox;
-  /** Close and reopen the store on the same file, as after a restart. */
-  reopen(): Promise<Outbox>;
+  outbox: OutboxStore;
+  /** Close and reopen the store on the same storage, as after a restart. */
+  reopen(): Promise<OutboxStore>;
 }
 
 let n = 0;
@@ -108,5 +109,54 @@ export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness
     await h.outbox.append(m);
     await h.outbox.append(message());
     t.equal(h.outbox.stats().oldest_pending_at, '2026-01-01T00:00:00.000Z');
+  });
+
+  t.test('lookups: by txn, a txn\'s rows, a sale\'s refunds and redemptions', async (t) => {
+    const h = await make(t);
+    const sale = message({ op: 'award', txn_id: 'sale-1' });
+    const spend = message({ op: 'spend', txn_id: 'sale-1', amount: 100 });
+    const refund = message({ op: 'refund', txn_id: 'ref-1', payload: { sale_txn_id: 'sale-1' } });
+    const redeem = message({ op: 'redeem', txn_id: 'red-1', payload: { txn_id: 'sale-1' } });
+    await h.outbox.appendAll([sale, spend, refund, redeem, message()]);
+    t.equal(h.outbox.findByTxn('spend', 'sale-1')?.id, spend.id);
+    t.equal(h.outbox.findByTxn('void', 'sale-1'), undefined);
+    t.same(h.outbox.forTxn('sale-1').map((r) => r.id), [sale.id, spend.id]);
+    t.same(h.outbox.forSale('refund', 'sale-1').map((r) => r.id), [refund.id]);
+    t.same(h.outbox.redemptionsOf('sale-1').map((r) => r.id), [redeem.id]);
+  });
+
+  t.test('markAttempt counts sends of pending rows; withholdReductions marks a pending award', async (t) => {
+    const h = await make(t);
+    const m = message({ payload: { pos_reduced: true } });
+    await h.outbox.append(m);
+    h.outbox.markAttempt([m.id]);
+    h.outbox.markAttempt([m.id]);
+    t.equal(h.outbox.get(m.id)?.attempts, 2);
+    t.equal(h.outbox.withholdReductions(m.id)?.payload.pos_reduced, false);
+    h.outbox.settle([{ id: m.id, ok: true, result: {} }]);
+    h.outbox.markAttempt([m.id]);
+    t.equal(h.outbox.get(m.id)?.attempts, 2, 'an answered row is not sent again');
+  });
+
+  t.test('offline spend exposure counts pending offline spends per currency', async (t) => {
+    const h = await make(t);
+    await h.outbox.append(message({ op: 'spend', offline: true, amount: 300, created_at: '2026-01-01T00:00:00.000Z' }));
+    await h.outbox.append(message({ op: 'spend', offline: true, amount: 200 }));
+    await h.outbox.append(message({ op: 'spend', offline: false, amount: 999 }));
+    t.same(h.outbox.offlineSpendExposure(), [{ currency: 'EUR', count: 2, amount: 500, since: '2026-01-01T00:00:00.000Z' }]);
+  });
+
+  t.test('pruneDone removes only delivered rows settled before the cutoff; drainWrites waits for appends', async (t) => {
+    const h = await make(t);
+    const [done, pending] = [message(), message()];
+    const appended = h.outbox.appendAll([done, pending]);
+    await h.outbox.drainWrites();
+    t.equal(h.outbox.get(done.id)?.state, 'pending', 'committed once drainWrites resolves');
+    await appended;
+    h.outbox.settle([{ id: done.id, ok: true, result: {} }]);
+    t.equal(h.outbox.pruneDone(new Date(Date.now() - 60_000)), 0, 'settled after the cutoff: kept');
+    t.equal(h.outbox.pruneDone(new Date(Date.now() + 60_000)), 1);
+    t.equal(h.outbox.get(done.id), undefined);
+    t.equal(h.outbox.get(pending.id)?.state, 'pending');
   });
 }

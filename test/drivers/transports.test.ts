@@ -16,12 +16,11 @@ import { FakeUsb, FakeUsbDevice } from '../helpers/usb-fake.ts';
 import { byteLinkContract } from './byte-link-contract.ts';
 
 t.test('serial (socat pty)', async (t) => {
-  byteLinkContract(t, async (t) => {
+  byteLinkContract(t, { canRead: true }, async (t) => {
     const pty = await startPty(t);
     const end = await pty.openPeer();
     return {
       transport: serialTransport({ path: pty.device, baudRate: 115200 }),
-      canRead: true,
       received: async () => end.received(),
       send: (bytes) => end.write(bytes),
       unplug: () => pty.kill(),
@@ -30,7 +29,7 @@ t.test('serial (socat pty)', async (t) => {
 });
 
 t.test('tcp (real listener)', async (t) => {
-  byteLinkContract(t, async (t) => {
+  byteLinkContract(t, { canRead: true }, async (t) => {
     const chunks: Buffer[] = [];
     let peer: net.Socket | undefined;
     const server = net.createServer((socket) => {
@@ -43,7 +42,6 @@ t.test('tcp (real listener)', async (t) => {
     const port = (server.address() as net.AddressInfo).port;
     return {
       transport: tcpTransport({ host: '127.0.0.1', port }),
-      canRead: true,
       received: async () => Buffer.concat(chunks),
       send: async (bytes) => { peer?.write(bytes); },
       unplug: async () => { peer?.resetAndDestroy(); },
@@ -52,12 +50,11 @@ t.test('tcp (real listener)', async (t) => {
 });
 
 t.test('file (a regular file standing in for /dev/usb/lp0)', async (t) => {
-  byteLinkContract(t, async (t) => {
+  byteLinkContract(t, { canRead: false }, async (t) => {
     const file = join(await tempDir(t, 'till-file-'), 'lp0');
     await writeFile(file, '');
     return {
       transport: fileTransport({ path: file, watchMs: 20 }),
-      canRead: false,
       received: () => readFile(file),
       send: async () => undefined,
       unplug: () => rm(file),
@@ -66,12 +63,11 @@ t.test('file (a regular file standing in for /dev/usb/lp0)', async (t) => {
 });
 
 t.test('usb (fake usb module)', async (t) => {
-  byteLinkContract(t, async () => {
+  byteLinkContract(t, { canRead: true }, async () => {
     const usb = new FakeUsb();
     const device = usb.plug(new FakeUsbDevice());
     return {
       transport: usbTransport({ vendorId: device.vendorId, productId: device.productId, usb, readPollMs: 50 }),
-      canRead: true,
       received: async () => device.peer.bytes(),
       send: async (bytes) => device.deliver(bytes),
       unplug: async () => device.unplug(),
@@ -80,12 +76,11 @@ t.test('usb (fake usb module)', async (t) => {
 });
 
 t.test('virtual', async (t) => {
-  byteLinkContract(t, async () => {
+  byteLinkContract(t, { canRead: true }, async () => {
     const chunks: Buffer[] = [];
     const dev = virtualDevice({ name: 'v', onWrite: (b) => { chunks.push(b); } });
     return {
       transport: dev.transport,
-      canRead: true,
       received: async () => Buffer.concat(chunks),
       send: async (bytes) => { dev.inject(bytes); },
       unplug: async () => dev.setPresent(false),
