@@ -17,7 +17,7 @@ import { LinkClock, systemClock } from './link-clock.ts';
 import type { Metrics } from './metrics.ts';
 import { status as statusOf } from './ops/status.ts';
 import type { Logger } from './log.ts';
-import type { OpsContext } from './ops/context.ts';
+import { newOpsState, type OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
 import { Outbox } from './outbox.ts';
 import { ProductsProgress } from './products-progress.ts';
@@ -172,6 +172,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   const ctx: OpsContext = { config, identity, version, protocol: DEFAULT_PROTOCOL, outbox, printJobs, cache, currencies, storage, uplink, linkClock, clock, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
     onPrintJob: (printer, outcome) => metrics?.printJobs.inc({ printer, outcome }),
     onReceipt: (receipt) => receipts.add(receipt),
+    ...newOpsState(),
   };
   events.on('print', (_topic, e) => receipts.setStatus(String(e.job_id), String(e.status)));
   if (config.identify_on_scan) devices.on('scan', identifyOnScan(ctx, config.identify_on_scan));

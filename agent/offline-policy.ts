@@ -41,20 +41,17 @@ interface PolicyContext {
   protocol: ProtocolVersion;
   outbox: OutboxStore;
   linkClock: LinkClock;
+  offlineReservations: OfflineReservations;
 }
 
-interface Reserved {
-  count: number;
-  amounts: Map<string, number>;
-}
-
-// Keyed by the outbox: ops get a per-request copy of the context, the outbox is shared.
-const reservations = new WeakMap<object, Reserved>();
-
-function reservedOf(outbox: OutboxStore): Reserved {
-  let r = reservations.get(outbox);
-  if (!r) reservations.set(outbox, (r = { count: 0, amounts: new Map() }));
-  return r;
+/**
+ * Offline spends admitted by admitOfflineSpend and not yet committed to the outbox (or failed):
+ * counted against the limits with the outbox's own, so two spends at once cannot both pass.
+ * One per running agent, in the ops context.
+ */
+export class OfflineReservations {
+  count = 0;
+  readonly amounts = new Map<string, number>();
 }
 
 export function offlineExposure(outbox: OutboxStore): OfflineExposure {
@@ -100,7 +97,7 @@ export function admitOfflineSpend(ctx: PolicyContext, currency: string, amount: 
       `offline spend declined: no connection to the loyalty host for ${duration(age)} (offline.max_age_s is ${max_age_s})`);
   }
   const exposure = offlineExposure(ctx.outbox);
-  const reserved = reservedOf(ctx.outbox);
+  const reserved = ctx.offlineReservations;
   const count = exposure.count + reserved.count;
   if (count + 1 > total_spend_count) {
     throw decline('OFFLINE_LIMIT_REACHED',

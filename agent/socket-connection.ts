@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { AgentError, RETRYABLE, errorBody, type ErrorBody, type ErrorCode } from '../protocol/errors.ts';
 import {
   DEFAULT_PROTOCOL, EVENT_TOPICS, PROTOCOL_VERSIONS, isOp, parseParams, parseRequest, requestIdSchema,
-  type EventTopic, type Op, type Params, type ProtocolVersion, type RequestId, type Response,
+  type EventTopic, type HandledOp, type Op, type Params, type ProtocolVersion, type RequestId, type Response,
 } from '../protocol/local.ts';
 import { decodeFrame } from '../protocol/json-frame.ts';
 import { maskPansIn } from '../protocol/pan.ts';
@@ -31,7 +31,6 @@ export interface RequestContext {
   protocol: ProtocolVersion;
 }
 
-export type HandledOp = Exclude<Op, 'hello' | 'events.subscribe' | 'events.unsubscribe'>;
 /** params were already validated by parseParams(op). */
 export type Handler = (op: HandledOp, params: unknown, ctx: RequestContext) => Promise<unknown>;
 

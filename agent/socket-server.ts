@@ -12,7 +12,7 @@ import { RateLog } from './rate-log.ts';
 import type { Logger } from './log.ts';
 import { Connection, type ConnectionHost, type Handler } from './socket-connection.ts';
 
-export type { HandledOp, Handler, RequestContext } from './socket-connection.ts';
+export type { Handler, RequestContext } from './socket-connection.ts';
 
 export const DEFAULT_STOP_DEADLINE_MS = 4000;
 export const DEFAULT_MAX_PENDING_EVENT_BYTES = 1024 * 1024;

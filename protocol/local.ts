@@ -166,6 +166,8 @@ export type Params<O extends Op> = O extends V2Op
   ? z.output<(typeof paramSchemas)[O]> | z.output<(typeof paramSchemasV2)[O]>
   : z.output<(typeof paramSchemas)[O]>;
 export const OPS = Object.keys(paramSchemas) as Op[];
+/** The ops an op handler answers; the connection itself answers hello and the event subscriptions. */
+export type HandledOp = Exclude<Op, 'hello' | 'events.subscribe' | 'events.unsubscribe'>;
 
 export function isOp(op: string): op is Op {
   return Object.prototype.hasOwnProperty.call(paramSchemas, op);

@@ -6,7 +6,7 @@ import { writePreview } from '../../drivers/receipt-preview.ts';
 import { ConfigError } from '../config.ts';
 import { layoutReceipt } from '../receipts/layout.ts';
 import { loyaltySection } from '../receipts/loyalty-section.ts';
-import { printableIn, renderEscPos } from '../receipts/render.ts';
+import { encodeEscPos, printableIn } from '../receipts/encode.ts';
 import { saleDocument } from '../receipts/sale-document.ts';
 import { readTxnRecords } from '../receipts/txn-records.ts';
 import { UsageError, intFlag, parseFlags } from './args.ts';
@@ -79,7 +79,7 @@ export async function receiptCommand(args: string[]): Promise<number> {
   const at = new Date(records.rows[0]?.created_at ?? Date.now());
   const meta = { at, saleNumber: txn, storeHeader: config ? [config.merchant] : [], ...(config ? { till: `Till ${config.terminal}` } : {}) };
   const ops = layoutReceipt(doc, { width, printable: printableIn(page), meta }, loyalty, txn);
-  const bytes = renderEscPos(ops, { codePage: page, ...(pageNumber !== undefined ? { codePageNumber: pageNumber } : {}) });
+  const bytes = encodeEscPos(ops, { codePage: page, ...(pageNumber !== undefined ? { codePageNumber: pageNumber } : {}) });
 
   const out = resolve(options.out ?? `receipt-${txn.replace(/[^A-Za-z0-9_.-]/g, '_')}.png`);
   const base = basename(out, extname(out));

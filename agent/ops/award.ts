@@ -2,7 +2,7 @@ import type { AwardResult, OfferAward, Params } from '../../protocol/local.ts';
 import type { Money } from '../../protocol/money.ts';
 import type { OutboxRow } from '../outbox.ts';
 import type { OpsContext } from './context.ts';
-import { commit, deadLetterError, fingerprint, newMessage, num, settle } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
 import { currentBalance, redemption, saleOf } from './sale.ts';
 
 /** Always accepted: committed first, then "awarded" if the host answers in time, else "queued". */
@@ -20,7 +20,7 @@ export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardR
     amount: null,
     currency: p.basket.currency,
   }));
-  return saleState(ctx, awardResult(queuedWithoutReductions(ctx, await settle(ctx, row))), row);
+  return saleState(ctx, awardResult(queuedWithoutReductions(ctx, await awaitAnswer(ctx, row))), row);
 }
 
 /**

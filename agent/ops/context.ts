@@ -1,4 +1,6 @@
 // What every op handler may use. Built once by the daemon; handlers are plain functions.
+// Each request gets a copy (its own protocol version); what ops keep between requests is in
+// OpsState, one per running agent, never in module-level state.
 import type { DeviceManager } from '../../drivers/device-manager.ts';
 import type { ProtocolVersion } from '../../protocol/local.ts';
 import type { TillIdentity } from '../../protocol/upstream.ts';
@@ -10,14 +12,30 @@ import type { Forwarder } from '../forwarder.ts';
 import type { TillClock } from '../till-clock.ts';
 import type { LinkClock } from '../link-clock.ts';
 import type { Logger } from '../log.ts';
+import { OfflineReservations } from '../offline-policy.ts';
 import type { OutboxStore } from '../outbox.ts';
 import type { ProductsProgress } from '../products-progress.ts';
 import type { PrintedReceipt } from '../status-page/recent-receipts.ts';
 import type { StorageHealth } from '../storage-health.ts';
 import type { PrintJobs } from '../print-jobs.ts';
 import type { Uplink } from '../uplink.ts';
+import { KeyedLock } from './keyed-lock.ts';
 
-export interface OpsContext {
+/** What ops keep between requests. */
+export interface OpsState {
+  /** Offline spends of one customer, one at a time (ops/spend.ts). */
+  customerLocks: KeyedLock;
+  /** Requests continuing one full products.sync, one at a time per sync id (ops/products.ts). */
+  syncLocks: KeyedLock;
+  /** Offline spends admitted and not yet committed (offline-policy.ts). */
+  offlineReservations: OfflineReservations;
+}
+
+export function newOpsState(): OpsState {
+  return { customerLocks: new KeyedLock(), syncLocks: new KeyedLock(), offlineReservations: new OfflineReservations() };
+}
+
+export interface OpsContext extends OpsState {
   config: Config;
   identity: TillIdentity;
   version: string;

@@ -1,6 +1,5 @@
 // op name → handler. Params arrive validated by the socket server (protocol/local.ts).
-import type { Params } from '../../protocol/local.ts';
-import type { HandledOp } from '../socket-connection.ts';
+import type { HandledOp, Params } from '../../protocol/local.ts';
 import { award } from './award.ts';
 import { devicesList, devicesScan, drawerOpen, printerStatus } from './devices.ts';
 import { displayShow, followSale } from './display.ts';

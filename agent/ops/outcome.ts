@@ -39,7 +39,7 @@ export async function commit(ctx: OpsContext, input: AppendInput): Promise<Outbo
 }
 
 /** Wait (bounded) for the host's answer when the link is up; otherwise return the row as is. */
-export async function settle(ctx: OpsContext, row: OutboxRow): Promise<OutboxRow> {
+export async function awaitAnswer(ctx: OpsContext, row: OutboxRow): Promise<OutboxRow> {
   if (row.state !== 'pending' || !ctx.uplink.connected) return row;
   return (await ctx.forwarder.waitFor(row.id, ctx.config.uplink.request_timeout_ms)) ?? ctx.outbox.get(row.id) ?? row;
 }

@@ -12,23 +12,11 @@ import type { AppendInput } from '../outbox.ts';
 import type { OpsContext } from './context.ts';
 import { fingerprint, newMessage, num } from './outcome.ts';
 
-// Requests continuing one full sync are numbered one after the other: serialised per sync id.
-// Keyed by the outbox: ops get a per-request copy of the context, the outbox is shared.
-const syncLocks = new WeakMap<object, Map<string, Promise<unknown>>>();
-
-function withSyncLock<T>(ctx: OpsContext, syncId: string, fn: () => Promise<T>): Promise<T> {
-  let locks = syncLocks.get(ctx.outbox);
-  if (!locks) syncLocks.set(ctx.outbox, (locks = new Map()));
-  const next = (locks.get(syncId) ?? Promise.resolve()).catch(() => undefined).then(fn);
-  locks.set(syncId, next);
-  void next.finally(() => { if (locks.get(syncId) === next) locks.delete(syncId); }).catch(() => undefined);
-  return next;
-}
-
 export async function productsSync(ctx: OpsContext, p: Params<'products.sync'>): Promise<ProductsSyncResult> {
   const syncId = p.sync_id;
   if (syncId === undefined) return appendBatches(ctx, p, randomUUID(), 1);
-  return withSyncLock(ctx, syncId, async () => {
+  // Requests continuing one full sync are numbered one after the other: one at a time per sync id.
+  return ctx.syncLocks.run(syncId, async () => {
     const earlier = ctx.outbox.productBatches(syncId);
     if (earlier.length === 0) {
       throw new AgentError('NOT_FOUND', `params.sync_id: no products.sync ${syncId} on this till (delivered ones are kept outbox.keep_done_days days)`);

@@ -12,7 +12,7 @@ import { printedOrMaybe, type PrintJobState } from '../print-jobs.ts';
 import { layoutReceipt } from '../receipts/layout.ts';
 import { loyaltySection } from '../receipts/loyalty-section.ts';
 import { redemptionRows } from '../receipts/offer-redemptions.ts';
-import { printableIn, renderEscPos } from '../receipts/render.ts';
+import { encodeEscPos, printableIn } from '../receipts/encode.ts';
 import type { OpsContext } from './context.ts';
 import { asAgentError, printerOf } from './devices.ts';
 import { fingerprint } from './outcome.ts';
@@ -68,7 +68,7 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
       ctx.log.error({ err: error, job_id: jobId, state }, 'print job state not recorded');
     }
   };
-  const bytes = renderEscPos(ops, { codePage: printer.codePage });
+  const bytes = encodeEscPos(ops, { codePage: printer.codePage });
   ctx.onReceipt({ job_id: jobId, printer: printer.name, txn_id: p.txn_id ?? null, columns: printer.width, at: ctx.now().toISOString(), bytes });
   const job = printer.submit(bytes, { kind: 'receipt', onSending: () => mark('printing') });
   const base = { printer: printer.name, job_id: jobId, loyalty: Boolean(loyalty), ...(copy ? { copy: true } : {}) };

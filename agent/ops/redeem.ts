@@ -11,7 +11,7 @@ import type { Params } from '../../protocol/local.ts';
 import { redeemResultSchema, reinstateResultSchema } from '../../protocol/offers.ts';
 import type { OutboxRow } from '../outbox.ts';
 import type { OpsContext } from './context.ts';
-import { commit, deadLetterError, fingerprint, newMessage, settle } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 
 export interface RedeemResult {
   status: 'redeemed';
@@ -35,7 +35,7 @@ export async function redeem(ctx: OpsContext, p: Params<'redeem'>): Promise<Rede
     if (existing.fingerprint !== print) {
       throw new AgentError('CONFLICT', `redemption ${p.redemption_id} was already submitted with different content`);
     }
-    return redeemResult(ctx, await settle(ctx, existing));
+    return redeemResult(ctx, await awaitAnswer(ctx, existing));
   }
   if (!ctx.uplink.connected) {
     throw new AgentError('UPSTREAM_UNAVAILABLE', 'the loyalty host is not reachable: an offer can only be redeemed online (nothing was committed)');
@@ -43,7 +43,7 @@ export async function redeem(ctx: OpsContext, p: Params<'redeem'>): Promise<Rede
   const row = await commit(ctx, newMessage(ctx, 'redeem', {
     txn_id: p.redemption_id, fingerprint: print, customer_id: p.customer_id, payload, offline: false, amount: null, currency: p.basket.currency,
   }));
-  return redeemResult(ctx, await settle(ctx, row));
+  return redeemResult(ctx, await awaitAnswer(ctx, row));
 }
 
 function redeemResult(ctx: OpsContext, row: OutboxRow): RedeemResult {
@@ -77,7 +77,7 @@ export async function reinstate(ctx: OpsContext, p: Params<'reinstate'>): Promis
   if (earlier && earlier.fingerprint !== print) {
     throw new AgentError('CONFLICT', `redemption ${p.redemption_id} was already reinstated with another reason`);
   }
-  const row = await settle(ctx, await commit(ctx, newMessage(ctx, 'reinstate', {
+  const row = await awaitAnswer(ctx, await commit(ctx, newMessage(ctx, 'reinstate', {
     txn_id: p.redemption_id, fingerprint: print, customer_id: redemption.customer_id, payload,
     offline: false, amount: null, currency: redemption.currency,
   })));

@@ -10,7 +10,7 @@ import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
 import type { OutboxRow } from '../outbox.ts';
 import type { OpsContext } from './context.ts';
-import { commit, deadLetterError, fingerprint, newMessage, num, settle } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
 
 export async function refund(ctx: OpsContext, p: Params<'refund'>): Promise<RefundResult> {
   const payload = {
@@ -21,7 +21,7 @@ export async function refund(ctx: OpsContext, p: Params<'refund'>): Promise<Refu
     if (existing.fingerprint !== fingerprint(payload)) {
       throw new AgentError('CONFLICT', `refund ${p.refund_id} was already submitted with different content`);
     }
-    return refundResult(await settle(ctx, existing), p);
+    return refundResult(await awaitAnswer(ctx, existing), p);
   }
   const sale = ctx.outbox.forTxn(p.txn_id);
   const award = sale.find((r) => r.op === 'award');
@@ -42,7 +42,7 @@ export async function refund(ctx: OpsContext, p: Params<'refund'>): Promise<Refu
     amount: null,
     currency: p.currency,
   }));
-  return refundResult(await settle(ctx, row), p);
+  return refundResult(await awaitAnswer(ctx, row), p);
 }
 
 function returnedBefore(ctx: OpsContext, txnId: string): Map<string, { amount: number; qty: number }> {

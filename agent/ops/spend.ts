@@ -11,23 +11,8 @@ import { spendKey } from '../../protocol/upstream.ts';
 import { admitOfflineSpend } from '../offline-policy.ts';
 import type { OutboxRow } from '../outbox.ts';
 import type { OpsContext } from './context.ts';
-import { commit, deadLetterError, fingerprint, newMessage, num, settle } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
 import { awardCredit, redemption, remainingToPay, saleOf, saleTxnOf, type Sale } from './sale.ts';
-
-// Offline approvals for one customer are serialised so two concurrent spends cannot
-// both see the same available balance.
-// Keyed by the outbox: ops get a per-request copy of the context, the outbox is shared.
-const customerLocks = new WeakMap<object, Map<string, Promise<unknown>>>();
-
-function withCustomerLock<T>(ctx: OpsContext, customerId: string, fn: () => Promise<T>): Promise<T> {
-  let locks = customerLocks.get(ctx.outbox);
-  if (!locks) customerLocks.set(ctx.outbox, (locks = new Map()));
-  const previous = locks.get(customerId) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(fn);
-  locks.set(customerId, next);
-  void next.finally(() => { if (locks.get(customerId) === next) locks.delete(customerId); }).catch(() => undefined);
-  return next;
-}
 
 /** A spend as committed: its outbox key (txn_id) and what its payload adds to name its sale. */
 interface SpendKey {
@@ -52,7 +37,7 @@ export async function spend(ctx: OpsContext, p: Params<'spend'>): Promise<SpendR
     if (existing.fingerprint !== print) {
       throw new AgentError('CONFLICT', `${id.what} was already submitted with different content`);
     }
-    return spendResult(ctx, await settle(ctx, existing));
+    return spendResult(ctx, await awaitAnswer(ctx, existing));
   }
   const sale = saleOf(ctx, p.txn_id);
   if (ctx.protocol >= 2) requireOpenSale(sale, p);
@@ -67,9 +52,10 @@ export async function spend(ctx: OpsContext, p: Params<'spend'>): Promise<SpendR
       amount: p.amount,
       currency: p.currency,
     }));
-    return spendResult(ctx, await settle(ctx, row));
+    return spendResult(ctx, await awaitAnswer(ctx, row));
   }
-  return withCustomerLock(ctx, p.customer_id, () => offlineSpend(ctx, p, print, id));
+  // Offline approvals for one customer one at a time: two concurrent spends must not both see the same balance.
+  return ctx.customerLocks.run(p.customer_id, () => offlineSpend(ctx, p, print, id));
 }
 
 /** Version 2: "Spend is the awarded amount that will be deducted from the basket's total amount" — of a sale this till awarded. */

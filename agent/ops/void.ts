@@ -2,7 +2,7 @@ import { AgentError } from '../../protocol/errors.ts';
 import type { Params, VoidResult } from '../../protocol/local.ts';
 import type { Money } from '../../protocol/money.ts';
 import type { OpsContext } from './context.ts';
-import { commit, deadLetterError, fingerprint, newMessage, num, settle } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
 
 /** Reverses the award and spends of a sale. Always accepted once the sale is known here. */
 export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidResult> {
@@ -12,7 +12,7 @@ export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidR
   if (sale.length === 0) throw new AgentError('NOT_FOUND', `no award, spend or redemption with txn_id ${p.txn_id} on this till`);
   const payload = p.reason === undefined ? {} : { reason: p.reason };
   const first = sale[0]!;
-  const row = await settle(ctx, await commit(ctx, newMessage(ctx, 'void', {
+  const row = await awaitAnswer(ctx, await commit(ctx, newMessage(ctx, 'void', {
     txn_id: p.txn_id,
     fingerprint: fingerprint(payload),
     customer_id: first.customer_id,

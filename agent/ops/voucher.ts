@@ -8,7 +8,7 @@ import { AgentError, isErrorCode } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
 import type { OutboxRow } from '../outbox.ts';
 import type { OpsContext } from './context.ts';
-import { commit, deadLetterError, fingerprint, newMessage, settle } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 
 export async function voucherRedeem(ctx: OpsContext, p: Params<'voucher.redeem'>): Promise<VoucherRedeemResult> {
   const key = redemptionKey(p.txn_id, p.code);
@@ -25,7 +25,7 @@ export async function voucherRedeem(ctx: OpsContext, p: Params<'voucher.redeem'>
       txn_id: key, fingerprint: fingerprint(payload), customer_id: null, payload, offline: false, amount: null, currency: p.currency,
     }));
   }
-  return redeemResult(ctx, await settle(ctx, row), p.txn_id);
+  return redeemResult(ctx, await awaitAnswer(ctx, row), p.txn_id);
 }
 
 function redeemResult(ctx: OpsContext, row: OutboxRow, txnId: string): VoucherRedeemResult {

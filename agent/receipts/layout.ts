@@ -1,5 +1,5 @@
 // Receipt templates: the one place that decides what goes where on the paper.
-// Works in Unicode; the printer's code page (with its ASCII fallback) is the renderer's job.
+// Works in Unicode; the printer's code page (with its ASCII fallback) is encode.ts's job.
 import { formatMoney, type Money } from '../../protocol/money.ts';
 import type { ReceiptDocument } from '../../protocol/receipt.ts';
 import type { LoyaltySection } from './loyalty-section.ts';

@@ -1,5 +1,5 @@
 // A receipt as a list of printer-independent operations. Layout produces them (pure),
-// the renderer turns them into the printer's bytes.
+// encode.ts turns them into the printer's bytes.
 export type Align = 'left' | 'center' | 'right';
 
 export type PrintOp =

@@ -4,7 +4,7 @@ import { codePage, decodeText, encodeText } from '../../drivers/code-pages.ts';
 import { EscPos } from '../../drivers/escpos-encoder.ts';
 import type { PrintOp } from './print-ops.ts';
 
-export function renderEscPos(ops: PrintOp[], options: { codePage: string; codePageNumber?: number }): Buffer {
+export function encodeEscPos(ops: PrintOp[], options: { codePage: string; codePageNumber?: number }): Buffer {
   const p = new EscPos(options).init().selectCodePage();
   for (const op of ops) {
     switch (op.kind) {

@@ -2,9 +2,9 @@
 import t from 'tap';
 import { interpret } from '../../../drivers/escpos-interpreter.ts';
 import { layoutReceipt } from '../../../agent/receipts/layout.ts';
-import { renderEscPos } from '../../../agent/receipts/render.ts';
+import { encodeEscPos } from '../../../agent/receipts/encode.ts';
 import { receiptDocumentSchema } from '../../../protocol/receipt.ts';
-import { printableIn } from '../../../agent/receipts/render.ts';
+import { printableIn } from '../../../agent/receipts/encode.ts';
 
 const doc = receiptDocumentSchema.parse({
   currency: 'EUR',
@@ -15,7 +15,7 @@ const doc = receiptDocumentSchema.parse({
 });
 
 t.test('CP858: €, ü, ñ print and decode back exactly', async (t) => {
-  const bytes = renderEscPos(layoutReceipt(doc, { width: 32, printable: printableIn('cp858') }, undefined, 'sale-7'), { codePage: 'cp858' });
+  const bytes = encodeEscPos(layoutReceipt(doc, { width: 32, printable: printableIn('cp858') }, undefined, 'sale-7'), { codePage: 'cp858' });
   const lines = interpret(bytes, { columns: 32 }).lines;
   t.ok(lines.some((l) => l.includes('Piña colada')), 'ñ');
   t.ok(lines.some((l) => l.includes('Müsli')), 'ü');
@@ -24,7 +24,7 @@ t.test('CP858: €, ü, ñ print and decode back exactly', async (t) => {
 });
 
 t.test('CP437 has no €: it falls back to ASCII, never garbage', async (t) => {
-  const bytes = renderEscPos(layoutReceipt(doc, { width: 32, printable: printableIn('cp437') }), { codePage: 'cp437' });
+  const bytes = encodeEscPos(layoutReceipt(doc, { width: 32, printable: printableIn('cp437') }), { codePage: 'cp437' });
   const lines = interpret(bytes, { columns: 32 }).lines;
   t.ok(lines.some((l) => l.includes('Piña colada')), 'ñ exists in CP437');
   t.ok(lines.some((l) => /Cash EUR +10\.00 EUR/.test(l)), '€ transliterated');
