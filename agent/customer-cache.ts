@@ -5,7 +5,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Customer, IdentifierKind } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
-import { isDiskFull, type Db } from './db.ts';
+import { isDiskFull, withoutFsync, type Db } from './db.ts';
 import { observed, type WriteObserver } from './storage-health.ts';
 
 export interface CachedCustomer {
@@ -89,10 +89,11 @@ export class CustomerCache {
   /** Several at once (a settled batch, in arrival order), in one transaction: one fsync, not one per row. */
   updateBalances(updates: ReadonlyArray<{ customerId: string; balance: Money; asOf: string }>): boolean {
     if (updates.length === 0) return true;
-    return this.bestEffort(() => this.db.transaction(() => {
+    // A cache: a power cut may lose it (withoutFsync), the next answer sets it again.
+    return this.bestEffort(() => withoutFsync(this.db, () => this.db.transaction(() => {
       const update = this.db.prepare('UPDATE customers SET balance_amount = ?, currency = ?, as_of = ? WHERE id = ?');
       for (const u of updates) update.run(u.balance.amount, u.balance.currency, u.asOf, u.customerId);
-    })());
+    })()));
   }
 
   prune(maxAgeDays: number): void {

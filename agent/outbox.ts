@@ -16,7 +16,7 @@ import type { Statement } from 'better-sqlite3';
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync } from 'node:fs';
 import { AgentError } from '../protocol/errors.ts';
 import type { DurableOp, UpstreamError } from '../protocol/upstream.ts';
-import { isDiskFull, type Db } from './db.ts';
+import { isDiskFull, withoutFsync, type Db } from './db.ts';
 import { observed, type WriteObserver } from './storage-health.ts';
 
 export type OutboxState = 'pending' | 'done' | 'dead';
@@ -332,7 +332,8 @@ export class Outbox implements OutboxStore {
 
   markAttempt(ids: string[]): void {
     const at = this.now().toISOString();
-    this.write(() => this.db.transaction(() => { for (const id of ids) this.stmt.attempt!.run(at, id); })());
+    // Bookkeeping, on the way to the host: no fsync of its own (withoutFsync).
+    this.write(() => withoutFsync(this.db, () => this.db.transaction(() => { for (const id of ids) this.stmt.attempt!.run(at, id); })()));
   }
 
   /** Apply the host's answers in one transaction; returns the rows that changed state. */
@@ -340,14 +341,18 @@ export class Outbox implements OutboxStore {
     const at = this.now().toISOString();
     const settledAt = this.trusted().toISOString();
     const changed: string[] = [];
-    this.write(() => this.db.transaction(() => {
+    const apply = () => this.db.transaction(() => {
       for (const o of outcomes) {
         const info = o.ok
           ? this.stmt.done!.run(JSON.stringify(o.result), at, settledAt, o.id)
           : this.stmt.dead!.run(JSON.stringify(o.error), at, settledAt, o.id);
         if (info.changes > 0) changed.push(o.id);
       }
-    })());
+    })();
+    // The host's ok answers: if a power cut loses them the rows are resent and the host's dedup
+    // answers them again, so they need no fsync of their own. A refusal does (the host keeps no
+    // record of it: resent, it could be applied after the till was told it was refused).
+    this.write(() => (outcomes.every((o) => o.ok) ? withoutFsync(this.db, apply) : apply()));
     return changed.map((id) => this.get(id)!);
   }
 

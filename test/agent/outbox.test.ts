@@ -28,6 +28,34 @@ t.test('SQLite outbox is in WAL mode with synchronous=FULL (durable commits)', a
   t.equal(db.pragma('synchronous', { simple: true }), 2);
 });
 
+t.test('only appends and refusals are fsynced: attempt counts and ok answers commit without, then FULL again', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  const levels: unknown[] = [];
+  const pragma = db.pragma.bind(db);
+  // Which synchronous level each commit ran under: read inside the transaction's statements.
+  db.pragma = ((source: string, options?: Parameters<Db['pragma']>[1]) => {
+    if (source.startsWith('synchronous =')) levels.push(source);
+    return pragma(source, options);
+  }) as Db['pragma'];
+  const a = message();
+  const b = message();
+  await outbox.append(a);
+  await outbox.append(b);
+  t.same(levels, [], 'appends under the connection\'s FULL');
+  outbox.markAttempt([a.id, b.id]);
+  t.same(levels, ['synchronous = NORMAL', 'synchronous = 2'], 'attempt counts: NORMAL, then FULL again');
+  levels.length = 0;
+  outbox.settle([{ id: a.id, ok: true, result: { award_amount: 1 } }]);
+  t.same(levels, ['synchronous = NORMAL', 'synchronous = 2'], 'an ok answer: NORMAL, then FULL again');
+  levels.length = 0;
+  outbox.settle([{ id: b.id, ok: false, error: { code: 'NOT_FOUND', message: 'x', permanent: true } }]);
+  t.same(levels, [], 'a refusal is fsynced');
+  t.equal(pragma('synchronous', { simple: true }), 2, 'the connection is FULL again');
+  t.same([outbox.get(a.id)?.state, outbox.get(b.id)?.state], ['done', 'dead']);
+});
+
 t.test('a failing row rejects only its caller; the rest of the group commits', async (t) => {
   const db = openDb(join(await tempDir(t), 'agent.db'));
   t.teardown(() => db.close());
