@@ -1,3 +1,0 @@
-// test/host/chain.test.ts on the PostgreSQL store (its own schema per test, test/helpers/pg.ts).
-process.env.TILL_TEST_HOST_STORE = 'postgres';
-await import('../chain.test.ts');
