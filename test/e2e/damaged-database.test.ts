@@ -4,6 +4,7 @@
 // still readable and names the seq ranges it could not read; doctor says what to do.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -124,11 +125,23 @@ t.test('a large export read slowly through a pipe is complete (stdout is flushed
   filledDatabase(db, 3000);
   const child = spawn(process.execPath, [BIN, 'outbox', 'export', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
   child.stdout.pause(); // a slow reader: the pipe fills and the writer has to wait
-  await new Promise((r) => setTimeout(r, 3000));
+  const exited = new Promise((r) => child.once('close', r));
+  // Read nothing until the export has printed every row (one synchronous pass) and waits in its
+  // event loop with the rest of its output queued behind the full pipe: it has written more than
+  // the rows before it (nothing) and its main thread sleeps in epoll (Linux /proc).
+  const pid = child.pid!;
+  const written = () => Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+  const waiting = await waitFor(() => {
+    if (child.exitCode !== null) return 'exited';
+    return written() >= 16 * 1024 && /^(do_epoll_wait|ep_poll)$/.test(readFileSync(`/proc/${pid}/wchan`, 'utf8')) ? 'waiting' : undefined;
+  }, { what: 'the export waiting on a full pipe', timeout: 60_000, interval: 10 });
+  t.equal(waiting, 'waiting', 'the export is waiting to write the rest, not exited');
+  const before = written();
   let out = '';
   child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
   child.stdout.resume();
-  const code = await new Promise((r) => child.once('close', r));
+  const code = await exited;
   t.equal(code, 0);
   t.equal(out.split('\n').filter((l) => l.startsWith('{')).length, 3000);
+  t.ok(before < Buffer.byteLength(out), `output was still queued when reading began (${before} of ${Buffer.byteLength(out)} bytes written)`);
 });

@@ -20,6 +20,7 @@ export interface SystemOptions {
   agent?: Obj;            // merged over the default agent config (one level deep for sections)
   hostConfig?: Obj;       // merged over the default host config
   startHost?: boolean;    // default true
+  startAgent?: boolean;   // default true; false: the test calls startAgent() itself (after changing its config)
   tls?: BrokerTls;
   broker?: BrokerOptions; // instead of tls: any startBroker options (a custom listener)
   agentTls?: Obj;         // uplink TLS keys for the agent
@@ -34,7 +35,7 @@ export interface System {
   agentPort: number;
   agentConfig: string;
   hostConfig: string;
-  agent: Proc;
+  agent: Proc;             // set once the agent has started (options.startAgent false: by startAgent())
   host: Proc | undefined;
   hostDb: string;
   startAgent(env?: NodeJS.ProcessEnv): Promise<Proc>;
@@ -122,6 +123,6 @@ export async function startSystem(t: Teardown, options: SystemOptions = {}): Pro
     },
   };
   if (options.startHost !== false) await system.startHost();
-  await system.startAgent();
+  if (options.startAgent !== false) await system.startAgent();
   return system;
 }
