@@ -1,5 +1,5 @@
 // Two real host processes on one real mosquitto and one store (a SQLite file; one PostgreSQL
-// schema in test/host/postgres/host-behaviour.test.ts), sharing the load via the shared subscription:
+// schema in test/host/postgres/service-behaviour.test.ts), sharing the load via the shared subscription:
 // every request is answered, every purchase applied exactly once.
 import t from 'tap';
 import { writeFile } from 'node:fs/promises';
