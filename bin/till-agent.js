@@ -1,7 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 // The till-agent command: runs the compiled program in build/ (`npm run build`; `npm ci` runs it
-// through "prepare", install.sh and the .deb ship it). The tests run the TypeScript sources
-// instead (test/helpers/till-agent-source.js), so they never exercise a stale build.
+// through "prepare", install.sh and the .deb ship it). The tests start children through
+// test/helpers/till-agent-source.js instead: build/ only when it is newer than every source, else
+// the TypeScript sources, so they never exercise a stale build.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
