@@ -217,7 +217,9 @@ export class Outbox implements OutboxStore {
     const results: Array<{ ok: true; outcomes: AppendOutcome[] } | { ok: false; error: unknown }> = [];
     // One caller's bad row must not fail the others: each caller gets a savepoint
     // (a nested better-sqlite3 transaction) inside the one shared commit.
-    const insertGroup = this.db.transaction((items: AppendInput[]) => items.map((item) => this.insertOne(item)));
+    // A caller with one row needs no savepoint: a failing statement undoes only itself.
+    const group = this.db.transaction((items: AppendInput[]) => items.map((item) => this.insertOne(item)));
+    const insertGroup = (items: AppendInput[]) => (items.length === 1 ? [this.insertOne(items[0]!)] : group(items));
     const commit = this.db.transaction(() => {
       for (const w of waiting) {
         try {
@@ -292,12 +294,34 @@ export class Outbox implements OutboxStore {
         return { kind: row.fingerprint === item.fingerprint ? 'existing' : 'conflict', row };
       }
     }
-    this.stmt.insert!.run({
+    const payload = JSON.stringify(item.payload);
+    const { lastInsertRowid } = this.stmt.insert!.run({
       ...item,
-      payload: JSON.stringify(item.payload),
+      payload,
       offline: item.offline ? 1 : 0,
     });
-    return { kind: 'created', row: this.get(item.id)! };
+    // The row as a read would return it, without reading it back: a new row is pending, never
+    // attempted, with no result yet; its payload parsed from what was stored (undefined keys dropped).
+    const row: OutboxRow = {
+      seq: Number(lastInsertRowid),
+      id: item.id,
+      op: item.op,
+      txn_id: item.txn_id,
+      fingerprint: item.fingerprint,
+      customer_id: item.customer_id,
+      payload: JSON.parse(payload) as Record<string, unknown>,
+      offline: item.offline,
+      amount: item.amount,
+      currency: item.currency,
+      state: 'pending',
+      attempts: 0,
+      result: null,
+      error: null,
+      created_at: item.created_at,
+      updated_at: item.created_at,
+      settled_at: null,
+    };
+    return { kind: 'created', row };
   }
 
   get(id: string): OutboxRow | undefined {

@@ -17,8 +17,8 @@ export interface Sale {
   refunds?: OutboxRow[];
 }
 
-export function saleOf(ctx: OpsContext, txnId: string): Sale {
-  const rows = ctx.outbox.forTxn(txnId);
+/** rows: the outbox rows keyed by txnId (outbox.forTxn), when the caller has read them already. */
+export function saleOf(ctx: OpsContext, txnId: string, rows: OutboxRow[] = ctx.outbox.forTxn(txnId)): Sale {
   const award = rows.find((r) => r.op === 'award');
   const voided = rows.find((r) => r.op === 'void');
   // The unnamed spend is keyed by the sale's txn_id; named ones (spend_id) name it in their payload.
