@@ -3,8 +3,8 @@
 // (structured error answers, and events after events.subscribe).
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { StringDecoder } from 'node:string_decoder';
 import type { ErrorBody } from '../protocol/errors.ts';
+import { LineSplitter } from '../protocol/line-splitter.ts';
 import { UsageError, type FlagSpec } from './commands/args.ts';
 import { locateConfig } from './commands/locate-config.ts';
 import { loadConfig, parseListen } from './config.ts';
@@ -76,6 +76,9 @@ export async function call(target: ClientTarget, requests: Array<{ op: string; p
   }
 }
 
+/** An answer line longer than this (an outbox page is far smaller) ends the session. */
+const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
 export type Answer = { ok: true; result: unknown } | { ok: false; error: ErrorBody };
 
 export interface AgentSession {
@@ -117,14 +120,11 @@ export async function openSession(target: ClientTarget, timeoutMs = 10_000): Pro
     resolve();
   }));
 
-  const decoder = new StringDecoder('utf8');
-  let buffer = '';
+  const lines = new LineSplitter(MAX_ANSWER_BYTES);
   socket.on('data', (chunk: Buffer) => {
-    buffer += decoder.write(chunk);
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
+    const split = lines.push(chunk);
+    if (split.tooLarge) socket.destroy(); // 'close' rejects what waits
+    for (const line of split.lines) {
       let frame: { id?: number; ok?: boolean; result?: unknown; error?: ErrorBody; event?: string; data?: unknown };
       try {
         frame = JSON.parse(line) as typeof frame;

@@ -1,15 +1,13 @@
 // The agent's YAML config: parsed and validated once at start. Every error names the key
 // and what was expected, and all of them are reported together.
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { LOG_LEVELS } from './log.ts';
 import { MAX_AMOUNT, isPointsUnit } from '../protocol/money.ts';
-import { currencyCode, describeIssues } from '../protocol/schema.ts';
+import { currencyCode } from '../protocol/schema.ts';
 import { MAX_CHAINED_MESSAGES, isTopicLevel } from '../protocol/upstream.ts';
 import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import { devicesConfigSchema } from '../drivers/config.ts';
+import { loadConfigFile, parseConfigText, type ConfigSpec } from '../runtime/config-file.ts';
+import { LOG_LEVELS } from '../runtime/log.ts';
 import { isLoopback, parseListen } from './listen-address.ts';
 
 export { parseListen };
@@ -138,47 +136,27 @@ function isRegExp(value: string): boolean {
   }
 }
 
-export class ConfigError extends Error {
-  constructor(readonly file: string, readonly errors: string[]) {
-    super(`${file}: invalid configuration\n${errors.map((e) => `  - ${e}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
 export const ENV_OVERRIDES = { TILL_AGENT_BROKER_URL: 'uplink.url', TILL_AGENT_DATA_DIR: 'data_dir' } as const;
 
-/** Parse YAML text into a validated config. Relative paths are resolved against baseDir. */
+const AGENT_CONFIG: ConfigSpec<Config> = {
+  what: 'configuration',
+  schema: configSchema,
+  env: ENV_OVERRIDES,
+  absolutePaths(config, abs) {
+    config.data_dir = abs(config.data_dir);
+    if (config.socket.unix) config.socket.unix = abs(config.socket.unix);
+    for (const k of ['ca', 'cert', 'key'] as const) {
+      const v = config.uplink[k];
+      if (v) config.uplink[k] = abs(v);
+    }
+  },
+};
+
+/** Parse YAML text into a validated config (runtime/config-file.ts). Relative paths are resolved against the file's directory. */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = {}): Config {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
-  const raw: unknown = doc.toJS();
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(file, ['(root): must be a mapping of keys']);
-  const input = structuredClone(raw) as Record<string, unknown>;
-  if (env.TILL_AGENT_DATA_DIR) input.data_dir = env.TILL_AGENT_DATA_DIR;
-  if (env.TILL_AGENT_BROKER_URL) {
-    const uplink = (typeof input.uplink === 'object' && input.uplink !== null ? input.uplink : {}) as Record<string, unknown>;
-    input.uplink = { ...uplink, url: env.TILL_AGENT_BROKER_URL };
-  }
-  const result = configSchema.safeParse(input);
-  if (!result.success) throw new ConfigError(file, describeIssues(result.error, '', input));
-  const config = result.data;
-  const base = dirname(resolve(file));
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  config.data_dir = abs(config.data_dir);
-  if (config.socket.unix) config.socket.unix = abs(config.socket.unix);
-  for (const k of ['ca', 'cert', 'key'] as const) {
-    const v = config.uplink[k];
-    if (v) config.uplink[k] = abs(v);
-  }
-  return config;
+  return parseConfigText(AGENT_CONFIG, text, file, env);
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
-  }
-  return parseConfig(text, file, env);
+  return loadConfigFile(AGENT_CONFIG, file, env);
 }

@@ -16,7 +16,7 @@ import { identifyOnScan } from './identify-on-scan.ts';
 import { LinkClock, systemClock } from './link-clock.ts';
 import type { Metrics } from './metrics.ts';
 import { status as statusOf } from './ops/status.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 import { newOpsState, type OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
 import { Outbox } from './outbox.ts';

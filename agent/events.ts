@@ -1,7 +1,7 @@
 // Typed in-process event bus. Listeners are isolated: one that throws is logged and
 // never stops the emitter or the other listeners.
 import type { EventTopic } from '../protocol/local.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 
 export type EventData = Record<string, unknown>;
 export type Listener = (topic: EventTopic, data: EventData) => void;

@@ -14,7 +14,7 @@
 import { isAgentError } from '../protocol/errors.ts';
 import type { Chain, UpstreamMessage, UpstreamResponse } from '../protocol/upstream.ts';
 import type { EventBus } from './events.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 import type { OutboxRow, OutboxStore, Outcome } from './outbox.ts';
 import type { Uplink } from './uplink.ts';
 

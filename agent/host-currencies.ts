@@ -5,7 +5,7 @@
 import { AgentError } from '../protocol/errors.ts';
 import { isPointsUnit } from '../protocol/money.ts';
 import type { Db } from './db.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 
 const KEY = 'host_currencies';
 

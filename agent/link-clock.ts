@@ -13,7 +13,7 @@
 // Never confirmed (a till installed or upgraded while offline): counted from the first start.
 import { readFileSync } from 'node:fs';
 import type { Db } from './db.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 
 export interface ClockSources {
   /** Wall clock, ms since the epoch. */

@@ -2,7 +2,7 @@
 // WATCHDOG=1 from the event loop (a hung loop stops the pings and systemd restarts us),
 // STOPPING=1 on shutdown. Without NOTIFY_SOCKET every call is a no-op.
 import { createRequire } from 'node:module';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 
 export interface Notifier {
   readonly enabled: boolean;

@@ -19,8 +19,8 @@ import { formatPath } from '../protocol/schema.ts';
 import type { EventBus, EventData } from './events.ts';
 import { ConnectionGuard } from './connection-guard.ts';
 import type { HelloThrottle } from './hello-throttle.ts';
-import { LineSplitter, type SplitResult } from './line-splitter.ts';
-import type { Logger } from './log.ts';
+import { LineSplitter, type SplitResult } from '../protocol/line-splitter.ts';
+import type { Logger } from '../runtime/log.ts';
 
 export interface RequestContext {
   connectionId: string;

@@ -9,7 +9,7 @@ import type { EventBus } from './events.ts';
 import { HelloThrottle } from './hello-throttle.ts';
 import { isLoopback } from './listen-address.ts';
 import { RateLog } from './rate-log.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 import { Connection, type ConnectionHost, type Handler } from './socket-connection.ts';
 
 export type { Handler, RequestContext } from './socket-connection.ts';

@@ -15,7 +15,7 @@
 // A jump is logged once and recorded (meta "clock_jump") for `doctor`.
 import type { Db } from './db.ts';
 import { isDiskFull } from './db.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 
 export type ClockState = 'synced' | 'unconfirmed' | 'jumped';
 

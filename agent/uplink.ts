@@ -11,7 +11,7 @@ import {
   UPSTREAM_VERSION, parseUpstreamResponse, tillPrefix, topics,
   type Chain, type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
 } from '../protocol/upstream.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 
 export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
 
@@ -110,7 +110,7 @@ export class Uplink {
     };
     this.setState('connecting');
     setImmediate(() => {
-      Promise.all([import('mqtt'), import('../protocol/no-delay.ts')])
+      Promise.all([import('mqtt'), import('../runtime/no-delay.ts')])
         .then(([{ default: mqtt }, { disableNagle }]) => {
           if (!this.stopRequested) this.connect(mqtt.connect(this.options.url, options), disableNagle);
         })

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { Ledger } from '../host/ledger.ts';
-import { silentHostLogger } from '../host/log.ts';
+import { silentLogger } from '../runtime/log.ts';
 import { PgLedger } from '../host/pg/pg-ledger.ts';
 import { SyncPg } from '../host/pg/sync-pg.ts';
 import type { Batch } from '../host/request.ts';
@@ -76,9 +76,9 @@ await withTempDir('apply', async (dir) => {
   const ledger = store === 'postgres' ? PgLedger.open({ url: PG_URL, schema }) : Ledger.open(`${dir}/host.db`);
   try {
     if (store === 'sqlite' && listStatements) countSqlite((ledger as unknown as { db: Database.Database }).db);
-    applySeed(ledger, loadSeedFile(fileURLToPath(SAMPLE_SEED)), silentHostLogger());
+    applySeed(ledger, loadSeedFile(fileURLToPath(SAMPLE_SEED)), silentLogger());
     const service = new HostService(
-      ledger, { timezone: 'Europe/Paris', reduction: 'front_end', default_product: { sku: 'UNKNOWN', name: 'Unknown product' } }, silentHostLogger(),
+      ledger, { timezone: 'Europe/Paris', reduction: 'front_end', default_product: { sku: 'UNKNOWN', name: 'Unknown product' } }, silentLogger(),
     );
     const source = { merchant: 'M1', store: 'S001', terminal: 'T1' };
     let seq = 0;

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { createLogger } from '../agent/log.ts';
+import { createLogger } from '../runtime/log.ts';
 import { SimTill } from './fleet-till.ts';
 import { FLEET_STORES, type FleetStore } from './fleet-stores.ts';
 import { verdictClean, verifyFleet } from './fleet-verify.ts';

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { openDb, type Db } from '../agent/db.ts';
 import { EventBus } from '../agent/events.ts';
 import { Forwarder } from '../agent/forwarder.ts';
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../runtime/log.ts';
 import { Outbox, type AppendInput } from '../agent/outbox.ts';
 import { Uplink } from '../agent/uplink.ts';
 import { uplinkConfigSchema } from '../protocol/uplink-config.ts';

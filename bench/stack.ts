@@ -10,10 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { configSchema } from '../agent/config.ts';
 import { startDaemon } from '../agent/daemon.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../agent/embedded-broker.ts';
-import { silentLogger } from '../agent/log.ts';
+import { silentLogger } from '../runtime/log.ts';
 import { VERSION } from '../agent/version.ts';
 import { hostConfigSchema } from '../host/config.ts';
-import { silentHostLogger } from '../host/log.ts';
 import { startHost } from '../host/main.ts';
 import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
 import { waitUplink } from './drive.ts';
@@ -46,7 +45,7 @@ export async function startStack(dir: string): Promise<Stack> {
       uplink: { url: brokerUrl, protocol_version: 4, share_group: '' },
       seed: fileURLToPath(SAMPLE_SEED),
       log_level: 'silent',
-    }), silentHostLogger());
+    }), silentLogger());
     stops.push(() => host.stop());
     await host.ready;
 

@@ -26,7 +26,7 @@ function warnIfStale() {
   if (!existsSync(`${dir}agent/main.ts`)) return;
   const built = statSync(entry).mtimeMs;
   // Plain paths, not URLs: this runs before every command in a checkout (~200 files).
-  const newer = ['agent', 'drivers', 'protocol', 'host'].flatMap((d) => newerSources(`${dir}${d}`, built));
+  const newer = ['agent', 'drivers', 'protocol', 'runtime', 'host'].flatMap((d) => newerSources(`${dir}${d}`, built));
   if (newer.length > 0) {
     process.stderr.write(`till-agent: warning: build/ is older than ${newer[0].slice(dir.length)}` +
       `${newer.length > 1 ? ` and ${newer.length - 1} more` : ''}: run "npm run build" (running the old build)\n`);

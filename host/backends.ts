@@ -4,7 +4,7 @@ import type { Backend } from './backend.ts';
 import type { HostConfig } from './config.ts';
 import type { Ledger } from './ledger.ts';
 import { LedgerBackend } from './ledger-backend/ledger-backend.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 import type { CallObserver } from './platform/http.ts';
 
 export async function createBackend(config: HostConfig, ledger: Ledger, log: Logger, observe?: CallObserver): Promise<Backend> {

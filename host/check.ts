@@ -8,7 +8,7 @@ import { createBackend } from './backends.ts';
 import type { HostConfig } from './config.ts';
 import type { Ledger } from './ledger.ts';
 import { openStore } from './store.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 
 function line(ok: boolean, name: string, detail: string, width: number): string {
   return `${ok ? '✔' : '✖'} ${name.padEnd(width)}  ${detail}\n`;

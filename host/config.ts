@@ -1,16 +1,14 @@
 // The reference host's YAML config: parsed and validated once at start. Every error names
 // the key and what was expected, and all of them are reported together.
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { isPointsUnit } from '../protocol/money.ts';
-import { currencyCode, describeIssues } from '../protocol/schema.ts';
+import { currencyCode } from '../protocol/schema.ts';
 import { isBrokerUrl, uplinkConfigSchema } from '../protocol/uplink-config.ts';
+import { loadConfigFile, parseConfigText, type ConfigSpec } from '../runtime/config-file.ts';
+import { LOG_LEVELS } from '../runtime/log.ts';
 import { BACKENDS } from './backend.ts';
 import { crmcomConfigSchema } from './crmcom/config.ts';
 import { sessionmConfigSchema } from './sessionm/config.ts';
-import { LOG_LEVELS } from './log.ts';
 import { postgresConfigSchema } from './pg/pg-config.ts';
 import { reductionRuleSchema } from './reduction.ts';
 import { SPEND_CREDITS } from './refund-math.ts';
@@ -93,53 +91,31 @@ export const hostConfigSchema = z.strictObject({
 
 export type HostConfig = z.output<typeof hostConfigSchema>;
 
-export class HostConfigError extends Error {
-  constructor(readonly file: string, readonly errors: string[]) {
-    super(`${file}: invalid host configuration\n${errors.map((e) => `  - ${e}`).join('\n')}`);
-    this.name = 'HostConfigError';
-  }
-}
-
 export const HOST_ENV_OVERRIDES = { TILL_HOST_BROKER_URL: 'uplink.url', TILL_HOST_DATA_DIR: 'data_dir' } as const;
 
-/** Parse YAML text into a validated config; relative paths are resolved against the file's directory. */
+const HOST_CONFIG: ConfigSpec<HostConfig> = {
+  what: 'host configuration',
+  schema: hostConfigSchema,
+  env: HOST_ENV_OVERRIDES,
+  absolutePaths(config, abs) {
+    config.data_dir = abs(config.data_dir);
+    if (config.seed) config.seed = abs(config.seed);
+    if (config.crmcom?.api_key_file) config.crmcom.api_key_file = abs(config.crmcom.api_key_file);
+    if (config.crmcom?.password_file) config.crmcom.password_file = abs(config.crmcom.password_file);
+    if (config.postgres?.password_file) config.postgres.password_file = abs(config.postgres.password_file);
+    if (config.sessionm?.secret_file) config.sessionm.secret_file = abs(config.sessionm.secret_file);
+    for (const k of ['ca', 'cert', 'key'] as const) {
+      const v = config.uplink[k];
+      if (v) config.uplink[k] = abs(v);
+    }
+  },
+};
+
+/** Parse YAML text into a validated config (runtime/config-file.ts); relative paths are resolved against the file's directory. */
 export function parseHostConfig(text: string, file: string, env: NodeJS.ProcessEnv = {}): HostConfig {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) throw new HostConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
-  const raw: unknown = doc.toJS();
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new HostConfigError(file, ['(root): must be a mapping of keys']);
-  }
-  const input = structuredClone(raw) as Record<string, unknown>;
-  if (env.TILL_HOST_DATA_DIR) input.data_dir = env.TILL_HOST_DATA_DIR;
-  if (env.TILL_HOST_BROKER_URL) {
-    const uplink = typeof input.uplink === 'object' && input.uplink !== null ? input.uplink : {};
-    input.uplink = { ...uplink, url: env.TILL_HOST_BROKER_URL };
-  }
-  const result = hostConfigSchema.safeParse(input);
-  if (!result.success) throw new HostConfigError(file, describeIssues(result.error, '', input));
-  const config = result.data;
-  const base = dirname(resolve(file));
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  config.data_dir = abs(config.data_dir);
-  if (config.seed) config.seed = abs(config.seed);
-  if (config.crmcom?.api_key_file) config.crmcom.api_key_file = abs(config.crmcom.api_key_file);
-  if (config.crmcom?.password_file) config.crmcom.password_file = abs(config.crmcom.password_file);
-  if (config.postgres?.password_file) config.postgres.password_file = abs(config.postgres.password_file);
-  if (config.sessionm?.secret_file) config.sessionm.secret_file = abs(config.sessionm.secret_file);
-  for (const k of ['ca', 'cert', 'key'] as const) {
-    const v = config.uplink[k];
-    if (v) config.uplink[k] = abs(v);
-  }
-  return config;
+  return parseConfigText(HOST_CONFIG, text, file, env);
 }
 
 export function loadHostConfig(file: string, env: NodeJS.ProcessEnv = process.env): HostConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new HostConfigError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
-  }
-  return parseHostConfig(text, file, env);
+  return loadConfigFile(HOST_CONFIG, file, env);
 }

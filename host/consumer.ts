@@ -9,13 +9,13 @@
 // process. Per-till ordering: a till that pipelines chains its requests (chain.ts); one that
 // arrives here before its predecessor was committed by another host is retried for up to
 // DEFER_MS (the predecessor is usually a few ms away), then refused and resent by the till.
-import { disableNagle } from '../protocol/no-delay.ts';
+import { disableNagle } from '../runtime/no-delay.ts';
 import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
 import { tillPrefix, topics, type UpstreamResponse } from '../protocol/upstream.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 import { decodeRequest, type Batch } from './request.ts';
 import type { HandleSummary } from './service.ts';
 

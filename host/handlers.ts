@@ -12,7 +12,7 @@ import { normaliseIdentifier } from '../protocol/identifiers.ts';
 import { clampToZero, isPointsUnit } from '../protocol/money.ts';
 import type { Ledger, Participant, Wallet } from './ledger.ts';
 import * as heldOffers from './offer-handlers.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 import { spendRoom, type ThisSaleAward } from './sale.ts';
 import { afterAward, afterSpend, refund, voidCredit, voucherRedeem, withReduction } from './credit-handlers.ts';
 import type { ReductionRule } from './reduction.ts';

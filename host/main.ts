@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { HostConfigError, loadHostConfig, type HostConfig } from './config.ts';
+import { ConfigError } from '../runtime/config-file.ts';
+import { loadHostConfig, type HostConfig } from './config.ts';
 import type { Backend } from './backend.ts';
 import { createBackend } from './backends.ts';
 import { PlatformMetrics } from './platform/metrics.ts';
@@ -11,7 +12,7 @@ import { Consumer } from './consumer.ts';
 import { LEDGER_FILE, openStore } from './store.ts';
 import { pino } from 'pino';
 import { runBackendCheck } from './check.ts';
-import { createHostLogger, type Logger } from './log.ts';
+import { createLogger, type Logger } from '../runtime/log.ts';
 import { SeedError, applySeed, loadSeedFile } from './seed.ts';
 
 export { LEDGER_FILE };
@@ -154,16 +155,16 @@ export async function hostCommand(args: string[]): Promise<number> {
   try {
     config = loadHostConfig(parsed.config);
   } catch (error) {
-    if (!(error instanceof HostConfigError)) throw error;
+    if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     return 2;
   }
   if (parsed.checkBackend || parsed.doctor) {
     // Diagnostics print to stdout; log lines (warnings only) go to stderr.
-    const quiet = createHostLogger('warn', pino.destination({ fd: 2, sync: true }));
+    const quiet = createLogger({ level: 'warn', name: 'till-host' }, pino.destination({ fd: 2, sync: true }));
     return runBackendCheck(config, quiet, parsed.checkBackend ? 'ops' : 'doctor', (s) => process.stdout.write(s));
   }
-  const log = createHostLogger(config.log_level);
+  const log = createLogger({ level: config.log_level, name: 'till-host' });
   // Listen before starting, so a SIGTERM during start-up still stops cleanly.
   const signal = waitForSignal();
   let host: HostHandle;

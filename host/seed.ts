@@ -13,7 +13,7 @@ import { DEFAULT_POINTS_UNIT, pointsUnit, unitCode } from '../protocol/units.ts'
 import { WEEKDAYS, type MoneyReward, type Offer } from './engine.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
 import type { Ledger } from './ledger.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 
 /** Points per whole currency unit: 1,000 keeps every award far inside the wallet limit. */
 export const MAX_POINTS_RATE = 1000;

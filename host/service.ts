@@ -15,7 +15,7 @@ import { checkChain, recordChain } from './chain.ts';
 import { runHandler, type HostSettings, type OpContext } from './handlers.ts';
 import type { Ledger } from './ledger.ts';
 import { isStoreConflict } from './store.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 import { badRequest, type Batch } from './request.ts';
 
 export function terminalKey(source: TillIdentity): string {

@@ -196,7 +196,7 @@ install_build() {
   local new=$1 stamp=$SOURCE/build/agent/main.js newer=""
   if [ -f "$stamp" ]; then
     if [ -d "$SOURCE/agent" ]; then
-      newer=$(find "$SOURCE/agent" "$SOURCE/drivers" "$SOURCE/protocol" "$SOURCE/host" \( -name '*.ts' -o -path '*/fonts/*' -o -path '*/status-page/assets/*' \) -newer "$stamp" -print -quit)
+      newer=$(find "$SOURCE/agent" "$SOURCE/drivers" "$SOURCE/protocol" "$SOURCE/runtime" "$SOURCE/host" \( -name '*.ts' -o -path '*/fonts/*' -o -path '*/status-page/assets/*' \) -newer "$stamp" -print -quit)
     fi
     if [ -z "$newer" ]; then
       cp -R "$SOURCE/build" "$new/"

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { startDaemon, type Daemon } from '../daemon.ts';
 import { DatabaseUnusable } from '../db.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../embedded-broker.ts';
-import { createLogger, type LogLevel } from '../log.ts';
+import { LineSplitter } from '../../protocol/line-splitter.ts';
+import { createLogger, type LogLevel } from '../../runtime/log.ts';
 import { packageFile } from '../package-files.ts';
 import { VERSION } from '../version.ts';
 import { hostConfigSchema } from '../../host/config.ts';
@@ -152,16 +153,15 @@ function ready(host: HostHandle, daemon: Daemon, timeoutMs: number): Promise<voi
   });
 }
 
+/** A typed or piped scan is a barcode or a card number: a longer line is not one (and ends the reading). */
+const MAX_SCAN_LINE_BYTES = 64 * 1024;
+
 /** Every line on stdin, from a terminal or a pipe, is a scan on the virtual scanner. */
 function scanLinesFromInput(daemon: Daemon): void {
-  process.stdin.setEncoding('utf8');
-  let pending = '';
-  process.stdin.on('data', (chunk: string) => {
-    pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const text = pending.slice(0, nl).trim();
-      pending = pending.slice(nl + 1);
+  const lines = new LineSplitter(MAX_SCAN_LINE_BYTES);
+  process.stdin.on('data', (chunk: Buffer) => {
+    for (const line of lines.push(chunk).lines) {
+      const text = line.trim();
       if (text) daemon.ctx.devices.inject('scanner0', text);
     }
   });

@@ -3,7 +3,7 @@
 import { basename, dirname, extname, resolve } from 'node:path';
 import { CODE_PAGE_NAMES } from '../../drivers/code-pages.ts';
 import { writePreview } from '../../drivers/receipt-preview.ts';
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../../runtime/config-file.ts';
 import { layoutReceipt } from '../receipts/layout.ts';
 import { loyaltySection } from '../receipts/loyalty-section.ts';
 import { encodeEscPos, printableIn } from '../receipts/encode.ts';

@@ -1,10 +1,11 @@
 // `till-agent run --config FILE`: the service. Exits 2 on an invalid config before
 // touching anything; on SIGTERM/SIGINT stops accepting, finishes in-flight requests,
 // closes SQLite and exits 0 within 5 s.
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError } from '../../runtime/config-file.ts';
+import { loadConfig } from '../config.ts';
 import { startDaemon } from '../daemon.ts';
 import { DatabaseUnusable } from '../db.ts';
-import { createLogger } from '../log.ts';
+import { createLogger } from '../../runtime/log.ts';
 import { createNotifier } from '../sd-notify.ts';
 import { VERSION } from '../version.ts';
 import { UsageError, parseFlags } from './args.ts';

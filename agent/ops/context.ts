@@ -11,7 +11,7 @@ import type { EventBus } from '../events.ts';
 import type { Forwarder } from '../forwarder.ts';
 import type { TillClock } from '../till-clock.ts';
 import type { LinkClock } from '../link-clock.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../runtime/log.ts';
 import { OfflineReservations } from '../offline-policy.ts';
 import type { OutboxStore } from '../outbox.ts';
 import type { ProductsProgress } from '../products-progress.ts';

@@ -9,7 +9,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../runtime/log.ts';
 import type { RecentReceipts } from './recent-receipts.ts';
 
 export interface StatusPageActions {

@@ -4,7 +4,7 @@
 // and renewed once more when a call answers 401. Neither the key, the password nor the token
 // ever reaches a log line or an error message.
 import type { z } from 'zod';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../runtime/log.ts';
 import { PlatformError } from '../platform/errors.ts';
 import type { HttpAnswer, PlatformHttp } from '../platform/http.ts';
 import type { CrmcomConfig } from './config.ts';

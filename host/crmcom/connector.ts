@@ -21,7 +21,7 @@ import {
   type UpstreamMessage, type UpstreamOp,
 } from '../../protocol/upstream.ts';
 import { unsupportedError, type OpCheck, type PlatformCheck } from '../backend.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../runtime/log.ts';
 import type { Connector, OpContext } from '../platform/connector.ts';
 import { fromDecimal, toDecimal } from '../platform/decimal.ts';
 import { PlatformError, isPlatformError } from '../platform/errors.ts';

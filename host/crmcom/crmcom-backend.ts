@@ -1,7 +1,7 @@
 // backend: crmcom — the CRM.COM connector behind the host's front (platform/remote-backend.ts).
 import type { Backend } from '../backend.ts';
 import type { Ledger } from '../ledger.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../runtime/log.ts';
 import { readSecret } from '../platform/config.ts';
 import { PlatformHttp, type CallObserver } from '../platform/http.ts';
 import { RemoteBackend } from '../platform/remote-backend.ts';

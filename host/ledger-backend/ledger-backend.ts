@@ -6,7 +6,7 @@ import { UPSTREAM_OPS } from '../../protocol/upstream.ts';
 import type { Backend, OpCheck, PlatformCheck } from '../backend.ts';
 import type { HostSettings } from '../handlers.ts';
 import type { Ledger } from '../ledger.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../runtime/log.ts';
 import type { Batch } from '../request.ts';
 import { HostService, type HandleSummary } from '../service.ts';
 

@@ -19,7 +19,7 @@ import {
 } from '../../protocol/upstream.ts';
 import { unsupportedError, type Backend, type OpCheck, type PlatformCheck } from '../backend.ts';
 import type { Ledger } from '../ledger.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../runtime/log.ts';
 import { badRequest, type Batch } from '../request.ts';
 import { terminalKey, type HandleSummary } from '../service.ts';
 import type { Connector, OpContext } from './connector.ts';

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { ConfigError, parseConfig } from '../../agent/config.ts';
+import { ConfigError } from '../../runtime/config-file.ts';
+import { parseConfig } from '../../agent/config.ts';
 
 const minimal = `
 terminal: T1

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openDb } from '../../agent/db.ts';
 import { EventBus } from '../../agent/events.ts';
 import { Forwarder } from '../../agent/forwarder.ts';
-import { silentLogger } from '../../agent/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { Outbox } from '../../agent/outbox.ts';
 import type { Uplink } from '../../agent/uplink.ts';
 import { AgentError } from '../../protocol/errors.ts';

@@ -1,7 +1,7 @@
 // The failed-hello throttle's arithmetic with a fake clock, and who counts as one peer.
 import t from 'tap';
 import { HelloThrottle, peerKey } from '../../agent/hello-throttle.ts';
-import { silentLogger } from '../../agent/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 
 t.test('a burst, then one attempt per refill period', async (t) => {
   let now = 0;

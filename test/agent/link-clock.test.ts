@@ -3,7 +3,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { openDatabase } from '../../agent/db.ts';
 import { LinkClock, type ClockSources } from '../../agent/link-clock.ts';
-import { silentLogger } from '../../agent/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const H = 3600_000;

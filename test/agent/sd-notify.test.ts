@@ -26,7 +26,7 @@ t.test('READY, WATCHDOG pings and STOPPING reach NOTIFY_SOCKET', async (t) => {
 
 t.test('without NOTIFY_SOCKET nothing is sent and nothing breaks', async (t) => {
   const { createNotifier } = await import('../../agent/sd-notify.ts');
-  const { silentLogger } = await import('../../agent/log.ts');
+  const { silentLogger } = await import('../../runtime/log.ts');
   const n = createNotifier({}, silentLogger());
   t.equal(n.enabled, false);
   n.ready();

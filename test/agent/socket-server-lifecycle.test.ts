@@ -4,7 +4,7 @@ import { lstat } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { silentLogger } from '../../agent/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { SocketServer } from '../../agent/socket-server.ts';
 import type { Response } from '../../protocol/local.ts';
 import type { PosClient } from '../helpers/pos-client.ts';

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { EventBus } from '../../agent/events.ts';
-import { silentLogger } from '../../agent/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { SocketServer } from '../../agent/socket-server.ts';
 import type { Response } from '../../protocol/local.ts';
 import { HELLO, startServer } from '../helpers/socket-harness.ts';

@@ -1,6 +1,7 @@
 // status_page in the config: off by default; beyond loopback only with a token.
 import t from 'tap';
-import { ConfigError, parseConfig } from '../../agent/config.ts';
+import { ConfigError } from '../../runtime/config-file.ts';
+import { parseConfig } from '../../agent/config.ts';
 
 const base = 'terminal: T1\nstore: S1\nmerchant: M\ndata_dir: /var/lib/till-agent\nuplink: { url: "mqtt://127.0.0.1:1884" }\n';
 const errors = (text: string) => {

@@ -1,7 +1,7 @@
 // A magnetic-stripe reader on a real pty pair. Payment-card track data must never come out:
 // not in events, not in the (most verbose) log.
 import t from 'tap';
-import { createLogger } from '../../agent/log.ts';
+import { createLogger } from '../../runtime/log.ts';
 import { createCardReader } from '../../drivers/card-reader.ts';
 import { DriverEvents } from '../../drivers/emitter.ts';
 import { serialTransport } from '../../drivers/transports/serial.ts';

@@ -11,7 +11,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { createLogger } from '../../agent/log.ts';
+import { createLogger } from '../../runtime/log.ts';
 import { createCardReader } from '../../drivers/card-reader.ts';
 import { DriverEvents } from '../../drivers/emitter.ts';
 import { EV_SYN, SYN_DROPPED } from '../../drivers/evdev-events.ts';

@@ -1,7 +1,7 @@
 // A barcode scanner on a real pseudo-terminal pair (socat): the test writes scans on one end,
 // the driver reads the other through the serial transport.
 import t from 'tap';
-import { createLogger } from '../../agent/log.ts';
+import { createLogger } from '../../runtime/log.ts';
 import { DriverEvents } from '../../drivers/emitter.ts';
 import type { Terminator } from '../../drivers/line-reader.ts';
 import { createBarcodeScanner } from '../../drivers/scanner.ts';

@@ -6,7 +6,7 @@ import { crmcomConfigSchema } from '../../host/crmcom/config.ts';
 import { createCrmcomBackend } from '../../host/crmcom/crmcom-backend.ts';
 import { CrmcomSimulator } from '../../host/crmcom/simulator.ts';
 import { Ledger } from '../../host/ledger.ts';
-import { createHostLogger } from '../../host/log.ts';
+import { createLogger } from '../../runtime/log.ts';
 import type { Batch } from '../../host/request.ts';
 import type { UpstreamMessage } from '../../protocol/upstream.ts';
 import { SOURCE } from './host-fixtures.ts';
@@ -37,7 +37,7 @@ export async function crmcomBackend(t: T, sim: CrmcomSimulator, config: Record<s
   t.teardown(() => ledger.close());
   const lines: string[] = [];
   const sink = new Writable({ write(chunk: Buffer, _e, done) { lines.push(chunk.toString()); done(); } });
-  const log = createHostLogger('debug', sink);
+  const log = createLogger({ level: 'debug', name: 'till-host' }, sink);
   const parsed = crmcomConfigSchema.parse({
     url: sim.server.url, api_key: SIM_KEY, performed_by_unit: 'U1', currency: 'EUR',
     timeout_ms: 1000, retries: 2, max_delay_ms: 20, breaker_threshold: 5, breaker_half_open_ms: 60_000, ...config,

@@ -5,7 +5,7 @@ import type { Basket } from '../../protocol/basket.ts';
 import type { TillIdentity, UpstreamMessage, UpstreamRequest, UpstreamResult } from '../../protocol/upstream.ts';
 import { HostService } from '../../host/service.ts';
 import { Ledger } from '../../host/ledger.ts';
-import { silentHostLogger } from '../../host/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { applySeed, loadSeedFile } from '../../host/seed.ts';
 import Database from 'better-sqlite3';
 import { PgLedger } from '../../host/pg/pg-ledger.ts';
@@ -162,7 +162,7 @@ export async function seededLedger(t: T): Promise<{ ledger: Ledger; dir: string;
     ledger = sqlite;
     store = sqliteAccess(t, file);
   }
-  applySeed(ledger, loadSeedFile(await writeSeed(dir)), silentHostLogger());
+  applySeed(ledger, loadSeedFile(await writeSeed(dir)), silentLogger());
   return { ledger, dir, file, store };
 }
 
@@ -171,7 +171,7 @@ const FRONT_END_SETTINGS = { timezone: 'UTC', reduction: 'front_end' as const, d
 /** A host service on the seeded ledger (front-end reduction) and `one`: a request's first result, which must be ok. */
 export async function seededService(t: T) {
   const { ledger } = await seededLedger(t);
-  const service = new HostService(ledger, FRONT_END_SETTINGS, silentHostLogger());
+  const service = new HostService(ledger, FRONT_END_SETTINGS, silentLogger());
   const one = (req: UpstreamRequest): Record<string, unknown> => {
     const r: UpstreamResult | undefined = service.handle({
       request_id: req.request_id, reply_to: req.reply_to, source: req.source, items: req.messages.map((m) => ({ ok: true, message: m })),

@@ -1,6 +1,6 @@
 // The agent's JSON logger writing into an array, for tests that check what gets logged.
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../agent/log.ts';
+import { createLogger, type Logger } from '../../runtime/log.ts';
 
 export function capturingLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];

@@ -1,7 +1,7 @@
 // A small POS for tests: speaks the local protocol over TCP or a Unix socket. Responses are
 // matched to requests by id; frames nobody waits for (id null, unknown ids) queue up for
 // nextFrame(); event frames collect in `events`. Framing is deliberately independent of
-// agent/line-splitter.ts so the two check each other.
+// protocol/line-splitter.ts so the two check each other.
 import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import type { EventFrame, RequestId, Response } from '../../protocol/local.ts';

@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { Ledger } from '../../host/ledger.ts';
-import { createHostLogger } from '../../host/log.ts';
+import { createLogger } from '../../runtime/log.ts';
 import { sessionmConfigSchema } from '../../host/sessionm/config.ts';
 import { createSessionmBackend } from '../../host/sessionm/sessionm-backend.ts';
 import { SessionmSimulator } from '../../host/sessionm/simulator.ts';
@@ -46,7 +46,7 @@ export async function sessionmBackend(t: T, sim: SessionmSimulator, config: Reco
     url: sim.server.url, key: SM_KEY, secret: SM_SECRET, client_id: 'C1', currency: 'EUR', stores: { S1: 'STORE-1' },
     timeout_ms: 1000, retries: 2, max_delay_ms: 20, ...config,
   });
-  const backend = createSessionmBackend(parsed, ledger, createHostLogger('debug', sink));
+  const backend = createSessionmBackend(parsed, ledger, createLogger({ level: 'debug', name: 'till-host' }, sink));
   t.teardown(() => backend.stop());
   let n = 0;
   const run = async (...messages: UpstreamMessage[]) =>

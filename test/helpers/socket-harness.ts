@@ -4,7 +4,7 @@
 // returns something JSON cannot carry; anything else is echoed.
 import { join } from 'node:path';
 import { EventBus } from '../../agent/events.ts';
-import { createLogger } from '../../agent/log.ts';
+import { createLogger } from '../../runtime/log.ts';
 import { SocketServer, type Handler, type RequestContext, type SocketServerOptions } from '../../agent/socket-server.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';

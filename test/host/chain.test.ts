@@ -3,7 +3,7 @@
 // twice, or after a transient failure of its predecessor is not applied out of order or twice.
 import t, { type Test } from 'tap';
 import type { Ledger } from '../../host/ledger.ts';
-import { silentHostLogger } from '../../host/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { decodeRequest } from '../../host/request.ts';
 import { HostService } from '../../host/service.ts';
 import type { Chain, UpstreamMessage, UpstreamResponse } from '../../protocol/upstream.ts';
@@ -14,7 +14,7 @@ const SETTINGS = { timezone: 'UTC', reduction: 'front_end' as const, default_pro
 async function twoHosts(t: Test) {
   const { ledger, store } = await seededLedger(t);
   const other = store.openAgain();
-  const hosts = [ledger, other].map((l) => new HostService(l, SETTINGS, silentHostLogger()));
+  const hosts = [ledger, other].map((l) => new HostService(l, SETTINGS, silentLogger()));
   /** Sends a chained request through the real decoder to host `h`. */
   const send = (h: number, messages: UpstreamMessage[], chain?: Chain): UpstreamResponse => {
     const decoded = decodeRequest(JSON.stringify({ ...request(messages), ...(chain ? { chain } : {}) }));

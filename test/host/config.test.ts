@@ -1,13 +1,14 @@
 // Host config: defaults, path resolution, env overrides, every error reported with its key.
 import t from 'tap';
 import { join } from 'node:path';
-import { HostConfigError, loadHostConfig, parseHostConfig } from '../../host/config.ts';
+import { ConfigError } from '../../runtime/config-file.ts';
+import { loadHostConfig, parseHostConfig } from '../../host/config.ts';
 
 function errorsOf(fn: () => unknown): string[] {
   try {
     fn();
   } catch (error) {
-    if (error instanceof HostConfigError) return error.errors;
+    if (error instanceof ConfigError) return error.errors;
     throw error;
   }
   return [];

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import mqtt, { type MqttClient } from 'mqtt';
 import { hostConfigSchema } from '../../host/config.ts';
-import { silentHostLogger } from '../../host/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { startHost } from '../../host/main.ts';
 import { parseUpstreamResponse, type UpstreamRequest, type UpstreamResponse } from '../../protocol/upstream.ts';
 import { startBroker, type Broker } from '../helpers/broker.ts';
@@ -20,7 +20,7 @@ async function hostOn(t: Test, broker: Broker, protocol_version: 4 | 5 = 5) {
     seed: await writeSeed(dir),
     uplink: { url: broker.url, client_id: `host-under-test-${protocol_version}`, protocol_version },
   });
-  const host = await startHost(config, silentHostLogger());
+  const host = await startHost(config, silentLogger());
   t.teardown(() => host.stop());
   await host.ready;
   return host;

@@ -3,13 +3,13 @@ import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Ledger } from '../../host/ledger.ts';
-import { silentHostLogger } from '../../host/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { SeedError, applySeed, loadSeedFile, parseSeed } from '../../host/seed.ts';
 import { TEST_SEED, writeSeed } from '../helpers/host-fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../host/seed.sample.yaml', import.meta.url));
-const log = silentHostLogger();
+const log = silentLogger();
 
 async function fresh(t: Parameters<typeof tempDir>[0]) {
   const dir = await tempDir(t, 'till-seed-');

@@ -5,7 +5,7 @@ import {
   type UpstreamRequest, type UpstreamResult,
 } from '../../protocol/upstream.ts';
 import type { Ledger } from '../../host/ledger.ts';
-import { silentHostLogger } from '../../host/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { decodeRequest, type Batch } from '../../host/request.ts';
 import { HostService } from '../../host/service.ts';
 import { SOURCE, award, basket, message, request, seededLedger, spend, voidTxn } from '../helpers/host-fixtures.ts';
@@ -18,7 +18,7 @@ function asBatch(req: UpstreamRequest): Batch {
 
 async function setup(t: Test) {
   const { ledger, store } = await seededLedger(t);
-  const service = new HostService(ledger, SETTINGS, silentHostLogger());
+  const service = new HostService(ledger, SETTINGS, silentLogger());
   const run = (req: UpstreamRequest) => service.handle(asBatch(req)).response.results;
   const one = (req: UpstreamRequest) => {
     const [r] = run(req);

@@ -3,14 +3,14 @@ import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Ledger } from '../../host/ledger.ts';
-import { silentHostLogger } from '../../host/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { isExpired } from '../../host/offer-handlers.ts';
 import { SeedError, applySeed, loadSeedFile, parseSeed } from '../../host/seed.ts';
 import { TEST_SEED, writeSeed } from '../helpers/host-fixtures.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../host/seed.sample.yaml', import.meta.url));
-const log = silentHostLogger();
+const log = silentLogger();
 const WITH_OFFERS = TEST_SEED.replace('    balance: { amount: 500, currency: EUR }\n', `    balance: { amount: 500, currency: EUR }
     offers:
       - { id: UO-1, name: 2.00 off, amount: 200, currency: EUR, expires_at: "2027-01-31" }

@@ -1,7 +1,7 @@
 // Item 8 of issue 7: a wallet never leaves ±MAX_BALANCE. Before, 22 awards at
 // MAX_SAFE_INTEGER took a balance past 2^53 and the wallet was unreadable for good.
 import t from 'tap';
-import { silentHostLogger } from '../../host/log.ts';
+import { silentLogger } from '../../runtime/log.ts';
 import { decodeRequest, type Batch } from '../../host/request.ts';
 import { HostService } from '../../host/service.ts';
 import { MAX_BALANCE } from '../../protocol/money.ts';
@@ -15,7 +15,7 @@ const asBatch = (req: UpstreamRequest): Batch =>
 
 t.test('an award that would overflow the wallet is refused for good, and the wallet stays usable', async (t) => {
   const { ledger } = await seededLedger(t);
-  const service = new HostService(ledger, SETTINGS, silentHostLogger());
+  const service = new HostService(ledger, SETTINGS, silentLogger());
   const one = (req: UpstreamRequest) => service.handle(asBatch(req)).response.results[0]!;
   // P1 starts at 1000; bring it 50 short of the limit.
   ledger.immediate(() => ledger.append({ participant_id: 'P1', terminal: null, txn_id: null, message_id: null, kind: 'seed', amount: MAX_BALANCE - 1050, currency: 'EUR' }));
@@ -42,7 +42,7 @@ t.test('an award that would overflow the wallet is refused for good, and the wal
 
 t.test('22 awards at MAX_SAFE_INTEGER are refused at the door, each with a permanent BAD_REQUEST', async (t) => {
   const { ledger } = await seededLedger(t);
-  const service = new HostService(ledger, SETTINGS, silentHostLogger());
+  const service = new HostService(ledger, SETTINGS, silentLogger());
   const huge = { currency: 'EUR', total: Number.MAX_SAFE_INTEGER, items: [{ sku: 'COFFEE', qty: 1, unit_price: Number.MAX_SAFE_INTEGER, amount: Number.MAX_SAFE_INTEGER }] };
   const req = request(Array.from({ length: 22 }, (_, i) => award('P1', huge, `huge-${i}`)));
   const decoded = decodeRequest(JSON.stringify(req));

@@ -2,7 +2,7 @@
 // boundaries, and JSON decoding with duplicate-key detection against a reference model.
 import t from 'tap';
 import fc from 'fast-check';
-import { LineSplitter } from '../../agent/line-splitter.ts';
+import { LineSplitter } from '../../protocol/line-splitter.ts';
 import { decodeFrame } from '../../protocol/json-frame.ts';
 import { parseRequest } from '../../protocol/local.ts';
 

@@ -1,8 +1,9 @@
 // topic_prefix must name the whole till, each part as its own topic level: the host takes the
 // till's identity (dedup key, reply topic) from the topic and the broker ACL confines a till by it.
 import t from 'tap';
-import { ConfigError, parseConfig } from '../../agent/config.ts';
-import { HostConfigError, parseHostConfig } from '../../host/config.ts';
+import { ConfigError } from '../../runtime/config-file.ts';
+import { parseConfig } from '../../agent/config.ts';
+import { parseHostConfig } from '../../host/config.ts';
 import { topicPrefixProblem } from '../../protocol/upstream.ts';
 
 t.test('accepted and refused prefixes', async (t) => {
@@ -25,11 +26,11 @@ t.test('accepted and refused prefixes', async (t) => {
 
 t.test('the host refuses such a prefix with an error naming the key', async (t) => {
   const text = 'data_dir: /d\nuplink: { url: "mqtt://b:1883", topic_prefix: "till/v1/{terminal}" }\n';
-  t.throws(() => parseHostConfig(text, 'host.yaml'), HostConfigError);
+  t.throws(() => parseHostConfig(text, 'host.yaml'), ConfigError);
   try {
     parseHostConfig(text, 'host.yaml');
   } catch (error) {
-    t.match((error as HostConfigError).errors, [/^uplink\.topic_prefix: must contain \{merchant\}, \{store\}/]);
+    t.match((error as ConfigError).errors, [/^uplink\.topic_prefix: must contain \{merchant\}, \{store\}/]);
   }
 });
 

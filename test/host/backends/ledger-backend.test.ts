@@ -1,9 +1,10 @@
 // The ledger behind the Backend interface: same answers as the service it wraps, every op
 // served, and the config key that selects it.
 import t from 'tap';
-import { parseHostConfig, HostConfigError } from '../../../host/config.ts';
+import { ConfigError } from '../../../runtime/config-file.ts';
+import { parseHostConfig } from '../../../host/config.ts';
 import { LedgerBackend } from '../../../host/ledger-backend/ledger-backend.ts';
-import { silentHostLogger } from '../../../host/log.ts';
+import { silentLogger } from '../../../runtime/log.ts';
 import type { Batch } from '../../../host/request.ts';
 import { UPSTREAM_OPS, type UpstreamRequest } from '../../../protocol/upstream.ts';
 import { award, basket, message, request, seededLedger } from '../../helpers/host-fixtures.ts';
@@ -14,7 +15,7 @@ const asBatch = (req: UpstreamRequest): Batch =>
 
 t.test('answers through the host service: identify, award, a resent award is a duplicate', async (t) => {
   const { ledger } = await seededLedger(t);
-  const backend = new LedgerBackend(ledger, SETTINGS, silentHostLogger());
+  const backend = new LedgerBackend(ledger, SETTINGS, silentLogger());
   const first = award('P1', basket([['COFFEE', 300]]), 'txn-1', 'm-award-1');
   const summary = await backend.handle(asBatch(request([message('identify', { by: 'card', value: '6006491234567890' }), first])));
   t.match(summary.response.results, [{ ok: true, result: { customer: { id: 'P1' } } }, { ok: true, result: { award_amount: 30 } }]);
@@ -26,7 +27,7 @@ t.test('answers through the host service: identify, award, a resent award is a d
 
 t.test('--check-backend and doctor: every op served while the ledger is readable', async (t) => {
   const { ledger } = await seededLedger(t);
-  const backend = new LedgerBackend(ledger, SETTINGS, silentHostLogger());
+  const backend = new LedgerBackend(ledger, SETTINGS, silentLogger());
   const ops = await backend.checkOps();
   t.same(ops.map((o) => o.op), [...UPSTREAM_OPS]);
   t.ok(ops.every((o) => o.ok));
@@ -42,7 +43,7 @@ t.test('config: backend defaults to ledger; an unknown backend is an error namin
   try {
     parseHostConfig(`${base}backend: oracle\n`, '/etc/h.yaml');
   } catch (error) {
-    if (error instanceof HostConfigError) errors = error.errors;
+    if (error instanceof ConfigError) errors = error.errors;
   }
   t.match(errors, [/^backend: must be one of ledger/]);
 });

@@ -1,14 +1,17 @@
-// Structured JSON logs on stdout (journald picks them up). Secrets and card data are
-// redacted by key, and callers never put identifier values in messages.
+// Structured JSON logs on stdout (journald picks them up), for the agent and the host alike.
+// Callers never put identifier values (cards, phones, emails, tokens) in a message; redaction by
+// key is the second net, with one list for both programs.
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
 
 export type Logger = PinoLogger;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const REDACT = [
+/** Keys whose values never reach a log line: secrets, identifier values, card numbers and track data, contact details. */
+export const REDACT = [
   'token', '*.token', 'password', '*.password', 'key', '*.key', 'value', '*.value', 'params.value',
   'pan', '*.pan', 'track', '*.track', 'tracks', '*.tracks', 'card', '*.card', 'data.data',
+  'phone', '*.phone', 'email', '*.email',
 ];
 
 export function createLogger(

@@ -1,4 +1,5 @@
-// Newline framing for the local socket: Buffer chunks in, complete UTF-8 lines out.
+// Newline framing (NDJSON) for the local socket, the command line's session with the agent and
+// the demo's scans on stdin: Buffer chunks in, complete UTF-8 lines out.
 // Lines are decoded only once complete, so a multi-byte character split across two
 // chunks is never mangled. Memory is bounded: at most maxLineBytes + 1 bytes are ever
 // held for the unfinished line; past that the splitter reports "too large" and stops.

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { LineSplitter } from '../../agent/line-splitter.ts';
+import { LineSplitter } from '../../protocol/line-splitter.ts';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 const euro = b('€'); // e2 82 ac

@@ -1,11 +1,11 @@
-// protocol/no-delay.ts on a real loopback TCP connection. After a few small request/response
+// runtime/no-delay.ts on a real loopback TCP connection. After a few small request/response
 // exchanges Linux treats a connection as interactive and delays its ACKs (up to 40 ms), which a
 // broker that keeps Nagle on (mosquitto's default) pays for on every round trip. A socket that
 // went through disableNagle is back in quick-ACK mode after every read; one that did not is not.
 import t from 'tap';
 import net from 'node:net';
 import sockopt from 'sockopt';
-import { disableNagle } from '../../protocol/no-delay.ts';
+import { disableNagle } from '../../runtime/no-delay.ts';
 
 const IPPROTO_TCP = 6;
 const TCP_QUICKACK = 12;

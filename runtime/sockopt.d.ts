@@ -1,4 +1,4 @@
-// sockopt ships no types: the two calls it has, as protocol/no-delay.ts uses them.
+// sockopt ships no types: the two calls it has, as runtime/no-delay.ts uses them.
 declare module 'sockopt' {
   interface WithFd { _handle: { fd: number } }
   const sockopt: {

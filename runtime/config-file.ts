@@ -1,0 +1,67 @@
+// A program's YAML config file, the agent's or the host's, read one way: YAML parsed (its errors
+// with their line), environment overrides applied, checked against the program's schema with
+// every error reported together (each naming its key), then relative paths made absolute
+// against the file's directory.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { describeIssues } from '../protocol/schema.ts';
+
+export class ConfigError extends Error {
+  constructor(readonly file: string, readonly errors: string[], what = 'configuration') {
+    super(`${file}: invalid ${what}\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** What one program's config is. */
+export interface ConfigSpec<T> {
+  /** In error messages: "invalid <what>". */
+  what: string;
+  schema: z.ZodType<T>;
+  /** Environment variables and the key each replaces: a top-level key or one level down (`uplink.url`). */
+  env: Readonly<Record<string, string>>;
+  /** Makes the config's file and directory paths absolute with `abs`. */
+  absolutePaths(config: T, abs: (path: string) => string): void;
+}
+
+/** Parse YAML text into a validated config; relative paths are resolved against the file's directory. */
+export function parseConfigText<T>(spec: ConfigSpec<T>, text: string, file: string, env: NodeJS.ProcessEnv = {}): T {
+  const fail = (errors: string[]) => new ConfigError(file, errors, spec.what);
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) throw fail(doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+  const raw: unknown = doc.toJS();
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail(['(root): must be a mapping of keys']);
+  const input = structuredClone(raw) as Record<string, unknown>;
+  for (const [name, key] of Object.entries(spec.env)) {
+    const value = env[name];
+    if (value) override(input, key, value);
+  }
+  const result = spec.schema.safeParse(input);
+  if (!result.success) throw fail(describeIssues(result.error, '', input));
+  const config = result.data;
+  const base = dirname(resolve(file));
+  spec.absolutePaths(config, (p) => (isAbsolute(p) ? p : resolve(base, p)));
+  return config;
+}
+
+export function loadConfigFile<T>(spec: ConfigSpec<T>, file: string, env: NodeJS.ProcessEnv = process.env): T {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`], spec.what);
+  }
+  return parseConfigText(spec, text, file, env);
+}
+
+function override(input: Record<string, unknown>, key: string, value: string): void {
+  const [section, name] = key.split('.', 2) as [string, string | undefined];
+  if (name === undefined) {
+    input[section] = value;
+    return;
+  }
+  const current = input[section];
+  input[section] = { ...(typeof current === 'object' && current !== null ? current : {}), [name]: value };
+}
