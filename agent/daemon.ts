@@ -22,11 +22,11 @@ import { dispatch } from './ops/index.ts';
 import { Outbox } from './outbox.ts';
 import { ProductsProgress } from './products-progress.ts';
 import { RecentReceipts } from './status-page/recent-receipts.ts';
-import type { StatusPage } from './status-page/server.ts';
 import { PrintJobs } from './print-jobs.ts';
 import { SocketServer } from './socket-server.ts';
 import { StorageHealth } from './storage-health.ts';
 import { TillClock } from './till-clock.ts';
+import { StartSequence } from './start-sequence.ts';
 import { Uplink } from './uplink.ts';
 import { DEFAULT_PROTOCOL } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
@@ -55,11 +55,22 @@ export interface DaemonOptions {
   wallClock?: () => number;
 }
 
+/**
+ * Starts the agent's parts in order, each registering its undo (start-sequence.ts): a part that
+ * fails to start (the uplink's TLS files, a metrics port in use) undoes those started before it,
+ * and stop() undoes them all, newest first.
+ */
 export async function startDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
+  const started = new StartSequence(options.log);
+  return started.run(() => start(config, options, started));
+}
+
+async function start(config: Config, options: DaemonOptions, started: StartSequence): Promise<Daemon> {
   const { log, version } = options;
   const identity: TillIdentity = { merchant: config.merchant, store: config.store, terminal: config.terminal };
   mkdirSync(config.data_dir, { recursive: true });
   const { db, exclusive } = openDatabase(join(config.data_dir, 'till-agent.db'));
+  started.started('database', () => db.close());
   if (exclusive) log.warn({ data_dir: config.data_dir }, 'disk full at start: database opened exclusively (doctor and outbox export cannot read it until the agent restarts)');
   const wall = options.wallClock ?? (() => Date.now());
   const now = () => new Date(wall());
@@ -68,12 +79,15 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   // monotonic clock stops then, and every resume would look like a forward jump).
   const clock = new TillClock({ db, log, wall, monotonic: systemClock().bootMs });
   clock.start();
+  started.started('till clock', () => clock.stop());
   const trusted = () => clock.date();
   const probe = db.prepare(`INSERT INTO meta (key, value) VALUES ('storage_probe', ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
   const storage = new StorageHealth({ dir: config.data_dir, log, now, exclusive, probe: () => probe.run(now().toISOString()) });
   storage.start();
+  started.started('storage health', () => storage.stop());
   const outbox = new Outbox(db, now, storage, trusted);
+  started.started('outbox', () => outbox.close());
   const cache = new CustomerCache(db, trusted, storage);
   const currencies = new HostCurrencies(db, config.currencies, log);
   const printJobs = new PrintJobs(db, trusted);
@@ -104,7 +118,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   if (url === 'embedded') {
     // Loaded only here: aedes is 2 MB of heap a till with a real broker never needs.
     const { startEmbeddedBroker } = await import('./embedded-broker.ts');
-    broker = await startEmbeddedBroker(config.uplink.embedded_port);
+    const embedded = await startEmbeddedBroker(config.uplink.embedded_port);
+    started.started('embedded broker', () => embedded.stop());
+    broker = embedded;
     url = broker.url;
     protocolVersion = 4; // aedes speaks MQTT 3.1.1 only
     log.info({ url }, 'embedded MQTT broker listening');
@@ -197,69 +213,48 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   });
 
   devices.start();
+  started.started('devices', () => devices.stop());
   linkClock.start();
-  uplink.start();
+  started.started('link clock', () => linkClock.stop());
+  uplink.start(); // reads the TLS files: throws when one cannot be read
+  // Stopped together with the forwarder (undone first, below): its loop may wait on a request
+  // in flight that only the uplink's stop ends.
+  let forwarderStopped: Promise<void> = Promise.resolve();
+  started.started('uplink', async () => { await uplink.stop(); await forwarderStopped; });
   forwarder.start();
-  try {
-    await socket.start();
-  } catch (error) {
-    await forwarder.stop();
-    await uplink.stop();
-    await devices.stop();
-    await broker?.stop();
-    linkClock.stop();
-    storage.stop();
-    clock.stop();
-    outbox.close();
-    db.close();
-    throw error;
-  }
+  started.started('forwarder', () => { forwarderStopped = forwarder.stop(); });
+  await socket.start();
+  // Requests the socket accepted commit their outbox rows before anything below them stops.
+  started.started('socket', async () => { await socket.stop(); await outbox.drainWrites(); });
   let metricsAddress: { host: string; port: number } | undefined;
   if (metrics && config.metrics.listen !== false) {
     const { host, port } = parseListen(config.metrics.listen);
     metricsAddress = await metrics.listen(host, port);
+    started.started('metrics', () => metrics.close());
     log.info({ metrics: `http://${host}:${metricsAddress.port}/metrics` }, 'metrics endpoint listening');
   }
   // The status page is for people: if it cannot listen, the till still serves the POS.
-  let statusPage: StatusPage | undefined;
   let statusPageAddress: { host: string; port: number } | undefined;
   if (config.status_page.listen !== false) {
     const { createStatusPage } = await import('./status-page/start.ts'); // off by default: loaded only when asked for
-    statusPage = createStatusPage(ctx, receipts, config.status_page.listen, config.status_page.token);
+    const statusPage = createStatusPage(ctx, receipts, config.status_page.listen, config.status_page.token);
     try {
       statusPageAddress = await statusPage.start();
+      started.started('status page', () => statusPage.stop());
       log.info({ status_page: `http://${config.status_page.listen.replace(/:\d+$/, '')}:${statusPageAddress.port}/` }, 'status page listening');
     } catch (error) {
       log.error({ reason: (error as Error).message, listen: config.status_page.listen }, 'status page cannot listen; the agent runs without it');
-      statusPage = undefined;
     }
   }
   const statusTimer = setInterval(() => uplink.publishStatus(), 30_000);
   statusTimer.unref();
   const pruneTimer = setInterval(prune, 6 * 3600_000);
   pruneTimer.unref();
+  started.started('timers', () => { clearInterval(statusTimer); clearInterval(pruneTimer); });
   log.info({ ...identity, version, data_dir: config.data_dir }, 'till-agent ready');
 
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    clearInterval(statusTimer);
-    clearInterval(pruneTimer);
-    await socket.stop();
-    await metrics?.close();
-    await statusPage?.stop();
-    await outbox.drainWrites();
-    const forwarderStopped = forwarder.stop();
-    await uplink.stop();
-    await forwarderStopped;
-    await devices.stop();
-    await broker?.stop();
-    linkClock.stop();
-    storage.stop();
-    clock.stop();
-    outbox.close();
-    db.close();
-    log.info('till-agent stopped');
-  })());
+  const stop = () => (stopping ??= started.unwind().then(() => log.info('till-agent stopped')));
 
   return { ctx, socket, broker, metrics, metricsAddress, statusPageAddress, stop };
 }
