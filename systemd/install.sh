@@ -367,7 +367,8 @@ install_config() {
 # shellcheck disable=SC2016  # a JavaScript template literal, not a shell expansion
 VALIDATE_JS='
 import { pathToFileURL } from "node:url";
-const { loadConfig, ConfigError } = await import(pathToFileURL(process.cwd() + "/build/agent/config.js").href);
+const { loadConfig } = await import(pathToFileURL(process.cwd() + "/build/agent/config.js").href);
+const { ConfigError } = await import(pathToFileURL(process.cwd() + "/build/runtime/config-file.js").href);
 try {
   const c = loadConfig(process.argv[1], {});
   console.log(`till ${c.merchant}/${c.store}/${c.terminal}, data_dir ${c.data_dir}`);
