@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = new URL('../', import.meta.url);
-const entry = new URL('build/agent/main.js', root);
+const entry = new URL('build/cli/main.js', root);
 
 if (!existsSync(entry)) {
   process.stderr.write(`till-agent: ${fileURLToPath(entry)} is missing: run "npm run build" in ${fileURLToPath(root)}\n`);
@@ -23,10 +23,10 @@ process.exit(code);
 /** In a checkout (the sources are here, unlike on a till), say when a source is newer than the build. */
 function warnIfStale() {
   const dir = fileURLToPath(root);
-  if (!existsSync(`${dir}agent/main.ts`)) return;
+  if (!existsSync(`${dir}cli/main.ts`)) return;
   const built = statSync(entry).mtimeMs;
   // Plain paths, not URLs: this runs before every command in a checkout (~200 files).
-  const newer = ['agent', 'drivers', 'protocol', 'runtime', 'host'].flatMap((d) => newerSources(`${dir}${d}`, built));
+  const newer = ['cli', 'agent', 'drivers', 'protocol', 'runtime', 'host'].flatMap((d) => newerSources(`${dir}${d}`, built));
   if (newer.length > 0) {
     process.stderr.write(`till-agent: warning: build/ is older than ${newer[0].slice(dir.length)}` +
       `${newer.length > 1 ? ` and ${newer.length - 1} more` : ''}: run "npm run build" (running the old build)\n`);

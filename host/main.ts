@@ -1,39 +1,17 @@
-// `till-agent host --config FILE`: the reference loyalty host. startHost wires the pieces
-// (ledger → seed → service → consumer) and stop() unwinds them in reverse.
+// The reference loyalty host: startHost wires the pieces (ledger → seed → service → consumer)
+// and stop() unwinds them in reverse. Its command line is cli/commands/host.ts.
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
-import { ConfigError } from '../runtime/config-file.ts';
-import { loadHostConfig, type HostConfig } from './config.ts';
+import type { HostConfig } from './config.ts';
 import type { Backend } from './backend.ts';
 import { createBackend } from './backends.ts';
 import { PlatformMetrics } from './platform/metrics.ts';
 import { Consumer } from './consumer.ts';
 import { LEDGER_FILE, openStore } from './store.ts';
-import { pino } from 'pino';
-import { runBackendCheck } from './check.ts';
-import { createLogger, type Logger } from '../runtime/log.ts';
-import { SeedError, applySeed, loadSeedFile } from './seed.ts';
+import type { Logger } from '../runtime/log.ts';
+import { applySeed, loadSeedFile } from './seed.ts';
 
 export { LEDGER_FILE };
-
-const USAGE = `till-agent host --config FILE [--check-backend | --doctor]
-
-Runs the reference loyalty host: consumes till requests from the MQTT broker (shared
-subscription, so several hosts can serve one fleet) and keeps the ledger in
-<data_dir>/${LEDGER_FILE}, or in PostgreSQL with store: postgres. Config and seed formats:
-host/README.md.
-
-Options:
-  --config FILE     host YAML config (required)
-  --check-backend   print ✔/✖ per operation for the configured backend, then exit (0: all ✔)
-  --doctor          check the store and the backend's platform (auth, a cheap call, clock skew),
-                    then exit (0: all ✔)
-  --help            this text
-
-Environment: TILL_HOST_BROKER_URL overrides uplink.url, TILL_HOST_DATA_DIR overrides data_dir,
-TILL_HOST_PG_PASSWORD is the PostgreSQL password (unless postgres.password_file).
-`;
 
 export interface HostHandle {
   /** Resolves once the request subscription is granted by the broker. */
@@ -87,102 +65,4 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
       return stopped;
     },
   };
-}
-
-interface HostArgs {
-  config?: string;
-  help: boolean;
-  checkBackend?: boolean;
-  doctor?: boolean;
-  errors: string[];
-}
-
-/** Strict flags (node:util parseArgs): an unknown flag or a missing value is an error naming it. */
-export function parseHostArgs(args: string[]): HostArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        'check-backend': { type: 'boolean' }, doctor: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    const flag = /'(-{1,2}[^'\s<]+)/.exec((error as Error).message)?.[1] ?? '';
-    const code = (error as { code?: string }).code;
-    return { help: false, errors: [code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${flag}` : `${flag} needs a value`] };
-  }
-  const { values, positionals } = parsed;
-  const out: HostArgs = { help: values.help === true, errors: [] };
-  if (values.config !== undefined) out.config = values.config;
-  if (values['check-backend']) out.checkBackend = true;
-  if (values.doctor) out.doctor = true;
-  if (out.checkBackend && out.doctor) out.errors.push('--check-backend and --doctor: give one');
-  if (positionals.length > 0) out.errors.push(`unexpected argument "${positionals[0]}"`);
-  if (!out.help && out.config === undefined && out.errors.length === 0) out.errors.push('--config FILE is required');
-  return out;
-}
-
-function waitForSignal(): { promise: Promise<NodeJS.Signals>; dispose(): void } {
-  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
-  const promise = new Promise<NodeJS.Signals>((resolve) => { onSignal = resolve; });
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  return {
-    promise,
-    dispose: () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    },
-  };
-}
-
-/** The CLI command. Exit codes: 0 stopped by a signal, 1 failed to start, 2 bad usage, config or seed. */
-export async function hostCommand(args: string[]): Promise<number> {
-  const parsed = parseHostArgs(args);
-  if (parsed.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (parsed.errors.length > 0 || parsed.config === undefined) {
-    process.stderr.write(`till-agent host: ${parsed.errors.join('; ')}\n\n${USAGE}`);
-    return 2;
-  }
-  let config: HostConfig;
-  try {
-    config = loadHostConfig(parsed.config);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 2;
-  }
-  if (parsed.checkBackend || parsed.doctor) {
-    // Diagnostics print to stdout; log lines (warnings only) go to stderr.
-    const quiet = createLogger({ level: 'warn', name: 'till-host' }, pino.destination({ fd: 2, sync: true }));
-    return runBackendCheck(config, quiet, parsed.checkBackend ? 'ops' : 'doctor', (s) => process.stdout.write(s));
-  }
-  const log = createLogger({ level: config.log_level, name: 'till-host' });
-  // Listen before starting, so a SIGTERM during start-up still stops cleanly.
-  const signal = waitForSignal();
-  let host: HostHandle;
-  try {
-    host = await startHost(config, log);
-  } catch (error) {
-    signal.dispose();
-    if (error instanceof SeedError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    log.fatal({ err: error }, 'host failed to start');
-    return 1;
-  }
-  void host.ready.then(() => log.info('host ready'));
-  const received = await signal.promise;
-  signal.dispose();
-  log.info({ signal: received }, 'stopping');
-  await host.stop();
-  return 0;
 }

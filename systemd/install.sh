@@ -193,10 +193,10 @@ PROGRAM_ITEMS=(package.json package-lock.json bin build systemd host/README.md h
 # source tree itself is never written. A tree without sources (a release copy) ships its build/.
 BUILD_FRESH=0
 install_build() {
-  local new=$1 stamp=$SOURCE/build/agent/main.js newer=""
+  local new=$1 stamp=$SOURCE/build/cli/main.js newer=""
   if [ -f "$stamp" ]; then
     if [ -d "$SOURCE/agent" ]; then
-      newer=$(find "$SOURCE/agent" "$SOURCE/drivers" "$SOURCE/protocol" "$SOURCE/runtime" "$SOURCE/host" \( -name '*.ts' -o -path '*/fonts/*' -o -path '*/status-page/assets/*' \) -newer "$stamp" -print -quit)
+      newer=$(find "$SOURCE/cli" "$SOURCE/agent" "$SOURCE/drivers" "$SOURCE/protocol" "$SOURCE/runtime" "$SOURCE/host" \( -name '*.ts' -o -path '*/fonts/*' -o -path '*/status-page/assets/*' \) -newer "$stamp" -print -quit)
     fi
     if [ -z "$newer" ]; then
       cp -R "$SOURCE/build" "$new/"

@@ -2,7 +2,7 @@
 // real connector from a simulator in the demo's process; the walkthrough's customer is there.
 import t from 'tap';
 import { join } from 'node:path';
-import { WALKTHROUGH } from '../../agent/commands/demo-walkthrough.ts';
+import { WALKTHROUGH } from '../../cli/commands/demo-walkthrough.ts';
 import { cli } from '../helpers/cli.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { connectPos } from '../helpers/pos-client.ts';

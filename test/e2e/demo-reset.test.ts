@@ -2,7 +2,7 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { WALKTHROUGH } from '../../agent/commands/demo-walkthrough.ts';
+import { WALKTHROUGH } from '../../cli/commands/demo-walkthrough.ts';
 import { cli } from '../helpers/cli.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { connectPos } from '../helpers/pos-client.ts';

@@ -81,7 +81,7 @@ t.test('status when no agent runs: a clear message and exit 1', async (t) => {
   t.match(r.out, /cannot reach the agent/);
 });
 
-t.test('usage errors through the real binary: named, exit 2 (every command: test/agent/commands/flags.test.ts)', async (t) => {
+t.test('usage errors through the real binary: named, exit 2 (every command: test/cli/commands/flags.test.ts)', async (t) => {
   t.match(await cli('status', '--frob'), { code: 2, out: /^till-agent status: unknown option --frob\nRun "till-agent status --help" for its options\.\n$/ });
   t.match(await cli('status', '-h'), { code: 0, out: /^till-agent status / });
   t.equal((await cli('frobnicate')).code, 2);

@@ -11,11 +11,11 @@ const root = new URL('../../', import.meta.url);
 const built = process.env.TILL_TEST_FROM_SOURCES !== '1' && buildIsFresh();
 let main;
 if (built) {
-  ({ main } = await import(new URL('build/agent/main.js', root).href));
+  ({ main } = await import(new URL('build/cli/main.js', root).href));
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import('../../agent/main.ts'));
+  ({ main } = await import('../../cli/main.ts'));
 }
 const code = await main(process.argv.slice(2));
 process.exit(code);
@@ -39,7 +39,7 @@ function buildIsFresh() {
     return out !== undefined && out >= mtime(new URL(path, root));
   });
   try {
-    return ['agent/', 'drivers/', 'protocol/', 'host/'].every(fresh);
+    return ['cli/', 'agent/', 'drivers/', 'protocol/', 'runtime/', 'host/'].every(fresh);
   } catch {
     return false;
   }

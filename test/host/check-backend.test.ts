@@ -4,7 +4,7 @@ import t from 'tap';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { parseHostArgs } from '../../host/main.ts';
+import { parseHostArgs } from '../../cli/commands/host.ts';
 import { SIM_KEY, startCrmcomSim } from '../helpers/crmcom-sim.ts';
 import { spawnHost } from '../helpers/host-process.ts';
 import { SM_KEY, SM_SECRET, startSessionmSim } from '../helpers/sessionm-sim.ts';

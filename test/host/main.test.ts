@@ -3,7 +3,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseHostArgs } from '../../host/main.ts';
+import { parseHostArgs } from '../../cli/commands/host.ts';
 import { spawnHost } from '../helpers/host-process.ts';
 import { tempDir } from '../helpers/tmp.ts';
 

@@ -87,7 +87,7 @@ t.test('contents (dpkg-deb --contents)', async (t) => {
     '/etc/till-agent/config.yaml': '-rw-r-----',
     '/opt/till-agent/package.json': '-rw-r--r--',
     '/opt/till-agent/bin/till-agent.js': '-rwxr-xr-x',
-    '/opt/till-agent/build/agent/main.js': '-rw-r--r--',
+    '/opt/till-agent/build/cli/main.js': '-rw-r--r--',
     '/opt/till-agent/build/agent/config.js': '-rw-r--r--',
     '/opt/till-agent/build/host/main.js': '-rw-r--r--',
     '/opt/till-agent/build/protocol/local.js': '-rw-r--r--',

@@ -93,7 +93,7 @@ t.test('installed with node_modules: slim, kept on a rerun, and the built progra
 
 t.test('a checkout without a current build/ is compiled by install.sh, never shipped stale', async (t) => {
   const source = await tempDir(t, 'till-source-');
-  for (const item of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'systemd', 'agent', 'drivers', 'protocol', 'host']) {
+  for (const item of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'systemd', 'cli', 'agent', 'drivers', 'protocol', 'runtime', 'host']) {
     await cp(join(REPO, item), join(source, item), { recursive: true });
   }
   await symlink(join(REPO, 'node_modules'), join(source, 'node_modules'));
@@ -103,7 +103,7 @@ t.test('a checkout without a current build/ is compiled by install.sh, never shi
   t.equal(missing.code, 0, 'install.sh exit 0', { output: missing.stdout + missing.stderr });
   t.match(missing.stdout, /^building +build\/ \(missing\): tsc -p tsconfig\.build\.json$/m);
   t.notOk(existsSync(join(source, 'build')), 'the source tree is not written');
-  const sources = (await filesUnder(source)).filter((f) => /^(agent|drivers|protocol|host)\/.*\.ts$/.test(f) && !f.endsWith('.d.ts'));
+  const sources = (await filesUnder(source)).filter((f) => /^(cli|agent|drivers|protocol|runtime|host)\/.*\.ts$/.test(f) && !f.endsWith('.d.ts'));
   const built = await filesUnder(join(root, 'opt/till-agent/build'));
   // The status page's browser script is an asset copied as is, not compiled from a source file.
   t.ok(built.includes('agent/status-page/assets/app.js'), "the status page's assets next to the compiled server");
@@ -116,8 +116,8 @@ t.test('a checkout without a current build/ is compiled by install.sh, never shi
   // A build older than a source (a checkout after git pull) is compiled again, not copied.
   await cp(join(root, 'opt/till-agent/build'), join(source, 'build'), { recursive: true });
   const later = new Date(Date.now() + 60_000);
-  await utimes(join(source, 'agent/main.ts'), later, later);
+  await utimes(join(source, 'cli/main.ts'), later, later);
   const stale = await run('bash', [INSTALL, '--root', await tempDir(t, 'till-root-'), '--source', source, '--no-node-modules']);
   t.equal(stale.code, 0, 'install.sh exit 0', { output: stale.stdout + stale.stderr });
-  t.match(stale.stdout, /^building +build\/ \(older than agent\/main\.ts\)/m);
+  t.match(stale.stdout, /^building +build\/ \(older than cli\/main\.ts\)/m);
 });

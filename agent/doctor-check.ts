@@ -1,8 +1,0 @@
-// One line of `till-agent doctor`: the type every doctor-*.ts check returns (doctor.ts runs them).
-
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  hint?: string;
-}

@@ -1,0 +1,105 @@
+// `till-agent run --config FILE`: the service. Exits 2 on an invalid config before
+// touching anything; on SIGTERM/SIGINT stops accepting, finishes in-flight requests,
+// closes SQLite and exits 0 within 5 s.
+import { ConfigError } from '../../runtime/config-file.ts';
+import { loadConfig } from '../../agent/config.ts';
+import { startDaemon } from '../../agent/daemon.ts';
+import { DatabaseUnusable } from '../../agent/db.ts';
+import { createLogger } from '../../runtime/log.ts';
+import { createNotifier } from '../../agent/sd-notify.ts';
+import { VERSION } from '../../agent/version.ts';
+import { UsageError, parseFlags } from './args.ts';
+import { print, printError } from './output.ts';
+
+const HELP = `till-agent run --config FILE
+
+Runs the agent: local POS socket, durable outbox, MQTT uplink.
+  --config FILE   YAML configuration (see README, "Configuration")
+Environment: TILL_AGENT_BROKER_URL overrides uplink.url, TILL_AGENT_DATA_DIR overrides data_dir.
+Exit status: 0 when stopped by SIGTERM/SIGINT, 1 when it cannot start (a damaged or empty
+database included: it is never re-created over), 2 for an invalid
+config or bad usage, 3 when its TCP port or Unix socket is in use (another agent runs).
+`;
+
+export const STOP_DEADLINE_MS = 4500;
+/** Exit status when a port or socket the agent needs is taken (another agent or demo runs). */
+export const EXIT_IN_USE = 3;
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { values: options } = parseFlags(args, { config: { type: 'string' } });
+  if (options.help) {
+    print(HELP);
+    return 0;
+  }
+  if (options.config === undefined) {
+    throw new UsageError('--config FILE is required');
+  }
+  let config;
+  try {
+    config = loadConfig(options.config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      printError(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const log = createLogger({ level: config.log_level });
+  let daemon;
+  try {
+    const faults = new Set((process.env.TILL_AGENT_FAULT ?? '').split(',').filter(Boolean));
+    if (faults.size > 0) log.warn({ faults: [...faults] }, 'FAULT INJECTION ENABLED (tests only)');
+    const offset = Number(process.env.TILL_AGENT_TEST_CLOCK_OFFSET_MS ?? 0) || 0;
+    if (offset !== 0) log.warn({ offset_ms: offset }, 'WALL CLOCK STEPPED BY TILL_AGENT_TEST_CLOCK_OFFSET_MS (tests only)');
+    daemon = await startDaemon(config, { log, version: VERSION, faults, ...(offset ? { wallClock: () => Date.now() + offset } : {}) });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      // One clear line, no stack: nothing is wrong with the agent, something else has its address.
+      log.fatal({ reason: e.message }, 'till-agent could not start: its address is in use (is another till-agent running?)');
+      return EXIT_IN_USE;
+    }
+    if (error instanceof DatabaseUnusable) {
+      // One line, no stack: the file is kept as it is for the technician (it may hold unsent sales).
+      log.fatal({ file: error.file, reason: error.reason }, `till-agent could not start: ${databaseAdvice(error, options.config)}`);
+      return 1;
+    }
+    log.fatal({ err: error }, 'till-agent could not start');
+    return 1;
+  }
+  const notifier = createNotifier(process.env, log);
+  notifier.ready(`serving terminal ${config.terminal}`);
+  notifier.startWatchdog();
+  const stop = daemon.stop;
+  return waitForSignal(async () => {
+    notifier.stopping();
+    await stop();
+    notifier.close();
+  }, log);
+}
+
+export function databaseAdvice(error: DatabaseUnusable, configFile: string): string {
+  return `${error.message}; the agent does not replace it. Run "till-agent doctor --config ${configFile}", `
+    + `then save what it holds with "till-agent outbox export --config ${configFile}" (README, "Damaged database")`;
+}
+
+export function waitForSignal(stop: () => Promise<void>, log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }): Promise<number> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      log.info({ signal }, 'stopping');
+      const deadline = setTimeout(() => {
+        log.error({ deadline_ms: STOP_DEADLINE_MS }, 'stop took too long; exiting anyway');
+        resolve(1);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
+      stop().then(
+        () => { clearTimeout(deadline); resolve(0); },
+        (error: unknown) => { clearTimeout(deadline); log.error({ err: error }, 'error while stopping'); resolve(1); },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

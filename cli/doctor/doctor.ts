@@ -1,0 +1,236 @@
+// Field checks for `till-agent doctor`: each returns ok/fail with a hint a technician can act on.
+import Database from 'better-sqlite3';
+import { accessSync, constants, existsSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import mqtt from 'mqtt';
+import { mqttConnectOptions } from '../../protocol/uplink-config.ts';
+import type { StatusResult } from '../../protocol/local.ts';
+import { call, targetFrom } from '../client.ts';
+import { ConfigError } from '../../runtime/config-file.ts';
+import { loadConfig, type Config } from '../../agent/config.ts';
+import { isDiskFull } from '../../agent/db.ts';
+import type { Check } from './check.ts';
+import { agentView, checkDevices } from './devices.ts';
+import { TOLERANCE_MS, describeOffset, type ClockJump } from '../../agent/till-clock.ts';
+
+export interface DoctorOptions {
+  minFreeMb: number;
+  brokerTimeoutMs: number;
+  now?: () => Date;
+}
+
+export async function runChecks(configPath: string, options: DoctorOptions): Promise<Check[]> {
+  let config: Config;
+  try {
+    config = loadConfig(configPath);
+  } catch (error) {
+    const detail = error instanceof ConfigError ? error.errors.join('; ') : (error as Error).message;
+    return [{ name: 'config', ok: false, detail, hint: `fix ${configPath}; every error names its key (see README, Configuration)` }];
+  }
+  const checks: Check[] = [{ name: 'config', ok: true, detail: `${configPath} is valid` }];
+  const running = await agentStatus(configPath, Math.min(options.brokerTimeoutMs, 2000));
+  checks.push(checkDataDir(config, options.minFreeMb, running?.storage));
+  checks.push(checkDatabase(config));
+  checks.push(await checkBroker(config, options.brokerTimeoutMs, running?.uplink));
+  // Only real devices need the running agent's view (it holds their ports and connections).
+  const agent = config.devices.some((d) => d.transport !== 'virtual') ? await agentView(configPath, Math.min(options.brokerTimeoutMs, 3000)) : null;
+  checks.push(...await checkDevices(config, { timeoutMs: options.brokerTimeoutMs, agent }));
+  checks.push(checkClock(config, options.now ?? (() => new Date())));
+  return checks;
+}
+
+/** What the running agent says about itself, or null when it is not running (or unreachable). */
+async function agentStatus(configPath: string, timeoutMs: number): Promise<StatusResult | null> {
+  try {
+    return ((await call(targetFrom({ config: configPath }), [{ op: 'status' }], timeoutMs)) as [StatusResult])[0];
+  } catch {
+    return null;
+  }
+}
+
+const FULL_HINT = 'free disk space (journal: journalctl --vacuum-size=100M; old files): money requests are refused '
+  + 'with STORAGE_FULL until then, and the agent resumes by itself once space is back';
+
+export function checkDataDir(config: Config, minFreeMb: number, agent?: StatusResult['storage']): Check {
+  const dir = config.data_dir;
+  // doctor only looks: it never creates the data dir (a root doctor would leave it owned by root).
+  // A missing dir is fine if the agent can create it at first start.
+  const exists = existsSync(dir);
+  const where = exists ? dir : nearestExisting(dir);
+  const subject = exists ? dir : `${dir} does not exist yet and ${where}`;
+  try {
+    accessSync(where, constants.W_OK);
+    if (exists) {
+      const probe = join(dir, `.doctor-${process.pid}`);
+      try {
+        writeFileSync(probe, 'ok');
+      } finally {
+        rmSync(probe, { force: true });
+      }
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC') return { name: 'data dir', ok: false, detail: `${dir}: the disk is full (ENOSPC)`, hint: FULL_HINT };
+    return { name: 'data dir', ok: false, detail: `${subject} is not writable: ${code ?? error}`,
+      hint: `make ${dir} writable by the till-agent user (systemd StateDirectory does this)` };
+  }
+  if (agent?.state === 'full') {
+    return { name: 'data dir', ok: false, detail: `${dir}: the disk is full for the running agent since ${agent.since} (${agent.last_error})`,
+      hint: FULL_HINT };
+  }
+  const fs = statfsSync(where);
+  const freeMb = Math.floor((fs.bavail * fs.bsize) / (1024 * 1024));
+  if (freeMb < minFreeMb) {
+    return { name: 'data dir', ok: false, detail: `${where}: only ${freeMb} MB free (need ${minFreeMb} MB)`,
+      hint: 'free disk space: queued sales cannot be accepted once the disk is full (STORAGE_FULL)' };
+  }
+  const created = exists ? '' : ' (the agent creates it at first start)';
+  return { name: 'data dir', ok: true, detail: `${subject} writable, ${freeMb} MB free${created}` };
+}
+
+function nearestExisting(path: string): string {
+  let p = dirname(path);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  return p;
+}
+
+export function checkDatabase(config: Config): Check {
+  const file = join(config.data_dir, 'till-agent.db');
+  if (!existsSync(file)) return { name: 'database', ok: true, detail: `${file} not created yet (first start creates it)` };
+  if (statSync(file).size === 0) {
+    return { name: 'database', ok: false, detail: `${file} is empty (0 bytes): truncated, the agent refuses to start with it`, hint: corruptHint(file) };
+  }
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.pragma('quick_check') as Array<{ quick_check: string }>;
+      const result = rows.map((r) => r.quick_check).join('; ');
+      if (result !== 'ok') {
+        return { name: 'database', ok: false, detail: `quick_check: ${result.slice(0, 200)}`, hint: corruptHint(file) };
+      }
+      const pending = (db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n;
+      return { name: 'database', ok: true, detail: `${file} passes quick_check, ${pending} pending` };
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_BUSY') {
+      return { name: 'database', ok: false,
+        detail: `${file} is in use by the running agent alone (it started on a full disk and holds the file exclusively)`,
+        hint: 'free disk space, then restart the agent (systemctl restart till-agent) so that tools can read the database again' };
+    }
+    if (isDiskFull(error)) return { name: 'database', ok: false, detail: `${file}: cannot be opened, the disk is full (${code})`, hint: FULL_HINT };
+    return { name: 'database', ok: false, detail: `${file}: ${(error as Error).message}`, hint: corruptHint(file) };
+  }
+}
+
+function corruptHint(file: string): string {
+  return `stop the agent, keep a copy of ${file}* for support, save what it still holds with `
+    + `"till-agent outbox export --data ${dirname(file)} > outbox.jsonl" (unsent sales: state pending), then move the `
+    + 'file away: the agent creates a new one at the next start but never replaces an existing file';
+}
+
+function brokerHint(message: string): string {
+  return /auth|not authorized|bad user|refused this till/i.test(message)
+    ? 'check uplink.username / password or the client certificate'
+    : /certificate|self.signed|tls|ssl/i.test(message)
+      ? 'check uplink.ca and the broker certificate, and the till clock'
+      : 'check uplink.url, that the broker runs, the network and any firewall';
+}
+
+export async function checkBroker(config: Config, timeoutMs: number, running?: StatusResult['uplink']): Promise<Check> {
+  const url = config.uplink.url;
+  if (url === 'embedded') return { name: 'broker', ok: true, detail: 'embedded broker (started by the agent itself)' };
+  // With the agent running, ask it: a second connection with its certificate would, on the fleet
+  // broker (systemd/mosquitto: the CN is the client id), take over its session and kick it off.
+  if (running) {
+    if (running.connected && !running.last_error) return { name: 'broker', ok: true, detail: `${url}: the running agent is connected since ${running.since}` };
+    const why = running.last_error ?? running.state;
+    return { name: 'broker', ok: false, detail: `${url}: the running agent ${running.connected ? 'is connected but' : 'is not connected:'} ${why}`, hint: brokerHint(why) };
+  }
+  let files;
+  try {
+    files = {
+      ...(config.uplink.ca ? { ca: readFileSync(config.uplink.ca) } : {}),
+      ...(config.uplink.cert ? { cert: readFileSync(config.uplink.cert) } : {}),
+      ...(config.uplink.key ? { key: readFileSync(config.uplink.key) } : {}),
+    };
+  } catch (error) {
+    return { name: 'broker', ok: false, detail: `cannot read TLS file: ${(error as NodeJS.ErrnoException).path ?? error}`,
+      hint: 'check uplink.ca / uplink.cert / uplink.key paths and that the till-agent user can read them' };
+  }
+  const options = {
+    ...mqttConnectOptions(config.uplink, `till-doctor-${config.terminal}-${process.pid}`, files),
+    clean: true, reconnectPeriod: 0, connectTimeout: timeoutMs,
+  };
+  delete (options as { properties?: unknown }).properties;
+  return new Promise((resolve) => {
+    const client = mqtt.connect(url, options);
+    const finish = (check: Check) => {
+      clearTimeout(timer);
+      client.end(true);
+      resolve(check);
+    };
+    const timer = setTimeout(() => finish({ name: 'broker', ok: false, detail: `${url}: no answer within ${timeoutMs} ms`,
+      hint: 'check uplink.url, the network and any firewall between the till and the broker' }), timeoutMs);
+    client.once('connect', () => finish({ name: 'broker', ok: true, detail: `${url} accepted the connection${url.startsWith('mqtts') ? ' (TLS)' : ''}` }));
+    client.once('error', (error) => finish({ name: 'broker', ok: false, detail: `${url}: ${error.message}`, hint: brokerHint(error.message) }));
+  });
+}
+
+const JUMP_HINT = 'check NTP (timedatectl; ProtectClock= keeps the agent itself from setting it): until the clock agrees '
+  + "again the agent prunes and judges cached customers by its trusted time (the host's clock), never by this one";
+
+/** What the agent recorded about its clock (agent/till-clock.ts), or the wall clock behind the trusted time it saved. */
+function clockJump(db: Database.Database, t: Date): Check | null {
+  const meta = (key: string) => {
+    try {
+      const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+      return row ? JSON.parse(row.value) as Record<string, unknown> : null;
+    } catch {
+      return null;
+    }
+  };
+  const jump = meta('clock_jump') as ClockJump | null;
+  if (jump && typeof jump.offset_ms === 'number') {
+    const against = jump.source === 'host' ? "the host's clock" : 'the trusted time';
+    const seen = jump.source === 'start' ? 'at start' : jump.source === 'running' ? 'while running' : 'by the host';
+    return { name: 'clock', ok: false, detail: `the clock jumped: the wall clock was ${describeOffset(jump.offset_ms)} ${against} (seen ${seen}, wall clock ${jump.wall})`,
+      hint: JUMP_HINT };
+  }
+  const saved = meta('clock') as { trusted?: string } | null;
+  const trusted = saved?.trusted ? Date.parse(saved.trusted) : NaN;
+  if (trusted - t.getTime() > TOLERANCE_MS) {
+    return { name: 'clock', ok: false, detail: `the clock went back: it says ${t.toISOString()}, the agent last trusted ${saved!.trusted}`, hint: JUMP_HINT };
+  }
+  return null;
+}
+
+export function checkClock(config: Config, now: () => Date): Check {
+  const t = now();
+  if (t.getUTCFullYear() < 2025 || t.getUTCFullYear() > 2100) {
+    return { name: 'clock', ok: false, detail: `the clock says ${t.toISOString()}`,
+      hint: 'set the time (timedatectl set-ntp true): receipts, offers and TLS certificates depend on it' };
+  }
+  const file = join(config.data_dir, 'till-agent.db');
+  if (existsSync(file)) {
+    try {
+      const db = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        const jump = clockJump(db, t);
+        if (jump) return jump;
+        const row = db.prepare('SELECT max(created_at) AS latest FROM outbox').get() as { latest: string | null };
+        if (row.latest && Date.parse(row.latest) - t.getTime() > 5 * 60_000) {
+          return { name: 'clock', ok: false, detail: `the outbox holds a sale from ${row.latest}, later than now (${t.toISOString()})`,
+            hint: 'the clock went backwards: check NTP (timedatectl) before selling' };
+        }
+      } finally {
+        db.close();
+      }
+    } catch {
+      // The database check reports an unreadable file; the clock check stays about the clock.
+    }
+  }
+  return { name: 'clock', ok: true, detail: t.toISOString() };
+}

@@ -1,0 +1,24 @@
+// `till-agent status`: the offline exposure line (status.offline).
+import t from 'tap';
+import type { StatusResult } from '../../../protocol/local.ts';
+import { formatStatus } from '../../../cli/commands/status.ts';
+
+const limits = { spend_floor_limit: 500, total_spend_limit: 1000, total_spend_count: 3, max_age_s: 86_400 };
+const status = (offline: StatusResult['offline']): StatusResult => ({
+  version: '1.2.3', terminal: 'T1',
+  uplink: { connected: false, since: '2026-11-30T08:00:00.000Z', state: 'offline', last_error: null },
+  outbox: { pending: 2, oldest_age_s: 60, dead: 0 },
+  storage: { state: 'ok', since: null, free_bytes: null, last_error: null, exclusive: false },
+  devices: [],
+  ...(offline ? { offline } : {}),
+});
+
+t.test('the offline line', async (t) => {
+  t.match(formatStatus(status({ count: 0, amounts: [], since: null, link_confirmed_at: null, offline_age_s: 0, limits })),
+    /\noffline  no spends awaiting the host\n$/);
+  t.match(formatStatus(status({ count: 2, amounts: [{ amount: 700, currency: 'EUR' }], since: '2026-11-30T08:01:00.000Z', link_confirmed_at: null, offline_age_s: 125, limits })),
+    /\noffline  2 spends awaiting the host: 700 EUR \(since 2026-11-30T08:01:00\.000Z\); no link for 2 min 5 s of 1 d( 0 h)?\n$/);
+  t.match(formatStatus(status({ count: 3, amounts: [{ amount: 900, currency: 'EUR' }], since: 'x', link_confirmed_at: null, offline_age_s: 10, limits })),
+    /→ offline spend is declined until the link is back\n$/, 'at the count limit');
+  t.notMatch(formatStatus(status(undefined)), /offline  /, 'an older agent without status.offline');
+});
