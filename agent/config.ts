@@ -8,7 +8,7 @@ import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import { devicesConfigSchema } from '../drivers/config.ts';
 import { loadConfigFile, parseConfigText, type ConfigSpec } from '../runtime/config-file.ts';
 import { LOG_LEVELS } from '../runtime/log.ts';
-import { isLoopback, parseListen } from './listen-address.ts';
+import { isLoopback, parseListen } from './socket/listen-address.ts';
 
 export { parseListen };
 
@@ -66,7 +66,7 @@ export const configSchema = z.strictObject({
     }),
   uplink: uplinkConfigSchema,
   // Basket currencies the loyalty host accepts; a basket in another is BAD_REQUEST at the till.
-  // Empty: learnt from the host's identify and preview answers (agent/host-currencies.ts).
+  // Empty: learnt from the host's identify and preview answers (agent/upstream/host-currencies.ts).
   currencies: z.array(currencyCode().refine((c) => !isPointsUnit(c), { error: 'is a points unit, not a currency' }), { error: 'must be a list of currencies like [EUR]' })
     .max(200).default([]),
   offline: z

@@ -5,8 +5,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Customer, IdentifierKind } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
-import { isDiskFull, withoutFsync, type Db } from './db.ts';
-import { observed, type WriteObserver } from './storage-health.ts';
+import { isDiskFull, withoutFsync, type Db } from './storage/db.ts';
+import { observed, type WriteObserver } from './storage/storage-health.ts';
 
 export interface CachedCustomer {
   customer: Customer;

@@ -6,28 +6,28 @@ import { join } from 'node:path';
 import type { TillIdentity } from '../protocol/upstream.ts';
 import { parseListen, type Config } from './config.ts';
 import { CustomerCache } from './customer-cache.ts';
-import { HostCurrencies } from './host-currencies.ts';
-import { openDatabase } from './db.ts';
-import type { EmbeddedBroker } from './embedded-broker.ts';
+import { HostCurrencies } from './upstream/host-currencies.ts';
+import { openDatabase } from './storage/db.ts';
+import type { EmbeddedBroker } from './upstream/embedded-broker.ts';
 import { EventBus } from './events.ts';
 import { DeviceManager } from '../drivers/device-manager.ts';
-import { Forwarder } from './forwarder.ts';
+import { Forwarder } from './upstream/forwarder.ts';
 import { identifyOnScan } from './identify-on-scan.ts';
-import { LinkClock, systemClock } from './link-clock.ts';
+import { LinkClock, systemClock } from './upstream/link-clock.ts';
 import type { Metrics } from './metrics.ts';
 import { status as statusOf } from './ops/status.ts';
 import type { Logger } from '../runtime/log.ts';
 import { newOpsState, type OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
-import { Outbox } from './outbox.ts';
+import { Outbox } from './upstream/outbox.ts';
 import { ProductsProgress } from './products-progress.ts';
 import { RecentReceipts } from './status-page/recent-receipts.ts';
-import { PrintJobs } from './print-jobs.ts';
-import { SocketServer } from './socket-server.ts';
-import { StorageHealth } from './storage-health.ts';
+import { PrintJobs } from './receipts/print-jobs.ts';
+import { SocketServer } from './socket/socket-server.ts';
+import { StorageHealth } from './storage/storage-health.ts';
 import { TillClock } from './till-clock.ts';
 import { StartSequence } from './start-sequence.ts';
-import { Uplink } from './uplink.ts';
+import { Uplink } from './upstream/uplink.ts';
 import { DEFAULT_PROTOCOL } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
 
@@ -117,7 +117,7 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
   let protocolVersion = config.uplink.protocol_version;
   if (url === 'embedded') {
     // Loaded only here: aedes is 2 MB of heap a till with a real broker never needs.
-    const { startEmbeddedBroker } = await import('./embedded-broker.ts');
+    const { startEmbeddedBroker } = await import('./upstream/embedded-broker.ts');
     const embedded = await startEmbeddedBroker(config.uplink.embedded_port);
     started.started('embedded broker', () => embedded.stop());
     broker = embedded;

@@ -15,8 +15,8 @@ import { AgentError } from '../protocol/errors.ts';
 import type { ProtocolVersion } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
 import type { Config } from './config.ts';
-import type { LinkClock } from './link-clock.ts';
-import type { OutboxStore } from './outbox.ts';
+import type { LinkClock } from './upstream/link-clock.ts';
+import type { OutboxStore } from './upstream/outbox.ts';
 
 export interface OfflineExposure {
   /** Offline spends not yet confirmed by the host. */

@@ -6,7 +6,7 @@
 // (batches, synced, total) are kept in memory only and are null then: products.status reads
 // the whole picture from the outbox.
 import type { EventData } from './events.ts';
-import type { OutboxRow } from './outbox.ts';
+import type { OutboxRow } from './upstream/outbox.ts';
 
 interface Sync {
   batches: number;

@@ -13,8 +13,8 @@
 //   unconfirmed | jumped ──wall agrees with trusted or with the host──> synced
 //
 // A jump is logged once and recorded (meta "clock_jump") for `doctor`.
-import type { Db } from './db.ts';
-import { isDiskFull } from './db.ts';
+import type { Db } from './storage/db.ts';
+import { isDiskFull } from './storage/db.ts';
 import type { Logger } from '../runtime/log.ts';
 
 export type ClockState = 'synced' | 'unconfirmed' | 'jumped';

@@ -10,8 +10,8 @@
 // reconnects first.
 import mqtt, { type MqttClient } from 'mqtt';
 import { performance } from 'node:perf_hooks';
-import { toMessage } from '../agent/forwarder.ts';
-import type { OutboxRow } from '../agent/outbox.ts';
+import { toMessage } from '../agent/upstream/forwarder.ts';
+import type { OutboxRow } from '../agent/upstream/outbox.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { createMosquitto, mosquittoDir } from './mosquitto.ts';
 import { awardAppend } from './sample-sale.ts';

@@ -2,7 +2,7 @@
 // gets a wrapped transaction(). Only outermost calls are commits (one fsync each); a call
 // made while a transaction is open is a savepoint inside it.
 import { performance } from 'node:perf_hooks';
-import type { Db } from '../agent/db.ts';
+import type { Db } from '../agent/storage/db.ts';
 
 export interface CommitCounter {
   /** Duration of each commit, in ms: the event loop is blocked for all of it. */

@@ -1,5 +1,5 @@
 // One simulated till of the fleet bench: the agent's own upstream half — its SQLite outbox
-// (agent/outbox.ts), MQTT uplink (agent/uplink.ts) and forwarder (agent/forwarder.ts), wired as
+// (agent/upstream/outbox.ts), MQTT uplink (agent/upstream/uplink.ts) and forwarder (agent/upstream/forwarder.ts), wired as
 // agent/daemon.ts wires them — without devices, POS socket or status page. So each till speaks
 // the real upstream protocol: its own MQTT 5 connection and client id (`till-M-S-T`, persistent
 // session, Last Will, retained status), request/response with correlation data, per-till seq and
@@ -12,12 +12,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openDb, type Db } from '../agent/db.ts';
+import { openDb, type Db } from '../agent/storage/db.ts';
 import { EventBus } from '../agent/events.ts';
-import { Forwarder } from '../agent/forwarder.ts';
+import { Forwarder } from '../agent/upstream/forwarder.ts';
 import type { Logger } from '../runtime/log.ts';
-import { Outbox, type AppendInput } from '../agent/outbox.ts';
-import { Uplink } from '../agent/uplink.ts';
+import { Outbox, type AppendInput } from '../agent/upstream/outbox.ts';
+import { Uplink } from '../agent/upstream/uplink.ts';
 import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import type { TillIdentity } from '../protocol/upstream.ts';
 import { sampleBasket } from './sample-sale.ts';

@@ -1,7 +1,7 @@
 // Opt-in what-if (`--nodelay`): TCP_NODELAY on every TCP socket this process opens or
 // accepts. Neither MQTT.js nor the embedded aedes server sets it, so a small MQTT write that
 // follows another unacknowledged one waits for the peer's delayed ACK (~40 ms on Linux).
-// This shows what setting it in agent/uplink.ts, host/consumer.ts and the broker would buy;
+// This shows what setting it in agent/upstream/uplink.ts, host/consumer.ts and the broker would buy;
 // it reaches sockets created inside those modules without editing them.
 import net from 'node:net';
 

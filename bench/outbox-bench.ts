@@ -1,4 +1,4 @@
-// 1. The outbox's group commit (agent/outbox.ts over agent/db.ts: WAL, synchronous=FULL)
+// 1. The outbox's group commit (agent/upstream/outbox.ts over agent/storage/db.ts: WAL, synchronous=FULL)
 //    on a real SQLite file. Three ways of issuing the same N appends:
 //      all at once      Promise.all: every append joins the next group commit
 //      32 writers       closed loop, like a POS pipelining max_inflight_per_connection
@@ -6,8 +6,8 @@
 //    For each: rows/s, commits, append latency, and how long the event loop was blocked.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openDb } from '../agent/db.ts';
-import { Outbox, type AppendInput } from '../agent/outbox.ts';
+import { openDb } from '../agent/storage/db.ts';
+import { Outbox, type AppendInput } from '../agent/upstream/outbox.ts';
 import { countCommits } from './commit-counter.ts';
 import { monitorLoop } from './event-loop.ts';
 import type { Result } from './report.ts';
@@ -91,7 +91,7 @@ async function measureMode(mode: Mode, label: string, n: number, runs: number): 
   const spread = runs > 1
     ? `median of ${runs} runs (${Math.round(all[0]!.rowsPerSecond).toLocaleString('en-US')}–${Math.round(all[all.length - 1]!.rowsPerSecond).toLocaleString('en-US')})`
     : undefined;
-  const section = `1. Outbox group commit: ${n.toLocaleString('en-US')} appends (agent/outbox.ts, WAL, synchronous=FULL)`;
+  const section = `1. Outbox group commit: ${n.toLocaleString('en-US')} appends (agent/upstream/outbox.ts, WAL, synchronous=FULL)`;
   const r = (name: string, value: number, unit: string, note?: string): Result =>
     ({ section, name: `${label}: ${name}`, value, unit, ...(note ? { note } : {}) });
   return [

@@ -2,7 +2,7 @@
 // figures; nothing here passes or fails on timing. See bench/README.md for what each
 // figure means and the figures measured on the till.
 //
-//   1 outbox   agent/outbox.ts group commit on a real SQLite file      (outbox-bench.ts)
+//   1 outbox   agent/upstream/outbox.ts group commit on a real SQLite file      (outbox-bench.ts)
 //   2 sqlite   raw better-sqlite3 inserts, 100 rows per commit          (sqlite-bench.ts)
 //   3 system   POS socket → agent → aedes → host, online and offline    (system-bench.ts, stack.ts)
 //   4 processes  issue #10's table: agent and host processes over mosquitto, the bridge

@@ -1,7 +1,7 @@
 // The sale every benchmark submits: customer P-1001 and SKUs from host/seed.sample.yaml
 // (two espressos and a croissant), a valid EUR basket as the POS would send it.
 import { createHash, randomUUID } from 'node:crypto';
-import type { AppendInput } from '../agent/outbox.ts';
+import type { AppendInput } from '../agent/upstream/outbox.ts';
 
 export const SAMPLE_SEED = new URL('../host/seed.sample.yaml', import.meta.url);
 export const CUSTOMER_ID = 'P-1001';

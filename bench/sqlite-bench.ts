@@ -1,5 +1,5 @@
 // 2. better-sqlite3 alone, without the outbox's bookkeeping: prepared inserts, 100 rows per
-//    commit, WAL + synchronous=FULL (as agent/db.ts). Once into the outbox schema with its
+//    commit, WAL + synchronous=FULL (as agent/storage/db.ts). Once into the outbox schema with its
 //    indexes, once into a bare two-column table; plus the disk's own fsync latency, the
 //    floor under every commit.
 import Database from 'better-sqlite3';
@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openDb, type Db } from '../agent/db.ts';
+import { openDb, type Db } from '../agent/storage/db.ts';
 import type { Result } from './report.ts';
 import { awardAppend } from './sample-sale.ts';
 import { perSecond, summarize } from './stats.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../agent/config.ts';
 import { startDaemon } from '../agent/daemon.ts';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../agent/embedded-broker.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../agent/upstream/embedded-broker.ts';
 import { silentLogger } from '../runtime/log.ts';
 import { VERSION } from '../agent/version.ts';
 import { hostConfigSchema } from '../host/config.ts';

@@ -1,6 +1,6 @@
 import type { AwardResult, OfferAward, Params } from '../../protocol/local.ts';
 import type { Money } from '../../protocol/money.ts';
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
 import { currentBalance, redemption, saleOf } from './sale.ts';

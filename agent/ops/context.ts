@@ -6,19 +6,19 @@ import type { ProtocolVersion } from '../../protocol/local.ts';
 import type { TillIdentity } from '../../protocol/upstream.ts';
 import type { Config } from '../config.ts';
 import type { CustomerCache } from '../customer-cache.ts';
-import type { HostCurrencies } from '../host-currencies.ts';
+import type { HostCurrencies } from '../upstream/host-currencies.ts';
 import type { EventBus } from '../events.ts';
-import type { Forwarder } from '../forwarder.ts';
+import type { Forwarder } from '../upstream/forwarder.ts';
 import type { TillClock } from '../till-clock.ts';
-import type { LinkClock } from '../link-clock.ts';
+import type { LinkClock } from '../upstream/link-clock.ts';
 import type { Logger } from '../../runtime/log.ts';
 import { OfflineReservations } from '../offline-policy.ts';
-import type { OutboxStore } from '../outbox.ts';
+import type { OutboxStore } from '../upstream/outbox.ts';
 import type { ProductsProgress } from '../products-progress.ts';
 import type { PrintedReceipt } from '../status-page/recent-receipts.ts';
-import type { StorageHealth } from '../storage-health.ts';
-import type { PrintJobs } from '../print-jobs.ts';
-import type { Uplink } from '../uplink.ts';
+import type { StorageHealth } from '../storage/storage-health.ts';
+import type { PrintJobs } from '../receipts/print-jobs.ts';
+import type { Uplink } from '../upstream/uplink.ts';
 import { KeyedLock } from './keyed-lock.ts';
 
 /** What ops keep between requests. */

@@ -1,7 +1,7 @@
 // Dead letters are never dropped: listed here and put back in the queue on request.
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 
 export function outboxList(ctx: OpsContext, p: Params<'outbox.list'>) {

@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AgentError, isErrorCode } from '../../protocol/errors.ts';
 import type { DurableOp } from '../../protocol/upstream.ts';
-import type { AppendInput, OutboxRow } from '../outbox.ts';
+import type { AppendInput, OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 
 /** Canonical JSON (sorted keys) hashed: same content ⇔ same fingerprint. */

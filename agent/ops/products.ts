@@ -8,7 +8,7 @@ import { AgentError } from '../../protocol/errors.ts';
 import {
   PRODUCT_BATCH_SIZE, type Params, type ProductsBatchStatus, type ProductsStatusResult, type ProductsSyncResult,
 } from '../../protocol/local.ts';
-import type { AppendInput } from '../outbox.ts';
+import type { AppendInput } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { fingerprint, newMessage, num } from './outcome.ts';
 

@@ -9,7 +9,7 @@
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
 import { redeemResultSchema, reinstateResultSchema } from '../../protocol/offers.ts';
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 

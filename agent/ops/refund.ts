@@ -8,7 +8,7 @@ import type { Basket } from '../../protocol/basket.ts';
 import { returnProblem, type RefundResult } from '../../protocol/credit.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
 

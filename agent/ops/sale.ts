@@ -5,7 +5,7 @@
 import { returnedShareOfTotal } from '../../protocol/credit.ts';
 import { clampToZero } from '../../protocol/money.ts';
 import type { Money } from '../../protocol/money.ts';
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { num } from './outcome.ts';
 

@@ -9,7 +9,7 @@ import type { Params, SpendResult } from '../../protocol/local.ts';
 import type { Money } from '../../protocol/money.ts';
 import { spendKey } from '../../protocol/upstream.ts';
 import { admitOfflineSpend } from '../offline-policy.ts';
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
 import { awardCredit, redemption, remainingToPay, saleOf, saleTxnOf, type Sale } from './sale.ts';

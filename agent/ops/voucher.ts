@@ -6,7 +6,7 @@
 import { redemptionKey, type HostVoucherRedeemResult, type Voucher, type VoucherRedeemResult } from '../../protocol/credit.ts';
 import { AgentError, isErrorCode } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 

@@ -3,7 +3,7 @@
 // this voucher, CRM.COM guide: "credit him through a payment gateway system or by generating a
 // refund voucher"); a return (receipt.print with the refund_id) prints what came back.
 import { isPointsUnit, type Money } from '../../protocol/money.ts';
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 
 export interface VoucherLine {
   code: string;

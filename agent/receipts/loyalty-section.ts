@@ -1,6 +1,6 @@
 // What the loyalty part of a receipt says, derived from the outbox rows of one sale.
 import { isPointsUnit, type Money } from '../../protocol/money.ts';
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 import { redeemedOffers, type RedeemedOffer } from './offer-redemptions.ts';
 import { creditLines, type RefundLines, type VoucherLine } from './credit-section.ts';
 

@@ -1,6 +1,6 @@
 // The offers a sale redeemed (`redeem`), for its receipt. Redeem rows carry the redemption id as
 // their txn_id and the sale's in the payload; a reinstate row shares the redemption id.
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 
 export interface RedeemedOffer {
   name: string;

@@ -2,7 +2,7 @@
 // `till-agent receipt preview`. Payments are shown when the basket carried them (protocol 2).
 import type { Basket } from '../../protocol/basket.ts';
 import type { ReceiptDocument } from '../../protocol/receipt.ts';
-import type { OutboxRow } from '../outbox.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 
 /** null when the till has no record of the sale at all. */
 export function saleDocument(rows: OutboxRow[], header: string[]): ReceiptDocument | null {

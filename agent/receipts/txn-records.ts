@@ -1,7 +1,7 @@
 // One sale's records read straight from the agent's SQLite file, read-only: works whether the
 // agent runs or not, and never migrates, locks for writing or creates anything (openDb would).
 import Database from 'better-sqlite3';
-import { decode, type OutboxRow } from '../outbox.ts';
+import { decode, type OutboxRow } from '../upstream/outbox.ts';
 import { redemptionRows } from './offer-redemptions.ts';
 
 export interface TxnRecords {

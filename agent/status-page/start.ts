@@ -2,7 +2,7 @@
 // dead letters and the last receipts; its two actions go through the same ops as the POS's.
 import { parseParams } from '../../protocol/local.ts';
 import { AgentError } from '../../protocol/errors.ts';
-import { isLoopback, parseListen } from '../listen-address.ts';
+import { isLoopback, parseListen } from '../socket/listen-address.ts';
 import type { OpsContext } from '../ops/context.ts';
 import { outboxRetry } from '../ops/outbox-admin.ts';
 import { receiptPrint } from '../ops/receipt.ts';

@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { startDaemon, type Daemon } from '../../agent/daemon.ts';
-import { DatabaseUnusable } from '../../agent/db.ts';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../agent/embedded-broker.ts';
+import { DatabaseUnusable } from '../../agent/storage/db.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../agent/upstream/embedded-broker.ts';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
 import { createLogger, type LogLevel } from '../../runtime/log.ts';
 import { packageFile } from '../../agent/package-files.ts';

@@ -4,7 +4,7 @@ import { CONNECTION_FLAGS, call, connectionFrom, targetFrom } from '../client.ts
 import { UsageError, intFlag, parseFlags } from './args.ts';
 import { locateDatabase } from './locate-config.ts';
 import { field, print, printError, safeJson } from './output.ts';
-import { describeLoss, salvageOutbox } from '../../agent/outbox-salvage.ts';
+import { describeLoss, salvageOutbox } from '../../agent/storage/outbox-salvage.ts';
 
 const HELP = `till-agent outbox <list|retry|export> [options]
 

@@ -4,7 +4,7 @@
 import { ConfigError } from '../../runtime/config-file.ts';
 import { loadConfig } from '../../agent/config.ts';
 import { startDaemon } from '../../agent/daemon.ts';
-import { DatabaseUnusable } from '../../agent/db.ts';
+import { DatabaseUnusable } from '../../agent/storage/db.ts';
 import { createLogger } from '../../runtime/log.ts';
 import { createNotifier } from '../../agent/sd-notify.ts';
 import { VERSION } from '../../agent/version.ts';

@@ -8,7 +8,7 @@ import type { StatusResult } from '../../protocol/local.ts';
 import { call, targetFrom } from '../client.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { loadConfig, type Config } from '../../agent/config.ts';
-import { isDiskFull } from '../../agent/db.ts';
+import { isDiskFull } from '../../agent/storage/db.ts';
 import type { Check } from './check.ts';
 import { agentView, checkDevices } from './devices.ts';
 import { TOLERANCE_MS, describeOffset, type ClockJump } from '../../agent/till-clock.ts';

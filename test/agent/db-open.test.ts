@@ -4,7 +4,7 @@
 import t from 'tap';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseUnusable, openDatabase, openDb } from '../../agent/db.ts';
+import { DatabaseUnusable, openDatabase, openDb } from '../../agent/storage/db.ts';
 import { filledDatabase, garblePage, indexPages, outboxLeafPages } from '../helpers/damaged-db.ts';
 import { tempDir } from '../helpers/tmp.ts';
 

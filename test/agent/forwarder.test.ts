@@ -4,12 +4,12 @@
 // is applied once, in outbox order.
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
-import { openDb } from '../../agent/db.ts';
+import { openDb } from '../../agent/storage/db.ts';
 import { EventBus } from '../../agent/events.ts';
-import { Forwarder } from '../../agent/forwarder.ts';
+import { Forwarder } from '../../agent/upstream/forwarder.ts';
 import { silentLogger } from '../../runtime/log.ts';
-import { Outbox } from '../../agent/outbox.ts';
-import type { Uplink } from '../../agent/uplink.ts';
+import { Outbox } from '../../agent/upstream/outbox.ts';
+import type { Uplink } from '../../agent/upstream/uplink.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import type { Chain, UpstreamMessage, UpstreamResponse } from '../../protocol/upstream.ts';
 import { seeded } from '../helpers/random.ts';

@@ -1,6 +1,6 @@
 // The failed-hello throttle's arithmetic with a fake clock, and who counts as one peer.
 import t from 'tap';
-import { HelloThrottle, peerKey } from '../../agent/hello-throttle.ts';
+import { HelloThrottle, peerKey } from '../../agent/socket/hello-throttle.ts';
 import { silentLogger } from '../../runtime/log.ts';
 
 t.test('a burst, then one attempt per refill period', async (t) => {

@@ -1,8 +1,8 @@
 // The offline age behind offline.max_age_s: a wall-clock step can neither reset nor shorten it.
 import t from 'tap';
 import { join } from 'node:path';
-import { openDatabase } from '../../agent/db.ts';
-import { LinkClock, type ClockSources } from '../../agent/link-clock.ts';
+import { openDatabase } from '../../agent/storage/db.ts';
+import { LinkClock, type ClockSources } from '../../agent/upstream/link-clock.ts';
 import { silentLogger } from '../../runtime/log.ts';
 import { tempDir } from '../helpers/tmp.ts';
 

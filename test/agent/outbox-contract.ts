@@ -2,7 +2,7 @@
 // knows the OutboxStore interface only. test/agent/outbox.test.ts runs it against the SQLite
 // outbox on a real file.
 import type { Test } from 'tap';
-import type { AppendInput, OutboxStore } from '../../agent/outbox.ts';
+import type { AppendInput, OutboxStore } from '../../agent/upstream/outbox.ts';
 
 export interface OutboxHarness {
   outbox: OutboxStore;

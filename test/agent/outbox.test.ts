@@ -1,7 +1,7 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../agent/db.ts';
-import { Outbox } from '../../agent/outbox.ts';
+import { openDb, type Db } from '../../agent/storage/db.ts';
+import { Outbox } from '../../agent/upstream/outbox.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { message, outboxContract } from './outbox-contract.ts';
 

@@ -2,8 +2,8 @@
 // conservatively (queued → failed, may print again; printing → uncertain, never reprinted).
 import t from 'tap';
 import { join } from 'node:path';
-import { openDb } from '../../agent/db.ts';
-import { printedOrMaybe, PrintJobs } from '../../agent/print-jobs.ts';
+import { openDb } from '../../agent/storage/db.ts';
+import { printedOrMaybe, PrintJobs } from '../../agent/receipts/print-jobs.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 t.test('begin, mark, copies, recover after a crash, prune', async (t) => {

@@ -1,6 +1,6 @@
 // Progress events of products.sync from the rows the host settles.
 import t from 'tap';
-import type { OutboxRow } from '../../agent/outbox.ts';
+import type { OutboxRow } from '../../agent/upstream/outbox.ts';
 import { ProductsProgress } from '../../agent/products-progress.ts';
 
 type Sync = { id: string; mode: string; batch: number; last: boolean };

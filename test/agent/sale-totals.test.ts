@@ -2,7 +2,7 @@
 // total_spend_amount is also the sum of total_instant_spend_amount, total_additional_spend_amount
 // and total_automatic_spend_amount") and what is left to pay, from outbox rows in each state.
 import t from 'tap';
-import type { OutboxRow } from '../../agent/outbox.ts';
+import type { OutboxRow } from '../../agent/upstream/outbox.ts';
 import { awardCredit, redemption, remainingToPay } from '../../agent/ops/sale.ts';
 
 let seq = 0;

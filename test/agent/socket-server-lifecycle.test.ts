@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { silentLogger } from '../../runtime/log.ts';
-import { SocketServer } from '../../agent/socket-server.ts';
+import { SocketServer } from '../../agent/socket/socket-server.ts';
 import type { Response } from '../../protocol/local.ts';
 import type { PosClient } from '../helpers/pos-client.ts';
 import { startServer, type Harness } from '../helpers/socket-harness.ts';

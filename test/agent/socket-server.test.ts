@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { EventBus } from '../../agent/events.ts';
 import { silentLogger } from '../../runtime/log.ts';
-import { SocketServer } from '../../agent/socket-server.ts';
+import { SocketServer } from '../../agent/socket/socket-server.ts';
 import type { Response } from '../../protocol/local.ts';
 import { HELLO, startServer } from '../helpers/socket-harness.ts';
 import { tempDir } from '../helpers/tmp.ts';

@@ -5,9 +5,9 @@
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { CustomerCache } from '../../agent/customer-cache.ts';
-import { openDb, type Db } from '../../agent/db.ts';
+import { openDb, type Db } from '../../agent/storage/db.ts';
 import { createLogger } from '../../runtime/log.ts';
-import { Outbox, type AppendInput } from '../../agent/outbox.ts';
+import { Outbox, type AppendInput } from '../../agent/upstream/outbox.ts';
 import { TillClock } from '../../agent/till-clock.ts';
 import { tempDir } from '../helpers/tmp.ts';
 

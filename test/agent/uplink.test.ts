@@ -5,7 +5,7 @@ import t from 'tap';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { Uplink, type UplinkState } from '../../agent/uplink.ts';
+import { Uplink, type UplinkState } from '../../agent/upstream/uplink.ts';
 import { uplinkConfigSchema } from '../../protocol/uplink-config.ts';
 import type { UpstreamResponse } from '../../protocol/upstream.ts';
 import { startBroker, type Broker } from '../helpers/broker.ts';

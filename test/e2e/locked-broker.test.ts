@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
-import { Uplink } from '../../agent/uplink.ts';
+import { Uplink } from '../../agent/upstream/uplink.ts';
 import { uplinkConfigSchema } from '../../protocol/uplink-config.ts';
 import { parseUpstreamResponse, type TillIdentity } from '../../protocol/upstream.ts';
 import { cli } from '../helpers/cli.ts';

@@ -2,7 +2,7 @@
 // pages are overwritten in place, nothing goes through SQLite.
 import Database from 'better-sqlite3';
 import { openSync, readSync, closeSync, writeSync, readFileSync } from 'node:fs';
-import { openDb } from '../../agent/db.ts';
+import { openDb } from '../../agent/storage/db.ts';
 
 /** An agent database holding `rows` delivered awards (txn ids `sale-1`…), closed and checkpointed. */
 export function filledDatabase(file: string, rows: number): void {

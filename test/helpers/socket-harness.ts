@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { EventBus } from '../../agent/events.ts';
 import { createLogger } from '../../runtime/log.ts';
-import { SocketServer, type Handler, type RequestContext, type SocketServerOptions } from '../../agent/socket-server.ts';
+import { SocketServer, type Handler, type RequestContext, type SocketServerOptions } from '../../agent/socket/socket-server.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
 import { connectPos, type PosClient } from './pos-client.ts';

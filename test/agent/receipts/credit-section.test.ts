@@ -1,6 +1,6 @@
 // Receipt lines of a back-end sale's refund voucher and of a return.
 import t from 'tap';
-import type { OutboxRow } from '../../../agent/outbox.ts';
+import type { OutboxRow } from '../../../agent/upstream/outbox.ts';
 import { layoutReceipt } from '../../../agent/receipts/layout.ts';
 import { loyaltySection } from '../../../agent/receipts/loyalty-section.ts';
 import { receiptDocumentSchema } from '../../../protocol/receipt.ts';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { RECEIPT_WIDTHS, columns, layoutReceipt, wrap } from '../../../agent/receipts/layout.ts';
 import { loyaltySection } from '../../../agent/receipts/loyalty-section.ts';
-import type { OutboxRow } from '../../../agent/outbox.ts';
+import type { OutboxRow } from '../../../agent/upstream/outbox.ts';
 import { receiptDocumentSchema } from '../../../protocol/receipt.ts';
 
 const doc = receiptDocumentSchema.parse({

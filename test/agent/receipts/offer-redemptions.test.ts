@@ -2,8 +2,8 @@
 // reinstated since, nor after a void — from real outbox rows in a real SQLite file.
 import t from 'tap';
 import { join } from 'node:path';
-import { openDb } from '../../../agent/db.ts';
-import { Outbox, type AppendInput } from '../../../agent/outbox.ts';
+import { openDb } from '../../../agent/storage/db.ts';
+import { Outbox, type AppendInput } from '../../../agent/upstream/outbox.ts';
 import { layoutLoyalty } from '../../../agent/receipts/layout.ts';
 import { loyaltySection } from '../../../agent/receipts/loyalty-section.ts';
 import { redemptionRows } from '../../../agent/receipts/offer-redemptions.ts';

@@ -45,7 +45,7 @@ const MIGRATIONS: string[] = [
      seen_at TEXT NOT NULL
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
-  // receipt.print job ids (agent/print-jobs.ts): a job id prints once, across restarts.
+  // receipt.print job ids (agent/receipts/print-jobs.ts): a job id prints once, across restarts.
   `CREATE TABLE print_jobs (
      job_id TEXT PRIMARY KEY,
      printer TEXT NOT NULL,

@@ -6,7 +6,7 @@
 //
 // States are written before the step they describe (synchronous SQLite, synchronous=FULL):
 // after a crash, `queued` means nothing was sent and `printing` means it may have been.
-import type { Db } from './db.ts';
+import type { Db } from '../storage/db.ts';
 
 export const PRINT_JOB_STATES = ['queued', 'printing', 'printed', 'sent', 'uncertain', 'failed'] as const;
 export type PrintJobState = (typeof PRINT_JOB_STATES)[number];

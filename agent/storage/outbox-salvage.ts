@@ -150,7 +150,7 @@ function splitRange(a: number, b: number, have: Set<number>): Array<[number, num
   return out;
 }
 
-/** The columns of the outbox table (agent/db.ts), settled_at added later (so sometimes absent). */
+/** The columns of the outbox table (agent/storage/db.ts), settled_at added later (so sometimes absent). */
 const OUTBOX_COLUMNS = ['seq', 'id', 'op', 'txn_id', 'fingerprint', 'customer_id', 'payload', 'offline', 'amount', 'currency',
   'state', 'attempts', 'result', 'error', 'created_at', 'updated_at', 'settled_at'] as const;
 const STATE_RANK: Record<string, number> = { pending: 0, dead: 1, done: 2 };

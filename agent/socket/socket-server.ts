@@ -3,13 +3,13 @@
 // happens on one connection (framing, auth, dispatch, events) lives in socket-connection.ts.
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
-import { AgentError, errorBody } from '../protocol/errors.ts';
-import { MAX_LINE_BYTES } from '../protocol/local.ts';
-import type { EventBus } from './events.ts';
+import { AgentError, errorBody } from '../../protocol/errors.ts';
+import { MAX_LINE_BYTES } from '../../protocol/local.ts';
+import type { EventBus } from '../events.ts';
 import { HelloThrottle } from './hello-throttle.ts';
 import { isLoopback } from './listen-address.ts';
 import { RateLog } from './rate-log.ts';
-import type { Logger } from '../runtime/log.ts';
+import type { Logger } from '../../runtime/log.ts';
 import { Connection, type ConnectionHost, type Handler } from './socket-connection.ts';
 
 export type { Handler, RequestContext } from './socket-connection.ts';

@@ -8,19 +8,19 @@
 // socket's write buffer is full, so a fast writer can neither start unbounded work nor
 // pile up responses. Events cannot wait, so a reader too slow for them is dropped.
 import type { Socket } from 'node:net';
-import { AgentError, RETRYABLE, errorBody, type ErrorBody, type ErrorCode } from '../protocol/errors.ts';
+import { AgentError, RETRYABLE, errorBody, type ErrorBody, type ErrorCode } from '../../protocol/errors.ts';
 import {
   DEFAULT_PROTOCOL, EVENT_TOPICS, PROTOCOL_VERSIONS, isOp, parseParams, parseRequest, requestIdSchema,
   type EventTopic, type HandledOp, type Op, type Params, type ProtocolVersion, type RequestId, type Response,
-} from '../protocol/local.ts';
-import { decodeFrame } from '../protocol/json-frame.ts';
-import { maskPansIn } from '../protocol/pan.ts';
-import { formatPath } from '../protocol/schema.ts';
-import type { EventBus, EventData } from './events.ts';
+} from '../../protocol/local.ts';
+import { decodeFrame } from '../../protocol/json-frame.ts';
+import { maskPansIn } from '../../protocol/pan.ts';
+import { formatPath } from '../../protocol/schema.ts';
+import type { EventBus, EventData } from '../events.ts';
 import { ConnectionGuard } from './connection-guard.ts';
 import type { HelloThrottle } from './hello-throttle.ts';
-import { LineSplitter, type SplitResult } from '../protocol/line-splitter.ts';
-import type { Logger } from '../runtime/log.ts';
+import { LineSplitter, type SplitResult } from '../../protocol/line-splitter.ts';
+import type { Logger } from '../../runtime/log.ts';
 
 export interface RequestContext {
   connectionId: string;

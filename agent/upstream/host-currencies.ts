@@ -2,10 +2,10 @@
 // till (BAD_REQUEST, nothing committed) instead of being queued and dead-lettered by the host.
 // Configured (`currencies`) wins; otherwise learnt from the host's identify and preview answers
 // and kept in the meta table across restarts. Knowing nothing yet, the till lets the host decide.
-import { AgentError } from '../protocol/errors.ts';
-import { isPointsUnit } from '../protocol/money.ts';
-import type { Db } from './db.ts';
-import type { Logger } from '../runtime/log.ts';
+import { AgentError } from '../../protocol/errors.ts';
+import { isPointsUnit } from '../../protocol/money.ts';
+import type { Db } from '../storage/db.ts';
+import type { Logger } from '../../runtime/log.ts';
 
 const KEY = 'host_currencies';
 

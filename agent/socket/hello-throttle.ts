@@ -2,7 +2,7 @@
 // a token bucket per peer address (an IPv6 /64 counts as one peer), `burst` failures at
 // once, then one more every `refillMs`. A throttled peer's hellos are refused without
 // looking at the token. Failures are logged as a rate (rate-log.ts), never a line each.
-import type { Logger } from '../runtime/log.ts';
+import type { Logger } from '../../runtime/log.ts';
 import { RateLog } from './rate-log.ts';
 
 export interface HelloThrottleOptions {

@@ -14,10 +14,10 @@
 // except done rows older than the retention window (in trusted time, a sale's rows together).
 import type { Statement } from 'better-sqlite3';
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync } from 'node:fs';
-import { AgentError } from '../protocol/errors.ts';
-import type { DurableOp, UpstreamError } from '../protocol/upstream.ts';
-import { isDiskFull, withoutFsync, type Db } from './db.ts';
-import { observed, type WriteObserver } from './storage-health.ts';
+import { AgentError } from '../../protocol/errors.ts';
+import type { DurableOp, UpstreamError } from '../../protocol/upstream.ts';
+import { isDiskFull, withoutFsync, type Db } from '../storage/db.ts';
+import { observed, type WriteObserver } from '../storage/storage-health.ts';
 
 export type OutboxState = 'pending' | 'done' | 'dead';
 

@@ -1,17 +1,17 @@
 // The MQTT link to the loyalty host: connection state, request publishing and response
 // routing. It never queues money requests itself: the outbox is the source of truth and
 // the forwarder decides what to (re)send. MQTT.js's store is only its in-flight window.
-import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
+import { backOffReconnects } from '../../protocol/reconnect-backoff.ts';
 import { X509Certificate, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { AgentError } from '../protocol/errors.ts';
-import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
+import { AgentError } from '../../protocol/errors.ts';
+import { mqttConnectOptions, type UplinkConfig } from '../../protocol/uplink-config.ts';
 import {
   UPSTREAM_VERSION, parseUpstreamResponse, tillPrefix, topics,
   type Chain, type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
-} from '../protocol/upstream.ts';
-import type { Logger } from '../runtime/log.ts';
+} from '../../protocol/upstream.ts';
+import type { Logger } from '../../runtime/log.ts';
 
 export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
 
@@ -110,7 +110,7 @@ export class Uplink {
     };
     this.setState('connecting');
     setImmediate(() => {
-      Promise.all([import('mqtt'), import('../runtime/no-delay.ts')])
+      Promise.all([import('mqtt'), import('../../runtime/no-delay.ts')])
         .then(([{ default: mqtt }, { disableNagle }]) => {
           if (!this.stopRequested) this.connect(mqtt.connect(this.options.url, options), disableNagle);
         })

@@ -5,7 +5,7 @@
 //   ok ──write fails: SQLITE_FULL / ENOSPC──> full ──write or probe succeeds──> ok
 import { statfsSync } from 'node:fs';
 import { isDiskFull } from './db.ts';
-import type { Logger } from '../runtime/log.ts';
+import type { Logger } from '../../runtime/log.ts';
 
 export type StorageState = 'ok' | 'full';
 

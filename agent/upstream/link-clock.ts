@@ -12,8 +12,8 @@
 //
 // Never confirmed (a till installed or upgraded while offline): counted from the first start.
 import { readFileSync } from 'node:fs';
-import type { Db } from './db.ts';
-import type { Logger } from '../runtime/log.ts';
+import type { Db } from '../storage/db.ts';
+import type { Logger } from '../../runtime/log.ts';
 
 export interface ClockSources {
   /** Wall clock, ms since the epoch. */

@@ -11,10 +11,10 @@
 // Until a host has answered a chained request, the forwarder is stop-and-wait: a host that
 // predates chaining ignores `chain`, and only stop-and-wait keeps order with it.
 // A row leaves `pending` only on the host's answer for it.
-import { isAgentError } from '../protocol/errors.ts';
-import type { Chain, UpstreamMessage, UpstreamResponse } from '../protocol/upstream.ts';
-import type { EventBus } from './events.ts';
-import type { Logger } from '../runtime/log.ts';
+import { isAgentError } from '../../protocol/errors.ts';
+import type { Chain, UpstreamMessage, UpstreamResponse } from '../../protocol/upstream.ts';
+import type { EventBus } from '../events.ts';
+import type { Logger } from '../../runtime/log.ts';
 import type { OutboxRow, OutboxStore, Outcome } from './outbox.ts';
 import type { Uplink } from './uplink.ts';
 

@@ -1,7 +1,7 @@
 // Logs a repeating event as a rate: the first occurrence at once (someone may need to act
 // now), then one line per interval with the count, while it keeps happening. A flood of
 // failed hellos or refused connections costs a line a minute, not a line each.
-import type { Logger } from '../runtime/log.ts';
+import type { Logger } from '../../runtime/log.ts';
 
 export interface RateLogOptions {
   log: Logger;
