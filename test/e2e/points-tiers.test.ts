@@ -77,6 +77,8 @@ t.test('a basket in a unit the host does not take is BAD_REQUEST at the till, no
   await pos.close();
   await sys.agent.kill('SIGTERM');
   await sys.startAgent();
+  // The uplink connects after ready (MQTT.js loads then): wait for it, or x-3 would be queued, not awarded.
+  await sys.waitOnline();
   const again = await sys.pos();
   t.match(await again.request('award', { txn_id: 'x-2', customer_id: 'sam', basket: basket('USD') }), { ok: false, error: { code: 'BAD_REQUEST' } });
   t.match(await again.request('award', { txn_id: 'x-3', customer_id: 'sam', basket: basket() }), { ok: true, result: { status: 'awarded' } });
