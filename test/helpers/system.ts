@@ -10,6 +10,7 @@ import { freePort } from './ports.ts';
 import { startProcess, type Proc } from './processes.ts';
 import { tempDir } from './tmp.ts';
 import { waitFor } from './wait.ts';
+import { RECONNECT_MAX_MS } from '../../protocol/reconnect-backoff.ts';
 
 export const TEST_SEED = fileURLToPath(new URL('../fixtures/seed.yaml', import.meta.url));
 
@@ -57,13 +58,15 @@ function merge(base: Obj, over: Obj = {}): Obj {
   return out;
 }
 
+// Online may take up to the reconnect backoff's longest wait (RECONNECT_MAX_MS, 30 s) after the
+// broker is back, when the agent failed several attempts while it was away.
 async function waitUplink(agentPort: number, connected: boolean): Promise<void> {
   const client = await connectPos({ port: agentPort });
   try {
     await waitFor(async () => {
       const r = await client.request('status');
       return r.ok && (r.result as { uplink: { connected: boolean } }).uplink.connected === connected;
-    }, { what: `agent uplink ${connected ? 'online' : 'offline'}` });
+    }, { what: `agent uplink ${connected ? 'online' : 'offline'}`, timeout: connected ? RECONNECT_MAX_MS + 10_000 : 10_000 });
   } finally {
     await client.close();
   }
