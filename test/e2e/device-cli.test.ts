@@ -45,7 +45,8 @@ t.test('scan, scan-test, print-test, receipt preview and doctor against a runnin
     t.match((await pos.waitForEvent('scan')).data, { device: 'scanner0', kind: 'barcode', data: '6006490000000001' });
     t.match((await pos.waitForEvent('identified')).data, { device: 'scanner0', customer: { id: 'alice' } });
     t.match(await cli('scan', 'X1', '--device', 'printer0', '--tcp', `127.0.0.1:${sys.agentPort}`), { code: 1, out: /NOT_FOUND: no virtual reader named printer0/ });
-    t.equal((await cli('scan', '--config', config)).code, 2, 'no DATA: usage error');
+    const usage = await cli('scan', '--config', config);
+    t.equal(usage.code, 2, `no DATA: usage error (output: ${usage.out})`);
   });
 
   await t.test('scan-test prints scans made meanwhile, payment cards masked, and stops after --seconds', async (t) => {
