@@ -430,13 +430,7 @@ export class SqliteLedger {
       .get({ amount, at, participant: entry.participant_id, currency: entry.currency, max: MAX_BALANCE }) as { balance: number } | undefined;
     const row = move(entry.amount);
     if (!row) {
-      const wallet = this.walletIn(entry.participant_id, entry.currency);
-      if (!wallet) throw new Error(`no ${entry.currency} wallet for participant ${entry.participant_id}`);
-      throw new AgentError(
-        'BAD_REQUEST',
-        `this ${entry.kind} would take the balance of ${entry.participant_id} beyond the wallet limit of ±${MAX_BALANCE} minor units`,
-        false,
-      );
+      throw balanceRefusal(entry, this.walletIn(entry.participant_id, entry.currency));
     }
     try {
       this.db
@@ -610,3 +604,13 @@ export const Ledger = SqliteLedger;
 
 /** The public members of a store class, without its private fields (which make a class type nominal). */
 export type StoreApi<T> = { [K in keyof T]: T[K] };
+
+/** Why a wallet update matched no row: the wallet is missing (a bug), or the balance would pass ±MAX_BALANCE. */
+export function balanceRefusal(entry: NewEntry, wallet: Wallet | undefined): Error {
+  if (!wallet) return new Error(`no ${entry.currency} wallet for participant ${entry.participant_id}`);
+  return new AgentError(
+    'BAD_REQUEST',
+    `this ${entry.kind} would take the balance of ${entry.participant_id} beyond the wallet limit of ±${MAX_BALANCE} minor units`,
+    false,
+  );
+}

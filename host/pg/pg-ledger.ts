@@ -16,7 +16,7 @@ import { AgentError } from '../../protocol/errors.ts';
 import type { IdentifierKind, Product } from '../../protocol/local.ts';
 import { MAX_BALANCE, isPointsUnit } from '../../protocol/money.ts';
 import type { Offer, ProductInfo } from '../engine.ts';
-import { REVERSIBLE_KINDS, type Entry, type Ledger, type NewEntry, type Participant, type Processed, type Wallet } from '../ledger.ts';
+import { REVERSIBLE_KINDS, balanceRefusal, type Entry, type Ledger, type NewEntry, type Participant, type Processed, type Wallet } from '../ledger.ts';
 import { PgCreditStore } from './pg-credit.ts';
 import { LOCK_CLASS, PG_SCHEMA_VERSION, migratePg } from './pg-schema.ts';
 import { PgUserOffers } from './pg-user-offers.ts';
@@ -434,13 +434,7 @@ export class PgLedger implements Ledger {
       if (cached) cached.balance = row.balance;
       return row.balance;
     }
-    const wallet = this.walletIn(entry.participant_id, entry.currency);
-    if (!wallet) throw new Error(`no ${entry.currency} wallet for participant ${entry.participant_id}`);
-    throw new AgentError(
-      'BAD_REQUEST',
-      `this ${entry.kind} would take the balance of ${entry.participant_id} beyond the wallet limit of ±${MAX_BALANCE} minor units`,
-      false,
-    );
+    throw balanceRefusal(entry, this.walletIn(entry.participant_id, entry.currency));
   }
 
   reversibleEntries(terminal: string, txnId: string): Entry[] {
