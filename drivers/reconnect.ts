@@ -131,6 +131,9 @@ export class DeviceRunner {
         return;
       }
       await this.options.onLink?.(link);
+      // stop() during the first status probe: the link must be closed here, since stop() only
+      // closes a link that had been adopted, and this one was not yet.
+      if (generation !== this.generation) throw new Error('stopped while opening');
       if (link.closed) throw new Error('link closed while opening');
     } catch (error) {
       if (link) await link.close().catch(() => undefined);

@@ -116,3 +116,24 @@ t.test('stop during a retry wait and start again', async (t) => {
   await r.stop();
   t.same(states(), ['connecting', 'offline', 'stopped', 'connecting', 'ready', 'stopped']);
 });
+
+t.test('stop() during the first status probe (onLink) closes the link and keeps the device stopped', async (t) => {
+  const dev = virtualDevice({ name: 'dev1' });
+  const links: Array<{ closed: boolean }> = [];
+  let probed!: () => void;
+  const probing = new Promise<void>((resolve) => { probed = resolve; });
+  let inProbe = false;
+  const { r, states } = runner(async () => { const link = await dev.transport(); links.push(link); return link; }, {
+    onLink: async () => { inProbe = true; await probing; },
+  });
+  t.teardown(() => r.stop());
+  r.start();
+  await waitFor(() => inProbe, { what: 'the status probe' });
+  await r.stop();
+  probed();
+  await waitFor(() => links[0]?.closed === true, { what: 'the probed link closed' });
+  t.equal(r.state(), 'stopped');
+  t.equal(r.currentLink(), undefined);
+  t.same(states(), ['connecting', 'stopped'], 'never ready after the stop');
+  t.equal(links.length, 1, 'no reconnect after the stop');
+});
