@@ -15,7 +15,7 @@ import { Ledger } from '../host/ledger.ts';
 import { silentLogger } from '../runtime/log.ts';
 import { PgLedger } from '../host/pg/pg-ledger.ts';
 import { SyncPg } from '../host/pg/sync-pg.ts';
-import type { Batch } from '../host/request.ts';
+import type { Batch } from '../host/batch.ts';
 import { applySeed, loadSeedFile } from '../host/seed.ts';
 import { HostService } from '../host/service.ts';
 import { SAMPLE_SEED, sampleBasket } from './sample-sale.ts';

@@ -8,7 +8,7 @@
 // The check and the new last seq are read and written inside the batch's own transaction, so
 // two hosts cannot both pass it, and a batch is either applied and recorded or neither.
 import type { Ledger } from './ledger.ts';
-import type { Batch, BatchItem } from './request.ts';
+import type { Batch, BatchItem } from './batch.ts';
 
 export type ChainCheck =
   /** A request without `chain` (a till that does not pipeline): no check, nothing recorded. */

@@ -3,22 +3,12 @@
 // BAD_REQUEST for each message it can match by id, instead of resending it forever.
 import { z } from 'zod';
 import { parseWith } from '../protocol/schema.ts';
+import type { Batch, BatchItem } from './batch.ts';
 import { chainProblem } from './chain.ts';
 import {
   MAX_CHAINED_MESSAGES, UPSTREAM_VERSION, parseUpstreamRequest, upstreamMessageSchema, upstreamRequestSchema,
-  type Chain, type TillIdentity, type UpstreamMessage, type UpstreamResponse,
+  type UpstreamResponse,
 } from '../protocol/upstream.ts';
-
-export type BatchItem = { ok: true; message: UpstreamMessage } | { ok: false; id: string; seq?: number; errors: string[] };
-
-export interface Batch {
-  request_id: string;
-  reply_to: string;
-  source: TillIdentity;
-  /** Present when the till pipelines: where this batch sits in the till's sequence (chain.ts). */
-  chain?: Chain;
-  items: BatchItem[];
-}
 
 export type Decoded =
   | { kind: 'batch'; batch: Batch; dropped: number }

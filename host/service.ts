@@ -16,7 +16,8 @@ import { runHandler, type HostSettings, type OpContext } from './handlers.ts';
 import type { Ledger } from './ledger.ts';
 import { isStoreConflict } from './store.ts';
 import type { Logger } from '../runtime/log.ts';
-import { badRequest, type Batch } from './request.ts';
+import type { Batch } from './batch.ts';
+import { badRequest } from './request.ts';
 
 export function terminalKey(source: TillIdentity): string {
   return `${source.merchant}/${source.store}/${source.terminal}`;

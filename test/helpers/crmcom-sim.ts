@@ -7,7 +7,7 @@ import { createCrmcomBackend } from '../../host/crmcom/crmcom-backend.ts';
 import { CrmcomSimulator } from '../../host/crmcom/simulator.ts';
 import { Ledger } from '../../host/ledger.ts';
 import { createLogger } from '../../runtime/log.ts';
-import type { Batch } from '../../host/request.ts';
+import type { Batch } from '../../host/batch.ts';
 import type { UpstreamMessage } from '../../protocol/upstream.ts';
 import { SOURCE } from './host-fixtures.ts';
 import { tempDir } from './tmp.ts';

@@ -6,7 +6,8 @@ import {
 } from '../../protocol/upstream.ts';
 import type { Ledger } from '../../host/ledger.ts';
 import { silentLogger } from '../../runtime/log.ts';
-import { decodeRequest, type Batch } from '../../host/request.ts';
+import type { Batch } from '../../host/batch.ts';
+import { decodeRequest } from '../../host/request.ts';
 import { HostService } from '../../host/service.ts';
 import { SOURCE, award, basket, message, request, seededLedger, spend, voidTxn } from '../helpers/host-fixtures.ts';
 

@@ -2,7 +2,8 @@
 // MAX_SAFE_INTEGER took a balance past 2^53 and the wallet was unreadable for good.
 import t from 'tap';
 import { silentLogger } from '../../runtime/log.ts';
-import { decodeRequest, type Batch } from '../../host/request.ts';
+import type { Batch } from '../../host/batch.ts';
+import { decodeRequest } from '../../host/request.ts';
 import { HostService } from '../../host/service.ts';
 import { MAX_BALANCE } from '../../protocol/money.ts';
 import type { UpstreamRequest } from '../../protocol/upstream.ts';

@@ -5,7 +5,7 @@ import { ConfigError } from '../../../runtime/config-file.ts';
 import { parseHostConfig } from '../../../host/config.ts';
 import { LedgerBackend } from '../../../host/ledger-backend/ledger-backend.ts';
 import { silentLogger } from '../../../runtime/log.ts';
-import type { Batch } from '../../../host/request.ts';
+import type { Batch } from '../../../host/batch.ts';
 import { UPSTREAM_OPS, type UpstreamRequest } from '../../../protocol/upstream.ts';
 import { award, basket, message, request, seededLedger } from '../../helpers/host-fixtures.ts';
 
