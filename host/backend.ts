@@ -9,8 +9,7 @@
 // platform; an op a platform does not offer is answered UNSUPPORTED (permanent).
 import { AgentError } from '../protocol/errors.ts';
 import type { UpstreamOp } from '../protocol/upstream.ts';
-import type { Batch } from './batch.ts';
-import type { HandleSummary } from './service.ts';
+import type { Batch, HandleSummary } from './batch.ts';
 
 export const BACKENDS = ['ledger', 'crmcom', 'sessionm'] as const;
 export type BackendName = (typeof BACKENDS)[number];

@@ -16,9 +16,8 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
 import { tillPrefix, topics, type UpstreamResponse } from '../protocol/upstream.ts';
 import type { Logger } from '../runtime/log.ts';
-import type { Batch } from './batch.ts';
+import type { Batch, HandleSummary } from './batch.ts';
 import { decodeRequest } from './request.ts';
-import type { HandleSummary } from './service.ts';
 
 const STOP_TIMEOUT_MS = 3000;
 const DEFER_MS = 250;

@@ -9,14 +9,14 @@
 //                        every message that got no result, in order
 import { isAgentError } from '../protocol/errors.ts';
 import {
-  DURABLE_OPS, UPSTREAM_VERSION, type TillIdentity, type UpstreamMessage, type UpstreamResponse, type UpstreamResult,
+  DURABLE_OPS, UPSTREAM_VERSION, type TillIdentity, type UpstreamMessage, type UpstreamResult,
 } from '../protocol/upstream.ts';
 import { checkChain, recordChain } from './chain.ts';
 import { runHandler, type HostSettings, type OpContext } from './handlers.ts';
 import type { Ledger } from './ledger.ts';
 import { isStoreConflict } from './store.ts';
 import type { Logger } from '../runtime/log.ts';
-import type { Batch } from './batch.ts';
+import type { Batch, HandleSummary } from './batch.ts';
 import { badRequest } from './request.ts';
 
 export function terminalKey(source: TillIdentity): string {
@@ -24,15 +24,6 @@ export function terminalKey(source: TillIdentity): string {
 }
 
 const isDurable = (op: string) => (DURABLE_OPS as readonly string[]).includes(op);
-
-export interface HandleSummary {
-  response: UpstreamResponse;
-  applied: number;
-  duplicates: number;
-  failed: number;
-  /** A chained batch that came before its predecessor: nothing applied (chain.ts; the ledger backend only). */
-  refused?: boolean;
-}
 
 export class HostService {
   constructor(

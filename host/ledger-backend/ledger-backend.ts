@@ -7,8 +7,8 @@ import type { Backend, OpCheck, PlatformCheck } from '../backend.ts';
 import type { HostSettings } from '../handlers.ts';
 import type { Ledger } from '../ledger.ts';
 import type { Logger } from '../../runtime/log.ts';
-import type { Batch } from '../batch.ts';
-import { HostService, type HandleSummary } from '../service.ts';
+import type { Batch, HandleSummary } from '../batch.ts';
+import { HostService } from '../service.ts';
 
 export class LedgerBackend implements Backend {
   readonly name = 'ledger' as const;

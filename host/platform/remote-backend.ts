@@ -20,9 +20,9 @@ import {
 import { unsupportedError, type Backend, type OpCheck, type PlatformCheck } from '../backend.ts';
 import type { Ledger } from '../ledger.ts';
 import type { Logger } from '../../runtime/log.ts';
-import type { Batch } from '../batch.ts';
+import type { Batch, HandleSummary } from '../batch.ts';
 import { badRequest } from '../request.ts';
-import { terminalKey, type HandleSummary } from '../service.ts';
+import { terminalKey } from '../service.ts';
 import type { Connector, OpContext } from './connector.ts';
 import { isPlatformError, toAgentError } from './errors.ts';
 import { productsToRetire, stageCatalogue } from './catalogue.ts';
