@@ -10,15 +10,13 @@
 import type { Basket } from '../protocol/basket.ts';
 import type { HostRefundResult, HostVoucherRedeemResult } from '../protocol/credit.ts';
 import { AgentError } from '../protocol/errors.ts';
-import type { HostAwardResult, HostSpendResult, HostVoidResult, UpstreamMessage } from '../protocol/upstream.ts';
+import type { HostAwardResult, HostSpendResult, HostVoidResult } from '../protocol/upstream.ts';
 import { isPointsUnit } from '../protocol/money.ts';
 import type { Rewards } from './engine.ts';
-import type { OpContext } from './handlers.ts';
+import type { MessageOf, OpContext } from './op-context.ts';
 import type { Entry } from './ledger.ts';
 import { decideReduction } from './reduction.ts';
 import { computeRefund } from './refund-math.ts';
-
-type MessageOf<O extends UpstreamMessage['op']> = Extract<UpstreamMessage, { op: O }>;
 
 const permanent = (code: 'NOT_FOUND' | 'BAD_REQUEST' | 'CONFLICT', message: string) => new AgentError(code, message, false);
 

@@ -3,47 +3,19 @@
 // AgentError whose `retryable: false` means "permanent" to the till.
 import type { Basket } from '../protocol/basket.ts';
 import { AgentError } from '../protocol/errors.ts';
-import type { Reduction } from '../protocol/local.ts';
 import type {
-  HostIdentifyResult, HostProductsSyncResult, HostSpendResult, HostVoidResult, TillIdentity, UpstreamMessage, UpstreamOp,
+  HostIdentifyResult, HostProductsSyncResult, HostSpendResult, HostVoidResult, UpstreamMessage, UpstreamOp,
 } from '../protocol/upstream.ts';
 import { awardResult, computeRewards, previewResult, type Rewards } from './engine.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
 import { clampToZero, isPointsUnit } from '../protocol/money.ts';
-import type { Ledger, Participant, Wallet } from './ledger.ts';
+import type { Participant, Wallet } from './ledger.ts';
+import type { MessageOf, OpContext } from './op-context.ts';
 import * as heldOffers from './offer-handlers.ts';
-import type { Logger } from '../runtime/log.ts';
-import { spendRoom, type ThisSaleAward } from './sale.ts';
+import { spendRoom } from './sale.ts';
 import { afterAward, afterSpend, refund, voidCredit, voucherRedeem, withReduction } from './credit-handlers.ts';
-import type { ReductionRule } from './reduction.ts';
-import type { SpendCredit } from './refund-math.ts';
 import { withoutReductions } from './queued-award.ts';
 
-export interface HostSettings {
-  timezone: string;
-  reduction: Reduction;
-  default_product: { sku: string; name: string };
-  /** How long a lock holds offers or an amount (host config lock_ttl_s; default 900, SessionM's 15 minutes). */
-  lock_ttl_s?: number;
-  /** Basket currencies accepted; empty: those of the money wallets in the ledger. */
-  currencies?: readonly string[];
-  /** Per purchase, first match wins over `reduction` (host/reduction.ts). */
-  reduction_rules?: ReductionRule[];
-  refunds?: { spend_credit: SpendCredit };
-  /** Whether a sale's own award is spendable in the same sale (default excluded: seed 000). */
-  spend?: { this_sale_award: ThisSaleAward };
-}
-
-export interface OpContext {
-  ledger: Ledger;
-  settings: HostSettings;
-  log: Logger;
-  source: TillIdentity;
-  /** merchant/store/terminal: terminal ids are only unique within a store. */
-  terminal: string;
-}
-
-type MessageOf<O extends UpstreamOp> = Extract<UpstreamMessage, { op: O }>;
 type Handler<O extends UpstreamOp> = (ctx: OpContext, message: MessageOf<O>) => Record<string, unknown>;
 
 const permanent = (code: 'NOT_FOUND' | 'BAD_REQUEST', message: string) => new AgentError(code, message, false);

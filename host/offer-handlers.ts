@@ -8,14 +8,12 @@ import { percentOf } from '../protocol/money.ts';
 import type { HeldOffer, LockResult, RedeemHostResult, ReinstateHostResult, UnlockResult } from '../protocol/offers.ts';
 import type { UpstreamMessage } from '../protocol/upstream.ts';
 import { eligibleAmount, localTime, offerAppliesTo, type Offer } from './engine.ts';
-import type { OpContext } from './handlers.ts';
+import type { MessageOf, OpContext } from './op-context.ts';
 import type { Participant, Wallet } from './ledger.ts';
 import type { UserOffer } from './user-offers.ts';
 
 /** SessionM's default lock time: 15 minutes. */
 export const DEFAULT_LOCK_TTL_S = 900;
-
-type MessageOf<O extends UpstreamMessage['op']> = Extract<UpstreamMessage, { op: O }>;
 
 const permanent = (code: 'NOT_FOUND' | 'BAD_REQUEST' | 'OFFER_UNAVAILABLE', message: string) => new AgentError(code, message, false);
 

@@ -12,7 +12,8 @@ import {
   DURABLE_OPS, UPSTREAM_VERSION, type TillIdentity, type UpstreamMessage, type UpstreamResult,
 } from '../protocol/upstream.ts';
 import { checkChain, recordChain } from './chain.ts';
-import { runHandler, type HostSettings, type OpContext } from './handlers.ts';
+import { runHandler } from './handlers.ts';
+import type { HostSettings, OpContext } from './op-context.ts';
 import type { Ledger } from './ledger.ts';
 import { isStoreConflict } from './store.ts';
 import type { Logger } from '../runtime/log.ts';

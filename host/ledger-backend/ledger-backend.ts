@@ -4,7 +4,7 @@
 // BEGIN IMMEDIATE per request, as before.
 import { UPSTREAM_OPS } from '../../protocol/upstream.ts';
 import type { Backend, OpCheck, PlatformCheck } from '../backend.ts';
-import type { HostSettings } from '../handlers.ts';
+import type { HostSettings } from '../op-context.ts';
 import type { Ledger } from '../ledger.ts';
 import type { Logger } from '../../runtime/log.ts';
 import type { Batch, HandleSummary } from '../batch.ts';
