@@ -4,7 +4,7 @@ import type { Basket } from '../../protocol/basket.ts';
 import type { Voucher } from '../../protocol/credit.ts';
 import { newVoucherCode, sumRefunds, type CreditStore, type StoredRefund, type RefundRecord, type RefundTotals, type Sale, type VoucherRow, type VoucherState } from '../credit-store.ts';
 import type { StoreApi } from '../ledger.ts';
-import type { Sql } from './pg-ledger.ts';
+import type { Sql } from './sync-pg.ts';
 
 const now = () => new Date().toISOString();
 const VOUCHER_COLUMNS = 'code, participant_id, amount, currency, terminal, txn_id, state, redeemed_terminal, redeemed_txn_id';

@@ -20,7 +20,7 @@ import { REVERSIBLE_KINDS, balanceRefusal, type Entry, type Ledger, type NewEntr
 import { PgCreditStore } from './pg-credit.ts';
 import { LOCK_CLASS, PG_SCHEMA_VERSION, migratePg } from './pg-schema.ts';
 import { PgUserOffers } from './pg-user-offers.ts';
-import { CONFLICT_CODES, PgError, SyncPg, type PgConnectionOptions } from './sync-pg.ts';
+import { CONFLICT_CODES, PgError, SyncPg, type PgConnectionOptions, type Sql } from './sync-pg.ts';
 
 /** Advisory lock class of a till's batches (the second key is hashtext(terminal)). */
 const LOCK_CLASS_TILL = LOCK_CLASS + 1;
@@ -35,12 +35,6 @@ const SERIAL_AFTER = 3;
 const MAX_ATTEMPTS = 12;
 /** A request waits this long for a till's lock or a row (SQLite's busy_timeout); start-up work may wait longer. */
 const LOCK_TIMEOUT_MS = 5000;
-
-export interface Sql {
-  all<R>(text: string, params?: readonly unknown[]): R[];
-  get<R>(text: string, params?: readonly unknown[]): R | undefined;
-  run(text: string, params?: readonly unknown[]): number;
-}
 
 const now = () => new Date().toISOString();
 

@@ -3,7 +3,7 @@
 import type { MoneyReward, OfferConditions } from '../engine.ts';
 import type { StoreApi } from '../ledger.ts';
 import type { OfferLock, Redemption, UserOffer, UserOffers } from '../user-offers.ts';
-import type { Sql } from './pg-ledger.ts';
+import type { Sql } from './sync-pg.ts';
 
 interface OfferRow extends Omit<UserOffer, 'reward' | 'conditions'> {
   reward: string;

@@ -38,6 +38,13 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+/** The statements the ledger's parts run over one connection (pg-ledger.ts, pg-user-offers.ts, pg-credit.ts). */
+export interface Sql {
+  all<R>(text: string, params?: readonly unknown[]): R[];
+  get<R>(text: string, params?: readonly unknown[]): R | undefined;
+  run(text: string, params?: readonly unknown[]): number;
+}
+
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const pg = require(workerData.pgPath);
