@@ -153,6 +153,7 @@ export function refund(ctx: OpContext, m: MessageOf<'refund'>): HostRefundResult
   store.recordRefund({
     terminal: ctx.terminal, refund_id: refundId, txn_id: saleTxn, message_id: m.id,
     items: items.map((i) => ({ sku: i.sku, qty: i.qty, amount: i.amount })), ...outcome,
+    spent_before: spent, returned_before: before.returned_amount,
   });
   const unrecoveredPoints = outcome.points.filter((p) => p.unrecovered > 0);
   if (outcome.unrecovered_award_amount > 0 || unrecoveredPoints.length > 0) {

@@ -28,8 +28,19 @@ export interface VoucherRow extends Voucher {
   redeemed_txn_id: string | null;
 }
 
-/** A refunds row as stored: items and points as JSON text. */
-export type StoredRefund = Omit<RefundRecord, 'items' | 'points'> & { items: string; points: string };
+/** A refunds row as stored: items and points as JSON text; the spend snapshot is null in rows from before schema v6. */
+export type StoredRefund = Omit<RefundRecord, 'items' | 'points' | 'spent_before' | 'returned_before'> & {
+  items: string;
+  points: string;
+  spent_before: number | null;
+  returned_before: number | null;
+};
+
+/** What the sale's spends added up to when an earlier return was made, and what had been returned before it. */
+export interface SpendSnapshot {
+  returned_before: number;
+  spent: number;
+}
 
 export interface RefundTotals {
   returned_amount: number;
@@ -40,6 +51,11 @@ export interface RefundTotals {
   returned: Map<string, { amount: number; qty: number }>;
   /** Points taken back (and not recoverable at a zero balance) by earlier returns, by points unit. */
   points: Map<string, { reversed: number; unrecovered: number }>;
+  /**
+   * Per earlier return, the sale's spends at that time (refund-math.ts credits each spend against
+   * the goods that were still kept when it was made); null when a return predates schema v6.
+   */
+  spends_at_returns: SpendSnapshot[] | null;
 }
 
 export interface RefundRecord {
@@ -54,14 +70,20 @@ export interface RefundRecord {
   credited_spend_amount: number;
   /** Per points unit the sale awarded (refund-math.ts). */
   points: Array<{ currency: string; reversed: number; unrecovered: number }>;
+  /** The sale's spends when this return was made, and what earlier returns had returned. */
+  spent_before: number;
+  returned_before: number;
 }
 
 /** A sale's returns added up: amounts, what was returned per SKU (qty in thousandths) and points. */
 export function sumRefunds(rows: ReadonlyArray<StoredRefund>): RefundTotals {
   const totals: RefundTotals = {
     returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(), points: new Map(),
+    spends_at_returns: [],
   };
   for (const r of rows) {
+    if (r.spent_before === null || r.returned_before === null) totals.spends_at_returns = null;
+    else totals.spends_at_returns?.push({ returned_before: Number(r.returned_before), spent: Number(r.spent_before) });
     totals.returned_amount += r.returned_amount;
     totals.reversed_award_amount += r.reversed_award_amount;
     totals.unrecovered_award_amount += r.unrecovered_award_amount;
@@ -181,11 +203,11 @@ export class CreditStore {
   recordRefund(r: RefundRecord): void {
     this.db.prepare(
       `INSERT INTO refunds (terminal, refund_id, txn_id, message_id, items, returned_amount, reversed_award_amount,
-         unrecovered_award_amount, credited_spend_amount, points, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         unrecovered_award_amount, credited_spend_amount, points, spent_before, returned_before, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       r.terminal, r.refund_id, r.txn_id, r.message_id, JSON.stringify(r.items), r.returned_amount, r.reversed_award_amount,
-      r.unrecovered_award_amount, r.credited_spend_amount, JSON.stringify(r.points), now(),
+      r.unrecovered_award_amount, r.credited_spend_amount, JSON.stringify(r.points), r.spent_before, r.returned_before, now(),
     );
   }
 }

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { CREDIT_TABLES } from './credit-store.ts';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 type Step = (db: Database.Database) => void;
 
@@ -90,7 +90,16 @@ const refundPoints: Step = (db) => {
   if (!columns.some((c) => c.name === 'points')) db.exec(`ALTER TABLE refunds ADD COLUMN points TEXT NOT NULL DEFAULT '[]'`);
 };
 
-const STEPS: Step[] = [perTillDedup, productCatalogue, walletPerUnit, creditTables, refundPoints];
+// v6: each return records the sale's spends at that time and what had been returned before it, so
+// a later return credits a spend made after an earlier return against the goods then kept
+// (refund-math.ts). Returns recorded before v6 keep NULL: their sale falls back to the earlier rule.
+const refundSpendSnapshot: Step = (db) => {
+  const columns = db.pragma('table_info(refunds)') as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'spent_before')) db.exec('ALTER TABLE refunds ADD COLUMN spent_before INTEGER');
+  if (!columns.some((c) => c.name === 'returned_before')) db.exec('ALTER TABLE refunds ADD COLUMN returned_before INTEGER');
+};
+
+const STEPS: Step[] = [perTillDedup, productCatalogue, walletPerUnit, creditTables, refundPoints, refundSpendSnapshot];
 
 export class LedgerVersionError extends Error {
   readonly code = 'LEDGER_TOO_NEW';

@@ -8,7 +8,9 @@
 //
 // Every figure is computed on the sale's running total of returned goods, then the earlier
 // refunds are subtracted: rounding never accumulates, and returning everything (in any number of
-// steps) reverses exactly the award and credits exactly the spends. Points a sale earned (a points
+// steps) reverses exactly the award and credits exactly the spends. A spend made after a return
+// paid for the goods still kept then, so a later return credits it in proportion to those goods
+// only (its share of the whole basket would credit more than the returned goods are worth). Points a sale earned (a points
 // wallet such as PTS) are reversed by the same rule as the money award, each wallet stopping at zero.
 import { AgentError } from '../protocol/errors.ts';
 import { returnProblem, type ReturnedItem } from '../protocol/credit.ts';
@@ -23,6 +25,7 @@ export type SpendCredit = (typeof SPEND_CREDITS)[number];
 export interface RefundInput {
   basket: Basket;
   award_amount: number;
+  /** The sale's spends now (all of them, also those made after earlier returns). */
   spent_amount: number;
   before: RefundTotals;
   items: readonly ReturnedItem[];
@@ -73,7 +76,9 @@ export function computeRefund(input: RefundInput): RefundOutcome {
   let credit = 0;
   if (input.spend_credit === 'proportional') {
     // Floored: a credit rounds in the merchant's favour by giving back less.
-    credit = prorate(input.spent_amount, returnedSoFar, gross) - before.credited_spend_amount;
+    const owed = spendTranches(input.spent_amount, before).reduce(
+      (sum, t) => sum + (gross > t.returned_before ? prorate(t.amount, returnedSoFar - t.returned_before, gross - t.returned_before) : 0), 0);
+    credit = owed - before.credited_spend_amount;
   } else if (input.spend_credit === 'full_return' && returnedSoFar === gross) {
     credit = input.spent_amount - before.credited_spend_amount;
   }
@@ -94,6 +99,27 @@ export function computeRefund(input: RefundInput): RefundOutcome {
     credited_spend_amount: credit,
     points,
   };
+}
+
+/**
+ * The sale's spends grouped by what had been returned when they were made: those before the first
+ * return, those between each two returns, those since the last. Returns recorded before the
+ * snapshot existed (or spends that went down, which no op does) give the earlier rule: every
+ * spend counted against the whole basket.
+ */
+export function spendTranches(spentNow: number, before: RefundTotals): Array<{ returned_before: number; amount: number }> {
+  const snapshots = before.spends_at_returns;
+  const legacy = [{ returned_before: 0, amount: spentNow }];
+  if (snapshots === null) return legacy;
+  const ordered = [...snapshots].sort((a, b) => a.returned_before - b.returned_before);
+  const tranches: Array<{ returned_before: number; amount: number }> = [];
+  let spentBefore = 0;
+  for (const s of ordered) {
+    tranches.push({ returned_before: s.returned_before, amount: s.spent - spentBefore });
+    spentBefore = s.spent;
+  }
+  tranches.push({ returned_before: before.returned_amount, amount: spentNow - spentBefore });
+  return tranches.some((t) => t.amount < 0) ? legacy : tranches.filter((t) => t.amount > 0);
 }
 
 /**

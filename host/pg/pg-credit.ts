@@ -93,10 +93,10 @@ export class PgCreditStore implements StoreApi<CreditStore> {
   recordRefund(r: RefundRecord): void {
     this.sql.run(
       `INSERT INTO refunds (terminal, refund_id, txn_id, message_id, items, returned_amount, reversed_award_amount,
-         unrecovered_award_amount, credited_spend_amount, points, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+         unrecovered_award_amount, credited_spend_amount, points, spent_before, returned_before, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [r.terminal, r.refund_id, r.txn_id, r.message_id, JSON.stringify(r.items), r.returned_amount, r.reversed_award_amount,
-        r.unrecovered_award_amount, r.credited_spend_amount, JSON.stringify(r.points), now()],
+        r.unrecovered_award_amount, r.credited_spend_amount, JSON.stringify(r.points), r.spent_before, r.returned_before, now()],
     );
   }
 }

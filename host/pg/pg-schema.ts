@@ -1,4 +1,4 @@
-// The host's tables on PostgreSQL: the same shape as the SQLite ledger at its schema version 5
+// The host's tables on PostgreSQL: the same shape as the SQLite ledger at its schema version 6
 // (host/ledger.ts, user-offers.ts, credit-store.ts), with money and seqs as BIGINT minor units,
 // flags as BOOLEAN, and an identity column where SQLite ordered by rowid (a participant's first
 // wallet is its primary one; a sale's locks in the order taken). Timestamps stay ISO-8601 TEXT
@@ -10,7 +10,7 @@
 // transaction holding an advisory lock, so hosts starting together migrate once.
 import { PgError, quoteIdent, type SyncPg } from './sync-pg.ts';
 
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** Advisory lock class of this program ("till" in the first key), second key per purpose. */
 export const LOCK_CLASS = 0x7411;
@@ -196,8 +196,15 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_sale ON refunds (terminal, txn_id);
 `;
 
+// v2 (SQLite v6): each return records the sale's spends at that time and what had been returned
+// before it (refund-math.ts); NULL in returns recorded before.
+const V2 = `
+ALTER TABLE refunds ADD COLUMN IF NOT EXISTS spent_before BIGINT;
+ALTER TABLE refunds ADD COLUMN IF NOT EXISTS returned_before BIGINT;
+`;
+
 /** Step n brings version n-1 to n. */
-const STEPS: string[] = [V1];
+const STEPS: string[] = [V1, V2];
 
 export class PgSchemaTooNewError extends Error {
   readonly code = 'LEDGER_TOO_NEW';

@@ -126,3 +126,25 @@ t.test('a version 4 database: refunds get their points column, earlier returns t
   t.teardown(() => db.close());
   t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
 });
+
+t.test('a version 5 database: refunds get their spend snapshot columns, earlier returns keep the earlier rule', async (t) => {
+  const file = join(await tempDir(t, 'till-host-migrate-'), 'host.db');
+  Ledger.open(file).close();
+  // Back to what version 5 wrote: refunds without the spend snapshot.
+  const old = new Database(file);
+  old.exec(`
+    ALTER TABLE refunds DROP COLUMN spent_before;
+    ALTER TABLE refunds DROP COLUMN returned_before;
+    INSERT INTO refunds (terminal, refund_id, txn_id, message_id, items, returned_amount, reversed_award_amount, unrecovered_award_amount, credited_spend_amount, created_at)
+      VALUES ('M1/S1/T1', 'r-1', 's-1', 'm-1', '[{"sku":"MUG","qty":1,"amount":333}]', 333, 34, 0, 49, '2026-11-01T00:00:00Z');
+    PRAGMA user_version = 5;
+  `);
+  old.close();
+  const ledger = Ledger.open(file);
+  t.teardown(() => ledger.close());
+  t.match(ledger.credit.refundTotals('M1/S1/T1', 's-1'), { returned_amount: 333, credited_spend_amount: 49, spends_at_returns: null });
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  t.ok((db.pragma('table_info(refunds)') as Array<{ name: string }>).some((c) => c.name === 'spent_before'));
+});

@@ -10,6 +10,7 @@ const basket = {
 };
 const none = (): RefundTotals => ({
   returned_amount: 0, reversed_award_amount: 0, unrecovered_award_amount: 0, credited_spend_amount: 0, returned: new Map(), points: new Map(),
+  spends_at_returns: [],
 });
 const input = (over: Partial<RefundInput>): RefundInput => ({
   basket, award_amount: 100, spent_amount: 150, before: none(), items: [{ sku: 'A', qty: 1, amount: 333 }],
@@ -48,6 +49,7 @@ t.test('returned in parts: exactly the award and the spends, never more', async 
         credited_spend_amount: before.credited_spend_amount + r.credited_spend_amount,
         returned: new Map([...before.returned, [item.sku, { amount: seen.amount + item.amount, qty: seen.qty + item.qty * 1000 }]]),
         points: before.points,
+        spends_at_returns: [...before.spends_at_returns!, { returned_before: before.returned_amount, spent: 150 }],
       };
     }
     t.equal(reversed, 100, `${policy}: award reversed once`);
@@ -105,4 +107,26 @@ t.test('points the sale earned: proportional, rounded up, each wallet stops at z
   };
   t.same(computeRefund(input({ before: after, items: [{ sku: 'B', qty: 2, amount: 667 }], points: [{ unit: 'PTS', awarded: 86, balance: 500 }] })).points,
     [{ currency: 'PTS', reversed: 57, unrecovered: 0 }], '86 − 29 taken or written off before');
+});
+
+t.test('a spend made after a return is credited against the goods kept when it was made', async (t) => {
+  // 200 spent on the whole sale; A (333) returned: 66 credited; then 533 spent on what was left (B, 667).
+  const afterA: RefundTotals = {
+    ...none(), returned_amount: 333, reversed_award_amount: 34, credited_spend_amount: 66,
+    returned: new Map([['A', { amount: 333, qty: 1000 }]]), spends_at_returns: [{ returned_before: 0, spent: 200 }],
+  };
+  const half = computeRefund(input({ before: afterA, spent_amount: 733, items: [{ sku: 'B', qty: 1, amount: 334 }] }));
+  // floor(200 × 667/1000) + floor(533 × 334/667) − 66 = 133 + 266 − 66: at most the 334 returned. The whole-basket
+  // share, floor(733 × 667/1000) − 66 = 422, would give back more than the goods are worth.
+  t.equal(half.credited_spend_amount, 333);
+  const afterB: RefundTotals = {
+    ...afterA, returned_amount: 667, reversed_award_amount: 34 + half.reversed_award_amount, credited_spend_amount: 66 + 333,
+    returned: new Map([['A', { amount: 333, qty: 1000 }], ['B', { amount: 334, qty: 1000 }]]),
+    spends_at_returns: [{ returned_before: 0, spent: 200 }, { returned_before: 333, spent: 733 }],
+  };
+  const rest = computeRefund(input({ before: afterB, spent_amount: 733, items: [{ sku: 'B', qty: 1, amount: 333 }] }));
+  t.equal(66 + 333 + rest.credited_spend_amount, 733, 'everything returned: every spend credited exactly once');
+  t.equal(34 + half.reversed_award_amount + rest.reversed_award_amount, 100, 'and the award reversed exactly');
+  // A return recorded before the snapshot existed (schema < 6): the earlier rule, whole basket.
+  t.equal(computeRefund(input({ before: { ...afterA, spends_at_returns: null }, spent_amount: 733, items: [{ sku: 'B', qty: 1, amount: 334 }] })).credited_spend_amount, 422);
 });

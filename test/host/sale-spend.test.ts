@@ -4,6 +4,7 @@
 // awarded from previous purchases." Before: a spend took min(asked, balance) whatever the sale.
 import t from 'tap';
 import { award, basket, message, request, seededService, spend, voidTxn } from '../helpers/host-fixtures.ts';
+import { spendKey } from '../../protocol/upstream.ts';
 
 
 const setup = seededService;
@@ -59,4 +60,20 @@ t.test('what is left to pay counts the sale\'s spends from any wallet (a v1 POS 
   const { one } = await setup(t);
   t.match(one(request([award('P2', basket([['COFFEE', 1000]]), 'bruno')])), { automatic_spend_amount: 500 });
   t.match(one(request([spend('P1', 800, 'bruno')])), { spent_amount: 500 }, '10.00 − 5.00 automatic');
+});
+
+t.test('a partial return after a spend made after an earlier return credits no more than the goods returned', async (t) => {
+  const { one } = await setup(t);
+  // Named spends (v2 spend_id): several on one sale, each its own message.
+  const named = (spendId: string, amount: number) => message('spend', { customer_id: 'P1', amount, currency: 'EUR', offline: false, sale_txn_id: 'parts', spend_id: spendId }, { txn_id: spendKey('parts', spendId) });
+  const refund = (refundId: string, sku: string, amount: number) =>
+    message('refund', { sale_txn_id: 'parts', customer_id: null, currency: 'EUR', items: [{ sku, qty: 1, amount }] }, { txn_id: refundId });
+  t.match(one(request([award('P1', basket([['MUG', 333], ['COFFEE', 334], ['TEA', 333]]), 'parts')])), { award_amount: 100, balance: { amount: 1100 } });
+  t.match(one(request([named('a', 200)])), { spent_amount: 200, balance: { amount: 900 } });
+  t.match(one(request([refund('ret-1', 'MUG', 333)])), { credited_spend_amount: 66, reversed_award_amount: 34, balance: { amount: 932 } });
+  t.match(one(request([named('b', 5000)])), { spent_amount: 533, balance: { amount: 399 } }, 'the kept goods, paid with points');
+  // The coffee was paid for by 20% of the first spend and 80% of the second: 133 − 66 + 266, not
+  // the whole-basket share of both (422, more than the coffee's 334).
+  t.match(one(request([refund('ret-2', 'COFFEE', 334)])), { credited_spend_amount: 333, reversed_award_amount: 33, balance: { amount: 699 } });
+  t.match(one(request([refund('ret-3', 'TEA', 333)])), { credited_spend_amount: 334, reversed_award_amount: 33, balance: { amount: 1000 } }, 'all back: exactly what was spent');
 });

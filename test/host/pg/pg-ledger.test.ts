@@ -97,11 +97,24 @@ t.test('the schema is created once, found again, and refused when newer than the
   const schema = pgTestSchema(t);
   const first = open(t, schema);
   customer(first, 'P1', 500);
-  t.match(first.describe(), new RegExp(`^postgres 127\\.0\\.0\\.1:5432/test schema ${schema} \\(schema version 1\\)$`));
+  t.match(first.describe(), new RegExp(`^postgres 127\\.0\\.0\\.1:5432/test schema ${schema} \\(schema version 2\\)$`));
   first.close();
   t.equal(open(t, schema).wallet('P1')?.balance, 500, 'reopened, data kept');
   await pgQuery(schema, 'UPDATE schema_version SET version = 99');
   t.throws(() => PgLedger.open({ url: TEST_PG_URL, schema }), { code: 'LEDGER_TOO_NEW', message: /version 99 is newer/ });
+});
+
+t.test('a version 1 schema: refunds get their spend snapshot columns, earlier returns keep the earlier rule', async (t) => {
+  const schema = pgTestSchema(t);
+  open(t, schema).close();
+  // Back to what version 1 wrote: refunds without the spend snapshot.
+  await pgQuery(schema, `ALTER TABLE refunds DROP COLUMN spent_before, DROP COLUMN returned_before;
+    INSERT INTO refunds (terminal, refund_id, txn_id, message_id, items, returned_amount, reversed_award_amount, unrecovered_award_amount, credited_spend_amount, created_at)
+      VALUES ('M1/S1/T1', 'r-1', 's-1', 'm-1', '[{"sku":"MUG","qty":1,"amount":333}]', 333, 34, 0, 49, '2026-11-01T00:00:00Z');
+    UPDATE schema_version SET version = 1`);
+  const ledger = open(t, schema);
+  t.match(ledger.credit.refundTotals('M1/S1/T1', 's-1'), { returned_amount: 333, credited_spend_amount: 49, spends_at_returns: null });
+  t.same(await pgQuery(schema, 'SELECT version FROM schema_version'), [{ version: 2 }]);
 });
 
 t.test('host --doctor and --check-backend report the store; an unreachable server is one ✖ line, no password shown', async (t) => {
@@ -116,7 +129,7 @@ t.test('host --doctor and --check-backend report the store; an unreachable serve
   const good = await config(TEST_PG_URL);
   const doctor = spawnHost(t, ['--config', good, '--doctor'], env);
   t.equal((await doctor.exited).code, 0, doctor.stdout() + doctor.stderr());
-  t.match(doctor.stdout(), new RegExp(`✔ store +postgres 127\\.0\\.0\\.1:5432/test schema ${schema} \\(schema version 1\\)`));
+  t.match(doctor.stdout(), new RegExp(`✔ store +postgres 127\\.0\\.0\\.1:5432/test schema ${schema} \\(schema version 2\\)`));
   const check = spawnHost(t, ['--config', good, '--check-backend'], env);
   t.equal((await check.exited).code, 0);
   t.match(check.stdout(), /^store: postgres 127\.0\.0\.1:5432\/test schema/);
