@@ -206,7 +206,8 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
     // The connection adds the protocol version it negotiated.
     hello: () => ({ agent: version, ...identity }),
     // Request-scoped logger (every line about a request carries its requestId) and the connection's protocol version.
-    handle: (op, params, rctx) => dispatch({ ...ctx, log: rctx.log, protocol: rctx.protocol }, op, params),
+    // rctx.log is built on first use: read it only when an op logs.
+    handle: (op, params, rctx) => dispatch({ ...ctx, get log() { return rctx.log; }, protocol: rctx.protocol }, op, params),
     events,
     log,
     onOutcome: (op, code, seconds) => metrics?.observe(op, code, seconds),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { basketSchema, basketSchemaV2 } from './basket.ts';
 import { offerParamSchemas, offerParamSchemasV2 } from './offers.ts';
 import { refundParamsSchema, voucherRedeemParamsSchema, type Voucher } from './credit.ts';
+import { fastAward, fastRequest } from './fast-path.ts';
 import { receiptDocumentSchema } from './receipt.ts';
 import type { ErrorBody } from './errors.ts';
 import type { Money } from './money.ts';
@@ -174,12 +175,16 @@ export function isOp(op: string): op is Op {
 }
 
 export function parseParams<O extends Op>(op: O, params: unknown, protocol: ProtocolVersion = DEFAULT_PROTOCOL): ParseResult<Params<O>> {
+  // The hot op checked by hand first (protocol/fast-path.ts): the same value, or the schema's errors.
+  const fast = op === 'award' ? fastAward(params, protocol >= 2) : undefined;
+  if (fast) return { ok: true, value: fast as Params<O> };
   const schema = protocol >= 2 && Object.prototype.hasOwnProperty.call(paramSchemasV2, op) ? paramSchemasV2[op as V2Op] : paramSchemas[op];
   return parseWith(schema, params ?? {}, 'params') as ParseResult<Params<O>>;
 }
 
 export function parseRequest(value: unknown): ParseResult<Request> {
-  return parseWith(requestSchema, value);
+  const fast = fastRequest(value);
+  return fast ? { ok: true, value: fast } : parseWith(requestSchema, value);
 }
 
 // ---- results -------------------------------------------------------------

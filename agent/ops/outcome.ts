@@ -1,6 +1,7 @@
 // Shared by award, spend and void: fingerprints for idempotency, waiting for the host's
 // answer to a committed row, and turning a dead letter into the POS's error.
 import { createHash, randomUUID } from 'node:crypto';
+import { canonicalJson } from '../../protocol/canonical-json.ts';
 import { AgentError, isErrorCode } from '../../protocol/errors.ts';
 import type { DurableOp } from '../../protocol/upstream.ts';
 import type { AppendInput, OutboxRow } from '../upstream/outbox.ts';
@@ -8,18 +9,7 @@ import type { OpsContext } from './context.ts';
 
 /** Canonical JSON (sorted keys) hashed: same content ⇔ same fingerprint. */
 export function fingerprint(value: unknown): string {
-  return createHash('sha256').update(canonical(value)).digest('hex');
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return createHash('sha256').update(canonicalJson(value)!).digest('hex');
 }
 
 export function newMessage(ctx: OpsContext, op: DurableOp, fields: Omit<AppendInput, 'id' | 'op' | 'created_at'>): AppendInput {

@@ -252,7 +252,7 @@ export class Connection {
     this.inflight++;
     this.options.host.requestStarted();
     const started = performance.now();
-    const ctx: RequestContext = { connectionId: this.id, requestId, log: this.log.child({ requestId, op }), protocol: this.protocol };
+    const ctx = requestContext(this.id, requestId, op, this.log, this.protocol);
     try {
       let response: Response;
       try {
@@ -357,6 +357,22 @@ export class Connection {
     // end() waits for the peer's FIN; a peer that never sends it must not hold us forever.
     setTimeout(() => this.socket.destroy(), this.options.closeGraceMs).unref();
   }
+}
+
+/**
+ * The request's context; its child logger is built on first use (a handler that logs, a failure):
+ * most requests log nothing at info, and a pino child per request was a measurable share of an award.
+ */
+function requestContext(connectionId: string, requestId: string, op: Op, parent: Logger, protocol: ProtocolVersion): RequestContext {
+  let log: Logger | undefined;
+  return {
+    connectionId,
+    requestId,
+    protocol,
+    get log() {
+      return (log ??= parent.child({ requestId, op }));
+    },
+  };
 }
 
 /** An error body without an Error object: capturing a stack for every refused frame costs more than the rest. */

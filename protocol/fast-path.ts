@@ -1,0 +1,163 @@
+// The hot requests checked by hand before zod: the request envelope and award's params (v1 and v2).
+// zod stays the definition and the only source of errors. A check here either returns exactly the
+// value its zod schema would (same keys in the same order, unknown keys of a v1 object dropped) or
+// gives up with undefined, and then the schema runs: anything unusual, wrong or merely unexpected
+// gives up, so errors and their messages are zod's by construction.
+// test/property/fast-path.property.test.ts holds both to their schemas (protocol/local.ts, basket.ts).
+import { MAX_BASKET_DISCOUNTS, MAX_BASKET_ITEMS, MAX_BASKET_PAYMENTS } from './basket.ts';
+import { CURRENCY_PATTERN, MAX_AMOUNT, isPointsUnit, sumAmounts } from './money.ts';
+import { containsPan } from './pan.ts';
+import { MAX_QTY } from './schema.ts';
+
+type Plain = Record<string, unknown>;
+
+/** The envelope {id, op, params?} of requestSchema, or undefined. */
+export function fastRequest(value: unknown): { id: string | number; op: string; params?: Record<string, unknown> } | undefined {
+  if (!isPlain(value)) return undefined;
+  const { id, op, params } = value;
+  if (!(typeof id === 'string' ? id.length <= 128 : Number.isSafeInteger(id))) return undefined;
+  if (!noPanText(op, 1, 64)) return undefined;
+  if (params === undefined) return 'params' in value ? undefined : { id: id as string | number, op };
+  // z.record copies the object; its keys are all strings here (JSON), "__proto__" is left to zod.
+  if (!isPlain(params) || Object.prototype.hasOwnProperty.call(params, '__proto__')) return undefined;
+  return { id: id as string | number, op, params: { ...params } };
+}
+
+/** award's params as paramSchemas.award (v1) or paramSchemasV2.award (v2) return them, or undefined. */
+export function fastAward(params: unknown, v2: boolean): Plain | undefined {
+  if (!isPlain(params) || (v2 && !onlyKeys(params, AWARD_KEYS))) return undefined;
+  const { txn_id, customer_id } = params;
+  if (!txnId(txn_id) || !nonEmpty(customer_id, 128)) return undefined;
+  const basket = v2 ? basketV2(params.basket) : basketV1(params.basket);
+  return basket && { txn_id, customer_id, basket };
+}
+
+const AWARD_KEYS = new Set(['txn_id', 'customer_id', 'basket']);
+const BASKET_V2_KEYS = new Set(['currency', 'total', 'tax_total', 'store', 'channel', 'items', 'discounts', 'payments']);
+const ITEM_KEYS = new Set(['sku', 'name', 'qty', 'unit_price', 'amount', 'category', 'tax_included']);
+const DISCOUNT_KEYS = new Set(['code', 'amount']);
+const PAYMENT_KEYS = new Set(['method', 'amount']);
+
+function basketV1(b: unknown): Plain | undefined {
+  if (!isPlain(b)) return undefined;
+  const out = header(b);
+  if (!out) return undefined;
+  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, false));
+  if (!items) return undefined;
+  out.items = items;
+  if (!optional(b, 'discounts', out, (d) => list(d, 0, MAX_BASKET_DISCOUNTS, (x) => discount(x, false)))) return undefined;
+  return addsUp(out) ? out : undefined;
+}
+
+function basketV2(b: unknown): Plain | undefined {
+  if (!isPlain(b) || !onlyKeys(b, BASKET_V2_KEYS)) return undefined;
+  const out = header(b);
+  if (!out) return undefined;
+  if (!optional(b, 'channel', out, (c) => (noPanText(c, 1, 64) ? c : undefined))) return undefined;
+  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, true));
+  if (!items) return undefined;
+  out.items = items;
+  if (!optional(b, 'discounts', out, (d) => list(d, 0, MAX_BASKET_DISCOUNTS, (x) => discount(x, true)))) return undefined;
+  if (!optional(b, 'payments', out, (p) => list(p, 0, MAX_BASKET_PAYMENTS, payment))) return undefined;
+  return addsUp(out) ? out : undefined;
+}
+
+/** currency, total, tax_total?, store? (headerFields of protocol/basket.ts), in that order. */
+function header(b: Plain): Plain | undefined {
+  const { currency, total } = b;
+  if (typeof currency !== 'string' || !CURRENCY_PATTERN.test(currency) || isPointsUnit(currency)) return undefined;
+  if (!minorUnits(total)) return undefined;
+  const out: Plain = { currency, total };
+  if (!optional(b, 'tax_total', out, (t) => (minorUnits(t) ? t : undefined))) return undefined;
+  if (!optional(b, 'store', out, (s) => (noPanText(s, 0, 64) ? s : undefined))) return undefined;
+  return out;
+}
+
+function basketItem(item: unknown, v2: boolean): Plain | undefined {
+  if (!isPlain(item) || (v2 && !onlyKeys(item, ITEM_KEYS))) return undefined;
+  const { sku, qty, unit_price, amount } = item;
+  if (!noPanText(sku, 1, 64)) return undefined;
+  const out: Plain = { sku };
+  if (!optional(item, 'name', out, (n) => (noPanText(n, 0, 256) ? n : undefined))) return undefined;
+  if (!quantity(qty) || !minorUnits(unit_price) || !minorUnits(amount)) return undefined;
+  out.qty = qty;
+  out.unit_price = unit_price;
+  out.amount = amount;
+  if (!optional(item, 'category', out, (c) => (noPanText(c, 0, 128) ? c : undefined))) return undefined;
+  const tax = v2
+    ? (t: unknown) => (minorUnits(t) && t <= amount ? t : undefined)
+    : (t: unknown) => (typeof t === 'boolean' ? t : undefined);
+  return optional(item, 'tax_included', out, tax) ? out : undefined;
+}
+
+function discount(d: unknown, v2: boolean): Plain | undefined {
+  if (!isPlain(d) || (v2 && !onlyKeys(d, DISCOUNT_KEYS))) return undefined;
+  const { code, amount } = d;
+  return noPanText(code, 1, 64) && minorUnits(amount) ? { code, amount } : undefined;
+}
+
+function payment(p: unknown): Plain | undefined {
+  if (!isPlain(p) || !onlyKeys(p, PAYMENT_KEYS)) return undefined;
+  const { method, amount } = p;
+  return noPanText(method, 1, 64) && minorUnits(amount) && amount > 0 ? { method, amount } : undefined;
+}
+
+/** totalAddsUp of protocol/basket.ts: items minus discounts is exactly the total. */
+function addsUp(basket: Plain): boolean {
+  const items = sumAmounts((basket.items as Plain[]).map((i) => i.amount as number));
+  const discounts = sumAmounts(((basket.discounts ?? []) as Plain[]).map((d) => d.amount as number));
+  if (items === null || discounts === null) return false;
+  const net = sumAmounts([items, -discounts]);
+  return net !== null && net === basket.total;
+}
+
+/** An optional key: absent, or present with a value `check` maps to a defined output (copied to out). */
+function optional(input: Plain, key: string, out: Plain, check: (value: unknown) => unknown): boolean {
+  const value = input[key];
+  if (value === undefined) return !(key in input);
+  const checked = check(value);
+  if (checked === undefined) return false;
+  out[key] = checked;
+  return true;
+}
+
+function list(value: unknown, min: number, max: number, each: (item: unknown) => Plain | undefined): Plain[] | undefined {
+  if (!Array.isArray(value) || value.length < min || value.length > max) return undefined;
+  const out: Plain[] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const item = each(value[i]);
+    if (!item) return undefined;
+    out[i] = item;
+  }
+  return out;
+}
+
+/** An object as JSON.parse makes them. Anything else is left to zod. */
+function isPlain(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function onlyKeys(value: Plain, allowed: ReadonlySet<string>): boolean {
+  for (const key of Object.keys(value)) if (!allowed.has(key)) return false;
+  return true;
+}
+
+function text(value: unknown, min: number, max: number): value is string {
+  return typeof value === 'string' && value.length >= min && value.length <= max;
+}
+
+/** nonEmpty(max) of protocol/schema.ts. */
+const nonEmpty = (value: unknown, max: number): value is string => text(value, 1, max);
+
+/** freeText / nonEmptyText of protocol/schema.ts: a string of min..max characters without a card number. */
+const noPanText = (value: unknown, min: number, max: number): value is string => text(value, min, max) && !containsPan(value);
+
+const TXN_ID = /^[\x21-\x7e]+$/;
+const txnId = (value: unknown): value is string => text(value, 1, 128) && TXN_ID.test(value) && !containsPan(value);
+
+const minorUnits = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_AMOUNT;
+
+const QTY = /^\d+(\.\d{1,3})?$/;
+const quantity = (value: unknown): value is number =>
+  typeof value === 'number' && value > 0 && value <= MAX_QTY && QTY.test(String(value));
