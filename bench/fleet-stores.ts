@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { hostConfigSchema } from '../host/config.ts';
-import { LEDGER_FILE } from '../host/main.ts';
+import { LEDGER_FILE } from '../host/store.ts';
 import type { LedgerAward } from './fleet-verify.ts';
 
 export interface FleetStorage {

@@ -13,7 +13,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../agent/upstream/embe
 import { silentLogger } from '../runtime/log.ts';
 import { VERSION } from '../agent/version.ts';
 import { hostConfigSchema } from '../host/config.ts';
-import { startHost } from '../host/main.ts';
+import { startHost } from '../host/start-host.ts';
 import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
 import { waitUplink } from './drive.ts';
 import { SAMPLE_SEED } from './sample-sale.ts';

@@ -10,7 +10,7 @@ import { createLogger, type LogLevel } from '../../runtime/log.ts';
 import { packageFile } from '../../agent/package-files.ts';
 import { VERSION } from '../../agent/version.ts';
 import { hostConfigSchema } from '../../host/config.ts';
-import { startHost, type HostHandle } from '../../host/main.ts';
+import { startHost, type HostHandle } from '../../host/start-host.ts';
 import { DEMO_BACKENDS, startDemoSimulator, type DemoBackend, type DemoSimulator } from '../../host/demo-simulators.ts';
 import { UsageError, intFlag, parseFlags } from './args.ts';
 import { banner } from './demo-banner.ts';

@@ -1,10 +1,11 @@
 // `till-agent host --config FILE [--check-backend | --doctor]`: runs the reference loyalty host
-// (host/main.ts startHost) until a signal, or runs its checks and exits.
+// (host/start-host.ts) until a signal, or runs its checks and exits.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { runBackendCheck } from '../../host/check.ts';
 import { loadHostConfig, type HostConfig } from '../../host/config.ts';
-import { LEDGER_FILE, startHost, type HostHandle } from '../../host/main.ts';
+import { startHost, type HostHandle } from '../../host/start-host.ts';
+import { LEDGER_FILE } from '../../host/store.ts';
 import { SeedError } from '../../host/seed.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { createLogger } from '../../runtime/log.ts';

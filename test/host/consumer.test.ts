@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import mqtt, { type MqttClient } from 'mqtt';
 import { hostConfigSchema } from '../../host/config.ts';
 import { silentLogger } from '../../runtime/log.ts';
-import { startHost } from '../../host/main.ts';
+import { startHost } from '../../host/start-host.ts';
 import { parseUpstreamResponse, type UpstreamRequest, type UpstreamResponse } from '../../protocol/upstream.ts';
 import { startBroker, type Broker } from '../helpers/broker.ts';
 import { SOURCE, award, basket, message, request, writeSeed } from '../helpers/host-fixtures.ts';

@@ -89,7 +89,7 @@ t.test('contents (dpkg-deb --contents)', async (t) => {
     '/opt/till-agent/bin/till-agent.js': '-rwxr-xr-x',
     '/opt/till-agent/build/cli/main.js': '-rw-r--r--',
     '/opt/till-agent/build/agent/config.js': '-rw-r--r--',
-    '/opt/till-agent/build/host/main.js': '-rw-r--r--',
+    '/opt/till-agent/build/host/start-host.js': '-rw-r--r--',
     '/opt/till-agent/build/protocol/local.js': '-rw-r--r--',
     '/opt/till-agent/host/seed.sample.yaml': '-rw-r--r--',
     '/opt/till-agent/systemd/install.sh': '-rwxr-xr-x',

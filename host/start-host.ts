@@ -7,11 +7,9 @@ import type { Backend } from './backend.ts';
 import { createBackend } from './backends.ts';
 import { PlatformMetrics } from './platform/metrics.ts';
 import { Consumer } from './consumer.ts';
-import { LEDGER_FILE, openStore } from './store.ts';
+import { openStore } from './store.ts';
 import type { Logger } from '../runtime/log.ts';
 import { applySeed, loadSeedFile } from './seed.ts';
-
-export { LEDGER_FILE };
 
 export interface HostHandle {
   /** Resolves once the request subscription is granted by the broker. */
