@@ -18,7 +18,8 @@ import { removePid, resetDemoData, writeDemoConfig, writePid } from './demo-conf
 import { inUse, type PortClaim } from './demo-preflight.ts';
 import { DEMO_DATA_DIR } from './locate-config.ts';
 import { print, printError } from './output.ts';
-import { EXIT_IN_USE, waitForSignal } from './run.ts';
+import { EXIT_IN_USE } from './run.ts';
+import { waitForSignal } from './signals.ts';
 
 const HELP = `till-agent demo [--data DIR] [--port 7411] [--status-port 7412] [--broker-port 1884] [--backend ledger] [--reset] [--verbose]
 

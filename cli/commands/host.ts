@@ -9,6 +9,7 @@ import { LEDGER_FILE } from '../../host/store.ts';
 import { SeedError } from '../../host/seed.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { createLogger } from '../../runtime/log.ts';
+import { listenForSignal } from './signals.ts';
 
 const USAGE = `till-agent host --config FILE [--check-backend | --doctor]
 
@@ -65,21 +66,7 @@ export function parseHostArgs(args: string[]): HostArgs {
   return out;
 }
 
-function waitForSignal(): { promise: Promise<NodeJS.Signals>; dispose(): void } {
-  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
-  const promise = new Promise<NodeJS.Signals>((resolve) => { onSignal = resolve; });
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  return {
-    promise,
-    dispose: () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    },
-  };
-}
-
-/** The CLI command. Exit codes: 0 stopped by a signal, 1 failed to start, 2 bad usage, config or seed. */
+/** The CLI command. Exit codes: 0 stopped by a signal, 1 failed to start or to stop (signals.ts), 2 bad usage, config or seed. */
 export async function hostCommand(args: string[]): Promise<number> {
   const parsed = parseHostArgs(args);
   if (parsed.help) {
@@ -105,7 +92,7 @@ export async function hostCommand(args: string[]): Promise<number> {
   }
   const log = createLogger({ level: config.log_level, name: 'till-host' });
   // Listen before starting, so a SIGTERM during start-up still stops cleanly.
-  const signal = waitForSignal();
+  const signal = listenForSignal(log);
   let host: HostHandle;
   try {
     host = await startHost(config, log);
@@ -119,9 +106,5 @@ export async function hostCommand(args: string[]): Promise<number> {
     return 1;
   }
   void host.ready.then(() => log.info('host ready'));
-  const received = await signal.promise;
-  signal.dispose();
-  log.info({ signal: received }, 'stopping');
-  await host.stop();
-  return 0;
+  return signal.thenStop(() => host.stop());
 }

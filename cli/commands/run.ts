@@ -10,6 +10,7 @@ import { createNotifier } from '../../agent/sd-notify.ts';
 import { VERSION } from '../../agent/version.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { print, printError } from './output.ts';
+import { waitForSignal } from './signals.ts';
 
 const HELP = `till-agent run --config FILE
 
@@ -21,7 +22,6 @@ database included: it is never re-created over), 2 for an invalid
 config or bad usage, 3 when its TCP port or Unix socket is in use (another agent runs).
 `;
 
-export const STOP_DEADLINE_MS = 4500;
 /** Exit status when a port or socket the agent needs is taken (another agent or demo runs). */
 export const EXIT_IN_USE = 3;
 
@@ -81,25 +81,4 @@ export async function runCommand(args: string[]): Promise<number> {
 export function databaseAdvice(error: DatabaseUnusable, configFile: string): string {
   return `${error.message}; the agent does not replace it. Run "till-agent doctor --config ${configFile}", `
     + `then save what it holds with "till-agent outbox export --config ${configFile}" (README, "Damaged database")`;
-}
-
-export function waitForSignal(stop: () => Promise<void>, log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }): Promise<number> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      log.info({ signal }, 'stopping');
-      const deadline = setTimeout(() => {
-        log.error({ deadline_ms: STOP_DEADLINE_MS }, 'stop took too long; exiting anyway');
-        resolve(1);
-      }, STOP_DEADLINE_MS);
-      deadline.unref();
-      stop().then(
-        () => { clearTimeout(deadline); resolve(0); },
-        (error: unknown) => { clearTimeout(deadline); log.error({ err: error }, 'error while stopping'); resolve(1); },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
 }
