@@ -3,8 +3,8 @@
 // import it without importing each other.
 import type { Reduction } from '../protocol/local.ts';
 import type { TillIdentity, UpstreamMessage, UpstreamOp } from '../protocol/upstream.ts';
-import type { Logger } from '../runtime/log.ts';
 import type { Ledger } from './ledger.ts';
+import type { OpLog } from './op-log.ts';
 import type { ReductionRule } from './reduction.ts';
 import type { SpendCredit } from './refund-math.ts';
 import type { ThisSaleAward } from './sale.ts';
@@ -27,7 +27,8 @@ export interface HostSettings {
 export interface OpContext {
   ledger: Ledger;
   settings: HostSettings;
-  log: Logger;
+  /** Written only if the batch's transaction commits (op-log.ts). */
+  log: OpLog;
   source: TillIdentity;
   /** merchant/store/terminal: terminal ids are only unique within a store. */
   terminal: string;

@@ -17,8 +17,12 @@ import type { HostSettings, OpContext } from './op-context.ts';
 import type { Ledger } from './ledger.ts';
 import { isStoreConflict } from './store.ts';
 import type { Logger } from '../runtime/log.ts';
+import { DeferredLog } from './op-log.ts';
 import type { Batch, HandleSummary } from './batch.ts';
 import { badRequest } from './request.ts';
+
+/** A batch's context: its handlers' log lines wait for the commit. */
+type BatchContext = OpContext & { log: DeferredLog };
 
 export function terminalKey(source: TillIdentity): string {
   return `${source.merchant}/${source.store}/${source.terminal}`;
@@ -34,14 +38,16 @@ export class HostService {
   ) {}
 
   handle(batch: Batch): HandleSummary {
-    const ctx: OpContext = {
-      ledger: this.ledger, settings: this.settings, log: this.log, source: batch.source, terminal: terminalKey(batch.source),
+    const log = new DeferredLog();
+    const ctx: BatchContext = {
+      ledger: this.ledger, settings: this.settings, log, source: batch.source, terminal: terminalKey(batch.source),
     };
     const at = new Date().toISOString();
     try {
       // Everything the attempt produces is made inside it: on PostgreSQL a serialization
       // conflict runs the whole batch again (store.ts), and nothing of the first try may stay.
       const { summary, chain, last } = this.ledger.immediate(() => {
+        log.rollbackTo(0); // a PostgreSQL conflict runs this again: nothing of the first try was kept
         const chain = checkChain(this.ledger, ctx.terminal, batch);
         if (chain.kind === 'refuse') return { summary: this.emptySummary(batch, at), chain, last: null };
         // Fast path: the batch's messages without a savepoint each (two statements, on PostgreSQL
@@ -53,11 +59,13 @@ export class HostService {
           run = this.ledger.savepoint(() => this.runMessages(ctx, batch, at, false));
         } catch (error) {
           if (isStoreConflict(error)) throw error;
+          log.rollbackTo(0);
           run = this.runMessages(ctx, batch, at, true);
         }
         const last = chain.kind === 'go' ? recordChain(this.ledger, ctx.terminal, batch, run.processed) : null;
         return { summary: run.summary, chain, last };
       }, ctx.terminal);
+      log.flushTo(this.log);
       if (chain.kind === 'go') summary.response.chain = { accepted: true, last };
       if (chain.kind === 'refuse') {
         summary.refused = true;
@@ -90,7 +98,7 @@ export class HostService {
   }
 
   /** The batch's messages in order; unguarded, the first message that throws ends the run with its error. */
-  private runMessages(ctx: OpContext, batch: Batch, at: string, guarded: boolean): { summary: HandleSummary; processed: number } {
+  private runMessages(ctx: BatchContext, batch: Batch, at: string, guarded: boolean): { summary: HandleSummary; processed: number } {
     const summary = this.emptySummary(batch, at);
     if (!guarded) {
       const keys = batch.items.flatMap((item) => (item.ok && isDurable(item.message.op)
@@ -108,7 +116,7 @@ export class HostService {
     return { summary, processed };
   }
 
-  private processMessage(ctx: OpContext, message: UpstreamMessage, summary: HandleSummary, guarded: boolean): UpstreamResult {
+  private processMessage(ctx: BatchContext, message: UpstreamMessage, summary: HandleSummary, guarded: boolean): UpstreamResult {
     const durable = isDurable(message.op);
     if (durable) {
       const stored = this.ledger.processedFor(ctx.terminal, message.id, message.op, message.txn_id || null);
@@ -133,11 +141,13 @@ export class HostService {
       if (durable) summary.applied++;
       return { id: message.id, ok: true, result };
     }
+    const mark = ctx.log.mark();
     try {
       const result = this.ledger.savepoint(apply);
       if (durable) summary.applied++;
       return { id: message.id, ok: true, result };
     } catch (error) {
+      ctx.log.rollbackTo(mark);
       return this.failure(ctx, message, error);
     }
   }

@@ -5,7 +5,8 @@ import {
   type UpstreamRequest, type UpstreamResult,
 } from '../../protocol/upstream.ts';
 import type { Ledger } from '../../host/ledger.ts';
-import { silentLogger } from '../../runtime/log.ts';
+import { createLogger, silentLogger } from '../../runtime/log.ts';
+import { DeferredLog } from '../../host/op-log.ts';
 import type { Batch } from '../../host/batch.ts';
 import { decodeRequest } from '../../host/request.ts';
 import { HostService } from '../../host/service.ts';
@@ -250,4 +251,27 @@ t.test('decodeRequest: invalid messages get BAD_REQUEST, valid ones are processe
   t.match(badEnvelope, { kind: 'reject', reply_to: req.reply_to, response: { request_id: req.request_id, results: [{ id: good.id, ok: false, error: { code: 'BAD_REQUEST', permanent: true } }] } });
   t.match(decodeRequest('{not json'), { kind: 'drop' });
   t.match(decodeRequest(JSON.stringify({ v: 1 })), { kind: 'drop' });
+});
+
+t.test('a batch run again after a failing message logs its lines once; a rolled-back message logs none', async (t) => {
+  const { ledger } = await seededLedger(t);
+  const lines: Array<{ msg: string }> = [];
+  const logger = createLogger({ level: 'info', name: 'till-host' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg: string }); } });
+  const service = new HostService(ledger, SETTINGS, logger);
+  // The unknown SKU is logged by the award; the refund of an unknown sale then fails, so the
+  // batch is rolled back and run again with a savepoint per message.
+  const refundUnknown = message('refund', { sale_txn_id: 'nope', customer_id: null, currency: 'EUR', items: [{ sku: 'X', qty: 1, amount: 1 }] }, { txn_id: 'ret-x' });
+  const results = service.handle(asBatch(request([award('P1', basket([['MYSTERY', 100]]), 'log-once'), refundUnknown]))).response.results;
+  t.match(results, [{ ok: true }, { ok: false, error: { code: 'NOT_FOUND' } }]);
+  t.equal(lines.filter((l) => l.msg === 'award with unknown SKUs').length, 1, 'the award\'s line once, not once per run');
+  t.equal(lines.filter((l) => /message rejected/.test(l.msg)).length, 1, 'the refusal logged');
+
+  const deferred = new DeferredLog();
+  deferred.info({ a: 1 }, 'kept');
+  const mark = deferred.mark();
+  deferred.warn({ b: 2 }, 'rolled back');
+  deferred.rollbackTo(mark);
+  lines.length = 0;
+  deferred.flushTo(logger);
+  t.same(lines.map((l) => l.msg), ['kept']);
 });
