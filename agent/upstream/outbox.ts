@@ -129,6 +129,14 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+/** The sale an outbox row belongs to (SQL over the row `outbox`), for pruning a sale's rows together. */
+const SALE_OF_ROW = `CASE
+  WHEN json_extract(payload, '$.sale_txn_id') IS NOT NULL THEN json_extract(payload, '$.sale_txn_id')
+  WHEN op = 'redeem' THEN json_extract(payload, '$.txn_id')
+  WHEN op = 'reinstate' THEN coalesce((SELECT json_extract(r.payload, '$.txn_id') FROM outbox r
+    WHERE r.op = 'redeem' AND r.txn_id = outbox.txn_id), txn_id)
+  ELSE txn_id END`;
+
 export class Outbox implements OutboxStore {
   private queue: Waiting[] = [];
   private flushScheduled = false;
@@ -179,10 +187,14 @@ export class Outbox implements OutboxStore {
       offlineExposure: db.prepare(`SELECT currency, count(*) AS count, coalesce(sum(amount), 0) AS amount, min(created_at) AS since
           FROM outbox WHERE state = 'pending' AND op = 'spend' AND offline = 1 GROUP BY currency ORDER BY currency`),
       // A sale's rows go together, and only once all of them are delivered and old: a repeat or a
-      // void of the sale finds every row it needs until then.
-      prune: db.prepare(`DELETE FROM outbox WHERE state = 'done' AND settled_at < @cutoff
-          AND (txn_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.txn_id = outbox.txn_id
-            AND (o.state <> 'done' OR o.settled_at >= @cutoff)))`),
+      // void of the sale, a spend's cap and a return find every row they need until then. A sale's
+      // rows are its own (txn_id), its named spends, refunds and voucher redemptions
+      // (payload.sale_txn_id), its offer redemptions (a redeem's payload.txn_id) and their
+      // reinstates (txn_id = the redemption's).
+      prune: db.prepare(`WITH grouped AS (SELECT seq, state, settled_at, ${SALE_OF_ROW} AS sale FROM outbox),
+          live AS (SELECT sale FROM grouped WHERE (state <> 'done' OR settled_at >= @cutoff) AND sale IS NOT NULL)
+        DELETE FROM outbox WHERE seq IN (SELECT seq FROM grouped WHERE state = 'done' AND settled_at < @cutoff
+          AND (sale IS NULL OR sale NOT IN (SELECT sale FROM live)))`),
     };
     this.wal = openWal(db);
   }

@@ -118,7 +118,7 @@ t.test('restart with the wall clock behind the saved trusted time: a jump, time 
   t.match(JSON.parse(meta(d, 'clock_jump')!), { source: 'start', offset_ms: -DAY });
 });
 
-function row(id: string, op: 'award' | 'void' | 'spend', txn: string, at: number): AppendInput {
+function row(id: string, op: AppendInput['op'], txn: string, at: number): AppendInput {
   return { id, op, txn_id: txn, fingerprint: `f-${op}`, customer_id: 'alice', payload: {}, offline: false, amount: null, currency: 'EUR', created_at: new Date(at).toISOString() };
 }
 
@@ -158,6 +158,32 @@ t.test('a sale is pruned only with all its rows, once all are delivered and old'
   outbox.settle([{ id: 's2', ok: true, result: {} }]);
   trusted += 40 * DAY;
   t.equal(outbox.pruneDone(new Date(trusted - 30 * DAY)), 4, 'both sales, every row, once all are old');
+});
+
+t.test("a sale's named spends, refunds, redemptions and their reinstates are pruned with the sale, not apart", async (t) => {
+  const { db: d } = await db(t);
+  let trusted = T0;
+  const outbox = new Outbox(d, () => new Date(trusted), undefined, () => new Date(trusted));
+  const done = async (input: AppendInput) => {
+    await outbox.append(input);
+    outbox.settle([{ id: input.id, ok: true, result: {} }]);
+  };
+  await done(row('a1', 'award', 'sale-1', trusted));
+  await done({ ...row('n1', 'spend', 'sp-named-1', trusted), payload: { sale_txn_id: 'sale-1', spend_id: 'a' } });
+  await done({ ...row('r1', 'refund', 'ret-1', trusted), payload: { sale_txn_id: 'sale-1' } });
+  await done(row('a2', 'award', 'sale-2', trusted));
+  await done({ ...row('x2', 'redeem', 'redemption-2', trusted), payload: { txn_id: 'sale-2' } });
+  await done(row('a3', 'award', 'sale-3', trusted));
+  trusted += 25 * DAY;
+  await done(row('v1', 'void', 'sale-1', trusted)); // sale-1 is voided late: all of it stays for now
+  await done({ ...row('i2', 'reinstate', 'redemption-2', trusted), payload: {} }); // so does sale-2's
+  trusted += 10 * DAY;
+  t.equal(outbox.pruneDone(new Date(trusted - 30 * DAY)), 1, 'only sale-3, whose rows are all old');
+  t.ok(outbox.get('n1') && outbox.get('r1'), "sale-1's named spend and refund stay with its award");
+  t.ok(outbox.get('a2') && outbox.get('x2'), "sale-2's award and redemption stay with the redemption's reinstate");
+  t.equal(outbox.get('a3'), undefined);
+  trusted += 40 * DAY;
+  t.equal(outbox.pruneDone(new Date(trusted - 30 * DAY)), 7, 'then every row of both sales');
 });
 
 t.test('cached customers: freshness and pruning in trusted time', async (t) => {
