@@ -3,10 +3,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { upstreamBasketSchema } from './basket.ts';
-import { refundPayloadSchema, voucherRedeemPayloadSchema, voucherSchema } from './credit.ts';
+import {
+  hostRefundResultSchema, hostVoucherRedeemResultSchema, refundPayloadSchema, voucherRedeemPayloadSchema, voucherSchema,
+} from './credit.ts';
 import { ERROR_CODES } from './errors.ts';
 import { SYNC_MODES, identifierKinds, productSchema } from './local.ts';
-import { heldOfferSchema, offerPayloadSchemas } from './offers.ts';
+import { heldOfferSchema, offerPayloadSchemas, redeemResultSchema, reinstateResultSchema } from './offers.ts';
 import { currencyCode, freeText, minorUnits, nonEmpty, parseWith, txnId, type ParseResult } from './schema.ts';
 import { unitCode } from './units.ts';
 
@@ -311,3 +313,28 @@ export type HostPreviewResult = z.output<typeof previewResultSchema>;
 export type HostAwardResult = z.output<typeof awardResultSchema>;
 export type HostSpendResult = z.output<typeof spendResultSchema>;
 export type HostVoidResult = z.output<typeof voidResultSchema>;
+
+/**
+ * The `result` of an ok answer, by durable op: the till checks each answer against its op's schema
+ * where it arrives (agent/upstream/host-results.ts) and reads it typed from then on. An ok answer
+ * that does not match has still been applied by the host (UPSTREAM.md, "An answer the till
+ * cannot read").
+ */
+export const hostResultSchemas = {
+  award: awardResultSchema,
+  spend: spendResultSchema,
+  void: voidResultSchema,
+  'products.sync': productsSyncResultSchema,
+  redeem: redeemResultSchema,
+  reinstate: reinstateResultSchema,
+  refund: hostRefundResultSchema,
+  'voucher.redeem': hostVoucherRedeemResultSchema,
+} as const satisfies Record<DurableOp, z.ZodType>;
+
+/** The host's result for a message of `op` (a union over every durable op by default). */
+export type HostResult<O extends DurableOp = DurableOp> = z.output<(typeof hostResultSchemas)[O]>;
+
+/** The result of an ok answer to a message of `op`, or what in it does not match (fields named, values never echoed). */
+export function parseHostResult<O extends DurableOp>(op: O, value: unknown): ParseResult<HostResult<O>> {
+  return parseWith(hostResultSchemas[op], value, 'result') as ParseResult<HostResult<O>>;
+}
