@@ -19,6 +19,7 @@ import { status as statusOf } from './ops/status.ts';
 import type { Logger } from '../runtime/log.ts';
 import { newOpsState, type OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
+import { balanceOf } from './upstream/host-results.ts';
 import { Outbox } from './upstream/outbox.ts';
 import { ProductsProgress } from './products-progress.ts';
 import { RecentReceipts } from './status-page/recent-receipts.ts';
@@ -29,7 +30,6 @@ import { TillClock } from './till-clock.ts';
 import { StartSequence } from './start-sequence.ts';
 import { Uplink } from './upstream/uplink.ts';
 import { DEFAULT_PROTOCOL } from '../protocol/local.ts';
-import type { Money } from '../protocol/money.ts';
 
 export interface Daemon {
   ctx: OpsContext;
@@ -159,8 +159,8 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
     onSettled: (rows) => {
       const balances = [];
       for (const row of rows) {
-        const balance = row.result?.balance as Money | undefined;
-        if (row.state === 'done' && row.customer_id && balance) balances.push({ customerId: row.customer_id, balance, asOf: row.updated_at });
+        const balance = balanceOf(row);
+        if (row.customer_id && balance) balances.push({ customerId: row.customer_id, balance, asOf: row.updated_at });
       }
       cache.updateBalances(balances);
       const progress = productsProgress.settled(rows);

@@ -4,7 +4,7 @@ import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface MetricsSources {
-  outbox: () => { pending: number; dead: number; oldest_age_s: number | null };
+  outbox: () => { pending: number; dead: number; oldest_age_s: number | null; unreadable: number };
   uplinkConnected: () => boolean;
   devices: () => Array<{ name: string; state: string }>;
   storage: () => { state: string; free_bytes: number | null };
@@ -27,6 +27,10 @@ export class Metrics {
     this.printJobs = new Counter({ name: 'till_print_jobs_total', help: 'Print jobs by printer and outcome', labelNames: ['printer', 'outcome'], registers });
     new Gauge({ name: 'till_outbox_pending', help: 'Messages waiting for the host', registers, collect() { this.set(sources.outbox().pending); } });
     new Gauge({ name: 'till_outbox_dead', help: 'Dead letters (refused by the host, kept)', registers, collect() { this.set(sources.outbox().dead); } });
+    new Gauge({
+      name: 'till_outbox_unreadable_answers', help: 'Host answers that did not match their schema (applied by the host, kept as delivered)', registers,
+      collect() { this.set(sources.outbox().unreadable); },
+    });
     new Gauge({
       name: 'till_outbox_oldest_age_seconds', help: 'Age of the oldest pending message', registers,
       collect() { this.set(sources.outbox().oldest_age_s ?? 0); },

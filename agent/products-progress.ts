@@ -6,6 +6,7 @@
 // (batches, synced, total) are kept in memory only and are null then: products.status reads
 // the whole picture from the outbox.
 import type { EventData } from './events.ts';
+import { resultOf } from './upstream/host-results.ts';
 import type { OutboxRow } from './upstream/outbox.ts';
 
 interface Sync {
@@ -66,7 +67,7 @@ export class ProductsProgress {
       if (tracked && row.state === 'done') tracked.sync.synced += products;
       // Forgotten once its last batch is settled (a full sync may still get requests before that).
       if (meta.last && meta.id !== null) this.syncs.delete(meta.id);
-      const result = row.result ?? {};
+      const result = resultOf(row, 'products.sync');
       out.push({
         type: 'products',
         sync_id: meta.id,
@@ -80,9 +81,10 @@ export class ProductsProgress {
         ...(row.state === 'dead'
           ? { error: row.error }
           : {
-            accepted: typeof result.accepted === 'number' ? result.accepted : products,
-            ...(typeof result.complete === 'boolean' ? { complete: result.complete } : {}),
-            ...(typeof result.deleted === 'number' ? { deleted: result.deleted } : {}),
+            // An answer the till could not read (result_error) counts the batch as sent.
+            accepted: result?.accepted ?? products,
+            ...(result?.complete !== undefined ? { complete: result.complete } : {}),
+            ...(result?.deleted !== undefined ? { deleted: result.deleted } : {}),
           }),
       });
     }

@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'CONFLICT',
   'UPSTREAM_UNAVAILABLE',
   'UPSTREAM_TIMEOUT',
+  'UPSTREAM_BAD_ANSWER',
   'OFFLINE_SPEND_DECLINED',
   'SALE_NOT_FOUND',
   'SALE_VOIDED',
@@ -49,6 +50,8 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
   CONFLICT: false,
   UPSTREAM_UNAVAILABLE: true,
   UPSTREAM_TIMEOUT: true,
+  // The host applied the request; a repeat reads the same stored answer.
+  UPSTREAM_BAD_ANSWER: false,
   OFFLINE_SPEND_DECLINED: false,
   SALE_NOT_FOUND: false,
   SALE_VOIDED: false,

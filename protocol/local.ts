@@ -336,7 +336,8 @@ export interface StatusResult {
   version: string;
   terminal: string;
   uplink: { connected: boolean; since: string | null; state: string; last_error: string | null };
-  outbox: { pending: number; oldest_age_s: number | null; dead: number };
+  /** unreadable: ok answers of the host that did not match their op's schema (applied, kept as delivered), ever on this till. */
+  outbox: { pending: number; oldest_age_s: number | null; dead: number; unreadable: number };
   /** The till's disk: "full" while writes fail (money ops get STORAGE_FULL). */
   storage: { state: 'ok' | 'full'; since: string | null; free_bytes: number | null; last_error: string | null; exclusive: boolean };
   devices: unknown[];

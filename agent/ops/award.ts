@@ -1,8 +1,8 @@
-import type { AwardResult, OfferAward, Params } from '../../protocol/local.ts';
-import type { Money } from '../../protocol/money.ts';
+import type { AwardResult, Params } from '../../protocol/local.ts';
+import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
-import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 import { currentBalance, redemption, saleOf } from './sale.ts';
 
 /** Always accepted: committed first, then "awarded" if the host answers in time, else "queued". */
@@ -64,9 +64,11 @@ function saleState(ctx: OpsContext, out: AwardResult, row: OutboxRow): AwardResu
     void_status: voided.state === 'done' ? 'voided' : 'queued',
     ...(balance ? { balance } : {}),
   };
-  if (voided.state === 'done') {
-    v.reversed_award_amount = num(voided.result, 'reversed_award_amount') ?? 0;
-    v.reversed_spend_amount = num(voided.result, 'reversed_spend_amount') ?? 0;
+  // The award's answer is what was asked for: a void answer the till could not read leaves its amounts out.
+  const reversed = resultOf(voided, 'void');
+  if (reversed) {
+    v.reversed_award_amount = reversed.reversed_award_amount;
+    v.reversed_spend_amount = reversed.reversed_spend_amount;
   }
   return v;
 }
@@ -75,18 +77,20 @@ export function awardResult(row: OutboxRow): AwardResult {
   const currency = row.currency ?? '';
   if (row.state === 'dead') throw deadLetterError(row);
   if (row.state === 'pending') return { status: 'queued', txn_id: row.txn_id!, currency };
-  const r = row.result;
-  const out: AwardResult = { status: 'awarded', txn_id: row.txn_id!, currency };
-  for (const key of ['award_amount', 'instant_spend_amount', 'automatic_spend_amount', 'total_spend_amount'] as const) {
-    const v = num(r, key);
-    if (v !== undefined) out[key] = v;
-  }
-  if (r?.balance) out.balance = r.balance as Money;
-  if (r?.reduction === 'front_end' || r?.reduction === 'back_end') out.reduction = r.reduction;
-  if (Array.isArray(r?.offers)) out.offers = r.offers as OfferAward[];
-  if (Array.isArray(r?.points)) out.points = r.points as Money[];
-  if (Array.isArray(r?.wallets)) out.wallets = r.wallets as Money[];
-  if (Array.isArray(r?.unknown_skus) && r.unknown_skus.length > 0) out.unknown_skus = r.unknown_skus as string[];
-  if (r?.voucher) out.voucher = r.voucher as NonNullable<AwardResult['voucher']>;
+  const r = answerOf(row, 'award');
+  const out: AwardResult = {
+    status: 'awarded', txn_id: row.txn_id!, currency,
+    award_amount: r.award_amount,
+    instant_spend_amount: r.instant_spend_amount,
+    automatic_spend_amount: r.automatic_spend_amount,
+    total_spend_amount: r.total_spend_amount,
+    balance: r.balance,
+    reduction: r.reduction,
+    offers: r.offers,
+  };
+  if (r.points) out.points = r.points;
+  if (r.wallets) out.wallets = r.wallets;
+  if (r.unknown_skus && r.unknown_skus.length > 0) out.unknown_skus = r.unknown_skus;
+  if (r.voucher) out.voucher = r.voucher;
   return out;
 }

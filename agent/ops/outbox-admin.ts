@@ -23,5 +23,7 @@ function describe(row: OutboxRow) {
   return {
     id: row.id, op: row.op, txn_id: row.txn_id, state: row.state, attempts: row.attempts, offline: row.offline,
     created_at: row.created_at, updated_at: row.updated_at, error: row.error, payload: row.payload,
+    // A done row whose answer did not match its schema (agent/upstream/host-results.ts).
+    ...(row.result_error !== undefined ? { result_error: row.result_error } : {}),
   };
 }

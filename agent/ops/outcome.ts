@@ -42,8 +42,3 @@ export function deadLetterError(row: OutboxRow): AgentError {
     false,
   );
 }
-
-export function num(result: Record<string, unknown> | null, key: string): number | undefined {
-  const v = result?.[key];
-  return typeof v === 'number' ? v : undefined;
-}

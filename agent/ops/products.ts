@@ -10,7 +10,7 @@ import {
 } from '../../protocol/local.ts';
 import type { AppendInput } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
-import { fingerprint, newMessage, num } from './outcome.ts';
+import { fingerprint, newMessage } from './outcome.ts';
 
 export async function productsSync(ctx: OpsContext, p: Params<'products.sync'>): Promise<ProductsSyncResult> {
   const syncId = p.sync_id;
@@ -55,8 +55,9 @@ export function productsStatus(ctx: OpsContext, p: Params<'products.status'>): P
   const results = rows.map((r): ProductsBatchStatus => {
     const out: ProductsBatchStatus = { batch: r.batch, products: r.products, state: r.state };
     if (r.state === 'done') {
-      out.accepted = num(r.result, 'accepted') ?? r.products;
-      const d = num(r.result, 'deleted');
+      // An answer the till could not read (result_error) counts the batch as sent.
+      out.accepted = r.result?.accepted ?? r.products;
+      const d = r.result?.deleted;
       if (d !== undefined && r.result?.complete === true) out.deleted = deleted = d;
     }
     if (r.state === 'dead') out.error = r.error;

@@ -8,7 +8,7 @@
 // tills. reinstate only gives value back, so like void it is always accepted, queued offline.
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
-import { redeemResultSchema, reinstateResultSchema } from '../../protocol/offers.ts';
+import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
@@ -54,9 +54,7 @@ function redeemResult(ctx: OpsContext, row: OutboxRow): RedeemResult {
     if (ctx.uplink.connected) throw new AgentError('UPSTREAM_TIMEOUT', `the loyalty host did not answer the redeem in time; ${what}`);
     throw new AgentError('UPSTREAM_UNAVAILABLE', `the loyalty host went away; ${what}`);
   }
-  const parsed = redeemResultSchema.safeParse(row.result);
-  if (!parsed.success) throw new AgentError('INTERNAL', 'the loyalty host sent an invalid redeem result');
-  const r = parsed.data;
+  const r = answerOf(row, 'redeem');
   // The host's refusal is final for this redemption_id (a repeat gets it again): not retryable.
   if (r.status === 'refused') throw new AgentError(r.code, r.message, false);
   return {
@@ -68,7 +66,7 @@ function redeemResult(ctx: OpsContext, row: OutboxRow): RedeemResult {
 export async function reinstate(ctx: OpsContext, p: Params<'reinstate'>): Promise<ReinstateResult> {
   const redemption = ctx.outbox.findByTxn('redeem', p.redemption_id);
   if (!redemption) throw new AgentError('NOT_FOUND', `no redemption ${p.redemption_id} on this till`);
-  if (redemption.state === 'dead' || (redemption.state === 'done' && redemption.result?.status === 'refused')) {
+  if (redemption.state === 'dead' || resultOf(redemption, 'redeem')?.status === 'refused') {
     throw new AgentError('NOT_FOUND', `redemption ${p.redemption_id} was refused by the loyalty host: there is nothing to reinstate`);
   }
   const payload = p.reason === undefined ? {} : { reason: p.reason };
@@ -83,7 +81,6 @@ export async function reinstate(ctx: OpsContext, p: Params<'reinstate'>): Promis
   })));
   if (row.state === 'dead') throw deadLetterError(row);
   if (row.state === 'pending') return { status: 'queued', redemption_id: p.redemption_id };
-  const parsed = reinstateResultSchema.safeParse(row.result);
-  if (!parsed.success) throw new AgentError('INTERNAL', 'the loyalty host sent an invalid reinstate result');
-  return { status: 'reinstated', redemption_id: p.redemption_id, ...parsed.data };
+  const r = answerOf(row, 'reinstate');
+  return { status: 'reinstated', redemption_id: p.redemption_id, offer_id: r.offer_id, reinstated_discount_amount: r.reinstated_discount_amount, currency: r.currency };
 }

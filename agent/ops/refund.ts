@@ -8,9 +8,10 @@ import type { Basket } from '../../protocol/basket.ts';
 import { returnProblem, type RefundResult } from '../../protocol/credit.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
+import { answerOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
-import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 
 export async function refund(ctx: OpsContext, p: Params<'refund'>): Promise<RefundResult> {
   const payload = {
@@ -62,17 +63,17 @@ function refundResult(row: OutboxRow, p: Params<'refund'>): RefundResult {
   const returned = p.items.reduce((sum, i) => sum + i.amount, 0);
   const base = { refund_id: p.refund_id, txn_id: p.txn_id, currency: p.currency, returned_amount: returned };
   if (row.state === 'pending') return { status: 'queued', ...base };
-  const r = row.result;
+  const r = answerOf(row, 'refund');
   const out: RefundResult = {
     status: 'refunded', ...base,
-    reversed_award_amount: num(r, 'reversed_award_amount') ?? 0,
-    unrecovered_award_amount: num(r, 'unrecovered_award_amount') ?? 0,
-    credited_spend_amount: num(r, 'credited_spend_amount') ?? 0,
+    reversed_award_amount: r.reversed_award_amount,
+    unrecovered_award_amount: r.unrecovered_award_amount,
+    credited_spend_amount: r.credited_spend_amount,
   };
-  if (r?.balance) out.balance = r.balance as { amount: number; currency: string };
+  if (r.balance) out.balance = r.balance;
   // Points the sale earned come back with it (host refund-math.ts); every wallet after.
-  for (const key of ['reversed_points', 'unrecovered_points', 'wallets'] as const) {
-    if (Array.isArray(r?.[key])) out[key] = r[key] as Array<{ amount: number; currency: string }>;
-  }
+  if (r.reversed_points) out.reversed_points = r.reversed_points;
+  if (r.unrecovered_points) out.unrecovered_points = r.unrecovered_points;
+  if (r.wallets) out.wallets = r.wallets;
   return out;
 }

@@ -5,9 +5,9 @@
 import { returnedShareOfTotal } from '../../protocol/credit.ts';
 import { clampToZero } from '../../protocol/money.ts';
 import type { Money } from '../../protocol/money.ts';
+import { balanceOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
-import { num } from './outcome.ts';
 
 export interface Sale {
   award?: OutboxRow;
@@ -48,9 +48,10 @@ export interface Redemption {
  * it offline.
  */
 export function redemption(sale: Sale): Redemption {
-  const awarded = sale.award?.state === 'done' ? sale.award.result : null;
-  const instant = num(awarded, 'instant_spend_amount') ?? 0;
-  const automatic = num(awarded, 'automatic_spend_amount') ?? 0;
+  // An award answer the till could not read counts no reductions (UPSTREAM_BAD_ANSWER told the POS so).
+  const awarded = sale.award ? resultOf(sale.award, 'award') : null;
+  const instant = awarded?.instant_spend_amount ?? 0;
+  const automatic = awarded?.automatic_spend_amount ?? 0;
   let additional = 0;
   for (const s of sale.spends) additional += spentBy(s);
   return {
@@ -62,7 +63,7 @@ export function redemption(sale: Sale): Redemption {
 }
 
 function spentBy(row: OutboxRow, unanswered = false): number {
-  if (row.state === 'done') return num(row.result, 'spent_amount') ?? 0;
+  if (row.state === 'done') return resultOf(row, 'spend')?.spent_amount ?? 0;
   // An online spend the host has not answered yet may still take up to what it asked.
   if (row.state === 'pending' && (row.offline || unanswered)) return row.amount ?? 0;
   return 0;
@@ -93,8 +94,9 @@ function returnsOf(sale: Sale): { returned: number; credited: number; reversed: 
     if (row.state === 'dead') continue;
     for (const item of (row.payload.items ?? []) as Array<{ amount: number }>) out.returned += item.amount;
     if (row.state !== 'done') continue;
-    out.credited += num(row.result, 'credited_spend_amount') ?? 0;
-    out.reversed += num(row.result, 'reversed_award_amount') ?? 0;
+    const r = resultOf(row, 'refund');
+    out.credited += r?.credited_spend_amount ?? 0;
+    out.reversed += r?.reversed_award_amount ?? 0;
   }
   return out;
 }
@@ -104,8 +106,8 @@ function returnsOf(sale: Sale): { returned: number; credited: number; reversed: 
  * back of it), once the host answered it.
  */
 export function awardCredit(sale: Sale): number {
-  const a = sale.award?.state === 'done' ? sale.award.result : null;
-  return clampToZero((num(a, 'award_amount') ?? 0) - (num(a, 'instant_spend_amount') ?? 0) - returnsOf(sale).reversed);
+  const a = sale.award ? resultOf(sale.award, 'award') : null;
+  return clampToZero((a?.award_amount ?? 0) - (a?.instant_spend_amount ?? 0) - returnsOf(sale).reversed);
 }
 
 /** The customer's balance as last known on this till: the cache, else the newest row of the sale. */
@@ -114,5 +116,5 @@ export function currentBalance(ctx: OpsContext, customerId: string | null, sale:
   if (cached) return cached.customer.balance;
   const rows = [sale.void, ...sale.spends, sale.award].filter((r): r is OutboxRow => r?.state === 'done');
   rows.sort((a, b) => b.seq - a.seq);
-  return rows.map((r) => r.result?.balance as Money | undefined).find((b) => b !== undefined);
+  return rows.map(balanceOf).find((b) => b !== undefined);
 }

@@ -6,12 +6,12 @@
 // txn_id spendKey(sale, spend_id)); without spend_id it is the sale's one unnamed spend (txn_id).
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params, SpendResult } from '../../protocol/local.ts';
-import type { Money } from '../../protocol/money.ts';
 import { spendKey } from '../../protocol/upstream.ts';
 import { admitOfflineSpend } from '../offline-policy.ts';
+import { answerOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
-import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 import { awardCredit, redemption, remainingToPay, saleOf, saleTxnOf, type Sale } from './sale.ts';
 
 /** A spend as committed: its outbox key (txn_id) and what its payload adds to name its sale. */
@@ -114,11 +114,12 @@ function spendResult(ctx: OpsContext, row: OutboxRow): SpendResult {
   // The sale's redemption total so far (CRM.COM Step 5), every spend of the sale included.
   const totals = () => redemption(saleOf(ctx, txnId));
   if (row.state === 'done') {
+    const r = answerOf(row, 'spend');
     const out: SpendResult = {
-      status: 'spent', txn_id: txnId, ...spendId, currency, spent_amount: num(row.result, 'spent_amount') ?? 0, offline: row.offline, ...totals(),
+      status: 'spent', txn_id: txnId, ...spendId, currency, spent_amount: r.spent_amount, offline: row.offline, ...totals(),
     };
-    if (row.result?.balance) out.balance = row.result.balance as Money;
-    if (row.result?.voucher) Object.assign(out, { reduction: 'back_end', voucher: row.result.voucher as NonNullable<SpendResult['voucher']> });
+    out.balance = r.balance;
+    if (r.voucher) Object.assign(out, { reduction: 'back_end', voucher: r.voucher });
     return out;
   }
   if (row.offline) {

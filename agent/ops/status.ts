@@ -9,7 +9,7 @@ export function status(ctx: OpsContext): StatusResult {
     version: ctx.version,
     terminal: ctx.identity.terminal,
     uplink: { connected: ctx.uplink.connected, since: ctx.uplink.since, state: ctx.uplink.state, last_error: ctx.uplink.lastError },
-    outbox: { pending: stats.pending, oldest_age_s: oldest, dead: stats.dead },
+    outbox: { pending: stats.pending, oldest_age_s: oldest, dead: stats.dead, unreadable: stats.unreadable },
     storage: ctx.storage.status(),
     devices: ctx.devices.list(),
     clock: { state: ctx.clock.state, trusted: ctx.clock.date().toISOString(), wall: new Date(ctx.clock.wallNow()).toISOString(), jump: ctx.clock.jump },

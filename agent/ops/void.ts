@@ -1,8 +1,8 @@
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params, VoidResult } from '../../protocol/local.ts';
-import type { Money } from '../../protocol/money.ts';
+import { answerOf } from '../upstream/host-results.ts';
 import type { OpsContext } from './context.ts';
-import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, num } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 
 /** Reverses the award and spends of a sale. Always accepted once the sale is known here. */
 export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidResult> {
@@ -23,17 +23,18 @@ export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidR
   })));
   if (row.state === 'dead') throw deadLetterError(row);
   if (row.state === 'pending') return { status: 'queued', txn_id: p.txn_id, ...(row.currency ? { currency: row.currency } : {}) };
+  const r = answerOf(row, 'void');
   const out: VoidResult = {
     status: 'voided',
     txn_id: p.txn_id,
-    reversed_award_amount: num(row.result, 'reversed_award_amount') ?? 0,
-    reversed_spend_amount: num(row.result, 'reversed_spend_amount') ?? 0,
+    reversed_award_amount: r.reversed_award_amount,
+    reversed_spend_amount: r.reversed_spend_amount,
   };
   if (row.currency) out.currency = row.currency;
-  if (row.result?.balance) out.balance = row.result.balance as Money;
-  if (Array.isArray(row.result?.reinstated_offers)) out.reinstated_offers = row.result.reinstated_offers as string[];
-  if (Array.isArray(row.result?.reversed_points)) out.reversed_points = row.result.reversed_points as Money[];
-  if (Array.isArray(row.result?.wallets)) out.wallets = row.result.wallets as Money[];
-  if (Array.isArray(row.result?.vouchers)) out.vouchers = row.result.vouchers as NonNullable<VoidResult['vouchers']>;
+  if (r.balance) out.balance = r.balance;
+  if (r.reinstated_offers) out.reinstated_offers = r.reinstated_offers;
+  if (r.reversed_points) out.reversed_points = r.reversed_points;
+  if (r.wallets) out.wallets = r.wallets;
+  if (r.vouchers) out.vouchers = r.vouchers;
   return out;
 }

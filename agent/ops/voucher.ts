@@ -3,9 +3,10 @@
 // anything is written. Online the redemption is committed to the outbox (fsync) like any money
 // request and idempotent by (txn_id, code); a refusal (already redeemed, voided, unknown) is the
 // host's answer, not a dead letter. Voiding the sale gives the voucher back.
-import { redemptionKey, type HostVoucherRedeemResult, type Voucher, type VoucherRedeemResult } from '../../protocol/credit.ts';
-import { AgentError, isErrorCode } from '../../protocol/errors.ts';
+import { redemptionKey, type VoucherRedeemResult } from '../../protocol/credit.ts';
+import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
+import { answerOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
@@ -35,8 +36,8 @@ function redeemResult(ctx: OpsContext, row: OutboxRow, txnId: string): VoucherRe
     if (ctx.uplink.connected) throw new AgentError('UPSTREAM_TIMEOUT', `the loyalty host did not answer in time; ${what}`);
     throw new AgentError('UPSTREAM_UNAVAILABLE', `the loyalty host became unreachable; ${what}`);
   }
-  const r = row.result as HostVoucherRedeemResult | null;
-  if (r?.redeemed === true) return { status: 'redeemed', txn_id: txnId, voucher: r.voucher as Voucher };
-  const code = r && isErrorCode(r.code) ? r.code : 'REJECTED_UPSTREAM';
-  throw new AgentError(code, r?.message ?? 'the loyalty host refused the voucher', false);
+  const r = answerOf(row, 'voucher.redeem');
+  if (r.redeemed) return { status: 'redeemed', txn_id: txnId, voucher: r.voucher };
+  // The host's refusal is final for this voucher on this sale (a repeat gets it again).
+  throw new AgentError(r.code, r.message, false);
 }

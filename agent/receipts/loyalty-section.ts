@@ -1,8 +1,9 @@
 // What the loyalty part of a receipt says, derived from the outbox rows of one sale.
 import { isPointsUnit, type Money } from '../../protocol/money.ts';
+import { balanceOf, resultOf, walletsOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import { redeemedOffers, type RedeemedOffer } from './offer-redemptions.ts';
-import { creditLines, type RefundLines, type VoucherLine } from './credit-section.ts';
+import { UNREADABLE_NOTE, creditLines, type RefundLines, type VoucherLine } from './credit-section.ts';
 
 export interface LoyaltySection {
   currency: string;
@@ -25,8 +26,6 @@ export interface LoyaltySection {
   refund?: RefundLines;
 }
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
-
 /** null when the sale has no loyalty activity on this till. */
 export function loyaltySection(rows: OutboxRow[], customerName?: string): LoyaltySection | null {
   const award = rows.find((r) => r.op === 'award');
@@ -44,25 +43,24 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
   let balanceAt = '';
   const takeBalance = (row: OutboxRow) => {
     if (row.updated_at < balanceAt) return;
-    const b = row.result?.balance as { amount?: number; currency?: string } | undefined;
+    const b = balanceOf(row);
     // A points-only customer's balance is in points: it goes with the points, not the money.
-    if (typeof b?.amount === 'number' && (b.currency === undefined || b.currency === currency)) section.balance = b.amount;
-    const wallets = row.result?.wallets;
-    if (Array.isArray(wallets)) {
-      const points = (wallets as Money[]).filter((w) => isPointsUnit(w.currency));
-      if (points.length > 0) section.points_balances = points;
-    }
+    if (b && b.currency === currency) section.balance = b.amount;
+    const points = (walletsOf(row) ?? []).filter((w) => isPointsUnit(w.currency));
+    if (points.length > 0) section.points_balances = points;
     balanceAt = row.updated_at;
   };
-  if (award?.state === 'done' && award.result) {
-    section.awarded = num(award.result.award_amount);
-    section.instant_spend = num(award.result.instant_spend_amount);
-    section.automatic_spend = num(award.result.automatic_spend_amount);
-    const offers = award.result.offers;
-    if (Array.isArray(offers)) section.offers = offers as LoyaltySection['offers'];
-    if (Array.isArray(award.result.points) && award.result.points.length > 0) section.points = award.result.points as Money[];
-    if (award.result.reduction === 'back_end') section.notes.push('Redemption is credited back-end, not deducted on this receipt');
+  const awarded = award ? resultOf(award, 'award') : null;
+  if (award && awarded) {
+    section.awarded = awarded.award_amount;
+    section.instant_spend = awarded.instant_spend_amount;
+    section.automatic_spend = awarded.automatic_spend_amount;
+    section.offers = awarded.offers;
+    if (awarded.points && awarded.points.length > 0) section.points = awarded.points;
+    if (awarded.reduction === 'back_end') section.notes.push('Redemption is credited back-end, not deducted on this receipt');
     takeBalance(award);
+  } else if (award?.state === 'done') {
+    section.notes.push(UNREADABLE_NOTE);
   } else if (award?.state === 'pending') {
     section.notes.push('Points for this sale were queued offline and will be added shortly');
   } else if (award?.state === 'dead') {
@@ -72,7 +70,7 @@ export function loyaltySection(rows: OutboxRow[], customerName?: string): Loyalt
   const spends = rows.filter((r) => r.op === 'spend');
   for (const s of spends) {
     if (s.state === 'done') {
-      section.additional_spend += num(s.result?.spent_amount);
+      section.additional_spend += resultOf(s, 'spend')?.spent_amount ?? 0;
       takeBalance(s);
     } else if (s.state === 'pending' && s.offline) {
       section.additional_spend += s.amount ?? 0;

@@ -1,5 +1,6 @@
 // The offers a sale redeemed (`redeem`), for its receipt. Redeem rows carry the redemption id as
 // their txn_id and the sale's in the payload; a reinstate row shares the redemption id.
+import { resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 
 export interface RedeemedOffer {
@@ -20,9 +21,9 @@ export function redeemedOffers(rows: readonly OutboxRow[], saleTxnId: string | u
     // A redemption id equal to the sale's txn_id brings its row twice: once is enough.
     if (seen.has(r.id)) return [];
     seen.add(r.id);
-    if (r.op !== 'redeem' || r.state !== 'done' || r.result?.status !== 'redeemed' || reinstated.has(r.txn_id)) return [];
+    const redeemed = resultOf(r, 'redeem');
+    if (redeemed?.status !== 'redeemed' || reinstated.has(r.txn_id)) return [];
     if (saleTxnId !== undefined && r.payload.txn_id !== saleTxnId) return [];
-    const { name, discount_amount: amount } = r.result;
-    return typeof name === 'string' && typeof amount === 'number' ? [{ name, discount_amount: amount }] : [];
+    return [{ name: redeemed.name, discount_amount: redeemed.discount_amount }];
   });
 }

@@ -242,6 +242,15 @@ export class Forwarder {
     if (settled.length === 0) return true;
     const stats = this.options.outbox.stats();
     for (const row of settled) {
+      if (row.result_error !== undefined) {
+        // Applied by the host, so neither resent nor a dead letter: said loudly instead (host-results.ts).
+        this.options.log.error({ id: row.id, op: row.op, txn_id: row.txn_id, result_error: row.result_error },
+          'host answer does not match its schema: recorded as delivered, not sent again');
+        this.options.events.emit('outbox', {
+          type: 'unreadable', id: row.id, op: row.op, txn_id: row.txn_id, error: row.result_error,
+          pending: stats.pending, dead: stats.dead, unreadable: stats.unreadable,
+        });
+      }
       if (row.state === 'dead') {
         this.options.log.warn({ id: row.id, op: row.op, txn_id: row.txn_id, code: row.error?.code }, 'host refused message: dead letter');
         this.options.events.emit('outbox', {

@@ -15,9 +15,10 @@
 import type { Statement } from 'better-sqlite3';
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync } from 'node:fs';
 import { AgentError } from '../../protocol/errors.ts';
-import type { DurableOp, UpstreamError } from '../../protocol/upstream.ts';
+import type { DurableOp, HostResult, UpstreamError } from '../../protocol/upstream.ts';
 import { isDiskFull, withoutFsync, type Db } from '../storage/db.ts';
 import { observed, type WriteObserver } from '../storage/storage-health.ts';
+import { readResult } from './host-results.ts';
 
 export type OutboxState = 'pending' | 'done' | 'dead';
 
@@ -34,7 +35,13 @@ export interface OutboxRow {
   currency: string | null;
   state: OutboxState;
   attempts: number;
-  result: Record<string, unknown> | null;
+  /**
+   * The host's answer to a done row, checked against its op's schema (null: none yet, or
+   * unreadable). Read it with resultOf(row, op) / answerOf / balanceOf (host-results.ts).
+   */
+  result: HostResult | null;
+  /** A done row whose ok answer does not match its op's schema: which fields. The host applied it. */
+  result_error?: string;
   error: UpstreamError | null;
   created_at: string;
   updated_at: string;
@@ -43,7 +50,7 @@ export interface OutboxRow {
 }
 
 /** What a caller commits; the outbox adds seq, state, attempts, result, error, updated_at and settled_at. */
-export type AppendInput = Omit<OutboxRow, 'seq' | 'state' | 'attempts' | 'result' | 'error' | 'updated_at' | 'settled_at'>;
+export type AppendInput = Omit<OutboxRow, 'seq' | 'state' | 'attempts' | 'result' | 'result_error' | 'error' | 'updated_at' | 'settled_at'>;
 
 export type AppendOutcome =
   | { kind: 'created'; row: OutboxRow }
@@ -54,6 +61,8 @@ export interface OutboxStats {
   pending: number;
   dead: number;
   oldest_pending_at: string | null;
+  /** Ok answers that did not match their op's schema, ever settled on this till (host-results.ts). */
+  unreadable: number;
 }
 
 /** One products.sync batch as products.status reports it (read without its products). */
@@ -64,10 +73,12 @@ export interface ProductBatchRow {
   batch: number;
   last: boolean;
   products: number;
-  result: Record<string, unknown> | null;
+  result: HostResult<'products.sync'> | null;
+  result_error?: string;
   error: UpstreamError | null;
 }
 
+/** A host's answer to one message, as it arrived: settle() checks an ok result against the message's op. */
 export type Outcome = { id: string; ok: true; result: Record<string, unknown> } | { id: string; ok: false; error: UpstreamError };
 
 /**
@@ -91,7 +102,11 @@ export interface OutboxStore {
   /** Pending rows in FIFO order after `afterSeq`. */
   nextPending(limit: number, afterSeq?: number): OutboxRow[];
   markAttempt(ids: string[]): void;
-  /** Apply the host's answers: pending rows become done or dead; returns the rows that changed. */
+  /**
+   * Apply the host's answers: pending rows become done or dead; returns the rows that changed. An
+   * ok answer that does not match its op's schema still makes the row done (the host applied it):
+   * it comes back with result null and result_error, and counts in stats().unreadable.
+   */
   settle(outcomes: Outcome[]): OutboxRow[];
   withholdReductions(id: string): OutboxRow | undefined;
   /** Dead rows back to pending (one, or all with null); how many. */
@@ -114,14 +129,20 @@ interface RawRow extends Omit<OutboxRow, 'payload' | 'offline' | 'result' | 'err
 }
 
 export function decode(raw: RawRow): OutboxRow {
-  return {
+  const { result, result_error } = readResult(raw.op, raw.result);
+  const row: OutboxRow = {
     ...raw,
     payload: JSON.parse(raw.payload) as Record<string, unknown>,
     offline: raw.offline === 1,
-    result: raw.result === null ? null : (JSON.parse(raw.result) as Record<string, unknown>),
+    result,
     error: raw.error === null ? null : (JSON.parse(raw.error) as UpstreamError),
   };
+  if (result_error !== undefined) row.result_error = result_error;
+  return row;
 }
+
+/** meta key: how many ok answers did not match their op's schema (stats().unreadable). */
+const UNREADABLE_KEY = 'outbox_unreadable_answers';
 
 interface Waiting {
   items: AppendInput[];
@@ -176,7 +197,10 @@ export class Outbox implements OutboxStore {
       stats: db.prepare(`SELECT
           (SELECT count(*) FROM outbox WHERE state = 'pending') AS pending,
           (SELECT count(*) FROM outbox WHERE state = 'dead') AS dead,
-          (SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1) AS oldest_pending_at`),
+          (SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1) AS oldest_pending_at,
+          coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${UNREADABLE_KEY}'), 0) AS unreadable`),
+      countUnreadable: db.prepare(`INSERT INTO meta (key, value) VALUES ('${UNREADABLE_KEY}', '1')
+          ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
       list: db.prepare('SELECT * FROM outbox WHERE state = ? ORDER BY seq LIMIT ?'),
       pendingSpend: db.prepare(`SELECT coalesce(sum(amount), 0) AS total FROM outbox
           WHERE state = 'pending' AND op = 'spend' AND customer_id = ? AND currency = ?`),
@@ -372,24 +396,32 @@ export class Outbox implements OutboxStore {
     this.write(() => withoutFsync(this.db, () => this.db.transaction(() => { for (const id of ids) this.stmt.attempt!.run(at, id); })()));
   }
 
-  /** Apply the host's answers in one transaction; returns the rows that changed state. */
+  /**
+   * Apply the host's answers in one transaction; returns the rows that changed state. Each row is
+   * read back through decode(), which checks an ok answer against its op's schema: this is where
+   * an answer is parsed on arrival. One that does not match is counted here, in the same commit.
+   */
   settle(outcomes: Outcome[]): OutboxRow[] {
     const at = this.now().toISOString();
     const settledAt = this.trusted().toISOString();
-    const changed: string[] = [];
+    let changed: OutboxRow[] = [];
     const apply = () => this.db.transaction(() => {
+      changed = [];
       for (const o of outcomes) {
         const info = o.ok
           ? this.stmt.done!.run(JSON.stringify(o.result), at, settledAt, o.id)
           : this.stmt.dead!.run(JSON.stringify(o.error), at, settledAt, o.id);
-        if (info.changes > 0) changed.push(o.id);
+        if (info.changes === 0) continue;
+        const row = this.get(o.id)!;
+        if (row.result_error !== undefined) this.stmt.countUnreadable!.run();
+        changed.push(row);
       }
     })();
     // The host's ok answers: if a power cut loses them the rows are resent and the host's dedup
     // answers them again, so they need no fsync of their own. A refusal does (the host keeps no
     // record of it: resent, it could be applied after the till was told it was refused).
     this.write(() => (outcomes.every((o) => o.ok) ? withoutFsync(this.db, apply) : apply()));
-    return changed.map((id) => this.get(id)!);
+    return changed;
   }
 
   /**
@@ -428,12 +460,17 @@ export class Outbox implements OutboxStore {
   /** The batches of one products.sync upload (payload.sync.id), in order. */
   productBatches(syncId: string): ProductBatchRow[] {
     type Raw = Omit<ProductBatchRow, 'last' | 'result' | 'error'> & { last: number; result: string | null; error: string | null };
-    return (this.stmt.productBatches!.all(syncId) as Raw[]).map((r) => ({
-      ...r,
-      last: r.last === 1,
-      result: r.result === null ? null : (JSON.parse(r.result) as Record<string, unknown>),
-      error: r.error === null ? null : (JSON.parse(r.error) as UpstreamError),
-    }));
+    return (this.stmt.productBatches!.all(syncId) as Raw[]).map((r) => {
+      const { result, result_error } = readResult('products.sync', r.result);
+      const row: ProductBatchRow = {
+        ...r,
+        last: r.last === 1,
+        result: result as HostResult<'products.sync'> | null,
+        error: r.error === null ? null : (JSON.parse(r.error) as UpstreamError),
+      };
+      if (result_error !== undefined) row.result_error = result_error;
+      return row;
+    });
   }
 
   /** Delivered rows settled before `olderThan` (trusted time), a sale's rows all together. */

@@ -94,6 +94,39 @@ export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness
     t.equal(h.outbox.retry('nope'), 0);
   });
 
+  t.test('settle checks an answer against its op: typed when it matches, done but unreadable and counted when not', async (t) => {
+    const h = await make(t);
+    const [good, bad, spend] = [message(), message(), message({ op: 'spend', amount: 100 })];
+    await h.outbox.appendAll([good, bad, spend]);
+    const answer = {
+      currency: 'EUR', award_amount: 150, instant_spend_amount: 0, automatic_spend_amount: 0, total_spend_amount: 0,
+      balance: { amount: 1150, currency: 'EUR' }, reduction: 'front_end', offers: [], from_a_newer_host: true,
+    };
+    const changed = h.outbox.settle([
+      { id: good.id, ok: true, result: answer },
+      { id: bad.id, ok: true, result: { ...answer, award_amount: 'lots', balance: { amount: 1.5, currency: 'EUR' } } },
+      // An award's answer to a spend is not a spend's answer.
+      { id: spend.id, ok: true, result: answer },
+    ]);
+    t.same(changed.map((r) => r.state), ['done', 'done', 'done'], 'the host applied all three: none is pending or dead');
+    const { from_a_newer_host: _unknown, ...typed } = answer;
+    t.same(changed[0]!.result, typed, 'the answer as its schema reads it (fields it does not know left out)');
+    t.equal(changed[0]!.result_error, undefined);
+    t.equal(changed[1]!.result, null);
+    t.match(changed[1]!.result_error, /result\.award_amount: .*result\.balance\.amount: /, 'the fields named');
+    t.notMatch(changed[1]!.result_error, /lots/, 'values are not quoted');
+    t.equal(changed[2]!.result, null);
+    t.match(changed[2]!.result_error, /result\.spent_amount: is required/);
+    t.same(h.outbox.nextPending(10), [], 'nothing is sent again');
+    t.equal(h.outbox.stats().unreadable, 2);
+    t.equal(h.outbox.settle([{ id: bad.id, ok: true, result: {} }]).length, 0);
+    t.equal(h.outbox.stats().unreadable, 2, 'a late duplicate answer is not counted again');
+    const again = await h.reopen();
+    t.same(again.get(good.id)?.result, typed, 'read back typed after a reopen');
+    t.match(again.get(bad.id), { state: 'done', result: null, result_error: /result\.award_amount/ });
+    t.equal(again.stats().unreadable, 2, 'the count survives a restart');
+  });
+
   t.test('pendingSpend sums queued spends for one customer', async (t) => {
     const h = await make(t);
     await h.outbox.append(message({ op: 'spend', amount: 300, customer_id: 'c9' }));
@@ -104,7 +137,7 @@ export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness
 
   t.test('stats report the oldest pending message', async (t) => {
     const h = await make(t);
-    t.same(h.outbox.stats(), { pending: 0, dead: 0, oldest_pending_at: null });
+    t.same(h.outbox.stats(), { pending: 0, dead: 0, oldest_pending_at: null, unreadable: 0 });
     const m = message({ created_at: '2026-01-01T00:00:00.000Z' });
     await h.outbox.append(m);
     await h.outbox.append(message());

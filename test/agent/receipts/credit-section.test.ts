@@ -4,6 +4,7 @@ import type { OutboxRow } from '../../../agent/upstream/outbox.ts';
 import { layoutReceipt } from '../../../agent/receipts/layout.ts';
 import { loyaltySection } from '../../../agent/receipts/loyalty-section.ts';
 import { receiptDocumentSchema } from '../../../protocol/receipt.ts';
+import { awardAnswer, refundAnswer, spendAnswer, voidAnswer } from '../../helpers/host-answers.ts';
 
 const doc = receiptDocumentSchema.parse({ currency: 'EUR', items: [{ name: 'Coffee', amount: 2000 }], total: 2000 });
 const row = (over: Partial<OutboxRow>): OutboxRow => ({
@@ -14,10 +15,10 @@ const row = (over: Partial<OutboxRow>): OutboxRow => ({
 const texts = (section: ReturnType<typeof loyaltySection>) =>
   layoutReceipt(doc, { width: 42 }, section ?? undefined).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
 
-const backEnd = row({ result: {
+const backEnd = row({ result: awardAnswer({
   award_amount: 200, automatic_spend_amount: 300, total_spend_amount: 300, reduction: 'back_end',
   balance: { amount: 200, currency: 'EUR' }, voucher: { code: 'RV-7K2M9Q4T8B3D', amount: 300, currency: 'EUR' },
-} });
+}) });
 
 t.test('a back-end sale prints its refund voucher', async (t) => {
   const section = loyaltySection([backEnd], 'Bob Stone')!;
@@ -26,22 +27,22 @@ t.test('a back-end sale prints its refund voucher', async (t) => {
   t.ok(lines.some((l) => /^Refund voucher RV-7K2M9Q4T8B3D +3\.00 EUR$/.test(l)), 'code and amount on one line');
   t.ok(lines.some((l) => /present this code/.test(l)));
 
-  const voided = loyaltySection([backEnd, row({ id: 'm2', op: 'void', result: {
+  const voided = loyaltySection([backEnd, row({ id: 'm2', op: 'void', result: voidAnswer({
     reversed_award_amount: 200, reversed_spend_amount: 300, vouchers: [{ code: 'RV-7K2M9Q4T8B3D', amount: 300, currency: 'EUR', state: 'voided' }],
-  } })])!;
+  }) })])!;
   t.match(voided, { vouchers: [{ state: 'voided' }] });
   t.ok(texts(voided).some((l) => /voided with this sale/.test(l)));
-  t.notOk(loyaltySection([row({ result: { award_amount: 1, reduction: 'front_end' } })])!.vouchers, 'front-end: none');
-  const withSpend = loyaltySection([backEnd, row({ id: 'm3', op: 'spend', result: {
+  t.notOk(loyaltySection([row({ result: awardAnswer({ award_amount: 1, reduction: 'front_end' }) })])!.vouchers, 'front-end: none');
+  const withSpend = loyaltySection([backEnd, row({ id: 'm3', op: 'spend', result: spendAnswer({
     spent_amount: 150, reduction: 'back_end', voucher: { code: 'RV-AAAABBBBCCCC', amount: 150, currency: 'EUR' }, balance: { amount: 50, currency: 'EUR' },
-  } })])!;
+  }) })])!;
   t.match(withSpend.vouchers, [{ code: 'RV-7K2M9Q4T8B3D', amount: 300 }, { code: 'RV-AAAABBBBCCCC', amount: 150 }], "a back-end sale's spend voucher too");
 });
 
 t.test('a return prints what came back', async (t) => {
-  const refund = row({ op: 'refund', txn_id: 'ret-1', payload: { sale_txn_id: 'sale-1', items: [{ sku: 'MUG', qty: 1, amount: 333 }] }, result: {
+  const refund = row({ op: 'refund', txn_id: 'ret-1', payload: { sale_txn_id: 'sale-1', items: [{ sku: 'MUG', qty: 1, amount: 333 }] }, result: refundAnswer({
     returned_amount: 333, reversed_award_amount: 34, credited_spend_amount: 49, balance: { amount: 965, currency: 'EUR' },
-  } });
+  }) });
   const section = loyaltySection([refund], 'Alice')!;
   t.match(section, { refund: { returned: 333, reversed_award: 34, credited_spend: 49 }, balance: 965 });
   const lines = texts(section);
@@ -55,11 +56,11 @@ t.test('a return prints what came back', async (t) => {
 });
 
 t.test('a return prints the points it took back and the points balance, as whole points', async (t) => {
-  const refund = row({ op: 'refund', txn_id: 'ret-2', payload: { sale_txn_id: 'sale-2', items: [{ sku: 'COLA', qty: 1, amount: 300 }] }, result: {
+  const refund = row({ op: 'refund', txn_id: 'ret-2', payload: { sale_txn_id: 'sale-2', items: [{ sku: 'COLA', qty: 1, amount: 300 }] }, result: refundAnswer({
     returned_amount: 300, reversed_award_amount: 39, credited_spend_amount: 0, balance: { amount: 1123, currency: 'EUR' },
     reversed_points: [{ amount: 21, currency: 'PTS' }], unrecovered_points: [{ amount: 0, currency: 'PTS' }],
     wallets: [{ amount: 1123, currency: 'EUR' }, { amount: 165, currency: 'PTS' }],
-  } });
+  }) });
   const section = loyaltySection([refund], 'Gina')!;
   t.match(section, { refund: { reversed_award: 39, reversed_points: [{ amount: 21, currency: 'PTS' }] }, balance: 1123, points_balances: [{ amount: 165, currency: 'PTS' }] });
   const lines = texts(section);
@@ -67,9 +68,9 @@ t.test('a return prints the points it took back and the points balance, as whole
   t.ok(lines.some((l) => /^Points balance +165 PTS$/.test(l)));
   t.ok(lines.some((l) => /^New balance +11\.23 EUR$/.test(l)));
   // A points-only customer: no money balance to print.
-  const pointsOnly = loyaltySection([row({ ...refund, result: { returned_amount: 300, reversed_award_amount: 0, credited_spend_amount: 0, reversed_points: [{ amount: 15, currency: 'PTS' }], wallets: [{ amount: 87, currency: 'PTS' }] } })])!;
+  const pointsOnly = loyaltySection([row({ ...refund, result: refundAnswer({ returned_amount: 300, reversed_points: [{ amount: 15, currency: 'PTS' }], wallets: [{ amount: 87, currency: 'PTS' }] }) })])!;
   t.equal(pointsOnly.balance, undefined);
   t.ok(texts(pointsOnly).some((l) => /^Points balance +87 PTS$/.test(l)));
   // Nothing reversed: no line.
-  t.notOk(loyaltySection([row({ ...refund, result: { returned_amount: 300, reversed_points: [{ amount: 0, currency: 'PTS' }] } })])!.refund!.reversed_points);
+  t.notOk(loyaltySection([row({ ...refund, result: refundAnswer({ returned_amount: 300, reversed_points: [{ amount: 0, currency: 'PTS' }] }) })])!.refund!.reversed_points);
 });

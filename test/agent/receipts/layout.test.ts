@@ -3,6 +3,7 @@ import { RECEIPT_WIDTHS, columns, layoutReceipt, wrap } from '../../../agent/rec
 import { loyaltySection } from '../../../agent/receipts/loyalty-section.ts';
 import type { OutboxRow } from '../../../agent/upstream/outbox.ts';
 import { receiptDocumentSchema } from '../../../protocol/receipt.ts';
+import { awardAnswer, spendAnswer, voidAnswer } from '../../helpers/host-answers.ts';
 
 const doc = receiptDocumentSchema.parse({
   currency: 'EUR',
@@ -50,8 +51,8 @@ for (const width of RECEIPT_WIDTHS) {
 
 t.test('loyalty section from the sale rows', async (t) => {
   const section = loyaltySection([
-    row({ result: { award_amount: 143, instant_spend_amount: 50, automatic_spend_amount: 0, balance: { amount: 2593, currency: 'EUR' }, reduction: 'front_end', offers: [{ id: 'B', name: '5% on everything', award_amount: 93 }] } }),
-    row({ id: 'm2', op: 'spend', result: { spent_amount: 200, balance: { amount: 2393, currency: 'EUR' } }, updated_at: '2026-11-24T08:00:02.000Z' }),
+    row({ result: awardAnswer({ award_amount: 143, instant_spend_amount: 50, automatic_spend_amount: 0, balance: { amount: 2593, currency: 'EUR' }, reduction: 'front_end', offers: [{ id: 'B', name: '5% on everything', award_amount: 93 }] }) }),
+    row({ id: 'm2', op: 'spend', result: spendAnswer({ spent_amount: 200, balance: { amount: 2393, currency: 'EUR' } }), updated_at: '2026-11-24T08:00:02.000Z' }),
   ], 'Alice Martin')!;
   t.match(section, { customer: 'Alice Martin', awarded: 143, instant_spend: 50, additional_spend: 200, redemption_total: 250, balance: 2393, notes: [] });
   const texts = layoutReceipt(doc, { width: 42 }, section).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
@@ -63,33 +64,33 @@ t.test('loyalty section from the sale rows', async (t) => {
   t.match(queued, { additional_spend: 300, redemption_total: 300 });
   t.match(queued.notes.join('\n'), /queued offline/);
   t.match(queued.notes.join('\n'), /spent while offline/);
-  const backEnd = loyaltySection([row({ result: { award_amount: 1, reduction: 'back_end' } })])!;
+  const backEnd = loyaltySection([row({ result: awardAnswer({ award_amount: 1, reduction: 'back_end' }) })])!;
   t.match(backEnd.notes, [/back-end/]);
   t.equal(loyaltySection([]), null);
 });
 
 t.test('a voided sale shows the balance after the void', async (t) => {
   const sale = [
-    row({ result: { award_amount: 105, balance: { amount: 2605, currency: 'EUR' } } }),
-    row({ id: 'm2', op: 'spend', result: { spent_amount: 200, balance: { amount: 2405, currency: 'EUR' } }, updated_at: '2026-11-24T08:00:02.000Z' }),
+    row({ result: awardAnswer({ award_amount: 105, balance: { amount: 2605, currency: 'EUR' } }) }),
+    row({ id: 'm2', op: 'spend', result: spendAnswer({ spent_amount: 200, balance: { amount: 2405, currency: 'EUR' } }), updated_at: '2026-11-24T08:00:02.000Z' }),
   ];
   const voided = loyaltySection([...sale, row({ id: 'm3', op: 'void', updated_at: '2026-11-24T08:05:00.000Z',
-    result: { reversed_award_amount: 105, reversed_spend_amount: 200, balance: { amount: 2500, currency: 'EUR' } } })], 'Alice Martin')!;
+    result: voidAnswer({ reversed_award_amount: 105, reversed_spend_amount: 200, balance: { amount: 2500, currency: 'EUR' } }) })], 'Alice Martin')!;
   t.match(voided, { customer: 'Alice Martin', balance: 2500, notes: ['This sale was voided'] });
   const queuedVoid = loyaltySection([...sale, row({ id: 'm3', op: 'void', state: 'pending', updated_at: '2026-11-24T08:05:00.000Z' })])!;
   t.match(queuedVoid, { balance: 2405, notes: ['Void queued offline'] }, 'a queued void does not know the new balance yet');
 });
 
 t.test('points on the receipt: earned and balance in points, never printed as money', async (t) => {
-  const gold = loyaltySection([row({ result: {
+  const gold = loyaltySection([row({ result: awardAnswer({
     award_amount: 162, balance: { amount: 1162, currency: 'EUR' }, points: [{ amount: 86, currency: 'PTS' }],
     wallets: [{ amount: 1162, currency: 'EUR' }, { amount: 186, currency: 'PTS' }],
     offers: [{ id: 'c', name: '5% back', award_amount: 62 }, { id: 'b', name: 'Burrito points', award_amount: 0, points: { amount: 50, currency: 'PTS' } }],
-  } })], 'Gina')!;
+  }) })], 'Gina')!;
   t.match(gold, { balance: 1162, points: [{ amount: 86 }], points_balances: [{ amount: 186, currency: 'PTS' }] });
   const texts = layoutReceipt(doc, { width: 42 }, gold).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
   for (const re of [/^\+ Burrito points +50 PTS$/, /^Points earned +86 PTS$/, /^New balance +11\.62 EUR$/, /^Points balance +186 PTS$/]) t.ok(texts.some((l) => re.test(l)), String(re));
-  const pointsOnly = loyaltySection([row({ result: { award_amount: 0, balance: { amount: 102, currency: 'PTS' }, points: [{ amount: 62, currency: 'PTS' }], wallets: [{ amount: 102, currency: 'PTS' }] } })])!;
+  const pointsOnly = loyaltySection([row({ result: awardAnswer({ award_amount: 0, balance: { amount: 102, currency: 'PTS' }, points: [{ amount: 62, currency: 'PTS' }], wallets: [{ amount: 102, currency: 'PTS' }] }) })])!;
   t.equal(pointsOnly.balance, undefined, 'a points balance is not a money balance');
   t.same(pointsOnly.points_balances, [{ amount: 102, currency: 'PTS' }]);
 });

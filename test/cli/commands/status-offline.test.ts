@@ -7,7 +7,7 @@ const limits = { spend_floor_limit: 500, total_spend_limit: 1000, total_spend_co
 const status = (offline: StatusResult['offline']): StatusResult => ({
   version: '1.2.3', terminal: 'T1',
   uplink: { connected: false, since: '2026-11-30T08:00:00.000Z', state: 'offline', last_error: null },
-  outbox: { pending: 2, oldest_age_s: 60, dead: 0 },
+  outbox: { pending: 2, oldest_age_s: 60, dead: 0, unreadable: 0 },
   storage: { state: 'ok', since: null, free_bytes: null, last_error: null, exclusive: false },
   devices: [],
   ...(offline ? { offline } : {}),

@@ -6,7 +6,7 @@ import { DrainMeter, drainOf, duration, watchLine, watchScreen } from '../../../
 const status = (pending: number, connected = true): StatusResult => ({
   version: '1.2.3', terminal: 'T1',
   uplink: { connected, since: '2026-11-30T08:00:00.000Z', state: connected ? 'online' : 'offline', last_error: connected ? null : 'ECONNREFUSED' },
-  outbox: { pending, oldest_age_s: pending ? 125 : null, dead: 1 },
+  outbox: { pending, oldest_age_s: pending ? 125 : null, dead: 1, unreadable: 0 },
   storage: { state: 'ok', since: null, free_bytes: 1e9, last_error: null, exclusive: true },
   devices: [{ name: 'printer0', state: 'ready' }],
 });
