@@ -90,26 +90,44 @@ const decode = (r: OfferRow): UserOffer => ({
   ...r, reward: JSON.parse(r.reward) as MoneyReward, conditions: JSON.parse(r.conditions) as OfferConditions,
 });
 
+/**
+ * Inside a transaction (the ledger says when: UserOffers.transactionCache): whether offer_locks is
+ * empty, as it mostly is. Every award, spend and preview asks about locks three times; with none
+ * held anywhere that is one read per request instead. addLock is the only insert, and it clears it.
+ * Both stores keep one (this file and pg/pg-user-offers.ts).
+ */
+export class NoLocksCache {
+  private known: boolean | undefined;
+  private caching = false;
+
+  /** `anyLock`: whether offer_locks holds a row (one read). */
+  constructor(private readonly anyLock: () => boolean) {}
+
+  reset(caching: boolean): void {
+    this.caching = caching;
+    this.known = undefined;
+  }
+
+  /** True only inside a transaction when no lock is held anywhere (read once per transaction). */
+  empty(): boolean {
+    if (!this.caching) return false;
+    this.known ??= !this.anyLock();
+    return this.known;
+  }
+
+  /** A lock was inserted. */
+  added(): void {
+    this.known = false;
+  }
+}
+
 export class UserOffers {
   constructor(private readonly db: Database.Database) {}
-  /**
-   * Inside a transaction (the ledger says when, transactionCache): whether offer_locks is empty, as
-   * it mostly is. Every award, spend and preview asks about locks three times; with none held
-   * anywhere that is one read per request instead. addLock is the only insert, and it clears it.
-   */
-  private noLocks: boolean | undefined;
-  private caching = false;
+  private readonly noLocks = new NoLocksCache(() => this.db.prepare('SELECT 1 FROM offer_locks LIMIT 1').get() !== undefined);
 
   /** Called by the ledger at BEGIN (true), at the end of the transaction and when a savepoint rolls back. */
   transactionCache(on: boolean): void {
-    this.caching = on;
-    this.noLocks = undefined;
-  }
-
-  private locksEmpty(): boolean {
-    if (!this.caching) return false;
-    this.noLocks ??= this.db.prepare('SELECT 1 FROM offer_locks LIMIT 1').get() === undefined;
-    return this.noLocks;
+    this.noLocks.reset(on);
   }
 
   get(id: string): UserOffer | undefined {
@@ -140,23 +158,23 @@ export class UserOffers {
 
   /** Forget locks whose time is up: from then on they hold nothing. */
   expireLocks(now: string): number {
-    if (this.locksEmpty()) return 0;
+    if (this.noLocks.empty()) return 0;
     return this.db.prepare('DELETE FROM offer_locks WHERE expires_at <= ?').run(now).changes;
   }
 
   lockOf(userOfferId: string): OfferLock | undefined {
-    if (this.locksEmpty()) return undefined;
+    if (this.noLocks.empty()) return undefined;
     return this.db.prepare('SELECT * FROM offer_locks WHERE user_offer_id = ?').get(userOfferId) as OfferLock | undefined;
   }
 
   locksOfTxn(terminal: string, txnId: string): OfferLock[] {
-    if (this.locksEmpty()) return [];
+    if (this.noLocks.empty()) return [];
     return this.db.prepare('SELECT * FROM offer_locks WHERE terminal = ? AND txn_id = ? ORDER BY rowid').all(terminal, txnId) as OfferLock[];
   }
 
   /** Amount locked on a participant's wallet by every sale except (terminal, txnId). */
   lockedAmountByOthers(participantId: string, currency: string, terminal: string, txnId: string | null): number {
-    if (this.locksEmpty()) return 0;
+    if (this.noLocks.empty()) return 0;
     const row = this.db.prepare(
       `SELECT coalesce(sum(amount), 0) AS total FROM offer_locks
        WHERE participant_id = ? AND currency = ? AND amount IS NOT NULL AND NOT (terminal = ? AND txn_id IS ?)`,
@@ -166,7 +184,7 @@ export class UserOffers {
 
   /** Amount locked on a participant's wallet by the sales of every other till. */
   lockedAmountByOtherTills(participantId: string, currency: string, terminal: string): number {
-    if (this.locksEmpty()) return 0;
+    if (this.noLocks.empty()) return 0;
     const row = this.db.prepare(
       `SELECT coalesce(sum(amount), 0) AS total FROM offer_locks
        WHERE participant_id = ? AND currency = ? AND amount IS NOT NULL AND terminal <> ?`,
@@ -175,7 +193,7 @@ export class UserOffers {
   }
 
   addLock(lock: OfferLock, at: string): void {
-    this.noLocks = false;
+    this.noLocks.added();
     this.db.prepare(
       `INSERT INTO offer_locks (terminal, txn_id, participant_id, user_offer_id, amount, currency, expires_at, created_at)
        VALUES (@terminal, @txn_id, @participant_id, @user_offer_id, @amount, @currency, @expires_at, @at)`,

@@ -2,7 +2,7 @@
 // statement for statement (tables in pg-schema.ts), inside the ledger's transaction.
 import type { MoneyReward, OfferConditions } from '../engine.ts';
 import type { StoreApi } from '../ledger.ts';
-import type { OfferLock, Redemption, UserOffer, UserOffers } from '../user-offers.ts';
+import { NoLocksCache, type OfferLock, type Redemption, type UserOffer, type UserOffers } from '../user-offers.ts';
 import type { Sql } from './sync-pg.ts';
 
 interface OfferRow extends Omit<UserOffer, 'reward' | 'conditions'> {
@@ -21,24 +21,11 @@ const REDEMPTION_COLUMNS = '*';
 
 export class PgUserOffers implements StoreApi<UserOffers> {
   constructor(private readonly sql: Sql) {}
-  /**
-   * Inside a transaction (the ledger says when, transactionCache): whether offer_locks is empty, as
-   * it mostly is. Every award, spend and preview asks about locks three times; with none held
-   * anywhere that is one read per request instead. addLock is the only insert, and it clears it.
-   */
-  private noLocks: boolean | undefined;
-  private caching = false;
+  private readonly noLocks = new NoLocksCache(() => this.sql.get('SELECT 1 FROM offer_locks LIMIT 1') !== undefined);
 
   /** Called by the ledger at BEGIN (true), at the end of the transaction and when a savepoint rolls back. */
   transactionCache(on: boolean): void {
-    this.caching = on;
-    this.noLocks = undefined;
-  }
-
-  private locksEmpty(): boolean {
-    if (!this.caching) return false;
-    this.noLocks ??= this.sql.get('SELECT 1 FROM offer_locks LIMIT 1') === undefined;
-    return this.noLocks;
+    this.noLocks.reset(on);
   }
 
   get(id: string): UserOffer | undefined {
@@ -66,22 +53,22 @@ export class PgUserOffers implements StoreApi<UserOffers> {
   // ---- locks -------------------------------------------------------------
 
   expireLocks(now: string): number {
-    if (this.locksEmpty()) return 0;
+    if (this.noLocks.empty()) return 0;
     return this.sql.run('DELETE FROM offer_locks WHERE expires_at <= $1', [now]);
   }
 
   lockOf(userOfferId: string): OfferLock | undefined {
-    if (this.locksEmpty()) return undefined;
+    if (this.noLocks.empty()) return undefined;
     return this.sql.get<OfferLock>(`SELECT ${LOCK_COLUMNS} FROM offer_locks WHERE user_offer_id = $1`, [userOfferId]);
   }
 
   locksOfTxn(terminal: string, txnId: string): OfferLock[] {
-    if (this.locksEmpty()) return [];
+    if (this.noLocks.empty()) return [];
     return this.sql.all<OfferLock>(`SELECT ${LOCK_COLUMNS} FROM offer_locks WHERE terminal = $1 AND txn_id = $2 ORDER BY id`, [terminal, txnId]);
   }
 
   lockedAmountByOthers(participantId: string, currency: string, terminal: string, txnId: string | null): number {
-    if (this.locksEmpty()) return 0;
+    if (this.noLocks.empty()) return 0;
     return this.sql.get<{ total: number }>(
       `SELECT coalesce(sum(amount), 0)::bigint AS total FROM offer_locks
        WHERE participant_id = $1 AND currency = $2 AND amount IS NOT NULL AND NOT (terminal = $3 AND txn_id IS NOT DISTINCT FROM $4::text)`,
@@ -90,7 +77,7 @@ export class PgUserOffers implements StoreApi<UserOffers> {
   }
 
   lockedAmountByOtherTills(participantId: string, currency: string, terminal: string): number {
-    if (this.locksEmpty()) return 0;
+    if (this.noLocks.empty()) return 0;
     return this.sql.get<{ total: number }>(
       `SELECT coalesce(sum(amount), 0)::bigint AS total FROM offer_locks
        WHERE participant_id = $1 AND currency = $2 AND amount IS NOT NULL AND terminal <> $3`,
@@ -99,7 +86,7 @@ export class PgUserOffers implements StoreApi<UserOffers> {
   }
 
   addLock(lock: OfferLock, at: string): void {
-    this.noLocks = false;
+    this.noLocks.added();
     this.sql.run(
       `INSERT INTO offer_locks (terminal, txn_id, participant_id, user_offer_id, amount, currency, expires_at, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
