@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { describeIssues } from '../../protocol/schema.ts';
 import { fromDecimal, toDecimal } from '../platform/decimal.ts';
-import { SimServer, basicAuth, type SimAnswer, type SimRequest } from '../platform/sim-server.ts';
+import { SimRefusal, SimServer, basicAuth, type SimAnswer, type SimRequest } from '../platform/sim-server.ts';
 import {
   PARTICIPANT_FIELDS, WALLET_BALANCE_FIELDS, authKeyRequest, authTokenRequest, cancelRequest, participantShowRequest, productsSynchroniseRequest,
   purchaseCreateRequest, purchaseListRequest, purchasePreviewRequest, spendCreateRequest, spendListRequest,
@@ -54,12 +54,6 @@ interface Spend {
 
 const ok = (data: unknown): SimAnswer => ({ status: 200, body: { status: { code: 'OK', message: '', description: '' }, data } });
 const fail = (status: number, code: string, message: string): SimAnswer => ({ status, body: { status: { code, message, description: message }, data: null } });
-
-class Refusal extends Error {
-  constructor(readonly answer: SimAnswer) {
-    super(String((answer.body as { status: { message: string } }).status.message));
-  }
-}
 
 export class CrmcomSimulator {
   readonly server: SimServer;
@@ -115,7 +109,7 @@ export class CrmcomSimulator {
         default: return fail(404, 'NOT_FOUND', `no such method ${r.endpoint}`);
       }
     } catch (error) {
-      if (error instanceof Refusal) return error.answer;
+      if (error instanceof SimRefusal) return error.answer;
       throw error;
     }
   }
@@ -124,13 +118,13 @@ export class CrmcomSimulator {
   private parse<S extends z.ZodType>(schema: S, r: SimRequest): z.output<S> {
     const token = (r.body as { token?: unknown } | undefined)?.token;
     const expires = typeof token === 'string' ? this.tokens.get(token) : undefined;
-    if (expires === undefined) throw new Refusal(fail(401, 'INVALID_TOKEN', 'the authentication token is missing, unknown or expired'));
+    if (expires === undefined) throw new SimRefusal(fail(401, 'INVALID_TOKEN', 'the authentication token is missing, unknown or expired'));
     if (expires <= Date.now()) {
       this.tokens.delete(token as string);
-      throw new Refusal(fail(401, 'INVALID_TOKEN', 'the authentication token is missing, unknown or expired'));
+      throw new SimRefusal(fail(401, 'INVALID_TOKEN', 'the authentication token is missing, unknown or expired'));
     }
     const parsed = schema.safeParse(r.body);
-    if (!parsed.success) throw new Refusal(fail(400, 'INVALID_PARAMETER', describeIssues(parsed.error, '', r.body).join('; ')));
+    if (!parsed.success) throw new SimRefusal(fail(400, 'INVALID_PARAMETER', describeIssues(parsed.error, '', r.body).join('; ')));
     return parsed.data;
   }
 
@@ -168,7 +162,7 @@ export class CrmcomSimulator {
         : identifier.access_token_identifier ? all.find((p) => p.cards?.includes(identifier.access_token_identifier!.authentication_code))
           : identifier.email_address !== undefined ? all.find((p) => p.emails?.includes(identifier.email_address!.toLowerCase()))
             : all.find((p) => p.phones?.includes(identifier.phone_number!));
-    if (!found) throw new Refusal(fail(404, 'NOT_FOUND', 'no rewards participant matches the identifier'));
+    if (!found) throw new SimRefusal(fail(404, 'NOT_FOUND', 'no rewards participant matches the identifier'));
     return found;
   }
 
@@ -176,7 +170,7 @@ export class CrmcomSimulator {
     if (set === undefined) return record;
     const out: Record<string, unknown> = {};
     for (const f of set.split(',')) {
-      if (!allowed.includes(f)) throw new Refusal(fail(400, 'INVALID_PARAMETER', `fields_set: unknown field ${f}`));
+      if (!allowed.includes(f)) throw new SimRefusal(fail(400, 'INVALID_PARAMETER', `fields_set: unknown field ${f}`));
       out[f] = record[f];
     }
     return out;
@@ -208,20 +202,20 @@ export class CrmcomSimulator {
 
   private amount(value: number, field: string): number {
     const minor = fromDecimal(value, this.options.currency);
-    if (minor === undefined) throw new Refusal(fail(400, 'INVALID_PARAMETER', `${field}: not an amount in ${this.options.currency}`));
+    if (minor === undefined) throw new SimRefusal(fail(400, 'INVALID_PARAMETER', `${field}: not an amount in ${this.options.currency}`));
     return minor;
   }
 
   private rewards(b: z.output<typeof purchasePreviewRequest>) {
     if (b.intended_currency_identifier.code !== this.options.currency) {
-      throw new Refusal(fail(400, 'INVALID_PARAMETER', `intended_currency_identifier: ${b.intended_currency_identifier.code} is not the unit's currency`));
+      throw new SimRefusal(fail(400, 'INVALID_PARAMETER', `intended_currency_identifier: ${b.intended_currency_identifier.code} is not the unit's currency`));
     }
     const p = this.find(b.rewards_participant_identifier);
     const total = this.amount(b.total_amount, 'total_amount');
     let lines = 0;
     b.products_set.forEach((l, i) => { lines += this.amount(l.net_amount, `products_set[${i}].net_amount`); });
     const discount = b.discount_amount === undefined ? 0 : this.amount(b.discount_amount, 'discount_amount');
-    if (lines - discount !== total) throw new Refusal(fail(400, 'INVALID_PARAMETER', 'total_amount: does not equal the products net amounts less discount_amount'));
+    if (lines - discount !== total) throw new SimRefusal(fail(400, 'INVALID_PARAMETER', 'total_amount: does not equal the products net amounts less discount_amount'));
     const award = Math.floor((total * (this.options.award_basis_points ?? 1000)) / 10_000);
     let instant = 0;
     for (const l of b.products_set) instant += this.options.instant?.[l.product_identifier.code] ?? 0;

@@ -39,6 +39,14 @@ export interface SimAnswer {
   headers?: Record<string, string>;
 }
 
+/** Thrown from inside a simulator's handler to answer at once: its handle() returns `answer`. */
+export class SimRefusal extends Error {
+  constructor(readonly answer: SimAnswer) {
+    super(`simulator answered HTTP ${answer.status}`);
+    this.name = 'SimRefusal';
+  }
+}
+
 export interface SimServerOptions {
   /** Path prefix of the API, e.g. "/crmapi/rest/v2/". */
   prefix: string;

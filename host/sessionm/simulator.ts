@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { describeIssues } from '../../protocol/schema.ts';
 import { exponentOf } from '../../protocol/money.ts';
 import { fromDecimal, toDecimal } from '../platform/decimal.ts';
-import { SimServer, basicAuth, type SimAnswer, type SimRequest } from '../platform/sim-server.ts';
+import { SimRefusal, SimServer, basicAuth, type SimAnswer, type SimRequest } from '../platform/sim-server.ts';
 import { lockRequest, lookupRequest, offerActionRequest, sendTransactionRequest } from './wire.ts';
 
 export interface SimUser {
@@ -37,12 +37,6 @@ interface Offer { user_offer_id: string; user: string; name: string; discount_am
 
 const ok = (payload?: unknown): SimAnswer => ({ status: 200, body: { status: 'OK', ...(payload !== undefined ? { payload } : {}) } });
 const fail = (status: number, code: string, message: string): SimAnswer => ({ status, body: { status: 'error', errors: { code, message } } });
-
-class Refusal extends Error {
-  constructor(readonly answer: SimAnswer) {
-    super('refused');
-  }
-}
 
 export class SessionmSimulator {
   readonly server: SimServer;
@@ -106,7 +100,7 @@ export class SessionmSimulator {
         default: return fail(404, 'not_found', `no such endpoint ${r.endpoint}`);
       }
     } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
+      if (!(error instanceof SimRefusal)) throw error;
       answer = error.answer;
     }
     // Validation failures are not kept: a corrected request under the same id is processed.
@@ -116,16 +110,16 @@ export class SessionmSimulator {
 
   private parse<S extends z.ZodType>(schema: S, r: SimRequest): z.output<S> {
     const parsed = schema.safeParse(r.body);
-    if (!parsed.success) throw new Refusal(fail(400, 'validation', describeIssues(parsed.error, '', r.body).join('; ')));
+    if (!parsed.success) throw new SimRefusal(fail(400, 'validation', describeIssues(parsed.error, '', r.body).join('; ')));
     const c = parsed.data as { client_id: string; store_id: string };
-    if (c.client_id !== this.options.client_id) throw new Refusal(fail(403, 'forbidden', 'client_id: not this client'));
-    if (!this.options.stores.includes(c.store_id)) throw new Refusal(fail(400, 'validation', 'store_id: unknown store'));
+    if (c.client_id !== this.options.client_id) throw new SimRefusal(fail(403, 'forbidden', 'client_id: not this client'));
+    if (!this.options.stores.includes(c.store_id)) throw new SimRefusal(fail(400, 'validation', 'store_id: unknown store'));
     return parsed.data;
   }
 
   private minor(value: number, field: string): number {
     const m = fromDecimal(value, this.options.currency);
-    if (m === undefined) throw new Refusal(fail(400, 'validation', `${field}: not an amount in ${this.options.currency}`));
+    if (m === undefined) throw new SimRefusal(fail(400, 'validation', `${field}: not an amount in ${this.options.currency}`));
     return m;
   }
 
@@ -175,7 +169,7 @@ export class SessionmSimulator {
 
   private get(id: string): Offer {
     const o = this.offer(id);
-    if (!o) throw new Refusal(fail(404, 'not_found', 'user_offer_id: no such offer'));
+    if (!o) throw new SimRefusal(fail(404, 'not_found', 'user_offer_id: no such offer'));
     return o;
   }
 
