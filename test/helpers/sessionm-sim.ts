@@ -1,15 +1,9 @@
-// A SessionM simulator with two users and offers, and a sessionm backend in front of it with a
-// real host ledger (dedup store) in a temp dir, its log lines captured.
-import { Writable } from 'node:stream';
-import { join } from 'node:path';
-import { Ledger } from '../../host/ledger.ts';
-import { createLogger } from '../../runtime/log.ts';
+// A SessionM simulator with two users and offers, and a sessionm backend in front of it
+// (platform-backend.ts: a real host ledger in a temp dir, its log lines captured).
 import { sessionmConfigSchema } from '../../host/sessionm/config.ts';
 import { createSessionmBackend } from '../../host/sessionm/sessionm-backend.ts';
 import { SessionmSimulator } from '../../host/sessionm/simulator.ts';
-import type { UpstreamMessage } from '../../protocol/upstream.ts';
-import { SOURCE } from './host-fixtures.ts';
-import { tempDir } from './tmp.ts';
+import { platformBackend } from './platform-backend.ts';
 
 export const SM_KEY = 'sm-key-7f3a';
 export const SM_SECRET = 'sm-secret-91bd44';
@@ -36,20 +30,10 @@ export async function startSessionmSim(t: T, extra: Partial<ConstructorParameter
   return sim;
 }
 
-export async function sessionmBackend(t: T, sim: SessionmSimulator, config: Record<string, unknown> = {}) {
-  const dir = await tempDir(t, 'till-sessionm-');
-  const ledger = Ledger.open(join(dir, 'host.db'));
-  t.teardown(() => ledger.close());
-  const lines: string[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _e, done) { lines.push(chunk.toString()); done(); } });
+export function sessionmBackend(t: T, sim: SessionmSimulator, config: Record<string, unknown> = {}) {
   const parsed = sessionmConfigSchema.parse({
     url: sim.server.url, key: SM_KEY, secret: SM_SECRET, client_id: 'C1', currency: 'EUR', stores: { S1: 'STORE-1' },
     timeout_ms: 1000, retries: 2, max_delay_ms: 20, ...config,
   });
-  const backend = createSessionmBackend(parsed, ledger, createLogger({ level: 'debug', name: 'till-host' }, sink));
-  t.teardown(() => backend.stop());
-  let n = 0;
-  const run = async (...messages: UpstreamMessage[]) =>
-    (await backend.handle({ request_id: `r${++n}`, reply_to: 'x', source: SOURCE, items: messages.map((message) => ({ ok: true as const, message })) })).response.results;
-  return { backend, ledger, run, logs: () => lines.join('') };
+  return platformBackend(t, 'sessionm', (ledger, log) => createSessionmBackend(parsed, ledger, log));
 }
