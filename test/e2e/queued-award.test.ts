@@ -7,9 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import type { PosClient } from '../helpers/pos-client.ts';
+import { outboxDrained } from '../helpers/pos-queries.ts';
 import { startSystem } from '../helpers/system.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 // Each customer has automatic spend and 3.00; the croissant offer is instant.
 const SEED = `
@@ -46,12 +46,6 @@ async function balanceOf(pos: PosClient, id: string): Promise<number> {
   return (r.result as { customer: { balance: { amount: number } } }).customer.balance.amount;
 }
 
-async function drained(pos: PosClient): Promise<void> {
-  await waitFor(async () => {
-    const r = await pos.request('status');
-    return r.ok && (r.result as { outbox: { pending: number } }).outbox.pending === 0;
-  }, { what: 'outbox drained', timeout: 20_000 });
-}
 
 t.test('broker down: a queued award takes no instant or automatic spend when the link returns', async (t) => {
   const sys = await startSystem(t, { hostConfig: { seed: await seedFile(t) } });
@@ -72,7 +66,7 @@ t.test('broker down: a queued award takes no instant or automatic spend when the
 
   await sys.broker.restart();
   await sys.waitOnline();
-  await drained(pos);
+  await outboxDrained(pos);
   t.equal(await balanceOf(pos, 'carol'), 350, 'earned the award; paid for no reduction it never got');
   t.match(await award(pos, 'offline-1', 'carol'), {
     ok: true, result: { status: 'awarded', award_amount: 50, instant_spend_amount: 0, automatic_spend_amount: 0, total_spend_amount: 0, balance: { amount: 350 } },
@@ -86,7 +80,7 @@ t.test('host silent: an award queued after request_timeout_ms takes no reduction
   const pos = await sys.pos();
   t.match(await award(pos, 'late-1', 'erin'), { ok: true, result: { status: 'queued' } });
   await sys.startHost();
-  await drained(pos);
+  await outboxDrained(pos);
   t.equal(await balanceOf(pos, 'erin'), 350);
   t.match(await award(pos, 'late-1', 'erin'), { ok: true, result: { status: 'awarded', instant_spend_amount: 0, automatic_spend_amount: 0, balance: { amount: 350 } } });
 });

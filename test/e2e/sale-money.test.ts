@@ -13,9 +13,9 @@ import t from 'tap';
 import { cli } from '../helpers/cli.ts';
 import type { Response } from '../../protocol/local.ts';
 import type { PosClient } from '../helpers/pos-client.ts';
+import { aliceBalance, outboxDrained } from '../helpers/pos-queries.ts';
 import { startSystem } from '../helpers/system.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 const basket = (total: number) => ({ currency: 'EUR', total, items: [{ sku: 'COFFEE', qty: 1, unit_price: total, amount: total }] });
 const spend = (pos: PosClient, txn: string, amount: number, customer_id = 'alice') =>
@@ -23,21 +23,17 @@ const spend = (pos: PosClient, txn: string, amount: number, customer_id = 'alice
 const award = (pos: PosClient, txn: string, total: number, customer_id = 'alice') =>
   pos.request('award', { txn_id: txn, customer_id, basket: basket(total) });
 const resultOf = (r: Response) => (r.ok ? (r.result as Record<string, unknown>) : {});
-const balanceOf = async (pos: PosClient) => {
-  const r = await pos.request('identify', { by: 'token', value: 'tok-alice' });
-  return r.ok ? (r.result as { customer: { balance: { amount: number } } }).customer.balance.amount : NaN;
-};
 
 t.test('version 2 online: spend tied to its sale, spendable, repeat after void, redemption total', async (t) => {
   const sys = await startSystem(t);
   await sys.waitOnline();
   const pos = await sys.pos();
   t.match(await pos.request('hello', { protocol: 2 }), { ok: true, result: { protocol: 2 } });
-  await balanceOf(pos); // alice in the till's cache
+  await aliceBalance(pos); // alice in the till's cache
 
   // 1. A spend for a sale the till never awarded.
   t.match(await spend(pos, 'never-awarded', 100), { ok: false, error: { code: 'SALE_NOT_FOUND', retryable: false, message: /award the sale before spending/ } });
-  t.equal(await balanceOf(pos), 1000, 'nothing spent');
+  t.equal(await aliceBalance(pos), 1000, 'nothing spent');
 
   // 1. A spend of 20.00 on a 4.70 sale: at most the 4.70 still to pay.
   t.match(await award(pos, 'small', 470), { ok: true, result: { status: 'awarded', award_amount: 47, balance: { amount: 1047 } } });
@@ -74,7 +70,7 @@ t.test('version 2 online: spend tied to its sale, spendable, repeat after void, 
   t.match(await spend(pos, 'bobs', 100), { ok: false, error: { code: 'BAD_REQUEST', message: /^params\.customer_id: / } });
   t.match(await pos.request('spend', { txn_id: 'bobs', customer_id: 'bob', amount: 100, currency: 'USD' }), { ok: false, error: { code: 'BAD_REQUEST', message: /^params\.currency: / } });
   t.match(await pos.request('spend', { txn_id: 'bobs', customer_id: 'bob', amount: -1, currency: 'EUR' }), { ok: false, error: { code: 'BAD_REQUEST', message: /params\.amount/ } });
-  t.equal(await balanceOf(pos), 577, 'nothing spent by the refused spends');
+  t.equal(await aliceBalance(pos), 577, 'nothing spent by the refused spends');
 
   // 4. The receipt's loyalty section gives the same redemption total.
   const dir = await tempDir(t);
@@ -109,7 +105,7 @@ t.test('version 2 offline: the same caps at the till', async (t) => {
   await sys.waitOnline();
   const pos = await sys.pos();
   t.match(await pos.request('hello', { protocol: 2 }), { ok: true, result: { protocol: 2 } });
-  t.equal(await balanceOf(pos), 1000);
+  t.equal(await aliceBalance(pos), 1000);
   t.match(await award(pos, 'small', 470), { ok: true, result: { status: 'awarded', balance: { amount: 1047 } } });
   await sys.goOffline();
 
@@ -121,12 +117,9 @@ t.test('version 2 offline: the same caps at the till', async (t) => {
   t.match(await spend(pos, 'queued-sale', 500), { ok: true, result: { status: 'queued', spent_amount: 300 } });
 
   await sys.broker.restart();
-  await waitFor(async () => {
-    const s = await pos.request('status');
-    return s.ok && (s.result as { outbox: { pending: number } }).outbox.pending === 0;
-  }, { what: 'outbox drained', timeout: 20_000 });
+  await outboxDrained(pos);
   // 1000 + 47 − 470 + 30 − 300
-  t.equal(await balanceOf(pos), 307);
+  t.equal(await aliceBalance(pos), 307);
 });
 
 t.test('version 2 offline: this sale\'s award is not spendable at the till either', async (t) => {
@@ -134,7 +127,7 @@ t.test('version 2 offline: this sale\'s award is not spendable at the till eithe
   await sys.waitOnline();
   const pos = await sys.pos();
   t.match(await pos.request('hello', { protocol: 2 }), { ok: true });
-  t.equal(await balanceOf(pos), 1000);
+  t.equal(await aliceBalance(pos), 1000);
   t.match(await award(pos, 'big', 3000), { ok: true, result: { balance: { amount: 1300 } } });
   await sys.goOffline();
   t.match(await spend(pos, 'big', 5000), { ok: true, result: { status: 'queued', spent_amount: 1000 } }, 'the 3.00 awarded on this sale stays');

@@ -10,30 +10,22 @@ import t from 'tap';
 import { cli } from '../helpers/cli.ts';
 import { connectPos, type PosClient } from '../helpers/pos-client.ts';
 import type { Response } from '../../protocol/local.ts';
+import { aliceBalance, outboxDrained } from '../helpers/pos-queries.ts';
 import { startSystem } from '../helpers/system.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 const basket = (total: number) => ({ currency: 'EUR', total, items: [{ sku: 'COFFEE', qty: 1, unit_price: total, amount: total }] });
 const award = (pos: PosClient, txn: string, total: number) => pos.request('award', { txn_id: txn, customer_id: 'alice', basket: basket(total) });
 const spend = (pos: PosClient, txn: string, spendId: string | undefined, amount: number) =>
   pos.request('spend', { txn_id: txn, ...(spendId === undefined ? {} : { spend_id: spendId }), customer_id: 'alice', amount, currency: 'EUR' });
 const resultOf = (r: Response) => (r.ok ? (r.result as Record<string, unknown>) : {});
-const balanceOf = async (pos: PosClient) => {
-  const r = await pos.request('identify', { by: 'token', value: 'tok-alice' });
-  return r.ok ? (r.result as { customer: { balance: { amount: number } } }).customer.balance.amount : NaN;
-};
-const drained = (pos: PosClient) => waitFor(async () => {
-  const s = await pos.request('status');
-  return s.ok && (s.result as { outbox: { pending: number } }).outbox.pending === 0;
-}, { what: 'outbox drained', timeout: 20_000 });
 
 t.test('version 2 online: several spends on one sale, each capped by what is left, idempotent by spend_id', async (t) => {
   const sys = await startSystem(t);
   await sys.waitOnline();
   const pos = await sys.pos();
   t.match(await pos.request('hello', { protocol: 2 }), { ok: true, result: { protocol: 2 } });
-  t.equal(await balanceOf(pos), 1000);
+  t.equal(await aliceBalance(pos), 1000);
 
   t.match(await award(pos, 'multi', 600), { ok: true, result: { award_amount: 60, balance: { amount: 1060 } } });
   const a = await spend(pos, 'multi', 'a', 200);
@@ -43,7 +35,7 @@ t.test('version 2 online: several spends on one sale, each capped by what is lef
   // The same spend_id again: the first outcome, applied once.
   const again = await spend(pos, 'multi', 'a', 200);
   t.match(again, { ok: true, result: { status: 'spent', spend_id: 'a', spent_amount: 200, balance: { amount: 860 } } });
-  t.equal(await balanceOf(pos), 560, 'the repeat spent nothing more');
+  t.equal(await aliceBalance(pos), 560, 'the repeat spent nothing more');
   t.match(await spend(pos, 'multi', 'a', 201), { ok: false, error: { code: 'CONFLICT', message: /spend a of txn_id multi/ } });
   // A third spend takes at most what is left to pay: 600 − 200 − 300.
   t.match(await spend(pos, 'multi', 'c', 5000), { ok: true, result: { spent_amount: 100, balance: { amount: 460 }, additional_spend_amount: 600, total_spend_amount: 600 } });
@@ -69,7 +61,7 @@ t.test('version 2 online: several spends on one sale, each capped by what is lef
   t.match(await pos.request('void', { txn_id: 'multi' }), { ok: true, result: { status: 'voided', reversed_award_amount: 60, reversed_spend_amount: 600, balance: { amount: 840 } } });
   t.match(await spend(pos, 'multi', 'g', 100), { ok: false, error: { code: 'SALE_VOIDED' } });
   t.match(await spend(pos, 'multi', 'a', 200), { ok: true, result: { spent_amount: 200, spend_id: 'a' } }, 'a repeat after the void: its first outcome');
-  t.equal(await balanceOf(pos), 840);
+  t.equal(await aliceBalance(pos), 840);
 
   // Bad spend_id: BAD_REQUEST naming it, nothing committed.
   for (const bad of ['', 'has space', 42, 'x'.repeat(129)]) {
@@ -77,7 +69,7 @@ t.test('version 2 online: several spends on one sale, each capped by what is lef
   }
   t.match(await pos.request('spend', { txn_id: 'two', spendid: 'h', customer_id: 'alice', amount: 1, currency: 'EUR' }), { ok: false, error: { code: 'BAD_REQUEST', message: /spendid/ } }, 'a misspelt key is an error in version 2');
   t.match(await pos.request('status'), { ok: true, result: { outbox: { dead: 0 } } });
-  t.equal(await balanceOf(pos), 840);
+  t.equal(await aliceBalance(pos), 840);
 });
 
 t.test('version 1: spend_id means nothing, one spend per sale as before', async (t) => {
@@ -89,7 +81,7 @@ t.test('version 1: spend_id means nothing, one spend per sale as before', async 
   t.notOk('spend_id' in resultOf(await spend(pos, 'v1', 'a', 200)));
   t.match(await spend(pos, 'v1', 'b', 300), { ok: false, error: { code: 'CONFLICT' } }, 'the same txn_id with other content');
   t.match(await spend(pos, 'v1', 'b', 200), { ok: true, result: { spent_amount: 200 } }, 'the same content: the first outcome');
-  t.equal(await balanceOf(pos), 1060 - 200);
+  t.equal(await aliceBalance(pos), 1060 - 200);
 });
 
 t.test('version 2 offline: the sale\'s spends share what is left to pay; repeats survive a restart', async (t) => {
@@ -97,7 +89,7 @@ t.test('version 2 offline: the sale\'s spends share what is left to pay; repeats
   await sys.waitOnline();
   const pos = await sys.pos();
   t.match(await pos.request('hello', { protocol: 2 }), { ok: true });
-  t.equal(await balanceOf(pos), 1000);
+  t.equal(await aliceBalance(pos), 1000);
   t.match(await award(pos, 'off', 600), { ok: true, result: { balance: { amount: 1060 } } });
   await sys.goOffline();
   // Floor limit 500 per spend; 600 left to pay on the sale.
@@ -115,8 +107,8 @@ t.test('version 2 offline: the sale\'s spends share what is left to pay; repeats
   t.match(await spend(pos2, 'off', 'c', 100), { ok: false, error: { code: 'OFFLINE_SPEND_DECLINED' } });
 
   await sys.broker.restart();
-  await drained(pos2);
-  t.equal(await balanceOf(pos2), 1060 - 600, 'each approved spend applied once');
+  await outboxDrained(pos2);
+  t.equal(await aliceBalance(pos2), 1060 - 600, 'each approved spend applied once');
   t.match(await spend(pos2, 'off', 'a', 400), { ok: true, result: { status: 'spent', spend_id: 'a', spent_amount: 400, total_spend_amount: 600 } });
   t.match(await spend(pos2, 'off', 'd', 100), { ok: true, result: { status: 'spent', spent_amount: 0 } }, 'online: nothing left, 0');
 });
@@ -130,9 +122,9 @@ t.test('a named spend committed then resent until the host answers is applied on
   t.match(await spend(pos, 'late', 'a', 250), { ok: false, error: { code: 'UPSTREAM_TIMEOUT' } });
   t.match(await spend(pos, 'late', 'a', 250), { ok: false, error: { code: 'UPSTREAM_TIMEOUT' } }, 'a repeat commits nothing new');
   await sys.startHost();
-  await drained(pos);
+  await outboxDrained(pos);
   // A queued award took no instant or automatic spend: 1000 + 60 − 250.
   t.match(await spend(pos, 'late', 'a', 250), { ok: true, result: { status: 'spent', spend_id: 'a', spent_amount: 250, balance: { amount: 810 } } });
   t.match(await spend(pos, 'late', 'b', 1000), { ok: true, result: { status: 'spent', spend_id: 'b', spent_amount: 350, balance: { amount: 460 }, total_spend_amount: 600 } });
-  t.equal(await balanceOf(pos), 460);
+  t.equal(await aliceBalance(pos), 460);
 });

@@ -6,8 +6,8 @@
 // credited back to the wallet no longer pays for anything.
 import t from 'tap';
 import type { PosClient } from '../helpers/pos-client.ts';
+import { aliceBalance, outboxDrained } from '../helpers/pos-queries.ts';
 import { startSystem } from '../helpers/system.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 // 333 + 667 = 1000: alice's 10% award is 100; returning the 333 item reverses ceil(33.3) = 34.
 const sale = {
@@ -17,14 +17,6 @@ const sale = {
 const mug = (refundId: string) => ({ refund_id: refundId, txn_id: 's', currency: 'EUR', items: [{ sku: 'MUG', qty: 1, amount: 333 }] });
 const spend = (pos: PosClient, spendId: string, amount: number) =>
   pos.request('spend', { txn_id: 's', spend_id: spendId, customer_id: 'alice', amount, currency: 'EUR' });
-const balanceOf = async (pos: PosClient) => {
-  const r = await pos.request('identify', { by: 'token', value: 'tok-alice' });
-  return r.ok ? (r.result as { customer: { balance: { amount: number } } }).customer.balance.amount : NaN;
-};
-const drained = (pos: PosClient) => waitFor(async () => {
-  const s = await pos.request('status');
-  return s.ok && (s.result as { outbox: { pending: number } }).outbox.pending === 0;
-}, { what: 'outbox drained', timeout: 20_000 });
 
 t.test('online: a spend after a partial return takes at most what the kept goods still cost', async (t) => {
   const sys = await startSystem(t); // refunds.spend_credit: proportional (default)
@@ -43,7 +35,7 @@ t.test('online: a spend after a partial return takes at most what the kept goods
     ok: true, result: { reversed_award_amount: 66, credited_spend_amount: 667, balance: { amount: 1000 } },
   });
   t.match(await spend(pos, 'd', 100), { ok: true, result: { spent_amount: 0 } });
-  t.equal(await balanceOf(pos), 1000);
+  t.equal(await aliceBalance(pos), 1000);
 });
 
 t.test('spend_credit none: the spends stay spent and still count as paid', async (t) => {
@@ -63,7 +55,7 @@ t.test('offline: the till lowers the cap by the returns it knows, a queued one i
   await sys.waitOnline();
   const pos = await sys.pos();
   t.match(await pos.request('hello', { protocol: 2 }), { ok: true });
-  t.equal(await balanceOf(pos), 1000);
+  t.equal(await aliceBalance(pos), 1000);
   t.match(await pos.request('award', { txn_id: 's', customer_id: 'alice', basket: sale }), { ok: true, result: { balance: { amount: 1100 } } });
   t.match(await spend(pos, 'a', 200), { ok: true, result: { spent_amount: 200, balance: { amount: 900 } } });
   await sys.goOffline();
@@ -72,9 +64,9 @@ t.test('offline: the till lowers the cap by the returns it knows, a queued one i
   t.match(await spend(pos, 'b', 5000), { ok: true, result: { status: 'queued', spent_amount: 467 } });
   t.match(await spend(pos, 'c', 10), { ok: false, error: { code: 'OFFLINE_SPEND_DECLINED', message: /nothing is left to pay/ } });
   await sys.broker.restart();
-  await drained(pos);
+  await outboxDrained(pos);
   // 900 + 66 credited − 34 reversed − 467.
-  t.equal(await balanceOf(pos), 465);
+  t.equal(await aliceBalance(pos), 465);
   // Online now the host knows the credit: 1000 − 333 − (200 + 467 − 66) = 66 left.
   t.match(await spend(pos, 'd', 100), { ok: true, result: { status: 'spent', spent_amount: 66 } });
 });
@@ -84,7 +76,7 @@ t.test('offline after an answered return: the same cap as the host', async (t) =
   await sys.waitOnline();
   const pos = await sys.pos();
   t.match(await pos.request('hello', { protocol: 2 }), { ok: true });
-  t.equal(await balanceOf(pos), 1000);
+  t.equal(await aliceBalance(pos), 1000);
   t.match(await pos.request('award', { txn_id: 's', customer_id: 'alice', basket: sale }), { ok: true });
   t.match(await spend(pos, 'a', 200), { ok: true, result: { spent_amount: 200 } });
   t.match(await pos.request('refund', mug('r-1')), { ok: true, result: { status: 'refunded', balance: { amount: 932 } } });
@@ -92,6 +84,6 @@ t.test('offline after an answered return: the same cap as the host', async (t) =
   // 1000 − 333 − (200 − 66) = 533 left to pay; the wallet has 932 − (100 − 34) of earlier purchases.
   t.match(await spend(pos, 'b', 5000), { ok: true, result: { status: 'queued', spent_amount: 533 } });
   await sys.broker.restart();
-  await drained(pos);
-  t.equal(await balanceOf(pos), 399);
+  await outboxDrained(pos);
+  t.equal(await aliceBalance(pos), 399);
 });
