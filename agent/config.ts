@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MAX_AMOUNT, isPointsUnit } from '../protocol/money.ts';
 import { currencyCode } from '../protocol/schema.ts';
 import { MAX_CHAINED_MESSAGES, isTopicLevel } from '../protocol/upstream.ts';
-import { uplinkConfigSchema } from '../protocol/uplink-config.ts';
+import { absoluteTlsFiles, uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import { devicesConfigSchema } from '../drivers/config.ts';
 import { loadConfigFile, parseConfigText, type ConfigSpec } from '../runtime/config-file.ts';
 import { LOG_LEVELS } from '../runtime/log.ts';
@@ -145,10 +145,7 @@ const AGENT_CONFIG: ConfigSpec<Config> = {
   absolutePaths(config, abs) {
     config.data_dir = abs(config.data_dir);
     if (config.socket.unix) config.socket.unix = abs(config.socket.unix);
-    for (const k of ['ca', 'cert', 'key'] as const) {
-      const v = config.uplink[k];
-      if (v) config.uplink[k] = abs(v);
-    }
+    absoluteTlsFiles(config.uplink, abs);
   },
 };
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { isPointsUnit } from '../protocol/money.ts';
 import { currencyCode } from '../protocol/schema.ts';
-import { isBrokerUrl, uplinkConfigSchema } from '../protocol/uplink-config.ts';
+import { absoluteTlsFiles, isBrokerUrl, uplinkConfigSchema } from '../protocol/uplink-config.ts';
 import { loadConfigFile, parseConfigText, type ConfigSpec } from '../runtime/config-file.ts';
 import { LOG_LEVELS } from '../runtime/log.ts';
 import { BACKENDS } from './backend.ts';
@@ -104,10 +104,7 @@ const HOST_CONFIG: ConfigSpec<HostConfig> = {
     if (config.crmcom?.password_file) config.crmcom.password_file = abs(config.crmcom.password_file);
     if (config.postgres?.password_file) config.postgres.password_file = abs(config.postgres.password_file);
     if (config.sessionm?.secret_file) config.sessionm.secret_file = abs(config.sessionm.secret_file);
-    for (const k of ['ca', 'cert', 'key'] as const) {
-      const v = config.uplink[k];
-      if (v) config.uplink[k] = abs(v);
-    }
+    absoluteTlsFiles(config.uplink, abs);
   },
 };
 

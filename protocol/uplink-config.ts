@@ -47,6 +47,14 @@ export const uplinkConfigSchema = z.strictObject({
 
 export type UplinkConfig = z.output<typeof uplinkConfigSchema>;
 
+/** Makes the section's TLS file paths (ca, cert, key) absolute with `abs` (each program's config: against the file's directory). */
+export function absoluteTlsFiles(uplink: Pick<UplinkConfig, 'ca' | 'cert' | 'key'>, abs: (path: string) => string): void {
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const v = uplink[k];
+    if (v) uplink[k] = abs(v);
+  }
+}
+
 export interface TlsFiles {
   ca?: Buffer;
   cert?: Buffer;
