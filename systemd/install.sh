@@ -214,6 +214,7 @@ install_build() {
   # As `npm run build` does: the files the code reads at run time go next to it.
   cp -R "$SOURCE/drivers/fonts" "$new/build/drivers/fonts"
   cp -R "$SOURCE/agent/status-page/assets" "$new/build/agent/status-page/assets"
+  (cd "$SOURCE" && node tools/bundle.mjs "$new/build") || die "bundling build/cli/main.js failed: run npm run build in $SOURCE to see why"
 }
 
 # node_modules is most of the program and slow to copy: a rerun keeps the installed copy when it

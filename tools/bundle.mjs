@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// `npm run build`'s last step: build/cli/main.js, the command's entry, becomes a bundle of our
+// compiled modules plus zod and yaml (node tools/bundle.mjs [BUILD_DIR], default ./build).
+//
+// Why: start to ready is mostly loading modules, ~330 of them before `ready`; compiling and linking
+// each one costs more than its code. The bundle (esbuild, ESM, split at every dynamic import so what
+// loads late still loads late) brings that to a few dozen files.
+//
+// What stays as it was: every other file in build/ (the host's PostgreSQL worker runs its own
+// file; tests import the sources); other packages are imported from node_modules as before (native
+// addons, CommonJS with files of their own); and every module still finds its files next to where
+// it was compiled: import.meta.url inside a bundled module is rewritten to that module's own URL in
+// build/ (fonts, status-page assets, the evdev addon, createRequire), so nothing moved.
+import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BUNDLED_PACKAGES = /^(zod|yaml)(\/|$)/;
+const repo = fileURLToPath(new URL('../', import.meta.url));
+const buildDir = resolve(process.argv[2] ?? join(repo, 'build'));
+const outdir = join(buildDir, 'cli');
+
+const moduleUrls = {
+  name: 'module-urls',
+  setup(b) {
+    // Packages other than zod and yaml: imported at run time from node_modules, as before.
+    b.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED_PACKAGES.test(args.path) ? undefined : { path: args.path, external: true }));
+    b.onLoad({ filter: /\.js$/ }, async (args) => {
+      if (!args.path.startsWith(buildDir + sep)) return undefined;
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return { contents: text, loader: 'js' };
+      const own = `new URL(${JSON.stringify(relative(outdir, args.path).split(sep).join('/'))}, import.meta.url).href`;
+      return { contents: text.replaceAll('import.meta.url', own), loader: 'js' };
+    });
+  },
+};
+
+const BANNER = "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
+if (readFileSync(join(outdir, 'main.js'), 'utf8').startsWith(BANNER)) {
+  throw new Error(`bundle: ${join(outdir, 'main.js')} is a bundle already: run npm run build (it compiles afresh, then bundles)`);
+}
+
+await build({
+  entryPoints: { main: join(outdir, 'main.js') },
+  outdir,
+  allowOverwrite: true,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  chunkNames: 'chunk-[hash]',
+  // yaml is CommonJS: its require('process') needs a require in an ES module.
+  banner: { js: BANNER },
+  nodePaths: [join(repo, 'node_modules')],
+  plugins: [moduleUrls],
+  logLevel: 'warning',
+});
+
+// The banner's `require` must be the only one at the top of a file (else the file does not load):
+// the banner is the first line; nothing at the start of another line may declare one.
+for (const name of readdirSync(outdir)) {
+  if (!name.endsWith('.js')) continue;
+  const declared = readFileSync(join(outdir, name), 'utf8').match(/^(?:const|let|var|function|class) require\b/gm) ?? [];
+  if (declared.length > 0) throw new Error(`bundle: ${name} declares its own require at its top, next to the banner's`);
+}
