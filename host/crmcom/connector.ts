@@ -237,8 +237,8 @@ export class CrmcomConnector implements Connector {
 
   /**
    * Cancels the posted spend requests of a purchase that `which` selects (all by default), page
-   * by page (≤ 50 per list call). Returns how many events the purchase has and the amount given
-   * back (the cancelled events' spend_amount).
+   * by page (≤ 50 per list call). Returns how many events the purchase has, the amount given
+   * back (the cancelled events' spend_amount) and the events found already cancelled.
    */
   private async cancelSpends(purchaseRef: string, which: (s: z.output<typeof spendData>) => boolean = () => true) {
     const c = this.config.currency;
@@ -256,7 +256,7 @@ export class CrmcomConnector implements Connector {
       const d = await this.client.call('customer_events/spend_requests/cancel', { customer_event_identifier: { id: s.id } }, spendCancelData);
       reversed += this.money(d.spend_amount, c, 'spend_amount');
     }
-    return { events: spends.length, reversed };
+    return { events: spends.length, reversed, alreadyCancelled: spends.filter((s) => s.life_cycle_state === 'CANCELLED') };
   }
 
   private async voidTxn(m: Msg<'void'>, ctx: OpContext): Promise<HostVoidResult> {
@@ -264,7 +264,16 @@ export class CrmcomConnector implements Connector {
     const purchase = { external_system_reference_number: purchaseRef };
     const c = this.config.currency;
     // Every spend request settled on the purchase (the POS's, and CRM.COM's instant and automatic ones).
-    const { events, reversed } = await this.cancelSpends(purchaseRef);
+    const { events, reversed: cancelledNow, alreadyCancelled } = await this.cancelSpends(purchaseRef);
+    // A void sent again after its purchase cancel failed finds the spends its first attempt
+    // cancelled: they are this void's too. Only a void cancels a POS spend. CRM.COM's instant and
+    // automatic ones are also cancelled by a queued award (pos_reduced: false), which then answered
+    // 0 of them: they count only when the recorded award says the sale had them.
+    const recordedAward = ctx.recorded('award', requireTxn(m));
+    const saleHadPlatformSpends = Number(recordedAward?.instant_spend_amount ?? 0) + Number(recordedAward?.automatic_spend_amount ?? 0) > 0;
+    const reversed = cancelledNow + alreadyCancelled
+      .filter((s) => saleHadPlatformSpends || !(s.instant_spend === true || s.automatic_spend === true))
+      .reduce((sum, s) => sum + this.money(s.spend_amount, c, 'spend_amount'), 0);
     try {
       await this.client.call('customer_events/purchases/cancel', { customer_event_identifier: purchase }, purchaseCancelData);
     } catch (error) {
@@ -276,7 +285,7 @@ export class CrmcomConnector implements Connector {
     }
     // The cancel answers the cancelled event, not the award it takes back nor the balance: the award
     // is the one this host recorded for the sale; the balance is left out (the void names no customer).
-    const award = ctx.recorded('award', requireTxn(m))?.award_amount;
+    const award = recordedAward?.award_amount;
     if (typeof award !== 'number') this.log.warn({ platform: 'crmcom', txn_id: m.txn_id }, 'void: the sale\'s award is not recorded here; reversed_award_amount reported 0');
     return { reversed_award_amount: typeof award === 'number' ? award : 0, reversed_spend_amount: reversed, currency: c };
   }

@@ -201,6 +201,21 @@ t.test('exactly once by operation: a spend repeated under a new message id after
   t.equal(sim.server.callsTo('customer_events/spend_requests/create'), 2, 'sent twice, under one reference');
 });
 
+t.test('a void sent again after its purchase cancel failed reports every spend it cancelled, the first attempt\'s too', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim, { retries: 0 });
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  t.match(await run(award('P1', b, 'sale-1')), [{ ok: true, result: { instant_spend_amount: 50 } }]);
+  t.match(await run(spend('P1', 300, 'sale-1')), [{ ok: true, result: { spent_amount: 300 } }]);
+  // The first attempt cancels both spend requests (50 instant, 300), then the purchase cancel fails.
+  sim.server.inject({ kind: 'status', status: 503, endpoint: 'customer_events/purchases/cancel' });
+  t.match(await run(voidTxn('sale-1')), [{ ok: false, error: { permanent: false } }]);
+  t.same([...sim.spends.values()].map((s) => s.state), ['CANCELLED', 'CANCELLED'], 'the spends went back at the first attempt');
+  // The till resends: nothing is left to cancel, but the void gave back 350 all the same.
+  t.match(await run(voidTxn('sale-1')), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 350 } }]);
+  t.equal(sim.balance('P1'), 1000);
+});
+
 t.test('pos_reduced: false (the POS was answered queued): CRM.COM\'s instant and automatic spends are cancelled, the award kept', async (t) => {
   const sim = await startCrmcomSim(t);
   const { run } = await crmcomBackend(t, sim);
