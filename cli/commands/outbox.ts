@@ -32,7 +32,7 @@ const FLAGS = {
 interface Listed {
   pending: number;
   dead: number;
-  messages: Array<{ id: string; op: string; txn_id: string | null; state: string; attempts: number; created_at: string; error: { code: string; message: string } | null }>;
+  messages: Array<{ id: string; op: string; txn_id: string | null; state: string; attempts: number; created_at: string; error: { code: string; message: string } | null; result_error?: string }>;
 }
 
 export async function outboxCommand(args: string[]): Promise<number> {
@@ -54,7 +54,8 @@ export async function outboxCommand(args: string[]): Promise<number> {
         else {
           print(`${listed.pending} pending, ${listed.dead} dead; showing ${state}:\n`);
           for (const m of listed.messages) {
-            const error = m.error ? `  ${field(m.error.code)}: ${field(m.error.message)}` : '';
+            const error = m.error ? `  ${field(m.error.code)}: ${field(m.error.message)}`
+              : m.result_error ? `  answer unreadable: ${field(m.result_error)}` : '';
             print(`${field(m.id)}  ${field(m.op).padEnd(13)} ${field(m.txn_id ?? '-').padEnd(20)} ${field(m.created_at)}  tries ${m.attempts}${error}\n`);
           }
         }

@@ -9,7 +9,8 @@ import { field, print, printError, safeJson } from './output.ts';
 const HELP = `till-agent status [--config FILE | --data DIR | --socket PATH | --tcp HOST:PORT] [--json] [--watch [--interval S]]
 
 Asks the running agent (over its local socket) for uplink state, outbox depth,
-oldest pending age, dead letters and devices. Exit 1 when the agent is unreachable.
+oldest pending age, dead letters, host answers it could not read (when there are any)
+and devices. Exit 1 when the agent is unreachable.
   --watch        keep watching until Ctrl-C: outbox depth, the age of the oldest
                  message, the drain rate (messages delivered per second over the last
                  10 s) and the time until the outbox is empty at that rate. A terminal
@@ -104,6 +105,8 @@ export function formatStatus(s: StatusResult): string {
     `till-agent ${field(s.version)}, terminal ${field(s.terminal)}`,
     `uplink   ${field(up.state)}${up.since ? ` since ${field(up.since)}` : ''}${up.last_error ? ` (last error: ${field(up.last_error)})` : ''}`,
     `outbox   ${s.outbox.pending} pending (oldest ${oldest}), ${s.outbox.dead} dead${s.outbox.dead > 0 ? '  → till-agent outbox list' : ''}`,
+    // Answers the host applied but the till could not read (UPSTREAM.md); an older agent does not count them.
+    ...(s.outbox.unreadable > 0 ? [`         ${s.outbox.unreadable} host answer(s) unreadable (applied, not resent)  → till-agent outbox list --state done`] : []),
     `storage  ${formatStorage(s.storage)}`,
     `devices  ${devices}`,
     ...(s.clock ? [`clock    ${formatClock(s.clock)}`] : []),

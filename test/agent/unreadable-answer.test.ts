@@ -1,7 +1,8 @@
 // A host answer that is ok but does not match its op's schema (agent/upstream/host-results.ts,
 // UPSTREAM.md "An answer the till cannot read"): the host has applied it, so the till records it
 // as delivered and never sends it again, answers the POS UPSTREAM_BAD_ANSWER (now and on a
-// repeat), and says so: an `outbox` event, status outbox.unreadable, the row in outbox.list.
+// repeat), and says so: an `outbox` event, status outbox.unreadable, the row in outbox.list (and
+// `till-agent outbox list`).
 // The agent runs in this process against a real mosquitto; the "host" is a plain MQTT client.
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -11,6 +12,7 @@ import { startDaemon } from '../../agent/daemon.ts';
 import type { UpstreamRequest } from '../../protocol/upstream.ts';
 import { silentLogger } from '../../runtime/log.ts';
 import { startBroker } from '../helpers/broker.ts';
+import { cli } from '../helpers/cli.ts';
 import { awardAnswer } from '../helpers/host-answers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { connectPos } from '../helpers/pos-client.ts';
@@ -59,6 +61,11 @@ t.test('an ok answer that fails its schema: delivered once, a structured error f
   t.match(await pos.request('outbox.list', { state: 'done' }), {
     ok: true, result: { messages: [{ txn_id: 'bad-1', state: 'done', result_error: /result\.balance\.amount/ }] },
   });
+
+  // The operator's view: `till-agent outbox list --state done` names the fields.
+  const listed = await cli('outbox', 'list', '--state', 'done', '--tcp', `127.0.0.1:${port}`);
+  t.equal(listed.code, 0, listed.out);
+  t.match(listed.out, /bad-1 .* answer unreadable: result\.balance\.amount: /);
 
   // The forwarder goes on: the next award is answered; the bad one was never sent again.
   t.match(await pos.request('award', { txn_id: 'good-1', customer_id: 'alice', basket }),

@@ -1,4 +1,4 @@
-// `till-agent status`: the offline exposure line (status.offline).
+// `till-agent status`: the offline exposure line (status.offline) and the unreadable answers (status.outbox.unreadable).
 import t from 'tap';
 import type { StatusResult } from '../../../protocol/local.ts';
 import { formatStatus } from '../../../cli/commands/status.ts';
@@ -21,4 +21,11 @@ t.test('the offline line', async (t) => {
   t.match(formatStatus(status({ count: 3, amounts: [{ amount: 900, currency: 'EUR' }], since: 'x', link_confirmed_at: null, offline_age_s: 10, limits })),
     /→ offline spend is declined until the link is back\n$/, 'at the count limit');
   t.notMatch(formatStatus(status(undefined)), /offline  /, 'an older agent without status.offline');
+});
+
+t.test('answers the till could not read get a line of their own, only when there are any', async (t) => {
+  t.notMatch(formatStatus(status(undefined)), /unreadable/);
+  const s = status(undefined);
+  t.match(formatStatus({ ...s, outbox: { ...s.outbox, unreadable: 2 } }),
+    /\noutbox   2 pending \(oldest 60 s\), 0 dead\n {9}2 host answer\(s\) unreadable \(applied, not resent\) {2}→ till-agent outbox list --state done\n/);
 });
