@@ -1,5 +1,5 @@
 // Host databases written by earlier versions are migrated in place when a host opens them.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Ledger } from '../../host/ledger.ts';
@@ -105,46 +105,39 @@ t.test('a version 1 database: wallets are re-keyed per (participant, unit), bala
   t.same(db.prepare('SELECT participant_id FROM wallets ORDER BY rowid').all(), [{ participant_id: 'b' }, { participant_id: 'a' }, { participant_id: 'a' }]);
 });
 
-t.test('a version 4 database: refunds get their points column, earlier returns took no points', async (t) => {
+/**
+ * A database as `version` left it: created now, then `undo` takes out what later versions added,
+ * and one return of 333 (34 reversed, 49 credited) is recorded the way it wrote it. Reopened: migrated.
+ */
+async function refundsAtVersion(t: Test, version: number, undo: string): Promise<{ ledger: Ledger; db: Database.Database }> {
   const file = join(await tempDir(t, 'till-host-migrate-'), 'host.db');
   Ledger.open(file).close();
-  // Back to what version 4 wrote: refunds without points.
   const old = new Database(file);
   old.exec(`
-    ALTER TABLE refunds DROP COLUMN points;
+    ${undo}
     INSERT INTO refunds (terminal, refund_id, txn_id, message_id, items, returned_amount, reversed_award_amount, unrecovered_award_amount, credited_spend_amount, created_at)
       VALUES ('M1/S1/T1', 'r-1', 's-1', 'm-1', '[{"sku":"MUG","qty":1,"amount":333}]', 333, 34, 0, 49, '2026-11-01T00:00:00Z');
-    PRAGMA user_version = 4;
+    PRAGMA user_version = ${version};
   `);
   old.close();
   const ledger = Ledger.open(file);
   t.teardown(() => ledger.close());
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  return { ledger, db };
+}
+
+t.test('a version 4 database: refunds get their points column, earlier returns took no points', async (t) => {
+  const { ledger, db } = await refundsAtVersion(t, 4, 'ALTER TABLE refunds DROP COLUMN points;');
   const totals = ledger.credit.refundTotals('M1/S1/T1', 's-1');
   t.match(totals, { returned_amount: 333, reversed_award_amount: 34, credited_spend_amount: 49 });
   t.same([...totals.points], [], 'no points taken back by a return of before');
-  const db = new Database(file, { readonly: true });
-  t.teardown(() => db.close());
   t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
 });
 
 t.test('a version 5 database: refunds get their spend snapshot columns, earlier returns keep the earlier rule', async (t) => {
-  const file = join(await tempDir(t, 'till-host-migrate-'), 'host.db');
-  Ledger.open(file).close();
-  // Back to what version 5 wrote: refunds without the spend snapshot.
-  const old = new Database(file);
-  old.exec(`
-    ALTER TABLE refunds DROP COLUMN spent_before;
-    ALTER TABLE refunds DROP COLUMN returned_before;
-    INSERT INTO refunds (terminal, refund_id, txn_id, message_id, items, returned_amount, reversed_award_amount, unrecovered_award_amount, credited_spend_amount, created_at)
-      VALUES ('M1/S1/T1', 'r-1', 's-1', 'm-1', '[{"sku":"MUG","qty":1,"amount":333}]', 333, 34, 0, 49, '2026-11-01T00:00:00Z');
-    PRAGMA user_version = 5;
-  `);
-  old.close();
-  const ledger = Ledger.open(file);
-  t.teardown(() => ledger.close());
+  const { ledger, db } = await refundsAtVersion(t, 5, 'ALTER TABLE refunds DROP COLUMN spent_before; ALTER TABLE refunds DROP COLUMN returned_before;');
   t.match(ledger.credit.refundTotals('M1/S1/T1', 's-1'), { returned_amount: 333, credited_spend_amount: 49, spends_at_returns: null });
-  const db = new Database(file, { readonly: true });
-  t.teardown(() => db.close());
   t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   t.ok((db.pragma('table_info(refunds)') as Array<{ name: string }>).some((c) => c.name === 'spent_before'));
 });
