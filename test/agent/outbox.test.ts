@@ -120,3 +120,18 @@ t.test('a group commit is answered after its fsync, and only then do its rows re
   t.same(outbox.nextPending(10).map((r) => r.id), [first.id]);
   t.equal(db.pragma('synchronous', { simple: true }), 2, 'every other write still syncs at its commit');
 });
+
+t.test('rows an earlier version settled (the answer stored as the host sent it, unchecked) are read typed, or as unreadable', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  const [spent, odd] = [message({ op: 'spend', amount: 200 }), message({ op: 'spend', amount: 300 })];
+  await outbox.appendAll([spent, odd]);
+  // What the previous version wrote: state, result and settled_at, nothing else (schema 4 unchanged).
+  const settle = db.prepare(`UPDATE outbox SET state = 'done', result = ?, settled_at = updated_at WHERE id = ?`);
+  settle.run(JSON.stringify({ currency: 'EUR', spent_amount: 200, balance: { amount: 800, currency: 'EUR' }, offline: false }), spent.id);
+  settle.run(JSON.stringify({ spent_amount: '300' }), odd.id);
+  t.same(outbox.get(spent.id)?.result, { currency: 'EUR', spent_amount: 200, balance: { amount: 800, currency: 'EUR' }, offline: false });
+  t.match(outbox.get(odd.id), { state: 'done', result: null, result_error: /result\.currency: .*result\.spent_amount: / });
+  t.equal(outbox.stats().unreadable, 0, 'counted when an answer arrives, not when an old row is read');
+});
