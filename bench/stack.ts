@@ -14,7 +14,7 @@ import { silentLogger } from '../runtime/log.ts';
 import { VERSION } from '../agent/version.ts';
 import { hostConfigSchema } from '../host/config.ts';
 import { startHost } from '../host/start-host.ts';
-import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
+import { connectPos } from '../test/helpers/pos-client.ts';
 import { waitUplink } from './drive.ts';
 import { SAMPLE_SEED } from './sample-sale.ts';
 

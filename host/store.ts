@@ -15,15 +15,13 @@ import { join } from 'node:path';
 import type { HostConfig } from './config.ts';
 import { Ledger } from './ledger.ts';
 import { PgLedger } from './pg/pg-ledger.ts';
-import { CONFLICT_CODES, PgError } from './pg/sync-pg.ts';
+import { isConflictError } from './pg/sync-pg.ts';
 
 export const LEDGER_FILE = 'host.db';
 export const PG_PASSWORD_ENV = 'TILL_HOST_PG_PASSWORD';
 
-/** A serialization failure or deadlock: not the message's fault, the transaction runs again. */
-export function isStoreConflict(error: unknown): boolean {
-  return error instanceof PgError && error.code !== undefined && CONFLICT_CODES.has(error.code);
-}
+/** A serialization failure or deadlock: not the message's fault, the transaction runs again (SQLite has none: BEGIN IMMEDIATE). */
+export const isStoreConflict = isConflictError;
 
 /** Opens (and creates or migrates) the configured store. */
 export function openStore(config: HostConfig, env: NodeJS.ProcessEnv = process.env): Ledger {

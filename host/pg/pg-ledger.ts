@@ -20,7 +20,7 @@ import { REVERSIBLE_KINDS, balanceRefusal, type Entry, type Ledger, type NewEntr
 import { PgCreditStore } from './pg-credit.ts';
 import { LOCK_CLASS, PG_SCHEMA_VERSION, migratePg } from './pg-schema.ts';
 import { PgUserOffers } from './pg-user-offers.ts';
-import { CONFLICT_CODES, PgError, SyncPg, type PgConnectionOptions, type Sql } from './sync-pg.ts';
+import { PgError, SyncPg, isConflictError, type PgConnectionOptions, type Sql } from './sync-pg.ts';
 
 /** Advisory lock class of a till's batches (the second key is hashtext(terminal)). */
 const LOCK_CLASS_TILL = LOCK_CLASS + 1;
@@ -41,8 +41,6 @@ const now = () => new Date().toISOString();
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
-
-const isConflict = (error: unknown) => error instanceof PgError && error.code !== undefined && CONFLICT_CODES.has(error.code);
 
 type ProcessedRow = Omit<Processed, 'result'> & { result: string };
 
@@ -168,7 +166,7 @@ export class PgLedger implements Ledger {
         // A connection lost while idle (server restart, failover) shows at the lock or BEGIN:
         // nothing ran yet, so the batch goes on a new connection.
         const idleLoss = !started && !this.conn.connected && attempt === 1;
-        if (!(idleLoss || isConflict(error) || this.conn.conflicted) || attempt >= MAX_ATTEMPTS) throw error;
+        if (!(idleLoss || isConflictError(error) || this.conn.conflicted) || attempt >= MAX_ATTEMPTS) throw error;
         sleepSync(Math.min(100, 2 ** attempt) * Math.random());
       } finally {
         this.cached = freshCache();

@@ -24,7 +24,12 @@ export interface PgConnectionOptions {
 }
 
 /** SQLSTATEs after which the whole transaction is worth running again (host/store.ts). */
-export const CONFLICT_CODES = new Set(['40001', '40P01']);
+const CONFLICT_CODES = new Set(['40001', '40P01']);
+
+/** A serialization failure or deadlock: not the message's fault, the transaction runs again. */
+export function isConflictError(error: unknown): boolean {
+  return error instanceof PgError && error.code !== undefined && CONFLICT_CODES.has(error.code);
+}
 
 export class PgError extends Error {
   constructor(message: string, readonly code: string | undefined, readonly detail?: string) {
@@ -129,7 +134,7 @@ export class SyncPg {
     try {
       return this.call({ sql, params }, QUERY_TIMEOUT_MS) as QueryResult<R>;
     } catch (error) {
-      if (error instanceof PgError && error.code !== undefined && CONFLICT_CODES.has(error.code)) this.conflicted = true;
+      if (isConflictError(error)) this.conflicted = true;
       // A connection-level failure (no SQLSTATE, or class 08): start again with a new connection.
       if (!(error instanceof PgError) || error.code === undefined || error.code.startsWith('08') || error.code === '57P01') this.close();
       throw error;
