@@ -69,6 +69,9 @@ function render(s) {
   $('outbox-pending').textContent = s.outbox.pending;
   $('outbox-oldest').textContent = age(s.outbox.oldest_age_s);
   $('outbox-dead').textContent = s.outbox.dead;
+  const unreadable = s.outbox.unreadable || 0;
+  $('outbox-unreadable').textContent = unreadable;
+  $('outbox-unreadable-note').hidden = unreadable === 0;
   $('storage').textContent = s.storage ? `disk: ${s.storage.state}${s.storage.free_bytes !== null && s.storage.free_bytes !== undefined ? `, ${(s.storage.free_bytes / 1048576).toFixed(0)} MB free` : ''}` : '';
   const dead = s.dead_letters || [];
   $('dead-letters').hidden = dead.length === 0;
