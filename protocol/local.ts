@@ -317,6 +317,8 @@ export interface ProductsBatchStatus {
   /** full: the batch that completed the catalogue at the host says how many products it deleted. */
   deleted?: number;
   error?: unknown;
+  /** Delivered, but the host's answer did not match the protocol (UPSTREAM.md "An answer the till cannot read"). */
+  result_error?: string;
 }
 
 export interface ProductsStatusResult {

@@ -55,8 +55,9 @@ export function productsStatus(ctx: OpsContext, p: Params<'products.status'>): P
   const results = rows.map((r): ProductsBatchStatus => {
     const out: ProductsBatchStatus = { batch: r.batch, products: r.products, state: r.state };
     if (r.state === 'done') {
-      // An answer the till could not read (result_error) counts the batch as sent.
+      // An answer the till could not read counts the batch as sent, and says so.
       out.accepted = r.result?.accepted ?? r.products;
+      if (r.result_error !== undefined) out.result_error = r.result_error;
       const d = r.result?.deleted;
       if (d !== undefined && r.result?.complete === true) out.deleted = deleted = d;
     }
