@@ -131,9 +131,9 @@ t.test('link down: restarted on a full disk, the agent starts, serves what it ca
   t.match(await pos.request('identify', { by: 'card', value: CARD }), { ok: true, result: { stale: true, customer: { balance: { amount: 1000 } } } }, 'identify from the cache');
   t.match(await pos.request('award', { txn_id: 'off-3', customer_id: 'alice', basket: basket(100) }), { ok: false, error: { code: 'STORAGE_FULL' } });
   t.match(await pos.request('outbox.list', { state: 'pending' }), { ok: true, result: { pending: 3 } });
-  const doctor = await cli('doctor', '--config', sys.agentConfig, '--timeout-ms', '1000');
-  t.match(doctor.out, /✖ data dir\s+.*disk is full/, 'doctor: data dir ✖ (disk full)');
-  t.match(doctor.out, /✖ database\s+.*in use by the running agent/, 'doctor: database ✖ (held exclusively)');
+  // doctor waits out SQLite's busy timeout on each read of the database the agent holds (about
+  // 20 s in all): it runs while the link comes back, and is read before any space is freed.
+  const doctorRun = cli('doctor', '--config', sys.agentConfig, '--timeout-ms', '1000');
 
   // The link comes back while the disk is still full: the host gets the messages, the till
   // cannot record the answers yet and keeps them pending.
@@ -141,6 +141,9 @@ t.test('link down: restarted on a full disk, the agent starts, serves what it ca
   await sys.waitOnline();
   await waitFor(async () => (await hostBalance(pos)) === 1000 + 20 - 100, { what: 'host applied the queued messages', timeout: 20_000 });
   t.equal(sys.agent.child.exitCode, null, 'the agent is still running');
+  const doctor = await doctorRun;
+  t.match(doctor.out, /✖ data dir\s+.*disk is full/, 'doctor: data dir ✖ (disk full)');
+  t.match(doctor.out, /✖ database\s+.*in use by the running agent/, 'doctor: database ✖ (held exclusively)');
 
   await freeDisk(fill);
   await waitFor(async () => {
