@@ -31,7 +31,10 @@ async function setup(t: Test) {
 /** Starts `till-agent run` and waits for it to exit (it must not start). */
 async function runRefused(t: Test, config: string) {
   const agent = startProcess(t, ['run', '--config', config]);
-  const exit = await Promise.race([agent.exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+  // The timer is cleared: left pending, it kept this file's process alive for its 20 s after the last refusal.
+  let timer: NodeJS.Timeout | undefined;
+  const exit = await Promise.race([agent.exited, new Promise<null>((r) => { timer = setTimeout(() => r(null), 20_000); })]);
+  clearTimeout(timer);
   if (!exit) t.fail(`the agent started\n${agent.output().slice(-2000)}`);
   return { exit, out: agent.output(), lines: agent.lines() };
 }
