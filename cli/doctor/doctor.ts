@@ -94,6 +94,11 @@ function nearestExisting(path: string): string {
   return p;
 }
 
+// How long a read waits for a lock. An agent that started on a full disk holds the file
+// exclusively, and every read then waits this long before SQLITE_BUSY: better-sqlite3's 5 s default
+// made doctor hang ~20 s in front of the technician. The agent's own writes take milliseconds.
+const BUSY_TIMEOUT_MS = 500;
+
 export function checkDatabase(config: Config): Check {
   const file = join(config.data_dir, 'till-agent.db');
   if (!existsSync(file)) return { name: 'database', ok: true, detail: `${file} not created yet (first start creates it)` };
@@ -101,7 +106,7 @@ export function checkDatabase(config: Config): Check {
     return { name: 'database', ok: false, detail: `${file} is empty (0 bytes): truncated, the agent refuses to start with it`, hint: corruptHint(file) };
   }
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
     try {
       const rows = db.pragma('quick_check') as Array<{ quick_check: string }>;
       const result = rows.map((r) => r.quick_check).join('; ');
@@ -216,7 +221,7 @@ export function checkClock(config: Config, now: () => Date): Check {
   const file = join(config.data_dir, 'till-agent.db');
   if (existsSync(file)) {
     try {
-      const db = new Database(file, { readonly: true, fileMustExist: true });
+      const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
       try {
         const jump = clockJump(db, t);
         if (jump) return jump;
