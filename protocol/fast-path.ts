@@ -7,7 +7,7 @@
 import { MAX_BASKET_DISCOUNTS, MAX_BASKET_ITEMS, MAX_BASKET_PAYMENTS } from './basket.ts';
 import { CURRENCY_PATTERN, MAX_AMOUNT, isPointsUnit, sumAmounts } from './money.ts';
 import { containsPan } from './pan.ts';
-import { MAX_QTY } from './schema.ts';
+import { MAX_QTY, TXN_ID_PATTERN, hasAtMostQtyDecimals } from './schema.ts';
 
 type Plain = Record<string, unknown>;
 
@@ -152,12 +152,10 @@ const nonEmpty = (value: unknown, max: number): value is string => text(value, 1
 /** freeText / nonEmptyText of protocol/schema.ts: a string of min..max characters without a card number. */
 const noPanText = (value: unknown, min: number, max: number): value is string => text(value, min, max) && !containsPan(value);
 
-const TXN_ID = /^[\x21-\x7e]+$/;
-const txnId = (value: unknown): value is string => text(value, 1, 128) && TXN_ID.test(value) && !containsPan(value);
+const txnId = (value: unknown): value is string => text(value, 1, 128) && TXN_ID_PATTERN.test(value) && !containsPan(value);
 
 const minorUnits = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_AMOUNT;
 
-const QTY = /^\d+(\.\d{1,3})?$/;
 const quantity = (value: unknown): value is number =>
-  typeof value === 'number' && value > 0 && value <= MAX_QTY && QTY.test(String(value));
+  typeof value === 'number' && value > 0 && value <= MAX_QTY && hasAtMostQtyDecimals(value);

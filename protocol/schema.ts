@@ -28,7 +28,7 @@ export const quantity = () =>
     .max(MAX_QTY, { error: `must be at most ${MAX_QTY}` })
     .refine(hasAtMostQtyDecimals, { error: `must have at most ${QTY_DECIMALS} decimals` });
 
-function hasAtMostQtyDecimals(value: number): boolean {
+export function hasAtMostQtyDecimals(value: number): boolean {
   // String(0.001) is "0.001", String(1e-7) is "1e-7": plain digits with ≤ 3 decimals only.
   return /^\d+(\.\d{1,3})?$/.test(String(value));
 }
@@ -56,11 +56,14 @@ export const freeText = (max = 256) =>
 /** A required free-text field: not empty, up to max, no card number. */
 export const nonEmptyText = (max = 256) => nonEmpty(max).refine(noPan, { error: NO_PAN });
 
+/** A txn_id's characters: printable ASCII without spaces. */
+export const TXN_ID_PATTERN = /^[\x21-\x7e]+$/;
+
 export const txnId = () =>
   z.string({ error: 'must be a string' })
     .min(1, { error: 'must not be empty' })
     .max(128, { error: 'must be at most 128 characters' })
-    .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' })
+    .regex(TXN_ID_PATTERN, { error: 'must be printable ASCII without spaces' })
     .refine(noPan, { error: NO_PAN });
 
 export const moneySchema = () => z.object({ amount: signedMinorUnits(), currency: currencyCode() });

@@ -7,21 +7,22 @@ import { readFileSync } from 'node:fs';
 // test (tap runs two files at once) could take it: the demo's status port was lost that way in a
 // clean-clone CI. Below the range only another test's random pick can collide, and the probe
 // below still checks that the port is free.
-const [EPHEMERAL_LOW] = ephemeralRange();
+const EPHEMERAL_LOW = ephemeralLow();
 const LOW = 10_000;
 const HIGH = Math.max(LOW + 1_000, EPHEMERAL_LOW) - 1;
 // Ports that services of a development machine or CI listen on (a system broker on 1883 above all).
 const RESERVED = new Set([1883, 3306, 4222, 4369, 5432, 5672, 6222, 6379, 8222, 8883, 9100, 15672, 25672, 27017]);
 const handedOut = new Set<number>();
 
-function ephemeralRange(): [number, number] {
+/** The lowest port of the kernel's ephemeral range. */
+function ephemeralLow(): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (low && high && low > 11_000) return [low, high];
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 11_000) return low;
   } catch {
     // not Linux, or no /proc: the usual default
   }
-  return [32_768, 60_999];
+  return 32_768;
 }
 
 function bindable(port: number): Promise<boolean> {
