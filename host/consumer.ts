@@ -13,7 +13,7 @@ import { disableNagle } from '../runtime/no-delay.ts';
 import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { mqttConnectOptions, type UplinkConfig } from '../protocol/uplink-config.ts';
+import { mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../protocol/uplink-config.ts';
 import { tillPrefix, topics, type UpstreamResponse } from '../protocol/upstream.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { Batch, HandleSummary } from './batch.ts';
@@ -102,7 +102,7 @@ export class Consumer {
     client.on('close', () => {
       if (this.state === 'subscribed' || this.state === 'connecting') this.transition('offline');
     });
-    backOffReconnects(client, ({ attempt, retryInMs, warn, error }) =>
+    backOffReconnects(client, reconnectBackoff(this.options.uplink), ({ attempt, retryInMs, warn, error }) =>
       this.options.log[warn ? 'warn' : 'debug']({ err: error, attempt, retry_in_ms: retryInMs }, 'mqtt error'));
   }
 

@@ -1,7 +1,7 @@
 // The `uplink:` config section, shared by the agent and the reference host, and the
 // pure mapping from it to MQTT.js connect options (callers read the TLS files).
 import { z } from 'zod';
-import { RECONNECT_MIN_MS } from './reconnect-backoff.ts';
+import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, type ReconnectBackoff } from './reconnect-backoff.ts';
 import { DEFAULT_SHARE_GROUP, DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from './upstream.ts';
 
 // `key:` with no value in YAML is null: treat it as "not set".
@@ -42,10 +42,19 @@ export const uplinkConfigSchema = z.strictObject({
   request_timeout_ms: z.number().int().min(100, { error: 'must be at least 100' }).max(600_000).default(3000),
   share_group: z.string().regex(/^[^/#+\s]*$/, { error: 'must be a name without / + # (empty: no shared subscription)' }).default(DEFAULT_SHARE_GROUP),
   embedded_port: z.number().int().min(0).max(65535).default(1884),
+  // The broker unreachable: the first wait before trying again, doubling up to the longest.
+  reconnect_min_ms: z.number().int().min(100, { error: 'must be at least 100' }).max(60_000, { error: 'must be at most 60000' }).default(RECONNECT_MIN_MS),
+  reconnect_max_ms: z.number().int().min(100, { error: 'must be at least 100' }).max(3_600_000, { error: 'must be at most 3600000 (an hour)' }).default(RECONNECT_MAX_MS),
 })
-  .refine((u) => Boolean(u.cert) === Boolean(u.key), { error: 'cert and key must be given together', path: ['cert'] });
+  .refine((u) => Boolean(u.cert) === Boolean(u.key), { error: 'cert and key must be given together', path: ['cert'] })
+  .refine((u) => u.reconnect_max_ms >= u.reconnect_min_ms, { error: 'must be at least reconnect_min_ms', path: ['reconnect_max_ms'] });
 
 export type UplinkConfig = z.output<typeof uplinkConfigSchema>;
+
+/** The section's reconnect backoff (protocol/reconnect-backoff.ts). */
+export function reconnectBackoff(config: Pick<UplinkConfig, 'reconnect_min_ms' | 'reconnect_max_ms'>): ReconnectBackoff {
+  return { minMs: config.reconnect_min_ms, maxMs: config.reconnect_max_ms };
+}
 
 /** Makes the section's TLS file paths (ca, cert, key) absolute with `abs` (each program's config: against the file's directory). */
 export function absoluteTlsFiles(uplink: Pick<UplinkConfig, 'ca' | 'cert' | 'key'>, abs: (path: string) => string): void {
@@ -85,7 +94,7 @@ export function mqttConnectOptions(config: UplinkConfig, clientId: string, files
     clientId,
     clean: false,
     keepalive: config.keepalive_s,
-    reconnectPeriod: RECONNECT_MIN_MS,
+    reconnectPeriod: config.reconnect_min_ms,
     connectTimeout: 10_000,
     rejectUnauthorized: config.reject_unauthorized,
     // mqtt-packet's default cache of every 2-byte number (65,536 Buffers, 6 MB of heap) is

@@ -6,7 +6,7 @@ import { X509Certificate, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { AgentError } from '../../protocol/errors.ts';
-import { mqttConnectOptions, type UplinkConfig } from '../../protocol/uplink-config.ts';
+import { mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../../protocol/uplink-config.ts';
 import {
   UPSTREAM_VERSION, parseUpstreamResponse, tillPrefix, topics,
   type Chain, type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
@@ -137,7 +137,7 @@ export class Uplink {
     client.on('message', (topic, payload) => this.handleMessage(topic, payload));
     client.on('close', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
     client.on('offline', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
-    backOffReconnects(client, ({ attempt, retryInMs, warn, error }) => {
+    backOffReconnects(client, reconnectBackoff(this.options.config), ({ attempt, retryInMs, warn, error }) => {
       this.lastErrorValue = error.message;
       log[warn ? 'warn' : 'debug'](
         { err: { message: error.message, code: (error as { code?: unknown }).code }, attempt, retry_in_ms: retryInMs },

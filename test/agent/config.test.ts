@@ -19,6 +19,18 @@ t.test('minimal config gets safe defaults', async (t) => {
   t.equal(c.uplink.protocol_version, 5);
   t.equal(c.offline.spend_floor_limit, 0, 'offline spend is off unless configured');
   t.equal(c.socket.token, null);
+  t.equal(c.uplink.reconnect_min_ms, 1000, 'reconnect: 1 s doubling…');
+  t.equal(c.uplink.reconnect_max_ms, 30_000, '…up to 30 s');
+});
+
+t.test('the reconnect backoff is range-checked, and its longest wait is not below its first', async (t) => {
+  const uplink = (lines: string) => `${minimal}${lines}`;
+  const c = parseConfig(uplink('  reconnect_min_ms: 250\n  reconnect_max_ms: 5000\n'), 'c.yaml');
+  t.same([c.uplink.reconnect_min_ms, c.uplink.reconnect_max_ms], [250, 5000]);
+  t.match(failures(uplink('  reconnect_min_ms: 50\n')), /^uplink\.reconnect_min_ms: must be at least 100$/m);
+  t.match(failures(uplink('  reconnect_max_ms: 7200000\n')), /^uplink\.reconnect_max_ms: must be at most 3600000/m);
+  t.match(failures(uplink('  reconnect_min_ms: 5000\n  reconnect_max_ms: 2000\n')), /^uplink\.reconnect_max_ms: must be at least reconnect_min_ms$/m);
+  t.match(failures(uplink('  reconnect_max: 2000\n')), /^uplink: unknown key\(s\): reconnect_max$/m, 'a misspelt key is named');
 });
 
 t.test('every error names its key and what is expected, all at once', async (t) => {

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { RECONNECT_MAX_MS, reconnectDelay, warnOnAttempt } from '../../protocol/reconnect-backoff.ts';
+import mqtt from 'mqtt';
+import { createServer } from 'node:net';
+import { backOffReconnects, RECONNECT_MAX_MS, reconnectDelay, warnOnAttempt, type FailedAttempt } from '../../protocol/reconnect-backoff.ts';
 
 t.test('reconnect delay: 1 s doubling, capped at 30 s', async (t) => {
   const table: Array<[number, number]> = [[0, 1000], [1, 1000], [2, 2000], [3, 4000], [4, 8000], [5, 16000], [6, 30000], [7, 30000], [1000, 30000]];
@@ -12,4 +14,34 @@ t.test('a repeated error warns on attempts 1, 2, 4, 8, …; a new one always', a
   t.same(warned, [1, 2, 4, 8, 16, 32, 64]);
   t.ok(warnOnAttempt(3, false));
   t.ok(warnOnAttempt(1000, false));
+});
+
+t.test('a configured backoff: its own first wait, doubling up to its own longest', async (t) => {
+  const backoff = { minMs: 200, maxMs: 1000 };
+  t.same([1, 2, 3, 4, 5, 40].map((a) => reconnectDelay(a, backoff)), [200, 400, 800, 1000, 1000, 1000]);
+  t.same([1, 2].map((a) => reconnectDelay(a, { minMs: 5000, maxMs: 5000 })), [5000, 5000], 'min = max: a fixed period');
+});
+
+t.test('a real MQTT.js client retries a closed port at the configured waits', async (t) => {
+  // A port that refuses: bound, then closed, so nothing listens there now.
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+  const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 100, connectTimeout: 2000 });
+  const failures: FailedAttempt[] = [];
+  const enough = new Promise<void>((resolve) => {
+    backOffReconnects(client, { minMs: 100, maxMs: 300 }, (failure) => {
+      failures.push(failure);
+      if (failures.length === 5) resolve();
+    });
+  });
+  await enough;
+  await client.endAsync(true);
+  // What MQTT.js was told to wait after each refused attempt: 100, 200, then the longest, 300.
+  t.same(failures.map((f) => f.retryInMs), [100, 200, 300, 300, 300]);
+  t.same(failures.map((f) => f.attempt), [1, 2, 3, 4, 5]);
+  t.ok(failures.every((f) => /ECONNREFUSED/.test(f.error.message)));
 });
