@@ -17,7 +17,7 @@ export async function secondTill(t: { teardown(fn: () => unknown): void }, sys: 
     data_dir: join(sys.dir, `agent-${terminal}-data`),
     log_level: 'debug',
     socket: { tcp: `127.0.0.1:${port}`, unix: join(sys.dir, `agent-${terminal}.sock`) },
-    uplink: { url: sys.broker.url, request_timeout_ms: 2000 },
+    uplink: { url: sys.broker.url, request_timeout_ms: 2000, reconnect_max_ms: 2000 },
     offline: { spend_floor_limit: 500, identify_cache_days: 30 },
     outbox: { max_backoff_ms: 1000 },
   }));

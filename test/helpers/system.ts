@@ -84,13 +84,15 @@ export async function startSystem(t: Teardown, options: SystemOptions = {}): Pro
     data_dir: join(dir, 'agent-data'),
     log_level: 'debug',
     socket: { tcp: `127.0.0.1:${agentPort}`, unix: join(dir, 'agent.sock') },
-    uplink: { url: broker.url, request_timeout_ms: 2000, ...options.agentTls },
+    // A short reconnect backoff (the default doubles to 30 s): tests that keep the broker down
+    // for a while then wait for the link, and would wait out the longest step.
+    uplink: { url: broker.url, request_timeout_ms: 2000, reconnect_max_ms: 2000, ...options.agentTls },
     offline: { spend_floor_limit: 500, identify_cache_days: 30 },
     outbox: { max_backoff_ms: 1000 },
   }, options.agent)));
   const writeHostConfig = (extra?: Obj) => writeFile(hostConfig, stringify(merge(merge({
     data_dir: hostData,
-    uplink: { url: broker.url, ...options.hostTls },
+    uplink: { url: broker.url, reconnect_max_ms: 2000, ...options.hostTls },
     seed: TEST_SEED,
     log_level: 'debug',
   }, options.hostConfig), extra)));
