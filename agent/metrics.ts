@@ -1,7 +1,7 @@
 // Optional Prometheus endpoint on loopback. Its own registry (no global default), gauges
 // read at scrape time so they are never stale, counters fed by the request path.
 import http from 'node:http';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface MetricsSources {
   outbox: () => { pending: number; dead: number; oldest_age_s: number | null; unreadable: number };
@@ -19,6 +19,10 @@ export class Metrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
+    // The process itself (standard names: process_resident_memory_bytes, process_cpu_seconds_total,
+    // nodejs_eventloop_lag_seconds, nodejs_heap_size_used_bytes, …): a till that slowly grows or
+    // stalls is seen on the fleet's dashboards before the shop notices.
+    collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({ name: 'till_requests_total', help: 'POS requests by op and outcome (ok or error code)', labelNames: ['op', 'outcome'], registers });
     this.latency = new Histogram({
       name: 'till_request_duration_seconds', help: 'POS request latency', labelNames: ['op'], registers,

@@ -22,5 +22,11 @@ t.test('metrics endpoint counts requests by op and outcome and reports the outbo
   t.match(text, /till_request_duration_seconds_bucket\{le="[^"]+",op="award"\}/);
   t.match(text, /till_outbox_pending 1/);
   t.match(text, /till_uplink_connected 0/);
+  // The process's own figures, under their standard names.
+  const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(text)?.[1]);
+  t.ok(rss > 10 * 2 ** 20 && rss < 2 ** 31, `resident memory reported (${rss} bytes)`);
+  t.match(text, /^process_cpu_seconds_total \d/m);
+  t.match(text, /^nodejs_heap_size_used_bytes \d/m);
+  t.match(text, /^nodejs_eventloop_lag_p99_seconds \d/m);
   t.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
 });
