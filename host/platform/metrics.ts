@@ -2,7 +2,7 @@
 // registry, served on `metrics_listen` (host config; off by default) at GET /metrics.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../../runtime/log.ts';
 import type { CallRecord } from './http.ts';
 
@@ -32,6 +32,9 @@ export class PlatformMetrics {
   };
 
   async listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    // Served: the host process's own figures too (process_resident_memory_bytes, nodejs_eventloop_lag_*,
+    // …), so a fleet's dashboards see a host that grows or stalls. Not collected when nobody reads them.
+    collectDefaultMetrics({ register: this.registry });
     const server = http.createServer((req, res) => {
       if (req.method !== 'GET' || req.url !== '/metrics') return void res.writeHead(404).end();
       this.registry.metrics().then(

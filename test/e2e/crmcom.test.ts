@@ -46,6 +46,8 @@ t.test('identify → preview → award → spend → void through CRM.COM, exact
   t.match(metrics, /till_host_platform_calls_total\{platform="crmcom",endpoint="customer_events\/purchases\/create",outcome="network"\} 2/);
   t.match(metrics, /till_host_platform_calls_total\{platform="crmcom",endpoint="customer_events\/purchases\/create",outcome="ok"\} 1/);
   t.match(metrics, /till_host_platform_call_duration_seconds_count\{platform="crmcom",endpoint="rewards_participants\/show"\} \d+/);
+  t.match(metrics, /^process_resident_memory_bytes [1-9]\d*$/m, "the host process's own figures too");
+  t.match(metrics, /^nodejs_eventloop_lag_p99_seconds \d/m);
   const logs = sys.host?.output() ?? '';
   for (const secret of [SIM_KEY, '6006491234567890']) t.notOk(logs.includes(secret), 'host logs carry no key or card');
 });
