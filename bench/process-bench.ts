@@ -39,7 +39,7 @@ const DRAIN_TIMEOUT_MS = 300_000;
 const row = (name: string, value: number, unit: string, note?: string): Result =>
   ({ section: SECTION, name, value, unit, ...(note ? { note } : {}) });
 
-async function writeConfigs(dir: string, brokerUrl: string, posPort: number): Promise<{ agent: string; host: string }> {
+export async function writeConfigs(dir: string, brokerUrl: string, posPort: number): Promise<{ agent: string; host: string }> {
   const agent = join(dir, 'agent.yaml');
   const host = join(dir, 'host.yaml');
   await writeFile(agent, [

@@ -46,9 +46,12 @@ function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * Spawns `till-agent ARGS` and resolves once it logs `readyMsg` (a JSON log line's msg).
  * `onLine` gets every stdout line after that (the fleet bench counts the host's requests).
  */
-export async function spawnTill(args: string[], readyMsg: string, onLine?: (line: string) => void): Promise<TillProcess> {
+export async function spawnTill(args: string[], readyMsg: string, onLine?: (line: string) => void, nodeArgs: string[] = []): Promise<TillProcess> {
   const started = performance.now();
-  const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // With extra node flags (e.g. --cpu-prof) node runs the bin itself, with the shebang's flags first.
+  const child = nodeArgs.length === 0
+    ? spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [...shebangFlags(), ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let readyCpuMs = Number.NaN;
@@ -114,6 +117,13 @@ export async function spawnTill(args: string[], readyMsg: string, onLine?: (line
       await exited;
     },
   };
+}
+
+/** The node flags on the bin's `#!/usr/bin/env -S node …` line. */
+function shebangFlags(): string[] {
+  const first = readFileSync(BIN, 'utf8').split('\n', 1)[0]!;
+  const words = first.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1).filter(Boolean);
 }
 
 /** Samples a process's RSS every `intervalMs` until stopped; returns the largest sample (MiB). */

@@ -39,14 +39,14 @@ function queuedWithoutReductions(ctx: OpsContext, row: OutboxRow): OutboxRow {
  * sale's spends too (CRM.COM Step 5: total_spend_amount = instant + additional + automatic).
  */
 function saleState(ctx: OpsContext, out: AwardResult, row: OutboxRow): AwardResult {
-  // The rows keyed by the sale's txn_id tell whether it was voided; its spends and returns are read
-  // only when the answer needs them (an unvoided "queued" award, the offline case, does not).
-  const rows = ctx.outbox.forTxn(row.txn_id!);
-  const voidRow = rows.find((r) => r.op === 'void');
+  // The sale's void, if any (one index probe: (txn_id, op) is unique); its other rows, spends and
+  // returns are read only when the answer needs them (an unvoided "queued" award, the offline case,
+  // does not).
+  const voidRow = ctx.outbox.findByTxn('void', row.txn_id!);
   const voided = voidRow && voidRow.seq > row.seq && voidRow.state !== 'dead' ? voidRow : undefined;
   const wantsRedemption = ctx.protocol >= 2 && out.status === 'awarded' && !voided;
   if (!wantsRedemption && !voided) return out;
-  const sale = saleOf(ctx, row.txn_id!, rows);
+  const sale = saleOf(ctx, row.txn_id!);
   if (wantsRedemption) {
     const r = redemption(sale);
     out.additional_spend_amount = r.additional_spend_amount;

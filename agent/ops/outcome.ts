@@ -1,19 +1,21 @@
 // Shared by award, spend and void: fingerprints for idempotency, waiting for the host's
 // answer to a committed row, and turning a dead letter into the POS's error.
-import { createHash, randomUUID } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from '../../protocol/canonical-json.ts';
 import { AgentError, isErrorCode } from '../../protocol/errors.ts';
 import type { DurableOp } from '../../protocol/upstream.ts';
 import type { AppendInput, OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
+import { messageId } from './message-id.ts';
 
 /** Canonical JSON (sorted keys) hashed: same content ⇔ same fingerprint. */
 export function fingerprint(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)!).digest('hex');
+  return hash('sha256', canonicalJson(value)!, 'hex');
 }
 
 export function newMessage(ctx: OpsContext, op: DurableOp, fields: Omit<AppendInput, 'id' | 'op' | 'created_at'>): AppendInput {
-  return { id: randomUUID(), op, created_at: ctx.now().toISOString(), ...fields };
+  const at = ctx.now();
+  return { id: messageId(at.getTime()), op, created_at: at.toISOString(), ...fields };
 }
 
 /** Commit (or find) the row for (op, txn_id); CONFLICT when the same txn had other content. */

@@ -70,7 +70,19 @@ const MIGRATIONS: string[] = [
   `CREATE INDEX outbox_sale ON outbox (json_extract(payload, '$.sale_txn_id'), op)
      WHERE json_extract(payload, '$.sale_txn_id') IS NOT NULL;
    CREATE INDEX outbox_redeem ON outbox (json_extract(payload, '$.txn_id')) WHERE op = 'redeem';`,
+  // Fewer index pages written per appended row (issue 10, offline enqueue): one unique index on
+  // (txn_id, op) serves both the (op, txn_id) lookup before each insert and a sale's rows by txn_id,
+  // which outbox_txn and outbox_txn_any did as two; the pending-customer index only ever served the
+  // pending spends of a customer (Outbox.pendingSpend), so awards and voids no longer enter it.
+  `DROP INDEX outbox_txn;
+   DROP INDEX outbox_txn_any;
+   CREATE UNIQUE INDEX outbox_txn_op ON outbox (txn_id, op) WHERE txn_id IS NOT NULL;
+   DROP INDEX outbox_customer_pending;
+   CREATE INDEX outbox_spend_pending ON outbox (customer_id, currency) WHERE state = 'pending' AND op = 'spend';`,
 ];
+
+/** The schema's migrations in order; user_version is how many have run (exported for the migration tests). */
+export const SCHEMA_MIGRATIONS: readonly string[] = MIGRATIONS;
 
 export interface OpenedDb {
   db: Db;

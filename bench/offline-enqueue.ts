@@ -1,0 +1,107 @@
+// Only the offline phase of suite 4 (process-bench.ts), for quick iterations on the durable
+// offline enqueue: mosquitto and `till-agent run` as processes, the agent online once, then the
+// broker stopped and N awards sent over C POS connections, one request in flight per connection
+// (every answer must be "queued": committed and fsynced). No host is started: offline, the agent
+// never reaches it. Prints awards/s and the CPU each side used during the phase, per award: the
+// agent's (from /proc) and this process's, where the POS clients run (process.cpuUsage).
+//
+//   node --import tsx bench/offline-enqueue.ts [--awards 20000] [--connections 16] [--runs 1]
+//                                              [--cpu-prof DIR] [--count-fsyncs]
+//
+// --cpu-prof DIR writes the agent's CPU profile there (node --cpu-prof, on exit); --count-fsyncs
+// attaches strace to the agent during the phase and counts its fdatasync calls (one per group
+// commit; strace slows the agent, so the rate of that run is not a figure). Needs `npm run build`.
+import { spawn } from 'node:child_process';
+import { chmod } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
+import { freePort } from '../test/helpers/ports.ts';
+import { awardStatuses, run, status, waitUplink } from './drive.ts';
+import { createMosquitto, mosquittoDir } from './mosquitto.ts';
+import { writeConfigs } from './process-bench.ts';
+import { awardParams } from './sample-sale.ts';
+import { withTempDir } from './temp-dir.ts';
+import { spawnTill } from './till-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    awards: { type: 'string', default: '20000' },
+    connections: { type: 'string', default: '16' },
+    runs: { type: 'string', default: '1' },
+    'cpu-prof': { type: 'string' },
+    'count-fsyncs': { type: 'boolean', default: false },
+  },
+});
+const awards = Number(values.awards);
+const connections = Number(values.connections);
+const runs = Number(values.runs);
+if (![awards, connections, runs].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--awards, --connections and --runs take whole numbers > 0');
+
+/** strace -c on the agent for the phase: resolves with its fdatasync count once stopped. */
+function countFsyncs(pid: number): { stop(): Promise<number> } {
+  const child = spawn('strace', ['-f', '-c', '-e', 'trace=fdatasync,fsync', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let out = '';
+  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?fdatasync$/m.exec(out);
+      return m ? Number(m[1]) : Number.NaN;
+    },
+  };
+}
+
+async function once(dir: string, i: number): Promise<void> {
+  const broker = await createMosquitto({ dir: await mosquittoDir(dir, `mosquitto-${i}`), nodelay: false });
+  const posPort = await freePort();
+  const files = await writeConfigs(await mosquittoDir(dir, `run-${i}`), broker.url, posPort);
+  const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : [];
+  const clients: PosClient[] = [];
+  await broker.start();
+  const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', undefined, nodeArgs);
+  try {
+    const pos = await connectPos({ port: posPort });
+    clients.push(pos);
+    await waitUplink(pos, true);
+    await broker.stop();
+    await waitUplink(pos, false);
+    for (let c = 1; c < connections; c++) clients.push(await connectPos({ port: posPort }));
+    const strace = values['count-fsyncs'] ? countFsyncs(agent.pid) : undefined;
+    if (strace) await new Promise((r) => setTimeout(r, 500)); // attached
+    const load = loadavg()[0]!;
+    const agentCpu0 = agent.cpuMs();
+    const selfCpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const offline = await run(awards, connections, (n, w) => clients[w]!.request('award', awardParams(`off-${i}-${n}`)));
+    const wallMs = performance.now() - t0;
+    const selfCpu = process.cpuUsage(selfCpu0);
+    const agentCpuMs = agent.cpuMs() - agentCpu0;
+    const fsyncs = strace ? await strace.stop() : undefined;
+    awardStatuses('offline award', offline.responses, ['queued']);
+    const pending = (await status(pos)).outbox.pending;
+    if (pending !== awards) throw new Error(`${pending} pending after ${awards} offline awards`);
+    const perAward = (ms: number) => ((ms * 1000) / awards).toFixed(0);
+    console.log(JSON.stringify({
+      run: i,
+      load_1m: Number(load.toFixed(2)),
+      awards_per_s: Math.round((awards * 1000) / wallMs),
+      agent_cpu_us_per_award: Number(perAward(agentCpuMs)),
+      bench_cpu_us_per_award: Number(perAward((selfCpu.user + selfCpu.system) / 1000)),
+      ...(fsyncs !== undefined ? { fdatasyncs: fsyncs, rows_per_commit: Number((awards / fsyncs).toFixed(2)) } : {}),
+    }));
+  } finally {
+    for (const p of clients) await p.close();
+    await agent.stop();
+    await broker.stop();
+  }
+}
+
+await withTempDir('offline-enqueue', async (dir) => {
+  await chmod(dir, 0o755);
+  for (let i = 0; i < runs; i++) await once(dir, i);
+});

@@ -1,0 +1,102 @@
+// Schema migrations of the agent's database (agent/storage/db.ts): a database an older version
+// wrote is brought up to date at open, keeping its rows, and the outbox behaves on it as on a new
+// one. Schema 5 replaced the (op, txn_id) and (txn_id) indexes by one unique (txn_id, op) index and
+// narrowed the pending-customer index to spends.
+import t from 'tap';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { openDb, SCHEMA_MIGRATIONS, type Db } from '../../agent/storage/db.ts';
+import { Outbox, type AppendInput } from '../../agent/upstream/outbox.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+/** A database file as the version with `version` migrations left it (WAL, as the agent opens it). */
+function databaseAt(file: string, version: number): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  for (let v = 0; v < version; v++) {
+    db.exec(SCHEMA_MIGRATIONS[v]!);
+    db.pragma(`user_version = ${v + 1}`);
+  }
+  return db;
+}
+
+const indexes = (db: Db | Database.Database) =>
+  (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' AND sql IS NOT NULL ORDER BY name").all() as Array<{ name: string }>)
+    .map((r) => r.name);
+
+const plan = (db: Db, sql: string, ...args: unknown[]) =>
+  (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+
+function input(op: AppendInput['op'], txnId: string | null, fields: Partial<AppendInput> = {}): AppendInput {
+  return {
+    id: `id-${op}-${txnId}`,
+    op,
+    txn_id: txnId,
+    fingerprint: `fp-${txnId ?? 'none'}`,
+    customer_id: 'P-1',
+    payload: { customer_id: 'P-1' },
+    offline: false,
+    amount: null,
+    currency: 'EUR',
+    created_at: '2026-11-30T10:00:00.000Z',
+    ...fields,
+  };
+}
+
+t.test('a schema 4 database migrates to the latest: rows kept, lookups and uniqueness as before', async (t) => {
+  const file = join(await tempDir(t), 'till-agent.db');
+  const old = databaseAt(file, 4);
+  t.same(indexes(old).filter((n) => n.startsWith('outbox_txn') || n === 'outbox_customer_pending'),
+    ['outbox_customer_pending', 'outbox_txn', 'outbox_txn_any'], 'schema 4 has the indexes schema 5 replaces');
+  const insert = old.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at)
+    VALUES (?, ?, ?, ?, 'P-1', '{"customer_id":"P-1"}', ?, ?, 'EUR', ?, '2026-11-29T10:00:00.000Z', '2026-11-29T10:00:00.000Z')`);
+  insert.run('old-award', 'award', 'sale-1', 'fp-sale-1', 0, null, 'pending');
+  insert.run('old-spend', 'spend', 'sale-1', 'fp-spend-1', 1, 250, 'pending');
+  insert.run('old-spend-done', 'spend', 'sale-0', 'fp-spend-0', 0, 400, 'done');
+  insert.run('old-sync', 'products.sync', null, 'fp-sync', 0, null, 'pending');
+  old.close();
+
+  const db = openDb(file);
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_MIGRATIONS.length, 'at the latest version');
+  const now = indexes(db);
+  t.ok(now.includes('outbox_txn_op') && now.includes('outbox_spend_pending'), 'the new indexes');
+  t.notOk(now.includes('outbox_txn') || now.includes('outbox_txn_any') || now.includes('outbox_customer_pending'), 'the replaced ones are gone');
+  t.equal((db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n, 4, 'every row kept');
+
+  const outbox = new Outbox(db);
+  t.equal(outbox.findByTxn('award', 'sale-1')?.id, 'old-award');
+  t.equal(outbox.findByTxn('spend', 'sale-1')?.id, 'old-spend');
+  t.equal(outbox.findByTxn('void', 'sale-1'), undefined);
+  t.same(outbox.forTxn('sale-1').map((r) => r.id), ['old-award', 'old-spend'], "a sale's rows in order");
+  t.equal(outbox.pendingSpend('P-1', 'EUR'), 250, 'pending spends only');
+  t.same(outbox.offlineSpendExposure(), [{ currency: 'EUR', count: 1, amount: 250, since: '2026-11-29T10:00:00.000Z' }]);
+
+  // The old rows still take part in idempotency: same (op, txn_id) is the same message or a conflict.
+  t.equal((await outbox.append(input('award', 'sale-1', { fingerprint: 'fp-sale-1' }))).kind, 'existing');
+  t.equal((await outbox.append(input('award', 'sale-1', { fingerprint: 'other' }))).kind, 'conflict');
+  const voided = await outbox.append(input('void', 'sale-1'));
+  t.equal(voided.kind, 'created', 'another op on the same sale');
+  t.same(outbox.forTxn('sale-1').map((r) => r.op), ['award', 'spend', 'void']);
+  t.throws(() => db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, payload, state, created_at, updated_at)
+    VALUES ('dup', 'award', 'sale-1', 'x', '{}', 'pending', 'now', 'now')`).run(), /UNIQUE constraint failed/, '(txn_id, op) is still unique');
+  // Rows without a txn_id are not constrained by it.
+  t.equal((await outbox.append(input('products.sync', null, { id: 'sync-2' }))).kind, 'created');
+
+  // The lookups use the new indexes (a scan here is what schema 4's index on the sale fixed).
+  t.match(plan(db, 'SELECT * FROM outbox WHERE op = ? AND txn_id = ?', 'award', 'sale-1'), /USING INDEX outbox_txn_op/);
+  t.match(plan(db, 'SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq', 'sale-1'), /USING INDEX outbox_txn_op/);
+  t.match(plan(db, "SELECT sum(amount) FROM outbox WHERE state = 'pending' AND op = 'spend' AND customer_id = ? AND currency = ?", 'P-1', 'EUR'),
+    /USING INDEX outbox_spend_pending/);
+});
+
+t.test('every migration applies in order to a new database, and opening again changes nothing', async (t) => {
+  const file = join(await tempDir(t), 'till-agent.db');
+  const first = openDb(file);
+  const before = indexes(first);
+  first.close();
+  const again = openDb(file);
+  t.teardown(() => again.close());
+  t.equal(again.pragma('user_version', { simple: true }), SCHEMA_MIGRATIONS.length);
+  t.same(indexes(again), before);
+});
