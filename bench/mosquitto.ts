@@ -24,6 +24,8 @@ export interface Mosquitto {
   start(): Promise<void>;
   /** SIGTERM (mosquitto saves its persistence file) and wait for the exit. */
   stop(): Promise<void>;
+  /** The running process's pid (its CPU time is read from /proc), undefined when stopped. */
+  pid(): number | undefined;
 }
 
 const STOP_DEADLINE_MS = 10_000;
@@ -69,6 +71,7 @@ export async function createMosquitto(options: MosquittoOptions): Promise<Mosqui
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    pid: () => (running() ? child?.pid : undefined),
     async start() {
       if (running()) throw new Error(`bench: mosquitto on ${port} is already running`);
       const c = spawn('mosquitto', ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });

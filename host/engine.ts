@@ -118,12 +118,77 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** The purchase's weekday, minute of the day and date where the host is (settings.timezone). */
 export function localTime(instant: Date, timezone: string): LocalTime {
+  const t = instant.getTime();
+  const offset = steadyOffset(t, timezone);
+  if (offset === undefined) return formattedLocalTime(instant, timezone);
+  const local = new Date(t + offset);
+  const year = local.getUTCFullYear();
+  return {
+    weekday: BY_UTC_DAY[local.getUTCDay()]!,
+    minutes: local.getUTCHours() * 60 + local.getUTCMinutes(),
+    date: `${year}-${String(local.getUTCMonth() + 1).padStart(2, '0')}-${String(local.getUTCDate()).padStart(2, '0')}`,
+  };
+}
+
+/** Intl's answer for one instant: ~25 µs, once per award of a drain before steadyOffset (issue 10). Exported for its test. */
+export function formattedLocalTime(instant: Date, timezone: string): LocalTime {
   const parts: Record<string, string> = {};
   for (const p of formatterFor(timezone).formatToParts(instant)) parts[p.type] = p.value;
   const weekday = (parts.weekday ?? '').toLowerCase().slice(0, 3) as Weekday;
   const minutes = Number(parts.hour) * 60 + Number(parts.minute);
   return { weekday, minutes, date: `${parts.year}-${parts.month}-${parts.day}` };
+}
+
+const BY_UTC_DAY: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const HOUR_MS = 3_600_000;
+// Years Intl writes as plain four digits (it pads none and adds eras outside): beyond, ask Intl.
+const FIRST_INSTANT = Date.UTC(1000, 0, 2);
+const LAST_INSTANT = Date.UTC(9999, 11, 30);
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+/** Per time zone, the UTC hours seen lately and their offset (null: the offset changes within it). */
+const hourOffsets = new Map<string, Map<number, number | null>>();
+const MAX_HOURS_PER_ZONE = 256;
+
+/**
+ * The zone's UTC offset (ms) throughout the UTC hour of `t`, when it is the same at the hour's first
+ * and last millisecond, which no zone's rules break (offset changes are months apart); undefined
+ * when it changes within the hour (Intl answers those instants). Intl is asked twice per hour seen.
+ */
+function steadyOffset(t: number, timezone: string): number | undefined {
+  if (!(t >= FIRST_INSTANT && t <= LAST_INSTANT)) return undefined;
+  const hour = Math.floor(t / HOUR_MS);
+  let zone = hourOffsets.get(timezone);
+  if (!zone) {
+    zone = new Map();
+    hourOffsets.set(timezone, zone);
+  }
+  let offset = zone.get(hour);
+  if (offset === undefined) {
+    const first = offsetAt(hour * HOUR_MS, timezone);
+    const last = offsetAt(hour * HOUR_MS + HOUR_MS - 1, timezone);
+    offset = first === last ? first : null;
+    if (zone.size >= MAX_HOURS_PER_ZONE) zone.clear();
+    zone.set(hour, offset);
+  }
+  return offset ?? undefined;
+}
+
+/** Local wall time minus UTC at instant t, to the second (historic offsets have seconds). */
+function offsetAt(t: number, timezone: string): number {
+  let f = offsetFormatters.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone, year: 'numeric', month: 'numeric', day: 'numeric',
+      hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23',
+    });
+    offsetFormatters.set(timezone, f);
+  }
+  const p: Record<string, string> = {};
+  for (const part of f.formatToParts(new Date(t))) p[part.type] = part.value;
+  const wall = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  return wall - Math.floor(t / 1000) * 1000;
 }
 
 function hhmm(value: string): number {

@@ -2,6 +2,7 @@
 // a whole is the fast path; otherwise we recover what we can so the till gets a permanent
 // BAD_REQUEST for each message it can match by id, instead of resending it forever.
 import { z } from 'zod';
+import { fastUpstreamRequest } from '../protocol/fast-upstream.ts';
 import { parseWith } from '../protocol/schema.ts';
 import type { Batch, BatchItem } from './batch.ts';
 import { chainProblem } from './chain.ts';
@@ -50,7 +51,9 @@ export function decodeRequest(payload: Buffer | string): Decoded {
   } catch {
     return { kind: 'drop', reply_to: undefined, errors: ['payload is not valid JSON'] };
   }
-  const whole = parseUpstreamRequest(raw);
+  // The hand check first (protocol/fast-upstream.ts): the same value, or undefined and zod decides.
+  const fast = fastUpstreamRequest(raw);
+  const whole = fast ? { ok: true as const, value: fast } : parseUpstreamRequest(raw);
   if (whole.ok) {
     const { request_id, reply_to, source, chain, messages } = whole.value;
     const items = messages.map((message): BatchItem => ({ ok: true, message }));

@@ -1,4 +1,5 @@
-// The hot requests checked by hand before zod: the request envelope and award's params (v1 and v2).
+// The hot requests checked by hand before zod: the request envelope and award's params (v1 and v2),
+// and the basket of an upstream award (the host's side of a drain: protocol/fast-upstream.ts).
 // zod stays the definition and the only source of errors. A check here either returns exactly the
 // value its zod schema would (same keys in the same order, unknown keys of a v1 object dropped) or
 // gives up with undefined, and then the schema runs: anything unusual, wrong or merely unexpected
@@ -32,6 +33,20 @@ export function fastAward(params: unknown, v2: boolean): Plain | undefined {
   return basket && { txn_id, customer_id, basket };
 }
 
+/** A basket as upstreamBasketSchema (protocol/basket.ts) returns it, or undefined. */
+export function fastUpstreamBasket(b: unknown): Plain | undefined {
+  if (!isPlain(b)) return undefined;
+  const out = header(b);
+  if (!out) return undefined;
+  if (!optional(b, 'channel', out, (c) => (noPanText(c, 1, 64) ? c : undefined))) return undefined;
+  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, 'upstream'));
+  if (!items) return undefined;
+  out.items = items;
+  if (!optional(b, 'discounts', out, (d) => list(d, 0, MAX_BASKET_DISCOUNTS, (x) => discount(x, false)))) return undefined;
+  if (!optional(b, 'payments', out, (p) => list(p, 0, MAX_BASKET_PAYMENTS, (x) => payment(x, false)))) return undefined;
+  return addsUp(out) ? out : undefined;
+}
+
 const AWARD_KEYS = new Set(['txn_id', 'customer_id', 'basket']);
 const BASKET_V2_KEYS = new Set(['currency', 'total', 'tax_total', 'store', 'channel', 'items', 'discounts', 'payments']);
 const ITEM_KEYS = new Set(['sku', 'name', 'qty', 'unit_price', 'amount', 'category', 'tax_included']);
@@ -42,7 +57,7 @@ function basketV1(b: unknown): Plain | undefined {
   if (!isPlain(b)) return undefined;
   const out = header(b);
   if (!out) return undefined;
-  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, false));
+  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, 'v1'));
   if (!items) return undefined;
   out.items = items;
   if (!optional(b, 'discounts', out, (d) => list(d, 0, MAX_BASKET_DISCOUNTS, (x) => discount(x, false)))) return undefined;
@@ -54,11 +69,11 @@ function basketV2(b: unknown): Plain | undefined {
   const out = header(b);
   if (!out) return undefined;
   if (!optional(b, 'channel', out, (c) => (noPanText(c, 1, 64) ? c : undefined))) return undefined;
-  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, true));
+  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, 'v2'));
   if (!items) return undefined;
   out.items = items;
   if (!optional(b, 'discounts', out, (d) => list(d, 0, MAX_BASKET_DISCOUNTS, (x) => discount(x, true)))) return undefined;
-  if (!optional(b, 'payments', out, (p) => list(p, 0, MAX_BASKET_PAYMENTS, payment))) return undefined;
+  if (!optional(b, 'payments', out, (p) => list(p, 0, MAX_BASKET_PAYMENTS, (x) => payment(x, true)))) return undefined;
   return addsUp(out) ? out : undefined;
 }
 
@@ -73,8 +88,9 @@ function header(b: Plain): Plain | undefined {
   return out;
 }
 
-function basketItem(item: unknown, v2: boolean): Plain | undefined {
-  if (!isPlain(item) || (v2 && !onlyKeys(item, ITEM_KEYS))) return undefined;
+/** v1: tax_included a flag; v2: the tax amount, unknown keys refused; upstream: either, unknown keys dropped. */
+function basketItem(item: unknown, shape: 'v1' | 'v2' | 'upstream'): Plain | undefined {
+  if (!isPlain(item) || (shape === 'v2' && !onlyKeys(item, ITEM_KEYS))) return undefined;
   const { sku, qty, unit_price, amount } = item;
   if (!noPanText(sku, 1, 64)) return undefined;
   const out: Plain = { sku };
@@ -84,9 +100,10 @@ function basketItem(item: unknown, v2: boolean): Plain | undefined {
   out.unit_price = unit_price;
   out.amount = amount;
   if (!optional(item, 'category', out, (c) => (noPanText(c, 0, 128) ? c : undefined))) return undefined;
-  const tax = v2
-    ? (t: unknown) => (minorUnits(t) && t <= amount ? t : undefined)
-    : (t: unknown) => (typeof t === 'boolean' ? t : undefined);
+  const tax = (t: unknown) => {
+    if (shape !== 'v2' && typeof t === 'boolean') return t;
+    return shape !== 'v1' && minorUnits(t) && t <= amount ? t : undefined;
+  };
   return optional(item, 'tax_included', out, tax) ? out : undefined;
 }
 
@@ -96,8 +113,8 @@ function discount(d: unknown, v2: boolean): Plain | undefined {
   return noPanText(code, 1, 64) && minorUnits(amount) ? { code, amount } : undefined;
 }
 
-function payment(p: unknown): Plain | undefined {
-  if (!isPlain(p) || !onlyKeys(p, PAYMENT_KEYS)) return undefined;
+function payment(p: unknown, strict: boolean): Plain | undefined {
+  if (!isPlain(p) || (strict && !onlyKeys(p, PAYMENT_KEYS))) return undefined;
   const { method, amount } = p;
   return noPanText(method, 1, 64) && minorUnits(amount) && amount > 0 ? { method, amount } : undefined;
 }
@@ -133,7 +150,7 @@ function list(value: unknown, min: number, max: number, each: (item: unknown) =>
 }
 
 /** An object as JSON.parse makes them. Anything else is left to zod. */
-function isPlain(value: unknown): value is Plain {
+export function isPlain(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
@@ -142,7 +159,7 @@ function onlyKeys(value: Plain, allowed: ReadonlySet<string>): boolean {
   return true;
 }
 
-function text(value: unknown, min: number, max: number): value is string {
+export function text(value: unknown, min: number, max: number): value is string {
   return typeof value === 'string' && value.length >= min && value.length <= max;
 }
 
@@ -150,7 +167,7 @@ function text(value: unknown, min: number, max: number): value is string {
 const nonEmpty = (value: unknown, max: number): value is string => text(value, 1, max);
 
 /** freeText / nonEmptyText of protocol/schema.ts: a string of min..max characters without a card number. */
-const noPanText = (value: unknown, min: number, max: number): value is string => text(value, min, max) && !containsPan(value);
+export const noPanText = (value: unknown, min: number, max: number): value is string => text(value, min, max) && !containsPan(value);
 
 const txnId = (value: unknown): value is string => text(value, 1, 128) && TXN_ID_PATTERN.test(value) && !containsPan(value);
 

@@ -2,7 +2,7 @@
 import t from 'tap';
 import type { Basket } from '../../protocol/basket.ts';
 import { awardResultSchema, previewResultSchema } from '../../protocol/upstream.ts';
-import { awardResult, computeRewards, localTime, previewResult, type Offer, type RewardsInput } from '../../host/engine.ts';
+import { awardResult, computeRewards, formattedLocalTime, localTime, previewResult, type Offer, type RewardsInput } from '../../host/engine.ts';
 
 const item = (sku: string, amount: number, category?: string) => ({
   sku, qty: 1, unit_price: amount, amount, ...(category ? { category } : {}),
@@ -188,6 +188,31 @@ t.test('localTime', async (t) => {
   t.same(localTime(new Date('2026-03-29T00:30:00Z'), 'Europe/Paris'), { weekday: 'sun', minutes: 90, date: '2026-03-29' });
   t.same(localTime(new Date('2026-03-29T01:30:00Z'), 'Europe/Paris'), { weekday: 'sun', minutes: 210, date: '2026-03-29' }, 'after the DST switch');
   t.same(localTime(new Date('2026-01-01T00:00:00Z'), 'America/New_York'), { weekday: 'wed', minutes: 19 * 60, date: '2025-12-31' });
+});
+
+t.test('localTime (offset kept per UTC hour) gives Intl\'s answer, around offset changes too', async (t) => {
+  // Zones with half- and quarter-hour offsets, a 30-minute DST (Lord Howe), a skipped day (Apia, 2011),
+  // an offset with seconds (Amsterdam before 1937), and instants on both sides of changes.
+  const zones = ['Europe/Paris', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/St_Johns',
+    'Pacific/Apia', 'Europe/Amsterdam', 'UTC', 'Pacific/Chatham', 'America/Santiago'];
+  const around = ['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '2026-03-08T07:00:00Z', '2026-11-01T06:00:00Z',
+    '2026-04-04T15:00:00Z', '2026-10-03T15:30:00Z', '2011-12-30T10:00:00Z', '1930-06-01T12:00:00Z', '1937-06-30T22:40:00Z',
+    '2026-11-30T23:59:59.999Z', '0999-12-31T23:00:00Z', '1000-01-03T00:00:00Z', '9999-12-31T20:00:00Z'].map((s) => Date.parse(s));
+  let checked = 0;
+  for (const zone of zones) {
+    for (const base of around) {
+      for (let step = -150; step <= 150; step += 7) {
+        const instant = new Date(base + step * 60_000 + (step % 3) * 17_321);
+        const got = localTime(instant, zone);
+        const want = formattedLocalTime(instant, zone);
+        checked++;
+        if (got.weekday !== want.weekday || got.minutes !== want.minutes || got.date !== want.date) {
+          t.fail(`${zone} ${instant.toISOString()}: ${JSON.stringify(got)} vs Intl ${JSON.stringify(want)}`);
+        }
+      }
+    }
+  }
+  t.pass(`${checked} instants`);
 });
 
 // Points and tiers (issue 8 item 11; seed 004: "Rules governing purchase behaviors that must be

@@ -1,0 +1,127 @@
+// Issue #10's drain alone, with the CPU each process spent on it: suite 4's drain (agent and host
+// as child processes over a real mosquitto, stock config) without the rest of the table, so that
+// variants can be compared in a minute and by CPU time, which other work on a shared machine
+// skews much less than the wall time.
+//
+//   npx tsx bench/drain-bench.ts [--backlog=20000] [--nodelay] [--prof=DIR]
+//
+// The broker stops, `backlog` awards are queued over 16 POS connections, the broker starts again
+// and the agent drains. Prints one JSON line: the drain's wall time and rates as suite 4 takes them,
+// and the CPU time (user + system, /proc/PID/stat) of the agent, the host and mosquitto from the
+// broker's start to the outbox being empty, per award. --prof=DIR runs agent and host with
+// `--cpu-prof` (profiles written to DIR when they stop; the profiler costs CPU of its own).
+import { chmod, mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
+import { freePort } from '../test/helpers/ports.ts';
+import { awardStatuses, run, status, waitUplink } from './drive.ts';
+import { createMosquitto, mosquittoDir } from './mosquitto.ts';
+import { awardParams, SAMPLE_SEED } from './sample-sale.ts';
+import { perSecond } from './stats.ts';
+import { withTempDir } from './temp-dir.ts';
+import { cpuMs, spawnTill, type TillProcess } from './till-process.ts';
+import { waitUntil } from './wait.ts';
+
+const flag = (name: string): string | undefined => {
+  const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  return arg === undefined ? undefined : arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : '';
+};
+const backlog = Number(flag('backlog') ?? 20_000);
+const nodelay = flag('nodelay') !== undefined;
+const profDir = flag('prof');
+// What-ifs for the agent's config: outbox.backlog_batch_size and outbox.window (defaults when absent).
+const batch = flag('batch');
+const window = flag('window');
+// --log=FILE: the host's and the agent's log lines during the drain, prefixed by H / A (request timings).
+const logFile = flag('log');
+const CONNECTIONS = 16;
+const DRAIN_TIMEOUT_MS = 300_000;
+
+async function main(): Promise<void> {
+  await withTempDir('drain', async (dir) => {
+    await chmod(dir, 0o755);
+    const broker = await createMosquitto({ dir: await mosquittoDir(dir, 'mosquitto'), nodelay });
+    const posPort = await freePort();
+    const agentFile = join(dir, 'agent.yaml');
+    const hostFile = join(dir, 'host.yaml');
+    await writeFile(agentFile, [
+      'terminal: T1', 'store: S1', 'merchant: M1', `data_dir: ${join(dir, 'agent')}`, 'log_level: info',
+      'socket:', `  tcp: "127.0.0.1:${posPort}"`, '  unix: false', 'uplink:', `  url: ${broker.url}`,
+      ...(batch || window ? ['outbox:', ...(batch ? [`  backlog_batch_size: ${batch}`] : []), ...(window ? [`  window: ${window}`] : [])] : []), '',
+    ].join('\n'));
+    await writeFile(hostFile, [
+      `data_dir: ${join(dir, 'host')}`, `seed: ${fileURLToPath(SAMPLE_SEED)}`, 'log_level: info',
+      'uplink:', `  url: ${broker.url}`, '  client_id: bench-host', '',
+    ].join('\n'));
+    let nodeArgs: string[] | undefined;
+    if (profDir !== undefined) {
+      const out = resolve(profDir || 'drain-prof');
+      await mkdir(out, { recursive: true });
+      nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${out}`];
+    }
+    const procs: TillProcess[] = [];
+    let draining = false;
+    const clients: PosClient[] = [];
+    try {
+      await broker.start();
+      const lines: string[] = [];
+      const keep = (who: string) => (logFile ? (line: string) => { if (draining) lines.push(`${who} ${line}`); } : undefined);
+      const host = await spawnTill(['host', '--config', hostFile], 'host ready', keep('H'), nodeArgs);
+      procs.push(host);
+      const agent = await spawnTill(['run', '--config', agentFile], 'till-agent ready', keep('A'), nodeArgs);
+      procs.push(agent);
+      const pos = await connectPos({ port: posPort });
+      clients.push(pos);
+      await waitUplink(pos, true);
+      await broker.stop();
+      await waitUplink(pos, false);
+      for (let i = 1; i < CONNECTIONS; i++) clients.push(await connectPos({ port: posPort }));
+      const tag = `drain-${Date.now()}`;
+      const offline = await run(backlog, CONNECTIONS, (i, w) => clients[w]!.request('award', awardParams(`${tag}-${i}`)));
+      awardStatuses('offline award', offline.responses, ['queued']);
+
+      const sub = await pos.request('events.subscribe', { topics: ['uplink', 'outbox'] });
+      if (!sub.ok) throw new Error(`bench: events.subscribe: ${sub.error.code}`);
+      type Delivered = { type?: unknown; pending?: unknown };
+      const at = <T>(p: Promise<T>) => p.then((value) => ({ value, t: performance.now() }));
+      const onlineAgain = at(pos.waitForEvent('uplink', (d) => (d as { connected?: unknown }).connected === true, DRAIN_TIMEOUT_MS));
+      const first = at(pos.waitForEvent('outbox', (d) => (d as Delivered).type === 'delivered', DRAIN_TIMEOUT_MS));
+      const empty = at(pos.waitForEvent('outbox', (d) => (d as Delivered).type === 'delivered' && (d as Delivered).pending === 0, DRAIN_TIMEOUT_MS));
+      const cpu0 = { agent: agent.cpuMs(), host: host.cpuMs() };
+      const t0 = performance.now();
+      const mono0 = process.hrtime.bigint() / 1000n;
+      draining = true;
+      await broker.start();
+      const brokerPid = broker.pid()!;
+      const [on, fst, end] = await Promise.all([onlineAgain, first, empty]);
+      const cpu = { agent: agent.cpuMs() - cpu0.agent, host: host.cpuMs() - cpu0.host, broker: cpuMs(brokerPid) };
+      const wall = performance.now() - t0;
+      draining = false;
+      if (logFile) await writeFile(logFile, lines.join('\n'));
+      // CLOCK_MONOTONIC in µs, the clock of V8's profile timestamps: the drain's window in a profile.
+      const profileWindow = { from: Number(mono0), to: Number(process.hrtime.bigint() / 1000n) };
+      await waitUntil(async () => (await status(pos)).outbox.pending === 0, 'outbox empty');
+      const afterFirst = Number((fst.value.data as Delivered).pending);
+      const perAward = (ms: number) => Math.round((ms * 1000) / backlog);
+      process.stdout.write(`${JSON.stringify({
+        backlog, nodelay, ...(batch ? { backlog_batch_size: Number(batch) } : {}), ...(window ? { window: Number(window) } : {}), enqueue_per_s: Math.round(perSecond(backlog, offline.elapsedMs)),
+        drain_ms: Math.round(end.t - on.t), drain_per_s: Math.round(perSecond(backlog, end.t - on.t)),
+        steady_per_s: Math.round(perSecond(afterFirst, end.t - fst.t)),
+        cpu_us_per_award: { agent: perAward(cpu.agent), host: perAward(cpu.host), broker: perAward(cpu.broker),
+          total: perAward(cpu.agent + cpu.host + cpu.broker) },
+        cpu_share_of_wall: Number(((cpu.agent + cpu.host + cpu.broker) / wall).toFixed(2)),
+        ...(nodeArgs ? { profile_window_us: profileWindow } : {}),
+      })}\n`);
+    } finally {
+      for (const p of clients) await p.close();
+      for (const p of procs.reverse()) await p.stop();
+      await broker.stop();
+    }
+  });
+}
+
+await main();

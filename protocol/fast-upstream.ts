@@ -1,0 +1,96 @@
+// An upstream request checked by hand before zod, the way protocol/fast-path.ts checks the POS's
+// requests: a host draining a backlog parsed every request of up to 500 awards with
+// upstreamRequestSchema, ~35 µs of a ~370 µs award (issue 10). The envelope and award messages are
+// checked here; a message of any other op goes through upstreamMessageSchema on its own (what
+// z.array does for each element anyway). Either the result is exactly the schema's value (same keys
+// in the same order, unknown keys dropped) or undefined, and then the schema runs and its errors
+// are the ones the till gets. test/property/fast-upstream.property.test.ts holds the two together.
+import { z } from 'zod';
+import { fastUpstreamBasket, isPlain, noPanText, text } from './fast-path.ts';
+import {
+  MAX_CHAINED_MESSAGES, UPSTREAM_VERSION, upstreamMessageSchema, type UpstreamMessage, type UpstreamRequest,
+} from './upstream.ts';
+
+type Plain = Record<string, unknown>;
+
+// The schema's own datetime check (a regex in zod), applied to one string: no copy of its pattern.
+const datetime = z.string().datetime({ offset: true });
+const isDatetime = (value: unknown): value is string => typeof value === 'string' && datetime.safeParse(value).success;
+
+const nonEmpty = (value: unknown, max: number): value is string => text(value, 1, max);
+const positiveSafe = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1;
+
+/** upstreamRequestSchema's value for `raw`, or undefined (then the schema decides). */
+export function fastUpstreamRequest(raw: unknown): UpstreamRequest | undefined {
+  if (!isPlain(raw)) return undefined;
+  const { v, request_id, reply_to, source, sent_at, chain, messages } = raw;
+  if (v !== UPSTREAM_VERSION || !nonEmpty(request_id, 64) || !nonEmpty(reply_to, 512)) return undefined;
+  if (!isPlain(source)) return undefined;
+  const { merchant, store, terminal } = source;
+  if (!nonEmpty(merchant, 64) || !nonEmpty(store, 64) || !nonEmpty(terminal, 64) || !isDatetime(sent_at)) return undefined;
+  const out: Plain = { v, request_id, reply_to, source: { merchant, store, terminal }, sent_at };
+  if (chain !== undefined) {
+    const checked = fastChain(chain);
+    if (!checked) return undefined;
+    out.chain = checked;
+  } else if ('chain' in raw) return undefined;
+  if (!Array.isArray(messages) || messages.length < 1 || messages.length > MAX_CHAINED_MESSAGES) return undefined;
+  const list: UpstreamMessage[] = new Array(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const m = fastMessage(messages[i]);
+    if (!m) return undefined;
+    list[i] = m;
+  }
+  out.messages = list;
+  return out as unknown as UpstreamRequest;
+}
+
+/** chainSchema: {start: true} or {after: N}, strict objects. */
+function fastChain(chain: unknown): Plain | undefined {
+  if (!isPlain(chain)) return undefined;
+  const keys = Object.keys(chain);
+  if (keys.length !== 1) return undefined;
+  if (keys[0] === 'start') return chain.start === true ? { start: true } : undefined;
+  if (keys[0] === 'after') return positiveSafe(chain.after) ? { after: chain.after } : undefined;
+  return undefined;
+}
+
+function fastMessage(m: unknown): UpstreamMessage | undefined {
+  if (!isPlain(m)) return undefined;
+  if (m.op !== 'award') {
+    const parsed = upstreamMessageSchema.safeParse(m);
+    return parsed.success ? parsed.data : undefined;
+  }
+  // messageBase's keys, then op and payload: the order the schema's object gives them.
+  const { id, seq, txn_id, created_at, payload } = m;
+  if (!nonEmpty(id, 64)) return undefined;
+  const out: Plain = { id };
+  if (seq !== undefined) {
+    if (!positiveSafe(seq)) return undefined;
+    out.seq = seq;
+  } else if ('seq' in m) return undefined;
+  if (txn_id !== null && !noPanText(txn_id, 0, 128)) return undefined;
+  if (!isDatetime(created_at)) return undefined;
+  out.txn_id = txn_id;
+  out.created_at = created_at;
+  out.op = 'award';
+  const checked = fastAwardPayload(payload);
+  if (!checked) return undefined;
+  out.payload = checked;
+  return out as unknown as UpstreamMessage;
+}
+
+/** payloadSchemas.award: customer_id, basket, pos_reduced?. */
+function fastAwardPayload(p: unknown): Plain | undefined {
+  if (!isPlain(p)) return undefined;
+  const { customer_id, basket, pos_reduced } = p;
+  if (!nonEmpty(customer_id, 128)) return undefined;
+  const b = fastUpstreamBasket(basket);
+  if (!b) return undefined;
+  const out: Plain = { customer_id, basket: b };
+  if (pos_reduced !== undefined) {
+    if (typeof pos_reduced !== 'boolean') return undefined;
+    out.pos_reduced = pos_reduced;
+  } else if ('pos_reduced' in p) return undefined;
+  return out;
+}
