@@ -6,12 +6,15 @@
 // agent's (from /proc) and this process's, where the POS clients run (process.cpuUsage).
 //
 //   node --import tsx bench/offline-enqueue.ts [--awards 20000] [--connections 16] [--runs 1]
-//                                              [--cpu-prof DIR] [--count-fsyncs]
+//                                              [--cpu-prof DIR] [--count-fsyncs] [--client lanes|pos-client]
 //
+// --client: the POS side, bench/award-lanes.ts (what suite 4 uses) or test/helpers/pos-client.ts
+// (what it used before: ~100 µs of CPU per award in this process).
 // --cpu-prof DIR writes the agent's CPU profile there (node --cpu-prof, on exit); --count-fsyncs
 // attaches strace to the agent during the phase and counts its fdatasync calls (one per group
 // commit; strace slows the agent, so the rate of that run is not a figure). Needs `npm run build`.
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +22,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
 import { freePort } from '../test/helpers/ports.ts';
+import { awardLanes } from './award-lanes.ts';
 import { awardStatuses, run, status, waitUplink } from './drive.ts';
 import { createMosquitto, mosquittoDir } from './mosquitto.ts';
 import { writeConfigs } from './process-bench.ts';
@@ -33,11 +37,13 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     'cpu-prof': { type: 'string' },
     'count-fsyncs': { type: 'boolean', default: false },
+    client: { type: 'string', default: 'lanes' },
   },
 });
 const awards = Number(values.awards);
 const connections = Number(values.connections);
 const runs = Number(values.runs);
+if (values.client !== 'lanes' && values.client !== 'pos-client') throw new Error('--client is lanes (bench/award-lanes.ts) or pos-client (test/helpers/pos-client.ts)');
 if (![awards, connections, runs].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--awards, --connections and --runs take whole numbers > 0');
 
 /** strace -c on the agent for the phase: resolves with its fdatasync count once stopped. */
@@ -56,6 +62,26 @@ function countFsyncs(pid: number): { stop(): Promise<number> } {
   };
 }
 
+/** CPU ms (user, system) of each thread of pid, by thread name (comm), from /proc/PID/task. */
+function threadCpu(pid: number): Map<string, { user: number; system: number }> {
+  const byName = new Map<string, { user: number; system: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended
+    }
+    const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const t = byName.get(name) ?? { user: 0, system: 0 };
+    t.user += (Number(fields[11]) * 1000) / 100;
+    t.system += (Number(fields[12]) * 1000) / 100;
+    byName.set(name, t);
+  }
+  return byName;
+}
+
 async function once(dir: string, i: number): Promise<void> {
   const broker = await createMosquitto({ dir: await mosquittoDir(dir, `mosquitto-${i}`), nodelay: false });
   const posPort = await freePort();
@@ -70,28 +96,44 @@ async function once(dir: string, i: number): Promise<void> {
     await waitUplink(pos, true);
     await broker.stop();
     await waitUplink(pos, false);
-    for (let c = 1; c < connections; c++) clients.push(await connectPos({ port: posPort }));
+    if (values.client === 'pos-client') for (let c = 1; c < connections; c++) clients.push(await connectPos({ port: posPort }));
     const strace = values['count-fsyncs'] ? countFsyncs(agent.pid) : undefined;
     if (strace) await new Promise((r) => setTimeout(r, 500)); // attached
     const load = loadavg()[0]!;
     const agentCpu0 = agent.cpuMs();
+    const threads0 = threadCpu(agent.pid);
+    const perAward = (ms: number) => ((ms * 1000) / awards).toFixed(0);
     const selfCpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const offline = await run(awards, connections, (n, w) => clients[w]!.request('award', awardParams(`off-${i}-${n}`)));
+    if (values.client === 'lanes') {
+      const lanes = await awardLanes(posPort, connections, awards, `off-${i}-`);
+      if (lanes.statuses.get('queued') !== awards) throw new Error(`not every answer was "queued": ${JSON.stringify([...lanes.statuses])}`);
+    } else {
+      const offline = await run(awards, connections, (n, w) => clients[w]!.request('award', awardParams(`off-${i}-${n}`)));
+      awardStatuses('offline award', offline.responses, ['queued']);
+    }
     const wallMs = performance.now() - t0;
     const selfCpu = process.cpuUsage(selfCpu0);
     const agentCpuMs = agent.cpuMs() - agentCpu0;
+    const threads: Record<string, string> = {};
+    for (const [name, t] of threadCpu(agent.pid)) {
+      const t0 = threads0.get(name) ?? { user: 0, system: 0 };
+      const user = t.user - t0.user;
+      const system = t.system - t0.system;
+      if (user + system > 0) threads[name] = `${perAward(user)}+${perAward(system)}`;
+    }
     const fsyncs = strace ? await strace.stop() : undefined;
-    awardStatuses('offline award', offline.responses, ['queued']);
     const pending = (await status(pos)).outbox.pending;
     if (pending !== awards) throw new Error(`${pending} pending after ${awards} offline awards`);
-    const perAward = (ms: number) => ((ms * 1000) / awards).toFixed(0);
     console.log(JSON.stringify({
       run: i,
       load_1m: Number(load.toFixed(2)),
       awards_per_s: Math.round((awards * 1000) / wallMs),
       agent_cpu_us_per_award: Number(perAward(agentCpuMs)),
       bench_cpu_us_per_award: Number(perAward((selfCpu.user + selfCpu.system) / 1000)),
+      bench_user_system: `${perAward(selfCpu.user / 1000)}+${perAward(selfCpu.system / 1000)}`,
+      // Per thread of the agent: user+system µs per award (the main thread, libuv's pool, V8's GC helpers).
+      agent_threads: threads,
       ...(fsyncs !== undefined ? { fdatasyncs: fsyncs, rows_per_commit: Number((awards / fsyncs).toFixed(2)) } : {}),
     }));
   } finally {

@@ -6,7 +6,8 @@
 // Once per broker config, stock (mosquitto's defaults: no TCP_NODELAY) and `set_tcp_nodelay true`:
 //   online   sequential awards after a discarded warm-up: the POS's round trip p50/p99
 //   offline  broker stopped; the backlog is awarded over 16 POS connections, one request at a time
-//            each; every answer must be "queued" (committed and fsynced before it is sent)
+//            each (award-lanes.ts); every answer must be "queued" (committed and fsynced before it
+//            is sent). offline-enqueue.ts runs only this phase, with the CPU used on each side.
 //   drain    broker started again: uplink online → outbox empty, i.e. the host applied and
 //            answered every message; the agent's RSS is sampled meanwhile
 //   bridge   the same backlog over a mosquitto bridge (bridge-baseline.ts), and drain ÷ bridge
@@ -17,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
 import { freePort } from '../test/helpers/ports.ts';
+import { awardLanes } from './award-lanes.ts';
 import { bridgeBaseline } from './bridge-baseline.ts';
 import { awardStatuses, mixNote, run, status, waitUplink } from './drive.ts';
 import { createMosquitto, mosquittoDir } from './mosquitto.ts';
@@ -91,9 +93,9 @@ async function runVariant(parent: string, variant: Variant, tag: string): Promis
     await waitUntil(async () => (await status(pos)).outbox.pending === 0, 'online awards delivered');
     await broker.stop();
     await waitUplink(pos, false);
-    for (let i = 1; i < c.connections; i++) clients.push(await connectPos({ port: posPort }));
-    const offline = await run(c.backlog, c.connections, (i, w) => award(clients[w]!, `${tag}-${variant.key}-off-${i}`));
-    awardStatuses('offline award', offline.responses, ['queued']);
+    // The POS side without PosClient's per-request machinery (award-lanes.ts: same frames and pacing).
+    const offline = await awardLanes(posPort, c.connections, c.backlog, `${tag}-${variant.key}-off-`);
+    if (offline.statuses.get('queued') !== c.backlog) throw new Error(`bench: offline awards not all "queued": ${JSON.stringify([...offline.statuses])}`);
     const queued = (await status(pos)).outbox.pending;
     if (queued !== c.backlog) throw new Error(`bench: ${queued} pending after ${c.backlog} offline awards`);
 
