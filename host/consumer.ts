@@ -4,6 +4,7 @@
 //   broker ──publish──▶ handleMessage ──decode──▶ service.handle (SQLite, sync) ──▶ reply (QoS 1)
 //                          └── PUBACK only after the reply is queued: a crash before that
 //                              means redelivery, and the ledger's dedup makes it harmless.
+//   then, the reply written: the store's upkeep (afterReply: its checkpoint).
 //
 // MQTT.js runs handleMessage one packet at a time, so requests are processed serially per
 // process. Per-till ordering: a till that pipelines chains its requests (chain.ts); one that
@@ -32,6 +33,8 @@ export interface ConsumerOptions {
   persistentSession: boolean;
   /** May wait on a platform (CRM.COM, SessionM): the next packet waits for it, keeping per-till order. */
   handle: (batch: Batch) => HandleSummary | Promise<HandleSummary>;
+  /** Called once a request's reply is on its way, with no request in hand (Ledger.afterRequest). */
+  afterReply?: () => void;
   log: Logger;
 }
 
@@ -144,10 +147,21 @@ export class Consumer {
         },
         summary.refused ? 'request refused: an earlier request of this till is not processed' : 'request handled',
       );
+      // MQTT.js writes the reply on the next tick: the store's upkeep waits until it is on its way.
+      setImmediate(() => this.afterReply());
     };
     let summary = await this.options.handle(batch);
     if (summary.refused) summary = await this.retryRefused(batch, started);
     finish(summary);
+  }
+
+  /** The store's upkeep between requests (a SQLite checkpoint); its failure never fails a request. */
+  private afterReply(): void {
+    try {
+      this.options.afterReply?.();
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'store upkeep after a request failed');
+    }
   }
 
   private async retryRefused(batch: Batch, started: number): Promise<HandleSummary> {

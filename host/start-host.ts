@@ -39,6 +39,7 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
       clientId: configuredId ?? `till-host-${hostname()}-${process.pid}`,
       persistentSession: configuredId !== undefined,
       handle: (batch) => active.handle(batch),
+      afterReply: () => ledger.afterRequest(),
       log,
     });
     await consumer.start();

@@ -122,6 +122,9 @@ export class PgLedger implements Ledger {
     this.conn.close();
   }
 
+  /** Nothing to do between requests: PostgreSQL checkpoints on its own, off the sessions' commits. */
+  afterRequest(): void {}
+
   describe(): string {
     const where = new URL(this.options.url);
     where.password = '';
