@@ -174,12 +174,9 @@ export class Forwarder {
     const flight: Flight = { rows, last: rows[rows.length - 1]!.seq };
     this.flights.add(flight);
     this.tail = flight;
-    try {
-      outbox.markAttempt(rows.map((r) => r.id));
-    } catch (error) {
-      // Attempt counts are bookkeeping: a full disk must not hold up delivery.
-      if (!isStorageFull(error)) log.warn({ err: error }, 'could not count the delivery attempt');
-    }
+    // The request goes first (MQTT.js writes it on the next tick); the bookkeeping follows while
+    // the host works on it, off the round trip the POS waits for.
+    setImmediate(() => this.afterSend(rows));
     uplink.request(rows.map(toMessage), timeoutMs, chain)
       .then((response) => this.landed(flight, response), (error: unknown) => {
         log.warn({ err: { message: (error as Error).message }, count: rows.length, first: rows[0]!.id }, 'outbox delivery failed; will resend');
@@ -196,6 +193,24 @@ export class Forwarder {
         if (this.tail === flight && this.flights.size === 0) this.tail = undefined;
         this.wake();
       });
+  }
+
+  /** Counts the delivery attempt and lets the outbox checkpoint while the host has the request. */
+  private afterSend(rows: OutboxRow[]): void {
+    if (!this.running) return;
+    const { outbox, log } = this.options;
+    try {
+      outbox.markAttempt(rows.map((r) => r.id));
+    } catch (error) {
+      // Attempt counts are bookkeeping: a full disk must not hold up delivery.
+      if (!isStorageFull(error)) log.warn({ err: error }, 'could not count the delivery attempt');
+    }
+    try {
+      outbox.checkpointIfDue?.();
+    } catch (error) {
+      // SQLite checkpoints by itself at the next commit past its threshold.
+      if (!isStorageFull(error)) log.warn({ err: error }, 'outbox checkpoint failed');
+    }
   }
 
   private landed(flight: Flight, response: UpstreamResponse): void {

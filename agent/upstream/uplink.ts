@@ -135,6 +135,12 @@ export class Uplink {
       });
     });
     client.on('message', (topic, payload) => this.handleMessage(topic, payload));
+    // MQTT.js acknowledges a QoS 1 message once handleMessage calls back. By default that is
+    // before the answer's promises have run, so the PUBACK went to the broker (waking it, on a
+    // 2-core till) ahead of the outbox settle and the POS's answer. A turn later, it follows them.
+    // The broker only needs it to forget the message: a crash in between means the answer comes
+    // again as a late one, which settles nothing twice (Outbox.settle changes only pending rows).
+    client.handleMessage = (_packet, done) => setImmediate(done);
     client.on('close', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
     client.on('offline', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
     backOffReconnects(client, reconnectBackoff(this.options.config), ({ attempt, retryInMs, warn, error }) => {

@@ -1,0 +1,80 @@
+// What the forwarder does around one send: the request goes out first, and the attempt count and
+// the outbox's checkpoint come after it, while the host has the request (not on the POS's wait).
+import t from 'tap';
+import { join } from 'node:path';
+import { openDb } from '../../agent/storage/db.ts';
+import { EventBus } from '../../agent/events.ts';
+import { Forwarder } from '../../agent/upstream/forwarder.ts';
+import { Outbox } from '../../agent/upstream/outbox.ts';
+import type { Uplink } from '../../agent/upstream/uplink.ts';
+import type { UpstreamMessage, UpstreamResponse } from '../../protocol/upstream.ts';
+import { silentLogger } from '../../runtime/log.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { message } from './outbox-contract.ts';
+
+t.test('the request is sent before its attempt is counted; the count and a checkpoint follow before the answer', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  const events: string[] = [];
+  const checkpointIfDue = outbox.checkpointIfDue.bind(outbox);
+  outbox.checkpointIfDue = () => {
+    events.push('checkpoint');
+    checkpointIfDue();
+  };
+  let answer: ((r: UpstreamResponse) => void) | undefined;
+  const uplink = {
+    connected: true,
+    onLateResponse: () => () => undefined,
+    onState: () => () => undefined,
+    request(messages: UpstreamMessage[]): Promise<UpstreamResponse> {
+      events.push(`request: attempts ${outbox.get(messages[0]!.id)?.attempts}`);
+      return new Promise((resolve) => {
+        answer = () => resolve({ v: 1, request_id: 'r1', results: messages.map((m) => ({ id: m.id, ok: true as const, result: {} })) });
+      });
+    },
+  } as unknown as Uplink;
+  const forwarder = new Forwarder({
+    outbox, uplink, events: new EventBus(), log: silentLogger(),
+    batchSize: 10, backlogBatchSize: 25, window: 4, timeoutMs: 1000, maxBackoffMs: 100,
+  });
+  const m = message();
+  await outbox.append(m);
+  forwarder.start();
+  t.teardown(() => forwarder.stop());
+  await waitFor(() => events.includes('checkpoint'), { what: 'the upkeep after the send' });
+  t.same(events, ['request: attempts 0', 'checkpoint'], 'sent first, then the upkeep');
+  t.equal(outbox.get(m.id)?.attempts, 1, 'the attempt is counted meanwhile');
+  answer!({} as UpstreamResponse);
+  await waitFor(() => outbox.get(m.id)?.state === 'done', { what: 'the row settled' });
+  t.equal(outbox.get(m.id)?.attempts, 1);
+});
+
+t.test('a forwarder stopped right after sending counts nothing more (the database may be closing)', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  let sent = false;
+  const uplink = {
+    connected: true,
+    onLateResponse: () => () => undefined,
+    onState: () => () => undefined,
+    request(): Promise<UpstreamResponse> {
+      sent = true;
+      return new Promise(() => undefined);
+    },
+  } as unknown as Uplink;
+  const forwarder = new Forwarder({
+    outbox, uplink, events: new EventBus(), log: silentLogger(),
+    batchSize: 10, backlogBatchSize: 25, window: 4, timeoutMs: 1000, maxBackoffMs: 100,
+  });
+  const m = message();
+  await outbox.append(m);
+  forwarder.start(); // sends at once: the loop's first fill runs before start returns
+  t.ok(sent, 'sent');
+  void forwarder.stop();
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(outbox.get(m.id)?.attempts, 0, 'not counted after the stop');
+});
