@@ -202,8 +202,9 @@ export class Outbox implements OutboxStore {
       nextPending: db.prepare(`SELECT * FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
       syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
-      done: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending'`),
-      dead: db.prepare(`UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending'`),
+      // RETURNING: the settled row comes back from the update itself (no second lookup by id).
+      done: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING *`),
+      dead: db.prepare(`UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING *`),
       attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
       withholdReductions: db.prepare(`UPDATE outbox SET payload = json_set(payload, '$.pos_reduced', json('false')), updated_at = ?
           WHERE id = ? AND op = 'award' AND state = 'pending'`),
@@ -424,11 +425,11 @@ export class Outbox implements OutboxStore {
     const apply = () => this.db.transaction(() => {
       changed = [];
       for (const o of outcomes) {
-        const info = o.ok
-          ? this.stmt.done!.run(JSON.stringify(o.result), at, settledAt, o.id)
-          : this.stmt.dead!.run(JSON.stringify(o.error), at, settledAt, o.id);
-        if (info.changes === 0) continue;
-        const row = this.get(o.id)!;
+        const raw = (o.ok
+          ? this.stmt.done!.get(JSON.stringify(o.result), at, settledAt, o.id)
+          : this.stmt.dead!.get(JSON.stringify(o.error), at, settledAt, o.id)) as RawRow | undefined;
+        if (!raw) continue;
+        const row = decode(raw);
         if (row.result_error !== undefined) this.stmt.countUnreadable!.run();
         changed.push(row);
       }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { AgentError } from '../../protocol/errors.ts';
 import { mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../../protocol/uplink-config.ts';
+import { fastUpstreamResponse } from '../../protocol/fast-upstream.ts';
 import {
   UPSTREAM_VERSION, parseUpstreamResponse, tillPrefix, topics,
   type Chain, type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
@@ -243,7 +244,9 @@ export class Uplink {
       this.options.log.warn({ topic }, 'uplink: unparseable response dropped');
       return;
     }
-    const result = parseUpstreamResponse(parsed);
+    // The hand check first (protocol/fast-upstream.ts): the schema's value, or undefined and zod decides.
+    const fast = fastUpstreamResponse(parsed);
+    const result = fast ? { ok: true as const, value: fast } : parseUpstreamResponse(parsed);
     if (!result.ok) {
       this.options.log.warn({ topic, errors: result.errors.slice(0, 5) }, 'uplink: invalid response dropped');
       return;

@@ -1,13 +1,14 @@
-// protocol/fast-upstream.ts against upstreamRequestSchema (fast-check): for any JSON request, the
-// hand check returns exactly the schema's value (byte for byte once serialised: the host stores the
-// basket) or gives up, and it gives up whenever the schema refuses, so the till's BAD_REQUEST
-// messages stay zod's. Also: a request as the agent builds it takes the fast path.
+// protocol/fast-upstream.ts against upstreamRequestSchema and upstreamResponseSchema (fast-check):
+// for any JSON request or response, the hand check returns exactly the schema's value (byte for
+// byte once serialised: the host stores the basket, the till the result) or gives up, and it gives
+// up whenever the schema refuses, so the till's BAD_REQUEST messages stay zod's. Also: a request
+// as the agent builds it takes the fast path.
 import { isDeepStrictEqual } from 'node:util';
 import t from 'tap';
 import fc from 'fast-check';
-import { fastUpstreamRequest } from '../../protocol/fast-upstream.ts';
+import { fastUpstreamRequest, fastUpstreamResponse } from '../../protocol/fast-upstream.ts';
 import { MAX_AMOUNT } from '../../protocol/money.ts';
-import { upstreamRequestSchema } from '../../protocol/upstream.ts';
+import { upstreamRequestSchema, upstreamResponseSchema } from '../../protocol/upstream.ts';
 import { decodeRequest } from '../../host/request.ts';
 
 const RUNS = { numRuns: 3000 };
@@ -156,4 +157,40 @@ t.test('a request the hand check gives up on gets the schema\'s answer', async (
   t.equal(fastUpstreamRequest(agentRequest([awardMessage(42, { currency: 'EUR', total: 1, items: [{ sku: VISA, qty: 1, unit_price: 1, amount: 1 }] })])), undefined);
   t.equal(fastUpstreamRequest(agentRequest([{ ...awardMessage(42, { currency: 'EUR', total: 1, items: [{ sku: 'A', qty: 1, unit_price: 1, amount: 1 }] }), seq: 0 }])), undefined);
   t.equal(fastUpstreamRequest(agentRequest([awardMessage(42, { currency: 'EUR', total: 1, items: [{ sku: 'A', qty: 1, unit_price: 1, amount: 1 }] })], { start: true, after: 1 })), undefined);
+});
+
+const hostResult = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ id: mostly(fc.uuid(), wild), ok: fc.constant(true), result: mostly(
+    fc.record({ currency: fc.constant('EUR'), award_amount: fc.integer({ min: 0, max: 500 }), balance: fc.record({ amount: fc.integer(), currency: fc.constant('EUR') }) }),
+    fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue(), { maxKeys: 3 }), wild), more: extra }, { requiredKeys: ['id', 'ok', 'result'] }) },
+  fc.record({ id: mostly(fc.uuid(), wild), ok: mostly(fc.constant(false), wild), error: mostly(fc.record({
+    code: mostly(fc.constantFrom('NOT_FOUND', 'BAD_REQUEST', 'INTERNAL', 'UPSTREAM_UNAVAILABLE'), fc.constantFrom('NOPE', ''), wild),
+    message: mostly(fc.string({ maxLength: 8 }), wild),
+    permanent: mostly(fc.boolean(), wild),
+    more: extra,
+  }, { requiredKeys: ['code', 'message', 'permanent'] }), wild), more: extra }, { requiredKeys: ['id', 'ok', 'error'] }),
+);
+const response = fc.record({
+  v: mostly(fc.constant(1), fc.constantFrom(2, '1'), wild),
+  request_id: mostly(fc.uuid(), wild),
+  at: maybe(when),
+  results: mostly(fc.array(hostResult, { maxLength: 4 }), wild),
+  chain: maybe(mostly(fc.record({ accepted: mostly(fc.boolean(), wild), last: mostly(fc.integer({ min: 0, max: 100_000 }), fc.constant(null),
+    fc.constantFrom(-1, 1.5, 2 ** 53, Number.MAX_SAFE_INTEGER, -0), wild), more: extra }, { requiredKeys: ['accepted', 'last'] }), wild)),
+  more: extra,
+}, { requiredKeys: ['v', 'request_id', 'results'] }).map(({ more, ...r }) => asJson({ ...r, ...more }));
+
+t.test('fastUpstreamResponse accepts exactly what upstreamResponseSchema accepts, with the same value', async (t) => {
+  let accepted = 0;
+  fc.assert(fc.property(response, (raw) => {
+    const zod = upstreamResponseSchema.safeParse(raw);
+    const fast = fastUpstreamResponse(raw);
+    if (fast) accepted++;
+    if (!zod.success) return fast === undefined;
+    return fast !== undefined && JSON.stringify(fast) === JSON.stringify(zod.data) && isDeepStrictEqual(fast, zod.data);
+  }), RUNS);
+  t.ok(accepted > RUNS.numRuns / 30, `the generator reaches the accepting path (${accepted} of ${RUNS.numRuns})`);
+  // "__proto__" in a result is left to the schema.
+  const proto = JSON.parse('{"v":1,"request_id":"r","results":[{"id":"m","ok":true,"result":{"__proto__":{"x":1}}}]}') as unknown;
+  t.equal(fastUpstreamResponse(proto), undefined);
 });
