@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Basket } from '../protocol/basket.ts';
 import type { Voucher } from '../protocol/credit.ts';
 import type { Reduction } from '../protocol/local.ts';
+import { isoNow } from './iso-now.ts';
 
 export interface Sale {
   terminal: string;
@@ -110,7 +111,7 @@ export function newVoucherCode(): string {
   return out;
 }
 
-const now = () => new Date().toISOString();
+const now = isoNow;
 
 export class CreditStore {
   constructor(private readonly db: Database.Database) {}

@@ -13,6 +13,7 @@ import type { IdentifierKind, Product } from '../protocol/local.ts';
 import { MAX_BALANCE, isPointsUnit } from '../protocol/money.ts';
 import type { Offer, ProductInfo } from './engine.ts';
 import { CreditStore } from './credit-store.ts';
+import { isoNow } from './iso-now.ts';
 import { migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
 import { cacheStatements } from './statement-cache.ts';
@@ -142,7 +143,7 @@ CREATE TABLE IF NOT EXISTS seeds (
 );
 `;
 
-const now = () => new Date().toISOString();
+const now = isoNow;
 
 /**
  * What a transaction has read, kept until it ends: a request of up to hundreds of awards reads the
