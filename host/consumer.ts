@@ -10,7 +10,7 @@
 // process. Per-till ordering: a till that pipelines chains its requests (chain.ts); one that
 // arrives here before its predecessor was committed by another host is retried for up to
 // DEFER_MS (the predecessor is usually a few ms away), then refused and resent by the till.
-import { disableNagle } from '../runtime/no-delay.ts';
+import { disableNagle, flushWrites } from '../runtime/no-delay.ts';
 import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -185,6 +185,8 @@ export class Consumer {
     client.publish(topic, JSON.stringify(response), { qos: 1, ...(properties ? { properties } : {}) }, (error) => {
       if (error) this.options.log.error({ err: error, topic, request_id: response.request_id }, 'reply not delivered');
     });
+    // On the wire now, not after the log line and the rest of this request's work.
+    flushWrites(client);
   }
 
   async stop(): Promise<void> {

@@ -38,3 +38,16 @@ export function disableNagle(client: { stream?: unknown }): void {
     }
   });
 }
+
+/**
+ * Sends what MQTT.js just queued now. mqtt-packet corks the socket for each packet it writes and
+ * uncorks it on the next tick, which Node runs only once every pending promise continuation has
+ * run: after a publish the request (the agent) or the reply (the host) waited in the socket
+ * behind the rest of that work, ~0.5 ms per hop (p50, load ~3) in a trace of the online award.
+ * Uncorking at once only writes sooner; the order of the bytes is the same, and the tick's own
+ * uncork then finds nothing corked.
+ */
+export function flushWrites(client: { stream?: unknown }): void {
+  const stream = client.stream as { writableCorked?: number; uncork?: () => void } | undefined;
+  while (stream?.uncork && (stream.writableCorked ?? 0) > 0) stream.uncork();
+}

@@ -52,6 +52,8 @@ interface Pending {
 
 export class Uplink {
   private client: MqttClient | undefined;
+  /** runtime/no-delay.ts's flushWrites, loaded with MQTT.js. */
+  private flush: ((client: MqttClient) => void) | undefined;
   private stopRequested = false;
   private stateValue: UplinkState = 'stopped';
   private sinceValue: string | null = null;
@@ -112,16 +114,17 @@ export class Uplink {
     this.setState('connecting');
     setImmediate(() => {
       Promise.all([import('mqtt'), import('../../runtime/no-delay.ts')])
-        .then(([{ default: mqtt }, { disableNagle }]) => {
-          if (!this.stopRequested) this.connect(mqtt.connect(this.options.url, options), disableNagle);
+        .then(([{ default: mqtt }, { disableNagle, flushWrites }]) => {
+          if (!this.stopRequested) this.connect(mqtt.connect(this.options.url, options), disableNagle, flushWrites);
         })
         .catch((error: unknown) => log.error({ err: error }, 'uplink cannot start: MQTT client not loaded'));
     });
   }
 
-  private connect(client: MqttClient, disableNagle: (client: MqttClient) => void): void {
+  private connect(client: MqttClient, disableNagle: (client: MqttClient) => void, flush: (client: MqttClient) => void): void {
     const { log } = this.options;
     this.client = client;
+    this.flush = flush;
     client.on('connect', (connack) => {
       disableNagle(client);
       log.debug({ session_present: connack.sessionPresent }, 'uplink connected, subscribing');
@@ -220,6 +223,7 @@ export class Uplink {
         this.pending.delete(request.request_id);
         p.reject(new AgentError('UPSTREAM_UNAVAILABLE', `publish failed: ${error.message}`));
       });
+      this.flush?.(client);
     });
   }
 
