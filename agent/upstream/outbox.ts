@@ -223,8 +223,11 @@ export class Outbox implements OutboxStore {
           json_extract(payload, '$.sync.batch') AS batch, json_extract(payload, '$.sync.last') AS last,
           json_array_length(payload, '$.products') AS products, result, error
           FROM outbox WHERE op = 'products.sync' AND json_extract(payload, '$.sync.id') = ? ORDER BY seq`),
+      // Named index: left to itself SQLite scanned every pending row through outbox_pending (with 20,000 awards queued
+      // offline, ~9 ms per offline spend, which checks its limits with this) instead of the pending spends (~0.01 ms).
       offlineExposure: db.prepare(`SELECT currency, count(*) AS count, coalesce(sum(amount), 0) AS amount, min(created_at) AS since
-          FROM outbox WHERE state = 'pending' AND op = 'spend' AND offline = 1 GROUP BY currency ORDER BY currency`),
+          FROM outbox INDEXED BY outbox_spend_pending WHERE state = 'pending' AND op = 'spend' AND offline = 1
+          GROUP BY currency ORDER BY currency`),
       // A sale's rows go together, and only once all of them are delivered and old: a repeat or a
       // void of the sale, a spend's cap and a return find every row they need until then. A sale's
       // rows are its own (txn_id), its named spends, refunds and voucher redemptions
