@@ -38,6 +38,8 @@ const batch = flag('batch');
 const window = flag('window');
 // --log=FILE: the host's and the agent's log lines during the drain, prefixed by H / A (request timings).
 const logFile = flag('log');
+// --host-node=FLAGS: extra node flags for the host alone (comma-separated), e.g. a what-if on its heap.
+const hostNode = flag('host-node')?.split(',').filter(Boolean);
 const CONNECTIONS = 16;
 const DRAIN_TIMEOUT_MS = 300_000;
 
@@ -70,7 +72,8 @@ async function main(): Promise<void> {
       await broker.start();
       const lines: string[] = [];
       const keep = (who: string) => (logFile ? (line: string) => { if (draining) lines.push(`${who} ${line}`); } : undefined);
-      const host = await spawnTill(['host', '--config', hostFile], 'host ready', keep('H'), nodeArgs);
+      const hostArgs = hostNode ? [...(nodeArgs ?? []), ...hostNode] : nodeArgs;
+      const host = await spawnTill(['host', '--config', hostFile], 'host ready', keep('H'), hostArgs);
       procs.push(host);
       const agent = await spawnTill(['run', '--config', agentFile], 'till-agent ready', keep('A'), nodeArgs);
       procs.push(agent);
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
       const afterFirst = Number((fst.value.data as Delivered).pending);
       const perAward = (ms: number) => Math.round((ms * 1000) / backlog);
       process.stdout.write(`${JSON.stringify({
-        backlog, nodelay, ...(batch ? { backlog_batch_size: Number(batch) } : {}), ...(window ? { window: Number(window) } : {}), enqueue_per_s: Math.round(perSecond(backlog, offline.elapsedMs)),
+        backlog, nodelay, ...(hostNode ? { host_node: hostNode.join(' ') } : {}), ...(batch ? { backlog_batch_size: Number(batch) } : {}), ...(window ? { window: Number(window) } : {}), enqueue_per_s: Math.round(perSecond(backlog, offline.elapsedMs)),
         drain_ms: Math.round(end.t - on.t), drain_per_s: Math.round(perSecond(backlog, end.t - on.t)),
         steady_per_s: Math.round(perSecond(afterFirst, end.t - fst.t)),
         cpu_us_per_award: { agent: perAward(cpu.agent), host: perAward(cpu.host), broker: perAward(cpu.broker),
