@@ -111,7 +111,7 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
       timeZone: timezone, weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+      hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
     });
     formatters.set(timezone, f);
   }
@@ -146,7 +146,6 @@ const HOUR_MS = 3_600_000;
 // Years Intl writes as plain four digits (it pads none and adds eras outside): beyond, ask Intl.
 const FIRST_INSTANT = Date.UTC(1000, 0, 2);
 const LAST_INSTANT = Date.UTC(9999, 11, 30);
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
 /** Per time zone, the UTC hours seen lately and their offset (null: the offset changes within it). */
 const hourOffsets = new Map<string, Map<number, number | null>>();
 const MAX_HOURS_PER_ZONE = 256;
@@ -177,16 +176,8 @@ function steadyOffset(t: number, timezone: string): number | undefined {
 
 /** Local wall time minus UTC at instant t, to the second (historic offsets have seconds). */
 function offsetAt(t: number, timezone: string): number {
-  let f = offsetFormatters.get(timezone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone, year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23',
-    });
-    offsetFormatters.set(timezone, f);
-  }
   const p: Record<string, string> = {};
-  for (const part of f.formatToParts(new Date(t))) p[part.type] = part.value;
+  for (const part of formatterFor(timezone).formatToParts(new Date(t))) p[part.type] = part.value;
   const wall = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
   return wall - Math.floor(t / 1000) * 1000;
 }

@@ -11,6 +11,7 @@ import { containsPan } from './pan.ts';
 import { MAX_QTY, TXN_ID_PATTERN, hasAtMostQtyDecimals } from './schema.ts';
 
 type Plain = Record<string, unknown>;
+type Shape = 'v1' | 'v2' | 'upstream';
 
 /** The envelope {id, op, params?} of requestSchema, or undefined. */
 export function fastRequest(value: unknown): { id: string | number; op: string; params?: Record<string, unknown> } | undefined {
@@ -29,22 +30,13 @@ export function fastAward(params: unknown, v2: boolean): Plain | undefined {
   if (!isPlain(params) || (v2 && !onlyKeys(params, AWARD_KEYS))) return undefined;
   const { txn_id, customer_id } = params;
   if (!txnId(txn_id) || !nonEmpty(customer_id, 128)) return undefined;
-  const basket = v2 ? basketV2(params.basket) : basketV1(params.basket);
-  return basket && { txn_id, customer_id, basket };
+  const checked = basket(params.basket, v2 ? 'v2' : 'v1');
+  return checked && { txn_id, customer_id, basket: checked };
 }
 
 /** A basket as upstreamBasketSchema (protocol/basket.ts) returns it, or undefined. */
 export function fastUpstreamBasket(b: unknown): Plain | undefined {
-  if (!isPlain(b)) return undefined;
-  const out = header(b);
-  if (!out) return undefined;
-  if (!optional(b, 'channel', out, (c) => (noPanText(c, 1, 64) ? c : undefined))) return undefined;
-  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, 'upstream'));
-  if (!items) return undefined;
-  out.items = items;
-  if (!optional(b, 'discounts', out, (d) => list(d, 0, MAX_BASKET_DISCOUNTS, (x) => discount(x, false)))) return undefined;
-  if (!optional(b, 'payments', out, (p) => list(p, 0, MAX_BASKET_PAYMENTS, (x) => payment(x, false)))) return undefined;
-  return addsUp(out) ? out : undefined;
+  return basket(b, 'upstream');
 }
 
 const AWARD_KEYS = new Set(['txn_id', 'customer_id', 'basket']);
@@ -53,27 +45,21 @@ const ITEM_KEYS = new Set(['sku', 'name', 'qty', 'unit_price', 'amount', 'catego
 const DISCOUNT_KEYS = new Set(['code', 'amount']);
 const PAYMENT_KEYS = new Set(['method', 'amount']);
 
-function basketV1(b: unknown): Plain | undefined {
-  if (!isPlain(b)) return undefined;
+/**
+ * The basket of each shape: v1 (no channel or payments, unknown keys dropped), v2 (unknown keys
+ * refused) and upstream (a v2 basket as the host takes it, unknown keys dropped).
+ */
+function basket(b: unknown, shape: Shape): Plain | undefined {
+  const strict = shape === 'v2';
+  if (!isPlain(b) || (strict && !onlyKeys(b, BASKET_V2_KEYS))) return undefined;
   const out = header(b);
   if (!out) return undefined;
-  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, 'v1'));
+  if (shape !== 'v1' && !optional(b, 'channel', out, (c) => (noPanText(c, 1, 64) ? c : undefined))) return undefined;
+  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, shape));
   if (!items) return undefined;
   out.items = items;
-  if (!optional(b, 'discounts', out, (d) => list(d, 0, MAX_BASKET_DISCOUNTS, (x) => discount(x, false)))) return undefined;
-  return addsUp(out) ? out : undefined;
-}
-
-function basketV2(b: unknown): Plain | undefined {
-  if (!isPlain(b) || !onlyKeys(b, BASKET_V2_KEYS)) return undefined;
-  const out = header(b);
-  if (!out) return undefined;
-  if (!optional(b, 'channel', out, (c) => (noPanText(c, 1, 64) ? c : undefined))) return undefined;
-  const items = list(b.items, 1, MAX_BASKET_ITEMS, (item) => basketItem(item, 'v2'));
-  if (!items) return undefined;
-  out.items = items;
-  if (!optional(b, 'discounts', out, (d) => list(d, 0, MAX_BASKET_DISCOUNTS, (x) => discount(x, true)))) return undefined;
-  if (!optional(b, 'payments', out, (p) => list(p, 0, MAX_BASKET_PAYMENTS, (x) => payment(x, true)))) return undefined;
+  if (!optional(b, 'discounts', out, (d) => list(d, 0, MAX_BASKET_DISCOUNTS, (x) => discount(x, strict)))) return undefined;
+  if (shape !== 'v1' && !optional(b, 'payments', out, (p) => list(p, 0, MAX_BASKET_PAYMENTS, (x) => payment(x, strict)))) return undefined;
   return addsUp(out) ? out : undefined;
 }
 
@@ -89,7 +75,7 @@ function header(b: Plain): Plain | undefined {
 }
 
 /** v1: tax_included a flag; v2: the tax amount, unknown keys refused; upstream: either, unknown keys dropped. */
-function basketItem(item: unknown, shape: 'v1' | 'v2' | 'upstream'): Plain | undefined {
+function basketItem(item: unknown, shape: Shape): Plain | undefined {
   if (!isPlain(item) || (shape === 'v2' && !onlyKeys(item, ITEM_KEYS))) return undefined;
   const { sku, qty, unit_price, amount } = item;
   if (!noPanText(sku, 1, 64)) return undefined;
@@ -129,7 +115,7 @@ function addsUp(basket: Plain): boolean {
 }
 
 /** An optional key: absent, or present with a value `check` maps to a defined output (copied to out). */
-function optional(input: Plain, key: string, out: Plain, check: (value: unknown) => unknown): boolean {
+export function optional(input: Plain, key: string, out: Plain, check: (value: unknown) => unknown): boolean {
   const value = input[key];
   if (value === undefined) return !(key in input);
   const checked = check(value);
@@ -138,9 +124,9 @@ function optional(input: Plain, key: string, out: Plain, check: (value: unknown)
   return true;
 }
 
-function list(value: unknown, min: number, max: number, each: (item: unknown) => Plain | undefined): Plain[] | undefined {
+export function list<T>(value: unknown, min: number, max: number, each: (item: unknown) => T | undefined): T[] | undefined {
   if (!Array.isArray(value) || value.length < min || value.length > max) return undefined;
-  const out: Plain[] = new Array(value.length);
+  const out: T[] = new Array(value.length);
   for (let i = 0; i < value.length; i++) {
     const item = each(value[i]);
     if (!item) return undefined;
@@ -164,7 +150,7 @@ export function text(value: unknown, min: number, max: number): value is string 
 }
 
 /** nonEmpty(max) of protocol/schema.ts. */
-const nonEmpty = (value: unknown, max: number): value is string => text(value, 1, max);
+export const nonEmpty = (value: unknown, max: number): value is string => text(value, 1, max);
 
 /** freeText / nonEmptyText of protocol/schema.ts: a string of min..max characters without a card number. */
 export const noPanText = (value: unknown, min: number, max: number): value is string => text(value, min, max) && !containsPan(value);

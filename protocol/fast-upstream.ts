@@ -8,7 +8,7 @@
 // logged or answered. test/property/fast-upstream.property.test.ts holds the two together.
 import { z } from 'zod';
 import { isErrorCode } from './errors.ts';
-import { fastUpstreamBasket, isPlain, noPanText, text } from './fast-path.ts';
+import { fastUpstreamBasket, isPlain, list, noPanText, nonEmpty, optional } from './fast-path.ts';
 import {
   MAX_CHAINED_MESSAGES, UPSTREAM_VERSION, upstreamMessageSchema, type UpstreamMessage, type UpstreamRequest,
   type UpstreamResponse, type UpstreamResult,
@@ -20,7 +20,6 @@ type Plain = Record<string, unknown>;
 const datetime = z.string().datetime({ offset: true });
 const isDatetime = (value: unknown): value is string => typeof value === 'string' && datetime.safeParse(value).success;
 
-const nonEmpty = (value: unknown, max: number): value is string => text(value, 1, max);
 const positiveSafe = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1;
 
 /** upstreamRequestSchema's value for `raw`, or undefined (then the schema decides). */
@@ -32,19 +31,10 @@ export function fastUpstreamRequest(raw: unknown): UpstreamRequest | undefined {
   const { merchant, store, terminal } = source;
   if (!nonEmpty(merchant, 64) || !nonEmpty(store, 64) || !nonEmpty(terminal, 64) || !isDatetime(sent_at)) return undefined;
   const out: Plain = { v, request_id, reply_to, source: { merchant, store, terminal }, sent_at };
-  if (chain !== undefined) {
-    const checked = fastChain(chain);
-    if (!checked) return undefined;
-    out.chain = checked;
-  } else if ('chain' in raw) return undefined;
-  if (!Array.isArray(messages) || messages.length < 1 || messages.length > MAX_CHAINED_MESSAGES) return undefined;
-  const list: UpstreamMessage[] = new Array(messages.length);
-  for (let i = 0; i < messages.length; i++) {
-    const m = fastMessage(messages[i]);
-    if (!m) return undefined;
-    list[i] = m;
-  }
-  out.messages = list;
+  if (!optional(raw, 'chain', out, fastChain)) return undefined;
+  const checked = list(messages, 1, MAX_CHAINED_MESSAGES, fastMessage);
+  if (!checked) return undefined;
+  out.messages = checked;
   return out as unknown as UpstreamRequest;
 }
 
@@ -65,13 +55,10 @@ function fastMessage(m: unknown): UpstreamMessage | undefined {
     return parsed.success ? parsed.data : undefined;
   }
   // messageBase's keys, then op and payload: the order the schema's object gives them.
-  const { id, seq, txn_id, created_at, payload } = m;
+  const { id, txn_id, created_at, payload } = m;
   if (!nonEmpty(id, 64)) return undefined;
   const out: Plain = { id };
-  if (seq !== undefined) {
-    if (!positiveSafe(seq)) return undefined;
-    out.seq = seq;
-  } else if ('seq' in m) return undefined;
+  if (!optional(m, 'seq', out, (s) => (positiveSafe(s) ? s : undefined))) return undefined;
   if (txn_id !== null && !noPanText(txn_id, 0, 128)) return undefined;
   if (!isDatetime(created_at)) return undefined;
   out.txn_id = txn_id;
@@ -86,43 +73,32 @@ function fastMessage(m: unknown): UpstreamMessage | undefined {
 /** payloadSchemas.award: customer_id, basket, pos_reduced?. */
 function fastAwardPayload(p: unknown): Plain | undefined {
   if (!isPlain(p)) return undefined;
-  const { customer_id, basket, pos_reduced } = p;
+  const { customer_id, basket } = p;
   if (!nonEmpty(customer_id, 128)) return undefined;
   const b = fastUpstreamBasket(basket);
   if (!b) return undefined;
   const out: Plain = { customer_id, basket: b };
-  if (pos_reduced !== undefined) {
-    if (typeof pos_reduced !== 'boolean') return undefined;
-    out.pos_reduced = pos_reduced;
-  } else if ('pos_reduced' in p) return undefined;
-  return out;
+  return optional(p, 'pos_reduced', out, (r) => (typeof r === 'boolean' ? r : undefined)) ? out : undefined;
 }
 
 /** upstreamResponseSchema's value for `raw` (what a till receives), or undefined (then the schema decides). */
 export function fastUpstreamResponse(raw: unknown): UpstreamResponse | undefined {
   if (!isPlain(raw)) return undefined;
-  const { v, request_id, at, results, chain } = raw;
+  const { v, request_id, results } = raw;
   if (v !== UPSTREAM_VERSION || typeof request_id !== 'string') return undefined;
   const out: Plain = { v, request_id };
-  if (at !== undefined) {
-    if (!isDatetime(at)) return undefined;
-    out.at = at;
-  } else if ('at' in raw) return undefined;
-  if (!Array.isArray(results)) return undefined;
-  const list: UpstreamResult[] = new Array(results.length);
-  for (let i = 0; i < results.length; i++) {
-    const r = fastResult(results[i]);
-    if (!r) return undefined;
-    list[i] = r;
-  }
-  out.results = list;
-  if (chain !== undefined) {
-    if (!isPlain(chain) || typeof chain.accepted !== 'boolean') return undefined;
-    const { last } = chain;
-    if (!(last === null || Number.isSafeInteger(last))) return undefined;
-    out.chain = { accepted: chain.accepted, last };
-  } else if ('chain' in raw) return undefined;
-  return out as unknown as UpstreamResponse;
+  if (!optional(raw, 'at', out, (at) => (isDatetime(at) ? at : undefined))) return undefined;
+  const checked = list(results, 0, Number.MAX_SAFE_INTEGER, fastResult);
+  if (!checked) return undefined;
+  out.results = checked;
+  return optional(raw, 'chain', out, fastChainAnswer) ? (out as unknown as UpstreamResponse) : undefined;
+}
+
+/** upstreamResponseSchema's chain: {accepted, last}. */
+function fastChainAnswer(chain: unknown): Plain | undefined {
+  if (!isPlain(chain) || typeof chain.accepted !== 'boolean') return undefined;
+  const { last } = chain;
+  return last === null || Number.isSafeInteger(last) ? { accepted: chain.accepted, last } : undefined;
 }
 
 function fastResult(r: unknown): UpstreamResult | undefined {
