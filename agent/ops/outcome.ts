@@ -1,6 +1,6 @@
 // Shared by award, spend and void: fingerprints for idempotency, waiting for the host's
 // answer to a committed row, and turning a dead letter into the POS's error.
-import { hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../protocol/canonical-json.ts';
 import { AgentError, isErrorCode } from '../../protocol/errors.ts';
 import type { DurableOp } from '../../protocol/upstream.ts';
@@ -10,7 +10,7 @@ import { messageId } from './message-id.ts';
 
 /** Canonical JSON (sorted keys) hashed: same content ⇔ same fingerprint. */
 export function fingerprint(value: unknown): string {
-  return hash('sha256', canonicalJson(value)!, 'hex');
+  return createHash('sha256').update(canonicalJson(value)!).digest('hex');
 }
 
 export function newMessage(ctx: OpsContext, op: DurableOp, fields: Omit<AppendInput, 'id' | 'op' | 'created_at'>): AppendInput {
