@@ -20,6 +20,8 @@ import { waitUntil } from './wait.ts';
 export interface BridgeFigures {
   /** Remote broker up again → last message at the subscriber. */
   linkUpToLastMs: number;
+  /** Remote broker up again → first message at the subscriber (the reconnects). */
+  linkUpToFirstMs: number;
   /** First → last forwarded message, the steady rate without reconnecting. */
   steadyPerSecond: number;
 }
@@ -75,7 +77,7 @@ export async function bridgeBaseline(dir: string, nodelay: boolean, count: numbe
     await waitUntil(() => times.length >= count, `${count} bridged messages (${times.length} so far)`, DELIVERY_TIMEOUT_MS, 10);
     const first = times[0]!;
     const last = times[count - 1]!;
-    return { linkUpToLastMs: last - linkUp, steadyPerSecond: ((count - 1) * 1000) / (last - first) };
+    return { linkUpToLastMs: last - linkUp, linkUpToFirstMs: first - linkUp, steadyPerSecond: ((count - 1) * 1000) / (last - first) };
   } finally {
     await Promise.all(clients.map((c) => c.endAsync(true)));
     await local.stop();
