@@ -1,10 +1,18 @@
 // The host's MQTT side: one client on a shared subscription (`$share/<group>/…/req`) so that
 // several host processes serve one fleet, each request going to exactly one of them.
 //
-//   broker ──publish──▶ handleMessage ──decode──▶ service.handle (SQLite, sync) ──▶ reply (QoS 1)
-//                          └── PUBACK only after the reply is queued: a crash before that
-//                              means redelivery, and the ledger's dedup makes it harmless.
+//   broker ──publish──▶ handleMessage ──decode──▶ service.handle (commit, no fsync) ──▶ done: PUBACK, next request
+//                                                     └── durable() (the WAL's fdatasync, thread pool) ──▶ reply (QoS 1)
 //   then, the reply written: the store's upkeep (afterReply: its checkpoint).
+//
+// Group commit (host/ledger.ts deferCommitSync): a request's transaction commits without waiting
+// for the disk and the next request is applied while the fdatasync runs; its answer leaves only
+// once a sync that began after its commit has completed (`durable`), so nothing answered can be
+// lost on a power cut. The PUBACK therefore goes before the answer: a host that dies in between
+// (its commit is in the OS's cache: kept; on a power cut: lost, as unanswered) leaves the till
+// without an answer, and the till resends once its request times out (the ledger's dedup
+// answers a repeat, the chain takes it from the first unsettled row). If a sync fails, nothing
+// it covers is answered and the host stops answering for good (onStorageFailure).
 //
 // MQTT.js runs handleMessage one packet at a time, so requests are processed serially per
 // process. Per-till ordering: a till that pipelines chains its requests (chain.ts); one that
@@ -35,6 +43,13 @@ export interface ConsumerOptions {
   handle: (batch: Batch) => HandleSummary | Promise<HandleSummary>;
   /** Called once a request's reply is on its way, with no request in hand (Ledger.afterRequest). */
   afterReply?: () => void;
+  /**
+   * Resolves once what the requests handled so far committed is on disk (Ledger.durable): each
+   * answer waits for the call made just after its request was handled. Absent: answers at once.
+   */
+  durable?: () => Promise<void>;
+  /** A durable() failed: no answer it covered was sent, nor will any be (called once). */
+  onStorageFailure?: (error: unknown) => void;
   log: Logger;
 }
 
@@ -48,6 +63,9 @@ export class Consumer {
   private client: MqttClient | undefined;
   private state: ConsumerState = 'idle';
   private readonly topic: string;
+  /** Answers waiting for their fdatasync (stop() lets them go out first). */
+  private readonly answering = new Set<Promise<void>>();
+  private storageFailed = false;
   private resolveReady!: () => void;
   /** Resolves once the first subscription is granted. */
   readonly ready: Promise<void> = new Promise((resolve) => { this.resolveReady = resolve; });
@@ -87,7 +105,10 @@ export class Consumer {
         .catch((error: unknown) => {
           this.options.log.error({ err: error, topic: packet.topic }, 'request handling failed; the till will resend');
         })
-        .finally(() => done());
+        // The next request after one turn of the event loop: a WAL fdatasync completed meanwhile
+        // (durable) is delivered in that turn, so its answers leave now, not once the broker has
+        // no more requests buffered for us (MQTT.js hands them over without yielding).
+        .finally(() => setImmediate(done));
     };
     client.on('connect', (connack) => {
       disableNagle(client);
@@ -112,6 +133,8 @@ export class Consumer {
   private async onRequest(packet: IPublishPacket): Promise<void> {
     const started = performance.now();
     const { log } = this.options;
+    // Its commits could never be answered: leave the request to the till's resend (another host, or this one restarted).
+    if (this.storageFailed) return;
     const decoded = decodeRequest(packet.payload as Buffer);
     const responseTopic = packet.properties?.responseTopic;
     const correlation = packet.properties?.correlationData;
@@ -134,7 +157,7 @@ export class Consumer {
       return;
     }
     if (dropped > 0) log.warn({ topic: packet.topic, request_id: batch.request_id, dropped }, 'messages without an id ignored');
-    const finish = (summary: HandleSummary) => {
+    const finish = (summary: HandleSummary, syncMs?: number) => {
       this.reply(responseTopic ?? batch.reply_to, summary.response, correlation);
       const { source } = batch;
       const chain = batch.chain ? ('start' in batch.chain ? 'start' : 'after') : undefined;
@@ -143,6 +166,7 @@ export class Consumer {
           request_id: batch.request_id, terminal: `${source.merchant}/${source.store}/${source.terminal}`,
           messages: batch.items.length, results: summary.response.results.length, applied: summary.applied,
           duplicates: summary.duplicates, failed: summary.failed, ms: Math.round(performance.now() - started),
+          ...(syncMs !== undefined ? { sync_ms: Math.round(syncMs) } : {}),
           ...(chain ? { chain, ...(summary.refused ? { refused: true, last: summary.response.chain?.last } : {}) } : {}),
         },
         summary.refused ? 'request refused: an earlier request of this till is not processed' : 'request handled',
@@ -152,7 +176,36 @@ export class Consumer {
     };
     let summary = await this.options.handle(batch);
     if (summary.refused) summary = await this.retryRefused(batch, started);
-    finish(summary);
+    // Asked now, after this request's commit: the sync it waits for covers that commit, and
+    // whatever earlier commits (ours or another host's) the answer was read from. Not awaited:
+    // MQTT.js hands over the next request once this one returns, and it is applied meanwhile.
+    this.answerWhenDurable(batch.request_id, (syncMs) => finish(summary, syncMs));
+  }
+
+  /** answer gets how long it waited for the disk (`sync_ms` in the log line; ms includes it). */
+  private answerWhenDurable(requestId: string, answer: (syncMs?: number) => void): void {
+    const durable = this.options.durable;
+    if (!durable) {
+      answer();
+      return;
+    }
+    const asked = performance.now();
+    const answered = durable().then(() => answer(performance.now() - asked), (error: unknown) => this.withheld(requestId, error));
+    this.answering.add(answered);
+    void answered.finally(() => this.answering.delete(answered));
+  }
+
+  /** The sync covering this request failed: it may be lost on a power cut, so it gets no answer (the till resends). */
+  private withheld(requestId: string, error: unknown): void {
+    this.options.log.error({ err: error, request_id: requestId }, 'answer withheld: the ledger could not be synced to disk');
+    if (this.storageFailed) return;
+    this.storageFailed = true;
+    this.options.log.fatal({ err: error }, 'ledger fsync failed: this host answers nothing more; restart it once the disk is sound');
+    try {
+      this.options.onStorageFailure?.(error);
+    } catch (hookError) {
+      this.options.log.error({ err: hookError }, 'storage failure hook failed');
+    }
   }
 
   /** The store's upkeep between requests (a SQLite checkpoint); its failure never fails a request. */
@@ -193,6 +246,8 @@ export class Consumer {
     const client = this.client;
     if (!client || this.state === 'stopped') return;
     this.transition('stopping');
+    // Answers waiting for their fdatasync go out first (a sync takes milliseconds).
+    await Promise.allSettled([...this.answering]);
     // Connected: not forced, so queued replies are flushed first (bounded: a broker that stops
     // answering must not hang shutdown; an unsent reply only makes the till resend).
     const ended = client.endAsync(!client.connected);

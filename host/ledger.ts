@@ -17,6 +17,7 @@ import { isoNow } from './iso-now.ts';
 import { migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
 import { cacheStatements } from './statement-cache.ts';
+import { WalSync, type SyncFn } from '../runtime/wal-sync.ts';
 
 export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -194,6 +195,8 @@ export class SqliteLedger {
   readonly userOffers: UserOffers;
   /** Sale baskets, refund vouchers and refunds, in the same database and transactions. */
   readonly credit: CreditStore;
+  /** Set by deferCommitSync: commits no longer wait for the disk, durable() does. */
+  private walSync: WalSync | undefined;
 
   private constructor(private readonly db: Database.Database) {
     this.userOffers = new UserOffers(db);
@@ -224,7 +227,43 @@ export class SqliteLedger {
   }
 
   close(): void {
+    this.walSync?.close();
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Group commit (runtime/wal-sync.ts), for the serving host only: from now on a COMMIT does not
+   * wait for its fsync (synchronous = NORMAL), and whoever answers for a commit awaits durable()
+   * first (host/consumer.ts does, for every answer). The fsync then runs on the thread pool while
+   * the next request is applied, and requests handled during one sync share the next one (a
+   * fleet's requests of a few awards each paid a whole fsync of their own). A commit nobody awaits
+   * durable() for may be lost on a power cut: the seed and the CLI's own writes stay FULL (they
+   * run before this, or in processes that never call it). Not in WAL mode: nothing changes.
+   *
+   * Per-till order (chain.ts) holds with it: a batch committed but not yet synced counts as
+   * processed for the next batch of its till, here or in another host process on this file,
+   * whose transaction reads it. That next batch's frames follow it in the WAL, so a power cut
+   * takes the next one back whenever it takes this one (recovery keeps a prefix of the WAL,
+   * see wal-sync.ts), and the next one's answer waits for an fdatasync that began after its own
+   * commit: that sync covers both (it flushes the file, whoever wrote it). An answered batch
+   * therefore never survives without its predecessor, and a lost pair is resent from the first
+   * (the till keeps both pending until answered; dedup and the chain take it from there).
+   */
+  deferCommitSync(sync?: SyncFn): void {
+    if (this.walSync || !this.db.open) return;
+    const walSync = new WalSync(this.db, sync);
+    if (!walSync.enabled) return;
+    this.walSync = walSync;
+    this.db.pragma('synchronous = NORMAL');
+  }
+
+  /**
+   * Resolves once everything committed so far is on disk: at once while commits sync themselves,
+   * else after the next fdatasync of the WAL (deferCommitSync). Rejects if that sync failed, and
+   * from then on always (wal-sync.ts: no later sync can be trusted to cover it).
+   */
+  durable(): Promise<void> {
+    return this.walSync ? this.walSync.durable() : Promise.resolve();
   }
 
   /**

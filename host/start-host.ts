@@ -14,6 +14,8 @@ import { applySeed, loadSeedFile } from './seed.ts';
 export interface HostHandle {
   /** Resolves once the request subscription is granted by the broker. */
   ready: Promise<void>;
+  /** Resolves if the ledger's fsync failed: the host answers nothing more and should be stopped and restarted. */
+  failed: Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -23,6 +25,8 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
   let consumer: Consumer;
   let backend: Backend | undefined;
   let metrics: PlatformMetrics | undefined;
+  let storageFailed: (error: unknown) => void = () => undefined;
+  const failed = new Promise<unknown>((resolve) => { storageFailed = resolve; });
   try {
     if (config.seed) applySeed(ledger, loadSeedFile(config.seed), log);
     metrics = new PlatformMetrics(log);
@@ -40,8 +44,13 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
       persistentSession: configuredId !== undefined,
       handle: (batch) => active.handle(batch),
       afterReply: () => ledger.afterRequest(),
+      durable: () => ledger.durable(),
+      onStorageFailure: storageFailed,
       log,
     });
+    // Group commit from here on (the seed above was committed with its own fsync): each answer
+    // waits for ledger.durable() instead of its COMMIT waiting for the disk (host/ledger.ts).
+    ledger.deferCommitSync();
     await consumer.start();
   } catch (error) {
     await backend?.stop();
@@ -53,6 +62,7 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
   let stopped: Promise<void> | undefined;
   return {
     ready: consumer.ready,
+    failed,
     stop: () => {
       stopped ??= (async () => {
         await consumer.stop();

@@ -13,9 +13,9 @@
 // Rows move pending → done | dead; dead → pending on retry. Nothing is ever deleted
 // except done rows older than the retention window (in trusted time, a sale's rows together).
 import type { Statement } from 'better-sqlite3';
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync } from 'node:fs';
 import { AgentError } from '../../protocol/errors.ts';
 import { DURABLE_OPS, type DurableOp, type HostResult, type UpstreamError } from '../../protocol/upstream.ts';
+import { WalSync } from '../../runtime/wal-sync.ts';
 import { isDiskFull, withoutFsync, type Db } from '../storage/db.ts';
 import { observed, type WriteObserver } from '../storage/storage-health.ts';
 import { readResult } from './host-results.ts';
@@ -180,8 +180,8 @@ export class Outbox implements OutboxStore {
   private syncing = false;
   /** The lowest seq of a commit whose fsync has not completed: rows from it on are not forwarded yet. */
   private unsyncedFrom: number | null = null;
-  /** The WAL file, fdatasync'd after each group commit; null: not in WAL mode, commits sync themselves. */
-  private wal: number | null;
+  /** The WAL file, fdatasync'd after each group commit; not enabled: not in WAL mode, commits sync themselves. */
+  private readonly wal: WalSync;
   private readonly stmt: Record<string, Statement>;
   private readonly byTxn = new Map<DurableOp, Statement>();
   private readonly bySale = new Map<DurableOp, Statement>();
@@ -238,7 +238,13 @@ export class Outbox implements OutboxStore {
         DELETE FROM outbox WHERE seq IN (SELECT seq FROM grouped WHERE state = 'done' AND settled_at < @cutoff
           AND (sale IS NULL OR sale NOT IN (SELECT sale FROM live)))`),
     };
-    this.wal = openWal(db);
+    try {
+      // Syncs the WAL once now: rows a crashed process committed without their fsync become
+      // durable before the forwarder may send them.
+      this.wal = new WalSync(db);
+    } catch (error) {
+      throw storageError(error);
+    }
     // One statement per op, the op written into its SQL: with `op = ?` SQLite compiled the statement
     // again on every new binding (a bound op might make the partial index outbox_redeem, WHERE op =
     // 'redeem', usable), ~130 µs per lookup instead of ~4, and every append makes one (issue 10).
@@ -275,7 +281,7 @@ export class Outbox implements OutboxStore {
     const waiting = this.queue;
     this.queue = [];
     this.flushScheduled = false;
-    const wal = this.liveWal();
+    const wal = this.wal.enabled;
     const results: Array<{ ok: true; outcomes: AppendOutcome[] } | { ok: false; error: unknown }> = [];
     // One caller's bad row must not fail the others: each caller gets a savepoint
     // (a nested better-sqlite3 transaction) inside the one shared commit.
@@ -294,7 +300,7 @@ export class Outbox implements OutboxStore {
     });
     try {
       observed(this.observer, () => {
-        if (wal === null) return commit();
+        if (!wal) return commit();
         this.stmt.syncNormal!.run();
         try {
           return commit();
@@ -312,7 +318,7 @@ export class Outbox implements OutboxStore {
       if (r.ok) w.resolve(r.outcomes);
       else w.reject(r.error);
     });
-    if (wal === null) return answer();
+    if (!wal) return answer();
     let first: number | null = null;
     for (const r of results) {
       if (!r.ok) continue;
@@ -320,7 +326,7 @@ export class Outbox implements OutboxStore {
     }
     this.unsyncedFrom = first;
     this.syncing = true;
-    fdatasync(wal, (error) => {
+    this.wal.syncNow((error) => {
       this.syncing = false;
       this.unsyncedFrom = null;
       if (error) {
@@ -333,20 +339,6 @@ export class Outbox implements OutboxStore {
       }
       if (this.queue.length > 0) this.scheduleFlush();
     });
-  }
-
-  /** The WAL's descriptor, opened again if the file was replaced (SQLite re-creates it after a last close). */
-  private liveWal(): number | null {
-    const wal = this.wal;
-    if (wal === null) return null;
-    try {
-      if (fstatSync(wal).nlink > 0) return wal;
-      closeSync(wal);
-    } catch {
-      // the descriptor is gone: open the file again
-    }
-    this.wal = openWal(this.db);
-    return this.wal;
   }
 
   private insertOne(item: AppendInput): AppendOutcome {
@@ -519,7 +511,7 @@ export class Outbox implements OutboxStore {
    * is in flight. Called by the forwarder once a request is on its way (see CHECKPOINT_EVERY_COMMITS).
    */
   checkpointIfDue(): void {
-    if (this.commits < CHECKPOINT_EVERY_COMMITS || this.syncing || this.wal === null || !this.db.open || this.db.inTransaction) return;
+    if (this.commits < CHECKPOINT_EVERY_COMMITS || this.syncing || !this.wal.enabled || !this.db.open || this.db.inTransaction) return;
     this.commits = 0;
     this.write(() => this.db.pragma('wal_checkpoint(PASSIVE)'));
   }
@@ -531,31 +523,8 @@ export class Outbox implements OutboxStore {
 
   /** Closes the WAL descriptor (after drainWrites, before the database is closed). */
   close(): void {
-    if (this.wal !== null) closeSync(this.wal);
-    this.wal = null;
+    this.wal.close();
   }
-}
-
-/**
- * The WAL file of a database in WAL mode, synced once now: rows a crashed process committed
- * without their fsync become durable before the forwarder may send them. Null when the database
- * is not a WAL file on disk (in memory, another journal mode): then each commit syncs itself.
- */
-function openWal(db: Db): number | null {
-  if (db.memory || db.pragma('journal_mode', { simple: true }) !== 'wal') return null;
-  let fd: number;
-  try {
-    fd = openSync(`${db.name}-wal`, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    fdatasyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    throw storageError(error);
-  }
-  return fd;
 }
 
 function storageError(error: unknown): unknown {

@@ -106,5 +106,12 @@ export async function hostCommand(args: string[]): Promise<number> {
     return 1;
   }
   void host.ready.then(() => log.info('host ready'));
-  return signal.thenStop(() => host.stop());
+  // A failed ledger fsync: stop and exit 1, so that a supervisor (systemd) restarts the host and
+  // the requests it can no longer answer go to the other hosts of the subscription meanwhile.
+  const storageFailure = host.failed.then(async () => {
+    signal.dispose();
+    await host.stop().catch((error: unknown) => log.error({ err: error }, 'error while stopping'));
+    return 1;
+  });
+  return Promise.race([signal.thenStop(() => host.stop()), storageFailure]);
 }

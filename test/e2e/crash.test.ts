@@ -1,5 +1,7 @@
-// Real processes killed with SIGKILL: the agent between its fsync and its reply, and
-// the broker while awards stream in. Nothing acknowledged is lost or applied twice.
+// Real processes killed with SIGKILL: the agent between its fsync and its reply, the broker
+// while awards stream in, and the host while it answers them (its commits wait for their fsync
+// off the event loop; requests are PUBACKed before their answer: host/consumer.ts). Nothing
+// acknowledged is lost or applied twice.
 import t from 'tap';
 import { connectPos } from '../helpers/pos-client.ts';
 import { startSystem } from '../helpers/system.ts';
@@ -62,6 +64,45 @@ t.test('broker SIGKILLed while awards stream in: all arrive once, in order', asy
   t.teardown(() => db.close());
   const order = (db.prepare(`SELECT txn_id FROM processed WHERE op = 'award' ORDER BY rowid`).all() as Array<{ txn_id: string }>).map((r) => r.txn_id);
   t.same(order, Array.from({ length: N }, (_, i) => `stream-${String(i).padStart(4, '0')}`), 'the host applied them in till order');
+});
+
+t.test('host SIGKILLed while it answers: every award the till heard "awarded" is in its ledger; after a restart all arrive once, in order', async (t) => {
+  const sys = await startSystem(t, { agent: { uplink: { request_timeout_ms: 500 } } });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  const N = 150;
+  const txn = (i: number) => `host-kill-${String(i).padStart(4, '0')}`;
+  const answers: Array<Promise<unknown>> = [];
+  for (let i = 0; i < N; i++) {
+    answers.push(pos.request('award', { txn_id: txn(i), customer_id: 'alice', basket: basket(100) }, `h${i}`));
+    // Killed once the first 50 are answered, with the next ten in its hands or on their way.
+    if (i === 60) {
+      await Promise.all(answers.slice(0, 50));
+      sys.host!.child.kill('SIGKILL');
+    }
+    if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+  }
+  const results = (await Promise.all(answers)) as Array<{ ok: boolean; result: { status: string } }>;
+  t.ok(results.every((r) => r.ok && ['awarded', 'queued'].includes(r.result.status)), 'every award was accepted');
+  const awarded = results.flatMap((r, i) => (r.result.status === 'awarded' ? [txn(i)] : []));
+  t.ok(awarded.length > 0, `some awarded before the kill (${awarded.length})`);
+
+  const Database = (await import('better-sqlite3')).default;
+  const applied = () => {
+    const db = new Database(sys.hostDb, { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare(`SELECT txn_id FROM processed WHERE op = 'award' ORDER BY rowid`).all() as Array<{ txn_id: string }>).map((r) => r.txn_id);
+    } finally {
+      db.close();
+    }
+  };
+  const afterKill = new Set(applied());
+  t.same(awarded.filter((id) => !afterKill.has(id)), [], 'every award answered "awarded" is in the killed host\'s ledger');
+
+  await sys.startHost();
+  await waitFor(async () => (await outbox(pos)).pending === 0, { what: 'outbox drained to the restarted host', timeout: 30_000 });
+  t.same(applied(), Array.from({ length: N }, (_, i) => txn(i)), 'each applied once, in till order');
+  t.equal(await balance(pos), 1000 + N * 10, 'the balance the till expects');
 });
 
 t.test('SIGTERM: finishes the in-flight request, exits 0 within 5 s', async (t) => {

@@ -1,0 +1,122 @@
+// The host's group commit (host/ledger.ts deferCommitSync, runtime/wal-sync.ts) behind the consumer,
+// against a real mosquitto and a SQLite ledger whose WAL fdatasync is injected: an answer leaves
+// only after an fdatasync that began after its request's commit has completed, the next request
+// is applied meanwhile, and a failed sync withholds every answer it covered, for good.
+import t, { type Test } from 'tap';
+import Database from 'better-sqlite3';
+import mqtt from 'mqtt';
+import { join } from 'node:path';
+import { Consumer } from '../../host/consumer.ts';
+import { Ledger } from '../../host/ledger.ts';
+import { LedgerBackend } from '../../host/ledger-backend/ledger-backend.ts';
+import { applySeed, loadSeedFile } from '../../host/seed.ts';
+import { silentLogger } from '../../runtime/log.ts';
+import type { SyncFn } from '../../runtime/wal-sync.ts';
+import { uplinkConfigSchema } from '../../protocol/uplink-config.ts';
+import { startBroker } from '../helpers/broker.ts';
+import { award, basket, request, writeSeed } from '../helpers/host-fixtures.ts';
+import { capturingLogger } from '../helpers/log-capture.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const SETTINGS = { timezone: 'UTC', reduction: 'front_end' as const, default_product: { sku: 'UNKNOWN', name: 'Unknown product' } };
+
+/** fdatasync calls held until the test completes them (with an error, or none). */
+function heldSync() {
+  const calls: Array<(error: NodeJS.ErrnoException | null) => void> = [];
+  const sync: SyncFn = (_fd, callback) => { calls.push(callback); };
+  return { sync, calls };
+}
+
+async function setup(t: Test, { sync, calls }: ReturnType<typeof heldSync>) {
+  const dir = await tempDir(t, 'till-host-group-');
+  const file = join(dir, 'host.db');
+  const ledger = Ledger.open(file);
+  applySeed(ledger, loadSeedFile(await writeSeed(dir)), silentLogger());
+  ledger.deferCommitSync(sync);
+  const broker = await startBroker(t);
+  const { log, lines } = capturingLogger();
+  const failures: unknown[] = [];
+  const backend = new LedgerBackend(ledger, SETTINGS, log);
+  const consumer = new Consumer({
+    uplink: uplinkConfigSchema.parse({ url: broker.url }),
+    clientId: 'host-group-commit',
+    persistentSession: false,
+    handle: (batch) => backend.handle(batch),
+    durable: () => ledger.durable(),
+    onStorageFailure: (error) => failures.push(error),
+    log,
+  });
+  await consumer.start();
+  await consumer.ready;
+  const till = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'till-group-commit', clean: true });
+  const answered: string[] = [];
+  till.on('message', (_topic, payload) => answered.push((JSON.parse(payload.toString()) as { request_id: string }).request_id));
+  await till.subscribeAsync('till/v1/M1/S1/T1/res', { qos: 1 });
+  // What another process reading the file sees: committed rows, synced or not.
+  const reader = new Database(file, { readonly: true });
+  t.teardown(async () => {
+    // Syncs still held would hold the consumer's stop (it lets waiting answers go first).
+    for (const complete of calls) complete(null);
+    reader.close();
+    await till.endAsync(true);
+    await consumer.stop();
+    ledger.close();
+  });
+  const committed = (txnId: string) => reader.prepare("SELECT 1 FROM entries WHERE txn_id = ? AND kind = 'award'").get(txnId) !== undefined;
+  const send = async (txnId: string) => {
+    const req = request([award('P1', basket([['COFFEE', 1000]]), txnId)]);
+    await till.publishAsync('till/v1/M1/S1/T1/req', JSON.stringify(req), { qos: 1 });
+    return req.request_id;
+  };
+  const handledLine = (requestId: string) => lines.find((l) => l.msg === 'request handled' && l.request_id === requestId);
+  return { ledger, lines, failures, answered, committed, send, handledLine };
+}
+
+t.test('an answer waits for the fdatasync that covers its commit; the next request is applied meanwhile', async (t) => {
+  const held = heldSync();
+  const { calls } = held;
+  const { answered, committed, send, handledLine } = await setup(t, held);
+
+  const a = await send('txn-a');
+  await waitFor(() => (committed('txn-a') && calls.length === 1) || undefined, { what: 'request a committed, its sync begun' });
+  const b = await send('txn-b');
+  await waitFor(() => committed('txn-b') || undefined, { what: 'request b applied while a waits for the disk' });
+  t.equal(handledLine(a), undefined, 'a is not answered before its sync completes');
+  t.same(answered, [], 'the till has no answer yet');
+  t.equal(calls.length, 1, 'b waits for a sync of its own: the one in flight began before b committed');
+
+  calls[0]!(null);
+  await waitFor(() => answered.includes(a) || undefined, { what: 'a answered once its sync completed' });
+  await waitFor(() => calls.length === 2 || undefined, { what: "b's sync begun" });
+  t.equal(handledLine(b), undefined, "b is not answered by a's sync");
+  t.notOk(answered.includes(b), 'the till has no answer to b yet');
+
+  calls[1]!(null);
+  await waitFor(() => answered.includes(b) || undefined, { what: 'b answered once its own sync completed' });
+  t.same(answered, [a, b], 'in commit order');
+  t.match(handledLine(a), { applied: 1, sync_ms: Number }, 'the log line says how long the answer waited for the disk');
+});
+
+t.test('a failed fdatasync: nothing it covers is answered, nor anything after; said loudly', async (t) => {
+  const held = heldSync();
+  const { calls } = held;
+  const { ledger, lines, failures, answered, committed, send, handledLine } = await setup(t, held);
+
+  const a = await send('txn-a');
+  await waitFor(() => (committed('txn-a') && calls.length === 1) || undefined, { what: 'request a committed, its sync begun' });
+  const b = await send('txn-b');
+  await waitFor(() => committed('txn-b') || undefined, { what: 'request b applied' });
+
+  const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+  calls[0]!(eio);
+  const withheld = (id: string) => lines.find((l) => l.msg === 'answer withheld: the ledger could not be synced to disk' && l.request_id === id);
+  await waitFor(() => (withheld(a) && withheld(b)) || undefined, { what: 'both answers withheld' });
+  t.equal(calls.length, 1, "no later sync is trusted to cover a's pages: none is even tried");
+  t.ok(lines.some((l) => (l.level === 60 || l.level === 'fatal') && String(l.msg).startsWith('ledger fsync failed')), 'a fatal log line');
+  t.same(failures, [eio], 'the host is told once (it stops and exits; cli/commands/host.ts)');
+  await t.rejects(ledger.durable(), eio, 'durable() fails from now on');
+  t.equal(handledLine(a), undefined);
+  t.equal(handledLine(b), undefined);
+  t.same(answered, [], 'the till got no answer: it resends, and dedup answers once a sound host has it on disk');
+});
