@@ -17,7 +17,9 @@ export function readTxnRecords(dbFile: string, txnId: string): TxnRecords {
     const raw = db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq').all(txnId) as Array<Parameters<typeof decode>[0]>;
     const rows = raw.map(decode);
     // Named spends of the sale (version 2 spend_id) are keyed apart and name it in their payload.
-    const spends = db.prepare(`SELECT * FROM outbox WHERE op = 'spend' AND json_extract(payload, '$.sale_txn_id') = ? ORDER BY seq`);
+    // Schema 6 keeps payload.sale_txn_id in a column; a file an older agent still has open may be at schema 5.
+    const sale = (db.pragma('user_version', { simple: true }) as number) >= 6 ? 'sale_txn_id' : "json_extract(payload, '$.sale_txn_id')";
+    const spends = db.prepare(`SELECT * FROM outbox WHERE op = 'spend' AND ${sale} = ? ORDER BY seq`);
     rows.push(...(spends.all(txnId) as Array<Parameters<typeof decode>[0]>).map(decode));
     // Offers the sale redeemed: their rows are keyed by redemption id (agent/receipts/offer-redemptions.ts).
     const byTxn = db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq');

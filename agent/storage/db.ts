@@ -79,6 +79,14 @@ const MIGRATIONS: string[] = [
    CREATE UNIQUE INDEX outbox_txn_op ON outbox (txn_id, op) WHERE txn_id IS NOT NULL;
    DROP INDEX outbox_customer_pending;
    CREATE INDEX outbox_spend_pending ON outbox (customer_id, currency) WHERE state = 'pending' AND op = 'spend';`,
+  // A sale's named spends, refunds and vouchers by a real column (issue 10, offline enqueue): outbox_sale indexed
+  // json_extract(payload, '$.sale_txn_id'), and its partial WHERE parsed the payload of every inserted row, an award
+  // (which has no sale_txn_id) too. The append fills the column from the payload it writes (null without the key), so
+  // rows without it skip the index on a NULL test. Existing rows get it from their payload here.
+  `ALTER TABLE outbox ADD COLUMN sale_txn_id TEXT;
+   UPDATE outbox SET sale_txn_id = json_extract(payload, '$.sale_txn_id') WHERE json_extract(payload, '$.sale_txn_id') IS NOT NULL;
+   DROP INDEX outbox_sale;
+   CREATE INDEX outbox_sale ON outbox (sale_txn_id, op) WHERE sale_txn_id IS NOT NULL;`,
 ];
 
 /** The schema's migrations in order; user_version is how many have run (exported for the migration tests). */

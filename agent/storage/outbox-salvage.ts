@@ -62,6 +62,7 @@ function readWithSqlite(file: string, state: string | null, emit: (row: Row) => 
   try {
     const out = (raw: Row) => {
       if (state !== null && raw.state !== state) return;
+      delete raw.sale_txn_id; // schema 6's copy of payload.sale_txn_id: the payload is exported
       const row = decodeRow(raw);
       if (row.garbled) report.garbled++;
       report.rows++;
@@ -150,7 +151,10 @@ function splitRange(a: number, b: number, have: Set<number>): Array<[number, num
   return out;
 }
 
-/** The columns of the outbox table (agent/storage/db.ts), settled_at added later (so sometimes absent). */
+/**
+ * The columns of the outbox table (agent/storage/db.ts) as exported, settled_at added later (so sometimes absent).
+ * Schema 6 appended sale_txn_id, a copy of payload.sale_txn_id: a record may have one value more, not exported.
+ */
 const OUTBOX_COLUMNS = ['seq', 'id', 'op', 'txn_id', 'fingerprint', 'customer_id', 'payload', 'offline', 'amount', 'currency',
   'state', 'attempts', 'result', 'error', 'created_at', 'updated_at', 'settled_at'] as const;
 const STATE_RANK: Record<string, number> = { pending: 0, dead: 1, done: 2 };
@@ -178,7 +182,7 @@ function rawOutboxRows(file: string): Map<number, { row: Row; page: number }> {
 }
 
 function asOutboxRow(rowid: number, v: unknown[]): Row | null {
-  if (v.length < OUTBOX_COLUMNS.length - 1 || v.length > OUTBOX_COLUMNS.length) return null;
+  if (v.length < OUTBOX_COLUMNS.length - 1 || v.length > OUTBOX_COLUMNS.length + 1) return null;
   if (v[0] !== null || typeof v[1] !== 'string' || typeof v[2] !== 'string' || !/^[a-z][a-z.]*$/.test(v[2])) return null;
   if (typeof v[10] !== 'string' || !(v[10] in STATE_RANK) || typeof v[14] !== 'string') return null;
   const row: Row = {};

@@ -1,12 +1,13 @@
 // Schema migrations of the agent's database (agent/storage/db.ts): a database an older version
 // wrote is brought up to date at open, keeping its rows, and the outbox behaves on it as on a new
 // one. Schema 5 replaced the (op, txn_id) and (txn_id) indexes by one unique (txn_id, op) index and
-// narrowed the pending-customer index to spends.
+// narrowed the pending-customer index to spends; schema 6 keeps payload.sale_txn_id in a column.
 import t from 'tap';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openDb, SCHEMA_MIGRATIONS, type Db } from '../../agent/storage/db.ts';
 import { Outbox, type AppendInput } from '../../agent/upstream/outbox.ts';
+import { readTxnRecords } from '../../agent/receipts/txn-records.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 /** A database file as the version with `version` migrations left it (WAL, as the agent opens it). */
@@ -99,4 +100,45 @@ t.test('every migration applies in order to a new database, and opening again ch
   t.teardown(() => again.close());
   t.equal(again.pragma('user_version', { simple: true }), SCHEMA_MIGRATIONS.length);
   t.same(indexes(again), before);
+});
+
+t.test('a schema 5 database migrates to 6: payload.sale_txn_id becomes a column, the sale lookups and pruning find the old rows', async (t) => {
+  const file = join(await tempDir(t), 'till-agent.db');
+  const old = databaseAt(file, 5);
+  t.ok(indexes(old).includes('outbox_sale'), 'schema 5 indexes the payload expression');
+  const insert = old.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at, settled_at)
+    VALUES (?, ?, ?, 'fp', 'P-1', ?, 0, ?, 'EUR', ?, '2026-11-29T10:00:00.000Z', '2026-11-29T10:00:00.000Z', ?)`);
+  insert.run('old-award', 'award', 'sale-1', '{"customer_id":"P-1"}', null, 'pending', null);
+  insert.run('old-spend', 'spend', 'spend-key-1', '{"sale_txn_id":"sale-1","spend_id":"a"}', 250, 'done', '2026-11-29T10:00:01.000Z');
+  insert.run('old-refund', 'refund', 'refund-1', '{"sale_txn_id":"sale-1","items":[]}', null, 'done', '2026-11-29T10:00:02.000Z');
+  insert.run('other-spend', 'spend', 'spend-key-2', '{"sale_txn_id":"sale-2","spend_id":"a"}', 100, 'done', '2026-11-29T10:00:03.000Z');
+  old.close();
+
+  // A reader of the file (till-agent txn) before the agent migrated it: still finds the named spend.
+  t.same(readTxnRecords(file, 'sale-1').rows.map((r) => r.id), ['old-award', 'old-spend']);
+
+  const db = openDb(file);
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_MIGRATIONS.length, 'at the latest version');
+  t.same(db.prepare('SELECT id, sale_txn_id FROM outbox ORDER BY seq').all(), [
+    { id: 'old-award', sale_txn_id: null },
+    { id: 'old-spend', sale_txn_id: 'sale-1' },
+    { id: 'old-refund', sale_txn_id: 'sale-1' },
+    { id: 'other-spend', sale_txn_id: 'sale-2' },
+  ], 'the column filled from each payload');
+  t.match(plan(db, "SELECT * FROM outbox WHERE op = 'spend' AND sale_txn_id = ? ORDER BY seq", 'sale-1'), /USING INDEX outbox_sale/);
+
+  const outbox = new Outbox(db);
+  t.same(outbox.forSale('spend', 'sale-1').map((r) => r.id), ['old-spend']);
+  t.same(outbox.forSale('refund', 'sale-1').map((r) => r.id), ['old-refund']);
+  t.notOk('sale_txn_id' in outbox.get('old-spend')!, 'the column is not part of a row');
+  const spend = await outbox.append(input('spend', 'spend-key-3', { payload: { sale_txn_id: 'sale-1', spend_id: 'b' } }));
+  t.equal(spend.kind, 'created');
+  t.same(outbox.forSale('spend', 'sale-1').map((r) => r.id), ['old-spend', spend.row.id], 'a new row is found with the old');
+  t.same(readTxnRecords(file, 'sale-1').rows.map((r) => r.id), ['old-award', 'old-spend', spend.row.id]);
+
+  // Pruning keeps a sale's rows together: sale-1's award is pending, so its old done spend and refund stay.
+  t.equal(outbox.pruneDone(new Date('2026-12-01T00:00:00.000Z')), 1, "only sale-2's row goes");
+  t.same((db.prepare('SELECT id FROM outbox ORDER BY seq').all() as Array<{ id: string }>).map((r) => r.id),
+    ['old-award', 'old-spend', 'old-refund', spend.row.id]);
 });
