@@ -2,7 +2,7 @@ import type { AwardResult, Params } from '../../protocol/local.ts';
 import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
-import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
+import { commitAndAwait, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 import { currentBalance, redemption, saleOf } from './sale.ts';
 
 /** Always accepted: committed first, then "awarded" if the host answers in time, else "queued". */
@@ -10,7 +10,7 @@ export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardR
   // Before the commit: a unit the host would refuse is the POS's mistake, not a dead letter.
   ctx.currencies.check(p.basket.currency);
   const payload = { customer_id: p.customer_id, basket: p.basket };
-  const row = await commit(ctx, newMessage(ctx, 'award', {
+  const row = await commitAndAwait(ctx, newMessage(ctx, 'award', {
     txn_id: p.txn_id,
     fingerprint: fingerprint(payload),
     customer_id: p.customer_id,
@@ -20,7 +20,7 @@ export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardR
     amount: null,
     currency: p.basket.currency,
   }));
-  return saleState(ctx, awardResult(queuedWithoutReductions(ctx, await awaitAnswer(ctx, row))), row);
+  return saleState(ctx, awardResult(queuedWithoutReductions(ctx, row)), row);
 }
 
 /**

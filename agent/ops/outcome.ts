@@ -1,4 +1,4 @@
-// Shared by award, spend and void: fingerprints for idempotency, waiting for the host's
+// Shared by the money ops (award, spend, void, refund, redeem…): fingerprints for idempotency, waiting for the host's
 // answer to a committed row, and turning a dead letter into the POS's error.
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../protocol/canonical-json.ts';
@@ -21,13 +21,48 @@ export function newMessage(ctx: OpsContext, op: DurableOp, fields: Omit<AppendIn
 /** Commit (or find) the row for (op, txn_id); CONFLICT when the same txn had other content. */
 export async function commit(ctx: OpsContext, input: AppendInput): Promise<OutboxRow> {
   const outcome = await ctx.outbox.append(input);
-  if (outcome.kind === 'conflict') {
-    throw new AgentError('CONFLICT', `${input.op} for txn_id ${input.txn_id} was already submitted with different content`);
-  }
+  if (outcome.kind === 'conflict') throw conflictError(input);
   // Crash test hook: die after the commit and before anyone hears about it.
   if (outcome.kind === 'created' && ctx.faults.has(`kill-after-commit:${input.op}`)) process.kill(process.pid, 'SIGKILL');
   if (outcome.kind === 'created') ctx.forwarder.wake();
   return outcome.row;
+}
+
+/**
+ * Ops whose online send may overlap the local fsync (UPSTREAM.md, "Online requests: the local
+ * fsync overlaps the round trip"). Each is safe if a power cut takes back a row the host already
+ * applied: the POS was never answered, so it repeats the request, the till commits a fresh row
+ * (new message id, same txn_id) and every host store answers it from its (till, op, txn_id) dedup
+ * (SQLite and PostgreSQL ledgers' processed_txn, the CRM.COM/SessionM connectors through
+ * platform/remote-backend.ts) with the stored result, applied once. Their content is the POS's
+ * alone, so a repeat made offline carries the same request. Not spend: repeated offline, the
+ * till would approve an amount of its own while the host has already spent another; not redeem,
+ * reinstate, voucher.redeem: kept on the serial path until someone walks through them the same way.
+ */
+export const EARLY_OPS: ReadonlySet<DurableOp> = new Set<DurableOp>(['award', 'void', 'refund']);
+
+/**
+ * commit() then awaitAnswer(), for a new request. For EARLY_OPS online the host's round trip
+ * overlaps the fsync: the row is sent once committed, and this resolves only when both the answer
+ * (or its timeout) and the fsync are in; a failed fsync rejects at once with its error, as
+ * append() does (the host's answer, if it comes, is still settled into the row for a repeat).
+ */
+export async function commitAndAwait(ctx: OpsContext, input: AppendInput): Promise<OutboxRow> {
+  const early = EARLY_OPS.has(input.op) && ctx.uplink.connected && ctx.outbox.appendEarly !== undefined
+    && !ctx.faults.has(`kill-after-commit:${input.op}`); // the crash test kills between a durable commit and the send
+  if (!early) return awaitAnswer(ctx, await commit(ctx, input));
+  const { outcome, durable } = await ctx.outbox.appendEarly!(input);
+  if (outcome.kind === 'conflict') {
+    durable.catch(() => undefined); // the error reached the caller of an earlier append of this txn
+    throw conflictError(input);
+  }
+  if (outcome.kind === 'created') ctx.forwarder.wake();
+  const [answered] = await Promise.all([awaitAnswer(ctx, outcome.row), durable]);
+  return answered;
+}
+
+function conflictError(input: AppendInput): AgentError {
+  return new AgentError('CONFLICT', `${input.op} for txn_id ${input.txn_id} was already submitted with different content`);
 }
 
 /** Wait (bounded) for the host's answer when the link is up; otherwise return the row as is. */

@@ -11,7 +11,7 @@ import type { Params } from '../../protocol/local.ts';
 import { answerOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
-import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
+import { awaitAnswer, commitAndAwait, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 
 export async function refund(ctx: OpsContext, p: Params<'refund'>): Promise<RefundResult> {
   const payload = {
@@ -34,7 +34,7 @@ export async function refund(ctx: OpsContext, p: Params<'refund'>): Promise<Refu
   // (the host checks again: another return may have reached it from a restored till).
   const problem = returnProblem(award.payload.basket as Basket, returnedBefore(ctx, p.txn_id), p.items);
   if (problem !== undefined) throw new AgentError('BAD_REQUEST', `params.${problem}`);
-  const row = await commit(ctx, newMessage(ctx, 'refund', {
+  const row = await commitAndAwait(ctx, newMessage(ctx, 'refund', {
     txn_id: p.refund_id,
     fingerprint: fingerprint(payload),
     customer_id: award.customer_id,
@@ -43,7 +43,7 @@ export async function refund(ctx: OpsContext, p: Params<'refund'>): Promise<Refu
     amount: null,
     currency: p.currency,
   }));
-  return refundResult(await awaitAnswer(ctx, row), p);
+  return refundResult(row, p);
 }
 
 function returnedBefore(ctx: OpsContext, txnId: string): Map<string, { amount: number; qty: number }> {

@@ -2,7 +2,7 @@ import { AgentError } from '../../protocol/errors.ts';
 import type { Params, VoidResult } from '../../protocol/local.ts';
 import { answerOf } from '../upstream/host-results.ts';
 import type { OpsContext } from './context.ts';
-import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
+import { commitAndAwait, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 
 /** Reverses the award and spends of a sale. Always accepted once the sale is known here. */
 export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidResult> {
@@ -12,7 +12,7 @@ export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidR
   if (sale.length === 0) throw new AgentError('NOT_FOUND', `no award, spend or redemption with txn_id ${p.txn_id} on this till`);
   const payload = p.reason === undefined ? {} : { reason: p.reason };
   const first = sale[0]!;
-  const row = await awaitAnswer(ctx, await commit(ctx, newMessage(ctx, 'void', {
+  const row = await commitAndAwait(ctx, newMessage(ctx, 'void', {
     txn_id: p.txn_id,
     fingerprint: fingerprint(payload),
     customer_id: first.customer_id,
@@ -20,7 +20,7 @@ export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidR
     offline: false,
     amount: null,
     currency: first.currency,
-  })));
+  }));
   if (row.state === 'dead') throw deadLetterError(row);
   if (row.state === 'pending') return { status: 'queued', txn_id: p.txn_id, ...(row.currency ? { currency: row.currency } : {}) };
   const r = answerOf(row, 'void');

@@ -9,13 +9,16 @@
 // the thread pool, and only then are the callers answered. Meanwhile the loop parses the next
 // requests; they join the next commit, which starts when this fsync is done (one in flight).
 // Until its fsync completes, a commit's rows are not handed to the forwarder (nextPending), so
-// the host never applies a row a power cut could still take back.
+// the host never applies a row a power cut could still take back — except rows appended with
+// appendEarly (online award, void, refund: agent/ops/outcome.ts, EARLY_OPS), which may be sent
+// while their fsync runs; their callers still answer the POS only after it (UPSTREAM.md,
+// "Online requests: the local fsync overlaps the round trip").
 // Rows move pending → done | dead; dead → pending on retry. Nothing is ever deleted
 // except done rows older than the retention window (in trusted time, a sale's rows together).
 import type { Statement } from 'better-sqlite3';
 import { AgentError } from '../../protocol/errors.ts';
 import { DURABLE_OPS, type DurableOp, type HostResult, type UpstreamError } from '../../protocol/upstream.ts';
-import { WalSync } from '../../runtime/wal-sync.ts';
+import { WalSync, type SyncFn } from '../../runtime/wal-sync.ts';
 import { isDiskFull, withoutFsync, type Db } from '../storage/db.ts';
 import { observed, type WriteObserver } from '../storage/storage-health.ts';
 import { readResult } from './host-results.ts';
@@ -78,6 +81,15 @@ export interface ProductBatchRow {
   error: UpstreamError | null;
 }
 
+/**
+ * appendEarly's answer: the outcome once committed (in the WAL, maybe not yet on disk), and a
+ * promise that resolves once it is on disk, or rejects with the storage error if the fsync fails.
+ */
+export interface EarlyAppend {
+  outcome: AppendOutcome;
+  durable: Promise<void>;
+}
+
 /** A host's answer to one message, as it arrived: settle() checks an ok result against the message's op. */
 export type Outcome = { id: string; ok: true; result: Record<string, unknown> } | { id: string; ok: false; error: UpstreamError };
 
@@ -91,6 +103,13 @@ export interface OutboxStore {
   append(input: AppendInput): Promise<AppendOutcome>;
   /** Commit several messages atomically. */
   appendAll(items: AppendInput[]): Promise<AppendOutcome[]>;
+  /**
+   * Commit one message that may be sent before it is durable: resolves once committed (the
+   * forwarder may hand a created row to the host from then on); `durable` settles with the fsync.
+   * Only for ops whose host dedups by (till, op, txn_id): see agent/ops/outcome.ts. Optional: an
+   * outbox without it is used through append().
+   */
+  appendEarly?(input: AppendInput): Promise<EarlyAppend>;
   get(id: string): OutboxRow | undefined;
   findByTxn(op: DurableOp, txnId: string): OutboxRow | undefined;
   /** The redeem rows of a sale (payload.txn_id). */
@@ -153,6 +172,8 @@ interface Waiting {
   items: AppendInput[];
   resolve: (outcomes: AppendOutcome[]) => void;
   reject: (error: unknown) => void;
+  /** appendEarly: told right after the commit, before the fsync; its rows may be forwarded from then on. */
+  committed?: (outcomes: AppendOutcome[]) => void;
 }
 
 /** The sale an outbox row belongs to (SQL over the row `outbox`), for pruning a sale's rows together. */
@@ -181,7 +202,10 @@ export class Outbox implements OutboxStore {
   private flushScheduled = false;
   /** A group commit's fsync is on the thread pool; the next commit waits for it. */
   private syncing = false;
-  /** The lowest seq of a commit whose fsync has not completed: rows from it on are not forwarded yet. */
+  /**
+   * The lowest seq of a commit's rows, not appended early, whose fsync has not completed: rows from
+   * it on are not forwarded yet (FIFO: an early row after it waits too).
+   */
   private unsyncedFrom: number | null = null;
   /** The WAL file, fdatasync'd after each group commit; not enabled: not in WAL mode, commits sync themselves. */
   private readonly wal: WalSync;
@@ -195,6 +219,8 @@ export class Outbox implements OutboxStore {
     private readonly observer?: WriteObserver,
     /** The till's trusted time (agent/till-clock.ts): settled_at, and so pruning, go by it. */
     private readonly trusted: () => Date = now,
+    /** The WAL's fdatasync (runtime/wal-sync.ts; tests hold it or fail it). */
+    walSync?: SyncFn,
   ) {
     this.stmt = {
       byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
@@ -244,7 +270,7 @@ export class Outbox implements OutboxStore {
     try {
       // Syncs the WAL once now: rows a crashed process committed without their fsync become
       // durable before the forwarder may send them.
-      this.wal = new WalSync(db);
+      this.wal = new WalSync(db, walSync);
     } catch (error) {
       throw storageError(error);
     }
@@ -268,6 +294,24 @@ export class Outbox implements OutboxStore {
   appendAll(items: AppendInput[]): Promise<AppendOutcome[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  /** See OutboxStore.appendEarly. */
+  appendEarly(input: AppendInput): Promise<EarlyAppend> {
+    return new Promise((resolveCommitted, rejectCommitted) => {
+      const durable = new Promise<void>((resolve, reject) => {
+        this.queue.push({
+          items: [input],
+          resolve: () => resolve(),
+          reject,
+          committed: ([outcome]) => resolveCommitted({ outcome: outcome!, durable }),
+        });
+      });
+      // A commit that fails never calls `committed`: the caller hears the error here. After
+      // `committed`, this is a no-op and the caller handles `durable` itself.
+      durable.catch(rejectCommitted);
       this.scheduleFlush();
     });
   }
@@ -316,6 +360,8 @@ export class Outbox implements OutboxStore {
       return;
     }
     this.commits += 1;
+    // appendEarly callers hear of their committed row now; the forwarder may send it from here.
+    results.forEach((r, i) => { if (r.ok) waiting[i]!.committed?.(r.outcomes); });
     const answer = () => waiting.forEach((w, i) => {
       const r = results[i]!;
       if (r.ok) w.resolve(r.outcomes);
@@ -323,10 +369,10 @@ export class Outbox implements OutboxStore {
     });
     if (!wal) return answer();
     let first: number | null = null;
-    for (const r of results) {
-      if (!r.ok) continue;
+    results.forEach((r, i) => {
+      if (!r.ok || waiting[i]!.committed) return;
       for (const o of r.outcomes) if (o.kind === 'created' && (first === null || o.row.seq < first)) first = o.row.seq;
-    }
+    });
     this.unsyncedFrom = first;
     this.syncing = true;
     this.wal.syncNow((error) => {
@@ -334,7 +380,9 @@ export class Outbox implements OutboxStore {
       this.unsyncedFrom = null;
       if (error) {
         // The rows may be lost on a power cut: nobody hears "yes" for them (a repeat finds them
-        // if they survived, and answers then).
+        // if they survived, and answers then). An early row may already be at the host: its
+        // caller answers the POS with this error all the same, and the host's answer, when it
+        // comes, is settled into the row like any other.
         this.observer?.failed(error);
         for (const w of waiting) w.reject(storageError(error));
       } else {
