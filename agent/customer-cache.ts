@@ -5,6 +5,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Customer, IdentifierKind } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
+import type { Statement } from 'better-sqlite3';
 import { isDiskFull, withoutFsync, type Db } from './storage/db.ts';
 import { observed, type WriteObserver } from './storage/storage-health.ts';
 
@@ -27,6 +28,8 @@ const DAY_MS = 86_400_000;
 
 export class CustomerCache {
   private readonly secret: Buffer;
+  /** Prepared once each: db.prepare compiles the SQL again on every call (an award settles one balance). */
+  private readonly statements = new Map<string, Statement>();
 
   constructor(
     private readonly db: Db,
@@ -44,6 +47,12 @@ export class CustomerCache {
     }
   }
 
+  private prepared(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
   keyOf(by: IdentifierKind, value: string): string {
     return createHmac('sha256', this.secret).update(`${by}:${normaliseIdentifier(by, value)}`).digest('hex');
   }
@@ -52,13 +61,13 @@ export class CustomerCache {
   remember(by: IdentifierKind, value: string, customer: Customer, asOf: string): boolean {
     const seen = this.now().toISOString();
     return this.bestEffort(() => this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO customers (id, name, tier, balance_amount, currency, as_of, seen_at)
+      this.prepared(`INSERT INTO customers (id, name, tier, balance_amount, currency, as_of, seen_at)
           VALUES (?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier,
             balance_amount = excluded.balance_amount, currency = excluded.currency,
             as_of = excluded.as_of, seen_at = excluded.seen_at`)
         .run(customer.id, customer.name, customer.tier ?? null, customer.balance.amount, customer.balance.currency, asOf, seen);
-      this.db.prepare(`INSERT INTO customer_keys (key_hash, customer_id, seen_at) VALUES (?, ?, ?)
+      this.prepared(`INSERT INTO customer_keys (key_hash, customer_id, seen_at) VALUES (?, ?, ?)
           ON CONFLICT (key_hash) DO UPDATE SET customer_id = excluded.customer_id, seen_at = excluded.seen_at`)
         .run(this.keyOf(by, value), customer.id, seen);
     })());
@@ -66,13 +75,13 @@ export class CustomerCache {
 
   lookup(by: IdentifierKind, value: string, maxAgeDays: number): CachedCustomer | undefined {
     const cutoff = new Date(this.now().getTime() - maxAgeDays * DAY_MS).toISOString();
-    const row = this.db.prepare(`SELECT c.* FROM customer_keys k JOIN customers c ON c.id = k.customer_id
+    const row = this.prepared(`SELECT c.* FROM customer_keys k JOIN customers c ON c.id = k.customer_id
         WHERE k.key_hash = ? AND k.seen_at >= ?`).get(this.keyOf(by, value), cutoff) as CustomerRow | undefined;
     return row && toCached(row);
   }
 
   get(customerId: string): CachedCustomer | undefined {
-    const row = this.db.prepare('SELECT * FROM customers WHERE id = ?').get(customerId) as CustomerRow | undefined;
+    const row = this.prepared('SELECT * FROM customers WHERE id = ?').get(customerId) as CustomerRow | undefined;
     return row && toCached(row);
   }
 
@@ -82,7 +91,7 @@ export class CustomerCache {
    * the balance, and an offline spend would trust the frozen one). Best effort.
    */
   updateBalance(customerId: string, balance: Money, asOf: string): boolean {
-    return this.bestEffort(() => this.db.prepare(`UPDATE customers SET balance_amount = ?, currency = ?, as_of = ?
+    return this.bestEffort(() => this.prepared(`UPDATE customers SET balance_amount = ?, currency = ?, as_of = ?
         WHERE id = ?`).run(balance.amount, balance.currency, asOf, customerId));
   }
 
@@ -91,7 +100,7 @@ export class CustomerCache {
     if (updates.length === 0) return true;
     // A cache: a power cut may lose it (withoutFsync), the next answer sets it again.
     return this.bestEffort(() => withoutFsync(this.db, () => this.db.transaction(() => {
-      const update = this.db.prepare('UPDATE customers SET balance_amount = ?, currency = ?, as_of = ? WHERE id = ?');
+      const update = this.prepared('UPDATE customers SET balance_amount = ?, currency = ?, as_of = ? WHERE id = ?');
       for (const u of updates) update.run(u.balance.amount, u.balance.currency, u.asOf, u.customerId);
     })()));
   }
@@ -99,8 +108,8 @@ export class CustomerCache {
   prune(maxAgeDays: number): void {
     const cutoff = new Date(this.now().getTime() - maxAgeDays * DAY_MS).toISOString();
     observed(this.observer, () => this.db.transaction(() => {
-      this.db.prepare('DELETE FROM customer_keys WHERE seen_at < ?').run(cutoff);
-      this.db.prepare('DELETE FROM customers WHERE id NOT IN (SELECT customer_id FROM customer_keys)').run();
+      this.prepared('DELETE FROM customer_keys WHERE seen_at < ?').run(cutoff);
+      this.prepared('DELETE FROM customers WHERE id NOT IN (SELECT customer_id FROM customer_keys)').run();
     })());
   }
 
