@@ -158,9 +158,15 @@ interface TxCache {
   products: Map<string, ProductInfo | null>;
   participants: Map<string, Participant | null>;
   wallets: Map<string, Wallet[]>;
+  /**
+   * Wallet moves already in the cached balances (and their entries written), not yet in `wallets`:
+   * written by flushWallets, one UPDATE per wallet, before COMMIT and before every SAVEPOINT (so a
+   * rollback to it can only take back moves it also drops: a failed savepoint starts a fresh cache).
+   */
+  moves: Map<string, { participant_id: string; currency: string; amount: number }>;
 }
 
-const freshCache = (): TxCache => ({ products: new Map(), participants: new Map(), wallets: new Map() });
+const freshCache = (): TxCache => ({ products: new Map(), participants: new Map(), wallets: new Map(), moves: new Map() });
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -293,6 +299,7 @@ export class SqliteLedger {
     this.userOffers.transactionCache(true);
     try {
       const value = fn();
+      this.flushWallets();
       this.db.exec('COMMIT');
       this.commits += 1;
       return value;
@@ -307,6 +314,7 @@ export class SqliteLedger {
 
   /** Run fn in a SAVEPOINT: if it throws, only its own changes are rolled back. */
   savepoint<T>(fn: () => T): T {
+    this.flushWallets();
     const name = `sp${++this.savepoints}`;
     this.db.exec(`SAVEPOINT ${name}`);
     try {
@@ -461,6 +469,7 @@ export class SqliteLedger {
   /** A new wallet at zero; an opening balance is then a `seed` entry, so the ledger explains it. */
   createWallet(participantId: string, currency: string): void {
     if (this.tx) {
+      this.flushWallets(); // the participant's wallets are read again from the table
       this.tx.wallets.delete(participantId);
       delete this.tx.currencies;
     }
@@ -481,6 +490,23 @@ export class SqliteLedger {
       throw new AgentError('BAD_REQUEST', `amount: ${entry.amount} is beyond the wallet limit of ${MAX_BALANCE} minor units`, false);
     }
     const at = now();
+    // Inside a transaction the cached balance is the wallet's (only this connection writes): the
+    // limit is checked here, the entry written, and the wallet's UPDATE deferred to flushWallets,
+    // one per wallet and transaction instead of one per entry (~2.5 per award; the host's costliest
+    // statement in a drain). Exact while every number is a safe integer; else the SQL path below.
+    const cached = this.tx ? this.wallets(entry.participant_id) && this.tx.wallets.get(entry.participant_id)?.find((w) => w.currency === entry.currency) : undefined;
+    if (this.tx && cached && Number.isSafeInteger(cached.balance) && Number.isSafeInteger(cached.balance + entry.amount)) {
+      const next = cached.balance + entry.amount;
+      if (Math.abs(next) > MAX_BALANCE) throw balanceRefusal(entry, { ...cached });
+      this.insertEntry(entry, at); // throws before anything moved
+      cached.balance = next;
+      const key = `${entry.participant_id}\u0000${entry.currency}`;
+      const move = this.tx.moves.get(key);
+      if (move) move.amount += entry.amount;
+      else this.tx.moves.set(key, { participant_id: entry.participant_id, currency: entry.currency, amount: entry.amount });
+      return next;
+    }
+    this.flushWallets();
     // The wallet first: if it refuses the amount nothing is written, so no savepoint of its own is
     // needed (two statements fewer per entry). The entry insert fails only on a broken invariant
     // (a second reversal of one entry): the wallet is then put back before the error goes up.
@@ -496,22 +522,41 @@ export class SqliteLedger {
       throw balanceRefusal(entry, this.walletIn(entry.participant_id, entry.currency));
     }
     try {
-      this.db
-        .prepare(
-          `INSERT INTO entries (participant_id, terminal, txn_id, message_id, kind, amount, currency, offline, reverses, note, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          entry.participant_id, entry.terminal, entry.txn_id, entry.message_id, entry.kind, entry.amount,
-          entry.currency, entry.offline ? 1 : 0, entry.reverses ?? null, entry.note ?? null, at,
-        );
+      this.insertEntry(entry, at);
     } catch (error) {
       move(-entry.amount);
       throw error;
     }
-    const cached = this.tx?.wallets.get(entry.participant_id)?.find((w) => w.currency === entry.currency);
     if (cached) cached.balance = row.balance;
     return row.balance;
+  }
+
+  private insertEntry(entry: NewEntry, at: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO entries (participant_id, terminal, txn_id, message_id, kind, amount, currency, offline, reverses, note, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        entry.participant_id, entry.terminal, entry.txn_id, entry.message_id, entry.kind, entry.amount,
+        entry.currency, entry.offline ? 1 : 0, entry.reverses ?? null, entry.note ?? null, at,
+      );
+  }
+
+  /** The transaction's deferred wallet moves (append) into `wallets`: one UPDATE per wallet. */
+  private flushWallets(): void {
+    const moves = this.tx?.moves;
+    if (!moves || moves.size === 0) return;
+    const at = now();
+    const update = this.db.prepare(
+      'UPDATE wallets SET balance = balance + @amount, updated_at = @at WHERE participant_id = @participant_id AND currency = @currency',
+    );
+    for (const move of moves.values()) {
+      if (move.amount === 0) continue;
+      // Each move was checked against the cached balance, which is the table's plus these moves.
+      if (update.run({ ...move, at }).changes !== 1) throw new Error(`no ${move.currency} wallet for participant ${move.participant_id}`);
+    }
+    moves.clear();
   }
 
   /** Entries of (terminal, txn_id) that a void may still reverse, oldest first. */
