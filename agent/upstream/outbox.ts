@@ -212,6 +212,7 @@ export class Outbox implements OutboxStore {
   private readonly stmt: Record<string, Statement>;
   private readonly byTxn = new Map<DurableOp, Statement>();
   private readonly bySale = new Map<DurableOp, Statement>();
+  private readonly byState = new Map<OutboxState, Statement>();
 
   constructor(
     private readonly db: Db,
@@ -245,7 +246,6 @@ export class Outbox implements OutboxStore {
           coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${UNREADABLE_KEY}'), 0) AS unreadable`),
       countUnreadable: db.prepare(`INSERT INTO meta (key, value) VALUES ('${UNREADABLE_KEY}', '1')
           ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
-      list: db.prepare('SELECT * FROM outbox WHERE state = ? ORDER BY seq LIMIT ?'),
       pendingSpend: db.prepare(`SELECT coalesce(sum(amount), 0) AS total FROM outbox
           WHERE state = 'pending' AND op = 'spend' AND customer_id = ? AND currency = ?`),
       productBatches: db.prepare(`SELECT id, state, json_extract(payload, '$.sync.mode') AS mode,
@@ -281,6 +281,10 @@ export class Outbox implements OutboxStore {
       this.byTxn.set(op, db.prepare(`SELECT * FROM outbox WHERE txn_id = ? AND op = '${op}'`));
       // Named spends and refunds are keyed by their own id; this finds those of one sale (index outbox_sale).
       this.bySale.set(op, db.prepare(`SELECT * FROM outbox WHERE op = '${op}' AND sale_txn_id = ? ORDER BY seq`));
+    }
+    // Same for the state, which outbox_pending, outbox_dead and outbox_spend_pending are restricted on.
+    for (const state of ['pending', 'done', 'dead'] as const) {
+      this.byState.set(state, db.prepare(`SELECT * FROM outbox WHERE state = '${state}' ORDER BY seq LIMIT ?`));
     }
   }
 
@@ -515,7 +519,8 @@ export class Outbox implements OutboxStore {
   }
 
   list(state: OutboxState, limit: number): OutboxRow[] {
-    return (this.stmt.list!.all(state, limit) as RawRow[]).map(decode);
+    const stmt = this.byState.get(state);
+    return stmt ? (stmt.all(limit) as RawRow[]).map(decode) : [];
   }
 
   /** Spends queued on this till for a customer, not yet confirmed by the host. */
