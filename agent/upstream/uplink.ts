@@ -32,6 +32,9 @@ export interface UplinkOptions {
 
 /** MQTT 5 reason code of a PUBACK/SUBACK the broker's ACL refused. */
 const NOT_AUTHORIZED = 0x87;
+/** MQTT 5 reason code of a PUBACK for a message no subscription matched (no host listening). */
+const NO_MATCHING_SUBSCRIBERS = 0x10;
+const NO_HOST_SUBSCRIBED = 'no loyalty host is subscribed to the request topic (the broker had no matching subscriber)';
 
 function certificateName(pem: Buffer): string | undefined {
   try {
@@ -59,6 +62,8 @@ export class Uplink {
   private sinceValue: string | null = null;
   private lastErrorValue: string | null = null;
   private readonly pending = new Map<string, Pending>();
+  /** Packet ids whose latest PUBACK said no subscription matched (see connect()). */
+  private readonly unrouted = new Set<number>();
   private readonly responseListeners = new Set<ResponseListener>();
   private readonly stateListeners = new Set<StateListener>();
   readonly prefix: string;
@@ -139,6 +144,17 @@ export class Uplink {
       });
     });
     client.on('message', (topic, payload) => this.handleMessage(topic, payload));
+    // A request that no host received: the broker restarted and the till subscribed again before
+    // any host did (mosquitto does not restore a `$share/…` subscription from its persistence
+    // file), or no host runs. MQTT 5 says so in the PUBACK (0x10), which MQTT.js counts as a
+    // success and does not hand to the publish callback (that gets the stored PUBLISH, with the
+    // same packet id): it is noted here first, per packet id, so that request() can fail at once
+    // instead of after request_timeout_ms, and the forwarder resends after its short backoff.
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd !== 'puback' || packet.messageId === undefined) return;
+      if (packet.reasonCode === NO_MATCHING_SUBSCRIBERS) this.unrouted.add(packet.messageId);
+      else this.unrouted.delete(packet.messageId);
+    });
     // MQTT.js acknowledges a QoS 1 message once handleMessage calls back. By default that is
     // before the answer's promises have run, so the PUBACK went to the broker (waking it, on a
     // 2-core till) ahead of the outbox settle and the POS's answer. A turn later, it follows them.
@@ -209,8 +225,18 @@ export class Uplink {
       const properties = this.options.protocolVersion === 5
         ? { responseTopic: request.reply_to, correlationData: Buffer.from(request.request_id) }
         : undefined;
-      client.publish(topics.request(this.prefix), JSON.stringify(request), { qos: 1, ...(properties ? { properties } : {}) }, (error) => {
-        if (!error) return;
+      client.publish(topics.request(this.prefix), JSON.stringify(request), { qos: 1, ...(properties ? { properties } : {}) }, (error, sent) => {
+        if (!error) {
+          const packetId = sent?.messageId;
+          if (packetId === undefined || !this.unrouted.delete(packetId)) return;
+          this.lastErrorValue = NO_HOST_SUBSCRIBED;
+          const p = this.pending.get(request.request_id);
+          if (!p) return;
+          clearTimeout(p.timer);
+          this.pending.delete(request.request_id);
+          p.reject(new AgentError('UPSTREAM_UNAVAILABLE', this.lastErrorValue));
+          return;
+        }
         // The publish did not reach the broker; the caller retries (with the same message ids).
         if ((error as { code?: unknown }).code === NOT_AUTHORIZED) {
           const { merchant, store, terminal } = identity;
@@ -263,6 +289,7 @@ export class Uplink {
       if (response.at) this.options.onHostTime?.(Date.parse(response.at));
       clearTimeout(p.timer);
       this.pending.delete(response.request_id);
+      if (this.lastErrorValue === NO_HOST_SUBSCRIBED) this.lastErrorValue = null; // a host answers again
       p.resolve(response);
       return;
     }

@@ -94,3 +94,34 @@ t.test('broker down: reconnect attempts back off, and so do the warnings', async
   }
   t.match(uplink.lastError, /ECONNREFUSED/, 'status shows the last error');
 });
+
+t.test('no host subscribed: the broker says so in the PUBACK and the request fails at once, not at its timeout', async (t) => {
+  const broker = await startBroker(t);
+  const { log } = capturingLogger();
+  const uplink = new Uplink({
+    config: uplinkConfigSchema.parse({ url: broker.url }),
+    url: broker.url, protocolVersion: 5, identity: IDENTITY, version: 'test', log,
+  });
+  uplink.start();
+  t.teardown(() => uplink.stop());
+  await waitFor(() => uplink.connected, { what: 'uplink online' });
+
+  // Nothing subscribes to the request topic (a broker restarted before the host subscribed again).
+  // The timeout is long: without the PUBACK's reason code this would end as UPSTREAM_TIMEOUT.
+  const refused = await uplink.request([], 60_000).then(() => undefined, (error: unknown) => error as { code?: string; message?: string });
+  t.equal(refused?.code, 'UPSTREAM_UNAVAILABLE', 'failed as unavailable, not as a timeout');
+  t.match(refused?.message ?? '', /no loyalty host is subscribed/);
+  t.match(uplink.lastError ?? '', /no loyalty host is subscribed/, 'status shows why');
+
+  // A host subscribes: the next request is delivered and answered, and the error clears.
+  const host = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'host-1', clean: true, reconnectPeriod: 0 });
+  t.teardown(() => host.endAsync());
+  await host.subscribeAsync('till/v1/M1/S1/T1/req', { qos: 1 });
+  host.on('message', (_topic, payload) => {
+    const { request_id } = JSON.parse(payload.toString()) as { request_id: string };
+    void host.publishAsync(RES, JSON.stringify({ v: 1, request_id, results: [] }), { qos: 1 });
+  });
+  const answered = await uplink.request([], 20_000);
+  t.same(answered.results, [], 'answered by the host');
+  t.equal(uplink.lastError, null, 'the error is cleared once a host answers');
+});
