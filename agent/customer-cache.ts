@@ -6,6 +6,7 @@ import type { Customer, IdentifierKind } from '../protocol/local.ts';
 import type { Money } from '../protocol/money.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
 import type { Statement } from 'better-sqlite3';
+import { memoisedPrepare } from '../runtime/statement-cache.ts';
 import { isDiskFull, withoutFsync, type Db } from './storage/db.ts';
 import { observed, type WriteObserver } from './storage/storage-health.ts';
 
@@ -29,7 +30,7 @@ const DAY_MS = 86_400_000;
 export class CustomerCache {
   private readonly secret: Buffer;
   /** Prepared once each: db.prepare compiles the SQL again on every call (an award settles one balance). */
-  private readonly statements = new Map<string, Statement>();
+  private readonly prepared: (sql: string) => Statement;
 
   constructor(
     private readonly db: Db,
@@ -37,6 +38,7 @@ export class CustomerCache {
     private readonly now: () => Date = () => new Date(),
     private readonly observer?: WriteObserver,
   ) {
+    this.prepared = memoisedPrepare(db);
     const row = db.prepare("SELECT value FROM meta WHERE key = 'cache_secret'").get() as { value: string } | undefined;
     if (row) {
       this.secret = Buffer.from(row.value, 'hex');
@@ -45,12 +47,6 @@ export class CustomerCache {
       // On a full disk the secret lives for this run only: what it keys cannot be written either.
       this.bestEffort(() => db.prepare("INSERT INTO meta (key, value) VALUES ('cache_secret', ?)").run(this.secret.toString('hex')));
     }
-  }
-
-  private prepared(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
-    return statement;
   }
 
   keyOf(by: IdentifierKind, value: string): string {

@@ -16,7 +16,7 @@ import { CreditStore } from './credit-store.ts';
 import { isoNow } from './iso-now.ts';
 import { migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
-import { cacheStatements } from './statement-cache.ts';
+import { cacheStatements } from '../runtime/statement-cache.ts';
 import { WalSync, type SyncFn } from '../runtime/wal-sync.ts';
 
 export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
@@ -449,6 +449,13 @@ export class SqliteLedger {
     return all.map((w) => ({ ...w }));
   }
 
+  /** The transaction's cached wallet itself (not a copy, as wallets() returns), loading the participant's once. */
+  private txWallet(participantId: string, unit: string): Wallet | undefined {
+    if (!this.tx) return undefined;
+    if (!this.tx.wallets.has(participantId)) this.wallets(participantId);
+    return this.tx.wallets.get(participantId)?.find((w) => w.currency === unit);
+  }
+
   walletIn(participantId: string, unit: string): Wallet | undefined {
     if (this.tx) return this.wallets(participantId).find((w) => w.currency === unit);
     return this.db.prepare('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = ? AND currency = ?')
@@ -494,7 +501,7 @@ export class SqliteLedger {
     // limit is checked here, the entry written, and the wallet's UPDATE deferred to flushWallets,
     // one per wallet and transaction instead of one per entry (~2.5 per award; the host's costliest
     // statement in a drain). Exact while every number is a safe integer; else the SQL path below.
-    const cached = this.tx ? this.wallets(entry.participant_id) && this.tx.wallets.get(entry.participant_id)?.find((w) => w.currency === entry.currency) : undefined;
+    const cached = this.txWallet(entry.participant_id, entry.currency);
     if (this.tx && cached && Number.isSafeInteger(cached.balance) && Number.isSafeInteger(cached.balance + entry.amount)) {
       const next = cached.balance + entry.amount;
       if (Math.abs(next) > MAX_BALANCE) throw balanceRefusal(entry, { ...cached });
