@@ -144,18 +144,22 @@ export interface OutboxStore {
 
 interface RawRow extends Omit<OutboxRow, 'payload' | 'offline' | 'result' | 'error'> {
   payload: string;
-  /** payload.sale_txn_id as a column (schema 6), for the index outbox_sale; not part of OutboxRow. */
-  sale_txn_id?: string | null;
   offline: number;
   result: string | null;
   error: string | null;
 }
 
+/**
+ * The columns an OutboxRow is read from: every one but sale_txn_id (schema 6), the payload's copy kept
+ * for the index outbox_sale, so that decode() need not copy each row to drop it.
+ */
+const ROW_COLUMNS = 'seq, id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, ' +
+  'attempts, result, error, created_at, updated_at, settled_at';
+
 export function decode(raw: RawRow): OutboxRow {
   const { result, result_error } = readResult(raw.op, raw.result);
-  const { sale_txn_id: _sale, ...rest } = raw;
   const row: OutboxRow = {
-    ...rest,
+    ...raw,
     payload: JSON.parse(raw.payload) as Record<string, unknown>,
     offline: raw.offline === 1,
     result,
@@ -224,16 +228,16 @@ export class Outbox implements OutboxStore {
     walSync?: SyncFn,
   ) {
     this.stmt = {
-      byId: db.prepare('SELECT * FROM outbox WHERE id = ?'),
-      byTxnAny: db.prepare('SELECT * FROM outbox WHERE txn_id = ? ORDER BY seq'),
+      byId: db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE id = ?`),
+      byTxnAny: db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? ORDER BY seq`),
       insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at, sale_txn_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`),
-      nextPending: db.prepare(`SELECT * FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
+      nextPending: db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
       syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
       // RETURNING: the settled row comes back from the update itself (no second lookup by id).
-      done: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING *`),
-      dead: db.prepare(`UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING *`),
+      done: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
+      dead: db.prepare(`UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
       attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
       withholdReductions: db.prepare(`UPDATE outbox SET payload = json_set(payload, '$.pos_reduced', json('false')), updated_at = ?
           WHERE id = ? AND op = 'award' AND state = 'pending'`),
@@ -278,13 +282,13 @@ export class Outbox implements OutboxStore {
     // again on every new binding (a bound op might make the partial index outbox_redeem, WHERE op =
     // 'redeem', usable), ~130 µs per lookup instead of ~4, and every append makes one (issue 10).
     for (const op of DURABLE_OPS) {
-      this.byTxn.set(op, db.prepare(`SELECT * FROM outbox WHERE txn_id = ? AND op = '${op}'`));
+      this.byTxn.set(op, db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? AND op = '${op}'`));
       // Named spends and refunds are keyed by their own id; this finds those of one sale (index outbox_sale).
-      this.bySale.set(op, db.prepare(`SELECT * FROM outbox WHERE op = '${op}' AND sale_txn_id = ? ORDER BY seq`));
+      this.bySale.set(op, db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE op = '${op}' AND sale_txn_id = ? ORDER BY seq`));
     }
     // Same for the state, which outbox_pending, outbox_dead and outbox_spend_pending are restricted on.
     for (const state of ['pending', 'done', 'dead'] as const) {
-      this.byState.set(state, db.prepare(`SELECT * FROM outbox WHERE state = '${state}' ORDER BY seq LIMIT ?`));
+      this.byState.set(state, db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE state = '${state}' ORDER BY seq LIMIT ?`));
     }
   }
 
@@ -447,7 +451,7 @@ export class Outbox implements OutboxStore {
 
   /** The redeem rows of a sale: their own txn_id is the redemption id, the sale's is in the payload. */
   redemptionsOf(saleTxnId: string): OutboxRow[] {
-    const rows = this.db.prepare(`SELECT * FROM outbox WHERE op = 'redeem' AND json_extract(payload, '$.txn_id') = ? ORDER BY seq`).all(saleTxnId) as RawRow[];
+    const rows = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE op = 'redeem' AND json_extract(payload, '$.txn_id') = ? ORDER BY seq`).all(saleTxnId) as RawRow[];
     return rows.map(decode);
   }
 

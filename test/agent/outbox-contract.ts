@@ -155,6 +155,9 @@ export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness
     t.equal(h.outbox.findByTxn('void', 'sale-1'), undefined);
     t.same(h.outbox.forTxn('sale-1').map((r) => r.id), [sale.id, spend.id]);
     t.same(h.outbox.forSale('refund', 'sale-1').map((r) => r.id), [refund.id]);
+    // sale_txn_id is the table's copy of payload.sale_txn_id (schema 6), not a field of OutboxRow.
+    t.same(Object.keys(h.outbox.forSale('refund', 'sale-1')[0] ?? {}).filter((k) => k === 'sale_txn_id'), []);
+    t.equal(h.outbox.forSale('refund', 'sale-1')[0]?.payload.sale_txn_id, 'sale-1');
     t.same(h.outbox.redemptionsOf('sale-1').map((r) => r.id), [redeem.id]);
   });
 
