@@ -47,9 +47,18 @@ export class WalSync {
     return this.failure;
   }
 
-  /** One fdatasync of the WAL now, off the event loop; the caller keeps at most one in flight. */
+  /**
+   * One fdatasync of the WAL now, off the event loop; the caller keeps at most one in flight. Never
+   * throws: a WAL that cannot be opened again is the callback's error, so its waiters are answered.
+   */
   syncNow(callback: (error: NodeJS.ErrnoException | null) => void): void {
-    const fd = this.liveFd();
+    let fd: number | null;
+    try {
+      fd = this.liveFd();
+    } catch (error) {
+      callback(error as NodeJS.ErrnoException);
+      return;
+    }
     if (fd === null) {
       callback(null);
       return;
