@@ -3,7 +3,7 @@
 // variants can be compared in a minute and by CPU time, which other work on a shared machine
 // skews much less than the wall time.
 //
-//   npx tsx bench/drain-bench.ts [--backlog=20000] [--nodelay] [--prof=DIR]
+//   npx tsx bench/drain-bench.ts [--backlog=20000] [--nodelay] [--prof=DIR] [--agent-node=FLAGS] [--smaps=FILE]
 //
 // The broker stops, `backlog` awards are queued over 16 POS connections, the broker starts again
 // and the agent drains. Prints one JSON line: the drain's wall time and rates as suite 4 takes them,
@@ -14,7 +14,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
 import { freePort } from '../test/helpers/ports.ts';
@@ -23,7 +23,7 @@ import { createMosquitto, mosquittoDir } from './mosquitto.ts';
 import { awardParams, SAMPLE_SEED } from './sample-sale.ts';
 import { perSecond } from './stats.ts';
 import { withTempDir } from './temp-dir.ts';
-import { cpuMs, spawnTill, type TillProcess } from './till-process.ts';
+import { cpuMs, sampleRss, spawnTill, type TillProcess } from './till-process.ts';
 import { waitUntil } from './wait.ts';
 
 const flag = (name: string): string | undefined => {
@@ -40,6 +40,10 @@ const window = flag('window');
 const logFile = flag('log');
 // --host-node=FLAGS: extra node flags for the host alone (comma-separated), e.g. a what-if on its heap.
 const hostNode = flag('host-node')?.split(',').filter(Boolean);
+// --agent-node=FLAGS: the same for the agent alone.
+const agentNode = flag('agent-node')?.split(',').filter(Boolean);
+// --smaps=FILE: a copy of the agent's /proc/PID/smaps at the end of the drain (where its RSS is).
+const smapsFile = flag('smaps');
 const CONNECTIONS = 16;
 const DRAIN_TIMEOUT_MS = 300_000;
 
@@ -75,7 +79,8 @@ async function main(): Promise<void> {
       const hostArgs = hostNode ? [...(nodeArgs ?? []), ...hostNode] : nodeArgs;
       const host = await spawnTill(['host', '--config', hostFile], 'host ready', keep('H'), hostArgs);
       procs.push(host);
-      const agent = await spawnTill(['run', '--config', agentFile], 'till-agent ready', keep('A'), nodeArgs);
+      const agentArgs = agentNode ? [...(nodeArgs ?? []), ...agentNode] : nodeArgs;
+      const agent = await spawnTill(['run', '--config', agentFile], 'till-agent ready', keep('A'), agentArgs);
       procs.push(agent);
       const pos = await connectPos({ port: posPort });
       clients.push(pos);
@@ -94,6 +99,8 @@ async function main(): Promise<void> {
       const onlineAgain = at(pos.waitForEvent('uplink', (d) => (d as { connected?: unknown }).connected === true, DRAIN_TIMEOUT_MS));
       const first = at(pos.waitForEvent('outbox', (d) => (d as Delivered).type === 'delivered', DRAIN_TIMEOUT_MS));
       const empty = at(pos.waitForEvent('outbox', (d) => (d as Delivered).type === 'delivered' && (d as Delivered).pending === 0, DRAIN_TIMEOUT_MS));
+      const rssBefore = agent.rssMiB();
+      const rss = sampleRss(agent);
       const cpu0 = { agent: agent.cpuMs(), host: host.cpuMs() };
       const t0 = performance.now();
       const mono0 = process.hrtime.bigint() / 1000n;
@@ -103,6 +110,8 @@ async function main(): Promise<void> {
       const [on, fst, end] = await Promise.all([onlineAgain, first, empty]);
       const cpu = { agent: agent.cpuMs() - cpu0.agent, host: host.cpuMs() - cpu0.host, broker: cpuMs(brokerPid) };
       const wall = performance.now() - t0;
+      const drainPeakRssMiB = rss.stop();
+      if (smapsFile) await writeFile(smapsFile, await readFile(`/proc/${agent.pid}/smaps`));
       draining = false;
       if (logFile) await writeFile(logFile, lines.join('\n'));
       // CLOCK_MONOTONIC in µs, the clock of V8's profile timestamps: the drain's window in a profile.
@@ -111,12 +120,14 @@ async function main(): Promise<void> {
       const afterFirst = Number((fst.value.data as Delivered).pending);
       const perAward = (ms: number) => Math.round((ms * 1000) / backlog);
       process.stdout.write(`${JSON.stringify({
-        backlog, nodelay, ...(hostNode ? { host_node: hostNode.join(' ') } : {}), ...(batch ? { backlog_batch_size: Number(batch) } : {}), ...(window ? { window: Number(window) } : {}), enqueue_per_s: Math.round(perSecond(backlog, offline.elapsedMs)),
+        backlog, nodelay, ...(hostNode ? { host_node: hostNode.join(' ') } : {}), ...(agentNode ? { agent_node: agentNode.join(' ') } : {}), ...(batch ? { backlog_batch_size: Number(batch) } : {}), ...(window ? { window: Number(window) } : {}), enqueue_per_s: Math.round(perSecond(backlog, offline.elapsedMs)),
         drain_ms: Math.round(end.t - on.t), drain_per_s: Math.round(perSecond(backlog, end.t - on.t)),
         steady_per_s: Math.round(perSecond(afterFirst, end.t - fst.t)),
         cpu_us_per_award: { agent: perAward(cpu.agent), host: perAward(cpu.host), broker: perAward(cpu.broker),
           total: perAward(cpu.agent + cpu.host + cpu.broker) },
         cpu_share_of_wall: Number(((cpu.agent + cpu.host + cpu.broker) / wall).toFixed(2)),
+        // The agent's VmRSS before the broker returned and its peak while draining (sampled every 50 ms, as suite 4).
+        agent_rss_mib: { before_drain: Number(rssBefore.toFixed(1)), drain_peak: Number(drainPeakRssMiB.toFixed(1)) },
         ...(nodeArgs ? { profile_window_us: profileWindow } : {}),
       })}\n`);
     } finally {

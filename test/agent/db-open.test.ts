@@ -4,7 +4,7 @@
 import t from 'tap';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseUnusable, openDatabase, openDb } from '../../agent/storage/db.ts';
+import { DatabaseUnusable, openDatabase, openDb, PAGE_CACHE_KIB } from '../../agent/storage/db.ts';
 import { filledDatabase, garblePage, indexPages, outboxLeafPages } from '../helpers/damaged-db.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -91,4 +91,12 @@ t.test('a healthy database opens again with its rows', async (t) => {
   const { db } = openDatabase(file);
   t.equal((db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n, 10);
   db.close();
+});
+
+t.test('the page cache is bounded to PAGE_CACHE_KIB, not better-sqlite3\'s 16 MB (it stays in the RSS)', async (t) => {
+  const file = join(await tempDir(t), 'till-agent.db');
+  const db = openDb(file);
+  t.teardown(() => db.close());
+  t.equal(db.pragma('cache_size', { simple: true }), -PAGE_CACHE_KIB);
+  t.ok(PAGE_CACHE_KIB <= 4096, 'a few MiB at most');
 });
