@@ -1,8 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=50
+#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=50 --v8-pool-size=2
 // Node flags (memory, issue 10): 2 MiB semi-spaces keep the young generation from growing to 2 × 16 MiB
 // during start-up; with them, the objects of requests waiting on an fsync are promoted, and V8 let the
 // old generation grow to ~45 MiB of mostly garbage before its first full collection while awards queued
 // offline (peak RSS while draining 122–129 MiB). Growing the heap by half its live size instead: ~108 MiB.
+// Two V8 worker threads instead of four (Node's default whatever the cores): a till has 2–4 cores, and
+// each worker that compiled or marked kept a glibc malloc arena of freed memory (−1.5 MiB idle, less
+// spread from run to run; CPU per award unchanged; the host, run by this command too, is the same).
 // The till-agent command: runs the compiled program in build/ (`npm run build`; `npm ci` runs it
 // through "prepare", install.sh and the .deb ship it). The tests start children through
 // test/helpers/till-agent-source.js instead: build/ only when it is newer than every source, else
