@@ -3,6 +3,7 @@
 //
 //   broker ──publish──▶ handleMessage ──decode──▶ service.handle (commit, no fsync) ──▶ done: PUBACK, next request
 //                                                     └── durable() (the WAL's fdatasync, thread pool) ──▶ reply (QoS 1)
+//   idle host:                                  service.handle ──▶ durableNow() (fdatasync here) ──▶ reply ──▶ done
 //   then, the reply written: the store's upkeep (afterReply: its checkpoint).
 //
 // Group commit (host/ledger.ts deferCommitSync): a request's transaction commits without waiting
@@ -13,6 +14,14 @@
 // without an answer, and the till resends once its request times out (the ledger's dedup
 // answers a repeat, the chain takes it from the first unsettled row). If a sync fails, nothing
 // it covers is answered and the host stops answering for good (onStorageFailure).
+//
+// A request that finds the host idle (none handled in the last IDLE_MS, no sync in flight) has
+// nothing to share a sync with: its fdatasync runs on the host's own thread (durableNow) and the
+// answer leaves right after it, without the thread pool's two hand-overs (on a busy 2-core
+// machine each is a wake-up that may wait for a CPU: the online round trip's tail). Requests
+// that arrive back to back (a drain, a fleet) keep the group commit. Its PUBACK follows the
+// answer; a host that dies between the two has the request redelivered, and dedup answers it
+// again with the stored result (the till ignores an answer to a row already settled).
 //
 // MQTT.js runs handleMessage one packet at a time, so requests are processed serially per
 // process. Per-till ordering: a till that pipelines chains its requests (chain.ts); one that
@@ -31,6 +40,12 @@ import { decodeRequest } from './request.ts';
 const STOP_TIMEOUT_MS = 3000;
 const DEFER_MS = 250;
 const DEFER_STEP_MS = 5;
+/**
+ * A request handled at least this long after the previous one was finished arrived while the host
+ * was waiting (not buffered behind it): one till's sequential requests are ≥ ~0.7 ms apart here
+ * (the answer's way back, the POS, the next request's way in), buffered ones a turn of the loop.
+ */
+export const IDLE_MS = 0.5;
 
 export type ConsumerState = 'idle' | 'connecting' | 'subscribed' | 'offline' | 'stopping' | 'stopped';
 
@@ -48,6 +63,14 @@ export interface ConsumerOptions {
    * answer waits for the call made just after its request was handled. Absent: answers at once.
    */
   durable?: () => Promise<void>;
+  /**
+   * durable() on the host's own thread (Ledger.durableNow), tried for a request that found the host
+   * idle: true once what was committed so far is on disk; false while a durable() sync is in flight
+   * (the answer then awaits durable()); throws if the sync fails. Absent: always durable().
+   */
+  durableNow?: () => boolean;
+  /** See IDLE_MS (tests lengthen it). */
+  idleMs?: number;
   /** A durable() failed: no answer it covered was sent, nor will any be (called once). */
   onStorageFailure?: (error: unknown) => void;
   log: Logger;
@@ -66,6 +89,8 @@ export class Consumer {
   /** Answers waiting for their fdatasync (stop() lets them go out first). */
   private readonly answering = new Set<Promise<void>>();
   private storageFailed = false;
+  /** When the previous request was handed back to MQTT.js (performance.now()); see IDLE_MS. */
+  private lastDone = Number.NEGATIVE_INFINITY;
   private resolveReady!: () => void;
   /** Resolves once the first subscription is granted. */
   readonly ready: Promise<void> = new Promise((resolve) => { this.resolveReady = resolve; });
@@ -108,7 +133,10 @@ export class Consumer {
         // The next request after one turn of the event loop: a WAL fdatasync completed meanwhile
         // (durable) is delivered in that turn, so its answers leave now, not once the broker has
         // no more requests buffered for us (MQTT.js hands them over without yielding).
-        .finally(() => setImmediate(done));
+        .finally(() => {
+          this.lastDone = performance.now();
+          setImmediate(done);
+        });
     };
     client.on('connect', (connack) => {
       disableNagle(client);
@@ -132,6 +160,7 @@ export class Consumer {
 
   private async onRequest(packet: IPublishPacket): Promise<void> {
     const started = performance.now();
+    const idle = started - this.lastDone >= (this.options.idleMs ?? IDLE_MS);
     const { log } = this.options;
     // Its commits could never be answered: leave the request to the till's resend (another host, or this one restarted).
     if (this.storageFailed) return;
@@ -179,17 +208,33 @@ export class Consumer {
     // Asked now, after this request's commit: the sync it waits for covers that commit, and
     // whatever earlier commits (ours or another host's) the answer was read from. Not awaited:
     // MQTT.js hands over the next request once this one returns, and it is applied meanwhile.
-    this.answerWhenDurable(batch.request_id, (syncMs) => finish(summary, syncMs));
+    this.answerWhenDurable(batch.request_id, idle, (syncMs) => finish(summary, syncMs));
   }
 
-  /** answer gets how long it waited for the disk (`sync_ms` in the log line; ms includes it). */
-  private answerWhenDurable(requestId: string, answer: (syncMs?: number) => void): void {
-    const durable = this.options.durable;
+  /**
+   * answer gets how long it waited for the disk (`sync_ms` in the log line; ms includes it). An
+   * idle host syncs on its own thread when it can (durableNow) and answers at once.
+   */
+  private answerWhenDurable(requestId: string, idle: boolean, answer: (syncMs?: number) => void): void {
+    const { durable, durableNow } = this.options;
     if (!durable) {
       answer();
       return;
     }
     const asked = performance.now();
+    if (idle && durableNow) {
+      let synced: boolean;
+      try {
+        synced = durableNow();
+      } catch (error) {
+        this.withheld(requestId, error);
+        return;
+      }
+      if (synced) {
+        answer(performance.now() - asked);
+        return;
+      }
+    }
     const answered = durable().then(() => answer(performance.now() - asked), (error: unknown) => this.withheld(requestId, error));
     this.answering.add(answered);
     void answered.finally(() => this.answering.delete(answered));

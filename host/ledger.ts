@@ -17,7 +17,7 @@ import { isoNow } from './iso-now.ts';
 import { migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
 import { cacheStatements } from '../runtime/statement-cache.ts';
-import { WalSync, type SyncFn } from '../runtime/wal-sync.ts';
+import { WalSync, type SyncFn, type SyncNowFn } from '../runtime/wal-sync.ts';
 
 export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -255,9 +255,9 @@ export class SqliteLedger {
    * therefore never survives without its predecessor, and a lost pair is resent from the first
    * (the till keeps both pending until answered; dedup and the chain take it from there).
    */
-  deferCommitSync(sync?: SyncFn): void {
+  deferCommitSync(sync?: SyncFn, syncNow?: SyncNowFn): void {
     if (this.walSync || !this.db.open) return;
-    const walSync = new WalSync(this.db, sync);
+    const walSync = new WalSync(this.db, sync, syncNow);
     if (!walSync.enabled) return;
     this.walSync = walSync;
     this.db.pragma('synchronous = NORMAL');
@@ -270,6 +270,14 @@ export class SqliteLedger {
    */
   durable(): Promise<void> {
     return this.walSync ? this.walSync.durable() : Promise.resolve();
+  }
+
+  /**
+   * durable() on the caller's thread (WalSync.durableNow): true once everything committed so far is
+   * on disk, false while a durable() sync is in flight (await durable() then). Throws if the sync fails.
+   */
+  durableNow(): boolean {
+    return this.walSync ? this.walSync.durableNow() : true;
   }
 
   /**

@@ -45,6 +45,7 @@ export async function startHost(config: HostConfig, log: Logger): Promise<HostHa
       handle: (batch) => active.handle(batch),
       afterReply: () => ledger.afterRequest(),
       durable: () => ledger.durable(),
+      durableNow: () => ledger.durableNow(),
       onStorageFailure: storageFailed,
       log,
     });

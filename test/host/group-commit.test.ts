@@ -1,7 +1,8 @@
 // The host's group commit (host/ledger.ts deferCommitSync, runtime/wal-sync.ts) behind the consumer,
 // against a real mosquitto and a SQLite ledger whose WAL fdatasync is injected: an answer leaves
 // only after an fdatasync that began after its request's commit has completed, the next request
-// is applied meanwhile, and a failed sync withholds every answer it covered, for good.
+// is applied meanwhile, and a failed sync withholds every answer it covered, for good. A request that
+// finds the host idle is synced on the host's own thread (durableNow) and answered right after.
 import t, { type Test } from 'tap';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
@@ -11,7 +12,7 @@ import { Ledger } from '../../host/ledger.ts';
 import { LedgerBackend } from '../../host/ledger-backend/ledger-backend.ts';
 import { applySeed, loadSeedFile } from '../../host/seed.ts';
 import { silentLogger } from '../../runtime/log.ts';
-import type { SyncFn } from '../../runtime/wal-sync.ts';
+import type { SyncFn, SyncNowFn } from '../../runtime/wal-sync.ts';
 import { uplinkConfigSchema } from '../../protocol/uplink-config.ts';
 import { startBroker } from '../helpers/broker.ts';
 import { award, basket, request, writeSeed } from '../helpers/host-fixtures.ts';
@@ -28,12 +29,12 @@ function heldSync() {
   return { sync, calls };
 }
 
-async function setup(t: Test, { sync, calls }: ReturnType<typeof heldSync>) {
+async function setup(t: Test, { sync, calls }: ReturnType<typeof heldSync>, syncNow?: SyncNowFn, idleMs?: number) {
   const dir = await tempDir(t, 'till-host-group-');
   const file = join(dir, 'host.db');
   const ledger = Ledger.open(file);
   applySeed(ledger, loadSeedFile(await writeSeed(dir)), silentLogger());
-  ledger.deferCommitSync(sync);
+  ledger.deferCommitSync(sync, syncNow);
   const broker = await startBroker(t);
   const { log, lines } = capturingLogger();
   const failures: unknown[] = [];
@@ -44,6 +45,8 @@ async function setup(t: Test, { sync, calls }: ReturnType<typeof heldSync>) {
     persistentSession: false,
     handle: (batch) => backend.handle(batch),
     durable: () => ledger.durable(),
+    ...(syncNow ? { durableNow: () => ledger.durableNow() } : {}),
+    ...(idleMs !== undefined ? { idleMs } : {}),
     onStorageFailure: (error) => failures.push(error),
     log,
   });
@@ -119,4 +122,65 @@ t.test('a failed fdatasync: nothing it covers is answered, nor anything after; s
   t.equal(handledLine(a), undefined);
   t.equal(handledLine(b), undefined);
   t.same(answered, [], 'the till got no answer: it resends, and dedup answers once a sound host has it on disk');
+});
+
+/** Blocks this thread for ms (a slow fdatasync on the host's own thread). */
+function block(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+t.test('an idle host syncs on its own thread, then answers; a request buffered behind it shares the group commit', async (t) => {
+  const held = heldSync();
+  const { calls } = held;
+  const seen: Array<{ committed: boolean; answered: number }> = [];
+  let check = (): { committed: boolean; answered: number } => ({ committed: false, answered: -1 });
+  const syncNow: SyncNowFn = () => {
+    seen.push(check());
+    // Slow enough that b arrives while a's sync runs: b is then buffered, not awaited by an idle host.
+    if (seen.length === 1) block(300);
+  };
+  // In this process the till and the test share the host's event loop: "idle" is a longer pause here.
+  const { answered, committed, send, handledLine } = await setup(t, held, syncNow, 100);
+  check = () => ({ committed: committed('txn-a'), answered: answered.length });
+
+  const a = await send('txn-a');
+  const b = await send('txn-b');
+  await waitFor(() => answered.includes(a) || undefined, { what: 'a answered' });
+  t.same(seen, [{ committed: true, answered: 0 }], "a's sync ran on the host's thread, after its commit, before any answer");
+  t.match(handledLine(a), { applied: 1, sync_ms: Number });
+
+  await waitFor(() => (committed('txn-b') && calls.length === 1) || undefined, { what: 'b applied, its sync on the thread pool' });
+  t.equal(seen.length, 1, 'b, buffered behind a, did not find the host idle: group commit');
+  t.notOk(answered.includes(b), 'b waits for its sync');
+  calls[0]!(null);
+  await waitFor(() => answered.includes(b) || undefined, { what: 'b answered once its sync completed' });
+  t.same(answered, [a, b]);
+
+  // Idle again, with no sync in flight: the next request is synced here.
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const c = await send('txn-c');
+  await waitFor(() => answered.includes(c) || undefined, { what: 'c answered' });
+  t.equal(seen.length, 2, "c's sync ran on the host's thread");
+  t.equal(calls.length, 1, 'none more on the thread pool');
+});
+
+t.test('a failed sync on the host\'s thread: the answer is withheld, and every later one', async (t) => {
+  const held = heldSync();
+  const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+  const { ledger, lines, failures, answered, committed, send, handledLine } = await setup(t, held, () => { throw eio; });
+
+  const a = await send('txn-a');
+  const withheld = (id: string) => lines.find((l) => l.msg === 'answer withheld: the ledger could not be synced to disk' && l.request_id === id);
+  await waitFor(() => withheld(a) || undefined, { what: "a's answer withheld" });
+  t.ok(committed('txn-a'), 'committed, but not known to be on disk');
+  t.same(failures, [eio], 'the host is told once');
+  t.ok(lines.some((l) => (l.level === 60 || l.level === 'fatal') && String(l.msg).startsWith('ledger fsync failed')), 'a fatal log line');
+  await t.rejects(ledger.durable(), eio, 'durable() fails from now on');
+  t.throws(() => ledger.durableNow(), eio, 'and durableNow()');
+  const b = await send('txn-b');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.notOk(committed('txn-b'), 'a host whose storage failed applies nothing more');
+  t.equal(handledLine(a), undefined);
+  t.equal(handledLine(b), undefined);
+  t.same(answered, [], 'the till got no answer: it resends');
 });

@@ -56,3 +56,39 @@ t.test('the same failure rejects durable(), and every later durable()', async (t
   await t.rejects(wal.durable(), 'failed for good: only a restart reads the WAL back');
   t.type(wal.failed, Error);
 });
+
+t.test('durableNow syncs on the caller\'s thread when no sync is in flight, and defers to one that is', async (t) => {
+  const { db } = await walDb(t);
+  const held: Array<(error: NodeJS.ErrnoException | null) => void> = [];
+  const now: number[] = [];
+  const wal = new WalSync(db, (_fd, callback) => { held.push(callback); }, (fd) => { now.push(fd); });
+  db.prepare('INSERT INTO x VALUES (1)').run();
+  t.equal(wal.durableNow(), true, 'synced here');
+  t.equal(now.length, 1, 'one fdatasync on this thread');
+  t.equal(held.length, 0, 'none on the thread pool');
+
+  const durable = wal.durable();
+  t.equal(held.length, 1, 'a durable() sync is in flight');
+  t.equal(wal.durableNow(), false, 'durableNow leaves it to that group (the caller awaits durable())');
+  t.equal(now.length, 1, 'and does not sync');
+  held[0]!(null);
+  await durable;
+  t.equal(wal.durableNow(), true, 'idle again: synced here');
+  t.equal(now.length, 2);
+  wal.close();
+  db.close();
+});
+
+t.test('a failed durableNow fails it and durable() for good', async (t) => {
+  const { db } = await walDb(t);
+  const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+  let tries = 0;
+  const wal = new WalSync(db, (_fd, callback) => callback(null), () => { tries++; throw eio; });
+  t.throws(() => wal.durableNow(), eio);
+  t.throws(() => wal.durableNow(), eio, 'again, without trying the disk: a later sync proves nothing');
+  t.equal(tries, 1);
+  await t.rejects(wal.durable(), eio);
+  t.equal(wal.failed, eio);
+  wal.close();
+  db.close();
+});
