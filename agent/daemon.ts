@@ -17,6 +17,7 @@ import { LinkClock, systemClock } from './upstream/link-clock.ts';
 import type { Metrics } from './metrics.ts';
 import { status as statusOf } from './ops/status.ts';
 import type { Logger } from '../runtime/log.ts';
+import { releaseAfterStartUp } from '../runtime/release-memory.ts';
 import { newOpsState, type OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
 import { balanceOf } from './upstream/host-results.ts';
@@ -252,6 +253,9 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
   const pruneTimer = setInterval(prune, 6 * 3600_000);
   pruneTimer.unref();
   started.started('timers', () => { clearInterval(statusTimer); clearInterval(pruneTimer); });
+  // Start-up's leftovers (compiler zones, garbage) go back once the uplink is up (runtime/release-memory.ts).
+  const release = releaseAfterStartUp(log, (listener) => uplink.onState((state) => { if (state === 'online') listener(); }));
+  started.started('memory release', () => release.cancel());
   log.info({ ...identity, version, data_dir: config.data_dir }, 'till-agent ready');
 
   let stopping: Promise<void> | undefined;

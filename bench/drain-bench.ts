@@ -3,7 +3,7 @@
 // variants can be compared in a minute and by CPU time, which other work on a shared machine
 // skews much less than the wall time.
 //
-//   npx tsx bench/drain-bench.ts [--backlog=20000] [--nodelay] [--prof=DIR] [--agent-node=FLAGS] [--smaps=FILE]
+//   npx tsx bench/drain-bench.ts [--backlog=20000] [--nodelay] [--prof=DIR] [--agent-node=FLAGS] [--smaps=FILE] [--idle-after=MS,…]
 //
 // The broker stops, `backlog` awards are queued over 16 POS connections, the broker starts again
 // and the agent drains. Prints one JSON line: the drain's wall time and rates as suite 4 takes them,
@@ -44,6 +44,8 @@ const hostNode = flag('host-node')?.split(',').filter(Boolean);
 const agentNode = flag('agent-node')?.split(',').filter(Boolean);
 // --smaps=FILE: a copy of the agent's /proc/PID/smaps at the end of the drain (where its RSS is).
 const smapsFile = flag('smaps');
+// --idle-after=MS[,MS…]: the agent's VmRSS again at these times after the outbox emptied (what a till keeps).
+const idleAfter = (flag('idle-after') ?? '').split(',').filter(Boolean).map(Number);
 const CONNECTIONS = 16;
 const DRAIN_TIMEOUT_MS = 300_000;
 
@@ -117,6 +119,11 @@ async function main(): Promise<void> {
       // CLOCK_MONOTONIC in µs, the clock of V8's profile timestamps: the drain's window in a profile.
       const profileWindow = { from: Number(mono0), to: Number(process.hrtime.bigint() / 1000n) };
       await waitUntil(async () => (await status(pos)).outbox.pending === 0, 'outbox empty');
+      const afterDrain: Record<string, number> = {};
+      for (const ms of idleAfter) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, end.t + ms - performance.now())));
+        afterDrain[`${ms}_ms`] = Number(agent.rssMiB().toFixed(1));
+      }
       const afterFirst = Number((fst.value.data as Delivered).pending);
       const perAward = (ms: number) => Math.round((ms * 1000) / backlog);
       process.stdout.write(`${JSON.stringify({
@@ -127,7 +134,7 @@ async function main(): Promise<void> {
           total: perAward(cpu.agent + cpu.host + cpu.broker) },
         cpu_share_of_wall: Number(((cpu.agent + cpu.host + cpu.broker) / wall).toFixed(2)),
         // The agent's VmRSS before the broker returned and its peak while draining (sampled every 50 ms, as suite 4).
-        agent_rss_mib: { before_drain: Number(rssBefore.toFixed(1)), drain_peak: Number(drainPeakRssMiB.toFixed(1)) },
+        agent_rss_mib: { before_drain: Number(rssBefore.toFixed(1)), drain_peak: Number(drainPeakRssMiB.toFixed(1)), ...(idleAfter.length ? { after_drain: afterDrain } : {}) },
         ...(nodeArgs ? { profile_window_us: profileWindow } : {}),
       })}\n`);
     } finally {

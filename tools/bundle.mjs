@@ -13,7 +13,7 @@
 // build/ (fonts, status-page assets, the evdev addon, createRequire), so nothing moved.
 import { build, transform } from 'esbuild';
 import { readFile } from 'node:fs/promises';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -83,4 +83,17 @@ for (const name of readdirSync(outdir)) {
   const [before, after] = await Promise.all([transform(text, same), transform(ascii, same)]);
   if (before.code !== after.code) throw new Error(`bundle: ${name} has non-ASCII characters outside comments`);
   writeFileSync(file, ascii);
+}
+
+// Our own native addons (drivers/native, built by node-gyp at `npm ci`) go into the build too, where
+// the compiled modules look first (build/drivers/native/build/Release/): install.sh and the .deb
+// ship build/, not drivers/. Not built (no compiler): the modules say so when they are used.
+const addons = join(repo, 'drivers', 'native', 'build', 'Release');
+const built = existsSync(addons) ? readdirSync(addons).filter((name) => name.endsWith('.node')) : [];
+if (built.length > 0) {
+  const into = join(buildDir, 'drivers', 'native', 'build', 'Release');
+  mkdirSync(into, { recursive: true });
+  for (const name of built) copyFileSync(join(addons, name), join(into, name));
+} else {
+  process.stderr.write(`bundle: no native addons in ${addons} (npx node-gyp rebuild -C drivers/native): EVIOCGRAB and the memory release will be unavailable\n`);
 }

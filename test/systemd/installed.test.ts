@@ -35,6 +35,12 @@ await import('unix-dgram');
 // The receipt preview font, read next to the compiled driver.
 const { previewFont } = await import('./build/drivers/bdf-font.js');
 if (!previewFont().has('€')) throw new Error('font');
+// Our own addons (drivers/native), found by the compiled modules that load them.
+const { grabAvailable } = await import('./build/drivers/evdev-grab.js');
+if (!grabAvailable().ok) throw new Error(grabAvailable().reason);
+const { releaseMemory } = await import('./build/runtime/release-memory.js');
+const released = releaseMemory();
+if (!released.released) throw new Error(released.reason);
 console.log('addons loaded');
 `;
 

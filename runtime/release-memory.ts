@@ -1,0 +1,84 @@
+// Once start-up is over, the agent gives back the memory that loading and connecting left behind
+// (drivers/native/release_memory.cc, built by node-gyp at `npm ci`): a memory-reducing V8
+// collection, then glibc's malloc_trim(0). Without it, V8's memory reducer does the first part by
+// itself ~8 s after start, and the freed start-up memory in glibc's arenas stays for the life of
+// the process (0.4–8 MiB, what spread an idle agent's RSS from run to run: bench/README "Agent RSS").
+// Loaded on first use; a missing build (or not glibc) only means the memory stays where it was.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Logger } from './log.ts';
+
+interface ReleaseAddon {
+  /** Collects with V8's memory-reducing flags, then malloc_trim(0); true when glibc returned memory. */
+  release(): boolean;
+}
+
+// From runtime/ (tsx: drivers/native) or build/runtime/ (compiled: the copy npm run build and
+// install.sh put into build/drivers/native), else a checkout's build/ next to its drivers/native.
+const CANDIDATES = ['../drivers/native/build/Release/release_memory.node', '../../drivers/native/build/Release/release_memory.node'];
+
+let loaded: ReleaseAddon | Error | undefined;
+
+function addon(): ReleaseAddon | Error {
+  if (!loaded) {
+    try {
+      const require = createRequire(import.meta.url);
+      const path = CANDIDATES.map((c) => new URL(c, import.meta.url).pathname).find((p) => existsSync(p)) ?? CANDIDATES[0]!;
+      loaded = require(path) as ReleaseAddon;
+    } catch (error) {
+      loaded = new Error(`the release_memory addon is not built (${(error as Error).message.split('\n')[0]})`);
+    }
+  }
+  return loaded;
+}
+
+export type Released = { released: true; trimmed: boolean; ms: number; rss_before: number; rss_after: number } | { released: false; reason: string };
+
+/** Gives back what it can now, synchronously (~10–25 ms for the agent's ~20 MiB heap). */
+export function releaseMemory(): Released {
+  const a = addon();
+  if (a instanceof Error) return { released: false, reason: a.message };
+  const before = process.memoryUsage.rss();
+  const t0 = performance.now();
+  const trimmed = a.release();
+  return { released: true, trimmed, ms: Math.round(performance.now() - t0), rss_before: before, rss_after: process.memoryUsage.rss() };
+}
+
+export interface StartupRelease {
+  cancel(): void;
+}
+
+/**
+ * Releases once, `afterOnlineMs` after the uplink first comes online (MQTT.js is loaded and the
+ * session set up by then), or `latestMs` after this call if it never does. Timers are unref'd.
+ */
+export function releaseAfterStartUp(
+  log: Logger,
+  onOnline: (listener: () => void) => () => void,
+  { afterOnlineMs = 1000, latestMs = 10_000 }: { afterOnlineMs?: number; latestMs?: number } = {},
+): StartupRelease {
+  let timer: NodeJS.Timeout | undefined;
+  let off = (): void => {};
+  const arm = (ms: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(run, ms);
+    timer.unref();
+  };
+  const run = () => {
+    off();
+    const result = releaseMemory();
+    if (result.released) log.debug(result, 'start-up memory released');
+    else log.debug({ reason: result.reason }, 'start-up memory not released');
+  };
+  arm(latestMs);
+  off = onOnline(() => {
+    off();
+    arm(afterOnlineMs);
+  });
+  return {
+    cancel() {
+      clearTimeout(timer);
+      off();
+    },
+  };
+}
