@@ -17,7 +17,7 @@ import { LinkClock, systemClock } from './upstream/link-clock.ts';
 import type { Metrics } from './metrics.ts';
 import { status as statusOf } from './ops/status.ts';
 import type { Logger } from '../runtime/log.ts';
-import { releaseAfterStartUp } from '../runtime/release-memory.ts';
+import { releaseAfterBacklogs, releaseAfterStartUp } from '../runtime/release-memory.ts';
 import { newOpsState, type OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
 import { balanceOf } from './upstream/host-results.ts';
@@ -255,7 +255,11 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
   started.started('timers', () => { clearInterval(statusTimer); clearInterval(pruneTimer); });
   // Start-up's leftovers (compiler zones, garbage) go back once the uplink is up (runtime/release-memory.ts).
   const release = releaseAfterStartUp(log, (listener) => uplink.onState((state) => { if (state === 'online') listener(); }));
-  started.started('memory release', () => release.cancel());
+  // And after a backlog has been delivered, once the outbox is empty and quiet.
+  const backlogRelease = releaseAfterBacklogs(log, (listener) => events.on('outbox', (_topic, e) => {
+    if (e.type === 'delivered') listener(Number(e.count), Number(e.pending));
+  }));
+  started.started('memory release', () => { release.cancel(); backlogRelease.cancel(); });
   log.info({ ...identity, version, data_dir: config.data_dir }, 'till-agent ready');
 
   let stopping: Promise<void> | undefined;

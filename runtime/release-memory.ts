@@ -82,3 +82,43 @@ export function releaseAfterStartUp(
     },
   };
 }
+
+export interface BacklogRelease {
+  cancel(): void;
+}
+
+/**
+ * Releases again after a backlog: once `rows` messages have been delivered since the last release,
+ * when the outbox is empty and nothing more was delivered for `quietMs`. Queuing and draining
+ * thousands of messages grows the heap and fills glibc's arenas; V8 gives its part back ~8 s later
+ * by itself, the arenas never. A steady trickle of online sales re-arms the timer with each
+ * delivery, so the release comes in a pause, not between two requests of a sale.
+ */
+export function releaseAfterBacklogs(
+  log: Logger,
+  onDelivered: (listener: (count: number, pending: number) => void) => () => void,
+  { rows = 1000, quietMs = 2000 }: { rows?: number; quietMs?: number } = {},
+): BacklogRelease {
+  let delivered = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const run = () => {
+    delivered = 0;
+    const result = releaseMemory();
+    if (result.released) log.debug(result, 'memory released after a backlog');
+  };
+  const off = onDelivered((count, pending) => {
+    delivered += count;
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending === 0 && delivered >= rows) {
+      timer = setTimeout(run, quietMs);
+      timer.unref();
+    }
+  });
+  return {
+    cancel() {
+      clearTimeout(timer);
+      off();
+    },
+  };
+}

@@ -1,8 +1,9 @@
-// The memory release after start-up (runtime/release-memory.ts, drivers/native/release_memory.cc,
-// built by `npm ci`): the addon collects and trims for real, and the agent's schedule releases once,
-// after the uplink first comes online or at the latest deadline, never after cancel().
+// The memory release (runtime/release-memory.ts, drivers/native/release_memory.cc, built by
+// `npm ci`): the addon collects and trims for real; the agent releases once after start-up (after the
+// uplink first comes online, or at the latest deadline), and again after each backlog, once the
+// outbox is empty and quiet; never after cancel().
 import t from 'tap';
-import { releaseAfterStartUp, releaseMemory } from '../../runtime/release-memory.ts';
+import { releaseAfterBacklogs, releaseAfterStartUp, releaseMemory } from '../../runtime/release-memory.ts';
 import type { Logger } from '../../runtime/log.ts';
 
 function fakeLog(): { log: Logger; lines: Array<{ obj: Record<string, unknown>; msg: string }> } {
@@ -58,4 +59,38 @@ t.test('cancel (the agent stops first): never released', async (t) => {
   release.cancel();
   await sleep(80);
   t.same(lines, []);
+});
+
+t.test('after a backlog: released once the outbox is empty and quiet, not during a trickle or with rows pending', async (t) => {
+  const { log, lines } = fakeLog();
+  let deliver: ((count: number, pending: number) => void) | undefined;
+  const release = releaseAfterBacklogs(log, (listener) => { deliver = listener; return () => {}; }, { rows: 1000, quietMs: 30 });
+  t.teardown(() => release.cancel());
+  deliver!(600, 0);
+  await sleep(60);
+  t.same(lines, [], 'fewer rows than a backlog: nothing');
+  deliver!(500, 10);
+  await sleep(60);
+  t.same(lines, [], 'rows still pending: nothing');
+  deliver!(10, 0);
+  deliver!(1, 0); // one more delivery before the quiet time: the timer starts again
+  await sleep(15);
+  t.same(lines, [], 'not before the outbox has been quiet for quietMs');
+  await sleep(60);
+  t.same(lines.map((l) => l.msg), ['memory released after a backlog']);
+  deliver!(999, 0);
+  await sleep(60);
+  t.equal(lines.length, 1, 'the count starts again after a release');
+});
+
+t.test('after a backlog: cancel stops a pending release', async (t) => {
+  const { log, lines } = fakeLog();
+  let deliver: ((count: number, pending: number) => void) | undefined;
+  let unsubscribed = false;
+  const release = releaseAfterBacklogs(log, (listener) => { deliver = listener; return () => { unsubscribed = true; }; }, { rows: 10, quietMs: 20 });
+  deliver!(20, 0);
+  release.cancel();
+  await sleep(60);
+  t.same(lines, []);
+  t.ok(unsubscribed, 'stops listening to the outbox events');
 });
