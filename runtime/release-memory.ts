@@ -1,4 +1,4 @@
-// Once start-up is over, the agent gives back the memory that loading and connecting left behind
+// Once start-up is over, and after each backlog, the agent gives back memory it no longer uses
 // (drivers/native/release_memory.cc, built by node-gyp at `npm ci`): a memory-reducing V8
 // collection, then glibc's malloc_trim(0). Without it, V8's memory reducer does the first part by
 // itself ~8 s after start, and the freed start-up memory in glibc's arenas stays for the life of
@@ -9,13 +9,17 @@ import { createRequire } from 'node:module';
 import type { Logger } from './log.ts';
 
 interface ReleaseAddon {
-  /** Collects with V8's memory-reducing flags, then malloc_trim(0); true when glibc returned memory. */
-  release(): boolean;
+  /** A memory-reducing collection: thorough, at once (20–40 ms); else started, incremental and concurrent. */
+  collect(thorough: boolean): void;
+  /** malloc_trim(0); true when glibc returned memory. */
+  trim(): boolean;
 }
 
 // From runtime/ (tsx: drivers/native) or build/runtime/ (compiled: the copy npm run build and
 // install.sh put into build/drivers/native), else a checkout's build/ next to its drivers/native.
 const CANDIDATES = ['../drivers/native/build/Release/release_memory.node', '../../drivers/native/build/Release/release_memory.node'];
+/** After an incremental collection: V8 finishes it in tasks meanwhile (pauses of a few ms). */
+const TRIM_AFTER_MS = 1000;
 
 let loaded: ReleaseAddon | Error | undefined;
 
@@ -32,16 +36,20 @@ function addon(): ReleaseAddon | Error {
   return loaded;
 }
 
-export type Released = { released: true; trimmed: boolean; ms: number; rss_before: number; rss_after: number } | { released: false; reason: string };
+export type Released = { released: true; trimmed: boolean; rss_before: number; rss_after: number } | { released: false; reason: string };
 
-/** Gives back what it can now, synchronously (~10–25 ms for the agent's ~20 MiB heap). */
-export function releaseMemory(): Released {
+/**
+ * Thorough: collects at once (the main thread stops for 20–40 ms) and trims. Else: starts V8's
+ * incremental collection now and trims glibc's arenas `trimAfterMs` later, once it is done.
+ */
+export function releaseMemory({ thorough, trimAfterMs = TRIM_AFTER_MS }: { thorough: boolean; trimAfterMs?: number }): Promise<Released> {
   const a = addon();
-  if (a instanceof Error) return { released: false, reason: a.message };
+  if (a instanceof Error) return Promise.resolve({ released: false, reason: a.message });
   const before = process.memoryUsage.rss();
-  const t0 = performance.now();
-  const trimmed = a.release();
-  return { released: true, trimmed, ms: Math.round(performance.now() - t0), rss_before: before, rss_after: process.memoryUsage.rss() };
+  a.collect(thorough);
+  const trim = (): Released => ({ released: true, trimmed: a.trim(), rss_before: before, rss_after: process.memoryUsage.rss() });
+  if (thorough) return Promise.resolve(trim());
+  return new Promise((resolve) => { setTimeout(() => resolve(trim()), trimAfterMs).unref(); });
 }
 
 export interface StartupRelease {
@@ -66,9 +74,11 @@ export function releaseAfterStartUp(
   };
   const run = () => {
     off();
-    const result = releaseMemory();
-    if (result.released) log.debug(result, 'start-up memory released');
-    else log.debug({ reason: result.reason }, 'start-up memory not released');
+    // Thorough: a second after the uplink came up, the POS has nothing waiting on the agent yet.
+    void releaseMemory({ thorough: true }).then((result) => {
+      if (result.released) log.debug(result, 'start-up memory released');
+      else log.debug({ reason: result.reason }, 'start-up memory not released');
+    });
   };
   arm(latestMs);
   off = onOnline(() => {
@@ -97,14 +107,16 @@ export interface BacklogRelease {
 export function releaseAfterBacklogs(
   log: Logger,
   onDelivered: (listener: (count: number, pending: number) => void) => () => void,
-  { rows = 1000, quietMs = 2000 }: { rows?: number; quietMs?: number } = {},
+  { rows = 1000, quietMs = 2000, trimAfterMs = TRIM_AFTER_MS }: { rows?: number; quietMs?: number; trimAfterMs?: number } = {},
 ): BacklogRelease {
   let delivered = 0;
   let timer: NodeJS.Timeout | undefined;
   const run = () => {
     delivered = 0;
-    const result = releaseMemory();
-    if (result.released) log.debug(result, 'memory released after a backlog');
+    // Incremental: a sale may be under way.
+    void releaseMemory({ thorough: false, trimAfterMs }).then((result) => {
+      if (result.released) log.debug(result, 'memory released after a backlog');
+    });
   };
   const off = onDelivered((count, pending) => {
     delivered += count;

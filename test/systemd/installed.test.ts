@@ -39,7 +39,7 @@ if (!previewFont().has('€')) throw new Error('font');
 const { grabAvailable } = await import('./build/drivers/evdev-grab.js');
 if (!grabAvailable().ok) throw new Error(grabAvailable().reason);
 const { releaseMemory } = await import('./build/runtime/release-memory.js');
-const released = releaseMemory();
+const released = await releaseMemory({ thorough: true });
 if (!released.released) throw new Error(released.reason);
 console.log('addons loaded');
 `;
