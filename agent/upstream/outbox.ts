@@ -211,6 +211,11 @@ export class Outbox implements OutboxStore {
    * it on are not forwarded yet (FIFO: an early row after it waits too).
    */
   private unsyncedFrom: number | null = null;
+  /**
+   * The highest seq in the table (appends go through this outbox alone): nextPending after it has
+   * nothing to read. The forwarder asks just after each send, for the rows behind it.
+   */
+  private maxSeq: number;
   /** The WAL file, fdatasync'd after each group commit; not enabled: not in WAL mode, commits sync themselves. */
   private readonly wal: WalSync;
   private readonly stmt: Record<string, Statement>;
@@ -271,6 +276,7 @@ export class Outbox implements OutboxStore {
         DELETE FROM outbox WHERE seq IN (SELECT seq FROM grouped WHERE state = 'done' AND settled_at < @cutoff
           AND (sale IS NULL OR sale NOT IN (SELECT sale FROM live)))`),
     };
+    this.maxSeq = (db.prepare('SELECT coalesce(max(seq), 0) FROM outbox').pluck().get() as number);
     try {
       // Syncs the WAL once now: rows a crashed process committed without their fsync become
       // durable before the forwarder may send them.
@@ -417,8 +423,10 @@ export class Outbox implements OutboxStore {
     // attempted, with no result yet. Its payload is the caller's object, not the stored text parsed
     // again (~10 µs an award): payloads are plain JSON values built from a parsed request, so the
     // two differ at most by keys whose value is undefined, which no reader tells from absent ones.
+    const seq = Number(lastInsertRowid);
+    if (seq > this.maxSeq) this.maxSeq = seq;
     const row: OutboxRow = {
-      seq: Number(lastInsertRowid),
+      seq,
       id: item.id,
       op: item.op,
       txn_id: item.txn_id,
@@ -466,6 +474,7 @@ export class Outbox implements OutboxStore {
 
   /** The next pending rows in FIFO order, read from disk a page at a time. */
   nextPending(limit: number, afterSeq = 0): OutboxRow[] {
+    if (afterSeq >= this.maxSeq) return [];
     return (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decode);
   }
 

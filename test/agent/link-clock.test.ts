@@ -1,8 +1,9 @@
 // The offline age behind offline.max_age_s: a wall-clock step can neither reset nor shorten it.
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../agent/storage/db.ts';
-import { LinkClock, type ClockSources } from '../../agent/upstream/link-clock.ts';
+import { LinkClock, systemClock, type ClockSources } from '../../agent/upstream/link-clock.ts';
 import { silentLogger } from '../../runtime/log.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -96,4 +97,17 @@ t.test('never confirmed: counted from the first start', async (t) => {
   pass(90_000);
   t.equal(clock.ageMs(), 90_000);
   t.equal(clock.confirmedAt, null);
+});
+
+t.test('the system boot clock reads /proc/uptime, again and again through one descriptor', { skip: process.platform !== 'linux' }, async (t) => {
+  const clock = systemClock();
+  const read = () => Math.round(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000);
+  const before = read();
+  const first = clock.bootMs();
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const second = clock.bootMs();
+  const after = read();
+  t.ok(first >= before - 10 && first <= after + 10, `boot clock ${first} within /proc/uptime's ${before}..${after}`);
+  t.ok(second >= first + 20, `the second read is fresh, not the first one cached (${first} → ${second})`);
+  t.ok(second <= after + 10);
 });

@@ -34,21 +34,30 @@ t.test('only appends and refusals are fsynced: attempt counts and ok answers com
   const outbox = new Outbox(db);
   const levels: unknown[] = [];
   const pragma = db.pragma.bind(db);
-  // Which synchronous level each commit ran under: read inside the transaction's statements.
-  db.pragma = ((source: string, options?: Parameters<Db['pragma']>[1]) => {
-    if (source.startsWith('synchronous =')) levels.push(source);
-    return pragma(source, options);
-  }) as Db['pragma'];
+  // Which synchronous level each commit ran under: the PRAGMA statements withoutFsync prepares (once,
+  // on first use: after this spy) are run around it.
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((source: string) => {
+    const stmt = prepare(source);
+    if (source.startsWith('PRAGMA synchronous =')) {
+      const run = stmt.run.bind(stmt);
+      stmt.run = ((...params: unknown[]) => {
+        levels.push(source);
+        return run(...params);
+      }) as typeof stmt.run;
+    }
+    return stmt;
+  }) as Db['prepare'];
   const a = message();
   const b = message();
   await outbox.append(a);
   await outbox.append(b);
   t.same(levels, [], 'appends under the connection\'s FULL');
   outbox.markAttempt([a.id, b.id]);
-  t.same(levels, ['synchronous = NORMAL', 'synchronous = 2'], 'attempt counts: NORMAL, then FULL again');
+  t.same(levels, ['PRAGMA synchronous = 1', 'PRAGMA synchronous = 2'], 'attempt counts: NORMAL, then FULL again');
   levels.length = 0;
   outbox.settle([{ id: a.id, ok: true, result: { award_amount: 1 } }]);
-  t.same(levels, ['synchronous = NORMAL', 'synchronous = 2'], 'an ok answer: NORMAL, then FULL again');
+  t.same(levels, ['PRAGMA synchronous = 1', 'PRAGMA synchronous = 2'], 'an ok answer: NORMAL, then FULL again');
   levels.length = 0;
   outbox.settle([{ id: b.id, ok: false, error: { code: 'NOT_FOUND', message: 'x', permanent: true } }]);
   t.same(levels, [], 'a refusal is fsynced');
