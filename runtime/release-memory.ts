@@ -28,12 +28,22 @@ function addon(): ReleaseAddon | Error {
     try {
       const require = createRequire(import.meta.url);
       const path = CANDIDATES.map((c) => new URL(c, import.meta.url).pathname).find((p) => existsSync(p)) ?? CANDIDATES[0]!;
-      loaded = require(path) as ReleaseAddon;
+      loaded = checkAddon(require(path), path);
     } catch (error) {
       loaded = new Error(`the release_memory addon is not built (${(error as Error).message.split('\n')[0]})`);
     }
   }
   return loaded;
+}
+
+/**
+ * The addon's exports, or why they cannot be used: a build older than this code (a checkout not
+ * rebuilt, a half-upgraded install) would otherwise throw in a timer and take the agent down.
+ */
+export function checkAddon(exports: unknown, path: string): ReleaseAddon | Error {
+  const a = exports as Partial<ReleaseAddon> | null;
+  if (a && typeof a.collect === 'function' && typeof a.trim === 'function') return a as ReleaseAddon;
+  return new Error(`the release_memory addon at ${path} is out of date (no collect/trim): rebuild it (npm ci, or node-gyp rebuild -C drivers/native)`);
 }
 
 export type Released = { released: true; trimmed: boolean; rss_before: number; rss_after: number } | { released: false; reason: string };

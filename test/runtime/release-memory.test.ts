@@ -3,7 +3,7 @@
 // uplink first comes online, or at the latest deadline), and again after each backlog, once the
 // outbox is empty and quiet; never after cancel().
 import t from 'tap';
-import { releaseAfterBacklogs, releaseAfterStartUp, releaseMemory } from '../../runtime/release-memory.ts';
+import { checkAddon, releaseAfterBacklogs, releaseAfterStartUp, releaseMemory } from '../../runtime/release-memory.ts';
 import type { Logger } from '../../runtime/log.ts';
 
 function fakeLog(): { log: Logger; lines: Array<{ obj: Record<string, unknown>; msg: string }> } {
@@ -96,4 +96,13 @@ t.test('after a backlog: cancel stops a pending release', async (t) => {
   await sleep(60);
   t.same(lines, []);
   t.ok(unsubscribed, 'stops listening to the outbox events');
+});
+
+t.test('an addon built from older sources (other exports) is "not usable", not a TypeError in a timer', async (t) => {
+  const stale = checkAddon({ release: () => true }, '/x/release_memory.node');
+  t.type(stale, Error);
+  t.match((stale as Error).message, /out of date.*rebuild/);
+  t.type(checkAddon(null, '/x'), Error);
+  const fine = { collect: () => {}, trim: () => true };
+  t.equal(checkAddon(fine, '/x'), fine);
 });
