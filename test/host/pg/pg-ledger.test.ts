@@ -93,6 +93,21 @@ t.test('a connection lost while idle is made again for the next batch', async (t
   t.equal(balance, 990, 'applied on a new connection');
 });
 
+t.test('no statement of the host is JIT-compiled, also on a new connection', async (t) => {
+  // enable_seqscan = off prices a plan with no usable index (the offers read, ORDER BY a collation
+  // the index is not in) above 10^10: with jit on, the server compiled it on every request.
+  const schema = pgTestSchema(t);
+  const name = `till-host-jit-${process.pid}`;
+  const ledger = open(t, schema, name);
+  const sql = (ledger as unknown as { sql: { all<R>(text: string): R[] } }).sql;
+  const plan = () => JSON.stringify(sql.all('EXPLAIN (FORMAT JSON) SELECT definition FROM offers ORDER BY id COLLATE "C"'));
+  t.notMatch(plan(), /"JIT"/, 'the offers read is planned without JIT');
+  t.match(plan(), /"Total Cost":\s*1\d{10}/, 'though it still costs more than jit_above_cost');
+  await pgQuery(schema, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name]);
+  customer(ledger, 'P1', 100);
+  t.notMatch(plan(), /"JIT"/, 'and on the connection made again');
+});
+
 t.test('the schema is created once, found again, and refused when newer than the host', async (t) => {
   const schema = pgTestSchema(t);
   const first = open(t, schema);
