@@ -61,6 +61,12 @@ const client = new pg.Client({
   connectionTimeoutMillis: options.connectTimeoutMs, types,
 });
 let broken;
+// Statements with parameters run as named prepared statements, one per distinct text: the server
+// parses them once per connection and keeps their plans, instead of parsing and planning each
+// execution (the host runs the same ~30 texts all day). Bounded, in case a text is ever built per call.
+const names = new Map();
+const MAX_NAMED = 256;
+let named = 0;
 client.on('error', (e) => { broken = e; });
 const reply = (message) => {
   port.postMessage(message);
@@ -75,7 +81,20 @@ port.on('message', async (m) => {
       return reply({ ok: true, rows: [], rowCount: 0 });
     }
     if (broken) return fail(broken);
-    const r = await client.query({ text: m.sql, values: m.params });
+    let name;
+    if (m.params && m.params.length > 0) {
+      name = names.get(m.sql);
+      if (name === undefined && names.size < MAX_NAMED) { name = 'h' + ++named; names.set(m.sql, name); }
+    }
+    let r;
+    try {
+      r = await client.query({ name, text: m.sql, values: m.params });
+    } catch (e) {
+      // "cached plan must not change result type": a table changed under a prepared SELECT * (another
+      // host migrated the schema). The statement fails this once; the next run prepares a new one.
+      if (name !== undefined && e && e.code === '0A000') names.delete(m.sql);
+      throw e;
+    }
     reply({ ok: true, rows: r.rows || [], rowCount: r.rowCount || 0 });
   } catch (e) {
     fail(e);

@@ -108,6 +108,31 @@ t.test('no statement of the host is JIT-compiled, also on a new connection', asy
   t.notMatch(plan(), /"JIT"/, 'and on the connection made again');
 });
 
+t.test('statements with parameters are prepared once per connection; a table changed under one costs one failed run', async (t) => {
+  const schema = pgTestSchema(t);
+  const ledger = open(t, schema);
+  const sql = (ledger as unknown as { sql: { all<R>(text: string): R[] } }).sql;
+  const prepared = () => sql.all<{ statement: string }>('SELECT statement FROM pg_prepared_statements').map((r) => r.statement);
+  customer(ledger, 'P1', 100);
+  const byParticipant = 'SELECT * FROM entries WHERE participant_id = $1 ORDER BY seq';
+  t.equal(ledger.entries('P1').length, 1);
+  t.equal(ledger.entries('P1').length, 1);
+  t.equal(prepared().filter((s) => s === byParticipant).length, 1, 'the entries read is prepared once, run twice');
+  t.notOk(prepared().some((s) => s.includes('pg_prepared_statements')), 'a statement without parameters is not prepared');
+  // Another host migrates the schema: the prepared SELECT * would now return another row type.
+  await pgQuery(schema, 'ALTER TABLE entries ADD COLUMN added_by_test INTEGER');
+  let failures = 0;
+  for (let i = 0; i < 3; i++) {
+    try {
+      t.match(ledger.entries('P1'), [{ participant_id: 'P1', added_by_test: null }]);
+    } catch (error) {
+      failures++;
+      t.match(error, { code: '0A000' }, 'the server refuses the cached plan');
+    }
+  }
+  t.ok(failures <= 1, 'at most the first run after the change fails; the statement is prepared again');
+});
+
 t.test('the schema is created once, found again, and refused when newer than the host', async (t) => {
   const schema = pgTestSchema(t);
   const first = open(t, schema);
