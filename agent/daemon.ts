@@ -78,7 +78,10 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
   // Pruning and cache freshness go by trusted time, never by a wall clock that may have stepped.
   // It advances on the boot clock, which keeps counting while the till is suspended to RAM (the
   // monotonic clock stops then, and every resume would look like a forward jump).
-  const clock = new TillClock({ db, log, wall, monotonic: systemClock().bootMs });
+  // One boot clock for the till clock and the link clock: it keeps /proc/uptime open while running.
+  const bootClock = systemClock();
+  started.started('boot clock', () => bootClock.close());
+  const clock = new TillClock({ db, log, wall, monotonic: bootClock.bootMs });
   clock.start();
   started.started('till clock', () => clock.stop());
   const trusted = () => clock.date();
@@ -145,7 +148,7 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
     },
   });
   uplink.onState((state) => events.emit('uplink', { state, connected: state === 'online', since: uplink.since }));
-  const linkClock = new LinkClock(db, log);
+  const linkClock = new LinkClock(db, log, bootClock);
   uplink.onState((state) => linkClock.setOnline(state === 'online'));
 
   const productsProgress = new ProductsProgress();

@@ -11,7 +11,7 @@
 //     checkpoint — a clock stepped back cannot shorten it, one stepped forward only declines early.
 //
 // Never confirmed (a till installed or upgraded while offline): counted from the first start.
-import { openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Db } from '../storage/db.ts';
 import type { Logger } from '../../runtime/log.ts';
 
@@ -38,25 +38,30 @@ interface Persisted {
 export const CHECKPOINT_MS = 30_000;
 const KEY = 'link_clock';
 
-/** /proc/uptime, opened once and read again from its start (the till clock reads it ~4 times an award). */
-let uptimeFd: number | undefined;
-const uptimeBuf = Buffer.alloc(64);
-
-/** CLOCK_BOOTTIME in ms: one pread instead of readFileSync's open, fstat, reads and close (6.4 → 1.8 µs). */
-function readUptimeMs(): number {
-  uptimeFd ??= openSync('/proc/uptime', 'r');
-  const n = readSync(uptimeFd, uptimeBuf, 0, uptimeBuf.length, 0);
-  return Math.round(Number(uptimeBuf.toString('latin1', 0, n).split(' ')[0]) * 1000);
+/** The machine's boot clock and boot id; another process on the same boot reads the same clock. */
+export interface SystemClock extends ClockSources {
+  /** Closes /proc/uptime (the agent's stop leaves no descriptor open). Reading again reopens it. */
+  close(): void;
 }
 
-/** The machine's boot clock and boot id; another process on the same boot reads the same clock. */
-export function systemClock(): ClockSources {
+/**
+ * /proc/uptime is opened once and read again from its start (the till clock reads it ~4 times an
+ * award): one pread instead of readFileSync's open, fstat, reads and close (6.4 → 1.8 µs).
+ */
+export function systemClock(): SystemClock {
   const processBoot = `process-${process.pid}-${Math.round(performance.timeOrigin)}`;
+  let uptimeFd: number | undefined;
+  const buf = Buffer.alloc(64);
+  const readUptimeMs = (): number => {
+    uptimeFd ??= openSync('/proc/uptime', 'r');
+    const n = readSync(uptimeFd, buf, 0, buf.length, 0);
+    return Math.round(Number(buf.toString('latin1', 0, n).split(' ')[0]) * 1000);
+  };
   return {
     wallMs: () => Date.now(),
     bootMs: () => {
       try {
-        return readUptimeMs();
+        return readUptimeMs(); // CLOCK_BOOTTIME in ms
       } catch {
         return performance.now(); // not Linux: monotonic for this process only (bootId says so)
       }
@@ -67,6 +72,10 @@ export function systemClock(): ClockSources {
       } catch {
         return processBoot;
       }
+    },
+    close: () => {
+      if (uptimeFd !== undefined) closeSync(uptimeFd);
+      uptimeFd = undefined;
     },
   };
 }

@@ -1,6 +1,6 @@
 // The offline age behind offline.max_age_s: a wall-clock step can neither reset nor shorten it.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../agent/storage/db.ts';
 import { LinkClock, systemClock, type ClockSources } from '../../agent/upstream/link-clock.ts';
@@ -110,4 +110,12 @@ t.test('the system boot clock reads /proc/uptime, again and again through one de
   t.ok(first >= before - 10 && first <= after + 10, `boot clock ${first} within /proc/uptime's ${before}..${after}`);
   t.ok(second >= first + 20, `the second read is fresh, not the first one cached (${first} → ${second})`);
   t.ok(second <= after + 10);
+  const uptimeFds = () => readdirSync('/proc/self/fd').filter((fd) => {
+    try { return readlinkSync(`/proc/self/fd/${fd}`) === '/proc/uptime'; } catch { return false; }
+  }).length;
+  t.equal(uptimeFds(), 1, 'one descriptor while in use');
+  clock.close();
+  t.equal(uptimeFds(), 0, 'close() leaves none open (the agent\'s stop)');
+  t.ok(clock.bootMs() >= second, 'reading again after close reopens it');
+  clock.close();
 });
