@@ -51,7 +51,7 @@ t.test('scan, scan-test, print-test, receipt preview and doctor against a runnin
 
   await t.test('scan-test prints scans made meanwhile, payment cards masked, and stops after --seconds', async (t) => {
     const watcher = startProcess(t, ['scan-test', '--config', config, '--seconds', '3']);
-    await waitFor(() => watcher.output().includes('listening for scans'), { what: `scan-test ready: ${watcher.output()}` });
+    await waitFor(() => watcher.output().includes('listening for scans'), { what: () => `scan-test ready (its output so far: ${JSON.stringify(watcher.output())})` });
     t.match(watcher.output(), /readers: scanner0 \(barcode-scanner, ready\), msr0 \(card-reader, ready\)/);
     t.match(await pos.request('devices.scan', { device: 'scanner0', data: '6006490000000002' }), { ok: true });
     t.match(await pos.request('devices.scan', { device: 'msr0', data: `%B${PAN}^DOE/JOHN^2512101000000000000?;${PAN}=25121010000000000000?` }), { ok: true });

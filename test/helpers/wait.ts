@@ -1,7 +1,7 @@
 // Wait on a condition with a deadline: tests never sleep blindly.
 export async function waitFor<T>(
   check: () => T | Promise<T>,
-  { timeout = 10_000, interval = 25, what = 'condition' }: { timeout?: number; interval?: number; what?: string } = {},
+  { timeout = 10_000, interval = 25, what = 'condition' }: { timeout?: number; interval?: number; what?: string | (() => string) } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeout;
   let lastError: unknown;
@@ -14,7 +14,8 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeout} ms waiting for ${what}${detail}`);
+      // what() is read at the deadline: a child's output then, not when the wait began.
+      throw new Error(`timed out after ${timeout} ms waiting for ${typeof what === 'function' ? what() : what}${detail}`);
     }
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
