@@ -29,7 +29,7 @@ export interface TillProcess {
 const READY_TIMEOUT_MS = 30_000;
 const STOP_DEADLINE_MS = 10_000;
 
-export function cpuMs(pid: number): number {
+export function cpuMs(pid: number | string): number {
   // /proc/PID/stat: fields 14 and 15 (utime, stime) after the parenthesised command name.
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;

@@ -57,7 +57,9 @@ export async function commitAndAwait(ctx: OpsContext, input: AppendInput): Promi
     throw conflictError(input);
   }
   if (outcome.kind === 'created') ctx.forwarder.wake();
-  const [answered] = await Promise.all([awaitAnswer(ctx, outcome.row), durable]);
+  // A created row was committed in the turn that resolved appendEarly, and no I/O has run since
+  // (only promise continuations): the host cannot have answered it yet.
+  const [answered] = await Promise.all([awaitAnswer(ctx, outcome.row, outcome.kind === 'created'), durable]);
   return answered;
 }
 
@@ -66,9 +68,9 @@ function conflictError(input: AppendInput): AgentError {
 }
 
 /** Wait (bounded) for the host's answer when the link is up; otherwise return the row as is. */
-export async function awaitAnswer(ctx: OpsContext, row: OutboxRow): Promise<OutboxRow> {
+export async function awaitAnswer(ctx: OpsContext, row: OutboxRow, unsent = false): Promise<OutboxRow> {
   if (row.state !== 'pending' || !ctx.uplink.connected) return row;
-  return (await ctx.forwarder.waitFor(row.id, ctx.config.uplink.request_timeout_ms)) ?? ctx.outbox.get(row.id) ?? row;
+  return (await ctx.forwarder.waitFor(row.id, ctx.config.uplink.request_timeout_ms, unsent)) ?? ctx.outbox.get(row.id) ?? row;
 }
 
 export function deadLetterError(row: OutboxRow): AgentError {

@@ -144,3 +144,33 @@ t.test('rows an earlier version settled (the answer stored as the host sent it, 
   t.match(outbox.get(odd.id), { state: 'done', result: null, result_error: /result\.currency: .*result\.spent_amount: / });
   t.equal(outbox.stats().unreadable, 0, 'counted when an answer arrives, not when an old row is read');
 });
+
+t.test('nextPending skips its read once the rows it returned are settled, and reads again after a retry or a rolled-back settle', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  const a = message();
+  await outbox.append(a);
+  t.same(outbox.nextPending(100).map((r) => r.id), [a.id]);
+  outbox.settle([{ id: a.id, ok: false, error: { code: 'NOT_FOUND', message: 'no such customer', permanent: true } }]);
+  t.same(outbox.nextPending(100), [], 'settled: none pending');
+  t.equal(outbox.retry(null), 1);
+  t.same(outbox.nextPending(100).map((r) => r.id), [a.id], 'a retried dead letter is pending again');
+  // A settle inside a transaction that rolls back leaves the row pending.
+  t.throws(() => db.transaction(() => {
+    outbox.settle([{ id: a.id, ok: true, result: { award_amount: 1 } }]);
+    throw new Error('rolled back');
+  })(), /rolled back/);
+  t.equal(outbox.get(a.id)?.state, 'pending');
+  t.same(outbox.nextPending(100).map((r) => r.id), [a.id], 'still pending after the rollback');
+  const b = message();
+  await outbox.append(b);
+  outbox.settle([{ id: a.id, ok: true, result: { award_amount: 1 } }]);
+  t.same(outbox.nextPending(100).map((r) => r.id), [b.id], 'a row appended after the read is found');
+  // Not from a read that may have left rows out (limit reached): b stays pending, a third row is found too.
+  const c = message();
+  await outbox.append(c);
+  t.same(outbox.nextPending(1).map((r) => r.id), [b.id]);
+  outbox.settle([{ id: b.id, ok: true, result: { award_amount: 1 } }]);
+  t.same(outbox.nextPending(100).map((r) => r.id), [c.id]);
+});
