@@ -21,7 +21,8 @@
 // machine each is a wake-up that may wait for a CPU: the online round trip's tail). Requests
 // that arrive back to back (a drain, a fleet) keep the group commit. Its PUBACK follows the
 // answer; a host that dies between the two has the request redelivered, and dedup answers it
-// again with the stored result (the till ignores an answer to a row already settled).
+// again with the stored result (the till ignores an answer to a row already settled). The PUBACK
+// is queued right behind the answer and both leave in one write: one wake-up of the broker, not two.
 //
 // MQTT.js runs handleMessage one packet at a time, so requests are processed serially per
 // process. Per-till ordering: a till that pipelines chains its requests (chain.ts); one that
@@ -126,7 +127,15 @@ export class Consumer {
     // MQTT.js hands over the next packet only after done(): requests stay serial per process
     // even when a backend answers asynchronously.
     client.handleMessage = (packet, done) => {
-      this.onRequest(packet)
+      let acked = false;
+      // Hands the request back to MQTT.js (which writes its PUBACK, then takes the next one): once.
+      const ack = () => {
+        if (acked) return;
+        acked = true;
+        this.lastDone = performance.now();
+        done();
+      };
+      this.onRequest(packet, ack)
         .catch((error: unknown) => {
           this.options.log.error({ err: error, topic: packet.topic }, 'request handling failed; the till will resend');
         })
@@ -134,8 +143,9 @@ export class Consumer {
         // (durable) is delivered in that turn, so its answers leave now, not once the broker has
         // no more requests buffered for us (MQTT.js hands them over without yielding).
         .finally(() => {
+          if (acked) return;
           this.lastDone = performance.now();
-          setImmediate(done);
+          setImmediate(ack);
         });
     };
     client.on('connect', (connack) => {
@@ -158,7 +168,11 @@ export class Consumer {
       this.options.log[warn ? 'warn' : 'debug']({ err: error, attempt, retry_in_ms: retryInMs }, 'mqtt error'));
   }
 
-  private async onRequest(packet: IPublishPacket): Promise<void> {
+  /**
+   * ack (see start): called here only by an answer synced on the host's own thread, so that its
+   * PUBACK leaves in the same write as the answer, right behind it; otherwise once this returns.
+   */
+  private async onRequest(packet: IPublishPacket, ack: () => void): Promise<void> {
     const started = performance.now();
     const idle = started - this.lastDone >= (this.options.idleMs ?? IDLE_MS);
     const { log } = this.options;
@@ -186,8 +200,8 @@ export class Consumer {
       return;
     }
     if (dropped > 0) log.warn({ topic: packet.topic, request_id: batch.request_id, dropped }, 'messages without an id ignored');
-    const finish = (summary: HandleSummary, syncMs?: number) => {
-      this.reply(responseTopic ?? batch.reply_to, summary.response, correlation);
+    const finish = (summary: HandleSummary, syncMs?: number, ackNow?: () => void) => {
+      this.reply(responseTopic ?? batch.reply_to, summary.response, correlation, ackNow);
       const { source } = batch;
       const chain = batch.chain ? ('start' in batch.chain ? 'start' : 'after') : undefined;
       log.info(
@@ -208,14 +222,15 @@ export class Consumer {
     // Asked now, after this request's commit: the sync it waits for covers that commit, and
     // whatever earlier commits (ours or another host's) the answer was read from. Not awaited:
     // MQTT.js hands over the next request once this one returns, and it is applied meanwhile.
-    this.answerWhenDurable(batch.request_id, idle, (syncMs) => finish(summary, syncMs));
+    this.answerWhenDurable(batch.request_id, idle, (syncMs, synced) => finish(summary, syncMs, synced ? ack : undefined));
   }
 
   /**
    * answer gets how long it waited for the disk (`sync_ms` in the log line; ms includes it). An
-   * idle host syncs on its own thread when it can (durableNow) and answers at once.
+   * idle host syncs on its own thread when it can (durableNow) and answers at once (`onThread`:
+   * no sync is in flight, so no other answer waits for one).
    */
-  private answerWhenDurable(requestId: string, idle: boolean, answer: (syncMs?: number) => void): void {
+  private answerWhenDurable(requestId: string, idle: boolean, answer: (syncMs?: number, onThread?: boolean) => void): void {
     const { durable, durableNow } = this.options;
     if (!durable) {
       answer();
@@ -231,7 +246,7 @@ export class Consumer {
         return;
       }
       if (synced) {
-        answer(performance.now() - asked);
+        answer(performance.now() - asked, true);
         return;
       }
     }
@@ -271,7 +286,11 @@ export class Consumer {
     return summary;
   }
 
-  private reply(topic: string | undefined, response: UpstreamResponse, correlation: Buffer | undefined): void {
+  /**
+   * ack, if given, is called right after the publish: its PUBACK is queued behind the answer and both
+   * leave in one write (one wake-up of the broker instead of two; the answer still goes first).
+   */
+  private reply(topic: string | undefined, response: UpstreamResponse, correlation: Buffer | undefined, ack?: () => void): void {
     const client = this.client;
     if (!client || !topic) {
       this.options.log.warn({ request_id: response.request_id }, 'no reply topic: response not sent');
@@ -283,6 +302,7 @@ export class Consumer {
     client.publish(topic, JSON.stringify(response), { qos: 1, ...(properties ? { properties } : {}) }, (error) => {
       if (error) this.options.log.error({ err: error, topic, request_id: response.request_id }, 'reply not delivered');
     });
+    ack?.();
     // On the wire now, not after the log line and the rest of this request's work.
     flushWrites(client);
   }

@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Consumer } from '../../host/consumer.ts';
 import { Ledger } from '../../host/ledger.ts';
@@ -73,8 +74,43 @@ async function setup(t: Test, { sync, calls }: ReturnType<typeof heldSync>, sync
     return req.request_id;
   };
   const handledLine = (requestId: string) => lines.find((l) => l.msg === 'request handled' && l.request_id === requestId);
-  return { ledger, lines, failures, answered, committed, send, handledLine };
+  return { ledger, lines, failures, answered, committed, send, handledLine, consumer };
 }
+
+/** MQTT control packet types (fixed header: type in the high nibble, then the remaining length). */
+function packetTypes(bytes: Buffer): number[] {
+  const types: number[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    types.push(bytes[i]! >> 4);
+    let length = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = bytes[++i]!;
+      length += (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    i += 1 + length;
+  }
+  return types;
+}
+
+/** Each write the host's MQTT socket makes, as the packet types it carries. */
+function recordWrites(consumer: Consumer): number[][] {
+  const stream = (consumer as unknown as { client: { stream: Socket } }).client.stream as Socket & {
+    _write(chunk: Buffer, encoding: string, cb: () => void): void;
+    _writev(chunks: Array<{ chunk: Buffer }>, cb: () => void): void;
+  };
+  const writes: number[][] = [];
+  const write = stream._write.bind(stream);
+  const writev = stream._writev.bind(stream);
+  stream._write = (chunk, encoding, cb) => { writes.push(packetTypes(Buffer.from(chunk))); write(chunk, encoding, cb); };
+  stream._writev = (chunks, cb) => { writes.push(packetTypes(Buffer.concat(chunks.map((c) => Buffer.from(c.chunk))))); writev(chunks, cb); };
+  return writes;
+}
+const PUBLISH = 3;
+const PUBACK = 4;
 
 t.test('an answer waits for the fdatasync that covers its commit; the next request is applied meanwhile', async (t) => {
   const held = heldSync();
@@ -162,6 +198,17 @@ t.test('an idle host syncs on its own thread, then answers; a request buffered b
   await waitFor(() => answered.includes(c) || undefined, { what: 'c answered' });
   t.equal(seen.length, 2, "c's sync ran on the host's thread");
   t.equal(calls.length, 1, 'none more on the thread pool');
+});
+
+t.test("an idle host's answer and its request's PUBACK leave in one write, the answer first", async (t) => {
+  const held = heldSync();
+  const { answered, send, consumer } = await setup(t, held, () => {}, 100);
+  const writes = recordWrites(consumer);
+  const a = await send('txn-a');
+  await waitFor(() => answered.includes(a) || undefined, { what: 'a answered' });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.same(writes.filter((w) => w.includes(PUBLISH) || w.includes(PUBACK)), [[PUBLISH, PUBACK]], 'one write: the answer, then the PUBACK');
+  t.equal(held.calls.length, 0, 'synced on the host\'s thread');
 });
 
 t.test('a failed sync on the host\'s thread: the answer is withheld, and every later one', async (t) => {
