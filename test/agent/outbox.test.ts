@@ -174,3 +174,33 @@ t.test('nextPending skips its read once the rows it returned are settled, and re
   outbox.settle([{ id: b.id, ok: true, result: { award_amount: 1 } }]);
   t.same(outbox.nextPending(100).map((r) => r.id), [c.id]);
 });
+
+t.test('rows just committed reach nextPending without a read, and as stored once another write touched them', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  const stmt = (outbox as unknown as { stmt: Record<string, { all: (...args: unknown[]) => unknown[] }> }).stmt.nextPending!;
+  const read = stmt.all.bind(stmt);
+  let reads = 0;
+  stmt.all = (...args: unknown[]) => { reads += 1; return read(...args); };
+  const a = message();
+  await outbox.append(a);
+  t.same(outbox.nextPending(100).map((r) => r.id), [a.id]);
+  t.equal(reads, 1, 'pending rows not known yet: read');
+  const b = message();
+  await outbox.append(b);
+  const [first, second] = outbox.nextPending(100);
+  t.same([first?.id, second?.id], [a.id, b.id]);
+  t.equal(reads, 1, 'both just committed, nothing else written: from memory');
+  t.same(outbox.nextPending(100, first!.seq).map((r) => r.id), [b.id]);
+  t.equal(reads, 1);
+  outbox.markAttempt([b.id]);
+  t.equal(outbox.nextPending(100, first!.seq)[0]?.attempts, 1, 'after the attempt count: as stored');
+  t.equal(reads, 2);
+  const c = message();
+  await outbox.append(c);
+  outbox.withholdReductions(c.id);
+  const [row] = outbox.nextPending(100, second!.seq);
+  t.equal(row?.id, c.id);
+  t.equal(row?.payload.pos_reduced, false, 'after withholdReductions: as stored');
+});
