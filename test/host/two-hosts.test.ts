@@ -96,6 +96,9 @@ t.test('two hosts share one fleet and one ledger', async (t) => {
   const [awards] = await query<{ n: number; txns: number }>("SELECT COUNT(*) AS n, COUNT(DISTINCT terminal || txn_id) AS txns FROM entries WHERE kind = 'award'");
   t.same({ n: Number(awards?.n), txns: Number(awards?.txns) }, { n: PURCHASES, txns: PURCHASES }, 'one award entry per purchase');
 
+  // A host writes its 'request handled' line just after the answer, which may reach this process first.
+  const handledCount = () => hosts.reduce((n, h) => n + h.logs().filter((l) => l.msg === 'request handled').length, 0);
+  await waitFor(() => handledCount() >= all.length, { what: () => `${all.length} 'request handled' lines (got ${handledCount()})`, timeout: 5000 }).catch(() => {});
   const handled = hosts.map((h) => h.logs().filter((l) => l.msg === 'request handled'));
   const counts = handled.map((h) => h.length);
   t.equal(counts[0]! + counts[1]!, all.length, `every delivery handled by one host (${counts.join(' + ')})`);
