@@ -62,11 +62,17 @@ function merge(base: Obj, over: Obj = {}): Obj {
 // broker is back, when the agent failed several attempts while it was away.
 async function waitUplink(agentPort: number, connected: boolean): Promise<void> {
   const client = await connectPos({ port: agentPort });
+  let last: unknown;
   try {
     await waitFor(async () => {
       const r = await client.request('status');
+      last = r.ok ? (r.result as { uplink: unknown }).uplink : r;
       return r.ok && (r.result as { uplink: { connected: boolean } }).uplink.connected === connected;
-    }, { what: `agent uplink ${connected ? 'online' : 'offline'}`, timeout: connected ? RECONNECT_MAX_MS + 10_000 : 10_000 });
+    }, {
+      // The agent's last word on its uplink (state, last_error) says why it never got there.
+      what: () => `agent uplink ${connected ? 'online' : 'offline'} (last status.uplink: ${JSON.stringify(last)})`,
+      timeout: connected ? RECONNECT_MAX_MS + 10_000 : 10_000,
+    });
   } finally {
     await client.close();
   }
