@@ -8,15 +8,11 @@
 // --prof DIR writes the agent's V8 CPU profile (--cpu-prof) into DIR when it stops.
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
-import { freePort } from '../test/helpers/ports.ts';
-import { awardStatuses, run, waitUplink } from './drive.ts';
-import { createMosquitto, mosquittoDir } from './mosquitto.ts';
-import { writeConfigs } from './process-bench.ts';
-import { awardParams } from './sample-sale.ts';
+import { awardStatuses, run } from './drive.ts';
+import { withOnlineStack } from './online-stack.ts';
 import { percentile } from './stats.ts';
 import { withTempDir } from './temp-dir.ts';
-import { cpuMs, spawnTill, type TillProcess } from './till-process.ts';
+import { cpuMs } from './till-process.ts';
 
 const args = process.argv.slice(2);
 const profAt = args.indexOf('--prof');
@@ -25,42 +21,23 @@ const awards = Number(args[0] ?? 2000);
 const WARMUP = 200;
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-await withTempDir('agent-cpu-', async (parent) => {
-  const dir = await mosquittoDir(parent, 'nodelay');
-  const broker = await createMosquitto({ dir: await mosquittoDir(dir, 'mosquitto'), nodelay: true });
-  const posPort = await freePort();
-  const files = await writeConfigs(dir, broker.url, posPort);
-  const procs: TillProcess[] = [];
-  let pos: PosClient | undefined;
-  try {
-    await broker.start();
-    procs.push(await spawnTill(['host', '--config', files.host], 'host ready'));
-    const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', undefined,
-      profDir ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profDir}`] : []);
-    procs.push(agent);
-    pos = await connectPos({ port: posPort });
-    await waitUplink(pos, true);
-    const client = pos;
-    const award = (txn: string) => client.request('award', awardParams(txn));
-    awardStatuses('warm-up', (await run(WARMUP, 1, (i) => award(`warm-${i}`))).responses, ['awarded', 'queued']);
-    // Past the start-up memory release (runtime/release-memory.ts), which would land in the first second.
-    await new Promise((r) => setTimeout(r, 1500));
-    const before = load();
-    // The main thread alone (/proc/PID/task/PID/stat) too: V8's workers and the thread pool add noise.
-    const mainPid = `${agent.pid}/task/${agent.pid}`;
-    const cpu0 = agent.cpuMs();
-    const main0 = cpuMs(mainPid);
-    const online = await run(awards, 1, (i) => award(`on-${i}`));
-    const cpuUs = ((agent.cpuMs() - cpu0) * 1000) / awards;
-    const mainUs = ((cpuMs(mainPid) - main0) * 1000) / awards;
-    const statuses = awardStatuses('online award', online.responses, ['awarded', 'queued']);
-    const sorted = Float64Array.from(online.latenciesMs).sort();
-    const f = (p: number) => percentile(sorted, p).toFixed(2);
-    process.stdout.write(`agent CPU/award ${cpuUs.toFixed(0)} us (main thread ${mainUs.toFixed(0)}) n=${awards}  p50 ${f(50)}  p90 ${f(90)}  p99 ${f(99)} ms`
-      + `  ${[...statuses].map(([s, n]) => `${s} ${n}`).join(', ')}  load ${before} → ${load()}\n`);
-  } finally {
-    await pos?.close();
-    for (const p of procs.reverse()) await p.stop();
-    await broker.stop();
-  }
-});
+await withTempDir('agent-cpu-', (parent) => withOnlineStack(parent, {
+  nodelay: true, warmup: WARMUP,
+  agentNodeArgs: profDir ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profDir}`] : [],
+}, async ({ agent, award }) => {
+  // Past the start-up memory release (runtime/release-memory.ts), which would land in the first second.
+  await new Promise((r) => setTimeout(r, 1500));
+  const before = load();
+  // The main thread alone (/proc/PID/task/PID/stat) too: V8's workers and the thread pool add noise.
+  const mainPid = `${agent.pid}/task/${agent.pid}`;
+  const cpu0 = agent.cpuMs();
+  const main0 = cpuMs(mainPid);
+  const online = await run(awards, 1, (i) => award(`on-${i}`));
+  const cpuUs = ((agent.cpuMs() - cpu0) * 1000) / awards;
+  const mainUs = ((cpuMs(mainPid) - main0) * 1000) / awards;
+  const statuses = awardStatuses('online award', online.responses, ['awarded', 'queued']);
+  const sorted = Float64Array.from(online.latenciesMs).sort();
+  const f = (p: number) => percentile(sorted, p).toFixed(2);
+  process.stdout.write(`agent CPU/award ${cpuUs.toFixed(0)} us (main thread ${mainUs.toFixed(0)}) n=${awards}  p50 ${f(50)}  p90 ${f(90)}  p99 ${f(99)} ms`
+    + `  ${[...statuses].map(([s, n]) => `${s} ${n}`).join(', ')}  load ${before} → ${load()}\n`);
+}));

@@ -1,0 +1,51 @@
+// The online benchmarks' common set-up (online-latency.ts, agent-cpu.ts): a real mosquitto (stock or
+// set_tcp_nodelay true), `till-agent host` and `till-agent run` as processes, one POS connection with
+// the uplink online, warmed up with `warmup` sequential awards. Stopped again whatever `use` does.
+import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
+import { freePort } from '../test/helpers/ports.ts';
+import { awardStatuses, run, waitUplink } from './drive.ts';
+import { createMosquitto, mosquittoDir, type Mosquitto } from './mosquitto.ts';
+import { writeConfigs } from './process-bench.ts';
+import { awardParams } from './sample-sale.ts';
+import { spawnTill, type TillProcess } from './till-process.ts';
+
+export interface OnlineStack {
+  broker: Mosquitto;
+  host: TillProcess;
+  agent: TillProcess;
+  /** One award of the sample sale with this txn_id through the POS connection. */
+  award(txn: string): ReturnType<PosClient['request']>;
+}
+
+export interface OnlineStackOptions {
+  nodelay: boolean;
+  warmup: number;
+  hostNodeArgs?: string[];
+  agentNodeArgs?: string[];
+}
+
+export async function withOnlineStack<T>(parent: string, options: OnlineStackOptions, use: (stack: OnlineStack) => Promise<T>): Promise<T> {
+  const dir = await mosquittoDir(parent, options.nodelay ? 'nodelay' : 'stock');
+  const broker = await createMosquitto({ dir: await mosquittoDir(dir, 'mosquitto'), nodelay: options.nodelay });
+  const posPort = await freePort();
+  const files = await writeConfigs(dir, broker.url, posPort);
+  const procs: TillProcess[] = [];
+  let pos: PosClient | undefined;
+  try {
+    await broker.start();
+    const host = await spawnTill(['host', '--config', files.host], 'host ready', undefined, options.hostNodeArgs);
+    procs.push(host);
+    const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', undefined, options.agentNodeArgs);
+    procs.push(agent);
+    pos = await connectPos({ port: posPort });
+    await waitUplink(pos, true);
+    const client = pos;
+    const award = (txn: string) => client.request('award', awardParams(txn));
+    awardStatuses('warm-up', (await run(options.warmup, 1, (i) => award(`warm-${i}`))).responses, ['awarded', 'queued']);
+    return await use({ broker, host, agent, award });
+  } finally {
+    await pos?.close();
+    for (const p of procs.reverse()) await p.stop();
+    await broker.stop();
+  }
+}
