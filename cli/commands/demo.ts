@@ -82,11 +82,15 @@ export async function demoCommand(args: string[]): Promise<number> {
 
   const parts: { broker?: EmbeddedBroker; host?: HostHandle; daemon?: Daemon; sim?: DemoSimulator } = {};
   const stop = async () => {
-    await parts.daemon?.stop();
-    await parts.host?.stop();
-    await parts.sim?.stop();
-    await parts.broker?.stop();
-    removePid(dataDir);
+    try {
+      await parts.daemon?.stop();
+      await parts.host?.stop();
+      await parts.sim?.stop();
+      await parts.broker?.stop();
+    } finally {
+      // The process ends either way: a pid file left behind would only make the next demo think one runs.
+      removePid(dataDir);
+    }
   };
   try {
     // Without --broker-port, 1884 if free, else any free port will do for a demo.
@@ -171,14 +175,20 @@ function scanLinesFromInput(daemon: Daemon): void {
 }
 
 /**
- * npm and npx run the demo through `sh -c`, and dash neither execs the command nor passes
- * SIGTERM on: it dies and leaves the demo running. Under npm, a changed parent means exactly
- * that, so the demo stops itself as if signalled.
+ * npm and npx run the demo through `sh -c`; where that shell neither execs the command nor
+ * passes SIGTERM on, it dies and leaves the demo running. Under npm, a changed parent means
+ * exactly that, so the demo stops itself as if signalled — through the signal listeners only:
+ * npm also leaves without waiting when it did pass the signal on (seen with dash, which execs
+ * `exec node …`), and a second real SIGTERM during the stop would end the demo the default way,
+ * without removing its pid file.
  */
 function stopWhenOrphaned(): void {
   if (!process.env.npm_command) return;
   const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM');
-  }, 500).unref();
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.emit('SIGTERM', 'SIGTERM'); // no listener (already stopping): nothing happens
+  }, 500);
+  timer.unref();
 }
