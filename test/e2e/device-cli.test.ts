@@ -51,7 +51,13 @@ t.test('scan, scan-test, print-test, receipt preview and doctor against a runnin
 
   await t.test('scan-test prints scans made meanwhile, payment cards masked, and stops after --seconds', async (t) => {
     const watcher = startProcess(t, ['scan-test', '--config', config, '--seconds', '3']);
-    await waitFor(() => watcher.output().includes('listening for scans'), { what: () => `scan-test ready (its output so far: ${JSON.stringify(watcher.output())})` });
+    // A new process connecting and asking twice: seconds under a loaded CI machine (once it said
+    // nothing for 10 s); what it printed and whether it still runs tell a hang from a slow start.
+    const started = Date.now();
+    await waitFor(() => watcher.output().includes('listening for scans'), {
+      timeout: 30_000,
+      what: () => `scan-test ready (after ${Date.now() - started} ms: exit ${watcher.child.exitCode ?? watcher.child.signalCode ?? 'not yet'}, its output so far: ${JSON.stringify(watcher.output())})`,
+    });
     t.match(watcher.output(), /readers: scanner0 \(barcode-scanner, ready\), msr0 \(card-reader, ready\)/);
     t.match(await pos.request('devices.scan', { device: 'scanner0', data: '6006490000000002' }), { ok: true });
     t.match(await pos.request('devices.scan', { device: 'msr0', data: `%B${PAN}^DOE/JOHN^2512101000000000000?;${PAN}=25121010000000000000?` }), { ok: true });
