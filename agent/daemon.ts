@@ -260,7 +260,7 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
   const release = releaseAfterStartUp(log, (listener) => uplink.onState((state) => { if (state === 'online') listener(); }));
   // And after a backlog has been delivered, once the outbox is empty and quiet.
   const backlogRelease = releaseAfterBacklogs(log, (listener) => events.on('outbox', (_topic, e) => {
-    if (e.type === 'delivered') listener(Number(e.count), Number(e.pending));
+    if (e.type === 'delivered') listener(Number(e.count), () => Number(e.pending));
   }));
   started.started('memory release', () => { release.cancel(); backlogRelease.cancel(); });
   log.info({ ...identity, version, data_dir: config.data_dir }, 'till-agent ready');

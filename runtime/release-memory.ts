@@ -112,11 +112,12 @@ export interface BacklogRelease {
  * when the outbox is empty and nothing more was delivered for `quietMs`. Queuing and draining
  * thousands of messages grows the heap and fills glibc's arenas; V8 gives its part back ~8 s later
  * by itself, the arenas never. A steady trickle of online sales re-arms the timer with each
- * delivery, so the release comes in a pause, not between two requests of a sale.
+ * delivery, so the release comes in a pause, not between two requests of a sale. `pending` is read
+ * only once `rows` have been delivered (the outbox counts it by scanning its pending rows).
  */
 export function releaseAfterBacklogs(
   log: Logger,
-  onDelivered: (listener: (count: number, pending: number) => void) => () => void,
+  onDelivered: (listener: (count: number, pending: () => number) => void) => () => void,
   { rows = 1000, quietMs = 2000, trimAfterMs = TRIM_AFTER_MS }: { rows?: number; quietMs?: number; trimAfterMs?: number } = {},
 ): BacklogRelease {
   let delivered = 0;
@@ -132,7 +133,7 @@ export function releaseAfterBacklogs(
     delivered += count;
     clearTimeout(timer);
     timer = undefined;
-    if (pending === 0 && delivered >= rows) {
+    if (delivered >= rows && pending() === 0) {
       timer = setTimeout(run, quietMs);
       timer.unref();
     }

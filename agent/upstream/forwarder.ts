@@ -15,7 +15,7 @@ import { isAgentError } from '../../protocol/errors.ts';
 import type { Chain, UpstreamMessage, UpstreamResponse } from '../../protocol/upstream.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../../runtime/log.ts';
-import type { OutboxRow, OutboxStore, Outcome } from './outbox.ts';
+import type { OutboxRow, OutboxStats, OutboxStore, Outcome } from './outbox.ts';
 import type { Uplink } from './uplink.ts';
 
 export interface ForwarderOptions {
@@ -261,29 +261,28 @@ export class Forwarder {
       return false;
     }
     if (settled.length === 0) return true;
-    const stats = this.options.outbox.stats();
+    // The counts the 'outbox' events carry, read on first use: a subscriber may never look at them,
+    // and the read (three index scans, the pending one as long as the backlog) came after every
+    // settle (~30 µs an online award, more per batch while a backlog drains; issue 10).
+    const counts = lazyStats(this.options.outbox);
     for (const row of settled) {
       if (row.result_error !== undefined) {
         // Applied by the host, so neither resent nor a dead letter: said loudly instead (host-results.ts).
         this.options.log.error({ id: row.id, op: row.op, txn_id: row.txn_id, result_error: row.result_error },
           'host answer does not match its schema: recorded as delivered, not sent again');
-        this.options.events.emit('outbox', {
-          type: 'unreadable', id: row.id, op: row.op, txn_id: row.txn_id, error: row.result_error,
-          pending: stats.pending, dead: stats.dead, unreadable: stats.unreadable,
-        });
+        this.options.events.emit('outbox', withCounts(
+          { type: 'unreadable', id: row.id, op: row.op, txn_id: row.txn_id, error: row.result_error }, counts, ['pending', 'dead', 'unreadable']));
       }
       if (row.state === 'dead') {
         this.options.log.warn({ id: row.id, op: row.op, txn_id: row.txn_id, code: row.error?.code }, 'host refused message: dead letter');
-        this.options.events.emit('outbox', {
-          type: 'dead', id: row.id, op: row.op, txn_id: row.txn_id, error: row.error, pending: stats.pending, dead: stats.dead,
-        });
+        this.options.events.emit('outbox', withCounts(
+          { type: 'dead', id: row.id, op: row.op, txn_id: row.txn_id, error: row.error }, counts, ['pending', 'dead']));
       }
       const set = this.waiters.get(row.id);
       if (set) for (const notify of [...set]) notify(row);
     }
-    this.options.events.emit('outbox', {
-      type: 'delivered', count: settled.filter((r) => r.state === 'done').length, pending: stats.pending, dead: stats.dead,
-    });
+    this.options.events.emit('outbox', withCounts(
+      { type: 'delivered', count: settled.filter((r) => r.state === 'done').length }, counts, ['pending', 'dead']));
     try {
       this.options.onSettled?.(settled);
     } catch (error) {
@@ -310,6 +309,21 @@ export class Forwarder {
 
 export function toMessage(row: OutboxRow): UpstreamMessage {
   return { id: row.id, seq: row.seq, op: row.op, txn_id: row.txn_id, created_at: row.created_at, payload: row.payload } as UpstreamMessage;
+}
+
+/** outbox.stats(), read once, on the first call. */
+function lazyStats(outbox: OutboxStore): () => OutboxStats {
+  let stats: OutboxStats | undefined;
+  return () => (stats ??= outbox.stats());
+}
+
+/**
+ * An event's data with counts from stats() as getters: read (once for all of them) when a listener
+ * or the serialiser first reads one, during the emit; enumerable, so JSON.stringify and spreads see them.
+ */
+function withCounts<K extends keyof OutboxStats>(data: Record<string, unknown>, stats: () => OutboxStats, keys: K[]): Record<string, unknown> {
+  for (const key of keys) Object.defineProperty(data, key, { get: () => stats()[key], enumerable: true, configurable: true });
+  return data;
 }
 
 function isStorageFull(error: unknown): boolean {

@@ -66,32 +66,32 @@ t.test('cancel (the agent stops first): never released', async (t) => {
 
 t.test('after a backlog: released once the outbox is empty and quiet, not during a trickle or with rows pending', async (t) => {
   const { log, lines } = fakeLog();
-  let deliver: ((count: number, pending: number) => void) | undefined;
+  let deliver: ((count: number, pending: () => number) => void) | undefined;
   const release = releaseAfterBacklogs(log, (listener) => { deliver = listener; return () => {}; }, { rows: 1000, quietMs: 30, trimAfterMs: 10 });
   t.teardown(() => release.cancel());
-  deliver!(600, 0);
+  deliver!(600, () => 0);
   await sleep(60);
   t.same(lines, [], 'fewer rows than a backlog: nothing');
-  deliver!(500, 10);
+  deliver!(500, () => 10);
   await sleep(60);
   t.same(lines, [], 'rows still pending: nothing');
-  deliver!(10, 0);
-  deliver!(1, 0); // one more delivery before the quiet time: the timer starts again
+  deliver!(10, () => 0);
+  deliver!(1, () => 0); // one more delivery before the quiet time: the timer starts again
   await sleep(15);
   t.same(lines, [], 'not before the outbox has been quiet for quietMs');
   await sleep(60);
   t.same(lines.map((l) => l.msg), ['memory released after a backlog']);
-  deliver!(999, 0);
+  deliver!(999, () => 0);
   await sleep(60);
   t.equal(lines.length, 1, 'the count starts again after a release');
 });
 
 t.test('after a backlog: cancel stops a pending release', async (t) => {
   const { log, lines } = fakeLog();
-  let deliver: ((count: number, pending: number) => void) | undefined;
+  let deliver: ((count: number, pending: () => number) => void) | undefined;
   let unsubscribed = false;
   const release = releaseAfterBacklogs(log, (listener) => { deliver = listener; return () => { unsubscribed = true; }; }, { rows: 10, quietMs: 20, trimAfterMs: 10 });
-  deliver!(20, 0);
+  deliver!(20, () => 0);
   release.cancel();
   await sleep(60);
   t.same(lines, []);
