@@ -39,11 +39,12 @@ function queuedWithoutReductions(ctx: OpsContext, row: OutboxRow): OutboxRow {
  * sale's spends too (CRM.COM Step 5: total_spend_amount = instant + additional + automatic).
  */
 function saleState(ctx: OpsContext, out: AwardResult, row: OutboxRow): AwardResult {
-  // The sale's void, if any (one index probe: (txn_id, op) is unique); its other rows, spends and
+  // The sale's void after this award, if any (one index probe: (txn_id, op) is unique; none when the
+  // outbox knows no void was created since); its other rows, spends and
   // returns are read only when the answer needs them (an unvoided "queued" award, the offline case,
   // does not).
-  const voidRow = ctx.outbox.findByTxn('void', row.txn_id!);
-  const voided = voidRow && voidRow.seq > row.seq && voidRow.state !== 'dead' ? voidRow : undefined;
+  const voidRow = ctx.outbox.findByTxnAfter('void', row.txn_id!, row.seq);
+  const voided = voidRow && voidRow.state !== 'dead' ? voidRow : undefined;
   const wantsRedemption = ctx.protocol >= 2 && out.status === 'awarded' && !voided;
   if (!wantsRedemption && !voided) return out;
   const sale = saleOf(ctx, row.txn_id!);

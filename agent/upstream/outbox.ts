@@ -112,6 +112,8 @@ export interface OutboxStore {
   appendEarly?(input: AppendInput): Promise<EarlyAppend>;
   get(id: string): OutboxRow | undefined;
   findByTxn(op: DurableOp, txnId: string): OutboxRow | undefined;
+  /** findByTxn's row if its seq is after afterSeq, else undefined (an award's later void). */
+  findByTxnAfter(op: DurableOp, txnId: string, afterSeq: number): OutboxRow | undefined;
   /** The redeem rows of a sale (payload.txn_id). */
   redemptionsOf(saleTxnId: string): OutboxRow[];
   /** Every row with this txn_id, in order. */
@@ -221,6 +223,13 @@ export class Outbox implements OutboxStore {
    * nothing to read. The forwarder asks just after each send, for the rows behind it.
    */
   private maxSeq: number;
+  /** maxSeq when this outbox was opened: every row after it was created through insertOne. */
+  private readonly seqAtOpen: number;
+  /**
+   * The highest seq insertOne gave each op's rows since opening (only ever too large: a rolled-back
+   * insert leaves its seq here). findByTxnAfter needs no read past it.
+   */
+  private readonly lastCreated = new Map<DurableOp, number>();
   /**
    * The seqs of every pending row, when known (null: not known, nextPending reads). The forwarder
    * reads from the first pending row after each landed batch; once the rows it was handed are
@@ -302,6 +311,7 @@ export class Outbox implements OutboxStore {
           AND (sale IS NULL OR sale NOT IN (SELECT sale FROM live)))`),
     };
     this.maxSeq = (db.prepare('SELECT coalesce(max(seq), 0) FROM outbox').pluck().get() as number);
+    this.seqAtOpen = this.maxSeq;
     try {
       // Syncs the WAL once now: rows a crashed process committed without their fsync become
       // durable before the forwarder may send them.
@@ -472,6 +482,7 @@ export class Outbox implements OutboxStore {
     // two differ at most by keys whose value is undefined, which no reader tells from absent ones.
     const seq = Number(lastInsertRowid);
     if (seq > this.maxSeq) this.maxSeq = seq;
+    if (seq > (this.lastCreated.get(item.op) ?? 0)) this.lastCreated.set(item.op, seq);
     this.pendingSeqs?.add(seq);
     const row: OutboxRow = {
       seq,
@@ -503,6 +514,18 @@ export class Outbox implements OutboxStore {
   findByTxn(op: DurableOp, txnId: string): OutboxRow | undefined {
     const raw = this.byTxn.get(op)?.get(txnId) as RawRow | undefined;
     return raw && decode(raw);
+  }
+
+  /**
+   * Without a read when no row of `op` can come after afterSeq: none was created since opening past
+   * it, and it is not before the rows the outbox was opened with. Every award asks for its sale's
+   * later void (agent/ops/award.ts), which is almost never there: a read transaction, its locks
+   * and a lookup per award (issue 10).
+   */
+  findByTxnAfter(op: DurableOp, txnId: string, afterSeq: number): OutboxRow | undefined {
+    if (afterSeq >= this.seqAtOpen && afterSeq >= (this.lastCreated.get(op) ?? 0)) return undefined;
+    const row = this.findByTxn(op, txnId);
+    return row && row.seq > afterSeq ? row : undefined;
   }
 
   /** The redeem rows of a sale: their own txn_id is the redemption id, the sale's is in the payload. */

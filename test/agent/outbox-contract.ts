@@ -161,6 +161,25 @@ export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness
     t.same(h.outbox.redemptionsOf('sale-1').map((r) => r.id), [redeem.id]);
   });
 
+  t.test('findByTxnAfter: a txn\'s row of an op only when it comes after a seq, also after a reopen', async (t) => {
+    const h = await make(t);
+    const award = (await h.outbox.append(message({ op: 'award', txn_id: 'sale-9' }))).row;
+    t.equal(h.outbox.findByTxnAfter('void', 'sale-9', award.seq), undefined, 'no void yet');
+    const other = (await h.outbox.append(message({ op: 'void', txn_id: 'sale-8' }))).row;
+    t.equal(h.outbox.findByTxnAfter('void', 'sale-9', award.seq), undefined, 'another sale\'s void');
+    const voided = (await h.outbox.append(message({ op: 'void', txn_id: 'sale-9' }))).row;
+    t.equal(h.outbox.findByTxnAfter('void', 'sale-9', award.seq)?.id, voided.id, 'the void after the award');
+    t.equal(h.outbox.findByTxnAfter('void', 'sale-9', voided.seq), undefined, 'nothing after the void itself');
+    t.equal(h.outbox.findByTxnAfter('void', 'sale-8', award.seq)?.id, other.id);
+    const again = await h.reopen();
+    t.equal(again.findByTxnAfter('void', 'sale-9', award.seq)?.id, voided.id, 'a void from before the reopen');
+    t.equal(again.findByTxnAfter('void', 'sale-9', voided.seq), undefined);
+    const later = (await again.append(message({ op: 'award', txn_id: 'sale-7' }))).row;
+    t.equal(again.findByTxnAfter('void', 'sale-7', later.seq), undefined);
+    const laterVoid = (await again.append(message({ op: 'void', txn_id: 'sale-7' }))).row;
+    t.equal(again.findByTxnAfter('void', 'sale-7', later.seq)?.id, laterVoid.id);
+  });
+
   t.test('markAttempt counts sends of pending rows; withholdReductions marks a pending award', async (t) => {
     const h = await make(t);
     const m = message({ payload: { pos_reduced: true } });
