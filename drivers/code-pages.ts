@@ -2,7 +2,13 @@
 // encoding/decoding, and a text encoder that never prints garbage: characters the table
 // lacks are transliterated to ASCII (ü→u, €→EUR) or become "?". Control characters in text
 // are replaced, so text can never smuggle ESC/POS commands into a job.
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
+
+// iconv-lite is loaded on first use (a printer's first job), not with the config's code page names:
+// start-up of a till without printers never needs it (issue #10, start to ready).
+const requirePackage = createRequire(import.meta.url);
+let loaded: typeof import('iconv-lite') | undefined;
+const iconv = (): typeof import('iconv-lite') => (loaded ??= requirePackage('iconv-lite') as typeof import('iconv-lite'));
 
 export interface CodePage {
   name: string;
@@ -47,7 +53,7 @@ function charsOf(page: CodePage): Map<string, number> {
     map = new Map();
     for (let b = 0x20; b < 0x100; b++) {
       if (b === 0x7f) continue;
-      const ch = iconv.decode(Buffer.from([b]), page.iconv);
+      const ch = iconv().decode(Buffer.from([b]), page.iconv);
       if (ch !== '\ufffd' && !map.has(ch)) map.set(ch, b);
     }
     printable.set(page.name, map);
@@ -95,5 +101,5 @@ export function encodeText(text: string, page: CodePage): Buffer {
 }
 
 export function decodeText(bytes: Uint8Array, page: CodePage): string {
-  return iconv.decode(Buffer.from(bytes), page.iconv);
+  return iconv().decode(Buffer.from(bytes), page.iconv);
 }

@@ -5,8 +5,11 @@
 //
 // The layouts are the Linux console/X11 ones (xkeyboard-config `us`, `gb`, `de`, `fr`): a scanner
 // must be set to the same layout as configured here, as it would be for the POS window.
-import { decode } from 'iconv-lite';
+import { createRequire } from 'node:module';
 import { EV_KEY, EV_SYN, SYN_DROPPED, type InputEvent } from './evdev-events.ts';
+
+// iconv-lite only for an Alt code above 127 (config.ts imports LAYOUTS at every start).
+const requirePackage = createRequire(import.meta.url);
 
 export const LAYOUTS = ['us', 'uk', 'de', 'fr'] as const;
 export type Layout = (typeof LAYOUTS)[number];
@@ -97,7 +100,7 @@ function altCode(digits: string): string | undefined {
   if (!Number.isFinite(n) || n <= 0) return undefined;
   if (n < 128) return String.fromCharCode(n);
   if (n > 255) return undefined;
-  return decode(Buffer.from([n]), digits.startsWith('0') ? 'win1252' : 'cp437');
+  return (requirePackage('iconv-lite') as typeof import('iconv-lite')).decode(Buffer.from([n]), digits.startsWith('0') ? 'win1252' : 'cp437');
 }
 
 export interface KeyboardOutput {

@@ -2,10 +2,14 @@
 // each line into a scan or scan_error event through a pure parser. Line content is never
 // logged: it can be a card number. Whatever the kind, every scan goes through the payment-card
 // check last (payment-card.ts): a PAN read by a barcode scanner leaves only masked, too.
-import { ReadlineParser } from '@serialport/parser-readline';
+import { createRequire } from 'node:module';
 import { findPaymentCard } from './payment-card.ts';
 import { DeviceRunner, type Backoff } from './reconnect.ts';
 import type { ByteLink, DeviceState, DriverLogger, Emit, Reader, ScanEvent, Transport } from './types.ts';
+
+// The parser (and the stream code under it) is loaded when a reader first attaches: config.ts
+// imports TERMINATORS at every start, also on a till without readers.
+const requirePackage = createRequire(import.meta.url);
 
 export const TERMINATORS = ['auto', 'cr', 'lf', 'crlf', 'tab'] as const;
 /** `auto` accepts CR, LF and CRLF (CR is turned into LF and empty lines are dropped); `tab` is for keyboard wedges set to end with Tab. */
@@ -83,6 +87,7 @@ export class LineReader implements Reader {
     const terminator = this.options.terminator ?? 'auto';
     const maxLength = this.options.maxLineLength ?? 4096;
     const idleMs = this.options.idleFlushMs ?? 1000;
+    const { ReadlineParser } = requirePackage('@serialport/parser-readline') as typeof import('@serialport/parser-readline');
     const parser = new ReadlineParser({ delimiter: DELIMITERS[terminator], encoding: 'utf8' });
     let idle: NodeJS.Timeout | undefined;
 
