@@ -148,15 +148,11 @@ const now = isoNow;
 
 /**
  * What a transaction has read, kept until it ends: a request of up to hundreds of awards reads the
- * same offers, units, products, customers and wallets again and again. Only this connection writes
- * inside its transaction (BEGIN IMMEDIATE), so its own writes are all that can change them: each
- * write below updates or drops what it changes, and a rolled-back savepoint drops everything.
+ * same customers and wallets again and again. Only this connection writes inside its transaction
+ * (BEGIN IMMEDIATE), so its own writes are all that can change them: each write below updates or
+ * drops what it changes, and a rolled-back savepoint drops everything.
  */
 interface TxCache {
-  offers?: readonly Offer[];
-  currencies?: string[];
-  products: Map<string, ProductInfo | null>;
-  participants: Map<string, Participant | null>;
   wallets: Map<string, Wallet[]>;
   /**
    * Wallet moves already in the cached balances (and their entries written), not yet in `wallets`:
@@ -166,7 +162,27 @@ interface TxCache {
   moves: Map<string, { participant_id: string; currency: string; amount: number }>;
 }
 
-const freshCache = (): TxCache => ({ products: new Map(), participants: new Map(), wallets: new Map(), moves: new Map() });
+const freshCache = (): TxCache => ({ wallets: new Map(), moves: new Map() });
+
+/**
+ * What rarely changes, kept from one transaction to the next (an online award is a transaction of
+ * its own, and read all of it again: ~a fifth of the host's apply work). Used inside transactions
+ * only, and valid while `PRAGMA data_version` read just after BEGIN is the one it was filled under:
+ * that number changes whenever another connection (another host process, the CLI) committed to the
+ * file. This connection's own writes do not change it, so each of them drops what it changes (also
+ * outside a transaction), and any rollback drops it all (a write taken back may have been read into it).
+ */
+interface Catalogue {
+  offers?: readonly Offer[];
+  currencies?: readonly string[];
+  products: Map<string, ProductInfo | null>;
+  /** Participants are only ever inserted (no UPDATE or DELETE anywhere): null = not there (yet). */
+  participants: Map<string, Participant | null>;
+}
+
+const freshCatalogue = (): Catalogue => ({ products: new Map(), participants: new Map() });
+/** Products and participants kept at most (a catalogue of many SKUs, a large customer base): then start afresh. */
+const CATALOGUE_MAX_ROWS = 20_000;
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -197,6 +213,9 @@ export class SqliteLedger {
   private commits = 0;
   /** Set inside immediate() only (see TxCache). */
   private tx: TxCache | undefined;
+  /** See Catalogue: read through inside transactions only, checked against data_version at each BEGIN. */
+  private catalogue: Catalogue = freshCatalogue();
+  private catalogueVersion: number | undefined;
   /** Offers issued to customers, their locks and redemptions (user-offers.ts). */
   readonly userOffers: UserOffers;
   /** Sale baskets, refund vouchers and refunds, in the same database and transactions. */
@@ -306,12 +325,14 @@ export class SqliteLedger {
     this.tx = freshCache();
     this.userOffers.transactionCache(true);
     try {
+      this.checkCatalogue();
       const value = fn();
       this.flushWallets();
       this.db.exec('COMMIT');
       this.commits += 1;
       return value;
     } catch (error) {
+      this.dropCatalogue();
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw error;
     } finally {
@@ -330,6 +351,7 @@ export class SqliteLedger {
       this.db.exec(`RELEASE ${name}`);
       return value;
     } catch (error) {
+      this.dropCatalogue();
       if (this.tx) {
         this.tx = freshCache();
         this.userOffers.transactionCache(true);
@@ -342,6 +364,18 @@ export class SqliteLedger {
     } finally {
       this.savepoints--;
     }
+  }
+
+  /** Inside a transaction, before anything is read: another connection's commit since the catalogue was filled empties it. */
+  private checkCatalogue(): void {
+    const version = (this.db.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
+    if (version === this.catalogueVersion) return;
+    this.catalogue = freshCatalogue();
+    this.catalogueVersion = version;
+  }
+
+  private dropCatalogue(): void {
+    this.catalogue = freshCatalogue();
   }
 
   // ---- dedup -------------------------------------------------------------
@@ -403,13 +437,17 @@ export class SqliteLedger {
   // ---- participants and wallets ------------------------------------------
 
   participant(id: string): Participant | undefined {
-    const cached = this.tx?.participants.get(id);
+    const cache = this.tx ? this.catalogue.participants : undefined;
+    const cached = cache?.get(id);
     if (cached !== undefined) return cached === null ? undefined : { ...cached };
     const row = this.db.prepare('SELECT id, name, tier, automatic_spend FROM participants WHERE id = ?').get(id) as
       | (Omit<Participant, 'automatic_spend'> & { automatic_spend: number })
       | undefined;
     const participant = row && { ...row, automatic_spend: row.automatic_spend === 1 };
-    this.tx?.participants.set(id, participant ? { ...participant } : null);
+    if (cache) {
+      if (cache.size >= CATALOGUE_MAX_ROWS) cache.clear();
+      cache.set(id, participant ? { ...participant } : null);
+    }
     return participant;
   }
 
@@ -429,7 +467,7 @@ export class SqliteLedger {
   }
 
   insertParticipant(p: Participant): void {
-    this.tx?.participants.delete(p.id);
+    this.catalogue.participants.delete(p.id);
     this.db
       .prepare('INSERT INTO participants (id, name, tier, automatic_spend, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(p.id, p.name, p.tier, p.automatic_spend ? 1 : 0, now());
@@ -472,21 +510,21 @@ export class SqliteLedger {
 
   /** The currencies (not points units) some wallet is kept in. */
   walletCurrencies(): string[] {
-    let currencies = this.tx?.currencies;
+    let currencies = this.tx ? this.catalogue.currencies : undefined;
     if (!currencies) {
       const rows = this.db.prepare('SELECT DISTINCT currency FROM wallets ORDER BY currency').all() as { currency: string }[];
       currencies = rows.map((r) => r.currency).filter((c) => !isPointsUnit(c));
-      if (this.tx) this.tx.currencies = currencies;
+      if (this.tx) this.catalogue.currencies = currencies;
     }
     return [...currencies];
   }
 
   /** A new wallet at zero; an opening balance is then a `seed` entry, so the ledger explains it. */
   createWallet(participantId: string, currency: string): void {
+    delete this.catalogue.currencies;
     if (this.tx) {
       this.flushWallets(); // the participant's wallets are read again from the table
       this.tx.wallets.delete(participantId);
-      delete this.tx.currencies;
     }
     this.db
       .prepare('INSERT INTO wallets (participant_id, balance, currency, updated_at) VALUES (?, 0, ?, ?)')
@@ -597,12 +635,13 @@ export class SqliteLedger {
 
   // ---- offers and products -----------------------------------------------
 
-  /** Inside a transaction the same (frozen) definitions for every message: parsed once per request. */
+  /** Inside a transaction the same (frozen) definitions for every message, kept while nobody changes them (Catalogue). */
   offers(): Offer[] {
-    if (this.tx?.offers) return [...this.tx.offers];
+    const cached = this.tx ? this.catalogue.offers : undefined;
+    if (cached) return [...cached];
     const rows = this.db.prepare('SELECT definition FROM offers ORDER BY id').all() as { definition: string }[];
     const offers = rows.map((r) => JSON.parse(r.definition) as Offer);
-    if (this.tx) this.tx.offers = deepFreeze(offers);
+    if (this.tx) this.catalogue.offers = deepFreeze(offers);
     return [...offers];
   }
 
@@ -613,11 +652,11 @@ export class SqliteLedger {
          ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
       )
       .run(offer.id, JSON.stringify(offer), now());
-    if (this.tx) delete this.tx.offers;
+    delete this.catalogue.offers;
   }
 
   upsertProducts(products: readonly Product[]): number {
-    this.tx?.products.clear();
+    this.catalogue.products.clear();
     const stmt = this.db.prepare(
       `INSERT INTO products (sku, name, type, brand, family, categories, description, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (sku) DO UPDATE SET name = excluded.name, type = excluded.type, brand = excluded.brand,
@@ -638,7 +677,7 @@ export class SqliteLedger {
    * back until it is retried and arrives.
    */
   stageFullSync(terminal: string, sync: { id: string; batch: number; last: boolean }, skus: readonly string[]): { complete: boolean; deleted?: number } {
-    this.tx?.products.clear();
+    this.catalogue.products.clear();
     const key = { terminal, sync: sync.id };
     const started = this.db.prepare('INSERT OR IGNORE INTO product_syncs (terminal, sync_id, created_at) VALUES (@terminal, @sync, @at)')
       .run({ ...key, at: now() }).changes === 1;
@@ -690,12 +729,16 @@ export class SqliteLedger {
   productInfo(skus: Iterable<string>): Map<string, ProductInfo> {
     const stmt = this.db.prepare('SELECT categories FROM products WHERE sku = ?');
     const out = new Map<string, ProductInfo>();
+    const cache = this.tx ? this.catalogue.products : undefined;
     for (const sku of new Set(skus)) {
-      let info = this.tx?.products.get(sku);
+      let info = cache?.get(sku);
       if (info === undefined) {
         const row = stmt.get(sku) as { categories: string } | undefined;
         info = row ? { categories: JSON.parse(row.categories) as string[] } : null;
-        this.tx?.products.set(sku, info);
+        if (cache) {
+          if (cache.size >= CATALOGUE_MAX_ROWS) cache.clear();
+          cache.set(sku, info);
+        }
       }
       if (info) out.set(sku, { categories: [...info.categories] });
     }

@@ -1,0 +1,74 @@
+// The SQLite ledger keeps offers, accepted currencies, products and participants from one
+// transaction to the next (ledger.ts Catalogue). What it keeps must never be stale: another
+// connection's commit (a second host process, the CLI) empties it at the next BEGIN, this
+// connection's own writes drop what they change, and a rolled-back write leaves nothing behind.
+import t from 'tap';
+import { Ledger } from '../../host/ledger.ts';
+import type { Offer } from '../../host/engine.ts';
+import { TEST_STORE, seededLedger } from '../helpers/host-fixtures.ts';
+
+const offer = (id: string, percent: number): Offer => ({
+  id, name: `${percent}% off`, reward: { kind: 'percent', basis_points: percent * 100 }, instant: false, conditions: {},
+});
+const offerIds = (ledger: Ledger) => ledger.immediate(() => ledger.offers().map((o) => o.id));
+
+t.test('what one connection keeps follows another connection\'s commits', { skip: TEST_STORE === 'postgres' && 'SQLite store only' }, async (t) => {
+  const { ledger: first, file } = await seededLedger(t);
+  const second = Ledger.open(file);
+  t.teardown(() => second.close());
+  const read = () => first.immediate(() => ({
+    offers: first.offers().map((o) => o.id),
+    currencies: first.walletCurrencies(),
+    croissant: first.productInfo(['CROISSANT']).get('CROISSANT')?.categories,
+    p9: first.participant('P9')?.name,
+  }));
+  t.same(read(), { offers: ['ALL10', 'CROISSANT'], currencies: ['EUR', 'USD'], croissant: ['bakery'], p9: undefined }, 'as seeded');
+  t.same(read(), { offers: ['ALL10', 'CROISSANT'], currencies: ['EUR', 'USD'], croissant: ['bakery'], p9: undefined }, 'again, from what was kept');
+
+  second.immediate(() => {
+    second.upsertOffer(offer('NEW5', 5));
+    second.upsertProducts([{ sku: 'CROISSANT', name: 'Croissant', categories: ['bakery', 'breakfast'] }]);
+    second.insertParticipant({ id: 'P9', name: 'Nina', tier: null, automatic_spend: false });
+    second.createWallet('P9', 'CHF');
+  });
+  t.same(read(), { offers: ['ALL10', 'CROISSANT', 'NEW5'], currencies: ['CHF', 'EUR', 'USD'], croissant: ['bakery', 'breakfast'], p9: 'Nina' },
+    'the other connection\'s commit is seen at the next transaction');
+});
+
+t.test('own writes drop what they change; a rolled-back write leaves nothing kept', { skip: TEST_STORE === 'postgres' && 'SQLite store only' }, async (t) => {
+  const { ledger } = await seededLedger(t);
+  t.same(offerIds(ledger), ['ALL10', 'CROISSANT']);
+  ledger.upsertOffer(offer('OWN1', 1)); // outside a transaction: committed at once
+  t.same(offerIds(ledger), ['ALL10', 'CROISSANT', 'OWN1'], 'an own write outside a transaction');
+
+  t.throws(() => ledger.immediate(() => {
+    ledger.upsertOffer(offer('GONE', 2));
+    ledger.upsertProducts([{ sku: 'COFFEE', name: 'Coffee', categories: ['gone'] }]);
+    ledger.insertParticipant({ id: 'P8', name: 'Gone', tier: null, automatic_spend: false });
+    ledger.createWallet('P8', 'GBP');
+    // Read inside the transaction that will be rolled back: the uncommitted rows are what it sees.
+    t.same(ledger.offers().map((o) => o.id), ['ALL10', 'CROISSANT', 'GONE', 'OWN1']);
+    t.same(ledger.productInfo(['COFFEE']).get('COFFEE')?.categories, ['gone']);
+    t.equal(ledger.participant('P8')?.name, 'Gone');
+    t.same(ledger.walletCurrencies(), ['EUR', 'GBP', 'USD']);
+    throw new Error('rolled back');
+  }), /rolled back/);
+  t.same(ledger.immediate(() => ({
+    offers: ledger.offers().map((o) => o.id),
+    coffee: ledger.productInfo(['COFFEE']).get('COFFEE')?.categories,
+    p8: ledger.participant('P8'),
+    currencies: ledger.walletCurrencies(),
+  })), { offers: ['ALL10', 'CROISSANT', 'OWN1'], coffee: ['hot-drinks'], p8: undefined, currencies: ['EUR', 'USD'] }, 'nothing of the rolled-back transaction');
+
+  // The same inside a savepoint that fails while its transaction commits.
+  const after = ledger.immediate(() => {
+    t.throws(() => ledger.savepoint(() => {
+      ledger.upsertOffer(offer('SP', 3));
+      t.same(ledger.offers().map((o) => o.id), ['ALL10', 'CROISSANT', 'OWN1', 'SP']);
+      throw new Error('savepoint rolled back');
+    }), /savepoint rolled back/);
+    return ledger.offers().map((o) => o.id);
+  });
+  t.same(after, ['ALL10', 'CROISSANT', 'OWN1'], 'nothing of the rolled-back savepoint, in its transaction');
+  t.same(offerIds(ledger), ['ALL10', 'CROISSANT', 'OWN1'], 'nor after it');
+});
