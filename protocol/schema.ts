@@ -6,41 +6,63 @@ import { containsPan, maskPansIn } from './pan.ts';
 
 const TOO_LARGE = `must be at most ${MAX_AMOUNT} minor units`;
 
-export const minorUnits = () =>
-  z.number({ error: 'must be an integer amount in minor units' })
-    .int({ error: 'must be an integer amount in minor units (no decimals)' })
-    .min(0, { error: 'must not be negative' })
-    .max(MAX_AMOUNT, { error: TOO_LARGE });
+// The helpers below give all their checks to one .check(…) call: the same checks in the same order
+// as a chain (.int().min().max() is .check(int).check(gte).check(lte)), but one copy of the schema
+// instead of one per link. Each copy is a full zod construction, and every start builds a few hundred
+// of these (issue #10, start to ready). And each helper makes its schema once per argument and hands
+// out that one: a zod schema is immutable (every method returns a new one), so a field's schema may
+// be the same object as another field's; ~40 `minorUnits()` were ~40 constructions.
 
-export const signedMinorUnits = () =>
-  z.number({ error: 'must be an integer amount in minor units' })
-    .int({ error: 'must be an integer amount in minor units (no decimals)' })
-    .min(-MAX_AMOUNT, { error: `must be at least -${MAX_AMOUNT} minor units` })
-    .max(MAX_AMOUNT, { error: TOO_LARGE });
+/** `make` once per distinct argument list; the same schema after that. */
+function shared<A extends unknown[], S>(make: (...args: A) => S): (...args: A) => S {
+  const made = new Map<string, S>();
+  return (...args: A): S => {
+    const key = args.join(',');
+    let schema = made.get(key);
+    if (schema === undefined) made.set(key, (schema = make(...args)));
+    return schema;
+  };
+}
+
+export const minorUnits = shared(() =>
+  z.number({ error: 'must be an integer amount in minor units' }).check(
+    z.int({ error: 'must be an integer amount in minor units (no decimals)' }),
+    z.gte(0, { error: 'must not be negative' }),
+    z.lte(MAX_AMOUNT, { error: TOO_LARGE }),
+  ));
+
+export const signedMinorUnits = shared(() =>
+  z.number({ error: 'must be an integer amount in minor units' }).check(
+    z.int({ error: 'must be an integer amount in minor units (no decimals)' }),
+    z.gte(-MAX_AMOUNT, { error: `must be at least -${MAX_AMOUNT} minor units` }),
+    z.lte(MAX_AMOUNT, { error: TOO_LARGE }),
+  ));
 
 /** Largest item quantity; weighed goods may have up to QTY_DECIMALS decimals (grams, millilitres). */
 export const MAX_QTY = 1_000_000;
 export const QTY_DECIMALS = 3;
 
-export const quantity = () =>
-  z.number({ error: 'must be a number' })
-    .positive({ error: 'must be greater than 0' })
-    .max(MAX_QTY, { error: `must be at most ${MAX_QTY}` })
-    .refine(hasAtMostQtyDecimals, { error: `must have at most ${QTY_DECIMALS} decimals` });
+export const quantity = shared(() =>
+  z.number({ error: 'must be a number' }).check(
+    z.positive({ error: 'must be greater than 0' }),
+    z.lte(MAX_QTY, { error: `must be at most ${MAX_QTY}` }),
+    z.refine(hasAtMostQtyDecimals, { error: `must have at most ${QTY_DECIMALS} decimals` }),
+  ));
 
 export function hasAtMostQtyDecimals(value: number): boolean {
   // String(0.001) is "0.001", String(1e-7) is "1e-7": plain digits with ≤ 3 decimals only.
   return /^\d+(\.\d{1,3})?$/.test(String(value));
 }
 
-export const currencyCode = () =>
+export const currencyCode = shared(() =>
   z.string({ error: 'must be an ISO 4217 currency code like "EUR"' })
-    .regex(CURRENCY_PATTERN, { error: 'must be an ISO 4217 currency code like "EUR"' });
+    .regex(CURRENCY_PATTERN, { error: 'must be an ISO 4217 currency code like "EUR"' }));
 
-export const nonEmpty = (max = 256) =>
-  z.string({ error: 'must be a string' })
-    .min(1, { error: 'must not be empty' })
-    .max(max, { error: `must be at most ${max} characters` });
+export const nonEmpty = shared((max: number = 256) =>
+  z.string({ error: 'must be a string' }).check(
+    z.minLength(1, { error: 'must not be empty' }),
+    z.maxLength(max, { error: `must be at most ${max} characters` }),
+  ));
 
 // A card number typed into a POS field must go no further: refused, never stored, logged or
 // echoed (the message names the field only). See protocol/pan.ts for what counts as one.
@@ -48,23 +70,30 @@ const NO_PAN = 'must not contain a payment card number';
 const noPan = (value: string) => !containsPan(value);
 
 /** A free-text field (names, references, SKUs, reasons): any string up to max, no card number. */
-export const freeText = (max = 256) =>
-  z.string({ error: 'must be a string' })
-    .max(max, { error: `must be at most ${max} characters` })
-    .refine(noPan, { error: NO_PAN });
+export const freeText = shared((max: number = 256) =>
+  z.string({ error: 'must be a string' }).check(
+    z.maxLength(max, { error: `must be at most ${max} characters` }),
+    z.refine(noPan, { error: NO_PAN }),
+  ));
 
 /** A required free-text field: not empty, up to max, no card number. */
-export const nonEmptyText = (max = 256) => nonEmpty(max).refine(noPan, { error: NO_PAN });
+export const nonEmptyText = shared((max: number = 256) =>
+  z.string({ error: 'must be a string' }).check(
+    z.minLength(1, { error: 'must not be empty' }),
+    z.maxLength(max, { error: `must be at most ${max} characters` }),
+    z.refine(noPan, { error: NO_PAN }),
+  ));
 
 /** A txn_id's characters: printable ASCII without spaces. */
 export const TXN_ID_PATTERN = /^[\x21-\x7e]+$/;
 
-export const txnId = () =>
-  z.string({ error: 'must be a string' })
-    .min(1, { error: 'must not be empty' })
-    .max(128, { error: 'must be at most 128 characters' })
-    .regex(TXN_ID_PATTERN, { error: 'must be printable ASCII without spaces' })
-    .refine(noPan, { error: NO_PAN });
+export const txnId = shared(() =>
+  z.string({ error: 'must be a string' }).check(
+    z.minLength(1, { error: 'must not be empty' }),
+    z.maxLength(128, { error: 'must be at most 128 characters' }),
+    z.regex(TXN_ID_PATTERN, { error: 'must be printable ASCII without spaces' }),
+    z.refine(noPan, { error: NO_PAN }),
+  ));
 
 export const moneySchema = () => z.object({ amount: signedMinorUnits(), currency: currencyCode() });
 
