@@ -155,7 +155,7 @@ t.test('a TCP printer that is off, or that never answers status', async (t) => {
 t.test('USB printers are looked up by vendor/product id (fake usb module: no USB hardware here)', async (t) => {
   const usb = new FakeUsb();
   usb.plug(new FakeUsbDevice({ vendorId: 0x04b8, productId: 0x0202, product: 'TM-T20' }));
-  const printer = (vendor_id: string) => deviceConfigSchema.parse({ name: 'usb0', kind: 'printer', transport: 'usb', vendor_id, product_id: '0x0202' });
+  const printer = (vendor_id: string) => deviceConfigSchema().parse({ name: 'usb0', kind: 'printer', transport: 'usb', vendor_id, product_id: '0x0202' });
   t.match(await checkDevice(printer('0x04b8'), { timeoutMs: 1000, agent: null, usb }),
     { ok: true, detail: 'usb 04b8:0202: found (EPSON TM-T20)' });
   t.match(await checkDevice(printer('0x0519'), { timeoutMs: 1000, agent: null, usb }),
@@ -164,7 +164,7 @@ t.test('USB printers are looked up by vendor/product id (fake usb module: no USB
 
 t.test('a device file printer: missing, then present and writable', async (t) => {
   const dir = await tempDir(t);
-  const file = (path: string) => deviceConfigSchema.parse({ name: 'lp0', kind: 'printer', transport: 'file', path });
+  const file = (path: string) => deviceConfigSchema().parse({ name: 'lp0', kind: 'printer', transport: 'file', path });
   t.match(await checkDevice(file(join(dir, 'lp0')), { timeoutMs: 1000, agent: null }), { ok: false, detail: /missing printer device file/ });
   await writeFile(join(dir, 'lp0'), '');
   t.match(await checkDevice(file(join(dir, 'lp0')), { timeoutMs: 1000, agent: null }), { ok: true, detail: /present and writable/ });
@@ -172,7 +172,7 @@ t.test('a device file printer: missing, then present and writable', async (t) =>
 
 t.test('a keyboard-wedge reader (evdev): missing, not an input device, present; agent offline shown', async (t) => {
   const dir = await tempDir(t);
-  const wedge = (path: string, grab = true) => deviceConfigSchema.parse({ name: 'wedge', kind: 'barcode-scanner', transport: 'evdev', path, grab });
+  const wedge = (path: string, grab = true) => deviceConfigSchema().parse({ name: 'wedge', kind: 'barcode-scanner', transport: 'evdev', path, grab });
   t.match(await checkDevice(wedge(join(dir, 'usb-X-event-kbd')), { timeoutMs: 1000, agent: null }),
     { ok: false, detail: /missing input device \(ENOENT\)/, hint: /by-id\/…-event-kbd.*till-agent ports/ });
   await writeFile(join(dir, 'file'), '');

@@ -58,7 +58,7 @@ t.test('all errors, each naming its key', async (t) => {
 
 t.test('cross-field rules', async (t) => {
   const errorsOf = (input: unknown) => {
-    const r = deviceConfigSchema.safeParse(input);
+    const r = deviceConfigSchema().safeParse(input);
     return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   };
   t.match(errorsOf({ name: 'p', kind: 'printer', transport: 'usb' }), [/^vendor_id: is required/, /^product_id: is required/]);
