@@ -147,13 +147,10 @@ CREATE TABLE IF NOT EXISTS seeds (
 const now = isoNow;
 
 /**
- * What a transaction has read, kept until it ends: a request of up to hundreds of awards reads the
- * same customers and wallets again and again. Only this connection writes inside its transaction
- * (BEGIN IMMEDIATE), so its own writes are all that can change them: each write below updates or
- * drops what it changes, and a rolled-back savepoint drops everything.
+ * What a transaction keeps until it ends: the wallet moves it has made and not yet written (the
+ * balances they lead to are in the Catalogue's wallets meanwhile).
  */
 interface TxCache {
-  wallets: Map<string, Wallet[]>;
   /**
    * Wallet moves already in the cached balances (and their entries written), not yet in `wallets`:
    * written by flushWallets, one UPDATE per wallet, before COMMIT and before every SAVEPOINT (so a
@@ -162,10 +159,10 @@ interface TxCache {
   moves: Map<string, { participant_id: string; currency: string; amount: number }>;
 }
 
-const freshCache = (): TxCache => ({ wallets: new Map(), moves: new Map() });
+const freshCache = (): TxCache => ({ moves: new Map() });
 
 /**
- * What rarely changes, kept from one transaction to the next (an online award is a transaction of
+ * What a transaction reads, kept from one transaction to the next (an online award is a transaction of
  * its own, and read all of it again: ~a fifth of the host's apply work). Used inside transactions
  * only, and valid while `PRAGMA data_version` read just after BEGIN is the one it was filled under:
  * that number changes whenever another connection (another host process, the CLI) committed to the
@@ -178,10 +175,16 @@ interface Catalogue {
   products: Map<string, ProductInfo | null>;
   /** Participants are only ever inserted (no UPDATE or DELETE anywhere): null = not there (yet). */
   participants: Map<string, Participant | null>;
+  /**
+   * Each participant's wallets with their balances as this connection last committed or read them:
+   * append keeps them (its moves are in them before flushWallets writes them), createWallet and an
+   * append outside a transaction drop the participant's.
+   */
+  wallets: Map<string, Wallet[]>;
 }
 
-const freshCatalogue = (): Catalogue => ({ products: new Map(), participants: new Map() });
-/** Products and participants kept at most (a catalogue of many SKUs, a large customer base): then start afresh. */
+const freshCatalogue = (): Catalogue => ({ products: new Map(), participants: new Map(), wallets: new Map() });
+/** Products, participants and wallets kept at most (many SKUs, a large customer base): then start afresh. */
 const CATALOGUE_MAX_ROWS = 20_000;
 
 function deepFreeze<T>(value: T): T {
@@ -369,7 +372,8 @@ export class SqliteLedger {
   /** Inside a transaction, before anything is read: another connection's commit since the catalogue was filled empties it. */
   private checkCatalogue(): void {
     const version = (this.db.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
-    if (version === this.catalogueVersion) return;
+    // Capped here only: mid-transaction the wallets hold moves not yet written (flushWallets).
+    if (version === this.catalogueVersion && this.catalogue.wallets.size < CATALOGUE_MAX_ROWS) return;
     this.catalogue = freshCatalogue();
     this.catalogueVersion = version;
   }
@@ -485,11 +489,12 @@ export class SqliteLedger {
 
   /** Every wallet of the participant, in the order they were created. */
   wallets(participantId: string): Wallet[] {
-    let all = this.tx?.wallets.get(participantId);
+    const cache = this.tx ? this.catalogue.wallets : undefined;
+    let all = cache?.get(participantId);
     if (!all) {
       all = this.db.prepare('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = ? ORDER BY rowid')
         .all(participantId) as Wallet[];
-      this.tx?.wallets.set(participantId, all.map((w) => ({ ...w })));
+      cache?.set(participantId, all.map((w) => ({ ...w })));
       return all;
     }
     return all.map((w) => ({ ...w }));
@@ -498,8 +503,8 @@ export class SqliteLedger {
   /** The transaction's cached wallet itself (not a copy, as wallets() returns), loading the participant's once. */
   private txWallet(participantId: string, unit: string): Wallet | undefined {
     if (!this.tx) return undefined;
-    if (!this.tx.wallets.has(participantId)) this.wallets(participantId);
-    return this.tx.wallets.get(participantId)?.find((w) => w.currency === unit);
+    if (!this.catalogue.wallets.has(participantId)) this.wallets(participantId);
+    return this.catalogue.wallets.get(participantId)?.find((w) => w.currency === unit);
   }
 
   walletIn(participantId: string, unit: string): Wallet | undefined {
@@ -522,10 +527,8 @@ export class SqliteLedger {
   /** A new wallet at zero; an opening balance is then a `seed` entry, so the ledger explains it. */
   createWallet(participantId: string, currency: string): void {
     delete this.catalogue.currencies;
-    if (this.tx) {
-      this.flushWallets(); // the participant's wallets are read again from the table
-      this.tx.wallets.delete(participantId);
-    }
+    this.flushWallets(); // the participant's wallets are read again from the table
+    this.catalogue.wallets.delete(participantId);
     this.db
       .prepare('INSERT INTO wallets (participant_id, balance, currency, updated_at) VALUES (?, 0, ?, ?)')
       .run(participantId, currency, now());
@@ -560,6 +563,8 @@ export class SqliteLedger {
       return next;
     }
     this.flushWallets();
+    // Outside a transaction nothing keeps this participant's wallets up to date: they are read again.
+    if (!this.tx) this.catalogue.wallets.delete(entry.participant_id);
     // The wallet first: if it refuses the amount nothing is written, so no savepoint of its own is
     // needed (two statements fewer per entry). The entry insert fails only on a broken invariant
     // (a second reversal of one entry): the wallet is then put back before the error goes up.

@@ -3,6 +3,7 @@
 // connection's commit (a second host process, the CLI) empties it at the next BEGIN, this
 // connection's own writes drop what they change, and a rolled-back write leaves nothing behind.
 import t from 'tap';
+import Database from 'better-sqlite3';
 import { Ledger } from '../../host/ledger.ts';
 import type { Offer } from '../../host/engine.ts';
 import { TEST_STORE, seededLedger } from '../helpers/host-fixtures.ts';
@@ -71,4 +72,48 @@ t.test('own writes drop what they change; a rolled-back write leaves nothing kep
   });
   t.same(after, ['ALL10', 'CROISSANT', 'OWN1'], 'nothing of the rolled-back savepoint, in its transaction');
   t.same(offerIds(ledger), ['ALL10', 'CROISSANT', 'OWN1'], 'nor after it');
+});
+
+t.test('wallets kept between transactions follow every write to them', { skip: TEST_STORE === 'postgres' && 'SQLite store only' }, async (t) => {
+  const { ledger: first, file } = await seededLedger(t);
+  const second = Ledger.open(file);
+  t.teardown(() => second.close());
+  const entry = (participant_id: string, amount: number, currency = 'EUR') => ({
+    participant_id, terminal: 'M1/S1/T1', txn_id: `t-${amount}`, message_id: null, kind: 'award' as const, amount, currency,
+  });
+  const balance = (ledger: Ledger, participant: string) => ledger.immediate(() => ledger.wallet(participant)?.balance);
+  t.equal(balance(first, 'P1'), 1000, 'as seeded');
+  first.immediate(() => first.append(entry('P1', 10)));
+  t.equal(balance(first, 'P1'), 1010, 'its own committed append');
+
+  second.immediate(() => second.append(entry('P1', 100)));
+  t.equal(balance(first, 'P1'), 1110, 'another connection\'s append is seen at the next transaction');
+
+  first.append(entry('P1', 5)); // outside a transaction: the SQL path, committed at once
+  t.equal(balance(first, 'P1'), 1115, 'an own append outside a transaction');
+
+  t.throws(() => first.immediate(() => {
+    first.append(entry('P1', 1000));
+    t.equal(first.wallet('P1')?.balance, 2115, 'inside the transaction, its own move');
+    throw new Error('rolled back');
+  }), /rolled back/);
+  t.equal(balance(first, 'P1'), 1115, 'nothing of a rolled-back transaction');
+
+  const inSavepoint = first.immediate(() => {
+    first.append(entry('P1', 1));
+    t.throws(() => first.savepoint(() => {
+      first.append(entry('P1', 500));
+      throw new Error('savepoint rolled back');
+    }), /savepoint rolled back/);
+    return first.wallet('P1')?.balance;
+  });
+  t.equal(inSavepoint, 1116, 'a rolled-back savepoint takes its move back, the one before it stays');
+  t.equal(balance(first, 'P1'), 1116);
+
+  first.immediate(() => first.createWallet('P1', 'PTS'));
+  t.same(first.immediate(() => first.wallets('P1').map((w) => [w.currency, w.balance])), [['EUR', 1116], ['PTS', 0]], 'a wallet created');
+  const rows = new Database(file, { readonly: true });
+  t.teardown(() => rows.close());
+  t.equal((rows.prepare("SELECT balance FROM wallets WHERE participant_id = 'P1' AND currency = 'EUR'").get() as { balance: number }).balance, 1116,
+    'the table holds what was answered');
 });
