@@ -177,17 +177,25 @@ export class SyncPg {
     if (!port) throw new PgError('not connected to PostgreSQL', '08003');
     Atomics.store(this.signal, 0, 0);
     port.postMessage(message);
-    if (Atomics.wait(this.signal, 0, 0, timeoutMs) === 'timed-out') {
-      this.close();
-      throw new PgError(`PostgreSQL did not answer within ${timeoutMs} ms`, undefined);
-    }
-    const answer = receiveMessageOnPort(port)?.message as
-      | { ok: true; rows: unknown[]; rowCount: number }
-      | { ok: false; message: string; code?: string; detail?: string }
-      | undefined;
-    if (!answer) {
-      this.close();
-      throw new PgError('the PostgreSQL worker stopped', undefined);
+    const deadline = performance.now() + timeoutMs;
+    let answer: { ok: true; rows: unknown[]; rowCount: number } | { ok: false; message: string; code?: string; detail?: string } | undefined;
+    for (;;) {
+      const woke = Atomics.wait(this.signal, 0, 0, Math.max(0, deadline - performance.now()));
+      answer = receiveMessageOnPort(port)?.message as typeof answer;
+      if (answer) break;
+      if (woke === 'timed-out') {
+        this.close();
+        throw new PgError(`PostgreSQL did not answer within ${timeoutMs} ms`, undefined);
+      }
+      // Woken with no answer: the previous answer's notify, late. The worker stores 1 and then
+      // notifies; when this thread saw the 1 first ('not-equal'), took that answer and posted the
+      // next statement, the notify still to come wakes this wait (seen once in CI, on a loaded
+      // machine). The flag is still 0 then: wait again. A 1 with no answer cannot happen (the worker
+      // posts before it stores): that worker is gone.
+      if (woke === 'not-equal') {
+        this.close();
+        throw new PgError('the PostgreSQL worker stopped', undefined);
+      }
     }
     if (!answer.ok) throw new PgError(answer.message, answer.code, answer.detail);
     return { rows: answer.rows, rowCount: answer.rowCount };
