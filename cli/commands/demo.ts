@@ -19,7 +19,7 @@ import { inUse, type PortClaim } from './demo-preflight.ts';
 import { DEMO_DATA_DIR } from './locate-config.ts';
 import { print, printError } from './output.ts';
 import { EXIT_IN_USE } from './run.ts';
-import { waitForSignal } from './signals.ts';
+import { listenForSignal } from './signals.ts';
 
 const HELP = `till-agent demo [--data DIR] [--port 7411] [--status-port 7412] [--broker-port 1884] [--backend ledger] [--reset] [--verbose]
 
@@ -67,11 +67,15 @@ export async function demoCommand(args: string[]): Promise<number> {
   const brokerPort = options['broker-port'] === undefined ? undefined : intFlag(options['broker-port'], 'broker-port', DEFAULT_BROKER_PORT, 1, 65535);
   const level: LogLevel = options.verbose ? 'info' : 'warn';
   const log = createLogger({ level });
+  // Listen before starting: Ctrl-C while the demo starts, or just as its banner appears, stops it
+  // cleanly; unheard, the signal's default action would end it with its pid file left behind.
+  const signal = listenForSignal(log);
 
   const claims: PortClaim[] = [{ port, what: 'POS socket', flag: '--port' }, { port: statusPort, what: 'status page', flag: '--status-port' }];
   if (brokerPort !== undefined) claims.push({ port: brokerPort, what: 'MQTT broker', flag: '--broker-port' });
   const busy = await inUse(dataDir, claims);
   if (busy) {
+    signal.dispose();
     printError(`till-agent demo: ${busy}\n`);
     return EXIT_IN_USE;
   }
@@ -116,13 +120,14 @@ export async function demoCommand(args: string[]): Promise<number> {
     writePid(dataDir);
     // "running" in the banner means a pasted award is answered, not queued: wait for the link.
     // Bounded: after 15 s the banner comes anyway, and status says what is missing.
-    await ready(parts.host, parts.daemon, 15_000);
+    await ready(parts.host, parts.daemon, 15_000, signal.received);
     scanLinesFromInput(parts.daemon);
-    printError(banner({
+    if (!signal.signalled()) printError(banner({
       port, unix: config.socket.unix || '', brokerUrl: parts.broker.url, dataDir, configFile: file, pid: process.pid, cwd: process.cwd(),
       statusPage: `http://127.0.0.1:${statusPort}/#token=${statusToken}`,
     }));
   } catch (error) {
+    signal.dispose();
     await stop().catch(() => undefined);
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
@@ -139,11 +144,11 @@ export async function demoCommand(args: string[]): Promise<number> {
     return 1;
   }
   stopWhenOrphaned();
-  return waitForSignal(stop, log);
+  return signal.thenStop(stop);
 }
 
-/** The host subscribed and the agent's uplink online, or the time is up. */
-function ready(host: HostHandle, daemon: Daemon, timeoutMs: number): Promise<void> {
+/** The host subscribed and the agent's uplink online, or the time is up, or a signal came meanwhile. */
+function ready(host: HostHandle, daemon: Daemon, timeoutMs: number, stopAsked: Promise<unknown>): Promise<void> {
   const { uplink } = daemon.ctx;
   let off = () => {};
   const online = new Promise<void>((resolve) => {
@@ -152,7 +157,7 @@ function ready(host: HostHandle, daemon: Daemon, timeoutMs: number): Promise<voi
   });
   let timer: NodeJS.Timeout | undefined;
   const timeUp = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); });
-  return Promise.race([Promise.all([host.ready, online]).then(() => undefined), timeUp]).finally(() => {
+  return Promise.race([Promise.all([host.ready, online]).then(() => undefined), timeUp, stopAsked.then(() => undefined)]).finally(() => {
     clearTimeout(timer);
     off();
   });

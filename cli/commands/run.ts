@@ -10,7 +10,7 @@ import { createNotifier } from '../../agent/sd-notify.ts';
 import { VERSION } from '../../agent/version.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { print, printError } from './output.ts';
-import { waitForSignal } from './signals.ts';
+import { listenForSignal } from './signals.ts';
 
 const HELP = `till-agent run --config FILE
 
@@ -45,6 +45,9 @@ export async function runCommand(args: string[]): Promise<number> {
     throw error;
   }
   const log = createLogger({ level: config.log_level });
+  // Listen before starting: a SIGTERM during start-up (or just after "ready") then stops the
+  // agent cleanly instead of ending it the default way.
+  const signal = listenForSignal(log);
   let daemon;
   try {
     const faults = new Set((process.env.TILL_AGENT_FAULT ?? '').split(',').filter(Boolean));
@@ -53,6 +56,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (offset !== 0) log.warn({ offset_ms: offset }, 'WALL CLOCK STEPPED BY TILL_AGENT_TEST_CLOCK_OFFSET_MS (tests only)');
     daemon = await startDaemon(config, { log, version: VERSION, faults, ...(offset ? { wallClock: () => Date.now() + offset } : {}) });
   } catch (error) {
+    signal.dispose();
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       // One clear line, no stack: nothing is wrong with the agent, something else has its address.
@@ -71,11 +75,11 @@ export async function runCommand(args: string[]): Promise<number> {
   notifier.ready(`serving terminal ${config.terminal}`);
   notifier.startWatchdog();
   const stop = daemon.stop;
-  return waitForSignal(async () => {
+  return signal.thenStop(async () => {
     notifier.stopping();
     await stop();
     notifier.close();
-  }, log);
+  });
 }
 
 export function databaseAdvice(error: DatabaseUnusable, configFile: string): string {

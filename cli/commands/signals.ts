@@ -1,6 +1,7 @@
 // How a long-running command (run, demo, host) stops: on the first SIGTERM or SIGINT it logs
 // `stopping`, runs its stop and exits 0, or 1 when the stop failed or outlasted STOP_DEADLINE_MS.
-// A second signal is not caught: it ends the process the default way.
+// Each listens before it starts anything: a signal during start-up is kept and the stop runs once
+// the start is done. A second signal is not caught: it ends the process the default way.
 
 /** How long a stop may take before the command exits anyway (systemd's TimeoutStopSec is longer). */
 export const STOP_DEADLINE_MS = 4500;
@@ -11,6 +12,10 @@ interface StopLog {
 }
 
 export interface SignalListener {
+  /** True once SIGTERM or SIGINT has been received (a command still starting skips what it would show). */
+  signalled(): boolean;
+  /** Settles with the first signal received. */
+  received: Promise<NodeJS.Signals>;
   /** Waits for the signal (also one received before this call), then stops: the exit status. */
   thenStop(stop: () => Promise<void>): Promise<number>;
   /** Stops listening: the command ends without waiting (it failed to start). */
@@ -20,9 +25,11 @@ export interface SignalListener {
 /** Listens for SIGTERM and SIGINT from now on (a command that may be stopped while it starts listens first). */
 export function listenForSignal(log: StopLog): SignalListener {
   let received: (signal: NodeJS.Signals) => void = () => undefined;
+  let signalled = false;
   const signal = new Promise<NodeJS.Signals>((resolve) => { received = resolve; });
   const onSignal = (s: NodeJS.Signals) => {
     dispose();
+    signalled = true;
     received(s);
   };
   const dispose = () => {
@@ -33,6 +40,8 @@ export function listenForSignal(log: StopLog): SignalListener {
   process.on('SIGINT', onSignal);
   return {
     dispose,
+    signalled: () => signalled,
+    received: signal,
     thenStop: (stop) => signal.then((s) => new Promise<number>((resolve) => {
       log.info({ signal: s }, 'stopping');
       const deadline = setTimeout(() => {
@@ -46,9 +55,4 @@ export function listenForSignal(log: StopLog): SignalListener {
       );
     })),
   };
-}
-
-/** Waits for SIGTERM or SIGINT, then stops: the command's exit status. */
-export function waitForSignal(stop: () => Promise<void>, log: StopLog): Promise<number> {
-  return listenForSignal(log).thenStop(stop);
 }
