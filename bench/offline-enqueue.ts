@@ -7,14 +7,18 @@
 //
 //   node --import tsx bench/offline-enqueue.ts [--awards 20000] [--connections 16] [--runs 1]
 //                                              [--cpu-prof DIR] [--count-fsyncs] [--client lanes|pos-client]
+//                                              [--callgrind DIR] [--warmup N]
 //
 // --client: the POS side, bench/award-lanes.ts (what suite 4 uses) or test/helpers/pos-client.ts
 // (what it used before: ~100 µs of CPU per award in this process).
 // --cpu-prof DIR writes the agent's CPU profile there (node --cpu-prof, on exit); --count-fsyncs
 // attaches strace to the agent during the phase and counts its fdatasync calls (one per group
 // commit; strace slows the agent, so the rate of that run is not a figure). Needs `npm run build`.
+// --callgrind DIR runs the agent under valgrind's callgrind (bench/callgrind.ts) and prints its
+// instructions per award over the phase (all threads; exact, load-independent: for A/B on a shared
+// machine; ~2,000 awards are enough). --warmup N offline awards go first, not counted (default 0).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +32,7 @@ import { createMosquitto, mosquittoDir } from './mosquitto.ts';
 import { writeConfigs } from './process-bench.ts';
 import { awardParams } from './sample-sale.ts';
 import { withTempDir } from './temp-dir.ts';
+import { callgrindWrapper, dump, instrumentation } from './callgrind.ts';
 import { spawnTill } from './till-process.ts';
 
 const { values } = parseArgs({
@@ -38,6 +43,8 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     'count-fsyncs': { type: 'boolean', default: false },
     client: { type: 'string', default: 'lanes' },
+    callgrind: { type: 'string' },
+    warmup: { type: 'string', default: '0' },
   },
 });
 const awards = Number(values.awards);
@@ -87,9 +94,11 @@ async function once(dir: string, i: number): Promise<void> {
   const posPort = await freePort();
   const files = await writeConfigs(await mosquittoDir(dir, `run-${i}`), broker.url, posPort);
   const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : [];
+  const cgOut = values.callgrind === undefined ? undefined : resolve(values.callgrind, `agent-offline.${process.pid}.${i}.out`);
+  if (values.callgrind !== undefined) mkdirSync(resolve(values.callgrind), { recursive: true });
   const clients: PosClient[] = [];
   await broker.start();
-  const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', undefined, nodeArgs);
+  const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', undefined, nodeArgs, cgOut ? callgrindWrapper(cgOut) : []);
   try {
     const pos = await connectPos({ port: posPort });
     clients.push(pos);
@@ -97,6 +106,12 @@ async function once(dir: string, i: number): Promise<void> {
     await broker.stop();
     await waitUplink(pos, false);
     if (values.client === 'pos-client') for (let c = 1; c < connections; c++) clients.push(await connectPos({ port: posPort }));
+    const warmup = Number(values.warmup);
+    if (warmup > 0) {
+      const warm = await awardLanes(posPort, connections, warmup, `warm-${i}-`);
+      if (warm.statuses.get('queued') !== warmup) throw new Error(`warm-up: not every answer was "queued": ${JSON.stringify([...warm.statuses])}`);
+    }
+    if (cgOut) instrumentation(agent.pid, true);
     const strace = values['count-fsyncs'] ? countFsyncs(agent.pid) : undefined;
     if (strace) await new Promise((r) => setTimeout(r, 500)); // attached
     const load = loadavg()[0]!;
@@ -123,8 +138,10 @@ async function once(dir: string, i: number): Promise<void> {
       if (user + system > 0) threads[name] = `${perAward(user)}+${perAward(system)}`;
     }
     const fsyncs = strace ? await strace.stop() : undefined;
+    const counts = cgOut ? dump(agent.pid, cgOut) : undefined;
+    if (cgOut) instrumentation(agent.pid, false);
     const pending = (await status(pos)).outbox.pending;
-    if (pending !== awards) throw new Error(`${pending} pending after ${awards} offline awards`);
+    if (pending !== awards + warmup) throw new Error(`${pending} pending after ${awards + warmup} offline awards`);
     console.log(JSON.stringify({
       run: i,
       load_1m: Number(load.toFixed(2)),
@@ -135,6 +152,7 @@ async function once(dir: string, i: number): Promise<void> {
       // Per thread of the agent: user+system µs per award (the main thread, libuv's pool, V8's GC helpers).
       agent_threads: threads,
       ...(fsyncs !== undefined ? { fdatasyncs: fsyncs, rows_per_commit: Number((awards / fsyncs).toFixed(2)) } : {}),
+      ...(counts ? { instructions_per_award: Math.round(counts.total / awards), turbofan_per_award: Math.round(counts.compile / awards) } : {}),
     }));
   } finally {
     for (const p of clients) await p.close();

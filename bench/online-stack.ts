@@ -22,6 +22,8 @@ export interface OnlineStackOptions {
   warmup: number;
   hostNodeArgs?: string[];
   agentNodeArgs?: string[];
+  /** A command the agent runs under (valgrind ...). */
+  agentWrapper?: string[];
 }
 
 export async function withOnlineStack<T>(parent: string, options: OnlineStackOptions, use: (stack: OnlineStack) => Promise<T>): Promise<T> {
@@ -35,7 +37,7 @@ export async function withOnlineStack<T>(parent: string, options: OnlineStackOpt
     await broker.start();
     const host = await spawnTill(['host', '--config', files.host], 'host ready', undefined, options.hostNodeArgs);
     procs.push(host);
-    const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', undefined, options.agentNodeArgs);
+    const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', undefined, options.agentNodeArgs, options.agentWrapper);
     procs.push(agent);
     pos = await connectPos({ port: posPort });
     await waitUplink(pos, true);

@@ -46,17 +46,21 @@ function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * Spawns `till-agent ARGS` and resolves once it logs `readyMsg` (a JSON log line's msg).
  * `onLine` gets every stdout line after that (the fleet bench counts the host's requests).
  */
-export async function spawnTill(args: string[], readyMsg: string, onLine?: (line: string) => void, nodeArgs: string[] = []): Promise<TillProcess> {
+export async function spawnTill(args: string[], readyMsg: string, onLine?: (line: string) => void, nodeArgs: string[] = [], wrapper: string[] = []): Promise<TillProcess> {
   const started = performance.now();
-  // With extra node flags (e.g. --cpu-prof) node runs the bin itself, with the shebang's flags first.
-  const child = nodeArgs.length === 0
+  // With extra node flags (e.g. --cpu-prof) or a wrapper (valgrind) node runs the bin itself, with the
+  // shebang's flags first.
+  const child = nodeArgs.length === 0 && wrapper.length === 0
     ? spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, [...shebangFlags(), ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    : wrapper.length === 0
+      ? spawn(process.execPath, [...shebangFlags(), ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(wrapper[0]!, [...wrapper.slice(1), process.execPath, ...shebangFlags(), ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const readyTimeoutMs = wrapper.length === 0 ? READY_TIMEOUT_MS : 20 * READY_TIMEOUT_MS;
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let readyCpuMs = Number.NaN;
   const readyAt = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => fail(`no "${readyMsg}" within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+    const timer = setTimeout(() => fail(`no "${readyMsg}" within ${readyTimeoutMs} ms`), readyTimeoutMs);
     const fail = (why: string) => {
       clearTimeout(timer);
       child.kill('SIGKILL');

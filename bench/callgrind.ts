@@ -1,0 +1,47 @@
+// Exact instruction counts of a process under valgrind's callgrind (load-independent, unlike CPU
+// time on a shared machine): the process starts with instrumentation off, the bench switches it on
+// around the measured work, dumps and reads the total (all threads, user space only: JIT compiles
+// and GC included, the kernel's work not).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** valgrind's command line for spawnTill's wrapper, dumping to `outFile` (and `outFile.N`). */
+export function callgrindWrapper(outFile: string): string[] {
+  // V8 rewrites its JIT code in place: all-non-file makes valgrind notice.
+  return ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${outFile}`];
+}
+
+export function instrumentation(pid: number, on: boolean): void {
+  execFileSync('callgrind_control', ['-i', on ? 'on' : 'off', String(pid)], { stdio: 'ignore' });
+}
+
+export interface Dump {
+  /** Instructions, all threads. */
+  total: number;
+  /**
+   * Of which V8's concurrent TurboFan jobs (OptimizingCompileDispatcher, on its worker threads): they
+   * still run thousands of awards into a run, 100–200 k instructions an award from run to run of one
+   * tree, so compare `total - compile` between trees.
+   */
+  compile: number;
+}
+
+/** Dumps the counters since instrumentation was switched on (or the last dump). */
+export function dump(pid: number, outFile: string): Dump {
+  const before = new Set(dumps(outFile));
+  execFileSync('callgrind_control', ['-d', String(pid)], { stdio: 'ignore' });
+  const fresh = dumps(outFile).filter((f) => !before.has(f));
+  if (fresh.length !== 1) throw new Error(`bench: callgrind: expected one new dump, found ${fresh.length}`);
+  const text = readFileSync(fresh[0]!, 'utf8');
+  const m = /^(?:totals|summary): (\d+)/m.exec(text);
+  if (!m) throw new Error(`bench: callgrind: no total in ${fresh[0]}`);
+  const inclusive = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', fresh[0]!], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const c = /^\s*([\d,]+) .*OptimizingCompileDispatcher::CompileTask::RunInternal/m.exec(inclusive);
+  return { total: Number(m[1]), compile: c ? Number(c[1]!.replaceAll(',', '')) : 0 };
+}
+
+function dumps(outFile: string): string[] {
+  const name = basename(outFile);
+  return readdirSync(dirname(outFile)).filter((f) => f.startsWith(name)).map((f) => join(dirname(outFile), f));
+}
