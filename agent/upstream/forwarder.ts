@@ -63,6 +63,8 @@ export class Forwarder {
 
   start(): void {
     this.running = true;
+    // A row committed while this forwarder would send it at once has that send counted in its commit.
+    this.options.outbox.precountSends?.(() => this.sendsAtOnce());
     this.unsubscribe.push(
       this.options.uplink.onLateResponse((response) => {
         try {
@@ -85,6 +87,7 @@ export class Forwarder {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.options.outbox.precountSends?.(undefined);
     this.wake();
     for (const off of this.unsubscribe.splice(0)) off();
     await this.loopDone.catch(() => undefined);
@@ -151,6 +154,16 @@ export class Forwarder {
     }
   }
 
+  /**
+   * How many rows committed now fill() would send the moment it is woken (commitAndAwait wakes it
+   * after an early commit): online, not backing off a failure, room in the window; 0 otherwise.
+   */
+  private sendsAtOnce(): number {
+    const { uplink, batchSize, backlogBatchSize, window } = this.options;
+    if (!this.running || !uplink.connected || this.broken || this.flights.size >= (this.hostChains ? window : 1)) return 0;
+    return this.hostChains ? backlogBatchSize : batchSize;
+  }
+
   /** Sends batches until the window is full or nothing is pending. */
   private fill(): void {
     const { outbox, uplink, batchSize, backlogBatchSize } = this.options;
@@ -201,7 +214,10 @@ export class Forwarder {
       });
   }
 
-  /** Counts the delivery attempt and lets the outbox checkpoint while the host has the request. */
+  /**
+   * Counts the delivery attempt (unless the rows' commit did: Outbox.precountSends) and lets the
+   * outbox checkpoint while the host has the request.
+   */
   private afterSend(rows: OutboxRow[]): void {
     if (!this.running) return;
     const { outbox, log } = this.options;

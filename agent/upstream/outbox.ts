@@ -122,7 +122,19 @@ export interface OutboxStore {
   forSale(op: DurableOp, txnId: string): OutboxRow[];
   /** Pending rows in FIFO order after `afterSeq`. */
   nextPending(limit: number, afterSeq?: number): OutboxRow[];
+  /**
+   * Count a send of these rows (before their answer can arrive: the forwarder calls it right after
+   * the send). A row whose send was already counted by its commit (precountSends) is skipped once.
+   */
   markAttempt(ids: string[]): void;
+  /**
+   * The forwarder says how many rows it sends the moment they are committed (0: none now; undefined:
+   * no forwarder). A commit of early rows (appendEarly) it would all send at once, with no other row
+   * pending, counts their first send in the commit itself: one write transaction fewer per online
+   * award, and the count is on disk before the request leaves, so a send that kills the agent is
+   * counted too. Optional: without it every send is counted by markAttempt.
+   */
+  precountSends?(sendsAtOnce: (() => number) | undefined): void;
   /**
    * Apply the host's answers: pending rows become done or dead; returns the rows that changed. An
    * ok answer that does not match its op's schema still makes the row done (the host applied it):
@@ -245,6 +257,17 @@ export class Outbox implements OutboxStore {
    * online award). At most FRESH_ROWS; past that it is emptied and nextPending reads.
    */
   private readonly fresh = new Map<number, OutboxRow>();
+  /** See precountSends. */
+  private sendsAtOnce: (() => number) | undefined;
+  /** During a commit whose created rows the forwarder sends at once: insertOne counts their first send. */
+  private precounting = false;
+  /**
+   * Rows whose first send their commit counted, until markAttempt skips them (the send) or they are
+   * settled. A row that was not sent after all (the link dropped in between) stays here until its
+   * real send: counted once either way. Only a stop between the commit and the send counts a send
+   * that did not happen.
+   */
+  private readonly precounted = new Set<string>();
   /** The WAL file, fdatasync'd after each group commit; not enabled: not in WAL mode, commits sync themselves. */
   private readonly wal: WalSync;
   private readonly stmt: Record<string, Statement>;
@@ -269,8 +292,8 @@ export class Outbox implements OutboxStore {
     this.stmt = {
       byId: db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE id = ?`),
       byTxnAny: db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? ORDER BY seq`),
-      insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at, sale_txn_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`),
+      insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at, sale_txn_id, attempts)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`),
       nextPending: db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
       syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
@@ -410,6 +433,7 @@ export class Outbox implements OutboxStore {
     const wal = this.wal.enabled;
     let results: CommitResult[];
     const commit = () => this.commitTx(waiting);
+    this.precounting = this.sendsAtOnceNow(waiting);
     try {
       results = observed(this.observer, () => {
         if (!wal) return commit();
@@ -423,12 +447,18 @@ export class Outbox implements OutboxStore {
     } catch (error) {
       for (const w of waiting) w.reject(storageError(error));
       return;
+    } finally {
+      this.precounting = false;
     }
     this.commits += 1;
     // Committed: its new rows are what a read would return (insertOne), until another write.
     for (const r of results) {
       if (!r.ok) continue;
-      for (const o of r.outcomes) if (o.kind === 'created') this.fresh.set(o.row.seq, o.row);
+      for (const o of r.outcomes) {
+        if (o.kind !== 'created') continue;
+        this.fresh.set(o.row.seq, o.row);
+        if (o.row.attempts > 0) this.precounted.add(o.row.id);
+      }
     }
     if (this.fresh.size > FRESH_ROWS) this.fresh.clear();
     // appendEarly callers hear of their committed row now; the forwarder may send it from here.
@@ -463,6 +493,21 @@ export class Outbox implements OutboxStore {
     });
   }
 
+  /**
+   * Whether the forwarder sends every row this commit creates the moment it is committed: all of
+   * them early (no fsync to wait for), no other row pending (they are the next to go), and no more
+   * than it sends at once.
+   */
+  private sendsAtOnceNow(waiting: Waiting[]): boolean {
+    if (this.sendsAtOnce === undefined || this.pendingSeqs?.size !== 0 || this.unsyncedFrom !== null) return false;
+    let items = 0;
+    for (const w of waiting) {
+      if (!w.committed) return false;
+      items += w.items.length;
+    }
+    return items <= this.sendsAtOnce();
+  }
+
   private insertOne(item: AppendInput): AppendOutcome {
     if (item.txn_id !== null) {
       const existing = this.byTxn.get(item.op)?.get(item.txn_id) as RawRow | undefined;
@@ -473,11 +518,12 @@ export class Outbox implements OutboxStore {
     }
     const sale = item.payload.sale_txn_id;
     // Positional parameters: better-sqlite3 binds named ones by looking each name up in an object.
+    const attempts = this.precounting ? 1 : 0;
     const { lastInsertRowid } = this.stmt.insert!.run(item.id, item.op, item.txn_id, item.fingerprint, item.customer_id,
       JSON.stringify(item.payload), item.offline ? 1 : 0, item.amount, item.currency, item.created_at, item.created_at,
-      typeof sale === 'string' ? sale : null);
-    // The row as a read would return it, without reading it back: a new row is pending, never
-    // attempted, with no result yet. Its payload is the caller's object, not the stored text parsed
+      typeof sale === 'string' ? sale : null, attempts);
+    // The row as a read would return it, without reading it back: a new row is pending, with no
+    // result yet, its first send counted if the forwarder sends it at once (precountSends). Its payload is the caller's object, not the stored text parsed
     // again (~10 µs an award): payloads are plain JSON values built from a parsed request, so the
     // two differ at most by keys whose value is undefined, which no reader tells from absent ones.
     const seq = Number(lastInsertRowid);
@@ -496,7 +542,7 @@ export class Outbox implements OutboxStore {
       amount: item.amount,
       currency: item.currency,
       state: 'pending',
-      attempts: 0,
+      attempts,
       result: null,
       error: null,
       created_at: item.created_at,
@@ -574,10 +620,17 @@ export class Outbox implements OutboxStore {
   }
 
   markAttempt(ids: string[]): void {
+    // Sends their commit counted (precountSends) are not counted again.
+    const rest = this.precounted.size === 0 ? ids : ids.filter((id) => !this.precounted.delete(id));
+    if (rest.length === 0) return;
     this.fresh.clear();
     const at = this.now().toISOString();
     // Bookkeeping, on the way to the host: no fsync of its own (withoutFsync).
-    this.write(() => withoutFsync(this.db, () => this.attemptTx(at, ids)));
+    this.write(() => withoutFsync(this.db, () => this.attemptTx(at, rest)));
+  }
+
+  precountSends(sendsAtOnce: (() => number) | undefined): void {
+    this.sendsAtOnce = sendsAtOnce;
   }
 
   /**
@@ -598,6 +651,7 @@ export class Outbox implements OutboxStore {
     // Committed: these rows are no longer pending (inside an outer transaction that may yet roll back: not known).
     if (inOuter) this.pendingSeqs = null;
     else for (const row of changed) this.pendingSeqs?.delete(row.seq);
+    if (this.precounted.size > 0) for (const row of changed) this.precounted.delete(row.id);
     return changed;
   }
 

@@ -1,6 +1,7 @@
 // What the forwarder does around one send: the request goes out first, and the attempt count and
 // the outbox's checkpoint come after it, while the host has the request (not on the POS's wait).
 import t from 'tap';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openDb } from '../../agent/storage/db.ts';
 import { EventBus } from '../../agent/events.ts';
@@ -77,4 +78,58 @@ t.test('a forwarder stopped right after sending counts nothing more (the databas
   await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(outbox.get(m.id)?.attempts, 0, 'not counted after the stop');
+});
+
+t.test('a row sent the moment it is committed has that send counted by its commit: on disk before the request leaves, once', async (t) => {
+  const file = join(await tempDir(t), 'agent.db');
+  const db = openDb(file);
+  t.teardown(() => db.close());
+  // What a restarted agent would find: another connection to the file.
+  const disk = new Database(file, { readonly: true });
+  t.teardown(() => disk.close());
+  const onDisk = (id: string) => (disk.prepare('SELECT attempts FROM outbox WHERE id = ?').get(id) as { attempts: number }).attempts;
+  const outbox = new Outbox(db);
+  const events: string[] = [];
+  const checkpointIfDue = outbox.checkpointIfDue.bind(outbox);
+  outbox.checkpointIfDue = () => {
+    events.push('checkpoint');
+    checkpointIfDue();
+  };
+  const answers: Array<() => void> = [];
+  const uplink = {
+    connected: true,
+    onLateResponse: () => () => undefined,
+    onState: () => () => undefined,
+    request(messages: UpstreamMessage[]): Promise<UpstreamResponse> {
+      events.push(`request: attempts on disk ${onDisk(messages[0]!.id)}`);
+      return new Promise((resolve) => {
+        answers.push(() => resolve({ v: 1, request_id: 'r', results: messages.map((m) => ({ id: m.id, ok: true as const, result: {} })) }));
+      });
+    },
+  } as unknown as Uplink;
+  const forwarder = new Forwarder({
+    outbox, uplink, events: new EventBus(), log: silentLogger(),
+    batchSize: 10, backlogBatchSize: 25, window: 4, timeoutMs: 1000, maxBackoffMs: 100,
+  });
+  // The first row: the forwarder learns that nothing else is pending (a read), counted after its send.
+  const first = message();
+  await outbox.append(first);
+  forwarder.start();
+  t.teardown(() => forwarder.stop());
+  await waitFor(() => events.includes('checkpoint'), { what: 'the upkeep after the first send' });
+  t.same(events.splice(0), ['request: attempts on disk 0', 'checkpoint'], 'a row committed before: counted after its send');
+  answers.shift()!();
+  await waitFor(() => outbox.get(first.id)?.state === 'done', { what: 'the first row settled' });
+
+  // The online path: an early commit, then the forwarder woken (agent/ops/outcome.ts commitAndAwait).
+  const m = message();
+  const { outcome } = await outbox.appendEarly(m);
+  forwarder.wake();
+  t.equal(outcome.row.attempts, 1, 'the committed row says so');
+  await waitFor(() => events.includes('checkpoint'), { what: 'the upkeep after the send' });
+  t.same(events, ['request: attempts on disk 1', 'checkpoint'], 'counted on disk before the send: a send that kills the agent is counted');
+  t.equal(outbox.get(m.id)?.attempts, 1, 'once: not again after the send');
+  answers.shift()!();
+  await waitFor(() => outbox.get(m.id)?.state === 'done', { what: 'the row settled' });
+  t.equal(outbox.get(m.id)?.attempts, 1);
 });

@@ -204,3 +204,51 @@ t.test('rows just committed reach nextPending without a read, and as stored once
   t.equal(row?.id, c.id);
   t.equal(row?.payload.pos_reduced, false, 'after withholdReductions: as stored');
 });
+
+t.test('a commit of rows the forwarder sends at once counts their first send; markAttempt then skips it once', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  let atOnce = 1;
+  outbox.precountSends(() => atOnce);
+  // Which rows are pending must be known (the forwarder reads them once): then none.
+  const first = message();
+  await outbox.append(first);
+  t.same(outbox.nextPending(10).map((r) => r.id), [first.id]);
+  outbox.settle([{ id: first.id, ok: true, result: {} }]);
+  const a = message();
+  t.equal((await outbox.appendEarly(a)).outcome.row.attempts, 1, 'the row as committed');
+  t.equal(outbox.get(a.id)?.attempts, 1, 'as stored, by the commit');
+  outbox.markAttempt([a.id]);
+  t.equal(outbox.get(a.id)?.attempts, 1, 'its send: counted already');
+  outbox.markAttempt([a.id]);
+  t.equal(outbox.get(a.id)?.attempts, 2, 'a resend: counted');
+
+  const b = message();
+  t.equal((await outbox.appendEarly(b)).outcome.row.attempts, 0, 'another row pending: b is not next, not counted');
+  outbox.settle([{ id: a.id, ok: true, result: {} }, { id: b.id, ok: true, result: {} }]);
+  const c = message();
+  await outbox.append(c);
+  t.equal(outbox.get(c.id)?.attempts, 0, 'not early (waits for its fsync): not counted by its commit');
+  outbox.settle([{ id: c.id, ok: true, result: {} }]);
+  atOnce = 0;
+  const d = message();
+  await outbox.appendEarly(d);
+  t.equal(outbox.get(d.id)?.attempts, 0, 'the forwarder would not send it now: not counted');
+  outbox.markAttempt([d.id]);
+  t.equal(outbox.get(d.id)?.attempts, 1);
+  outbox.settle([{ id: d.id, ok: true, result: {} }]);
+
+  // Counted by its commit, not sent then (the link dropped): its later send is not counted again.
+  atOnce = 1;
+  const e = message();
+  await outbox.appendEarly(e);
+  t.equal(outbox.get(e.id)?.attempts, 1);
+  outbox.markAttempt([e.id]);
+  t.equal(outbox.get(e.id)?.attempts, 1, 'one send, one count');
+  outbox.precountSends(undefined);
+  outbox.settle([{ id: e.id, ok: true, result: {} }]);
+  const f = message();
+  await outbox.appendEarly(f);
+  t.equal(outbox.get(f.id)?.attempts, 0, 'no forwarder: counted by markAttempt alone');
+});
