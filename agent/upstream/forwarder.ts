@@ -281,24 +281,25 @@ export class Forwarder {
     // and the read (three index scans, the pending one as long as the backlog) came after every
     // settle (~30 µs an online award, more per batch while a backlog drains; issue 10).
     const counts = lazyStats(this.options.outbox);
+    const outbox = this.options.outbox;
     for (const row of settled) {
       if (row.result_error !== undefined) {
         // Applied by the host, so neither resent nor a dead letter: said loudly instead (host-results.ts).
         this.options.log.error({ id: row.id, op: row.op, txn_id: row.txn_id, result_error: row.result_error },
           'host answer does not match its schema: recorded as delivered, not sent again');
         this.options.events.emit('outbox', withCounts(
-          { type: 'unreadable', id: row.id, op: row.op, txn_id: row.txn_id, error: row.result_error }, counts, ['pending', 'dead', 'unreadable']));
+          { type: 'unreadable', id: row.id, op: row.op, txn_id: row.txn_id, error: row.result_error }, counts, ['pending', 'dead', 'unreadable'], outbox));
       }
       if (row.state === 'dead') {
         this.options.log.warn({ id: row.id, op: row.op, txn_id: row.txn_id, code: row.error?.code }, 'host refused message: dead letter');
         this.options.events.emit('outbox', withCounts(
-          { type: 'dead', id: row.id, op: row.op, txn_id: row.txn_id, error: row.error }, counts, ['pending', 'dead']));
+          { type: 'dead', id: row.id, op: row.op, txn_id: row.txn_id, error: row.error }, counts, ['pending', 'dead'], outbox));
       }
       const set = this.waiters.get(row.id);
       if (set) for (const notify of [...set]) notify(row);
     }
     this.options.events.emit('outbox', withCounts(
-      { type: 'delivered', count: settled.filter((r) => r.state === 'done').length }, counts, ['pending', 'dead']));
+      { type: 'delivered', count: settled.filter((r) => r.state === 'done').length }, counts, ['pending', 'dead'], outbox));
     try {
       this.options.onSettled?.(settled);
     } catch (error) {
@@ -336,9 +337,15 @@ function lazyStats(outbox: OutboxStore): () => OutboxStats {
 /**
  * An event's data with counts from stats() as getters: read (once for all of them) when a listener
  * or the serialiser first reads one, during the emit; enumerable, so JSON.stringify and spreads see them.
+ * `pending` is 0 without the read when the outbox knows that nothing is pending: the daemon's backlog
+ * memory release reads it on every delivery once 1,000 rows were delivered (runtime/release-memory.ts),
+ * ~2 % of an online award's instructions for a read that finds nothing (issue 10).
  */
-function withCounts<K extends keyof OutboxStats>(data: Record<string, unknown>, stats: () => OutboxStats, keys: K[]): Record<string, unknown> {
-  for (const key of keys) Object.defineProperty(data, key, { get: () => stats()[key], enumerable: true, configurable: true });
+function withCounts<K extends keyof OutboxStats>(data: Record<string, unknown>, stats: () => OutboxStats, keys: K[], outbox: OutboxStore): Record<string, unknown> {
+  for (const key of keys) {
+    const get = key === 'pending' ? () => (outbox.nonePending?.() ? 0 : stats().pending) : () => stats()[key];
+    Object.defineProperty(data, key, { get, enumerable: true, configurable: true });
+  }
   return data;
 }
 

@@ -145,6 +145,11 @@ export interface OutboxStore {
   /** Dead rows back to pending (one, or all with null); how many. */
   retry(id: string | null): number;
   stats(): OutboxStats;
+  /**
+   * True when no row is pending, known without a read (false: some may be; ask stats()). Optional:
+   * an outbox without it is asked stats() every time.
+   */
+  nonePending?(): boolean;
   list(state: OutboxState, limit: number): OutboxRow[];
   pendingSpend(customerId: string, currency: string): number;
   offlineSpendExposure(): Array<{ currency: string; count: number; amount: number; since: string }>;
@@ -675,6 +680,11 @@ export class Outbox implements OutboxStore {
 
   stats(): OutboxStats {
     return this.stmt.stats!.get() as OutboxStats;
+  }
+
+  nonePending(): boolean {
+    // pendingSeqs is a superset of the pending rows: empty means none, more means maybe.
+    return this.pendingSeqs?.size === 0 && !this.db.inTransaction;
   }
 
   list(state: OutboxState, limit: number): OutboxRow[] {

@@ -133,3 +133,51 @@ t.test('a row sent the moment it is committed has that send counted by its commi
   await waitFor(() => outbox.get(m.id)?.state === 'done', { what: 'the row settled' });
   t.equal(outbox.get(m.id)?.attempts, 1);
 });
+
+t.test("a delivery's 'outbox' event says pending 0 without a read when the outbox knows that nothing is pending", async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  let statsReads = 0;
+  const stats = outbox.stats.bind(outbox);
+  outbox.stats = () => {
+    statsReads += 1;
+    return stats();
+  };
+  const answers: Array<() => void> = [];
+  const uplink = {
+    connected: true,
+    onLateResponse: () => () => undefined,
+    onState: () => () => undefined,
+    request(messages: UpstreamMessage[]): Promise<UpstreamResponse> {
+      return new Promise((resolve) => {
+        answers.push(() => resolve({ v: 1, request_id: 'r', results: messages.map((m) => ({ id: m.id, ok: true as const, result: {} })) }));
+      });
+    },
+  } as unknown as Uplink;
+  const bus = new EventBus();
+  const seen: Array<{ pending: unknown; reads: number }> = [];
+  // As the daemon's backlog memory release does: the pending count of every delivery.
+  bus.on('outbox', (_topic, e) => { if (e.type === 'delivered') seen.push({ pending: e.pending, reads: statsReads }); });
+  const forwarder = new Forwarder({
+    outbox, uplink, events: bus, log: silentLogger(),
+    batchSize: 10, backlogBatchSize: 25, window: 4, timeoutMs: 1000, maxBackoffMs: 100,
+  });
+  const a = message();
+  await outbox.append(a);
+  forwarder.start();
+  t.teardown(() => forwarder.stop());
+  await waitFor(() => answers.length === 1, { what: 'the first send' });
+  answers.shift()!();
+  await waitFor(() => seen.length === 1, { what: 'the first delivery' });
+  t.same(seen[0], { pending: 0, reads: 0 }, 'nothing pending, known: no read');
+  const b = message();
+  await outbox.append(b);
+  forwarder.wake(); // as agent/ops/outcome.ts does after a commit
+  await waitFor(() => answers.length === 1, { what: 'the second send' });
+  const c = message();
+  await outbox.append(c); // pending while b is answered
+  answers.shift()!();
+  await waitFor(() => seen.length === 2, { what: 'the second delivery' });
+  t.same(seen[1], { pending: 1, reads: 1 }, 'a row pending: read');
+});
