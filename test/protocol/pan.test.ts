@@ -4,6 +4,7 @@ import t from 'tap';
 import { parseParams, parseRequest } from '../../protocol/local.ts';
 import { findPanInText, maskPansIn } from '../../protocol/pan.ts';
 import { parseUpstreamRequest } from '../../protocol/upstream.ts';
+import { seeded } from '../helpers/random.ts';
 
 const VISA = '4111111111111111';
 const cardsAsWritten = [VISA, '4111 1111 1111 1111', '4111-1111-1111-1111', 'T-4111111111111111', 'refund card 5555 5555 5555 4444 please',
@@ -26,6 +27,28 @@ t.test('what is not a card number passes', async (t) => {
     'T-2024-03-04-000123',
   ];
   for (const text of fine) t.equal(findPanInText(text), null, text);
+});
+
+t.test('ASCII text with fewer than 13 digits skips the search; every answer is the one the full search gives', async (t) => {
+  // A non-ASCII character in front sends a text the long way (normalised, then searched), whatever its digits.
+  const longWay = (text: string) => findPanInText(`\u00e9${text}`);
+  const rand = seeded(20261201);
+  const alphabet = '0123456789012345678901234567890123456789 --xA';
+  let found = 0;
+  for (let n = 0; n < 20_000; n++) {
+    let text = '';
+    const length = Math.floor(rand() * 40);
+    for (let i = 0; i < length; i++) text += alphabet[Math.floor(rand() * alphabet.length)];
+    const pan = findPanInText(text);
+    if (pan !== longWay(text)) t.fail(`${JSON.stringify(text)}: ${pan} / ${longWay(text)}`);
+    if (pan !== null) found += 1;
+  }
+  t.ok(found > 100, `cards among the random texts: ${found}`);
+  for (const text of ['4111 1111 1111 1', '4222222222222', 'x4222222222222x', '4-2-2-2-2-2-2-2-2-2-2-2-2']) {
+    t.equal(findPanInText(text), longWay(text), text);
+  }
+  t.equal(findPanInText('422222222222'), null, '12 digits');
+  t.equal(findPanInText('4222222222222'), '4222222222222', '13 digits');
 });
 
 t.test('masking for echoes keeps the 6/4 form only', async (t) => {
