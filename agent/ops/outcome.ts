@@ -1,6 +1,6 @@
 // Shared by the money ops (award, spend, void, refund, redeem…): fingerprints for idempotency, waiting for the host's
 // answer to a committed row, and turning a dead letter into the POS's error.
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { canonicalJson } from '../../protocol/canonical-json.ts';
 import { AgentError, isErrorCode } from '../../protocol/errors.ts';
 import type { DurableOp } from '../../protocol/upstream.ts';
@@ -8,9 +8,13 @@ import type { AppendInput, OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { messageId } from './message-id.ts';
 
+/** crypto.hash (Node ≥ 20.12): one call, no Hash object; the same digest. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 /** Canonical JSON (sorted keys) hashed: same content ⇔ same fingerprint. */
 export function fingerprint(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)!).digest('hex');
+  const text = canonicalJson(value)!;
+  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 }
 
 export function newMessage(ctx: OpsContext, op: DurableOp, fields: Omit<AppendInput, 'id' | 'op' | 'created_at'>): AppendInput {
