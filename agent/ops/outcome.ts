@@ -3,6 +3,7 @@
 import * as crypto from 'node:crypto';
 import { canonicalJson } from '../../protocol/canonical-json.ts';
 import { AgentError, isErrorCode } from '../../protocol/errors.ts';
+import { isoString } from '../../protocol/iso-time.ts';
 import type { DurableOp } from '../../protocol/upstream.ts';
 import type { AppendInput, OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
@@ -19,7 +20,7 @@ export function fingerprint(value: unknown): string {
 
 export function newMessage(ctx: OpsContext, op: DurableOp, fields: Omit<AppendInput, 'id' | 'op' | 'created_at'>): AppendInput {
   const at = ctx.now();
-  return { id: messageId(at.getTime()), op, created_at: at.toISOString(), ...fields };
+  return { id: messageId(at.getTime()), op, created_at: isoString(at), ...fields };
 }
 
 /** Commit (or find) the row for (op, txn_id); CONFLICT when the same txn had other content. */

@@ -17,6 +17,7 @@
 // except done rows older than the retention window (in trusted time, a sale's rows together).
 import type { Statement } from 'better-sqlite3';
 import { AgentError } from '../../protocol/errors.ts';
+import { isoString } from '../../protocol/iso-time.ts';
 import { DURABLE_OPS, type DurableOp, type HostResult, type UpstreamError } from '../../protocol/upstream.ts';
 import { WalSync, type SyncFn } from '../../runtime/wal-sync.ts';
 import { isDiskFull, withoutFsync, type Db } from '../storage/db.ts';
@@ -645,8 +646,8 @@ export class Outbox implements OutboxStore {
    */
   settle(outcomes: Outcome[]): OutboxRow[] {
     this.fresh.clear();
-    const at = this.now().toISOString();
-    const settledAt = this.trusted().toISOString();
+    const at = isoString(this.now());
+    const settledAt = isoString(this.trusted());
     const apply = () => this.settleTx(outcomes, at, settledAt);
     // The host's ok answers: if a power cut loses them the rows are resent and the host's dedup
     // answers them again, so they need no fsync of their own. A refusal does (the host keeps no

@@ -6,6 +6,7 @@ import { X509Certificate, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { AgentError } from '../../protocol/errors.ts';
+import { isoString } from '../../protocol/iso-time.ts';
 import { mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../../protocol/uplink-config.ts';
 import { fastUpstreamResponse } from '../../protocol/fast-upstream.ts';
 import {
@@ -212,7 +213,7 @@ export class Uplink {
       request_id: randomUUID(),
       reply_to: topics.response(this.prefix),
       source: { merchant: identity.merchant, store: identity.store, terminal: identity.terminal },
-      sent_at: new Date().toISOString(),
+      sent_at: isoString(new Date()),
       ...(chain ? { chain } : {}),
       messages,
     };
