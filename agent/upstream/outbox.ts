@@ -162,21 +162,23 @@ export interface OutboxStore {
   checkpointIfDue?(): void;
 }
 
-interface RawRow extends Omit<OutboxRow, 'payload' | 'offline' | 'result' | 'error'> {
+/**
+ * The columns an OutboxRow is read from: every one but sale_txn_id (schema 6), the payload's copy kept
+ * for the index outbox_sale. Read in raw mode (rowStatement): an array in this order.
+ */
+const ROW_COLUMNS = 'seq, id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, ' +
+  'attempts, result, error, created_at, updated_at, settled_at';
+
+/** A row read in object mode (`SELECT *` of another reader: agent/receipts/txn-records.ts). */
+interface RowRecord extends Omit<OutboxRow, 'payload' | 'offline' | 'result' | 'error'> {
   payload: string;
   offline: number;
   result: string | null;
   error: string | null;
 }
 
-/**
- * The columns an OutboxRow is read from: every one but sale_txn_id (schema 6), the payload's copy kept
- * for the index outbox_sale, so that decode() need not copy each row to drop it.
- */
-const ROW_COLUMNS = 'seq, id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, ' +
-  'attempts, result, error, created_at, updated_at, settled_at';
-
-export function decode(raw: RawRow): OutboxRow {
+/** An outbox row read as an object (readers of the file with their own statements). */
+export function decode(raw: RowRecord): OutboxRow {
   const { result, result_error } = readResult(raw.op, raw.result);
   const row: OutboxRow = {
     ...raw,
@@ -184,6 +186,40 @@ export function decode(raw: RawRow): OutboxRow {
     offline: raw.offline === 1,
     result,
     error: raw.error === null ? null : (JSON.parse(raw.error) as UpstreamError),
+  };
+  if (result_error !== undefined) row.result_error = result_error;
+  return row;
+}
+
+type RawRow = [
+  seq: number, id: string, op: DurableOp, txn_id: string | null, fingerprint: string, customer_id: string | null,
+  payload: string, offline: number, amount: number | null, currency: string | null, state: OutboxState, attempts: number,
+  result: string | null, error: string | null, created_at: string, updated_at: string, settled_at: string | null,
+];
+
+/**
+ * A statement that reads ROW_COLUMNS, in better-sqlite3's raw mode: each row comes back as an array and
+ * decodeRaw() builds the OutboxRow in one object literal. In object mode better-sqlite3 sets each column
+ * on a new object from C++ (a map transition per key), and decode() copied that object again: ~43 k of
+ * an online award's ~1 M instructions for the settle's one row (callgrind, issue 10).
+ */
+function rowStatement(db: Db, sql: string): Statement {
+  return db.prepare(sql).raw(true);
+}
+
+/** decode() of a row read through rowStatement: the same OutboxRow, keys in the same order. */
+function decodeRaw(raw: RawRow): OutboxRow {
+  const op = raw[2];
+  const error = raw[13];
+  const { result, result_error } = readResult(op, raw[12]);
+  // The keys in ROW_COLUMNS order, as the object mode gave them (outbox.list's JSON keeps it).
+  const row: OutboxRow = {
+    seq: raw[0], id: raw[1], op, txn_id: raw[3], fingerprint: raw[4], customer_id: raw[5],
+    payload: JSON.parse(raw[6]) as Record<string, unknown>,
+    offline: raw[7] === 1, amount: raw[8], currency: raw[9], state: raw[10], attempts: raw[11],
+    result,
+    error: error === null ? null : (JSON.parse(error) as UpstreamError),
+    created_at: raw[14], updated_at: raw[15], settled_at: raw[16],
   };
   if (result_error !== undefined) row.result_error = result_error;
   return row;
@@ -296,16 +332,16 @@ export class Outbox implements OutboxStore {
     walSync?: SyncFn,
   ) {
     this.stmt = {
-      byId: db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE id = ?`),
-      byTxnAny: db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? ORDER BY seq`),
+      byId: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE id = ?`),
+      byTxnAny: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? ORDER BY seq`),
       insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at, sale_txn_id, attempts)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`),
-      nextPending: db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
+      nextPending: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
       syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
       // RETURNING: the settled row comes back from the update itself (no second lookup by id).
-      done: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
-      dead: db.prepare(`UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
+      done: rowStatement(db, `UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
+      dead: rowStatement(db, `UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
       attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
       withholdReductions: db.prepare(`UPDATE outbox SET payload = json_set(payload, '$.pos_reduced', json('false')), updated_at = ?
           WHERE id = ? AND op = 'award' AND state = 'pending'`),
@@ -352,13 +388,13 @@ export class Outbox implements OutboxStore {
     // again on every new binding (a bound op might make the partial index outbox_redeem, WHERE op =
     // 'redeem', usable), ~130 µs per lookup instead of ~4, and every append makes one (issue 10).
     for (const op of DURABLE_OPS) {
-      this.byTxn.set(op, db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? AND op = '${op}'`));
+      this.byTxn.set(op, rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? AND op = '${op}'`));
       // Named spends and refunds are keyed by their own id; this finds those of one sale (index outbox_sale).
-      this.bySale.set(op, db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE op = '${op}' AND sale_txn_id = ? ORDER BY seq`));
+      this.bySale.set(op, rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE op = '${op}' AND sale_txn_id = ? ORDER BY seq`));
     }
     // Same for the state, which outbox_pending, outbox_dead and outbox_spend_pending are restricted on.
     for (const state of ['pending', 'done', 'dead'] as const) {
-      this.byState.set(state, db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE state = '${state}' ORDER BY seq LIMIT ?`));
+      this.byState.set(state, rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE state = '${state}' ORDER BY seq LIMIT ?`));
     }
     // One caller's bad row must not fail the others: each caller gets a savepoint
     // (a nested better-sqlite3 transaction) inside the one shared commit.
@@ -384,7 +420,7 @@ export class Outbox implements OutboxStore {
           ? this.stmt.done!.get(JSON.stringify(o.result), at, settledAt, o.id)
           : this.stmt.dead!.get(JSON.stringify(o.error), at, settledAt, o.id)) as RawRow | undefined;
         if (!raw) continue;
-        const row = decode(raw);
+        const row = decodeRaw(raw);
         if (row.result_error !== undefined) this.stmt.countUnreadable!.run();
         changed.push(row);
       }
@@ -518,7 +554,7 @@ export class Outbox implements OutboxStore {
     if (item.txn_id !== null) {
       const existing = this.byTxn.get(item.op)?.get(item.txn_id) as RawRow | undefined;
       if (existing) {
-        const row = decode(existing);
+        const row = decodeRaw(existing);
         return { kind: row.fingerprint === item.fingerprint ? 'existing' : 'conflict', row };
       }
     }
@@ -560,12 +596,12 @@ export class Outbox implements OutboxStore {
 
   get(id: string): OutboxRow | undefined {
     const raw = this.stmt.byId!.get(id) as RawRow | undefined;
-    return raw && decode(raw);
+    return raw && decodeRaw(raw);
   }
 
   findByTxn(op: DurableOp, txnId: string): OutboxRow | undefined {
     const raw = this.byTxn.get(op)?.get(txnId) as RawRow | undefined;
-    return raw && decode(raw);
+    return raw && decodeRaw(raw);
   }
 
   /**
@@ -582,17 +618,17 @@ export class Outbox implements OutboxStore {
 
   /** The redeem rows of a sale: their own txn_id is the redemption id, the sale's is in the payload. */
   redemptionsOf(saleTxnId: string): OutboxRow[] {
-    const rows = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM outbox WHERE op = 'redeem' AND json_extract(payload, '$.txn_id') = ? ORDER BY seq`).all(saleTxnId) as RawRow[];
-    return rows.map(decode);
+    const rows = rowStatement(this.db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE op = 'redeem' AND json_extract(payload, '$.txn_id') = ? ORDER BY seq`).all(saleTxnId) as RawRow[];
+    return rows.map(decodeRaw);
   }
 
   forTxn(txnId: string): OutboxRow[] {
-    return (this.stmt.byTxnAny!.all(txnId) as RawRow[]).map(decode);
+    return (this.stmt.byTxnAny!.all(txnId) as RawRow[]).map(decodeRaw);
   }
 
   /** Rows of `op` that name txnId as their sale (payload.sale_txn_id): a sale's refunds. */
   forSale(op: DurableOp, txnId: string): OutboxRow[] {
-    return ((this.bySale.get(op)?.all(txnId) ?? []) as RawRow[]).map(decode);
+    return ((this.bySale.get(op)?.all(txnId) ?? []) as RawRow[]).map(decodeRaw);
   }
 
   /** The next pending rows in FIFO order, read from disk a page at a time. */
@@ -600,7 +636,7 @@ export class Outbox implements OutboxStore {
     if (afterSeq >= this.maxSeq || this.pendingSeqs?.size === 0) return [];
     const known = this.fromFresh(limit, afterSeq);
     if (known) return known;
-    const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decode);
+    const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decodeRaw);
     // All of them, from the first on, none held back for its fsync, committed: every pending row.
     if (afterSeq === 0 && this.unsyncedFrom === null && rows.length < limit && !this.db.inTransaction) {
       this.pendingSeqs = new Set(rows.map((r) => r.seq));
@@ -690,7 +726,7 @@ export class Outbox implements OutboxStore {
 
   list(state: OutboxState, limit: number): OutboxRow[] {
     const stmt = this.byState.get(state);
-    return stmt ? (stmt.all(limit) as RawRow[]).map(decode) : [];
+    return stmt ? (stmt.all(limit) as RawRow[]).map(decodeRaw) : [];
   }
 
   /** Spends queued on this till for a customer, not yet confirmed by the host. */

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../agent/storage/db.ts';
-import { Outbox } from '../../agent/upstream/outbox.ts';
+import { Outbox, decode } from '../../agent/upstream/outbox.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { message, outboxContract } from './outbox-contract.ts';
 
@@ -251,4 +251,26 @@ t.test('a commit of rows the forwarder sends at once counts their first send; ma
   const f = message();
   await outbox.appendEarly(f);
   t.equal(outbox.get(f.id)?.attempts, 0, 'no forwarder: counted by markAttempt alone');
+});
+
+t.test('rows read in raw mode are the rows decode() makes of the same columns read as objects, keys in the same order', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  const ok = message({ payload: { customer_id: 'c1', basket: { total: 5, items: [{ sku: 'A' }] } }, amount: 5 });
+  const dead = message({ op: 'spend', offline: true, amount: 300 });
+  const unreadable = message();
+  const pending = message({ customer_id: null, txn_id: null, currency: null });
+  await outbox.appendAll([ok, dead, unreadable, pending]);
+  const settled = outbox.settle([
+    { id: ok.id, ok: true, result: { status: 'awarded', award_amount: 1 } },
+    { id: dead.id, ok: false, error: { code: 'REJECTED_UPSTREAM', message: 'no', permanent: true } },
+    { id: unreadable.id, ok: true, result: { award_amount: 'x' } },
+  ]);
+  const columns = 'seq, id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, attempts, result, error, created_at, updated_at, settled_at';
+  const asObject = (id: string) => JSON.stringify(decode(db.prepare(`SELECT ${columns} FROM outbox WHERE id = ?`).get(id) as Parameters<typeof decode>[0]));
+  for (const m of [ok, dead, unreadable, pending]) t.equal(JSON.stringify(outbox.get(m.id)), asObject(m.id), m.id);
+  t.same(settled.map((r) => JSON.stringify(r)), [ok, dead, unreadable].map((m) => asObject(m.id)), 'as the settle returns them');
+  t.equal(JSON.stringify(outbox.nextPending(10)), `[${asObject(pending.id)}]`);
+  t.ok(outbox.get(unreadable.id)?.result_error, 'an unreadable answer says so');
 });
