@@ -33,6 +33,8 @@ export interface SimTillOptions {
   customers: readonly string[];
   /** The forwarder's and uplink's log (warnings: timeouts and resends). */
   log: Logger;
+  /** uplink.request_timeout_ms (its default when absent): a host under valgrind needs longer. */
+  requestTimeoutMs?: number;
 }
 
 /** One award: committed at `startedAt`, answered `ms` later (performance.now() clock). */
@@ -67,7 +69,9 @@ export class SimTill {
     this.db = openDb(join(options.dir, `${identity.store}-${identity.terminal}.db`));
     this.db.pragma('synchronous = OFF');
     this.outbox = new Outbox(this.db);
-    const config = uplinkConfigSchema.parse({ url: options.brokerUrl });
+    const config = uplinkConfigSchema.parse({
+      url: options.brokerUrl, ...(options.requestTimeoutMs ? { request_timeout_ms: options.requestTimeoutMs } : {}),
+    });
     this.uplink = new Uplink({
       config, url: options.brokerUrl, protocolVersion: 5, identity, version: 'fleet-bench', log,
       statusExtra: () => {
@@ -106,6 +110,17 @@ export class SimTill {
   async finishIssuing(): Promise<void> {
     this.issuing = false;
     await this.lanesDone;
+  }
+
+  /** Appends n awards without waiting for their answers (a backlog: queue them before connect()). */
+  async queue(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const k = ++this.counter;
+      const txn = `${this.options.identity.store}-${this.options.identity.terminal}-${k}`;
+      this.sent.push(txn);
+      const outcome = await this.outbox.append(award(txn, this.options.customers[k % this.options.customers.length]!));
+      if (outcome.kind !== 'created') throw new Error(`bench: ${this.terminal} ${txn}: outbox said ${outcome.kind}`);
+    }
   }
 
   pending(): number {

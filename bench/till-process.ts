@@ -124,7 +124,7 @@ export async function spawnTill(args: string[], readyMsg: string, onLine?: (line
 }
 
 /** The node flags on the bin's `#!/usr/bin/env -S node …` line. */
-function shebangFlags(): string[] {
+export function shebangFlags(): string[] {
   const first = readFileSync(BIN, 'utf8').split('\n', 1)[0]!;
   const words = first.split(/\s+/);
   return words.slice(words.indexOf('node') + 1).filter(Boolean);
