@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Basket } from '../protocol/basket.ts';
 import type { Voucher } from '../protocol/credit.ts';
 import type { Reduction } from '../protocol/local.ts';
-import { isoNow } from './iso-now.ts';
+import { isoNow } from '../runtime/iso-now.ts';
 
 export interface Sale {
   terminal: string;

@@ -13,7 +13,7 @@ import type { IdentifierKind, Product } from '../protocol/local.ts';
 import { MAX_BALANCE, isPointsUnit } from '../protocol/money.ts';
 import type { Offer, ProductInfo } from './engine.ts';
 import { CreditStore } from './credit-store.ts';
-import { isoNow } from './iso-now.ts';
+import { isoNow } from '../runtime/iso-now.ts';
 import { migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
 import { cacheStatements } from '../runtime/statement-cache.ts';

@@ -11,6 +11,7 @@ import { eligibleAmount, localTime, offerAppliesTo, type Offer } from './engine.
 import type { MessageOf, OpContext } from './op-context.ts';
 import type { Participant, Wallet } from './ledger.ts';
 import type { UserOffer } from './user-offers.ts';
+import { isoNow } from '../runtime/iso-now.ts';
 
 /** SessionM's default lock time: 15 minutes. */
 export const DEFAULT_LOCK_TTL_S = 900;
@@ -151,7 +152,7 @@ export function lock(ctx: OpContext, m: MessageOf<'lock'>): Record<string, unkno
 export function unlock(ctx: OpContext, m: MessageOf<'unlock'>): Record<string, unknown> {
   const txnId = txnOf(m);
   const book = ctx.ledger.userOffers;
-  book.expireLocks(new Date().toISOString());
+  book.expireLocks(isoNow());
   const released = book.release(ctx.terminal, txnId, m.payload.offer_ids);
   const result: UnlockResult = {
     txn_id: txnId,
@@ -229,7 +230,7 @@ export function endSaleLock(ctx: OpContext, txnId: string): void {
  */
 export function spendableAfterLocks(ctx: OpContext, wallet: Wallet, txnId: string, spendable = wallet.balance): number {
   const book = ctx.ledger.userOffers;
-  book.expireLocks(new Date().toISOString());
+  book.expireLocks(isoNow());
   return Math.max(0, spendable - book.lockedAmountByOthers(wallet.participant_id, wallet.currency, ctx.terminal, txnId));
 }
 
@@ -256,7 +257,7 @@ export function previewAfterLocks<R extends { spendable_amount: number; automati
 /** Money other sales hold locked: with a sale, every other sale's locks; without (preview), other tills'. */
 export function heldByOthers(ctx: OpContext, participantId: string, currency: string, txnId: string | null): number {
   const book = ctx.ledger.userOffers;
-  book.expireLocks(new Date().toISOString());
+  book.expireLocks(isoNow());
   return txnId === null
     ? book.lockedAmountByOtherTills(participantId, currency, ctx.terminal)
     : book.lockedAmountByOthers(participantId, currency, ctx.terminal, txnId);

@@ -20,6 +20,7 @@ import type { Logger } from '../runtime/log.ts';
 import { DeferredLog } from './op-log.ts';
 import type { Batch, HandleSummary } from './batch.ts';
 import { badRequest } from './request.ts';
+import { isoNow } from '../runtime/iso-now.ts';
 
 /** A batch's context: its handlers' log lines wait for the commit. */
 type BatchContext = OpContext & { log: DeferredLog };
@@ -42,7 +43,7 @@ export class HostService {
     const ctx: BatchContext = {
       ledger: this.ledger, settings: this.settings, log, source: batch.source, terminal: terminalKey(batch.source),
     };
-    const at = new Date().toISOString();
+    const at = isoNow();
     try {
       // Everything the attempt produces is made inside it: on PostgreSQL a serialization
       // conflict runs the whole batch again (store.ts), and nothing of the first try may stay.

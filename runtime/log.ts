@@ -2,6 +2,7 @@
 // Callers never put identifier values (cards, phones, emails, tokens) in a message; redaction by
 // key is the second net, with one list for both programs.
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import { isoNow } from './iso-now.ts';
 
 export type Logger = PinoLogger;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -23,12 +24,18 @@ export function createLogger(
       level: options.level ?? 'info',
       name: options.name ?? 'till-agent',
       base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // pino.stdTimeFunctions.isoTime's text (Date#toISOString per line), kept per millisecond (iso-now.ts).
+      timestamp: isoTimestamp,
       redact: { paths: REDACT, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
     destination ?? pino.destination({ fd: 1, sync: true }),
   );
+}
+
+/** A log line's `time` field, as pino.stdTimeFunctions.isoTime writes it. */
+export function isoTimestamp(): string {
+  return `,"time":"${isoNow()}"`;
 }
 
 /** A logger that discards everything, for tests and library use. */

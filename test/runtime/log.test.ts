@@ -1,7 +1,9 @@
 // One redaction list for the agent and the host: card data, contact details and secrets never
 // reach a log line, whichever program logs them.
 import t from 'tap';
+import { Writable } from 'node:stream';
 import { capturingLogger } from '../helpers/log-capture.ts';
+import { createLogger, isoTimestamp } from '../../runtime/log.ts';
 
 t.test('card data, track data, phone, email and secrets are redacted; other fields are kept', async (t) => {
   const { log, lines } = capturingLogger();
@@ -17,4 +19,22 @@ t.test('card data, track data, phone, email and secrets are redacted; other fiel
   t.same(line.params, { value: '[redacted]' });
   t.same(line.data, { data: '[redacted]' });
   t.equal(line.txn_id, 'sale-1');
+});
+
+t.test('a line\'s time is Date#toISOString of the moment it was written, where pino\'s isoTime puts it', async (t) => {
+  const raw: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { raw.push(chunk.toString()); done(); } });
+  const log = createLogger({ level: 'info' }, sink);
+  const before = Date.now();
+  log.info('first');
+  log.info('second');
+  const after = Date.now();
+  t.equal(raw.length, 2);
+  for (const text of raw) {
+    const m = /^\{"level":"info","time":"([^"]+)","pid":\d+,"name":"till-agent","msg":"(first|second)"\}\n$/.exec(text);
+    const time = m?.[1] ?? '';
+    const ms = Date.parse(time);
+    t.ok(m && ms >= before && ms <= after && new Date(ms).toISOString() === time, `${text.trim()} written in ${before}..${after}`);
+  }
+  t.match(isoTimestamp(), /^,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$/);
 });
