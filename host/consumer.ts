@@ -37,6 +37,7 @@ import { tillPrefix, topics, type UpstreamResponse } from '../protocol/upstream.
 import type { Logger } from '../runtime/log.ts';
 import type { Batch, HandleSummary } from './batch.ts';
 import { decodeRequest } from './request.ts';
+import { encodeResponse } from './result-json.ts';
 
 const STOP_TIMEOUT_MS = 3000;
 const DEFER_MS = 250;
@@ -312,7 +313,7 @@ export class Consumer {
     const v5 = this.options.uplink.protocol_version === 5;
     const properties = v5 ? { contentType: 'application/json', ...(correlation ? { correlationData: correlation } : {}) } : undefined;
     // Not awaited: the broker's PUBACK arrives through the same serial packet pump we are in.
-    client.publish(topic, JSON.stringify(response), { qos: 1, ...(properties ? { properties } : {}) }, (error) => {
+    client.publish(topic, encodeResponse(response), { qos: 1, ...(properties ? { properties } : {}) }, (error) => {
       if (error) this.options.log.error({ err: error, topic, request_id: response.request_id }, 'reply not delivered');
     });
     ack?.();

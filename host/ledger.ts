@@ -14,6 +14,7 @@ import { MAX_BALANCE, isPointsUnit } from '../protocol/money.ts';
 import type { Offer, ProductInfo } from './engine.ts';
 import { CreditStore } from './credit-store.ts';
 import { isoNow } from '../runtime/iso-now.ts';
+import { resultJson } from './result-json.ts';
 import { migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
 import { cacheStatements } from '../runtime/statement-cache.ts';
@@ -422,7 +423,7 @@ export class SqliteLedger {
   recordProcessed(p: Processed): void {
     this.db
       .prepare('INSERT INTO processed (message_id, terminal, op, txn_id, result, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(p.message_id, p.terminal, p.op, p.txn_id, JSON.stringify(p.result), now());
+      .run(p.message_id, p.terminal, p.op, p.txn_id, resultJson(p.result), now());
   }
 
   /** Seq of the last message processed for this till's chained requests (chain.ts). */

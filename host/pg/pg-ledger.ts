@@ -13,6 +13,7 @@
 // what SQLite's single writer gave: every request's reads and writes as if alone, also for two
 // tills spending one customer's wallet at once; dedup is the unique keys of `processed`.
 import { AgentError } from '../../protocol/errors.ts';
+import { resultJson } from '../result-json.ts';
 import type { IdentifierKind, Product } from '../../protocol/local.ts';
 import { MAX_BALANCE, isPointsUnit } from '../../protocol/money.ts';
 import type { Offer, ProductInfo } from '../engine.ts';
@@ -296,7 +297,7 @@ export class PgLedger implements Ledger {
 
   /** Inside a transaction the row waits (pending) for the next savepoint end or COMMIT: one INSERT for many messages. */
   recordProcessed(p: Processed): void {
-    const json = JSON.stringify(p.result);
+    const json = resultJson(p.result);
     const row = { ...p, json, created_at: now() };
     if (!this.inTransaction) {
       this.insertProcessed([row]);
