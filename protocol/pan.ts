@@ -57,10 +57,16 @@ export function hasCardPrefix(digits: string): boolean {
 // Digit groups separated by single spaces or dashes, as card numbers are written ("4111 1111 …").
 const DIGIT_GROUPS = /\d+(?:[ -]\d+)*/g;
 
+// findPanInText's own copy: String#matchAll would clone the regex on every call (a RegExp built and
+// compiled per free-text field with 13 digits or more, e.g. an EAN-13 SKU), exec with lastIndex does not.
+const SCAN_GROUPS = new RegExp(DIGIT_GROUPS.source, 'g');
+
 /** The first PAN-like number in a free-text value, or null. Never throws. */
 export function findPanInText(text: string): string | null {
   if (tooFewDigits(text)) return null;
-  for (const m of normalised(text).matchAll(DIGIT_GROUPS)) {
+  const scanned = normalised(text);
+  SCAN_GROUPS.lastIndex = 0;
+  for (let m = SCAN_GROUPS.exec(scanned); m !== null; m = SCAN_GROUPS.exec(scanned)) {
     const found = panInGroups(m[0]);
     if (found !== null) return found;
   }
