@@ -613,7 +613,8 @@ export class SqliteLedger {
     for (const move of moves.values()) {
       if (move.amount === 0) continue;
       // Each move was checked against the cached balance, which is the table's plus these moves.
-      if (update.run({ ...move, at }).changes !== 1) throw new Error(`no ${move.currency} wallet for participant ${move.participant_id}`);
+      // A literal, not `{ ...move, at }` (a hidden class per object in Node 20: handlers.ts saleEntry).
+      if (update.run({ participant_id: move.participant_id, currency: move.currency, amount: move.amount, at }).changes !== 1) throw new Error(`no ${move.currency} wallet for participant ${move.participant_id}`);
     }
     moves.clear();
   }
