@@ -85,10 +85,14 @@ export interface MqttConnectOptions {
   rejectUnauthorized: boolean;
   writeCache: false;
   properties?: { sessionExpiryInterval: number };
+  log?: (...args: unknown[]) => void;
 }
 
+/** MQTT.js's log when its `debug` output is off anyway. */
+const noLog = (): void => {};
+
 /** Connect options for a durable client: persistent session so QoS 1 replies wait for us. */
-export function mqttConnectOptions(config: UplinkConfig, clientId: string, files: TlsFiles): MqttConnectOptions {
+export function mqttConnectOptions(config: UplinkConfig, clientId: string, files: TlsFiles, env: NodeJS.ProcessEnv = process.env): MqttConnectOptions {
   const options: MqttConnectOptions = {
     protocolVersion: config.protocol_version,
     clientId,
@@ -102,6 +106,10 @@ export function mqttConnectOptions(config: UplinkConfig, clientId: string, files
     writeCache: false,
   };
   if (config.protocol_version === 5) options.properties = { sessionExpiryInterval: 7 * 24 * 3600 };
+  // MQTT.js logs through the `debug` package, shown with DEBUG=mqttjs*. Without DEBUG it shows nothing, but
+  // each of the client's calls (dozens per packet) still ran debug's disabled check: ~1.5 % of the host's
+  // instructions per online award (callgrind). Its own `log` option replaces them; with DEBUG set, as before.
+  if (!env.DEBUG) options.log = noLog;
   if (config.username !== undefined) options.username = config.username;
   if (config.password !== undefined) options.password = config.password;
   if (files.ca) options.ca = files.ca;
