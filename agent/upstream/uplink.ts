@@ -54,8 +54,6 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-const noLog = (): void => undefined;
-
 export class Uplink {
   private client: MqttClient | undefined;
   /** runtime/no-delay.ts's flushWrites, loaded with MQTT.js. */
@@ -112,10 +110,6 @@ export class Uplink {
       // SUBSCRIBE when the broker reports a resumed session, and a broker restarted from an
       // older persistence file can resume a session without its subscription.
       resubscribe: false,
-      // MQTT.js logs through the debug package unless given a log function: a dozen calls a request,
-      // each collecting its arguments into an array before finding debugging off. With DEBUG set
-      // (DEBUG=mqttjs* shows them), its own logging stays.
-      ...(process.env.DEBUG ? {} : { log: noLog }),
       will: {
         topic: topics.status(this.prefix),
         payload: Buffer.from(JSON.stringify({ state: 'offline' } satisfies TillStatus)),
