@@ -18,7 +18,7 @@ import type { Metrics } from './metrics.ts';
 import { status as statusOf } from './ops/status.ts';
 import type { Logger } from '../runtime/log.ts';
 import { releaseAfterBacklogs, releaseAfterStartUp } from '../runtime/release-memory.ts';
-import { newOpsState, type OpsContext } from './ops/context.ts';
+import { newOpsState, requestContexts, type OpsContext } from './ops/context.ts';
 import { dispatch } from './ops/index.ts';
 import { balanceOf } from './upstream/host-results.ts';
 import { Outbox } from './upstream/outbox.ts';
@@ -194,6 +194,7 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
     onReceipt: (receipt) => receipts.add(receipt),
     ...newOpsState(),
   };
+  const forRequest = requestContexts(ctx);
   events.on('print', (_topic, e) => receipts.setStatus(String(e.job_id), String(e.status)));
   if (config.identify_on_scan) devices.on('scan', identifyOnScan(ctx, config.identify_on_scan));
   // Device states go into the retained fleet status as they change.
@@ -211,7 +212,7 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
     hello: () => ({ agent: version, ...identity }),
     // Request-scoped logger (every line about a request carries its requestId) and the connection's protocol version.
     // rctx.log is built on first use: read it only when an op logs.
-    handle: (op, params, rctx) => dispatch({ ...ctx, get log() { return rctx.log; }, protocol: rctx.protocol }, op, params),
+    handle: (op, params, rctx) => dispatch(forRequest(rctx), op, params),
     events,
     log,
     onOutcome: (op, code, seconds) => metrics?.observe(op, code, seconds),

@@ -31,6 +31,35 @@ export interface OpsState {
   offlineReservations: OfflineReservations;
 }
 
+/** What a request brings to its OpsContext (the socket's RequestContext is one). */
+export interface RequestScope {
+  readonly log: Logger;
+  readonly protocol: ProtocolVersion;
+}
+
+const SCOPE = Symbol('request scope');
+type Scoped = OpsContext & { [SCOPE]: RequestScope };
+
+/**
+ * The OpsContext of each request: the daemon's, with the request's protocol version and its logger
+ * (built only when an op logs). The daemon's context is the prototype, so a request's context is
+ * two own properties on one shared hidden class. It was `{ ...ctx, get log() {…}, protocol }`: an
+ * object literal with a getter of its own is made in dictionary mode, so every request copied the
+ * ~25 keys one by one into a hash table and every read of one was a lookup (issue 10). Handlers read
+ * the same values either way; nothing enumerates or copies an OpsContext.
+ */
+export function requestContexts(base: OpsContext): (scope: RequestScope) => OpsContext {
+  const withLog = Object.create(base, {
+    log: { get(this: Scoped) { return this[SCOPE].log; }, enumerable: true, configurable: true },
+  }) as OpsContext;
+  return (scope) => {
+    const ctx = Object.create(withLog) as Scoped;
+    ctx[SCOPE] = scope;
+    ctx.protocol = scope.protocol;
+    return ctx;
+  };
+}
+
 export function newOpsState(): OpsState {
   return { customerLocks: new KeyedLock(), syncLocks: new KeyedLock(), offlineReservations: new OfflineReservations() };
 }

@@ -362,17 +362,25 @@ export class Connection {
 /**
  * The request's context; its child logger is built on first use (a handler that logs, a failure):
  * most requests log nothing at info, and a pino child per request was a measurable share of an award.
+ * A class, the getter on its prototype: an object literal with a getter of its own is made in
+ * dictionary mode (issue 10).
  */
+class ScopedRequest implements RequestContext {
+  readonly #parent: Logger;
+  readonly #op: Op;
+  #log: Logger | undefined;
+  constructor(readonly connectionId: string, readonly requestId: string, parent: Logger, op: Op, readonly protocol: ProtocolVersion) {
+    this.#parent = parent;
+    this.#op = op;
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.#parent.child({ requestId: this.requestId, op: this.#op }));
+  }
+}
+
 function requestContext(connectionId: string, requestId: string, op: Op, parent: Logger, protocol: ProtocolVersion): RequestContext {
-  let log: Logger | undefined;
-  return {
-    connectionId,
-    requestId,
-    protocol,
-    get log() {
-      return (log ??= parent.child({ requestId, op }));
-    },
-  };
+  return new ScopedRequest(connectionId, requestId, parent, op, protocol);
 }
 
 /** An error body without an Error object: capturing a stack for every refused frame costs more than the rest. */
