@@ -23,6 +23,7 @@ import { WalSync, type SyncFn } from '../../runtime/wal-sync.ts';
 import { isDiskFull, withoutFsync, type Db } from '../storage/db.ts';
 import { observed, type WriteObserver } from '../storage/storage-health.ts';
 import { readResult } from './host-results.ts';
+import { payloadJson } from './request-json.ts';
 
 export type OutboxState = 'pending' | 'done' | 'dead';
 
@@ -562,7 +563,7 @@ export class Outbox implements OutboxStore {
     // Positional parameters: better-sqlite3 binds named ones by looking each name up in an object.
     const attempts = this.precounting ? 1 : 0;
     const { lastInsertRowid } = this.stmt.insert!.run(item.id, item.op, item.txn_id, item.fingerprint, item.customer_id,
-      JSON.stringify(item.payload), item.offline ? 1 : 0, item.amount, item.currency, item.created_at, item.created_at,
+      payloadJson(item.payload), item.offline ? 1 : 0, item.amount, item.currency, item.created_at, item.created_at,
       typeof sale === 'string' ? sale : null, attempts);
     // The row as a read would return it, without reading it back: a new row is pending, with no
     // result yet, its first send counted if the forwarder sends it at once (precountSends). Its payload is the caller's object, not the stored text parsed

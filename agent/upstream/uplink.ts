@@ -9,6 +9,7 @@ import { AgentError } from '../../protocol/errors.ts';
 import { isoString } from '../../protocol/iso-time.ts';
 import { mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../../protocol/uplink-config.ts';
 import { fastUpstreamResponse } from '../../protocol/fast-upstream.ts';
+import { requestJson } from './request-json.ts';
 import {
   UPSTREAM_VERSION, parseUpstreamResponse, tillPrefix, topics,
   type Chain, type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
@@ -208,14 +209,14 @@ export class Uplink {
       return Promise.reject(new AgentError('UPSTREAM_UNAVAILABLE', 'the loyalty host is not reachable (uplink offline)'));
     }
     const { identity } = this.options;
-    const request: UpstreamRequest = {
+    // The request without its messages: requestJson adds them, each payload as the outbox stringified it.
+    const request: Omit<UpstreamRequest, 'messages'> = {
       v: UPSTREAM_VERSION,
       request_id: randomUUID(),
       reply_to: topics.response(this.prefix),
       source: { merchant: identity.merchant, store: identity.store, terminal: identity.terminal },
       sent_at: isoString(new Date()),
       ...(chain ? { chain } : {}),
-      messages,
     };
     return new Promise<UpstreamResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -226,7 +227,7 @@ export class Uplink {
       const properties = this.options.protocolVersion === 5
         ? { responseTopic: request.reply_to, correlationData: Buffer.from(request.request_id) }
         : undefined;
-      client.publish(topics.request(this.prefix), JSON.stringify(request), { qos: 1, ...(properties ? { properties } : {}) }, (error, sent) => {
+      client.publish(topics.request(this.prefix), requestJson(request, messages), { qos: 1, ...(properties ? { properties } : {}) }, (error, sent) => {
         if (!error) {
           const packetId = sent?.messageId;
           if (packetId === undefined || !this.unrouted.delete(packetId)) return;
