@@ -14,8 +14,10 @@ interface Sample {
 }
 
 t.test('a draining outbox, live', async (t) => {
-  // Small batches, so that draining takes long enough to be watched.
-  const sys = await startSystem(t, { startHost: false, agent: { outbox: { batch_size: 5 } } });
+  // One message per request, one request in flight, so that draining takes long enough to be watched
+  // (~1,500 round trips). With batch_size alone the backlog went in batches of backlog_batch_size, four
+  // in flight: on a fast machine it drained between two samples 0.2 s apart (a CI run saw none draining).
+  const sys = await startSystem(t, { startHost: false, agent: { outbox: { batch_size: 1, backlog_batch_size: 1, window: 1 } } });
   await sys.goOffline(); // queued first: the backlog drains once the broker is back
   const pos = await sys.pos();
   for (let start = 0; start < N; start += 500) {

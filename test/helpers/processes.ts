@@ -69,8 +69,9 @@ export function startProcess(
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
+    // The output as it is at the deadline (read then), not as it was when the wait began.
     waitForLog: (match, what, timeout = 15_000) =>
-      waitFor(() => lines().find(match), { what: `${what}\n--- output ---\n${out.slice(-3000)}`, timeout }),
+      waitFor(() => lines().find(match), { what: () => `${what}\n--- output ---\n${out.slice(-3000)}`, timeout }),
   };
   t.teardown(() => proc.kill('SIGKILL'));
   return proc;
