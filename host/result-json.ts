@@ -1,30 +1,24 @@
 // A message's result is JSON text twice: in the dedup record (`processed.result`, for a repeat) and in
 // the answer to the till. Both are JSON.stringify of the same object, ~450 bytes per award, ~4 % of the
-// host's CPU in a drain (issue 10): the text made for the record is kept with the object (a WeakMap:
-// it goes when the object does) and put into the answer as it is.
+// host's CPU in a drain (issue 10): the text made for the record (runtime/kept-json.ts) is put into
+// the answer as it is.
 //
 // A result is not changed once recorded (service.ts returns the handler's value as it recorded it);
 // an answer built from other objects (a repeat's stored result, another backend) is stringified here
 // as before. Either way encodeResponse(r) === JSON.stringify(r) (test/host/result-json.test.ts).
 import type { UpstreamResponse } from '../protocol/upstream.ts';
-
-const texts = new WeakMap<object, string>();
+import { jsonOnce, keptJson } from '../runtime/kept-json.ts';
 
 /** JSON.stringify(result), kept with the object for encodeResponse. */
 export function resultJson(result: Record<string, unknown>): string {
-  let text = texts.get(result);
-  if (text === undefined) {
-    text = JSON.stringify(result);
-    texts.set(result, text);
-  }
-  return text;
+  return jsonOnce(result);
 }
 
 /** `{ id, ok: true, result }` with exactly these keys in this order (JSON.stringify's order), result's text kept. */
 function keptText(item: unknown): string | undefined {
   const r = item as { id?: unknown; ok?: unknown; result?: unknown };
   if (r.ok !== true || typeof r.id !== 'string' || typeof r.result !== 'object' || r.result === null) return undefined;
-  const text = texts.get(r.result);
+  const text = keptJson(r.result);
   if (text === undefined) return undefined;
   let i = 0;
   for (const key in r) {

@@ -667,7 +667,7 @@ export class Outbox implements OutboxStore {
     const rest = this.precounted.size === 0 ? ids : ids.filter((id) => !this.precounted.delete(id));
     if (rest.length === 0) return;
     this.fresh.clear();
-    const at = this.now().toISOString();
+    const at = isoString(this.now());
     // Bookkeeping, on the way to the host: no fsync of its own (withoutFsync).
     this.write(() => withoutFsync(this.db, () => this.attemptTx(at, rest)));
   }

@@ -4,21 +4,18 @@
 // request's JSON.stringify, byte for byte (test/agent/request-json.test.ts): payloads are never
 // changed in place once appended (a change is an UPDATE, read back as a new object).
 import type { UpstreamMessage, UpstreamRequest } from '../../protocol/upstream.ts';
-
-const stored = new WeakMap<object, string>();
+import { jsonOnce, keptJson } from '../../runtime/kept-json.ts';
 
 /** JSON.stringify(payload), kept for the request that sends this payload object. */
 export function payloadJson(payload: Record<string, unknown>): string {
-  const text = JSON.stringify(payload);
-  stored.set(payload, text);
-  return text;
+  return jsonOnce(payload);
 }
 
 /** JSON.stringify({ ...head, messages }) (head: the request's other keys, in their order). */
 export function requestJson(head: Omit<UpstreamRequest, 'messages'>, messages: UpstreamMessage[]): string {
   let list = '';
   for (const m of messages) {
-    const payload = stored.get(m.payload);
+    const payload = keptJson(m.payload);
     // A message of another shape, or a payload not appended here (read back, a test's): as before.
     if (payload === undefined || !isPlainMessage(m)) return JSON.stringify({ ...head, messages });
     const text = withKey(JSON.stringify({ id: m.id, seq: m.seq, op: m.op, txn_id: m.txn_id, created_at: m.created_at }), 'payload', payload);

@@ -14,32 +14,46 @@ import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { message } from './outbox-contract.ts';
 
-t.test('the request is sent before its attempt is counted; the count and a checkpoint follow before the answer', async (t) => {
-  const db = openDb(join(await tempDir(t), 'agent.db'));
-  t.teardown(() => db.close());
-  const outbox = new Outbox(db);
-  const events: string[] = [];
+/** An uplink that is online and sends through `request`. */
+function fakeUplink(request: (messages: UpstreamMessage[]) => Promise<UpstreamResponse>): Uplink {
+  return { connected: true, onLateResponse: () => () => undefined, onState: () => () => undefined, request } as unknown as Uplink;
+}
+
+/** Every message answered ok. */
+function allOk(messages: UpstreamMessage[], request_id: string): UpstreamResponse {
+  return { v: 1, request_id, results: messages.map((m) => ({ id: m.id, ok: true as const, result: {} })) };
+}
+
+function newForwarder(outbox: Outbox, uplink: Uplink, events = new EventBus()): Forwarder {
+  return new Forwarder({
+    outbox, uplink, events, log: silentLogger(),
+    batchSize: 10, backlogBatchSize: 25, window: 4, timeoutMs: 1000, maxBackoffMs: 100,
+  });
+}
+
+/** Notes each checkpoint the outbox is asked for in `events`. */
+function recordCheckpoints(outbox: Outbox, events: string[]): void {
   const checkpointIfDue = outbox.checkpointIfDue.bind(outbox);
   outbox.checkpointIfDue = () => {
     events.push('checkpoint');
     checkpointIfDue();
   };
+}
+
+t.test('the request is sent before its attempt is counted; the count and a checkpoint follow before the answer', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  const events: string[] = [];
+  recordCheckpoints(outbox, events);
   let answer: ((r: UpstreamResponse) => void) | undefined;
-  const uplink = {
-    connected: true,
-    onLateResponse: () => () => undefined,
-    onState: () => () => undefined,
-    request(messages: UpstreamMessage[]): Promise<UpstreamResponse> {
-      events.push(`request: attempts ${outbox.get(messages[0]!.id)?.attempts}`);
-      return new Promise((resolve) => {
-        answer = () => resolve({ v: 1, request_id: 'r1', results: messages.map((m) => ({ id: m.id, ok: true as const, result: {} })) });
-      });
-    },
-  } as unknown as Uplink;
-  const forwarder = new Forwarder({
-    outbox, uplink, events: new EventBus(), log: silentLogger(),
-    batchSize: 10, backlogBatchSize: 25, window: 4, timeoutMs: 1000, maxBackoffMs: 100,
+  const uplink = fakeUplink((messages) => {
+    events.push(`request: attempts ${outbox.get(messages[0]!.id)?.attempts}`);
+    return new Promise((resolve) => {
+      answer = () => resolve(allOk(messages, 'r1'));
+    });
   });
+  const forwarder = newForwarder(outbox, uplink);
   const m = message();
   await outbox.append(m);
   forwarder.start();
@@ -57,19 +71,11 @@ t.test('a forwarder stopped right after sending counts nothing more (the databas
   t.teardown(() => db.close());
   const outbox = new Outbox(db);
   let sent = false;
-  const uplink = {
-    connected: true,
-    onLateResponse: () => () => undefined,
-    onState: () => () => undefined,
-    request(): Promise<UpstreamResponse> {
-      sent = true;
-      return new Promise(() => undefined);
-    },
-  } as unknown as Uplink;
-  const forwarder = new Forwarder({
-    outbox, uplink, events: new EventBus(), log: silentLogger(),
-    batchSize: 10, backlogBatchSize: 25, window: 4, timeoutMs: 1000, maxBackoffMs: 100,
+  const uplink = fakeUplink(() => {
+    sent = true;
+    return new Promise(() => undefined);
   });
+  const forwarder = newForwarder(outbox, uplink);
   const m = message();
   await outbox.append(m);
   forwarder.start(); // sends at once: the loop's first fill runs before start returns
@@ -90,27 +96,15 @@ t.test('a row sent the moment it is committed has that send counted by its commi
   const onDisk = (id: string) => (disk.prepare('SELECT attempts FROM outbox WHERE id = ?').get(id) as { attempts: number }).attempts;
   const outbox = new Outbox(db);
   const events: string[] = [];
-  const checkpointIfDue = outbox.checkpointIfDue.bind(outbox);
-  outbox.checkpointIfDue = () => {
-    events.push('checkpoint');
-    checkpointIfDue();
-  };
+  recordCheckpoints(outbox, events);
   const answers: Array<() => void> = [];
-  const uplink = {
-    connected: true,
-    onLateResponse: () => () => undefined,
-    onState: () => () => undefined,
-    request(messages: UpstreamMessage[]): Promise<UpstreamResponse> {
-      events.push(`request: attempts on disk ${onDisk(messages[0]!.id)}`);
-      return new Promise((resolve) => {
-        answers.push(() => resolve({ v: 1, request_id: 'r', results: messages.map((m) => ({ id: m.id, ok: true as const, result: {} })) }));
-      });
-    },
-  } as unknown as Uplink;
-  const forwarder = new Forwarder({
-    outbox, uplink, events: new EventBus(), log: silentLogger(),
-    batchSize: 10, backlogBatchSize: 25, window: 4, timeoutMs: 1000, maxBackoffMs: 100,
+  const uplink = fakeUplink((messages) => {
+    events.push(`request: attempts on disk ${onDisk(messages[0]!.id)}`);
+    return new Promise((resolve) => {
+      answers.push(() => resolve(allOk(messages, 'r')));
+    });
   });
+  const forwarder = newForwarder(outbox, uplink);
   // The first row: the forwarder learns that nothing else is pending (a read), counted after its send.
   const first = message();
   await outbox.append(first);
@@ -145,24 +139,14 @@ t.test("a delivery's 'outbox' event says pending 0 without a read when the outbo
     return stats();
   };
   const answers: Array<() => void> = [];
-  const uplink = {
-    connected: true,
-    onLateResponse: () => () => undefined,
-    onState: () => () => undefined,
-    request(messages: UpstreamMessage[]): Promise<UpstreamResponse> {
-      return new Promise((resolve) => {
-        answers.push(() => resolve({ v: 1, request_id: 'r', results: messages.map((m) => ({ id: m.id, ok: true as const, result: {} })) }));
-      });
-    },
-  } as unknown as Uplink;
+  const uplink = fakeUplink((messages) => new Promise((resolve) => {
+    answers.push(() => resolve(allOk(messages, 'r')));
+  }));
   const bus = new EventBus();
   const seen: Array<{ pending: unknown; reads: number }> = [];
   // As the daemon's backlog memory release does: the pending count of every delivery.
   bus.on('outbox', (_topic, e) => { if (e.type === 'delivered') seen.push({ pending: e.pending, reads: statsReads }); });
-  const forwarder = new Forwarder({
-    outbox, uplink, events: bus, log: silentLogger(),
-    batchSize: 10, backlogBatchSize: 25, window: 4, timeoutMs: 1000, maxBackoffMs: 100,
-  });
+  const forwarder = newForwarder(outbox, uplink, bus);
   const a = message();
   await outbox.append(a);
   forwarder.start();
