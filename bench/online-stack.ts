@@ -24,6 +24,9 @@ export interface OnlineStackOptions {
   agentNodeArgs?: string[];
   /** A command the agent runs under (valgrind ...). */
   agentWrapper?: string[];
+  /** Each stdout line of the host / the agent after its ready line (V8's --trace-deopt goes there). */
+  hostOnLine?: (line: string) => void;
+  agentOnLine?: (line: string) => void;
 }
 
 export async function withOnlineStack<T>(parent: string, options: OnlineStackOptions, use: (stack: OnlineStack) => Promise<T>): Promise<T> {
@@ -35,9 +38,9 @@ export async function withOnlineStack<T>(parent: string, options: OnlineStackOpt
   let pos: PosClient | undefined;
   try {
     await broker.start();
-    const host = await spawnTill(['host', '--config', files.host], 'host ready', undefined, options.hostNodeArgs);
+    const host = await spawnTill(['host', '--config', files.host], 'host ready', options.hostOnLine, options.hostNodeArgs);
     procs.push(host);
-    const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', undefined, options.agentNodeArgs, options.agentWrapper);
+    const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', options.agentOnLine, options.agentNodeArgs, options.agentWrapper);
     procs.push(agent);
     pos = await connectPos({ port: posPort });
     await waitUplink(pos, true);
