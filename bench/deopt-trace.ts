@@ -34,6 +34,8 @@ const awards = Number(positional[1] ?? (mode === 'online' ? 3000 : 8000));
 const warmup = Number(flag('warmup') ?? (mode === 'online' ? 50 : 0));
 const block = Number(flag('block') ?? (mode === 'online' ? 500 : 2000));
 const connections = Number(flag('connections') ?? 16);
+/** --dump=REGEX: the whole verbose trace of deopts of functions whose name matches, after the warm-up. */
+const dumpPattern = flag('dump') ? new RegExp(flag('dump')!) : undefined;
 const extraFlags = flag('node')?.split(',').filter(Boolean) ?? [];
 /** V8's log of code created (--log-code) names each function's source position, by its SharedFunctionInfo. */
 const traceFlags = (dir: string) => ['--trace-opt', '--trace-deopt-verbose', '--log-code', `--logfile=${dir}/v8-%p.log`, '--no-logfile-per-isolate', ...extraFlags];
@@ -74,6 +76,7 @@ function tracer(): { tally: Tally; onLine: (line: string) => void } {
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   // A bailout line, then (verbose) ";;; deoptimize at <where>" a few lines on.
   let pending: string | undefined;
+  let dumping = false;
   const flush = (where: string) => {
     if (pending !== undefined && phase !== 'warm-up') {
       bump(tally.deopts, `${pending} | ${where}`);
@@ -84,6 +87,10 @@ function tracer(): { tally: Tally; onLine: (line: string) => void } {
   return {
     tally,
     onLine(line) {
+      if (dumping) {
+        tally.log.push(`    ${line}`);
+        if (line.startsWith('[bailout end')) dumping = false;
+      }
       if (line.startsWith('[generalizing]') || line.startsWith('[normalizing')) {
         // --node=--trace-generalization: a field's representation or type widened (its maps deprecated).
         if (phase !== 'warm-up') tally.log.push(`award ${sentSoFar}: ${line.slice(0, 400)}`);
@@ -113,6 +120,7 @@ function tracer(): { tally: Tally; onLine: (line: string) => void } {
         const m = /^\[bailout \(kind: ([^,]+), reason: ([^)]*)\)/.exec(line);
         const f = fn(line);
         pending = `${f?.[1] || '(anonymous)'} | ${m?.[1]} | ${m?.[2]}`;
+        dumping = dumpPattern !== undefined && phase !== 'warm-up' && dumpPattern.test(f?.[1] ?? '');
       } else if (pending !== undefined && line.includes(';;; deoptimize at')) {
         flush(line.slice(line.indexOf('deoptimize at') + 14).trim());
       }
