@@ -10,7 +10,7 @@
 //                   tax AMOUNT, `payments[]` and `channel` are carried, an unknown key is an error.
 //   upstreamBasketSchema  what travels to the host: either of the above (the outbox keeps v1 baskets).
 import { z } from 'zod';
-import { isPointsUnit, sumAmounts } from './money.ts';
+import { isPointsUnit, subtractAmounts, sumAmountFields } from './money.ts';
 import { currencyCode, freeText, minorUnits, nonEmptyText, quantity } from './schema.ts';
 
 export const MAX_BASKET_ITEMS = 500;
@@ -73,9 +73,9 @@ interface Summable {
 }
 
 function totalAddsUp(basket: Summable, ctx: z.RefinementCtx): void {
-  const itemsSum = sumAmounts(basket.items.map((item) => item.amount));
-  const discountSum = sumAmounts((basket.discounts ?? []).map((d) => d.amount));
-  const net = itemsSum === null || discountSum === null ? null : sumAmounts([itemsSum, -discountSum]);
+  const itemsSum = sumAmountFields(basket.items);
+  const discountSum = sumAmountFields(basket.discounts ?? []);
+  const net = itemsSum === null || discountSum === null ? null : subtractAmounts(itemsSum, discountSum);
   if (net === null) {
     ctx.addIssue({ code: 'custom', path: ['total'], message: 'items and discounts do not add up to an exact integer amount' });
   } else if (net !== basket.total) {

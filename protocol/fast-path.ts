@@ -6,7 +6,7 @@
 // gives up, so errors and their messages are zod's by construction.
 // test/property/fast-path.property.test.ts holds both to their schemas (protocol/local.ts, basket.ts).
 import { MAX_BASKET_DISCOUNTS, MAX_BASKET_ITEMS, MAX_BASKET_PAYMENTS } from './basket.ts';
-import { CURRENCY_PATTERN, MAX_AMOUNT, isPointsUnit, sumAmounts } from './money.ts';
+import { CURRENCY_PATTERN, MAX_AMOUNT, isPointsUnit, subtractAmounts, sumAmountFields } from './money.ts';
 import { containsPan } from './pan.ts';
 import { MAX_QTY, TXN_ID_PATTERN, hasAtMostQtyDecimals } from './schema.ts';
 
@@ -107,10 +107,10 @@ function payment(p: unknown, strict: boolean): Plain | undefined {
 
 /** totalAddsUp of protocol/basket.ts: items minus discounts is exactly the total. */
 function addsUp(basket: Plain): boolean {
-  const items = sumAmounts((basket.items as Plain[]).map((i) => i.amount as number));
-  const discounts = sumAmounts(((basket.discounts ?? []) as Plain[]).map((d) => d.amount as number));
+  const items = sumAmountFields(basket.items as Plain[]);
+  const discounts = basket.discounts === undefined ? 0 : sumAmountFields(basket.discounts as Plain[]);
   if (items === null || discounts === null) return false;
-  const net = sumAmounts([items, -discounts]);
+  const net = subtractAmounts(items, discounts);
   return net !== null && net === basket.total;
 }
 
