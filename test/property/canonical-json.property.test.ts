@@ -73,3 +73,22 @@ t.test('canonicalJson matches the reference on JSON text parsed back, objects wi
   }
   t.equal(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null } }), '{"a":{"c":null,"d":[1,"x"]},"b":1}');
 });
+
+t.test('leaves written without JSON.stringify: strings that need escaping, lone surrogates, numbers, many keys', async (t) => {
+  // canonicalJson writes plain strings, numbers and booleans itself: each must still be what JSON.stringify writes.
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 8 }),
+    fc.string({ unit: 'grapheme', maxLength: 8 }),
+    fc.constantFrom('"', '\\', '\u0000', '\u001f', ' ', '\u007f', '\u2028', '\ud800', 'a\udc00b', '\ud83d\udca9', 'é', '</script>'),
+  );
+  const number = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, 0.1, 1e21, 1e-7, 5e-324, Number.MAX_SAFE_INTEGER + 2));
+  const leafValue = fc.oneof(text, number, fc.boolean(), fc.constant(null));
+  fc.assert(fc.property(fc.dictionary(key, fc.oneof(leafValue, fc.array(leafValue, { maxLength: 4 })), { maxKeys: 24 }), (value) => {
+    return canonicalJson(value) === reference(value);
+  }), RUNS);
+  // More distinct keys than the key texts kept: the ones past the bound are written the long way, the same.
+  const many: Record<string, number> = {};
+  for (let i = 0; i < 1500; i++) many[`k${i}\u0001`.slice(0, i % 2 === 0 ? -1 : undefined)] = i;
+  t.equal(canonicalJson(many), reference(many));
+  t.equal(canonicalJson(many), reference(many), 'again, with the key texts kept');
+});
