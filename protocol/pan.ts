@@ -63,7 +63,11 @@ const SCAN_GROUPS = new RegExp(DIGIT_GROUPS.source, 'g');
 
 /** The first PAN-like number in a free-text value, or null. Never throws. */
 export function findPanInText(text: string): string | null {
-  if (tooFewDigits(text)) return null;
+  const digits = asciiDigits(text);
+  if (digits !== -1 && digits < 13) return null;
+  // Digits alone (an EAN-13 SKU, a numeric id): the one span is the whole text, without the
+  // regular expressions and the split below (issue 10: an award's SKUs come this way).
+  if (digits === text.length) return digits <= 19 && looksLikeCard(text) ? text : null;
   const scanned = normalised(text);
   SCAN_GROUPS.lastIndex = 0;
   for (let m = SCAN_GROUPS.exec(scanned); m !== null; m = SCAN_GROUPS.exec(scanned)) {
@@ -74,19 +78,20 @@ export function findPanInText(text: string): string | null {
 }
 
 /**
- * ASCII text with fewer than 13 digits holds no PAN (every candidate is 13–19 of its digits): most
- * free text (names, categories, ids) is let through without the regular expressions, which cost
- * ~2 µs a field (matchAll copies its regex); a POS request has several such fields (issue 10).
- * Other text is normalised first (fullwidth digits), the long way.
+ * How many digits ASCII text has; -1 for other text. ASCII text with fewer than 13 digits holds no
+ * PAN (every candidate is 13–19 of its digits): most free text (names, categories, ids) is let
+ * through without the regular expressions, which cost ~2 µs a field (matchAll copies its regex); a
+ * POS request has several such fields (issue 10). Other text is normalised first (fullwidth
+ * digits), the long way.
  */
-function tooFewDigits(text: string): boolean {
+function asciiDigits(text: string): number {
   let digits = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c > 0x7f) return false;
-    if (c >= 48 && c <= 57 && ++digits === 13) return false;
+    if (c > 0x7f) return -1;
+    if (c >= 48 && c <= 57) digits++;
   }
-  return true;
+  return digits;
 }
 
 /** Any span of whole groups with 13–19 digits that looks like a card ("Ref 12-4111 1111 1111 1111"). */

@@ -51,6 +51,25 @@ t.test('ASCII text with fewer than 13 digits skips the search; every answer is t
   t.equal(findPanInText('4222222222222'), '4222222222222', '13 digits');
 });
 
+t.test('a text of digits alone (an EAN-13 SKU) takes no search; its answer is the one the full search gives', async (t) => {
+  const longWay = (text: string) => findPanInText(`\u00e9${text}`);
+  const rand = seeded(20261202);
+  let cards = 0;
+  for (let n = 0; n < 20_000; n++) {
+    // 11–22 digits, starting with any digit: cards of every network, GTINs, ids, too long for a card.
+    let text = '';
+    const length = 11 + Math.floor(rand() * 12);
+    for (let i = 0; i < length; i++) text += String(Math.floor(rand() * 10));
+    const pan = findPanInText(text);
+    if (pan !== longWay(text)) t.fail(`${text}: ${pan} / ${longWay(text)}`);
+    if (pan !== null) cards += 1;
+  }
+  t.ok(cards > 300, `cards among the random digit texts: ${cards}`);
+  for (const text of [VISA, '4006381333924', '4006381333931', '3017620422003', '41111111111111111111111', '4111111111111111111']) {
+    t.equal(findPanInText(text), longWay(text), text);
+  }
+});
+
 t.test('masking for echoes keeps the 6/4 form only', async (t) => {
   t.equal(maskPansIn(`key ${VISA}`), 'key 411111******1111');
   t.equal(maskPansIn('colour'), 'colour');
