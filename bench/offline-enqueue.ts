@@ -7,7 +7,8 @@
 //
 //   node --import tsx bench/offline-enqueue.ts [--awards 20000] [--connections 16] [--runs 1]
 //                                              [--cpu-prof DIR] [--count-fsyncs] [--client lanes|pos-client]
-//                                              [--callgrind DIR] [--warmup N]
+//                                              [--callgrind DIR] [--warmup N] [--syscalls main|all]
+//                                              [--node-args='FLAGS']
 //
 // --client: the POS side, bench/award-lanes.ts (what suite 4 uses) or test/helpers/pos-client.ts
 // (what it used before: ~100 µs of CPU per award in this process).
@@ -17,6 +18,10 @@
 // --callgrind DIR runs the agent under valgrind's callgrind (bench/callgrind.ts) and prints its
 // instructions per award over the phase (all threads; exact, load-independent: for A/B on a shared
 // machine; ~2,000 awards are enough). --warmup N offline awards go first, not counted (default 0).
+// --syscalls main|all attaches `strace -c` to the agent's main thread (main) or to all its threads
+// (all) during the phase and prints its system calls per award by name (strace slows the agent:
+// the rate of that run is not a figure). --node-args='FLAGS' gives the agent's node these flags
+// (e.g. --perf-basic-prof-only-functions, for naming JIT code in a `perf record` of the agent).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
@@ -45,12 +50,15 @@ const { values } = parseArgs({
     client: { type: 'string', default: 'lanes' },
     callgrind: { type: 'string' },
     warmup: { type: 'string', default: '0' },
+    syscalls: { type: 'string' },
+    'node-args': { type: 'string' },
   },
 });
 const awards = Number(values.awards);
 const connections = Number(values.connections);
 const runs = Number(values.runs);
 if (values.client !== 'lanes' && values.client !== 'pos-client') throw new Error('--client is lanes (bench/award-lanes.ts) or pos-client (test/helpers/pos-client.ts)');
+if (values.syscalls !== undefined && values.syscalls !== 'main' && values.syscalls !== 'all') throw new Error('--syscalls is main (the main thread) or all (every thread)');
 if (![awards, connections, runs].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--awards, --connections and --runs take whole numbers > 0');
 
 /** strace -c on the agent for the phase: resolves with its fdatasync count once stopped. */
@@ -65,6 +73,24 @@ function countFsyncs(pid: number): { stop(): Promise<number> } {
       await exited;
       const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?fdatasync$/m.exec(out);
       return m ? Number(m[1]) : Number.NaN;
+    },
+  };
+}
+
+/** strace -c on the agent for the phase (its main thread, or all threads): calls by name once stopped. */
+function countSyscalls(pid: number, all: boolean): { stop(): Promise<Map<string, number>> } {
+  const child = spawn('strace', [...(all ? ['-f'] : []), '-c', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let out = '';
+  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      const calls = new Map<string, number>();
+      // % time, seconds, usecs/call, calls, [errors,] syscall
+      for (const m of out.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?([a-z_0-9]+)$/gm)) calls.set(m[2]!, Number(m[1]));
+      return calls;
     },
   };
 }
@@ -93,7 +119,10 @@ async function once(dir: string, i: number): Promise<void> {
   const broker = await createMosquitto({ dir: await mosquittoDir(dir, `mosquitto-${i}`), nodelay: false });
   const posPort = await freePort();
   const files = await writeConfigs(await mosquittoDir(dir, `run-${i}`), broker.url, posPort);
-  const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : [];
+  const nodeArgs = [
+    ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : []),
+    ...(values['node-args']?.split(' ').filter((a) => a !== '') ?? []),
+  ];
   const cgOut = values.callgrind === undefined ? undefined : resolve(values.callgrind, `agent-offline.${process.pid}.${i}.out`);
   if (values.callgrind !== undefined) mkdirSync(resolve(values.callgrind), { recursive: true });
   const clients: PosClient[] = [];
@@ -113,7 +142,8 @@ async function once(dir: string, i: number): Promise<void> {
     }
     if (cgOut) instrumentation(agent.pid, true);
     const strace = values['count-fsyncs'] ? countFsyncs(agent.pid) : undefined;
-    if (strace) await new Promise((r) => setTimeout(r, 500)); // attached
+    const syscalls = values.syscalls ? countSyscalls(agent.pid, values.syscalls === 'all') : undefined;
+    if (strace || syscalls) await new Promise((r) => setTimeout(r, 500)); // attached
     const load = loadavg()[0]!;
     const agentCpu0 = agent.cpuMs();
     const threads0 = threadCpu(agent.pid);
@@ -138,6 +168,7 @@ async function once(dir: string, i: number): Promise<void> {
       if (user + system > 0) threads[name] = `${perAward(user)}+${perAward(system)}`;
     }
     const fsyncs = strace ? await strace.stop() : undefined;
+    const calls = syscalls ? await syscalls.stop() : undefined;
     const counts = cgOut ? dump(agent.pid, cgOut) : undefined;
     if (cgOut) instrumentation(agent.pid, false);
     const pending = (await status(pos)).outbox.pending;
@@ -152,6 +183,7 @@ async function once(dir: string, i: number): Promise<void> {
       // Per thread of the agent: user+system µs per award (the main thread, libuv's pool, V8's GC helpers).
       agent_threads: threads,
       ...(fsyncs !== undefined ? { fdatasyncs: fsyncs, rows_per_commit: Number((awards / fsyncs).toFixed(2)) } : {}),
+      ...(calls ? { syscalls_per_award: Object.fromEntries([...calls].sort((a, b) => b[1] - a[1]).map(([name, n]) => [name, Number((n / awards).toFixed(3))])) } : {}),
       ...(counts ? { instructions_per_award: Math.round(counts.total / awards), turbofan_per_award: Math.round(counts.compile / awards) } : {}),
     }));
   } finally {
