@@ -1,7 +1,8 @@
 // Schema migrations of the agent's database (agent/storage/db.ts): a database an older version
 // wrote is brought up to date at open, keeping its rows, and the outbox behaves on it as on a new
 // one. Schema 5 replaced the (op, txn_id) and (txn_id) indexes by one unique (txn_id, op) index and
-// narrowed the pending-customer index to spends; schema 6 keeps payload.sale_txn_id in a column.
+// narrowed the pending-customer index to spends; schema 6 keeps payload.sale_txn_id in a column; schema 7
+// rebuilds the outbox table with its state CHECK written as comparisons.
 import t from 'tap';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -141,4 +142,60 @@ t.test('a schema 5 database migrates to 6: payload.sale_txn_id becomes a column,
   t.equal(outbox.pruneDone(new Date('2026-12-01T00:00:00.000Z')), 1, "only sale-2's row goes");
   t.same((db.prepare('SELECT id FROM outbox ORDER BY seq').all() as Array<{ id: string }>).map((r) => r.id),
     ['old-award', 'old-spend', 'old-refund', spend.row.id]);
+});
+
+/** How many temporary b-trees a statement's program opens (EXPLAIN: OpenEphemeral). */
+const ephemeral = (db: Db | Database.Database, sql: string) =>
+  (db.prepare(`EXPLAIN ${sql}`).all(...Array((sql.match(/\?/g) ?? []).length).fill(null)) as Array<{ opcode: string }>)
+    .filter((r) => r.opcode === 'OpenEphemeral').length;
+
+const INSERT = `INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at)
+  VALUES (?, ?, ?, 'fp', 'P-1', '{"customer_id":"P-1"}', 0, NULL, 'EUR', ?, '2026-11-29T10:00:00.000Z', '2026-11-29T10:00:00.000Z')`;
+
+t.test('a schema 6 database migrates to 7: the state CHECK without a temporary b-tree per write, every row and the seq mark kept', async (t) => {
+  const file = join(await tempDir(t), 'till-agent.db');
+  const old = databaseAt(file, 6);
+  t.equal(ephemeral(old, INSERT), 1, 'schema 6: an insert builds a temporary b-tree for the CHECK');
+  const insert = old.prepare(INSERT);
+  insert.run('old-award', 'award', 'sale-1', 'pending');
+  insert.run('old-spend', 'spend', 'spend-key-1', 'done');
+  insert.run('old-dead', 'void', 'sale-2', 'dead');
+  insert.run('pruned-1', 'award', 'sale-3', 'done');
+  insert.run('pruned-2', 'award', 'sale-4', 'done');
+  old.prepare("UPDATE outbox SET sale_txn_id = 'sale-1', settled_at = '2026-11-29T10:00:01.000Z', attempts = 3 WHERE id = 'old-spend'").run();
+  old.prepare("DELETE FROM outbox WHERE id LIKE 'pruned-%'").run(); // the last rows pruned: their seqs must not come back
+  const rows = old.prepare('SELECT * FROM outbox ORDER BY seq').all();
+  const mark = (old.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").get() as { seq: number }).seq;
+  const before = indexes(old);
+  old.close();
+
+  const db = openDb(file);
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), SCHEMA_MIGRATIONS.length, 'at the latest version');
+  t.equal(ephemeral(db, INSERT), 0, 'an insert checks the state without one');
+  t.equal(ephemeral(db, "UPDATE outbox SET state = 'done' WHERE id = ?"), 0, 'so does a settle');
+  t.same(db.prepare('SELECT * FROM outbox ORDER BY seq').all(), rows, 'every row, every column, in the same order');
+  t.same(indexes(db), before, 'the same indexes');
+  t.same(db.prepare('SELECT name, seq FROM sqlite_sequence').all(), [{ name: 'outbox', seq: mark }], 'the AUTOINCREMENT mark carried over');
+  t.same(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
+  t.throws(() => db.prepare(INSERT).run('bad', 'award', 'sale-9', 'sent'), { code: 'SQLITE_CONSTRAINT_CHECK' }, 'a state outside the three is still refused');
+  t.throws(() => db.prepare("UPDATE outbox SET state = 'gone' WHERE id = 'old-award'").run(), { code: 'SQLITE_CONSTRAINT_CHECK' });
+
+  const outbox = new Outbox(db);
+  const created = await outbox.append(input('award', 'sale-5'));
+  t.equal(created.kind, 'created');
+  t.ok(created.kind === 'created' && created.row.seq > mark, 'a new row is numbered after the pruned ones');
+  t.equal((await outbox.append(input('award', 'sale-1', { fingerprint: 'fp' }))).kind, 'existing', 'old rows still dedup');
+  t.same(outbox.forSale('spend', 'sale-1').map((r) => r.id), ['old-spend']);
+  t.same(readTxnRecords(file, 'sale-1').rows.map((r) => r.id), ['old-award', 'old-spend']);
+});
+
+t.test('schema 7 on an empty outbox: no AUTOINCREMENT mark to carry, numbering starts at 1', async (t) => {
+  const file = join(await tempDir(t), 'till-agent.db');
+  databaseAt(file, 6).close();
+  const db = openDb(file);
+  t.teardown(() => db.close());
+  t.same(db.prepare('SELECT * FROM sqlite_sequence').all(), []);
+  const created = await new Outbox(db).append(input('award', 'sale-1'));
+  t.ok(created.kind === 'created' && created.row.seq === 1);
 });
