@@ -10,6 +10,9 @@
 // and the CPU time (user + system, /proc/PID/stat) of the agent, the host and mosquitto from the
 // broker's start to the outbox being empty, per award. --prof=DIR runs agent and host with
 // `--cpu-prof` (profiles written to DIR when they stop; the profiler costs CPU of its own).
+// --callgrind=DIR runs the agent under valgrind's callgrind (bench/callgrind.ts), counting from the
+// broker's start to the empty outbox: the agent's instructions per drained award (all threads, and
+// its main thread's in DIR's dump for callgrind_annotate), load-independent. Use a smaller backlog.
 import { chmod, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +26,7 @@ import { createMosquitto, mosquittoDir } from './mosquitto.ts';
 import { awardParams, SAMPLE_SEED } from './sample-sale.ts';
 import { perSecond } from './stats.ts';
 import { withTempDir } from './temp-dir.ts';
+import { callgrindWrapper, dump, instrumentation } from './callgrind.ts';
 import { cpuMs, sampleRss, spawnTill, type TillProcess } from './till-process.ts';
 import { waitUntil } from './wait.ts';
 
@@ -46,6 +50,7 @@ const agentNode = flag('agent-node')?.split(',').filter(Boolean);
 const smapsFile = flag('smaps');
 // --idle-after=MS[,MS…]: the agent's VmRSS again at these times after the outbox emptied (what a till keeps).
 const idleAfter = (flag('idle-after') ?? '').split(',').filter(Boolean).map(Number);
+const callgrindDir = flag('callgrind');
 const CONNECTIONS = 16;
 const DRAIN_TIMEOUT_MS = 300_000;
 
@@ -59,6 +64,8 @@ async function main(): Promise<void> {
     await writeFile(agentFile, [
       'terminal: T1', 'store: S1', 'merchant: M1', `data_dir: ${join(dir, 'agent')}`, 'log_level: info',
       'socket:', `  tcp: "127.0.0.1:${posPort}"`, '  unix: false', 'uplink:', `  url: ${broker.url}`,
+      // Under valgrind the agent runs ~50x slower: no request may time out and be sent again.
+      ...(callgrindDir !== undefined ? ['  request_timeout_ms: 600000'] : []),
       ...(batch || window ? ['outbox:', ...(batch ? [`  backlog_batch_size: ${batch}`] : []), ...(window ? [`  window: ${window}`] : [])] : []), '',
     ].join('\n'));
     await writeFile(hostFile, [
@@ -82,7 +89,12 @@ async function main(): Promise<void> {
       const host = await spawnTill(['host', '--config', hostFile], 'host ready', keep('H'), hostArgs);
       procs.push(host);
       const agentArgs = agentNode ? [...(nodeArgs ?? []), ...agentNode] : nodeArgs;
-      const agent = await spawnTill(['run', '--config', agentFile], 'till-agent ready', keep('A'), agentArgs);
+      let cgOut: string | undefined;
+      if (callgrindDir !== undefined) {
+        await mkdir(resolve(callgrindDir || 'drain-callgrind'), { recursive: true });
+        cgOut = resolve(callgrindDir || 'drain-callgrind', `agent-drain.${process.pid}.out`);
+      }
+      const agent = await spawnTill(['run', '--config', agentFile], 'till-agent ready', keep('A'), agentArgs, cgOut ? callgrindWrapper(cgOut) : []);
       procs.push(agent);
       const pos = await connectPos({ port: posPort });
       clients.push(pos);
@@ -107,10 +119,13 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const mono0 = process.hrtime.bigint() / 1000n;
       draining = true;
+      if (cgOut) instrumentation(agent.pid, true);
       await broker.start();
       const brokerPid = broker.pid()!;
       const [on, fst, end] = await Promise.all([onlineAgain, first, empty]);
       const cpu = { agent: agent.cpuMs() - cpu0.agent, host: host.cpuMs() - cpu0.host, broker: cpuMs(brokerPid) };
+      const counts = cgOut ? dump(agent.pid, cgOut) : undefined;
+      if (cgOut) instrumentation(agent.pid, false);
       const wall = performance.now() - t0;
       const drainPeakRssMiB = rss.stop();
       if (smapsFile) await writeFile(smapsFile, await readFile(`/proc/${agent.pid}/smaps`));
@@ -132,6 +147,7 @@ async function main(): Promise<void> {
         steady_per_s: Math.round(perSecond(afterFirst, end.t - fst.t)),
         cpu_us_per_award: { agent: perAward(cpu.agent), host: perAward(cpu.host), broker: perAward(cpu.broker),
           total: perAward(cpu.agent + cpu.host + cpu.broker) },
+        ...(counts ? { agent_ir_per_award: Math.round(counts.total / backlog), agent_ir_per_award_without_compile: Math.round((counts.total - counts.compile) / backlog) } : {}),
         cpu_share_of_wall: Number(((cpu.agent + cpu.host + cpu.broker) / wall).toFixed(2)),
         // The agent's VmRSS before the broker returned and its peak while draining (sampled every 50 ms, as suite 4).
         agent_rss_mib: { before_drain: Number(rssBefore.toFixed(1)), drain_peak: Number(drainPeakRssMiB.toFixed(1)), ...(idleAfter.length ? { after_drain: afterDrain } : {}) },

@@ -15,6 +15,16 @@ export function jsonOnce(value: object): string {
   return text;
 }
 
+/**
+ * JSON.parse(text), with `text` kept as the value's JSON (keptJson) when it is an object: for a text
+ * this process or an earlier one made with JSON.stringify and stored, read back to be written again.
+ */
+export function parseKept(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  if (value !== null && typeof value === 'object') texts.set(value, text);
+  return value;
+}
+
 /** The text jsonOnce made for this object, or undefined. */
 export function keptJson(value: object): string | undefined {
   return texts.get(value);

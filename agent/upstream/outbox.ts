@@ -19,6 +19,7 @@ import type { Statement } from 'better-sqlite3';
 import { AgentError } from '../../protocol/errors.ts';
 import { isoString } from '../../protocol/iso-time.ts';
 import { DURABLE_OPS, type DurableOp, type HostResult, type UpstreamError } from '../../protocol/upstream.ts';
+import { parseKept } from '../../runtime/kept-json.ts';
 import { WalSync, type SyncFn } from '../../runtime/wal-sync.ts';
 import { isDiskFull, withoutFsync, type Db } from '../storage/db.ts';
 import { observed, type WriteObserver } from '../storage/storage-health.ts';
@@ -210,13 +211,17 @@ function rowStatement(db: Db, sql: string): Statement {
 
 /** decode() of a row read through rowStatement: the same OutboxRow, keys in the same order. */
 function decodeRaw(raw: RawRow): OutboxRow {
+  return decodeWith(raw, JSON.parse);
+}
+
+function decodeWith(raw: RawRow, parsePayload: (text: string) => unknown): OutboxRow {
   const op = raw[2];
   const error = raw[13];
   const { result, result_error } = readResult(op, raw[12]);
   // The keys in ROW_COLUMNS order, as the object mode gave them (outbox.list's JSON keeps it).
   const row: OutboxRow = {
     seq: raw[0], id: raw[1], op, txn_id: raw[3], fingerprint: raw[4], customer_id: raw[5],
-    payload: JSON.parse(raw[6]) as Record<string, unknown>,
+    payload: parsePayload(raw[6]) as Record<string, unknown>,
     offline: raw[7] === 1, amount: raw[8], currency: raw[9], state: raw[10], attempts: raw[11],
     result,
     error: error === null ? null : (JSON.parse(error) as UpstreamError),
@@ -225,6 +230,15 @@ function decodeRaw(raw: RawRow): OutboxRow {
   if (result_error !== undefined) row.result_error = result_error;
   return row;
 }
+
+/**
+ * decodeRaw for the rows nextPending hands to the forwarder: the payload's stored text is kept with the
+ * parsed payload (runtime/kept-json.ts), so the request puts it in as it is instead of stringifying the
+ * payload again (request-json.ts; a drained award's payload was parsed, then stringified: ~8 % of the
+ * agent's instructions per drained award, issue 10). The text is what the append stored,
+ * JSON.stringify of the payload, or SQLite's json_set of it (withholdReductions): the same JSON value.
+ */
+const decodeSent = (raw: RawRow): OutboxRow => decodeWith(raw, parseKept);
 
 /** meta key: how many ok answers did not match their op's schema (stats().unreadable). */
 const UNREADABLE_KEY = 'outbox_unreadable_answers';
@@ -637,7 +651,7 @@ export class Outbox implements OutboxStore {
     if (afterSeq >= this.maxSeq || this.pendingSeqs?.size === 0) return [];
     const known = this.fromFresh(limit, afterSeq);
     if (known) return known;
-    const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decodeRaw);
+    const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decodeSent);
     // All of them, from the first on, none held back for its fsync, committed: every pending row.
     if (afterSeq === 0 && this.unsyncedFrom === null && rows.length < limit && !this.db.inTransaction) {
       this.pendingSeqs = new Set(rows.map((r) => r.seq));

@@ -1,8 +1,10 @@
 // An upstream request's JSON text without stringifying a payload the outbox stringified already:
 // the append stores JSON.stringify(payload), and the request sent the same payload of the same
-// object a moment later (~2 % of an online award's instructions, issue 10). The text is the
-// request's JSON.stringify, byte for byte (test/agent/request-json.test.ts): payloads are never
-// changed in place once appended (a change is an UPDATE, read back as a new object).
+// object a moment later (~2 % of an online award's instructions, issue 10); a backlog's rows, read
+// back from the file, carry the text they were read with (outbox.ts decodeSent). The text is the
+// request's JSON.stringify, byte for byte (test/agent/request-json.test.ts), but for a payload SQLite
+// rewrote (withholdReductions' json_set): the same JSON value, as SQLite writes it. Payloads are never
+// changed in place once appended or read (a change is an UPDATE, read back as a new object).
 import type { UpstreamMessage, UpstreamRequest } from '../../protocol/upstream.ts';
 import { jsonOnce, keptJson } from '../../runtime/kept-json.ts';
 
@@ -16,7 +18,7 @@ export function requestJson(head: Omit<UpstreamRequest, 'messages'>, messages: U
   let list = '';
   for (const m of messages) {
     const payload = keptJson(m.payload);
-    // A message of another shape, or a payload not appended here (read back, a test's): as before.
+    // A message of another shape, or a payload with no text kept (a test's): as before.
     if (payload === undefined || !isPlainMessage(m)) return JSON.stringify({ ...head, messages });
     const text = withKey(JSON.stringify({ id: m.id, seq: m.seq, op: m.op, txn_id: m.txn_id, created_at: m.created_at }), 'payload', payload);
     list += list === '' ? text : `,${text}`;

@@ -78,3 +78,25 @@ t.test("the outbox's insert keeps its payload text: the request does not stringi
   t.equal(serialised, 1, 'not again for the request');
   t.equal(text, JSON.stringify({ ...head(), messages: [toMessage(sent!)] }));
 });
+
+t.test("a backlog's rows read back from the file carry their stored text into the request", async (t) => {
+  const file = join(await tempDir(t), 'agent.db');
+  const db = openDb(file);
+  t.teardown(() => db.close());
+  const first = new Outbox(db);
+  await first.append(message({ txn_id: 'txn-kept', payload: { customer_id: 'c1', basket: { total: 1, items: [] } } }));
+  await first.append(message({ txn_id: 'txn-withheld', payload: { customer_id: 'c2', basket: { total: 2, items: [] } } }));
+  // The same JSON value in other bytes: a request made by stringifying the payload again would not have them.
+  const spaced = '{ "customer_id" : "c1", "basket" : { "total" : 1, "items" : [ ] } }';
+  db.prepare('UPDATE outbox SET payload = ? WHERE txn_id = ?').run(spaced, 'txn-kept');
+  const reopened = new Outbox(db); // nothing fresh in memory: nextPending reads the rows from the file
+  const withheld = reopened.findByTxn('award', 'txn-withheld')!;
+  reopened.withholdReductions(withheld.id); // SQLite's json_set rewrites that payload's text
+  const rows = reopened.nextPending(10);
+  t.equal(rows.length, 2);
+  const messages = rows.map(toMessage);
+  const text = requestJson(head(), messages);
+  t.ok(text.includes(`"payload":${spaced}`), 'the stored text as it is');
+  t.same(JSON.parse(text), JSON.parse(JSON.stringify({ ...head(), messages })), 'the same JSON value as the request stringified');
+  t.equal(((JSON.parse(text) as UpstreamRequest).messages[1]!.payload as Record<string, unknown>).pos_reduced, false, "the withheld payload as SQLite rewrote it");
+});
