@@ -39,6 +39,11 @@ export function readResult(op: DurableOp, json: string | null): ReadResult {
   } catch {
     return { result: null, result_error: 'result: not JSON' };
   }
+  return checkResult(op, value);
+}
+
+/** readResult of an answer already parsed: a JSON value (the stored text is its JSON.stringify). */
+export function checkResult(op: DurableOp, value: unknown): ReadResult {
   const parsed = parseHostResult(op, value);
   return parsed.ok ? { result: parsed.value } : { result: null, result_error: parsed.errors.slice(0, 5).join('; ') };
 }

@@ -23,7 +23,7 @@ import { parseKept } from '../../runtime/kept-json.ts';
 import { WalSync, type SyncFn } from '../../runtime/wal-sync.ts';
 import { isDiskFull, withoutFsync, type Db } from '../storage/db.ts';
 import { observed, type WriteObserver } from '../storage/storage-health.ts';
-import { readResult } from './host-results.ts';
+import { checkResult, readResult, type ReadResult } from './host-results.ts';
 import { payloadJson } from './request-json.ts';
 
 export type OutboxState = 'pending' | 'done' | 'dead';
@@ -211,17 +211,17 @@ function rowStatement(db: Db, sql: string): Statement {
 
 /** decode() of a row read through rowStatement: the same OutboxRow, keys in the same order. */
 function decodeRaw(raw: RawRow): OutboxRow {
-  return decodeWith(raw, JSON.parse);
+  return decodeWith(raw, JSON.parse(raw[6]) as Record<string, unknown>, readResult(raw[2], raw[12]));
 }
 
-function decodeWith(raw: RawRow, parsePayload: (text: string) => unknown): OutboxRow {
+/** decodeRaw with the payload and the checked result given (parsed from the row's texts, or known to equal them). */
+function decodeWith(raw: RawRow | KnownRawRow, payload: Record<string, unknown>, { result, result_error }: ReadResult): OutboxRow {
   const op = raw[2];
   const error = raw[13];
-  const { result, result_error } = readResult(op, raw[12]);
   // The keys in ROW_COLUMNS order, as the object mode gave them (outbox.list's JSON keeps it).
   const row: OutboxRow = {
     seq: raw[0], id: raw[1], op, txn_id: raw[3], fingerprint: raw[4], customer_id: raw[5],
-    payload: parsePayload(raw[6]) as Record<string, unknown>,
+    payload,
     offline: raw[7] === 1, amount: raw[8], currency: raw[9], state: raw[10], attempts: raw[11],
     result,
     error: error === null ? null : (JSON.parse(error) as UpstreamError),
@@ -234,11 +234,28 @@ function decodeWith(raw: RawRow, parsePayload: (text: string) => unknown): Outbo
 /**
  * decodeRaw for the rows nextPending hands to the forwarder: the payload's stored text is kept with the
  * parsed payload (runtime/kept-json.ts), so the request puts it in as it is instead of stringifying the
- * payload again (request-json.ts; a drained award's payload was parsed, then stringified: ~8 % of the
- * agent's instructions per drained award, issue 10). The text is what the append stored,
+ * payload again (request-json.ts; a drained award's payload was parsed, then stringified: ~15 k of the
+ * agent's ~520 k instructions per drained award, callgrind, issue 10). The text is what the append stored,
  * JSON.stringify of the payload, or SQLite's json_set of it (withholdReductions): the same JSON value.
  */
-const decodeSent = (raw: RawRow): OutboxRow => decodeWith(raw, parseKept);
+const decodeSent = (raw: RawRow): OutboxRow =>
+  decodeWith(raw, parseKept(raw[6]) as Record<string, unknown>, readResult(raw[2], raw[12]));
+
+/**
+ * ROW_COLUMNS without the texts settle already has: the payload (Outbox.sentPayloads) and the result
+ * (the answer it writes). NULL in their places, so the row decodes by the same positions.
+ */
+const SETTLED_COLUMNS = ROW_COLUMNS.replace(' payload,', ' NULL,').replace(' result,', ' NULL,');
+
+/** A row read through SETTLED_COLUMNS. */
+type KnownRawRow = [
+  seq: number, id: string, op: DurableOp, txn_id: string | null, fingerprint: string, customer_id: string | null,
+  payload: null, offline: number, amount: number | null, currency: string | null, state: OutboxState, attempts: number,
+  result: null, error: string | null, created_at: string, updated_at: string, settled_at: string | null,
+];
+
+/** Payloads kept for settle (Outbox.sentPayloads) at most: a window of full batches is 4 × 500. */
+const SENT_PAYLOADS = 4096;
 
 /** meta key: how many ok answers did not match their op's schema (stats().unreadable). */
 const UNREADABLE_KEY = 'outbox_unreadable_answers';
@@ -316,6 +333,15 @@ export class Outbox implements OutboxStore {
   private readonly fresh = new Map<number, OutboxRow>();
   /** See precountSends. */
   private sendsAtOnce: (() => number) | undefined;
+  /**
+   * The payloads nextPending read from the file for the forwarder, by id, until the row is settled: an
+   * ok answer's settle reads the row back without its payload and result texts (SETTLED_COLUMNS) and
+   * puts in this object and the answer it has (the payload parsed again, the result's text parsed
+   * again: ~50 k of the agent's ~520 k instructions per drained award, callgrind, issue 10). Exact while the stored payload
+   * is the text this was parsed from: withholdReductions, the one write that changes a payload, drops
+   * the row's. At most SENT_PAYLOADS (past that, emptied: settle reads the texts as before).
+   */
+  private readonly sentPayloads = new Map<string, Record<string, unknown>>();
   /** During a commit whose created rows the forwarder sends at once: insertOne counts their first send. */
   private precounting = false;
   /**
@@ -356,6 +382,7 @@ export class Outbox implements OutboxStore {
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
       // RETURNING: the settled row comes back from the update itself (no second lookup by id).
       done: rowStatement(db, `UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
+      doneKnown: rowStatement(db, `UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${SETTLED_COLUMNS}`),
       dead: rowStatement(db, `UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
       attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
       withholdReductions: db.prepare(`UPDATE outbox SET payload = json_set(payload, '$.pos_reduced', json('false')), updated_at = ?
@@ -431,11 +458,21 @@ export class Outbox implements OutboxStore {
     this.settleTx = db.transaction((outcomes: Outcome[], at: string, settledAt: string) => {
       const changed: OutboxRow[] = [];
       for (const o of outcomes) {
-        const raw = (o.ok
-          ? this.stmt.done!.get(JSON.stringify(o.result), at, settledAt, o.id)
-          : this.stmt.dead!.get(JSON.stringify(o.error), at, settledAt, o.id)) as RawRow | undefined;
-        if (!raw) continue;
-        const row = decodeRaw(raw);
+        const payload = this.sentPayloads.get(o.id);
+        let row: OutboxRow;
+        if (o.ok && payload !== undefined) {
+          // The stored result is JSON.stringify(o.result), and o.result a parsed JSON value: checking the
+          // object is checking the text parsed again.
+          const raw = this.stmt.doneKnown!.get(JSON.stringify(o.result), at, settledAt, o.id) as KnownRawRow | undefined;
+          if (!raw) continue;
+          row = decodeWith(raw, payload, checkResult(raw[2], o.result));
+        } else {
+          const raw = (o.ok
+            ? this.stmt.done!.get(JSON.stringify(o.result), at, settledAt, o.id)
+            : this.stmt.dead!.get(JSON.stringify(o.error), at, settledAt, o.id)) as RawRow | undefined;
+          if (!raw) continue;
+          row = decodeRaw(raw);
+        }
         if (row.result_error !== undefined) this.stmt.countUnreadable!.run();
         changed.push(row);
       }
@@ -652,6 +689,8 @@ export class Outbox implements OutboxStore {
     const known = this.fromFresh(limit, afterSeq);
     if (known) return known;
     const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decodeSent);
+    if (this.sentPayloads.size + rows.length > SENT_PAYLOADS) this.sentPayloads.clear();
+    for (const row of rows) this.sentPayloads.set(row.id, row.payload);
     // All of them, from the first on, none held back for its fsync, committed: every pending row.
     if (afterSeq === 0 && this.unsyncedFrom === null && rows.length < limit && !this.db.inTransaction) {
       this.pendingSeqs = new Set(rows.map((r) => r.seq));
@@ -704,7 +743,13 @@ export class Outbox implements OutboxStore {
     // answers them again, so they need no fsync of their own. A refusal does (the host keeps no
     // record of it: resent, it could be applied after the till was told it was refused).
     const inOuter = this.db.inTransaction;
-    const changed = this.write(() => (outcomes.every((o) => o.ok) ? withoutFsync(this.db, apply) : apply()));
+    let changed: OutboxRow[];
+    try {
+      changed = this.write(() => (outcomes.every((o) => o.ok) ? withoutFsync(this.db, apply) : apply()));
+    } finally {
+      // Settled, or to be read again by nextPending (which keeps the payload again).
+      if (this.sentPayloads.size > 0) for (const o of outcomes) this.sentPayloads.delete(o.id);
+    }
     // Committed: these rows are no longer pending (inside an outer transaction that may yet roll back: not known).
     if (inOuter) this.pendingSeqs = null;
     else for (const row of changed) this.pendingSeqs?.delete(row.seq);
@@ -719,6 +764,7 @@ export class Outbox implements OutboxStore {
    */
   withholdReductions(id: string): OutboxRow | undefined {
     this.fresh.clear();
+    this.sentPayloads.delete(id); // its payload's text changes: settle reads it
     this.write(() => this.stmt.withholdReductions!.run(this.now().toISOString(), id));
     return this.get(id);
   }

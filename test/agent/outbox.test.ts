@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openDb, type Db } from '../../agent/storage/db.ts';
 import { Outbox, decode } from '../../agent/upstream/outbox.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { awardAnswer } from '../helpers/host-answers.ts';
 import { message, outboxContract } from './outbox-contract.ts';
 
 outboxContract(t, async (t) => {
@@ -273,4 +274,38 @@ t.test('rows read in raw mode are the rows decode() makes of the same columns re
   t.same(settled.map((r) => JSON.stringify(r)), [ok, dead, unreadable].map((m) => asObject(m.id)), 'as the settle returns them');
   t.equal(JSON.stringify(outbox.nextPending(10)), `[${asObject(pending.id)}]`);
   t.ok(outbox.get(unreadable.id)?.result_error, 'an unreadable answer says so');
+});
+
+t.test("a backlog's settle puts in the payloads nextPending read and the answers it has: the rows a read gives", async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const first = new Outbox(db);
+  const ok = message({ payload: { customer_id: 'c1', basket: { total: 5, items: [{ sku: 'A' }] } }, amount: 5 });
+  const withheld = message({ payload: { customer_id: 'c2', basket: { total: 7, items: [] } } });
+  const dead = message({ op: 'spend', offline: true, amount: 300 });
+  const unreadable = message();
+  const pending = message();
+  await first.appendAll([ok, withheld, dead, unreadable, pending]);
+  const outbox = new Outbox(db); // nothing fresh: nextPending reads the rows from the file
+  const sent = outbox.nextPending(10);
+  t.equal(sent.length, 5);
+  outbox.withholdReductions(withheld.id); // its stored payload changes while it is in flight
+  const settled = outbox.settle([
+    { id: ok.id, ok: true, result: awardAnswer({ award_amount: 1 }) },
+    { id: withheld.id, ok: true, result: awardAnswer({ award_amount: 2 }) },
+    { id: dead.id, ok: false, error: { code: 'REJECTED_UPSTREAM', message: 'no', permanent: true } },
+    { id: unreadable.id, ok: true, result: { award_amount: 'x' } },
+  ]);
+  const columns = 'seq, id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, attempts, result, error, created_at, updated_at, settled_at';
+  const asObject = (id: string) => JSON.stringify(decode(db.prepare(`SELECT ${columns} FROM outbox WHERE id = ?`).get(id) as Parameters<typeof decode>[0]));
+  t.same(settled.map((r) => JSON.stringify(r)), [ok, withheld, dead, unreadable].map((m) => asObject(m.id)), 'as a read returns them, keys in order');
+  t.equal(settled[0]!.payload, sent[0]!.payload, 'the payload nextPending read, not parsed again');
+  t.equal((settled[1]!.payload as { pos_reduced?: unknown }).pos_reduced, false, 'a payload changed in flight as it is stored now');
+  t.match(settled[0], { state: 'done', result: { award_amount: 1 } });
+  t.notOk(settled[0]!.result_error);
+  t.match(settled[3], { state: 'done', result: null, result_error: /award_amount/ });
+  t.equal(outbox.stats().unreadable, 1, 'the unreadable answer counted');
+  t.equal(JSON.stringify(outbox.nextPending(10)), `[${asObject(pending.id)}]`);
+  // Answered again (a late duplicate): nothing pending to settle.
+  t.same(outbox.settle([{ id: ok.id, ok: true, result: awardAnswer({ award_amount: 1 }) }]), []);
 });
