@@ -15,7 +15,7 @@ import type { Offer, ProductInfo } from './engine.ts';
 import { CreditStore } from './credit-store.ts';
 import { isoNow } from '../runtime/iso-now.ts';
 import { resultJson } from './result-json.ts';
-import { migrate } from './ledger-migrations.ts';
+import { ENTRY_KIND_CHECK, migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
 import { cacheStatements } from '../runtime/statement-cache.ts';
 import { WalSync, type SyncFn, type SyncNowFn } from '../runtime/wal-sync.ts';
@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS entries (
   terminal TEXT,
   txn_id TEXT,
   message_id TEXT,
-  kind TEXT NOT NULL CHECK (kind IN ('award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed')),
+  kind TEXT NOT NULL CHECK (${ENTRY_KIND_CHECK}),
   amount INTEGER NOT NULL,
   currency TEXT NOT NULL,
   offline INTEGER NOT NULL DEFAULT 0,

@@ -141,3 +141,68 @@ t.test('a version 5 database: refunds get their spend snapshot columns, earlier 
   t.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   t.ok((db.pragma('table_info(refunds)') as Array<{ name: string }>).some((c) => c.name === 'spent_before'));
 });
+
+// `entries` as every version up to this one created it: the kind checked with an IN list.
+const IN_LIST_ENTRIES = `
+CREATE TABLE participants (id TEXT PRIMARY KEY, name TEXT NOT NULL, tier TEXT, automatic_spend INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+CREATE TABLE entries (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  participant_id TEXT NOT NULL REFERENCES participants(id),
+  terminal TEXT,
+  txn_id TEXT,
+  message_id TEXT,
+  kind TEXT NOT NULL CHECK (kind IN ('award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed')),
+  amount INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  offline INTEGER NOT NULL DEFAULT 0,
+  reverses INTEGER UNIQUE REFERENCES entries(seq),
+  note TEXT,
+  created_at TEXT NOT NULL
+);
+`;
+
+const INSERT_ENTRY = "INSERT INTO entries (participant_id, kind, amount, currency, created_at) VALUES ('p1', ?, 1, 'EUR', 't')";
+
+/** Whether an entries INSERT builds a temporary B-tree each time it runs (SQLite's plan for an IN list of constants). */
+function insertOpensEphemeral(db: Database.Database): boolean {
+  return (db.prepare(`EXPLAIN ${INSERT_ENTRY}`).all('award') as Array<{ opcode: string }>).some((op) => op.opcode === 'OpenEphemeral');
+}
+
+t.test("entries' kind check: comparisons instead of the IN list, rows kept, the same kinds refused, in every connection", async (t) => {
+  const file = join(await tempDir(t, 'till-host-migrate-'), 'host.db');
+  const old = new Database(file);
+  old.exec(IN_LIST_ENTRIES);
+  old.prepare("INSERT INTO participants (id, name, created_at) VALUES ('p1', 'P', 't')").run();
+  old.prepare(INSERT_ENTRY).run('seed');
+  t.ok(insertOpensEphemeral(old), 'the IN list: a temporary B-tree per insert');
+  const version = old.pragma('user_version', { simple: true });
+
+  const ledger = Ledger.open(file);
+  t.teardown(() => ledger.close());
+  const after = new Database(file);
+  t.teardown(() => after.close());
+  t.notOk(insertOpensEphemeral(after), 'the comparisons: none');
+  t.same(ledger.entries().map((e) => e.kind), ['seed'], 'the rows kept');
+  for (const db of [old, after]) {
+    t.throws(() => db.prepare(INSERT_ENTRY).run('bogus'), /CHECK constraint failed/, 'a kind not in the list is still refused');
+    t.doesNotThrow(() => db.prepare(INSERT_ENTRY).run('reversal'));
+  }
+  // A connection opened before (another host process) reads the schema again at its next statement.
+  t.notOk(insertOpensEphemeral(old), 'also for a connection opened before the change');
+  t.same(after.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
+  t.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'no schema version of its own');
+  t.not(version, SCHEMA_VERSION, 'the file was migrated from version 0 like any other');
+  old.close();
+  ledger.close();
+  t.doesNotThrow(() => Ledger.open(file).close(), 'opened again: nothing left to change');
+});
+
+t.test("a new database's entries check the kind with comparisons", async (t) => {
+  const file = join(await tempDir(t, 'till-host-migrate-'), 'host.db');
+  Ledger.open(file).close();
+  const db = new Database(file);
+  t.teardown(() => db.close());
+  t.notOk(insertOpensEphemeral(db));
+  db.prepare("INSERT INTO participants (id, name, created_at) VALUES ('p1', 'P', 't')").run();
+  t.throws(() => db.prepare(INSERT_ENTRY).run('bogus'), /CHECK constraint failed/);
+});
