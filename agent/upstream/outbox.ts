@@ -215,7 +215,7 @@ function decodeRaw(raw: RawRow): OutboxRow {
 }
 
 /** decodeRaw with the payload and the checked result given (parsed from the row's texts, or known to equal them). */
-function decodeWith(raw: RawRow | KnownRawRow, payload: Record<string, unknown>, { result, result_error }: ReadResult): OutboxRow {
+function decodeWith(raw: RawRow, payload: Record<string, unknown>, { result, result_error }: ReadResult): OutboxRow {
   const op = raw[2];
   const error = raw[13];
   // The keys in ROW_COLUMNS order, as the object mode gave them (outbox.list's JSON keeps it).
@@ -242,20 +242,26 @@ const decodeSent = (raw: RawRow): OutboxRow =>
   decodeWith(raw, parseKept(raw[6]) as Record<string, unknown>, readResult(raw[2], raw[12]));
 
 /**
- * ROW_COLUMNS without the texts settle already has: the payload (Outbox.sentPayloads) and the result
- * (the answer it writes). NULL in their places, so the row decodes by the same positions.
+ * A row nextPending read, as the ok answer's settle leaves it: what a read would return, without the
+ * read. Of its columns a settle writes state, result, error, updated_at and settled_at; attempts
+ * (markAttempt) and the payload (withholdReductions, which drops the row from Outbox.sentRows) are
+ * the only others written while a row is pending; the rest never change. Keys in ROW_COLUMNS order.
  */
-const SETTLED_COLUMNS = ROW_COLUMNS.replace(' payload,', ' NULL,').replace(' result,', ' NULL,');
+function settledRow(sent: OutboxRow, attempts: number, { result, result_error }: ReadResult, at: string, settledAt: string): OutboxRow {
+  const row: OutboxRow = {
+    seq: sent.seq, id: sent.id, op: sent.op, txn_id: sent.txn_id, fingerprint: sent.fingerprint, customer_id: sent.customer_id,
+    payload: sent.payload,
+    offline: sent.offline, amount: sent.amount, currency: sent.currency, state: 'done', attempts,
+    result,
+    error: null,
+    created_at: sent.created_at, updated_at: at, settled_at: settledAt,
+  };
+  if (result_error !== undefined) row.result_error = result_error;
+  return row;
+}
 
-/** A row read through SETTLED_COLUMNS. */
-type KnownRawRow = [
-  seq: number, id: string, op: DurableOp, txn_id: string | null, fingerprint: string, customer_id: string | null,
-  payload: null, offline: number, amount: number | null, currency: string | null, state: OutboxState, attempts: number,
-  result: null, error: string | null, created_at: string, updated_at: string, settled_at: string | null,
-];
-
-/** Payloads kept for settle (Outbox.sentPayloads) at most: a window of full batches is 4 × 500. */
-const SENT_PAYLOADS = 4096;
+/** Rows kept for settle (Outbox.sentRows) at most: a window of full batches is 4 × 500. */
+const SENT_ROWS = 4096;
 
 /** meta key: how many ok answers did not match their op's schema (stats().unreadable). */
 const UNREADABLE_KEY = 'outbox_unreadable_answers';
@@ -334,14 +340,15 @@ export class Outbox implements OutboxStore {
   /** See precountSends. */
   private sendsAtOnce: (() => number) | undefined;
   /**
-   * The payloads nextPending read from the file for the forwarder, by id, until the row is settled: an
-   * ok answer's settle reads the row back without its payload and result texts (SETTLED_COLUMNS) and
-   * puts in this object and the answer it has (the payload parsed again, the result's text parsed
-   * again: ~50 k of the agent's ~520 k instructions per drained award, callgrind, issue 10). Exact while the stored payload
-   * is the text this was parsed from: withholdReductions, the one write that changes a payload, drops
-   * the row's. At most SENT_PAYLOADS (past that, emptied: settle reads the texts as before).
+   * The rows nextPending read from the file for the forwarder, by id, until they are settled: an ok
+   * answer's settle then reads back only the attempt count (RETURNING attempts) and makes the row
+   * from this one and the answer it has (settledRow). Reading the whole row back, with its payload
+   * and result texts parsed again, was ~70 k of the agent's ~440 k instructions per drained award
+   * (callgrind, issue 10). Exact while nothing else changes the row: withholdReductions, the one
+   * other write to a pending row's columns, drops it. At most SENT_ROWS (past that, emptied: settle
+   * reads the rows back as before).
    */
-  private readonly sentPayloads = new Map<string, Record<string, unknown>>();
+  private readonly sentRows = new Map<string, OutboxRow>();
   /** During a commit whose created rows the forwarder sends at once: insertOne counts their first send. */
   private precounting = false;
   /**
@@ -382,7 +389,7 @@ export class Outbox implements OutboxStore {
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
       // RETURNING: the settled row comes back from the update itself (no second lookup by id).
       done: rowStatement(db, `UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
-      doneKnown: rowStatement(db, `UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${SETTLED_COLUMNS}`),
+      doneSent: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING attempts`).pluck(),
       dead: rowStatement(db, `UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
       attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
       withholdReductions: db.prepare(`UPDATE outbox SET payload = json_set(payload, '$.pos_reduced', json('false')), updated_at = ?
@@ -458,14 +465,14 @@ export class Outbox implements OutboxStore {
     this.settleTx = db.transaction((outcomes: Outcome[], at: string, settledAt: string) => {
       const changed: OutboxRow[] = [];
       for (const o of outcomes) {
-        const payload = this.sentPayloads.get(o.id);
+        const sent = this.sentRows.get(o.id);
         let row: OutboxRow;
-        if (o.ok && payload !== undefined) {
+        if (o.ok && sent !== undefined) {
+          const attempts = this.stmt.doneSent!.get(JSON.stringify(o.result), at, settledAt, o.id) as number | undefined;
+          if (attempts === undefined) continue;
           // The stored result is JSON.stringify(o.result), and o.result a parsed JSON value: checking the
           // object is checking the text parsed again.
-          const raw = this.stmt.doneKnown!.get(JSON.stringify(o.result), at, settledAt, o.id) as KnownRawRow | undefined;
-          if (!raw) continue;
-          row = decodeWith(raw, payload, checkResult(raw[2], o.result));
+          row = settledRow(sent, attempts, checkResult(sent.op, o.result), at, settledAt);
         } else {
           const raw = (o.ok
             ? this.stmt.done!.get(JSON.stringify(o.result), at, settledAt, o.id)
@@ -689,8 +696,8 @@ export class Outbox implements OutboxStore {
     const known = this.fromFresh(limit, afterSeq);
     if (known) return known;
     const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decodeSent);
-    if (this.sentPayloads.size + rows.length > SENT_PAYLOADS) this.sentPayloads.clear();
-    for (const row of rows) this.sentPayloads.set(row.id, row.payload);
+    if (this.sentRows.size + rows.length > SENT_ROWS) this.sentRows.clear();
+    for (const row of rows) this.sentRows.set(row.id, row);
     // All of them, from the first on, none held back for its fsync, committed: every pending row.
     if (afterSeq === 0 && this.unsyncedFrom === null && rows.length < limit && !this.db.inTransaction) {
       this.pendingSeqs = new Set(rows.map((r) => r.seq));
@@ -748,7 +755,7 @@ export class Outbox implements OutboxStore {
       changed = this.write(() => (outcomes.every((o) => o.ok) ? withoutFsync(this.db, apply) : apply()));
     } finally {
       // Settled, or to be read again by nextPending (which keeps the payload again).
-      if (this.sentPayloads.size > 0) for (const o of outcomes) this.sentPayloads.delete(o.id);
+      if (this.sentRows.size > 0) for (const o of outcomes) this.sentRows.delete(o.id);
     }
     // Committed: these rows are no longer pending (inside an outer transaction that may yet roll back: not known).
     if (inOuter) this.pendingSeqs = null;
@@ -764,7 +771,7 @@ export class Outbox implements OutboxStore {
    */
   withholdReductions(id: string): OutboxRow | undefined {
     this.fresh.clear();
-    this.sentPayloads.delete(id); // its payload's text changes: settle reads it
+    this.sentRows.delete(id); // its payload changes: settle reads the row back
     this.write(() => this.stmt.withholdReductions!.run(this.now().toISOString(), id));
     return this.get(id);
   }

@@ -276,7 +276,7 @@ t.test('rows read in raw mode are the rows decode() makes of the same columns re
   t.ok(outbox.get(unreadable.id)?.result_error, 'an unreadable answer says so');
 });
 
-t.test("a backlog's settle puts in the payloads nextPending read and the answers it has: the rows a read gives", async (t) => {
+t.test("a backlog's settle makes its rows from the rows nextPending read and the answers it has: the rows a read gives", async (t) => {
   const db = openDb(join(await tempDir(t), 'agent.db'));
   t.teardown(() => db.close());
   const first = new Outbox(db);
@@ -289,6 +289,7 @@ t.test("a backlog's settle puts in the payloads nextPending read and the answers
   const outbox = new Outbox(db); // nothing fresh: nextPending reads the rows from the file
   const sent = outbox.nextPending(10);
   t.equal(sent.length, 5);
+  outbox.markAttempt(sent.map((r) => r.id)); // counted after the read: the settled rows say 1
   outbox.withholdReductions(withheld.id); // its stored payload changes while it is in flight
   const settled = outbox.settle([
     { id: ok.id, ok: true, result: awardAnswer({ award_amount: 1 }) },
@@ -300,6 +301,7 @@ t.test("a backlog's settle puts in the payloads nextPending read and the answers
   const asObject = (id: string) => JSON.stringify(decode(db.prepare(`SELECT ${columns} FROM outbox WHERE id = ?`).get(id) as Parameters<typeof decode>[0]));
   t.same(settled.map((r) => JSON.stringify(r)), [ok, withheld, dead, unreadable].map((m) => asObject(m.id)), 'as a read returns them, keys in order');
   t.equal(settled[0]!.payload, sent[0]!.payload, 'the payload nextPending read, not parsed again');
+  t.equal(settled[0]!.attempts, 1);
   t.equal((settled[1]!.payload as { pos_reduced?: unknown }).pos_reduced, false, 'a payload changed in flight as it is stored now');
   t.match(settled[0], { state: 'done', result: { award_amount: 1 } });
   t.notOk(settled[0]!.result_error);
