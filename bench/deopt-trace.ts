@@ -6,6 +6,7 @@
 //
 //   node --import tsx bench/deopt-trace.ts online  [awards=3000] [--warmup=50] [--block=500] [--node=FLAGS]
 //   node --import tsx bench/deopt-trace.ts offline [awards=8000] [--warmup=0] [--block=2000] [--connections=16] [--node=FLAGS]
+//   more: [--settle=MS] (default 5000, as suite 4), [--dump=REGEX] (whole traces of those functions' deopts)
 //
 // online: online-latency.ts's set-up with set_tcp_nodelay true (agent and host over a real mosquitto,
 // one POS, one award at a time). offline: offline-enqueue.ts's (the broker stopped, awards over 16
@@ -34,6 +35,9 @@ const awards = Number(positional[1] ?? (mode === 'online' ? 3000 : 8000));
 const warmup = Number(flag('warmup') ?? (mode === 'online' ? 50 : 0));
 const block = Number(flag('block') ?? (mode === 'online' ? 500 : 2000));
 const connections = Number(flag('connections') ?? 16);
+// As suite 4: 5 s between the uplink coming up and the warm-up (the start-up memory release, a full
+// collection that also drops optimised code, falls in it); --settle=0 starts at once.
+const settleMs = Number(flag('settle') ?? 5000);
 /** --dump=REGEX: the whole verbose trace of deopts of functions whose name matches, after the warm-up. */
 const dumpPattern = flag('dump') ? new RegExp(flag('dump')!) : undefined;
 const extraFlags = flag('node')?.split(',').filter(Boolean) ?? [];
@@ -51,7 +55,7 @@ const setPhase = (sent: number) => {
 
 interface Tally {
   /** Per phase: functions marked for TurboFan, compiles started, deopts, dependent-code invalidations. */
-  phases: Map<string, { marked: number; compiled: number; deopts: number; invalidated: number; ms: number }>;
+  phases: Map<string, { marked: number; compiled: number; deopts: number; invalidated: number; ms: number; majorGcs: number; majorGcMs: number }>;
   /** After the warm-up: deopts by "function | kind | reason | where". */
   deopts: Map<string, number>;
   /** After the warm-up: compiles by function (name and sfi). */
@@ -70,7 +74,7 @@ function tracer(): { tally: Tally; onLine: (line: string) => void } {
   const tally: Tally = { phases: new Map(), deopts: new Map(), compiles: new Map(), invalidations: new Map(), compileMs: new Map(), log: [] };
   const at = () => {
     let p = tally.phases.get(phase);
-    if (!p) tally.phases.set(phase, p = { marked: 0, compiled: 0, deopts: 0, invalidated: 0, ms: 0 });
+    if (!p) tally.phases.set(phase, p = { marked: 0, compiled: 0, deopts: 0, invalidated: 0, ms: 0, majorGcs: 0, majorGcMs: 0 });
     return p;
   };
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
@@ -90,6 +94,14 @@ function tracer(): { tally: Tally; onLine: (line: string) => void } {
       if (dumping) {
         tally.log.push(`    ${line}`);
         if (line.startsWith('[bailout end')) dumping = false;
+      }
+      const gc = /: Mark-Compact .*?MB, ([\d.]+) \/ ([\d.]+) ms/.exec(line);
+      if (gc) {
+        // --node=--trace-gc: a full collection's pause (main thread ms) in this block.
+        at().majorGcs++;
+        at().majorGcMs += Number(gc[1]);
+        if (phase !== 'warm-up') tally.log.push(`award ${sentSoFar}: ${line.slice(line.indexOf('Mark-Compact'))}`);
+        return;
       }
       if (line.startsWith('[generalizing]') || line.startsWith('[normalizing')) {
         // --node=--trace-generalization: a field's representation or type widened (its maps deprecated).
@@ -153,8 +165,10 @@ const named = (key: string) => key.replace(/^(\S+) (0x[0-9a-f]+)/, (all, name: s
 
 function report(name: string, t: Tally): void {
   const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [named(k), v] as const);
-  process.stdout.write(`\n== ${name}: per block (marked for TurboFan / compiles / deopts / code invalidated / TurboFan ms)\n`);
-  for (const [p, c] of t.phases) process.stdout.write(`  ${p.padEnd(12)} ${c.marked} / ${c.compiled} / ${c.deopts} / ${c.invalidated} / ${c.ms.toFixed(0)}\n`);
+  process.stdout.write(`\n== ${name}: per block (marked for TurboFan / compiles / deopts / code invalidated / TurboFan ms; with --trace-gc: Mark-Compacts, their pause ms)\n`);
+  for (const [p, c] of t.phases) {
+    process.stdout.write(`  ${p.padEnd(12)} ${c.marked} / ${c.compiled} / ${c.deopts} / ${c.invalidated} / ${c.ms.toFixed(0)}; ${c.majorGcs}, ${c.majorGcMs.toFixed(1)}\n`);
+  }
   process.stdout.write(`-- ${name}: deopts after the warm-up (${[...t.deopts.values()].reduce((a, b) => a + b, 0)}), by function | kind | reason | where\n`);
   for (const [k, n] of top(t.deopts, 60)) process.stdout.write(`  ${String(n).padStart(5)}  ${k}\n`);
   process.stdout.write(`-- ${name}: TurboFan compiles after the warm-up (${[...t.compiles.values()].reduce((a, b) => a + b, 0)}), top functions\n`);
@@ -177,7 +191,7 @@ await withTempDir('deopt-trace-', async (parent) => {
   if (mode === 'online') {
     const host = tracer();
     await withOnlineStack(parent, {
-      nodelay: true, warmup: warmup, hostNodeArgs: traceFlags(logs), agentNodeArgs: traceFlags(logs),
+      nodelay: true, warmup: warmup, settleMs, hostNodeArgs: traceFlags(logs), agentNodeArgs: traceFlags(logs),
       hostOnLine: host.onLine, agentOnLine: agent.onLine,
     }, async ({ award }) => {
       setPhase(0);
@@ -200,6 +214,7 @@ await withTempDir('deopt-trace-', async (parent) => {
       await broker.stop();
       await waitUplink(pos, false);
       await pos.close();
+      await new Promise((r) => setTimeout(r, settleMs));
       if (warmup > 0) await awardLanes(posPort, connections, warmup, 'warm-');
       // Blocks of `block` awards, one lane run each, so every event falls into its block.
       for (let sent = 0; sent < awards; sent += block) {

@@ -24,6 +24,8 @@ export interface OnlineStackOptions {
   agentNodeArgs?: string[];
   /** A command the agent runs under (valgrind ...). */
   agentWrapper?: string[];
+  /** ms to wait once the uplink is up, before the warm-up (suite 4 waits 5 s for its idle RSS: the start-up memory release falls there). */
+  settleMs?: number;
   /** Each stdout line of the host / the agent after its ready line (V8's --trace-deopt goes there). */
   hostOnLine?: (line: string) => void;
   agentOnLine?: (line: string) => void;
@@ -44,6 +46,7 @@ export async function withOnlineStack<T>(parent: string, options: OnlineStackOpt
     procs.push(agent);
     pos = await connectPos({ port: posPort });
     await waitUplink(pos, true);
+    if (options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
     const client = pos;
     const award = (txn: string) => client.request('award', awardParams(txn));
     awardStatuses('warm-up', (await run(options.warmup, 1, (i) => award(`warm-${i}`))).responses, ['awarded', 'queued']);
