@@ -297,6 +297,12 @@ export const CHECKPOINT_EVERY_COMMITS = 64;
 
 /** Rows nextPending may hand out from memory (Outbox.fresh): an online award has one; a backlog is read. */
 const FRESH_ROWS = 64;
+/**
+ * Group commits without a nextPending call after which nobody is taking rows (Outbox.commitsUnpulled).
+ * Online the forwarder asks after each commit it can send, and under load whenever an answer frees a
+ * slot of its window: a few commits apart.
+ */
+const FRESH_IDLE_COMMITS = 4;
 
 export class Outbox implements OutboxStore {
   private queue: Waiting[] = [];
@@ -337,6 +343,14 @@ export class Outbox implements OutboxStore {
    * online award). At most FRESH_ROWS; past that it is emptied and nextPending reads.
    */
   private readonly fresh = new Map<number, OutboxRow>();
+  /**
+   * Group commits since nextPending was last called. After FRESH_IDLE_COMMITS of them nobody is taking
+   * rows (offline, the forwarder stopped): commits keep no rows in `fresh` and it lets go of those it
+   * held. Kept for ~64 offline awards, rows (their payloads, baskets, stored JSON) outlived two
+   * young-generation collections, were promoted, and brought V8's full collections: ~10 % of an offline
+   * award's instructions (issue 10).
+   */
+  private commitsUnpulled = 0;
   /** See precountSends. */
   private sendsAtOnce: (() => number) | undefined;
   /**
@@ -552,12 +566,15 @@ export class Outbox implements OutboxStore {
       this.precounting = false;
     }
     this.commits += 1;
-    // Committed: its new rows are what a read would return (insertOne), until another write.
+    // Committed: its new rows are what a read would return (insertOne), until another write; kept
+    // while someone takes rows (see commitsUnpulled).
+    const keep = this.commitsUnpulled++ < FRESH_IDLE_COMMITS;
+    if (!keep) this.fresh.clear();
     for (const r of results) {
       if (!r.ok) continue;
       for (const o of r.outcomes) {
         if (o.kind !== 'created') continue;
-        this.fresh.set(o.row.seq, o.row);
+        if (keep) this.fresh.set(o.row.seq, o.row);
         if (o.row.attempts > 0) this.precounted.add(o.row.id);
       }
     }
@@ -692,6 +709,7 @@ export class Outbox implements OutboxStore {
 
   /** The next pending rows in FIFO order, read from disk a page at a time. */
   nextPending(limit: number, afterSeq = 0): OutboxRow[] {
+    this.commitsUnpulled = 0;
     if (afterSeq >= this.maxSeq || this.pendingSeqs?.size === 0) return [];
     const known = this.fromFresh(limit, afterSeq);
     if (known) return known;

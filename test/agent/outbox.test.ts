@@ -206,6 +206,35 @@ t.test('rows just committed reach nextPending without a read, and as stored once
   t.equal(row?.payload.pos_reduced, false, 'after withholdReductions: as stored');
 });
 
+t.test('rows are kept for nextPending only while someone takes them: after 4 commits without a call, none', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  const fresh = (outbox as unknown as { fresh: Map<number, unknown> }).fresh;
+  const stmt = (outbox as unknown as { stmt: Record<string, { all: (...args: unknown[]) => unknown[] }> }).stmt.nextPending!;
+  const read = stmt.all.bind(stmt);
+  let reads = 0;
+  stmt.all = (...args: unknown[]) => { reads += 1; return read(...args); };
+  t.same(outbox.nextPending(100), [], 'nothing pending: known from now on');
+  const rows = [];
+  for (let i = 0; i < 4; i++) rows.push(message());
+  for (const m of rows) await outbox.append(m); // four commits, nobody asks (offline)
+  t.equal(fresh.size, 4, 'the first four commits after a call keep their rows');
+  t.same(outbox.nextPending(100).map((r) => r.id), rows.map((m) => m.id));
+  t.equal(reads, 1, 'handed out from memory (the read was the first call)');
+  const later = [];
+  for (let i = 0; i < 7; i++) later.push(message());
+  for (const m of later) await outbox.append(m);
+  // Offline the rows would wait hundreds of awards in memory, outlive two young-generation collections
+  // and be promoted: after four commits without a call the outbox keeps none.
+  t.equal(fresh.size, 0, 'nobody took rows for four commits: none kept');
+  t.same(outbox.nextPending(100).map((r) => r.id), [...rows, ...later].map((m) => m.id), 'read: every pending row, in order');
+  t.equal(reads, 2);
+  const next = message();
+  await outbox.append(next);
+  t.equal(fresh.size, 1, 'taken again: the next commit keeps its row');
+});
+
 t.test('a commit of rows the forwarder sends at once counts their first send; markAttempt then skips it once', async (t) => {
   const db = openDb(join(await tempDir(t), 'agent.db'));
   t.teardown(() => db.close());
