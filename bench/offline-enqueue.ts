@@ -63,23 +63,18 @@ if (![awards, connections, runs].every((n) => Number.isInteger(n) && n > 0)) thr
 
 /** strace -c on the agent for the phase: resolves with its fdatasync count once stopped. */
 function countFsyncs(pid: number): { stop(): Promise<number> } {
-  const child = spawn('strace', ['-f', '-c', '-e', 'trace=fdatasync,fsync', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let out = '';
-  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    async stop() {
-      child.kill('SIGINT');
-      await exited;
-      const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?fdatasync$/m.exec(out);
-      return m ? Number(m[1]) : Number.NaN;
-    },
-  };
+  const counter = straceCounts(pid, ['-f', '-e', 'trace=fdatasync,fsync']);
+  return { stop: async () => (await counter.stop()).get('fdatasync') ?? Number.NaN };
 }
 
 /** strace -c on the agent for the phase (its main thread, or all threads): calls by name once stopped. */
 function countSyscalls(pid: number, all: boolean): { stop(): Promise<Map<string, number>> } {
-  const child = spawn('strace', [...(all ? ['-f'] : []), '-c', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return straceCounts(pid, all ? ['-f'] : []);
+}
+
+/** `strace -c ARGS -p PID` until stopped: calls by syscall name. */
+function straceCounts(pid: number, args: string[]): { stop(): Promise<Map<string, number>> } {
+  const child = spawn('strace', [...args, '-c', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let out = '';
   child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
