@@ -397,8 +397,7 @@ export class Outbox implements OutboxStore {
       byId: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE id = ?`),
       byTxnAny: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? ORDER BY seq`),
       insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at, sale_txn_id, attempts)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
-        ON CONFLICT (txn_id, op) WHERE txn_id IS NOT NULL DO NOTHING`),
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`),
       nextPending: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
       syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
@@ -628,19 +627,19 @@ export class Outbox implements OutboxStore {
   }
 
   private insertOne(item: AppendInput): AppendOutcome {
+    if (item.txn_id !== null) {
+      const existing = this.byTxn.get(item.op)?.get(item.txn_id) as RawRow | undefined;
+      if (existing) {
+        const row = decodeRaw(existing);
+        return { kind: row.fingerprint === item.fingerprint ? 'existing' : 'conflict', row };
+      }
+    }
     const sale = item.payload.sale_txn_id;
     // Positional parameters: better-sqlite3 binds named ones by looking each name up in an object.
     const attempts = this.precounting ? 1 : 0;
-    // The insert is the idempotency check: a row of the same (op, txn_id) makes it do nothing (the unique
-    // index outbox_txn_op), and only then is that row read. A lookup before every insert was a statement
-    // of its own for a row almost never there (issue 10).
-    const { changes, lastInsertRowid } = this.stmt.insert!.run(item.id, item.op, item.txn_id, item.fingerprint, item.customer_id,
+    const { lastInsertRowid } = this.stmt.insert!.run(item.id, item.op, item.txn_id, item.fingerprint, item.customer_id,
       payloadJson(item.payload), item.offline ? 1 : 0, item.amount, item.currency, item.created_at, item.created_at,
       typeof sale === 'string' ? sale : null, attempts);
-    if (changes === 0) {
-      const row = decodeRaw(this.byTxn.get(item.op)!.get(item.txn_id) as RawRow);
-      return { kind: row.fingerprint === item.fingerprint ? 'existing' : 'conflict', row };
-    }
     // The row as a read would return it, without reading it back: a new row is pending, with no
     // result yet, its first send counted if the forwarder sends it at once (precountSends). Its payload is the caller's object, not the stored text parsed
     // again (~10 µs an award): payloads are plain JSON values built from a parsed request, so the
