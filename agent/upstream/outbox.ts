@@ -242,8 +242,8 @@ const decodeSent = (raw: RawRow): OutboxRow =>
   decodeWith(raw, parseKept(raw[6]) as Record<string, unknown>, readResult(raw[2], raw[12]));
 
 /**
- * A row nextPending read, as the ok answer's settle leaves it: what a read would return, without the
- * read. Of its columns a settle writes state, result, error, updated_at and settled_at; attempts
+ * A row nextPending handed out (read from the file, or fresh from its insert), as the ok answer's settle
+ * leaves it: what a read would return, without the read. Of its columns a settle writes state, result, error, updated_at and settled_at; attempts
  * (markAttempt) and the payload (withholdReductions, which drops the row from Outbox.sentRows) are
  * the only others written while a row is pending; the rest never change. Keys in ROW_COLUMNS order.
  */
@@ -354,7 +354,7 @@ export class Outbox implements OutboxStore {
   /** See precountSends. */
   private sendsAtOnce: (() => number) | undefined;
   /**
-   * The rows nextPending read from the file for the forwarder, by id, until they are settled: an ok
+   * The rows nextPending handed to the forwarder (read from the file, or from `fresh`), by id, until they are settled: an ok
    * answer's settle then reads back only the attempt count (RETURNING attempts) and makes the row
    * from this one and the answer it has (settledRow). Reading the whole row back, with its payload
    * and result texts parsed again, was ~70 k of the agent's ~440 k instructions per drained award
@@ -712,15 +712,26 @@ export class Outbox implements OutboxStore {
     this.commitsUnpulled = 0;
     if (afterSeq >= this.maxSeq || this.pendingSeqs?.size === 0) return [];
     const known = this.fromFresh(limit, afterSeq);
-    if (known) return known;
+    if (known) {
+      this.keepSent(known);
+      return known;
+    }
     const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decodeSent);
-    if (this.sentRows.size + rows.length > SENT_ROWS) this.sentRows.clear();
-    for (const row of rows) this.sentRows.set(row.id, row);
+    this.keepSent(rows);
     // All of them, from the first on, none held back for its fsync, committed: every pending row.
     if (afterSeq === 0 && this.unsyncedFrom === null && rows.length < limit && !this.db.inTransaction) {
       this.pendingSeqs = new Set(rows.map((r) => r.seq));
     }
     return rows;
+  }
+
+  /**
+   * Rows handed to the forwarder, kept for their settle (sentRows): read from the file, or fresh, i.e.
+   * as insertOne made them (what a read returns; an online award's row is one).
+   */
+  private keepSent(rows: OutboxRow[]): void {
+    if (this.sentRows.size + rows.length > SENT_ROWS) this.sentRows.clear();
+    for (const row of rows) this.sentRows.set(row.id, row);
   }
 
   /**

@@ -340,3 +340,51 @@ t.test("a backlog's settle makes its rows from the rows nextPending read and the
   // Answered again (a late duplicate): nothing pending to settle.
   t.same(outbox.settle([{ id: ok.id, ok: true, result: awardAnswer({ award_amount: 1 }) }]), []);
 });
+
+t.test("an online settle makes its rows from the fresh rows nextPending handed out, not read back: the rows a read gives", async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  // A first row read and settled: from then on the outbox knows every pending row, and nextPending hands
+  // out the rows of the last commits from memory, as the insert made them (an online award's).
+  const first = message();
+  await outbox.append(first);
+  outbox.settle(outbox.nextPending(10).map((r) => ({ id: r.id, ok: true as const, result: awardAnswer({ award_amount: 1 }) })));
+  outbox.precountSends(() => 1);
+  const early = message({ payload: { customer_id: 'c1', basket: { total: 5, items: [{ sku: 'A' }] }, n: 1 }, amount: 5 });
+  await (await outbox.appendEarly(early)).durable; // its first send counted by its commit
+  const [sentEarly] = outbox.nextPending(10);
+  t.equal(sentEarly?.payload, early.payload, 'handed out fresh: the appended payload object');
+  const [settledEarly] = outbox.settle([{ id: early.id, ok: true, result: awardAnswer({ award_amount: 3 }) }]);
+  outbox.precountSends(undefined);
+  const ok = message({ payload: { customer_id: 'c1', basket: { total: 7, items: [] }, n: 2 } });
+  const withheld = message({ payload: { customer_id: 'c2', basket: { total: 9, items: [] }, n: 3 } });
+  const dead = message({ op: 'spend', offline: true, amount: 300 });
+  const unreadable = message({ customer_id: null, currency: null });
+  const pending = message();
+  await outbox.appendAll([ok, withheld, dead, unreadable, pending]);
+  const sent = outbox.nextPending(10);
+  t.same(sent.map((r) => r.payload === [ok, withheld, dead, unreadable, pending][sent.indexOf(r)]!.payload), [true, true, true, true, true], 'all fresh');
+  outbox.markAttempt([ok.id, withheld.id]);
+  outbox.withholdReductions(withheld.id); // its stored payload changes while it is in flight: read back
+  const settled = outbox.settle([
+    { id: ok.id, ok: true, result: awardAnswer({ award_amount: 1 }) },
+    { id: withheld.id, ok: true, result: awardAnswer({ award_amount: 2 }) },
+    { id: dead.id, ok: false, error: { code: 'REJECTED_UPSTREAM', message: 'no', permanent: true } },
+    { id: unreadable.id, ok: true, result: { award_amount: 'x' } },
+  ]);
+  const columns = 'seq, id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, attempts, result, error, created_at, updated_at, settled_at';
+  const asObject = (id: string) => JSON.stringify(decode(db.prepare(`SELECT ${columns} FROM outbox WHERE id = ?`).get(id) as Parameters<typeof decode>[0]));
+  t.equal(JSON.stringify(settledEarly), asObject(early.id), 'the early row as a read returns it, keys in order');
+  t.equal(settledEarly!.attempts, 1, 'its send counted by its commit');
+  t.equal(settledEarly!.payload, early.payload, 'not read back: the payload object it was appended with');
+  t.same(settled.map((r) => JSON.stringify(r)), [ok, withheld, dead, unreadable].map((m) => asObject(m.id)), 'as a read returns them, keys in order');
+  t.equal(settled[0]!.payload, ok.payload, 'not read back');
+  t.equal(settled[0]!.attempts, 1);
+  t.not(settled[1]!.payload, withheld.payload, 'withheld: read back');
+  t.equal((settled[1]!.payload as { pos_reduced?: unknown }).pos_reduced, false, 'a payload changed in flight as it is stored now');
+  t.match(settled[3], { state: 'done', result: null, result_error: /award_amount/ });
+  t.equal(outbox.stats().unreadable, 1, 'the unreadable answer counted');
+  t.same(outbox.nextPending(10).map((r) => r.id), [pending.id]);
+  t.same(outbox.settle([{ id: ok.id, ok: true, result: awardAnswer({ award_amount: 1 }) }]), [], 'a late duplicate: nothing to settle');
+});
