@@ -1,7 +1,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../agent/storage/db.ts';
-import { Outbox, decode } from '../../agent/upstream/outbox.ts';
+import { Outbox, SYNCS_IN_FLIGHT, decode } from '../../agent/upstream/outbox.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { awardAnswer } from '../helpers/host-answers.ts';
 import { message, outboxContract } from './outbox-contract.ts';
@@ -129,6 +129,62 @@ t.test('a group commit is answered after its fsync, and only then do its rows re
   t.equal((await appended).kind, 'created');
   t.same(outbox.nextPending(10).map((r) => r.id), [first.id]);
   t.equal(db.pragma('synchronous', { simple: true }), 2, 'every other write still syncs at its commit');
+});
+
+t.test('group commits do not wait for the fsync in flight: two fsyncs at once, each on its own descriptor; an answer only after an fsync begun after its commit', async (t) => {
+  t.equal(SYNCS_IN_FLIGHT, 2);
+  const held: Array<{ fd: number; done: (error: NodeJS.ErrnoException | null) => void }> = [];
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  const outbox = new Outbox(db, () => new Date(), undefined, () => new Date(), (fd, done) => { held.push({ fd, done }); });
+  t.teardown(() => { outbox.close(); db.close(); });
+  const answered: string[] = [];
+  const append = (m: ReturnType<typeof message>) => outbox.append(m).then(() => { answered.push(m.id); }, (e: unknown) => { answered.push(`${m.id}: ${(e as Error).message}`); });
+  // A few turns of the event loop: with every descriptor busy, a commit waits for a turn that brings no more appends.
+  const turn = async () => { for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r)); };
+  const release = (i: number, error: NodeJS.ErrnoException | null = null) => held.splice(i, 1)[0]!.done(error);
+  const [a, b, c] = [message(), message(), message()];
+  const appendedA = append(a);
+  await turn();
+  t.equal(held.length, 1, "a's fsync runs");
+  const appendedB = append(b);
+  await turn();
+  t.equal(held.length, 2, "b committed, and its fsync begun without waiting for a's");
+  t.not(held[1]!.fd, held[0]!.fd, 'on another descriptor of the WAL');
+  const appendedC = append(c);
+  await turn();
+  t.equal(outbox.stats().pending, 3, 'c committed while both run');
+  t.equal(held.length, 2, "no third fsync: c's waits for a free descriptor");
+  t.same(outbox.nextPending(10), [], 'none handed out before its fsync');
+  release(1); // b's, begun after a's commit too
+  await Promise.all([appendedA, appendedB]);
+  t.same(answered, [a.id, b.id], "a and b answered by b's fsync; c not");
+  t.equal(held.length, 2, "c's fsync begun on the descriptor b's freed");
+  release(0); // a's: nothing left to answer
+  await turn();
+  t.same(answered, [a.id, b.id]);
+  release(0);
+  await appendedC;
+  t.same(answered, [a.id, b.id, c.id]);
+  t.same(outbox.nextPending(10).map((r) => r.id), [a.id, b.id, c.id]);
+
+  // A failed fsync: every commit not answered yet hears the error (pages of the other fsync's commits may
+  // have been in the writeback that failed).
+  const [d, e, f] = [message(), message(), message()];
+  const appendedD = append(d);
+  await turn();
+  const appendedE = append(e);
+  await turn();
+  t.equal(held.length, 2);
+  release(0, Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  await Promise.all([appendedD, appendedE]);
+  t.match(answered.slice(3), [`${d.id}: EIO`, `${e.id}: EIO`]);
+  release(0); // e's: nothing left to answer
+  const appendedF = append(f);
+  await turn();
+  t.equal(held.length, 1, 'a later commit has an fsync of its own');
+  release(0);
+  await appendedF;
+  t.equal(answered[5], f.id);
 });
 
 t.test('rows an earlier version settled (the answer stored as the host sent it, unchecked) are read typed, or as unreadable', async (t) => {
