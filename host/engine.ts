@@ -306,16 +306,9 @@ export function computeRewards(input: RewardsInput): Rewards {
     balance_after: addAmounts(participant.balance, awardTotal - instantSpend - automatic),
     reduction: input.reduction,
     offers,
-    points: pointsList(points),
+    points: [...points].map(([currency, amount]) => ({ amount, currency })),
     unknown_skus: [...unknown],
   };
-}
-
-/** Points per unit as the result lists them: a loop, not `[...points].map` (runtime/packed.ts). */
-function pointsList(points: ReadonlyMap<string, number>): Points[] {
-  const out: Points[] = [];
-  for (const [currency, amount] of points) out.push({ amount, currency });
-  return out;
 }
 
 /** Preview reports the current balance: nothing is applied yet. */

@@ -6,10 +6,8 @@
 //
 // The fsync of a group commit runs off the event loop (WAL mode): the transaction commits
 // without syncing (synchronous=NORMAL for that commit only), then the WAL file is fdatasync'd on
-// the thread pool, and only then are the callers answered: by the first fsync to complete that
-// began after their commit. Meanwhile the loop parses the next requests and commits them; their
-// fsync begins at once on the WAL's other descriptor (SYNCS_IN_FLIGHT), or, with both busy, when
-// one completes (the commit then waits for a turn of the loop without new requests: a larger group).
+// the thread pool, and only then are the callers answered. Meanwhile the loop parses the next
+// requests; they join the next commit, which starts when this fsync is done (one in flight).
 // Until its fsync completes, a commit's rows are not handed to the forwarder (nextPending), so
 // the host never applies a row a power cut could still take back — except rows appended with
 // appendEarly (online award, void, refund: agent/ops/outcome.ts, EARLY_OPS), which may be sent
@@ -23,6 +21,7 @@ import { isoString } from '../../protocol/iso-time.ts';
 import { DURABLE_OPS, type DurableOp, type HostResult, type UpstreamError } from '../../protocol/upstream.ts';
 import { parseKept } from '../../runtime/kept-json.ts';
 import { WalSync, type SyncFn } from '../../runtime/wal-sync.ts';
+import { WalCheckpointer } from '../../runtime/wal-checkpointer.ts';
 import { isDiskFull, withoutFsync, type Db } from '../storage/db.ts';
 import { observed, type WriteObserver } from '../storage/storage-health.ts';
 import { checkResult, readResult, type ReadResult } from './host-results.ts';
@@ -244,8 +243,8 @@ const decodeSent = (raw: RawRow): OutboxRow =>
   decodeWith(raw, parseKept(raw[6]) as Record<string, unknown>, readResult(raw[2], raw[12]));
 
 /**
- * A row nextPending handed out (read from the file, or fresh from its insert), as the ok answer's settle
- * leaves it: what a read would return, without the read. Of its columns a settle writes state, result, error, updated_at and settled_at; attempts
+ * A row nextPending read, as the ok answer's settle leaves it: what a read would return, without the
+ * read. Of its columns a settle writes state, result, error, updated_at and settled_at; attempts
  * (markAttempt) and the payload (withholdReductions, which drops the row from Outbox.sentRows) are
  * the only others written while a row is pending; the rest never change. Keys in ROW_COLUMNS order.
  */
@@ -270,29 +269,6 @@ const UNREADABLE_KEY = 'outbox_unreadable_answers';
 
 type CommitResult = { ok: true; outcomes: AppendOutcome[] } | { ok: false; error: unknown };
 
-/** A group commit waiting for its fsync: its callers, their results, the first seq it holds back (Outbox.unsyncedFrom). */
-interface Committed {
-  waiting: Waiting[];
-  results: CommitResult[];
-  first: number | null;
-}
-
-/** An fsync in flight: the WAL descriptor it runs on and the commits made before it began that no earlier one covers. */
-interface Syncing {
-  wal: WalSync;
-  groups: Committed[];
-}
-
-/**
- * fdatasyncs of the WAL in flight at once, each on its own descriptor of the file. One began after a
- * commit covers it, whichever completes first; while one runs, the next commits need not wait for it to
- * begin theirs (on a busy machine an fsync's round trip through the thread pool took 1–3 ms, while the
- * event loop idled). Each its own descriptor: Linux reports a writeback error to every descriptor open
- * when it happened, once each, so two fsyncs at once on one descriptor could leave one of them unaware
- * of an error in pages the other wrote back (errseq_t).
- */
-export const SYNCS_IN_FLIGHT = 2;
-
 interface Waiting {
   items: AppendInput[];
   resolve: (outcomes: AppendOutcome[]) => void;
@@ -314,9 +290,11 @@ const SALE_OF_ROW = `CASE
  * the commit that takes the WAL past 1,000 pages; an online award writes about a dozen (its
  * append, attempt count, settle and cached balance), so about one award in 80 waited for that
  * checkpoint (page copies, an fsync of the database file) before the POS heard its answer. The
- * forwarder calls checkpointIfDue just after sending, so the checkpoint overlaps the host's work
- * on the request; 64 online awards leave ~740 pages (measured), below SQLite's mark, whose own
- * checkpoint stays as the net (offline nothing is sent; a drain settles hundreds of rows a commit).
+ * forwarder calls checkpointIfDue just after sending; 64 online awards leave ~740 pages (measured),
+ * below SQLite's mark, whose own checkpoint stays as the net (offline nothing is sent; a drain
+ * settles hundreds of rows a commit). The checkpoint itself runs in a worker thread on its own
+ * connection (runtime/wal-checkpointer.ts): on the event loop it still held up the host's answer
+ * for an award in 64 (~1 ms of the nodelay p99, issue 10).
  */
 export const CHECKPOINT_EVERY_COMMITS = 64;
 
@@ -331,17 +309,11 @@ const FRESH_IDLE_COMMITS = 4;
 
 export class Outbox implements OutboxStore {
   private queue: Waiting[] = [];
-  /** Group commits since the last checkpoint of checkpointIfDue. */
-  private commits = 0;
+  /** Counts group commits and runs checkpointIfDue's checkpoints, in a worker where it can. */
+  private readonly checkpoints: WalCheckpointer;
   private flushScheduled = false;
-  /** The queue's length at the last flushWhenDue that waited (-1: none yet). */
-  private queuedAtCheck = -1;
-  /** An fsync of group commits is on the thread pool (inFlight is not empty). */
+  /** A group commit's fsync is on the thread pool; the next commit waits for it. */
   private syncing = false;
-  /** The fsyncs in flight, in the order they began (at most SYNCS_IN_FLIGHT, one per WAL descriptor). */
-  private readonly inFlight: Syncing[] = [];
-  /** Group commits no fsync has begun after yet: they wait for a free descriptor. */
-  private unsynced: Committed[] = [];
   /**
    * The lowest seq of a commit's rows, not appended early, whose fsync has not completed: rows from
    * it on are not forwarded yet (FIFO: an early row after it waits too).
@@ -385,7 +357,7 @@ export class Outbox implements OutboxStore {
   /** See precountSends. */
   private sendsAtOnce: (() => number) | undefined;
   /**
-   * The rows nextPending handed to the forwarder (read from the file, or from `fresh`), by id, until they are settled: an ok
+   * The rows nextPending read from the file for the forwarder, by id, until they are settled: an ok
    * answer's settle then reads back only the attempt count (RETURNING attempts) and makes the row
    * from this one and the answer it has (settledRow). Reading the whole row back, with its payload
    * and result texts parsed again, was ~70 k of the agent's ~440 k instructions per drained award
@@ -405,8 +377,6 @@ export class Outbox implements OutboxStore {
   private readonly precounted = new Set<string>();
   /** The WAL file, fdatasync'd after each group commit; not enabled: not in WAL mode, commits sync themselves. */
   private readonly wal: WalSync;
-  /** Descriptors of the WAL with no fsync in flight (this.wal among them; SYNCS_IN_FLIGHT in all). */
-  private readonly freeWals: WalSync[] = [];
   private readonly stmt: Record<string, Statement>;
   private readonly byTxn = new Map<DurableOp, Statement>();
   private readonly bySale = new Map<DurableOp, Statement>();
@@ -425,6 +395,8 @@ export class Outbox implements OutboxStore {
     private readonly trusted: () => Date = now,
     /** The WAL's fdatasync (runtime/wal-sync.ts; tests hold it or fail it). */
     walSync?: SyncFn,
+    /** False: checkpoints on this thread, as without a worker (tests). */
+    checkpointWorker = true,
   ) {
     this.stmt = {
       byId: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE id = ?`),
@@ -477,11 +449,10 @@ export class Outbox implements OutboxStore {
       // Syncs the WAL once now: rows a crashed process committed without their fsync become
       // durable before the forwarder may send them.
       this.wal = new WalSync(db, walSync);
-      this.freeWals.push(this.wal);
-      for (let i = 1; i < SYNCS_IN_FLIGHT && this.wal.enabled; i++) this.freeWals.push(new WalSync(db, walSync));
     } catch (error) {
       throw storageError(error);
     }
+    this.checkpoints = new WalCheckpointer(db, { every: CHECKPOINT_EVERY_COMMITS, worker: checkpointWorker });
     // One statement per op, the op written into its SQL: with `op = ?` SQLite compiled the statement
     // again on every new binding (a bound op might make the partial index outbox_redeem, WHERE op =
     // 'redeem', usable), ~130 µs per lookup instead of ~4, and every append makes one (issue 10).
@@ -569,27 +540,12 @@ export class Outbox implements OutboxStore {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+    // While an fsync is in flight the queue grows; its completion schedules the next commit.
+    if (this.flushScheduled || this.syncing) return;
     this.flushScheduled = true;
-    this.queuedAtCheck = -1;
     // setImmediate: every request parsed in this turn of the event loop joins the commit.
-    setImmediate(this.flushWhenDue);
+    setImmediate(() => this.flush());
   }
-
-  /**
-   * The commit, once due: at once while a descriptor of the WAL is free (its fsync begins with it);
-   * with all busy, once a turn of the event loop brought no more appends (the loop would otherwise wait
-   * for an fsync with nothing to do; the rows wait for a free descriptor either way, so the turns
-   * before only make the group larger).
-   */
-  private readonly flushWhenDue = (): void => {
-    if (this.freeWals.length === 0 && this.queue.length !== this.queuedAtCheck) {
-      this.queuedAtCheck = this.queue.length;
-      setImmediate(this.flushWhenDue);
-      return;
-    }
-    this.flush();
-  };
 
   private flush(): void {
     const waiting = this.queue;
@@ -615,7 +571,7 @@ export class Outbox implements OutboxStore {
     } finally {
       this.precounting = false;
     }
-    this.commits += 1;
+    this.checkpoints.committed();
     // Committed: its new rows are what a read would return (insertOne), until another write; kept
     // while someone takes rows (see commitsUnpulled).
     const keep = this.commitsUnpulled++ < FRESH_IDLE_COMMITS;
@@ -631,68 +587,34 @@ export class Outbox implements OutboxStore {
     if (this.fresh.size > FRESH_ROWS) this.fresh.clear();
     // appendEarly callers hear of their committed row now; the forwarder may send it from here.
     results.forEach((r, i) => { if (r.ok) waiting[i]!.committed?.(r.outcomes); });
-    if (!wal) return answerGroup(waiting, results);
+    const answer = () => waiting.forEach((w, i) => {
+      const r = results[i]!;
+      if (r.ok) w.resolve(r.outcomes);
+      else w.reject(r.error);
+    });
+    if (!wal) return answer();
     let first: number | null = null;
     results.forEach((r, i) => {
       if (!r.ok || waiting[i]!.committed) return;
       for (const o of r.outcomes) if (o.kind === 'created' && (first === null || o.row.seq < first)) first = o.row.seq;
     });
-    if (first !== null && (this.unsyncedFrom === null || first < this.unsyncedFrom)) this.unsyncedFrom = first;
-    this.unsynced.push({ waiting, results, first });
-    if (this.freeWals.length > 0) this.syncUnsynced();
-  }
-
-  /**
-   * One fdatasync for the commits in `unsynced` (it begins after all of them), on a free descriptor;
-   * once it completes, every commit made before it began is answered (also those of fsyncs that began
-   * earlier and are still running: this one covers them).
-   */
-  private syncUnsynced(): void {
-    const wal = this.freeWals.pop()!;
-    const sync: Syncing = { wal, groups: this.unsynced };
-    this.unsynced = [];
-    this.inFlight.push(sync);
+    this.unsyncedFrom = first;
     this.syncing = true;
-    wal.syncNow((error) => this.synced(sync, error));
-  }
-
-  private synced(sync: Syncing, error: NodeJS.ErrnoException | null): void {
-    this.freeWals.push(sync.wal);
-    const at = this.inFlight.indexOf(sync);
-    if (error) {
-      // The rows may be lost on a power cut: nobody hears "yes" for them (a repeat finds them
-      // if they survived, and answers then). An early row may already be at the host: its
-      // caller answers the POS with this error all the same, and the host's answer, when it
-      // comes, is settled into the row like any other. Every commit not answered yet too: its pages
-      // may have been in the writeback that failed, which an fsync on another descriptor may or may
-      // not report.
-      this.observer?.failed(error);
-      const failed = this.inFlight.flatMap((s) => s.groups.splice(0)).concat(this.unsynced.splice(0));
-      if (at >= 0) this.inFlight.splice(at, 1);
-      this.afterSync();
-      for (const g of failed) for (const w of g.waiting) w.reject(storageError(error));
-      return;
-    }
-    // Durable: the commits of this one and of those that began before it (made before this one began).
-    // Those still run, their descriptors busy, with nothing left to answer.
-    const answered: Committed[] = [];
-    for (let i = 0; i <= at; i++) answered.push(...this.inFlight[i]!.groups.splice(0));
-    if (at >= 0) this.inFlight.splice(at, 1);
-    this.afterSync();
-    for (const g of answered) answerGroup(g.waiting, g.results);
-  }
-
-  /** After an fsync completed: what is still held back, and the next fsync if commits wait for one. */
-  private afterSync(): void {
-    this.unsyncedFrom = null;
-    for (const g of this.inFlight.flatMap((s) => s.groups).concat(this.unsynced)) {
-      if (g.first !== null) {
-        this.unsyncedFrom = g.first;
-        break;
+    this.wal.syncNow((error) => {
+      this.syncing = false;
+      this.unsyncedFrom = null;
+      if (error) {
+        // The rows may be lost on a power cut: nobody hears "yes" for them (a repeat finds them
+        // if they survived, and answers then). An early row may already be at the host: its
+        // caller answers the POS with this error all the same, and the host's answer, when it
+        // comes, is settled into the row like any other.
+        this.observer?.failed(error);
+        for (const w of waiting) w.reject(storageError(error));
+      } else {
+        answer();
       }
-    }
-    if (this.unsynced.length > 0 && this.freeWals.length > 0) this.syncUnsynced();
-    this.syncing = this.inFlight.length > 0;
+      if (this.queue.length > 0) this.scheduleFlush();
+    });
   }
 
   /**
@@ -796,26 +718,15 @@ export class Outbox implements OutboxStore {
     this.commitsUnpulled = 0;
     if (afterSeq >= this.maxSeq || this.pendingSeqs?.size === 0) return [];
     const known = this.fromFresh(limit, afterSeq);
-    if (known) {
-      this.keepSent(known);
-      return known;
-    }
+    if (known) return known;
     const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decodeSent);
-    this.keepSent(rows);
+    if (this.sentRows.size + rows.length > SENT_ROWS) this.sentRows.clear();
+    for (const row of rows) this.sentRows.set(row.id, row);
     // All of them, from the first on, none held back for its fsync, committed: every pending row.
     if (afterSeq === 0 && this.unsyncedFrom === null && rows.length < limit && !this.db.inTransaction) {
       this.pendingSeqs = new Set(rows.map((r) => r.seq));
     }
     return rows;
-  }
-
-  /**
-   * Rows handed to the forwarder, kept for their settle (sentRows): read from the file, or fresh, i.e.
-   * as insertOne made them (what a read returns; an online award's row is one).
-   */
-  private keepSent(rows: OutboxRow[]): void {
-    if (this.sentRows.size + rows.length > SENT_ROWS) this.sentRows.clear();
-    for (const row of rows) this.sentRows.set(row.id, row);
   }
 
   /**
@@ -951,13 +862,16 @@ export class Outbox implements OutboxStore {
   }
 
   /**
-   * A passive checkpoint every CHECKPOINT_EVERY_COMMITS group commits, not while a commit's fsync
-   * is in flight. Called by the forwarder once a request is on its way (see CHECKPOINT_EVERY_COMMITS).
+   * A passive checkpoint every CHECKPOINT_EVERY_COMMITS group commits, handed to the checkpoint
+   * worker. Called by the forwarder once a request is on its way (see CHECKPOINT_EVERY_COMMITS).
+   * Throws the worker's last failure (once), STORAGE_FULL for a full disk. Without a worker it runs
+   * here, not while a commit's fsync is in flight.
    */
   checkpointIfDue(): void {
-    if (this.commits < CHECKPOINT_EVERY_COMMITS || this.syncing || !this.wal.enabled || !this.db.open || this.db.inTransaction) return;
-    this.commits = 0;
-    this.write(() => this.db.pragma('wal_checkpoint(PASSIVE)'));
+    const checkpoints = this.checkpoints;
+    if (!checkpoints.due || !this.wal.enabled || !this.db.open) return;
+    if (!checkpoints.offThread && (this.syncing || this.db.inTransaction)) return;
+    this.write(() => checkpoints.runIfDue());
   }
 
   /** Wait for queued appends to commit (used on shutdown). */
@@ -965,19 +879,11 @@ export class Outbox implements OutboxStore {
     while (this.queue.length > 0 || this.flushScheduled || this.syncing) await new Promise((r) => setImmediate(r));
   }
 
-  /** Closes the WAL descriptors (after drainWrites, before the database is closed). */
+  /** Closes the checkpoint worker's connection and the WAL descriptor (after drainWrites, before the database is closed). */
   close(): void {
-    for (const wal of new Set([this.wal, ...this.freeWals, ...this.inFlight.map((s) => s.wal)])) wal.close();
+    this.checkpoints.close();
+    this.wal.close();
   }
-}
-
-/** Each caller of a commit hears its outcome: its rows, or its own error. */
-function answerGroup(waiting: Waiting[], results: CommitResult[]): void {
-  waiting.forEach((w, i) => {
-    const r = results[i]!;
-    if (r.ok) w.resolve(r.outcomes);
-    else w.reject(r.error);
-  });
 }
 
 function storageError(error: unknown): unknown {
