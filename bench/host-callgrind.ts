@@ -91,7 +91,8 @@ await withTempDir('host-callgrind', async (dir) => {
     const all = (pending + text).split('\n');
     pending = all.pop() ?? '';
     for (const line of all) {
-      if (!line.includes('"msg":"request handled"')) continue;
+      // (a line of --trace-deopt-verbose may quote a log line: only the host's own lines count)
+      if (!line.startsWith('{') || !line.includes('"msg":"request handled"')) continue;
       const l = JSON.parse(line) as { messages: number; duplicates: number };
       handled.requests++;
       handled.messages += l.messages;

@@ -17,12 +17,13 @@ import type { MessageOf, OpContext } from './op-context.ts';
 import type { Entry } from './ledger.ts';
 import { decideReduction } from './reduction.ts';
 import { computeRefund } from './refund-math.ts';
+import { mapPacked } from '../runtime/packed.ts';
 
 const permanent = (code: 'NOT_FOUND' | 'BAD_REQUEST' | 'CONFLICT', message: string) => new AgentError(code, message, false);
 
 /** The purchase's reduction method by the host's rules (store, awarded offers). */
 export function withReduction(ctx: OpContext, r: Rewards, store: string): Rewards {
-  const reduction = decideReduction(ctx.settings.reduction, ctx.settings.reduction_rules ?? [], store, r.offers.map((o) => o.id));
+  const reduction = decideReduction(ctx.settings.reduction, ctx.settings.reduction_rules ?? [], store, mapPacked(r.offers, (o) => o.id));
   return reduction === r.reduction ? r : { ...r, reduction };
 }
 

@@ -306,9 +306,16 @@ export function computeRewards(input: RewardsInput): Rewards {
     balance_after: addAmounts(participant.balance, awardTotal - instantSpend - automatic),
     reduction: input.reduction,
     offers,
-    points: [...points].map(([currency, amount]) => ({ amount, currency })),
+    points: pointsList(points),
     unknown_skus: [...unknown],
   };
+}
+
+/** Points per unit as the result lists them: a loop, not `[...points].map` (runtime/packed.ts). */
+function pointsList(points: ReadonlyMap<string, number>): Points[] {
+  const out: Points[] = [];
+  for (const [currency, amount] of points) out.push({ amount, currency });
+  return out;
 }
 
 /** Preview reports the current balance: nothing is applied yet. */

@@ -7,6 +7,7 @@ import type {
   HostIdentifyResult, HostProductsSyncResult, HostSpendResult, HostVoidResult, UpstreamMessage, UpstreamOp,
 } from '../protocol/upstream.ts';
 import { awardResult, computeRewards, previewResult, type Rewards } from './engine.ts';
+import { filterMapPacked, joinIds, mapPacked } from '../runtime/packed.ts';
 import { normaliseIdentifier } from '../protocol/identifiers.ts';
 import { clampToZero, isPointsUnit } from '../protocol/money.ts';
 import type { EntryKind, NewEntry, Participant, Wallet } from './ledger.ts';
@@ -51,11 +52,11 @@ function rewards(ctx: OpContext, customerId: string, basket: Basket, purchasedAt
       automatic_spend: participant.automatic_spend,
       tier: participant.tier,
       money_wallet: money !== undefined,
-      points_units: wallets.filter((w) => isPointsUnit(w.currency)).map((w) => w.currency),
+      points_units: filterMapPacked(wallets, (w) => isPointsUnit(w.currency), (w) => w.currency),
       held: money ? heldOffers.heldByOthers(ctx, participant.id, money.currency, txnId) : 0,
     },
     offers: ctx.ledger.offers(),
-    products: ctx.ledger.productInfo(basket.items.map((i) => i.sku)),
+    products: ctx.ledger.productInfo(mapPacked(basket.items, (i) => i.sku)),
     basket,
     store: basket.store ?? ctx.source.store,
     purchased_at: purchasedAt,
@@ -71,7 +72,7 @@ export function acceptedCurrencies(ctx: OpContext): string[] {
 }
 
 const balances = (ctx: OpContext, participantId: string) =>
-  ctx.ledger.wallets(participantId).map((w) => ({ amount: w.balance, currency: w.currency }));
+  mapPacked(ctx.ledger.wallets(participantId), (w) => ({ amount: w.balance, currency: w.currency }));
 
 /** `wallets` for a result: only for customers who hold points (a money-only answer stays as it was). */
 function walletsField(ctx: OpContext, participantId: string): { wallets?: Array<{ amount: number; currency: string }> } {
@@ -132,11 +133,11 @@ const award: Handler<'award'> = (ctx, m) => {
   // Each entry a literal of its own, not `{ ...base, kind, … }`: see saleEntry.
   const entry = (currency: string, kind: EntryKind, amount: number, note?: string) =>
     saleEntry(wallet.participant_id, ctx.terminal, txnId, m.id, currency, kind, amount, note);
-  if (r.award_amount > 0) ctx.ledger.append(entry(r.currency, 'award', r.award_amount, r.offers.map((o) => o.id).join(',')));
+  if (r.award_amount > 0) ctx.ledger.append(entry(r.currency, 'award', r.award_amount, joinIds(r.offers)));
   if (r.instant_spend_amount > 0) ctx.ledger.append(entry(r.currency, 'instant_spend', -r.instant_spend_amount));
   if (r.automatic_spend_amount > 0) ctx.ledger.append(entry(r.currency, 'automatic_spend', -r.automatic_spend_amount));
   for (const p of r.points) {
-    const offers = r.offers.filter((o) => o.points?.currency === p.currency).map((o) => o.id).join(',');
+    const offers = joinIds(r.offers, (o) => o.points?.currency === p.currency);
     ctx.ledger.append(entry(p.currency, 'award', p.amount, offers));
   }
   if (r.unknown_skus.length > 0) ctx.log.info({ txn_id: txnId, unknown_skus: r.unknown_skus }, 'award with unknown SKUs');

@@ -19,6 +19,7 @@ import { resultJson } from './result-json.ts';
 import { ENTRY_KIND_CHECK, migrate } from './ledger-migrations.ts';
 import { USER_OFFERS_SCHEMA, UserOffers } from './user-offers.ts';
 import { cacheStatements } from '../runtime/statement-cache.ts';
+import { mapPacked } from '../runtime/packed.ts';
 import { WalSync, type SyncFn, type SyncNowFn } from '../runtime/wal-sync.ts';
 
 export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
@@ -499,10 +500,11 @@ export class SqliteLedger {
     if (!all) {
       all = this.db.prepare('SELECT participant_id, balance, currency FROM wallets WHERE participant_id = ? ORDER BY rowid')
         .all(participantId) as Wallet[];
-      cache?.set(participantId, all.map((w) => ({ ...w })));
+      cache?.set(participantId, mapPacked(all, (w) => ({ ...w })));
       return all;
     }
-    return all.map((w) => ({ ...w }));
+    // Not all.map(…): packed in every tier (runtime/packed.ts).
+    return mapPacked(all, (w) => ({ ...w }));
   }
 
   /** The transaction's cached wallet itself (not a copy, as wallets() returns), loading the participant's once. */

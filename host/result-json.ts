@@ -37,7 +37,11 @@ export function encodeResponse(response: UpstreamResponse): string {
   for (let i = 0; i < results.length; i++) {
     const text = keptText(results[i]);
     if (text === undefined) continue;
-    parts ??= results.slice(0, i).map((r) => JSON.stringify(r));
+    // Not results.slice(0, i).map(…): packed in every tier (runtime/packed.ts).
+    if (!parts) {
+      parts = [];
+      for (let j = 0; j < i; j++) parts.push(JSON.stringify(results[j]));
+    }
     parts.push(text);
     for (let j = i + 1; j < results.length; j++) parts.push(keptText(results[j]) ?? JSON.stringify(results[j]));
     break;

@@ -18,7 +18,8 @@ import type { Ledger } from './ledger.ts';
 import { isStoreConflict } from './store.ts';
 import type { Logger } from '../runtime/log.ts';
 import { DeferredLog } from './op-log.ts';
-import type { Batch, HandleSummary } from './batch.ts';
+import type { Batch, BatchItem, HandleSummary } from './batch.ts';
+import { filterMapPacked } from '../runtime/packed.ts';
 import { badRequest } from './request.ts';
 import { isoNow } from '../runtime/iso-now.ts';
 
@@ -102,8 +103,10 @@ export class HostService {
   private runMessages(ctx: BatchContext, batch: Batch, at: string, guarded: boolean): { summary: HandleSummary; processed: number } {
     const summary = this.emptySummary(batch, at);
     if (!guarded) {
-      const keys = batch.items.flatMap((item) => (item.ok && isDurable(item.message.op)
-        ? [{ message_id: item.message.id, op: item.message.op, txn_id: item.message.txn_id || null }] : []));
+      const keys = filterMapPacked(batch.items, (item) => item.ok && isDurable(item.message.op), (item) => {
+        const { message } = item as Extract<BatchItem, { ok: true }>;
+        return { message_id: message.id, op: message.op, txn_id: message.txn_id || null };
+      });
       this.ledger.prefetchProcessed(ctx.terminal, keys);
     }
     let processed = 0;

@@ -6,8 +6,10 @@
 //
 // The fsync of a group commit runs off the event loop (WAL mode): the transaction commits
 // without syncing (synchronous=NORMAL for that commit only), then the WAL file is fdatasync'd on
-// the thread pool, and only then are the callers answered. Meanwhile the loop parses the next
-// requests; they join the next commit, which starts when this fsync is done (one in flight).
+// the thread pool, and only then are the callers answered: by the first fsync to complete that
+// began after their commit. Meanwhile the loop parses the next requests and commits them; their
+// fsync begins at once on the WAL's other descriptor (SYNCS_IN_FLIGHT), or, with both busy, when
+// one completes (the commit then waits for a turn of the loop without new requests: a larger group).
 // Until its fsync completes, a commit's rows are not handed to the forwarder (nextPending), so
 // the host never applies a row a power cut could still take back — except rows appended with
 // appendEarly (online award, void, refund: agent/ops/outcome.ts, EARLY_OPS), which may be sent
@@ -243,8 +245,8 @@ const decodeSent = (raw: RawRow): OutboxRow =>
   decodeWith(raw, parseKept(raw[6]) as Record<string, unknown>, readResult(raw[2], raw[12]));
 
 /**
- * A row nextPending read, as the ok answer's settle leaves it: what a read would return, without the
- * read. Of its columns a settle writes state, result, error, updated_at and settled_at; attempts
+ * A row nextPending handed out (read from the file, or fresh from its insert), as the ok answer's settle
+ * leaves it: what a read would return, without the read. Of its columns a settle writes state, result, error, updated_at and settled_at; attempts
  * (markAttempt) and the payload (withholdReductions, which drops the row from Outbox.sentRows) are
  * the only others written while a row is pending; the rest never change. Keys in ROW_COLUMNS order.
  */
@@ -268,6 +270,29 @@ const SENT_ROWS = 4096;
 const UNREADABLE_KEY = 'outbox_unreadable_answers';
 
 type CommitResult = { ok: true; outcomes: AppendOutcome[] } | { ok: false; error: unknown };
+
+/** A group commit waiting for its fsync: its callers, their results, the first seq it holds back (Outbox.unsyncedFrom). */
+interface Committed {
+  waiting: Waiting[];
+  results: CommitResult[];
+  first: number | null;
+}
+
+/** An fsync in flight: the WAL descriptor it runs on and the commits made before it began that no earlier one covers. */
+interface Syncing {
+  wal: WalSync;
+  groups: Committed[];
+}
+
+/**
+ * fdatasyncs of the WAL in flight at once, each on its own descriptor of the file. One began after a
+ * commit covers it, whichever completes first; while one runs, the next commits need not wait for it to
+ * begin theirs (on a busy machine an fsync's round trip through the thread pool took 1–3 ms, while the
+ * event loop idled). Each its own descriptor: Linux reports a writeback error to every descriptor open
+ * when it happened, once each, so two fsyncs at once on one descriptor could leave one of them unaware
+ * of an error in pages the other wrote back (errseq_t).
+ */
+export const SYNCS_IN_FLIGHT = 2;
 
 interface Waiting {
   items: AppendInput[];
@@ -312,8 +337,14 @@ export class Outbox implements OutboxStore {
   /** Counts group commits and runs checkpointIfDue's checkpoints, in a worker where it can. */
   private readonly checkpoints: WalCheckpointer;
   private flushScheduled = false;
-  /** A group commit's fsync is on the thread pool; the next commit waits for it. */
+  /** The queue's length at the last flushWhenDue that waited (-1: none yet). */
+  private queuedAtCheck = -1;
+  /** An fsync of group commits is on the thread pool (inFlight is not empty). */
   private syncing = false;
+  /** The fsyncs in flight, in the order they began (at most SYNCS_IN_FLIGHT, one per WAL descriptor). */
+  private readonly inFlight: Syncing[] = [];
+  /** Group commits no fsync has begun after yet: they wait for a free descriptor. */
+  private unsynced: Committed[] = [];
   /**
    * The lowest seq of a commit's rows, not appended early, whose fsync has not completed: rows from
    * it on are not forwarded yet (FIFO: an early row after it waits too).
@@ -357,7 +388,7 @@ export class Outbox implements OutboxStore {
   /** See precountSends. */
   private sendsAtOnce: (() => number) | undefined;
   /**
-   * The rows nextPending read from the file for the forwarder, by id, until they are settled: an ok
+   * The rows nextPending handed to the forwarder (read from the file, or from `fresh`), by id, until they are settled: an ok
    * answer's settle then reads back only the attempt count (RETURNING attempts) and makes the row
    * from this one and the answer it has (settledRow). Reading the whole row back, with its payload
    * and result texts parsed again, was ~70 k of the agent's ~440 k instructions per drained award
@@ -377,6 +408,8 @@ export class Outbox implements OutboxStore {
   private readonly precounted = new Set<string>();
   /** The WAL file, fdatasync'd after each group commit; not enabled: not in WAL mode, commits sync themselves. */
   private readonly wal: WalSync;
+  /** Descriptors of the WAL with no fsync in flight (this.wal among them; SYNCS_IN_FLIGHT in all). */
+  private readonly freeWals: WalSync[] = [];
   private readonly stmt: Record<string, Statement>;
   private readonly byTxn = new Map<DurableOp, Statement>();
   private readonly bySale = new Map<DurableOp, Statement>();
@@ -449,6 +482,8 @@ export class Outbox implements OutboxStore {
       // Syncs the WAL once now: rows a crashed process committed without their fsync become
       // durable before the forwarder may send them.
       this.wal = new WalSync(db, walSync);
+      this.freeWals.push(this.wal);
+      for (let i = 1; i < SYNCS_IN_FLIGHT && this.wal.enabled; i++) this.freeWals.push(new WalSync(db, walSync));
     } catch (error) {
       throw storageError(error);
     }
@@ -540,12 +575,27 @@ export class Outbox implements OutboxStore {
   }
 
   private scheduleFlush(): void {
-    // While an fsync is in flight the queue grows; its completion schedules the next commit.
-    if (this.flushScheduled || this.syncing) return;
+    if (this.flushScheduled) return;
     this.flushScheduled = true;
+    this.queuedAtCheck = -1;
     // setImmediate: every request parsed in this turn of the event loop joins the commit.
-    setImmediate(() => this.flush());
+    setImmediate(this.flushWhenDue);
   }
+
+  /**
+   * The commit, once due: at once while a descriptor of the WAL is free (its fsync begins with it);
+   * with all busy, once a turn of the event loop brought no more appends (the loop would otherwise wait
+   * for an fsync with nothing to do; the rows wait for a free descriptor either way, so the turns
+   * before only make the group larger).
+   */
+  private readonly flushWhenDue = (): void => {
+    if (this.freeWals.length === 0 && this.queue.length !== this.queuedAtCheck) {
+      this.queuedAtCheck = this.queue.length;
+      setImmediate(this.flushWhenDue);
+      return;
+    }
+    this.flush();
+  };
 
   private flush(): void {
     const waiting = this.queue;
@@ -587,34 +637,68 @@ export class Outbox implements OutboxStore {
     if (this.fresh.size > FRESH_ROWS) this.fresh.clear();
     // appendEarly callers hear of their committed row now; the forwarder may send it from here.
     results.forEach((r, i) => { if (r.ok) waiting[i]!.committed?.(r.outcomes); });
-    const answer = () => waiting.forEach((w, i) => {
-      const r = results[i]!;
-      if (r.ok) w.resolve(r.outcomes);
-      else w.reject(r.error);
-    });
-    if (!wal) return answer();
+    if (!wal) return answerGroup(waiting, results);
     let first: number | null = null;
     results.forEach((r, i) => {
       if (!r.ok || waiting[i]!.committed) return;
       for (const o of r.outcomes) if (o.kind === 'created' && (first === null || o.row.seq < first)) first = o.row.seq;
     });
-    this.unsyncedFrom = first;
+    if (first !== null && (this.unsyncedFrom === null || first < this.unsyncedFrom)) this.unsyncedFrom = first;
+    this.unsynced.push({ waiting, results, first });
+    if (this.freeWals.length > 0) this.syncUnsynced();
+  }
+
+  /**
+   * One fdatasync for the commits in `unsynced` (it begins after all of them), on a free descriptor;
+   * once it completes, every commit made before it began is answered (also those of fsyncs that began
+   * earlier and are still running: this one covers them).
+   */
+  private syncUnsynced(): void {
+    const wal = this.freeWals.pop()!;
+    const sync: Syncing = { wal, groups: this.unsynced };
+    this.unsynced = [];
+    this.inFlight.push(sync);
     this.syncing = true;
-    this.wal.syncNow((error) => {
-      this.syncing = false;
-      this.unsyncedFrom = null;
-      if (error) {
-        // The rows may be lost on a power cut: nobody hears "yes" for them (a repeat finds them
-        // if they survived, and answers then). An early row may already be at the host: its
-        // caller answers the POS with this error all the same, and the host's answer, when it
-        // comes, is settled into the row like any other.
-        this.observer?.failed(error);
-        for (const w of waiting) w.reject(storageError(error));
-      } else {
-        answer();
+    wal.syncNow((error) => this.synced(sync, error));
+  }
+
+  private synced(sync: Syncing, error: NodeJS.ErrnoException | null): void {
+    this.freeWals.push(sync.wal);
+    const at = this.inFlight.indexOf(sync);
+    if (error) {
+      // The rows may be lost on a power cut: nobody hears "yes" for them (a repeat finds them
+      // if they survived, and answers then). An early row may already be at the host: its
+      // caller answers the POS with this error all the same, and the host's answer, when it
+      // comes, is settled into the row like any other. Every commit not answered yet too: its pages
+      // may have been in the writeback that failed, which an fsync on another descriptor may or may
+      // not report.
+      this.observer?.failed(error);
+      const failed = this.inFlight.flatMap((s) => s.groups.splice(0)).concat(this.unsynced.splice(0));
+      if (at >= 0) this.inFlight.splice(at, 1);
+      this.afterSync();
+      for (const g of failed) for (const w of g.waiting) w.reject(storageError(error));
+      return;
+    }
+    // Durable: the commits of this one and of those that began before it (made before this one began).
+    // Those still run, their descriptors busy, with nothing left to answer.
+    const answered: Committed[] = [];
+    for (let i = 0; i <= at; i++) answered.push(...this.inFlight[i]!.groups.splice(0));
+    if (at >= 0) this.inFlight.splice(at, 1);
+    this.afterSync();
+    for (const g of answered) answerGroup(g.waiting, g.results);
+  }
+
+  /** After an fsync completed: what is still held back, and the next fsync if commits wait for one. */
+  private afterSync(): void {
+    this.unsyncedFrom = null;
+    for (const g of this.inFlight.flatMap((s) => s.groups).concat(this.unsynced)) {
+      if (g.first !== null) {
+        this.unsyncedFrom = g.first;
+        break;
       }
-      if (this.queue.length > 0) this.scheduleFlush();
-    });
+    }
+    if (this.unsynced.length > 0 && this.freeWals.length > 0) this.syncUnsynced();
+    this.syncing = this.inFlight.length > 0;
   }
 
   /**
@@ -718,15 +802,26 @@ export class Outbox implements OutboxStore {
     this.commitsUnpulled = 0;
     if (afterSeq >= this.maxSeq || this.pendingSeqs?.size === 0) return [];
     const known = this.fromFresh(limit, afterSeq);
-    if (known) return known;
+    if (known) {
+      this.keepSent(known);
+      return known;
+    }
     const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decodeSent);
-    if (this.sentRows.size + rows.length > SENT_ROWS) this.sentRows.clear();
-    for (const row of rows) this.sentRows.set(row.id, row);
+    this.keepSent(rows);
     // All of them, from the first on, none held back for its fsync, committed: every pending row.
     if (afterSeq === 0 && this.unsyncedFrom === null && rows.length < limit && !this.db.inTransaction) {
       this.pendingSeqs = new Set(rows.map((r) => r.seq));
     }
     return rows;
+  }
+
+  /**
+   * Rows handed to the forwarder, kept for their settle (sentRows): read from the file, or fresh, i.e.
+   * as insertOne made them (what a read returns; an online award's row is one).
+   */
+  private keepSent(rows: OutboxRow[]): void {
+    if (this.sentRows.size + rows.length > SENT_ROWS) this.sentRows.clear();
+    for (const row of rows) this.sentRows.set(row.id, row);
   }
 
   /**
@@ -879,11 +974,20 @@ export class Outbox implements OutboxStore {
     while (this.queue.length > 0 || this.flushScheduled || this.syncing) await new Promise((r) => setImmediate(r));
   }
 
-  /** Closes the checkpoint worker's connection and the WAL descriptor (after drainWrites, before the database is closed). */
+  /** Closes the checkpoint worker's connection and the WAL descriptors (after drainWrites, before the database is closed). */
   close(): void {
     this.checkpoints.close();
-    this.wal.close();
+    for (const wal of new Set([this.wal, ...this.freeWals, ...this.inFlight.map((s) => s.wal)])) wal.close();
   }
+}
+
+/** Each caller of a commit hears its outcome: its rows, or its own error. */
+function answerGroup(waiting: Waiting[], results: CommitResult[]): void {
+  waiting.forEach((w, i) => {
+    const r = results[i]!;
+    if (r.ok) w.resolve(r.outcomes);
+    else w.reject(r.error);
+  });
 }
 
 function storageError(error: unknown): unknown {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../agent/storage/db.ts';
-import { Outbox, decode } from '../../agent/upstream/outbox.ts';
+import { Outbox, SYNCS_IN_FLIGHT, decode } from '../../agent/upstream/outbox.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { awardAnswer } from '../helpers/host-answers.ts';
 import { message, outboxContract } from './outbox-contract.ts';
@@ -129,6 +129,62 @@ t.test('a group commit is answered after its fsync, and only then do its rows re
   t.equal((await appended).kind, 'created');
   t.same(outbox.nextPending(10).map((r) => r.id), [first.id]);
   t.equal(db.pragma('synchronous', { simple: true }), 2, 'every other write still syncs at its commit');
+});
+
+t.test('group commits do not wait for the fsync in flight: two fsyncs at once, each on its own descriptor; an answer only after an fsync begun after its commit', async (t) => {
+  t.equal(SYNCS_IN_FLIGHT, 2);
+  const held: Array<{ fd: number; done: (error: NodeJS.ErrnoException | null) => void }> = [];
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  const outbox = new Outbox(db, () => new Date(), undefined, () => new Date(), (fd, done) => { held.push({ fd, done }); });
+  t.teardown(() => { outbox.close(); db.close(); });
+  const answered: string[] = [];
+  const append = (m: ReturnType<typeof message>) => outbox.append(m).then(() => { answered.push(m.id); }, (e: unknown) => { answered.push(`${m.id}: ${(e as Error).message}`); });
+  // A few turns of the event loop: with every descriptor busy, a commit waits for a turn that brings no more appends.
+  const turn = async () => { for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r)); };
+  const release = (i: number, error: NodeJS.ErrnoException | null = null) => held.splice(i, 1)[0]!.done(error);
+  const [a, b, c] = [message(), message(), message()];
+  const appendedA = append(a);
+  await turn();
+  t.equal(held.length, 1, "a's fsync runs");
+  const appendedB = append(b);
+  await turn();
+  t.equal(held.length, 2, "b committed, and its fsync begun without waiting for a's");
+  t.not(held[1]!.fd, held[0]!.fd, 'on another descriptor of the WAL');
+  const appendedC = append(c);
+  await turn();
+  t.equal(outbox.stats().pending, 3, 'c committed while both run');
+  t.equal(held.length, 2, "no third fsync: c's waits for a free descriptor");
+  t.same(outbox.nextPending(10), [], 'none handed out before its fsync');
+  release(1); // b's, begun after a's commit too
+  await Promise.all([appendedA, appendedB]);
+  t.same(answered, [a.id, b.id], "a and b answered by b's fsync; c not");
+  t.equal(held.length, 2, "c's fsync begun on the descriptor b's freed");
+  release(0); // a's: nothing left to answer
+  await turn();
+  t.same(answered, [a.id, b.id]);
+  release(0);
+  await appendedC;
+  t.same(answered, [a.id, b.id, c.id]);
+  t.same(outbox.nextPending(10).map((r) => r.id), [a.id, b.id, c.id]);
+
+  // A failed fsync: every commit not answered yet hears the error (pages of the other fsync's commits may
+  // have been in the writeback that failed).
+  const [d, e, f] = [message(), message(), message()];
+  const appendedD = append(d);
+  await turn();
+  const appendedE = append(e);
+  await turn();
+  t.equal(held.length, 2);
+  release(0, Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  await Promise.all([appendedD, appendedE]);
+  t.match(answered.slice(3), [`${d.id}: EIO`, `${e.id}: EIO`]);
+  release(0); // e's: nothing left to answer
+  const appendedF = append(f);
+  await turn();
+  t.equal(held.length, 1, 'a later commit has an fsync of its own');
+  release(0);
+  await appendedF;
+  t.equal(answered[5], f.id);
 });
 
 t.test('rows an earlier version settled (the answer stored as the host sent it, unchecked) are read typed, or as unreadable', async (t) => {
@@ -339,4 +395,52 @@ t.test("a backlog's settle makes its rows from the rows nextPending read and the
   t.equal(JSON.stringify(outbox.nextPending(10)), `[${asObject(pending.id)}]`);
   // Answered again (a late duplicate): nothing pending to settle.
   t.same(outbox.settle([{ id: ok.id, ok: true, result: awardAnswer({ award_amount: 1 }) }]), []);
+});
+
+t.test("an online settle makes its rows from the fresh rows nextPending handed out, not read back: the rows a read gives", async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  // A first row read and settled: from then on the outbox knows every pending row, and nextPending hands
+  // out the rows of the last commits from memory, as the insert made them (an online award's).
+  const first = message();
+  await outbox.append(first);
+  outbox.settle(outbox.nextPending(10).map((r) => ({ id: r.id, ok: true as const, result: awardAnswer({ award_amount: 1 }) })));
+  outbox.precountSends(() => 1);
+  const early = message({ payload: { customer_id: 'c1', basket: { total: 5, items: [{ sku: 'A' }] }, n: 1 }, amount: 5 });
+  await (await outbox.appendEarly(early)).durable; // its first send counted by its commit
+  const [sentEarly] = outbox.nextPending(10);
+  t.equal(sentEarly?.payload, early.payload, 'handed out fresh: the appended payload object');
+  const [settledEarly] = outbox.settle([{ id: early.id, ok: true, result: awardAnswer({ award_amount: 3 }) }]);
+  outbox.precountSends(undefined);
+  const ok = message({ payload: { customer_id: 'c1', basket: { total: 7, items: [] }, n: 2 } });
+  const withheld = message({ payload: { customer_id: 'c2', basket: { total: 9, items: [] }, n: 3 } });
+  const dead = message({ op: 'spend', offline: true, amount: 300 });
+  const unreadable = message({ customer_id: null, currency: null });
+  const pending = message();
+  await outbox.appendAll([ok, withheld, dead, unreadable, pending]);
+  const sent = outbox.nextPending(10);
+  t.same(sent.map((r) => r.payload === [ok, withheld, dead, unreadable, pending][sent.indexOf(r)]!.payload), [true, true, true, true, true], 'all fresh');
+  outbox.markAttempt([ok.id, withheld.id]);
+  outbox.withholdReductions(withheld.id); // its stored payload changes while it is in flight: read back
+  const settled = outbox.settle([
+    { id: ok.id, ok: true, result: awardAnswer({ award_amount: 1 }) },
+    { id: withheld.id, ok: true, result: awardAnswer({ award_amount: 2 }) },
+    { id: dead.id, ok: false, error: { code: 'REJECTED_UPSTREAM', message: 'no', permanent: true } },
+    { id: unreadable.id, ok: true, result: { award_amount: 'x' } },
+  ]);
+  const columns = 'seq, id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, attempts, result, error, created_at, updated_at, settled_at';
+  const asObject = (id: string) => JSON.stringify(decode(db.prepare(`SELECT ${columns} FROM outbox WHERE id = ?`).get(id) as Parameters<typeof decode>[0]));
+  t.equal(JSON.stringify(settledEarly), asObject(early.id), 'the early row as a read returns it, keys in order');
+  t.equal(settledEarly!.attempts, 1, 'its send counted by its commit');
+  t.equal(settledEarly!.payload, early.payload, 'not read back: the payload object it was appended with');
+  t.same(settled.map((r) => JSON.stringify(r)), [ok, withheld, dead, unreadable].map((m) => asObject(m.id)), 'as a read returns them, keys in order');
+  t.equal(settled[0]!.payload, ok.payload, 'not read back');
+  t.equal(settled[0]!.attempts, 1);
+  t.not(settled[1]!.payload, withheld.payload, 'withheld: read back');
+  t.equal((settled[1]!.payload as { pos_reduced?: unknown }).pos_reduced, false, 'a payload changed in flight as it is stored now');
+  t.match(settled[3], { state: 'done', result: null, result_error: /award_amount/ });
+  t.equal(outbox.stats().unreadable, 1, 'the unreadable answer counted');
+  t.same(outbox.nextPending(10).map((r) => r.id), [pending.id]);
+  t.same(outbox.settle([{ id: ok.id, ok: true, result: awardAnswer({ award_amount: 1 }) }]), [], 'a late duplicate: nothing to settle');
 });
