@@ -31,9 +31,9 @@
 import { disableNagle, flushWrites } from '../runtime/no-delay.ts';
 import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import { readFile } from 'node:fs/promises';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../protocol/uplink-config.ts';
-import { tillPrefix, topics, type UpstreamResponse } from '../protocol/upstream.ts';
+import { tillPrefix, topics, type TillIdentity, type UpstreamResponse } from '../protocol/upstream.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { Batch, HandleSummary } from './batch.ts';
 import { decodeRequest } from './request.ts';
@@ -48,6 +48,8 @@ const DEFER_STEP_MS = 5;
  * (the answer's way back, the POS, the next request's way in), buffered ones a turn of the loop.
  */
 export const IDLE_MS = 0.5;
+/** Request topics whose till is kept (a fleet's tills); then the map starts afresh. */
+const MAX_TILL_TOPICS = 10_000;
 
 export type ConsumerState = 'idle' | 'connecting' | 'subscribed' | 'offline' | 'stopping' | 'stopped';
 
@@ -82,13 +84,23 @@ export interface ConsumerOptions {
 export function requestLine(batch: Batch, summary: HandleSummary, ms: number, syncMs?: number): Record<string, string | number | boolean | null | undefined> {
   const { source } = batch;
   const chain = batch.chain ? ('start' in batch.chain ? 'start' : 'after') : undefined;
-  return {
+  const line: Record<string, string | number | boolean | null | undefined> = {
     request_id: batch.request_id, terminal: `${source.merchant}/${source.store}/${source.terminal}`,
     messages: batch.items.length, results: summary.response.results.length, applied: summary.applied,
     duplicates: summary.duplicates, failed: summary.failed, ms: Math.round(ms),
-    ...(syncMs !== undefined ? { sync_ms: Math.round(syncMs) } : {}),
-    ...(chain ? { chain, ...(summary.refused ? { refused: true, last: summary.response.chain?.last } : {}) } : {}),
   };
+  // Added one by one, not spread in (`...(x ? { sync_ms } : {})`): in Node 20 an object made by a
+  // spread followed by more properties gets a hidden class of its own once optimised, and pino
+  // then reads each line's keys through megamorphic lookups (handlers.ts saleEntry). Same keys, same order.
+  if (syncMs !== undefined) line.sync_ms = Math.round(syncMs);
+  if (chain) {
+    line.chain = chain;
+    if (summary.refused) {
+      line.refused = true;
+      line.last = summary.response.chain?.last;
+    }
+  }
+  return line;
 }
 
 async function tlsFiles(uplink: UplinkConfig) {
@@ -106,6 +118,8 @@ export class Consumer {
   private storageFailed = false;
   /** When the previous request was handed back to MQTT.js (performance.now()); see IDLE_MS. */
   private lastDone = Number.NEGATIVE_INFINITY;
+  /** Per request topic seen, the till it names and its response topic (responseTopicOf). */
+  private readonly tillTopics = new Map<string, TillIdentity & { response: string }>();
   private resolveReady!: () => void;
   /** Resolves once the first subscription is granted. */
   readonly ready: Promise<void> = new Promise((resolve) => { this.resolveReady = resolve; });
@@ -215,9 +229,8 @@ export class Consumer {
     const { batch, dropped } = decoded;
     // A till may only speak for itself: the source in the payload must match the topic it
     // published on (which broker ACLs restrict), and replies go only to that till's topic.
-    const prefix = tillPrefix(this.options.uplink.topic_prefix, batch.source);
     const replyTopic = responseTopic ?? batch.reply_to;
-    if (packet.topic !== topics.request(prefix) || replyTopic !== topics.response(prefix)) {
+    if (replyTopic !== this.responseTopicOf(packet.topic, batch.source)) {
       log.warn({ topic: packet.topic, request_id: batch.request_id }, 'request dropped: source does not match its topics');
       return;
     }
@@ -237,6 +250,18 @@ export class Consumer {
     // whatever earlier commits (ours or another host's) the answer was read from. Not awaited:
     // MQTT.js hands over the next request once this one returns, and it is applied meanwhile.
     this.answerWhenDurable(batch.request_id, idle, (syncMs, synced) => finish(summary, syncMs, synced ? ack : undefined));
+  }
+
+  /** The till's response topic when `topic` is its request topic, else undefined (kept per topic: three replaceAll a request). */
+  private responseTopicOf(topic: string, source: TillIdentity): string | undefined {
+    const known = this.tillTopics.get(topic);
+    if (known && known.merchant === source.merchant && known.store === source.store && known.terminal === source.terminal) return known.response;
+    const prefix = tillPrefix(this.options.uplink.topic_prefix, source);
+    if (topic !== topics.request(prefix)) return undefined;
+    const response = topics.response(prefix);
+    if (this.tillTopics.size >= MAX_TILL_TOPICS) this.tillTopics.clear();
+    this.tillTopics.set(topic, { merchant: source.merchant, store: source.store, terminal: source.terminal, response });
+    return response;
   }
 
   /**
@@ -310,15 +335,24 @@ export class Consumer {
       this.options.log.warn({ request_id: response.request_id }, 'no reply topic: response not sent');
       return;
     }
-    const v5 = this.options.uplink.protocol_version === 5;
-    const properties = v5 ? { contentType: 'application/json', ...(correlation ? { correlationData: correlation } : {}) } : undefined;
     // Not awaited: the broker's PUBACK arrives through the same serial packet pump we are in.
-    client.publish(topic, encodeResponse(response), { qos: 1, ...(properties ? { properties } : {}) }, (error) => {
+    client.publish(topic, encodeResponse(response), this.publishOptions(correlation), (error) => {
       if (error) this.options.log.error({ err: error, topic, request_id: response.request_id }, 'reply not delivered');
     });
     ack?.();
     // On the wire now, not after the log line and the rest of this request's work.
     flushWrites(client);
+  }
+
+  /**
+   * The answer's publish options, each shape a literal of its own rather than spreads (`{ qos: 1,
+   * ...(properties ? { properties } : {}) }`): spread-made objects get a hidden class each once
+   * optimised (see requestLine), and MQTT.js reads them through megamorphic lookups.
+   */
+  private publishOptions(correlation: Buffer | undefined): IClientPublishOptions {
+    if (this.options.uplink.protocol_version !== 5) return { qos: 1 };
+    const contentType = 'application/json';
+    return { qos: 1, properties: correlation ? { contentType, correlationData: correlation } : { contentType } };
   }
 
   async stop(): Promise<void> {

@@ -128,5 +128,16 @@ t.test('a till cannot speak for another: source must match the topics', async (t
   await tillClient.send(honest, { responseTopic: 'till/v1/M1/S1/T1/res', correlationData: Buffer.from('z') });
   const [got] = await tillClient.responseTo(honest.request_id);
   t.match(got?.response.results, [{ ok: true, result: { customer: { balance: { amount: 1000 } } } }], 'nothing was applied for the spoofed requests');
-  t.same(tillClient.received.filter((r) => r.response.request_id !== honest.request_id), [], 'no answer to a mismatched request');
+  // Again once the host has answered T1 on its topic (it keeps each request topic's till): still refused,
+  // also with T1's own response topic (only the source names another till).
+  const spoofedAgain = request([award('P1', basket([['COFFEE', 1000]]), 'spoof-3')], { ...SOURCE, terminal: 'T2' }, 'till/v1/M1/S1/T1/res');
+  await tillClient.send(spoofedAgain, { responseTopic: 'till/v1/M1/S1/T1/res', correlationData: Buffer.from('x') });
+  const reflectedAgain = request([award('P1', basket([['COFFEE', 1000]]), 'spoof-4')], SOURCE, 'till/v1/M1/S1/T1/res');
+  await tillClient.send(reflectedAgain, { responseTopic: 'till/v1/M1/S1/T9/res', correlationData: Buffer.from('y') });
+  const honestAgain = request([message('identify', { by: 'card', value: '6006491234567890' })], SOURCE, 'till/v1/M1/S1/T1/res');
+  await tillClient.send(honestAgain, { responseTopic: 'till/v1/M1/S1/T1/res', correlationData: Buffer.from('z') });
+  const [again] = await tillClient.responseTo(honestAgain.request_id);
+  t.match(again?.response.results, [{ ok: true, result: { customer: { balance: { amount: 1000 } } } }], 'nothing applied after the topic was known either');
+  const honestIds = [honest.request_id, honestAgain.request_id];
+  t.same(tillClient.received.filter((r) => !honestIds.includes(r.response.request_id)), [], 'no answer to a mismatched request');
 });
