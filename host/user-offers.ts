@@ -103,9 +103,14 @@ export class NoLocksCache {
   /** `anyLock`: whether offer_locks holds a row (one read). */
   constructor(private readonly anyLock: () => boolean) {}
 
-  reset(caching: boolean): void {
+  /**
+   * keep: nothing but this connection changed the database since `known` was read (the SQLite
+   * ledger's Catalogue, checked at each BEGIN; a rolled-back transaction never keeps), so a "none
+   * held" still holds: addLock, this connection's only insert, clears it. Anything else is read again.
+   */
+  reset(caching: boolean, keep = false): void {
     this.caching = caching;
-    this.known = undefined;
+    if (!keep || this.known !== true) this.known = undefined;
   }
 
   /** True only inside a transaction when no lock is held anywhere (read once per transaction). */
@@ -125,9 +130,12 @@ export class UserOffers {
   constructor(private readonly db: Database.Database) {}
   private readonly noLocks = new NoLocksCache(() => this.db.prepare('SELECT 1 FROM offer_locks LIMIT 1').get() !== undefined);
 
-  /** Called by the ledger at BEGIN (true), at the end of the transaction and when a savepoint rolls back. */
-  transactionCache(on: boolean): void {
-    this.noLocks.reset(on);
+  /**
+   * Called by the ledger at BEGIN (true), at the end of the transaction and when a savepoint rolls back;
+   * keep: see NoLocksCache.reset (the ledger's catalogue was kept at BEGIN; the transaction committed at its end).
+   */
+  transactionCache(on: boolean, keep = false): void {
+    this.noLocks.reset(on, keep);
   }
 
   get(id: string): UserOffer | undefined {

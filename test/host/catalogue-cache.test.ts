@@ -117,3 +117,46 @@ t.test('wallets kept between transactions follow every write to them', { skip: T
   t.equal((rows.prepare("SELECT balance FROM wallets WHERE participant_id = 'P1' AND currency = 'EUR'").get() as { balance: number }).balance, 1116,
     'the table holds what was answered');
 });
+
+t.test('a till\'s chain and "no offer lock held" kept between transactions follow every write', { skip: TEST_STORE === 'postgres' && 'SQLite store only' }, async (t) => {
+  const { ledger: first, file } = await seededLedger(t);
+  const second = Ledger.open(file);
+  t.teardown(() => second.close());
+  const till = 'M1/S1/T1';
+  const chain = (ledger: Ledger) => ledger.immediate(() => ledger.chainLast(till));
+  t.equal(chain(first), null, 'no row yet');
+  t.equal(chain(first), null, 'again, from what was kept');
+  second.immediate(() => second.setChainLast(till, 7));
+  t.equal(chain(first), 7, 'another connection\'s commit is seen at the next transaction');
+  first.immediate(() => first.setChainLast(till, 8));
+  t.equal(chain(first), 8, 'its own committed write');
+  t.equal(chain(second), 8);
+  t.throws(() => first.immediate(() => {
+    first.setChainLast(till, 9);
+    t.equal(first.chainLast(till), 9, 'inside the transaction, its own write');
+    throw new Error('rolled back');
+  }), /rolled back/);
+  t.equal(chain(first), 8, 'nothing of a rolled-back transaction');
+  first.setChainLast(till, 10); // outside a transaction: committed at once
+  t.equal(chain(first), 10, 'an own write outside a transaction');
+
+  const locked = (ledger: Ledger) => ledger.immediate(() => ledger.userOffers.lockedAmountByOthers('P1', 'EUR', till, 'sale-1'));
+  const lock = (txn: string, amount: number) => ({
+    terminal: 'M1/S1/T2', txn_id: txn, participant_id: 'P1', user_offer_id: null, amount, currency: 'EUR', expires_at: '2999-01-01T00:00:00.000Z',
+  });
+  t.equal(locked(first), 0, 'none held');
+  t.equal(locked(first), 0, 'again, from what was kept');
+  second.immediate(() => second.userOffers.addLock(lock('other-1', 100), new Date().toISOString()));
+  t.equal(locked(first), 100, 'another connection\'s lock is seen at the next transaction');
+  second.immediate(() => second.userOffers.release('M1/S1/T2', 'other-1'));
+  t.equal(locked(first), 0, 'and its release');
+  t.throws(() => first.immediate(() => {
+    first.userOffers.addLock(lock('own-1', 30), new Date().toISOString());
+    t.equal(first.userOffers.lockedAmountByOthers('P1', 'EUR', till, 'sale-1'), 30, 'inside the transaction, its own lock');
+    throw new Error('rolled back');
+  }), /rolled back/);
+  t.equal(locked(first), 0, 'nothing of a rolled-back lock');
+  first.immediate(() => first.userOffers.addLock(lock('own-2', 40), new Date().toISOString()));
+  t.equal(locked(first), 40, 'its own committed lock');
+  t.equal(locked(second), 40);
+});
