@@ -16,6 +16,9 @@
 // in the writer's commit) stays as the net: under a stream of commits with no gap (a drain) it is
 // what restarts the WAL, copying only what the worker left.
 //
+// The worker stops after IDLE_STOP_MS with no checkpoint asked of it (an idle till gives its ~5–7 MiB
+// back; the next checkpoint due starts a new one).
+//
 // Without a worker (a database in memory or opened with exclusive locking, which no second
 // connection can open, or a worker that died) the checkpoint runs on the caller's thread as before.
 // A failed checkpoint never fails a request: its error is thrown by the next runIfDue, whose
@@ -39,6 +42,8 @@ export interface CheckpointerOptions {
   every: number;
   /** False: always on the caller's thread (tests, or where a worker is not wanted). */
   worker?: boolean;
+  /** Stops the worker after this long with no checkpoint asked of it (default IDLE_STOP_MS). */
+  idleStopMs?: number;
   /** Told of each completed checkpoint (tests, benches). */
   onResult?: (result: CheckpointResult, where: 'worker' | 'inline') => void;
 }
@@ -47,6 +52,9 @@ export interface CheckpointerOptions {
 const PASSES = 4;
 /** Checkpoints asked for again, one commit after the last, while they leave frames behind. */
 const RETRIES = 2;
+
+/** A worker with no checkpoint asked of it for this long stops (its isolate is ~5–7 MiB of the till's RSS). */
+export const IDLE_STOP_MS = 60_000;
 
 /** How long close() waits for the worker to close its connection (a checkpoint in hand finishes first). */
 const CLOSE_WAIT_MS = 5000;
@@ -115,7 +123,13 @@ export class WalCheckpointer {
   private retriesLeft = 0;
   /** The last worker checkpoint's failure, thrown once by the next runIfDue. */
   private failure: Error | undefined;
-  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
+  /** Set to 1 by the worker once its connection is closed (one per worker: a new worker gets a new one). */
+  private closed = new Int32Array(new SharedArrayBuffer(4));
+  /** A worker stopped for idleness that may still be closing its connection (close() waits for it too). */
+  private stopping: Int32Array | undefined;
+  /** When the worker was last asked for a checkpoint (or started). */
+  private lastAsked = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly db: Database.Database, private readonly options: CheckpointerOptions) {
     this.inline = options.worker === false || !sharable(db);
@@ -136,6 +150,11 @@ export class WalCheckpointer {
   /** True while the worker checkpoints (tests). */
   get running(): boolean {
     return this.inFlight;
+  }
+
+  /** A worker thread is running (tests). */
+  get hasWorker(): boolean {
+    return this.worker !== undefined;
   }
 
   /** Whether checkpoints run in a worker (false: on the caller's thread). */
@@ -171,6 +190,7 @@ export class WalCheckpointer {
     if (this.dueAt === this.options.every) this.retriesLeft = RETRIES;
     this.commits = 0;
     this.inFlight = true;
+    this.lastAsked = Date.now();
     worker.postMessage('checkpoint');
   }
 
@@ -183,13 +203,40 @@ export class WalCheckpointer {
     const worker = this.worker;
     this.worker = undefined;
     this.inline = true;
+    clearTimeout(this.idleTimer);
+    // A worker stopped for idleness a moment ago may still hold its connection.
+    if (this.stopping) Atomics.wait(this.stopping, 0, 0, CLOSE_WAIT_MS);
     if (!worker) return;
     worker.postMessage('close');
     if (Atomics.wait(this.closed, 0, 0, CLOSE_WAIT_MS) === 'timed-out') void worker.terminate();
   }
 
+  /** Stops the worker once nothing has been asked of it for idleStopMs; re-armed while it is busy or was asked since. */
+  private readonly idleCheck = (): void => {
+    this.idleTimer = undefined;
+    const worker = this.worker;
+    if (!worker) return;
+    const idleFor = Date.now() - this.lastAsked;
+    const stopAfter = this.options.idleStopMs ?? IDLE_STOP_MS;
+    if (this.inFlight || idleFor < stopAfter) {
+      this.armIdleStop(this.inFlight ? stopAfter : stopAfter - idleFor);
+      return;
+    }
+    // Not an error: `gone` ignores a worker that is no longer this.worker. The next commit's runIfDue starts another.
+    this.worker = undefined;
+    this.stopping = this.closed;
+    worker.postMessage('close');
+  };
+
+  private armIdleStop(ms: number): void {
+    if (this.idleTimer) return;
+    this.idleTimer = setTimeout(this.idleCheck, ms);
+    this.idleTimer.unref();
+  }
+
   private startWorker(): Worker {
     const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.closed = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       env: SHARE_ENV,
@@ -212,6 +259,8 @@ export class WalCheckpointer {
     // After the listeners (adding one refs the worker again): it never keeps the process alive.
     worker.unref();
     this.worker = worker;
+    this.lastAsked = Date.now();
+    this.armIdleStop(this.options.idleStopMs ?? IDLE_STOP_MS);
     return worker;
   }
 

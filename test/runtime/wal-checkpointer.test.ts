@@ -197,3 +197,34 @@ t.test('a worker never keeps the process alive: one never closed lets it exit', 
   const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 20_000, encoding: 'utf8' });
   t.match(out, /checkpointed true[\s\S]*done/, 'the worker checkpointed, and the process exited by itself');
 });
+
+t.test('an idle worker stops (its memory back to the till), and the next checkpoint due starts another', async (t) => {
+  const { db, commit } = await walDb(t);
+  const inline = inlineCheckpoints(db);
+  const r = results();
+  const checkpoints = new WalCheckpointer(db, { every: 2, idleStopMs: 200, onResult: r.onResult });
+  t.teardown(() => checkpoints.close());
+  const checkpointOnce = async () => {
+    commit(); checkpoints.committed();
+    checkpoints.runIfDue(); // the first call after a commit starts the worker if there is none
+    commit(); checkpoints.committed();
+    const done = r.next();
+    checkpoints.runIfDue();
+    t.ok(checkpoints.running, 'handed to the worker');
+    await done;
+  };
+  await checkpointOnce();
+  t.ok(checkpoints.hasWorker, 'a worker after the first checkpoint');
+  const stopped = Date.now();
+  while (checkpoints.hasWorker && Date.now() - stopped < 5000) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.notOk(checkpoints.hasWorker, 'stopped after 200 ms with nothing asked of it');
+  t.ok(checkpoints.offThread, 'still checkpointing off the thread');
+  await checkpointOnce();
+  t.equal(r.seen.length, 2, 'the second checkpoint ran in a new worker');
+  t.same(inline, [], 'the caller\'s connection never checkpointed');
+  t.ok(checkpoints.hasWorker);
+  checkpoints.close();
+  t.notOk(checkpoints.hasWorker);
+  db.close();
+  t.pass('closed after the worker');
+});
