@@ -33,3 +33,30 @@ t.test('a wake-up without an answer is waited through, and every statement gets 
   t.equal(wrong, 0, '200 statements, each answered with its own result');
   t.ok(conn.connected, 'the connection is still there');
 });
+
+t.test('a stale 1 on the flag with no answer behind it (the previous answer\'s, stored late) is taken back, not read as a stopped worker', async (t) => {
+  const conn = new SyncPg({ url: TEST_PG_URL, schema: pgTestSchema(t) });
+  conn.connect();
+  t.teardown(() => conn.close());
+  const signal = (conn as unknown as { signal: Int32Array }).signal;
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  // Plays the worker's late `Atomics.store(signal, 0, 1)` after the caller's 0, over and over:
+  // before the fix the first 'not-equal' without an answer closed the connection.
+  const storer = new Worker(`
+    const { workerData: { signal, stop } } = require('node:worker_threads');
+    while (Atomics.load(stop, 0) === 0) { Atomics.store(signal, 0, 1); Atomics.notify(signal, 0); }
+  `, { eval: true, workerData: { signal, stop } });
+  const gone = new Promise((resolve) => storer.once('exit', resolve));
+  t.teardown(async () => {
+    Atomics.store(stop, 0, 1);
+    await gone;
+  });
+  await new Promise((resolve) => storer.once('online', resolve));
+  let wrong = 0;
+  for (let i = 0; i < 50; i++) {
+    const { rows } = conn.query<{ n: number }>('SELECT $1::int AS n', [i]);
+    if (rows[0]?.n !== i) wrong++;
+  }
+  t.equal(wrong, 0, '50 statements, each answered with its own result');
+  t.ok(conn.connected, 'the connection is still there');
+});
