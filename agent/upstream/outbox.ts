@@ -690,13 +690,11 @@ export class Outbox implements OutboxStore {
 
   /** After an fsync completed: what is still held back, and the next fsync if commits wait for one. */
   private afterSync(): void {
+    // The first commit, in commit order, that holds rows back (its seqs are the lowest), read in
+    // place: this runs once per group commit.
     this.unsyncedFrom = null;
-    for (const g of this.inFlight.flatMap((s) => s.groups).concat(this.unsynced)) {
-      if (g.first !== null) {
-        this.unsyncedFrom = g.first;
-        break;
-      }
-    }
+    for (let i = 0; i < this.inFlight.length && this.unsyncedFrom === null; i++) this.unsyncedFrom = firstHeldBack(this.inFlight[i]!.groups);
+    if (this.unsyncedFrom === null) this.unsyncedFrom = firstHeldBack(this.unsynced);
     if (this.unsynced.length > 0 && this.freeWals.length > 0) this.syncUnsynced();
     this.syncing = this.inFlight.length > 0;
   }
@@ -979,6 +977,12 @@ export class Outbox implements OutboxStore {
     this.checkpoints.close();
     for (const wal of new Set([this.wal, ...this.freeWals, ...this.inFlight.map((s) => s.wal)])) wal.close();
   }
+}
+
+/** The first seq a commit of `groups` holds back from the forwarder (Committed.first), or null. */
+function firstHeldBack(groups: Committed[]): number | null {
+  for (const g of groups) if (g.first !== null) return g.first;
+  return null;
 }
 
 /** Each caller of a commit hears its outcome: its rows, or its own error. */

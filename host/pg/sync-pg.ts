@@ -187,18 +187,17 @@ export class SyncPg {
         this.close();
         throw new PgError(`PostgreSQL did not answer within ${timeoutMs} ms`, undefined);
       }
-      // Woken with no answer: the previous answer's notify, late. The worker stores 1 and then
-      // notifies; when this thread saw the 1 first ('not-equal'), took that answer and posted the
-      // next statement, the notify still to come wakes this wait (seen once in CI, on a loaded
-      // machine). The flag is still 0 then: wait again.
-      // 'not-equal' with no answer: the previous answer's 1, stored late. The worker posts, then
-      // stores 1: a wake-up between the two (that late notify) took the answer before its 1, and
-      // the 1 landed after this statement's 0 (CI, 2026-12-01: 'the PostgreSQL worker stopped' on a
-      // healthy worker). Take the stale 1 back and look again: this statement's answer is posted
-      // before its own 1, so it is either on the port now or its 1 is still to come.
-      if (woke === 'not-equal') Atomics.compareExchange(this.signal, 0, 1, 0);
-      answer = receiveMessageOnPort(port)?.message as typeof answer;
-      if (answer) break;
+      // Woken with no answer. 'ok': the previous answer's notify, late (the flag is still 0): wait
+      // again. 'not-equal': the previous answer's 1, late. The worker posts, then stores 1 and
+      // notifies; a wake-up between the two took that answer before its 1, which then landed after
+      // this statement's 0 (CI, 2026-12-01: 'the PostgreSQL worker stopped' on a healthy worker).
+      // Take the stale 1 back and look once more: this statement's answer is posted before its own
+      // 1, so it is on the port now or its 1 is still to come.
+      if (woke === 'not-equal') {
+        Atomics.compareExchange(this.signal, 0, 1, 0);
+        answer = receiveMessageOnPort(port)?.message as typeof answer;
+        if (answer) break;
+      }
     }
     if (!answer.ok) throw new PgError(answer.message, answer.code, answer.detail);
     return { rows: answer.rows, rowCount: answer.rowCount };
