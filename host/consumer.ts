@@ -28,7 +28,8 @@
 // process. Per-till ordering: a till that pipelines chains its requests (chain.ts); one that
 // arrives here before its predecessor was committed by another host is retried for up to
 // DEFER_MS (the predecessor is usually a few ms away), then refused and resent by the till.
-import { disableNagle, flushWrites } from '../runtime/no-delay.ts';
+import { corkWrites, disableNagle, flushWrites } from '../runtime/no-delay.ts';
+import { writePacketsWhole } from '../runtime/whole-packets.ts';
 import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -160,6 +161,8 @@ export class Consumer {
     this.transition('connecting', { url: uplink.url, client_id: clientId, topic: this.topic });
     const client = mqtt.connect(uplink.url, connectOptions);
     this.client = client;
+    // The answers and PUBACKs as one Buffer each, not a write per field (runtime/whole-packets.ts).
+    writePacketsWhole(client);
     // MQTT.js hands over the next packet only after done(): requests stay serial per process
     // even when a backend answers asynchronously.
     client.handleMessage = (packet, done) => {
@@ -335,6 +338,9 @@ export class Consumer {
       this.options.log.warn({ request_id: response.request_id }, 'no reply topic: response not sent');
       return;
     }
+    // Held until flushWrites below: the answer and a PUBACK acked with it leave in one write (a
+    // whole packet is written at once, runtime/whole-packets.ts).
+    corkWrites(client);
     // Not awaited: the broker's PUBACK arrives through the same serial packet pump we are in.
     client.publish(topic, encodeResponse(response), this.publishOptions(correlation), (error) => {
       if (error) this.options.log.error({ err: error, topic, request_id: response.request_id }, 'reply not delivered');

@@ -51,3 +51,8 @@ export function flushWrites(client: { stream?: unknown }): void {
   const stream = client.stream as { writableCorked?: number; uncork?: () => void } | undefined;
   while (stream?.uncork && (stream.writableCorked ?? 0) > 0) stream.uncork();
 }
+
+/** Holds the client's next writes in the socket until flushWrites (one writev for several packets). */
+export function corkWrites(client: { stream?: unknown }): void {
+  (client.stream as { cork?: () => void } | undefined)?.cork?.();
+}
