@@ -12,6 +12,8 @@
 // --callgrind DIR runs the agent under valgrind's callgrind and prints its instructions per award
 // (all threads, user space) over the measured awards: exact and load-independent, for A/B on a
 // shared machine (use ~100 awards: valgrind runs the agent ~50x slower). Profiles stay in DIR.
+// Also printed without V8's TurboFan jobs and without its major GC's worker jobs (concurrent marking,
+// sweeping): whether a full collection falls into the measured awards is chance (bench/callgrind.ts).
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -57,7 +59,7 @@ await withTempDir('agent-cpu-', (parent) => withOnlineStack(parent, {
   const mainUs = ((cpuMs(mainPid) - main0) * 1000) / awards;
   const counts = cgOut ? dump(agent.pid, cgOut) : undefined;
   const m = (n: number) => `${(n / awards / 1e6).toFixed(3)} M`;
-  const instr = counts ? `instructions/award ${m(counts.total)} (TurboFan jobs ${m(counts.compile)}, the rest ${m(counts.total - counts.compile)})  ` : '';
+  const instr = counts ? `instructions/award ${m(counts.total)} (TurboFan jobs ${m(counts.compile)}, the rest ${m(counts.total - counts.compile)}; major GC's worker jobs ${m(counts.majorGc)}, the rest without them ${m(counts.total - counts.compile - counts.majorGc)})  ` : '';
   if (cgOut) instrumentation(agent.pid, false);
   const statuses = awardStatuses('online award', online.responses, ['awarded', 'queued']);
   const sorted = Float64Array.from(online.latenciesMs).sort();

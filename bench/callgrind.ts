@@ -25,6 +25,12 @@ export interface Dump {
    * tree, so compare `total - compile` between trees.
    */
   compile: number;
+  /**
+   * Of which V8's major GC on its worker threads (concurrent marking, sweeping): a full collection
+   * falls into a run's window or not (129 k + 51 k an online award when it does), so compare
+   * `total - compile - majorGc` too. The main thread's share of a full collection stays counted.
+   */
+  majorGc: number;
 }
 
 /** Dumps the counters since instrumentation was switched on (or the last dump). */
@@ -37,8 +43,15 @@ export function dump(pid: number, outFile: string): Dump {
   const m = /^(?:totals|summary): (\d+)/m.exec(text);
   if (!m) throw new Error(`bench: callgrind: no total in ${fresh[0]}`);
   const inclusive = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', fresh[0]!], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  const c = /^\s*([\d,]+) .*OptimizingCompileDispatcher::CompileTask::RunInternal/m.exec(inclusive);
-  return { total: Number(m[1]), compile: c ? Number(c[1]!.replaceAll(',', '')) : 0 };
+  const inclusiveOf = (fn: string): number => {
+    const c = new RegExp(`^\\s*([\\d,]+) .*${fn}`, 'm').exec(inclusive);
+    return c ? Number(c[1]!.replaceAll(',', '')) : 0;
+  };
+  return {
+    total: Number(m[1]),
+    compile: inclusiveOf('OptimizingCompileDispatcher::CompileTask::RunInternal'),
+    majorGc: inclusiveOf('ConcurrentMarking::JobTaskMajor::Run') + inclusiveOf('Sweeper::SweeperJob::Run'),
+  };
 }
 
 function dumps(outFile: string): string[] {

@@ -13,6 +13,7 @@
 // "unreadable"). UPSTREAM.md, "An answer the till cannot read".
 import { AgentError } from '../../protocol/errors.ts';
 import type { Money } from '../../protocol/money.ts';
+import { fastAwardResult } from '../../protocol/fast-host-result.ts';
 import { parseHostResult, type DurableOp, type HostResult } from '../../protocol/upstream.ts';
 
 /** What the accessors read of an outbox row (an OutboxRow is one; outbox.ts imports this file, not the other way). */
@@ -44,6 +45,9 @@ export function readResult(op: DurableOp, json: string | null): ReadResult {
 
 /** readResult of an answer already parsed: a JSON value (the stored text is its JSON.stringify). */
 export function checkResult(op: DurableOp, value: unknown): ReadResult {
+  // An award's answer by hand first (protocol/fast-host-result.ts): the schema's value, or undefined and zod decides.
+  const fast = op === 'award' ? fastAwardResult(value) : undefined;
+  if (fast) return { result: fast };
   const parsed = parseHostResult(op, value);
   return parsed.ok ? { result: parsed.value } : { result: null, result_error: parsed.errors.slice(0, 5).join('; ') };
 }
