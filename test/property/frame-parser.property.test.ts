@@ -52,11 +52,14 @@ t.test('LineSplitter: any chunking of a stream yields the same lines as splittin
 // A JSON document as a tree whose objects are lists of entries, so keys may repeat.
 type Node = { k: 'prim'; v: unknown } | { k: 'arr'; items: Node[] } | { k: 'obj'; entries: Array<[string, Node]> };
 
-const keyArb = fc.oneof(fc.constantFrom('id', 'op', 'params', 'a', '"', '\\', 'k\u00e9', '__proto__', 'constructor', ':', ''), fc.string({ maxLength: 6 }));
+// Colons, quotes and backslashes inside strings: the colon count (decodeFrame's first count) is then
+// more than the keys, and the exact count decides.
+const tricky = fc.string({ unit: fc.constantFrom(':', '"', '\\', 'a', ' ', '{'), maxLength: 6 });
+const keyArb = fc.oneof(fc.constantFrom('id', 'op', 'params', 'a', '"', '\\', 'k\u00e9', '__proto__', 'constructor', ':', '":', ''), fc.string({ maxLength: 6 }), tricky);
 const { node } = fc.letrec<{ node: Node }>((tie) => ({
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 8 }), fc.boolean(), fc.constant(null))
+    fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 8 }), tricky, fc.boolean(), fc.constant(null))
       .map((v): Node => ({ k: 'prim', v })),
     fc.array(tie('node'), { maxLength: 4 }).map((items): Node => ({ k: 'arr', items })),
     fc.array(fc.tuple(keyArb, tie('node')), { maxLength: 5 }).map((entries): Node => ({ k: 'obj', entries })),
@@ -99,6 +102,24 @@ t.test('decodeFrame: a document is refused exactly when an object repeats a key,
     if (dup === null) return result.ok && JSON.stringify(result.value) === JSON.stringify(JSON.parse(text));
     return !result.ok && result.reason === 'duplicate_key' && JSON.stringify(result.path) === JSON.stringify(dup);
   }), { numRuns: 1000 });
+});
+
+t.test('decodeFrame: colons inside strings neither hide a repeated key nor make one up', async (t) => {
+  const cases: Array<[string, Array<string | number> | null]> = [
+    ['{"a":"12:30"}', null],
+    ['{"a":"x","b":":::"}', null],
+    ['{"a":"x:y","a":1}', ['a']],
+    ['{"op":"award","params":{"note":"a:b","txn_id":"1","txn_id":"2"}}', ['params', 'txn_id']],
+    ['{"k":"\\":","k":2}', ['k']],
+    ['{":":1,":":2}', [':']],
+    ['{"a" : 1, "b":"c:d"}', null],
+    ['{"a" : 1, "a":"c:d"}', ['a']],
+  ];
+  for (const [text, dup] of cases) {
+    const r = decodeFrame(text);
+    if (dup === null) t.ok(r.ok, text);
+    else t.same(r, { ok: false, reason: 'duplicate_key', path: dup, value: JSON.parse(text) }, text);
+  }
 });
 
 t.test('decodeFrame: no false duplicates in any JSON value', async (t) => {
