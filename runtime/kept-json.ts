@@ -25,6 +25,11 @@ export function parseKept(text: string): unknown {
   return value;
 }
 
+/** Keeps `text` as the object's JSON: the caller made it and vouches that it is JSON.stringify(value). */
+export function keepJson(value: object, text: string): void {
+  texts.set(value, text);
+}
+
 /** The text jsonOnce made for this object, or undefined. */
 export function keptJson(value: object): string | undefined {
   return texts.get(value);

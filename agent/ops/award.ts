@@ -2,7 +2,9 @@ import type { AwardResult, Params } from '../../protocol/local.ts';
 import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
-import { commitAndAwait, deadLetterError, fingerprint, newMessage } from './outcome.ts';
+import { keepJson } from '../../runtime/kept-json.ts';
+import { awardTexts, withPosReducedFalse } from './award-texts.ts';
+import { commitAndAwait, deadLetterError, fingerprint, fingerprintOf, newMessage } from './outcome.ts';
 import { currentBalance, redemption, saleOf } from './sale.ts';
 
 /** Always accepted: committed first, then "awarded" if the host answers in time, else "queued". */
@@ -10,12 +12,17 @@ export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardR
   // Before the commit: a unit the host would refuse is the POS's mistake, not a dead letter.
   ctx.currencies.check(p.basket.currency);
   const payload = { customer_id: p.customer_id, basket: p.basket };
+  // Link down: the answer will be "queued", so the first send already says so.
+  const stored = ctx.uplink.connected ? payload : { ...payload, pos_reduced: false };
+  // The fingerprint's canonical JSON and the stored JSON in one pass (award-texts.ts); another shape
+  // the generic way (canonicalJson here, JSON.stringify when the outbox stores it).
+  const texts = awardTexts(payload);
+  if (texts) keepJson(stored, stored === payload ? texts.json : withPosReducedFalse(texts.json));
   const row = await commitAndAwait(ctx, newMessage(ctx, 'award', {
     txn_id: p.txn_id,
-    fingerprint: fingerprint(payload),
+    fingerprint: texts ? fingerprintOf(texts.canonical) : fingerprint(payload),
     customer_id: p.customer_id,
-    // Link down: the answer will be "queued", so the first send already says so.
-    payload: ctx.uplink.connected ? payload : { ...payload, pos_reduced: false },
+    payload: stored,
     offline: false,
     amount: null,
     currency: p.basket.currency,

@@ -14,8 +14,12 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 
 
 /** Canonical JSON (sorted keys) hashed: same content ⇔ same fingerprint. */
 export function fingerprint(value: unknown): string {
-  const text = canonicalJson(value)!;
-  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
+  return fingerprintOf(canonicalJson(value)!);
+}
+
+/** The fingerprint of a value whose canonical JSON is `canonical`. */
+export function fingerprintOf(canonical: string): string {
+  return oneShot ? oneShot('sha256', canonical, 'hex') : crypto.createHash('sha256').update(canonical).digest('hex');
 }
 
 export function newMessage(ctx: OpsContext, op: DurableOp, fields: Omit<AppendInput, 'id' | 'op' | 'created_at'>): AppendInput {
