@@ -44,14 +44,15 @@ export class LineSplitter {
     for (;;) {
       const newline = chunk.indexOf(LF, start);
       if (newline === -1) break;
-      const line = this.take(chunk.subarray(start, newline));
+      // A whole line in this chunk (the usual case) is decoded in place, without a Buffer view of it.
+      const line = this.pendingBytes === 0 ? this.within(chunk, start, newline) : this.take(chunk.subarray(start, newline));
       start = newline + 1;
       if (line === null) return this.fail(lines);
       if (line !== '') lines.push(line);
     }
 
-    const rest = chunk.subarray(start);
-    if (rest.length > 0) {
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
       // One byte over the limit is still fine if it is the "\r" of a coming "\r\n".
       const total = this.pendingBytes + rest.length;
       const over = total - this.maxLineBytes;
@@ -70,6 +71,13 @@ export class LineSplitter {
     const line = this.take(Buffer.alloc(0));
     if (line === null) return this.fail([]);
     return { lines: line === '' ? [] : [line], tooLarge: false };
+  }
+
+  /** take() of chunk[start, end) with nothing pending. */
+  private within(chunk: Buffer, start: number, end: number): string | null {
+    if (end > start && chunk[end - 1] === CR) end--;
+    if (end - start > this.maxLineBytes) return null;
+    return chunk.toString('utf8', start, end);
   }
 
   /** Completes the pending line with `last`; null when the line is too large. */

@@ -59,7 +59,13 @@ export const EARLY_OPS: ReadonlySet<DurableOp> = new Set<DurableOp>(['award', 'v
 export async function commitAndAwait(ctx: OpsContext, input: AppendInput): Promise<OutboxRow> {
   const early = EARLY_OPS.has(input.op) && ctx.uplink.connected && ctx.outbox.appendEarly !== undefined
     && !ctx.faults.has(`kill-after-commit:${input.op}`); // the crash test kills between a durable commit and the send
-  if (!early) return awaitAnswer(ctx, await commit(ctx, input));
+  if (!early) {
+    const row = await commit(ctx, input);
+    // Nothing to wait for (offline, or already answered): the row itself, not awaitAnswer's promise
+    // (an async call whose promise this one then adopts: three more turns of the microtask queue
+    // before the POS is answered, on every offline award; issue 10).
+    return answerDue(ctx, row) ? awaitAnswer(ctx, row) : row;
+  }
   const { outcome, durable } = await ctx.outbox.appendEarly!(input);
   if (outcome.kind === 'conflict') {
     durable.catch(() => undefined); // the error reached the caller of an earlier append of this txn
@@ -78,8 +84,13 @@ function conflictError(input: AppendInput): AgentError {
 
 /** Wait (bounded) for the host's answer when the link is up; otherwise return the row as is. */
 export async function awaitAnswer(ctx: OpsContext, row: OutboxRow, unsent = false): Promise<OutboxRow> {
-  if (row.state !== 'pending' || !ctx.uplink.connected) return row;
+  if (!answerDue(ctx, row)) return row;
   return (await ctx.forwarder.waitFor(row.id, ctx.config.uplink.request_timeout_ms, unsent)) ?? ctx.outbox.get(row.id) ?? row;
+}
+
+/** Whether awaitAnswer waits for the host: a pending row while the link is up. */
+function answerDue(ctx: OpsContext, row: OutboxRow): boolean {
+  return row.state === 'pending' && ctx.uplink.connected;
 }
 
 export function deadLetterError(row: OutboxRow): AgentError {

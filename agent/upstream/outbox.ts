@@ -542,10 +542,15 @@ export class Outbox implements OutboxStore {
     });
   }
 
-  /** Commit one message; resolved only after the commit (and its fsync) completed. */
-  async append(input: AppendInput): Promise<AppendOutcome> {
-    const [outcome] = await this.appendAll([input]);
-    return outcome!;
+  /**
+   * Commit one message; resolved only after the commit (and its fsync) completed. Not appendAll's
+   * promise awaited: one promise and a turn of the microtask queue fewer per request (issue 10).
+   */
+  append(input: AppendInput): Promise<AppendOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ items: [input], resolve: (outcomes) => resolve(outcomes[0]!), reject });
+      this.scheduleFlush();
+    });
   }
 
   /** Commit several messages atomically, sharing the next group commit. */

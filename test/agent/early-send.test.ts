@@ -136,9 +136,20 @@ t.test('spend and offline requests keep the serial path: nothing is sent before 
   t.same(sent, [spend.id]);
 
   (ctx.uplink as { connected: boolean }).connected = false;
-  const offline = commitAndAwait(ctx, message({ op: 'award', txn_id: 'A-off' }));
+  let offlineAnswered = false;
+  const offline = commitAndAwait(ctx, message({ op: 'award', txn_id: 'A-off' })).then((row) => { offlineAnswered = true; return row; });
   await waitFor(() => fsync.count === 1, { what: 'the commit' });
   t.same(outbox.nextPending(10), [], 'an award committed offline is not handed out before its fsync');
+  for (let i = 0; i < 5; i++) await turn();
+  t.equal(offlineAnswered, false, 'an offline award is answered only after its fsync');
   fsync.release();
   t.match(await offline, { state: 'pending' });
+  // Answered with the committed row at once, without waiting for the host (nor asking the forwarder).
+  const waitFor0 = ctx.forwarder.waitFor;
+  ctx.forwarder.waitFor = () => { throw new Error('an offline award must not wait for the host'); };
+  t.teardown(() => { ctx.forwarder.waitFor = waitFor0; });
+  const second = commitAndAwait(ctx, message({ op: 'award', txn_id: 'A-off-2' }));
+  await waitFor(() => fsync.count === 1, { what: 'the commit' });
+  fsync.release();
+  t.match(await second, { txn_id: 'A-off-2', state: 'pending' });
 });
