@@ -16,9 +16,13 @@ import {
 
 type Plain = Record<string, unknown>;
 
-// The schema's own datetime check (a regex in zod), applied to one string: no copy of its pattern.
-const datetime = z.string().datetime({ offset: true });
-const isDatetime = (value: unknown): value is string => typeof value === 'string' && datetime.safeParse(value).success;
+// The schema's datetime check (`z.string().datetime({ offset: true })`) is a string check and one
+// regular expression, zod's own (z.regexes.datetime, built from the same options: no copy of its
+// pattern). Tested here directly: safeParse ran zod's parse machinery for each of the two or more
+// datetimes of a request, ~13 k instructions each on a young host (callgrind, issue 10).
+// test/protocol/fast-upstream-datetime.test.ts holds the pattern to the schema's.
+export const DATETIME_PATTERN = z.regexes.datetime({ offset: true, local: false, precision: null });
+const isDatetime = (value: unknown): value is string => typeof value === 'string' && DATETIME_PATTERN.test(value);
 
 const positiveSafe = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1;
 
