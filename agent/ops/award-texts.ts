@@ -16,6 +16,8 @@ export interface AwardTexts {
   canonical: string;
   /** JSON.stringify(payload). */
   json: string;
+  /** JSON.stringify({ ...payload, pos_reduced: false }): the offline payload's. */
+  offlineJson: string;
 }
 
 type Plain = Record<string, unknown>;
@@ -26,15 +28,14 @@ export function awardTexts(payload: Plain): AwardTexts | undefined {
   const customer = leaf(payload.customer_id);
   const basket = payload.basket;
   if (customer === undefined || !isPlain(basket) || !basketTexts(basket)) return undefined;
+  // Both JSON texts end with the basket's: put together, not one sliced from the other (a slice of a
+  // string built by concatenation copies it whole first).
+  const head = `{"customer_id":${customer},"basket":${json}`;
   return {
     canonical: `{"basket":${canon},"customer_id":${customer}}`,
-    json: `{"customer_id":${customer},"basket":${json}}`,
+    json: `${head}}`,
+    offlineJson: `${head},"pos_reduced":false}`,
   };
-}
-
-/** JSON.stringify({ ...value, pos_reduced: false }) from JSON.stringify(value) of a non-empty object. */
-export function withPosReducedFalse(json: string): string {
-  return `${json.slice(0, -1)},"pos_reduced":false}`;
 }
 
 const PAYLOAD_KEYS = ['customer_id', 'basket'];

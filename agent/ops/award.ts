@@ -3,7 +3,7 @@ import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { keepJson } from '../../runtime/kept-json.ts';
-import { awardTexts, withPosReducedFalse } from './award-texts.ts';
+import { awardTexts } from './award-texts.ts';
 import { commitAndAwait, deadLetterError, fingerprint, fingerprintOf, newMessage } from './outcome.ts';
 import { currentBalance, redemption, saleOf } from './sale.ts';
 
@@ -17,7 +17,7 @@ export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardR
   // The fingerprint's canonical JSON and the stored JSON in one pass (award-texts.ts); another shape
   // the generic way (canonicalJson here, JSON.stringify when the outbox stores it).
   const texts = awardTexts(payload);
-  if (texts) keepJson(stored, stored === payload ? texts.json : withPosReducedFalse(texts.json));
+  if (texts) keepJson(stored, stored === payload ? texts.json : texts.offlineJson);
   const row = await commitAndAwait(ctx, newMessage(ctx, 'award', {
     txn_id: p.txn_id,
     fingerprint: texts ? fingerprintOf(texts.canonical) : fingerprint(payload),
