@@ -441,9 +441,13 @@ export class Outbox implements OutboxStore {
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
       // RETURNING: the settled row comes back from the update itself (no second lookup by id).
       done: rowStatement(db, `UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
-      doneSent: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING attempts`).pluck(),
+      // A row nextPending handed out is found by its seq (the rowid: one b-tree search), not its id (a
+      // search of the id index, then of the table): ~12 k instructions fewer per row, of an online award's
+      // ~0.8 M and a drained award's ~0.38 M (callgrind, issue 10). The seq of an id never changes.
+      doneSent: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE seq = ? AND state = 'pending' RETURNING attempts`).pluck(),
       dead: rowStatement(db, `UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
       attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
+      attemptSent: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE seq = ? AND state = 'pending'`),
       withholdReductions: db.prepare(`UPDATE outbox SET payload = json_set(payload, '$.pos_reduced', json('false')), updated_at = ?
           WHERE id = ? AND op = 'award' AND state = 'pending'`),
       retryOne: db.prepare(`UPDATE outbox SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'dead'`),
@@ -516,14 +520,21 @@ export class Outbox implements OutboxStore {
       }
       return results;
     });
-    this.attemptTx = db.transaction((at: string, ids: string[]) => { for (const id of ids) this.stmt.attempt!.run(at, id); });
+    this.attemptTx = db.transaction((at: string, ids: string[]) => {
+      for (const id of ids) {
+        // A row handed out by nextPending (the forwarder counts the send of what it was handed): by seq, as doneSent.
+        const sent = this.sentRows.get(id);
+        if (sent) this.stmt.attemptSent!.run(at, sent.seq);
+        else this.stmt.attempt!.run(at, id);
+      }
+    });
     this.settleTx = db.transaction((outcomes: Outcome[], at: string, settledAt: string) => {
       const changed: OutboxRow[] = [];
       for (const o of outcomes) {
         const sent = this.sentRows.get(o.id);
         let row: OutboxRow;
         if (o.ok && sent !== undefined) {
-          const attempts = this.stmt.doneSent!.get(JSON.stringify(o.result), at, settledAt, o.id) as number | undefined;
+          const attempts = this.stmt.doneSent!.get(JSON.stringify(o.result), at, settledAt, sent.seq) as number | undefined;
           if (attempts === undefined) continue;
           // The stored result is JSON.stringify(o.result), and o.result a parsed JSON value: checking the
           // object is checking the text parsed again.

@@ -444,3 +444,45 @@ t.test("an online settle makes its rows from the fresh rows nextPending handed o
   t.same(outbox.nextPending(10).map((r) => r.id), [pending.id]);
   t.same(outbox.settle([{ id: ok.id, ok: true, result: awardAnswer({ award_amount: 1 }) }]), [], 'a late duplicate: nothing to settle');
 });
+
+t.test('rows nextPending handed out are counted and settled through their seq (the rowid), others through their id: each update reaches its own row', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const [a, b, c, d] = [message(), message(), message(), message()];
+  await new Outbox(db).appendAll([a, b, c, d]);
+  const outbox = new Outbox(db); // nothing fresh: nextPending reads the rows from the file
+  const sent = outbox.nextPending(2);
+  t.same(sent.map((r) => r.id), [a.id, b.id]);
+  // Which UPDATE statements ran, by their SQL: the prototype every statement of this connection shares.
+  const proto = Object.getPrototypeOf(db.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown; get: (...args: unknown[]) => unknown };
+  const { run, get } = proto;
+  const updates: string[] = [];
+  const spy = (original: (...args: unknown[]) => unknown) => function (this: { source: string }, ...args: unknown[]) {
+    if (this.source.startsWith('UPDATE outbox')) updates.push(/WHERE (seq|id) = \?/.exec(this.source)?.[1] ?? this.source);
+    return original.apply(this, args);
+  };
+  proto.run = spy(run);
+  proto.get = spy(get);
+  try {
+    outbox.markAttempt([a.id, b.id, c.id]); // c was not handed out: through its id
+    t.same(updates.splice(0), ['seq', 'seq', 'id'], 'attempt counts');
+    const settled = outbox.settle([
+      { id: a.id, ok: true, result: awardAnswer({ award_amount: 1 }) },
+      { id: c.id, ok: true, result: awardAnswer({ award_amount: 3 }) },
+      { id: d.id, ok: true, result: awardAnswer({ award_amount: 4 }) },
+    ]);
+    t.same(updates.splice(0).filter((u) => u === 'seq' || u === 'id'), ['seq', 'id', 'id'], 'ok answers');
+    t.same(settled.map((r) => [r.id, r.state, r.attempts, (r.result as { award_amount: number }).award_amount]),
+      [[a.id, 'done', 1, 1], [c.id, 'done', 1, 3], [d.id, 'done', 0, 4]]);
+  } finally {
+    proto.run = run;
+    proto.get = get;
+  }
+  const stored = db.prepare('SELECT id, state, attempts, json_extract(result, \'$.award_amount\') AS award FROM outbox ORDER BY seq').all();
+  t.same(stored, [
+    { id: a.id, state: 'done', attempts: 1, award: 1 },
+    { id: b.id, state: 'pending', attempts: 1, award: null },
+    { id: c.id, state: 'done', attempts: 1, award: 3 },
+    { id: d.id, state: 'done', attempts: 0, award: 4 },
+  ], 'each row as its own updates left it');
+});
