@@ -8,7 +8,7 @@
 // with properties while the host is young: generic property tables, a small Buffer per field). The
 // publishes and PUBACKs of a client patched here reach the socket as one write each, encoded here
 // for the shapes the host and agent send (a string topic, a string or Buffer payload, QoS 0-2, no
-// properties or content type and correlation data: encodePublish, encodePuback) and by generate()
+// properties or content type, response topic and correlation data: encodePublish, encodePuback) and by generate()
 // otherwise. Same bytes (test/runtime/whole-packets.test.ts checks them against generate()), same
 // order, same 'packetsend' event and drain callback as MQTT.js's own _writePacket; any other packet,
 // and a packet generate() refuses (writeToStream then destroys the stream, as before), go through
@@ -73,8 +73,9 @@ export function writePacketsWhole(client: MqttClient): boolean {
 
 const MAX_STRING = 0xffff;
 const MAX_REMAINING = 268_435_455; // the largest variable byte integer
-const CONTENT_TYPE = 0x03;
 const CORRELATION_DATA = 0x09;
+/** The string properties encoded here, by name: content type (the host's answers), response topic (the agent's requests). */
+const STRING_PROPERTIES: ReadonlyMap<string, number> = new Map([['contentType', 0x03], ['responseTopic', 0x08]]);
 
 const varIntLength = (n: number): number => (n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4);
 
@@ -92,8 +93,8 @@ function writeVarInt(buf: Buffer, at: number, n: number): number {
 /**
  * A PUBLISH as writeToStream writes it, or undefined for any shape not handled here (generate() then
  * encodes it, or refuses it as writeToStream would): a string topic, a string or Buffer payload,
- * QoS 0-2 with a 2-byte id, and in MQTT 5 no properties or only contentType (a string) and
- * correlationData (a Buffer), in the object's key order as writeToStream takes them.
+ * QoS 0-2 with a 2-byte id, and in MQTT 5 no properties or only contentType and responseTopic (strings)
+ * and correlationData (a Buffer), in the object's key order as writeToStream takes them.
  */
 export function encodePublish(packet: Packet, version: number | undefined): Buffer | undefined {
   const { topic, qos = 0, messageId, properties } = packet;
@@ -106,26 +107,20 @@ export function encodePublish(packet: Packet, version: number | undefined): Buff
   if (typeof payload === 'string') payloadLength = Buffer.byteLength(payload);
   else if (Buffer.isBuffer(payload)) payloadLength = payload.length;
   else return undefined;
-  let contentType: string | undefined;
-  let correlation: Buffer | undefined;
-  let contentFirst = true;
+  // Properties in the object's key order, as writeToStream takes them: [id, value, length in bytes].
+  const props: Array<[number, string | Buffer, number]> = [];
   let propertiesLength = 0;
   if (version === 5 && properties !== undefined) {
     if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return undefined;
     for (const name in properties) {
       const value = (properties as Record<string, unknown>)[name];
       if (value === undefined) continue;
-      if (name === 'contentType' && typeof value === 'string') {
-        contentType = value;
-        if (correlation) contentFirst = false;
-        propertiesLength += 3 + Buffer.byteLength(value);
-        if (Buffer.byteLength(value) > MAX_STRING) return undefined;
-      } else if (name === 'correlationData' && Buffer.isBuffer(value) && value.length <= MAX_STRING) {
-        correlation = value;
-        propertiesLength += 3 + value.length;
-      } else {
-        return undefined;
-      }
+      const id = typeof value === 'string' ? STRING_PROPERTIES.get(name) : name === 'correlationData' && Buffer.isBuffer(value) ? CORRELATION_DATA : undefined;
+      if (id === undefined) return undefined;
+      const length = typeof value === 'string' ? Buffer.byteLength(value) : (value as Buffer).length;
+      if (length > MAX_STRING) return undefined;
+      props.push([id, value as string | Buffer, length]);
+      propertiesLength += 3 + length;
     }
   }
   const remaining = 2 + topicLength + (qos === 0 ? 0 : 2) + (version === 5 ? varIntLength(propertiesLength) + propertiesLength : 0) + payloadLength;
@@ -138,24 +133,15 @@ export function encodePublish(packet: Packet, version: number | undefined): Buff
   if (qos !== 0) at = buf.writeUInt16BE(messageId as number, at);
   if (version === 5) {
     at = writeVarInt(buf, at, propertiesLength);
-    if (contentType !== undefined && contentFirst) at = writeContentType(buf, at, contentType);
-    if (correlation) {
-      buf[at++] = CORRELATION_DATA;
-      at = buf.writeUInt16BE(correlation.length, at);
-      at += correlation.copy(buf, at);
+    for (const [id, value, length] of props) {
+      buf[at++] = id;
+      at = buf.writeUInt16BE(length, at);
+      at += typeof value === 'string' ? buf.write(value, at) : value.copy(buf, at);
     }
-    if (contentType !== undefined && !contentFirst) at = writeContentType(buf, at, contentType);
   }
   if (typeof payload === 'string') buf.write(payload, at);
   else payload.copy(buf, at);
   return buf;
-}
-
-function writeContentType(buf: Buffer, at: number, value: string): number {
-  buf[at++] = CONTENT_TYPE;
-  const length = Buffer.byteLength(value);
-  const next = buf.writeUInt16BE(length, at);
-  return next + buf.write(value, next);
 }
 
 /** A PUBACK with reason code 0 (omitted in MQTT 5) and no properties, or undefined (generate() then). */

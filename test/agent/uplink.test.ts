@@ -125,3 +125,38 @@ t.test('no host subscribed: the broker says so in the PUBACK and the request fai
   t.same(answered.results, [], 'answered by the host');
   t.equal(uplink.lastError, null, 'the error is cleared once a host answers');
 });
+
+t.test("a request and the PUBACK of its answer leave as one write each, with the same properties (runtime/whole-packets.ts)", async (t) => {
+  const broker = await startBroker(t);
+  const { log } = capturingLogger();
+  const uplink = new Uplink({
+    config: uplinkConfigSchema.parse({ url: broker.url }),
+    url: broker.url, protocolVersion: 5, identity: IDENTITY, version: 'test', log,
+  });
+  uplink.start();
+  t.teardown(() => uplink.stop());
+  await waitFor(() => uplink.connected, { what: 'uplink online' });
+  const host = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'host-w', clean: true, reconnectPeriod: 0 });
+  t.teardown(() => host.endAsync());
+  await host.subscribeAsync('till/v1/M1/S1/T1/req', { qos: 1 });
+  const heard: Array<{ responseTopic?: string; correlationData?: Buffer }> = [];
+  host.on('message', (_topic, payload, packet) => {
+    heard.push(packet.properties ?? {});
+    const { request_id } = JSON.parse(payload.toString()) as { request_id: string };
+    void host.publishAsync(RES, JSON.stringify({ v: 1, request_id, results: [] }), { qos: 1 });
+  });
+  // Every chunk the uplink's socket is asked to write.
+  const client = (uplink as unknown as { client: { stream: { write: (chunk: Buffer, ...rest: unknown[]) => boolean } } }).client;
+  const write = client.stream.write.bind(client.stream);
+  const chunks: Buffer[] = [];
+  client.stream.write = (chunk, ...rest) => {
+    chunks.push(Buffer.from(chunk));
+    return write(chunk, ...rest);
+  };
+  const answered = await uplink.request([], 20_000);
+  t.same(answered.results, []);
+  await waitFor(() => chunks.some((c) => c[0]! >> 4 === 4), { what: "the answer's PUBACK" });
+  t.same(chunks.map((c) => c[0]! >> 4), [3, 4], 'one PUBLISH, one PUBACK: a write each (mqtt-packet wrote one per field)');
+  t.equal(heard[0]?.responseTopic, RES, 'the response topic as before');
+  t.equal(heard[0]?.correlationData?.toString(), answered.request_id, 'the correlation data as before');
+});

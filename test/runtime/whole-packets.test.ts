@@ -72,6 +72,10 @@ t.test('encodePublish and encodePuback make the bytes of mqtt-packet, or leave t
     undefined, {}, { contentType: 'application/json' }, { correlationData: Buffer.from('c-1') },
     { contentType: 'application/json', correlationData: Buffer.from('abc') }, { correlationData: Buffer.alloc(0), contentType: '' },
     { contentType: 'ü', correlationData: undefined },
+    // The agent's requests: a response topic and correlation data, in either order, with a content type too.
+    { responseTopic: 'till/m-1/s-1/t-1/res', correlationData: Buffer.from('5d1b1c9e-2f0a-4d55-9a0e-5b1d3c1f0a77') },
+    { correlationData: Buffer.from('c'), responseTopic: 'rës/ü' }, { responseTopic: '' },
+    { contentType: 'application/json', responseTopic: 'r', correlationData: Buffer.from('abc') },
   ];
   let compared = 0;
   for (const version of [4, 5]) {
@@ -103,6 +107,8 @@ t.test('encodePublish and encodePuback make the bytes of mqtt-packet, or leave t
     [{ cmd: 'publish', topic: 't', payload: 'p', qos: 1, messageId: 1, properties: { userProperties: { a: 'b' } } }, 5],
     [{ cmd: 'publish', topic: 't', payload: 'p', qos: 1, messageId: 1, properties: { contentType: 'a', topicAlias: 3 } }, 5],
     [{ cmd: 'publish', topic: 't', payload: 'p', qos: 1, messageId: 1, properties: { correlationData: 'text' } }, 5],
+    [{ cmd: 'publish', topic: 't', payload: 'p', qos: 1, messageId: 1, properties: { responseTopic: Buffer.from('r') } }, 5],
+    [{ cmd: 'publish', topic: 't', payload: 'p', qos: 1, messageId: 1, properties: { responseTopic: 'x'.repeat(70_000) } }, 5],
     [{ cmd: 'publish', topic: 't', payload: 'p', qos: 1, messageId: 1, properties: null }, 5],
     [{ cmd: 'publish', topic: Buffer.from('t'), payload: 'p', qos: 0 }, 4],
     [{ cmd: 'publish', topic: 't', payload: 'p', qos: 1 }, 4],
