@@ -44,7 +44,8 @@ export async function withOnlineStack<T>(parent: string, options: OnlineStackOpt
     procs.push(host);
     const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', options.agentOnLine, options.agentNodeArgs, options.agentWrapper);
     procs.push(agent);
-    pos = await connectPos({ port: posPort });
+    // Under valgrind on a busy machine an answer can take seconds (a dump, a full collection): not a failure.
+    pos = await connectPos({ port: posPort }, options.agentWrapper?.length ? { requestTimeoutMs: 120_000 } : {});
     await waitUplink(pos, true);
     if (options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
     const client = pos;

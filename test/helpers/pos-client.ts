@@ -29,7 +29,9 @@ export interface PosClient {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
-export async function connectPos(where: { port: number; host?: string } | { path: string }): Promise<PosClient> {
+/** requestTimeoutMs: how long request() waits for each response (default 5 s; benches under valgrind wait longer). */
+export async function connectPos(where: { port: number; host?: string } | { path: string }, options: { requestTimeoutMs?: number } = {}): Promise<PosClient> {
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const socket = 'path' in where
     ? net.connect({ path: where.path })
     : net.connect({ port: where.port, host: where.host ?? '127.0.0.1' });
@@ -138,7 +140,7 @@ export async function connectPos(where: { port: number; host?: string } | { path
         if (response) return response;
         if (isClosed) throw new Error(`connection closed before the response to ${op} (${k})`);
         return undefined;
-      }, `the response to ${op} (${k})`, DEFAULT_TIMEOUT_MS);
+      }, `the response to ${op} (${k})`, requestTimeoutMs);
     },
 
     send(raw) {
