@@ -1,7 +1,7 @@
 // The agent's uplink against a real mosquitto. A broker restarted from an older persistence
 // file can resume the till's session ("session present") without its response subscription:
 // the uplink must subscribe on every connect anyway, or it never hears the host again.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -24,6 +24,19 @@ const persistenceFile = (broker: Broker) => join(broker.dir, 'data', 'mosquitto.
 async function sessionSaved(broker: Broker): Promise<void> {
   await waitFor(async () => (await readFile(persistenceFile(broker)).catch(() => Buffer.alloc(0))).includes(CLIENT_ID),
     { what: 'session saved by mosquitto' });
+}
+
+/** An MQTT 5 uplink to `broker`, started and online, stopped at the test's end. */
+async function onlineUplink(t: Test, broker: Broker): Promise<Uplink> {
+  const { log } = capturingLogger();
+  const uplink = new Uplink({
+    config: uplinkConfigSchema.parse({ url: broker.url }),
+    url: broker.url, protocolVersion: 5, identity: IDENTITY, version: 'test', log,
+  });
+  uplink.start();
+  t.teardown(() => uplink.stop());
+  await waitFor(() => uplink.connected, { what: 'uplink online' });
+  return uplink;
 }
 
 t.test('a resumed session without its subscription: the uplink subscribes again and hears responses', async (t) => {
@@ -97,14 +110,7 @@ t.test('broker down: reconnect attempts back off, and so do the warnings', async
 
 t.test('no host subscribed: the broker says so in the PUBACK and the request fails at once, not at its timeout', async (t) => {
   const broker = await startBroker(t);
-  const { log } = capturingLogger();
-  const uplink = new Uplink({
-    config: uplinkConfigSchema.parse({ url: broker.url }),
-    url: broker.url, protocolVersion: 5, identity: IDENTITY, version: 'test', log,
-  });
-  uplink.start();
-  t.teardown(() => uplink.stop());
-  await waitFor(() => uplink.connected, { what: 'uplink online' });
+  const uplink = await onlineUplink(t, broker);
 
   // Nothing subscribes to the request topic (a broker restarted before the host subscribed again).
   // The timeout is long: without the PUBACK's reason code this would end as UPSTREAM_TIMEOUT.
@@ -128,14 +134,7 @@ t.test('no host subscribed: the broker says so in the PUBACK and the request fai
 
 t.test("a request and the PUBACK of its answer leave as one write each, with the same properties (runtime/whole-packets.ts)", async (t) => {
   const broker = await startBroker(t);
-  const { log } = capturingLogger();
-  const uplink = new Uplink({
-    config: uplinkConfigSchema.parse({ url: broker.url }),
-    url: broker.url, protocolVersion: 5, identity: IDENTITY, version: 'test', log,
-  });
-  uplink.start();
-  t.teardown(() => uplink.stop());
-  await waitFor(() => uplink.connected, { what: 'uplink online' });
+  const uplink = await onlineUplink(t, broker);
   const host = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'host-w', clean: true, reconnectPeriod: 0 });
   t.teardown(() => host.endAsync());
   await host.subscribeAsync('till/v1/M1/S1/T1/req', { qos: 1 });
