@@ -15,7 +15,6 @@ import {
 } from '../../protocol/local.ts';
 import { decodeFrame } from '../../protocol/json-frame.ts';
 import { maskPansIn } from '../../protocol/pan.ts';
-import { plainJson } from '../../protocol/plain-json.ts';
 import { formatPath } from '../../protocol/schema.ts';
 import type { EventBus, EventData } from '../events.ts';
 import { ConnectionGuard } from './connection-guard.ts';
@@ -307,8 +306,7 @@ export class Connection {
     if (this.isClosed || this.socket.destroyed || !this.socket.writable) return;
     let line: string;
     try {
-      // The same text as JSON.stringify, written by hand for plain objects and leaves (protocol/plain-json.ts).
-      line = plainJson(frame) ?? JSON.stringify(frame);
+      line = JSON.stringify(frame);
     } catch (error) {
       // A handler returned something JSON cannot carry (a BigInt, a cycle).
       this.log.error({ err: error, requestId }, 'response is not serialisable');
