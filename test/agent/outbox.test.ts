@@ -187,6 +187,33 @@ t.test('group commits do not wait for the fsync in flight: two fsyncs at once, e
   t.equal(answered[5], f.id);
 });
 
+t.test('while an fsync runs, a commit waits for a turn without new appends: requests arriving over several turns share one commit; with none in flight, a commit is made at once', async (t) => {
+  const held: Array<(error: NodeJS.ErrnoException | null) => void> = [];
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  const outbox = new Outbox(db, () => new Date(), undefined, () => new Date(), (_fd, done) => { held.push(done); });
+  t.teardown(() => { outbox.close(); db.close(); });
+  const answered: string[] = [];
+  const append = (m: ReturnType<typeof message>) => outbox.append(m).then(() => { answered.push(m.id); });
+  const oneTurn = () => new Promise((r) => setImmediate(r));
+  const turns = async () => { for (let i = 0; i < 4; i++) await oneTurn(); };
+  const [a, b, c] = [message(), message(), message()];
+  const appendedA = append(a);
+  await oneTurn();
+  t.equal(held.length, 1, "no fsync in flight: a committed in its own turn, its fsync begun");
+  // b, then c a turn later, while a's fsync runs.
+  const appendedB = append(b);
+  await oneTurn();
+  t.equal(held.length, 1, 'b waits: the turn brought an append');
+  const appendedC = append(c);
+  await turns();
+  t.equal(held.length, 2, 'b and c committed once a turn brought nothing new, one fsync begun');
+  held.splice(1, 1)[0]!(null);
+  await Promise.all([appendedA, appendedB, appendedC]);
+  t.same(answered, [a.id, b.id, c.id], "a, b and c answered by the one fsync begun after b's and c's commit");
+  held.splice(0, 1)[0]!(null);
+  t.same(outbox.nextPending(10).map((r) => r.id), [a.id, b.id, c.id]);
+});
+
 t.test('rows an earlier version settled (the answer stored as the host sent it, unchecked) are read typed, or as unreadable', async (t) => {
   const db = openDb(join(await tempDir(t), 'agent.db'));
   t.teardown(() => db.close());
