@@ -30,6 +30,7 @@
 // DEFER_MS (the predecessor is usually a few ms away), then refused and resent by the till.
 import { corkWrites, disableNagle, flushWrites } from '../runtime/no-delay.ts';
 import { writePacketsWhole } from '../runtime/whole-packets.ts';
+import { hostRequestTrace, type HostRequestTrace } from '../runtime/trace.ts';
 import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -119,6 +120,8 @@ export class Consumer {
   private storageFailed = false;
   /** When the previous request was handed back to MQTT.js (performance.now()); see IDLE_MS. */
   private lastDone = Number.NEGATIVE_INFINITY;
+  /** When the socket last delivered data (performance.now()), kept only while a tracer listens (runtime/trace.ts). */
+  private lastRead = 0;
   /** Per request topic seen, the till it names and its response topic (responseTopicOf). */
   private readonly tillTopics = new Map<string, TillIdentity & { response: string }>();
   private resolveReady!: () => void;
@@ -189,6 +192,8 @@ export class Consumer {
     };
     client.on('connect', (connack) => {
       disableNagle(client);
+      // The read that carries a request comes before MQTT.js parses it and calls handleMessage.
+      if (hostRequestTrace.hasSubscribers) client.stream.prependListener('data', () => { this.lastRead = performance.now(); });
       const sessionPresent = connack.sessionPresent;
       client.subscribe(this.topic, { qos: 1 }, (error, granted) => {
         const refused = !granted?.length || granted.some((g) => g.qos > 2);
@@ -240,6 +245,10 @@ export class Consumer {
     if (dropped > 0) log.warn({ topic: packet.topic, request_id: batch.request_id, dropped }, 'messages without an id ignored');
     const finish = (summary: HandleSummary, syncMs?: number, ackNow?: () => void) => {
       this.reply(responseTopic ?? batch.reply_to, summary.response, correlation, ackNow);
+      if (hostRequestTrace.hasSubscribers) {
+        const trace: HostRequestTrace = { request_id: batch.request_id, read: Math.min(this.lastRead, started), started, replied: performance.now() };
+        hostRequestTrace.publish(trace);
+      }
       this.requestLog.info(
         requestLine(batch, summary, performance.now() - started, syncMs),
         summary.refused ? 'request refused: an earlier request of this till is not processed' : 'request handled',

@@ -15,6 +15,7 @@ import {
   type Chain, type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
 } from '../../protocol/upstream.ts';
 import type { Logger } from '../../runtime/log.ts';
+import { uplinkTrace, type UplinkTrace } from '../../runtime/trace.ts';
 
 export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
 
@@ -258,6 +259,7 @@ export class Uplink {
         p.reject(new AgentError('UPSTREAM_UNAVAILABLE', `publish failed: ${error.message}`));
       });
       this.flush?.(client);
+      if (uplinkTrace.hasSubscribers) uplinkTrace.publish({ request_id: request.request_id, sent: performance.now() } satisfies UplinkTrace);
     });
   }
 
@@ -275,6 +277,7 @@ export class Uplink {
 
   private handleMessage(topic: string, payload: Buffer): void {
     if (topic !== topics.response(this.prefix)) return;
+    const answered = uplinkTrace.hasSubscribers ? performance.now() : 0;
     let parsed: unknown;
     try {
       parsed = JSON.parse(payload.toString('utf8'));
@@ -292,6 +295,7 @@ export class Uplink {
     const response = result.value;
     const p = this.pending.get(response.request_id);
     if (p) {
+      if (answered > 0) uplinkTrace.publish({ request_id: response.request_id, answered } satisfies UplinkTrace);
       // Only an answer to a request of this run, within its timeout, tells the time now: a late
       // one (queued by the broker while the till was off) carries the host's clock of back then.
       if (response.at) this.options.onHostTime?.(Date.parse(response.at));

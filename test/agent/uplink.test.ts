@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Uplink, type UplinkState } from '../../agent/upstream/uplink.ts';
 import { uplinkConfigSchema } from '../../protocol/uplink-config.ts';
+import { uplinkTrace, type UplinkTrace } from '../../runtime/trace.ts';
 import type { UpstreamResponse } from '../../protocol/upstream.ts';
 import { startBroker, type Broker } from '../helpers/broker.ts';
 import { capturingLogger } from '../helpers/log-capture.ts';
@@ -158,4 +159,28 @@ t.test("a request and the PUBACK of its answer leave as one write each, with the
   t.same(chunks.map((c) => c[0]! >> 4), [3, 4], 'one PUBLISH, one PUBACK: a write each (mqtt-packet wrote one per field)');
   t.equal(heard[0]?.responseTopic, RES, 'the response topic as before');
   t.equal(heard[0]?.correlationData?.toString(), answered.request_id, 'the correlation data as before');
+});
+
+t.test('a tracer subscribed to runtime/trace.ts hears when a request was sent and when its answer arrived', async (t) => {
+  const broker = await startBroker(t);
+  const heard: UplinkTrace[] = [];
+  const listen = (m: unknown) => heard.push(m as UplinkTrace);
+  uplinkTrace.subscribe(listen);
+  t.teardown(() => uplinkTrace.unsubscribe(listen));
+  const uplink = await onlineUplink(t, broker);
+  const host = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'host-trace', clean: true, reconnectPeriod: 0 });
+  t.teardown(() => host.endAsync());
+  await host.subscribeAsync('till/v1/M1/S1/T1/req', { qos: 1 });
+  host.on('message', (_topic, payload) => {
+    const { request_id } = JSON.parse(payload.toString()) as { request_id: string };
+    void host.publishAsync(RES, JSON.stringify({ v: 1, request_id, results: [] }), { qos: 1 });
+  });
+  const before = performance.now();
+  const answered = await uplink.request([], 20_000);
+  const after = performance.now();
+  const sent = heard.find((m) => m.request_id === answered.request_id && m.sent !== undefined)?.sent;
+  const back = heard.find((m) => m.request_id === answered.request_id && m.answered !== undefined)?.answered;
+  t.ok(sent !== undefined && back !== undefined, 'both points heard, under the request id');
+  t.ok(before <= sent! && sent! <= back! && back! <= after, 'in order, within the request');
+  t.equal(heard.length, 2, 'one each');
 });
