@@ -30,9 +30,10 @@ const GC_NAMES: Record<number, string> = { 1: 'scavenge', 2: 'mark-compact', 4: 
 
 interface Trace {
   gc: Array<[start: number, duration: number, kind: number, flags: number]>;
-  host: Array<[requestId: string, read: number, started: number, replied: number]>;
+  host: Array<[requestId: string, read: number, started: number, replied: number, syncMs: number]>;
   sent: Array<[requestId: string, at: number]>;
   answered: Array<[requestId: string, at: number]>;
+  checkpoints: Array<[start: number, duration: number, log: number, checkpointed: number]>;
 }
 
 const traceDir = mkdtempSync(join(tmpdir(), 'till-online-tail-'));
@@ -74,8 +75,9 @@ function report({ agent, host }: { agent: Trace; host: Trace }): void {
   // Each award's request: the one the agent published between the award's start and end.
   const sent = agent.sent.filter(([, at]) => at >= t0[0]!).sort((a, b) => a[1] - b[1]);
   const answered = new Map(agent.answered);
-  const hosted = new Map(host.host.map(([id, read, , replied]) => [id, [read, replied] as const]));
+  const hosted = new Map(host.host.map(([id, read, , replied, syncMs]) => [id, [read, replied, syncMs] as const]));
   const points: number[][] = [];
+  const syncs: number[] = [];
   let s = 0;
   for (let i = 0; i < awards; i++) {
     while (s < sent.length && sent[s]![1] < t0[i]!) s++;
@@ -84,6 +86,7 @@ function report({ agent, host }: { agent: Trace; host: Trace }): void {
     const back = id !== undefined ? answered.get(id) : undefined;
     if (id === undefined || at! > t1[i]! || !h || back === undefined) throw new Error(`bench: award ${i} has no complete trace`);
     points.push([t0[i]!, at!, h[0], h[1], back, t1[i]!]);
+    syncs.push(h[2]);
   }
   const HOPS = ['agent → publish', 'broker → host', 'host: read → answer', 'broker → agent', 'agent → answer to POS'];
   const hop = (i: number, h: number) => points[i]![h + 1]! - points[i]![h]!;
@@ -105,13 +108,25 @@ function report({ agent, host }: { agent: Trace; host: Trace }): void {
   HOPS.forEach((name, h) => {
     process.stdout.write(`${name.padEnd(26)}${ms(medians[h]!).padStart(6)} ${ms(p99(all.map((i) => hop(i, h)))).padStart(6)}  ${ms(med(slow.map((i) => hop(i, h)))).padStart(8)}                   ${largest[h]} of ${slow.length}\n`);
   });
-  const overlaps = (gcs: Trace['gc'], from: number, to: number) => gcs.some(([start, duration]) => start < to && start + duration > from);
+  process.stdout.write(`    of which its fdatasync   ${ms(med(syncs))} ${ms(p99(syncs)).padStart(6)}  ${ms(med(slow.map((i) => syncs[i]!))).padStart(8)}\n`);
+  const overlaps = (spans: Array<[number, number, ...number[]]>, from: number, to: number) => spans.some(([start, duration]) => start < to && start + duration > from);
   const hostGc = (i: number) => overlaps(host.gc, points[i]![2]!, points[i]![3]!);
   // The agent's own stretches of the award: before its publish, and after the answer reached it.
   const agentGc = (i: number) => overlaps(agent.gc, points[i]![0]!, points[i]![1]!) || overlaps(agent.gc, points[i]![4]!, points[i]![5]!);
   const share = (set: number[], f: (i: number) => boolean) => `${set.filter(f).length} (${((100 * set.filter(f).length) / set.length).toFixed(1)} %)`;
   process.stdout.write(`a collection on the path: host's (read → answer) ${share(all, hostGc)} of all, ${share(slow, hostGc)} of the slowest 1 %; `
     + `agent's (before its publish, after the answer) ${share(all, agentGc)} of all, ${share(slow, agentGc)} of the slowest 1 %\n`);
+  // A checkpoint copies WAL pages into the database file and fsyncs it, in a worker, while the award goes on:
+  // its writes and fsync may hold up an fdatasync of the same disk on the path.
+  const hostCkpt = (i: number) => overlaps(host.checkpoints, points[i]![2]!, points[i]![3]!);
+  const agentCkpt = (i: number) => overlaps(agent.checkpoints, points[i]![2]!, points[i]![3]!);
+  const anyCkpt = (i: number) => overlaps(host.checkpoints, t0[i]!, t1[i]!) || overlaps(agent.checkpoints, t0[i]!, t1[i]!);
+  process.stdout.write(`a checkpoint during the host's read → answer: the host's ${share(all, hostCkpt)} of all, ${share(slow, hostCkpt)} of the slowest 1 %; `
+    + `the agent's ${share(all, agentCkpt)} of all, ${share(slow, agentCkpt)} of the slowest 1 %; either, anywhere in the award: ${share(all, anyCkpt)}, ${share(slow, anyCkpt)}\n`);
+  for (const [name, trace] of [['host', host], ['agent', agent]] as const) {
+    const cps = trace.checkpoints.filter(([start]) => start >= t0[0]! && start <= t1[awards - 1]!).map(([, d]) => d);
+    if (cps.length) process.stdout.write(`${name} checkpoints during the awards: ${cps.length}, ${ms(med(cps))} ms median, ${ms(Math.max(...cps))} max\n`);
+  }
   for (const [name, trace] of [['host', host], ['agent', agent]] as const) {
     const during = trace.gc.filter(([start]) => start >= t0[0]! && start <= t1[awards - 1]!);
     const kinds = new Map<string, number[]>();

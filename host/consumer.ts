@@ -122,6 +122,8 @@ export class Consumer {
   private lastDone = Number.NEGATIVE_INFINITY;
   /** When the socket last delivered data (performance.now()), kept only while a tracer listens (runtime/trace.ts). */
   private lastRead = 0;
+  /** When the last answer was handed to the socket (performance.now()), kept only while a tracer listens. */
+  private lastWrite = 0;
   /** Per request topic seen, the till it names and its response topic (responseTopicOf). */
   private readonly tillTopics = new Map<string, TillIdentity & { response: string }>();
   private resolveReady!: () => void;
@@ -246,7 +248,8 @@ export class Consumer {
     const finish = (summary: HandleSummary, syncMs?: number, ackNow?: () => void) => {
       this.reply(responseTopic ?? batch.reply_to, summary.response, correlation, ackNow);
       if (hostRequestTrace.hasSubscribers) {
-        const trace: HostRequestTrace = { request_id: batch.request_id, read: Math.min(this.lastRead, started), started, replied: performance.now() };
+        const trace: HostRequestTrace = { request_id: batch.request_id, read: Math.min(this.lastRead, started), started, replied: this.lastWrite };
+        if (syncMs !== undefined) trace.sync_ms = syncMs;
         hostRequestTrace.publish(trace);
       }
       this.requestLog.info(
@@ -355,6 +358,8 @@ export class Consumer {
       if (error) this.options.log.error({ err: error, topic, request_id: response.request_id }, 'reply not delivered');
     });
     ack?.();
+    // Before the write: a process woken by it (the broker) may take this CPU before the next line runs.
+    if (hostRequestTrace.hasSubscribers) this.lastWrite = performance.now();
     // On the wire now, not after the log line and the rest of this request's work.
     flushWrites(client);
   }

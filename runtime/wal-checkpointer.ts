@@ -27,6 +27,7 @@
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { walCheckpointTrace, type WalCheckpointTrace } from './trace.ts';
 
 /** PRAGMA wal_checkpoint's row (its last pass): frames in the WAL (log) and those now in the database file. */
 export interface CheckpointResult {
@@ -83,6 +84,8 @@ parentPort.on('message', (m) => {
     parentPort.close();
     return;
   }
+  // CLOCK_MONOTONIC in ms (the same in every thread and process), for runtime/trace.ts.
+  const began = Number(process.hrtime.bigint()) / 1e6;
   try {
     if (!checkpoint) open();
     // A pass copies the frames committed before it began; those committed meanwhile show in the
@@ -94,14 +97,14 @@ parentPort.on('message', (m) => {
       settled = again.busy === 0 && again.log <= r.log && again.checkpointed === again.log;
       r = again;
     }
-    parentPort.postMessage({ ok: true, busy: r.busy, log: r.log, checkpointed: r.checkpointed, settled });
+    parentPort.postMessage({ ok: true, busy: r.busy, log: r.log, checkpointed: r.checkpointed, settled, began, ended: Number(process.hrtime.bigint()) / 1e6 });
   } catch (e) {
     parentPort.postMessage({ ok: false, message: String((e && e.message) || e), code: e && e.code });
   }
 });
 `;
 
-type WorkerAnswer = ({ ok: true } & CheckpointResult) | { ok: false; message: string; code?: string };
+type WorkerAnswer = ({ ok: true; began?: number; ended?: number } & CheckpointResult) | { ok: false; message: string; code?: string };
 
 export class CheckpointError extends Error {
   constructor(message: string, readonly code: string = 'CHECKPOINT_FAILED') {
@@ -273,7 +276,11 @@ export class WalCheckpointer {
       this.failure = new CheckpointError(`WAL checkpoint failed: ${answer.message}`, answer.code ?? 'CHECKPOINT_FAILED');
       return;
     }
-    this.options.onResult?.(answer, 'worker');
+    const { began, ended, ...result } = answer;
+    if (walCheckpointTrace.hasSubscribers && began !== undefined && ended !== undefined) {
+      walCheckpointTrace.publish({ began, ended, log: result.log, checkpointed: result.checkpointed } satisfies WalCheckpointTrace);
+    }
+    this.options.onResult?.(result, 'worker');
   }
 }
 

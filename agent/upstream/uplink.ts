@@ -234,6 +234,8 @@ export class Uplink {
       const properties = this.options.protocolVersion === 5
         ? { responseTopic: request.reply_to, correlationData: Buffer.from(request.request_id) }
         : undefined;
+      // Before the write: a process woken by it (the broker) may take this CPU before the next line runs.
+      if (uplinkTrace.hasSubscribers) uplinkTrace.publish({ request_id: request.request_id, sent: performance.now() } satisfies UplinkTrace);
       client.publish(topics.request(this.prefix), requestJson(request, messages), { qos: 1, ...(properties ? { properties } : {}) }, (error, sent) => {
         if (!error) {
           const packetId = sent?.messageId;
@@ -259,7 +261,6 @@ export class Uplink {
         p.reject(new AgentError('UPSTREAM_UNAVAILABLE', `publish failed: ${error.message}`));
       });
       this.flush?.(client);
-      if (uplinkTrace.hasSubscribers) uplinkTrace.publish({ request_id: request.request_id, sent: performance.now() } satisfies UplinkTrace);
     });
   }
 

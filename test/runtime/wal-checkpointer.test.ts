@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WalCheckpointer, type CheckpointResult } from '../../runtime/wal-checkpointer.ts';
+import { walCheckpointTrace, type WalCheckpointTrace } from '../../runtime/trace.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 type Db = Database.Database;
@@ -227,4 +228,28 @@ t.test('an idle worker stops (its memory back to the till), and the next checkpo
   t.notOk(checkpoints.hasWorker);
   db.close();
   t.pass('closed after the worker');
+});
+
+t.test('a tracer subscribed to runtime/trace.ts hears each worker checkpoint, on CLOCK_MONOTONIC; onResult gets the result as before', async (t) => {
+  const { db, commit } = await walDb(t);
+  const traced: WalCheckpointTrace[] = [];
+  const listen = (m: unknown) => traced.push(m as WalCheckpointTrace);
+  walCheckpointTrace.subscribe(listen);
+  t.teardown(() => walCheckpointTrace.unsubscribe(listen));
+  const r = results();
+  const checkpoints = new WalCheckpointer(db, { every: 2, onResult: r.onResult });
+  t.teardown(() => checkpoints.close());
+  const mono = () => Number(process.hrtime.bigint()) / 1e6;
+  const before = mono();
+  for (let i = 0; i < 2; i++) { commit(); checkpoints.committed(); }
+  const done = r.next();
+  checkpoints.runIfDue();
+  await done;
+  const after = mono();
+  t.equal(traced.length, 1, 'one checkpoint, one trace');
+  const [trace] = traced;
+  t.ok(before <= trace!.began && trace!.began <= trace!.ended && trace!.ended <= after, 'began and ended within the call, on the caller\'s monotonic clock');
+  t.equal(trace!.log, r.seen[0]!.log);
+  t.equal(trace!.checkpointed, r.seen[0]!.checkpointed);
+  t.same(Object.keys(r.seen[0]!).sort(), ['busy', 'checkpointed', 'log', 'ok', 'settled'], 'onResult: no trace fields');
 });
