@@ -8,9 +8,8 @@
 // without syncing (synchronous=NORMAL for that commit only), then the WAL file is fdatasync'd on
 // the thread pool, and only then are the callers answered: by the first fsync to complete that
 // began after their commit. Meanwhile the loop parses the next requests and commits them once a turn
-// of the loop brings no more (a larger group; a lone request with no fsync in flight at once); their
-// fsync begins at once on the WAL's other descriptor (SYNCS_IN_FLIGHT), or, with both busy, when one
-// completes.
+// of the loop brings no more (a larger group); their fsync begins at once on the WAL's other
+// descriptor (SYNCS_IN_FLIGHT), or, with both busy, when one completes.
 // Until its fsync completes, a commit's rows are not handed to the forwarder (nextPending), so
 // the host never applies a row a power cut could still take back — except rows appended with
 // appendEarly (online award, void, refund: agent/ops/outcome.ts, EARLY_OPS), which may be sent
@@ -600,19 +599,17 @@ export class Outbox implements OutboxStore {
   }
 
   /**
-   * The commit, once due: at once for a lone request with no fsync in flight (one request at a time,
-   * e.g. online, waits for nothing); otherwise once a turn of the event loop brought no more appends
-   * (the loop would otherwise wait with nothing to do). Committing each turn's requests as soon as a
-   * descriptor was free made groups of ~5.5 rows at 16 connections offline, each paying a commit's fixed
-   * share (its WAL frames for sqlite_sequence, page 1 and the tails of the table and indexes, two PRAGMA
-   * statements, an fstat, an fdatasync's hand-off): waiting for a quiet turn while an fsync is in flight
-   * made ~7.3, and the agent's CPU per award ~14 % less; also when several requests are queued and none
-   * is, ~12 and ~15 % less again (bench/README, issue 10). Those rows' fsync begins later, by the turns
-   * the loop spends on the requests that arrive meanwhile, which are bounded: a connection reads no
-   * further while its maxInflight requests run.
+   * The commit, once due: at once while no fsync is in flight (one request at a time, e.g. online, waits
+   * for nothing); while one is, once a turn of the event loop brought no more appends (the loop would
+   * otherwise wait with nothing to do). Committing each turn's requests as soon as a descriptor was free
+   * made groups of ~5.5 rows at 16 connections offline, each paying a commit's fixed share (its WAL
+   * frames for sqlite_sequence, page 1 and the tails of the table and indexes, two PRAGMA statements, an
+   * fstat, an fdatasync's hand-off): waiting for a quiet turn makes ~7.3, and the agent's CPU per award
+   * ~14 % less (bench/README, issue 10). Those rows' fsync would begin later than it might otherwise,
+   * by the turns the loop spends on requests that arrive meanwhile.
    */
   private readonly flushWhenDue = (): void => {
-    if ((this.inFlight.length > 0 || this.queue.length > 1) && this.queue.length !== this.queuedAtCheck) {
+    if (this.inFlight.length > 0 && this.queue.length !== this.queuedAtCheck) {
       this.queuedAtCheck = this.queue.length;
       setImmediate(this.flushWhenDue);
       return;

@@ -214,26 +214,6 @@ t.test('while an fsync runs, a commit waits for a turn without new appends: requ
   t.same(outbox.nextPending(10).map((r) => r.id), [a.id, b.id, c.id]);
 });
 
-t.test('several appends queued with no fsync in flight also wait for a quiet turn: one arriving a turn later joins their commit', async (t) => {
-  const held: Array<(error: NodeJS.ErrnoException | null) => void> = [];
-  const db = openDb(join(await tempDir(t), 'agent.db'));
-  const outbox = new Outbox(db, () => new Date(), undefined, () => new Date(), (_fd, done) => { held.push(done); });
-  t.teardown(() => { outbox.close(); db.close(); });
-  const answered: string[] = [];
-  const append = (m: ReturnType<typeof message>) => outbox.append(m).then(() => { answered.push(m.id); });
-  const oneTurn = () => new Promise((r) => setImmediate(r));
-  const [a, b, c] = [message(), message(), message()];
-  const appended = [append(a), append(b)];
-  await oneTurn();
-  t.equal(held.length, 0, 'a and b wait: two queued, the turn brought them');
-  appended.push(append(c));
-  for (let i = 0; i < 4; i++) await oneTurn();
-  t.equal(held.length, 1, 'a, b and c in one commit, one fsync');
-  held.shift()!(null);
-  await Promise.all(appended);
-  t.same(answered, [a.id, b.id, c.id]);
-});
-
 t.test('rows an earlier version settled (the answer stored as the host sent it, unchecked) are read typed, or as unreadable', async (t) => {
   const db = openDb(join(await tempDir(t), 'agent.db'));
   t.teardown(() => db.close());
