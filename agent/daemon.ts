@@ -160,6 +160,7 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
     window: config.outbox.window,
     timeoutMs: config.uplink.request_timeout_ms,
     maxBackoffMs: config.outbox.max_backoff_ms,
+    faults: options.faults,
     onSettled: (rows) => {
       const balances = [];
       for (const row of rows) {

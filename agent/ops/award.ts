@@ -58,6 +58,9 @@ function saleState(ctx: OpsContext, out: AwardResult, row: OutboxRow): AwardResu
   const wantsRedemption = ctx.protocol >= 2 && out.status === 'awarded' && !voided;
   if (!wantsRedemption && !voided) return out;
   const sale = saleOf(ctx, row.txn_id!);
+  // This award as answered: the forwarder settles an online award's row just after the POS's answer
+  // (forwarder.ts answerFirst), so the stored one may still be pending.
+  if (sale.award?.id === row.id) sale.award = row;
   if (wantsRedemption) {
     const r = redemption(sale);
     out.additional_spend_amount = r.additional_spend_amount;

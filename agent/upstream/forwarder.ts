@@ -12,9 +12,10 @@
 // predates chaining ignores `chain`, and only stop-and-wait keeps order with it.
 // A row leaves `pending` only on the host's answer for it.
 import { isAgentError } from '../../protocol/errors.ts';
-import type { Chain, UpstreamMessage, UpstreamResponse } from '../../protocol/upstream.ts';
+import type { Chain, DurableOp, UpstreamMessage, UpstreamResponse } from '../../protocol/upstream.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../../runtime/log.ts';
+import { checkResult, type ReadResult } from './host-results.ts';
 import type { OutboxRow, OutboxStats, OutboxStore, Outcome } from './outbox.ts';
 import type { Uplink } from './uplink.ts';
 
@@ -33,7 +34,18 @@ export interface ForwarderOptions {
   maxBackoffMs: number;
   /** Called with rows that just reached done or dead. */
   onSettled?: (rows: OutboxRow[]) => void;
+  /** Fault injection for crash tests only (TILL_AGENT_FAULT): `kill-before-settle:<op>`. */
+  faults?: ReadonlySet<string>;
 }
+
+/**
+ * Ops whose ok answer reaches their waiter before the settle writes it (see answerFirst): an op's
+ * code after its answer reads nothing of the outbox that the settle changes (award.ts reads its
+ * sale with its own row in place of the stored one), and a crash before the settle leaves the row
+ * pending, resent with its message id, and answered from the host's (till, op, txn_id) dedup with
+ * the stored result, applied once (UPSTREAM.md, "The POS's answer before the settle").
+ */
+const ANSWER_FIRST_OPS: ReadonlySet<DurableOp> = new Set<DurableOp>(['award', 'void', 'refund']);
 
 interface Flight {
   rows: OutboxRow[];
@@ -48,6 +60,8 @@ export class Forwarder {
   private woken = false;
   private failures = 0;
   private readonly waiters = new Map<string, Set<(row: OutboxRow) => void>>();
+  /** Rows answered by the host whose waiters heard it and whose settle has not run yet (answerFirst), by id. */
+  private readonly answered = new Map<string, OutboxRow>();
   private readonly unsubscribe: Array<() => void> = [];
   /** In send order. */
   private readonly flights = new Set<Flight>();
@@ -105,6 +119,9 @@ export class Forwarder {
    * pending without reading it back (a WAL read transaction, ~30–40 µs an online award).
    */
   waitFor(id: string, timeoutMs: number, unsent = false): Promise<OutboxRow | null> {
+    // Answered, its settle about to run (answerFirst): the row as the waiters heard it.
+    const answered = this.answered.get(id);
+    if (answered) return Promise.resolve(answered);
     if (!unsent) {
       const row = this.options.outbox.get(id);
       if (!row || row.state !== 'pending') return Promise.resolve(row ?? null);
@@ -119,7 +136,7 @@ export class Forwarder {
         resolve(r);
       };
       const settle = (r: OutboxRow) => done(r);
-      const timer = setTimeout(() => done(null), timeoutMs);
+      const timer = setTimeout(() => done(this.answered.get(id) ?? null), timeoutMs);
       set.add(settle);
     });
   }
@@ -235,9 +252,60 @@ export class Forwarder {
     }
   }
 
-  private landed(flight: Flight, response: UpstreamResponse): void {
+  private landed(flight: Flight, response: UpstreamResponse): void | Promise<void> {
     this.hostChains = response.chain !== undefined;
-    const recorded = this.apply(response);
+    const first = this.answerFirst(flight, response);
+    if (!first) return this.afterAnswer(flight, response);
+    const { row, checked } = first;
+    // The waiter was told; its continuations (the op's result, the POS's answer written to the
+    // socket) are promise continuations and all run before a nextTick queued now, which runs before
+    // any other I/O callback: no other POS request, MQTT packet or timer runs between the answer and
+    // the settle. The flight ends after the settle (this promise), so the next fill() reads the
+    // outbox as settled and does not send the row again.
+    return new Promise((resolve, reject) => {
+      process.nextTick(() => {
+        try {
+          // Crash test hook: die with the POS answered and the row still pending.
+          if (this.options.faults?.has(`kill-before-settle:${row.op}`)) process.kill(process.pid, 'SIGKILL');
+          this.afterAnswer(flight, response, checked);
+          resolve();
+        } catch (error) {
+          reject(error);
+        } finally {
+          this.answered.delete(row.id);
+        }
+      });
+    });
+  }
+
+  /**
+   * The POS's answer before the settle's write transaction (issue 10: the settle's UPDATE and
+   * COMMIT, the events and the cached balance left the online round trip). For a response that
+   * answers the one row of its flight ok, with a readable result, for an op of ANSWER_FIRST_OPS
+   * that a caller waits for: its waiters hear the row as the settle will leave it (state, result;
+   * the bookkeeping columns attempts, updated_at and settled_at stay the sent row's) and
+   * waitFor() answers it until the settle ran. Everything else is settled first, as before (a
+   * refusal needs its fsync before anyone hears it; batches have no waiter on the round trip).
+   */
+  private answerFirst(flight: Flight, response: UpstreamResponse): { row: OutboxRow; checked: ReadResult } | undefined {
+    if (flight.rows.length !== 1 || response.results.length !== 1) return undefined;
+    const sent = flight.rows[0]!;
+    const r = response.results[0]!;
+    if (!r.ok || r.id !== sent.id || !ANSWER_FIRST_OPS.has(sent.op) || this.answered.has(sent.id)) return undefined;
+    const set = this.waiters.get(sent.id);
+    if (!set) return undefined;
+    const checked = checkResult(sent.op, r.result);
+    // An answer the till cannot read is logged and counted by the settle before its POS error.
+    if (checked.result_error !== undefined) return undefined;
+    const row: OutboxRow = { ...sent, state: 'done', result: checked.result, error: null };
+    this.answered.set(sent.id, row);
+    for (const notify of [...set]) notify(row);
+    return { row, checked };
+  }
+
+  /** `checked`: the one ok result answerFirst checked already (the settle stores the same). */
+  private afterAnswer(flight: Flight, response: UpstreamResponse, checked?: ReadResult): void {
+    const recorded = this.apply(response, checked);
     if (response.chain?.accepted === false && response.results.length === 0) {
       // An earlier batch was not processed (lost, timed out, failed): resend from there.
       this.options.log.debug({ first: flight.rows[0]!.id, host_last: response.chain.last }, 'host refused a batch out of order; resending from the gap');
@@ -259,10 +327,10 @@ export class Forwarder {
    * Settle the rows a response answers; transient errors leave them pending for a resend.
    * False when the answers could not be recorded (they will be asked for again).
    */
-  private apply(response: UpstreamResponse): boolean {
+  private apply(response: UpstreamResponse, checked?: ReadResult): boolean {
     const outcomes: Outcome[] = [];
     for (const r of response.results) {
-      if (r.ok) outcomes.push({ id: r.id, ok: true, result: r.result });
+      if (r.ok) outcomes.push(checked ? { id: r.id, ok: true, result: r.result, checked } : { id: r.id, ok: true, result: r.result });
       else if (r.error.permanent) outcomes.push({ id: r.id, ok: false, error: r.error });
     }
     if (outcomes.length === 0) return true;

@@ -97,7 +97,10 @@ export interface EarlyAppend {
 }
 
 /** A host's answer to one message, as it arrived: settle() checks an ok result against the message's op. */
-export type Outcome = { id: string; ok: true; result: Record<string, unknown> } | { id: string; ok: false; error: UpstreamError };
+export type Outcome =
+  /** checked: checkResult(op, result), when the caller already has it (the forwarder's answer-first rows). */
+  | { id: string; ok: true; result: Record<string, unknown>; checked?: ReadResult }
+  | { id: string; ok: false; error: UpstreamError };
 
 /**
  * What the agent asks of an outbox, whatever keeps it (the SQLite Outbox below is the one we
@@ -538,7 +541,7 @@ export class Outbox implements OutboxStore {
           if (attempts === undefined) continue;
           // The stored result is JSON.stringify(o.result), and o.result a parsed JSON value: checking the
           // object is checking the text parsed again.
-          row = settledRow(sent, attempts, checkResult(sent.op, o.result), at, settledAt);
+          row = settledRow(sent, attempts, o.checked ?? checkResult(sent.op, o.result), at, settledAt);
         } else {
           const raw = (o.ok
             ? this.stmt.done!.get(JSON.stringify(o.result), at, settledAt, o.id)

@@ -3,6 +3,7 @@
 // off the event loop; requests are PUBACKed before their answer: host/consumer.ts). Nothing
 // acknowledged is lost or applied twice.
 import t from 'tap';
+import { join } from 'node:path';
 import { connectPos } from '../helpers/pos-client.ts';
 import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -40,6 +41,37 @@ t.test('agent SIGKILLed after the commit, before the reply: the retry gets the o
   const retry = await again.request('award', { txn_id: 'crash-1', customer_id: 'alice', basket: basket(2000) });
   t.match(retry, { ok: true, result: { status: 'awarded', txn_id: 'crash-1', award_amount: 200, balance: { amount: 1200 } } });
   t.equal(await balance(again), 1200, 'the retry did not apply it twice');
+});
+
+t.test('agent SIGKILLed after the POS heard "awarded", before the settle: the row is resent and applied once', async (t) => {
+  const sys = await startSystem(t, { agentEnv: { TILL_AGENT_FAULT: 'kill-before-settle:award' } });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  const answer = await pos.request('award', { txn_id: 'crash-2', customer_id: 'alice', basket: basket(2000) });
+  t.match(answer, { ok: true, result: { status: 'awarded', award_amount: 200, balance: { amount: 1200 } } }, 'the POS was answered');
+  const exit = await sys.agent.exited;
+  t.equal(exit.signal, 'SIGKILL', 'the agent died by SIGKILL');
+  const Database = (await import('better-sqlite3')).default;
+  const till = new Database(join(sys.dir, 'agent-data', 'till-agent.db'), { readonly: true, fileMustExist: true });
+  const stored = till.prepare(`SELECT id, state FROM outbox WHERE op = 'award' AND txn_id = 'crash-2'`).get() as { id: string; state: string };
+  till.close();
+  t.equal(stored.state, 'pending', 'the row was left pending');
+
+  await sys.startAgent({ TILL_AGENT_FAULT: '' });
+  const again = await connectPos({ port: sys.agentPort });
+  t.teardown(() => again.close());
+  // Pending after the restart: resent with its message id, answered from the host's dedup.
+  await waitFor(async () => (await outbox(again)).pending === 0, { what: 'the row resent and settled', timeout: 20_000 });
+  t.equal(await balance(again), 1200, 'applied once by the host');
+  const retry = await again.request('award', { txn_id: 'crash-2', customer_id: 'alice', basket: basket(2000) });
+  t.match(retry, { ok: true, result: { status: 'awarded', txn_id: 'crash-2', award_amount: 200, balance: { amount: 1200 } } }, 'a repeat reports the same outcome');
+  const db = new Database(sys.hostDb, { readonly: true, fileMustExist: true });
+  t.teardown(() => db.close());
+  t.equal((db.prepare(`SELECT COUNT(*) AS n FROM processed WHERE op = 'award' AND txn_id = 'crash-2'`).get() as { n: number }).n, 1, 'one processed award at the host');
+  const after = new Database(join(sys.dir, 'agent-data', 'till-agent.db'), { readonly: true, fileMustExist: true });
+  t.teardown(() => after.close());
+  t.same(after.prepare(`SELECT id, state FROM outbox WHERE op = 'award' AND txn_id = 'crash-2'`).all(), [{ id: stored.id, state: 'done' }],
+    'the same row (message id) settled');
 });
 
 t.test('broker SIGKILLed while awards stream in: all arrive once, in order', async (t) => {
