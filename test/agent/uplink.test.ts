@@ -184,3 +184,41 @@ t.test('a tracer subscribed to runtime/trace.ts hears when a request was sent an
   t.ok(before <= sent! && sent! <= back! && back! <= after, 'in order, within the request');
   t.equal(heard.length, 2, 'one each');
 });
+
+t.test("the host's time reaches the till clock after the answer's promise continuations, before any other I/O callback", async (t) => {
+  const broker = await startBroker(t);
+  const order: string[] = [];
+  const heard: number[] = [];
+  const { log } = capturingLogger();
+  const uplink = new Uplink({
+    config: uplinkConfigSchema.parse({ url: broker.url }),
+    url: broker.url, protocolVersion: 5, identity: IDENTITY, version: 'test', log,
+    onHostTime: (ms) => {
+      order.push('host time');
+      heard.push(ms);
+    },
+  });
+  uplink.start();
+  t.teardown(() => uplink.stop());
+  await waitFor(() => uplink.connected, { what: 'uplink online' });
+  const host = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'host-t', clean: true, reconnectPeriod: 0 });
+  t.teardown(() => host.endAsync());
+  await host.subscribeAsync('till/v1/M1/S1/T1/req', { qos: 1 });
+  const AT = Date.parse('2026-01-01T00:00:00.000Z');
+  host.on('message', (_topic, payload) => {
+    const { request_id } = JSON.parse(payload.toString()) as { request_id: string };
+    void host.publishAsync(RES, JSON.stringify({ v: 1, request_id, results: [], at: new Date(AT).toISOString() }), { qos: 1 });
+  });
+  // As the op answering the POS: a few continuations; an I/O callback queued from the first one.
+  await uplink.request([], 20_000).then(async () => {
+    order.push('answered');
+    setImmediate(() => order.push('I/O callback'));
+    await null;
+    await Promise.resolve();
+    order.push('POS answer written');
+  });
+  await waitFor(() => order.includes('I/O callback'), { what: 'the I/O callback' });
+  t.same(order, ['answered', 'POS answer written', 'host time', 'I/O callback'], 'the clock follows the answer, before anything else');
+  t.equal(heard.length, 1);
+  t.ok(heard[0]! >= AT && heard[0]! < AT + 1000, "the host's time, moved on by the wait");
+});
