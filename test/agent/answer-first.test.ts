@@ -48,8 +48,11 @@ async function harness(t: Test, result: (m: UpstreamMessage) => UpstreamResult =
       });
     },
   } as unknown as Uplink;
+  const events = new EventBus();
+  // What a POS subscribed to outbox events hears, in order with the rest.
+  events.on('outbox', (_topic, e) => { log.push(`event: ${String(e.type)}`); });
   const forwarder = new Forwarder({
-    outbox, uplink, events: new EventBus(), log: silentLogger(),
+    outbox, uplink, events, log: silentLogger(),
     batchSize: 10, backlogBatchSize: 25, window: 4, timeoutMs: 5000, maxBackoffMs: 100,
   });
   forwarder.start();
@@ -80,7 +83,7 @@ t.test('an online award: the POS is answered before the settle\'s write transact
   const row = await answered;
   t.match(row, { id: input.id, state: 'done', result: { award_amount: 150, instant_spend_amount: 50 } }, 'the answer is the host\'s, checked');
   await waitFor(() => h.outbox.get(input.id)?.state === 'done', { what: 'the row settled' });
-  t.same(h.log, ['answer written: done, stored pending', 'settle: stored pending'], 'answered, then settled');
+  t.same(h.log, ['answer written: done, stored pending', 'settle: stored pending', 'event: delivered'], 'answered, then settled, then the event');
   t.equal(ioBetween, false, 'no I/O callback ran between the answer and the settle');
   t.match(h.outbox.get(input.id), { state: 'done', result: { award_amount: 150 } }, 'stored as answered');
   // The flight ended after the settle: the forwarder's next look at the outbox finds nothing to send again.
@@ -114,7 +117,7 @@ t.test('a refusal and a batch of several rows are settled before their waiters h
   await waitFor(() => refused.answers.length === 1, { what: 'the award sent' });
   refused.answers.shift()!();
   t.match(await deadAnswer, { state: 'dead' });
-  t.same(refused.log, ['settle: stored pending', 'answer written: dead, stored dead'], 'a refusal is committed (and synced) first');
+  t.same(refused.log, ['settle: stored pending', 'event: dead', 'event: delivered', 'answer written: dead, stored dead'], 'a refusal is committed (and synced) first');
 
   const batch = await harness(t);
   const b = message({ op: 'award' });
@@ -130,5 +133,5 @@ t.test('a refusal and a batch of several rows are settled before their waiters h
   t.same(batch.sent, [[b.id, c.id]], 'one request of two rows');
   batch.answers.shift()!();
   await Promise.all(answersOf);
-  t.same(batch.log, ['settle: stored pending,pending', 'answer written: done, stored done', 'answer written: done, stored done'], 'settled first');
+  t.same(batch.log, ['settle: stored pending,pending', 'event: delivered', 'answer written: done, stored done', 'answer written: done, stored done'], 'settled first');
 });
