@@ -17,6 +17,7 @@
 // --keep=FILE keeps the main thread's callgrind dump for callgrind_annotate (and FILE.map, V8's
 // /tmp/perf-PID.map, when the host ran with --node=--perf-basic-prof: JS names for JIT code addresses).
 import { spawn, execFile } from 'node:child_process';
+import { trackChild } from './children.ts';
 import { readFileSync } from 'node:fs';
 import { copyFile, readdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -71,11 +72,11 @@ await withTempDir('host-callgrind', async (dir) => {
   const out = join(dir, 'callgrind.out');
   await broker.start();
   const hostArgs = [...shebangFlags(), ...nodeFlags, bin, 'host', '--config', hostFile];
-  const host = plain
+  const host = trackChild(plain
     ? spawn(process.execPath, hostArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn('valgrind', [
       '--tool=callgrind', `--callgrind-out-file=${out}.%p`, '--dump-instr=no', '--separate-threads=yes', process.execPath, ...hostArgs,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    ], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let lines = 0;
   let ready = false;
   let stderr = '';

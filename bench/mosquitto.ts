@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canConnect, freePort } from '../test/helpers/ports.ts';
+import { trackChild } from './children.ts';
 import { waitUntil } from './wait.ts';
 
 export interface MosquittoOptions {
@@ -74,7 +75,7 @@ export async function createMosquitto(options: MosquittoOptions): Promise<Mosqui
     pid: () => (running() ? child?.pid : undefined),
     async start() {
       if (running()) throw new Error(`bench: mosquitto on ${port} is already running`);
-      const c = spawn('mosquitto', ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const c = trackChild(spawn('mosquitto', ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] }));
       child = c;
       c.stderr?.on('data', (b: Buffer) => { output += b.toString(); });
       await waitUntil(async () => {

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { disableNagle, flushWrites } from '../runtime/no-delay.ts';
 import { freePort } from '../test/helpers/ports.ts';
+import { trackChild } from './children.ts';
 import { createMosquitto, mosquittoDir } from './mosquitto.ts';
 import { percentile } from './stats.ts';
 import { withTempDir } from './temp-dir.ts';
@@ -83,7 +84,7 @@ async function relay(url: string, dir: string, port: number, withSync: boolean):
 }
 
 function start(role: string, args: string[]): Promise<ChildProcess> {
-  const child = fork(fileURLToPath(import.meta.url), [role, ...args], { execArgv: ['--import', 'tsx'] });
+  const child = trackChild(fork(fileURLToPath(import.meta.url), [role, ...args], { execArgv: ['--import', 'tsx'] }));
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve(child));
     child.once('exit', (code) => reject(new Error(`bench: online-floor ${role} exited (${code})`)));

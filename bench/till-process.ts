@@ -2,6 +2,7 @@
 // starts them (bin/till-agent.js executed through its shebang), timed from spawn to their
 // "ready" log line, measured through /proc and stopped by pid.
 import { spawn } from 'node:child_process';
+import { trackChild } from './children.ts';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -50,11 +51,11 @@ export async function spawnTill(args: string[], readyMsg: string, onLine?: (line
   const started = performance.now();
   // With extra node flags (e.g. --cpu-prof) or a wrapper (valgrind) node runs the bin itself, with the
   // shebang's flags first.
-  const child = nodeArgs.length === 0 && wrapper.length === 0
+  const child = trackChild(nodeArgs.length === 0 && wrapper.length === 0
     ? spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     : wrapper.length === 0
       ? spawn(process.execPath, [...shebangFlags(), ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(wrapper[0]!, [...wrapper.slice(1), process.execPath, ...shebangFlags(), ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      : spawn(wrapper[0]!, [...wrapper.slice(1), process.execPath, ...shebangFlags(), ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const readyTimeoutMs = wrapper.length === 0 ? READY_TIMEOUT_MS : 20 * READY_TIMEOUT_MS;
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
