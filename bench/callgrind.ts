@@ -6,6 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+/**
+ * How long a POS client waits for each answer from an agent under callgrind: seconds on a busy machine
+ * (a dump, a full collection), which is no failure (connectPos's default is 5 s).
+ */
+export const CALLGRIND_ANSWER_TIMEOUT_MS = 120_000;
+
 /** valgrind's command line for spawnTill's wrapper, dumping to `outFile` (and `outFile.N`). */
 export function callgrindWrapper(outFile: string): string[] {
   // V8 rewrites its JIT code in place: all-non-file makes valgrind notice.

@@ -28,7 +28,7 @@ import { createMosquitto, mosquittoDir } from './mosquitto.ts';
 import { awardParams, SAMPLE_SEED } from './sample-sale.ts';
 import { perSecond } from './stats.ts';
 import { withTempDir } from './temp-dir.ts';
-import { callgrindWrapper, dump, instrumentation } from './callgrind.ts';
+import { CALLGRIND_ANSWER_TIMEOUT_MS, callgrindWrapper, dump, instrumentation } from './callgrind.ts';
 import { cpuMs, sampleRss, spawnTill, type TillProcess } from './till-process.ts';
 import { waitUntil } from './wait.ts';
 
@@ -98,8 +98,7 @@ async function main(): Promise<void> {
       }
       const agent = await spawnTill(['run', '--config', agentFile], 'till-agent ready', keep('A'), agentArgs, cgOut ? callgrindWrapper(cgOut) : []);
       procs.push(agent);
-      // Under valgrind on a busy machine an answer can take seconds: not a failure.
-      const posOptions = callgrindDir ? { requestTimeoutMs: 120_000 } : {};
+      const posOptions = callgrindDir ? { requestTimeoutMs: CALLGRIND_ANSWER_TIMEOUT_MS } : {};
       const pos = await connectPos({ port: posPort }, posOptions);
       clients.push(pos);
       await waitUplink(pos, true);

@@ -3,6 +3,7 @@
 // the uplink online, warmed up with `warmup` sequential awards. Stopped again whatever `use` does.
 import { connectPos, type PosClient } from '../test/helpers/pos-client.ts';
 import { freePort } from '../test/helpers/ports.ts';
+import { CALLGRIND_ANSWER_TIMEOUT_MS } from './callgrind.ts';
 import { awardStatuses, run, waitUplink } from './drive.ts';
 import { createMosquitto, mosquittoDir, type Mosquitto } from './mosquitto.ts';
 import { writeConfigs } from './process-bench.ts';
@@ -44,8 +45,7 @@ export async function withOnlineStack<T>(parent: string, options: OnlineStackOpt
     procs.push(host);
     const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', options.agentOnLine, options.agentNodeArgs, options.agentWrapper);
     procs.push(agent);
-    // Under valgrind on a busy machine an answer can take seconds (a dump, a full collection): not a failure.
-    pos = await connectPos({ port: posPort }, options.agentWrapper?.length ? { requestTimeoutMs: 120_000 } : {});
+    pos = await connectPos({ port: posPort }, options.agentWrapper?.length ? { requestTimeoutMs: CALLGRIND_ANSWER_TIMEOUT_MS } : {});
     await waitUplink(pos, true);
     if (options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
     const client = pos;
