@@ -266,6 +266,12 @@ function settledRow(sent: OutboxRow, attempts: number, { result, result_error }:
   return row;
 }
 
+/** better-sqlite3's error for a UNIQUE (or primary key) index refusing a row. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
 /** Rows kept for settle (Outbox.sentRows) at most: a window of full batches is 4 × 500. */
 const SENT_ROWS = 4096;
 
@@ -415,6 +421,7 @@ export class Outbox implements OutboxStore {
   private readonly freeWals: WalSync[] = [];
   private readonly stmt: Record<string, Statement>;
   private readonly byTxn = new Map<DurableOp, Statement>();
+  private readonly inserts = new Map<DurableOp, Statement>();
   private readonly bySale = new Map<DurableOp, Statement>();
   private readonly byState = new Map<OutboxState, Statement>();
   // Transaction wrappers made once: db.transaction() builds five functions per call (~5 µs, three calls an award).
@@ -437,8 +444,6 @@ export class Outbox implements OutboxStore {
     this.stmt = {
       byId: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE id = ?`),
       byTxnAny: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? ORDER BY seq`),
-      insert: db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at, sale_txn_id, attempts)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`),
       nextPending: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
       syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
@@ -500,6 +505,12 @@ export class Outbox implements OutboxStore {
     // 'redeem', usable), ~130 µs per lookup instead of ~4, and every append makes one (issue 10).
     for (const op of DURABLE_OPS) {
       this.byTxn.set(op, rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? AND op = '${op}'`));
+      // The op written in: each string parameter is a UTF-8 copy in better-sqlite3's binding and another
+      // in SQLite's (~1 k instructions, issue 10). A single row of VALUES: SQLite checks its constraints
+      // before it writes, so the statement needs no journal of its own (INSERT ... SELECT, which would
+      // bind created_at once for both time columns, opened one and wrote each page to it: +4 k an insert).
+      this.inserts.set(op, db.prepare(`INSERT INTO outbox (id, op, txn_id, fingerprint, customer_id, payload, offline, amount, currency, state, created_at, updated_at, sale_txn_id, attempts)
+        VALUES (?, '${op}', ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`));
       // Named spends and refunds are keyed by their own id; this finds those of one sale (index outbox_sale).
       this.bySale.set(op, rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE op = '${op}' AND sale_txn_id = ? ORDER BY seq`));
     }
@@ -738,19 +749,28 @@ export class Outbox implements OutboxStore {
   }
 
   private insertOne(item: AppendInput): AppendOutcome {
-    if (item.txn_id !== null) {
-      const existing = this.byTxn.get(item.op)?.get(item.txn_id) as RawRow | undefined;
-      if (existing) {
-        const row = decodeRaw(existing);
-        return { kind: row.fingerprint === item.fingerprint ? 'existing' : 'conflict', row };
-      }
-    }
     const sale = item.payload.sale_txn_id;
     // Positional parameters: better-sqlite3 binds named ones by looking each name up in an object.
     const attempts = this.precounting ? 1 : 0;
-    const { lastInsertRowid } = this.stmt.insert!.run(item.id, item.op, item.txn_id, item.fingerprint, item.customer_id,
-      payloadJson(item.payload), item.offline ? 1 : 0, item.amount, item.currency, item.created_at, item.created_at,
-      typeof sale === 'string' ? sale : null, attempts);
+    let lastInsertRowid: number | bigint;
+    try {
+      ({ lastInsertRowid } = this.inserts.get(item.op)!.run(item.id, item.txn_id, item.fingerprint, item.customer_id,
+        payloadJson(item.payload), item.offline ? 1 : 0, item.amount, item.currency, item.created_at, item.created_at,
+        typeof sale === 'string' ? sale : null, attempts));
+    } catch (error) {
+      // The insert is the idempotency check: the unique index outbox_txn_op refuses a second row of
+      // (txn_id, op), and only then is the row already there read. A lookup before every insert was a
+      // statement of its own for a row almost never there (~5 k instructions an offline award, issue 10).
+      // A refused statement undoes only itself and leaves the transaction nothing to write, so a repeat
+      // is answered on a full disk too (not so INSERT ... ON CONFLICT DO NOTHING: its AUTOINCREMENT
+      // counter is written all the same, ee6b3ca).
+      const existing = item.txn_id !== null && isUniqueViolation(error)
+        ? this.byTxn.get(item.op)!.get(item.txn_id) as RawRow | undefined
+        : undefined;
+      if (!existing) throw error; // another constraint (a message id given twice), a full disk, ...
+      const row = decodeRaw(existing);
+      return { kind: row.fingerprint === item.fingerprint ? 'existing' : 'conflict', row };
+    }
     // The row as a read would return it, without reading it back: a new row is pending, with no
     // result yet, its first send counted if the forwarder sends it at once (precountSends). Its payload is the caller's object, not the stored text parsed
     // again (~10 µs an award): payloads are plain JSON values built from a parsed request, so the

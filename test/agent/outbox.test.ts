@@ -289,6 +289,35 @@ t.test('rows just committed reach nextPending without a read, and as stored once
   t.equal(row?.payload.pos_reduced, false, 'after withholdReductions: as stored');
 });
 
+t.test('the insert is the idempotency check: a new row without a lookup, a repeat read once', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const outbox = new Outbox(db);
+  let lookups = 0;
+  for (const stmt of (outbox as unknown as { byTxn: Map<string, { get: (...args: unknown[]) => unknown }> }).byTxn.values()) {
+    const get = stmt.get.bind(stmt);
+    stmt.get = (...args: unknown[]) => { lookups += 1; return get(...args); };
+  }
+  const a = message();
+  const created = await outbox.append(a);
+  t.equal(created.kind, 'created');
+  t.equal(lookups, 0, 'a new (op, txn_id): inserted, nothing read');
+  const again = await outbox.append({ ...a, id: 'another-id' });
+  t.equal(again.kind, 'existing');
+  t.equal(again.row.id, a.id, 'the row already there, not a second one');
+  t.equal(lookups, 1, 'a repeat: the insert was refused, the row is read');
+  t.equal((await outbox.append({ ...a, id: 'third-id', fingerprint: 'other' })).kind, 'conflict');
+  t.equal((await outbox.append(a)).kind, 'existing', 'the same message again (its id and its txn both taken): existing');
+  const [first, second, third] = await outbox.appendAll([message(), { ...message(), txn_id: a.txn_id, op: 'void' }, { ...message(), txn_id: null }]);
+  t.same([first?.kind, second?.kind, third?.kind], ['created', 'created', 'created'], 'the same txn_id under another op is another row; no txn_id, no check');
+  const sameGroup = message();
+  const [x, y] = await Promise.all([outbox.append(sameGroup), outbox.append({ ...sameGroup, id: 'same-group-2' })]);
+  t.same([x.kind, y.kind], ['created', 'existing'], 'a repeat in the same group commit finds the row the group just inserted');
+  t.equal((db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n, 5);
+  t.equal((db.prepare('SELECT created_at = updated_at AS same FROM outbox WHERE id = ?').get(a.id) as { same: number }).same, 1, 'updated_at is created_at');
+  await t.rejects(outbox.append({ ...message(), id: a.id }), { code: 'SQLITE_CONSTRAINT_UNIQUE' }, 'a message id given twice (another txn) still fails');
+});
+
 t.test('rows are kept for nextPending only while someone takes them: after 4 commits without a call, none', async (t) => {
   const db = openDb(join(await tempDir(t), 'agent.db'));
   t.teardown(() => db.close());
