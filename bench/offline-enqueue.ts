@@ -37,7 +37,7 @@ import { createMosquitto, mosquittoDir } from './mosquitto.ts';
 import { writeConfigs } from './process-bench.ts';
 import { awardParams } from './sample-sale.ts';
 import { withTempDir } from './temp-dir.ts';
-import { callgrindWrapper, dump, instrumentation } from './callgrind.ts';
+import { CALLGRIND_ANSWER_TIMEOUT_MS, callgrindWrapper, dump, instrumentation } from './callgrind.ts';
 import { spawnTill } from './till-process.ts';
 
 const { values } = parseArgs({
@@ -124,12 +124,14 @@ async function once(dir: string, i: number): Promise<void> {
   await broker.start();
   const agent = await spawnTill(['run', '--config', files.agent], 'till-agent ready', undefined, nodeArgs, cgOut ? callgrindWrapper(cgOut) : []);
   try {
-    const pos = await connectPos({ port: posPort });
+    // Under valgrind on a busy machine a status takes seconds (connectPos's default wait is 5 s).
+    const posOptions = cgOut ? { requestTimeoutMs: CALLGRIND_ANSWER_TIMEOUT_MS } : {};
+    const pos = await connectPos({ port: posPort }, posOptions);
     clients.push(pos);
     await waitUplink(pos, true);
     await broker.stop();
     await waitUplink(pos, false);
-    if (values.client === 'pos-client') for (let c = 1; c < connections; c++) clients.push(await connectPos({ port: posPort }));
+    if (values.client === 'pos-client') for (let c = 1; c < connections; c++) clients.push(await connectPos({ port: posPort }, posOptions));
     const warmup = Number(values.warmup);
     if (warmup > 0) {
       const warm = await awardLanes(posPort, connections, warmup, `warm-${i}-`);
