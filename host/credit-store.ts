@@ -114,7 +114,11 @@ export function newVoucherCode(): string {
 const now = isoNow;
 
 export class CreditStore {
-  constructor(private readonly db: Database.Database) {}
+  /**
+   * `beforeEntriesRead`: called before a read of the ledger's `entries`, so that entries the ledger
+   * holds back for a multi-row insert (ledger.ts bufferEntry) are in the table when it runs.
+   */
+  constructor(private readonly db: Database.Database, private readonly beforeEntriesRead: () => void = () => {}) {}
 
   recordSale(s: Sale): void {
     this.db.prepare(
@@ -132,6 +136,7 @@ export class CreditStore {
 
   /** Whether a void reversed this sale's entries. */
   saleVoided(terminal: string, txnId: string): boolean {
+    this.beforeEntriesRead();
     return this.db.prepare(
       `SELECT 1 FROM entries r JOIN entries e ON r.reverses = e.seq WHERE e.terminal = ? AND e.txn_id = ? LIMIT 1`,
     ).get(terminal, txnId) !== undefined;
@@ -139,6 +144,7 @@ export class CreditStore {
 
   /** Spends of the sale in its currency (instant, automatic, additional), as a positive amount. */
   saleSpends(terminal: string, txnId: string, currency: string): number {
+    this.beforeEntriesRead();
     const row = this.db.prepare(
       `SELECT coalesce(-sum(amount), 0) AS total FROM entries
        WHERE terminal = ? AND txn_id = ? AND currency = ? AND kind IN ('instant_spend', 'automatic_spend', 'spend')`,
