@@ -6,6 +6,7 @@ import { keepJson } from '../../runtime/kept-json.ts';
 import { awardTexts } from './award-texts.ts';
 import { commitAndAwait, deadLetterError, fingerprint, fingerprintOf, newMessage } from './outcome.ts';
 import { currentBalance, redemption, saleOf } from './sale.ts';
+import { followSale } from './display.ts';
 
 /** Always accepted: committed first, then "awarded" if the host answers in time, else "queued". */
 export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardResult> {
@@ -30,7 +31,10 @@ export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardR
     amount: null,
     currency: p.basket.currency,
   }));
-  return saleState(ctx, awardResult(queuedWithoutReductions(ctx, row)), row);
+  const result = saleState(ctx, awardResult(queuedWithoutReductions(ctx, row)), row);
+  // The customer display follows the sale (ops/index.ts dispatch leaves it to the award).
+  followSale(ctx, 'award', p, result);
+  return result;
 }
 
 /**

@@ -47,9 +47,16 @@ export const handlers: Handlers = {
   reinstate,
 };
 
-export async function dispatch(ctx: OpsContext, op: HandledOp, params: unknown): Promise<unknown> {
+export function dispatch(ctx: OpsContext, op: HandledOp, params: unknown): Promise<unknown> {
+  // An award's promise as it is: award() has the display follow the sale itself. Awaited here it was
+  // one more async function and promise turn before the POS is answered (issue 10, offline enqueue).
+  if (op === 'award') return award(ctx, params as Params<'award'>);
+  return dispatchOther(ctx, op, params);
+}
+
+async function dispatchOther(ctx: OpsContext, op: HandledOp, params: unknown): Promise<unknown> {
   const handler = handlers[op] as (ctx: OpsContext, params: unknown) => unknown;
   const result = await handler(ctx, params);
-  if (op === 'preview' || op === 'award') followSale(ctx, op, params, result);
+  if (op === 'preview') followSale(ctx, op, params, result);
   return result;
 }
