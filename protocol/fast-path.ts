@@ -31,7 +31,26 @@ export function fastAward(params: unknown, v2: boolean): Plain | undefined {
   const { txn_id, customer_id } = params;
   if (!txnId(txn_id) || !nonEmpty(customer_id, 128)) return undefined;
   const checked = basket(params.basket, v2 ? 'v2' : 'v1');
-  return checked && { txn_id, customer_id, basket: checked };
+  if (!checked) return undefined;
+  const out = { txn_id, customer_id, basket: checked };
+  lastFastAward = out;
+  return out;
+}
+
+/**
+ * The value fastAward returned last. Only the last one, not a set of all: a request's params reach
+ * its award handler before another request is parsed (a WeakSet's add was ~1.1 k instructions an
+ * award, issue 10); if something ever came between, the handler would only check them again.
+ */
+let lastFastAward: object | undefined;
+
+/**
+ * Whether `value` is the award params fastAward returned last: plain objects, exactly the schema's keys
+ * in its order, strings, finite numbers and booleans as leaves (agent/ops/award-texts.ts writes their
+ * texts without checking that again). Validated params are not changed afterwards.
+ */
+export function isFastAward(value: object): boolean {
+  return value === lastFastAward;
 }
 
 /** A basket as upstreamBasketSchema (protocol/basket.ts) returns it, or undefined. */

@@ -3,7 +3,8 @@ import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { keepJson } from '../../runtime/kept-json.ts';
-import { awardTexts } from './award-texts.ts';
+import { awardTexts, checkedAwardTexts } from './award-texts.ts';
+import { isFastAward } from '../../protocol/fast-path.ts';
 import { commitAndAwait, deadLetterError, fingerprint, fingerprintOf, newMessage } from './outcome.ts';
 import { currentBalance, redemption, saleOf } from './sale.ts';
 import { followSale } from './display.ts';
@@ -18,9 +19,10 @@ export async function award(ctx: OpsContext, p: Params<'award'>): Promise<AwardR
   // every call and the copy gets a map of its own, so each later read of its keys (the outbox's
   // sale_txn_id, pos_reduced below) missed the inline caches (~8 k instructions an offline award, issue 10).
   const stored = ctx.uplink.connected ? payload : { customer_id: p.customer_id, basket: p.basket, pos_reduced: false };
-  // The fingerprint's canonical JSON and the stored JSON in one pass (award-texts.ts); another shape
-  // the generic way (canonicalJson here, JSON.stringify when the outbox stores it).
-  const texts = awardTexts(payload);
+  // The fingerprint's canonical JSON and the stored JSON in one pass (award-texts.ts), without checking
+  // the shape again when the fast path made the params; another shape the generic way (canonicalJson
+  // here, JSON.stringify when the outbox stores it).
+  const texts = isFastAward(p) ? checkedAwardTexts(p) : awardTexts(payload);
   if (texts) keepJson(stored, stored === payload ? texts.json : texts.offlineJson);
   const row = await commitAndAwait(ctx, newMessage(ctx, 'award', {
     txn_id: p.txn_id,

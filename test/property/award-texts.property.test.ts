@@ -4,7 +4,8 @@
 // of the validated shape gives undefined (the generic way), never another text.
 import t from 'tap';
 import fc from 'fast-check';
-import { awardTexts } from '../../agent/ops/award-texts.ts';
+import { awardTexts, checkedAwardTexts } from '../../agent/ops/award-texts.ts';
+import { fastAward, isFastAward } from '../../protocol/fast-path.ts';
 import { canonicalJson } from '../../protocol/canonical-json.ts';
 import { paramSchemas, paramSchemasV2, parseParams } from '../../protocol/local.ts';
 
@@ -73,6 +74,36 @@ t.test('an award payload of validated params: both texts, exactly the generic on
       texts.offlineJson === JSON.stringify({ ...payload, pos_reduced: false });
   }), RUNS);
   t.ok(checked > RUNS.numRuns / 3, `the generator reaches validated params (${checked} of ${RUNS.numRuns})`);
+});
+
+t.test('params the fast path returned: written without the shape check, exactly the generic texts', async (t) => {
+  let fast = 0;
+  fc.assert(fc.property(params, fc.constantFrom(1, 2) as fc.Arbitrary<1 | 2>, (p, protocol) => {
+    const wire = JSON.parse(JSON.stringify(p)) as unknown;
+    const parsed = parseParams('award', wire, protocol);
+    if (!parsed.ok || !isFastAward(parsed.value)) return true;
+    fast++;
+    const v = parsed.value as { customer_id: string; basket: Record<string, unknown> };
+    const payload = { customer_id: v.customer_id, basket: v.basket };
+    const texts = checkedAwardTexts(v);
+    const want = generic(payload);
+    return texts.canonical === want.canonical && texts.json === want.json &&
+      texts.offlineJson === JSON.stringify({ ...payload, pos_reduced: false });
+  }), RUNS);
+  t.ok(fast > RUNS.numRuns / 3, `the fast path makes most validated params (${fast} of ${RUNS.numRuns})`);
+});
+
+t.test('isFastAward: only the value fastAward returned last, not a copy, zod\'s value or an earlier one', async (t) => {
+  const wire = () => JSON.parse(JSON.stringify({ txn_id: 'sale-1', customer_id: 'P-1001', basket: { currency: 'EUR', total: 5, items: [{ sku: 'A', qty: 1, unit_price: 5, amount: 5 }] } })) as unknown;
+  const first = fastAward(wire(), false)!;
+  t.ok(isFastAward(first), 'the value just returned');
+  t.notOk(isFastAward({ ...first }), 'a copy (its keys may since be others)');
+  t.notOk(isFastAward(paramSchemas.award.parse(wire()) as object), "zod's value: the shape is checked");
+  const second = fastAward(wire(), true)!;
+  t.ok(isFastAward(second));
+  t.notOk(isFastAward(first), 'an earlier value: checked again');
+  t.equal(fastAward({ ...(wire() as object), txn_id: '' }, false), undefined);
+  t.ok(isFastAward(second), 'a refused request leaves the mark as it was');
 });
 
 t.test('anything else: undefined, or exactly the generic texts', async (t) => {
