@@ -147,10 +147,18 @@ export class WalSync {
     }
   }
 
-  /** The WAL's descriptor, opened again if the file was replaced (SQLite re-creates it after a last close). */
+  /**
+   * The WAL's descriptor, opened again if the file was replaced (SQLite re-creates it after a last close).
+   * While this connection is open the file is the one it writes: SQLite deletes a WAL only when the last
+   * connection to the database closes (WAL mode holds a shared lock on the database file for as long as
+   * a connection is open; the closing one deletes it only if it gets an exclusive one), so the fstat is
+   * made only once the connection is closed. Per group commit it was one statx and a Stats object with
+   * four Dates (~1.3 k instructions an offline award, issue 10).
+   */
   private liveFd(): number | null {
     const fd = this.fd;
     if (fd === null) return null;
+    if (this.db.open) return fd;
     try {
       if (fstatSync(fd).nlink > 0) return fd;
       closeSync(fd);
