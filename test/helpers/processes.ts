@@ -34,9 +34,20 @@ export interface Proc {
   waitForLog(match: (line: Record<string, unknown>) => boolean, what: string, timeout?: number): Promise<Record<string, unknown>>;
 }
 
+// What a failed test prints of each of its processes: enough of the end of the log to see why
+// (a flake in CI is otherwise gone with its temp dir), bounded so one test cannot flood the log.
+const FAILURE_TAIL_LINES = 80;
+const FAILURE_TAIL_CHARS = 16_000;
+
+/** The end of a process's output, as a failed test prints it to stderr (tap passes it into the log). */
+export function failureTail(args: string[], pid: number | undefined, out: string): string {
+  const lines = out.split('\n').filter((l) => l !== '').slice(-FAILURE_TAIL_LINES).join('\n').slice(-FAILURE_TAIL_CHARS);
+  return `--- till-agent ${args.join(' ')} (pid ${pid ?? '?'}): last lines of its output, the test failed ---\n${lines}\n--- end ---\n`;
+}
+
 /** `bin` is BIN unless a test runs another till-agent (the installed one: test/systemd/installed.test.ts). */
 export function startProcess(
-  t: { teardown(fn: () => unknown): void },
+  t: { teardown(fn: () => unknown): void; passing?(): boolean },
   args: string[],
   env: NodeJS.ProcessEnv = {},
   bin = BIN,
@@ -73,6 +84,9 @@ export function startProcess(
     waitForLog: (match, what, timeout = 15_000) =>
       waitFor(() => lines().find(match), { what: () => `${what}\n--- output ---\n${out.slice(-3000)}`, timeout }),
   };
-  t.teardown(() => proc.kill('SIGKILL'));
+  t.teardown(() => {
+    if (t.passing && !t.passing()) process.stderr.write(failureTail(args, child.pid, out));
+    return proc.kill('SIGKILL');
+  });
   return proc;
 }
