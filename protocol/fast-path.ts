@@ -25,6 +25,27 @@ export function fastRequest(value: unknown): { id: string | number; op: string; 
   return { id: id as string | number, op, params: { ...params } };
 }
 
+/**
+ * An award request {id, op: "award", params} as fastRequest and then fastAward take it, in one walk, or
+ * undefined: its id, its params as fastAward returns them (no copy of the params first: fastAward
+ * reads their keys and makes its own objects) and `keys`, how many keys the value has at least: the
+ * envelope's own and those of the params fastAward kept (protocol/award-frame.ts compares it with the
+ * line's colons, the duplicate-key check without a walk of its own).
+ */
+export function fastAwardRequest(value: unknown, v2: boolean): { id: string | number; params: Plain; keys: number } | undefined {
+  if (!isPlain(value)) return undefined;
+  const { id, op, params } = value;
+  if (op !== 'award' || !(typeof id === 'string' ? id.length <= 128 : Number.isSafeInteger(id))) return undefined;
+  // As fastRequest: a params object with a "__proto__" key of its own is left to zod.
+  if (!isPlain(params) || Object.prototype.hasOwnProperty.call(params, '__proto__')) return undefined;
+  const checked = fastAward(params, v2);
+  if (!checked) return undefined;
+  // JSON.parse makes plain objects whose keys are all own and enumerable.
+  let keys = 3 + madeKeys; // txn_id, customer_id, basket, and the basket's
+  for (const _ in value) keys++;
+  return { id: id as string | number, params: checked, keys };
+}
+
 /** award's params as paramSchemas.award (v1) or paramSchemasV2.award (v2) return them, or undefined. */
 export function fastAward(params: unknown, v2: boolean): Plain | undefined {
   if (!isPlain(params) || (v2 && !onlyKeys(params, AWARD_KEYS))) return undefined;
@@ -71,6 +92,7 @@ const PAYMENT_KEYS = new Set(['method', 'amount']);
 function basket(b: unknown, shape: Shape): Plain | undefined {
   const strict = shape === 'v2';
   if (!isPlain(b) || (strict && !onlyKeys(b, BASKET_V2_KEYS))) return undefined;
+  madeKeys = 0;
   const out = header(b);
   if (!out) return undefined;
   if (shape !== 'v1' && !optional(b, 'channel', out, (c) => (noPanText(c, 1, 64) ? c : undefined))) return undefined;
@@ -79,7 +101,20 @@ function basket(b: unknown, shape: Shape): Plain | undefined {
   out.items = items;
   if (!optional(b, 'discounts', out, (d) => list(d, 0, MAX_BASKET_DISCOUNTS, (x) => discount(x, strict)))) return undefined;
   if (shape !== 'v1' && !optional(b, 'payments', out, (p) => list(p, 0, MAX_BASKET_PAYMENTS, (x) => payment(x, strict)))) return undefined;
-  return addsUp(out) ? out : undefined;
+  if (!addsUp(out)) return undefined;
+  // The items' keys were counted as they were made; the basket's own, and its discounts' and payments'.
+  const discounts = out.discounts as Plain[] | undefined;
+  const payments = out.payments as Plain[] | undefined;
+  madeKeys += 3 + present(out.tax_total) + present(out.store) + present(out.channel) +
+    (discounts === undefined ? 0 : 1 + 2 * discounts.length) + (payments === undefined ? 0 : 1 + 2 * payments.length);
+  return out;
+}
+
+/** Keys of the objects the last basket() made: its own and its items', discounts' and payments' (fastAwardRequest). */
+let madeKeys = 0;
+
+function present(value: unknown): number {
+  return value === undefined ? 0 : 1;
 }
 
 /** currency, total, tax_total?, store? (headerFields of protocol/basket.ts), in that order. */
@@ -127,6 +162,7 @@ function basketItem(item: unknown, shape: Shape): Plain | undefined {
     if (!flag && !(shape !== 'v1' && minorUnits(tax_included) && tax_included <= amount)) return undefined;
     out.tax_included = tax_included;
   } else if ('tax_included' in item) return undefined;
+  madeKeys += 4 + present(name) + present(category) + present(tax_included);
   return out;
 }
 

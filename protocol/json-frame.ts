@@ -11,10 +11,12 @@
 // from string to string (indexOf per quote: ~3× the colons' cost on an award, issue 10). Only a
 // frame whose exact counts differ is scanned again, with structure, to name the duplicated key.
 
-export type FrameDecode =
+/** checkKeys' answer: the value, or the path of a key it repeats. */
+export type KeyCheck =
   | { ok: true; value: unknown }
-  | { ok: false; reason: 'json' }
   | { ok: false; reason: 'duplicate_key'; path: Array<string | number>; value: unknown };
+
+export type FrameDecode = KeyCheck | { ok: false; reason: 'json' };
 
 export function decodeFrame(line: string): FrameDecode {
   let value: unknown;
@@ -23,6 +25,11 @@ export function decodeFrame(line: string): FrameDecode {
   } catch {
     return { ok: false, reason: 'json' };
   }
+  return checkKeys(line, value);
+}
+
+/** decodeFrame of a line already parsed: `value` is JSON.parse(line). */
+export function checkKeys(line: string, value: unknown): KeyCheck {
   if (typeof value !== 'object' || value === null) return { ok: true, value };
   const keys = keysInValue(value);
   if (colonsIn(line) === keys || keysInText(line) === keys) return { ok: true, value };
@@ -30,7 +37,7 @@ export function decodeFrame(line: string): FrameDecode {
 }
 
 /** Colons in the text, inside strings or not: at least the keys written in valid JSON text. */
-function colonsIn(text: string): number {
+export function colonsIn(text: string): number {
   let colons = 0;
   for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) colons++;
   return colons;

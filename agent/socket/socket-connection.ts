@@ -13,7 +13,8 @@ import {
   DEFAULT_PROTOCOL, EVENT_TOPICS, PROTOCOL_VERSIONS, isOp, parseParams, parseRequest, requestIdSchema,
   type EventTopic, type HandledOp, type Op, type Params, type ProtocolVersion, type RequestId, type Response,
 } from '../../protocol/local.ts';
-import { decodeFrame } from '../../protocol/json-frame.ts';
+import { awardFrame } from '../../protocol/award-frame.ts';
+import { checkKeys } from '../../protocol/json-frame.ts';
 import { maskPansIn } from '../../protocol/pan.ts';
 import { formatPath } from '../../protocol/schema.ts';
 import type { EventBus, EventData } from '../events.ts';
@@ -190,10 +191,20 @@ export class Connection {
 
   private handleLine(line: string): void {
     const requestId = `${this.id}.${++this.requestSeq}`;
-    const frame = decodeFrame(line);
-    if (!frame.ok && frame.reason === 'json') {
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(line);
+    } catch {
       return this.fail(requestId, null, undefined, 'BAD_FRAME', 'a frame must be one JSON object per line');
     }
+    // An award, decoded and validated in one walk (protocol/award-frame.ts); every other frame, or one
+    // that walk gives up on, the general way below, which would come to the same.
+    const award = awardFrame(line, decoded, this.protocol >= 2);
+    if (award) {
+      if (this.admitted(requestId, award.id, 'award')) void this.dispatch(requestId, award.id, 'award', award.params);
+      return;
+    }
+    const frame = checkKeys(line, decoded);
     const value = frame.value;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return this.fail(requestId, null, undefined, 'BAD_FRAME', 'a frame must be a JSON object');
@@ -212,12 +223,7 @@ export class Connection {
     }
     const { id, op, params } = envelope.value;
     const knownOp = isOp(op) ? op : undefined;
-    if (this.options.host.stopping) {
-      return this.fail(requestId, id, knownOp, 'SHUTTING_DOWN', 'the agent is shutting down; retry shortly');
-    }
-    if (!this.guard.authenticated && op !== 'hello') {
-      return this.fail(requestId, id, knownOp, 'UNAUTHORIZED', 'send hello with the token first');
-    }
+    if (!this.admitted(requestId, id, knownOp, op)) return;
     if (!knownOp) return this.fail(requestId, id, undefined, 'UNKNOWN_OP', `unknown op ${JSON.stringify(op)}`);
     const parsed = parseParams(knownOp, params, this.protocol);
     if (!parsed.ok) return this.fail(requestId, id, knownOp, 'BAD_REQUEST', parsed.errors.join('; '));
@@ -246,6 +252,19 @@ export class Connection {
       default:
         void this.dispatch(requestId, id, knownOp, parsed.value);
     }
+  }
+
+  /** A request is refused while the agent stops, and before a hello with the token (hello itself excepted); false: answered so. */
+  private admitted(requestId: string, id: RequestId, knownOp: Op | undefined, op: string = knownOp!): boolean {
+    if (this.options.host.stopping) {
+      this.fail(requestId, id, knownOp, 'SHUTTING_DOWN', 'the agent is shutting down; retry shortly');
+      return false;
+    }
+    if (!this.guard.authenticated && op !== 'hello') {
+      this.fail(requestId, id, knownOp, 'UNAUTHORIZED', 'send hello with the token first');
+      return false;
+    }
+    return true;
   }
 
   private async dispatch(requestId: string, id: RequestId, op: HandledOp, params: unknown): Promise<void> {
