@@ -3,24 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
 
-// tap starts each test file with @tapjs/processinfo, which (through process-on-spawn) puts its
-// module-load hook into NODE_OPTIONS of every process the test spawns, to collect coverage from
-// them. Coverage is off in this suite ("disable-coverage" in package.json), and the hook costs a
-// till-agent child about a second of CPU before it is ready (it reads every module it loads), so
-// unless coverage is on, the processes under test are started without it. Any other NODE_OPTIONS stay.
-const PROCESSINFO_OPTION = /"--(?:import|loader|experimental-loader)=[^"]*@tapjs\/processinfo[^"]*"|--(?:import|loader|experimental-loader)=\S*@tapjs\/processinfo\S*/g;
-const spawnHooks = (globalThis as Record<symbol, { listeners?: unknown[] } | undefined>)[Symbol.for('process-on-spawn@*:singletonId')];
-if (spawnHooks?.listeners && process.env._TAPJS_PROCESSINFO_COVERAGE_ !== '1') {
-  spawnHooks.listeners.push((spawned: { env: NodeJS.ProcessEnv }) => {
-    const options = spawned.env.NODE_OPTIONS;
-    if (!options?.includes('@tapjs/processinfo')) return;
-    const rest = options.replace(PROCESSINFO_OPTION, '').trim();
-    const env = { ...spawned.env };
-    if (rest) env.NODE_OPTIONS = rest;
-    else delete env.NODE_OPTIONS;
-    spawned.env = env;
-  });
-}
+// The processes a test spawns start without tap's @tapjs/processinfo hook: see
+// children-without-processinfo.ts, which tap loads into every test process.
 
 /** `till-agent` from the TypeScript sources (see till-agent-source.js): `node BIN ARGS…`. */
 export const BIN = fileURLToPath(new URL('./till-agent-source.js', import.meta.url));
