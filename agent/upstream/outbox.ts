@@ -272,6 +272,15 @@ function isUniqueViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/** A row nextPending handed out (Outbox.sentRows) and its attempt count now (markAttempt counts in place). */
+interface Sent {
+  row: OutboxRow;
+  attempts: number;
+}
+
+/** markAttempt's range UPDATE counted other rows than those it was given: rolled back, counted row by row. */
+class NotTheBatch extends Error {}
+
 /** Rows kept for settle (Outbox.sentRows) at most: a window of full batches is 4 × 500. */
 const SENT_ROWS = 4096;
 
@@ -398,14 +407,17 @@ export class Outbox implements OutboxStore {
   private sendsAtOnce: (() => number) | undefined;
   /**
    * The rows nextPending handed to the forwarder (read from the file, or from `fresh`), by id, until they are settled: an ok
-   * answer's settle then reads back only the attempt count (RETURNING attempts) and makes the row
-   * from this one and the answer it has (settledRow). Reading the whole row back, with its payload
+   * answer's settle then reads nothing back and makes the row from this one, the attempts markAttempt
+   * counted since, and the answer it has (settledRow). Reading the whole row back, with its payload
    * and result texts parsed again, was ~70 k of the agent's ~440 k instructions per drained award
-   * (callgrind, issue 10). Exact while nothing else changes the row: withholdReductions, the one
-   * other write to a pending row's columns, drops it. At most SENT_ROWS (past that, emptied: settle
-   * reads the rows back as before).
+   * (callgrind, issue 10); then `RETURNING attempts`, SQLite's RETURNING through an ephemeral table
+   * opened, written and closed per row, ~10 k more. Exact while nothing else changes the row:
+   * withholdReductions, the one other write to a pending row's columns, drops it; an attempt count
+   * inside someone else's transaction (which may roll back) empties it. A row here is pending (only
+   * settle() ends that, and drops it). At most SENT_ROWS (past that, emptied: settle reads the rows
+   * back as before).
    */
-  private readonly sentRows = new Map<string, OutboxRow>();
+  private readonly sentRows = new Map<string, Sent>();
   /** During a commit whose created rows the forwarder sends at once: insertOne counts their first send. */
   private precounting = false;
   /**
@@ -427,7 +439,7 @@ export class Outbox implements OutboxStore {
   // Transaction wrappers made once: db.transaction() builds five functions per call (~5 µs, three calls an award).
   private readonly groupTx: (items: AppendInput[]) => AppendOutcome[];
   private readonly commitTx: (waiting: Waiting[]) => CommitResult[];
-  private readonly attemptTx: (at: string, ids: string[]) => void;
+  private readonly attemptTx: (at: string, ids: string[], range: Sent[] | undefined) => void;
   private readonly settleTx: (outcomes: Outcome[], at: string, settledAt: string) => OutboxRow[];
 
   constructor(
@@ -452,10 +464,14 @@ export class Outbox implements OutboxStore {
       // A row nextPending handed out is found by its seq (the rowid: one b-tree search), not its id (a
       // search of the id index, then of the table): ~2-3 k instructions fewer per UPDATE in the agent (its id
       // index's pages hot; 12 k in isolation), callgrind, issue 10. The seq of an id never changes.
-      doneSent: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE seq = ? AND state = 'pending' RETURNING attempts`).pluck(),
+      // Without RETURNING: SQLite's RETURNING writes its rows to an ephemeral table, opened, written and closed
+      // per statement (~10 k instructions an UPDATE, callgrind, issue 10); the attempt count is known (Sent).
+      doneSent: db.prepare(`UPDATE outbox SET state = 'done', result = ?, error = NULL, updated_at = ?, settled_at = ? WHERE seq = ? AND state = 'pending'`),
       dead: rowStatement(db, `UPDATE outbox SET state = 'dead', error = ?, updated_at = ?, settled_at = ? WHERE id = ? AND state = 'pending' RETURNING ${ROW_COLUMNS}`),
       attempt: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'`),
       attemptSent: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE seq = ? AND state = 'pending'`),
+      // A batch nextPending read is every pending row of its seq range: one statement counts them all (markAttempt).
+      attemptRange: db.prepare(`UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE seq >= ? AND seq <= ? AND state = 'pending'`),
       withholdReductions: db.prepare(`UPDATE outbox SET payload = json_set(payload, '$.pos_reduced', json('false')), updated_at = ?
           WHERE id = ? AND op = 'award' AND state = 'pending'`),
       retryOne: db.prepare(`UPDATE outbox SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'dead'`),
@@ -534,11 +550,16 @@ export class Outbox implements OutboxStore {
       }
       return results;
     });
-    this.attemptTx = db.transaction((at: string, ids: string[]) => {
+    this.attemptTx = db.transaction((at: string, ids: string[], range: Sent[] | undefined) => {
+      if (range) {
+        const { changes } = this.stmt.attemptRange!.run(at, range[0]!.row.seq, range[range.length - 1]!.row.seq);
+        if (changes !== range.length) throw new NotTheBatch();
+        return;
+      }
       for (const id of ids) {
         // A row handed out by nextPending (the forwarder counts the send of what it was handed): by seq, as doneSent.
         const sent = this.sentRows.get(id);
-        if (sent) this.stmt.attemptSent!.run(at, sent.seq);
+        if (sent) this.stmt.attemptSent!.run(at, sent.row.seq);
         else this.stmt.attempt!.run(at, id);
       }
     });
@@ -548,11 +569,10 @@ export class Outbox implements OutboxStore {
         const sent = this.sentRows.get(o.id);
         let row: OutboxRow;
         if (o.ok && sent !== undefined) {
-          const attempts = this.stmt.doneSent!.get(JSON.stringify(o.result), at, settledAt, sent.seq) as number | undefined;
-          if (attempts === undefined) continue;
+          if (this.stmt.doneSent!.run(JSON.stringify(o.result), at, settledAt, sent.row.seq).changes === 0) continue;
           // The stored result is JSON.stringify(o.result), and o.result a parsed JSON value: checking the
           // object is checking the text parsed again.
-          row = settledRow(sent, attempts, o.checked ?? checkResult(sent.op, o.result), at, settledAt);
+          row = settledRow(sent.row, sent.attempts, o.checked ?? checkResult(sent.row.op, o.result), at, settledAt);
         } else {
           const raw = (o.ok
             ? this.stmt.done!.get(JSON.stringify(o.result), at, settledAt, o.id)
@@ -862,7 +882,7 @@ export class Outbox implements OutboxStore {
    */
   private keepSent(rows: OutboxRow[]): void {
     if (this.sentRows.size + rows.length > SENT_ROWS) this.sentRows.clear();
-    for (const row of rows) this.sentRows.set(row.id, row);
+    for (const row of rows) this.sentRows.set(row.id, { row, attempts: row.attempts });
   }
 
   /**
@@ -888,8 +908,43 @@ export class Outbox implements OutboxStore {
     if (rest.length === 0) return;
     this.fresh.clear();
     const at = isoString(this.now());
+    if (this.db.inTransaction) {
+      // Counted inside someone else's transaction, which may roll back: the counts in sentRows would not be known.
+      this.sentRows.clear();
+      this.write(() => this.attemptTx(at, rest, undefined));
+      return;
+    }
+    const sent = rest === ids ? this.batchOf(rest) : undefined;
     // Bookkeeping, on the way to the host: no fsync of its own (withoutFsync).
-    this.write(() => withoutFsync(this.db, () => this.attemptTx(at, rest)));
+    try {
+      this.write(() => withoutFsync(this.db, () => this.attemptTx(at, rest, sent)));
+    } catch (error) {
+      if (!(error instanceof NotTheBatch)) throw error;
+      this.write(() => withoutFsync(this.db, () => this.attemptTx(at, rest, undefined)));
+    }
+    // Committed: each row handed out has one more (its UPDATE's `state = 'pending'` held: a row in sentRows is pending).
+    if (sent) for (const s of sent) s.attempts += 1;
+    else for (const id of rest) { const s = this.sentRows.get(id); if (s) s.attempts += 1; }
+  }
+
+  /**
+   * The rows of `ids` if all were handed out by nextPending and are in seq order, else undefined (counted
+   * row by row). The forwarder counts the batches nextPending handed out, each every pending row of its
+   * seq range; attemptTx counts the range in one UPDATE and checks that it counted as many rows as it
+   * was given: every row of sentRows is pending, so each of them was counted, and an equal count means
+   * no other (a row made pending since by a retry, a rollback), else it rolls back and counts row by row.
+   */
+  private batchOf(ids: string[]): Sent[] | undefined {
+    if (ids.length < 2) return undefined;
+    const out: Sent[] = new Array(ids.length);
+    let last = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const s = this.sentRows.get(ids[i]!);
+      if (s === undefined || s.row.seq <= last) return undefined;
+      last = s.row.seq;
+      out[i] = s;
+    }
+    return out;
   }
 
   precountSends(sendsAtOnce: (() => number) | undefined): void {
