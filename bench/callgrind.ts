@@ -37,6 +37,12 @@ export interface Dump {
    * `total - compile - majorGc` too. The main thread's share of a full collection stays counted.
    */
   majorGc: number;
+  /**
+   * Of which Node worker threads (node::worker::Worker::Run): the outbox's WAL checkpoint worker
+   * (runtime/wal-checkpointer.ts), started at the first checkpoint due after a commit, so in a drain
+   * measured from the broker's return, with its start (~230 M instructions: a Node environment) in it.
+   */
+  workers: number;
 }
 
 /** Dumps the counters since instrumentation was switched on (or the last dump). */
@@ -57,6 +63,7 @@ export function dump(pid: number, outFile: string): Dump {
     total: Number(m[1]),
     compile: inclusiveOf('OptimizingCompileDispatcher::CompileTask::RunInternal'),
     majorGc: inclusiveOf('ConcurrentMarking::JobTaskMajor::Run') + inclusiveOf('Sweeper::SweeperJob::Run'),
+    workers: inclusiveOf('node::worker::Worker::Run\\(\\)'),
   };
 }
 

@@ -238,15 +238,48 @@ function decodeWith(raw: RawRow, payload: Record<string, unknown>, { result, res
   return row;
 }
 
-/**
- * decodeRaw for the rows nextPending hands to the forwarder: the payload's stored text is kept with the
+/*
+ * The rows nextPending hands to the forwarder (decodeSent below): the payload's stored text is kept with the
  * parsed payload (runtime/kept-json.ts), so the request puts it in as it is instead of stringifying the
  * payload again (request-json.ts; a drained award's payload was parsed, then stringified: ~15 k of the
  * agent's ~520 k instructions per drained award, callgrind, issue 10). The text is what the append stored,
  * JSON.stringify of the payload, or SQLite's json_set of it (withholdReductions): the same JSON value.
  */
-const decodeSent = (raw: RawRow): OutboxRow =>
-  decodeWith(raw, parseKept(raw[6]) as Record<string, unknown>, readResult(raw[2], raw[12]));
+/**
+ * nextPending's columns: every one of ROW_COLUMNS but the payload packed by SQLite into one JSON array,
+ * then the payload. better-sqlite3 sets each column of a raw row on a new array through V8's API
+ * (v8::Object::Set, ~0.9 k instructions, and ~0.35 k to make the value): for 17 columns ~21 k of a
+ * drained award's instructions (callgrind, issue 10); two columns and a JSON.parse of the small array
+ * cost less. JSON keeps every value's type here: integers, texts (a JSON text in a column is a string
+ * in the array, not nested JSON: a column has no JSON subtype) and nulls.
+ */
+const PACKED_COLUMNS = 'json_array(seq, id, op, txn_id, fingerprint, customer_id, offline, amount, currency, state, ' +
+  'attempts, result, error, created_at, updated_at, settled_at), payload';
+
+type PackedRow = [packed: string, payload: string];
+type Packed = [
+  seq: number, id: string, op: DurableOp, txn_id: string | null, fingerprint: string, customer_id: string | null,
+  offline: number, amount: number | null, currency: string | null, state: OutboxState, attempts: number,
+  result: string | null, error: string | null, created_at: string, updated_at: string, settled_at: string | null,
+];
+
+/** decodeRaw of a row read with PACKED_COLUMNS (the payload's text kept, see above): the same OutboxRow, keys in the same order. */
+function decodeSent(raw: PackedRow): OutboxRow {
+  const p = JSON.parse(raw[0]) as Packed;
+  const op = p[2];
+  const error = p[12];
+  const { result, result_error } = readResult(op, p[11]);
+  const row: OutboxRow = {
+    seq: p[0], id: p[1], op, txn_id: p[3], fingerprint: p[4], customer_id: p[5],
+    payload: parseKept(raw[1]) as Record<string, unknown>,
+    offline: p[6] === 1, amount: p[7], currency: p[8], state: p[9], attempts: p[10],
+    result,
+    error: error === null ? null : (JSON.parse(error) as UpstreamError),
+    created_at: p[13], updated_at: p[14], settled_at: p[15],
+  };
+  if (result_error !== undefined) row.result_error = result_error;
+  return row;
+}
 
 /**
  * A row nextPending handed out (read from the file, or fresh from its insert), as the ok answer's settle
@@ -457,7 +490,7 @@ export class Outbox implements OutboxStore {
     this.stmt = {
       byId: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE id = ?`),
       byTxnAny: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE txn_id = ? ORDER BY seq`),
-      nextPending: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
+      nextPending: rowStatement(db, `SELECT ${PACKED_COLUMNS} FROM outbox WHERE state = 'pending' AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`),
       syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
       // RETURNING: the settled row comes back from the update itself (no second lookup by id).
@@ -868,7 +901,7 @@ export class Outbox implements OutboxStore {
       this.keepSent(known);
       return known;
     }
-    const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as RawRow[]).map(decodeSent);
+    const rows = (this.stmt.nextPending!.all(afterSeq, this.unsyncedFrom ?? Number.MAX_SAFE_INTEGER, limit) as PackedRow[]).map(decodeSent);
     this.keepSent(rows);
     // All of them, from the first on, none held back for its fsync, committed: every pending row.
     if (afterSeq === 0 && this.unsyncedFrom === null && rows.length < limit && !this.db.inTransaction) {

@@ -569,3 +569,28 @@ t.test("an ok answer's result is stored as the text kept with it (the host's byt
   const stored = db.prepare('SELECT result FROM outbox ORDER BY seq').pluck().all();
   t.same(stored, [text(1), JSON.stringify(plain), text(3)], 'stored as kept, or stringified');
 });
+
+t.test('the rows nextPending reads (packed by SQLite into one JSON array, and the payload) are the rows a read by id gives, keys in order', async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const odd = 'q"uo\\te \u0001 é 😀 \u2028';
+  const rows = [
+    message(),
+    message({ txn_id: null, customer_id: null, currency: null }),
+    message({ op: 'spend', offline: true, amount: 300, txn_id: `t-${odd}`, fingerprint: odd, customer_id: odd }),
+    message({ payload: { text: odd, list: [1, 2.5, null, true], nested: { a: {} } } }),
+    message({ created_at: '2026-12-02T00:00:00.000Z' }),
+  ];
+  const first = new Outbox(db);
+  await first.appendAll(rows);
+  // A dead letter retried: pending again, with its error and settled_at.
+  first.settle([{ id: rows[4]!.id, ok: false, error: { code: 'NOT_FOUND', message: `no ${odd}`, permanent: true } }]);
+  t.equal(first.retry(rows[4]!.id), 1);
+  const outbox = new Outbox(db); // nothing fresh: nextPending reads the rows from the file
+  const read = outbox.nextPending(10);
+  t.equal(read.length, rows.length);
+  t.same(read.map((r) => JSON.stringify(r)), rows.map((m) => JSON.stringify(outbox.get(m.id))), 'as get() returns them, keys in order');
+  t.match(read[4], { state: 'pending', error: { code: 'NOT_FOUND' }, settled_at: String });
+  t.equal(read[2]!.offline, true);
+  t.equal(typeof read[2]!.amount, 'number');
+});
