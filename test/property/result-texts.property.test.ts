@@ -11,7 +11,7 @@ import { resultTexts } from '../../agent/upstream/result-texts.ts';
 const RUNS = { numRuns: 3000 };
 
 const value = fc.jsonValue({ maxDepth: 3 });
-const tricky = fc.constantFrom('"', '\\', '\\"', '}', ']', '{"result":1}', '"results":[', 'é', '\u2028', '\u0000', '€}"', '😀]');
+const tricky = fc.constantFrom('"', '\\', '\\"', '}', ']', '{"result":1}', '"results":[', 'é', '\u2028', '\u0000');
 // Mostly keys without escapes (an escaped key at the scanned levels makes the scan give up: tested apart).
 const key = fc.oneof(
   { weight: 30, arbitrary: fc.oneof(fc.stringMatching(/^[a-z_]{0,6}$/), fc.constantFrom('ok', 'id', 'error', 'resul', 'results_', 'v', 'é', '\u2028')) },
