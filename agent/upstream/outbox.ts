@@ -28,7 +28,6 @@ import { isDiskFull, withoutFsync, type Db } from '../storage/db.ts';
 import { observed, type WriteObserver } from '../storage/storage-health.ts';
 import { checkResult, readResult, type ReadResult } from './host-results.ts';
 import { payloadJson } from './request-json.ts';
-import { resultJson } from './result-texts.ts';
 
 export type OutboxState = 'pending' | 'done' | 'dead';
 
@@ -603,13 +602,13 @@ export class Outbox implements OutboxStore {
         const sent = this.sentRows.get(o.id);
         let row: OutboxRow;
         if (o.ok && sent !== undefined) {
-          if (this.stmt.doneSent!.run(resultJson(o.result), at, settledAt, sent.row.seq).changes === 0) continue;
-          // The stored result is o.result's JSON (the host's text of it, or JSON.stringify), and o.result a
-          // parsed JSON value: checking the object is checking the text parsed again.
+          if (this.stmt.doneSent!.run(JSON.stringify(o.result), at, settledAt, sent.row.seq).changes === 0) continue;
+          // The stored result is JSON.stringify(o.result), and o.result a parsed JSON value: checking the
+          // object is checking the text parsed again.
           row = settledRow(sent.row, sent.attempts, o.checked ?? checkResult(sent.row.op, o.result), at, settledAt);
         } else {
           const raw = (o.ok
-            ? this.stmt.done!.get(resultJson(o.result), at, settledAt, o.id)
+            ? this.stmt.done!.get(JSON.stringify(o.result), at, settledAt, o.id)
             : this.stmt.dead!.get(JSON.stringify(o.error), at, settledAt, o.id)) as RawRow | undefined;
           if (!raw) continue;
           row = decodeRaw(raw);

@@ -10,7 +10,6 @@ import { isoString } from '../../protocol/iso-time.ts';
 import { mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../../protocol/uplink-config.ts';
 import { fastUpstreamResponse } from '../../protocol/fast-upstream.ts';
 import { requestJson } from './request-json.ts';
-import { keepResultTexts } from './result-texts.ts';
 import {
   UPSTREAM_VERSION, parseUpstreamResponse, tillPrefix, topics,
   type Chain, type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
@@ -281,9 +280,8 @@ export class Uplink {
     if (topic !== topics.response(this.prefix)) return;
     const answered = uplinkTrace.hasSubscribers ? performance.now() : 0;
     let parsed: unknown;
-    const text = payload.toString('utf8');
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(payload.toString('utf8'));
     } catch {
       this.options.log.warn({ topic }, 'uplink: unparseable response dropped');
       return;
@@ -296,8 +294,6 @@ export class Uplink {
       return;
     }
     const response = result.value;
-    // Each ok result's text as the host sent it, kept with the result for the settle to store (result-texts.ts).
-    if (fast) keepResultTexts(text, response);
     const p = this.pending.get(response.request_id);
     if (p) {
       if (answered > 0) uplinkTrace.publish({ request_id: response.request_id, answered } satisfies UplinkTrace);

@@ -4,7 +4,6 @@ import { openDb, type Db } from '../../agent/storage/db.ts';
 import { Outbox, SYNCS_IN_FLIGHT, decode } from '../../agent/upstream/outbox.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { awardAnswer } from '../helpers/host-answers.ts';
-import { keepJson } from '../../runtime/kept-json.ts';
 import { message, outboxContract } from './outbox-contract.ts';
 
 outboxContract(t, async (t) => {
@@ -543,33 +542,6 @@ t.test('rows nextPending handed out are counted and settled through their seq (t
     { id: d.id, state: 'done', attempts: 0, award: 4 },
   ], 'each row as its own updates left it');
 });
-
-t.test("an ok answer's result is stored as the text kept with it (the host's bytes: result-texts.ts), else stringified", async (t) => {
-  const db = openDb(join(await tempDir(t), 'agent.db'));
-  t.teardown(() => db.close());
-  const [a, b, c] = [message(), message(), message()];
-  await new Outbox(db).appendAll([a, b, c]);
-  const outbox = new Outbox(db);
-  const sent = outbox.nextPending(2); // a and b handed out (settled by seq); c not (by id)
-  t.equal(sent.length, 2);
-  const text = (n: number) => `{ "currency":"EUR","award_amount": ${n}.0, "instant_spend_amount":0,"automatic_spend_amount":0,"total_spend_amount":0,` +
-    '"balance":{"amount":0,"currency":"EUR"},"reduction":"front_end","offers":[] }';
-  const kept = (n: number) => {
-    const result = JSON.parse(text(n)) as Record<string, unknown>;
-    keepJson(result, text(n));
-    return result;
-  };
-  const plain = awardAnswer({ award_amount: 2 });
-  const settled = outbox.settle([
-    { id: a.id, ok: true, result: kept(1) },
-    { id: b.id, ok: true, result: plain },
-    { id: c.id, ok: true, result: kept(3) },
-  ]);
-  t.same(settled.map((r) => (r.result as { award_amount: number }).award_amount), [1, 2, 3], 'read as the values');
-  const stored = db.prepare('SELECT result FROM outbox ORDER BY seq').pluck().all();
-  t.same(stored, [text(1), JSON.stringify(plain), text(3)], 'stored as kept, or stringified');
-});
-
 t.test('the rows nextPending reads (packed by SQLite into one JSON array, and the payload) are the rows a read by id gives, keys in order', async (t) => {
   const db = openDb(join(await tempDir(t), 'agent.db'));
   t.teardown(() => db.close());

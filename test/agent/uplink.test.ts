@@ -6,7 +6,6 @@ import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Uplink, type UplinkState } from '../../agent/upstream/uplink.ts';
-import { resultJson } from '../../agent/upstream/result-texts.ts';
 import { uplinkConfigSchema } from '../../protocol/uplink-config.ts';
 import { uplinkTrace, type UplinkTrace } from '../../runtime/trace.ts';
 import type { UpstreamResponse } from '../../protocol/upstream.ts';
@@ -160,28 +159,6 @@ t.test("a request and the PUBACK of its answer leave as one write each, with the
   t.same(chunks.map((c) => c[0]! >> 4), [3, 4], 'one PUBLISH, one PUBACK: a write each (mqtt-packet wrote one per field)');
   t.equal(heard[0]?.responseTopic, RES, 'the response topic as before');
   t.equal(heard[0]?.correlationData?.toString(), answered.request_id, 'the correlation data as before');
-});
-
-t.test("each ok result keeps its text as the host sent it: the settle stores those bytes, not the result stringified again", async (t) => {
-  const broker = await startBroker(t);
-  const uplink = await onlineUplink(t, broker);
-  const host = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'host-texts', clean: true, reconnectPeriod: 0 });
-  t.teardown(() => host.endAsync());
-  await host.subscribeAsync('till/v1/M1/S1/T1/req', { qos: 1 });
-  // Spacing, a number as 1.0e1 and a string with a quote and brackets: JSON.stringify would write other bytes.
-  const result = '{ "currency":"EUR", "award_amount": 1.0e1, "offers":[ {"id":"o1","name":"a \\"]} b","award_amount":10} ] }';
-  host.on('message', (_topic, payload) => {
-    const { request_id } = JSON.parse(payload.toString()) as { request_id: string };
-    const error = '{"code":"NOT_FOUND","message":"no","permanent":true}';
-    void host.publishAsync(RES, `{"v":1,"request_id":"${request_id}","results":[{"id":"m1","ok":true,"result":${result}},{"id":"m2","ok":false,"error":${error}}]}`, { qos: 1 });
-  });
-  const answered = await uplink.request([], 20_000);
-  const [ok, refused] = answered.results;
-  t.ok(ok?.ok && refused && !refused.ok, 'one ok result, one refusal');
-  if (!ok?.ok) return;
-  t.same(ok.result, JSON.parse(result), 'the parsed result');
-  t.equal(resultJson(ok.result), result, 'its text: the bytes the host sent');
-  t.not(JSON.stringify(ok.result), result, 'which JSON.stringify would not write');
 });
 
 t.test('a tracer subscribed to runtime/trace.ts hears when a request was sent and when its answer arrived', async (t) => {
