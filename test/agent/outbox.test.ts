@@ -542,6 +542,7 @@ t.test('rows nextPending handed out are counted and settled through their seq (t
     { id: d.id, state: 'done', attempts: 0, award: 4 },
   ], 'each row as its own updates left it');
 });
+
 t.test('the rows nextPending reads (packed by SQLite into one JSON array, and the payload) are the rows a read by id gives, keys in order', async (t) => {
   const db = openDb(join(await tempDir(t), 'agent.db'));
   t.teardown(() => db.close());
@@ -565,4 +566,41 @@ t.test('the rows nextPending reads (packed by SQLite into one JSON array, and th
   t.match(read[4], { state: 'pending', error: { code: 'NOT_FOUND' }, settled_at: String });
   t.equal(read[2]!.offline, true);
   t.equal(typeof read[2]!.amount, 'number');
+});
+
+t.test("a batch's attempt counts are one UPDATE of its seq range, exactly its rows: a row made pending inside the range since is not counted", async (t) => {
+  const db = openDb(join(await tempDir(t), 'agent.db'));
+  t.teardown(() => db.close());
+  const [a, d, b, c] = [message(), message(), message(), message()];
+  const first = new Outbox(db);
+  await first.appendAll([a, d, b, c]);
+  first.settle([{ id: d.id, ok: false, error: { code: 'NOT_FOUND', message: 'no', permanent: true } }]); // d dead
+  const outbox = new Outbox(db);
+  const sent = outbox.nextPending(2);
+  t.same(sent.map((r) => r.id), [a.id, b.id], 'a batch around the dead d');
+  t.equal(outbox.retry(d.id), 1, 'd pending again, inside the batch\'s seq range');
+  const proto = Object.getPrototypeOf(db.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown };
+  const { run } = proto;
+  const updates: string[] = [];
+  proto.run = function (this: { source: string }, ...args: unknown[]) {
+    if (this.source.startsWith('UPDATE outbox SET attempts')) updates.push(/WHERE (seq >= \?|seq = \?|id = \?)/.exec(this.source)?.[1] ?? this.source);
+    return run.apply(this, args);
+  };
+  try {
+    outbox.markAttempt([a.id, b.id]);
+    t.same(updates.splice(0), ['seq >= ?', 'seq = ?', 'seq = ?'], 'the range counted three rows: rolled back, then row by row');
+    const again = outbox.nextPending(10);
+    t.same(again.map((r) => r.id), [a.id, d.id, b.id, c.id], 'read again: every pending row');
+    outbox.markAttempt(again.map((r) => r.id));
+    t.same(updates.splice(0), ['seq >= ?'], 'a whole batch: its range, once');
+    const attempts = db.prepare('SELECT id, attempts FROM outbox ORDER BY seq').all();
+    t.same(attempts, [{ id: a.id, attempts: 2 }, { id: d.id, attempts: 1 }, { id: b.id, attempts: 2 }, { id: c.id, attempts: 1 }], 'each send counted once');
+    outbox.markAttempt([a.id, d.id, b.id, c.id]); // sent again
+    // The settle's rows carry the counts made in memory: what a read gives.
+    const settled = outbox.settle(again.map((r) => ({ id: r.id, ok: true as const, result: awardAnswer({ award_amount: 1 }) })));
+    t.same(settled.map((r) => r.attempts), [3, 2, 3, 2]);
+    t.same(settled.map((r) => JSON.stringify(r)), again.map((r) => JSON.stringify(outbox.get(r.id))), 'as a read returns them');
+  } finally {
+    proto.run = run;
+  }
 });
