@@ -4,6 +4,7 @@
 // never a value for a line that repeats a key or that the general way refuses.
 import t from 'tap';
 import fc from 'fast-check';
+import { basketArbitrary, maybe } from '../helpers/basket-arbitrary.ts';
 import { awardFrame } from '../../protocol/award-frame.ts';
 import { decodeFrame } from '../../protocol/json-frame.ts';
 import { parseParams, parseRequest } from '../../protocol/local.ts';
@@ -16,26 +17,12 @@ const text = fc.oneof(
   fc.constantFrom('"', '\\', '12:30', '":', '{"a":1}', 'é', '4006381333931', ''),
 );
 const amount = fc.oneof({ weight: 30, arbitrary: fc.integer({ min: 0, max: 5000 }) }, fc.constantFrom(-1, 0.5));
-const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 2 });
 const item = fc.record({
   sku: text, name: maybe(text), qty: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(1, 2, 0.5, 3) }, fc.constant(0)), unit_price: amount, amount,
   category: maybe(text), tax_included: maybe(fc.oneof(fc.boolean(), fc.integer({ min: 0, max: 50 }))),
 }, { requiredKeys: ['sku', 'qty', 'unit_price', 'amount'] });
 const pair = (key: 'code' | 'method') => fc.record({ [key]: text, amount }, { requiredKeys: [key, 'amount'] });
-const basket = fc.record({
-  currency: fc.oneof({ weight: 9, arbitrary: fc.constantFrom('EUR', 'USD') }, fc.constant('eur')),
-  tax_total: maybe(amount),
-  store: maybe(text),
-  channel: maybe(text),
-  items: fc.array(item, { minLength: 1, maxLength: 3 }),
-  discounts: maybe(fc.array(pair('code'), { maxLength: 2 })),
-  payments: maybe(fc.array(pair('method'), { maxLength: 2 })),
-}, { requiredKeys: ['currency', 'items'] }).map((b) => {
-  const sum = (list: Array<{ amount: number }> | undefined) => (list ?? []).reduce((s, x) => s + x.amount, 0);
-  const out: Record<string, unknown> = { currency: b.currency, total: sum(b.items) - sum(b.discounts) };
-  for (const key of ['tax_total', 'store', 'channel', 'items', 'discounts', 'payments'] as const) if (b[key] !== undefined) out[key] = b[key];
-  return out;
-});
+const basket = basketArbitrary({ currency: fc.oneof({ weight: 9, arbitrary: fc.constantFrom('EUR', 'USD') }, fc.constant('eur')), text: text, amount, item, pair });
 const request = fc.record({
   id: fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[a-z0-9-]{1,8}$/) }, { weight: 4, arbitrary: fc.integer({ min: 0, max: 1000 }) }, fc.constantFrom('', 'x'.repeat(129), 1.5)),
   op: fc.oneof({ weight: 8, arbitrary: fc.constant('award') }, fc.constantFrom('status', 'Award')),

@@ -4,6 +4,7 @@
 // of the validated shape gives undefined (the generic way), never another text.
 import t from 'tap';
 import fc from 'fast-check';
+import { basketArbitrary, maybe } from '../helpers/basket-arbitrary.ts';
 import { awardTexts, checkedAwardTexts } from '../../agent/ops/award-texts.ts';
 import { fastAward, isFastAward } from '../../protocol/fast-path.ts';
 import { canonicalJson } from '../../protocol/canonical-json.ts';
@@ -19,7 +20,6 @@ const text = (max: number) => fc.oneof(
   fc.constantFrom('"', '\\', 'a\u0000b', '\ud800', 'x\udfffy', '😀', 'é', '\u2028', '</script>', '4006381333931'),
 );
 const amount = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 5000 }) }, fc.constantFrom(0, -0));
-const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 2 });
 
 const item = fc.record({
   sku: text(64),
@@ -32,21 +32,7 @@ const item = fc.record({
 }, { requiredKeys: ['sku', 'qty', 'unit_price', 'amount'] });
 const pair = (key: 'code' | 'method') => fc.record({ [key]: text(64), amount }, { requiredKeys: [key, 'amount'] });
 
-/** A basket whose total adds up (so the schemas may accept it), keys in the schemas' order. */
-const basket = fc.record({
-  currency: fc.constantFrom('EUR', 'USD', 'JPY'),
-  tax_total: maybe(amount),
-  store: maybe(text(64)),
-  channel: maybe(text(64)),
-  items: fc.array(item, { minLength: 1, maxLength: 3 }),
-  discounts: maybe(fc.array(pair('code'), { maxLength: 2 })),
-  payments: maybe(fc.array(pair('method'), { maxLength: 2 })),
-}, { requiredKeys: ['currency', 'items'] }).map((b) => {
-  const sum = (list: Array<{ amount: number }> | undefined) => (list ?? []).reduce((s, x) => s + x.amount, 0);
-  const out: Record<string, unknown> = { currency: b.currency, total: sum(b.items) - sum(b.discounts) };
-  for (const key of ['tax_total', 'store', 'channel', 'items', 'discounts', 'payments'] as const) if (b[key] !== undefined) out[key] = b[key];
-  return out;
-});
+const basket = basketArbitrary({ currency: fc.constantFrom('EUR', 'USD', 'JPY'), text: text(64), amount, item, pair });
 
 const params = fc.record({ txn_id: fc.stringMatching(/^[a-z0-9-]{1,12}$/), customer_id: text(128), basket });
 
