@@ -237,13 +237,6 @@ function decodeWith(raw: RawRow, payload: Record<string, unknown>, { result, res
   return row;
 }
 
-/*
- * The rows nextPending hands to the forwarder (decodeSent below): the payload's stored text is kept with the
- * parsed payload (runtime/kept-json.ts), so the request puts it in as it is instead of stringifying the
- * payload again (request-json.ts; a drained award's payload was parsed, then stringified: ~15 k of the
- * agent's ~520 k instructions per drained award, callgrind, issue 10). The text is what the append stored,
- * JSON.stringify of the payload, or SQLite's json_set of it (withholdReductions): the same JSON value.
- */
 /**
  * nextPending's columns: every one of ROW_COLUMNS but the payload packed by SQLite into one JSON array,
  * then the payload. better-sqlite3 sets each column of a raw row on a new array through V8's API
@@ -262,7 +255,14 @@ type Packed = [
   result: string | null, error: string | null, created_at: string, updated_at: string, settled_at: string | null,
 ];
 
-/** decodeRaw of a row read with PACKED_COLUMNS (the payload's text kept, see above): the same OutboxRow, keys in the same order. */
+/**
+ * decodeRaw of a row read with PACKED_COLUMNS: the same OutboxRow, keys in the same order. The rows nextPending
+ * hands to the forwarder keep the payload's stored text with the parsed payload (runtime/kept-json.ts), so the
+ * request puts it in as it is instead of stringifying the payload again (request-json.ts; a drained award's
+ * payload was parsed, then stringified: ~15 k of the agent's ~520 k instructions per drained award, callgrind,
+ * issue 10). The text is what the append stored, JSON.stringify of the payload, or SQLite's json_set of it
+ * (withholdReductions): the same JSON value.
+ */
 function decodeSent(raw: PackedRow): OutboxRow {
   const p = JSON.parse(raw[0]) as Packed;
   const op = p[2];
