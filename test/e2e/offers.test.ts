@@ -63,10 +63,13 @@ t.test('lock/unlock: one sale at a time across tills; award and spend consume th
   const t2 = await secondTill(t, sys);
 
   // Seed 003: lock/unlock "so the default for a lock via SessionM is 15 minutes".
+  const asked = Date.now();
   const locked = await t1.request('lock', { txn_id: 'sale-1', customer_id: 'alice', offer_ids: ['UO-COFFEE2'], basket: coffee });
+  const answered = Date.now();
   t.match(locked, { ok: true, result: { txn_id: 'sale-1', ttl_s: 900, offers: [{ id: 'UO-COFFEE2', locked: 'this_sale', discount_amount: 200 }] } });
+  // The host's clock is this machine's: 15 minutes after a moment between the request and its answer, however long that took.
   const expires = Date.parse((res(locked) as { expires_at: string }).expires_at);
-  t.ok(expires - Date.now() > 890_000 && expires - Date.now() <= 900_000, 'expires 15 minutes from now');
+  t.ok(expires >= asked + 900_000 && expires <= answered + 900_000, 'expires 15 minutes from now');
   t.match(await t1.request('lock', { txn_id: 'sale-1', customer_id: 'alice', offer_ids: ['UO-COFFEE2'] }), { ok: true },
     'the same sale locks again (basket changed): no conflict with itself');
 
