@@ -4,6 +4,7 @@
 // acknowledged is lost or applied twice.
 import t from 'tap';
 import { join } from 'node:path';
+import { STOP_DEADLINE_MS } from '../../cli/commands/signals.ts';
 import { connectPos } from '../helpers/pos-client.ts';
 import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -143,7 +144,7 @@ t.test('host SIGKILLed while it answers: every award the till heard "awarded" is
   t.equal(await balance(pos), 1000 + N * 10, 'the balance the till expects');
 });
 
-t.test('SIGTERM: finishes the in-flight request, exits 0 within 5 s', async (t) => {
+t.test('SIGTERM: finishes the in-flight request, exits 0 within its stop deadline', async (t) => {
   const sys = await startSystem(t, { startHost: false, agent: { uplink: { request_timeout_ms: 1500 } } });
   await sys.waitOnline();
   const pos = await sys.pos();
@@ -151,11 +152,12 @@ t.test('SIGTERM: finishes the in-flight request, exits 0 within 5 s', async (t) 
   const inflight = pos.request('award', { txn_id: 'term-1', customer_id: 'alice', basket: basket(100) });
   // The award is committed and now waits for a host that does not answer: signal now.
   await waitFor(async () => (await outbox(watcher)).pending === 1, { what: 'award committed' });
-  const started = Date.now();
   sys.agent.child.kill('SIGTERM');
   t.match(await inflight, { ok: true, result: { status: 'queued' } }, 'answered before exit');
   const exit = await sys.agent.exited;
+  // Timed by the agent from the signal (cli/commands/signals.ts: a stop past STOP_DEADLINE_MS, 4.5 s,
+  // exits 1 and says so), not by this process, whose own wait for the exit a loaded machine stretches.
   t.equal(exit.code, 0);
-  t.ok(Date.now() - started < 5000, 'exited within 5 s');
+  t.notMatch(sys.agent.output(), /stop took too long/, `stopped within ${STOP_DEADLINE_MS} ms`);
   t.match(sys.agent.output(), /till-agent stopped/);
 });
