@@ -1,6 +1,6 @@
 // The status page in a real browser (headless chromium), as a technician sees it: the till, the
-// uplink, the outbox and its dead letters, each device (one goes offline: the page shows it within
-// 2 s of the agent saying so), the last receipts as images, and the token-guarded buttons.
+// uplink, the outbox and its dead letters, each device (one goes offline: the page shows it by its
+// second redraw after the agent says so), the last receipts as images, and the token-guarded buttons.
 import t from 'tap';
 import { By, haveBrowser, startBrowser, until, type Driver } from '../helpers/browser.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -65,11 +65,19 @@ t.test('a technician watches the till', { skip: haveBrowser() ? false : 'needs c
     t.equal(await text(driver, `tr[data-device="${name}"] .state`), 'ready', `${name} ready`);
   }
 
-  // A device goes offline: the page shows it, with the reason, within 2 s of the agent's event.
+  // A device goes offline: the page shows it, with the reason, by itself at its second redraw after
+  // the agent's event (the first may draw an answer asked for before it): counted in the page, not
+  // timed, as a loaded machine stretches the page's second.
+  await driver.executeScript(`window.redraws = 0;
+    const freshness = document.getElementById('freshness');
+    new MutationObserver(() => { if (freshness.textContent.startsWith('updated')) window.redraws += 1; })
+      .observe(freshness, { childList: true, characterData: true, subtree: true });`);
+  const redraws = () => driver.executeScript<number>('return window.redraws;');
   await printer.close();
   await pos.waitForEvent('device', (d) => (d as { device: string; state: string }).device === 'printer0' && (d as { state: string }).state !== 'ready', 30_000);
-  await until2(driver, 'printer0 offline', async () => (await text(driver, 'tr[data-device="printer0"] .state')) !== 'ready', 2000);
-  t.pass('printer0 shown not ready within 2 s');
+  const heard = await redraws();
+  await until2(driver, 'two redraws', async () => (await redraws()) >= heard + 2, 30_000);
+  t.not(await text(driver, 'tr[data-device="printer0"] .state'), 'ready', 'printer0 shown not ready by the second redraw after the event');
   t.not(await text(driver, 'tr[data-device="printer0"] .reason'), '', 'with its last error');
   t.equal(await text(driver, 'tr[data-device="printer1"] .state'), 'ready', 'the other printer still ready');
 
