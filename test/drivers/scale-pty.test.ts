@@ -30,10 +30,10 @@ function scale(t: { teardown(fn: () => unknown): void }, pty: PtyPair, protocol:
 
 const code = (p: Promise<StableWeight>) => p.then((w) => `ok ${w.grams}`, (e: unknown) => (isDriverError(e) ? `${e.code} ${e.reason}` : String(e)));
 
-/** Reads (300 ms each) until one gives `expected` or 5 s pass; returns the last outcome, so a failure shows it. */
+/** Reads (300 ms each) until one gives `expected` or 20 s pass; returns the last outcome, so a failure shows it. */
 async function outcome(s: SerialScale, expected: string): Promise<string> {
   let last = '';
-  await waitFor(async () => (last = await code(s.read(300))) === expected, { timeout: 5000, interval: 0, what: expected }).catch(() => undefined);
+  await waitFor(async () => (last = await code(s.read(300))) === expected, { timeout: 20_000, interval: 0, what: expected }).catch(() => undefined);
   return last;
 }
 

@@ -98,7 +98,7 @@ t.test('two hosts share one fleet and one ledger', async (t) => {
 
   // A host writes its 'request handled' line just after the answer, which may reach this process first.
   const handledCount = () => hosts.reduce((n, h) => n + h.logs().filter((l) => l.msg === 'request handled').length, 0);
-  await waitFor(() => handledCount() >= all.length, { what: () => `${all.length} 'request handled' lines (got ${handledCount()})`, timeout: 5000 }).catch(() => {});
+  await waitFor(() => handledCount() >= all.length, { what: () => `${all.length} 'request handled' lines (got ${handledCount()})`, timeout: 30_000 }).catch(() => {});
   const handled = hosts.map((h) => h.logs().filter((l) => l.msg === 'request handled'));
   const counts = handled.map((h) => h.length);
   t.equal(counts[0]! + counts[1]!, all.length, `every delivery handled by one host (${counts.join(' + ')})`);
