@@ -22,7 +22,7 @@ const item = fc.record({
   category: maybe(text), tax_included: maybe(fc.oneof(fc.boolean(), fc.integer({ min: 0, max: 50 }))),
 }, { requiredKeys: ['sku', 'qty', 'unit_price', 'amount'] });
 const pair = (key: 'code' | 'method') => fc.record({ [key]: text, amount }, { requiredKeys: [key, 'amount'] });
-const basket = basketArbitrary({ currency: fc.oneof({ weight: 9, arbitrary: fc.constantFrom('EUR', 'USD') }, fc.constant('eur')), text: text, amount, item, pair });
+const basket = basketArbitrary({ currency: fc.oneof({ weight: 9, arbitrary: fc.constantFrom('EUR', 'USD') }, fc.constant('eur')), text, amount, item, pair });
 const request = fc.record({
   id: fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[a-z0-9-]{1,8}$/) }, { weight: 4, arbitrary: fc.integer({ min: 0, max: 1000 }) }, fc.constantFrom('', 'x'.repeat(129), 1.5)),
   op: fc.oneof({ weight: 8, arbitrary: fc.constant('award') }, fc.constantFrom('status', 'Award')),

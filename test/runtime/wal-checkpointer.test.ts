@@ -39,6 +39,8 @@ function inlineCheckpoints(db: Db): string[] {
   return seen;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const results = () => {
   const seen: CheckpointResult[] = [];
   let wake: (() => void) | undefined;
@@ -93,8 +95,6 @@ function walIndex(t: Test, file: string): () => { frames: number; copied: number
     return { frames: u32(16), copied: u32(96), restarts: header.readUInt32BE(32) };
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 t.test('while requests flow, the WAL is still copied and restarted (SQLite\'s own checkpoint off)', async (t) => {
   const { db, file, commit } = await walDb(t, false);
@@ -219,7 +219,7 @@ t.test('a failed checkpoint is thrown once by the next runIfDue, and checkpoints
   commit(); commit();
   checkpoints.committed(); checkpoints.committed();
   checkpoints.runIfDue();
-  while (checkpoints.running) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (checkpoints.running) await sleep(5);
   t.ok(checkpoints.due, 'its failure is due to be told');
   t.throws(() => checkpoints.runIfDue(), { name: 'CheckpointError', code: 'SQLITE_CANTOPEN' }, 'told by the next runIfDue');
   t.doesNotThrow(() => checkpoints.runIfDue(), 'once');
@@ -310,7 +310,7 @@ t.test('an idle worker stops (its memory back to the till), and the next checkpo
   t.ok(checkpoints.hasWorker, 'a worker after the first checkpoint');
   const stopped = Date.now();
   // A wait, not a bound: the idle timer fires once 200 ms passed, however late a loaded machine runs it.
-  while (checkpoints.hasWorker && Date.now() - stopped < 30_000) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (checkpoints.hasWorker && Date.now() - stopped < 30_000) await sleep(20);
   t.notOk(checkpoints.hasWorker, 'stopped after 200 ms with nothing asked of it');
   t.ok(checkpoints.offThread, 'still checkpointing off the thread');
   await checkpointOnce();
