@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
 import { mqttConnectOptions } from '../../protocol/uplink-config.ts';
 import type { StatusResult } from '../../protocol/local.ts';
+import type { TillIdentity } from '../../protocol/upstream.ts';
 import { call, targetFrom } from '../client.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { loadConfig, type Config } from '../../agent/config.ts';
@@ -28,21 +29,28 @@ export async function runChecks(configPath: string, options: DoctorOptions): Pro
     return [{ name: 'config', ok: false, detail, hint: `fix ${configPath}; every error names its key (see README, Configuration)` }];
   }
   const checks: Check[] = [{ name: 'config', ok: true, detail: `${configPath} is valid` }];
-  const running = await agentStatus(configPath, Math.min(options.brokerTimeoutMs, 2000));
+  const running = await agentStatus(config, configPath, Math.min(options.brokerTimeoutMs, 2000));
   checks.push(checkDataDir(config, options.minFreeMb, running?.storage));
   checks.push(checkDatabase(config));
   checks.push(await checkBroker(config, options.brokerTimeoutMs, running?.uplink));
   // Only real devices need the running agent's view (it holds their ports and connections).
-  const agent = config.devices.some((d) => d.transport !== 'virtual') ? await agentView(configPath, Math.min(options.brokerTimeoutMs, 3000)) : null;
+  const agent = running && config.devices.some((d) => d.transport !== 'virtual') ? await agentView(configPath, Math.min(options.brokerTimeoutMs, 3000)) : null;
   checks.push(...await checkDevices(config, { timeoutMs: options.brokerTimeoutMs, agent }));
   checks.push(checkClock(config, options.now ?? (() => new Date())));
   return checks;
 }
 
-/** What the running agent says about itself, or null when it is not running (or unreachable). */
-async function agentStatus(configPath: string, timeoutMs: number): Promise<StatusResult | null> {
+/**
+ * What the running agent says about itself, or null when it is not running (or unreachable), or when
+ * the agent answering on the config's socket is another till's (a demo on the same port, a config
+ * edited since the agent started): its uplink and devices say nothing about this config's.
+ */
+async function agentStatus(config: Config, configPath: string, timeoutMs: number): Promise<StatusResult | null> {
   try {
-    return ((await call(targetFrom({ config: configPath }), [{ op: 'status' }], timeoutMs)) as [StatusResult])[0];
+    const target = targetFrom({ config: configPath });
+    const [hello, status] = (await call(target, [{ op: 'hello', params: target.token ? { token: target.token } : {} }, { op: 'status' }], timeoutMs)) as [TillIdentity, StatusResult];
+    const same = hello.merchant === config.merchant && hello.store === config.store && hello.terminal === config.terminal;
+    return same ? status : null;
   } catch {
     return null;
   }

@@ -14,6 +14,7 @@ import { printerServer } from '../helpers/printer-server.ts';
 import { freePort } from '../helpers/ports.ts';
 import { BIN } from '../helpers/processes.ts';
 import { startPty } from '../helpers/pty.ts';
+import { startSystem } from '../helpers/system.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { mountTmpfs } from '../helpers/tmpfs.ts';
 import { FakeUsb, FakeUsbDevice } from '../helpers/usb-fake.ts';
@@ -66,6 +67,22 @@ t.test('missing broker: ✖ broker with a hint', async (t) => {
   t.equal(code, 1);
   t.match(out, /✖ broker/);
   t.match(out, /hint: check uplink\.url/);
+});
+
+t.test('another till\'s agent answering on the configured socket is not taken for this one', async (t) => {
+  // A demo, or another till's agent, on the port this config names: its uplink says
+  // nothing about this config's broker, which doctor must try itself.
+  const sys = await startSystem(t, { startHost: false });
+  await sys.waitOnline();
+  t.match((await doctor(sys.agentConfig)).out, /✔ broker .*: the running agent is connected/);
+  const dir = await tempDir(t);
+  const closed = await freePort();
+  const { code, out } = await doctor(await writeConfig(dir, {
+    terminal: 'T2', socket: { tcp: `127.0.0.1:${sys.agentPort}`, unix: false }, uplink: { url: `mqtt://127.0.0.1:${closed}` },
+  }));
+  t.equal(code, 1, out);
+  t.match(out, new RegExp(`✖ broker +mqtt://127\\.0\\.0\\.1:${closed}`));
+  t.notMatch(out, /running agent/);
 });
 
 t.test('corrupt SQLite: ✖ database', async (t) => {
