@@ -34,24 +34,43 @@ export function parseConfigText<T>(spec: ConfigSpec<T>, text: string, file: stri
   const raw: unknown = doc.toJS();
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail(['(root): must be a mapping of keys']);
   const input = structuredClone(raw) as Record<string, unknown>;
+  const overridden = new Map<string, string>();
   for (const [name, key] of Object.entries(spec.env)) {
     const value = env[name];
-    if (value) override(input, key, value);
+    if (value) {
+      override(input, key, value);
+      overridden.set(key, name);
+    }
   }
   const result = spec.schema.safeParse(input);
-  if (!result.success) throw fail(describeIssues(result.error, '', input));
+  // A bad value from the environment is not in the file the technician reads: say where it is.
+  const from = (error: string) => {
+    const key = error.slice(0, error.indexOf(':'));
+    return overridden.has(key) ? `${error} (the value comes from the environment: ${overridden.get(key)})` : error;
+  };
+  if (!result.success) throw fail(describeIssues(result.error, '', input).map(from));
   const config = result.data;
   const base = dirname(resolve(file));
   spec.absolutePaths(config, (p) => (isAbsolute(p) ? p : resolve(base, p)));
   return config;
 }
 
+// The codes a technician meets, in words (the code stays: it is what to search for).
+const READ_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a directory, not a file',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
 export function loadConfigFile<T>(spec: ConfigSpec<T>, file: string, env: NodeJS.ProcessEnv = process.env): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`], spec.what);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code ? READ_ERRORS[code] : undefined;
+    throw new ConfigError(file, [`cannot read file: ${code ?? String(error)}${why ? ` (${why})` : ''}`], spec.what);
   }
   return parseConfigText(spec, text, file, env);
 }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { ConfigError } from '../../runtime/config-file.ts';
-import { parseConfig } from '../../agent/config.ts';
+import { loadConfig, parseConfig } from '../../agent/config.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const minimal = `
 terminal: T1
@@ -70,6 +71,20 @@ t.test('environment overrides broker URL and data dir', async (t) => {
   const c = parseConfig(minimal, '/x/c.yaml', { TILL_AGENT_BROKER_URL: 'mqtts://broker:8883', TILL_AGENT_DATA_DIR: '/var/lib/till' });
   t.equal(c.uplink.url, 'mqtts://broker:8883');
   t.equal(c.data_dir, '/var/lib/till');
+  // The file's own url is fine: the error must send the technician to the environment.
+  t.throws(() => parseConfig(minimal, '/x/c.yaml', { TILL_AGENT_BROKER_URL: 'ftp://broker' }),
+    { errors: [/^uplink\.url: must be mqtt:.*\(the value comes from the environment: TILL_AGENT_BROKER_URL\)$/] });
+});
+
+t.test('a config file that cannot be read says why in words, naming the path', async (t) => {
+  const { writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'file'), minimal);
+  for (const [path, why] of [['missing.yaml', 'ENOENT (no such file)'], ['', 'EISDIR (a directory, not a file)'], ['file/x.yaml', 'ENOTDIR (a part of the path is not a directory)']] as const) {
+    const file = join(dir, path);
+    t.throws(() => loadConfig(file, {}), { message: `${file}: invalid configuration\n  - cannot read file: ${why}` });
+  }
 });
 
 t.test('cert without key is refused', async (t) => {
