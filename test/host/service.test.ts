@@ -196,6 +196,17 @@ t.test('void reverses the award and every spend of the txn; a second void is ded
   checkInvariant(t, ledger);
 });
 
+t.test('a sale awarded nothing is voided with nothing reversed, not refused as unknown', async (t) => {
+  const { one, ledger } = await setup(t);
+  t.match(ok(t, one(request([award('P3', basket([['COFFEE', 5]]), 'txn-small')]))), { award_amount: 0, instant_spend_amount: 0 });
+  const r = ok(t, one(request([voidTxn('txn-small')])));
+  t.ok(voidResultSchema.safeParse(r).success);
+  t.same(r, { reversed_award_amount: 0, reversed_spend_amount: 0 });
+  t.equal(ledger.entries('P3').filter((e) => e.kind === 'reversal').length, 0);
+  t.match(one(request([voidTxn('txn-small')], { ...SOURCE, terminal: 'T9' })), { ok: false, error: { code: 'NOT_FOUND' } }, 'another till has no such sale');
+  checkInvariant(t, ledger);
+});
+
 t.test('ledger entries are append-only', async (t) => {
   const { store } = await setup(t);
   await t.rejects(store.exec('UPDATE entries SET amount = 0'), /append-only/);
