@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const at = (path: string) => JSON.stringify(fileURLToPath(new URL(path, import.meta.url)));
+// The child runs the TypeScript as the test processes do (package.json "tap" "node-arg").
+const COMPILED_TS = fileURLToPath(new URL('../helpers/compiled-ts.mjs', import.meta.url));
 
 // The child seeds an in-memory ledger with the sample seed and handles 6,000 chained single-award
 // requests from their JSON text, as the consumer does (the four sample customers in turn).
@@ -45,7 +47,7 @@ console.log('applied ' + applied);
 `;
 
 t.test('the online award path is not deoptimised once optimised', async (t) => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--trace-deopt-verbose', '--input-type=module', '-e', CHILD], {
+  const { stdout } = await run(process.execPath, ['--import', COMPILED_TS, '--trace-deopt-verbose', '--input-type=module', '-e', CHILD], {
     maxBuffer: 256 * 1024 * 1024,
   });
   t.match(stdout, /applied 6000/); // V8's trace and console.log share stdout: not on a line of its own

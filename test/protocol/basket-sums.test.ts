@@ -32,6 +32,8 @@ t.test('sumAmountFields and subtractAmounts answer as sumAmounts did', async (t)
 // fast path, V8 optimising as it goes, and prints V8's deopt trace. Before: addsUp and sumAmounts were
 // deoptimised ("wrong map") when `map`'s results turned holey under TurboFan, or met `[items, -0]`.
 const FAST_PATH = fileURLToPath(new URL('../../protocol/fast-path.ts', import.meta.url));
+// The child runs the TypeScript as the test processes do (package.json "tap" "node-arg").
+const COMPILED_TS = fileURLToPath(new URL('../helpers/compiled-ts.mjs', import.meta.url));
 const CHILD = `
 import { fastAward } from ${JSON.stringify(FAST_PATH)};
 const item = (sku, qty, unit_price) => ({ sku, name: 'Item ' + sku, qty, unit_price, amount: qty * unit_price, category: 'c', tax_included: true });
@@ -46,7 +48,7 @@ console.log('accepted ' + accepted);
 `;
 
 t.test('the award fast path is not deoptimised once optimised', async (t) => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--trace-deopt-verbose', '--input-type=module', '-e', CHILD], {
+  const { stdout } = await run(process.execPath, ['--import', COMPILED_TS, '--trace-deopt-verbose', '--input-type=module', '-e', CHILD], {
     maxBuffer: 64 * 1024 * 1024,
   });
   t.match(stdout, /^accepted 20000$/m);

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { STOP_DEADLINE_MS } from '../../../cli/commands/signals.ts';
 
 const SIGNALS = fileURLToPath(new URL('../../../cli/commands/signals.ts', import.meta.url));
+// The child runs the TypeScript as the test processes do (package.json "tap" "node-arg").
+const COMPILED_TS = fileURLToPath(new URL('../../helpers/compiled-ts.mjs', import.meta.url));
 
 // The child prints one JSON line per log call and `listening` once it listens; mode (env) picks its stop.
 const CHILD = `
@@ -19,7 +21,7 @@ const stops = {
   hangs: () => new Promise(() => { setInterval(() => undefined, 1000); }),
 };
 const listeners = () => process.listenerCount('SIGTERM') + process.listenerCount('SIGINT');
-const before = listeners(); // tsx has its own
+const before = listeners(); // any the loader has of its own
 const signal = listenForSignal(log);
 const keepAlive = setInterval(() => undefined, 1000);
 print({ msg: 'listening' });
@@ -33,7 +35,7 @@ if (mode === 'early') setTimeout(stopping, 500); else stopping();
 `;
 
 async function stopChild(mode: string): Promise<{ lines: Array<Record<string, unknown>>; code: number | null; ms: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
+  const child = spawn(process.execPath, ['--import', COMPILED_TS, '--input-type=module', '-e', CHILD], {
     env: { ...process.env, MODE: mode }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: Array<Record<string, unknown>> = [];
