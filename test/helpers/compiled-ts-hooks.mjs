@@ -1,16 +1,17 @@
 // Module hooks (registered by compiled-ts.mjs) that run this checkout's TypeScript in the test
-// processes: a .ts module gets the JavaScript `npm run build:tests` wrote for it into .test-build/
-// (tsc, tsconfig.test-build.json, with a source map) when that file is at least as new as the
+// processes: a .ts module gets the JavaScript tools/build-tests.mjs wrote for it into .test-build/
+// (esbuild, with a source map; `npm test` runs it first) when that file is at least as new as the
 // .ts; otherwise (edited since, never compiled, or outside the checkout) esbuild compiles it on
-// the spot. The module keeps its .ts URL, so import.meta.url, relative imports and stack traces
-// (through the source map) are the same as before. Why not tsx: it cost each test process
-// ~0.3 s of CPU more than this on a fast machine (~200 test processes a suite run, bench/README.md).
+// the spot with the same options. The module keeps its .ts URL, so import.meta.url, relative
+// imports and stack traces (through the source map) are the same as before. Why not tsx: it cost
+// each test process ~0.3 s of CPU more than this on a fast machine (bench/README.md).
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ESBUILD_OPTIONS, OUT_DIR } from '../../tools/build-tests.mjs';
 
 const ROOT = new URL('../../', import.meta.url).href;
-const OUT = `${ROOT}.test-build/`;
+const OUT = `${ROOT}${OUT_DIR}/`;
 const MAP_COMMENT = /\/\/# sourceMappingURL=(\S+)\s*$/;
 
 const mtime = (url) => {
@@ -40,15 +41,7 @@ export function compiledSource(url, root = ROOT, out = OUT) {
 let esbuild;
 async function compileNow(url, source) {
   esbuild ??= await import('esbuild');
-  const { code } = await esbuild.transform(source, {
-    loader: 'ts',
-    format: 'esm',
-    target: `node${process.versions.node}`,
-    sourcemap: 'inline',
-    sourcefile: fileURLToPath(url),
-    // tsconfig.json's options that change the emitted code (ES2022: class fields are defined).
-    tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true, useDefineForClassFields: true } },
-  });
+  const { code } = await esbuild.transform(source, { ...ESBUILD_OPTIONS, loader: 'ts', sourcemap: 'inline', sourcefile: fileURLToPath(url) });
   return code;
 }
 

@@ -1,11 +1,12 @@
-// test/helpers/compiled-ts-hooks.mjs: a test process runs a .ts module from .test-build/ only when
-// that compiled file is at least as new as the source, and compiles it on the spot otherwise; either
-// way a stack trace points at the .ts line.
+// test/helpers/compiled-ts-hooks.mjs: a test process runs a .ts module from .test-build/
+// (tools/build-tests.mjs) only when that compiled file is at least as new as the source, and compiles
+// it on the spot otherwise, to the same JavaScript; either way a stack trace points at the .ts line.
 import t from 'tap';
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compiledSource, load } from '../helpers/compiled-ts-hooks.mjs';
+import { buildTests } from '../../tools/build-tests.mjs';
 import { tempDir } from '../helpers/tmp.ts';
 
 type Files = Record<string, { text: string; at: number }>;
@@ -55,6 +56,22 @@ t.test('a .ts without a fresh compiled file is compiled on the spot, with its so
   t.match(code, /const p = 2;/, 'JavaScript without the types');
   t.notMatch(code, /Pence/, 'no type left');
   t.match(code, /\n\/\/# sourceMappingURL=data:application\/json;base64,\S+\n?$/, 'the source map inline');
+});
+
+t.test('tools/build-tests.mjs writes what the hooks would compile on the spot', async (t) => {
+  // An auto-accessor (Node 20 has none: esbuild rewrites it for the target) and a class field:
+  // their JavaScript depends on the options, not only on the source.
+  const text = 'import type { Test } from \'tap\';\n\nexport class Till {\n  static accessor opened = 0;\n  id = 1;\n  constructor(readonly t?: Test) {}\n}\n';
+  const { root, out } = await checkout(t, { 'agent/till.ts': { text, at: 1000 }, 'test/till.test.ts': { text: 'export {};\n', at: 1000 } });
+  await buildTests(new URL(root));
+  const url = `${root}agent/till.ts`;
+  const built = compiledSource(url, root, out);
+  t.ok(built, 'agent/till.ts compiled');
+  t.ok(compiledSource(`${root}test/till.test.ts`, root, out), 'test/till.test.ts compiled');
+  const now = await load(url, {}, async () => ({ format: 'module', source: text }));
+  const code = (js: unknown) => String(js).replace(/\/\/# sourceMappingURL=\S+\s*$/, '');
+  t.equal(code(built), code(now.source), 'the same JavaScript');
+  t.match(built, /\n\/\/# sourceMappingURL=\.\.\/\.test-build\/agent\/till\.js\.map$/, 'its source map beside it');
 });
 
 t.test('this file\'s own stack trace names its .ts line', async (t) => {
