@@ -270,7 +270,7 @@ t.test('close() closes the worker\'s connection first: the caller\'s close is th
 
 t.test('a worker never keeps the process alive: one never closed lets it exit', async (t) => {
   const dir = await tempDir(t, 'till-ckpt-');
-  const script = join(dir, 'left-open.ts');
+  const script = join(dir, 'left-open.mjs'); // JavaScript: only the module under test is TypeScript
   const module = fileURLToPath(new URL('../../runtime/wal-checkpointer.ts', import.meta.url));
   writeFileSync(script, `
     import Database from ${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))};
@@ -287,7 +287,7 @@ t.test('a worker never keeps the process alive: one never closed lets it exit', 
     checkpoints.committed();
     checkpoints.runIfDue();
   `);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 20_000, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--import', fileURLToPath(new URL('../helpers/compiled-ts.mjs', import.meta.url)), script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 20_000, encoding: 'utf8' });
   t.match(out, /checkpointed true[\s\S]*done/, 'the worker checkpointed, and the process exited by itself');
 });
 
