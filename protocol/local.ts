@@ -67,11 +67,14 @@ export type Product = z.output<typeof productSchema>;
 export const EVENT_TOPICS = ['uplink', 'outbox', 'storage', 'device', 'scan', 'scan_error', 'identified', 'print', 'drawer'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
+const SPEAKS = `this agent speaks protocol ${PROTOCOL_VERSIONS.join(' or ')}`;
+
 /** Parameter schemas by op. An op missing here is UNKNOWN_OP. */
 export const paramSchemas = {
   hello: z.object({
     token: z.string().max(512).optional(),
-    protocol: z.number().int().refine(isProtocolVersion, { error: `this agent speaks protocol ${PROTOCOL_VERSIONS.join(' or ')}` }).optional(),
+    // One message for any other value (a string "2", 1.5, null), as LOCAL.md "Versioning" says.
+    protocol: z.number({ error: SPEAKS }).int({ error: SPEAKS }).refine(isProtocolVersion, { error: SPEAKS }).optional(),
   }),
   identify: z.object({
     by: z.enum(identifierKinds, { error: `must be one of ${identifierKinds.join(', ')}` }),
