@@ -146,6 +146,8 @@ const AGENT_CONFIG: ConfigSpec<Config> = {
     config.data_dir = abs(config.data_dir);
     if (config.socket.unix) config.socket.unix = abs(config.socket.unix);
     absoluteTlsFiles(config.uplink, abs);
+    // A device file too (serial, file and evdev transports): the agent under systemd runs in /, doctor wherever the technician is.
+    for (const d of config.devices) if (d.path !== undefined) d.path = abs(d.path);
   },
 };
 

@@ -24,6 +24,15 @@ t.test('minimal config gets safe defaults', async (t) => {
   t.equal(c.uplink.reconnect_max_ms, 30_000, '…up to 30 s');
 });
 
+t.test('device paths are resolved against the config file too, as every relative path', async (t) => {
+  const c = parseConfig(`${minimal}devices:
+  - { name: lp, kind: printer, transport: file, path: ./out/printer.bin }
+  - { name: s0, kind: barcode-scanner, transport: serial, path: /dev/ttyUSB0 }
+  - { name: p1, kind: printer, transport: tcp, host: 127.0.0.1, port: 9100 }
+`, '/etc/till-agent/config.yaml');
+  t.same(c.devices.map((d) => d.path), ['/etc/till-agent/out/printer.bin', '/dev/ttyUSB0', undefined]);
+});
+
 t.test('the reconnect backoff is range-checked, and its longest wait is not below its first', async (t) => {
   const uplink = (lines: string) => `${minimal}${lines}`;
   const c = parseConfig(uplink('  reconnect_min_ms: 250\n  reconnect_max_ms: 5000\n'), 'c.yaml');
