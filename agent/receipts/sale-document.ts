@@ -1,5 +1,5 @@
-// A receipt document rebuilt from what the till recorded of a sale (the award's basket), for
-// `till-agent receipt preview`. Payments are shown when the basket carried them (protocol 2).
+// A receipt document rebuilt from what the till recorded of a sale (the award's basket) or of a
+// return (the refund's items), for `till-agent receipt preview`. Payments are shown when the basket carried them (protocol 2).
 import type { Basket } from '../../protocol/basket.ts';
 import type { ReceiptDocument } from '../../protocol/receipt.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
@@ -9,6 +9,22 @@ export function saleDocument(rows: OutboxRow[], header: string[]): ReceiptDocume
   if (rows.length === 0) return null;
   const basket = rows.find((r) => r.op === 'award')?.payload.basket as Basket | undefined;
   const footer = ["Preview from the till's records"];
+  const refund = rows.find((r) => r.op === 'refund');
+  if (!basket && refund) {
+    // A return (its refund_id): the lines that came back, negative, as the POS prints a return.
+    const items = (refund.payload.items as Array<{ sku: string; qty: number; amount: number }> | undefined) ?? [];
+    const sale = refund.payload.sale_txn_id;
+    return {
+      currency: refund.currency ?? 'EUR',
+      header,
+      items: items.map((i) => ({ name: i.sku, qty: i.qty, amount: -i.amount, sku: i.sku })),
+      discounts: [],
+      taxes: [],
+      total: -items.reduce((sum, i) => sum + i.amount, 0),
+      payments: [],
+      footer: [...(typeof sale === 'string' ? [`Return of sale ${sale}`] : []), ...footer],
+    };
+  }
   if (!basket) {
     // A spend or void without an award on this till: only the loyalty section is known.
     const currency = rows.find((r) => r.currency)?.currency ?? 'EUR';

@@ -39,6 +39,20 @@ t.test('the award basket becomes the document: names (or SKUs), qty, discounts w
   t.match(spendOnly, { currency: 'GBP', items: [], total: 0, footer: ['No basket recorded for this sale', "Preview from the till's records"] });
 });
 
+t.test('a return (receipt preview --txn REFUND_ID) shows the lines that came back, negative, and their total', async (t) => {
+  const payload = { sale_txn_id: 'sale-1', customer_id: 'P-1001', currency: 'JPY', items: [{ sku: 'GYOZA', qty: 1, amount: 390 }, { sku: 'TEA', qty: 2, amount: 600 }] };
+  t.same(saleDocument([row({ op: 'refund', txn_id: 'ret-1', currency: 'JPY', payload })], ['Shop']), {
+    currency: 'JPY',
+    header: ['Shop'],
+    items: [{ name: 'GYOZA', qty: 1, amount: -390, sku: 'GYOZA' }, { name: 'TEA', qty: 2, amount: -600, sku: 'TEA' }],
+    discounts: [],
+    taxes: [],
+    total: -990,
+    payments: [],
+    footer: ['Return of sale sale-1', "Preview from the till's records"],
+  });
+});
+
 t.test('readTxnRecords reads rows and the cached name without changing the file', async (t) => {
   const file = join(await tempDir(t), 'till-agent.db');
   const db = openDb(file);
