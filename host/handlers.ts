@@ -188,9 +188,11 @@ const voidTxn: Handler<'void'> = (ctx, m) => {
   const txnId = requireTxn(m);
   const entries = ctx.ledger.reversibleEntries(ctx.terminal, txnId);
   const reinstated = heldOffers.voidSaleOffers(ctx, txnId);
-  // A sale awarded nothing (a small basket, no offer that applies) is still a sale of this till:
-  // its void is answered, with nothing reversed, rather than refused as unknown (a dead letter).
-  if (entries.length === 0 && reinstated.length === 0 && !ctx.ledger.processedByTxn(ctx.terminal, 'award', txnId)) {
+  // A sale awarded nothing (a small basket, no offer that applies), or whose redemptions were all
+  // reinstated, is still a sale of this till: its void is answered, with nothing reversed, rather
+  // than refused as unknown (a dead letter).
+  const known = () => ctx.ledger.processedByTxn(ctx.terminal, 'award', txnId) !== undefined || ctx.ledger.userOffers.hasRedemptionInSale(ctx.terminal, txnId);
+  if (entries.length === 0 && reinstated.length === 0 && !known()) {
     throw permanent('NOT_FOUND', `nothing to void for txn ${txnId}`);
   }
   let reversedAward = 0;

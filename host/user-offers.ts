@@ -240,6 +240,11 @@ export class UserOffers {
       .all(terminal, txnId) as Redemption[];
   }
 
+  /** Whether this till redeemed any offer in the sale, reinstated since or not. */
+  hasRedemptionInSale(terminal: string, txnId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM redemptions WHERE terminal = ? AND txn_id = ? LIMIT 1').get(terminal, txnId) !== undefined;
+  }
+
   markReinstated(terminal: string, redemptionId: string, at: string): void {
     this.db.prepare(`UPDATE redemptions SET state = 'reinstated', updated_at = ? WHERE terminal = ? AND redemption_id = ?`).run(at, terminal, redemptionId);
   }

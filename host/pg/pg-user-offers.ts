@@ -129,6 +129,11 @@ export class PgUserOffers implements StoreApi<UserOffers> {
     );
   }
 
+  /** Whether this till redeemed any offer in the sale, reinstated since or not. */
+  hasRedemptionInSale(terminal: string, txnId: string): boolean {
+    return this.sql.get<{ one: number }>('SELECT 1 AS one FROM redemptions WHERE terminal = $1 AND txn_id = $2 LIMIT 1', [terminal, txnId]) !== undefined;
+  }
+
   markReinstated(terminal: string, redemptionId: string, at: string): void {
     this.sql.run(`UPDATE redemptions SET state = 'reinstated', updated_at = $1 WHERE terminal = $2 AND redemption_id = $3`, [at, terminal, redemptionId]);
   }

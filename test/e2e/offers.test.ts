@@ -203,6 +203,10 @@ t.test('redeem and reinstate one offer redemption', async (t) => {
   t.match(await t1.request('void', { txn_id: 'v-2' }), { ok: true, result: { status: 'voided', reinstated_offers: ['UO-TEA'] } },
     'a sale with only a redemption can be voided');
   t.same(ids(await t1.request('offers', { customer_id: 'alice' })), ['UO-COFFEE2', 'UO-TEA'], 'both back in the wallet');
+  // sale-1's redemptions were all reinstated above (the POS gave them back, then cancels the sale):
+  // nothing left to give back, but a sale of this till all the same, not an unknown one.
+  t.match(await t1.request('void', { txn_id: 'sale-1' }), { ok: true, result: { status: 'voided', reversed_award_amount: 0, reversed_spend_amount: 0 } });
+  t.equal((await statusOf(t1)).outbox.dead, 0, 'no dead letter');
 });
 
 t.test('preview names its sale (txn_id, protocol 2): this till\'s other locks are left out, preview and spend agree', async (t) => {
