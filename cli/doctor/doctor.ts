@@ -42,8 +42,8 @@ export async function runChecks(configPath: string, options: DoctorOptions): Pro
 
 /**
  * What the running agent says about itself, or null when it is not running (or unreachable), or when
- * the agent answering on the config's socket is another till's (a demo on the same port, a config
- * edited since the agent started): its uplink and devices say nothing about this config's.
+ * the agent answering on the config's socket is another till's (a demo on the same port, or the
+ * agent before an edit of the till's identity): its uplink and devices say nothing about this config's.
  */
 async function agentStatus(config: Config, configPath: string, timeoutMs: number): Promise<StatusResult | null> {
   try {
