@@ -1,6 +1,6 @@
 // CLI: `till-agent <command> [options]`. Each command lives in its own module and is
 // loaded on demand so that `till-agent host` never opens the agent's outbox, and so on.
-import { UsageError } from './commands/args.ts';
+import { UsageError, parseFlags } from './commands/args.ts';
 import { flushStdout, printError } from './commands/output.ts';
 
 const USAGE = `till-agent <command> [options]
@@ -17,7 +17,7 @@ Commands:
   print-test               print a test receipt (code pages, widths, QR) on a printer
   ports                    serial ports and USB printers found on this machine
   receipt preview --txn ID render a sale's loyalty receipt to PNG and text
-  help                     this text
+  help [COMMAND]           this text, or a command's options
 
 Run "till-agent <command> --help" for the options of a command.
 `;
@@ -40,16 +40,15 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
+  if (!name) {
     process.stdout.write(USAGE);
-    return name ? 0 : 2;
+    return 2;
   }
-  const load = COMMANDS[name];
-  if (!load) {
+  const command = name === 'help' || name === '--help' || name === '-h' ? helpCommand : await COMMANDS[name]?.();
+  if (!command) {
     process.stderr.write(`till-agent: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
-  const command = await load();
   try {
     const code = await command(args);
     await flushStdout(); // the caller exits at once: a pipe must get all of a large output first
@@ -59,4 +58,18 @@ export async function main(argv: string[]): Promise<number> {
     printError(`till-agent ${name}: ${error.message}\nRun "till-agent ${name} --help" for its options.\n`);
     return 2;
   }
+}
+
+// `help` takes flags as strictly as every other command: `help --frob` is a usage error, not
+// this text. `help COMMAND` is `COMMAND --help`.
+async function helpCommand(args: string[]): Promise<number> {
+  const { positionals } = parseFlags(args, {}, 1);
+  const name = positionals[0];
+  if (name === undefined) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new UsageError(`unknown command "${name}"`);
+  return (await load())(['--help']);
 }

@@ -9,6 +9,7 @@ import { LEDGER_FILE } from '../../host/store.ts';
 import { SeedError } from '../../host/seed.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { createLogger } from '../../runtime/log.ts';
+import { UsageError } from './args.ts';
 import { listenForSignal } from './signals.ts';
 
 const USAGE = `till-agent host --config FILE [--check-backend | --doctor]
@@ -73,10 +74,8 @@ export async function hostCommand(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (parsed.errors.length > 0 || parsed.config === undefined) {
-    process.stderr.write(`till-agent host: ${parsed.errors.join('; ')}\n\n${USAGE}`);
-    return 2;
-  }
+  // main.ts prints a usage error as every command's is printed: the error and a pointer to --help.
+  if (parsed.errors.length > 0 || parsed.config === undefined) throw new UsageError(parsed.errors.join('; '));
   let config: HostConfig;
   try {
     config = loadHostConfig(parsed.config);

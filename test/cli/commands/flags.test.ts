@@ -24,11 +24,18 @@ const INVOCATIONS: string[][] = [
 ];
 
 t.test('an unknown flag is an error that names it, in every command', async (t) => {
-  for (const args of INVOCATIONS) {
+  for (const args of [['help'], ...INVOCATIONS]) {
     const r = await run(...args, '--frob');
     t.equal(r.code, 2, `${args.join(' ')} --frob exits 2`);
-    t.match(r.out, /unknown option --frob/, `${args.join(' ')} --frob names the flag`);
+    t.equal(r.out, `till-agent ${args[0]}: unknown option --frob\nRun "till-agent ${args[0]} --help" for its options.\n`,
+      `${args.join(' ')} --frob names the flag in one line and points to --help`);
   }
+});
+
+t.test('help COMMAND is COMMAND --help; an unknown one is a usage error', async (t) => {
+  t.same(await run('help', 'status'), await run('status', '--help'));
+  t.match(await run('help', 'frob'), { code: 2, out: /unknown command "frob"/ });
+  t.match(await run('help', 'status', 'run'), { code: 2, out: /unexpected argument "run"/ });
 });
 
 t.test('-h is --help in every command', async (t) => {
