@@ -10,7 +10,9 @@ import { DeferredLog } from '../../host/op-log.ts';
 import type { Batch } from '../../host/batch.ts';
 import { decodeRequest } from '../../host/request.ts';
 import { HostService } from '../../host/service.ts';
-import { SOURCE, award, basket, message, request, seededLedger, spend, voidTxn } from '../helpers/host-fixtures.ts';
+import { SOURCE, TEST_SEED, award, basket, message, request, seededLedger, spend, voidTxn, writeSeed } from '../helpers/host-fixtures.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { applySeed, loadSeedFile } from '../../host/seed.ts';
 
 const SETTINGS = { timezone: 'UTC', reduction: 'front_end' as const, default_product: { sku: 'UNKNOWN', name: 'Unknown product' } };
 
@@ -204,6 +206,29 @@ t.test('a sale awarded nothing is voided with nothing reversed, not refused as u
   t.same(r, { reversed_award_amount: 0, reversed_spend_amount: 0 });
   t.equal(ledger.entries('P3').filter((e) => e.kind === 'reversal').length, 0);
   t.match(one(request([voidTxn('txn-small')], { ...SOURCE, terminal: 'T9' })), { ok: false, error: { code: 'NOT_FOUND' } }, 'another till has no such sale');
+  checkInvariant(t, ledger);
+});
+
+t.test('a sale whose offer redemptions were all reinstated is voided with nothing reversed, not refused as unknown', async (t) => {
+  const { one, ledger } = await setup(t);
+  // P3 (balance 0) gets a fixed-amount offer: its redemption writes no ledger entry of its own.
+  const withOffer = TEST_SEED.replace('    balance: { amount: 0, currency: EUR }\n', `    balance: { amount: 0, currency: EUR }
+    offers:
+      - { id: UO-V, name: 1.00 off, amount: 100, currency: EUR }
+`);
+  t.match(applySeed(ledger, loadSeedFile(await writeSeed(await tempDir(t, 'till-host-offer-'), withOffer)), silentLogger()), { applied: true, user_offers_issued: 1 });
+  const sale = basket([['COFFEE', 500]]);
+  t.match(ok(t, one(request([message('redeem', { txn_id: 'sale-r', customer_id: 'P3', offer_id: 'UO-V', basket: sale }, { txn_id: 'red-1' })]))),
+    { status: 'redeemed' });
+  t.equal(ledger.userOffers.get('UO-V')?.state, 'redeemed');
+  ok(t, one(request([message('reinstate', {}, { txn_id: 'red-1' })])));
+  t.equal(ledger.userOffers.get('UO-V')?.state, 'issued', 'given back before the sale is cancelled');
+  const r = ok(t, one(request([voidTxn('sale-r')])));
+  t.ok(voidResultSchema.safeParse(r).success);
+  t.same(r, { reversed_award_amount: 0, reversed_spend_amount: 0 });
+  t.equal(ledger.userOffers.get('UO-V')?.state, 'issued', 'the void reinstates nothing twice');
+  t.match(one(request([voidTxn('sale-r')], { ...SOURCE, terminal: 'T9' })), { ok: false, error: { code: 'NOT_FOUND' } }, 'another till has no such sale');
+  t.match(one(request([voidTxn('sale-unknown')])), { ok: false, error: { code: 'NOT_FOUND' } }, 'a sale never seen stays unknown');
   checkInvariant(t, ledger);
 });
 
