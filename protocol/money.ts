@@ -26,10 +26,14 @@ export const MAX_AMOUNT = 1_000_000_000_000;
 export const MAX_BALANCE = 1_000_000_000_000_000;
 
 // ISO 4217 currencies whose minor unit is not 2 digits. Everything else formats with 2.
+// The codes ISO lists with no minor unit ("N.A.": precious metals, bond-market and IMF units,
+// the testing code XTS and XXX, "no currency") count whole units, as 0.
 const EXPONENTS: Readonly<Record<string, number>> = {
+  CLF: 4, UYW: 4,
   BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
   BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0,
   RWF: 0, UGX: 0, UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
+  XAG: 0, XAU: 0, XBA: 0, XBB: 0, XBC: 0, XBD: 0, XDR: 0, XPD: 0, XPT: 0, XSU: 0, XTS: 0, XUA: 0, XXX: 0,
 };
 
 export function isMinorUnits(value: unknown): value is number {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { add, formatMoney, money, percentOf, prorate, subtract } from '../../protocol/money.ts';
+import { add, exponentOf, formatMoney, money, percentOf, prorate, subtract } from '../../protocol/money.ts';
 
 t.test('formatting by ISO 4217 exponent', async (t) => {
   const table: Array<[number, string, string]> = [
@@ -7,6 +7,21 @@ t.test('formatting by ISO 4217 exponent', async (t) => {
     [1234, 'JPY', '1234 JPY'], [1234, 'KWD', '1.234 KWD'], [0, 'USD', '0.00 USD'],
   ];
   for (const [amount, currency, text] of table) t.equal(formatMoney({ amount, currency }), text);
+});
+
+// ISO 4217's list as of 2025: every code whose minor unit is not 2. "N.A." (no minor unit) is 0.
+t.test('every ISO 4217 minor unit other than 2', async (t) => {
+  const table: Record<number, string[]> = {
+    0: ['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF',
+      'XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX'],
+    3: ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'],
+    4: ['CLF', 'UYW'],
+  };
+  for (const [exponent, codes] of Object.entries(table)) for (const code of codes) t.equal(exponentOf(code), Number(exponent), code);
+  for (const code of ['EUR', 'USD', 'GBP', 'CHF', 'IDR', 'HUF', 'MGA', 'MRU', 'SLE', 'VES', 'ZWG', 'XCD', 'XCG']) t.equal(exponentOf(code), 2, code);
+  t.equal(formatMoney({ amount: 12345, currency: 'CLF' }), '1.2345 CLF');
+  t.equal(formatMoney({ amount: -5, currency: 'UYW' }), '-0.0005 UYW');
+  t.equal(formatMoney({ amount: 12345, currency: 'XXX' }), '12345 XXX');
 });
 
 t.test('integer arithmetic only', async (t) => {
