@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import type { ErrorBody } from '../protocol/errors.ts';
-import { LineSplitter } from '../protocol/line-splitter.ts';
+import { LineSplitter, NOT_UTF8 } from '../protocol/line-splitter.ts';
 import { UsageError, type FlagSpec } from './commands/args.ts';
 import { locateConfig } from './commands/locate-config.ts';
 import { loadConfig, parseListen } from '../agent/config.ts';
@@ -125,6 +125,7 @@ export async function openSession(target: ClientTarget, timeoutMs = 10_000): Pro
     const split = lines.push(chunk);
     if (split.tooLarge) socket.destroy(); // 'close' rejects what waits
     for (const line of split.lines) {
+      if (line === NOT_UTF8) continue; // the agent writes only UTF-8 JSON, as a non-JSON line below
       let frame: { id?: number; ok?: boolean; result?: unknown; error?: ErrorBody; event?: string; data?: unknown };
       try {
         frame = JSON.parse(line) as typeof frame;

@@ -20,7 +20,7 @@ import { formatPath } from '../../protocol/schema.ts';
 import type { EventBus, EventData } from '../events.ts';
 import { ConnectionGuard } from './connection-guard.ts';
 import type { HelloThrottle } from './hello-throttle.ts';
-import { LineSplitter, type SplitResult } from '../../protocol/line-splitter.ts';
+import { LineSplitter, NOT_UTF8, type SplitResult } from '../../protocol/line-splitter.ts';
 import type { Logger } from '../../runtime/log.ts';
 
 export interface RequestContext {
@@ -78,7 +78,7 @@ export class Connection {
   private readonly socket: Socket;
   private readonly log: Logger;
   private readonly splitter: LineSplitter;
-  private readonly queue: Array<string | typeof TOO_LARGE> = [];
+  private readonly queue: Array<string | typeof NOT_UTF8 | typeof TOO_LARGE> = [];
   private readonly subscriptions = new Map<EventTopic, () => void>();
   private readonly guard: ConnectionGuard;
   private inflight = 0;
@@ -189,8 +189,9 @@ export class Connection {
     else this.socket.resume();
   }
 
-  private handleLine(line: string): void {
+  private handleLine(line: string | typeof NOT_UTF8): void {
     const requestId = `${this.id}.${++this.requestSeq}`;
+    if (line === NOT_UTF8) return this.fail(requestId, null, undefined, 'BAD_FRAME', 'the line is not UTF-8: a frame must be UTF-8 text, one JSON object per line');
     let decoded: unknown;
     try {
       decoded = JSON.parse(line);

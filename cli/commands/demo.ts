@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { startDaemon, type Daemon } from '../../agent/daemon.ts';
 import { DatabaseUnusable } from '../../agent/storage/db.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../agent/upstream/embedded-broker.ts';
-import { LineSplitter } from '../../protocol/line-splitter.ts';
+import { LineSplitter, NOT_UTF8 } from '../../protocol/line-splitter.ts';
 import { createLogger, type LogLevel } from '../../runtime/log.ts';
 import { packageFile } from '../../agent/package-files.ts';
 import { VERSION } from '../../agent/version.ts';
@@ -171,6 +171,10 @@ function scanLinesFromInput(daemon: Daemon): void {
   const lines = new LineSplitter(MAX_SCAN_LINE_BYTES);
   process.stdin.on('data', (chunk: Buffer) => {
     for (const line of lines.push(chunk).lines) {
+      if (line === NOT_UTF8) {
+        process.stderr.write('demo: a line on stdin is not UTF-8; not scanned\n');
+        continue;
+      }
       const text = line.trim();
       if (text) daemon.ctx.devices.inject('scanner0', text);
     }

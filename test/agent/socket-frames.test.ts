@@ -38,3 +38,26 @@ t.test('a frame that repeats a key is refused whole: "op":"award","op":"status" 
   pos.send('{"id":8,"op":"status","params":{"a":{"k":1},"b":{"k":1},"s":"\\"k\\":1,\\"k\\":2","t":"x\\\\","u":{":":1}}}\n');
   t.same(await pos.nextFrame(), { id: 8, ok: true, result: { op: 'status' } });
 });
+
+t.test('a byte order mark starting the connection is dropped; elsewhere the line is BAD_FRAME', async (t) => {
+  const h = await startServer(t);
+  const pos = await h.connect();
+  // A .NET POS writing with Encoding.UTF8 begins its stream with EF BB BF, here in a chunk of its own.
+  pos.send(Buffer.of(0xef, 0xbb));
+  pos.send(Buffer.concat([Buffer.of(0xbf), Buffer.from('{"id":1,"op":"status"}\n')]));
+  t.same(await pos.nextFrame(), { id: 1, ok: true, result: { op: 'status' } });
+  pos.send('\ufeff{"id":2,"op":"status"}\n');
+  t.match(await pos.nextFrame(), { id: null, ok: false, error: { code: 'BAD_FRAME' } }, 'only at the start of the stream');
+  t.equal(h.calls.length, 1);
+});
+
+t.test('a line that is not UTF-8 is BAD_FRAME, never run with U+FFFD in place of its bytes', async (t) => {
+  const h = await startServer(t);
+  const pos = await h.connect();
+  // "Café" in CP1252: é is the single byte E9.
+  const cafe = Buffer.concat([Buffer.from('{"id":1,"op":"status","params":{"note":"Caf'), Buffer.of(0xe9), Buffer.from('"}}\n')]);
+  pos.send(Buffer.concat([cafe, Buffer.from('{"id":2,"op":"status","params":{"note":"Café"}}\n')]));
+  t.same(await pos.nextFrame(), { id: null, ok: false, error: { code: 'BAD_FRAME', message: 'the line is not UTF-8: a frame must be UTF-8 text, one JSON object per line', retryable: false } });
+  t.same(await pos.nextFrame(), { id: 2, ok: true, result: { op: 'status' } }, 'the connection stays usable');
+  t.equal(h.calls.length, 1, 'only the UTF-8 line reached the handler');
+});

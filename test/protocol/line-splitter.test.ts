@@ -1,5 +1,5 @@
 import t from 'tap';
-import { LineSplitter } from '../../protocol/line-splitter.ts';
+import { LineSplitter, NOT_UTF8 } from '../../protocol/line-splitter.ts';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 const euro = b('€'); // e2 82 ac
@@ -9,7 +9,7 @@ interface Case {
   name: string;
   max?: number;
   chunks: Buffer[];
-  lines: string[];
+  lines: Array<string | typeof NOT_UTF8>;
   tooLarge?: boolean;
   buffered?: number;
 }
@@ -34,7 +34,16 @@ const cases: Case[] = [
     chunks: [...[...pile].map((x) => Buffer.of(x)), b('\n')],
     lines: ['💩'],
   },
-  { name: 'invalid UTF-8 becomes U+FFFD (JSON.parse rejects it later)', chunks: [Buffer.of(0xff, 0x0a)], lines: ['\ufffd'] },
+  { name: 'a line that is not UTF-8 is NOT_UTF8, never U+FFFD', chunks: [Buffer.of(0xff, 0x0a)], lines: [NOT_UTF8] },
+  { name: 'a CP1252 "Café" between good lines', chunks: [b('a\n'), Buffer.concat([b('Caf'), Buffer.of(0xe9), b('\nb\n')])], lines: ['a', NOT_UTF8, 'b'] },
+  { name: 'a character cut short inside a line', chunks: [Buffer.concat([b('x'), euro.subarray(0, 2), b('y\n')])], lines: [NOT_UTF8] },
+  { name: 'a bad byte in a line split over chunks', chunks: [b('ab'), Buffer.of(0xc0, 0x80), b('c\nd\n')], lines: [NOT_UTF8, 'd'] },
+  { name: 'a chunk ending inside a character does not spoil its whole lines', chunks: [Buffer.concat([b('a\nb\n'), euro.subarray(0, 1)]), Buffer.concat([euro.subarray(1), b('\n')])], lines: ['a', 'b', '€'] },
+  { name: 'a byte order mark that starts the stream is dropped', chunks: [Buffer.concat([b('\ufeff{"a":1}\n'), b('\ufeffx\n')])], lines: ['{"a":1}', '\ufeffx'] },
+  { name: 'a byte order mark split over chunks', chunks: [Buffer.of(0xef), Buffer.of(0xbb), Buffer.of(0xbf, 0x61, 0x0a)], lines: ['a'] },
+  { name: 'a byte order mark alone on the first line', chunks: [b('\ufeff\r\na\n')], lines: ['a'] },
+  { name: 'a byte order mark after an empty first line is kept', chunks: [b('\n\ufeffa\n')], lines: ['\ufeffa'] },
+  { name: 'only the first byte order mark is dropped', chunks: [b('\ufeff\ufeffa\n')], lines: ['\ufeffa'] },
   { name: 'NUL bytes pass through', chunks: [Buffer.of(0x00, 0x61, 0x00, 0x0a)], lines: ['\0a\0'] },
   { name: 'exactly at the limit', max: 4, chunks: [b('abcd\n')], lines: ['abcd'] },
   { name: 'exactly at the limit with CRLF', max: 4, chunks: [b('abcd\r\n')], lines: ['abcd'] },
@@ -51,7 +60,7 @@ const cases: Case[] = [
 for (const c of cases) {
   t.test(c.name, async (t) => {
     const splitter = new LineSplitter(c.max ?? 1024);
-    const lines: string[] = [];
+    const lines: Array<string | typeof NOT_UTF8> = [];
     let tooLarge = false;
     for (const chunk of c.chunks) {
       const result = splitter.push(chunk);
@@ -76,11 +85,13 @@ t.test('memory stays bounded while a line grows past the limit', async (t) => {
 });
 
 t.test('end() yields an unterminated last line', async (t) => {
-  const cases: Array<[string, Buffer[], number, string[], boolean]> = [
+  const cases: Array<[string, Buffer[], number, Array<string | typeof NOT_UTF8>, boolean]> = [
     ['nothing pending', [b('a\n')], 8, [], false],
     ['a last line', [b('a\nb'), b('c')], 8, ['bc'], false],
     ['a last line ending in CR', [b('abcd\r')], 4, ['abcd'], false],
     ['a lone CR', [b('\r')], 4, [], false],
+    ['a last line that is not UTF-8', [b('a\nb'), Buffer.of(0xff)], 4, [NOT_UTF8], false],
+    ['a byte order mark and a last line', [b('\ufeffab')], 8, ['ab'], false],
     ['after failing', [b('abcdef')], 4, [], true],
   ];
   for (const [name, chunks, max, lines, tooLarge] of cases) {
