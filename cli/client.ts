@@ -4,15 +4,19 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import type { ErrorBody } from '../protocol/errors.ts';
+import type { TillIdentity } from '../protocol/upstream.ts';
 import { LineSplitter, NOT_UTF8 } from '../protocol/line-splitter.ts';
 import { UsageError, type FlagSpec } from './commands/args.ts';
 import { locateConfig } from './commands/locate-config.ts';
+import { printError } from './commands/output.ts';
 import { loadConfig, parseListen } from '../agent/config.ts';
 
 export interface ClientTarget {
   path?: string;
   tcp?: { host: string; port: number };
   token: string | null;
+  /** The till the config names, when the target came from a config: the agent answering may be another's. */
+  till?: TillIdentity;
 }
 
 /** The flags every command that talks to the agent takes. */
@@ -55,14 +59,41 @@ export function targetFrom(connection: Connection): ClientTarget {
   if (connection.kind === 'tcp') return { tcp: { host: connection.host, port: connection.port }, token: null };
   const config = loadConfig(locateConfig(connection));
   const token = config.socket.token;
-  if (config.socket.unix && existsSync(config.socket.unix)) return { path: config.socket.unix, token };
-  if (config.socket.tcp) return { tcp: parseListen(config.socket.tcp), token };
+  const till = { merchant: config.merchant, store: config.store, terminal: config.terminal };
+  if (config.socket.unix && existsSync(config.socket.unix)) return { path: config.socket.unix, token, till };
+  if (config.socket.tcp) return { tcp: parseListen(config.socket.tcp), token, till };
   throw new Error('the config enables neither socket.unix nor socket.tcp');
 }
 
-/** Sends hello (with the token) then each request in turn; resolves with the results in order. */
-export async function call(target: ClientTarget, requests: Array<{ op: string; params?: unknown }>, timeoutMs = 10_000): Promise<unknown[]> {
+/**
+ * Says why the agent that answered `hello` is not the one `target`'s config names (another till's:
+ * a demo on the same port, or the agent before an edit of the till's identity), or null when it is
+ * that till's or the target names none (--socket, --tcp).
+ */
+export function anotherTill(target: ClientTarget, hello: unknown): string | null {
+  const till = target.till;
+  const h = (hello ?? {}) as Partial<TillIdentity>;
+  if (!till || (h.merchant === till.merchant && h.store === till.store && h.terminal === till.terminal)) return null;
+  const where = target.path ?? `${target.tcp!.host}:${target.tcp!.port}`;
+  return `the agent answering on ${where} is another till's (merchant ${h.merchant}, store ${h.store}, terminal ${h.terminal}), `
+    + `not the config's (merchant ${till.merchant}, store ${till.store}, terminal ${till.terminal})`;
+}
+
+/** One line on stderr when the agent answering is another till's; the command's output stays as it is. */
+export function warnIfAnotherTill(command: string, target: ClientTarget, hello: unknown): void {
+  const other = anotherTill(target, hello);
+  if (other) printError(`till-agent ${command}: ${other}\n`);
+}
+
+/**
+ * Sends hello (with the token) then each request in turn; resolves with the results in order.
+ * `onHello` gets the hello's result (which till answered: anotherTill).
+ */
+export async function call(
+  target: ClientTarget, requests: Array<{ op: string; params?: unknown }>, timeoutMs = 10_000, onHello?: (hello: unknown) => void,
+): Promise<unknown[]> {
   const session = await openSession(target, timeoutMs);
+  onHello?.(session.hello);
   try {
     const results: unknown[] = [];
     for (const r of requests) {
@@ -82,6 +113,8 @@ const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 export type Answer = { ok: true; result: unknown } | { ok: false; error: ErrorBody };
 
 export interface AgentSession {
+  /** The agent's answer to this session's hello (its till's identity, protocols, …). */
+  readonly hello: unknown;
   /** One request: resolves with the agent's answer (an error answer is a value); rejects when there is none. */
   request(op: string, params?: unknown): Promise<Answer>;
   onEvent(listener: (topic: string, data: unknown) => void): void;
@@ -144,7 +177,8 @@ export async function openSession(target: ClientTarget, timeoutMs = 10_000): Pro
     }
   });
 
-  const session: AgentSession = {
+  const session: AgentSession & { hello: unknown } = {
+    hello: undefined,
     closed,
     onEvent: (l) => { listeners.push(l); },
     close: () => { socket.end(); setTimeout(() => socket.destroy(), 1000).unref(); },
@@ -169,5 +203,6 @@ export async function openSession(target: ClientTarget, timeoutMs = 10_000): Pro
     socket.destroy();
     throw new Error(`${hello.error.code}: ${hello.error.message}`);
   }
+  session.hello = hello.result;
   return session;
 }

@@ -1,6 +1,6 @@
 // `till-agent outbox list|retry|export`: dead letters and the queue, for a technician.
 import { existsSync } from 'node:fs';
-import { CONNECTION_FLAGS, call, connectionFrom, targetFrom } from '../client.ts';
+import { CONNECTION_FLAGS, call, connectionFrom, targetFrom, warnIfAnotherTill } from '../client.ts';
 import { UsageError, intFlag, parseFlags } from './args.ts';
 import { locateDatabase } from './locate-config.ts';
 import { field, print, printError, safeJson } from './output.ts';
@@ -49,7 +49,8 @@ export async function outboxCommand(args: string[]): Promise<number> {
         if (values.help) return help();
         const state = checkState(values.state) ?? 'dead';
         const params = { state, limit: intFlag(values.limit, 'limit', 100, 1, 1000) };
-        const [listed] = (await call(targetFrom(connectionFrom(values)), [{ op: 'outbox.list', params }])) as [Listed];
+        const target = targetFrom(connectionFrom(values));
+        const [listed] = (await call(target, [{ op: 'outbox.list', params }], undefined, (hello) => warnIfAnotherTill('outbox list', target, hello))) as [Listed];
         if (values.json) print(safeJson(listed, 2) + '\n');
         else {
           print(`${listed.pending} pending, ${listed.dead} dead; showing ${state}:\n`);
@@ -65,7 +66,8 @@ export async function outboxCommand(args: string[]): Promise<number> {
         const { values, positionals: [id] } = parseFlags(rest, FLAGS.retry, 1);
         if (values.help) return help();
         if (!id === !values.all) throw new UsageError('give a message id or --all');
-        const [r] = (await call(targetFrom(connectionFrom(values)), [{ op: 'outbox.retry', params: values.all ? { all: true } : { id } }])) as [{ retried: number }];
+        const target = targetFrom(connectionFrom(values));
+        const [r] = (await call(target, [{ op: 'outbox.retry', params: values.all ? { all: true } : { id } }], undefined, (hello) => warnIfAnotherTill('outbox retry', target, hello))) as [{ retried: number }];
         print(`${r.retried} message(s) put back in the queue\n`);
         return 0;
       }

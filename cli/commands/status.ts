@@ -1,7 +1,7 @@
 // `till-agent status`: what the running agent says about itself, for humans or --json.
 import { describeOffset } from '../../agent/till-clock.ts';
 import type { StatusResult } from '../../protocol/local.ts';
-import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, openSession, targetFrom, type Connection } from '../client.ts';
+import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, openSession, targetFrom, warnIfAnotherTill, type Connection } from '../client.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { duration, watch } from './status-watch.ts';
 import { field, print, printError, safeJson } from './output.ts';
@@ -36,7 +36,8 @@ export async function statusCommand(args: string[]): Promise<number> {
     return watchCommand(connection, interval, options.json ? 'json' : process.stdout.isTTY ? 'screen' : 'lines');
   }
   try {
-    const [status] = (await call(targetFrom(connection), [{ op: 'status' }])) as [StatusResult];
+    const target = targetFrom(connection);
+    const [status] = (await call(target, [{ op: 'status' }], undefined, (hello) => warnIfAnotherTill('status', target, hello))) as [StatusResult];
     print(options.json ? safeJson(status, 2) + '\n' : formatStatus(status));
     return 0;
   } catch (error) {
@@ -72,7 +73,9 @@ function formatOffline(o: NonNullable<StatusResult['offline']>): string {
 async function watchCommand(connection: Connection, intervalS: number, mode: 'screen' | 'lines' | 'json'): Promise<number> {
   let session;
   try {
-    session = await openSession(targetFrom(connection));
+    const target = targetFrom(connection);
+    session = await openSession(target);
+    warnIfAnotherTill('status', target, session.hello);
   } catch (error) {
     printError(`till-agent status: ${(error as Error).message}\n`);
     return 1;

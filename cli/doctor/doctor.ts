@@ -5,8 +5,7 @@ import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
 import { mqttConnectOptions } from '../../protocol/uplink-config.ts';
 import type { StatusResult } from '../../protocol/local.ts';
-import type { TillIdentity } from '../../protocol/upstream.ts';
-import { call, targetFrom } from '../client.ts';
+import { anotherTill, call, targetFrom } from '../client.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { loadConfig, type Config } from '../../agent/config.ts';
 import { isDiskFull } from '../../agent/storage/db.ts';
@@ -29,7 +28,7 @@ export async function runChecks(configPath: string, options: DoctorOptions): Pro
     return [{ name: 'config', ok: false, detail, hint: `fix ${configPath}; every error names its key (see README, Configuration)` }];
   }
   const checks: Check[] = [{ name: 'config', ok: true, detail: `${configPath} is valid` }];
-  const running = await agentStatus(config, configPath, Math.min(options.brokerTimeoutMs, 2000));
+  const running = await agentStatus(configPath, Math.min(options.brokerTimeoutMs, 2000));
   checks.push(checkDataDir(config, options.minFreeMb, running?.storage));
   checks.push(checkDatabase(config));
   checks.push(await checkBroker(config, options.brokerTimeoutMs, running?.uplink));
@@ -45,12 +44,12 @@ export async function runChecks(configPath: string, options: DoctorOptions): Pro
  * the agent answering on the config's socket is another till's (a demo on the same port, or the
  * agent before an edit of the till's identity): its uplink and devices say nothing about this config's.
  */
-async function agentStatus(config: Config, configPath: string, timeoutMs: number): Promise<StatusResult | null> {
+async function agentStatus(configPath: string, timeoutMs: number): Promise<StatusResult | null> {
   try {
     const target = targetFrom({ config: configPath });
-    const [hello, status] = (await call(target, [{ op: 'hello', params: target.token ? { token: target.token } : {} }, { op: 'status' }], timeoutMs)) as [TillIdentity, StatusResult];
-    const same = hello.merchant === config.merchant && hello.store === config.store && hello.terminal === config.terminal;
-    return same ? status : null;
+    let hello: unknown;
+    const [status] = (await call(target, [{ op: 'status' }], timeoutMs, (h) => { hello = h; })) as [StatusResult];
+    return anotherTill(target, hello) === null ? status : null;
   } catch {
     return null;
   }
