@@ -25,6 +25,8 @@ export class StartSequence {
   unwind(): Promise<void> {
     return (this.unwinding ??= (async () => {
       for (const { name, undo } of this.undos.splice(0).reverse()) {
+        // The last of these before "stop took too long" names what a slow stop waited on.
+        this.log.debug({ step: name }, 'stopping a part of the agent');
         try {
           await undo();
         } catch (error) {

@@ -37,6 +37,8 @@ export interface UplinkOptions {
 const NOT_AUTHORIZED = 0x87;
 /** MQTT 5 reason code of a PUBACK for a message no subscription matched (no host listening). */
 const NO_MATCHING_SUBSCRIBERS = 0x10;
+/** How long a stop waits for the broker to close the connection after the DISCONNECT. */
+const CLOSE_WAIT_MS = 1000;
 const NO_HOST_SUBSCRIBED = 'no loyalty host is subscribed to the request topic (the broker had no matching subscriber)';
 
 function certificateName(pem: Buffer): string | undefined {
@@ -200,7 +202,21 @@ export class Uplink {
       });
     }
     this.setState('stopped');
-    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    // MQTT.js's end(false) first waits for the PUBACK of every QoS 1 message not yet acknowledged
+    // (a request, the goodbye above), and only an ack ends that wait: with the broker gone or not
+    // answering it waited forever, and the stop outlasted its deadline (a broker stopped together
+    // with the till). Those acks are of no use now: a request's rows stay pending and go again,
+    // with the same message ids, after the next start; the goodbye has had its wait.
+    for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+    await new Promise<void>((resolve) => {
+      // After the DISCONNECT, end(false) waits for the broker to close the connection: one that
+      // does not (frozen, or the network gone) has it dropped here.
+      const timer = setTimeout(() => client.stream?.destroy(), CLOSE_WAIT_MS);
+      client.end(false, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   publishStatus(): void {

@@ -22,6 +22,8 @@ export interface Broker {
   /** Start it again on the same port with the same persistence dir. */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** Sends a signal to the running broker (SIGSTOP: it holds its connections and answers nothing). */
+  signal(signal: NodeJS.Signals): void;
   log(): string;
 }
 
@@ -90,6 +92,7 @@ export async function startBroker(t: Teardown, options: BrokerOptions = {}): Pro
     kill,
     restart: launch,
     stop: kill,
+    signal: (signal) => { child?.kill(signal); },
     log: () => output,
   };
 }
