@@ -337,10 +337,20 @@ export interface ProductsStatusResult {
   results: ProductsBatchStatus[];
 }
 
+/** The broker settings the running agent connects with (status, uplink.broker): see uplink-config.ts brokerSettings. */
+export interface BrokerSettings {
+  /** Without userinfo: never a user name or password. */
+  url: string;
+  /** SHA-256 (hex) of the uplink.ca / uplink.cert file as the agent read it at start; null without one. */
+  ca_sha256: string | null;
+  cert_sha256: string | null;
+}
+
 export interface StatusResult {
   version: string;
   terminal: string;
-  uplink: { connected: boolean; since: string | null; state: string; last_error: string | null };
+  /** broker: the settings the running agent connects with (absent from agents before it was added). */
+  uplink: { connected: boolean; since: string | null; state: string; last_error: string | null; broker?: BrokerSettings };
   /** unreadable: ok answers of the host that did not match their op's schema (applied, kept as delivered), ever on this till. */
   outbox: { pending: number; oldest_age_s: number | null; dead: number; unreadable: number };
   /** The till's disk: "full" while writes fail (money ops get STORAGE_FULL). */

@@ -1,7 +1,9 @@
 // The `uplink:` config section, shared by the agent and the reference host, and the
 // pure mapping from it to MQTT.js connect options (callers read the TLS files).
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, type ReconnectBackoff } from './reconnect-backoff.ts';
+import type { BrokerSettings } from './local.ts';
 import { DEFAULT_SHARE_GROUP, DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from './upstream.ts';
 
 // `key:` with no value in YAML is null: treat it as "not set".
@@ -118,4 +120,28 @@ export function mqttConnectOptions(config: UplinkConfig, clientId: string, files
   if (files.cert) options.cert = files.cert;
   if (files.key) options.key = files.key;
   return options;
+}
+
+/**
+ * The broker settings a client connects with, as `status` shows them (LOCAL.md): the URL without
+ * its userinfo (never a user name or password) and the SHA-256 of the CA and client certificate
+ * files as read (public material; the key is not shown). doctor compares them with the config file's.
+ */
+export function brokerSettings(url: string, files: TlsFiles): BrokerSettings {
+  return { url: urlWithoutUserinfo(url), ca_sha256: sha256(files.ca), cert_sha256: sha256(files.cert) };
+}
+
+function urlWithoutUserinfo(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.href;
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//'); // not a URL (the config refuses those): still no userinfo
+  }
+}
+
+function sha256(file: Buffer | undefined): string | null {
+  return file ? createHash('sha256').update(file).digest('hex') : null;
 }

@@ -8,7 +8,7 @@ export function status(ctx: OpsContext): StatusResult {
   return {
     version: ctx.version,
     terminal: ctx.identity.terminal,
-    uplink: { connected: ctx.uplink.connected, since: ctx.uplink.since, state: ctx.uplink.state, last_error: ctx.uplink.lastError },
+    uplink: { connected: ctx.uplink.connected, since: ctx.uplink.since, state: ctx.uplink.state, last_error: ctx.uplink.lastError, broker: ctx.uplink.broker },
     outbox: { pending: stats.pending, oldest_age_s: oldest, dead: stats.dead, unreadable: stats.unreadable },
     storage: ctx.storage.status(),
     devices: ctx.devices.list(),

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { AgentError } from '../../protocol/errors.ts';
 import { isoString } from '../../protocol/iso-time.ts';
-import { mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../../protocol/uplink-config.ts';
+import { brokerSettings, mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../../protocol/uplink-config.ts';
+import type { BrokerSettings } from '../../protocol/local.ts';
 import { fastUpstreamResponse } from '../../protocol/fast-upstream.ts';
 import { requestJson } from './request-json.ts';
 import {
@@ -67,6 +68,8 @@ export class Uplink {
   private sinceValue: string | null = null;
   private lastErrorValue: string | null = null;
   private readonly pending = new Map<string, Pending>();
+  /** What it connects with (status): the TLS files' as start() read them. */
+  private brokerValue: BrokerSettings;
   /** Packet ids whose latest PUBACK said no subscription matched (see connect()). */
   private readonly unrouted = new Set<number>();
   private readonly responseListeners = new Set<ResponseListener>();
@@ -75,12 +78,14 @@ export class Uplink {
 
   constructor(private readonly options: UplinkOptions) {
     this.prefix = tillPrefix(options.config.topic_prefix, options.identity);
+    this.brokerValue = brokerSettings(options.url, {});
   }
 
   get state(): UplinkState { return this.stateValue; }
   get connected(): boolean { return this.stateValue === 'online'; }
   get since(): string | null { return this.sinceValue; }
   get lastError(): string | null { return this.lastErrorValue; }
+  get broker(): BrokerSettings { return this.brokerValue; }
 
   /** Responses that match no waiting request (late ones). */
   onLateResponse(listener: ResponseListener): () => void {
@@ -107,6 +112,7 @@ export class Uplink {
       ...(config.key ? { key: readFileSync(config.key) } : {}),
     };
     if (files.cert) this.checkCertificateName(files.cert);
+    this.brokerValue = brokerSettings(this.options.url, files);
     const base = mqttConnectOptions({ ...config, protocol_version: this.options.protocolVersion }, clientId, files);
     const options: IClientOptions = {
       ...base,

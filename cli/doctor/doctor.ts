@@ -3,8 +3,8 @@ import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
-import { mqttConnectOptions } from '../../protocol/uplink-config.ts';
-import type { StatusResult } from '../../protocol/local.ts';
+import { brokerSettings, mqttConnectOptions } from '../../protocol/uplink-config.ts';
+import type { BrokerSettings, StatusResult } from '../../protocol/local.ts';
 import { anotherTill, call, targetFrom } from '../client.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { loadConfig, type Config } from '../../agent/config.ts';
@@ -156,11 +156,50 @@ export async function checkBroker(config: Config, timeoutMs: number, running?: S
   if (url === 'embedded') return { name: 'broker', ok: true, detail: 'embedded broker (started by the agent itself)' };
   // With the agent running, ask it: a second connection with its certificate would, on the fleet
   // broker (systemd/mosquitto: the CN is the client id), take over its session and kick it off.
+  // Unless it runs with other settings than the file's (edited since it started): its link says
+  // nothing about the file's broker, which is checked itself, and the agent needs a restart.
+  const changed = running?.broker ? brokerChanges(config, running.broker) : [];
+  if (changed.length > 0) {
+    const file = await connectCheck(config, timeoutMs);
+    const restart = 'restart the agent to use the file\'s broker settings (systemctl restart till-agent)';
+    return { name: 'broker', ok: false,
+      detail: `${file.detail}; the running agent uses other broker settings than the file (${changed.join(', ')}): a restart is needed`,
+      hint: file.ok ? restart : `${file.hint}; then ${restart}` };
+  }
   if (running) {
     if (running.connected && !running.last_error) return { name: 'broker', ok: true, detail: `${url}: the running agent is connected since ${running.since}` };
     const why = running.last_error ?? running.state;
     return { name: 'broker', ok: false, detail: `${url}: the running agent ${running.connected ? 'is connected but' : 'is not connected:'} ${why}`, hint: brokerHint(why) };
   }
+  return connectCheck(config, timeoutMs);
+}
+
+/**
+ * How the running agent's broker settings differ from the file's: its URL, or the CA or client
+ * certificate by content (a renewed file at the same path too). A file doctor cannot read is not
+ * compared (the agent, another user, may read it).
+ */
+function brokerChanges(config: Config, running: BrokerSettings): string[] {
+  const { ca, cert } = config.uplink;
+  const readable = (path: string | undefined) => {
+    try {
+      return path ? readFileSync(path) : undefined;
+    } catch {
+      return null;
+    }
+  };
+  const files = { ca: readable(ca), cert: readable(cert) };
+  const file = brokerSettings(config.uplink.url, { ...(files.ca ? { ca: files.ca } : {}), ...(files.cert ? { cert: files.cert } : {}) });
+  const changes: string[] = [];
+  if (file.url !== running.url) changes.push(`it is connected to ${running.url}`);
+  if (files.ca !== null && file.ca_sha256 !== running.ca_sha256) changes.push('it read another uplink.ca');
+  if (files.cert !== null && file.cert_sha256 !== running.cert_sha256) changes.push('it read another uplink.cert');
+  return changes;
+}
+
+/** Connects to the file's broker with the file's settings (the agent not running, or running with others). */
+async function connectCheck(config: Config, timeoutMs: number): Promise<Check> {
+  const url = config.uplink.url;
   let files;
   try {
     files = {

@@ -2,10 +2,10 @@
 // ptys and TCP printers; USB through the fake usb module (no USB hardware here).
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { checkDevice } from '../../cli/doctor/devices.ts';
 import { deviceConfigSchema } from '../../drivers/config.ts';
 import { interpret } from '../../drivers/escpos-interpreter.ts';
@@ -83,6 +83,36 @@ t.test('another till\'s agent answering on the configured socket is not taken fo
   t.equal(code, 1, out);
   t.match(out, new RegExp(`✖ broker +mqtt://127\\.0\\.0\\.1:${closed}`));
   t.notMatch(out, /running agent/);
+});
+
+t.test('the config edited to other broker settings while the agent runs: a restart is needed, the file\'s broker is checked', async (t) => {
+  const sys = await startSystem(t, { startHost: false });
+  await sys.waitOnline();
+  const original = await readFile(sys.agentConfig, 'utf8');
+  const edit = async (uplink: Record<string, unknown>) => {
+    const config = parse(original) as { uplink: Record<string, unknown> };
+    await writeFile(sys.agentConfig, stringify({ ...config, uplink: { ...config.uplink, ...uplink } }));
+  };
+  // Another broker, which cannot be reached: not "the running agent is connected" (to the old one).
+  const closed = await freePort();
+  await edit({ url: `mqtt://127.0.0.1:${closed}` });
+  let { code, out } = await doctor(sys.agentConfig);
+  t.equal(code, 1, out);
+  t.match(out, new RegExp(`✖ broker +mqtt://127\\.0\\.0\\.1:${closed}: .*the running agent uses other broker settings than the file `
+    + `\\(it is connected to mqtt://127\\.0\\.0\\.1:${sys.broker.port}\\): a restart is needed`));
+  t.match(out, /hint: check uplink\.url.*; then restart the agent/);
+  // The same broker with a CA file the running agent did not read (mqtt:// connects without it).
+  const ca = join(sys.dir, 'new-ca.pem');
+  await writeFile(ca, 'not the CA the agent read\n');
+  await edit({ ca });
+  ({ code, out } = await doctor(sys.agentConfig));
+  t.equal(code, 1, out);
+  t.match(out, new RegExp(`✖ broker +mqtt://127\\.0\\.0\\.1:${sys.broker.port} accepted the connection; the running agent uses other broker settings `
+    + 'than the file \\(it read another uplink\\.ca\\): a restart is needed'));
+  t.match(out, /hint: restart the agent to use the file's broker settings/);
+  // The file as the agent read it: its link is what counts again.
+  await writeFile(sys.agentConfig, original);
+  t.match((await doctor(sys.agentConfig)).out, /✔ broker .*: the running agent is connected/);
 });
 
 t.test('corrupt SQLite: ✖ database', async (t) => {
