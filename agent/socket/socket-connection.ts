@@ -79,6 +79,8 @@ export class Connection {
   private readonly log: Logger;
   private readonly splitter: LineSplitter;
   private readonly queue: Array<string | typeof NOT_UTF8 | typeof TOO_LARGE> = [];
+  /** Sales named by this connection's unanswered requests, each with the starts of the requests queued behind it, in order (null: none). */
+  private readonly sales = new Map<string, Array<() => void> | null>();
   private readonly subscriptions = new Map<EventTopic, () => void>();
   private readonly guard: ConnectionGuard;
   private inflight = 0;
@@ -202,7 +204,7 @@ export class Connection {
     // that walk gives up on, the general way below, which would come to the same.
     const award = awardFrame(line, decoded, this.protocol >= 2);
     if (award) {
-      if (this.admitted(requestId, award.id, 'award')) void this.dispatch(requestId, award.id, 'award', award.params);
+      if (this.admitted(requestId, award.id, 'award')) this.dispatch(requestId, award.id, 'award', award.params);
       return;
     }
     const frame = checkKeys(line, decoded);
@@ -251,7 +253,7 @@ export class Connection {
         return this.answer(requestId, id, knownOp, () => ({ topics: this.topics() }));
       }
       default:
-        void this.dispatch(requestId, id, knownOp, parsed.value);
+        this.dispatch(requestId, id, knownOp, parsed.value);
     }
   }
 
@@ -268,11 +270,40 @@ export class Connection {
     return true;
   }
 
-  private async dispatch(requestId: string, id: RequestId, op: HandledOp, params: unknown): Promise<void> {
+  /**
+   * Starts a request, or, when an earlier request of this connection that names the same sale is
+   * not answered yet, queues it behind that one (LOCAL.md "Transport": a spend sent with its award
+   * must find the sale). It is in flight from now on either way: it counts against maxInflight.
+   */
+  private dispatch(requestId: string, id: RequestId, op: HandledOp, params: unknown): void {
     this.inflight++;
     this.options.host.requestStarted();
     const started = performance.now();
-    const ctx = requestContext(this.id, requestId, op, this.log, this.protocol);
+    const ctx = requestContext(this.id, requestId, op, this.log, this.protocol); // the version it arrived under
+    const sale = saleOf(op, params);
+    if (sale !== undefined) {
+      const waiting = this.sales.get(sale);
+      if (waiting !== undefined) {
+        const start = () => void this.run(id, op, params, ctx, started, sale);
+        if (waiting === null) this.sales.set(sale, [start]);
+        else waiting.push(start);
+        return;
+      }
+      this.sales.set(sale, null);
+    }
+    void this.run(id, op, params, ctx, started, sale);
+  }
+
+  /** The sale's next queued request, once the one before it was answered; none left: the sale is free. */
+  private nextOfSale(sale: string): void {
+    const waiting = this.sales.get(sale);
+    const start = waiting?.shift();
+    if (start) start();
+    else this.sales.delete(sale);
+  }
+
+  private async run(id: RequestId, op: HandledOp, params: unknown, ctx: RequestContext, started: number, sale: string | undefined): Promise<void> {
+    const requestId = ctx.requestId;
     try {
       let response: Response;
       try {
@@ -288,6 +319,7 @@ export class Connection {
       // Only reachable through a bug in write/log; never let it become an unhandled rejection.
       this.log.error({ err: error, requestId, op }, 'failed to answer a request');
     } finally {
+      if (sale !== undefined) this.nextOfSale(sale);
       this.inflight--;
       this.options.host.requestFinished();
       this.pump();
@@ -401,6 +433,15 @@ class ScopedRequest implements RequestContext {
 
 function requestContext(connectionId: string, requestId: string, op: Op, parent: Logger, protocol: ProtocolVersion): RequestContext {
   return new ScopedRequest(connectionId, requestId, parent, op, protocol);
+}
+
+/**
+ * The sale a request acts on: these ops name it by params.txn_id (a refund's and a receipt's are the
+ * sale's too), and each needs what an earlier one of the sale did (the award first).
+ */
+function saleOf(op: HandledOp, params: unknown): string | undefined {
+  if (op === 'award' || op === 'spend' || op === 'void' || op === 'refund' || op === 'receipt.print') return (params as { txn_id?: string }).txn_id;
+  return undefined;
 }
 
 /** An error body without an Error object: capturing a stack for every refused frame costs more than the rest. */

@@ -80,6 +80,20 @@ t.test('version 2 online: spend tied to its sale, spendable, repeat after void, 
   const text = await readFile(join(dir, 'small.txt'), 'utf8');
   t.match(text, /Additional spend +-4\.70 EUR/);
   t.match(text, /Redemption total +-4\.70 EUR/);
+
+  // Pipelined in one write, before the award's answer: the spend and the void find their sale
+  // (the connection starts each once the one before it for the sale was answered).
+  const frame = (id: string, op: string, params: unknown) => JSON.stringify({ id, op, params }) + '\n';
+  pos.send(frame('p1', 'award', { txn_id: 'piped', customer_id: 'alice', basket: basket(1000) })
+    + frame('p2', 'spend', { txn_id: 'piped', customer_id: 'alice', amount: 100, currency: 'EUR' })
+    + frame('p3', 'void', { txn_id: 'piped' }));
+  const piped = [await pos.nextFrame(), await pos.nextFrame(), await pos.nextFrame()];
+  t.match(piped, [
+    { id: 'p1', ok: true, result: { status: 'awarded', award_amount: 100 } },
+    { id: 'p2', ok: true, result: { status: 'spent', spent_amount: 100 } },
+    { id: 'p3', ok: true, result: { status: 'voided', reversed_award_amount: 100, reversed_spend_amount: 100 } },
+  ], 'answered in the order sent, none SALE_NOT_FOUND or NOT_FOUND');
+  t.equal(await aliceBalance(pos), 577, 'the sale awarded, spent and voided');
 });
 
 t.test('version 1 keeps its semantics where version 2 would break it', async (t) => {
