@@ -48,7 +48,8 @@ export function listenForSignal(log: StopLog): SignalListener {
         log.error({ deadline_ms: STOP_DEADLINE_MS }, 'stop took too long; exiting anyway');
         resolve(1);
       }, STOP_DEADLINE_MS);
-      deadline.unref();
+      // Not unref'd: a stop that hangs with nothing else left to wait on (its sockets closed) would
+      // end the process with exit status 13 (an unsettled top-level await) and no line saying why.
       stop().then(
         () => { clearTimeout(deadline); resolve(0); },
         (error: unknown) => { clearTimeout(deadline); log.error({ err: error }, 'error while stopping'); resolve(1); },

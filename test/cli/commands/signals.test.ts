@@ -18,7 +18,8 @@ const mode = process.env.MODE;
 const stops = {
   ok: () => new Promise((resolve) => setTimeout(() => { print({ msg: 'stopped' }); resolve(); }, 50)),
   throws: async () => { throw new Error('stop broke'); },
-  hangs: () => new Promise(() => { setInterval(() => undefined, 1000); }),
+  // A stop that never settles, with nothing else on the event loop: only the deadline's timer keeps the process.
+  hangs: () => { clearInterval(keepAlive); return new Promise(() => undefined); },
 };
 const listeners = () => process.listenerCount('SIGTERM') + process.listenerCount('SIGINT');
 const before = listeners(); // any the loader has of its own
@@ -79,7 +80,7 @@ t.test('a stop that throws: logged, exit 1', async (t) => {
   t.match(lines.find((l) => l.msg === 'error while stopping'), { err: /stop broke/ });
 });
 
-t.test('a stop that hangs: exit 1 after the deadline', async (t) => {
+t.test('a stop that hangs, with nothing else left to run: exit 1 after the deadline, said so', async (t) => {
   const { lines, code, ms } = await stopChild('hangs');
   t.equal(code, 1);
   t.match(lines.find((l) => l.msg === 'stop took too long; exiting anyway'), { deadline_ms: STOP_DEADLINE_MS });
