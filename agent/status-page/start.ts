@@ -8,6 +8,7 @@ import { outboxRetry } from '../ops/outbox-admin.ts';
 import { receiptPrint } from '../ops/receipt.ts';
 import { status } from '../ops/status.ts';
 import { testDocument } from '../receipts/test-document.ts';
+import { moneyText } from './money-text.ts';
 import type { RecentReceipts } from './recent-receipts.ts';
 import { StatusPage } from './server.ts';
 
@@ -20,14 +21,19 @@ export function createStatusPage(ctx: OpsContext, receipts: RecentReceipts, list
     tokenToRead: !isLoopback(host),
     receipts,
     log: ctx.log,
-    snapshot: () => ({
-      ...ctx.identity,
-      ...status(ctx),
-      dead_letters: ctx.outbox.list('dead', DEAD_LETTERS_SHOWN).map((m) => ({
-        id: m.id, op: m.op, txn_id: m.txn_id, created_at: m.created_at, attempts: m.attempts, error: m.error,
-      })),
-      receipts: receipts.list(),
-    }),
+    snapshot: () => {
+      const snapshot = status(ctx);
+      return {
+        ...ctx.identity,
+        ...snapshot,
+        // The offline spends' total as the till formats money (the page shows it as it is).
+        offline_amounts_text: snapshot.offline ? moneyText(snapshot.offline.amounts) : null,
+        dead_letters: ctx.outbox.list('dead', DEAD_LETTERS_SHOWN).map((m) => ({
+          id: m.id, op: m.op, txn_id: m.txn_id, created_at: m.created_at, attempts: m.attempts, error: m.error,
+        })),
+        receipts: receipts.list(),
+      };
+    },
     actions: {
       printTest: async (printer) => {
         const now = ctx.now();

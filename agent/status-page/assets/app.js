@@ -48,12 +48,9 @@ function age(seconds) {
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }
 
-function money(value) {
-  if (Array.isArray(value)) return value.length ? value.map(money).join(', ') : 'none';
-  if (value && typeof value === 'object' && Number.isInteger(value.amount) && typeof value.currency === 'string') {
-    return `${(value.amount / 100).toFixed(2)} ${value.currency}`;
-  }
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+// Money comes as text the agent formatted (offline_amounts_text): only it knows each currency's decimals.
+function shown(value) {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 function render(s) {
@@ -104,7 +101,10 @@ function render(s) {
   // status.offline: what was spent offline and awaits the host, time offline, the limits.
   $('offline-card').hidden = !s.offline;
   if (s.offline) {
-    $('offline').replaceChildren(...Object.entries(s.offline).flatMap(([k, v]) => [el('dt', {}, k.replace(/_/g, ' ')), el('dd', {}, money(v))]));
+    $('offline').replaceChildren(...Object.entries(s.offline).flatMap(([k, v]) => [
+      el('dt', {}, k.replace(/_/g, ' ')),
+      el('dd', {}, k === 'amounts' && typeof s.offline_amounts_text === 'string' ? s.offline_amounts_text : shown(v)),
+    ]));
   }
 
   renderReceipts(s.receipts || []);
