@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startBroker, type Broker } from '../helpers/broker.ts';
 import { freePort } from '../helpers/ports.ts';
-import { startProcess } from '../helpers/processes.ts';
+import { startProcess, type Proc } from '../helpers/processes.ts';
+import { startSystem } from '../helpers/system.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 async function onlineAgent(t: Test, broker: Broker) {
@@ -53,4 +54,43 @@ t.test('a broker gone after the agent said goodbye to it: exit 0 within the dead
   const exit = await agent.exited;
   t.same(exit, { code: 0, signal: null }, 'exit 0', { output: agent.output().slice(-4000) });
   t.notOk(agent.lines().some((l) => l.msg === 'stop took too long; exiting anyway'), 'no stop past the deadline');
+});
+
+// The host's stop too (till-agent host): a broker frozen while the host answers a till's awards
+// (answers unacknowledged, requests buffered), then one gone once the stop has begun. The
+// consumer's stop gives the broker STOP_TIMEOUT_MS (3 s) to acknowledge, then goes on.
+const basket = { currency: 'EUR', total: 2000, items: [{ sku: 'COFFEE', qty: 2, unit_price: 1000, amount: 2000 }] };
+
+async function hostAnswering(t: Test) {
+  const sys = await startSystem(t);
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  const host = sys.host!;
+  // Sent together, not awaited: the host answers them one after the other while the broker freezes.
+  for (let i = 0; i < 20; i++) pos.request('award', { txn_id: `stop-${i}`, customer_id: 'alice', basket }, i).catch(() => undefined);
+  await host.waitForLog((l) => l.msg === 'request handled', 'the host answering the till');
+  return { sys, host };
+}
+
+function assertStopped(t: Test, host: Proc, exit: { code: number | null; signal: NodeJS.Signals | null }) {
+  t.same(exit, { code: 0, signal: null }, 'exit 0', { output: host.output().slice(-4000) });
+  t.notOk(host.lines().some((l) => l.msg === 'stop took too long; exiting anyway'), 'no stop past the deadline');
+  t.ok(host.lines().some((l) => l.msg === 'host stopped'), 'stopped');
+}
+
+t.test('the host, its broker frozen while it answers a till: exit 0 within the deadline', async (t) => {
+  const { sys, host } = await hostAnswering(t);
+  sys.broker.signal('SIGSTOP');
+  t.teardown(() => sys.broker.signal('SIGCONT'));
+  host.child.kill('SIGTERM');
+  assertStopped(t, host, await host.exited);
+});
+
+t.test('the host, its broker gone after the host said goodbye to it: exit 0 within the deadline', async (t) => {
+  const { sys, host } = await hostAnswering(t);
+  sys.broker.signal('SIGSTOP');
+  host.child.kill('SIGTERM');
+  await host.waitForLog((l) => l.msg === 'consumer stopping', 'the consumer stopping');
+  await sys.broker.kill();
+  assertStopped(t, host, await host.exited);
 });
