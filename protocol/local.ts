@@ -344,6 +344,14 @@ export interface BrokerSettings {
   /** SHA-256 (hex) of the uplink.ca / uplink.cert file as the agent read it at start; null without one. */
   ca_sha256: string | null;
   cert_sha256: string | null;
+  // The non-secret connect settings (absent from agents before they were added); never the
+  // password or the key, nor anything derived from them.
+  /** uplink.username; null without one. */
+  username?: string | null;
+  /** The client id it connects with (uplink.client_id, or the till's default). */
+  client_id?: string;
+  protocol_version?: 4 | 5;
+  reject_unauthorized?: boolean;
 }
 
 export interface StatusResult {

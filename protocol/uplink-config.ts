@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, type ReconnectBackoff } from './reconnect-backoff.ts';
 import type { BrokerSettings } from './local.ts';
-import { DEFAULT_SHARE_GROUP, DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from './upstream.ts';
+import { DEFAULT_SHARE_GROUP, DEFAULT_TOPIC_PREFIX, topicPrefixProblem, type TillIdentity } from './upstream.ts';
 
 // `key:` with no value in YAML is null: treat it as "not set".
 const optionalText = (error: string) => z.string({ error }).nullish().transform((v) => v ?? undefined);
@@ -122,13 +122,32 @@ export function mqttConnectOptions(config: UplinkConfig, clientId: string, files
   return options;
 }
 
+/** The agent's MQTT client id: uplink.client_id, else one named after the till. */
+export function agentClientId(uplink: Pick<UplinkConfig, 'client_id'>, identity: TillIdentity): string {
+  return uplink.client_id ?? `till-${identity.merchant}-${identity.store}-${identity.terminal}`;
+}
+
+/** The connect settings brokerSettings shows besides the URL and the files. */
+export interface ShownConnectSettings {
+  clientId: string;
+  username: string | undefined;
+  protocolVersion: 4 | 5;
+  rejectUnauthorized: boolean;
+}
+
 /**
  * The broker settings a client connects with, as `status` shows them (LOCAL.md): the URL without
- * its userinfo (never a user name or password) and the SHA-256 of the CA and client certificate
- * files as read (public material; the key is not shown). doctor compares them with the config file's.
+ * its userinfo (never a user name or password), the SHA-256 of the CA and client certificate
+ * files as read (public material) and the non-secret connect settings (uplink.username,
+ * client id, protocol version, reject_unauthorized); never the password or the key. doctor
+ * compares them with the config file's.
  */
-export function brokerSettings(url: string, files: TlsFiles): BrokerSettings {
-  return { url: urlWithoutUserinfo(url), ca_sha256: sha256(files.ca), cert_sha256: sha256(files.cert) };
+export function brokerSettings(url: string, files: TlsFiles, connect: ShownConnectSettings): BrokerSettings {
+  return {
+    url: urlWithoutUserinfo(url), ca_sha256: sha256(files.ca), cert_sha256: sha256(files.cert),
+    username: connect.username ?? null, client_id: connect.clientId,
+    protocol_version: connect.protocolVersion, reject_unauthorized: connect.rejectUnauthorized,
+  };
 }
 
 function urlWithoutUserinfo(url: string): string {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { AgentError } from '../../protocol/errors.ts';
 import { isoString } from '../../protocol/iso-time.ts';
-import { brokerSettings, mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../../protocol/uplink-config.ts';
+import { agentClientId, brokerSettings, mqttConnectOptions, reconnectBackoff, type ShownConnectSettings, type UplinkConfig } from '../../protocol/uplink-config.ts';
 import type { BrokerSettings } from '../../protocol/local.ts';
 import { fastUpstreamResponse } from '../../protocol/fast-upstream.ts';
 import { requestJson } from './request-json.ts';
@@ -78,7 +78,7 @@ export class Uplink {
 
   constructor(private readonly options: UplinkOptions) {
     this.prefix = tillPrefix(options.config.topic_prefix, options.identity);
-    this.brokerValue = brokerSettings(options.url, {});
+    this.brokerValue = brokerSettings(options.url, {}, this.connectSettings());
   }
 
   get state(): UplinkState { return this.stateValue; }
@@ -86,6 +86,12 @@ export class Uplink {
   get since(): string | null { return this.sinceValue; }
   get lastError(): string | null { return this.lastErrorValue; }
   get broker(): BrokerSettings { return this.brokerValue; }
+
+  /** What status shows of the connect options besides the URL and files (brokerSettings). */
+  private connectSettings(): ShownConnectSettings {
+    const { config, identity, protocolVersion } = this.options;
+    return { clientId: agentClientId(config, identity), username: config.username, protocolVersion, rejectUnauthorized: config.reject_unauthorized };
+  }
 
   /** Responses that match no waiting request (late ones). */
   onLateResponse(listener: ResponseListener): () => void {
@@ -105,14 +111,14 @@ export class Uplink {
    */
   start(): void {
     const { config, identity, log } = this.options;
-    const clientId = config.client_id ?? `till-${identity.merchant}-${identity.store}-${identity.terminal}`;
+    const clientId = agentClientId(config, identity);
     const files = {
       ...(config.ca ? { ca: readFileSync(config.ca) } : {}),
       ...(config.cert ? { cert: readFileSync(config.cert) } : {}),
       ...(config.key ? { key: readFileSync(config.key) } : {}),
     };
     if (files.cert) this.checkCertificateName(files.cert);
-    this.brokerValue = brokerSettings(this.options.url, files);
+    this.brokerValue = brokerSettings(this.options.url, files, this.connectSettings());
     const base = mqttConnectOptions({ ...config, protocol_version: this.options.protocolVersion }, clientId, files);
     const options: IClientOptions = {
       ...base,

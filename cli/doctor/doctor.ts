@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
-import { brokerSettings, mqttConnectOptions } from '../../protocol/uplink-config.ts';
+import { agentClientId, brokerSettings, mqttConnectOptions } from '../../protocol/uplink-config.ts';
 import type { BrokerSettings, StatusResult } from '../../protocol/local.ts';
 import { anotherTill, call, targetFrom } from '../client.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
@@ -189,11 +189,24 @@ function brokerChanges(config: Config, running: BrokerSettings): string[] {
     }
   };
   const files = { ca: readable(ca), cert: readable(cert) };
-  const file = brokerSettings(config.uplink.url, { ...(files.ca ? { ca: files.ca } : {}), ...(files.cert ? { cert: files.cert } : {}) });
+  const { uplink } = config;
+  const file = brokerSettings(uplink.url, { ...(files.ca ? { ca: files.ca } : {}), ...(files.cert ? { cert: files.cert } : {}) }, {
+    clientId: agentClientId(uplink, config), username: uplink.username,
+    protocolVersion: uplink.protocol_version, rejectUnauthorized: uplink.reject_unauthorized,
+  });
   const changes: string[] = [];
   if (file.url !== running.url) changes.push(`it is connected to ${running.url}`);
   if (files.ca !== null && file.ca_sha256 !== running.ca_sha256) changes.push('it read another uplink.ca');
   if (files.cert !== null && file.cert_sha256 !== running.cert_sha256) changes.push('it read another uplink.cert');
+  // The connect settings an older agent does not show (undefined) are not compared.
+  if (running.username !== undefined && file.username !== running.username) changes.push('it connects with another uplink.username');
+  if (running.client_id !== undefined && file.client_id !== running.client_id) changes.push(`it connects as client id ${running.client_id}`);
+  if (running.protocol_version !== undefined && file.protocol_version !== running.protocol_version) {
+    changes.push(`it speaks uplink.protocol_version ${running.protocol_version}`);
+  }
+  if (running.reject_unauthorized !== undefined && file.reject_unauthorized !== running.reject_unauthorized) {
+    changes.push(`it runs with uplink.reject_unauthorized ${running.reject_unauthorized}`);
+  }
   return changes;
 }
 

@@ -110,6 +110,16 @@ t.test('the config edited to other broker settings while the agent runs: a resta
   t.match(out, new RegExp(`✖ broker +mqtt://127\\.0\\.0\\.1:${sys.broker.port} accepted the connection; the running agent uses other broker settings `
     + 'than the file \\(it read another uplink\\.ca\\): a restart is needed'));
   t.match(out, /hint: restart the agent to use the file's broker settings/);
+  // Another user name, then another client id (the broker takes any: each is checked and accepted).
+  await edit({ username: 'another-user' });
+  ({ code, out } = await doctor(sys.agentConfig));
+  t.equal(code, 1, out);
+  t.match(out, new RegExp(`✖ broker +mqtt://127\\.0\\.0\\.1:${sys.broker.port} accepted the connection; the running agent uses other broker settings `
+    + 'than the file \\(it connects with another uplink\\.username\\): a restart is needed'));
+  await edit({ client_id: 'lane-4' });
+  ({ code, out } = await doctor(sys.agentConfig));
+  t.equal(code, 1, out);
+  t.match(out, /the running agent uses other broker settings than the file \(it connects as client id till-M1-S1-T1\): a restart is needed/);
   // The file as the agent read it: its link is what counts again.
   await writeFile(sys.agentConfig, original);
   t.match((await doctor(sys.agentConfig)).out, /✔ broker .*: the running agent is connected/);
