@@ -274,6 +274,8 @@ export class Connection {
    * Starts a request, or, when an earlier request of this connection that names the same sale is
    * not answered yet, queues it behind that one (LOCAL.md "Transport": a spend sent with its award
    * must find the sale). It is in flight from now on either way: it counts against maxInflight.
+   * Not ops/keyed-lock.ts: its run() starts even a free key's work a promise turn later, and an award
+   * must reach award() in the run that parsed it (protocol/fast-path.ts marks its params by that).
    */
   private dispatch(requestId: string, id: RequestId, op: HandledOp, params: unknown): void {
     this.inflight++;
