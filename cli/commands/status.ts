@@ -1,6 +1,7 @@
 // `till-agent status`: what the running agent says about itself, for humans or --json.
 import { describeOffset } from '../../agent/till-clock.ts';
 import type { StatusResult } from '../../protocol/local.ts';
+import { formatMoney } from '../../protocol/money.ts';
 import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, openSession, targetFrom, warnIfAnotherTill, type Connection } from '../client.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { duration, watch } from './status-watch.ts';
@@ -63,7 +64,8 @@ function formatClock(c: NonNullable<StatusResult['clock']>): string {
 
 // What the till approved offline and the host has not confirmed yet, and how long it has been offline.
 function formatOffline(o: NonNullable<StatusResult['offline']>): string {
-  const amounts = o.amounts.map((m) => `${m.amount} ${field(m.currency)}`).join(', ');
+  // In the currency's own decimals (12.34 EUR, 1500 JPY): minor units are for programs, not for the technician.
+  const amounts = o.amounts.map((m) => field(formatMoney(m))).join(', ');
   const held = o.count === 0 ? 'no spends awaiting the host' : `${o.count} spends awaiting the host: ${amounts} (since ${field(o.since ?? '-')})`;
   const link = o.offline_age_s > 0 ? `; no link for ${duration(o.offline_age_s)} of ${duration(o.limits.max_age_s)}` : '';
   const full = o.count >= o.limits.total_spend_count || o.amounts.some((m) => m.amount >= o.limits.total_spend_limit) || o.offline_age_s > o.limits.max_age_s;

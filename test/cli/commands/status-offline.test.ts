@@ -17,9 +17,11 @@ t.test('the offline line', async (t) => {
   t.match(formatStatus(status({ count: 0, amounts: [], since: null, link_confirmed_at: null, offline_age_s: 0, limits })),
     /\noffline  no spends awaiting the host\n$/);
   t.match(formatStatus(status({ count: 2, amounts: [{ amount: 700, currency: 'EUR' }], since: '2026-11-30T08:01:00.000Z', link_confirmed_at: null, offline_age_s: 125, limits })),
-    /\noffline  2 spends awaiting the host: 700 EUR \(since 2026-11-30T08:01:00\.000Z\); no link for 2 min 5 s of 1 d( 0 h)?\n$/);
+    /\noffline  2 spends awaiting the host: 7\.00 EUR \(since 2026-11-30T08:01:00\.000Z\); no link for 2 min 5 s of 1 d( 0 h)?\n$/);
   t.match(formatStatus(status({ count: 3, amounts: [{ amount: 900, currency: 'EUR' }], since: 'x', link_confirmed_at: null, offline_age_s: 10, limits })),
     /→ offline spend is declined until the link is back\n$/, 'at the count limit');
+  t.match(formatStatus(status({ count: 2, amounts: [{ amount: 500, currency: 'JPY' }, { amount: 345, currency: 'KWD' }], since: 'x', link_confirmed_at: null, offline_age_s: 0, limits })),
+    /awaiting the host: 500 JPY, 0\.345 KWD \(since x\)\n$/, 'each currency in its own decimals');
   t.notMatch(formatStatus(status(undefined)), /offline  /, 'an older agent without status.offline');
 });
 
