@@ -16,7 +16,9 @@ const receipt = {
   header: ['Demo Café'],
   items: [{ name: 'Espresso', qty: 2, amount: 320 }, { name: 'Croissant', amount: 150 }],
   total: 470,
-  payments: [{ method: 'Card', amount: 470 }],
+  // The spend's redemption total (0.50 instant + 2.00 additional) is what the POS took off the
+  // bill: paid with loyalty, the rest by card, as the receipt's loyalty section says.
+  payments: [{ method: 'Loyalty', amount: 250 }, { method: 'Card', amount: 220 }],
 };
 
 /** Request lines by the name README's steps give them; ids are unique and in walkthrough order. */

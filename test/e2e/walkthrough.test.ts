@@ -2,7 +2,7 @@
 // cards typed on the demo's input, the operator commands finding the demo by its data dir.
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WALKTHROUGH, line, type WalkthroughStep } from '../../cli/commands/demo-walkthrough.ts';
 import { INSTALLED_CONFIG } from '../../cli/commands/locate-config.ts';
@@ -53,6 +53,9 @@ t.test('the walkthrough works as written against npm start', async (t) => {
   t.match(await send('subscribeUplink'), { ok: true });
   t.match(await send('status'), { ok: true, result: { uplink: { connected: true }, outbox: { pending: 0, dead: 0 } } });
   t.match(await send('print'), { ok: true, result: { status: 'printed', loyalty: true } });
+  // The printed bill adds up: what the spend took off it (its redemption total) is the loyalty payment.
+  const printed = await readFile(join(data, 'agent', 'receipts', (await readdir(join(data, 'agent', 'receipts'))).find((f) => f.endsWith('.txt'))!), 'utf8');
+  t.match(printed, /\nTOTAL +4\.70 EUR\n[^]*\nLoyalty +2\.50 EUR\nCard +2\.20 EUR\n[^]*\nRedemption total +-2\.50 EUR\n/, 'the receipt: total, loyalty and card payments, the redemption total');
   t.match(await send('subscribeScans'), { ok: true });
 
   demo.type('6006491234567890'); // the demo's input is a pipe here
