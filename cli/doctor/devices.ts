@@ -2,7 +2,8 @@
 //
 // Serial ports are only looked at, never opened: the running agent holds them, and a second
 // reader would steal its bytes. TCP printers often take one connection at a time, so when the
-// agent runs (and has the same device) its own view is asked for instead of connecting beside it.
+// agent runs (and has the same device) its own view is asked for instead of connecting beside it;
+// so is a serial or USB printer's status (paper out, cover open), which only the agent can read.
 import { accessSync, constants, statSync } from 'node:fs';
 import type { DeviceConfig } from '../../drivers/config.ts';
 import type { DeviceInfo } from '../../drivers/device-manager.ts';
@@ -85,6 +86,18 @@ export async function checkDevice(d: DeviceConfig, options: DeviceCheckOptions):
       if (!stat.isCharacterDevice()) {
         return fail('not a serial port (not a character device)', 'path must be the tty of the device, e.g. /dev/serial/by-id/usb-…');
       }
+      // The agent opens it read-write. Checked only when the agent does not hold it: a running
+      // agent says itself whether it may open it (EACCES), whoever runs doctor.
+      if (!held) {
+        try {
+          accessSync(path, constants.R_OK | constants.W_OK);
+        } catch {
+          return fail('not readable and writable by this user',
+            'the till-agent user needs read and write access: serial ports belong to group dialout (the unit\'s SupplementaryGroups, ' +
+            'systemd/udev rules); check with ls -lL on the path, and run doctor as the till-agent user (sudo -u till-agent), not as root');
+        }
+      }
+      if (d.kind === 'printer' && held) return printerFromAgent(options.agent!, d, held, pass, fail);
       return agentSays('serial port present');
     }
     case 'file': {
@@ -122,6 +135,7 @@ export async function checkDevice(d: DeviceConfig, options: DeviceCheckOptions):
         return fail('USB printer not found',
           'check the USB cable and the printer power, and the udev rule for its vendor/product id; till-agent ports lists the USB printers seen');
       }
+      if (d.kind === 'printer' && held) return printerFromAgent(options.agent!, d, held, pass, fail);
       return agentSays(`found${found.manufacturer || found.product ? ` (${[found.manufacturer, found.product].filter(Boolean).join(' ')})` : ''}`);
     }
     case 'evdev': {

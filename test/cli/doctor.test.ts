@@ -2,13 +2,14 @@
 // ptys and TCP printers; USB through the fake usb module (no USB hardware here).
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { checkDevice } from '../../cli/doctor/devices.ts';
 import { deviceConfigSchema } from '../../drivers/config.ts';
 import { interpret } from '../../drivers/escpos-interpreter.ts';
+import { PrinterPeer } from '../helpers/printer-peer.ts';
 import { startBroker } from '../helpers/broker.ts';
 import { printerServer } from '../helpers/printer-server.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -16,6 +17,7 @@ import { BIN } from '../helpers/processes.ts';
 import { startPty } from '../helpers/pty.ts';
 import { startSystem } from '../helpers/system.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { mountTmpfs } from '../helpers/tmpfs.ts';
 import { FakeUsb, FakeUsbDevice } from '../helpers/usb-fake.ts';
 
@@ -179,6 +181,51 @@ t.test('missing serial port: ✖ with a hint about the cable and by-id paths, ex
   t.match(out, /hint: plug the device in and check its cable; .*by-id/);
 });
 
+// Run as nobody: root may open anything, so the check means something only for the service's user.
+t.test('a serial port this user may not open: ✖ naming group dialout (doctor as the till-agent user, not root)',
+  { skip: process.getuid?.() === 0 ? false : 'needs root, to run doctor as another user (CI runs as root)' }, async (t) => {
+  const dir = await tempDir(t);
+  await chmod(dir, 0o755);
+  const pty = await startPty(t);
+  await chmod(pty.dir, 0o755);
+  const node = await realpath(pty.device);
+  const config = await deviceConfig(dir, [{ name: 'scanner0', kind: 'barcode-scanner', transport: 'serial', path: pty.device }]);
+  await chmod(config, 0o644);
+  const asNobody = async () => {
+    try {
+      return (await run(process.execPath, [BIN, 'doctor', '--config', config, '--timeout-ms', '2000'], { uid: 65534, gid: 65534 })).stdout;
+    } catch (error) {
+      return (error as { stdout: string }).stdout;
+    }
+  };
+  await chmod(node, 0o600); // as a tty is before udev gives it to dialout
+  t.match(await asNobody(), /✖ device scanner0\s+.*: not readable and writable by this user\n\s+hint: .*group dialout/);
+  await chmod(node, 0o666);
+  t.match(await asNobody(), /✔ device scanner0\s+.*: serial port present/);
+});
+
+t.test('a serial printer held by the running agent: its paper and cover as the agent reads them', async (t) => {
+  const pty = await startPty(t);
+  const end = await pty.openPeer();
+  const peer = new PrinterPeer((reply) => { void end.write(reply).catch(() => undefined); });
+  end.onData((chunk) => peer.feed(chunk));
+  const sys = await startSystem(t, {
+    startHost: false,
+    agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'serial', path: pty.device, status_timeout_ms: 500 }] },
+  });
+  const pos = await sys.pos();
+  await waitFor(async () => {
+    const r = await pos.request('devices.list');
+    return r.ok && (r.result as { devices: Array<{ state: string }> }).devices[0]?.state === 'ready';
+  }, { what: 'printer0 ready' });
+  t.match((await doctor(sys.agentConfig)).out, /✔ device printer0\s+.*: printer ready \(asked the running agent\)/);
+  peer.condition = 'paper_out';
+  const out = (await doctor(sys.agentConfig)).out;
+  t.match(out, /✖ device printer0\s+.*: printer reports paper_out \(asked the running agent\)\n\s+hint: load a paper roll/);
+  peer.condition = 'cover_open';
+  t.match((await doctor(sys.agentConfig)).out, /✖ device printer0\s+.*: printer reports cover_open/);
+});
+
 t.test('a TCP printer answering paper out or cover open: ✖ with what to do', async (t) => {
   const dir = await tempDir(t);
   const paperOut = await printerServer(t, await freePort());
@@ -217,6 +264,13 @@ t.test('USB printers are looked up by vendor/product id (fake usb module: no USB
     { ok: true, detail: 'usb 04b8:0202: found (EPSON TM-T20)' });
   t.match(await checkDevice(printer('0x0519'), { timeoutMs: 1000, agent: null, usb }),
     { ok: false, detail: 'usb 0519:0202: USB printer not found', hint: /USB cable .* udev rule/ });
+  // Held by the running agent, which alone can read it: its paper as the agent reads it.
+  const agent = {
+    devices: [{ name: 'usb0', kind: 'printer' as const, transport: 'usb' as const, target: 'usb 04b8:0202', state: 'ready' as const }],
+    printerStatus: async () => ({ state: 'ready' as const, queued: 0, checked: true, status: { online: false, cover_open: false, paper_out: true, paper_near_end: true } }),
+  };
+  t.match(await checkDevice(printer('0x04b8'), { timeoutMs: 1000, agent, usb }),
+    { ok: false, detail: 'usb 04b8:0202: printer reports paper_out (asked the running agent)', hint: /load a paper roll/ });
 });
 
 t.test('a device file printer: missing, then present and writable', async (t) => {
