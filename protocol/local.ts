@@ -52,20 +52,51 @@ export type Request = z.output<typeof requestSchema>;
 export const identifierKinds = ['card', 'phone', 'email', 'token'] as const;
 export type IdentifierKind = (typeof identifierKinds)[number];
 
-export const productSchema = z.object({
+const productFields = {
   sku: nonEmptyText(64),
   name: nonEmptyText(256),
   type: freeText(64).optional(),
   brand: freeText(128).optional(),
   family: freeText(128).optional(),
-  categories: z.array(freeText(128)).max(50).optional(),
+  categories: z.array(freeText(128), { error: 'must be an array of strings' }).max(50, { error: 'must contain at most 50 categories' }).optional(),
   // CRM.COM's product synchronisation carries it ("name, description, category"): kept to the host.
   description: freeText(MAX_DESCRIPTION).optional(),
-});
+};
+export const productSchema = z.object(productFields);
 export type Product = z.output<typeof productSchema>;
+
+/**
+ * Version 2: the host stores a product as sent (a field left out is cleared), so a key it does not
+ * know (CRM.COM's single `category`, a `price`) would silently clear what the POS meant to set, and
+ * a SKU listed twice in one request leaves the catalogue to whichever came last: both are errors.
+ */
+function skusOnce(products: ReadonlyArray<{ sku: string }>, ctx: z.RefinementCtx): void {
+  const first = new Map<string, number>();
+  products.forEach((p, i) => {
+    const seen = first.get(p.sku);
+    // The SKU is not echoed: positions say enough.
+    if (seen !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'sku'], message: `the same SKU as params.products[${seen}]: list each product once` });
+    else first.set(p.sku, i);
+  });
+}
 
 export const EVENT_TOPICS = ['uplink', 'outbox', 'storage', 'device', 'scan', 'scan_error', 'identified', 'print', 'drawer'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
+
+function productsSyncSchema(protocol: ProtocolVersion) {
+  const products = protocol >= 2 ? z.array(z.strictObject(productFields)).superRefine(skusOnce) : z.array(productSchema);
+  const fields = {
+    products: products.min(1, { error: 'must contain at least one product' }).max(MAX_PRODUCTS_PER_SYNC),
+    mode: z.enum(SYNC_MODES, { error: 'must be "delta" or "full"' }).default('delta'),
+    // A full catalogue larger than one 64 KiB request: the first request answers a sync_id, the
+    // next ones name it; every request but the last says more: true.
+    sync_id: nonEmptyText(64).optional(),
+    more: z.boolean({ error: 'must be true or false' }).default(false),
+  };
+  return (protocol >= 2 ? z.strictObject(fields) : z.object(fields))
+    .refine((p) => p.mode === 'full' || p.sync_id === undefined, { error: 'only a full sync (mode "full") continues over several requests', path: ['sync_id'] })
+    .refine((p) => p.mode === 'full' || !p.more, { error: 'only a full sync (mode "full") continues over several requests', path: ['more'] });
+}
 
 const SPEAKS = `this agent speaks protocol ${PROTOCOL_VERSIONS.join(' or ')}`;
 
@@ -87,15 +118,7 @@ export const paramSchemas = {
   // Returns and refund vouchers (protocol/credit.ts).
   refund: refundParamsSchema,
   'voucher.redeem': voucherRedeemParamsSchema,
-  'products.sync': z.object({
-    products: z.array(productSchema).min(1, { error: 'must contain at least one product' }).max(MAX_PRODUCTS_PER_SYNC),
-    mode: z.enum(SYNC_MODES, { error: 'must be "delta" or "full"' }).default('delta'),
-    // A full catalogue larger than one 64 KiB request: the first request answers a sync_id, the
-    // next ones name it; every request but the last says more: true.
-    sync_id: nonEmptyText(64).optional(),
-    more: z.boolean({ error: 'must be true or false' }).default(false),
-  }).refine((p) => p.mode === 'full' || p.sync_id === undefined, { error: 'only a full sync (mode "full") continues over several requests', path: ['sync_id'] })
-    .refine((p) => p.mode === 'full' || !p.more, { error: 'only a full sync (mode "full") continues over several requests', path: ['more'] }),
+  'products.sync': productsSyncSchema(1),
   'products.status': z.object({ sync_id: nonEmptyText(64) }),
   status: z.object({}),
   'outbox.list': z.object({
@@ -162,6 +185,8 @@ export const paramSchemasV2 = {
   spend: z.strictObject({
     txn_id: txnId(), spend_id: txnId().optional(), customer_id: nonEmpty(128), amount: minorUnits(), currency: currencyCode(),
   }),
+  // The catalogue: an unknown key (params, product) and a SKU listed twice are errors (productsSyncSchema).
+  'products.sync': productsSyncSchema(2),
 } as const;
 
 export type Op = keyof typeof paramSchemas;
