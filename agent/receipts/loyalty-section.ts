@@ -26,8 +26,21 @@ export interface LoyaltySection {
   refund?: RefundLines;
 }
 
+/**
+ * A refund is keyed by its refund_id, which may be another sale's txn_id on this till (two
+ * counters, one for sales and one for returns): with a sale's own rows (award, spend, void) the
+ * receipt is that sale's, and a return of another sale keyed by the same id is not on it.
+ */
+function withoutOtherSalesReturns(rows: OutboxRow[]): OutboxRow[] {
+  const own = rows.find((r) => r.op === 'award' || r.op === 'void' || r.op === 'spend');
+  if (!own) return rows;
+  const sale = typeof own.payload.sale_txn_id === 'string' ? own.payload.sale_txn_id : own.txn_id;
+  return rows.filter((r) => r.op !== 'refund' || r.payload.sale_txn_id === sale);
+}
+
 /** null when the sale has no loyalty activity on this till. */
-export function loyaltySection(rows: OutboxRow[], customerName?: string): LoyaltySection | null {
+export function loyaltySection(all: OutboxRow[], customerName?: string): LoyaltySection | null {
+  const rows = withoutOtherSalesReturns(all);
   const award = rows.find((r) => r.op === 'award');
   const spend = rows.find((r) => r.op === 'spend');
   const voided = rows.find((r) => r.op === 'void');

@@ -74,3 +74,19 @@ t.test('a return prints the points it took back and the points balance, as whole
   // Nothing reversed: no line.
   t.notOk(loyaltySection([row({ ...refund, result: refundAnswer({ returned_amount: 300, reversed_points: [{ amount: 0, currency: 'PTS' }] }) })])!.refund!.reversed_points);
 });
+
+t.test("a sale's receipt never shows another sale's return keyed by the same id (refund_id = that sale's txn_id)", async (t) => {
+  // Two counters at the POS: sale K-2 and the return K-2 of sale K-1, both on this till.
+  const sale = row({ txn_id: 'K-2', result: awardAnswer({ award_amount: 75, balance: { amount: 112, currency: 'EUR' } }) });
+  const otherReturn = row({ id: 'm9', op: 'refund', txn_id: 'K-2', payload: { sale_txn_id: 'K-1', items: [{ sku: 'A', qty: 1, amount: 500 }] },
+    result: refundAnswer({ returned_amount: 500, reversed_award_amount: 38, credited_spend_amount: 0, balance: { amount: 37, currency: 'EUR' } }),
+    updated_at: '2026-11-24T08:00:02.000Z' });
+  const section = loyaltySection([sale, otherReturn], 'Chiara')!;
+  t.equal(section.refund, undefined, 'no return lines on the sale');
+  t.equal(section.balance, 112, "the sale's balance, not the other return's");
+  t.notOk(texts(section).some((l) => /Returned|Award reversed/.test(l)));
+  // A return of this very sale under its txn_id, and a return alone, are printed as before.
+  const ownReturn = { ...otherReturn, payload: { ...otherReturn.payload, sale_txn_id: 'K-2' } };
+  t.match(loyaltySection([sale, ownReturn])!, { refund: { returned: 500 } });
+  t.match(loyaltySection([otherReturn])!, { refund: { returned: 500, reversed_award: 38 }, balance: 37 });
+});
