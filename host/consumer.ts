@@ -41,7 +41,10 @@ import type { Batch, HandleSummary } from './batch.ts';
 import { decodeRequest } from './request.ts';
 import { encodeResponse } from './result-json.ts';
 
-const STOP_TIMEOUT_MS = 3000;
+/** How long a stop waits for the broker's PUBACKs of the answers already sent (a live broker: milliseconds). */
+const STOP_ACK_WAIT_MS = 2000;
+/** How long a stop then waits for the broker to close the connection after the DISCONNECT. */
+const CLOSE_WAIT_MS = 1000;
 const DEFER_MS = 250;
 const DEFER_STEP_MS = 5;
 /**
@@ -118,6 +121,10 @@ export class Consumer {
   /** Answers waiting for their fdatasync (stop() lets them go out first). */
   private readonly answering = new Set<Promise<void>>();
   private storageFailed = false;
+  /** Set by stop(): requests from then on are left to the till's resend. */
+  private closing = false;
+  /** The request being handled (MQTT.js hands them over one at a time), for stop() to wait for. */
+  private handling: Promise<void> = Promise.resolve();
   /** When the previous request was handed back to MQTT.js (performance.now()); see IDLE_MS. */
   private lastDone = Number.NEGATIVE_INFINITY;
   /** When the socket last delivered data (performance.now()), kept only while a tracer listens (runtime/trace.ts). */
@@ -179,7 +186,7 @@ export class Consumer {
         this.lastDone = performance.now();
         done();
       };
-      this.onRequest(packet, ack)
+      this.handling = this.onRequest(packet, ack)
         .catch((error: unknown) => {
           this.options.log.error({ err: error, topic: packet.topic }, 'request handling failed; the till will resend');
         })
@@ -223,7 +230,7 @@ export class Consumer {
     const idle = started - this.lastDone >= (this.options.idleMs ?? IDLE_MS);
     const { log } = this.options;
     // Its commits could never be answered: leave the request to the till's resend (another host, or this one restarted).
-    if (this.storageFailed) return;
+    if (this.storageFailed || this.closing) return;
     const decoded = decodeRequest(packet.payload as Buffer);
     const responseTopic = packet.properties?.responseTopic;
     const correlation = packet.properties?.correlationData;
@@ -379,15 +386,49 @@ export class Consumer {
     const client = this.client;
     if (!client || this.state === 'stopped') return;
     this.transition('stopping');
-    // Answers waiting for their fdatasync go out first (a sync takes milliseconds).
+    // From here on a request is not applied: its answer could not leave (MQTT.js refuses publishes
+    // once ending) and the ledger closes after us. The till resends it; this host or another answers.
+    this.closing = true;
+    // The request being applied, then the answers waiting for their fdatasync, go out first (milliseconds).
+    await this.handling;
     await Promise.allSettled([...this.answering]);
-    // Connected: not forced, so queued replies are flushed first (bounded: a broker that stops
-    // answering must not hang shutdown; an unsent reply only makes the till resend).
-    const ended = client.endAsync(!client.connected);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS); });
-    if (await Promise.race([ended.then(() => false), timedOut])) this.options.log.warn('replies still unacknowledged at stop');
-    clearTimeout(timer);
+    // The answers already written wait for their PUBACKs, bounded: a broker that stopped answering
+    // (frozen, the network gone) would hold MQTT.js's end(false) forever. Those not acknowledged by
+    // then are dropped: an answer the broker never took is asked for again by the till's resend.
+    if (client.connected) await outgoingAcknowledged(client, STOP_ACK_WAIT_MS);
+    const unacknowledged = Object.keys(client.outgoing);
+    if (unacknowledged.length > 0) this.options.log.warn({ count: unacknowledged.length }, 'replies still unacknowledged at stop');
+    for (const id of unacknowledged) client.removeOutgoingMessage(Number(id));
+    await new Promise<void>((resolve) => {
+      // After the DISCONNECT, end(false) waits for the broker to close the connection: one that does
+      // not is dropped here, so that nothing reaches this host once its stop has returned.
+      const timer = setTimeout(() => client.stream?.destroy(), CLOSE_WAIT_MS);
+      client.end(!client.connected, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     this.transition('stopped');
   }
+}
+
+/** Resolves once the broker has acknowledged every QoS 1 publish in flight, or after ms. */
+function outgoingAcknowledged(client: MqttClient, ms: number): Promise<void> {
+  if (Object.keys(client.outgoing).length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.removeListener('packetreceive', check);
+      client.removeListener('close', done);
+      resolve();
+    };
+    // MQTT.js emits packetreceive just before it handles the PUBACK (which removes the message from
+    // `outgoing`) in the same turn: look once that has run.
+    const check = () => queueMicrotask(() => {
+      if (Object.keys(client.outgoing).length === 0) done();
+    });
+    const timer = setTimeout(done, ms);
+    client.on('packetreceive', check);
+    client.once('close', done);
+  });
 }

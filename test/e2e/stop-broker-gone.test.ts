@@ -58,7 +58,7 @@ t.test('a broker gone after the agent said goodbye to it: exit 0 within the dead
 
 // The host's stop too (till-agent host): a broker frozen while the host answers a till's awards
 // (answers unacknowledged, requests buffered), then one gone once the stop has begun. The
-// consumer's stop gives the broker STOP_TIMEOUT_MS (3 s) to acknowledge, then goes on.
+// consumer's stop gives the broker 2 s (STOP_ACK_WAIT_MS) to acknowledge the answers, then 1 s to close.
 const basket = { currency: 'EUR', total: 2000, items: [{ sku: 'COFFEE', qty: 2, unit_price: 1000, amount: 2000 }] };
 
 async function hostAnswering(t: Test) {
