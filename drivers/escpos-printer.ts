@@ -64,6 +64,10 @@ interface Job {
   reject(error: DriverError): void;
 }
 
+// A drawer kick is never kept for a printer that is not ready: it would open the drawer by itself,
+// unattended, whenever the printer came back (OPOS and POSSUM answer "offline" at once too).
+const drawerNotReady = (state: DeviceState) => `printer is ${state}: the drawer is not kicked later (open it with its key)`;
+
 export class EscPosPrinter implements Printer {
   readonly kind = 'printer' as const;
   readonly name: string;
@@ -163,6 +167,9 @@ export class EscPosPrinter implements Printer {
     const queued = this.runner.state() !== 'ready' || this.queue.length > 0;
     const done = new Promise<PrintResult>((resolve, reject) => {
       if (!this.running) return reject(this.error('DEVICE_UNAVAILABLE', 'stopped', 'printer is not running'));
+      if (options.kind === 'drawer' && this.runner.state() !== 'ready') {
+        return reject(this.error('DEVICE_UNAVAILABLE', 'not_ready', drawerNotReady(this.runner.state())));
+      }
       if (this.queue.length >= (this.options.maxJobs ?? 20)) {
         return reject(this.error('DEVICE_UNAVAILABLE', 'queue_full', `print queue full (${this.queue.length} jobs)`));
       }
@@ -278,6 +285,11 @@ export class EscPosPrinter implements Printer {
         }
         const link = this.runner.currentLink();
         if (!link || this.channel?.link !== link) {
+          if (job.kind === 'drawer') {
+            this.queue.shift();
+            this.fail(job, 'DEVICE_UNAVAILABLE', 'not_ready', drawerNotReady(this.runner.state()));
+            continue;
+          }
           await this.sleep();
           continue;
         }

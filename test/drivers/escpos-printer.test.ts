@@ -98,6 +98,25 @@ t.test('openDrawer sends ESC p; status() reports', async (t) => {
   t.match(await printer.status(), { state: 'ready', checked: true, queued: 0, status: { online: true, cover_open: false } });
 });
 
+t.test('a drawer kick is never kept for later: DEVICE_UNAVAILABLE at once while offline, nothing sent on return', async (t) => {
+  const { printer, dev, jobs, state } = setup(t);
+  await waitFor(() => printer.state() === 'ready');
+  dev.setPresent(false);
+  await waitFor(() => printer.state() === 'offline');
+  t.match(await failure(printer.openDrawer()), { code: 'DEVICE_UNAVAILABLE', reason: 'not_ready', message: /offline: the drawer is not kicked later/ });
+  t.equal(printer.queued(), 0, 'not queued');
+  dev.setPresent(true);
+  await waitFor(() => printer.state() === 'ready');
+  // Ready but found silent when the kick starts: it fails too, instead of waiting for the printer.
+  state.condition = 'silent';
+  t.match(await failure(printer.openDrawer()), { code: 'DEVICE_UNAVAILABLE', reason: 'not_ready' });
+  state.condition = 'ok';
+  await waitFor(() => printer.state() === 'ready');
+  t.same(jobs, [], 'no ESC p ever reached the printer');
+  await printer.openDrawer();
+  t.equal(jobs.length, 1, 'a kick on a ready printer goes out');
+});
+
 t.test('jobs wait while offline, in order, and print when the printer is back', async (t) => {
   const { printer, dev, jobs, states } = setup(t);
   await waitFor(() => printer.state() === 'ready');
