@@ -60,6 +60,7 @@ interface Job {
   settled: boolean;
   timer: NodeJS.Timeout;
   onSending?: () => void;
+  onWaiting?: () => void;
   resolve(result: PrintResult): void;
   reject(error: DriverError): void;
 }
@@ -176,6 +177,7 @@ export class EscPosPrinter implements Printer {
       const job: Job = {
         id, kind: options.kind ?? 'receipt', bytes: Buffer.from(bytes), expired: false, settled: false,
         ...(options.onSending ? { onSending: options.onSending } : {}),
+        ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
         resolve, reject,
         timer: setTimeout(() => {
           job.expired = true;
@@ -354,7 +356,7 @@ export class EscPosPrinter implements Printer {
     } catch (error) {
       const reason = this.dropLink(error);
       this.options.log.warn({ device: this.name, job: job.id, reason }, 'printer lost before the job: it waits');
-      return;
+      return job.onWaiting?.();
     }
     if (job.settled || job.expired) return; // stopped or timed out meanwhile: the pump settles it
     // From the first byte on, the job is never written again.

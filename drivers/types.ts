@@ -186,6 +186,8 @@ export interface SubmitOptions {
   kind?: 'receipt' | 'drawer';
   /** Called synchronously just before the first byte is written (to record "may be printing"). */
   onSending?: () => void;
+  /** Called when the printer, ready at submit, is found gone before the first byte: the job waits for it. */
+  onWaiting?: () => void;
 }
 
 export interface PrintJobHandle {

@@ -70,7 +70,11 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
   };
   const bytes = encodeEscPos(ops, { codePage: printer.codePage });
   ctx.onReceipt({ job_id: jobId, printer: printer.name, txn_id: p.txn_id ?? null, columns: printer.width, at: ctx.now().toISOString(), bytes });
-  const job = printer.submit(bytes, { kind: 'receipt', onSending: () => mark('printing') });
+  // A printer ready now may be found not answering before the first byte: the job then waits for
+  // it as one sent while it was offline does, and the POS hears `queued` then, not at the timeout.
+  let waiting!: () => void;
+  const wentBack = new Promise<undefined>((resolve) => { waiting = () => resolve(undefined); });
+  const job = printer.submit(bytes, { kind: 'receipt', onSending: () => mark('printing'), onWaiting: () => waiting() });
   const base = { printer: printer.name, job_id: jobId, loyalty: Boolean(loyalty), ...(copy ? { copy: true } : {}) };
   const settle = job.done.then(
     (result: PrintResult) => {
@@ -89,13 +93,15 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
       throw error;
     },
   );
-  if (job.queued) {
-    // The printer is not ready: the job waits (bounded) and the outcome arrives as a `print` event.
+  // The printer is not ready: the job waits (bounded) and the outcome arrives as a `print` event.
+  const queued = () => {
     settle.catch(() => undefined);
     return { status: 'queued', ...base };
-  }
+  };
+  if (job.queued) return queued();
   try {
-    return { ...(await settle), ...base };
+    const outcome = await Promise.race([settle, wentBack]);
+    return outcome ? { ...outcome, ...base } : queued();
   } catch (error) {
     throw asAgentError(error);
   }

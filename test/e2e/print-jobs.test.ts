@@ -79,3 +79,31 @@ t.test('job ids, confirmation, reprints and the drawer through the agent', async
     t.match(await pos.request('drawer.open', { wait_closed: true, timeout_ms: 1000 }), { ok: true, result: { closed: false, drawer: 'open' } });
   });
 });
+
+t.test('a printer ready when the receipt arrives but found not answering: queued at once, printed when it answers again', async (t) => {
+  const printer = await printerServer(t, await freePort());
+  // No drawer sensor: nothing polls an idle printer, so it is still `ready` when it went silent.
+  const sys = await startSystem(t, {
+    startHost: false,
+    agent: {
+      devices: [{ name: 'printer0', kind: 'printer', transport: 'tcp', host: '127.0.0.1', port: printer.port, status_timeout_ms: 300, queue_timeout_ms: 30_000 }],
+    },
+  });
+  const pos = await sys.pos();
+  await waitFor(async () => {
+    const r = await pos.request('devices.list');
+    return r.ok && (r.result as { devices: Array<{ state: string }> }).devices[0]?.state === 'ready';
+  }, { what: 'printer ready' });
+  t.match(await pos.request('events.subscribe', { topics: ['print'] }), { ok: true });
+  printer.condition = 'silent';
+  for (const peer of printer.peers) peer.condition = 'silent';
+  const document = { currency: 'EUR', items: [{ name: 'Found silent', amount: 100 }], total: 100 };
+  // Well before the 30 s queue timeout (the request waits 5 s at most).
+  t.match(await pos.request('receipt.print', { job_id: 'S1', document }), { ok: true, result: { status: 'queued', job_id: 'S1', printer: 'printer0' } });
+  t.match(await pos.request('receipt.print', { job_id: 'S1', document }), { ok: true, result: { status: 'queued', duplicate: true } }, 'a repeat: still queued');
+  t.notOk(lines(printer).some((l) => l.startsWith('Found silent')), 'nothing printed yet');
+  printer.condition = 'ok';
+  for (const peer of printer.peers) peer.condition = 'ok';
+  t.match((await pos.waitForEvent('print', (d) => (d as { job_id: string }).job_id === 'S1', 20_000)).data, { status: 'printed', job_id: 'S1' });
+  t.equal(lines(printer).filter((l) => l.startsWith('Found silent')).length, 1, 'printed once');
+});
