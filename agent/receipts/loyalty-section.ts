@@ -81,12 +81,15 @@ export function loyaltySection(all: OutboxRow[], customerName?: string): Loyalty
   }
   // A sale may have several spends (version 2 spend_id): the additional spend is all of them.
   const spends = rows.filter((r) => r.op === 'spend');
+  // Spends approved offline are not in any balance the host gave yet (rows are delivered in order).
+  let spentOffline = 0;
   for (const s of spends) {
     if (s.state === 'done') {
       section.additional_spend += resultOf(s, 'spend')?.spent_amount ?? 0;
       takeBalance(s);
     } else if (s.state === 'pending' && s.offline) {
       section.additional_spend += s.amount ?? 0;
+      spentOffline += s.amount ?? 0;
     }
   }
   if (spends.some((s) => s.offline)) section.notes.push('Balance spent while offline; confirmed when the till reconnects');
@@ -98,6 +101,8 @@ export function loyaltySection(all: OutboxRow[], customerName?: string): Loyalty
   if (credit.vouchers.length > 0) section.vouchers = credit.vouchers;
   if (credit.refund) section.refund = credit.refund;
   if (credit.balance !== undefined) section.balance = credit.balance;
+  // The balance the offline spend's answer gave the POS: the last known one less what was spent offline.
+  if (section.balance !== undefined) section.balance -= spentOffline;
   if (credit.points_balances) section.points_balances = credit.points_balances;
   section.notes.push(...credit.notes);
   return section;

@@ -69,6 +69,25 @@ t.test('loyalty section from the sale rows', async (t) => {
   t.equal(loyaltySection([]), null);
 });
 
+t.test('spends approved offline are taken off the new balance, as the spend answer did', async (t) => {
+  // Awarded online (balance 1075), 3.00 spent online (775), then 1.00 approved offline: the POS was
+  // answered balance 675; the host has not seen that spend, so no row's balance counts it yet.
+  const section = loyaltySection([
+    row({ result: awardAnswer({ award_amount: 75, balance: { amount: 1075, currency: 'EUR' } }) }),
+    row({ id: 'm2', op: 'spend', result: spendAnswer({ spent_amount: 300, balance: { amount: 775, currency: 'EUR' } }), updated_at: '2026-11-24T08:00:02.000Z' }),
+    row({ id: 'm3', op: 'spend', state: 'pending', offline: true, amount: 100, updated_at: '2026-11-24T08:00:03.000Z' }),
+  ], 'Alice Martin')!;
+  t.match(section, { additional_spend: 400, redemption_total: 400, balance: 675 });
+  const texts = layoutReceipt(doc, { width: 42 }, section).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
+  t.ok(texts.some((l) => /^New balance +6\.75 EUR$/.test(l)));
+  // Once the host confirmed it, its own answer's balance is printed.
+  const confirmed = loyaltySection([
+    row({ result: awardAnswer({ award_amount: 75, balance: { amount: 1075, currency: 'EUR' } }) }),
+    row({ id: 'm3', op: 'spend', offline: true, amount: 100, result: spendAnswer({ spent_amount: 100, balance: { amount: 975, currency: 'EUR' } }), updated_at: '2026-11-24T08:00:03.000Z' }),
+  ])!;
+  t.match(confirmed, { balance: 975 });
+});
+
 t.test('a voided sale shows the balance after the void', async (t) => {
   const sale = [
     row({ result: awardAnswer({ award_amount: 105, balance: { amount: 2605, currency: 'EUR' } }) }),
