@@ -90,13 +90,22 @@ export class LineReader implements Reader {
     const { ReadlineParser } = requirePackage('@serialport/parser-readline') as typeof import('@serialport/parser-readline');
     const parser = new ReadlineParser({ delimiter: DELIMITERS[terminator], encoding: 'utf8' });
     let idle: NodeJS.Timeout | undefined;
+    // The line being read was reported too_long: the rest of it, up to its terminator (or the
+    // idle flush), is dropped too, silently. Its tail is not a scan, and one line is one error.
+    let overlong = false;
 
     const drop = (reason: string) => {
-      this.options.log.warn({ device: this.name, reason, bytes: parser.buffer.length }, 'partial read dropped');
+      const report = !overlong;
+      if (report) this.options.log.warn({ device: this.name, reason, bytes: parser.buffer.length }, 'partial read dropped');
       parser.buffer = Buffer.alloc(0);
-      this.options.emit('scan_error', { device: this.name, reason, at: this.at() });
+      overlong = reason === 'too_long';
+      if (report) this.options.emit('scan_error', { device: this.name, reason, at: this.at() });
     };
     parser.on('data', (line: string) => {
+      if (overlong) {
+        overlong = false;
+        return;
+      }
       if (terminator === 'auto' && line === '') return;
       this.handle(line);
     });
@@ -106,8 +115,14 @@ export class LineReader implements Reader {
       if (parser.buffer.length > maxLength) drop('too_long');
       if (idle) clearTimeout(idle);
       idle = undefined;
-      if (parser.buffer.length > 0 && idleMs > 0) {
-        idle = setTimeout(() => { if (parser.buffer.length > 0) drop('incomplete_read'); }, idleMs);
+      if ((parser.buffer.length > 0 || overlong) && idleMs > 0) {
+        idle = setTimeout(() => {
+          if (overlong) {
+            this.options.log.debug({ device: this.name, bytes: parser.buffer.length }, 'rest of an overlong line dropped');
+            parser.buffer = Buffer.alloc(0);
+            overlong = false;
+          } else if (parser.buffer.length > 0) drop('incomplete_read');
+        }, idleMs);
       }
     });
     link.onClose(() => {

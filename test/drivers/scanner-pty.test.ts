@@ -11,7 +11,8 @@ import { silentDriverLogger } from '../../drivers/types.ts';
 import { startPty, type PtyPair } from '../helpers/pty.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-function scanner(t: { teardown(fn: () => unknown): void }, pty: PtyPair, terminator: Terminator, extra: { prefix?: string; suffix?: string } = {}) {
+function scanner(t: { teardown(fn: () => unknown): void }, pty: PtyPair, terminator: Terminator, extra: { prefix?: string; suffix?: string } = {},
+  log = silentDriverLogger) {
   const events = new DriverEvents();
   const scans: ScanEvent[] = [];
   const errors: ScanErrorEvent[] = [];
@@ -20,7 +21,7 @@ function scanner(t: { teardown(fn: () => unknown): void }, pty: PtyPair, termina
   events.on('scan_error', (e) => errors.push(e));
   events.on('device', (e) => device.push(e));
   const s = createBarcodeScanner({
-    name: 'scanner-1', transport: serialTransport({ path: pty.device, baudRate: 9600 }), emit: events.emit, log: silentDriverLogger,
+    name: 'scanner-1', transport: serialTransport({ path: pty.device, baudRate: 9600 }), emit: events.emit, log,
     terminator, idleFlushMs: 300, backoff: { initialMs: 20, maxMs: 200 }, barcode: extra,
   });
   t.teardown(() => s.stop());
@@ -74,6 +75,27 @@ t.test('a partial scan without terminator is dropped as scan_error after the idl
   await end.write('777\r');
   await waitFor(() => scans.length === 1);
   t.equal(scans[0]?.data, '777', 'the dropped partial does not stick to the next scan');
+});
+
+t.test('a line longer than 4096 bytes is one too_long error: its tail is never a scan', async (t) => {
+  const pty = await startPty(t);
+  const log: string[] = [];
+  const { s, data, scans, errors } = scanner(t, pty, 'auto', {}, createLogger({ level: 'debug', name: 'test' }, { write: (line: string) => { log.push(line); } }));
+  await waitFor(() => s.state() === 'ready');
+  const end = await pty.openPeer();
+  // A scanner gone wild (or a noisy line): 20,000 bytes, then its terminator, then a real scan.
+  await end.write(`${'7'.repeat(20_000)}\r`);
+  await end.write('4006381333931\r');
+  await waitFor(() => scans.length >= 1, { what: 'the real scan' });
+  t.same(errors.map((e) => e.reason), ['too_long'], 'one error for the overlong line');
+  t.same(data(), [['4006381333931', null]], 'the real scan only, not the tail of the overlong line');
+  // Without a terminator the rest goes at the idle flush, silently too.
+  await end.write('8'.repeat(9_000));
+  await waitFor(() => log.some((l) => l.includes('rest of an overlong line dropped')), { what: 'the idle flush of the rest' });
+  await end.write('96385074\r');
+  await waitFor(() => scans.length >= 2, { what: 'the second real scan' });
+  t.same(errors.map((e) => e.reason), ['too_long', 'too_long'], 'one error per overlong line, terminated or not');
+  t.same(data(), [['4006381333931', null], ['96385074', null]], 'only the real scans');
 });
 
 t.test('unplug mid-stream → offline → replug → ready, scans flow again', async (t) => {
