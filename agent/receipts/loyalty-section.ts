@@ -101,7 +101,8 @@ export function loyaltySection(all: OutboxRow[], customerName?: string): Loyalty
   if (credit.vouchers.length > 0) section.vouchers = credit.vouchers;
   if (credit.refund) section.refund = credit.refund;
   if (credit.balance !== undefined) section.balance = credit.balance;
-  // The balance the offline spend's answer gave the POS: the last known one less what was spent offline.
+  // The last known balance less this sale's spends approved offline (the spend's answer also takes off
+  // the customer's offline spends on other sales of this till, which this receipt does not list).
   if (section.balance !== undefined) section.balance -= spentOffline;
   if (credit.points_balances) section.points_balances = credit.points_balances;
   section.notes.push(...credit.notes);
