@@ -1,9 +1,11 @@
 // `till-agent host --check-backend` and `till-agent host --doctor`: the configured backend's
 // per-op support (✔/✖ with what was checked or why not) and its platform checks (auth, a cheap
 // call, clock skew), each after the store it opened (sqlite file or PostgreSQL server, schema
-// version). Neither starts the MQTT consumer; both exit 0 when everything is ✔, else 1.
+// version); the doctor also checks that the broker is reachable and takes the TLS files
+// (broker-reach.ts). Neither starts the MQTT consumer; both exit 0 when everything is ✔, else 1.
 import { mkdirSync } from 'node:fs';
 import type { OpCheck, PlatformCheck } from './backend.ts';
+import { checkBrokerReach } from './broker-reach.ts';
 import { createBackend } from './backends.ts';
 import type { HostConfig } from './config.ts';
 import type { Ledger } from './ledger.ts';
@@ -39,7 +41,7 @@ export async function runBackendCheck(config: HostConfig, log: Logger, what: 'op
         out(formatChecks(`backend ${backend.name}: operations`, rows));
         return rows.every((r) => r.ok) ? 0 : 1;
       }
-      const rows = [store, ...await backend.doctor()];
+      const rows = [store, await checkBrokerReach(config.uplink), ...await backend.doctor()];
       out(formatChecks(`backend ${backend.name}: platform`, rows));
       return rows.every((r) => r.ok) ? 0 : 1;
     } finally {

@@ -22,8 +22,9 @@ host/README.md.
 Options:
   --config FILE     host YAML config (required)
   --check-backend   print ✔/✖ per operation for the configured backend, then exit (0: all ✔)
-  --doctor          check the store and the backend's platform (auth, a cheap call, clock skew),
-                    then exit (0: all ✔)
+  --doctor          check the store, that the broker is reachable and takes the TLS files (no MQTT
+                    login: it would take over a running host's session), and the backend's
+                    platform (auth, a cheap call, clock skew), then exit (0: all ✔)
   --help            this text
 
 Environment: TILL_HOST_BROKER_URL overrides uplink.url, TILL_HOST_DATA_DIR overrides data_dir,

@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PgLedger } from '../../../host/pg/pg-ledger.ts';
+import { startBroker } from '../../helpers/broker.ts';
 import { spawnHost } from '../../helpers/host-process.ts';
 import { TEST_PG_URL, pgQuery, pgTestSchema } from '../../helpers/pg.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -160,9 +161,10 @@ t.test('a version 1 schema: refunds get their spend snapshot columns, earlier re
 t.test('host --doctor and --check-backend report the store; an unreachable server is one ✖ line, no password shown', async (t) => {
   const dir = await tempDir(t, 'till-pg-doctor-');
   const schema = pgTestSchema(t);
+  const broker = await startBroker(t);
   const config = async (url: string) => {
     const file = join(dir, `host-${url.length}.yaml`);
-    await writeFile(file, stringify({ data_dir: join(dir, 'data'), uplink: { url: 'mqtt://127.0.0.1:1' }, store: 'postgres', postgres: { url, schema } }));
+    await writeFile(file, stringify({ data_dir: join(dir, 'data'), uplink: { url: broker.url }, store: 'postgres', postgres: { url, schema } }));
     return file;
   };
   const env = { TILL_HOST_PG_PASSWORD: 'pg-secret-0001' };
