@@ -76,9 +76,11 @@ export async function scanTestCommand(args: string[]): Promise<number> {
     if (!subscribed.ok) throw new Error(`${subscribed.error.code}: ${subscribed.error.message}`);
     const listed = await session.request('devices.list');
     const readers = listed.ok
-      ? (listed.result as { devices: Array<{ name: string; kind: string; state: string }> }).devices.filter((d) => d.kind === 'barcode-scanner' || d.kind === 'card-reader')
+      ? (listed.result as { devices: Array<{ name: string; kind: string; state: string; reason?: string }> }).devices.filter((d) => d.kind === 'barcode-scanner' || d.kind === 'card-reader')
       : [];
-    const which = readers.length ? readers.map((d) => field(`${d.name} (${d.kind}, ${d.state})`)).join(', ') : 'none configured';
+    const which = readers.length
+      ? readers.map((d) => field(`${d.name} (${d.kind}, ${d.state}${d.state === 'offline' && d.reason ? `: ${d.reason}` : ''})`)).join(', ')
+      : 'none configured';
     print(`listening for scans; readers: ${which}. ${seconds ? `Stops after ${seconds} s.` : 'Ctrl-C to stop.'}\n`);
   } catch (error) {
     session.close();

@@ -59,6 +59,13 @@ function drainText(d: Drain, s: StatusResult): string {
 const clock = (at: number) => new Date(at).toISOString().slice(11, 19);
 const oldest = (s: StatusResult) => (s.outbox.oldest_age_s === null ? '-' : duration(s.outbox.oldest_age_s));
 
+/** `name: state` per device, and why one is offline (a technician's first question: "EACCES", "not responding"). */
+export function deviceStates(devices: StatusResult['devices']): string {
+  return (devices as Array<{ name: string; state: string; reason?: string }>)
+    .map((d) => `${field(d.name)}: ${field(d.state)}${d.state === 'offline' && d.reason ? ` (${field(d.reason)})` : ''}`)
+    .join(', ') || 'none configured';
+}
+
 /** One line per sample, for a pipe or a log. */
 export function watchLine(s: StatusResult, d: Drain, at: number): string {
   return `${clock(at)}  uplink ${field(s.uplink.state)}  outbox ${d.pending} pending (oldest ${oldest(s)}), ${s.outbox.dead} dead  drain ${drainText(d, s)}\n`;
@@ -66,7 +73,7 @@ export function watchLine(s: StatusResult, d: Drain, at: number): string {
 
 /** The screen a terminal shows, redrawn each sample. */
 export function watchScreen(s: StatusResult, d: Drain, at: number, intervalS: number): string {
-  const devices = (s.devices as Array<{ name: string; state: string }>).map((x) => `${field(x.name)}: ${field(x.state)}`).join(', ') || 'none configured';
+  const devices = deviceStates(s.devices);
   return [
     `till-agent ${field(s.version)}, terminal ${field(s.terminal)}   ${clock(at)} UTC, every ${intervalS} s (Ctrl-C stops)`,
     '',

@@ -4,7 +4,7 @@ import type { StatusResult } from '../../protocol/local.ts';
 import { formatMoney } from '../../protocol/money.ts';
 import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, openSession, targetFrom, warnIfAnotherTill, type Connection } from '../client.ts';
 import { UsageError, parseFlags } from './args.ts';
-import { duration, watch } from './status-watch.ts';
+import { deviceStates, duration, watch } from './status-watch.ts';
 import { field, print, printError, safeJson } from './output.ts';
 
 const HELP = `till-agent status [--config FILE | --data DIR | --socket PATH | --tcp HOST:PORT] [--json] [--watch [--interval S]]
@@ -103,9 +103,7 @@ async function watchCommand(connection: Connection, intervalS: number, mode: 'sc
 export function formatStatus(s: StatusResult): string {
   const up = s.uplink;
   const oldest = s.outbox.oldest_age_s === null ? '-' : `${s.outbox.oldest_age_s} s`;
-  const devices = s.devices.length === 0
-    ? 'none configured'
-    : (s.devices as Array<{ name: string; state: string }>).map((d) => `${field(d.name)}: ${field(d.state)}`).join(', ');
+  const devices = deviceStates(s.devices);
   return [
     `till-agent ${field(s.version)}, terminal ${field(s.terminal)}`,
     `uplink   ${field(up.state)}${up.since ? ` since ${field(up.since)}` : ''}${up.last_error ? ` (last error: ${field(up.last_error)})` : ''}`,

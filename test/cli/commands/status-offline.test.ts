@@ -31,3 +31,16 @@ t.test('answers the till could not read get a line of their own, only when there
   t.match(formatStatus({ ...s, outbox: { ...s.outbox, unreadable: 2 } }),
     /\noutbox   2 pending \(oldest 60 s\), 0 dead\n {9}2 host answer\(s\) unreadable \(applied, not resent\) {2}→ till-agent outbox list --state done\n/);
 });
+
+t.test('devices: an offline one says why, escaped as every field is', async (t) => {
+  const s = status(undefined);
+  t.match(formatStatus(s), /\ndevices  none configured\n/);
+  const devices = [
+    { name: 'scanner0', kind: 'barcode-scanner', transport: 'serial', target: '/dev/till/scanner0', state: 'ready' },
+    { name: 'printer0', kind: 'printer', transport: 'serial', target: '/dev/ttyUSB0', state: 'offline', reason: 'EACCES: Permission denied, cannot open /dev/ttyUSB0' },
+    { name: 'printer1', kind: 'printer', transport: 'tcp', target: '10.0.0.5:9100', state: 'offline', reason: 'printer not responding\u001b[2J' },
+    { name: 'scale0', kind: 'scale', transport: 'serial', target: '/dev/ttyS0', state: 'connecting' },
+  ];
+  t.match(formatStatus({ ...s, devices } as StatusResult),
+    /\ndevices  scanner0: ready, printer0: offline \(EACCES: Permission denied, cannot open \/dev\/ttyUSB0\), printer1: offline \(printer not responding\\u001b\[2J\), scale0: connecting\n/);
+});
