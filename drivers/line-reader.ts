@@ -88,7 +88,11 @@ export class LineReader implements Reader {
     const maxLength = this.options.maxLineLength ?? 4096;
     const idleMs = this.options.idleFlushMs ?? 1000;
     const { ReadlineParser } = requirePackage('@serialport/parser-readline') as typeof import('@serialport/parser-readline');
-    const parser = new ReadlineParser({ delimiter: DELIMITERS[terminator], encoding: 'utf8' });
+    // Lines come out as bytes, each decoded on its own and strictly: a decoder over the whole
+    // stream would carry a broken sequence's first byte (line noise, a wrong baud rate) into the
+    // next, good scan as U+FFFD; and bytes that are not UTF-8 are not what was scanned.
+    const parser = new ReadlineParser({ delimiter: DELIMITERS[terminator], encoding: undefined });
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
     let idle: NodeJS.Timeout | undefined;
     // The line being read was reported too_long: the rest of it, up to its terminator (or the
     // idle flush), is dropped too, silently. Its tail is not a scan, and one line is one error.
@@ -101,10 +105,16 @@ export class LineReader implements Reader {
       overlong = reason === 'too_long';
       if (report) this.options.emit('scan_error', { device: this.name, reason, at: this.at() });
     };
-    parser.on('data', (line: string) => {
+    parser.on('data', (bytes: Buffer) => {
       if (overlong) {
         overlong = false;
         return;
+      }
+      let line: string;
+      try {
+        line = utf8.decode(bytes);
+      } catch {
+        return this.unreadable('garbled'); // a wrong baud rate, parity or data bits; another character set
       }
       if (terminator === 'auto' && line === '') return;
       this.handle(line);
@@ -134,13 +144,14 @@ export class LineReader implements Reader {
 
   private handle(line: string): void {
     const result: LineParse = line.includes(CANCEL) ? { ok: false, reason: 'input_overflow' } : interpretLine(this.options.parse, line);
-    if (!result.ok) {
-      this.options.log.info({ device: this.name, reason: result.reason }, 'unreadable scan');
-      this.options.emit('scan_error', { device: this.name, reason: result.reason, at: this.at() });
-      return;
-    }
+    if (!result.ok) return this.unreadable(result.reason);
     this.options.log.debug({ device: this.name, kind: result.scan.kind, symbology: result.scan.symbology }, 'scan');
     this.options.emit('scan', { device: this.name, ...result.scan, at: this.at() });
+  }
+
+  private unreadable(reason: string): void {
+    this.options.log.info({ device: this.name, reason }, 'unreadable scan');
+    this.options.emit('scan_error', { device: this.name, reason, at: this.at() });
   }
 }
 

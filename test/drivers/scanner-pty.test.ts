@@ -98,6 +98,19 @@ t.test('a line longer than 4096 bytes is one too_long error: its tail is never a
   t.same(data(), [['4006381333931', null], ['96385074', null]], 'only the real scans');
 });
 
+t.test('bytes that are not UTF-8 (a wrong baud rate or parity) are scan_error garbled, and never alter the next scan', async (t) => {
+  const pty = await startPty(t);
+  const { s, data, scans, errors } = scanner(t, pty, 'auto');
+  await waitFor(() => s.state() === 'ready');
+  const end = await pty.openPeer();
+  await end.write(Buffer.from([0xf8, 0x80, 0x9e, 0x66, 0xe6, 0x0d])); // "4006" at 9600 baud read at 19200, roughly
+  await end.write(Buffer.from('Caf\xe9\r', 'latin1'));                     // ISO 8859-1 from a scanner not set to UTF-8
+  await end.write('Café 4006381333931\r');                                // UTF-8, untouched by the broken bytes before it
+  await waitFor(() => scans.length + errors.length === 3, { what: 'three results' });
+  t.same(errors.map((e) => e.reason), ['garbled', 'garbled']);
+  t.same(data(), [['Café 4006381333931', null]]);
+});
+
 t.test('unplug mid-stream → offline → replug → ready, scans flow again', async (t) => {
   const pty = await startPty(t);
   const { s, scans, device, data } = scanner(t, pty, 'auto');
