@@ -39,7 +39,8 @@ export function formatEvent(topic: string, data: Data): string {
       return `${head}  ${str(data.kind)}${symbology}  ${str(data.data)}`;
     }
     case 'scan_error':
-      return `${head}  unreadable: ${str(data.reason)}`;
+      // garbled: the technician's classic, line settings that do not match the scanner's.
+      return `${head}  unreadable: ${str(data.reason)}${data.reason === 'garbled' ? ' (not UTF-8: check baud, parity and data_bits against the reader\'s settings)' : ''}`;
     case 'identified': {
       const error = data.error as { code?: string; message?: string } | undefined;
       if (error) return `${head}  not identified: ${field(error.code ?? 'ERROR')}: ${field(error.message ?? '')}`;

@@ -10,6 +10,7 @@ t.test('one readable line per event', async (t) => {
     ['scan', { device: 'msr0', kind: 'card', data: '6006490000000001', at }, /msr0 +card  6006490000000001$/],
     ['scan', { device: 'msr0', kind: 'payment_card', masked: '411111******1111', at }, /msr0 +payment card 411111\*{6}1111 \(masked; never used for loyalty\)$/],
     ['scan_error', { device: 'msr0', reason: 'incomplete_track', at }, /scan_error +msr0 +unreadable: incomplete_track$/],
+    ['scan_error', { device: 'scanner0', reason: 'garbled', at }, /scan_error +scanner0 +unreadable: garbled \(not UTF-8: check baud, parity and data_bits against the reader's settings\)$/],
     ['identified', { device: 'scanner0', customer: { id: 'alice', name: 'Alice', balance: { amount: 1250, currency: 'EUR' } }, stale: false, as_of: at },
       /identified +scanner0 +Alice \(alice\), balance 12\.50 EUR$/],
     ['identified', { device: 'scanner0', customer: { id: 'alice', name: 'Alice', balance: { amount: 0, currency: 'EUR' } }, stale: true, as_of: '2026-11-01T00:00:00Z' },
