@@ -6,7 +6,8 @@
 //   award          customer_events/purchases/create   reference = f(till, txn_id): one purchase per sale,
 //                  then wallets/get_balance;
 //                  pos_reduced: false → its instant/automatic spend requests cancelled (list + cancel)
-//   spend          customer_events/spend_requests/create on that purchase, then
+//   spend          customer_events/spend_requests/list of that purchase (what is left to pay on the
+//                  sale, sale-spends.ts), customer_events/spend_requests/create on it, then
 //                  wallets/get_balance for the balance
 //   void           customer_events/spend_requests/list (pages of 50) → …/spend_requests/cancel each,
 //                  then customer_events/purchases/cancel
@@ -28,6 +29,7 @@ import { PlatformError, isPlatformError } from '../platform/errors.ts';
 import { platformRequestId } from '../platform/request-id.ts';
 import type { CrmcomClient } from './client.ts';
 import type { CrmcomConfig } from './config.ts';
+import { spendBound } from './sale-spends.ts';
 import {
   MAX_PRODUCTS_PER_SYNC, MAX_RESULTS_PER_PAGE, participantData, previewData, walletBalanceData, purchaseCancelData, purchaseData, spendCancelData, spendData, synchroniseData,
 } from './wire.ts';
@@ -55,6 +57,8 @@ export function localDate(iso: string, timezone: string): string {
 export function purchaseReference(terminal: string, txnId: string): string {
   return platformRequestId(terminal, 'purchase', txnId);
 }
+
+const numberOrUndefined = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
 function requireTxn(message: UpstreamMessage): string {
   if (!message.txn_id) throw new AgentError('BAD_REQUEST', `txn_id: ${message.op} needs a txn_id`, false);
@@ -218,13 +222,24 @@ export class CrmcomConnector implements Connector {
     if (payload.currency !== this.config.currency) {
       throw new AgentError('BAD_REQUEST', `currency: ${payload.currency} is not the CRM.COM wallet currency ${this.config.currency}`, false);
     }
+    const purchaseRef = purchaseReference(ctx.terminal, txnId);
+    // Offline spends are applied as the till approved them (it bounded them by the sale itself).
+    const ask = payload.offline ? payload.amount : spendBound(payload.amount, {
+      basketTotal: numberOrUndefined(ctx.recorded('award', txnId)?.basket_total),
+      voided: ctx.recorded('void', txnId) !== undefined,
+    }, (await this.listSpends(purchaseRef)).map((s) => ({
+      reference: s.external_system_reference_number ?? null, posted: s.life_cycle_state === 'POSTED', amount: this.money(s.spend_amount, payload.currency, 'spend_amount'),
+    })), ctx.requestId);
+    const balance = async () => ({ amount: await this.balance(payload.customer_id), currency: payload.currency });
+    // Nothing left to pay: no spend request (a voided sale's purchase takes none).
+    if (ask === 0) return { currency: payload.currency, spent_amount: 0, balance: await balance(), offline: payload.offline };
     const d = await this.client.call('customer_events/spend_requests/create', {
       rewards_participant_identifier: { id: payload.customer_id },
       performed_by_unit_identifier: { id: this.config.performed_by_unit },
       performed_on: localDate(m.created_at, this.settings.timezone),
-      purchase_customer_request_identifier: { external_system_reference_number: purchaseReference(ctx.terminal, txnId) },
+      purchase_customer_request_identifier: { external_system_reference_number: purchaseRef },
       intended_currency_identifier: { code: payload.currency },
-      spend_amount: toDecimal(payload.amount, payload.currency),
+      spend_amount: toDecimal(ask, payload.currency),
       external_system: EXTERNAL_SYSTEM,
       external_system_reference_number: ctx.requestId,
     }, spendData);
@@ -232,7 +247,19 @@ export class CrmcomConnector implements Connector {
     if (payload.offline && spent < payload.amount) {
       this.log.warn({ platform: 'crmcom', terminal: ctx.terminal, txn_id: txnId, asked: payload.amount, spent }, 'offline spend only partly honoured by CRM.COM');
     }
-    return { currency: payload.currency, spent_amount: spent, balance: { amount: await this.balance(payload.customer_id), currency: payload.currency }, offline: payload.offline };
+    return { currency: payload.currency, spent_amount: spent, balance: await balance(), offline: payload.offline };
+  }
+
+  /** Every spend request of a purchase (≤ 50 per list call). */
+  private async listSpends(purchaseRef: string): Promise<Array<z.output<typeof spendData>>> {
+    const spends: Array<z.output<typeof spendData>> = [];
+    for (let offset = 0; ; offset += MAX_RESULTS_PER_PAGE) {
+      const page = await this.client.call('customer_events/spend_requests/list', {
+        purchase_customer_request_identifier: { external_system_reference_number: purchaseRef }, number_of_results: MAX_RESULTS_PER_PAGE, offset,
+      }, spendData.array());
+      spends.push(...page);
+      if (page.length < MAX_RESULTS_PER_PAGE) return spends;
+    }
   }
 
   /**
@@ -242,14 +269,7 @@ export class CrmcomConnector implements Connector {
    */
   private async cancelSpends(purchaseRef: string, which: (s: z.output<typeof spendData>) => boolean = () => true) {
     const c = this.config.currency;
-    const spends: Array<z.output<typeof spendData>> = [];
-    for (let offset = 0; ; offset += MAX_RESULTS_PER_PAGE) {
-      const page = await this.client.call('customer_events/spend_requests/list', {
-        purchase_customer_request_identifier: { external_system_reference_number: purchaseRef }, number_of_results: MAX_RESULTS_PER_PAGE, offset,
-      }, spendData.array());
-      spends.push(...page);
-      if (page.length < MAX_RESULTS_PER_PAGE) break;
-    }
+    const spends = await this.listSpends(purchaseRef);
     let reversed = 0;
     for (const s of spends) {
       if (s.life_cycle_state !== 'POSTED' || !which(s)) continue;

@@ -40,10 +40,12 @@ t.test('preview → award → spend → void, amounts as CRM.COM computes them',
   t.match(voided, { ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 350, currency: 'EUR' } });
   t.notOk(voided!.ok && 'balance' in voided!.result, 'no balance: the cancel answers carry none and the void names no customer');
   t.equal(sim.balance('P1'), 1000);
-  t.match(await run(award('P1', b, 'sale-2'), spend('P1', 5000, 'sale-2')), [
-    { ok: true, result: { balance: { amount: 1050 } } },
-    { ok: true, result: { spent_amount: 1050, balance: { amount: 0 } } },
-  ], 'actual ≤ requested');
+  // A sale large enough that the wallet, not what is left to pay, bounds the spend.
+  const big = basket([['CROISSANT', 250], ['COFFEE', 9750]]);
+  t.match(await run(award('P1', big, 'sale-2'), spend('P1', 5000, 'sale-2')), [
+    { ok: true, result: { balance: { amount: 1950 } } },
+    { ok: true, result: { spent_amount: 1950, balance: { amount: 0 } } },
+  ], 'actual ≤ requested: what the wallet holds');
   t.match(await run(voidTxn('never')), [{ ok: false, error: { code: 'NOT_FOUND', permanent: true } }]);
   t.match(await run(spend('P1', 100, 'no-purchase')), [{ ok: false, error: { code: 'NOT_FOUND', permanent: true } }], 'a spend needs the sale\'s purchase');
 });
@@ -266,4 +268,29 @@ t.test('named spends (several per sale: sale_txn_id + spend_id, txn_id the spend
   t.equal(sim.balance('P1'), 500);
   t.match(await run(voidTxn('sale-1')), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 600 } }], 'the void cancels every spend of the sale');
   t.equal(sim.balance('P1'), 1000);
+});
+
+t.test('an online spend never takes more than is left to pay on the sale (LOCAL.md "Spend is tied to its sale")', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim, { retries: 0, timeout_ms: 200 });
+  // 10.00 sale, 0.50 instant on the croissant: 9.50 left to pay; the wallet holds 10.50 after the award.
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  t.match(await run(award('P1', b, 'sale-1')), [{ ok: true, result: { instant_spend_amount: 50, balance: { amount: 1050 } } }]);
+  // CRM.COM applies the spend after the host gave up: the host recorded nothing.
+  sim.server.inject({ kind: 'latency', ms: 500, endpoint: 'customer_events/spend_requests/create' });
+  t.match(await run(spend('P1', 99_999, 'sale-1')), [{ ok: false, error: { code: 'UPSTREAM_TIMEOUT' } }]);
+  await waitFor(() => sim.spends.size === 2, { what: 'the slow spend applied' });
+  t.same([...sim.spends.values()].map((s) => s.amount), [50, 950], 'capped at the basket total less the instant spend, not the wallet');
+  // Repeated under a new message id: its own request is not "already paid", CRM.COM answers that first event.
+  t.match(await run(spend('P1', 99_999, 'sale-1')), [{ ok: true, result: { spent_amount: 950, balance: { amount: 100 } } }]);
+  t.equal(sim.spends.size, 2, 'one spend request for it');
+  // A second spend of the sale (protocol 2 spend_id) finds nothing left to pay: no spend request.
+  const named = { ...spend('P1', 100, 'sp-sale-1-b'), payload: { customer_id: 'P1', amount: 100, currency: 'EUR', offline: false, sale_txn_id: 'sale-1', spend_id: 'b' } } as unknown as ReturnType<typeof spend>;
+  const creates = sim.server.callsTo('customer_events/spend_requests/create');
+  t.match(await run(named), [{ ok: true, result: { spent_amount: 0, balance: { amount: 100 } } }]);
+  t.equal(sim.server.callsTo('customer_events/spend_requests/create'), creates, 'nothing asked of CRM.COM');
+  // An offline spend is applied as the till approved it (the till bounded it by the sale itself).
+  t.match(await run(award('P1', basket([['COFFEE', 1000]]), 'sale-2')), [{ ok: true, result: { balance: { amount: 200 } } }]);
+  t.match(await run(spend('P1', 150, 'sale-2', true)), [{ ok: true, result: { spent_amount: 150, offline: true } }]);
+  t.equal(sim.balance('P1'), 50);
 });
