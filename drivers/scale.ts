@@ -74,7 +74,7 @@ export class SerialScale implements Scale {
   read(timeoutMs = this.options.settleTimeoutMs ?? 3000): Promise<StableWeight> {
     const link = this.runner.currentLink();
     if (!link) return Promise.reject(this.error('DEVICE_UNAVAILABLE', 'not_ready', `scale ${this.name} is ${this.runner.state()}${this.reason() ? `: ${this.reason()}` : ''}`));
-    this.reading ??= (this.options.protocol === 'cas' ? this.readStream(timeoutMs) : this.readEcr(link, timeoutMs))
+    this.reading ??= (this.options.protocol === 'cas' ? this.readStream(link, timeoutMs) : this.readEcr(link, timeoutMs))
       .finally(() => { this.reading = undefined; });
     return this.reading;
   }
@@ -136,6 +136,7 @@ export class SerialScale implements Scale {
     let answered = false;
     for (;;) {
       const reading = await this.ask(link);
+      this.assertLink(link);
       if (reading) {
         answered = true;
         const settled = this.settle(reading);
@@ -151,14 +152,15 @@ export class SerialScale implements Scale {
     throw this.unsettled();
   }
 
-  private async readStream(timeoutMs: number): Promise<StableWeight> {
+  private async readStream(link: ByteLink, timeoutMs: number): Promise<StableWeight> {
     const deadline = Date.now() + timeoutMs;
     let heard = false;
     for (;;) {
       const left = deadline - Date.now();
       if (left <= 0) break;
-      const reading = await this.next(left);
-      if (!reading) break;
+      const reading = await this.next(Math.min(left, this.answerMs));
+      this.assertLink(link);
+      if (!reading) continue;
       heard = true;
       const settled = this.settle(reading);
       if (settled) return settled;
@@ -186,6 +188,13 @@ export class SerialScale implements Scale {
     if (grams === null) return undefined;
     if (grams === 0) throw this.error('SCALE_ZERO', 'zero_weight', `nothing on scale ${this.name}`);
     return { grams, value: reading.value, unit: reading.unit, net: reading.net };
+  }
+
+  /** Unplugged (or dropped) during a read: say so at once, not "still moving" or "no answer" at its end. */
+  private assertLink(link: ByteLink): void {
+    if (this.runner.currentLink() === link) return;
+    const why = this.reason();
+    throw this.error('DEVICE_UNAVAILABLE', 'not_ready', `scale ${this.name} went ${this.runner.state()} during the read${why ? `: ${why}` : ''}`);
   }
 
   private unsettled(): DriverError {

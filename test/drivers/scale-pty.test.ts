@@ -157,3 +157,24 @@ t.test('cas: only a stable line sent after the request counts; overload, negativ
   await waitFor(() => s.state() === 'offline', { what: 'offline when the stream stops' });
   t.match(s.reason(), /stopped sending/);
 });
+
+t.test('unplugged during a read: DEVICE_UNAVAILABLE saying so, not "still moving" at the end of the wait', async (t) => {
+  for (const protocol of ['toledo-8217', 'cas'] as const) {
+    const pty = await startPty(t);
+    const { s } = scale(t, pty, protocol);
+    let cas: Awaited<ReturnType<typeof casScale>> | undefined;
+    if (protocol === 'cas') {
+      cas = await casScale(pty);
+      t.teardown(() => cas?.stop());
+    } else {
+      await ecrScale(pty, [status(0x01)]); // in motion for ever: only the unplug can end the read early
+    }
+    s.start();
+    await waitFor(() => s.state() === 'ready', { what: `${protocol} ready` });
+    cas?.send('US,GS,+001.300kg');
+    const read = code(s.read(10_000));
+    cas?.stop();
+    await pty.kill();
+    t.equal(await read, 'DEVICE_UNAVAILABLE not_ready', protocol);
+  }
+});
