@@ -8,6 +8,7 @@
 //   anything else      → rolled back, INTERNAL (permanent: false), stop: the till resends
 //                        every message that got no result, in order
 import { isAgentError } from '../protocol/errors.ts';
+import { maskPansIn } from '../protocol/pan.ts';
 import {
   DURABLE_OPS, UPSTREAM_VERSION, type TillIdentity, type UpstreamMessage, type UpstreamResult,
 } from '../protocol/upstream.ts';
@@ -162,8 +163,10 @@ export class HostService {
     const where = { terminal: ctx.terminal, op: message.op, txn_id: message.txn_id, message_id: message.id };
     if (isAgentError(error)) {
       const permanent = !error.retryable;
-      this.log.info({ ...where, code: error.code, permanent }, `message rejected: ${error.message}`);
-      return { id: message.id, ok: false, error: { code: error.code, message: error.message, permanent } };
+      // A message may echo what the till sent (`unknown customer …`): a card number there is masked.
+      const text = maskPansIn(error.message);
+      this.log.info({ ...where, code: error.code, permanent }, `message rejected: ${text}`);
+      return { id: message.id, ok: false, error: { code: error.code, message: text, permanent } };
     }
     this.log.error({ ...where, err: error }, 'message failed unexpectedly; rolled back, stopping this batch');
     return { id: message.id, ok: false, error: { code: 'INTERNAL', message: 'internal error', permanent: false } };
