@@ -104,6 +104,13 @@ function buildDeviceConfigSchema() {
           break;
         case 'virtual': break;
       }
+      // The drawer is read with DLE EOT: a write-only link, or status requests off, never reports it
+      // (drawer.open wait_closed would wait out its timeout for nothing).
+      if (d.drawer_sensor !== 'off' && (d.transport === 'file' || d.status === false)) {
+        ctx.addIssue({ code: 'custom', path: ['drawer_sensor'], message: d.transport === 'file'
+          ? 'needs a printer link that answers status requests: transport file is write-only (use off)'
+          : 'needs status requests, which status: false turns off (use off)' });
+      }
     });
 }
 

@@ -72,6 +72,13 @@ t.test('cross-field rules', async (t) => {
   t.match(errorsOf({ name: 'k', kind: 'scale', transport: 'evdev', path: '/dev/input/event0' }), [/^transport: evdev is for keyboard-wedge/]);
   t.match(errorsOf({ name: 'k', kind: 'scale', transport: 'serial', path: '/dev/ttyS0', protocol: 'dibal', unit: 'oz' }),
     [/^protocol: must be one of toledo-8217, cas/, /^unit: must be auto, kg, g or lb/]);
+  // A drawer sensor is read with DLE EOT: not through a write-only device file, nor with status requests off.
+  t.match(errorsOf({ name: 'lp', kind: 'printer', transport: 'file', path: '/dev/usb/lp0', drawer_sensor: 'high' }),
+    [/^drawer_sensor: needs a printer link that answers status requests: transport file is write-only/]);
+  t.match(errorsOf({ name: 'p', kind: 'printer', transport: 'tcp', host: 'h', status: false, drawer_sensor: 'low' }),
+    [/^drawer_sensor: needs status requests, which status: false turns off/]);
+  t.same(errorsOf({ name: 'lp', kind: 'printer', transport: 'file', path: '/dev/usb/lp0', drawer_sensor: 'off' }), []);
+  t.same(errorsOf({ name: 'p', kind: 'printer', transport: 'serial', path: '/dev/ttyS0', drawer_sensor: 'high' }), []);
 });
 
 t.test('duplicate names', async (t) => {
