@@ -81,6 +81,8 @@ export class Connection {
   private readonly queue: Array<string | typeof NOT_UTF8 | typeof TOO_LARGE> = [];
   /** Sales named by this connection's unanswered requests, each with the starts of the requests queued behind it, in order (null: none). */
   private readonly sales = new Map<string, Array<() => void> | null>();
+  /** refund_id → its sale, while the refund is unanswered: the return's receipt (txn_id: refund_id) waits for it too. */
+  private readonly returns = new Map<string, string>();
   private readonly subscriptions = new Map<EventTopic, () => void>();
   private readonly guard: ConnectionGuard;
   private inflight = 0;
@@ -282,29 +284,41 @@ export class Connection {
     this.options.host.requestStarted();
     const started = performance.now();
     const ctx = requestContext(this.id, requestId, op, this.log, this.protocol); // the version it arrived under
-    const sale = saleOf(op, params);
+    let sale = saleOf(op, params);
+    const refundId = op === 'refund' ? (params as { refund_id?: unknown }).refund_id : undefined;
+    if (sale !== undefined && typeof refundId === 'string') this.returns.set(refundId, sale);
+    // A receipt naming a return sent with the return: it is that sale's next request.
+    if (op === 'receipt.print' && sale !== undefined) sale = this.returns.get(sale) ?? sale;
     if (sale !== undefined) {
       const waiting = this.sales.get(sale);
       if (waiting !== undefined) {
-        const start = () => void this.run(id, op, params, ctx, started, sale);
+        const start = () => void this.run(id, op, params, ctx, started, sale, typeof refundId === 'string' ? refundId : undefined);
         if (waiting === null) this.sales.set(sale, [start]);
         else waiting.push(start);
         return;
       }
       this.sales.set(sale, null);
     }
-    void this.run(id, op, params, ctx, started, sale);
+    void this.run(id, op, params, ctx, started, sale, typeof refundId === 'string' ? refundId : undefined);
   }
 
-  /** The sale's next queued request, once the one before it was answered; none left: the sale is free. */
+  /**
+   * The sale's next queued request, once the one before it was answered; none left: the sale is
+   * free. It starts on the next turn of the event loop, not in this promise continuation: an online
+   * award, void or refund is answered before its outbox row is settled (the forwarder settles it in
+   * a nextTick, UPSTREAM.md "The POS's answer before the settle"), and the receipt, spend or return
+   * sent with it must find the row as the host answered it, not still pending.
+   */
   private nextOfSale(sale: string): void {
     const waiting = this.sales.get(sale);
     const start = waiting?.shift();
-    if (start) start();
+    if (start) setImmediate(start);
     else this.sales.delete(sale);
   }
 
-  private async run(id: RequestId, op: HandledOp, params: unknown, ctx: RequestContext, started: number, sale: string | undefined): Promise<void> {
+  private async run(
+    id: RequestId, op: HandledOp, params: unknown, ctx: RequestContext, started: number, sale: string | undefined, refundId?: string,
+  ): Promise<void> {
     const requestId = ctx.requestId;
     try {
       let response: Response;
@@ -321,6 +335,8 @@ export class Connection {
       // Only reachable through a bug in write/log; never let it become an unhandled rejection.
       this.log.error({ err: error, requestId, op }, 'failed to answer a request');
     } finally {
+      // Answered (so committed): a receipt of the return sent from now on finds it without waiting.
+      if (refundId !== undefined && this.returns.get(refundId) === sale) this.returns.delete(refundId);
       if (sale !== undefined) this.nextOfSale(sale);
       this.inflight--;
       this.options.host.requestFinished();

@@ -65,3 +65,64 @@ t.test('another connection\'s requests for the sale are not held back', async (t
   gates.open('award');
   t.match(await a.nextFrame(), { id: 1, ok: true });
 });
+
+t.test("a return's receipt (txn_id: the refund_id) sent with the return starts once the return is answered", async (t) => {
+  const gates = new Gates();
+  const log: string[] = [];
+  const handle: Handler = async (op, params) => {
+    const p = params as { txn_id?: string; refund_id?: string };
+    const name = op === 'refund' ? `${p.refund_id} of ${p.txn_id}` : p.txn_id ?? '-';
+    log.push(`start ${op} ${name}`);
+    if (op === 'award' || op === 'refund') await gates.wait(name);
+    log.push(`end ${op} ${name}`);
+    return { op };
+  };
+  const h = await startServer(t, { handle });
+  const pos = await h.connect();
+  const doc = { currency: 'EUR', total: -100 };
+  pos.send(line(1, 'award', { txn_id: 'S1', customer_id: 'c1', basket })
+    + line(2, 'refund', { refund_id: 'R1', txn_id: 'S1', currency: 'EUR', items: [{ sku: 'A', qty: 1, amount: 100 }] })
+    + line(3, 'receipt.print', { txn_id: 'R1', document: doc })
+    + line(4, 'status', {}));
+  t.match(await pos.nextFrame(), { id: 4, ok: true });
+  t.same(log, ['start award S1', 'start status -', 'end status -'], 'the return waits for its award, the receipt for the return');
+  gates.open('S1');
+  t.match(await pos.nextFrame(), { id: 1, ok: true });
+  await waitFor(() => log.includes('start refund R1 of S1'), { what: 'the return started' });
+  t.notOk(log.includes('start receipt.print R1'), 'the receipt still waits');
+  gates.open('R1 of S1');
+  t.match(await pos.nextFrame(), { id: 2, ok: true });
+  t.match(await pos.nextFrame(), { id: 3, ok: true });
+  t.same(log.slice(3), ['end award S1', 'start refund R1 of S1', 'end refund R1 of S1', 'start receipt.print R1', 'end receipt.print R1']);
+
+  // The return answered: a later receipt of it runs at once, as any request of a free sale.
+  log.length = 0;
+  t.match(await pos.request('receipt.print', { txn_id: 'R1', document: doc }), { ok: true });
+  t.same(log, ['start receipt.print R1', 'end receipt.print R1']);
+});
+
+t.test('the request queued behind an award starts after what the award left for a nextTick (its outbox settle)', async (t) => {
+  // The forwarder answers an online award before it settles the award's row, in a nextTick queued
+  // as the answer is given: a receipt or spend sent with the award must start after that settle.
+  const settled = new Set<string>();
+  const seen: Array<[string, boolean]> = [];
+  const gates = new Gates();
+  const handle: Handler = async (op, params) => {
+    const sale = (params as { txn_id: string }).txn_id;
+    if (op === 'award') {
+      await gates.wait(sale);
+      process.nextTick(() => settled.add(sale));
+      return { op };
+    }
+    seen.push([op, settled.has(sale)]);
+    return { op };
+  };
+  const h = await startServer(t, { handle });
+  const pos = await h.connect();
+  pos.send(line(1, 'award', { txn_id: 'S1', customer_id: 'c1', basket }) + line(2, 'receipt.print', { txn_id: 'S1', document: { currency: 'EUR', total: 100 } })
+    + line(3, 'spend', { txn_id: 'S1', customer_id: 'c1', amount: 10, currency: 'EUR' }));
+  await waitFor(() => gates.waiting('S1') > 0, { what: 'the award started' });
+  gates.open('S1');
+  for (const id of [1, 2, 3]) t.match(await pos.nextFrame(), { id, ok: true });
+  t.same(seen, [['receipt.print', true], ['spend', true]], 'each found the award settled');
+});
