@@ -211,7 +211,7 @@ t.test('a serial printer held by the running agent: its paper and cover as the a
   end.onData((chunk) => peer.feed(chunk));
   const sys = await startSystem(t, {
     startHost: false,
-    agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'serial', path: pty.device, status_timeout_ms: 500 }] },
+    agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'serial', path: pty.device }] },
   });
   const pos = await sys.pos();
   await waitFor(async () => {

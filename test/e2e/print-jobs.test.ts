@@ -86,7 +86,7 @@ t.test('a printer ready when the receipt arrives but found not answering: queued
   const sys = await startSystem(t, {
     startHost: false,
     agent: {
-      devices: [{ name: 'printer0', kind: 'printer', transport: 'tcp', host: '127.0.0.1', port: printer.port, status_timeout_ms: 300, queue_timeout_ms: 30_000 }],
+      devices: [{ name: 'printer0', kind: 'printer', transport: 'tcp', host: '127.0.0.1', port: printer.port, queue_timeout_ms: 30_000 }],
     },
   });
   const pos = await sys.pos();
