@@ -83,10 +83,12 @@ function skusOnce(products: ReadonlyArray<{ sku: string }>, ctx: z.RefinementCtx
 export const EVENT_TOPICS = ['uplink', 'outbox', 'storage', 'device', 'scan', 'scan_error', 'identified', 'print', 'drawer'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
+const eventTopics = z.array(z.enum(EVENT_TOPICS, { error: `must be one of ${EVENT_TOPICS.join(', ')}` }), { error: 'must be an array of topics' });
+
 function productsSyncSchema(protocol: ProtocolVersion) {
   const products = protocol >= 2 ? z.array(z.strictObject(productFields)).superRefine(skusOnce) : z.array(productSchema);
   const fields = {
-    products: products.min(1, { error: 'must contain at least one product' }).max(MAX_PRODUCTS_PER_SYNC),
+    products: products.min(1, { error: 'must contain at least one product' }).max(MAX_PRODUCTS_PER_SYNC, { error: `must contain at most ${MAX_PRODUCTS_PER_SYNC} products` }),
     mode: z.enum(SYNC_MODES, { error: 'must be "delta" or "full"' }).default('delta'),
     // A full catalogue larger than one 64 KiB request: the first request answers a sync_id, the
     // next ones name it; every request but the last says more: true.
@@ -140,7 +142,7 @@ export const paramSchemas = {
   }),
   'drawer.open': z.object({
     printer: freeText(64).optional(),
-    pin: z.union([z.literal(0), z.literal(1)]).default(0),
+    pin: z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1' }).default(0),
     // Answer once the drawer is closed again (printers with drawer_sensor), at most timeout_ms.
     wait_closed: z.boolean().default(false),
     timeout_ms: z.number().int().min(1000).max(600_000).default(60_000),
@@ -149,7 +151,7 @@ export const paramSchemas = {
   // Customer display: two rows as given, or the agent's layout of an item and the total.
   'display.show': z.object({
     display: freeText(64).optional(),
-    lines: z.array(freeText(200)).min(1).max(2).optional(),
+    lines: z.array(freeText(200), { error: 'must be an array of lines' }).min(1, { error: 'must contain one or two lines' }).max(2, { error: 'must contain one or two lines' }).optional(),
     item: z.object({ name: freeText(200), amount: signedMinorUnits() }).optional(),
     total: signedMinorUnits().optional(),
     currency: currencyCode().optional(),
@@ -160,9 +162,9 @@ export const paramSchemas = {
   // data is what a virtual scanner reads: a card in it is masked by the reader, like a real one.
   'devices.scan': z.object({ device: freeText(64).optional(), data: nonEmpty(512) }),
   'events.subscribe': z.object({
-    topics: z.array(z.enum(EVENT_TOPICS, { error: `must be one of ${EVENT_TOPICS.join(', ')}` })).min(1),
+    topics: eventTopics.min(1, { error: 'must contain at least one topic' }),
   }),
-  'events.unsubscribe': z.object({ topics: z.array(z.enum(EVENT_TOPICS)).optional() }),
+  'events.unsubscribe': z.object({ topics: eventTopics.optional() }),
   // offers, lock, unlock, redeem, reinstate (protocol/offers.ts)
   ...offerParamSchemas,
 } as const;

@@ -125,10 +125,43 @@ export function describeIssues(error: z.ZodError, root = '', input?: unknown): s
   }))];
 }
 
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string', number: 'a number', int: 'an integer', boolean: 'true or false', array: 'an array', object: 'an object',
+};
+const plural = (n: unknown, one: string) => `${String(n)} ${one}${n === 1 ? '' : 's'}`;
+const shown = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/**
+ * The message of a check that has none of its own, in the words of the ones that do ("must be ...")
+ * instead of zod's ("Too small: expected array to have >=1 items"). A schema's own message wins
+ * (zod asks this only when there is none); undefined leaves zod's.
+ */
+export function styleIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  const i = issue as z.core.$ZodRawIssue & { expected?: string; origin?: string; minimum?: unknown; maximum?: unknown; inclusive?: boolean; values?: unknown[] };
+  switch (i.code) {
+    case 'invalid_type': return i.expected && TYPE_WORDS[i.expected] ? `must be ${TYPE_WORDS[i.expected]}` : undefined;
+    case 'too_small':
+      if (i.origin === 'array' || i.origin === 'set') return `must contain at least ${plural(i.minimum, 'item')}`;
+      if (i.origin === 'string') return i.minimum === 1 ? 'must not be empty' : `must be at least ${plural(i.minimum, 'character')}`;
+      if (i.origin === 'number' || i.origin === 'int') return i.inclusive === false ? `must be greater than ${String(i.minimum)}` : `must be at least ${String(i.minimum)}`;
+      return undefined;
+    case 'too_big':
+      if (i.origin === 'array' || i.origin === 'set') return `must contain at most ${plural(i.maximum, 'item')}`;
+      if (i.origin === 'string') return `must be at most ${plural(i.maximum, 'character')}`;
+      if (i.origin === 'number' || i.origin === 'int') return i.inclusive === false ? `must be less than ${String(i.maximum)}` : `must be at most ${String(i.maximum)}`;
+      return undefined;
+    case 'invalid_value':
+      return i.values && i.values.length > 0 ? (i.values.length === 1 ? `must be ${shown(i.values[0])}` : `must be one of ${i.values.map(shown).join(', ')}`) : undefined;
+    case 'invalid_union': return 'is not any of the accepted forms';
+    default: return undefined;
+  }
+}
+const STYLED = { error: styleIssue };
+
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, root = ''): ParseResult<z.output<S>> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, STYLED);
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, errors: describeIssues(result.error, root, input) };
 }

@@ -36,7 +36,8 @@ t.test('events only after subscribe, and not after unsubscribe or close', async 
 
   t.match(errorOf(await pos.request('events.subscribe', { topics: ['nope'] })),
     { code: 'BAD_REQUEST', message: /^params\.topics\[0\]: must be one of / });
-  t.match(errorOf(await pos.request('events.subscribe', { topics: [] })), { code: 'BAD_REQUEST', message: /params\.topics/ });
+  t.same(errorOf(await pos.request('events.subscribe', { topics: [] })),
+    { code: 'BAD_REQUEST', message: 'params.topics: must contain at least one topic', retryable: false });
 
   t.same(await pos.request('events.unsubscribe', { topics: ['scan'] }), { id: 'r5', ok: true, result: { topics: ['device'] } });
   h.bus.emit('scan', { n: 2 });
