@@ -7,6 +7,7 @@ import { isoString } from '../../protocol/iso-time.ts';
 import type { DurableOp } from '../../protocol/upstream.ts';
 import type { AppendInput, AppendOutcome, OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
+import { inParamsTerms } from './host-refusal.ts';
 import { messageId } from './message-id.ts';
 
 /** crypto.hash (Node ≥ 20.12): one call, no Hash object; the same digest. */
@@ -108,7 +109,7 @@ export function deadLetterError(row: OutboxRow): AgentError {
   const code = row.error && isErrorCode(row.error.code) && row.error.code !== 'INTERNAL' ? row.error.code : 'REJECTED_UPSTREAM';
   return new AgentError(
     code,
-    `the loyalty host refused this ${row.op}: ${row.error?.message ?? 'no reason given'} (kept as dead letter ${row.id}; see outbox.list)`,
+    `the loyalty host refused this ${row.op}: ${row.error ? inParamsTerms(row.op, row.error.message) : 'no reason given'} (kept as dead letter ${row.id}; see outbox.list)`,
     false,
   );
 }

@@ -11,6 +11,7 @@ import type { Params } from '../../protocol/local.ts';
 import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
+import { inParamsTerms } from './host-refusal.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 
 export interface RedeemResult {
@@ -56,7 +57,7 @@ function redeemResult(ctx: OpsContext, row: OutboxRow): RedeemResult {
   }
   const r = answerOf(row, 'redeem');
   // The host's refusal is final for this redemption_id (a repeat gets it again): not retryable.
-  if (r.status === 'refused') throw new AgentError(r.code, r.message, false);
+  if (r.status === 'refused') throw new AgentError(r.code, inParamsTerms('redeem', r.message), false);
   return {
     status: 'redeemed', redemption_id: redemptionId, txn_id: String(row.payload.txn_id), offer_id: r.offer_id, name: r.name,
     discount_amount: r.discount_amount, currency: r.currency,

@@ -26,9 +26,9 @@ export async function refund(ctx: OpsContext, p: Params<'refund'>): Promise<Refu
   }
   const sale = ctx.outbox.forTxn(p.txn_id);
   const award = sale.find((r) => r.op === 'award');
-  if (!award) throw new AgentError('NOT_FOUND', `txn_id: no award with txn_id ${p.txn_id} on this till (a return goes to the till that made the sale)`);
-  if (sale.some((r) => r.op === 'void')) throw new AgentError('CONFLICT', `txn_id: sale ${p.txn_id} was voided, nothing left to return`);
-  if (award.state === 'dead') throw new AgentError('CONFLICT', `txn_id: the award of sale ${p.txn_id} was refused by the host (dead letter ${award.id})`);
+  if (!award) throw new AgentError('NOT_FOUND', `params.txn_id: no award with txn_id ${p.txn_id} on this till (a return goes to the till that made the sale)`);
+  if (sale.some((r) => r.op === 'void')) throw new AgentError('CONFLICT', `params.txn_id: sale ${p.txn_id} was voided, nothing left to return`);
+  if (award.state === 'dead') throw new AgentError('CONFLICT', `params.txn_id: the award of sale ${p.txn_id} was refused by the host (dead letter ${award.id})`);
   if (award.currency !== p.currency) throw new AgentError('BAD_REQUEST', `params.currency: sale ${p.txn_id} was in ${award.currency}, not ${p.currency}`);
   // Nothing is committed for a return the sale cannot have had, counting its earlier returns here
   // (the host checks again: another return may have reached it from a restored till).

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentError, isErrorCode } from '../../protocol/errors.ts';
 import type { UpstreamMessage, UpstreamOp } from '../../protocol/upstream.ts';
 import type { OpsContext } from './context.ts';
+import { inParamsTerms } from './host-refusal.ts';
 
 export async function rpc(
   ctx: OpsContext, op: Extract<UpstreamOp, 'identify' | 'preview' | 'offers' | 'lock' | 'unlock'>, payload: Record<string, unknown>, txnId: string | null = null,
@@ -14,5 +15,5 @@ export async function rpc(
   if (!result) throw new AgentError('INTERNAL', 'the loyalty host answered without a result for this request');
   if (result.ok) return result.result;
   const code = isErrorCode(result.error.code) ? result.error.code : 'REJECTED_UPSTREAM';
-  throw new AgentError(code, result.error.message, !result.error.permanent);
+  throw new AgentError(code, inParamsTerms(op, result.error.message), !result.error.permanent);
 }

@@ -9,6 +9,7 @@ import type { Params } from '../../protocol/local.ts';
 import { answerOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
+import { inParamsTerms } from './host-refusal.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 
 export async function voucherRedeem(ctx: OpsContext, p: Params<'voucher.redeem'>): Promise<VoucherRedeemResult> {
@@ -39,5 +40,5 @@ function redeemResult(ctx: OpsContext, row: OutboxRow, txnId: string): VoucherRe
   const r = answerOf(row, 'voucher.redeem');
   if (r.redeemed) return { status: 'redeemed', txn_id: txnId, voucher: r.voucher };
   // The host's refusal is final for this voucher on this sale (a repeat gets it again).
-  throw new AgentError(r.code, r.message, false);
+  throw new AgentError(r.code, inParamsTerms('voucher.redeem', r.message), false);
 }
