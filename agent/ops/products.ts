@@ -25,8 +25,29 @@ export async function productsSync(ctx: OpsContext, p: Params<'products.sync'>):
     if (earlier.some((b) => b.last)) {
       throw new AgentError('CONFLICT', `params.sync_id: the full sync ${syncId} already had its last request (more: false): start a new one`);
     }
+    if (ctx.protocol >= 2) refuseRepeats(ctx, p, syncId);
     return appendBatches(ctx, p, syncId, Math.max(...earlier.map((b) => b.batch)) + 1);
   });
+}
+
+const MAX_REPEATS_NAMED = 10;
+
+/**
+ * Version 2: a SKU sent in an earlier request of the same full sync is refused, nothing committed,
+ * as one listed twice in one request is (local.ts skusOnce): the host would keep whichever came last
+ * and count it twice. Named by position, its earlier one by batch (products.status), never echoed.
+ */
+function refuseRepeats(ctx: OpsContext, p: Params<'products.sync'>, syncId: string): void {
+  const sent = ctx.outbox.productSkusSent(syncId, p.products.map((product) => product.sku));
+  if (sent.length === 0) return;
+  const earlier = new Map(sent.map((s) => [s.sku, s]));
+  const problems: string[] = [];
+  p.products.forEach((product, i) => {
+    const s = earlier.get(product.sku);
+    if (s !== undefined) problems.push(`params.products[${i}].sku: the same SKU as products[${s.index}] of batch ${s.batch} of this full sync: list each product once`);
+  });
+  const more = problems.length > MAX_REPEATS_NAMED ? `; and ${problems.length - MAX_REPEATS_NAMED} more` : '';
+  throw new AgentError('BAD_REQUEST', problems.slice(0, MAX_REPEATS_NAMED).join('; ') + more);
 }
 
 async function appendBatches(ctx: OpsContext, p: Params<'products.sync'>, syncId: string, firstBatch: number): Promise<ProductsSyncResult> {

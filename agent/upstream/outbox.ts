@@ -87,6 +87,13 @@ export interface ProductBatchRow {
   error: UpstreamError | null;
 }
 
+/** A SKU an earlier batch of the same products.sync carries, where (its batch number and index in it). */
+export interface ProductSkuSent {
+  sku: string;
+  batch: number;
+  index: number;
+}
+
 /**
  * appendEarly's answer: the outcome once committed (in the WAL, maybe not yet on disk), and a
  * promise that resolves once it is on disk, or rejects with the storage error if the fsync fails.
@@ -163,6 +170,8 @@ export interface OutboxStore {
   pendingSpend(customerId: string, currency: string): number;
   offlineSpendExposure(): Array<{ currency: string; count: number; amount: number; since: string }>;
   productBatches(syncId: string): ProductBatchRow[];
+  /** Which of `skus` the batches of products.sync `syncId` already carry: the first batch and index of each. */
+  productSkusSent(syncId: string, skus: readonly string[]): ProductSkuSent[];
   pruneDone(olderThan: Date): number;
   /** Resolves once every append made so far has committed. */
   drainWrites(): Promise<void>;
@@ -522,6 +531,12 @@ export class Outbox implements OutboxStore {
           json_extract(payload, '$.sync.batch') AS batch, json_extract(payload, '$.sync.last') AS last,
           json_array_length(payload, '$.products') AS products, result, error
           FROM outbox WHERE op = 'products.sync' AND json_extract(payload, '$.sync.id') = ? ORDER BY seq`),
+      // In SQLite: a catalogue's earlier batches hold up to 50,000 products a request, and only the repeats come out.
+      productSkusSent: db.prepare(`SELECT json_extract(p.value, '$.sku') AS sku, json_extract(o.payload, '$.sync.batch') AS batch,
+          p.key AS "index" FROM outbox o, json_each(o.payload, '$.products') p
+          WHERE o.op = 'products.sync' AND json_extract(o.payload, '$.sync.id') = ?
+            AND json_extract(p.value, '$.sku') IN (SELECT value FROM json_each(?))
+          ORDER BY o.seq, p.key`),
       // Named index: left to itself SQLite scanned every pending row through outbox_pending (with 20,000 awards queued
       // offline, ~9 ms per offline spend, which checks its limits with this) instead of the pending spends (~0.01 ms).
       offlineExposure: db.prepare(`SELECT currency, count(*) AS count, coalesce(sum(amount), 0) AS amount, min(created_at) AS since
@@ -1069,6 +1084,14 @@ export class Outbox implements OutboxStore {
       if (result_error !== undefined) row.result_error = result_error;
       return row;
     });
+  }
+
+  productSkusSent(syncId: string, skus: readonly string[]): ProductSkuSent[] {
+    const first = new Map<string, ProductSkuSent>();
+    for (const r of this.stmt.productSkusSent!.all(syncId, JSON.stringify(skus)) as ProductSkuSent[]) {
+      if (!first.has(r.sku)) first.set(r.sku, r);
+    }
+    return [...first.values()];
   }
 
   /** Delivered rows settled before `olderThan` (trusted time), a sale's rows all together. */

@@ -134,3 +134,33 @@ t.test('bad params are BAD_REQUEST naming the field; an unknown sync id is NOT_F
   t.match(await pos.request('products.status', { sync_id: 'nope' }), { ok: false, error: { code: 'NOT_FOUND', message: /params\.sync_id/ } });
   t.match(await pos.request('products.sync', { mode: 'full', sync_id: 'nope', products: p }), { ok: false, error: { code: 'NOT_FOUND' } });
 });
+
+t.test('protocol 2: a SKU already sent in an earlier request of the same full sync is BAD_REQUEST naming it, nothing committed; protocol 1 unchanged', async (t) => {
+  const sys = await startSystem(t);
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  t.match(await pos.request('hello', { protocol: 2 }), { ok: true, result: { protocol: 2 } });
+  // Batch 1: P0000…P0999, batch 2: P1000…P1199.
+  const many = Array.from({ length: 1200 }, (_, i) => ({ sku: `P${String(i).padStart(4, '0')}`, name: 'P' }));
+  const first = await result<{ sync_id: string }>(pos, 'products.sync', { mode: 'full', products: many, more: true });
+  const next = (products: unknown[]) => pos.request('products.sync', { mode: 'full', sync_id: first.sync_id, products }, 'next');
+  t.same(await next([{ sku: 'NEW', name: 'N' }, { sku: 'P1005', name: 'changed' }, { sku: 'P0002', name: 'changed' }]), {
+    id: 'next', ok: false,
+    error: {
+      code: 'BAD_REQUEST', retryable: false,
+      message: 'params.products[1].sku: the same SKU as products[5] of batch 2 of this full sync: list each product once; '
+        + 'params.products[2].sku: the same SKU as products[2] of batch 1 of this full sync: list each product once',
+    },
+  });
+  t.match(await result(pos, 'products.status', { sync_id: first.sync_id }), { state: 'open', batches: 2, products: 1200 }, 'nothing committed, the sync still open');
+  // Repeated within one continuation request: the request's own check (protocol/local.ts) names it first.
+  t.match(await next([{ sku: 'NEW', name: 'N' }, { sku: 'NEW', name: 'N' }]), { ok: false, error: { code: 'BAD_REQUEST', message: /^params\.products\[1\]\.sku: the same SKU as params\.products\[0\]/ } });
+  t.match(await next([{ sku: 'NEW', name: 'N' }]), { ok: true, result: { accepted: 1, open: false } });
+  t.match(await settled(pos, first.sync_id), { batches: 3, products: 1201, synced: 1201 }, 'each SKU counted once');
+  t.equal(hostProducts(sys).filter((p) => p.sku.startsWith('P') || p.sku === 'NEW').length, 1201);
+
+  // Protocol 1 accepts the repeat as it accepts one within a request (LOCAL.md "Versioning").
+  const v1 = await sys.pos();
+  const old = await result<{ sync_id: string }>(v1, 'products.sync', { mode: 'full', products: [{ sku: 'A', name: 'A' }], more: true });
+  t.match(await v1.request('products.sync', { mode: 'full', sync_id: old.sync_id, products: [{ sku: 'A', name: 'A2' }] }), { ok: true, result: { accepted: 1 } });
+});
