@@ -41,7 +41,7 @@ export async function commit(ctx: OpsContext, input: AppendInput): Promise<Outbo
 
 /** commit()'s row once append() resolved: CONFLICT thrown, the forwarder woken for a created row. */
 function committed(ctx: OpsContext, input: AppendInput, outcome: AppendOutcome): OutboxRow {
-  if (outcome.kind === 'conflict') throw conflictError(input);
+  if (outcome.kind === 'conflict' && !sameToHost(ctx, input.payload, outcome.row)) throw conflictError(input);
   // Crash test hook: die after the commit and before anyone hears about it.
   if (outcome.kind === 'created' && ctx.faults.has(`kill-after-commit:${input.op}`)) process.kill(process.pid, 'SIGKILL');
   if (outcome.kind === 'created') ctx.forwarder.wake();
@@ -79,7 +79,7 @@ export async function commitAndAwait(ctx: OpsContext, input: AppendInput): Promi
     return answerDue(ctx, row) ? awaitAnswer(ctx, row) : row;
   }
   const { outcome, durable } = await ctx.outbox.appendEarly!(input);
-  if (outcome.kind === 'conflict') {
+  if (outcome.kind === 'conflict' && !sameToHost(ctx, input.payload, outcome.row)) {
     durable.catch(() => undefined); // the error reached the caller of an earlier append of this txn
     throw conflictError(input);
   }
@@ -88,6 +88,34 @@ export async function commitAndAwait(ctx: OpsContext, input: AppendInput): Promi
   // (only promise continuations): the host cannot have answered it yet.
   const [answered] = await Promise.all([awaitAnswer(ctx, outcome.row, outcome.kind === 'created'), durable]);
   return answered;
+}
+
+/**
+ * A repeat whose fingerprint differs from the row's only because one basket names the till's own
+ * store and the other leaves it out: the host reads an absent store as the till's (host/handlers.ts,
+ * LOCAL.md "store defaults to the till's configured store"), so it is the same request, answered
+ * with the row. Decided here, on the conflict path only: the fingerprint (stored with every row,
+ * also rows written before this) and the way an award computes it stay as they were.
+ */
+export function sameToHost(ctx: OpsContext, payload: Record<string, unknown>, row: OutboxRow): boolean {
+  const theirs = fingerprinted(row.payload);
+  const basket = theirs.basket as Record<string, unknown> | undefined;
+  // Only a row whose stored content is what its fingerprint was taken of (an award also stores pos_reduced).
+  if (basket === undefined || fingerprint(theirs) !== row.fingerprint) return false;
+  const store = ctx.identity.store;
+  return fingerprint(withoutStore(fingerprinted(payload), store)) === fingerprint(withoutStore(theirs, store));
+}
+
+function fingerprinted(payload: Record<string, unknown>): Record<string, unknown> {
+  const { pos_reduced: _, ...content } = payload;
+  return content;
+}
+
+function withoutStore(content: Record<string, unknown>, store: string): Record<string, unknown> {
+  const basket = content.basket as Record<string, unknown> | undefined;
+  if (basket?.store !== store) return content;
+  const { store: _, ...rest } = basket;
+  return { ...content, basket: rest };
 }
 
 function conflictError(input: AppendInput): AgentError {

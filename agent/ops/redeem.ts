@@ -12,7 +12,7 @@ import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { inParamsTerms } from './host-refusal.ts';
-import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
+import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, sameToHost } from './outcome.ts';
 
 export interface RedeemResult {
   status: 'redeemed';
@@ -33,7 +33,7 @@ export async function redeem(ctx: OpsContext, p: Params<'redeem'>): Promise<Rede
   const print = fingerprint(payload);
   const existing = ctx.outbox.findByTxn('redeem', p.redemption_id);
   if (existing) {
-    if (existing.fingerprint !== print) {
+    if (existing.fingerprint !== print && !sameToHost(ctx, payload, existing)) {
       throw new AgentError('CONFLICT', `redemption ${p.redemption_id} was already submitted with different content`);
     }
     return redeemResult(ctx, await awaitAnswer(ctx, existing));

@@ -88,3 +88,31 @@ t.test('validation errors from the real agent', async (t) => {
   t.match(await pos.nextFrame(), { id: null, ok: false, error: { code: 'FRAME_TOO_LARGE' } });
   await pos.closed;
 });
+
+t.test("an award repeated with the till's own store in its basket (or without it) is the same award; another store is CONFLICT", async (t) => {
+  // The host reads an absent basket.store as the till's (S1): both ways it applies the same sale.
+  const sys = await startSystem(t, { startHost: false });
+  let pos = await sys.pos();
+  const own = { ...basket, store: 'S1' };
+  const a1 = await pos.request('award', { txn_id: 'st-1', customer_id: 'alice', basket }, 'a');
+  t.match(a1, { ok: true, result: { status: 'queued' } });
+  t.same(await pos.request('award', { txn_id: 'st-1', customer_id: 'alice', basket: own }, 'a'), a1, 'offline: the same outcome, not CONFLICT');
+  t.match(await pos.request('award', { txn_id: 'st-1', customer_id: 'alice', basket: { ...basket, store: 'S2' } }),
+    { ok: false, error: { code: 'CONFLICT' } }, 'another store is another sale');
+  const a2 = await pos.request('award', { txn_id: 'st-2', customer_id: 'alice', basket: own }, 'b');
+  t.same(await pos.request('award', { txn_id: 'st-2', customer_id: 'alice', basket }, 'b'), a2, 'and the other way round');
+
+  // The rows as stored (read back after a restart) still match, online too, and each was applied once.
+  await sys.agent.kill('SIGKILL');
+  await sys.startAgent();
+  await sys.startHost();
+  await sys.waitOnline();
+  pos = await sys.pos();
+  await waitFor(async () => {
+    const s = await pos.request('status');
+    return s.ok && (s.result as { outbox: { pending: number } }).outbox.pending === 0;
+  }, { what: 'queued awards delivered' });
+  t.match(await pos.request('award', { txn_id: 'st-1', customer_id: 'alice', basket: own }), { ok: true, result: { status: 'awarded', award_amount: 200 } });
+  t.match(await pos.request('award', { txn_id: 'st-2', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded', award_amount: 200 } });
+  t.match(await pos.request('identify', { by: 'token', value: 'tok-alice' }), { ok: true, result: { customer: { balance: { amount: 1400 } } } }, 'two awards of 200, once each');
+});
