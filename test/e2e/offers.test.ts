@@ -160,6 +160,8 @@ t.test('redeem and reinstate one offer redemption', async (t) => {
   const again = await redeem(t1, 'r-1', 'UO-COFFEE2');
   t.same(res(again), res(first), 'a repeat gets the first outcome, applied once');
   t.match(await redeem(t1, 'r-1', 'UO-TEN'), { ok: false, error: { code: 'CONFLICT' } }, 'same redemption_id, other content');
+  t.same(res(await redeem(t1, 'r-1', 'UO-COFFEE2', 'sale-1', { ...coffee, store: 'S1' })), res(first), "the till's own store named: the same redemption");
+  t.match(await redeem(t1, 'r-1', 'UO-COFFEE2', 'sale-1', { ...coffee, store: 'S2' }), { ok: false, error: { code: 'CONFLICT' } }, 'another store: other content');
   t.match(await redeem(t2, 'b-r1', 'UO-COFFEE2', 'b-1'), { ok: false, error: { code: 'OFFER_UNAVAILABLE', message: /already redeemed/ } }, 'used once only');
   t.match(await redeem(t1, 'r-2', 'UO-TEA'), { ok: false, error: { code: 'OFFER_UNAVAILABLE', message: /does not apply/ } });
   t.match(await redeem(t1, 'r-3', 'UO-NOPE'), { ok: false, error: { code: 'NOT_FOUND' } });
