@@ -193,6 +193,20 @@ export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness
     t.equal(h.outbox.get(m.id)?.attempts, 2, 'an answered row is not sent again');
   });
 
+  t.test('productSkusSent: which SKUs the batches of one products.sync already carry, each at its first place', async (t) => {
+    const batch = (sync: string, n: number, skus: string[]) => message({
+      op: 'products.sync', txn_id: null, customer_id: null, currency: null,
+      payload: { products: skus.map((sku) => ({ sku, name: sku })), sync: { id: sync, mode: 'full', batch: n, last: false } },
+    });
+    const h = await make(t);
+    t.same(h.outbox.productSkusSent('s-1', ['A']), [], 'no such sync');
+    await h.outbox.appendAll([batch('s-1', 1, ['A', 'B', 'C']), batch('s-1', 2, ['D', 'B']), batch('s-2', 1, ['E'])]);
+    const again = await h.reopen();
+    t.same(again.productSkusSent('s-1', ['E', 'B', 'D', 'X']), [{ sku: 'B', batch: 1, index: 1 }, { sku: 'D', batch: 2, index: 0 }],
+      "in batch order, another sync's SKUs left out");
+    t.same(again.productSkusSent('s-1', []), []);
+  });
+
   t.test('offline spend exposure counts pending offline spends per currency', async (t) => {
     const h = await make(t);
     await h.outbox.append(message({ op: 'spend', offline: true, amount: 300, created_at: '2026-01-01T00:00:00.000Z' }));
