@@ -19,6 +19,7 @@ t.test('an offline award: the display shows the sale once, after the commit; a c
   const ctx = {
     outbox, uplink: { connected: false }, currencies: { check() {} }, now: () => new Date(), faults: new Set(),
     forwarder: { wake() {} }, protocol: 1, devices: { followers: () => [display] }, log: silentLogger,
+    identity: { merchant: 'M1', store: 'S1', terminal: 'T1' }, // a conflict compares baskets without the till's store
   } as unknown as OpsContext;
   const basket = { currency: 'EUR', total: 470, items: [{ sku: '4006381333931', name: 'Espresso', qty: 2, unit_price: 160, amount: 320 }, { sku: 'X', name: 'Croissant', qty: 1, unit_price: 150, amount: 150 }] };
   const answer = dispatch(ctx, 'award', { txn_id: 'sale-1', customer_id: 'P-1001', basket });
