@@ -28,6 +28,15 @@ t.test('serial (socat pty)', async (t) => {
   });
 });
 
+t.test('serial unplugged (socat killed): the close reason says the port is gone, then the binding\'s words', async (t) => {
+  const pty = await startPty(t);
+  const link = await serialTransport({ path: pty.device, baudRate: 115200 })();
+  t.teardown(() => link.close());
+  const closed = new Promise<unknown>((resolve) => link.onClose(resolve));
+  await pty.kill();
+  t.match(await closed, { disconnected: true, error: /^port gone \(unplugged or powered off\): \S/ });
+});
+
 t.test('tcp (real listener)', async (t) => {
   byteLinkContract(t, { canRead: true }, async (t) => {
     const chunks: Buffer[] = [];
