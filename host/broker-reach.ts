@@ -3,11 +3,11 @@
 // key; never an MQTT CONNECT. On the fleet broker the client certificate's CN is the client id
 // (systemd/mosquitto: use_username_as_clientid), so a login with the host's certificate would take
 // over the running host's session and kick it off. Username and password are therefore not checked.
-import { readFile } from 'node:fs/promises';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { PlatformCheck } from './backend.ts';
-import type { UplinkConfig } from '../protocol/uplink-config.ts';
+import type { TlsFiles, UplinkConfig } from '../protocol/uplink-config.ts';
+import { readTlsFiles } from './tls-files.ts';
 
 /**
  * With TLS 1.3 the server checks the client certificate after the client's side of the handshake
@@ -31,12 +31,10 @@ export async function checkBrokerReach(uplink: UplinkConfig, timeoutMs = 5000): 
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port || (tls ? 8883 : 1883));
   const where = `${url.protocol}//${url.host}`;
-  let files: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  let files: TlsFiles = {};
   if (tls) {
     try {
-      const read = async (path: string | undefined) => (path ? readFile(path) : undefined);
-      const [ca, cert, key] = await Promise.all([read(uplink.ca), read(uplink.cert), read(uplink.key)]);
-      files = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+      files = await readTlsFiles(uplink);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
       return { name: 'broker', ok: false, detail: `cannot read TLS file ${e.path ?? ''}: ${e.code ?? e.message}; check uplink.ca / cert / key and that this user can read them` };

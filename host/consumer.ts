@@ -32,7 +32,6 @@ import { corkWrites, disableNagle, flushWrites } from '../runtime/no-delay.ts';
 import { writePacketsWhole } from '../runtime/whole-packets.ts';
 import { hostRequestTrace, type HostRequestTrace } from '../runtime/trace.ts';
 import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
-import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../protocol/uplink-config.ts';
 import { tillPrefix, topics, type TillIdentity, type UpstreamResponse } from '../protocol/upstream.ts';
@@ -40,6 +39,7 @@ import type { Logger } from '../runtime/log.ts';
 import type { Batch, HandleSummary } from './batch.ts';
 import { decodeRequest } from './request.ts';
 import { encodeResponse } from './result-json.ts';
+import { readTlsFiles } from './tls-files.ts';
 
 /** How long a stop waits for the broker's PUBACKs of the answers already sent (a live broker: milliseconds). */
 const STOP_ACK_WAIT_MS = 2000;
@@ -108,12 +108,6 @@ export function requestLine(batch: Batch, summary: HandleSummary, ms: number, sy
   return line;
 }
 
-async function tlsFiles(uplink: UplinkConfig) {
-  const read = async (path: string | undefined) => (path ? readFile(path) : undefined);
-  const [ca, cert, key] = await Promise.all([read(uplink.ca), read(uplink.cert), read(uplink.key)]);
-  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
-}
-
 export class Consumer {
   private client: MqttClient | undefined;
   private state: ConsumerState = 'idle';
@@ -163,7 +157,7 @@ export class Consumer {
 
   async start(): Promise<void> {
     const { uplink, clientId, persistentSession } = this.options;
-    const base = mqttConnectOptions(uplink, clientId, await tlsFiles(uplink));
+    const base = mqttConnectOptions(uplink, clientId, await readTlsFiles(uplink));
     // resubscribe off: MQTT.js would skip our SUBSCRIBE when the broker reports a resumed
     // session, and mosquitto 2.0 does not restore a session's `$share/…` subscription from its
     // persistence file after a restart. We subscribe ourselves on every connect instead.
