@@ -54,6 +54,8 @@ t.test('the walkthrough works as written against npm start', async (t) => {
   t.match(await send('status'), { ok: true, result: { uplink: { connected: true }, outbox: { pending: 0, dead: 0 } } });
   t.match(await send('print'), { ok: true, result: { status: 'printed', loyalty: true } });
   // The printed bill adds up: what the spend took off it (its redemption total) is the loyalty payment.
+  // ../shared/seeds/000: "the POS system can calculate the redemption amount, reduce it from the total amount of the
+  // sales transactions, and close the sales transaction with the customer's payment".
   const printed = await readFile(join(data, 'agent', 'receipts', (await readdir(join(data, 'agent', 'receipts'))).find((f) => f.endsWith('.txt'))!), 'utf8');
   t.match(printed, /\nTOTAL +4\.70 EUR\n[^]*\nLoyalty +2\.50 EUR\nCard +2\.20 EUR\n[^]*\nRedemption total +-2\.50 EUR\n/, 'the receipt: total, loyalty and card payments, the redemption total');
   t.match(await send('subscribeScans'), { ok: true });

@@ -271,6 +271,9 @@ t.test('named spends (several per sale: sale_txn_id + spend_id, txn_id the spend
 });
 
 t.test('an online spend never takes more than is left to pay on the sale (LOCAL.md "Spend is tied to its sale")', async (t) => {
+  // ../shared/seeds/000 (CRM.COM POS integration): "Spend is the awarded amount that will be deducted from the
+  // basket's total amount that the customer should pay for", and the spend request "will return back the actual
+  // amount that was spent, which might be different than the amount that was requested to be spend".
   const sim = await startCrmcomSim(t);
   const { run } = await crmcomBackend(t, sim, { retries: 0, timeout_ms: 200 });
   // 10.00 sale, 0.50 instant on the croissant: 9.50 left to pay; the wallet holds 10.50 after the award.
