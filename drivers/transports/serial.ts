@@ -30,7 +30,7 @@ type SerialPortCtor = typeof SerialPortClass;
 // words, "bad file descriptor" or "Input/output error": what the technician reads in status and the
 // device event says what happened first, the binding's words after it.
 const GONE = /bad file descriptor|EBADF|EIO\b|input\/output error|disconnected/i;
-const gone = (message: string) => (GONE.test(message) ? `port gone (unplugged or powered off): ${message}` : message);
+export const portGoneReason = (message: string): string => (GONE.test(message) ? `port gone (unplugged or powered off): ${message}` : message);
 
 let loaded: Promise<SerialPortCtor> | undefined;
 const loadSerialPort = (): Promise<SerialPortCtor> =>
@@ -44,8 +44,8 @@ class SerialLink extends LinkBase {
     super();
     port.on('data', (chunk: Buffer) => this.emitData(chunk));
     // `close` carries a DisconnectedError when the device vanished (unplug, pty master gone).
-    port.on('close', (error?: Error | null) => this.disconnected(error ? gone(error.message) : 'port closed'));
-    port.on('error', (error: Error) => this.disconnected(gone(error.message)));
+    port.on('close', (error?: Error | null) => this.disconnected(error ? portGoneReason(error.message) : 'port closed'));
+    port.on('error', (error: Error) => this.disconnected(portGoneReason(error.message)));
     if (node && watchMs > 0) this.timer = watchNode(node, watchMs, (reason) => this.disconnected(reason));
   }
 

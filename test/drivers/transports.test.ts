@@ -6,7 +6,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { fileTransport } from '../../drivers/transports/file.ts';
-import { serialTransport } from '../../drivers/transports/serial.ts';
+import { portGoneReason, serialTransport } from '../../drivers/transports/serial.ts';
 import { tcpTransport } from '../../drivers/transports/tcp.ts';
 import { usbTransport } from '../../drivers/transports/usb.ts';
 import { virtualDevice } from '../../drivers/transports/virtual.ts';
@@ -34,7 +34,12 @@ t.test('serial unplugged (socat killed): the close reason says the port is gone,
   t.teardown(() => link.close());
   const closed = new Promise<unknown>((resolve) => link.onClose(resolve));
   await pty.kill();
-  t.match(await closed, { disconnected: true, error: /^port gone \(unplugged or powered off\): \S/ });
+  // Whichever notices first: the binding (its errno words, prefixed) or the link's watch of the device node.
+  t.match(await closed, { disconnected: true, error: /^(port gone \(unplugged or powered off\): \S|device node gone$)/ });
+  // The binding's words for a port that went away, as a technician reads them in status and the device event.
+  t.equal(portGoneReason('bad file descriptor'), 'port gone (unplugged or powered off): bad file descriptor');
+  t.equal(portGoneReason('EIO: i/o error, read'), 'port gone (unplugged or powered off): EIO: i/o error, read');
+  t.equal(portGoneReason('Port is not open'), 'Port is not open', 'other errors keep their own words');
 });
 
 t.test('tcp (real listener)', async (t) => {
