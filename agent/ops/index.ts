@@ -7,6 +7,7 @@ import { receiptPrint } from './receipt.ts';
 import { scaleRead } from './scale.ts';
 import type { OpsContext } from './context.ts';
 import { identify } from './identify.ts';
+import { refusedCustomerId } from './customer-id.ts';
 import { lock, offers, unlock } from './offers.ts';
 import { redeem, reinstate } from './redeem.ts';
 import { outboxList, outboxRetry } from './outbox-admin.ts';
@@ -48,6 +49,9 @@ export const handlers: Handlers = {
 };
 
 export function dispatch(ctx: OpsContext, op: HandledOp, params: unknown): Promise<unknown> {
+  // Every op naming a customer (preview, award, spend, offers, lock, redeem), in either protocol.
+  const refused = refusedCustomerId(ctx, params);
+  if (refused) return Promise.reject(refused);
   // An award's promise as it is: award() has the display follow the sale itself. Awaited here it was
   // one more async function and promise turn before the POS is answered (issue 10, offline enqueue).
   if (op === 'award') return award(ctx, params as Params<'award'>);
