@@ -16,6 +16,7 @@ import { encodeEscPos, printableIn } from '../receipts/encode.ts';
 import type { OpsContext } from './context.ts';
 import { asAgentError, printerOf } from './devices.ts';
 import { fingerprint } from './outcome.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 
 export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) {
   const printer = printerOf(ctx, p.printer);
@@ -36,8 +37,12 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
   // The sale's rows, its named spends (spend_id: keyed apart, payload.sale_txn_id) and its offer redemptions.
   const rows = p.txn_id ? [...ctx.outbox.forTxn(p.txn_id), ...ctx.outbox.forSale('spend', p.txn_id), ...redemptionRows(ctx.outbox, p.txn_id)] : [];
   const customerId = rows.find((r) => r.customer_id)?.customer_id;
-  const name = customerId ? ctx.cache.get(customerId)?.customer.name : undefined;
-  const loyalty = loyaltySection(rows, name) ?? undefined;
+  const cached = customerId ? ctx.cache.get(customerId) : undefined;
+  // A spend approved offline: its balance counts the customer's other offline spends too (loyalty-section.ts).
+  const offline = cached && customerId && rows.some(pendingOffline)
+    ? { balance: cached.customer.balance, spends: ctx.outbox.offlineSpendsOf(customerId, cached.customer.balance.currency) }
+    : undefined;
+  const loyalty = loyaltySection(rows, cached?.customer.name, offline) ?? undefined;
   const { identity } = ctx;
   const ops = layoutReceipt(p.document, {
     width: printer.width,
@@ -105,4 +110,8 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
   } catch (error) {
     throw asAgentError(error);
   }
+}
+
+function pendingOffline(row: OutboxRow): boolean {
+  return row.op === 'spend' && row.state === 'pending' && row.offline;
 }

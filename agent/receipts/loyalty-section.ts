@@ -1,7 +1,7 @@
 // What the loyalty part of a receipt says, derived from the outbox rows of one sale.
 import { isPointsUnit, type Money } from '../../protocol/money.ts';
 import { balanceOf, resultOf, walletsOf } from '../upstream/host-results.ts';
-import type { OutboxRow } from '../upstream/outbox.ts';
+import type { OfflineSpend, OutboxRow } from '../upstream/outbox.ts';
 import { redeemedOffers, type RedeemedOffer } from './offer-redemptions.ts';
 import { UNREADABLE_NOTE, creditLines, type RefundLines, type VoucherLine } from './credit-section.ts';
 
@@ -27,6 +27,17 @@ export interface LoyaltySection {
 }
 
 /**
+ * What the till knows of the sale's customer beyond the sale's rows, for a sale with a spend approved
+ * offline: the balance a spend's answer starts from, and what the till approved offline since.
+ */
+export interface CustomerOffline {
+  /** The customer's last balance the host reported (the customer cache). */
+  balance: Money;
+  /** The customer's spends approved offline and not yet confirmed, on every sale (Outbox.offlineSpendsOf, in balance's currency). */
+  spends: ReadonlyArray<OfflineSpend>;
+}
+
+/**
  * A refund is keyed by its refund_id, which may be another sale's txn_id on this till (two
  * counters, one for sales and one for returns): with a sale's own rows (award, spend, void) the
  * receipt is that sale's, and a return of another sale keyed by the same id is not on it.
@@ -39,7 +50,7 @@ function withoutOtherSalesReturns(rows: OutboxRow[]): OutboxRow[] {
 }
 
 /** null when the sale has no loyalty activity on this till. */
-export function loyaltySection(all: OutboxRow[], customerName?: string): LoyaltySection | null {
+export function loyaltySection(all: OutboxRow[], customerName?: string, customer?: CustomerOffline): LoyaltySection | null {
   const rows = withoutOtherSalesReturns(all);
   const award = rows.find((r) => r.op === 'award');
   const spend = rows.find((r) => r.op === 'spend');
@@ -101,10 +112,25 @@ export function loyaltySection(all: OutboxRow[], customerName?: string): Loyalty
   if (credit.vouchers.length > 0) section.vouchers = credit.vouchers;
   if (credit.refund) section.refund = credit.refund;
   if (credit.balance !== undefined) section.balance = credit.balance;
-  // The last known balance less this sale's spends approved offline (the spend's answer also takes off
-  // the customer's offline spends on other sales of this till, which this receipt does not list).
-  if (section.balance !== undefined) section.balance -= spentOffline;
+  // The last known balance less the spends approved offline, as the spend's answer said.
+  if (spentOffline > 0 && customer && customer.balance.currency === currency) section.balance = offlineBalance(rows, customer);
+  else if (section.balance !== undefined) section.balance -= spentOffline;
   if (credit.points_balances) section.points_balances = credit.points_balances;
   section.notes.push(...credit.notes);
   return section;
+}
+
+/**
+ * The balance after a sale with a spend approved offline, as that spend's answer gave it (ops/spend.ts):
+ * the customer's last known balance (the cache: every answer of the host, whichever sale it was for)
+ * less every spend the till approved offline for the customer up to this sale's last row, on other
+ * sales too. Rows are delivered in order, so no balance the host gave counts a spend still pending;
+ * a spend approved after this sale's last row is not on its receipt.
+ */
+function offlineBalance(rows: OutboxRow[], customer: CustomerOffline): number {
+  let last = 0;
+  for (const r of rows) if (r.seq > last) last = r.seq;
+  let spent = 0;
+  for (const s of customer.spends) if (s.seq <= last) spent += s.amount;
+  return customer.balance.amount - spent;
 }

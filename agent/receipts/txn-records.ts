@@ -3,11 +3,14 @@
 import Database from 'better-sqlite3';
 import { decode, type OutboxRow } from '../upstream/outbox.ts';
 import { redemptionRows } from './offer-redemptions.ts';
+import type { CustomerOffline } from './loyalty-section.ts';
 
 export interface TxnRecords {
   rows: OutboxRow[];
   /** The customer's name as last seen by this till, when it is in the customer cache. */
   customerName?: string;
+  /** With a spend of the sale approved offline: the customer's cached balance and offline spends (loyalty-section.ts). */
+  customer?: CustomerOffline;
 }
 
 /** The outbox rows of txnId, oldest first (none: an unknown sale). Throws when the file cannot be opened. */
@@ -30,10 +33,23 @@ export function readTxnRecords(dbFile: string, txnId: string): TxnRecords {
     }, txnId));
     const customerId = rows.find((r) => r.customer_id)?.customer_id;
     const customer = customerId
-      ? db.prepare('SELECT name FROM customers WHERE id = ?').get(customerId) as { name: string } | undefined
+      ? db.prepare('SELECT name, balance_amount, currency FROM customers WHERE id = ?').get(customerId) as CachedRow | undefined
       : undefined;
-    return { rows, ...(customer ? { customerName: customer.name } : {}) };
+    if (!customer) return { rows };
+    const out: TxnRecords = { rows, customerName: customer.name };
+    if (rows.some((r) => r.op === 'spend' && r.state === 'pending' && r.offline)) {
+      const spends = db.prepare(`SELECT seq, amount FROM outbox WHERE state = 'pending' AND op = 'spend' AND offline = 1
+          AND customer_id = ? AND currency = ? ORDER BY seq`).all(customerId, customer.currency) as CustomerOffline['spends'];
+      out.customer = { balance: { amount: customer.balance_amount, currency: customer.currency }, spends };
+    }
+    return out;
   } finally {
     db.close();
   }
+}
+
+interface CachedRow {
+  name: string;
+  balance_amount: number;
+  currency: string;
 }

@@ -66,6 +66,12 @@ export type AppendOutcome =
   | { kind: 'existing'; row: OutboxRow }
   | { kind: 'conflict'; row: OutboxRow };
 
+/** A spend approved offline, not yet confirmed: its place in the outbox and the amount approved. */
+export interface OfflineSpend {
+  seq: number;
+  amount: number;
+}
+
 export interface OutboxStats {
   pending: number;
   dead: number;
@@ -168,6 +174,8 @@ export interface OutboxStore {
   nonePending?(): boolean;
   list(state: OutboxState, limit: number): OutboxRow[];
   pendingSpend(customerId: string, currency: string): number;
+  /** A customer's spends approved offline and not yet confirmed by the host, every sale's, in order (receipts). */
+  offlineSpendsOf(customerId: string, currency: string): OfflineSpend[];
   offlineSpendExposure(): Array<{ currency: string; count: number; amount: number; since: string }>;
   productBatches(syncId: string): ProductBatchRow[];
   /** Which of `skus` the batches of products.sync `syncId` already carry: the first batch and index of each. */
@@ -539,6 +547,8 @@ export class Outbox implements OutboxStore {
           ORDER BY o.seq, p.key`),
       // Named index: left to itself SQLite scanned every pending row through outbox_pending (with 20,000 awards queued
       // offline, ~9 ms per offline spend, which checks its limits with this) instead of the pending spends (~0.01 ms).
+      offlineSpendsOf: db.prepare(`SELECT seq, amount FROM outbox INDEXED BY outbox_spend_pending
+          WHERE state = 'pending' AND op = 'spend' AND offline = 1 AND customer_id = ? AND currency = ? ORDER BY seq`),
       offlineExposure: db.prepare(`SELECT currency, count(*) AS count, coalesce(sum(amount), 0) AS amount, min(created_at) AS since
           FROM outbox INDEXED BY outbox_spend_pending WHERE state = 'pending' AND op = 'spend' AND offline = 1
           GROUP BY currency ORDER BY currency`),
@@ -1063,6 +1073,10 @@ export class Outbox implements OutboxStore {
   /** Spends queued on this till for a customer, not yet confirmed by the host. */
   pendingSpend(customerId: string, currency: string): number {
     return (this.stmt.pendingSpend!.get(customerId, currency) as { total: number }).total;
+  }
+
+  offlineSpendsOf(customerId: string, currency: string): OfflineSpend[] {
+    return this.stmt.offlineSpendsOf!.all(customerId, currency) as OfflineSpend[];
   }
 
   /** Offline spends approved by this till and not yet confirmed by the host, per currency. */

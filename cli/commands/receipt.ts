@@ -75,7 +75,7 @@ export async function receiptCommand(args: string[]): Promise<number> {
   const doc = saleDocument(records.rows, config ? [config.merchant, `Store ${config.store}`] : []);
   if (!doc) return fail(`NOT_FOUND: no sale with txn_id "${field(txn)}" in ${dbFile}`);
 
-  const loyalty = loyaltySection(records.rows, records.customerName) ?? undefined;
+  const loyalty = loyaltySection(records.rows, records.customerName, records.customer) ?? undefined;
   const at = new Date(records.rows[0]?.created_at ?? Date.now());
   const meta = { at, saleNumber: txn, storeHeader: config ? [config.merchant] : [], ...(config ? { till: `Till ${config.terminal}` } : {}) };
   const ops = layoutReceipt(doc, { width, printable: printableIn(page), meta }, loyalty, txn);

@@ -135,6 +135,19 @@ export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness
     t.equal(h.outbox.pendingSpend('c9', 'EUR'), 500);
   });
 
+  t.test('offlineSpendsOf lists one customer\'s spends approved offline and still pending, in order', async (t) => {
+    const h = await make(t);
+    const a = await h.outbox.append(message({ op: 'spend', amount: 300, customer_id: 'c9', offline: true }));
+    await h.outbox.append(message({ op: 'spend', amount: 250, customer_id: 'c9' })); // online, unanswered
+    await h.outbox.append(message({ op: 'spend', amount: 999, customer_id: 'other', offline: true }));
+    await h.outbox.append(message({ op: 'spend', amount: 50, customer_id: 'c9', offline: true, currency: 'USD' }));
+    const b = await h.outbox.append(message({ op: 'spend', amount: 200, customer_id: 'c9', offline: true }));
+    const done = await h.outbox.append(message({ op: 'spend', amount: 100, customer_id: 'c9', offline: true }));
+    h.outbox.settle([{ id: done.row.id, ok: true, result: { spent_amount: 100 } }]);
+    t.same(h.outbox.offlineSpendsOf('c9', 'EUR'), [{ seq: a.row.seq, amount: 300 }, { seq: b.row.seq, amount: 200 }]);
+    t.same(h.outbox.offlineSpendsOf('nobody', 'EUR'), []);
+  });
+
   t.test('stats report the oldest pending message', async (t) => {
     const h = await make(t);
     t.same(h.outbox.stats(), { pending: 0, dead: 0, oldest_pending_at: null, unreadable: 0 });

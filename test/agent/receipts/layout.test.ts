@@ -88,6 +88,24 @@ t.test('spends approved offline are taken off the new balance, as the spend answ
   t.match(confirmed, { balance: 975 });
 });
 
+t.test('a spend approved offline: the balance counts the customer\'s offline spends on other sales up to this sale', async (t) => {
+  // Sale 1 awarded online (balance 1075, as the cache still holds it), 2.00 approved offline on
+  // another sale (seq 2), then 1.00 on this one (seq 3): the POS was answered 775. A spend approved
+  // after this sale's last row (seq 4) is not on its receipt.
+  const rows = [
+    row({ result: awardAnswer({ award_amount: 75, balance: { amount: 1075, currency: 'EUR' } }) }),
+    row({ seq: 3, id: 'm3', op: 'spend', state: 'pending', offline: true, amount: 100, updated_at: '2026-11-24T08:00:03.000Z' }),
+  ];
+  const customer = { balance: { amount: 1075, currency: 'EUR' }, spends: [{ seq: 2, amount: 200 }, { seq: 3, amount: 100 }, { seq: 4, amount: 50 }] };
+  t.match(loyaltySection(rows, 'Alice Martin', customer), { additional_spend: 100, balance: 775 });
+  // The cache may hold a newer balance than the sale's rows (another sale's award answered after it): that one.
+  t.match(loyaltySection(rows, undefined, { ...customer, balance: { amount: 1175, currency: 'EUR' } }), { balance: 875 });
+  // Without a spend of its own pending offline the sale's rows say it all, as before.
+  t.match(loyaltySection([rows[0]!], undefined, customer), { balance: 1075 });
+  // A points-only customer's cache balance is not money: the sale's own rows, less its own spend.
+  t.match(loyaltySection(rows, undefined, { balance: { amount: 40, currency: 'PTS' }, spends: [] }), { balance: 975 });
+});
+
 t.test('a voided sale shows the balance after the void', async (t) => {
   const sale = [
     row({ result: awardAnswer({ award_amount: 105, balance: { amount: 2605, currency: 'EUR' } }) }),

@@ -1,0 +1,57 @@
+// The new balance a receipt prints while offline counts every spend the till approved offline for
+// the customer up to that sale, on other sales too, as the spend's own answer did (LOCAL.md
+// "Receipts"). Real agent, mosquitto, reference host and a network printer on a TCP listener.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { cli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { interpret } from '../../drivers/escpos-interpreter.ts';
+import { freePort } from '../helpers/ports.ts';
+import { printerServer } from '../helpers/printer-server.ts';
+import { startSystem } from '../helpers/system.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+type Ok = { ok: true; result: Record<string, unknown> };
+
+t.test('a receipt printed offline takes off the customer\'s offline spends on other sales approved before its own', async (t) => {
+  const printer = await printerServer(t, await freePort());
+  const sys = await startSystem(t, {
+    agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'tcp', host: '127.0.0.1', port: printer.port, confirm_timeout_ms: 1000, poll_ms: 100 }] },
+  });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  await waitFor(async () => {
+    const r = await pos.request('devices.list');
+    return r.ok && (r.result as { devices: Array<{ state: string }> }).devices.every((d) => d.state === 'ready');
+  }, { what: 'printer ready' });
+  const basket = { currency: 'EUR', total: 1000, items: [{ sku: 'COFFEE', qty: 1, unit_price: 1000, amount: 1000 }] };
+  t.match(await pos.request('identify', { by: 'card', value: '6006490000000001' }), { ok: true, result: { customer: { id: 'alice' } } });
+  // Two sales awarded online (10 % back each: 1000 → 1100 → 1200), then the link goes.
+  t.match(await pos.request('award', { txn_id: 'z-1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded' } });
+  t.match(await pos.request('award', { txn_id: 'a-1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded', balance: { amount: 1200 } } });
+  const receipt = async (txn: string) => {
+    const before = printer.peers.length === 0 ? 0 : Buffer.concat(printer.peers.map((p) => p.jobBytes())).length;
+    t.match(await pos.request('receipt.print', { txn_id: txn, document: { currency: 'EUR', items: [{ name: 'Coffee', amount: 1000 }], total: 1000 } }), { ok: true, result: { status: 'printed', loyalty: true } });
+    const bytes = Buffer.concat(printer.peers.map((p) => p.jobBytes())).subarray(before);
+    return interpret(bytes, { columns: 42 }).lines;
+  };
+  t.ok((await receipt('a-1')).some((l) => /^New balance +12\.00 EUR$/.test(l)), 'online: the host\'s balance');
+
+  await sys.goOffline();
+  // 2.00 spent offline on the first sale, then 1.00 on the second: the POS is told 9.00 is left.
+  t.match(await pos.request('spend', { txn_id: 'z-1', customer_id: 'alice', amount: 200, currency: 'EUR' }), { ok: true, result: { status: 'queued', spent_amount: 200, balance: { amount: 1000 } } });
+  const spend = await pos.request('spend', { txn_id: 'a-1', customer_id: 'alice', amount: 100, currency: 'EUR' }) as Ok;
+  t.match(spend, { ok: true, result: { status: 'queued', spent_amount: 100, balance: { amount: 900 } } });
+  const lines = await receipt('a-1');
+  t.ok(lines.some((l) => /^New balance +9\.00 EUR$/.test(l)), `the receipt says what the spend answered: ${lines.join(' | ')}`);
+  // The first sale's receipt: the balance its spend answered (the second sale's award counted, its
+  // later spend not).
+  const first = await receipt('z-1');
+  t.ok(first.some((l) => /^New balance +10\.00 EUR$/.test(l)), `as its spend answered: ${first.join(' | ')}`);
+  // The operator's preview reads the same from the till's database file.
+  const dir = await tempDir(t);
+  const r = await cli('receipt', 'preview', '--txn', 'a-1', '--config', sys.agentConfig, '--out', join(dir, 'a-1.png'));
+  t.equal(r.code, 0, r.out);
+  t.match(await readFile(join(dir, 'a-1.txt'), 'utf8'), /New balance +9\.00 EUR/);
+});
