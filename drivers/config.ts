@@ -60,6 +60,8 @@ function buildDeviceConfigSchema() {
       // tcp
       host: z.string({ error: 'must be a host name or address' }).min(1).optional(),
       port: int('a TCP port', 1, 65535).default(9100),
+      // Sent bytes unacknowledged this long: the peer is gone (TCP_USER_TIMEOUT, drivers/README).
+      ack_timeout_ms: int('milliseconds', 1000, 3_600_000).default(10_000),
       // printers
       width: int('a number of columns (32, 42, 48)', 16, 80).default(42),
       code_page: z.preprocess(lower, z.enum(CODE_PAGE_NAMES, { error: `must be one of ${CODE_PAGE_NAMES.join(', ')}` })).default(DEFAULT_CODE_PAGE),

@@ -36,7 +36,10 @@ export function buildTransport(config: DeviceConfig, deps: TransportDeps = {}): 
       };
     }
     case 'tcp':
-      return { target: `${config.host}:${config.port}`, transport: tcpTransport({ host: config.host ?? '', port: config.port }) };
+      return {
+        target: `${config.host}:${config.port}`,
+        transport: tcpTransport({ host: config.host ?? '', port: config.port, liveness: { userTimeoutMs: config.ack_timeout_ms } }),
+      };
     case 'file':
       return { target: config.path ?? '', transport: fileTransport({ path: config.path ?? '' }) };
     case 'usb': {

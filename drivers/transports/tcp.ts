@@ -1,14 +1,16 @@
-// Raw TCP ("JetDirect", port 9100). Keepalive finds a cut cable; a reset or the peer closing
-// the connection is reported as a disconnect, so the runner reconnects.
+// Raw TCP ("JetDirect", port 9100). Short keepalive and TCP_USER_TIMEOUT (tcp-liveness.ts) find
+// a cut cable in seconds, idle or printing; a reset or the peer closing the connection is
+// reported as a disconnect, so the runner reconnects.
 import net from 'node:net';
 import type { Transport } from '../types.ts';
 import { LinkBase } from './link-base.ts';
+import { applyTcpLiveness, DEFAULT_TCP_LIVENESS, tcpCloseReason, type TcpLiveness } from './tcp-liveness.ts';
 
 export interface TcpOptions {
   host: string;
   port?: number;
   connectTimeoutMs?: number;
-  keepAliveMs?: number;
+  liveness?: Partial<TcpLiveness>;
 }
 
 class TcpLink extends LinkBase {
@@ -17,7 +19,7 @@ class TcpLink extends LinkBase {
   constructor(readonly label: string, private readonly socket: net.Socket) {
     super();
     socket.on('data', (chunk: Buffer) => this.emitData(chunk));
-    socket.on('error', (error) => this.disconnected(error.message));
+    socket.on('error', (error) => this.disconnected(tcpCloseReason(error)));
     // The printer closing its side means it will not read what we send.
     socket.on('end', () => this.disconnected('connection closed by peer'));
     socket.on('close', () => this.disconnected('connection closed'));
@@ -55,7 +57,7 @@ export function tcpTransport(options: TcpOptions): Transport {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         socket.setNoDelay(true);
-        socket.setKeepAlive(true, options.keepAliveMs ?? 5000);
+        applyTcpLiveness(socket, { ...DEFAULT_TCP_LIVENESS, ...options.liveness });
         resolve(new TcpLink(label, socket));
       });
     });
