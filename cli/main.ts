@@ -10,6 +10,7 @@ Commands:
   host --config FILE       run the reference loyalty host
   demo [--data DIR]        embedded broker + reference host + agent in one process
   doctor --config FILE     check config, disk, database, broker, devices, clock
+  config check             is the config valid for this version (each error names its key)
   status                   ask the running agent: uplink, outbox, devices
   outbox list|retry|export dead letters and the queue
   scan DATA                inject a scan into a virtual scanner of the running agent
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   host: async () => (await import('./commands/host.ts')).hostCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
   doctor: async () => (await import('./commands/doctor.ts')).doctorCommand,
+  config: async () => (await import('./commands/config.ts')).configCommand,
   status: async () => (await import('./commands/status.ts')).statusCommand,
   outbox: async () => (await import('./commands/outbox.ts')).outboxCommand,
   scan: async () => (await import('./commands/scan.ts')).scanCommand,

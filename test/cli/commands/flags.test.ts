@@ -20,7 +20,7 @@ async function run(...args: string[]): Promise<{ code: number; out: string }> {
 // Each command as a technician would type it, minus what would make it do anything.
 const INVOCATIONS: string[][] = [
   ['run'], ['host'], ['demo'], ['doctor'], ['status'], ['outbox', 'list'], ['outbox', 'retry'], ['outbox', 'export'],
-  ['scan', 'X'], ['scan-test'], ['print-test'], ['ports'], ['receipt', 'preview'],
+  ['scan', 'X'], ['scan-test'], ['print-test'], ['ports'], ['receipt', 'preview'], ['config', 'check'],
 ];
 
 t.test('an unknown flag is an error that names it, in every command', async (t) => {
