@@ -18,6 +18,7 @@ import { call, targetFrom } from '../client.ts';
 import type { Config } from '../../agent/config.ts';
 import type { Check } from './check.ts';
 import { evdevCheck } from './evdev.ts';
+import { usbNodePath, usbNodeProblem } from './usb-node.ts';
 import { printerHint } from './hints.ts';
 
 /** What the running agent says about its devices. */
@@ -31,6 +32,8 @@ export interface DeviceCheckOptions {
   /** null: the agent is not running (or not reachable from here). */
   agent: AgentView | null;
   usb?: UsbApi;
+  /** Where device nodes are (/dev; tests: a temp dir). */
+  devRoot?: string;
 }
 
 /** The running agent's device view, or null when it cannot be reached. */
@@ -125,16 +128,19 @@ export async function checkDevice(d: DeviceConfig, options: DeviceCheckOptions):
           'USB needs /sys/bus/usb and access to /dev/bus/usb; check the udev rule for this printer (systemd/udev)');
       }
       let found = printers.find((p) => p.vendor_id === hex4(d.vendor_id) && p.product_id === hex4(d.product_id));
-      if (!found && d.kind === 'display') {
-        // Many USB customer displays are not printer-class devices: look them up by id alone.
-        const api = options.usb ?? await loadUsb().catch(() => undefined);
-        const device = await api?.findDeviceByIds(d.vendor_id ?? 0, d.product_id ?? 0).catch(() => undefined);
-        if (device) found = { vendor_id: hex4(d.vendor_id), product_id: hex4(d.product_id) };
-      }
+      const api = options.usb ?? await loadUsb().catch(() => undefined);
+      const device = await api?.findDeviceByIds(d.vendor_id ?? 0, d.product_id ?? 0).catch(() => undefined);
+      // Many USB customer displays are not printer-class devices: look them up by id alone.
+      if (!found && d.kind === 'display' && device) found = { vendor_id: hex4(d.vendor_id), product_id: hex4(d.product_id) };
       if (!found) {
         return fail('USB printer not found',
           'check the USB cable and the printer power, and the udev rule for its vendor/product id; till-agent ports lists the USB printers seen');
       }
+      // Checked only when the agent does not hold it, as for serial ports: a running agent says
+      // itself whether it could open it (LIBUSB_ERROR_ACCESS), whoever runs doctor.
+      const node = device && !held ? usbNodePath(device, options.devRoot) : undefined;
+      const problem = node ? usbNodeProblem(node, `${hex4(d.vendor_id)}:${hex4(d.product_id)}`) : undefined;
+      if (problem) return fail(problem.detail, problem.hint);
       if (d.kind === 'printer' && held) return printerFromAgent(options.agent!, d, held, pass, fail);
       return agentSays(`found${found.manufacturer || found.product ? ` (${[found.manufacturer, found.product].filter(Boolean).join(' ')})` : ''}`);
     }

@@ -20,6 +20,9 @@ export interface UsbInterfaceLike {
 export interface UsbDeviceLike {
   vendorId: number;
   productId: number;
+  /** Bus number (as the `usb` module gives it: a decimal string) and device address: /dev/bus/usb/BBB/DDD. */
+  readonly bus?: string;
+  readonly address?: number;
   readonly manufacturerName?: string | null;
   readonly productName?: string | null;
   readonly serialNumber?: string | null;

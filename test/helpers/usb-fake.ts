@@ -11,6 +11,9 @@ export interface FakeDeviceOptions {
   kernelDriverAttached?: boolean;
   claimError?: string;
   product?: string;
+  /** Where the `usb` module says it is (/dev/bus/usb/BBB/DDD); unset: it does not say. */
+  bus?: string;
+  address?: number;
 }
 
 export const PRINTER_INTERFACE: UsbInterfaceLike = {
@@ -27,6 +30,8 @@ export class FakeUsbDevice implements UsbDeviceLike {
   readonly manufacturerName = 'EPSON';
   readonly productName: string;
   readonly serialNumber = 'X1234';
+  readonly bus: string | undefined;
+  readonly address: number | undefined;
   readonly configuration: { interfaces: UsbInterfaceLike[] };
   readonly calls: string[] = [];
   readonly peer: PrinterPeer;
@@ -41,6 +46,8 @@ export class FakeUsbDevice implements UsbDeviceLike {
     this.vendorId = options.vendorId ?? 0x04b8;
     this.productId = options.productId ?? 0x0e15;
     this.productName = options.product ?? 'TM-T20';
+    this.bus = options.bus;
+    this.address = options.address;
     this.configuration = { interfaces: options.interfaces ?? [PRINTER_INTERFACE] };
     this.kernelDriverAttached = options.kernelDriverAttached ?? true;
     this.peer = new PrinterPeer((reply) => this.deliver(reply));
