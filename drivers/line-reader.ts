@@ -98,9 +98,9 @@ export class LineReader implements Reader {
     // idle flush), is dropped too, silently. Its tail is not a scan, and one line is one error.
     let overlong = false;
 
-    const drop = (reason: string) => {
+    const drop = (reason: string, cause = 'no terminator within idle_flush_ms') => {
       const report = !overlong;
-      if (report) this.options.log.warn({ device: this.name, reason, bytes: parser.buffer.length }, 'partial read dropped');
+      if (report) this.options.log.warn({ device: this.name, reason, cause, bytes: parser.buffer.length }, 'partial read dropped');
       parser.buffer = Buffer.alloc(0);
       overlong = reason === 'too_long';
       if (report) this.options.emit('scan_error', { device: this.name, reason, at: this.at() });
@@ -135,9 +135,12 @@ export class LineReader implements Reader {
         }, idleMs);
       }
     });
-    link.onClose(() => {
+    link.onClose((closed) => {
       offData();
       if (idle) clearTimeout(idle);
+      // Unplugged mid-scan: the bytes already read are a partial read like an idle one, and the
+      // POS hears of it (a scan_error, never the bytes) rather than the scan vanishing.
+      if (closed.disconnected && parser.buffer.length > 0) drop('incomplete_read', 'device gone mid-read');
       parser.destroy();
     });
   }

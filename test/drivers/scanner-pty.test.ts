@@ -131,6 +131,41 @@ t.test('unplug mid-stream → offline → replug → ready, scans flow again', a
   t.same(device.map((e) => e.state), ['connecting', 'ready', 'offline', 'ready']);
 });
 
+t.test('unplugged mid-scan: the partial read is a scan_error (never its bytes), not silence', async (t) => {
+  const pty = await startPty(t);
+  const log: string[] = [];
+  const logger = createLogger({ level: 'trace', name: 'test' }, { write: (line: string) => { log.push(line); } });
+  const events = new DriverEvents(logger);
+  const scans: ScanEvent[] = [];
+  const errors: ScanErrorEvent[] = [];
+  const states: string[] = [];
+  events.on('scan', (e) => scans.push(e));
+  events.on('scan_error', (e) => errors.push(e));
+  events.on('device', (e) => states.push(e.state));
+  // An idle flush far beyond the test: only the unplug can account for the partial read.
+  const s = createBarcodeScanner({
+    name: 'scanner-1', transport: serialTransport({ path: pty.device, baudRate: 9600 }), emit: events.emit, log: logger,
+    terminator: 'auto', idleFlushMs: 60_000, backoff: { initialMs: 20, maxMs: 200 },
+  });
+  t.teardown(() => s.stop());
+  s.start();
+  await waitFor(() => s.state() === 'ready');
+  const end = await pty.openPeer();
+  const PAN = '4111111111111111';
+  // One write: a whole scan and half a card swipe. Once the scan is out, the half is read too.
+  await end.write(`111\r%B${PAN}^DOE/JO`);
+  await waitFor(() => scans.length === 1, { what: 'the whole scan' });
+  await pty.kill();
+  await waitFor(() => s.state() === 'offline', { what: 'offline after unplug' });
+  await waitFor(() => errors.length === 1, { what: 'scan_error for the partial read' });
+  t.match(errors, [{ device: 'scanner-1', reason: 'incomplete_read' }]);
+  t.same(Object.keys(errors[0] ?? {}).sort(), ['at', 'device', 'reason'], 'no data in the event');
+  t.same(scans.map((e) => e.data), ['111']);
+  t.ok(log.some((l) => l.includes('partial read dropped') && l.includes('device gone mid-read')), 'logged with its cause');
+  t.notOk(log.some((l) => l.includes(PAN) || l.includes('411111')), 'nothing of the card in the logs');
+  t.same(states, ['connecting', 'ready', 'offline']);
+});
+
 t.test('a payment card read by a barcode scanner leaves the driver masked only, never in logs', async (t) => {
   const pty = await startPty(t);
   const log: string[] = [];
