@@ -1,6 +1,7 @@
 // Wires the status page to the agent: its snapshot is `status` plus the till's identity, the
 // dead letters and the last receipts; its two actions go through the same ops as the POS's.
 import { parseParams } from '../../protocol/local.ts';
+import type { Money } from '../../protocol/money.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import { isLoopback, parseListen } from '../socket/listen-address.ts';
 import type { OpsContext } from '../ops/context.ts';
@@ -8,11 +9,15 @@ import { outboxRetry } from '../ops/outbox-admin.ts';
 import { receiptPrint } from '../ops/receipt.ts';
 import { status } from '../ops/status.ts';
 import { testDocument } from '../receipts/test-document.ts';
-import { moneyText } from './money-text.ts';
+import { limitsText, moneyText } from './money-text.ts';
 import type { RecentReceipts } from './recent-receipts.ts';
 import { StatusPage } from './server.ts';
 
 const DEAD_LETTERS_SHOWN = 20;
+
+function limitCurrencies(ctx: OpsContext, spent: readonly Money[]): string[] {
+  return [...new Set([...(ctx.currencies.accepted() ?? []), ...spent.map((m) => m.currency)])];
+}
 
 export function createStatusPage(ctx: OpsContext, receipts: RecentReceipts, listen: string, token: string | null): StatusPage {
   const { host, port } = parseListen(listen);
@@ -28,6 +33,8 @@ export function createStatusPage(ctx: OpsContext, receipts: RecentReceipts, list
         ...snapshot,
         // The offline spends' total as the till formats money (the page shows it as it is).
         offline_amounts_text: snapshot.offline ? moneyText(snapshot.offline.amounts) : null,
+        // Its limits too, in the till's currencies (configured or learnt, else those spent in).
+        offline_limits_text: snapshot.offline ? limitsText(snapshot.offline.limits, limitCurrencies(ctx, snapshot.offline.amounts)) : null,
         dead_letters: ctx.outbox.list('dead', DEAD_LETTERS_SHOWN).map((m) => ({
           id: m.id, op: m.op, txn_id: m.txn_id, created_at: m.created_at, attempts: m.attempts, error: m.error,
         })),

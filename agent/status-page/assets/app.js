@@ -48,9 +48,16 @@ function age(seconds) {
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }
 
-// Money comes as text the agent formatted (offline_amounts_text): only it knows each currency's decimals.
+// Money comes as text the agent formatted (offline_amounts_text, offline_limits_text): only it
+// knows each currency's decimals.
 function shown(value) {
   return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+function offlineText(s, key, value) {
+  if (key === 'amounts' && typeof s.offline_amounts_text === 'string') return s.offline_amounts_text;
+  if (key === 'limits' && typeof s.offline_limits_text === 'string') return s.offline_limits_text;
+  return shown(value);
 }
 
 function render(s) {
@@ -103,7 +110,7 @@ function render(s) {
   if (s.offline) {
     $('offline').replaceChildren(...Object.entries(s.offline).flatMap(([k, v]) => [
       el('dt', {}, k.replace(/_/g, ' ')),
-      el('dd', {}, k === 'amounts' && typeof s.offline_amounts_text === 'string' ? s.offline_amounts_text : shown(v)),
+      el('dd', {}, offlineText(s, k, v)),
     ]));
   }
 
