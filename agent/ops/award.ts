@@ -6,7 +6,7 @@ import { keepJson } from '../../runtime/kept-json.ts';
 import { awardTexts, checkedAwardTexts } from './award-texts.ts';
 import { isFastAward } from '../../protocol/fast-path.ts';
 import { commitAndAwait, deadLetterError, fingerprint, fingerprintOf, newMessage } from './outcome.ts';
-import { currentBalance, redemption, saleOf } from './sale.ts';
+import { currentBalance, redemption, saleOf, type Sale } from './sale.ts';
 import { followSale } from './display.ts';
 
 /** Always accepted: committed first, then "awarded" if the host answers in time, else "queued". */
@@ -71,6 +71,7 @@ function saleState(ctx: OpsContext, out: AwardResult, row: OutboxRow): AwardResu
     const r = redemption(sale);
     out.additional_spend_amount = r.additional_spend_amount;
     out.total_spend_amount = r.total_spend_amount;
+    if (sale.spends.some((s) => s.state !== 'dead')) balanceAfterSpends(ctx, out, row.customer_id, sale);
   }
   if (!voided) return out;
   const balance = voided.state === 'done' ? currentBalance(ctx, row.customer_id, sale) : undefined;
@@ -91,6 +92,20 @@ function saleState(ctx: OpsContext, out: AwardResult, row: OutboxRow): AwardResu
     v.reversed_spend_amount = reversed.reversed_spend_amount;
   }
   return v;
+}
+
+/**
+ * Version 2, an award repeated after spends on its sale: its redemption total counts them, so its
+ * balance is after them too, not the first answer's (LOCAL.md "Redemption total"). The latest known
+ * balance (as after a void) less the customer's spends the host has not confirmed yet, as a spend
+ * approved offline answered (ops/spend.ts). The money wallet in `wallets` says the same.
+ */
+function balanceAfterSpends(ctx: OpsContext, out: AwardResult, customerId: string | null, sale: Sale): void {
+  const known = currentBalance(ctx, customerId, sale);
+  if (!known || customerId === null || known.currency !== out.balance?.currency) return;
+  const balance = { amount: known.amount - ctx.outbox.pendingSpend(customerId, known.currency), currency: known.currency };
+  out.balance = balance;
+  if (out.wallets) out.wallets = out.wallets.map((w) => (w.currency === balance.currency ? balance : w));
 }
 
 export function awardResult(row: OutboxRow): AwardResult {

@@ -45,10 +45,14 @@ t.test('the walkthrough works as written against npm start', async (t) => {
   for (const id of ['BASE5', 'CROISSANT-NOW', 'HOTDRINKS']) t.ok(preview.result.offers.some((o) => o.id === id), `preview offers ${id}`);
   const award = await send('award');
   t.match(award, { ok: true, result: { status: 'awarded', txn_id: 'demo-1' } });
-  const first = (award as { result: { instant_spend_amount: number; total_spend_amount: number } }).result;
+  type Money = { amount: number; currency: string };
+  const first = (award as { result: { instant_spend_amount: number; total_spend_amount: number; balance: Money; wallets?: Money[] } }).result;
   t.match(await send('spend'), { ok: true, result: { status: 'spent', spent_amount: 200, additional_spend_amount: 200, total_spend_amount: first.instant_spend_amount + 200 } });
-  t.same(await send('award'), { ...award, result: { ...first, additional_spend_amount: 200, total_spend_amount: first.total_spend_amount + 200 } },
-    'line 4 again: the same sale, applied once; its redemption total now counts the spend');
+  // The balance after the spend too, not the first answer's (LOCAL.md "Redemption total").
+  const afterSpend = { amount: first.balance.amount - 200, currency: first.balance.currency };
+  const wallets = first.wallets?.map((w) => (w.currency === afterSpend.currency ? afterSpend : w));
+  t.same(await send('award'), { ...award, result: { ...first, additional_spend_amount: 200, total_spend_amount: first.total_spend_amount + 200, balance: afterSpend, ...(wallets ? { wallets } : {}) } },
+    'line 4 again: the same sale, applied once; its redemption total now counts the spend, its balance is after it');
   t.match(await send('conflict'), { ok: false, error: { code: 'CONFLICT' } }, "README's CONFLICT recipe yields CONFLICT");
   t.match(await send('subscribeUplink'), { ok: true });
   t.match(await send('status'), { ok: true, result: { uplink: { connected: true }, outbox: { pending: 0, dead: 0 } } });

@@ -1,0 +1,49 @@
+// Version 2: an award repeated after spends on its sale reports the sale as it is now — its
+// redemption total counts the spends, and its balance is after them, not the first answer's
+// (LOCAL.md "Redemption total"). Real agent, mosquitto and reference host (test/fixtures/seed.yaml:
+// alice 10.00, 10 % back).
+import t from 'tap';
+import type { PosClient } from '../helpers/pos-client.ts';
+import { aliceBalance, outboxDrained } from '../helpers/pos-queries.ts';
+import { startSystem } from '../helpers/system.ts';
+
+const basket = { currency: 'EUR', total: 1000, items: [{ sku: 'COFFEE', qty: 1, unit_price: 1000, amount: 1000 }] };
+const award = (pos: PosClient, txn: string) => pos.request('award', { txn_id: txn, customer_id: 'alice', basket });
+const spend = (pos: PosClient, txn: string, spendId: string, amount: number) =>
+  pos.request('spend', { txn_id: txn, spend_id: spendId, customer_id: 'alice', amount, currency: 'EUR' });
+
+t.test('version 2: an award repeated after its sale\'s spends gives the balance after them, online and offline', async (t) => {
+  const sys = await startSystem(t);
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  t.match(await pos.request('hello', { protocol: 2 }), { ok: true, result: { protocol: 2 } });
+  t.equal(await aliceBalance(pos), 1000);
+  t.match(await award(pos, 's-1'), { ok: true, result: { status: 'awarded', award_amount: 100, balance: { amount: 1100 }, total_spend_amount: 0 } });
+  t.match(await spend(pos, 's-1', 'a', 300), { ok: true, result: { status: 'spent', spent_amount: 300, balance: { amount: 800 } } });
+  // The repeat: the whole redemption and the balance after it (it said 11.00, the first answer's).
+  t.match(await award(pos, 's-1'), {
+    ok: true,
+    result: { status: 'awarded', award_amount: 100, additional_spend_amount: 300, total_spend_amount: 300, balance: { amount: 800, currency: 'EUR' } },
+  });
+  t.equal(await aliceBalance(pos), 800, 'nothing applied twice');
+  // Version 1 keeps its contract: the first outcome, balance included.
+  const v1 = await sys.pos();
+  const first = await award(v1, 's-1');
+  t.match(first, { ok: true, result: { status: 'awarded', total_spend_amount: 0, balance: { amount: 1100 } } });
+  t.notOk(first.ok && 'additional_spend_amount' in (first.result as object), 'no additional_spend_amount in version 1');
+  // Without a spend on the sale the repeat is the first outcome, as before.
+  t.match(await award(pos, 's-2'), { ok: true, result: { status: 'awarded', balance: { amount: 900 } } });
+  t.match(await spend(pos, 's-3-never', 'x', 1), { ok: false, error: { code: 'SALE_NOT_FOUND' } });
+
+  // Offline: a spend approved by the till is in no balance the host gave yet; the repeat counts it, as the spend answered.
+  await sys.goOffline();
+  t.match(await spend(pos, 's-1', 'b', 200), { ok: true, result: { status: 'queued', offline: true, spent_amount: 200, balance: { amount: 700 } } });
+  t.match(await award(pos, 's-1'), { ok: true, result: { status: 'awarded', additional_spend_amount: 500, total_spend_amount: 500, balance: { amount: 700 } } });
+
+  // Back online, the host confirms it: the same balance, from the host.
+  await sys.broker.restart();
+  await sys.waitOnline();
+  await outboxDrained(pos);
+  t.match(await award(pos, 's-1'), { ok: true, result: { status: 'awarded', total_spend_amount: 500, balance: { amount: 700 } } });
+  t.equal(await aliceBalance(pos), 700);
+});
