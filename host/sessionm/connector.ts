@@ -74,10 +74,27 @@ export class SessionmConnector implements Connector {
       total: toDecimal(basket.total, c),
       items: basket.items.map((i) => ({
         sku: i.sku, ...(i.name ? { name: i.name } : {}), quantity: i.qty, price: toDecimal(i.unit_price, c), subtotal: toDecimal(i.amount, c),
-        tax_included: i.tax_included ?? true, ...(i.category ? { category: i.category } : {}),
+        // Seed 003: tax_included "specifies how much tax is associated with the item": the protocol 2
+        // amount. A protocol 1 flag does not say how much, so none is sent (it was sent as a flag, and a
+        // protocol 2 amount went as minor units where SessionM reads a decimal amount).
+        ...(typeof i.tax_included === 'number' ? { tax_included: toDecimal(i.tax_included, c) } : {}),
+        ...(i.category ? { category: i.category } : {}),
       })),
       discounts: (basket.discounts ?? []).map((d) => ({ code: d.code, amount: toDecimal(d.amount, c) })),
     };
+  }
+
+  /**
+   * Seed 003: "Items and payment do have positive values". The POS's own payments (protocol 2
+   * `payments`, each > 0) when they account for the total; otherwise (protocol 1, none given, or a
+   * part paid some other way) one payment of the total by the till, as SessionM's payments add up to it.
+   */
+  private payments(basket: Basket): Array<{ type: string; amount: number }> {
+    const c = basket.currency;
+    const given = basket.payments ?? [];
+    const paid = given.reduce((sum, p) => sum + p.amount, 0);
+    if (given.length > 0 && paid === basket.total) return given.map((p) => ({ type: p.method, amount: toDecimal(p.amount, c) }));
+    return [{ type: 'till', amount: toDecimal(basket.total, c) }];
   }
 
   private async identify(m: Msg<'identify'>, ctx: OpContext): Promise<HostIdentifyResult> {
@@ -118,7 +135,7 @@ export class SessionmConnector implements Connector {
       transaction_id: platformRequestId(ctx.terminal, 'transaction', m.txn_id),
       user_id: m.payload.customer_id,
       ...this.transaction(basket, m.created_at),
-      payments: [{ type: 'till', amount: toDecimal(basket.total, basket.currency) }],
+      payments: this.payments(basket),
     }, sendTransactionData);
     return {
       currency: basket.currency,

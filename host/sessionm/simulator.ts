@@ -42,7 +42,8 @@ export class SessionmSimulator {
   readonly server: SimServer;
   readonly users = new Map<string, SimUser>();
   readonly offers = new Map<string, Offer>();
-  readonly transactions = new Map<string, { user?: string; total: number; points: number }>();
+  /** Each transaction as sent (`sent`: its request_payload), with the total and points it made. */
+  readonly transactions = new Map<string, { user?: string; total: number; points: number; sent: z.output<typeof sendTransactionRequest>['request_payload'] }>();
   private readonly answered = new Map<string, SimAnswer>();
 
   constructor(private readonly options: SessionmSimOptions) {
@@ -163,7 +164,7 @@ export class SessionmSimulator {
     if (paid !== total) return fail(400, 'validation', 'payments: do not add up to the total');
     const points = Math.floor(total / 10 ** exponentOf(this.options.currency)) * (this.options.points_per_unit ?? 1);
     if (u) u.points += points;
-    this.transactions.set(t.transaction_id, { ...(u ? { user: u.id } : {}), total, points });
+    this.transactions.set(t.transaction_id, { ...(u ? { user: u.id } : {}), total, points, sent: t });
     return ok({ transaction_id: t.transaction_id, points_earned: u ? points : 0, ...(u ? { available_points: u.points } : {}) });
   }
 

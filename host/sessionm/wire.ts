@@ -24,12 +24,15 @@ export const transactionSchema = z.strictObject({
   subtotal: amount,
   tax_total: amount,
   total: amount,
-  // "SessionM does not handle negative amounts for items": amounts are ≥ 0 here.
+  // "SessionM does not handle negative amounts for items": amounts are ≥ 0 here. Seed 003: "The
+  // tax_included field, which is in the payload's items section, specifies how much tax is
+  // associated with the item": an amount (within the item's subtotal), absent when the till does not know it.
   items: z.array(z.strictObject({
     sku: text(64), name: text(256).optional(), quantity: z.number().positive().finite(), price: amount, subtotal: amount,
-    tax_included: z.boolean(), category: text(128).optional(),
-  })).min(1).max(500),
-  payments: z.array(z.strictObject({ type: text(32), amount })).min(1).max(20),
+    tax_included: amount.optional(), category: text(128).optional(),
+  }).refine((i) => i.tax_included === undefined || i.tax_included <= i.subtotal, { error: 'more than the item\'s subtotal', path: ['tax_included'] })).min(1).max(500),
+  // The POS's payment methods as it names them (protocol 2 basket `payments[].method`, ≤ 64 characters).
+  payments: z.array(z.strictObject({ type: text(64), amount })).min(1).max(20),
   discounts: z.array(z.strictObject({ code: text(64), amount })).max(100),
 });
 

@@ -40,9 +40,13 @@ t.test('simulator: send_transaction refuses negative items, bad sums and a reuse
   const url = sim.server.url;
   const tx = (transaction_id: string, over: object = {}) => ({
     transaction_id, user_id: 'U1', transaction_date: '2026-03-04T10:00:00Z', subtotal: 10, tax_total: 0, total: 10,
-    items: [{ sku: 'A', quantity: 1, price: 10, subtotal: 10, tax_included: true }], payments: [{ type: 'cash', amount: 10 }], discounts: [], ...over,
+    items: [{ sku: 'A', quantity: 1, price: 10, subtotal: 10, tax_included: 0.91 }], payments: [{ type: 'cash', amount: 10 }], discounts: [], ...over,
   });
-  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', { items: [{ sku: 'A', quantity: 1, price: -10, subtotal: -10, tax_included: true }] }))), { status: 400 });
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', { items: [{ sku: 'A', quantity: 1, price: -10, subtotal: -10 }] }))), { status: 400 });
+  // Seed 003: tax_included "specifies how much tax is associated with the item": an amount, within the item's.
+  const item = (tax: unknown) => ({ items: [{ sku: 'A', quantity: 1, price: 10, subtotal: 10, tax_included: tax }] });
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', item(true)))), { status: 400, body: { errors: { message: /items\[0\]\.tax_included/ } } });
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', item(10.01)))), { status: 400, body: { errors: { message: /items\[0\]\.tax_included: more than the item's subtotal/ } } });
   t.match(await post(url, 'api/2.0/send_transaction', wrap('s2', tx('T1', { total: 9 }))), { status: 400 });
   t.match(await post(url, 'api/2.0/send_transaction', wrap('s3', tx('T1'))), { status: 200, body: { payload: { points_earned: 10, available_points: 130 } } });
   t.match(await post(url, 'api/2.0/send_transaction', wrap('s4', tx('T1'))), { status: 409, body: { errors: { code: 'duplicate_transaction' } } });
@@ -144,4 +148,41 @@ t.test('backend: exactly once by operation: a redeem repeated under a new messag
   t.not(repeat.id, first.id);
   t.match(await run(repeat), [{ ok: true, result: { status: 'redeemed', offer_id: 'O1', discount_amount: 150 } }]);
   t.equal(sim.server.callsTo('api/2.0/redeem'), 2);
+});
+
+// Seed 003: "The tax_included field, which is in the payload's items section, specifies how much tax
+// is associated with the item. In the transaction header, there is a tax_total field." and "Items and
+// payment do have positive values." A protocol 2 basket (tax amounts, payments) was sent with its
+// tax amounts in minor units where a flag was expected: SessionM refused it, the sale a dead letter.
+t.test('backend: a protocol 2 basket reaches send_transaction with its item taxes as amounts and its payments', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim);
+  const v2 = {
+    currency: 'EUR', total: 1250, tax_total: 114, channel: 'patio',
+    items: [
+      { sku: 'BURRITO-L', name: 'Burrito', qty: 1, unit_price: 950, amount: 950, tax_included: 86 },
+      { sku: 'COLA', qty: 1, unit_price: 300, amount: 300, tax_included: 28 },
+    ],
+    payments: [{ method: 'card', amount: 1000 }, { method: 'cash', amount: 250 }],
+  };
+  t.match(await run(award('U1', v2, 'sale-v2')), [{ ok: true, result: { award_amount: 12, balance: { amount: 132 } } }]);
+  const [sent] = [...sim.transactions.values()].map((x) => x.sent);
+  t.match(sent, {
+    subtotal: 12.5, tax_total: 1.14, total: 12.5,
+    items: [{ sku: 'BURRITO-L', name: 'Burrito', price: 9.5, subtotal: 9.5, tax_included: 0.86 }, { sku: 'COLA', subtotal: 3, tax_included: 0.28 }],
+    payments: [{ type: 'card', amount: 10 }, { type: 'cash', amount: 2.5 }],
+  });
+  // The same basket in a preview (lookup with the transaction) is taken too.
+  t.match(await run(message('preview', { customer_id: 'U1', basket: v2 })), [{ ok: true, result: { balance: { amount: 132 } } }]);
+
+  // Protocol 1: tax_included is a flag that says no amount: none is sent; one payment of the total by the till.
+  const v1 = { currency: 'EUR', total: 500, items: [{ sku: 'COFFEE', qty: 1, unit_price: 500, amount: 500, tax_included: true }] };
+  t.match(await run(award('U1', v1, 'sale-v1')), [{ ok: true, result: { award_amount: 5 } }]);
+  const v1Sent = [...sim.transactions.values()].map((x) => x.sent)[1]!;
+  t.notOk('tax_included' in v1Sent.items[0]!, 'no tax amount invented from a flag');
+  t.same(v1Sent.payments, [{ type: 'till', amount: 5 }]);
+  // Payments that do not account for the total (a part paid some other way): one payment of the total, as before.
+  const part = { ...v2, payments: [{ method: 'card', amount: 1000 }] };
+  t.match(await run(award('U1', part, 'sale-part')), [{ ok: true }]);
+  t.same([...sim.transactions.values()].map((x) => x.sent)[2]!.payments, [{ type: 'till', amount: 12.5 }]);
 });
