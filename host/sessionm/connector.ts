@@ -3,6 +3,8 @@
 //   identify  api/2.0/lookup (email, phone digits, or external_customer_id for cards and tokens)
 //   preview   api/2.0/lookup with the basket as a transaction: the offers that apply, with discounts
 //   award     api/2.0/send_transaction (transaction_id = f(till, txn_id), items ≥ 0, discounts apart)
+//   lock, redeem  api/2.0/lock, api/2.0/redeem: the offer by lookup code, applied to that same transaction
+//   unlock, reinstate  api/2.0/unlock, api/2.0/reinstate: {user_offer_id, employee_id}
 //   spend, void, products.sync: not offered by the POS API (UNSUPPORTED, reasons below)
 import { randomUUID } from 'node:crypto';
 import type { Basket } from '../../protocol/basket.ts';
@@ -97,6 +99,28 @@ export class SessionmConnector implements Connector {
     return [{ type: 'till', amount: toDecimal(basket.total, c) }];
   }
 
+  /**
+   * The sale's Transaction as send_transaction takes it, also what Lock Offer and Immediate Redeem
+   * apply a discount to: the same transaction_id for all of them (reference, Lock Offer: "passing the
+   * exact same transaction ID"; seed 003: "Ensure uniqueness in transaction ID": f(till, txn_id)).
+   */
+  private saleTransaction(ctx: OpContext, saleTxnId: string, customerId: string, basket: Basket, createdAt: string) {
+    return {
+      transaction_id: platformRequestId(ctx.terminal, 'transaction', saleTxnId),
+      user_id: customerId,
+      ...this.transaction(basket, createdAt),
+      payments: this.payments(basket),
+    };
+  }
+
+  /** Lock Offer / Immediate Redeem's request_payload: the offer by its user offer id, applied to the sale's transaction. */
+  private discount(ctx: OpContext, offerId: string, saleTxnId: string, customerId: string, basket: Basket, createdAt: string) {
+    return {
+      offer_lookup_code: offerId, offer_lookup_type: 'UserOfferId',
+      transaction: this.saleTransaction(ctx, saleTxnId, customerId, basket, createdAt),
+    };
+  }
+
   private async identify(m: Msg<'identify'>, ctx: OpContext): Promise<HostIdentifyResult> {
     const value = normaliseIdentifier(m.payload.by, m.payload.value);
     const payload = m.payload.by === 'email' ? { email: value }
@@ -131,12 +155,8 @@ export class SessionmConnector implements Connector {
   private async award(m: Msg<'award'>, ctx: OpContext): Promise<HostAwardResult> {
     if (!m.txn_id) throw new AgentError('BAD_REQUEST', 'txn_id: award needs a txn_id', false);
     const { basket } = m.payload;
-    const d = await this.client.call('api/2.0/send_transaction', ctx.source.store, ctx.requestId, {
-      transaction_id: platformRequestId(ctx.terminal, 'transaction', m.txn_id),
-      user_id: m.payload.customer_id,
-      ...this.transaction(basket, m.created_at),
-      payments: this.payments(basket),
-    }, sendTransactionData);
+    const d = await this.client.call('api/2.0/send_transaction', ctx.source.store, ctx.requestId,
+      this.saleTransaction(ctx, m.txn_id, m.payload.customer_id, basket, m.created_at), sendTransactionData);
     return {
       currency: basket.currency,
       award_amount: d.points_earned * this.config.points_value,
@@ -178,12 +198,14 @@ export class SessionmConnector implements Connector {
   private async lock(m: Msg<'lock'>, ctx: OpContext): Promise<LockResult> {
     const txnId = m.txn_id ?? '';
     if (m.payload.amount !== undefined) throw unsupportedError(this.name, 'lock', 'SessionM locks offers, not amounts of a balance');
+    const { basket } = m.payload;
+    // Lock Offer takes the transaction the discount is applied to (required): without the basket there is none.
+    if (!basket || !txnId) throw new AgentError('BAD_REQUEST', 'basket: the sessionm backend locks an offer for a sale\'s transaction (SessionM\'s Lock Offer takes it): give the basket', false);
     let lockedUntil = new Date(Date.now() + DEFAULT_LOCK_TTL_S * 1000).toISOString();
     for (const id of m.payload.offer_ids) {
       // One request id per offer of this message: a resent lock is answered, not refused as "already locked".
-      const d = await this.client.call('api/2.0/lock', ctx.source.store, platformRequestId(ctx.requestId, id), {
-        user_offer_id: id, employee_id: this.config.employee_id, ...(txnId ? { transaction_id: txnId } : {}),
-      }, lockData);
+      const d = await this.client.call('api/2.0/lock', ctx.source.store, platformRequestId(ctx.requestId, id),
+        this.discount(ctx, id, txnId, m.payload.customer_id, basket, m.created_at), lockData);
       if (d.locked_until < lockedUntil) lockedUntil = d.locked_until;
     }
     const d = await this.lookupOffers(m.payload.customer_id, ctx.source.store, m.payload.basket, m.created_at);
@@ -206,7 +228,8 @@ export class SessionmConnector implements Connector {
   private async redeem(m: Msg<'redeem'>, ctx: OpContext): Promise<RedeemHostResult> {
     const { offer_id: offerId, basket } = m.payload;
     try {
-      const d = await this.client.call('api/2.0/redeem', ctx.source.store, ctx.requestId, { user_offer_id: offerId, employee_id: this.config.employee_id }, redeemData);
+      const d = await this.client.call('api/2.0/redeem', ctx.source.store, ctx.requestId,
+        this.discount(ctx, offerId, m.payload.txn_id, m.payload.customer_id, basket, m.created_at), redeemData);
       const amount = fromDecimal(d.discount_amount, basket.currency);
       if (amount === undefined) throw new PlatformError('sessionm', 'bad_response', `redeem: ${d.discount_amount} is not an amount`);
       return { status: 'redeemed', offer_id: offerId, name: d.name, discount_amount: Math.min(amount, basket.total), currency: basket.currency };

@@ -8,7 +8,7 @@ import { describeIssues } from '../../protocol/schema.ts';
 import { exponentOf } from '../../protocol/money.ts';
 import { fromDecimal, toDecimal } from '../platform/decimal.ts';
 import { SimRefusal, SimServer, basicAuth, type SimAnswer, type SimRequest } from '../platform/sim-server.ts';
-import { lockRequest, lookupRequest, offerActionRequest, sendTransactionRequest } from './wire.ts';
+import { discountRequest, lookupRequest, offerActionRequest, sendTransactionRequest } from './wire.ts';
 
 export interface SimUser {
   id: string;
@@ -33,7 +33,12 @@ export interface SessionmSimOptions {
   lock_ttl_ms?: number;
 }
 
-interface Offer { user_offer_id: string; user: string; name: string; discount_amount: number; skus?: string[]; status: 'available' | 'locked' | 'redeemed'; locked_until?: number }
+interface Offer {
+  user_offer_id: string; user: string; name: string; discount_amount: number; skus?: string[];
+  status: 'available' | 'locked' | 'redeemed'; locked_until?: number;
+  /** The transaction_id the offer is locked for (Lock Offer) or was redeemed with (Immediate Redeem, a sent transaction). */
+  transaction_id?: string;
+}
 
 const ok = (payload?: unknown): SimAnswer => ({ status: 200, body: { status: 'OK', ...(payload !== undefined ? { payload } : {}) } });
 const fail = (status: number, code: string, message: string): SimAnswer => ({ status, body: { status: 'error', errors: { code, message } } });
@@ -94,9 +99,9 @@ export class SessionmSimulator {
       switch (r.endpoint) {
         case 'api/2.0/lookup': answer = this.lookup(this.parse(lookupRequest, r)); break;
         case 'api/2.0/send_transaction': answer = this.send(this.parse(sendTransactionRequest, r)); break;
-        case 'api/2.0/lock': answer = this.lock(this.parse(lockRequest, r)); break;
+        case 'api/2.0/lock': answer = this.lock(this.parse(discountRequest, r)); break;
         case 'api/2.0/unlock': answer = this.unlock(this.parse(offerActionRequest, r)); break;
-        case 'api/2.0/redeem': answer = this.redeem(this.parse(offerActionRequest, r)); break;
+        case 'api/2.0/redeem': answer = this.redeem(this.parse(discountRequest, r)); break;
         case 'api/2.0/reinstate': answer = this.reinstate(this.parse(offerActionRequest, r)); break;
         default: return fail(404, 'not_found', `no such endpoint ${r.endpoint}`);
       }
@@ -165,6 +170,13 @@ export class SessionmSimulator {
     const points = Math.floor(total / 10 ** exponentOf(this.options.currency)) * (this.options.points_per_unit ?? 1);
     if (u) u.points += points;
     this.transactions.set(t.transaction_id, { ...(u ? { user: u.id } : {}), total, points, sent: t });
+    // Lock Offer: an offer "locked by a transaction and redeemed upon the finalization of that transaction".
+    for (const o of this.offers.values()) {
+      if (this.offer(o.user_offer_id)?.status === 'locked' && o.transaction_id === t.transaction_id) {
+        o.status = 'redeemed';
+        delete o.locked_until;
+      }
+    }
     return ok({ transaction_id: t.transaction_id, points_earned: u ? points : 0, ...(u ? { available_points: u.points } : {}) });
   }
 
@@ -174,10 +186,23 @@ export class SessionmSimulator {
     return o;
   }
 
-  private lock(b: z.output<typeof lockRequest>): SimAnswer {
-    const o = this.get(b.request_payload.user_offer_id);
-    if (o.status !== 'available') return fail(409, 'offer_unavailable', `user_offer_id: offer is ${o.status}`);
+  /** The offer a Lock Offer or Immediate Redeem names, of the transaction's user (the simulator has no TTL codes). */
+  private discounted(p: z.output<typeof discountRequest>['request_payload']): Offer {
+    const o = p.offer_lookup_type === 'UserOfferId' ? this.offer(p.offer_lookup_code) : undefined;
+    if (!o || (p.transaction.user_id !== undefined && o.user !== p.transaction.user_id)) {
+      throw new SimRefusal(fail(404, 'not_found', 'offer_lookup_code: no such offer for this user'));
+    }
+    return o;
+  }
+
+  private lock(b: z.output<typeof discountRequest>): SimAnswer {
+    const p = b.request_payload;
+    const o = this.discounted(p);
+    // Locked again for the same transaction (it changed): "the Lock Offer API should be called again, passing the exact same transaction ID".
+    const again = o.status === 'locked' && o.transaction_id === p.transaction.transaction_id;
+    if (o.status !== 'available' && !again) return fail(409, 'offer_unavailable', `offer_lookup_code: offer is ${o.status}`);
     o.status = 'locked';
+    o.transaction_id = p.transaction.transaction_id;
     o.locked_until = Date.now() + (this.options.lock_ttl_ms ?? 15 * 60_000);
     return ok({ user_offer_id: o.user_offer_id, locked_until: new Date(o.locked_until).toISOString() });
   }
@@ -187,13 +212,17 @@ export class SessionmSimulator {
     if (o.status === 'redeemed') return fail(409, 'offer_unavailable', 'user_offer_id: offer is redeemed');
     o.status = 'available';
     delete o.locked_until;
+    delete o.transaction_id;
     return ok();
   }
 
-  private redeem(b: z.output<typeof offerActionRequest>): SimAnswer {
-    const o = this.get(b.request_payload.user_offer_id);
-    if (o.status === 'redeemed') return fail(409, 'offer_unavailable', 'user_offer_id: offer is redeemed');
+  private redeem(b: z.output<typeof discountRequest>): SimAnswer {
+    const p = b.request_payload;
+    const o = this.discounted(p);
+    if (o.status === 'redeemed') return fail(409, 'offer_unavailable', 'offer_lookup_code: offer is redeemed');
+    if (o.status === 'locked' && o.transaction_id !== p.transaction.transaction_id) return fail(409, 'offer_unavailable', 'offer_lookup_code: offer is locked');
     o.status = 'redeemed';
+    o.transaction_id = p.transaction.transaction_id;
     delete o.locked_until;
     return ok({ user_offer_id: o.user_offer_id, name: o.name, discount_amount: toDecimal(o.discount_amount, this.options.currency) });
   }
@@ -202,6 +231,7 @@ export class SessionmSimulator {
     const o = this.get(b.request_payload.user_offer_id);
     if (o.status !== 'redeemed') return fail(409, 'offer_not_redeemed', 'user_offer_id: offer is not redeemed');
     o.status = 'available';
+    delete o.transaction_id;
     return ok();
   }
 }

@@ -47,12 +47,22 @@ export const lookupPayload = z
   .refine((p) => [p.email, p.phone, p.user_id, p.external_customer_id].filter((v) => v !== undefined).length === 1,
     'give exactly one of email, phone, user_id, external_customer_id');
 
+/**
+ * Lock Offer and Immediate Redeem (reference, "Discounting"): "offer_lookup_code … Lookup code for the
+ * offer", "offer_lookup_type … Valid values are "TTLCode" and "UserOfferId"", and "transaction …
+ * Transaction to which this discount is being applied" — all three required.
+ */
+export const discountPayload = z.strictObject({
+  offer_lookup_code: text(64),
+  offer_lookup_type: z.enum(['TTLCode', 'UserOfferId']),
+  transaction: transactionSchema,
+});
+/** Unlock Offer and Reinstate Offer (reference): the user offer and the employee who triggered it. */
 export const offerAction = z.strictObject({ user_offer_id: text(64), employee_id: text(64) });
-export const lockPayload = offerAction.extend({ transaction_id: text(64).optional() });
 
 export const lookupRequest = container(lookupPayload);
 export const sendTransactionRequest = container(transactionSchema);
-export const lockRequest = container(lockPayload);
+export const discountRequest = container(discountPayload);
 export const offerActionRequest = container(offerAction);
 
 // ---- answers ----

@@ -21,16 +21,27 @@ t.test('simulator: container, auth, idempotency, locks with TTL, redeem and rein
   t.match(await post(url, 'api/2.0/lookup', wrap('r2', { phone: '+33 6' })), { status: 400, body: { errors: { message: /numbers only/ } } });
   t.match(await post(url, 'api/2.0/lookup', wrap('r3', { user_id: 'U1' })), { status: 200, body: { status: 'OK', payload: { user: { id: 'U1' }, available_points: 120 } } });
 
-  const lock = (id: string) => post(url, 'api/2.0/lock', wrap(id, { user_offer_id: 'O1', employee_id: 'E1' }));
+  // Lock Offer and Immediate Redeem (reference, "Discounting"): offer_lookup_code, offer_lookup_type and the transaction.
+  const tx = {
+    transaction_id: 'T9', user_id: 'U1', transaction_date: '2026-03-04T10:00:00Z', subtotal: 10, tax_total: 0, total: 10,
+    items: [{ sku: 'CROISSANT', quantity: 1, price: 10, subtotal: 10 }], payments: [{ type: 'cash', amount: 10 }], discounts: [],
+  };
+  const discount = (transaction_id = 'T9', over: object = {}) => ({ offer_lookup_code: 'O1', offer_lookup_type: 'UserOfferId', transaction: { ...tx, transaction_id }, ...over });
+  const lock = (id: string, transaction_id?: string) => post(url, 'api/2.0/lock', wrap(id, discount(transaction_id)));
+  t.match(await post(url, 'api/2.0/lock', wrap('l0', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 400, body: { errors: { message: /offer_lookup_code/ } } });
+  t.match(await post(url, 'api/2.0/lock', wrap('l0', discount('T9', { offer_lookup_type: 'TTLCode' }))), { status: 404 });
+  t.match(await post(url, 'api/2.0/lock', wrap('l0', discount('T9', { transaction: { ...tx, user_id: 'U2' } }))), { status: 404 }, 'not an offer of the transaction\'s user');
   t.match(await lock('l1'), { status: 200 });
-  t.match(await lock('l2'), { status: 409, body: { errors: { code: 'offer_unavailable' } } });
+  t.match(await lock('l2', 'T8'), { status: 409, body: { errors: { code: 'offer_unavailable' } } }, 'locked for another transaction');
   t.match(await lock('l1'), { status: 200 }, 'the same request_id: the first answer again');
+  t.match(await lock('l1b'), { status: 200 }, 'the same transaction locks it again ("passing the exact same transaction ID")');
+  t.match(await post(url, 'api/2.0/redeem', wrap('d0', discount('T8'))), { status: 409, body: { errors: { message: /locked/ } } }, 'another transaction cannot redeem it');
   await new Promise((r) => setTimeout(r, 350));
   t.equal(sim.offer('O1')?.status, 'available', 'the lock expired');
   t.match(await lock('l3'), { status: 200 });
   t.match(await post(url, 'api/2.0/unlock', wrap('u1', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 200 });
-  t.match(await post(url, 'api/2.0/redeem', wrap('d1', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 200, body: { payload: { discount_amount: 1.5 } } });
-  t.match(await post(url, 'api/2.0/redeem', wrap('d2', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 409 });
+  t.match(await post(url, 'api/2.0/redeem', wrap('d1', discount())), { status: 200, body: { payload: { discount_amount: 1.5 } } });
+  t.match(await post(url, 'api/2.0/redeem', wrap('d2', discount())), { status: 409 });
   t.match(await post(url, 'api/2.0/reinstate', wrap('i1', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 200 });
   t.equal(sim.offer('O1')?.status, 'available');
 });
@@ -110,7 +121,10 @@ t.test('backend: offers, lock (15 min), unlock, redeem, reinstate through Sessio
   t.match(await run(message('offers', { customer_id: 'U1' })), [{ ok: true, result: { customer_id: 'U1', offers: [{ id: 'O1', name: 'Free croissant', locked: null }, { id: 'O2' }] } }]);
   t.match(await run(message('offers', { customer_id: 'U1', basket: b })), [{ ok: true, result: { offers: [{ id: 'O1', discount_amount: 150 }, { id: 'O2', discount_amount: 100 }] } }]);
 
-  const lock = message('lock', { customer_id: 'U1', offer_ids: ['O1'] }, { txn_id: 'sale-1' });
+  // Lock Offer takes the sale's transaction (required): a lock without the basket cannot be sent.
+  t.match(await run(message('lock', { customer_id: 'U1', offer_ids: ['O1'] }, { txn_id: 'sale-1' })), [{ ok: false, error: { code: 'BAD_REQUEST', message: /^basket: /, permanent: true } }]);
+  t.equal(sim.server.callsTo('api/2.0/lock'), 0);
+  const lock = message('lock', { customer_id: 'U1', offer_ids: ['O1'], basket: b }, { txn_id: 'sale-1' });
   const [locked] = await run(lock);
   t.match(locked, { ok: true, result: { txn_id: 'sale-1', offers: [{ id: 'O1', locked: 'this_sale' }] } });
   const ttl = (locked as unknown as { result: { ttl_s: number } }).result.ttl_s;
@@ -185,4 +199,33 @@ t.test('backend: a protocol 2 basket reaches send_transaction with its item taxe
   const part = { ...v2, payments: [{ method: 'card', amount: 1000 }] };
   t.match(await run(award('U1', part, 'sale-part')), [{ ok: true }]);
   t.same([...sim.transactions.values()].map((x) => x.sent)[2]!.payments, [{ type: 'till', amount: 12.5 }]);
+});
+
+// Reference, Lock Offer: "Allows an offer to be "locked" by a transaction and redeemed upon the
+// finalization of that transaction" and "the Lock Offer API should be called again, passing the exact
+// same transaction ID"; Lock Offer and Immediate Redeem take offer_lookup_code, offer_lookup_type and
+// the transaction. The connector sent {user_offer_id, employee_id, transaction_id: the till's raw
+// txn_id} and {user_offer_id, employee_id}: neither what the reference takes, and a lock's
+// transaction was not the one the sale's send_transaction carries.
+t.test('backend: lock and redeem name the offer by lookup code and carry the sale\'s transaction, the one send_transaction sends', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim);
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  const longTxn = `sale-${'9'.repeat(100)}`; // a till's txn_id may have 128 characters; SessionM's ids here ≤ 64
+  t.match(await run(message('lock', { customer_id: 'U1', offer_ids: ['O1'], basket: b }, { txn_id: longTxn })), [{ ok: true, result: { txn_id: longTxn, offers: [{ id: 'O1', locked: 'this_sale' }] } }]);
+  const locked = sim.offer('O1')!;
+  t.equal(locked.status, 'locked');
+  t.match(await run(message('lock', { customer_id: 'U1', offer_ids: ['O1'], basket: basket([['CROISSANT', 250]]) }, { txn_id: longTxn })), [{ ok: true }], 'the sale changed: locked again for the same transaction');
+  // Another sale cannot redeem it.
+  t.match(await run(message('redeem', { txn_id: 'sale-2', customer_id: 'U1', offer_id: 'O1', basket: b }, { txn_id: 'red-2' })), [{ ok: true, result: { status: 'refused', code: 'OFFER_LOCKED' } }]);
+  // The sale is finalised: send_transaction carries the transaction the offer was locked for, and SessionM redeems it.
+  t.match(await run(award('U1', b, longTxn)), [{ ok: true }]);
+  const [sent] = [...sim.transactions.keys()];
+  t.equal(locked.transaction_id, sent, 'the lock\'s transaction is the sale\'s');
+  t.equal(sim.offer('O1')?.status, 'redeemed', 'redeemed upon the finalization of that transaction');
+  // Immediate Redeem with the sale's transaction.
+  t.match(await run(message('redeem', { txn_id: 'sale-3', customer_id: 'U1', offer_id: 'O2', basket: b }, { txn_id: 'red-3' })), [{ ok: true, result: { status: 'redeemed', discount_amount: 100 } }]);
+  t.match(sim.offer('O2'), { status: 'redeemed', transaction_id: /^[0-9a-f-]{36}$/ });
+  t.match(await run(award('U1', b, 'sale-3')), [{ ok: true }]);
+  t.ok(sim.transactions.has(sim.offer('O2')!.transaction_id!), 'the redeem named the transaction the sale then sent');
 });
