@@ -9,6 +9,7 @@ import { LEDGER_FILE } from '../../host/store.ts';
 import { SeedError } from '../../host/seed.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { createLogger } from '../../runtime/log.ts';
+import { createNotifier } from '../../runtime/sd-notify.ts';
 import { UsageError } from './args.ts';
 import { listenForSignal } from './signals.ts';
 
@@ -105,13 +106,32 @@ export async function hostCommand(args: string[]): Promise<number> {
     log.fatal({ err: error }, 'host failed to start');
     return 1;
   }
-  void host.ready.then(() => log.info('host ready'));
+  // systemd (Type=notify): started once the ledger is open and the consumer exists, as the agent
+  // is once its outbox is: a broker still down at boot must not fail the start (the consumer keeps
+  // reconnecting). STATUS says whether requests are being consumed yet. The watchdog pings come
+  // from the event loop, so a host whose loop hangs is restarted and its till requests go to the
+  // other hosts of the subscription meanwhile.
+  const notifier = createNotifier(process.env, log);
+  notifier.ready('waiting for the broker');
+  notifier.startWatchdog();
+  void host.ready.then(() => {
+    log.info('host ready');
+    notifier.status('consuming till requests');
+  });
+  const stop = async () => {
+    notifier.stopping();
+    try {
+      await host.stop();
+    } finally {
+      notifier.close();
+    }
+  };
   // A failed ledger fsync: stop and exit 1, so that a supervisor (systemd) restarts the host and
   // the requests it can no longer answer go to the other hosts of the subscription meanwhile.
   const storageFailure = host.failed.then(async () => {
     signal.dispose();
-    await host.stop().catch((error: unknown) => log.error({ err: error }, 'error while stopping'));
+    await stop().catch((error: unknown) => log.error({ err: error }, 'error while stopping'));
     return 1;
   });
-  return Promise.race([signal.thenStop(() => host.stop()), storageFailure]);
+  return Promise.race([signal.thenStop(stop), storageFailure]);
 }

@@ -6,7 +6,7 @@ import { loadConfig } from '../../agent/config.ts';
 import { startDaemon } from '../../agent/daemon.ts';
 import { DatabaseUnusable } from '../../agent/storage/db.ts';
 import { createLogger } from '../../runtime/log.ts';
-import { createNotifier } from '../../agent/sd-notify.ts';
+import { createNotifier } from '../../runtime/sd-notify.ts';
 import { VERSION } from '../../agent/version.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { print, printError } from './output.ts';

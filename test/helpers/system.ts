@@ -27,6 +27,7 @@ export interface SystemOptions {
   agentTls?: Obj;         // uplink TLS keys for the agent
   hostTls?: Obj;
   agentEnv?: NodeJS.ProcessEnv;
+  hostEnv?: NodeJS.ProcessEnv;
   bin?: string;           // the till-agent to run (default: the sources, helpers/processes.ts BIN)
 }
 
@@ -117,7 +118,7 @@ export async function startSystem(t: Teardown, options: SystemOptions = {}): Pro
     },
     async startHost(extra) {
       if (extra) await writeHostConfig(extra);
-      const proc = startProcess(t, ['host', '--config', hostConfig], {}, options.bin);
+      const proc = startProcess(t, ['host', '--config', hostConfig], options.hostEnv ?? {}, options.bin);
       await proc.waitForLog((l) => l.msg === 'host ready', 'host ready');
       system.host = proc;
       return proc;

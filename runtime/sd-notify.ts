@@ -1,8 +1,8 @@
-// systemd notification protocol: READY=1 once the socket listens and the outbox is open,
-// WATCHDOG=1 from the event loop (a hung loop stops the pings and systemd restarts us),
+// systemd notification protocol: READY=1 once the service can work (the agent: its socket listens
+// and the outbox is open; the host: its ledger is open and its consumer started), WATCHDOG=1 from the event loop (a hung loop stops the pings and systemd restarts us),
 // STOPPING=1 on shutdown. Without NOTIFY_SOCKET every call is a no-op.
 import { createRequire } from 'node:module';
-import type { Logger } from '../runtime/log.ts';
+import type { Logger } from './log.ts';
 
 export interface Notifier {
   readonly enabled: boolean;
