@@ -62,11 +62,17 @@ function formatClock(c: NonNullable<StatusResult['clock']>): string {
   return `JUMPED: the wall clock is ${by}; the agent keeps to the trusted time (${field(c.trusted)})  → check NTP: timedatectl`;
 }
 
-// What the till approved offline and the host has not confirmed yet, and how long it has been offline.
+// What the till approved offline and the host has not confirmed yet, against its limits, and how
+// long it has been offline: the technician asked why a spend was declined sees which limit it met.
 function formatOffline(o: NonNullable<StatusResult['offline']>): string {
-  // In the currency's own decimals (12.34 EUR, 1500 JPY): minor units are for programs, not for the technician.
-  const amounts = o.amounts.map((m) => field(formatMoney(m))).join(', ');
-  const held = o.count === 0 ? 'no spends awaiting the host' : `${o.count} spends awaiting the host: ${amounts} (since ${field(o.since ?? '-')})`;
+  // In the currency's own decimals (12.34 EUR, 1500 JPY): minor units are for programs, not for the
+  // technician. total_spend_limit is per currency, so each held amount is shown against it in its own.
+  const amounts = o.amounts
+    .map((m) => `${field(formatMoney(m))} of ${field(formatMoney({ amount: o.limits.total_spend_limit, currency: m.currency }))}`)
+    .join(', ');
+  const held = o.count === 0
+    ? 'no spends awaiting the host'
+    : `${o.count} of ${o.limits.total_spend_count} spends awaiting the host: ${amounts} (since ${field(o.since ?? '-')})`;
   const link = o.offline_age_s > 0 ? `; no link for ${duration(o.offline_age_s)} of ${duration(o.limits.max_age_s)}` : '';
   const full = o.count >= o.limits.total_spend_count || o.amounts.some((m) => m.amount >= o.limits.total_spend_limit) || o.offline_age_s > o.limits.max_age_s;
   return `${held}${link}${full ? '  → offline spend is declined until the link is back' : ''}`;

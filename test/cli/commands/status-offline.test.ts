@@ -17,11 +17,13 @@ t.test('the offline line', async (t) => {
   t.match(formatStatus(status({ count: 0, amounts: [], since: null, link_confirmed_at: null, offline_age_s: 0, limits })),
     /\noffline  no spends awaiting the host\n$/);
   t.match(formatStatus(status({ count: 2, amounts: [{ amount: 700, currency: 'EUR' }], since: '2026-11-30T08:01:00.000Z', link_confirmed_at: null, offline_age_s: 125, limits })),
-    /\noffline  2 spends awaiting the host: 7\.00 EUR \(since 2026-11-30T08:01:00\.000Z\); no link for 2 min 5 s of 1 d( 0 h)?\n$/);
+    /\noffline  2 of 3 spends awaiting the host: 7\.00 EUR of 10\.00 EUR \(since 2026-11-30T08:01:00\.000Z\); no link for 2 min 5 s of 1 d( 0 h)?\n$/);
   t.match(formatStatus(status({ count: 3, amounts: [{ amount: 900, currency: 'EUR' }], since: 'x', link_confirmed_at: null, offline_age_s: 10, limits })),
     /→ offline spend is declined until the link is back\n$/, 'at the count limit');
   t.match(formatStatus(status({ count: 2, amounts: [{ amount: 500, currency: 'JPY' }, { amount: 345, currency: 'KWD' }], since: 'x', link_confirmed_at: null, offline_age_s: 0, limits })),
-    /awaiting the host: 500 JPY, 0\.345 KWD \(since x\)\n$/, 'each currency in its own decimals');
+    /awaiting the host: 500 JPY of 1000 JPY, 0\.345 KWD of 1\.000 KWD \(since x\)\n$/, 'each currency in its own decimals, against the limit in that currency');
+  t.match(formatStatus(status({ count: 1, amounts: [{ amount: 1000, currency: 'EUR' }], since: 'x', link_confirmed_at: null, offline_age_s: 0, limits })),
+    /1 of 3 spends awaiting the host: 10\.00 EUR of 10\.00 EUR \(since x\) {2}→ offline spend is declined until the link is back\n$/, 'at the amount limit');
   t.notMatch(formatStatus(status(undefined)), /offline  /, 'an older agent without status.offline');
 });
 
