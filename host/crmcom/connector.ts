@@ -181,7 +181,8 @@ export class CrmcomConnector implements Connector {
     let instant = this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount');
     let automatic = this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount');
     let totalSpend = this.money(d.total_spend_amount, c, 'total_spend_amount');
-    const reduction = this.reduction(d.reduction_method);
+    // The purchase object may not carry reduction_method: the reference's default is the front end.
+    const reduction = this.reduction(d.reduction_method ?? 'FRONT_END_REDUCTION');
     // The POS was answered "queued" and deducted nothing: the wallet must not pay the instant and
     // automatic spends CRM.COM made on the purchase. A back-end reduction is credited by CRM.COM
     // whatever the POS was told (as in the ledger: queued-award.ts).
@@ -196,7 +197,7 @@ export class CrmcomConnector implements Connector {
     const balance = await this.balance(m.payload.customer_id);
     return {
       currency: c,
-      award_amount: this.money(d.total_award_amount, c, 'total_award_amount'),
+      award_amount: this.money(d.total_awarded_amount, c, 'total_awarded_amount'),
       instant_spend_amount: instant,
       automatic_spend_amount: automatic,
       total_spend_amount: totalSpend,

@@ -42,7 +42,7 @@ export interface CrmcomSimOptions {
 
 interface Purchase {
   id: string; number: string; participant: string; reference: string; total: number; award: number; instant: number;
-  automatic: number; state: 'POSTED' | 'CANCELLED'; data: Record<string, unknown>;
+  automatic: number; state: 'POSTED' | 'CANCELLED';
 }
 /** A spend request customer event: asked for by the POS (with its reference), or created by
  * CRM.COM itself for a purchase's instant or automatic spend (reference spec: `instant_spend`,
@@ -239,26 +239,34 @@ export class CrmcomSimulator {
   private purchase(b: z.output<typeof purchaseCreateRequest>): SimAnswer {
     // The same reference is the same purchase: answered again, never applied twice.
     const existing = this.purchases.get(b.external_system_reference_number);
-    if (existing) return ok(existing.data);
+    if (existing) return ok(this.purchaseData(existing));
     const r = this.rewards(b);
-    const c = this.options.currency;
     r.p.balance += r.award;
     // The instant and automatic spends are spend request events of their own on the purchase.
     const ref = b.external_system_reference_number;
     if (r.instant > 0) this.addSpend(r.p, ref, null, r.instant, 'instant');
     if (r.automatic > 0) this.addSpend(r.p, ref, null, r.automatic, 'automatic');
-    const number = String(++this.sequence);
-    const data = {
-      id: randomUUID(), number,
-      total_award_amount: toDecimal(r.award, c), total_instant_spend_amount: toDecimal(r.instant, c),
-      total_automatic_spend_amount: toDecimal(r.automatic, c), total_spend_amount: toDecimal(r.instant + r.automatic, c),
-      reduction_method: 'FRONT_END_REDUCTION',
+    const purchase: Purchase = {
+      id: randomUUID(), number: String(++this.sequence), participant: r.p.id, reference: b.external_system_reference_number, total: r.total,
+      award: r.award, instant: r.instant, automatic: r.automatic, state: 'POSTED',
     };
-    this.purchases.set(b.external_system_reference_number, {
-      id: data.id, number, participant: r.p.id, reference: b.external_system_reference_number, total: r.total,
-      award: r.award, instant: r.instant, automatic: r.automatic, state: 'POSTED', data,
-    });
-    return ok(data);
+    this.purchases.set(purchase.reference, purchase);
+    return ok(this.purchaseData(purchase));
+  }
+
+  /**
+   * The purchase customer event object (reference, "purchase customer event object response data"):
+   * the award as total_awarded_amount (the preview's total_award_amount is another object's), no
+   * reduction_method (the preview and the spend request carry it).
+   */
+  private purchaseData(x: Purchase) {
+    const c = this.options.currency;
+    return {
+      id: x.id, number: x.number, type: 'PURCHASE', life_cycle_state: x.state, total_amount: toDecimal(x.total, c),
+      external_system_reference_number: x.reference, total_awarded_amount: toDecimal(x.award, c),
+      total_instant_spend_amount: toDecimal(x.instant, c), total_automatic_spend_amount: toDecimal(x.automatic, c),
+      total_spend_amount: toDecimal(x.instant + x.automatic, c),
+    };
   }
 
   private spendData(s: Spend) {
@@ -332,10 +340,9 @@ export class CrmcomSimulator {
       p.balance -= x.award;
       x.state = 'CANCELLED';
     }
-    const c = this.options.currency;
     // Its spends (instant and automatic included) were cancelled first, each giving its amount back.
-    // The reference: the cancelled purchase customer event (a subset of purchase_customer_event_complete).
-    return ok({ id: x.id, number: x.number, type: 'PURCHASE', life_cycle_state: 'CANCELLED', total_award_amount: toDecimal(x.award, c) });
+    // The reference: the cancelled purchase customer event.
+    return ok(this.purchaseData(x));
   }
 
   private synchronise(b: z.output<typeof productsSynchroniseRequest>): SimAnswer {

@@ -173,14 +173,22 @@ export const previewData = z.object({
   rewards_participant_name: z.string(),
   wallet_balance: z.number(),
 });
+/**
+ * purchases/create answers the purchase customer event object (reference, "purchase customer event
+ * object response data"): its award is `total_awarded_amount` ("The total amount that was awarded
+ * for that purchase customer event", R13.1), not the preview's `total_award_amount`; the
+ * total_*_spend_amount fields are R13.1. `reduction_method` is the preview's and the spend
+ * request's field: read when the purchase carries it, else FRONT_END_REDUCTION ("This is the
+ * default option").
+ */
 export const purchaseData = z.object({
   id: z.string(),
   number: z.string(),
-  total_award_amount: z.number(),
+  total_awarded_amount: z.number(),
   total_instant_spend_amount: z.number(),
   total_automatic_spend_amount: z.number(),
   total_spend_amount: z.number(),
-  reduction_method: z.enum(['FRONT_END_REDUCTION', 'BACK_END_REDUCTION']),
+  reduction_method: z.enum(['FRONT_END_REDUCTION', 'BACK_END_REDUCTION']).optional(),
 });
 export const spendData = z.object({
   id: z.string(), number: z.string(), spend_amount: z.number(), life_cycle_state: z.enum(['POSTED', 'CANCELLED']),

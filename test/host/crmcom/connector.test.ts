@@ -50,6 +50,16 @@ t.test('preview → award → spend → void, amounts as CRM.COM computes them',
   t.match(await run(spend('P1', 100, 'no-purchase')), [{ ok: false, error: { code: 'NOT_FOUND', permanent: true } }], 'a spend needs the sale\'s purchase');
 });
 
+t.test('award reads the purchase customer event object as the reference names it: total_awarded_amount, front end without reduction_method', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  // Before, the connector read the preview's total_award_amount and required reduction_method from
+  // the purchases/create answer: a real purchase was refused as garbled, retried until the breaker
+  // opened, and the till's award stayed pending for ever.
+  t.match(await run(award('P1', basket([['COFFEE', 1000]]), 'sale-1')), [{ ok: true, result: { award_amount: 100, reduction: 'front_end', balance: { amount: 1100 } } }]);
+  t.equal(sim.server.callsTo('customer_events/purchases/create'), 1, 'answered at the first call');
+});
+
 t.test('exactly once: a resent award, a dropped answer, a duplicate answer', async (t) => {
   const sim = await startCrmcomSim(t);
   const { run, ledger } = await crmcomBackend(t, sim);

@@ -69,6 +69,26 @@ t.test('limits: 1,000 products a call, 50 results a page; missing fields refused
   t.match(await post(url, 'customer_events/purchases/list', { token, number_of_results: 50, offset: 0 }), { status: 200 });
 });
 
+t.test('purchases/create answers the purchase customer event object: the award as total_awarded_amount', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const url = sim.server.url;
+  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const purchase = {
+    token, rewards_participant_identifier: { id: 'P1' }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
+    intended_currency_identifier: { code: 'EUR' }, total_amount: 10, products_set: [{ product_identifier: { code: 'COFFEE' }, quantity: 1, net_amount: 10 }],
+    external_system: 'till-agent', external_system_reference_number: 'ref-1',
+  };
+  const created = (await post(url, 'customer_events/purchases/create', purchase)).body.data as Record<string, unknown>;
+  // Reference, purchase customer event object: "total_awarded_amount | Number | The total amount
+  // that was awarded for that purchase customer event" (R13.1); total_award_amount is the preview's.
+  t.match(created, { type: 'PURCHASE', life_cycle_state: 'POSTED', total_amount: 10, total_awarded_amount: 1, total_spend_amount: 0, total_instant_spend_amount: 0, total_automatic_spend_amount: 0 });
+  t.notOk('total_award_amount' in created, 'not the preview\'s name');
+  t.notOk('reduction_method' in created, 'the preview and the spend request carry reduction_method, not the purchase object');
+  t.same((await post(url, 'customer_events/purchases/create', purchase)).body.data, created, 'the same reference: the same event');
+  const preview = (await post(url, 'customer_events/purchases/preview', { ...purchase, external_system: undefined, external_system_reference_number: undefined })).body.data as Record<string, unknown>;
+  t.match(preview, { total_award_amount: 1, reduction_method: 'FRONT_END_REDUCTION' }, 'the preview object keeps its own names');
+});
+
 t.test('faults: 5xx, 429 with Retry-After, dropped connection, on one endpoint only', async (t) => {
   const sim = await startCrmcomSim(t);
   const url = sim.server.url;
