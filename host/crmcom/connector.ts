@@ -15,7 +15,7 @@
 //                  longer listed: products/synchronise with product_validity_to (retireProducts)
 import { normaliseIdentifier } from '../../protocol/identifiers.ts';
 import type { z } from 'zod';
-import type { Basket } from '../../protocol/basket.ts';
+import type { Basket, BasketItem } from '../../protocol/basket.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import {
   UPSTREAM_OPS, type HostAwardResult, type HostIdentifyResult, type HostPreviewResult, type HostSpendResult, type HostVoidResult,
@@ -56,6 +56,20 @@ export function localDate(iso: string, timezone: string): string {
 /** The purchase of a sale: the same (till, txn_id) always names the same purchase customer event. */
 export function purchaseReference(terminal: string, txnId: string): string {
   return platformRequestId(terminal, 'purchase', txnId);
+}
+
+/**
+ * A basket item as the reference's purchase customer event product: net_amount, vat_amount and
+ * total_amount, all three mandatory. The item's amount is its total; a protocol 2 item's
+ * tax_included is the tax inside it (seed 003); a protocol 1 item says only whether tax is included,
+ * not how much: VAT 0, net = total.
+ */
+export function productLine(item: BasketItem, currency: string): Record<string, unknown> {
+  const vat = typeof item.tax_included === 'number' ? item.tax_included : 0;
+  return {
+    product_identifier: { code: item.sku }, quantity: item.qty,
+    net_amount: toDecimal(item.amount - vat, currency), vat_amount: toDecimal(vat, currency), total_amount: toDecimal(item.amount, currency),
+  };
 }
 
 const numberOrUndefined = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
@@ -144,7 +158,7 @@ export class CrmcomConnector implements Connector {
       intended_currency_identifier: { code: c },
       total_amount: toDecimal(basket.total, c),
       ...(discount > 0 ? { discount_amount: toDecimal(discount, c) } : {}),
-      products_set: basket.items.map((i) => ({ product_identifier: { code: i.sku }, quantity: i.qty, net_amount: toDecimal(i.amount, c) })),
+      products_set: basket.items.map((i) => productLine(i, c)),
     };
   }
 

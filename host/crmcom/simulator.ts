@@ -43,6 +43,8 @@ export interface CrmcomSimOptions {
 interface Purchase {
   id: string; number: string; participant: string; reference: string; total: number; award: number; instant: number;
   automatic: number; state: 'POSTED' | 'CANCELLED';
+  /** The products_set as received. */
+  products: z.output<typeof purchaseCreateRequest>['products_set'];
 }
 /** A spend request customer event: asked for by the POS (with its reference), or created by
  * CRM.COM itself for a purchase's instant or automatic spend (reference spec: `instant_spend`,
@@ -213,9 +215,15 @@ export class CrmcomSimulator {
     const p = this.find(b.rewards_participant_identifier);
     const total = this.amount(b.total_amount, 'total_amount');
     let lines = 0;
-    b.products_set.forEach((l, i) => { lines += this.amount(l.net_amount, `products_set[${i}].net_amount`); });
+    b.products_set.forEach((l, i) => {
+      const line = this.amount(l.total_amount, `products_set[${i}].total_amount`);
+      if (this.amount(l.net_amount, `products_set[${i}].net_amount`) + this.amount(l.vat_amount, `products_set[${i}].vat_amount`) !== line) {
+        throw new SimRefusal(fail(400, 'INVALID_PARAMETER', `products_set[${i}]: net_amount + vat_amount is not total_amount`));
+      }
+      lines += line;
+    });
     const discount = b.discount_amount === undefined ? 0 : this.amount(b.discount_amount, 'discount_amount');
-    if (lines - discount !== total) throw new SimRefusal(fail(400, 'INVALID_PARAMETER', 'total_amount: does not equal the products net amounts less discount_amount'));
+    if (lines - discount !== total) throw new SimRefusal(fail(400, 'INVALID_PARAMETER', 'total_amount: does not equal the products total amounts less discount_amount'));
     const award = Math.floor((total * (this.options.award_basis_points ?? 1000)) / 10_000);
     let instant = 0;
     for (const l of b.products_set) instant += this.options.instant?.[l.product_identifier.code] ?? 0;
@@ -248,7 +256,7 @@ export class CrmcomSimulator {
     if (r.automatic > 0) this.addSpend(r.p, ref, null, r.automatic, 'automatic');
     const purchase: Purchase = {
       id: randomUUID(), number: String(++this.sequence), participant: r.p.id, reference: b.external_system_reference_number, total: r.total,
-      award: r.award, instant: r.instant, automatic: r.automatic, state: 'POSTED',
+      award: r.award, instant: r.instant, automatic: r.automatic, state: 'POSTED', products: b.products_set,
     };
     this.purchases.set(purchase.reference, purchase);
     return ok(this.purchaseData(purchase));

@@ -69,10 +69,16 @@ export const walletBalanceRequest = z
   .refine((v) => [v.wallet_identifier, v.rewards_participant_identifier, v.accounts_receivable_identifier].filter((x) => x !== undefined).length === 1,
     'give exactly one of wallet_identifier, rewards_participant_identifier, accounts_receivable_identifier');
 
+/**
+ * The purchase customer event product parameter object (reference): product_identifier, quantity
+ * (optional, "defaults to 1"), and net_amount, vat_amount, total_amount, all three mandatory.
+ */
 const productLine = z.strictObject({
   product_identifier: z.strictObject({ code: text(64) }),
-  quantity: z.number().positive().finite(),
+  quantity: z.number().positive().finite().optional(),
   net_amount: amount,
+  vat_amount: amount,
+  total_amount: amount,
 });
 
 const purchaseBase = {

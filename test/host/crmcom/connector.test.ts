@@ -60,6 +60,32 @@ t.test('award reads the purchase customer event object as the reference names it
   t.equal(sim.server.callsTo('customer_events/purchases/create'), 1, 'answered at the first call');
 });
 
+t.test('product lines carry net_amount, vat_amount and total_amount: the tax inside the item (protocol 2), per currency exponent', async (t) => {
+  // Before, a line was {product_identifier, quantity, net_amount: the item's amount}: the reference's
+  // mandatory vat_amount and total_amount missing (a tenant refuses the purchase: a dead letter), and
+  // the tax-inclusive amount passed as the net amount.
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  const taxed = {
+    currency: 'EUR', total: 1720, items: [
+      { sku: 'COFFEE', qty: 1, unit_price: 1220, amount: 1220, tax_included: 220 },
+      { sku: 'CROISSANT', qty: 2, unit_price: 250, amount: 500, tax_included: true },
+    ],
+  };
+  t.match(await run(message('preview', { customer_id: 'P1', basket: taxed })), [{ ok: true, result: { award_amount: 172 } }]);
+  t.match(await run(award('P1', taxed, 'sale-1')), [{ ok: true, result: { award_amount: 172 } }]);
+  t.same([...sim.purchases.values()][0]!.products, [
+    { product_identifier: { code: 'COFFEE' }, quantity: 1, net_amount: 10, vat_amount: 2.2, total_amount: 12.2 },
+    { product_identifier: { code: 'CROISSANT' }, quantity: 2, net_amount: 5, vat_amount: 0, total_amount: 5 },
+  ], 'protocol 1 says only that tax is included, not how much: VAT 0');
+
+  const bhd = await startCrmcomSim(t, { currency: 'BHD' });
+  const fils = await crmcomBackend(t, bhd, { currency: 'BHD' });
+  const dinars = { currency: 'BHD', total: 1234, items: [{ sku: 'COFFEE', qty: 1, unit_price: 1234, amount: 1234, tax_included: 112 }] };
+  t.match(await fils.run(award('P1', dinars, 'sale-bhd')), [{ ok: true, result: { currency: 'BHD', award_amount: 123 } }]);
+  t.same([...bhd.purchases.values()][0]!.products, [{ product_identifier: { code: 'COFFEE' }, quantity: 1, net_amount: 1.122, vat_amount: 0.112, total_amount: 1.234 }], 'three decimals');
+});
+
 t.test('exactly once: a resent award, a dropped answer, a duplicate answer', async (t) => {
   const sim = await startCrmcomSim(t);
   const { run, ledger } = await crmcomBackend(t, sim);

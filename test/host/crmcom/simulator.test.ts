@@ -75,7 +75,7 @@ t.test('purchases/create answers the purchase customer event object: the award a
   const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
   const purchase = {
     token, rewards_participant_identifier: { id: 'P1' }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
-    intended_currency_identifier: { code: 'EUR' }, total_amount: 10, products_set: [{ product_identifier: { code: 'COFFEE' }, quantity: 1, net_amount: 10 }],
+    intended_currency_identifier: { code: 'EUR' }, total_amount: 10, products_set: [{ product_identifier: { code: 'COFFEE' }, quantity: 1, net_amount: 10, vat_amount: 0, total_amount: 10 }],
     external_system: 'till-agent', external_system_reference_number: 'ref-1',
   };
   const created = (await post(url, 'customer_events/purchases/create', purchase)).body.data as Record<string, unknown>;
@@ -87,6 +87,24 @@ t.test('purchases/create answers the purchase customer event object: the award a
   t.same((await post(url, 'customer_events/purchases/create', purchase)).body.data, created, 'the same reference: the same event');
   const preview = (await post(url, 'customer_events/purchases/preview', { ...purchase, external_system: undefined, external_system_reference_number: undefined })).body.data as Record<string, unknown>;
   t.match(preview, { total_award_amount: 1, reduction_method: 'FRONT_END_REDUCTION' }, 'the preview object keeps its own names');
+});
+
+t.test('a purchase\'s product lines: net_amount, vat_amount and total_amount, all three mandatory', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const url = sim.server.url;
+  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const preview = (products_set: unknown[], total_amount = 12.2) => post(url, 'customer_events/purchases/preview', {
+    token, rewards_participant_identifier: { id: 'P1' }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
+    intended_currency_identifier: { code: 'EUR' }, total_amount, products_set,
+  });
+  const code = { product_identifier: { code: 'COFFEE' } };
+  // Reference, purchase customer event product parameter object: "net_amount (mandatory)",
+  // "vat_amount (mandatory)", "total_amount (mandatory)"; "quantity (optional) … defaults to 1".
+  t.match(await preview([{ ...code, quantity: 1, net_amount: 12.2 }]), { status: 400, body: { status: { code: 'INVALID_PARAMETER', message: /vat_amount.*total_amount|total_amount.*vat_amount/ } } }, 'the net amount alone is refused');
+  t.match(await preview([{ ...code, net_amount: 10, vat_amount: 2.2 }]), { status: 400, body: { status: { message: /total_amount/ } } });
+  t.match(await preview([{ ...code, net_amount: 12.2, vat_amount: 2.2, total_amount: 12.2 }]), { status: 400, body: { status: { message: /net_amount \+ vat_amount is not total_amount/ } } });
+  t.match(await preview([{ ...code, net_amount: 10, vat_amount: 2.2, total_amount: 12.2 }]), { status: 200, body: { data: { total_award_amount: 1.22 } } }, 'quantity may be left out');
+  t.match(await preview([{ ...code, net_amount: 10, vat_amount: 2.2, total_amount: 12.2 }], 10), { status: 400, body: { status: { message: /total_amount: does not equal the products total amounts/ } } }, 'the purchase total is the lines\' totals');
 });
 
 t.test('faults: 5xx, 429 with Retry-After, dropped connection, on one endpoint only', async (t) => {
