@@ -82,7 +82,18 @@ export class CrmcomClient {
     if (answer.status === 401 || answer.status === 403) {
       throw new PlatformError('crmcom', 'auth', `${endpoint}: credentials refused (HTTP ${answer.status}); check the crmcom key or password`);
     }
-    const { token } = read(endpoint, answer, tokenData);
+    let token: string;
+    try {
+      ({ token } = read(endpoint, answer, tokenData));
+    } catch (error) {
+      // Any other refusal of the login (a unit or organisation the tenant does not know, a wrong
+      // URL) is the configuration's, never the message's: retryable until the operator fixes it,
+      // not a dead letter of the award or spend that happened to need a token.
+      if (error instanceof PlatformError && (error.kind === 'rejected' || error.kind === 'not_found')) {
+        throw new PlatformError('crmcom', 'auth', `${error.message}; login refused: check the crmcom url, key or password, organisation and unit`, error.detail);
+      }
+      throw error;
+    }
     this.tokensIssued++;
     this.token = { value: token, renewAt: Date.now() + TOKEN_LIFETIME_MS - RENEW_MARGIN_MS };
     this.log.debug({ platform: 'crmcom', endpoint }, 'authentication token obtained');

@@ -38,6 +38,8 @@ export interface CrmcomSimOptions {
   /** Instant spend (minor units) granted when a product code is bought. */
   instant?: Record<string, number>;
   token_ttl_ms?: number;
+  /** Unit ids a login may name (authentication `unit`); any when absent. */
+  units?: string[];
 }
 
 interface Purchase {
@@ -130,7 +132,10 @@ export class CrmcomSimulator {
     return parsed.data;
   }
 
-  private issueToken(): SimAnswer {
+  private issueToken(unit: string | undefined): SimAnswer {
+    if (unit !== undefined && this.options.units !== undefined && !this.options.units.includes(unit)) {
+      return fail(400, 'INVALID_PARAMETER', 'unit: no such unit');
+    }
     const token = randomBytes(24).toString('base64url');
     this.tokens.set(token, Date.now() + (this.options.token_ttl_ms ?? 2 * 3600_000));
     return ok({ token });
@@ -143,7 +148,7 @@ export class CrmcomSimulator {
     }
     const parsed = authKeyRequest.safeParse(r.body ?? {});
     if (!parsed.success) return fail(400, 'INVALID_PARAMETER', describeIssues(parsed.error, '', r.body).join('; '));
-    return this.issueToken();
+    return this.issueToken(parsed.data.unit);
   }
 
   private userToken(r: SimRequest): SimAnswer {
@@ -154,7 +159,7 @@ export class CrmcomSimulator {
     if (!u || u.username !== b.username || u.password !== b.password || u.organisation !== b.organisation) {
       return fail(401, 'UNAUTHORIZED', 'invalid user name, password or organisation');
     }
-    return this.issueToken();
+    return this.issueToken(b.unit);
   }
 
   private find(identifier: z.output<typeof participantShowRequest>['rewards_participant_identifier']): SimParticipant {

@@ -158,6 +158,19 @@ t.test('token: cached, renewed once on 401; refused credentials are retryable, n
   t.notOk(wrong.logs().includes('not-the-key-4242'));
 });
 
+t.test('a login refused for another reason than the key (a unit the tenant does not know) is retryable, never a dead letter', async (t) => {
+  // Before, the token endpoint's 400 was the message's REJECTED_UPSTREAM: the award that needed a
+  // token was dead-lettered at the till for a configuration mistake (host/README: "Refused
+  // credentials are not the message's fault: UPSTREAM_UNAVAILABLE, retryable, until the operator fixes the key").
+  const sim = await startCrmcomSim(t, { units: ['U1'] });
+  const wrongUnit = await crmcomBackend(t, sim, { unit: 'U9' });
+  const [refused] = await wrongUnit.run(award('P1', basket([['COFFEE', 1000]]), 'sale-1'));
+  t.match(refused, { ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', permanent: false, message: /no such unit.*login refused: check the crmcom url, key or password, organisation and unit/ } });
+  t.equal(sim.purchases.size, 0);
+  const fixed = await crmcomBackend(t, sim, { unit: 'U1' });
+  t.match(await fixed.run(award('P1', basket([['COFFEE', 1000]]), 'sale-1')), [{ ok: true, result: { award_amount: 100 } }], 'applied once the operator fixes the unit');
+});
+
 t.test('permanent rejections become dead letters with the platform\'s message', async (t) => {
   const sim = await startCrmcomSim(t);
   const { run } = await crmcomBackend(t, sim);
