@@ -195,13 +195,15 @@ export class CrmcomConnector implements Connector {
     let instant = this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount');
     let automatic = this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount');
     let totalSpend = this.money(d.total_spend_amount, c, 'total_spend_amount');
-    // The purchase object may not carry reduction_method: the reference's default is the front end.
-    const reduction = this.reduction(d.reduction_method ?? 'FRONT_END_REDUCTION');
+    const purchaseRef = purchaseReference(ctx.terminal, txnId);
+    // The purchase object lists no reduction_method; its instant and automatic spend requests carry
+    // theirs (R13). None of them, or none saying: the reference's default, the front end.
+    const reduction = this.reduction(d.reduction_method ?? (instant + automatic > 0 ? await this.platformSpendsReduction(purchaseRef) : 'FRONT_END_REDUCTION'));
     // The POS was answered "queued" and deducted nothing: the wallet must not pay the instant and
     // automatic spends CRM.COM made on the purchase. A back-end reduction is credited by CRM.COM
     // whatever the POS was told (as in the ledger: queued-award.ts).
     if (m.payload.pos_reduced === false && reduction === 'front_end' && instant + automatic > 0) {
-      await this.cancelSpends(purchaseReference(ctx.terminal, txnId), (s) => s.instant_spend === true || s.automatic_spend === true);
+      await this.cancelSpends(purchaseRef, (s) => s.instant_spend === true || s.automatic_spend === true);
       this.log.info({ platform: 'crmcom', terminal: ctx.terminal, txn_id: txnId, instant, automatic }, 'queued award: instant and automatic spends cancelled at CRM.COM');
       instant = 0;
       automatic = 0;
@@ -263,6 +265,12 @@ export class CrmcomConnector implements Connector {
       this.log.warn({ platform: 'crmcom', terminal: ctx.terminal, txn_id: txnId, asked: payload.amount, spent }, 'offline spend only partly honoured by CRM.COM');
     }
     return { currency: payload.currency, spent_amount: spent, balance: await balance(), offline: payload.offline };
+  }
+
+  /** How CRM.COM reduces a purchase's own (instant, automatic) spend requests: back end if one of them says so. */
+  private async platformSpendsReduction(purchaseRef: string): Promise<'FRONT_END_REDUCTION' | 'BACK_END_REDUCTION'> {
+    const own = (await this.listSpends(purchaseRef)).filter((s) => s.instant_spend === true || s.automatic_spend === true);
+    return own.some((s) => s.reduction_method === 'BACK_END_REDUCTION') ? 'BACK_END_REDUCTION' : 'FRONT_END_REDUCTION';
   }
 
   /** Every spend request of a purchase (≤ 50 per list call). */

@@ -38,6 +38,8 @@ export interface CrmcomSimOptions {
   /** Instant spend (minor units) granted when a product code is bought. */
   instant?: Record<string, number>;
   token_ttl_ms?: number;
+  /** How the unit's instant and automatic spends are reduced (preview and their spend requests); front end by default. */
+  reduction?: 'FRONT_END_REDUCTION' | 'BACK_END_REDUCTION';
   /** Unit ids a login may name (authentication `unit`); any when absent. */
   units?: string[];
 }
@@ -54,6 +56,7 @@ interface Purchase {
 interface Spend {
   id: string; number: string; participant: string; purchase: string; reference: string | null; amount: number; state: 'POSTED' | 'CANCELLED';
   instant_spend: boolean; automatic_spend: boolean;
+  reduction_method: 'FRONT_END_REDUCTION' | 'BACK_END_REDUCTION';
 }
 
 const ok = (data: unknown): SimAnswer => ({ status: 200, body: { status: { code: 'OK', message: '', description: '' }, data } });
@@ -244,7 +247,7 @@ export class CrmcomSimulator {
     return ok({
       total_award_amount: toDecimal(r.award, c), total_instant_spend_amount: toDecimal(r.instant, c),
       total_automatic_spend_amount: toDecimal(r.automatic, c), total_additional_spend_amount: toDecimal(r.additional, c),
-      reduction_method: 'FRONT_END_REDUCTION', rewards_participant_id: r.p.id, rewards_participant_name: r.p.name,
+      reduction_method: this.options.reduction ?? 'FRONT_END_REDUCTION', rewards_participant_id: r.p.id, rewards_participant_name: r.p.name,
       wallet_balance: toDecimal(r.p.balance, c),
     });
   }
@@ -286,6 +289,7 @@ export class CrmcomSimulator {
     return {
       id: s.id, number: s.number, spend_amount: toDecimal(s.amount, this.options.currency), life_cycle_state: s.state,
       external_system_reference_number: s.reference, instant_spend: s.instant_spend, automatic_spend: s.automatic_spend,
+      reduction_method: s.reduction_method,
     };
   }
 
@@ -294,6 +298,8 @@ export class CrmcomSimulator {
     const s: Spend = {
       id: randomUUID(), number: String(++this.sequence), participant: p.id, purchase, reference, amount, state: 'POSTED',
       instant_spend: kind === 'instant', automatic_spend: kind === 'automatic',
+      // The POS's spend requests are reduced by the POS (the default); CRM.COM's own as the unit says.
+      reduction_method: kind === undefined ? 'FRONT_END_REDUCTION' : this.options.reduction ?? 'FRONT_END_REDUCTION',
     };
     this.spends.set(s.id, s);
     return s;

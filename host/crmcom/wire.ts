@@ -203,6 +203,9 @@ export const spendData = z.object({
   // "created as part of the automatic awards spending process" (R13).
   instant_spend: z.boolean().optional(),
   automatic_spend: z.boolean().optional(),
+  // "It defines how the amount that was requested to spend will be reduced" (R13): the purchase
+  // object lists none, so its instant and automatic spend requests tell how the purchase is reduced.
+  reduction_method: z.enum(['FRONT_END_REDUCTION', 'BACK_END_REDUCTION']).optional(),
 });
 /** purchases/cancel answers the cancelled purchase customer event (purchase_customer_event_complete). */
 export const purchaseCancelData = z.object({ id: z.string(), life_cycle_state: z.literal('CANCELLED') });

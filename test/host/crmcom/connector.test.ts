@@ -294,6 +294,22 @@ t.test('pos_reduced: false (the POS was answered queued): CRM.COM\'s instant and
   t.match(await run(award('P1', b, 'r-1')), [{ ok: true, result: { instant_spend_amount: 50, total_spend_amount: 50, balance: { amount: 1050 } } }]);
 });
 
+t.test('a back-end reduction tenant: the award says back_end from its instant spend request (the purchase object has no reduction_method), a queued award cancels nothing', async (t) => {
+  // Before, without reduction_method on the purchase the award took the front end: a queued award
+  // (pos_reduced: false) cancelled the instant spend CRM.COM had already credited by back-end
+  // reduction, so the customer kept both.
+  const sim = await startCrmcomSim(t, { reduction: 'BACK_END_REDUCTION' });
+  const { run } = await crmcomBackend(t, sim);
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  t.match(await run(message('preview', { customer_id: 'P1', basket: b })), [{ ok: true, result: { reduction: 'back_end' } }]);
+  t.match(await run(message('award', { customer_id: 'P1', basket: b, pos_reduced: false }, { txn_id: 'q-1' })), [{
+    ok: true, result: { reduction: 'back_end', award_amount: 100, instant_spend_amount: 50, total_spend_amount: 50 },
+  }]);
+  t.equal(sim.server.callsTo('customer_events/spend_requests/cancel'), 0, 'CRM.COM reduces it itself: nothing cancelled');
+  t.same([...sim.spends.values()].map((s) => [s.instant_spend, s.state, s.reduction_method]), [[true, 'POSTED', 'BACK_END_REDUCTION']]);
+  t.match(await run(award('P1', basket([['COFFEE', 1000]]), 'plain')), [{ ok: true, result: { reduction: 'front_end' } }], 'no instant or automatic spend: the default');
+});
+
 t.test('named spends (several per sale: sale_txn_id + spend_id, txn_id the spend\'s own key): each on the sale\'s purchase, each once', async (t) => {
   const sim = await startCrmcomSim(t);
   const { run } = await crmcomBackend(t, sim, { retries: 0, timeout_ms: 200 });
