@@ -190,8 +190,10 @@ const voidTxn: Handler<'void'> = (ctx, m) => {
   const reinstated = heldOffers.voidSaleOffers(ctx, txnId);
   // A sale awarded nothing (a small basket, no offer that applies), or whose redemptions were all
   // reinstated, is still a sale of this till: its void is answered, with nothing reversed, rather
-  // than refused as unknown (a dead letter).
-  const known = () => ctx.ledger.processedByTxn(ctx.terminal, 'award', txnId) !== undefined || ctx.ledger.userOffers.hasRedemptionInSale(ctx.terminal, txnId);
+  // than refused as unknown (a dead letter). So is a sale paid only with a voucher: its void gives
+  // the voucher back (voidCredit below).
+  const known = () => ctx.ledger.processedByTxn(ctx.terminal, 'award', txnId) !== undefined || ctx.ledger.userOffers.hasRedemptionInSale(ctx.terminal, txnId)
+    || ctx.ledger.credit.vouchersOfSale(ctx.terminal, txnId).redeemedHere.length > 0;
   if (entries.length === 0 && reinstated.length === 0 && !known()) {
     throw permanent('NOT_FOUND', `nothing to void for txn ${txnId}`);
   }

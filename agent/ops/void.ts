@@ -1,6 +1,7 @@
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params, VoidResult } from '../../protocol/local.ts';
-import { answerOf } from '../upstream/host-results.ts';
+import { answerOf, resultOf } from '../upstream/host-results.ts';
+import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { commitAndAwait, deadLetterError, fingerprint, newMessage } from './outcome.ts';
 
@@ -9,6 +10,9 @@ export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidR
   const sale = ctx.outbox.forTxn(p.txn_id).filter((r) => r.op === 'award' || r.op === 'spend');
   // A sale may have only offer redemptions: voiding it gives them back.
   if (sale.length === 0) sale.push(...ctx.outbox.redemptionsOf(p.txn_id));
+  // Or be paid only with a voucher (no loyalty customer): voiding it gives the voucher back, as the
+  // answer of a voucher.redeem the host did not answer in time says. One the host refused took nothing.
+  if (sale.length === 0) sale.push(...ctx.outbox.forSale('voucher.redeem', p.txn_id).filter(tookVoucher));
   if (sale.length === 0) throw new AgentError('NOT_FOUND', `no award, spend or redemption with txn_id ${p.txn_id} on this till`);
   const payload = p.reason === undefined ? {} : { reason: p.reason };
   const first = sale[0]!;
@@ -37,4 +41,12 @@ export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidR
   if (r.wallets) out.wallets = r.wallets;
   if (r.vouchers) out.vouchers = r.vouchers;
   return out;
+}
+
+/** A voucher.redeem row that took (or may yet take: not answered) the voucher. */
+function tookVoucher(row: OutboxRow): boolean {
+  if (row.state === 'pending') return true;
+  if (row.state !== 'done') return false;
+  const result = resultOf(row, 'voucher.redeem');
+  return result === null || result.redeemed; // null: an answer the till could not read
 }
