@@ -6,7 +6,7 @@ import { keepJson } from '../../runtime/kept-json.ts';
 import { awardTexts, checkedAwardTexts } from './award-texts.ts';
 import { isFastAward } from '../../protocol/fast-path.ts';
 import { commitAndAwait, deadLetterError, fingerprint, fingerprintOf, newMessage } from './outcome.ts';
-import { currentBalance, redemption, saleOf, type Sale } from './sale.ts';
+import { balanceAfterSpends as afterSpends, currentBalance, redemption, saleOf, type Sale } from './sale.ts';
 import { followSale } from './display.ts';
 
 /** Always accepted: committed first, then "awarded" if the host answers in time, else "queued". */
@@ -101,9 +101,8 @@ function saleState(ctx: OpsContext, out: AwardResult, row: OutboxRow): AwardResu
  * approved offline answered (ops/spend.ts). The money wallet in `wallets` says the same.
  */
 function balanceAfterSpends(ctx: OpsContext, out: AwardResult, customerId: string | null, sale: Sale): void {
-  const known = currentBalance(ctx, customerId, sale);
-  if (!known || customerId === null || known.currency !== out.balance?.currency) return;
-  const balance = { amount: known.amount - ctx.outbox.pendingSpend(customerId, known.currency), currency: known.currency };
+  const balance = afterSpends(ctx, customerId, sale, out.balance?.currency);
+  if (!balance) return;
   out.balance = balance;
   if (out.wallets) out.wallets = out.wallets.map((w) => (w.currency === balance.currency ? balance : w));
 }

@@ -118,3 +118,14 @@ export function currentBalance(ctx: OpsContext, customerId: string | null, sale:
   rows.sort((a, b) => b.seq - a.seq);
   return rows.map(balanceOf).find((b) => b !== undefined);
 }
+
+/**
+ * The customer's balance after every spend this till knows of: the latest known (currentBalance)
+ * less the customer's spends the host has not confirmed yet, as a spend approved offline answers
+ * it (ops/spend.ts). undefined when none is known in `currency`.
+ */
+export function balanceAfterSpends(ctx: OpsContext, customerId: string | null, sale: Sale, currency: string | undefined): Money | undefined {
+  const known = currentBalance(ctx, customerId, sale);
+  if (!known || customerId === null || known.currency !== currency) return undefined;
+  return { amount: known.amount - ctx.outbox.pendingSpend(customerId, known.currency), currency: known.currency };
+}

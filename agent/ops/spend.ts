@@ -12,7 +12,7 @@ import { answerOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
-import { awardCredit, redemption, remainingToPay, saleOf, saleTxnOf, type Sale } from './sale.ts';
+import { awardCredit, balanceAfterSpends, redemption, remainingToPay, saleOf, saleTxnOf, type Sale } from './sale.ts';
 
 /** A spend as committed: its outbox key (txn_id) and what its payload adds to name its sale. */
 interface SpendKey {
@@ -115,10 +115,16 @@ function spendResult(ctx: OpsContext, row: OutboxRow): SpendResult {
   const totals = () => redemption(saleOf(ctx, txnId));
   if (row.state === 'done') {
     const r = answerOf(row, 'spend');
+    const sale = saleOf(ctx, txnId);
     const out: SpendResult = {
-      status: 'spent', txn_id: txnId, ...spendId, currency, spent_amount: r.spent_amount, offline: row.offline, ...totals(),
+      status: 'spent', txn_id: txnId, ...spendId, currency, spent_amount: r.spent_amount, offline: row.offline, ...redemption(sale),
     };
     out.balance = r.balance;
+    // Version 2, a spend repeated after later spends of its sale: its totals count them, so its
+    // balance is after them too, as a repeated award's is (LOCAL.md "Several spends on one sale").
+    if (ctx.protocol >= 2 && sale.spends.some((s) => s.seq > row.seq && s.state !== 'dead')) {
+      out.balance = balanceAfterSpends(ctx, row.customer_id, sale, r.balance?.currency) ?? r.balance;
+    }
     if (r.voucher) Object.assign(out, { reduction: 'back_end', voucher: r.voucher });
     return out;
   }

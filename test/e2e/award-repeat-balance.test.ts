@@ -47,3 +47,36 @@ t.test('version 2: an award repeated after its sale\'s spends gives the balance 
   t.match(await award(pos, 's-1'), { ok: true, result: { status: 'awarded', total_spend_amount: 500, balance: { amount: 700 } } });
   t.equal(await aliceBalance(pos), 700);
 });
+
+t.test('version 2: a spend repeated after later spends of its sale gives the balance after them, as a repeated award does', async (t) => {
+  const sys = await startSystem(t);
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  t.match(await pos.request('hello', { protocol: 2 }), { ok: true, result: { protocol: 2 } });
+  t.equal(await aliceBalance(pos), 1000);
+  t.match(await award(pos, 's-1'), { ok: true, result: { status: 'awarded', balance: { amount: 1100 } } });
+  t.match(await spend(pos, 's-1', 'a', 300), { ok: true, result: { spent_amount: 300, balance: { amount: 800 } } });
+  t.match(await spend(pos, 's-1', 'a', 300), { ok: true, result: { total_spend_amount: 300, balance: { amount: 800 } } }, 'no later spend: the first outcome');
+  t.match(await spend(pos, 's-1', 'b', 100), { ok: true, result: { spent_amount: 100, balance: { amount: 700 } } });
+  // The repeat of a (a POS recovering its lost answer after b) counts b in its totals: its balance is after b too (it said 8.00).
+  t.match(await spend(pos, 's-1', 'a', 300), {
+    ok: true, result: { status: 'spent', spend_id: 'a', spent_amount: 300, additional_spend_amount: 400, total_spend_amount: 400, balance: { amount: 700, currency: 'EUR' } },
+  });
+  t.equal(await aliceBalance(pos), 700, 'nothing applied twice');
+
+  // Offline: a later spend approved by the till counts too, as its own answer said.
+  await sys.goOffline();
+  t.match(await spend(pos, 's-1', 'c', 50), { ok: true, result: { status: 'queued', offline: true, spent_amount: 50, balance: { amount: 650 } } });
+  t.match(await spend(pos, 's-1', 'b', 100), { ok: true, result: { total_spend_amount: 450, balance: { amount: 650 } } });
+  await sys.broker.restart();
+  await sys.waitOnline();
+  await outboxDrained(pos);
+  t.match(await spend(pos, 's-1', 'a', 300), { ok: true, result: { total_spend_amount: 450, balance: { amount: 650 } } });
+  t.equal(await aliceBalance(pos), 650);
+
+  // Version 1 keeps the first outcome's balance.
+  const v1 = await sys.pos();
+  t.match(await v1.request('spend', { txn_id: 's-1', customer_id: 'alice', amount: 10, currency: 'EUR' }), { ok: true, result: { spent_amount: 10, balance: { amount: 640 } } });
+  t.match(await spend(pos, 's-1', 'd', 10), { ok: true, result: { balance: { amount: 630 } } });
+  t.match(await v1.request('spend', { txn_id: 's-1', customer_id: 'alice', amount: 10, currency: 'EUR' }), { ok: true, result: { balance: { amount: 640 } } });
+});
