@@ -52,8 +52,9 @@ function redeemResult(ctx: OpsContext, row: OutboxRow): RedeemResult {
   if (row.state === 'dead') throw deadLetterError(row);
   if (row.state === 'pending') {
     const what = `the redemption is committed and will be applied: repeat the same redeem to learn its outcome, or reinstate ${redemptionId}`;
-    if (ctx.uplink.connected) throw new AgentError('UPSTREAM_TIMEOUT', `the loyalty host did not answer the redeem in time; ${what}`);
-    throw new AgentError('UPSTREAM_UNAVAILABLE', `the loyalty host went away; ${what}`);
+    // Committed: UPSTREAM_TIMEOUT also when the link dropped meanwhile (UPSTREAM_UNAVAILABLE: nothing was committed).
+    const why = ctx.uplink.connected ? 'did not answer the redeem in time' : 'became unreachable before it answered the redeem';
+    throw new AgentError('UPSTREAM_TIMEOUT', `the loyalty host ${why}; ${what}`);
   }
   const r = answerOf(row, 'redeem');
   // The host's refusal is final for this redemption_id (a repeat gets it again): not retryable.

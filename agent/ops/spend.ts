@@ -136,11 +136,9 @@ function spendResult(ctx: OpsContext, row: OutboxRow): SpendResult {
     }
     return out;
   }
-  // An online spend the host has not answered: its outcome is decided upstream, not here.
-  if (ctx.uplink.connected) {
-    throw new AgentError('UPSTREAM_TIMEOUT',
-      `the loyalty host did not answer the spend in time; it is committed and will be applied: repeat the same spend to learn the spent amount, or void txn ${txnId}`);
-  }
-  throw new AgentError('UPSTREAM_UNAVAILABLE',
-    `the spend is committed and waits for the loyalty host: repeat the same spend later to learn the spent amount, or void txn ${txnId}`);
+  // An online spend the host has not answered: its outcome is decided upstream, not here. Committed,
+  // so UPSTREAM_TIMEOUT also when the link dropped meanwhile: UPSTREAM_UNAVAILABLE says nothing was.
+  const why = ctx.uplink.connected ? 'did not answer the spend in time' : 'became unreachable before it answered the spend';
+  throw new AgentError('UPSTREAM_TIMEOUT',
+    `the loyalty host ${why}; it is committed and will be applied: repeat the same spend to learn the spent amount, or void txn ${txnId}`);
 }

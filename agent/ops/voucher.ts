@@ -34,8 +34,9 @@ function redeemResult(ctx: OpsContext, row: OutboxRow, txnId: string): VoucherRe
   if (row.state === 'dead') throw deadLetterError(row);
   if (row.state === 'pending') {
     const what = `the redemption is committed and will be applied: repeat the same voucher.redeem to learn the outcome, or void txn ${txnId} to give the voucher back`;
-    if (ctx.uplink.connected) throw new AgentError('UPSTREAM_TIMEOUT', `the loyalty host did not answer in time; ${what}`);
-    throw new AgentError('UPSTREAM_UNAVAILABLE', `the loyalty host became unreachable; ${what}`);
+    // Committed: UPSTREAM_TIMEOUT also when the link dropped meanwhile (UPSTREAM_UNAVAILABLE: nothing was written).
+    const why = ctx.uplink.connected ? 'did not answer in time' : 'became unreachable before it answered';
+    throw new AgentError('UPSTREAM_TIMEOUT', `the loyalty host ${why}; ${what}`);
   }
   const r = answerOf(row, 'voucher.redeem');
   if (r.redeemed) return { status: 'redeemed', txn_id: txnId, voucher: r.voucher };
