@@ -32,9 +32,10 @@ t.test('version 2 online: several spends on one sale, each capped by what is lef
   t.match(a, { ok: true, result: { status: 'spent', txn_id: 'multi', spend_id: 'a', spent_amount: 200, balance: { amount: 860 }, additional_spend_amount: 200, total_spend_amount: 200 } });
   // Today's code answered the first spend's outcome again (dedup by txn_id): a second spend is new.
   t.match(await spend(pos, 'multi', 'b', 300), { ok: true, result: { status: 'spent', spend_id: 'b', spent_amount: 300, balance: { amount: 560 }, additional_spend_amount: 500, total_spend_amount: 500 } });
-  // The same spend_id again: the first outcome, applied once.
+  // The same spend_id again: the first outcome, applied once; made after b, its totals count b and
+  // so does its balance (LOCAL.md "Several spends on one sale"; it said 8.60 next to a total of 5.00).
   const again = await spend(pos, 'multi', 'a', 200);
-  t.match(again, { ok: true, result: { status: 'spent', spend_id: 'a', spent_amount: 200, balance: { amount: 860 } } });
+  t.match(again, { ok: true, result: { status: 'spent', spend_id: 'a', spent_amount: 200, additional_spend_amount: 500, balance: { amount: 560 } } });
   t.equal(await aliceBalance(pos), 560, 'the repeat spent nothing more');
   t.match(await spend(pos, 'multi', 'a', 201), { ok: false, error: { code: 'CONFLICT', message: /spend a of txn_id multi/ } });
   // A third spend takes at most what is left to pay: 600 − 200 − 300.
