@@ -22,6 +22,7 @@ import { cacheStatements } from '../runtime/statement-cache.ts';
 import { mapPacked } from '../runtime/packed.ts';
 import { WalSync, type SyncFn, type SyncNowFn } from '../runtime/wal-sync.ts';
 import { MultiRowInsert } from '../runtime/multi-row-insert.ts';
+import { enterWal } from '../runtime/enter-wal.ts';
 
 export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -256,7 +257,7 @@ export class SqliteLedger {
   static open(file: string): SqliteLedger {
     const db = new Database(file);
     db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
+    enterWal(db, 5_000);
     // FULL: a committed award survives power loss, the till has been told it is done.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');

@@ -21,6 +21,7 @@ export function spawnHost(t: { teardown(fn: () => unknown): void }, args: string
   child.stderr?.on('data', (b: Buffer) => { err += b.toString(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })));
+  const tails = () => `stdout: ${out.slice(-1500)} stderr: ${err.slice(-1500)}`;
   const logs = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
   const proc: HostProcess = {
     child,
@@ -28,7 +29,13 @@ export function spawnHost(t: { teardown(fn: () => unknown): void }, args: string
     stderr: () => err,
     logs,
     exited,
-    waitForLog: (msg) => waitFor(() => logs().find((l) => l.msg === msg), { what: `host log "${msg}"; stderr: ${err.slice(-2000)}`, timeout: 20_000 }),
+    // The child's output is read at the deadline (or at its exit), not when the wait began.
+    waitForLog: (msg) => waitFor(() => {
+      const line = logs().find((l) => l.msg === msg);
+      if (line) return line;
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`host exited (${child.exitCode ?? child.signalCode}) before logging "${msg}"; ${tails()}`);
+      return undefined;
+    }, { what: () => `host log "${msg}"; ${tails()}`, timeout: 20_000, failFast: true }),
     async stop(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

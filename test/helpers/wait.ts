@@ -1,7 +1,11 @@
 // Wait on a condition with a deadline: tests never sleep blindly.
 export async function waitFor<T>(
   check: () => T | Promise<T>,
-  { timeout = 10_000, interval = 25, what = 'condition' }: { timeout?: number; interval?: number; what?: string | (() => string) } = {},
+  { timeout = 10_000, interval = 25, what = 'condition', failFast = false }: {
+    timeout?: number; interval?: number; what?: string | (() => string);
+    /** An error thrown by check ends the wait at once (e.g. the child it waits on has exited). */
+    failFast?: boolean;
+  } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeout;
   let lastError: unknown;
@@ -10,6 +14,7 @@ export async function waitFor<T>(
       const value = await check();
       if (value) return value as NonNullable<T>;
     } catch (error) {
+      if (failFast) throw error;
       lastError = error;
     }
     if (Date.now() > deadline) {
