@@ -214,6 +214,20 @@ export class PgSchemaTooNewError extends Error {
   }
 }
 
+/** The role may not create schemas (no CREATE on the database): say which key and what to do. */
+function createSchema(conn: SyncPg, schema: string): void {
+  try {
+    conn.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  } catch (error) {
+    if (!(error instanceof PgError) || error.code !== '42501') throw error;
+    throw new PgError(
+      `postgres.schema: schema ${schema} does not exist and this role may not create it (${error.message}): ` +
+      `create it beforehand (CREATE SCHEMA ${schema} AUTHORIZATION <the host's role>) or grant the role CREATE on the database`,
+      error.code,
+    );
+  }
+}
+
 /** Creates the schema if missing and brings it to PG_SCHEMA_VERSION. Returns the version found before. */
 export function migratePg(conn: SyncPg, schema: string): number {
   conn.query('BEGIN');
@@ -221,7 +235,9 @@ export function migratePg(conn: SyncPg, schema: string): number {
     // Another host may be creating the tables: wait for it, however long that takes under load.
     conn.query("SET LOCAL lock_timeout = '120s'");
     conn.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, LOCK_MIGRATE]);
-    conn.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    // Only when missing: CREATE SCHEMA IF NOT EXISTS checks the CREATE right on the database before
+    // it looks for the schema, so a role given a schema made beforehand (no right to create one) failed.
+    if (conn.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]).rowCount === 0) createSchema(conn, schema);
     conn.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
     const found = conn.query<{ version: number }>('SELECT version FROM schema_version').rows[0]?.version ?? 0;
     if (found > PG_SCHEMA_VERSION) throw new PgSchemaTooNewError(found);

@@ -44,3 +44,25 @@ export async function pgQuery<R>(schema: string, sql: string, params: unknown[] 
     await client.end();
   }
 }
+
+/**
+ * A login role of its own (no right to create schemas: not a superuser, no CREATE on the
+ * database), dropped with what it owns when the test ends. Returns its name and TEST_PG_URL as it.
+ */
+export async function pgTestRole(t: T): Promise<{ role: string; url: string }> {
+  const role = `till_role_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: TEST_PG_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE ROLE "${role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+  t.teardown(() => admin(`DROP OWNED BY "${role}" CASCADE; DROP ROLE "${role}"`));
+  const url = new URL(TEST_PG_URL);
+  url.username = role;
+  return { role, url: url.toString() };
+}

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { PgLedger } from '../../../host/pg/pg-ledger.ts';
 import { startBroker } from '../../helpers/broker.ts';
 import { spawnHost } from '../../helpers/host-process.ts';
-import { TEST_PG_URL, pgQuery, pgTestSchema } from '../../helpers/pg.ts';
+import { TEST_PG_URL, pgQuery, pgTestRole, pgTestSchema } from '../../helpers/pg.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 type T = Parameters<typeof pgTestSchema>[0];
@@ -143,6 +143,29 @@ t.test('the schema is created once, found again, and refused when newer than the
   t.equal(open(t, schema).wallet('P1')?.balance, 500, 'reopened, data kept');
   await pgQuery(schema, 'UPDATE schema_version SET version = 99');
   t.throws(() => PgLedger.open({ url: TEST_PG_URL, schema }), { code: 'LEDGER_TOO_NEW', message: /version 99 is newer/ });
+});
+
+t.test('a role that may not create schemas: a schema made for it beforehand is used; a missing one is refused naming postgres.schema', async (t) => {
+  // host/README: the role needs the right to create the schema, "or create the schema beforehand".
+  // CREATE SCHEMA IF NOT EXISTS checks that right before it looks for the schema: such a role never started.
+  const { role, url } = await pgTestRole(t);
+  const schema = pgTestSchema(t);
+  await pgQuery('public', `CREATE SCHEMA "${schema}" AUTHORIZATION "${role}"`);
+  const ledger = PgLedger.open({ url, schema });
+  t.teardown(() => ledger.close());
+  customer(ledger, 'P1', 700);
+  t.equal(ledger.wallet('P1')?.balance, 700, 'tables created in the schema made beforehand, and used');
+  t.same(await pgQuery(schema, 'SELECT version FROM schema_version'), [{ version: 2 }]);
+  ledger.close();
+  const again = PgLedger.open({ url, schema });
+  t.teardown(() => again.close());
+  t.equal(again.wallet('P1')?.balance, 700, 'opened again');
+
+  const missing = pgTestSchema(t);
+  t.throws(() => PgLedger.open({ url, schema: missing }), {
+    code: '42501',
+    message: new RegExp(`^postgres\\.schema: schema ${missing} does not exist and this role may not create it \\(permission denied for database test\\): create it beforehand`),
+  });
 });
 
 t.test('a version 1 schema: refunds get their spend snapshot columns, earlier returns keep the earlier rule', async (t) => {
