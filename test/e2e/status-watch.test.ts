@@ -38,8 +38,12 @@ t.test('a draining outbox, live', async (t) => {
   const all = samples();
   const draining = all.filter((s) => s.drain.state === 'draining');
   t.ok(draining.length > 0, `samples while draining (${all.length} samples in all)`);
+  // A sample's rate may count deliveries that arrived just after its status answer: the CLI reads
+  // every line of a socket read (the answer, then events) before its await resumes. So the first
+  // draining sample may still show the whole backlog (a CI run saw depth 1500 at 1.6/s).
+  t.ok(draining.some((s) => s.outbox.pending < N), 'a draining sample shows the backlog going down');
   for (const s of draining) {
-    t.ok(s.outbox.pending > 0 && s.outbox.pending < N, `depth ${s.outbox.pending} between 0 and ${N}`);
+    t.ok(s.outbox.pending > 0 && s.outbox.pending <= N, `depth ${s.outbox.pending} between 0 and ${N}`);
     t.ok(s.drain.rate_per_s > 0, `rate ${s.drain.rate_per_s}/s`);
     t.ok(s.drain.eta_s !== null && s.drain.eta_s >= 0, `ETA ${s.drain.eta_s} s`);
     t.ok(s.outbox.oldest_age_s !== null, 'the oldest message has an age');
