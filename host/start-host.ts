@@ -7,7 +7,7 @@ import type { Backend } from './backend.ts';
 import { createBackend } from './backends.ts';
 import { PlatformMetrics } from './platform/metrics.ts';
 import { Consumer } from './consumer.ts';
-import { openStore } from './store.ts';
+import { openStoreWaiting } from './store.ts';
 import type { Logger } from '../runtime/log.ts';
 import { applySeed, loadSeedFile } from './seed.ts';
 
@@ -19,9 +19,16 @@ export interface HostHandle {
   stop(): Promise<void>;
 }
 
-export async function startHost(config: HostConfig, log: Logger): Promise<HostHandle> {
+export interface StartOptions {
+  /** Called on each failed attempt to reach PostgreSQL at start (the host waits for it: store.ts). */
+  waitingForStore?: (reason: string) => void;
+  /** Gives up waiting (a stop signal during start-up): startHost rejects with its reason. */
+  abort?: AbortSignal;
+}
+
+export async function startHost(config: HostConfig, log: Logger, options: StartOptions = {}): Promise<HostHandle> {
   mkdirSync(config.data_dir, { recursive: true });
-  const ledger = openStore(config);
+  const ledger = await openStoreWaiting(config, log, options.waitingForStore ?? (() => undefined), options.abort);
   let consumer: Consumer;
   let backend: Backend | undefined;
   let metrics: PlatformMetrics | undefined;

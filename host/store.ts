@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import type { HostConfig } from './config.ts';
 import { Ledger } from './ledger.ts';
 import { PgLedger } from './pg/pg-ledger.ts';
-import { isConflictError } from './pg/sync-pg.ts';
+import { isConflictError, isUnreachableError } from './pg/sync-pg.ts';
+import type { Logger } from '../runtime/log.ts';
 
 export const LEDGER_FILE = 'host.db';
 export const PG_PASSWORD_ENV = 'TILL_HOST_PG_PASSWORD';
@@ -29,4 +30,40 @@ export function openStore(config: HostConfig, env: NodeJS.ProcessEnv = process.e
   const pg = config.postgres;
   const password = pg.password_file !== undefined ? readFileSync(pg.password_file, 'utf8').trim() : env[PG_PASSWORD_ENV];
   return PgLedger.open({ url: pg.url, schema: pg.schema, ...(password ? { password } : {}) });
+}
+
+/** Waits between attempts to reach PostgreSQL at start: doubling from the first to the last. */
+export const STORE_WAIT_MS = { first: 1000, max: 15_000 } as const;
+
+/**
+ * openStore, waiting for a PostgreSQL that cannot be reached yet (down at boot, restarting, failing
+ * over): each failed attempt is logged and reported to `waiting`, then tried again, until `abort`
+ * (a stop signal). Exiting instead made systemd give up on the host after five quick restarts
+ * (StartLimitBurst) while the server came back. Errors waiting cannot mend (wrong password,
+ * database, role or rights, a newer schema, an unreadable password_file) are thrown at once.
+ */
+export async function openStoreWaiting(
+  config: HostConfig, log: Logger, waiting: (reason: string) => void, abort?: AbortSignal, env: NodeJS.ProcessEnv = process.env,
+): Promise<Ledger> {
+  for (let delay: number = STORE_WAIT_MS.first; ; delay = Math.min(STORE_WAIT_MS.max, delay * 2)) {
+    abort?.throwIfAborted();
+    try {
+      return openStore(config, env);
+    } catch (error) {
+      if (!isUnreachableError(error)) throw error;
+      const reason = (error as Error).message;
+      log.warn({ err: { message: reason, code: (error as { code?: string }).code }, retry_in_ms: delay }, 'waiting for PostgreSQL (postgres.url)');
+      waiting(reason);
+      await abortableSleep(delay, abort);
+    }
+  }
+}
+
+function abortableSleep(ms: number, abort: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (abort?.aborted) return reject(abort.reason);
+    const timer = setTimeout(() => { abort?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(timer); reject(abort!.reason); };
+    abort?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -1,5 +1,5 @@
 // systemd notification protocol: READY=1 once the service can work (the agent: its socket listens
-// and the outbox is open; the host: its ledger is open and its consumer started), WATCHDOG=1 from the event loop (a hung loop stops the pings and systemd restarts us),
+// and the outbox is open; the host: its ledger is open and its consumer started, or it waits for PostgreSQL), WATCHDOG=1 from the event loop (a hung loop stops the pings and systemd restarts us),
 // STOPPING=1 on shutdown. Without NOTIFY_SOCKET every call is a no-op.
 import { createRequire } from 'node:module';
 import type { Logger } from './log.ts';

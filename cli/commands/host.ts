@@ -92,13 +92,38 @@ export async function hostCommand(args: string[]): Promise<number> {
     return runBackendCheck(config, quiet, parsed.checkBackend ? 'ops' : 'doctor', (s) => process.stdout.write(s));
   }
   const log = createLogger({ level: config.log_level, name: 'till-host' });
-  // Listen before starting, so a SIGTERM during start-up still stops cleanly.
+  // Listen before starting, so a SIGTERM during start-up still stops cleanly (and ends a wait for PostgreSQL).
   const signal = listenForSignal(log);
+  const abort = new AbortController();
+  void signal.received.then(() => abort.abort(new Error('stopped while starting')));
+  // systemd (Type=notify): started once the ledger is open and the consumer exists, as the agent
+  // is once its outbox is: a broker still down at boot must not fail the start (the consumer keeps
+  // reconnecting), nor a PostgreSQL (the host waits for it): READY=1 as soon as the host waits for
+  // either, so that systemd's start timeout does not end a host that is only waiting. STATUS says
+  // what it waits for, or that requests are being consumed. The watchdog pings come from the
+  // event loop, so a host whose loop hangs is restarted and its till requests go to the other
+  // hosts of the subscription meanwhile.
+  const notifier = createNotifier(process.env, log);
+  let readySent = false;
+  const started = (status: string) => {
+    if (readySent) return notifier.status(status);
+    readySent = true;
+    notifier.ready(status);
+    notifier.startWatchdog();
+  };
   let host: HostHandle;
   try {
-    host = await startHost(config, log);
+    host = await startHost(config, log, { waitingForStore: (reason) => started(`waiting for PostgreSQL: ${reason}`), abort: abort.signal });
   } catch (error) {
     signal.dispose();
+    if (abort.signal.aborted && error === abort.signal.reason) {
+      // A stop signal while waiting for PostgreSQL: nothing was started, a clean stop.
+      log.info('stopped while waiting for PostgreSQL');
+      notifier.stopping();
+      notifier.close();
+      return 0;
+    }
+    notifier.close();
     if (error instanceof SeedError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
@@ -106,14 +131,7 @@ export async function hostCommand(args: string[]): Promise<number> {
     log.fatal({ err: error }, 'host failed to start');
     return 1;
   }
-  // systemd (Type=notify): started once the ledger is open and the consumer exists, as the agent
-  // is once its outbox is: a broker still down at boot must not fail the start (the consumer keeps
-  // reconnecting). STATUS says whether requests are being consumed yet. The watchdog pings come
-  // from the event loop, so a host whose loop hangs is restarted and its till requests go to the
-  // other hosts of the subscription meanwhile.
-  const notifier = createNotifier(process.env, log);
-  notifier.ready('waiting for the broker');
-  notifier.startWatchdog();
+  started('waiting for the broker');
   void host.ready.then(() => {
     log.info('host ready');
     notifier.status('consuming till requests');

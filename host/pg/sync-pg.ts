@@ -31,6 +31,19 @@ export function isConflictError(error: unknown): boolean {
   return error instanceof PgError && error.code !== undefined && CONFLICT_CODES.has(error.code);
 }
 
+/**
+ * The server could not be reached or is not taking sessions yet (down, restarting, failing over,
+ * a name not resolvable yet at boot): worth waiting for. Not a wrong password, database, role or
+ * right, which waiting does not mend. Node's socket errors carry their errno name as the code.
+ */
+export function isUnreachableError(error: unknown): boolean {
+  if (!(error instanceof PgError)) return false;
+  const code = error.code;
+  return code === undefined || /^E[A-Z]+$/.test(code) || code.startsWith('08') || UNREACHABLE_CODES.has(code);
+}
+/** admin_shutdown, crash_shutdown, cannot_connect_now (starting up, shutting down, in recovery), too_many_connections. */
+const UNREACHABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300']);
+
 export class PgError extends Error {
   constructor(message: string, readonly code: string | undefined, readonly detail?: string) {
     super(message);

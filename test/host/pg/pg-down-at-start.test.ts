@@ -1,0 +1,101 @@
+// A host started while its PostgreSQL cannot be reached (down at boot, restarting) waits for it
+// instead of exiting: systemd restarted an exiting host five times in ~10 s (RestartSec=2,
+// StartLimitBurst=5) and then gave up on it for good, so a fleet whose database came back a little
+// later stayed down. The PostgreSQL "comes up" here as a TCP proxy started later on the port the
+// config names (the shared test server itself is never stopped).
+import t, { type Test } from 'tap';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createSocket } from 'unix-dgram';
+import { stringify } from 'yaml';
+import { startBroker } from '../../helpers/broker.ts';
+import { spawnHost } from '../../helpers/host-process.ts';
+import { TEST_PG_URL, pgQuery, pgTestSchema } from '../../helpers/pg.ts';
+import { freePort } from '../../helpers/ports.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+import { waitFor } from '../../helpers/wait.ts';
+
+/** A NOTIFY_SOCKET as systemd opens one: every datagram received, in order. */
+async function notifySocket(t: Test): Promise<{ path: string; messages: string[] }> {
+  const dir = await tempDir(t, 'till-notify-');
+  const path = join(dir, 'notify.sock');
+  const messages: string[] = [];
+  const socket = createSocket('unix_dgram', (msg) => messages.push(msg.toString()));
+  socket.bind(path);
+  t.teardown(() => socket.close());
+  return { path, messages };
+}
+
+/** Forwards 127.0.0.1:port to the test server: PostgreSQL reachable on that port from now on. */
+function pgProxy(t: Test, port: number): Promise<Server> {
+  const target = new URL(TEST_PG_URL);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => { client.destroy(); upstream.destroy(); });
+      s.on('close', () => { sockets.delete(s); client.destroy(); upstream.destroy(); });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+async function hostConfig(t: Test, url: string, schema: string): Promise<string> {
+  const dir = await tempDir(t, 'till-pg-down-');
+  const broker = await startBroker(t);
+  const file = join(dir, 'host.yaml');
+  await writeFile(file, stringify({ data_dir: join(dir, 'data'), uplink: { url: broker.url }, store: 'postgres', postgres: { url, schema } }));
+  return file;
+}
+
+const atPort = (port: number) => {
+  const url = new URL(TEST_PG_URL);
+  url.port = String(port);
+  return url.toString();
+};
+
+t.test('PostgreSQL down at start: READY with STATUS waiting for PostgreSQL, then the host starts once it is reachable', async (t) => {
+  const port = await freePort();
+  const schema = pgTestSchema(t);
+  const { path, messages } = await notifySocket(t);
+  const host = spawnHost(t, ['--config', await hostConfig(t, atPort(port), schema)], { NOTIFY_SOCKET: path, WATCHDOG_USEC: '200000' });
+  const waiting = await host.waitForLog('waiting for PostgreSQL (postgres.url)');
+  t.match(waiting, { level: 'warn', err: { message: `connect ECONNREFUSED 127.0.0.1:${port}`, code: 'ECONNREFUSED' }, retry_in_ms: 1000 });
+  await waitFor(() => messages.includes(`READY=1\nSTATUS=waiting for PostgreSQL: connect ECONNREFUSED 127.0.0.1:${port}`), { what: 'READY=1 waiting for PostgreSQL' });
+  await waitFor(() => host.logs().filter((l) => l.msg === 'waiting for PostgreSQL (postgres.url)').length >= 2, { what: 'a second attempt' });
+  await waitFor(() => messages.filter((m) => m === 'WATCHDOG=1').length >= 2, { what: 'watchdog pings while waiting' });
+  t.equal(host.child.exitCode, null, 'still running: not exited for systemd to give up on');
+
+  await pgProxy(t, port);
+  await waitFor(() => messages.includes('STATUS=consuming till requests'), { what: 'STATUS consuming once PostgreSQL is reachable', timeout: 30_000 });
+  t.match(await host.waitForLog('host started'), { store: `postgres 127.0.0.1:${port}/test schema ${schema} (schema version 2)` });
+  t.same(await pgQuery(schema, 'SELECT version FROM schema_version'), [{ version: 2 }], 'the schema was created');
+  t.equal(messages.filter((m) => m.startsWith('READY=1')).length, 1, 'READY=1 once');
+  host.child.kill('SIGTERM');
+  t.equal((await host.exited).code, 0);
+});
+
+t.test('a stop signal while waiting for PostgreSQL stops the host at once, exit 0', async (t) => {
+  const port = await freePort();
+  const host = spawnHost(t, ['--config', await hostConfig(t, atPort(port), pgTestSchema(t))]);
+  await host.waitForLog('waiting for PostgreSQL (postgres.url)');
+  host.child.kill('SIGTERM');
+  t.equal((await host.exited).code, 0);
+  await waitFor(() => host.logs().some((l) => l.msg === 'stopped while waiting for PostgreSQL'), { what: 'the stop logged' });
+});
+
+t.test('what waiting cannot mend (a database that does not exist) still fails the start at once', async (t) => {
+  const url = new URL(TEST_PG_URL);
+  url.pathname = '/till_no_such_database';
+  const host = spawnHost(t, ['--config', await hostConfig(t, url.toString(), pgTestSchema(t))]);
+  t.equal((await host.exited).code, 1);
+  t.match(host.logs().find((l) => l.msg === 'host failed to start'), { err: { message: 'database "till_no_such_database" does not exist' } });
+  t.notOk(host.logs().some((l) => l.msg === 'waiting for PostgreSQL (postgres.url)'));
+});
