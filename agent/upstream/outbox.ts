@@ -121,7 +121,11 @@ export type Outcome =
  * forwarder, the ops and the offline policy take this interface, not the class.
  */
 export interface OutboxStore {
-  /** Commit one message; resolves only once it is durable. Same (op, txn_id): existing or conflict. */
+  /**
+   * Commit one message; resolves only once it is durable. Same (op, txn_id): existing or conflict.
+   * A new award for a txn_id whose void is here (not a dead letter) rejects with CONFLICT, nothing
+   * committed (its sale was voided: LOCAL.md "The sale flow", step 5); so do appendAll and appendEarly.
+   */
   append(input: AppendInput): Promise<AppendOutcome>;
   /** Commit several messages atomically. */
   appendAll(items: AppendInput[]): Promise<AppendOutcome[]>;
@@ -431,6 +435,13 @@ export class Outbox implements OutboxStore {
    */
   private readonly lastCreated = new Map<DurableOp, number>();
   /**
+   * The txn_ids of the void rows (read at open, then added as voids are inserted): a new award for
+   * one of them is refused (insertOne). Only ever too large (a rolled-back insert, a pruned sale):
+   * a txn_id found here is checked against the file. A Set probe per award, not a statement: the
+   * award for a voided sale is rare, the award common (offline ~2 M instructions an award, issue 10).
+   */
+  private readonly voidedTxns: Set<string>;
+  /**
    * The seqs of every pending row, when known (null: not known, nextPending reads). The forwarder
    * reads from the first pending row after each landed batch; once the rows it was handed are
    * settled this says "none" without a read (~30–40 µs an online award, issue 10). Only ever too
@@ -564,6 +575,8 @@ export class Outbox implements OutboxStore {
     };
     this.maxSeq = (db.prepare('SELECT coalesce(max(seq), 0) FROM outbox').pluck().get() as number);
     this.seqAtOpen = this.maxSeq;
+    // Read through the index outbox_txn_op (txn_id, op), not the table: once per start.
+    this.voidedTxns = new Set(db.prepare(`SELECT txn_id FROM outbox WHERE op = 'void' AND txn_id IS NOT NULL`).pluck().all() as string[]);
     try {
       // Syncs the WAL once now: rows a crashed process committed without their fsync become
       // durable before the forwarder may send them.
@@ -827,6 +840,9 @@ export class Outbox implements OutboxStore {
   }
 
   private insertOne(item: AppendInput): AppendOutcome {
+    // Checked here, in the commit's transaction, not by the op before its append: a void queued in
+    // the same group commit just before the award counts too.
+    if (item.op === 'award' && item.txn_id !== null && this.voidedTxns.has(item.txn_id)) this.refuseVoidedSale(item.txn_id);
     const sale = item.payload.sale_txn_id;
     // Positional parameters: better-sqlite3 binds named ones by looking each name up in an object.
     const attempts = this.precounting ? 1 : 0;
@@ -856,6 +872,7 @@ export class Outbox implements OutboxStore {
     const seq = Number(lastInsertRowid);
     if (seq > this.maxSeq) this.maxSeq = seq;
     if (seq > (this.lastCreated.get(item.op) ?? 0)) this.lastCreated.set(item.op, seq);
+    if (item.op === 'void' && item.txn_id !== null) this.voidedTxns.add(item.txn_id);
     this.pendingSeqs?.add(seq);
     const row: OutboxRow = {
       seq,
@@ -877,6 +894,18 @@ export class Outbox implements OutboxStore {
       settled_at: null,
     };
     return { kind: 'created', row };
+  }
+
+  /**
+   * A new award for a sale this till voided: CONFLICT. Its own award, repeated after the void, is
+   * not new (the insert finds it: its first outcome, or CONFLICT for other content); a void the host
+   * refused (dead) voided nothing.
+   */
+  private refuseVoidedSale(txnId: string): void {
+    if (this.byTxn.get('award')!.get(txnId) !== undefined) return;
+    const voided = this.byTxn.get('void')!.get(txnId) as RawRow | undefined;
+    if (voided === undefined || voided[10] === 'dead') return;
+    throw new AgentError('CONFLICT', `award for txn_id ${txnId}: that sale was voided on this till; a new sale needs a new txn_id`);
   }
 
   get(id: string): OutboxRow | undefined {

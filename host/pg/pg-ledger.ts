@@ -240,6 +240,12 @@ export class PgLedger implements Ledger {
   }
 
   processedByTxn(terminal: string, op: string, txnId: string): Processed | undefined {
+    // A key the batch's prefetch looked for (an award's sale's void: handlers.ts) is answered from it.
+    const cache = this.cached.processed;
+    if (cache?.terminal === terminal && cache.asked.has(txnKey(op, txnId))) {
+      const hit = cache.byTxn.get(txnKey(op, txnId));
+      return hit && structuredClone(hit);
+    }
     this.flushProcessed();
     const row = this.sql.get<ProcessedRow>('SELECT * FROM processed WHERE terminal = $1 AND op = $2 AND txn_id = $3', [terminal, op, txnId]);
     return row && { ...row, result: JSON.parse(row.result) as Record<string, unknown> };
@@ -253,7 +259,9 @@ export class PgLedger implements Ledger {
   prefetchProcessed(terminal: string, keys: ReadonlyArray<{ message_id: string; op: string; txn_id: string | null }>): void {
     if (!this.inTransaction || keys.length === 0) return;
     this.flushProcessed();
+    // An award's sale may have been voided (handlers.ts refuses it): its void is looked for in the same round trip.
     const withTxn = keys.filter((k) => k.txn_id !== null);
+    for (const k of keys) if (k.op === 'award' && k.txn_id !== null) withTxn.push({ message_id: k.message_id, op: 'void', txn_id: k.txn_id });
     const rows = this.sql.all<ProcessedRow>(
       `SELECT * FROM processed WHERE terminal = $1 AND message_id = ANY($2::text[])
        UNION ALL
@@ -262,10 +270,8 @@ export class PgLedger implements Ledger {
       [terminal, keys.map((k) => k.message_id), withTxn.map((k) => k.op), withTxn.map((k) => k.txn_id)],
     );
     const cache: ProcessedCache = { terminal, byMessage: new Map(), byTxn: new Map(), asked: new Set() };
-    for (const k of keys) {
-      cache.asked.add(`m:${k.message_id}`);
-      if (k.txn_id !== null) cache.asked.add(txnKey(k.op, k.txn_id));
-    }
+    for (const k of keys) cache.asked.add(`m:${k.message_id}`);
+    for (const k of withTxn) cache.asked.add(txnKey(k.op, k.txn_id!));
     for (const row of rows) this.remember(cache, { ...row, result: JSON.parse(row.result) as Record<string, unknown> });
     this.cached.processed = cache;
   }

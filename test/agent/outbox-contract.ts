@@ -193,6 +193,38 @@ export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness
     t.equal(again.findByTxnAfter('void', 'sale-7', later.seq)?.id, laterVoid.id);
   });
 
+  t.test('a new award for a voided txn_id is CONFLICT, nothing committed; its own award repeated is not; also after a reopen', async (t) => {
+    const h = await make(t);
+    const refused = { code: 'CONFLICT', message: /voided/ };
+    // A sale with a spend alone, voided.
+    await h.outbox.append(message({ op: 'spend', txn_id: 'sale-1', amount: 100 }));
+    await h.outbox.append(message({ op: 'void', txn_id: 'sale-1' }));
+    await t.rejects(h.outbox.append(message({ op: 'award', txn_id: 'sale-1' })), refused);
+    t.equal(h.outbox.findByTxn('award', 'sale-1'), undefined, 'nothing committed');
+    // In one group commit, the void first: refused too; the other callers are not.
+    const [v, a, other] = await Promise.allSettled([
+      h.outbox.append(message({ op: 'void', txn_id: 'sale-2' })),
+      h.outbox.append(message({ op: 'award', txn_id: 'sale-2' })),
+      h.outbox.append(message({ op: 'award', txn_id: 'sale-3' })),
+    ]);
+    t.match([v.status, a, other.status], ['fulfilled', { status: 'rejected', reason: refused }, 'fulfilled']);
+    await t.rejects(h.outbox.appendAll([message({ op: 'award', txn_id: 'sale-2' })]), refused, 'appendAll');
+    // An awarded sale's award after its void: the row found (existing, or conflict for other content).
+    const awarded = message({ op: 'award', txn_id: 'sale-4', fingerprint: 'a' });
+    await h.outbox.append(awarded);
+    await h.outbox.append(message({ op: 'void', txn_id: 'sale-4' }));
+    t.equal((await h.outbox.append({ ...awarded, id: 'again' })).kind, 'existing');
+    t.equal((await h.outbox.append({ ...awarded, id: 'other', fingerprint: 'b' })).kind, 'conflict');
+    // A void the host refused voided nothing.
+    const dead = message({ op: 'void', txn_id: 'sale-5' });
+    await h.outbox.append(dead);
+    h.outbox.settle([{ id: dead.id, ok: false, error: { code: 'NOT_FOUND', message: 'nothing to void', permanent: true } }]);
+    t.equal((await h.outbox.append(message({ op: 'award', txn_id: 'sale-5' }))).kind, 'created');
+    const again = await h.reopen();
+    await t.rejects(again.append(message({ op: 'award', txn_id: 'sale-1' })), refused, 'a void from before the reopen');
+    t.equal((await again.append({ ...awarded, id: 'after-reopen' })).kind, 'existing');
+  });
+
   t.test('markAttempt counts sends of pending rows; withholdReductions marks a pending award', async (t) => {
     const h = await make(t);
     const m = message({ payload: { pos_reduced: true } });

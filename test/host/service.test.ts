@@ -175,6 +175,30 @@ t.test('offline spend is applied as requested, may go negative, and is flagged',
   checkInvariant(t, ledger);
 });
 
+t.test('an award for a sale this till voided is CONFLICT (permanent), nothing applied; the award before the void is still its dedup', async (t) => {
+  const { one, run, ledger } = await setup(t);
+  // A till replaced mid-sale: the new one's outbox does not have the void, the host does.
+  ok(t, one(request([spend('P1', 200, 'sold')])));
+  ok(t, one(request([voidTxn('sold')])));
+  t.equal(balanceOf(ledger, 'P1'), 1000);
+  const refused = { ok: false, error: { code: 'CONFLICT', permanent: true, message: /voided/ } };
+  t.match(one(request([award('P1', basket([['COFFEE', 1000]]), 'sold')])), refused);
+  t.equal(balanceOf(ledger, 'P1'), 1000, 'nothing awarded');
+  // The void and the award in one batch (PostgreSQL: the void recorded in this transaction).
+  const [v, a] = run(request([spend('P1', 100, 'sold-2'), voidTxn('sold-2'), award('P1', basket([['COFFEE', 1000]]), 'sold-2')])).slice(1);
+  t.match(v, { ok: true });
+  t.match(a, refused);
+  t.equal(balanceOf(ledger, 'P1'), 1000);
+  // An award applied before its sale's void, sent again (under another id): its stored result, not a refusal.
+  const first = award('P1', basket([['COFFEE', 1000]]), 'sold-3');
+  const r = ok(t, one(request([first])));
+  ok(t, one(request([voidTxn('sold-3')])));
+  t.same(one(request([{ ...first, id: 'again' }])), { id: 'again', ok: true, result: r });
+  // Another till's void refuses nothing here.
+  t.match(one(request([award('P1', basket([['COFFEE', 1000]]), 'sold')], { ...SOURCE, terminal: 'T9' })), { ok: true });
+  checkInvariant(t, ledger);
+});
+
 t.test('void reverses the award and every spend of the txn; a second void is deduplicated', async (t) => {
   const { one, ledger } = await setup(t);
   ok(t, one(request([award('P2', basket([['CROISSANT', 200], ['COFFEE', 800]]), 'txn-1')])));
