@@ -82,6 +82,8 @@ export interface ConsumerOptions {
   idleMs?: number;
   /** A durable() failed: no answer it covered was sent, nor will any be (called once). */
   onStorageFailure?: (error: unknown) => void;
+  /** Each change of state (subscribed, offline…): what the host's status reports. */
+  onState?: (state: ConsumerState) => void;
   log: Logger;
 }
 
@@ -153,6 +155,7 @@ export class Consumer {
     this.state = next;
     const level = next === 'offline' ? 'warn' : 'info';
     this.options.log[level]({ from, to: next, ...detail }, `consumer ${next}`);
+    this.options.onState?.(next);
   }
 
   async start(): Promise<void> {

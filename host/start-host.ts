@@ -6,7 +6,8 @@ import type { HostConfig } from './config.ts';
 import type { Backend } from './backend.ts';
 import { createBackend } from './backends.ts';
 import { PlatformMetrics } from './platform/metrics.ts';
-import { Consumer } from './consumer.ts';
+import { Consumer, type ConsumerState } from './consumer.ts';
+import { PgLedger } from './pg/pg-ledger.ts';
 import { openStoreWaiting } from './store.ts';
 import type { Logger } from '../runtime/log.ts';
 import { applySeed, loadSeedFile } from './seed.ts';
@@ -17,6 +18,8 @@ export interface HostHandle {
   /** Resolves if the ledger's fsync failed: the host answers nothing more and should be stopped and restarted. */
   failed: Promise<unknown>;
   stop(): Promise<void>;
+  /** What the host is doing now, as systemd's STATUS= shows it (statusChanged tells each change). */
+  status(): string;
 }
 
 export interface StartOptions {
@@ -24,6 +27,15 @@ export interface StartOptions {
   waitingForStore?: (reason: string) => void;
   /** Gives up waiting (a stop signal during start-up): startHost rejects with its reason. */
   abort?: AbortSignal;
+  /** Each change of status() once started: the broker lost or back, PostgreSQL unreachable or back. */
+  statusChanged?: (status: string) => void;
+}
+
+/** The host's status line: a store it cannot reach first (requests cannot be applied), then the broker. */
+function statusLine(storeProblem: string | undefined, consumer: ConsumerState): string {
+  if (consumer === 'stopping' || consumer === 'stopped') return 'stopping';
+  if (storeProblem !== undefined) return `PostgreSQL unreachable, answering till requests "retry": ${storeProblem}`;
+  return consumer === 'subscribed' ? 'consuming till requests' : 'waiting for the broker';
 }
 
 export async function startHost(config: HostConfig, log: Logger, options: StartOptions = {}): Promise<HostHandle> {
@@ -34,6 +46,23 @@ export async function startHost(config: HostConfig, log: Logger, options: StartO
   let metrics: PlatformMetrics | undefined;
   let storageFailed: (error: unknown) => void = () => undefined;
   const failed = new Promise<unknown>((resolve) => { storageFailed = resolve; });
+  let storeProblem: string | undefined;
+  let consumerState: ConsumerState = 'idle';
+  let status = statusLine(storeProblem, consumerState);
+  const update = () => {
+    const next = statusLine(storeProblem, consumerState);
+    if (next === status) return;
+    status = next;
+    options.statusChanged?.(next);
+  };
+  if (ledger instanceof PgLedger) {
+    ledger.onReachability((problem) => {
+      if (problem !== undefined) log.warn({ err: { message: problem } }, 'PostgreSQL unreachable: till requests are answered "retry" until it is back');
+      else log.info('PostgreSQL reachable again');
+      storeProblem = problem;
+      update();
+    });
+  }
   try {
     if (config.seed) applySeed(ledger, loadSeedFile(config.seed), log);
     metrics = new PlatformMetrics(log);
@@ -54,6 +83,10 @@ export async function startHost(config: HostConfig, log: Logger, options: StartO
       durable: () => ledger.durable(),
       durableNow: () => ledger.durableNow(),
       onStorageFailure: storageFailed,
+      onState: (state) => {
+        consumerState = state;
+        update();
+      },
       log,
     });
     // Group commit from here on (the seed above was committed with its own fsync): each answer
@@ -71,6 +104,7 @@ export async function startHost(config: HostConfig, log: Logger, options: StartO
   return {
     ready: consumer.ready,
     failed,
+    status: () => status,
     stop: () => {
       stopped ??= (async () => {
         await consumer.stop();

@@ -113,7 +113,12 @@ export async function hostCommand(args: string[]): Promise<number> {
   };
   let host: HostHandle;
   try {
-    host = await startHost(config, log, { waitingForStore: (reason) => started(`waiting for PostgreSQL: ${reason}`), abort: abort.signal });
+    host = await startHost(config, log, {
+      waitingForStore: (reason) => started(`waiting for PostgreSQL: ${reason}`),
+      abort: abort.signal,
+      // The broker lost or back, PostgreSQL unreachable or back: STATUS follows (once READY is sent).
+      statusChanged: (status) => { if (readySent) notifier.status(status); },
+    });
   } catch (error) {
     signal.dispose();
     if (abort.signal.aborted && error === abort.signal.reason) {
@@ -132,10 +137,8 @@ export async function hostCommand(args: string[]): Promise<number> {
     return 1;
   }
   started('waiting for the broker');
-  void host.ready.then(() => {
-    log.info('host ready');
-    notifier.status('consuming till requests');
-  });
+  if (host.status() !== 'waiting for the broker') notifier.status(host.status());
+  void host.ready.then(() => log.info('host ready'));
   const stop = async () => {
     notifier.stopping();
     try {

@@ -21,7 +21,7 @@ import { REVERSIBLE_KINDS, balanceRefusal, type Entry, type Ledger, type NewEntr
 import { PgCreditStore } from './pg-credit.ts';
 import { LOCK_CLASS, PG_SCHEMA_VERSION, migratePg } from './pg-schema.ts';
 import { PgUserOffers } from './pg-user-offers.ts';
-import { PgError, SyncPg, isConflictError, type PgConnectionOptions, type Sql } from './sync-pg.ts';
+import { PgError, SyncPg, isConflictError, isUnreachableError, type PgConnectionOptions, type Sql } from './sync-pg.ts';
 
 /** Advisory lock class of a till's batches (the second key is hashtext(terminal)). */
 const LOCK_CLASS_TILL = LOCK_CLASS + 1;
@@ -84,6 +84,9 @@ export class PgLedger implements Ledger {
    * update or drop what they change); cleared at every BEGIN and end, and when a savepoint rolls back.
    */
   private cached: PgTxCache = freshCache();
+  /** Why the last connection attempt failed (the server unreachable), until one succeeds. */
+  private unreachable: string | undefined;
+  private reachabilityListener: ((problem: string | undefined) => void) | undefined;
 
   private constructor(private readonly conn: SyncPg, private readonly options: PgConnectionOptions) {
     this.sql = {
@@ -128,6 +131,31 @@ export class PgLedger implements Ledger {
     this.conn.close();
   }
 
+  /**
+   * Told when a request finds the server unreachable (the error) and when one reaches it again
+   * (undefined): the host's status says so, as requests are answered "retry" meanwhile.
+   */
+  onReachability(listener: (problem: string | undefined) => void): void {
+    this.reachabilityListener = listener;
+  }
+
+  /** connect() for a request, reporting a change of reachability. */
+  private connectReporting(): void {
+    try {
+      this.connect();
+    } catch (error) {
+      if (isUnreachableError(error) && this.unreachable === undefined) {
+        this.unreachable = (error as Error).message;
+        this.reachabilityListener?.(this.unreachable);
+      }
+      throw error;
+    }
+    if (this.unreachable !== undefined) {
+      this.unreachable = undefined;
+      this.reachabilityListener?.(undefined);
+    }
+  }
+
   /** Nothing to do between requests: PostgreSQL checkpoints on its own, off the sessions' commits. */
   afterRequest(): void {}
 
@@ -153,7 +181,7 @@ export class PgLedger implements Ledger {
 
   immediate<T>(fn: () => T, key?: string, options: { waitMs?: number } = {}): T {
     for (let attempt = 1; ; attempt++) {
-      this.connect();
+      this.connectReporting();
       let locked = false;
       let serial: 'shared' | 'exclusive' | null = null;
       let started = false;
