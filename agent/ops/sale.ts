@@ -8,6 +8,7 @@ import type { Money } from '../../protocol/money.ts';
 import { balanceOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
+import { lastKnownBalance } from './known-balance.ts';
 
 export interface Sale {
   award?: OutboxRow;
@@ -110,10 +111,10 @@ export function awardCredit(sale: Sale): number {
   return clampToZero((a?.award_amount ?? 0) - (a?.instant_spend_amount ?? 0) - returnsOf(sale).reversed);
 }
 
-/** The customer's balance as last known on this till: the cache, else the newest row of the sale. */
+/** The customer's balance as last known on this till (known-balance.ts), else the newest row of the sale. */
 export function currentBalance(ctx: OpsContext, customerId: string | null, sale: Sale): Money | undefined {
-  const cached = customerId ? ctx.cache.get(customerId) : undefined;
-  if (cached) return cached.customer.balance;
+  const known = customerId ? lastKnownBalance(ctx, customerId) : undefined;
+  if (known) return known;
   const rows = [sale.void, ...sale.spends, sale.award].filter((r): r is OutboxRow => r?.state === 'done');
   rows.sort((a, b) => b.seq - a.seq);
   return rows.map(balanceOf).find((b) => b !== undefined);

@@ -12,6 +12,7 @@ import { answerOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from './outcome.ts';
+import { lastKnownBalance } from './known-balance.ts';
 import { awardCredit, balanceAfterSpends, redemption, remainingToPay, saleOf, saleTxnOf, type Sale } from './sale.ts';
 
 /** A spend as committed: its outbox key (txn_id) and what its payload adds to name its sale. */
@@ -80,14 +81,14 @@ async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, 
   const decline = (why: string) => new AgentError('OFFLINE_SPEND_DECLINED', `offline spend declined: ${why}`);
   if (limit === 0) throw decline('offline spend is disabled on this till (offline.spend_floor_limit is 0)');
   if (p.amount > limit) throw decline(`amount ${p.amount} is above the offline floor limit ${limit}`);
-  const known = ctx.cache.get(p.customer_id);
+  const known = lastKnownBalance(ctx, p.customer_id);
   if (!known) throw decline('no recent balance known for this customer on this till');
-  if (known.customer.balance.currency !== p.currency) {
-    throw decline(`the customer's wallet is in ${known.customer.balance.currency}, not ${p.currency}`);
+  if (known.currency !== p.currency) {
+    throw decline(`the customer's wallet is in ${known.currency}, not ${p.currency}`);
   }
-  // Spendable is what earlier purchases left: the cache already holds this sale's award once the host answered it.
+  // Spendable is what earlier purchases left: the last known balance counts this sale's award once the host answered it.
   const credit = sale.award?.customer_id === p.customer_id ? awardCredit(sale) : 0; // v1 may spend on another's sale
-  const available = known.customer.balance.amount - credit - ctx.outbox.pendingSpend(p.customer_id, p.currency);
+  const available = known.amount - credit - ctx.outbox.pendingSpend(p.customer_id, p.currency);
   const remaining = remainingToPay(sale);
   if (remaining !== undefined && remaining <= 0) throw decline(`nothing is left to pay on sale ${p.txn_id}`);
   const spent = Math.min(p.amount, available, remaining ?? available);
@@ -130,9 +131,9 @@ function spendResult(ctx: OpsContext, row: OutboxRow): SpendResult {
   }
   if (row.offline) {
     const out: SpendResult = { status: 'queued', txn_id: txnId, ...spendId, currency, spent_amount: row.amount ?? 0, offline: true, ...totals() };
-    const known = row.customer_id ? ctx.cache.get(row.customer_id) : undefined;
+    const known = row.customer_id ? lastKnownBalance(ctx, row.customer_id) : undefined;
     if (known && row.customer_id) {
-      out.balance = { amount: known.customer.balance.amount - ctx.outbox.pendingSpend(row.customer_id, currency), currency };
+      out.balance = { amount: known.amount - ctx.outbox.pendingSpend(row.customer_id, currency), currency };
     }
     return out;
   }

@@ -180,6 +180,12 @@ export interface OutboxStore {
   pendingSpend(customerId: string, currency: string): number;
   /** A customer's spends approved offline and not yet confirmed by the host, every sale's, in order (receipts). */
   offlineSpendsOf(customerId: string, currency: string): OfflineSpend[];
+  /**
+   * The customer's newest delivered row whose answer reports their balance (award, spend, void,
+   * refund), by seq (the order the host applied them), or undefined. The last known balance of a
+   * customer the identify cache does not hold (ops/known-balance.ts): offline spends only.
+   */
+  lastBalanceRow(customerId: string): OutboxRow | undefined;
   offlineSpendExposure(): Array<{ currency: string; count: number; amount: number; since: string }>;
   productBatches(syncId: string): ProductBatchRow[];
   /** Which of `skus` the batches of products.sync `syncId` already carry: the first batch and index of each. */
@@ -558,6 +564,10 @@ export class Outbox implements OutboxStore {
           ORDER BY o.seq, p.key`),
       // Named index: left to itself SQLite scanned every pending row through outbox_pending (with 20,000 awards queued
       // offline, ~9 ms per offline spend, which checks its limits with this) instead of the pending spends (~0.01 ms).
+      // No index on customer_id for delivered rows (one more write per append): newest first, stopping
+      // at the first hit; asked only by an offline spend of a customer the identify cache lacks.
+      lastBalanceRow: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE customer_id = ? AND state = 'done'
+          AND json_type(result, '$.balance') = 'object' ORDER BY seq DESC LIMIT 1`),
       offlineSpendsOf: db.prepare(`SELECT seq, amount FROM outbox INDEXED BY outbox_spend_pending
           WHERE state = 'pending' AND op = 'spend' AND offline = 1 AND customer_id = ? AND currency = ? ORDER BY seq`),
       offlineExposure: db.prepare(`SELECT currency, count(*) AS count, coalesce(sum(amount), 0) AS amount, min(created_at) AS since
@@ -1106,6 +1116,11 @@ export class Outbox implements OutboxStore {
 
   offlineSpendsOf(customerId: string, currency: string): OfflineSpend[] {
     return this.stmt.offlineSpendsOf!.all(customerId, currency) as OfflineSpend[];
+  }
+
+  lastBalanceRow(customerId: string): OutboxRow | undefined {
+    const raw = this.stmt.lastBalanceRow!.get(customerId) as RawRow | undefined;
+    return raw && decodeRaw(raw);
   }
 
   /** Offline spends approved by this till and not yet confirmed by the host, per currency. */

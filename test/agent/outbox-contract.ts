@@ -148,6 +148,30 @@ export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness
     t.same(h.outbox.offlineSpendsOf('nobody', 'EUR'), []);
   });
 
+  t.test('lastBalanceRow: a customer\'s newest delivered row whose answer reports a balance', async (t) => {
+    const h = await make(t);
+    t.equal(h.outbox.lastBalanceRow('c1'), undefined, 'nothing yet');
+    const [a, s, v, other, pending] = [
+      message({ customer_id: 'c1' }), message({ op: 'spend', customer_id: 'c1', amount: 100 }), message({ op: 'void', customer_id: 'c1' }),
+      message({ customer_id: 'c2' }), message({ customer_id: 'c1' }),
+    ];
+    await h.outbox.appendAll([a, s, v, other, pending]);
+    const balance = (amount: number) => ({ amount, currency: 'EUR' });
+    const award = (amount: number) => ({
+      award_amount: 100, instant_spend_amount: 0, automatic_spend_amount: 0, total_spend_amount: 0, balance: balance(amount), reduction: 'front_end', offers: [],
+    });
+    h.outbox.settle([
+      { id: a.id, ok: true, result: award(1100) },
+      { id: s.id, ok: true, result: { currency: 'EUR', spent_amount: 100, balance: balance(1000), offline: false } },
+      // A void of several wallets reports no single balance: not one that says it.
+      { id: v.id, ok: true, result: { reversed_award_amount: 0, reversed_spend_amount: 0 } },
+      { id: other.id, ok: true, result: award(500) },
+    ]);
+    t.equal(h.outbox.lastBalanceRow('c1')?.id, s.id, 'the spend after the award; not the void, nor the pending award');
+    t.equal(h.outbox.lastBalanceRow('c2')?.id, other.id);
+    t.equal(h.outbox.lastBalanceRow('c3'), undefined);
+  });
+
   t.test('stats report the oldest pending message', async (t) => {
     const h = await make(t);
     t.same(h.outbox.stats(), { pending: 0, dead: 0, oldest_pending_at: null, unreadable: 0 });
