@@ -28,7 +28,8 @@ export const isStoreConflict = isConflictError;
 export function openStore(config: HostConfig, env: NodeJS.ProcessEnv = process.env): Ledger {
   if (config.store === 'sqlite' || !config.postgres) return Ledger.open(join(config.data_dir, LEDGER_FILE));
   const pg = config.postgres;
-  const password = pg.password_file !== undefined ? readFileSync(pg.password_file, 'utf8').trim() : env[PG_PASSWORD_ENV];
+  // The file's first line (host/README), as the platform secrets are read: a trailing newline or note is not part of it.
+  const password = pg.password_file !== undefined ? readFileSync(pg.password_file, 'utf8').split('\n')[0]!.trim() : env[PG_PASSWORD_ENV];
   return PgLedger.open({ url: pg.url, schema: pg.schema, ...(password ? { password } : {}) });
 }
 

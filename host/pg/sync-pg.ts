@@ -66,12 +66,17 @@ export interface Sql {
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const pg = require(workerData.pgPath);
+const { parse } = require(require.resolve('pg-connection-string', { paths: [workerData.pgPath] }));
 const { port, signal, options } = workerData;
 // BIGINT (20) and NUMERIC (1700, sums) as numbers: amounts stay within ±2^53 (protocol/money.ts).
 const types = { getTypeParser: (oid, format) => (oid === 20 || oid === 1700 ? Number : pg.types.getTypeParser(oid, format)) };
+// The URL parsed here, not given as connectionString: pg lays what it parses from a connectionString
+// over the other options, and a URL without a password parses to password '', so the password
+// (password_file, TILL_HOST_PG_PASSWORD) never reached the server.
+const config = parse(options.url);
+if (options.password !== undefined) config.password = options.password;
 const client = new pg.Client({
-  connectionString: options.url, password: options.password, application_name: options.application_name,
-  connectionTimeoutMillis: options.connectTimeoutMs, types,
+  ...config, application_name: options.application_name, connectionTimeoutMillis: options.connectTimeoutMs, types,
 });
 let broken;
 // Statements with parameters run as named prepared statements, one per distinct text: the server
