@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { HostConfig } from './config.ts';
 import { Ledger } from './ledger.ts';
 import { PgLedger } from './pg/pg-ledger.ts';
+import { explainPgError } from './pg/pg-errors.ts';
 import { isConflictError, isUnreachableError } from './pg/sync-pg.ts';
 import type { Logger } from '../runtime/log.ts';
 
@@ -28,9 +29,21 @@ export const isStoreConflict = isConflictError;
 export function openStore(config: HostConfig, env: NodeJS.ProcessEnv = process.env): Ledger {
   if (config.store === 'sqlite' || !config.postgres) return Ledger.open(join(config.data_dir, LEDGER_FILE));
   const pg = config.postgres;
-  // The file's first line (host/README), as the platform secrets are read: a trailing newline or note is not part of it.
-  const password = pg.password_file !== undefined ? readFileSync(pg.password_file, 'utf8').split('\n')[0]!.trim() : env[PG_PASSWORD_ENV];
-  return PgLedger.open({ url: pg.url, schema: pg.schema, ...(password ? { password } : {}) });
+  const password = pg.password_file !== undefined ? readPasswordFile(pg.password_file) : env[PG_PASSWORD_ENV];
+  try {
+    return PgLedger.open({ url: pg.url, schema: pg.schema, ...(password ? { password } : {}) });
+  } catch (error) {
+    throw explainPgError(error, pg.schema);
+  }
+}
+
+/** The file's first line (host/README), as the platform secrets are read: a trailing newline or note is not part of it. */
+function readPasswordFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n')[0]!.trim();
+  } catch (error) {
+    throw new Error(`postgres.password_file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }
 
 /** Waits between attempts to reach PostgreSQL at start: doubling from the first to the last. */

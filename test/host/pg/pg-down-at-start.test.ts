@@ -78,8 +78,9 @@ t.test('PostgreSQL down at start: READY with STATUS waiting for PostgreSQL, then
   const { path, messages } = await notifySocket(t);
   const host = spawnHost(t, ['--config', await hostConfig(t, atPort(port), schema)], { NOTIFY_SOCKET: path, WATCHDOG_USEC: '200000' });
   const waiting = await host.waitForLog('waiting for PostgreSQL (postgres.url)');
-  t.match(waiting, { level: 'warn', err: { message: `connect ECONNREFUSED 127.0.0.1:${port}`, code: 'ECONNREFUSED' }, retry_in_ms: 1000 });
-  await waitFor(() => messages.includes(`READY=1\nSTATUS=waiting for PostgreSQL: connect ECONNREFUSED 127.0.0.1:${port}`), { what: 'READY=1 waiting for PostgreSQL' });
+  const reason = `connect ECONNREFUSED 127.0.0.1:${port} (check postgres.url: is the server up and reachable from here?)`;
+  t.match(waiting, { level: 'warn', err: { message: reason, code: 'ECONNREFUSED' }, retry_in_ms: 1000 });
+  await waitFor(() => messages.includes(`READY=1\nSTATUS=waiting for PostgreSQL: ${reason}`), { what: 'READY=1 waiting for PostgreSQL' });
   await waitFor(() => host.logs().filter((l) => l.msg === 'waiting for PostgreSQL (postgres.url)').length >= 2, { what: 'a second attempt' });
   await waitFor(() => messages.filter((m) => m === 'WATCHDOG=1').length >= 2, { what: 'watchdog pings while waiting' });
   t.equal(host.child.exitCode, null, 'still running: not exited for systemd to give up on');
@@ -107,7 +108,7 @@ t.test('what waiting cannot mend (a database that does not exist) still fails th
   url.pathname = '/till_no_such_database';
   const host = spawnHost(t, ['--config', await hostConfig(t, url.toString(), pgTestSchema(t))]);
   t.equal((await host.exited).code, 1);
-  t.match(host.logs().find((l) => l.msg === 'host failed to start'), { err: { message: 'database "till_no_such_database" does not exist' } });
+  t.equal((host.logs().find((l) => l.msg === 'host failed to start')?.err as { message?: string } | undefined)?.message, 'database "till_no_such_database" does not exist (check the database in postgres.url)');
   t.notOk(host.logs().some((l) => l.msg === 'waiting for PostgreSQL (postgres.url)'));
 });
 

@@ -201,7 +201,33 @@ t.test('host --doctor and --check-backend report the store; an unreachable serve
 
   const down = spawnHost(t, ['--config', await config('postgres://postgres@127.0.0.1:1/test'), '--doctor'], env);
   t.equal((await down.exited).code, 1);
-  t.match(down.stdout(), /^store\n✖ store +postgres: connect ECONNREFUSED 127\.0\.0\.1:1\n$/);
+  t.match(down.stdout(), /^store\n✖ store +postgres: connect ECONNREFUSED 127\.0\.0\.1:1 \(check postgres\.url: is the server up and reachable from here\?\)\n$/);
   t.equal(down.stderr(), '', 'no stack trace');
   for (const p of [doctor, check, down]) t.notMatch(p.stdout() + p.stderr(), /pg-secret/);
+});
+
+t.test('host --doctor names the key to check for each wrong PostgreSQL setting', async (t) => {
+  const dir = await tempDir(t, 'till-pg-doctor-keys-');
+  const broker = await startBroker(t);
+  const schema = pgTestSchema(t);
+  const { role, url: roleUrl } = await pgTestRole(t);
+  await pgQuery('public', `CREATE SCHEMA "${schema}"`); // made by another role: this one may not use it
+  let n = 0;
+  const storeLine = async (postgres: Record<string, unknown>) => {
+    const file = join(dir, `host-${++n}.yaml`);
+    await writeFile(file, stringify({ data_dir: join(dir, 'data'), uplink: { url: broker.url }, store: 'postgres', postgres: { schema, ...postgres } }));
+    const p = spawnHost(t, ['--config', file, '--doctor']);
+    t.equal((await p.exited).code, 1);
+    t.equal(p.stderr(), '', 'no stack trace');
+    return p.stdout();
+  };
+  const database = new URL(TEST_PG_URL);
+  database.pathname = '/till_no_such_database';
+  t.match(await storeLine({ url: database.toString() }), '✖ store  postgres: database "till_no_such_database" does not exist (check the database in postgres.url)\n');
+  const user = new URL(TEST_PG_URL);
+  user.username = 'till_no_such_role';
+  t.match(await storeLine({ url: user.toString() }), '✖ store  postgres: role "till_no_such_role" does not exist (check the user in postgres.url and the server\'s pg_hba.conf)\n');
+  t.match(await storeLine({ url: TEST_PG_URL, password_file: 'no-such-file' }), `✖ store  postgres: postgres.password_file: cannot read ${join(dir, 'no-such-file')}: ENOENT\n`);
+  t.match(await storeLine({ url: roleUrl }), `(the user in postgres.url needs USAGE and CREATE on schema ${schema} (postgres.schema), or to own it)\n`);
+  t.ok(role);
 });
