@@ -94,8 +94,10 @@ export async function commitAndAwait(ctx: OpsContext, input: AppendInput): Promi
  * A repeat whose fingerprint differs from the row's only because one basket names the till's own
  * store and the other leaves it out: the host reads an absent store as the till's (host/handlers.ts,
  * LOCAL.md "store defaults to the till's configured store"), so it is the same request, answered
- * with the row. Decided here, on the conflict path only: the fingerprint (stored with every row,
- * also rows written before this) and the way an award computes it stay as they were.
+ * with the row. The same for `discounts: []` and no discounts: every host reads an absent list as
+ * an empty one (host/engine.ts, the CRM.COM and SessionM connectors). Decided here, on the conflict
+ * path only: the fingerprint (stored with every row, also rows written before this) and the way an
+ * award computes it stay as they were.
  */
 export function sameToHost(ctx: OpsContext, payload: Record<string, unknown>, row: OutboxRow): boolean {
   const theirs = fingerprinted(row.payload);
@@ -103,7 +105,7 @@ export function sameToHost(ctx: OpsContext, payload: Record<string, unknown>, ro
   // Only a row whose stored content is what its fingerprint was taken of (an award also stores pos_reduced).
   if (basket === undefined || fingerprint(theirs) !== row.fingerprint) return false;
   const store = ctx.identity.store;
-  return fingerprint(withoutStore(fingerprinted(payload), store)) === fingerprint(withoutStore(theirs, store));
+  return fingerprint(asHostReads(fingerprinted(payload), store)) === fingerprint(asHostReads(theirs, store));
 }
 
 function fingerprinted(payload: Record<string, unknown>): Record<string, unknown> {
@@ -111,10 +113,16 @@ function fingerprinted(payload: Record<string, unknown>): Record<string, unknown
   return content;
 }
 
-function withoutStore(content: Record<string, unknown>, store: string): Record<string, unknown> {
+/** The content without what the host reads as absent: a basket store that is the till's own, an empty discounts list. */
+function asHostReads(content: Record<string, unknown>, store: string): Record<string, unknown> {
   const basket = content.basket as Record<string, unknown> | undefined;
-  if (basket?.store !== store) return content;
-  const { store: _, ...rest } = basket;
+  if (basket === undefined) return content;
+  const ownStore = basket.store === store;
+  const noDiscounts = Array.isArray(basket.discounts) && basket.discounts.length === 0;
+  if (!ownStore && !noDiscounts) return content;
+  const rest = { ...basket };
+  if (ownStore) delete rest.store;
+  if (noDiscounts) delete rest.discounts;
   return { ...content, basket: rest };
 }
 

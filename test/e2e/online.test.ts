@@ -116,3 +116,25 @@ t.test("an award repeated with the till's own store in its basket (or without it
   t.match(await pos.request('award', { txn_id: 'st-2', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded', award_amount: 200 } });
   t.match(await pos.request('identify', { by: 'token', value: 'tok-alice' }), { ok: true, result: { customer: { balance: { amount: 1400 } } } }, 'two awards of 200, once each');
 });
+
+t.test('an award repeated with `discounts: []` or without the key is the same award (an empty list is none); a discount is other content', async (t) => {
+  // Every host reads an absent discounts list as an empty one (engine, CRM.COM, SessionM connectors).
+  const sys = await startSystem(t);
+  await sys.waitOnline();
+  for (const protocol of [1, 2]) {
+    const pos = await sys.pos();
+    t.match(await pos.request('hello', { protocol }), { ok: true, result: { protocol } });
+    const [none, empty] = [`d-${protocol}-1`, `d-${protocol}-2`];
+    const a1 = await pos.request('award', { txn_id: none, customer_id: 'alice', basket });
+    t.match(a1, { ok: true, result: { status: 'awarded', award_amount: 200 } });
+    t.match(await pos.request('award', { txn_id: none, customer_id: 'alice', basket: { ...basket, discounts: [] } }),
+      { ok: true, result: { status: 'awarded', award_amount: 200, balance: (a1 as { result: { balance: unknown } }).result.balance } }, `v${protocol}: discounts [] after none`);
+    const a2 = await pos.request('award', { txn_id: empty, customer_id: 'alice', basket: { ...basket, discounts: [] } });
+    t.match(a2, { ok: true, result: { status: 'awarded' } });
+    t.match(await pos.request('award', { txn_id: empty, customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded' } }, `v${protocol}: none after discounts []`);
+    const discounted = { ...basket, total: 1900, discounts: [{ code: 'STAFF', amount: 100 }] };
+    t.match(await pos.request('award', { txn_id: empty, customer_id: 'alice', basket: discounted }), { ok: false, error: { code: 'CONFLICT' } }, 'a discount is other content');
+  }
+  const pos = await sys.pos();
+  t.match(await pos.request('identify', { by: 'token', value: 'tok-alice' }), { ok: true, result: { customer: { balance: { amount: 1800 } } } }, 'four awards of 200, once each');
+});
