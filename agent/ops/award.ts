@@ -71,7 +71,8 @@ function saleState(ctx: OpsContext, out: AwardResult, row: OutboxRow): AwardResu
     const r = redemption(sale);
     out.additional_spend_amount = r.additional_spend_amount;
     out.total_spend_amount = r.total_spend_amount;
-    if (sale.spends.some((s) => s.state !== 'dead')) balanceAfterSpends(ctx, out, row.customer_id, sale);
+    // A return alone moves the balance too (its reversed award, a spend credited back).
+    if (sale.spends.some((s) => s.state !== 'dead') || (sale.refunds ?? []).length > 0) balanceAfterSpends(ctx, out, row.customer_id, sale);
   }
   if (!voided) return out;
   const balance = voided.state === 'done' ? currentBalance(ctx, row.customer_id, sale) : undefined;
@@ -95,8 +96,9 @@ function saleState(ctx: OpsContext, out: AwardResult, row: OutboxRow): AwardResu
 }
 
 /**
- * Version 2, an award repeated after spends on its sale: its redemption total counts them, so its
- * balance is after them too, not the first answer's (LOCAL.md "Redemption total"). The latest known
+ * Version 2, an award repeated after spends or returns on its sale: its redemption total counts the
+ * spends, so its balance is after them too, and after the returns, not the first answer's (LOCAL.md
+ * "Redemption total", "Returns"). The latest known
  * balance (as after a void) less the customer's spends the host has not confirmed yet, as a spend
  * approved offline answered (ops/spend.ts). The money wallet in `wallets` says the same.
  */

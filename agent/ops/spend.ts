@@ -122,8 +122,10 @@ function spendResult(ctx: OpsContext, row: OutboxRow): SpendResult {
     };
     out.balance = r.balance;
     // Version 2, a spend repeated after later spends of its sale: its totals count them, so its
-    // balance is after them too, as a repeated award's is (LOCAL.md "Several spends on one sale").
-    if (ctx.protocol >= 2 && sale.spends.some((s) => s.seq > row.seq && s.state !== 'dead')) {
+    // balance is after them too, as a repeated award's is (LOCAL.md "Several spends on one sale");
+    // and after a later return of the sale (saleOf keeps those the host did not refuse).
+    const later = (r: OutboxRow) => r.seq > row.seq && r.state !== 'dead';
+    if (ctx.protocol >= 2 && (sale.spends.some(later) || (sale.refunds ?? []).some(later))) {
       out.balance = balanceAfterSpends(ctx, row.customer_id, sale, r.balance?.currency) ?? r.balance;
     }
     if (r.voucher) Object.assign(out, { reduction: 'back_end', voucher: r.voucher });

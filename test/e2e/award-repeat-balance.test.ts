@@ -80,3 +80,28 @@ t.test('version 2: a spend repeated after later spends of its sale gives the bal
   t.match(await spend(pos, 's-1', 'd', 10), { ok: true, result: { balance: { amount: 630 } } });
   t.match(await v1.request('spend', { txn_id: 's-1', customer_id: 'alice', amount: 10, currency: 'EUR' }), { ok: true, result: { balance: { amount: 640 } } });
 });
+
+t.test('version 2: an award or spend repeated after a return of its sale gives the balance after it, not the first answer\'s', async (t) => {
+  const sys = await startSystem(t);
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  t.match(await pos.request('hello', { protocol: 2 }), { ok: true, result: { protocol: 2 } });
+  const two = { currency: 'EUR', total: 1000, items: [{ sku: 'COFFEE', qty: 1, unit_price: 600, amount: 600 }, { sku: 'COFFEE', qty: 1, unit_price: 400, amount: 400 }] };
+  t.match(await pos.request('award', { txn_id: 'r-1', customer_id: 'alice', basket: two }), { ok: true, result: { status: 'awarded', award_amount: 100, balance: { amount: 1100 } } });
+  // A return alone (no spend on the sale): the 6.00 item back takes its 0.60 of the award back.
+  const ret = (id: string, amount: number) => pos.request('refund', { refund_id: id, txn_id: 'r-1', currency: 'EUR', items: [{ sku: 'COFFEE', qty: 1, amount }] });
+  t.match(await ret('ret-1', 600), { ok: true, result: { status: 'refunded', reversed_award_amount: 60, balance: { amount: 1040 } } });
+  t.match(await pos.request('award', { txn_id: 'r-1', customer_id: 'alice', basket: two }), { ok: true, result: { status: 'awarded', award_amount: 100, balance: { amount: 1040, currency: 'EUR' } } },
+    'the balance after the return (it said 11.00)');
+  t.equal(await aliceBalance(pos), 1040, 'nothing applied twice');
+  // A spend, then a later return: the spend's repeat is after the return too.
+  t.match(await spend(pos, 'r-1', 'a', 100), { ok: true, result: { spent_amount: 100, balance: { amount: 940 } } });
+  const second = await ret('ret-2', 400);
+  t.match(second, { ok: true, result: { status: 'refunded' } });
+  const after = (second as { result: { balance: { amount: number } } }).result.balance.amount;
+  t.match(await spend(pos, 'r-1', 'a', 100), { ok: true, result: { spent_amount: 100, balance: { amount: after } } }, 'the spend repeated after the return');
+  t.match(await pos.request('award', { txn_id: 'r-1', customer_id: 'alice', basket: two }), { ok: true, result: { balance: { amount: after } } });
+  // Version 1 keeps the first outcome.
+  const v1 = await sys.pos();
+  t.match(await v1.request('award', { txn_id: 'r-1', customer_id: 'alice', basket: two }), { ok: true, result: { balance: { amount: 1100 } } });
+});
