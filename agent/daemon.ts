@@ -261,8 +261,10 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
   // Start-up's leftovers (compiler zones, garbage) go back once the uplink is up (runtime/release-memory.ts).
   const release = releaseAfterStartUp(log, (listener) => uplink.onState((state) => { if (state === 'online') listener(); }));
   // And after a backlog has been delivered, once the outbox is empty and quiet.
+  // A dead letter ends a batch too (with no 'delivered' event when the host refused it whole).
   const backlogRelease = releaseAfterBacklogs(log, (listener) => events.on('outbox', (_topic, e) => {
     if (e.type === 'delivered') listener(Number(e.count), () => Number(e.pending));
+    else if (e.type === 'dead') listener(0, () => Number(e.pending));
   }));
   started.started('memory release', () => { release.cancel(); backlogRelease.cancel(); });
   log.info({ ...identity, version, data_dir: config.data_dir }, 'till-agent ready');

@@ -366,8 +366,10 @@ export class Forwarder {
       const set = this.waiters.get(row.id);
       if (set) for (const notify of [...set]) notify(row);
     }
-    this.options.events.emit('outbox', withCounts(
-      { type: 'delivered', count: settled.filter((r) => r.state === 'done').length }, counts, ['pending', 'dead'], outbox));
+    // Only when something was delivered: a batch the host refused whole said so with its 'dead' events.
+    let delivered = 0;
+    for (const row of settled) if (row.state === 'done') delivered++;
+    if (delivered > 0) this.options.events.emit('outbox', withCounts({ type: 'delivered', count: delivered }, counts, ['pending', 'dead'], outbox));
     try {
       this.options.onSettled?.(settled);
     } catch (error) {

@@ -18,6 +18,12 @@ t.test('dead letter: visible, never dropped, retried after the host learns the c
   t.match(refused, { ok: false, error: { code: 'NOT_FOUND', message: /dead letter/ } });
   const event = await watcher.waitForEvent('outbox', (d) => (d as { type: string }).type === 'dead');
   t.match(event.data, { type: 'dead', op: 'award', txn_id: 'ghost-1', error: { code: 'NOT_FOUND' }, dead: 1 });
+  // A batch the host refused whole delivered nothing: no 'delivered' event says 0 (LOCAL.md Events).
+  // The next sale's comes after the dead letter's events on the same connection, so by then any would have.
+  t.match(await pos.request('award', { txn_id: 'real-1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded' } });
+  await watcher.waitForEvent('outbox', (d) => (d as { type: string }).type === 'delivered');
+  t.same(watcher.events.filter((e) => e.event === 'outbox').map((e) => [(e.data as { type: string }).type, (e.data as { count?: number }).count]),
+    [['dead', undefined], ['delivered', 1]], 'dead, then the next sale delivered: no delivered count 0');
   t.match(await pos.request('status'), { ok: true, result: { outbox: { dead: 1, pending: 0 } } });
   const list = await pos.request('outbox.list', { state: 'dead' });
   t.match(list, { ok: true, result: { dead: 1, messages: [{ op: 'award', txn_id: 'ghost-1', state: 'dead', error: { code: 'NOT_FOUND' } }] } });
