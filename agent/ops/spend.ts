@@ -81,6 +81,9 @@ async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, 
   const decline = (why: string) => new AgentError('OFFLINE_SPEND_DECLINED', `offline spend declined: ${why}`);
   if (limit === 0) throw decline('offline spend is disabled on this till (offline.spend_floor_limit is 0)');
   if (p.amount > limit) throw decline(`amount ${p.amount} is above the offline floor limit ${limit}`);
+  // Version 1 reaches here for a voided sale too (version 2: SALE_VOIDED): nothing is left to pay on
+  // it, as the host answers online (spent_amount 0), and the host applies an offline spend as approved.
+  if (sale.void !== undefined && sale.void.state !== 'dead') throw decline(`sale ${p.txn_id} was voided: nothing is left to pay on it`);
   const known = lastKnownBalance(ctx, p.customer_id);
   if (!known) throw decline('no recent balance known for this customer on this till');
   if (known.currency !== p.currency) {
