@@ -123,8 +123,8 @@ export type Outcome =
 export interface OutboxStore {
   /**
    * Commit one message; resolves only once it is durable. Same (op, txn_id): existing or conflict.
-   * A new award for a txn_id whose void is here (not a dead letter) rejects with CONFLICT, nothing
-   * committed (its sale was voided: LOCAL.md "The sale flow", step 5); so do appendAll and appendEarly.
+   * A new award, redeem or voucher.redeem for a sale whose void is here (not a dead letter) rejects
+   * with CONFLICT, nothing committed (LOCAL.md "The sale flow", step 5); so do appendAll and appendEarly.
    */
   append(input: AppendInput): Promise<AppendOutcome>;
   /** Commit several messages atomically. */
@@ -441,8 +441,8 @@ export class Outbox implements OutboxStore {
    */
   private readonly lastCreated = new Map<DurableOp, number>();
   /**
-   * The txn_ids of the void rows (read at open, then added as voids are inserted): a new award for
-   * one of them is refused (insertOne). Only ever too large (a rolled-back insert, a pruned sale):
+   * The txn_ids of the void rows (read at open, then added as voids are inserted): a new award,
+   * offer or voucher redemption for one of them is refused (insertOne). Only ever too large (a rolled-back insert, a pruned sale):
    * a txn_id found here is checked against the file. A Set probe per award, not a statement: the
    * award for a voided sale is rare, the award common (offline ~2 M instructions an award, issue 10).
    */
@@ -851,9 +851,10 @@ export class Outbox implements OutboxStore {
 
   private insertOne(item: AppendInput): AppendOutcome {
     // Checked here, in the commit's transaction, not by the op before its append: a void queued in
-    // the same group commit just before the award counts too.
-    if (item.op === 'award' && item.txn_id !== null && this.voidedTxns.has(item.txn_id)) this.refuseVoidedSale(item.txn_id);
+    // the same group commit just before the award counts too. A redemption names its sale in its payload.
     const sale = item.payload.sale_txn_id;
+    const ofSale = item.op === 'award' ? item.txn_id : item.op === 'voucher.redeem' ? sale : item.op === 'redeem' ? item.payload.txn_id : undefined;
+    if (typeof ofSale === 'string' && this.voidedTxns.has(ofSale)) this.refuseVoidedSale(item, ofSale);
     // Positional parameters: better-sqlite3 binds named ones by looking each name up in an object.
     const attempts = this.precounting ? 1 : 0;
     let lastInsertRowid: number | bigint;
@@ -907,15 +908,15 @@ export class Outbox implements OutboxStore {
   }
 
   /**
-   * A new award for a sale this till voided: CONFLICT. Its own award, repeated after the void, is
-   * not new (the insert finds it: its first outcome, or CONFLICT for other content); a void the host
-   * refused (dead) voided nothing.
+   * A new award, offer or voucher redemption for a sale this till voided: CONFLICT. One made before
+   * the void and repeated is not new (the insert finds it: its first outcome, or CONFLICT for other
+   * content); a void the host refused (dead) voided nothing.
    */
-  private refuseVoidedSale(txnId: string): void {
-    if (this.byTxn.get('award')!.get(txnId) !== undefined) return;
-    const voided = this.byTxn.get('void')!.get(txnId) as RawRow | undefined;
+  private refuseVoidedSale(item: AppendInput, saleTxnId: string): void {
+    if (item.txn_id !== null && this.byTxn.get(item.op)!.get(item.txn_id) !== undefined) return;
+    const voided = this.byTxn.get('void')!.get(saleTxnId) as RawRow | undefined;
     if (voided === undefined || voided[10] === 'dead') return;
-    throw new AgentError('CONFLICT', `award for txn_id ${txnId}: that sale was voided on this till; a new sale needs a new txn_id`);
+    throw new AgentError('CONFLICT', `${item.op} for txn_id ${saleTxnId}: that sale was voided on this till; a new sale needs a new txn_id`);
   }
 
   get(id: string): OutboxRow | undefined {

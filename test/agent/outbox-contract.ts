@@ -244,6 +244,13 @@ export function outboxContract(t: Test, make: (t: Test) => Promise<OutboxHarness
     await h.outbox.append(dead);
     h.outbox.settle([{ id: dead.id, ok: false, error: { code: 'NOT_FOUND', message: 'nothing to void', permanent: true } }]);
     t.equal((await h.outbox.append(message({ op: 'award', txn_id: 'sale-5' }))).kind, 'created');
+    // Offer and voucher redemptions name their sale in the payload: the same.
+    const redeemed = message({ op: 'redeem', txn_id: 'rd-1', payload: { txn_id: 'sale-6', offer_id: 'o' } });
+    await h.outbox.append(redeemed);
+    await h.outbox.append(message({ op: 'void', txn_id: 'sale-6' }));
+    t.equal((await h.outbox.append({ ...redeemed, id: 'rd-again' })).kind, 'existing', 'a redemption from before the void, repeated');
+    await t.rejects(h.outbox.append(message({ op: 'redeem', txn_id: 'rd-2', payload: { txn_id: 'sale-6', offer_id: 'o' } })), refused, 'redeem');
+    await t.rejects(h.outbox.append(message({ op: 'voucher.redeem', txn_id: 'vr-1', payload: { sale_txn_id: 'sale-6', code: 'c' } })), refused, 'voucher.redeem');
     const again = await h.reopen();
     await t.rejects(again.append(message({ op: 'award', txn_id: 'sale-1' })), refused, 'a void from before the reopen');
     t.equal((await again.append({ ...awarded, id: 'after-reopen' })).kind, 'existing');
