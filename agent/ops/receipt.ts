@@ -16,6 +16,7 @@ import { encodeEscPos, printableIn } from '../receipts/encode.ts';
 import type { OpsContext } from './context.ts';
 import { asAgentError, printerOf } from './devices.ts';
 import { fingerprint } from './outcome.ts';
+import { lastKnownBalance } from './known-balance.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 
 export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) {
@@ -38,9 +39,11 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
   const rows = p.txn_id ? [...ctx.outbox.forTxn(p.txn_id), ...ctx.outbox.forSale('spend', p.txn_id), ...redemptionRows(ctx.outbox, p.txn_id)] : [];
   const customerId = rows.find((r) => r.customer_id)?.customer_id;
   const cached = customerId ? ctx.cache.get(customerId) : undefined;
-  // A spend approved offline: its balance counts the customer's other offline spends too (loyalty-section.ts).
-  const offline = cached && customerId && rows.some(pendingOffline)
-    ? { balance: cached.customer.balance, spends: ctx.outbox.offlineSpendsOf(customerId, cached.customer.balance.currency) }
+  // A spend approved offline: its balance counts the customer's other offline spends too (loyalty-section.ts),
+  // from the last known balance, as the spend's answer did (known-balance.ts: also a customer never identified here).
+  const balance = customerId && rows.some(pendingOffline) ? cached?.customer.balance ?? lastKnownBalance(ctx, customerId) : undefined;
+  const offline = balance && customerId
+    ? { balance, spends: ctx.outbox.offlineSpendsOf(customerId, balance.currency) }
     : undefined;
   const loyalty = loyaltySection(rows, cached?.customer.name, offline) ?? undefined;
   const { identity } = ctx;

@@ -1,6 +1,8 @@
 // One sale's records read straight from the agent's SQLite file, read-only: works whether the
 // agent runs or not, and never migrates, locks for writing or creates anything (openDb would).
 import Database from 'better-sqlite3';
+import type { Money } from '../../protocol/money.ts';
+import { balanceOf } from '../upstream/host-results.ts';
 import { decode, type OutboxRow } from '../upstream/outbox.ts';
 import { redemptionRows } from './offer-redemptions.ts';
 import type { CustomerOffline } from './loyalty-section.ts';
@@ -35,17 +37,27 @@ export function readTxnRecords(dbFile: string, txnId: string): TxnRecords {
     const customer = customerId
       ? db.prepare('SELECT name, balance_amount, currency FROM customers WHERE id = ?').get(customerId) as CachedRow | undefined
       : undefined;
-    if (!customer) return { rows };
-    const out: TxnRecords = { rows, customerName: customer.name };
-    if (rows.some((r) => r.op === 'spend' && r.state === 'pending' && r.offline)) {
+    const out: TxnRecords = customer ? { rows, customerName: customer.name } : { rows };
+    if (customerId && rows.some((r) => r.op === 'spend' && r.state === 'pending' && r.offline)) {
+      // The last known balance, as the agent's receipt takes it (agent/ops/known-balance.ts): the cache, else the
+      // customer's newest delivered answer that reports one (a customer never identified on this till).
+      const balance = customer ? { amount: customer.balance_amount, currency: customer.currency } : lastAnsweredBalance(db, customerId);
+      if (!balance) return out;
       const spends = db.prepare(`SELECT seq, amount FROM outbox WHERE state = 'pending' AND op = 'spend' AND offline = 1
-          AND customer_id = ? AND currency = ? ORDER BY seq`).all(customerId, customer.currency) as CustomerOffline['spends'];
-      out.customer = { balance: { amount: customer.balance_amount, currency: customer.currency }, spends };
+          AND customer_id = ? AND currency = ? ORDER BY seq`).all(customerId, balance.currency) as CustomerOffline['spends'];
+      out.customer = { balance, spends };
     }
     return out;
   } finally {
     db.close();
   }
+}
+
+/** Outbox.lastBalanceRow's balance, read with this file's own statement. */
+function lastAnsweredBalance(db: Database.Database, customerId: string): Money | undefined {
+  const raw = db.prepare(`SELECT * FROM outbox WHERE customer_id = ? AND state = 'done'
+      AND json_type(result, '$.balance') = 'object' ORDER BY seq DESC LIMIT 1`).get(customerId) as Parameters<typeof decode>[0] | undefined;
+  return raw && balanceOf(decode(raw));
 }
 
 interface CachedRow {

@@ -55,3 +55,36 @@ t.test('a receipt printed offline takes off the customer\'s offline spends on ot
   t.equal(r.code, 0, r.out);
   t.match(await readFile(join(dir, 'a-1.txt'), 'utf8'), /New balance +9\.00 EUR/);
 });
+
+t.test('a customer never identified on this till: the receipt printed offline says the balance the spend answered', async (t) => {
+  const printer = await printerServer(t, await freePort());
+  const sys = await startSystem(t, {
+    agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'tcp', host: '127.0.0.1', port: printer.port, confirm_timeout_ms: 1000, poll_ms: 100 }] },
+  });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  await waitFor(async () => {
+    const r = await pos.request('devices.list');
+    return r.ok && (r.result as { devices: Array<{ state: string }> }).devices.every((d) => d.state === 'ready');
+  }, { what: 'printer ready' });
+  const basket = { currency: 'EUR', total: 1000, items: [{ sku: 'COFFEE', qty: 1, unit_price: 1000, amount: 1000 }] };
+  // No identify: the awards' answers are what the till knows of alice's balance (11.00, then 12.00).
+  t.match(await pos.request('award', { txn_id: 'z-1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded', balance: { amount: 1100 } } });
+  t.match(await pos.request('award', { txn_id: 'a-1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded', balance: { amount: 1200 } } });
+  await sys.goOffline();
+  t.match(await pos.request('spend', { txn_id: 'z-1', customer_id: 'alice', amount: 200, currency: 'EUR' }), { ok: true, result: { status: 'queued', spent_amount: 200, balance: { amount: 1000 } } });
+  t.match(await pos.request('spend', { txn_id: 'a-1', customer_id: 'alice', amount: 100, currency: 'EUR' }), { ok: true, result: { status: 'queued', spent_amount: 100, balance: { amount: 900 } } });
+  const receipt = async (txn: string) => {
+    const before = printer.peers.length === 0 ? 0 : Buffer.concat(printer.peers.map((p) => p.jobBytes())).length;
+    t.match(await pos.request('receipt.print', { txn_id: txn, document: { currency: 'EUR', items: [{ name: 'Coffee', amount: 1000 }], total: 1000 } }), { ok: true, result: { status: 'printed', loyalty: true } });
+    return interpret(Buffer.concat(printer.peers.map((p) => p.jobBytes())).subarray(before), { columns: 42 }).lines;
+  };
+  const lines = await receipt('a-1');
+  t.ok(lines.some((l) => /^New balance +9\.00 EUR$/.test(l)), `as the spend answered (not 11.00: its own award's balance less its own spend): ${lines.join(' | ')}`);
+  const first = await receipt('z-1');
+  t.ok(first.some((l) => /^New balance +10\.00 EUR$/.test(l)), `as its spend answered: ${first.join(' | ')}`);
+  const dir = await tempDir(t);
+  const r = await cli('receipt', 'preview', '--txn', 'a-1', '--config', sys.agentConfig, '--out', join(dir, 'a-1.png'));
+  t.equal(r.code, 0, r.out);
+  t.match(await readFile(join(dir, 'a-1.txt'), 'utf8'), /New balance +9\.00 EUR/, 'the operator\'s preview too');
+});
