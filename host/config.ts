@@ -32,6 +32,12 @@ const hostUplinkSchema = uplinkConfigSchema.safeExtend({
   url: z
     .string({ error: 'must be mqtt://HOST:PORT or mqtts://HOST:PORT' })
     .refine(isBrokerUrl, { error: 'must be mqtt://HOST:PORT or mqtts://HOST:PORT ("embedded" is for the agent only)' }),
+  // With client_id (a persistent session), MQTT 5: how long the broker keeps this host's session once
+  // it is gone. The broker goes on handing that session its share of the fleet's requests meanwhile,
+  // so it covers a restart, not a host that stays down (the agent's 7 days did: a third of a 3-host
+  // fleet's requests waited for the tills' timeouts for as long as one host was down).
+  session_expiry_s: z.number({ error: 'must be a number of seconds' }).int({ error: 'must be a whole number of seconds' })
+    .min(1, { error: 'must be at least 1' }).max(604_800, { error: 'must be at most 604800 (7 days)' }).default(60),
 });
 
 export const hostConfigSchema = z.strictObject({

@@ -59,7 +59,8 @@ const MAX_TILL_TOPICS = 10_000;
 export type ConsumerState = 'idle' | 'connecting' | 'subscribed' | 'offline' | 'stopping' | 'stopped';
 
 export interface ConsumerOptions {
-  uplink: UplinkConfig;
+  /** session_expiry_s: the host's own key (host/config.ts); absent (tests' plain uplink configs): 60. */
+  uplink: UplinkConfig & { session_expiry_s?: number };
   /** Stable id (uplink.client_id) keeps a persistent session across restarts; see README. */
   clientId: string;
   persistentSession: boolean;
@@ -165,8 +166,10 @@ export class Consumer {
     // session, and mosquitto 2.0 does not restore a session's `$share/…` subscription from its
     // persistence file after a restart. We subscribe ourselves on every connect instead.
     const connectOptions: IClientOptions = { ...base, clean: !persistentSession, resubscribe: false };
-    // A generated client id is never resumed: do not leave a session behind on the broker.
-    if (!persistentSession && connectOptions.properties) connectOptions.properties = { sessionExpiryInterval: 0 };
+    // A generated client id is never resumed: do not leave a session behind on the broker. A
+    // configured one is kept session_expiry_s (long enough for a restart): while it is kept, the
+    // broker hands it its share of the requests, which wait there for the host or the till's resend.
+    if (connectOptions.properties) connectOptions.properties = { sessionExpiryInterval: persistentSession ? uplink.session_expiry_s ?? 60 : 0 };
     this.transition('connecting', { url: uplink.url, client_id: clientId, topic: this.topic });
     const client = mqtt.connect(uplink.url, connectOptions);
     this.client = client;
