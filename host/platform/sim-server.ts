@@ -51,6 +51,13 @@ export interface SimServerOptions {
   /** Path prefix of the API, e.g. "/crmapi/rest/v2/". */
   prefix: string;
   handle(request: SimRequest): SimAnswer;
+  /**
+   * A request arriving, before any latency fault: an answer to give at once (SessionM answers a
+   * repeat of a request it is still processing with "pending processing"), or undefined to go on.
+   * `left` is called when that request will not reach handle() (dropped before it).
+   */
+  arrive?(request: SimRequest): SimAnswer | undefined;
+  left?(request: SimRequest): void;
   expireTokens(): void;
   state(): unknown;
 }
@@ -117,24 +124,31 @@ export class SimServer {
     if (req.method !== 'POST') return send(res, { status: 405, body: { error: 'POST only' } });
 
     const faults = this.take(endpoint);
-    for (const f of faults) if (f.kind === 'latency') await new Promise((r) => setTimeout(r, f.ms ?? 1000));
-    // A client that gave up meanwhile does not stop the platform: the request is still applied
-    // (the worst case for exactly once), its answer goes nowhere.
-    if (faults.some((f) => f.kind === 'expire_token')) this.options.expireTokens();
-    const drop = faults.find((f) => f.kind === 'drop');
-    if (drop && drop.when !== 'after') return void req.socket.destroy();
-    const status = faults.find((f) => f.kind === 'status');
-    if (status) return send(res, { status: status.status ?? 503, body: { error: 'injected fault' } });
-    const throttle = faults.find((f) => f.kind === 'throttle');
-    if (throttle) return send(res, { status: 429, body: { error: 'too many requests' }, headers: { 'retry-after': String(throttle.retry_after_s ?? 1) } });
-
     let body: unknown;
     try {
       body = raw === '' ? undefined : JSON.parse(raw);
     } catch {
       body = Symbol.for('invalid-json');
     }
-    const answer = this.options.handle({ endpoint, headers: req.headers, body });
+    const request: SimRequest = { endpoint, headers: req.headers, body };
+    // Injected 5xx and 429 answer before the platform looks at the request.
+    const status = faults.find((f) => f.kind === 'status');
+    const throttle = faults.find((f) => f.kind === 'throttle');
+    const arrived = status || throttle ? undefined : this.options.arrive?.(request);
+    if (arrived) return send(res, arrived);
+    for (const f of faults) if (f.kind === 'latency') await new Promise((r) => setTimeout(r, f.ms ?? 1000));
+    // A client that gave up meanwhile does not stop the platform: the request is still applied
+    // (the worst case for exactly once), its answer goes nowhere.
+    if (faults.some((f) => f.kind === 'expire_token')) this.options.expireTokens();
+    const drop = faults.find((f) => f.kind === 'drop');
+    if (drop && drop.when !== 'after') {
+      this.options.left?.(request);
+      return void req.socket.destroy();
+    }
+    if (status) return send(res, { status: status.status ?? 503, body: { error: 'injected fault' } });
+    if (throttle) return send(res, { status: 429, body: { error: 'too many requests' }, headers: { 'retry-after': String(throttle.retry_after_s ?? 1) } });
+
+    const answer = this.options.handle(request);
     if (drop) return void req.socket.destroy();
     if (faults.some((f) => f.kind === 'duplicate')) {
       const text = JSON.stringify(answer.body);

@@ -8,6 +8,11 @@ import type { HttpAnswer, PlatformHttp } from '../platform/http.ts';
 import type { SessionmConfig } from './config.ts';
 import { responseSchema } from './wire.ts';
 
+/** "pending processing", however SessionM spells the code (pending_processing, PENDING_PROCESSING, …). */
+function pendingProcessing(code: string | undefined): boolean {
+  return code !== undefined && code.toLowerCase().replace(/[^a-z]+/g, ' ').trim() === 'pending processing';
+}
+
 export class SessionmClient {
   private readonly authorization: string;
 
@@ -35,6 +40,12 @@ export class SessionmClient {
       const answer = await this.http.post(endpoint, body, { authorization: this.authorization });
       const parsed = responseSchema.safeParse(answer.body);
       const said = parsed.success && parsed.data.errors ? `${parsed.data.errors.code}: ${parsed.data.errors.message}` : `HTTP ${answer.status}`;
+      // General Request Container, request_id: a repeat of a request SessionM is still processing
+      // "bears an error code of 'pending processing'": the first will be applied, so this is not a
+      // refusal (a dead letter) but a wait; the same request id later gets the first answer.
+      if (answer.status < 500 && pendingProcessing(parsed.data?.errors?.code)) {
+        throw new PlatformError('sessionm', 'server', `${endpoint}: pending processing (the first request with this request_id is still being applied)`, { status: answer.status, platformCode: parsed.data!.errors!.code });
+      }
       if (answer.status === 401 || answer.status === 403) {
         throw new PlatformError('sessionm', 'auth', `${endpoint}: credentials refused (${said}); check the sessionm key, secret and client_id`, { status: answer.status });
       }

@@ -50,6 +50,8 @@ export class SessionmSimulator {
   /** Each transaction as sent (`sent`: its request_payload), with the total and points it made. */
   readonly transactions = new Map<string, { user?: string; total: number; points: number; sent: z.output<typeof sendTransactionRequest>['request_payload'] }>();
   private readonly answered = new Map<string, SimAnswer>();
+  /** Requests being processed (a latency fault holds them): a repeat meanwhile is "pending processing". */
+  private readonly processing = new Set<string>();
 
   constructor(private readonly options: SessionmSimOptions) {
     for (const u of options.users) {
@@ -59,6 +61,8 @@ export class SessionmSimulator {
     this.server = new SimServer({
       prefix: '/',
       handle: (r) => this.handle(r),
+      arrive: (r) => this.arrive(r),
+      left: (r) => { this.processing.delete(this.key(r) ?? ''); },
       expireTokens: () => undefined,
       state: () => ({ users: [...this.users.values()].map((u) => ({ id: u.id, points: u.points })), transactions: this.transactions.size }),
     });
@@ -85,13 +89,35 @@ export class SessionmSimulator {
     return o;
   }
 
-  private handle(r: SimRequest): SimAnswer {
+  private key(r: SimRequest): string | undefined {
+    const requestId = typeof r.body === 'object' && r.body !== null ? (r.body as { request_id?: unknown }).request_id : undefined;
+    return typeof requestId === 'string' ? `${r.endpoint}\u0000${requestId}` : undefined;
+  }
+
+  private authorised(r: SimRequest): boolean {
     const auth = basicAuth(r.headers.authorization);
-    if (!auth || auth.user !== this.options.key || auth.password !== this.options.secret) return fail(401, 'unauthorized', 'invalid key or secret');
+    return auth !== undefined && auth.user === this.options.key && auth.password === this.options.secret;
+  }
+
+  /**
+   * General Request Container, request_id: "If a subsequent request is made with the same
+   * request_id, it will return the response when one had already been generated or if it bears an
+   * error code of 'pending processing'": a repeat of a request still being processed gets that error.
+   */
+  private arrive(r: SimRequest): SimAnswer | undefined {
+    const key = this.key(r);
+    if (key === undefined || !this.authorised(r) || this.answered.has(key)) return undefined;
+    if (this.processing.has(key)) return fail(200, 'pending_processing', 'request_id: the request is pending processing');
+    this.processing.add(key);
+    return undefined;
+  }
+
+  private handle(r: SimRequest): SimAnswer {
+    const key = this.key(r);
+    if (key !== undefined) this.processing.delete(key);
+    if (!this.authorised(r)) return fail(401, 'unauthorized', 'invalid key or secret');
     if (typeof r.body === 'symbol') return fail(400, 'validation', 'body is not valid JSON');
-    const requestId = (r.body as { request_id?: unknown } | undefined)?.request_id;
     // Idempotency: a request id already answered gets that answer again, whatever the body.
-    const key = typeof requestId === 'string' ? `${r.endpoint}\u0000${requestId}` : undefined;
     const previous = key ? this.answered.get(key) : undefined;
     if (previous) return previous;
     let answer: SimAnswer;

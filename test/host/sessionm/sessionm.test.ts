@@ -99,6 +99,21 @@ t.test('backend: a timeout leaves the award pending, the resend is applied once'
   t.equal(sim.points('U1'), 130);
 });
 
+t.test('backend: a resend while SessionM is still processing the first ("pending processing") stays pending, then gets the first answer', async (t) => {
+  // General Request Container, request_id: a repeat "will return the response when one had already been
+  // generated or if it bears an error code of 'pending processing'": not a refusal of the sale.
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim, { retries: 0, timeout_ms: 200 });
+  const m = award('U1', basket([['COFFEE', 1000]]), 'sale-1');
+  sim.server.inject({ kind: 'latency', ms: 1500, endpoint: 'api/2.0/send_transaction' });
+  t.match(await run(m), [{ ok: false, error: { code: 'UPSTREAM_TIMEOUT', permanent: false } }]);
+  t.match(await run(m), [{ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', permanent: false, message: /pending processing/ } }],
+    'the first is still being processed: transient, the till resends (it was REJECTED_UPSTREAM, a dead letter)');
+  await waitFor(() => sim.transactions.size === 1);
+  t.match(await run(m), [{ ok: true, result: { award_amount: 10, balance: { amount: 130 } } }], 'the resend gets the first answer');
+  t.equal(sim.points('U1'), 130, 'applied once');
+});
+
 t.test('backend: unsupported ops are permanent UNSUPPORTED with the reason; check-backend says so', async (t) => {
   const sim = await startSessionmSim(t);
   const { run, backend } = await sessionmBackend(t, sim);
