@@ -36,6 +36,8 @@ const SERIAL_AFTER = 3;
 const MAX_ATTEMPTS = 12;
 /** A request waits this long for a till's lock or a row (SQLite's busy_timeout); start-up work may wait longer. */
 const LOCK_TIMEOUT_MS = 5000;
+/** A transaction left idle this long is abandoned by its host: the server ends it (see connect). */
+export const IDLE_IN_TRANSACTION_MS = 15_000;
 
 const now = () => new Date().toISOString();
 
@@ -125,6 +127,13 @@ export class PgLedger implements Ledger {
     // it on every request, ~10-40 ms of the server's CPU for a 7-row table. These statements are
     // all short; none gains from JIT.
     this.conn.query('SET jit = off');
+    // A host that goes silent mid-request (its machine lost, the network cut, the process frozen)
+    // leaves its session holding the till's lock and the rows it wrote, and every request of that
+    // till on the other hosts fails on lock_timeout: until the server's TCP keepalive notices, two
+    // hours by default. A request's statements follow each other with no wait (the handlers are
+    // synchronous), so a transaction idle this long is abandoned: the server ends the session and
+    // frees what it held. Keepalives a minute apart do the same for a session lost between requests.
+    this.conn.query(`SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}; SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3`);
   }
 
   close(): void {

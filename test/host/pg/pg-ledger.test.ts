@@ -94,6 +94,39 @@ t.test('a connection lost while idle is made again for the next batch', async (t
   t.equal(balance, 990, 'applied on a new connection');
 });
 
+t.test('a host gone silent mid-request does not hold its till: the server ends the abandoned transaction', async (t) => {
+  // A host whose machine is lost mid-request leaves its session holding the till's lock and an open
+  // transaction; the other hosts' requests for that till failed on lock_timeout until the server's
+  // TCP keepalive noticed (two hours by default). Here host a takes the till as a request does and
+  // goes silent; host b's requests for that till get through once the server has ended a's session.
+  const schema = pgTestSchema(t);
+  // The till's lock is an advisory lock of the database (every schema): a till of this test alone.
+  const till = `M1/S1/T-silent-${process.pid}`;
+  const a = open(t, schema, `till-host-silent-${process.pid}`);
+  const b = open(t, schema);
+  customer(a, 'P1', 1000);
+  const sql = (a as unknown as { sql: { all(text: string, params?: unknown[]): unknown[] } }).sql;
+  sql.all('SELECT pg_advisory_lock(29714, hashtext($1))', [till]); // LOCK_CLASS + 1: the till's lock
+  sql.all('BEGIN ISOLATION LEVEL SERIALIZABLE');
+  spend(a, till, 'silent-1', 100);
+  const started = Date.now();
+  let balance: number | undefined;
+  let refusals = 0;
+  while (balance === undefined && Date.now() - started < 60_000) {
+    try {
+      balance = b.immediate(() => spend(b, till, 'after-silence', 10), till);
+    } catch (error) {
+      refusals++;
+      t.match(error, { code: '55P03' }, 'meanwhile: lock timeout, as any busy till');
+    }
+  }
+  t.equal(balance, 990, 'host b applied the till\'s request: host a\'s abandoned spend was rolled back');
+  t.ok(refusals >= 1, `refused while host a held the till (${refusals} times)`);
+  const show = (b as unknown as { sql: { get<R>(text: string): R } }).sql;
+  t.same(['idle_in_transaction_session_timeout', 'tcp_keepalives_idle', 'tcp_keepalives_interval', 'tcp_keepalives_count'].map((n) => show.get<Record<string, string>>(`SHOW ${n}`)[n]),
+    ['15s', '30', '10', '3'], 'the host\'s session: abandoned transactions ended after 15 s, a lost peer noticed within a minute');
+});
+
 t.test('no statement of the host is JIT-compiled, also on a new connection', async (t) => {
   // enable_seqscan = off prices a plan with no usable index (the offers read, ORDER BY a collation
   // the index is not in) above 10^10: with jit on, the server compiled it on every request.
