@@ -49,6 +49,11 @@ export class SessionmClient {
       if (answer.status === 401 || answer.status === 403) {
         throw new PlatformError('sessionm', 'auth', `${endpoint}: credentials refused (${said}); check the sessionm key, secret and client_id`, { status: answer.status });
       }
+      // A 404 without SessionM's response container never reached the POS API (a wrong sessionm.url, a
+      // proxy): not "no such customer" nor a refusal to dead-letter, but unreachable until fixed.
+      if (answer.status === 404 && !parsed.success) {
+        throw new PlatformError('sessionm', 'bad_response', `${endpoint}: HTTP 404 that is not a SessionM answer (no response container): check sessionm.url`, { status: 404 });
+      }
       if (answer.status === 404 || parsed.data?.errors?.code === 'not_found') throw new PlatformError('sessionm', 'not_found', `${endpoint}: ${said}`, { status: answer.status });
       if (answer.status >= 400 || (parsed.success && parsed.data.status !== 'OK')) {
         throw new PlatformError('sessionm', 'rejected', `${endpoint}: ${said}`, { status: answer.status, ...(parsed.data?.errors ? { platformCode: parsed.data.errors.code } : {}) });

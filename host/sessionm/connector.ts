@@ -21,7 +21,7 @@ import { PlatformError, isPlatformError } from '../platform/errors.ts';
 import { platformRequestId } from '../platform/request-id.ts';
 import type { SessionmClient } from './client.ts';
 import type { SessionmConfig } from './config.ts';
-import { lockData, lookupData, offerData, redeemData, sendTransactionData } from './wire.ts';
+import { lockData, lookupData, offerData, redeemData, responseSchema, sendTransactionData } from './wire.ts';
 import { z } from 'zod';
 import type { HeldOffer, LockResult, OffersResult, RedeemHostResult, ReinstateHostResult, UnlockResult } from '../../protocol/offers.ts';
 
@@ -279,9 +279,15 @@ export class SessionmConnector implements Connector {
       const answer = await this.client.probe(store, randomUUID());
       const ms = Date.now() - started;
       const authOk = answer.status !== 401 && answer.status !== 403;
+      // A 404 is SessionM's "no such user" only in its response container; otherwise the URL is wrong.
+      const sessionm = responseSchema.safeParse(answer.body).success;
+      const callOk = answer.status === 200 || (answer.status === 404 && sessionm);
       return [
         { name: 'sessionm auth', ok: authOk, detail: authOk ? 'key and secret accepted' : `HTTP ${answer.status}: key, secret or client_id refused` },
-        { name: 'sessionm call', ok: answer.status === 200 || answer.status === 404, detail: `api/2.0/lookup: HTTP ${answer.status} in ${ms} ms` },
+        {
+          name: 'sessionm call', ok: callOk,
+          detail: `api/2.0/lookup: HTTP ${answer.status} in ${ms} ms${answer.status === 404 && !sessionm ? ', not a SessionM answer (no response container): check sessionm.url' : ''}`,
+        },
         clockSkew('sessionm', answer.headers.get('date'), started + ms / 2),
       ];
     } catch (error) {

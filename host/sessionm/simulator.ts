@@ -129,7 +129,8 @@ export class SessionmSimulator {
         case 'api/2.0/unlock': answer = this.unlock(this.parse(offerActionRequest, r)); break;
         case 'api/2.0/redeem': answer = this.redeem(this.parse(discountRequest, r)); break;
         case 'api/2.0/reinstate': answer = this.reinstate(this.parse(offerActionRequest, r)); break;
-        default: return fail(404, 'not_found', `no such endpoint ${r.endpoint}`);
+        // Not a POS API path: the web server's own 404, not SessionM's response container.
+        default: return { status: 404, body: { message: `Not Found: /${r.endpoint}` } };
       }
     } catch (error) {
       if (!(error instanceof SimRefusal)) throw error;

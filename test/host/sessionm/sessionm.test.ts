@@ -114,6 +114,23 @@ t.test('backend: a resend while SessionM is still processing the first ("pending
   t.equal(sim.points('U1'), 130, 'applied once');
 });
 
+t.test('backend: a 404 that is not a SessionM answer (a wrong sessionm.url) is not "no such customer" nor a dead letter', async (t) => {
+  // A real 404 page is not the General Response Container: the lookup found nothing because it never reached SessionM.
+  const sim = await startSessionmSim(t);
+  const { run, backend } = await sessionmBackend(t, sim, { url: `${sim.server.url}pos/` });
+  t.match(await run(message('identify', { by: 'card', value: '6006491234567890' })),
+    [{ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', permanent: false, message: /HTTP 404 that is not a SessionM answer.*sessionm\.url/ } }],
+    'was NOT_FOUND "no customer with this card" for every customer');
+  t.match(await run(award('U1', basket([['COFFEE', 1000]]), 'sale-1')), [{ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', permanent: false } }],
+    'the sale stays pending (was NOT_FOUND, permanent: a dead letter)');
+  t.equal(sim.transactions.size, 0);
+  t.match((await backend.doctor()).find((c) => c.name === 'sessionm call'), { ok: false, detail: /HTTP 404.*not a SessionM answer.*sessionm\.url/ }, 'the doctor said ok');
+  t.match((await backend.checkOps()).find((o) => o.op === 'identify'), { ok: false }, 'check-backend said "api/2.0/lookup answers"');
+  // A SessionM 404 (its container) is still an answer: an unknown customer.
+  const { run: right } = await sessionmBackend(t, sim);
+  t.match(await right(message('identify', { by: 'card', value: '6006491234567999' })), [{ ok: false, error: { code: 'NOT_FOUND', permanent: true } }]);
+});
+
 t.test('backend: unsupported ops are permanent UNSUPPORTED with the reason; check-backend says so', async (t) => {
   const sim = await startSessionmSim(t);
   const { run, backend } = await sessionmBackend(t, sim);
