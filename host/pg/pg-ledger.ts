@@ -23,7 +23,7 @@ import { LOCK_CLASS, PG_SCHEMA_VERSION, migratePg } from './pg-schema.ts';
 import { PgUserOffers } from './pg-user-offers.ts';
 import { PgError, SyncPg, isConflictError, isUnreachableError, type PgConnectionOptions, type Sql } from './sync-pg.ts';
 
-/** Advisory lock class of a till's batches (the second key is hashtext(terminal)). */
+/** Advisory lock class of a till's batches (the second key is hashtext(schema/terminal): lockKey). */
 const LOCK_CLASS_TILL = LOCK_CLASS + 1;
 /**
  * Advisory lock class that every transaction holds shared and a batch that keeps meeting
@@ -197,12 +197,12 @@ export class PgLedger implements Ledger {
       try {
         if (options.waitMs !== undefined) this.conn.query(`SET lock_timeout = ${Math.trunc(options.waitMs)}`);
         if (key !== undefined) {
-          this.conn.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS_TILL, key]);
+          this.conn.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS_TILL, this.lockKey(key)]);
           locked = true;
         }
         // Taken before BEGIN like the till's lock, so the snapshot comes after the wait.
         const mode = attempt > SERIAL_AFTER ? 'exclusive' : 'shared';
-        this.conn.query(mode === 'exclusive' ? 'SELECT pg_advisory_lock($1, 0)' : 'SELECT pg_advisory_lock_shared($1, 0)', [LOCK_CLASS_SERIAL]);
+        this.conn.query(mode === 'exclusive' ? 'SELECT pg_advisory_lock($1, hashtext($2))' : 'SELECT pg_advisory_lock_shared($1, hashtext($2))', [LOCK_CLASS_SERIAL, this.options.schema]);
         serial = mode;
         this.conn.conflicted = false;
         this.conn.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
@@ -234,14 +234,23 @@ export class PgLedger implements Ledger {
           try { this.conn.query(`SET lock_timeout = ${LOCK_TIMEOUT_MS}`); } catch { /* a new connection gets it anyway */ }
         }
         if (serial !== null) {
-          const unlock = serial === 'exclusive' ? 'SELECT pg_advisory_unlock($1, 0)' : 'SELECT pg_advisory_unlock_shared($1, 0)';
-          try { this.conn.query(unlock, [LOCK_CLASS_SERIAL]); } catch { /* gone with the session */ }
+          const unlock = serial === 'exclusive' ? 'SELECT pg_advisory_unlock($1, hashtext($2))' : 'SELECT pg_advisory_unlock_shared($1, hashtext($2))';
+          try { this.conn.query(unlock, [LOCK_CLASS_SERIAL, this.options.schema]); } catch { /* gone with the session */ }
         }
-        if (locked) {
-          try { this.conn.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS_TILL, key]); } catch { /* gone with the session */ }
+        if (locked && key !== undefined) {
+          try { this.conn.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS_TILL, this.lockKey(key)]); } catch { /* gone with the session */ }
         }
       }
     }
+  }
+
+  /**
+   * A till's lock key: advisory locks belong to the database, not to a schema, so the schema is part
+   * of it. Fleets (or a staging and a production) in other schemas of one database then never wait
+   * on each other's tills, nor on each other's fleet-wide serial lock (keyed by the schema too).
+   */
+  private lockKey(till: string): string {
+    return `${this.options.schema}/${till}`;
   }
 
   savepoint<T>(fn: () => T): T {

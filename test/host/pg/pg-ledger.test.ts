@@ -127,6 +127,23 @@ t.test('a host gone silent mid-request does not hold its till: the server ends t
     ['15s', '30', '10', '3'], 'the host\'s session: abandoned transactions ended after 15 s, a lost peer noticed within a minute');
 });
 
+t.test('fleets in two schemas of one database never wait on each other\'s till locks', async (t) => {
+  // Advisory locks belong to the database: keyed by the till alone (and the serial lock by 0), a
+  // till of one fleet held up the same till of a fleet in another schema (a staging next to a
+  // production). Here fleet b's request runs while fleet a's request of the same till holds its lock.
+  const till = `M1/S1/T-schemas-${process.pid}`;
+  const a = open(t, pgTestSchema(t));
+  const b = open(t, pgTestSchema(t));
+  customer(a, 'P1', 500);
+  customer(b, 'P1', 1000);
+  const inside = a.immediate(() => {
+    spend(a, till, 'fleet-a', 5);
+    return b.immediate(() => spend(b, till, 'fleet-b', 10), till);
+  }, till);
+  t.equal(inside, 990, 'fleet b\'s till of the same name served while fleet a holds its own');
+  t.equal(a.wallet('P1')?.balance, 495);
+});
+
 t.test('no statement of the host is JIT-compiled, also on a new connection', async (t) => {
   // enable_seqscan = off prices a plan with no usable index (the offers read, ORDER BY a collation
   // the index is not in) above 10^10: with jit on, the server compiled it on every request.
