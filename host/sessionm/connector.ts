@@ -201,12 +201,13 @@ export class SessionmConnector implements Connector {
     const { basket } = m.payload;
     // Lock Offer takes the transaction the discount is applied to (required): without the basket there is none.
     if (!basket || !txnId) throw new AgentError('BAD_REQUEST', 'basket: the sessionm backend locks an offer for a sale\'s transaction (SessionM\'s Lock Offer takes it): give the basket', false);
-    let lockedUntil = new Date(Date.now() + DEFAULT_LOCK_TTL_S * 1000).toISOString();
+    // The Discount object Lock Offer answers has no expiry: SessionM's default lock is 15 minutes (seed 003),
+    // counted from before the first lock call so the till never believes a lock outlives SessionM's.
+    const lockedUntil = new Date(Date.now() + DEFAULT_LOCK_TTL_S * 1000).toISOString();
     for (const id of m.payload.offer_ids) {
       // One request id per offer of this message: a resent lock is answered, not refused as "already locked".
-      const d = await this.client.call('api/2.0/lock', ctx.source.store, platformRequestId(ctx.requestId, id),
+      await this.client.call('api/2.0/lock', ctx.source.store, platformRequestId(ctx.requestId, id),
         this.discount(ctx, id, txnId, m.payload.customer_id, basket, m.created_at), lockData);
-      if (d.locked_until < lockedUntil) lockedUntil = d.locked_until;
     }
     const d = await this.lookupOffers(m.payload.customer_id, ctx.source.store, m.payload.basket, m.created_at);
     const currency = m.payload.basket?.currency ?? this.config.currency;

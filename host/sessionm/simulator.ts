@@ -231,7 +231,8 @@ export class SessionmSimulator {
     o.status = 'locked';
     o.transaction_id = p.transaction.transaction_id;
     o.locked_until = Date.now() + (this.options.lock_ttl_ms ?? 15 * 60_000);
-    return ok({ user_offer_id: o.user_offer_id, locked_until: new Date(o.locked_until).toISOString() });
+    // Lock Offer, like Immediate Redeem: "The response to this API is the Discount object": the same answer as redeem's.
+    return ok(this.discountObject(o));
   }
 
   private unlock(b: z.output<typeof offerActionRequest>): SimAnswer {
@@ -251,7 +252,12 @@ export class SessionmSimulator {
     o.status = 'redeemed';
     o.transaction_id = p.transaction.transaction_id;
     delete o.locked_until;
-    return ok({ user_offer_id: o.user_offer_id, name: o.name, discount_amount: toDecimal(o.discount_amount, this.options.currency) });
+    return ok(this.discountObject(o));
+  }
+
+  /** The Discount object Lock Offer and Immediate Redeem answer (its fields are not in the reference copy: assumed). */
+  private discountObject(o: Offer) {
+    return { user_offer_id: o.user_offer_id, name: o.name, discount_amount: toDecimal(o.discount_amount, this.options.currency) };
   }
 
   private reinstate(b: z.output<typeof offerActionRequest>): SimAnswer {

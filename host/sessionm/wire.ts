@@ -81,6 +81,11 @@ export const lookupData = z.object({
   available_points: z.number().int(),
   offers: z.array(offerData),
 });
-export const lockData = z.object({ user_offer_id: z.string(), locked_until: z.string() });
+/**
+ * Lock Offer and Immediate Redeem both answer "the Discount object" (reference), whose fields the copy
+ * does not give. A lock reads nothing from it (the lock's length is SessionM's default, seed 003: 15
+ * minutes; a lock expiry is not a discount's field); a redeem needs its name and amount (assumed).
+ */
+export const lockData = z.object({}).passthrough();
 export const redeemData = z.object({ user_offer_id: z.string(), name: z.string(), discount_amount: z.number() });
 export const sendTransactionData = z.object({ transaction_id: z.string(), points_earned: z.number().int(), available_points: z.number().int().optional() });

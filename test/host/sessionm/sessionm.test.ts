@@ -31,7 +31,9 @@ t.test('simulator: container, auth, idempotency, locks with TTL, redeem and rein
   t.match(await post(url, 'api/2.0/lock', wrap('l0', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 400, body: { errors: { message: /offer_lookup_code/ } } });
   t.match(await post(url, 'api/2.0/lock', wrap('l0', discount('T9', { offer_lookup_type: 'TTLCode' }))), { status: 404 });
   t.match(await post(url, 'api/2.0/lock', wrap('l0', discount('T9', { transaction: { ...tx, user_id: 'U2' } }))), { status: 404 }, 'not an offer of the transaction\'s user');
-  t.match(await lock('l1'), { status: 200 });
+  // Lock Offer and Immediate Redeem both answer "the Discount object" (reference): one shape, no lock expiry in it.
+  const locked = await lock('l1');
+  t.same(locked, { status: 200, body: { status: 'OK', payload: { user_offer_id: 'O1', name: 'Free croissant', discount_amount: 1.5 } } }, 'lock answers the Discount object');
   t.match(await lock('l2', 'T8'), { status: 409, body: { errors: { code: 'offer_unavailable' } } }, 'locked for another transaction');
   t.match(await lock('l1'), { status: 200 }, 'the same request_id: the first answer again');
   t.match(await lock('l1b'), { status: 200 }, 'the same transaction locks it again ("passing the exact same transaction ID")');
