@@ -16,7 +16,7 @@ import { checkChain, recordChain } from './chain.ts';
 import { runHandler } from './handlers.ts';
 import type { HostSettings, OpContext } from './op-context.ts';
 import type { Ledger } from './ledger.ts';
-import { isStoreConflict } from './store.ts';
+import { isStoreConflict, isStoreUnreachable } from './store.ts';
 import type { Logger } from '../runtime/log.ts';
 import { DeferredLog } from './op-log.ts';
 import type { Batch, BatchItem, HandleSummary } from './batch.ts';
@@ -33,7 +33,13 @@ export function terminalKey(source: TillIdentity): string {
 
 const isDurable = (op: string) => (DURABLE_OPS as readonly string[]).includes(op);
 
+/** While the store is unreachable, one line per this long: every till resends every few seconds. */
+export const UNREACHABLE_LOG_EVERY_MS = 30_000;
+
 export class HostService {
+  private unreachableLoggedAt = -Infinity;
+  private unreachableNotLogged = 0;
+
   constructor(
     private readonly ledger: Ledger,
     private readonly settings: HostSettings,
@@ -78,7 +84,8 @@ export class HostService {
     } catch (error) {
       // BEGIN or COMMIT failed (e.g. the other host held the lock past busy_timeout):
       // nothing was applied, so no ok result may leave. The till retries the batch.
-      this.log.error({ err: error, request_id: batch.request_id, terminal: ctx.terminal }, 'batch transaction failed');
+      if (isStoreUnreachable(error)) this.logUnreachable(error, batch.request_id, ctx.terminal);
+      else this.log.error({ err: error, request_id: batch.request_id, terminal: ctx.terminal }, 'batch transaction failed');
       const first = batch.items[0];
       const id = first ? (first.ok ? first.message.id : first.id) : '';
       const summary: HandleSummary = {
@@ -91,6 +98,27 @@ export class HostService {
       if (batch.chain) summary.response.chain = { accepted: false, last: null };
       return summary;
     }
+  }
+
+  /**
+   * PostgreSQL gone: every request of every till fails the same way until it is back (a fleet of
+   * 300 tills: ~100 failed requests a second, each logged with its stack, flooded journald). The
+   * outage itself is logged once by the ledger ('PostgreSQL unreachable'); here one line per
+   * UNREACHABLE_LOG_EVERY_MS with how many were not logged, the others at debug.
+   */
+  private logUnreachable(error: unknown, requestId: string, terminal: string): void {
+    // Not under `err`: the logger's error serializer would add a stack, which says nothing here.
+    const err = { reason: (error as Error).message, code: (error as { code?: string }).code };
+    const now = performance.now();
+    if (now - this.unreachableLoggedAt < UNREACHABLE_LOG_EVERY_MS) {
+      this.unreachableNotLogged++;
+      this.log.debug({ ...err, request_id: requestId, terminal }, 'batch not applied: the store is unreachable');
+      return;
+    }
+    this.log.warn({ ...err, request_id: requestId, terminal, not_logged_since: this.unreachableNotLogged },
+      `batch not applied: the store is unreachable; the tills resend (one line per ${UNREACHABLE_LOG_EVERY_MS / 1000} s)`);
+    this.unreachableLoggedAt = now;
+    this.unreachableNotLogged = 0;
   }
 
   private emptySummary(batch: Batch, at: string): HandleSummary {

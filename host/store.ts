@@ -25,6 +25,9 @@ export const PG_PASSWORD_ENV = 'TILL_HOST_PG_PASSWORD';
 /** A serialization failure or deadlock: not the message's fault, the transaction runs again (SQLite has none: BEGIN IMMEDIATE). */
 export const isStoreConflict = isConflictError;
 
+/** The store's server cannot be reached (PostgreSQL down or the link to it lost): not the request's fault. */
+export const isStoreUnreachable = isUnreachableError;
+
 /** Opens (and creates or migrates) the configured store. */
 export function openStore(config: HostConfig, env: NodeJS.ProcessEnv = process.env): Ledger {
   if (config.store === 'sqlite' || !config.postgres) return Ledger.open(join(config.data_dir, LEDGER_FILE));

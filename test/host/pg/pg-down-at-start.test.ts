@@ -143,6 +143,12 @@ t.test('a running host: STATUS says when PostgreSQL is unreachable (requests ans
   const unreachable = `STATUS=PostgreSQL unreachable, answering till requests "retry": connect ECONNREFUSED 127.0.0.1:${port}`;
   await waitFor(() => messages.includes(unreachable), { what: 'STATUS PostgreSQL unreachable' });
   t.match(host.logs().find((l) => l.msg === 'PostgreSQL unreachable: till requests are answered "retry" until it is back'), { level: 'warn' });
+  // Every till's resends fail alike meanwhile: one line for them (each was an error with its stack).
+  for (let i = 0; i < 3; i++) t.match((await ask()).results[0], { ok: false, error: { code: 'INTERNAL', permanent: false } });
+  const failed = host.logs().filter((l) => typeof l.msg === 'string' && /^batch (transaction failed|not applied)/.test(l.msg));
+  t.equal(failed.length, 1, `one line for 4 requests not applied (${failed.map((l) => l.msg).join(' | ')})`);
+  t.match(failed[0], { level: 'warn', msg: /^batch not applied: the store is unreachable/, code: 'ECONNREFUSED', reason: /ECONNREFUSED/ });
+  t.notOk(JSON.stringify(failed[0]).includes('stack'), `no stack: the cause is known (${JSON.stringify(failed[0])})`);
 
   proxy = await pgProxy(t, port);
   t.match((await ask()).results[0], { ok: false, error: { code: 'NOT_FOUND' } }, 'PostgreSQL reached again');
