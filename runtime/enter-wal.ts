@@ -4,8 +4,7 @@
 // one of them SQLITE_BUSY at once, without its busy handler (that wait could deadlock), so
 // busy_timeout alone does not cover it (seen: 1 start in 8 of two hosts on a fresh file failed).
 import type { Database } from 'better-sqlite3';
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
+import { sleepSync } from './sleep-sync.ts';
 
 /** Returns the journal mode now in force ('wal', or what the file system allows instead). */
 export function enterWal(db: Database, waitMs = 5_000): string {
@@ -17,7 +16,7 @@ export function enterWal(db: Database, waitMs = 5_000): string {
       const code = (error as { code?: unknown }).code;
       if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
       // Opening is synchronous (constructors): a short blocking pause, spread so both do not retry together.
-      Atomics.wait(pause, 0, 0, Math.min(50, 2 + attempt * 5) + Math.floor(Math.random() * 5));
+      sleepSync(Math.min(50, 2 + attempt * 5) + Math.floor(Math.random() * 5));
     }
   }
 }

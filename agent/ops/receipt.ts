@@ -41,7 +41,7 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
   const cached = customerId ? ctx.cache.get(customerId) : undefined;
   // A spend approved offline: its balance counts the customer's other offline spends too (loyalty-section.ts),
   // from the last known balance, as the spend's answer did (known-balance.ts: also a customer never identified here).
-  const balance = customerId && rows.some(pendingOffline) ? cached?.customer.balance ?? lastKnownBalance(ctx, customerId) : undefined;
+  const balance = customerId && rows.some(pendingOffline) ? lastKnownBalance(ctx, customerId) : undefined;
   const offline = balance && customerId
     ? { balance, spends: ctx.outbox.offlineSpendsOf(customerId, balance.currency) }
     : undefined;

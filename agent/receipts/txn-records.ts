@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import type { Money } from '../../protocol/money.ts';
 import { balanceOf } from '../upstream/host-results.ts';
-import { decode, type OutboxRow } from '../upstream/outbox.ts';
+import { LAST_BALANCE_ROW, decode, type OutboxRow } from '../upstream/outbox.ts';
 import { redemptionRows } from './offer-redemptions.ts';
 import type { CustomerOffline } from './loyalty-section.ts';
 
@@ -53,10 +53,9 @@ export function readTxnRecords(dbFile: string, txnId: string): TxnRecords {
   }
 }
 
-/** Outbox.lastBalanceRow's balance, read with this file's own statement. */
+/** Outbox.lastBalanceRow's balance, read on this file's read-only connection. */
 function lastAnsweredBalance(db: Database.Database, customerId: string): Money | undefined {
-  const raw = db.prepare(`SELECT * FROM outbox WHERE customer_id = ? AND state = 'done'
-      AND json_type(result, '$.balance') = 'object' ORDER BY seq DESC LIMIT 1`).get(customerId) as Parameters<typeof decode>[0] | undefined;
+  const raw = db.prepare(`SELECT * ${LAST_BALANCE_ROW}`).get(customerId) as Parameters<typeof decode>[0] | undefined;
   return raw && balanceOf(decode(raw));
 }
 

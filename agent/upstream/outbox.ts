@@ -213,6 +213,10 @@ interface RowRecord extends Omit<OutboxRow, 'payload' | 'offline' | 'result' | '
 }
 
 /** An outbox row read as an object (readers of the file with their own statements). */
+/** A customer's newest delivered row whose answer reports their balance (lastBalanceRow; receipts/txn-records.ts). */
+export const LAST_BALANCE_ROW = `FROM outbox WHERE customer_id = ? AND state = 'done'
+  AND json_type(result, '$.balance') = 'object' ORDER BY seq DESC LIMIT 1`;
+
 export function decode(raw: RowRecord): OutboxRow {
   const { result, result_error } = readResult(raw.op, raw.result);
   const row: OutboxRow = {
@@ -566,8 +570,7 @@ export class Outbox implements OutboxStore {
       // offline, ~9 ms per offline spend, which checks its limits with this) instead of the pending spends (~0.01 ms).
       // No index on customer_id for delivered rows (one more write per append): newest first, stopping
       // at the first hit; asked only by an offline spend of a customer the identify cache lacks.
-      lastBalanceRow: rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE customer_id = ? AND state = 'done'
-          AND json_type(result, '$.balance') = 'object' ORDER BY seq DESC LIMIT 1`),
+      lastBalanceRow: rowStatement(db, `SELECT ${ROW_COLUMNS} ${LAST_BALANCE_ROW}`),
       offlineSpendsOf: db.prepare(`SELECT seq, amount FROM outbox INDEXED BY outbox_spend_pending
           WHERE state = 'pending' AND op = 'spend' AND offline = 1 AND customer_id = ? AND currency = ? ORDER BY seq`),
       offlineExposure: db.prepare(`SELECT currency, count(*) AS count, coalesce(sum(amount), 0) AS amount, min(created_at) AS since

@@ -21,6 +21,7 @@ import { REVERSIBLE_KINDS, balanceRefusal, type Entry, type Ledger, type NewEntr
 import { PgCreditStore } from './pg-credit.ts';
 import { LOCK_CLASS, PG_SCHEMA_VERSION, migratePg } from './pg-schema.ts';
 import { PgUserOffers } from './pg-user-offers.ts';
+import { sleepSync } from '../../runtime/sleep-sync.ts';
 import { PgError, SyncPg, isConflictError, isUnreachableError, type PgConnectionOptions, type Sql } from './sync-pg.ts';
 
 /** Advisory lock class of a till's batches (the second key is hashtext(schema/terminal): lockKey). */
@@ -40,10 +41,6 @@ const LOCK_TIMEOUT_MS = 5000;
 export const IDLE_IN_TRANSACTION_MS = 15_000;
 
 const now = () => new Date().toISOString();
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 type ProcessedRow = Omit<Processed, 'result'> & { result: string };
 

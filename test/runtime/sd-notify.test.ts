@@ -1,23 +1,10 @@
 // systemd notifications from real agent and host processes to a Unix datagram socket opened here,
 // as systemd would: READY=1, periodic WATCHDOG=1 from the event loop, STOPPING=1.
-import t, { type Test } from 'tap';
-import { join } from 'node:path';
-import { createSocket } from 'unix-dgram';
+import t from 'tap';
 import { startSystem } from '../helpers/system.ts';
 import { startProcess } from '../helpers/processes.ts';
-import { tempDir } from '../helpers/tmp.ts';
+import { notifySocket } from '../helpers/notify-socket.ts';
 import { waitFor } from '../helpers/wait.ts';
-
-/** A NOTIFY_SOCKET as systemd opens one: every datagram received, in order. */
-async function notifySocket(t: Test): Promise<{ path: string; messages: string[] }> {
-  const dir = await tempDir(t, 'till-notify-');
-  const path = join(dir, 'notify.sock');
-  const messages: string[] = [];
-  const socket = createSocket('unix_dgram', (msg) => messages.push(msg.toString()));
-  socket.bind(path);
-  t.teardown(() => socket.close());
-  return { path, messages };
-}
 
 t.test('agent: READY, WATCHDOG pings and STOPPING reach NOTIFY_SOCKET', async (t) => {
   const { path, messages } = await notifySocket(t);

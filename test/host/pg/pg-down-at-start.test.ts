@@ -7,7 +7,6 @@ import t, { type Test } from 'tap';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSocket } from 'unix-dgram';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import { parseUpstreamResponse, type UpstreamResponse } from '../../../protocol/upstream.ts';
@@ -16,19 +15,9 @@ import { message, request } from '../../helpers/host-fixtures.ts';
 import { spawnHost } from '../../helpers/host-process.ts';
 import { TEST_PG_URL, pgQuery, pgTestSchema } from '../../helpers/pg.ts';
 import { freePort } from '../../helpers/ports.ts';
+import { notifySocket } from '../../helpers/notify-socket.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { waitFor } from '../../helpers/wait.ts';
-
-/** A NOTIFY_SOCKET as systemd opens one: every datagram received, in order. */
-async function notifySocket(t: Test): Promise<{ path: string; messages: string[] }> {
-  const dir = await tempDir(t, 'till-notify-');
-  const path = join(dir, 'notify.sock');
-  const messages: string[] = [];
-  const socket = createSocket('unix_dgram', (msg) => messages.push(msg.toString()));
-  socket.bind(path);
-  t.teardown(() => socket.close());
-  return { path, messages };
-}
 
 /**
  * Forwards 127.0.0.1:port to the test server: PostgreSQL reachable on that port until stop(),
