@@ -46,6 +46,9 @@ export function startProcess(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  // 'close' comes after the last of its output has been read ('exit' may come before it).
+  let closed = false;
+  child.once('close', () => { closed = true; });
   const lines = () =>
     out.split('\n').flatMap((l) => {
       if (!l.startsWith('{')) return [];
@@ -64,9 +67,14 @@ export function startProcess(
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
-    // The output as it is at the deadline (read then), not as it was when the wait began.
+    // The output as it is at the deadline (read then), not as it was when the wait began. A process
+    // that has exited without the line will not write it: the wait ends then, with its output.
     waitForLog: (match, what, timeout = 15_000) =>
-      waitFor(() => lines().find(match), { what: () => `${what}\n--- output ---\n${out.slice(-3000)}`, timeout }),
+      waitFor(() => {
+        const found = lines().find(match);
+        if (found || !closed) return found;
+        throw new Error(`${what}: the process exited (${child.exitCode ?? child.signalCode}) without it\n--- output ---\n${out.slice(-3000)}`);
+      }, { what: () => `${what}\n--- output ---\n${out.slice(-3000)}`, timeout, failFast: true }),
   };
   t.teardown(() => {
     if (t.passing && !t.passing()) process.stderr.write(failureTail(args, child.pid, out));
