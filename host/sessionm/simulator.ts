@@ -204,7 +204,9 @@ export class SessionmSimulator {
         delete o.locked_until;
       }
     }
-    return ok({ transaction_id: t.transaction_id, points_earned: u ? points : 0, ...(u ? { available_points: u.points } : {}) });
+    // The reference documents no payload: SessionM enqueues the transaction and returns a success
+    // message ("Send Return Transaction"); the points come from its loyalty engine (applied here at once).
+    return ok();
   }
 
   private get(id: string): Offer {

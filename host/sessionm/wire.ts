@@ -88,4 +88,12 @@ export const lookupData = z.object({
  */
 export const lockData = z.object({}).passthrough();
 export const redeemData = z.object({ user_offer_id: z.string(), name: z.string(), discount_amount: z.number() });
-export const sendTransactionData = z.object({ transaction_id: z.string(), points_earned: z.number().int(), available_points: z.number().int().optional() });
+/**
+ * Send Transaction's answer. The reference documents no payload for it, and the points are not known
+ * when SessionM answers: "This is an asynchronous flow" (Finalize and Send Purchase Transaction), whose
+ * sequence is "Enqueue transaction job", "Return success message", then the economy and campaign rule
+ * outcomes (Send Return Transaction). So a success is the container's status "OK" with any payload or
+ * none, and nothing is read from it (points_earned and available_points were required: every award
+ * SessionM answered without them was a garbled answer, resent for ever although applied).
+ */
+export const sendTransactionData = z.unknown();

@@ -61,7 +61,8 @@ t.test('simulator: send_transaction refuses negative items, bad sums and a reuse
   t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', item(true)))), { status: 400, body: { errors: { message: /items\[0\]\.tax_included/ } } });
   t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', item(10.01)))), { status: 400, body: { errors: { message: /items\[0\]\.tax_included: more than the item's subtotal/ } } });
   t.match(await post(url, 'api/2.0/send_transaction', wrap('s2', tx('T1', { total: 9 }))), { status: 400 });
-  t.match(await post(url, 'api/2.0/send_transaction', wrap('s3', tx('T1'))), { status: 200, body: { payload: { points_earned: 10, available_points: 130 } } });
+  // Send Transaction documents no payload: SessionM enqueues it and returns a success message.
+  t.same(await post(url, 'api/2.0/send_transaction', wrap('s3', tx('T1'))), { status: 200, body: { status: 'OK' } });
   t.match(await post(url, 'api/2.0/send_transaction', wrap('s4', tx('T1'))), { status: 409, body: { errors: { code: 'duplicate_transaction' } } });
   t.match(await post(url, 'api/2.0/send_transaction', wrap('s3', tx('T1'))), { status: 200 }, 'resend with the same request_id: first answer');
   t.equal(sim.points('U1'), 130);
@@ -82,10 +83,10 @@ t.test('backend: identify, preview with offers, award through send_transaction, 
 
   sim.server.inject({ kind: 'drop', when: 'after', endpoint: 'api/2.0/send_transaction' });
   const m = award('U1', b, 'sale-1');
-  t.match(await run(m), [{ ok: true, result: { award_amount: 10, balance: { amount: 130 }, basket_total: 1000 } }]);
+  t.match(await run(m), [{ ok: true, result: { award_amount: 0, balance: { amount: 130 }, basket_total: 1000 } }]);
   t.equal(sim.transactions.size, 1);
   t.equal(sim.points('U1'), 130, 'the retry after a lost answer was not applied again');
-  t.match(await run(m), [{ ok: true, result: { award_amount: 10 } }]);
+  t.match(await run(m), [{ ok: true, result: { award_amount: 0 } }]);
   t.equal(sim.server.callsTo('api/2.0/send_transaction'), 2);
   for (const s of [SM_SECRET, '6006491234567890', 'alice@example.com', '33612345678']) t.notOk(logs().includes(s), 'no secret or identifier in logs');
 });
@@ -97,7 +98,7 @@ t.test('backend: a timeout leaves the award pending, the resend is applied once'
   sim.server.inject({ kind: 'latency', ms: 500, endpoint: 'api/2.0/send_transaction' });
   t.match(await run(m), [{ ok: false, error: { code: 'UPSTREAM_TIMEOUT', permanent: false } }]);
   await new Promise((r) => setTimeout(r, 500));
-  t.match(await run(m), [{ ok: true, result: { award_amount: 10 } }]);
+  t.match(await run(m), [{ ok: true, result: { award_amount: 0, balance: { amount: 130 } } }]);
   t.equal(sim.points('U1'), 130);
 });
 
@@ -112,7 +113,7 @@ t.test('backend: a resend while SessionM is still processing the first ("pending
   t.match(await run(m), [{ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', permanent: false, message: /pending processing/ } }],
     'the first is still being processed: transient, the till resends (it was REJECTED_UPSTREAM, a dead letter)');
   await waitFor(() => sim.transactions.size === 1);
-  t.match(await run(m), [{ ok: true, result: { award_amount: 10, balance: { amount: 130 } } }], 'the resend gets the first answer');
+  t.match(await run(m), [{ ok: true, result: { award_amount: 0, balance: { amount: 130 } } }], 'the resend gets the first answer');
   t.equal(sim.points('U1'), 130, 'applied once');
 });
 
@@ -213,7 +214,7 @@ t.test('backend: a protocol 2 basket reaches send_transaction with its item taxe
     ],
     payments: [{ method: 'card', amount: 1000 }, { method: 'cash', amount: 250 }],
   };
-  t.match(await run(award('U1', v2, 'sale-v2')), [{ ok: true, result: { award_amount: 12, balance: { amount: 132 } } }]);
+  t.match(await run(award('U1', v2, 'sale-v2')), [{ ok: true, result: { balance: { amount: 132 } } }]);
   const [sent] = [...sim.transactions.values()].map((x) => x.sent);
   t.match(sent, {
     subtotal: 12.5, tax_total: 1.14, total: 12.5,
@@ -225,7 +226,7 @@ t.test('backend: a protocol 2 basket reaches send_transaction with its item taxe
 
   // Protocol 1: tax_included is a flag that says no amount: none is sent; one payment of the total by the till.
   const v1 = { currency: 'EUR', total: 500, items: [{ sku: 'COFFEE', qty: 1, unit_price: 500, amount: 500, tax_included: true }] };
-  t.match(await run(award('U1', v1, 'sale-v1')), [{ ok: true, result: { award_amount: 5 } }]);
+  t.match(await run(award('U1', v1, 'sale-v1')), [{ ok: true, result: { balance: { amount: 137 } } }]);
   const v1Sent = [...sim.transactions.values()].map((x) => x.sent)[1]!;
   t.notOk('tax_included' in v1Sent.items[0]!, 'no tax amount invented from a flag');
   t.same(v1Sent.payments, [{ type: 'till', amount: 5 }]);
@@ -262,4 +263,30 @@ t.test('backend: lock and redeem name the offer by lookup code and carry the sal
   t.match(sim.offer('O2'), { status: 'redeemed', transaction_id: /^[0-9a-f-]{36}$/ });
   t.match(await run(award('U1', b, 'sale-3')), [{ ok: true }]);
   t.ok(sim.transactions.has(sim.offer('O2')!.transaction_id!), 'the redeem named the transaction the sale then sent');
+});
+
+// Send Transaction: the reference documents no payload ("Enqueue transaction job", "Return success
+// message": the loyalty engine runs after the answer). The connector required {transaction_id,
+// points_earned}: every award SessionM answered with {status: "OK"} alone was a garbled answer,
+// UPSTREAM_UNAVAILABLE, resent for ever (each resend answered the same by request_id) while the
+// till's outbox waited behind it, although SessionM had the sale.
+t.test('backend: an award answered with the General Response alone ({status: "OK"}, no payload) is applied, its balance looked up', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim);
+  const m = award('U1', basket([['COFFEE', 1000]]), 'sale-1');
+  const [result] = await run(m);
+  t.match(result, { ok: true, result: { currency: 'EUR', award_amount: 0, balance: { amount: 130, currency: 'EUR' }, basket_total: 1000 } },
+    'points not announced (not in the answer); the balance as User Lookup reports it after the send');
+  t.equal(sim.server.callsTo('api/2.0/send_transaction'), 1, 'sent once, not retried as a garbled answer');
+  t.equal(sim.server.callsTo('api/2.0/lookup'), 1, 'one lookup for the balance');
+  t.equal(sim.points('U1'), 130);
+  // The lookup after the send fails: the till resends; SessionM answers the send by its request_id, applies nothing again.
+  sim.server.inject({ kind: 'status', status: 503, endpoint: 'api/2.0/lookup', count: 10 });
+  const m2 = award('U1', basket([['COFFEE', 500]]), 'sale-2');
+  t.match(await run(m2), [{ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', permanent: false, message: /send_transaction accepted; the balance lookup after it failed/ } }]);
+  sim.server.clearFaults();
+  await new Promise((r) => setTimeout(r, 50));
+  const [again] = await run(m2);
+  t.match(again, { ok: true, result: { award_amount: 0, balance: { amount: 135 } } });
+  t.equal(sim.points('U1'), 135, 'applied once');
 });
