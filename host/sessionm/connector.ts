@@ -19,7 +19,7 @@ import type { Connector, OpContext } from '../platform/connector.ts';
 import { fromDecimal, toDecimal } from '../platform/decimal.ts';
 import { PlatformError, isPlatformError } from '../platform/errors.ts';
 import { platformRequestId } from '../platform/request-id.ts';
-import type { SessionmClient } from './client.ts';
+import { codeKey, type SessionmClient } from './client.ts';
 import type { SessionmConfig } from './config.ts';
 import { lockData, lookupData, offerData, redeemData, responseSchema, sendTransactionData } from './wire.ts';
 import { z } from 'zod';
@@ -245,7 +245,8 @@ export class SessionmConnector implements Connector {
     } catch (error) {
       // SessionM's refusal is an answer: recorded like a result, so a repeat gets the same one.
       if (isPlatformError(error) && error.kind === 'not_found') return { status: 'refused', offer_id: offerId, code: 'NOT_FOUND', message: error.message };
-      if (isPlatformError(error) && error.kind === 'rejected' && error.detail.status === 409) {
+      // "Object was found but is unavailable" (NOT_AVAILABLE, in an HTTP 200: SessionM's generic statuses), or a 409.
+      if (isPlatformError(error) && error.kind === 'rejected' && (error.detail.status === 409 || codeKey(error.detail.platformCode) === 'not_available')) {
         return { status: 'refused', offer_id: offerId, code: /locked/.test(error.message) ? 'OFFER_LOCKED' : 'OFFER_UNAVAILABLE', message: error.message };
       }
       throw error;

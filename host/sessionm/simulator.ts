@@ -42,6 +42,13 @@ interface Offer {
 
 const ok = (payload?: unknown): SimAnswer => ({ status: 200, body: { status: 'OK', ...(payload !== undefined ? { payload } : {}) } });
 const fail = (status: number, code: string, message: string): SimAnswer => ({ status, body: { status: 'error', errors: { code, message } } });
+/**
+ * A refusal as SessionM's generic statuses give it ("Generic Statuses and Errors": 200 "Indicates
+ * successful call; returned string can be either ok or error", 401 not authorized, 404 not found by
+ * ID, 500): HTTP 200, status "error" and one of the generic codes (VALIDATION, NOT_AVAILABLE "Object
+ * was found but is unavailable", …). It answered 400 and 409, which the reference never names.
+ */
+const refuse = (code: string, message: string): SimAnswer => fail(200, code, message);
 
 export class SessionmSimulator {
   readonly server: SimServer;
@@ -136,23 +143,26 @@ export class SessionmSimulator {
       if (!(error instanceof SimRefusal)) throw error;
       answer = error.answer;
     }
-    // Validation failures are not kept: a corrected request under the same id is processed.
-    if (key && answer.status < 500 && answer.status !== 400) this.answered.set(key, answer);
+    // "A given request will only be processed once. If a subsequent request is made with the same
+    // request_id, it will return the response when one had already been generated": every answer
+    // generated here, a refusal too (validation failures were not kept, so a corrected request under
+    // the same id was processed: SessionM answers it with the first refusal).
+    if (key && answer.status < 500) this.answered.set(key, answer);
     return answer;
   }
 
   private parse<S extends z.ZodType>(schema: S, r: SimRequest): z.output<S> {
     const parsed = schema.safeParse(r.body);
-    if (!parsed.success) throw new SimRefusal(fail(400, 'validation', describeIssues(parsed.error, '', r.body).join('; ')));
+    if (!parsed.success) throw new SimRefusal(refuse('VALIDATION', describeIssues(parsed.error, '', r.body).join('; ')));
     const c = parsed.data as { client_id: string; store_id: string };
-    if (c.client_id !== this.options.client_id) throw new SimRefusal(fail(403, 'forbidden', 'client_id: not this client'));
-    if (!this.options.stores.includes(c.store_id)) throw new SimRefusal(fail(400, 'validation', 'store_id: unknown store'));
+    if (c.client_id !== this.options.client_id) throw new SimRefusal(fail(401, 'ACCESS_DENIED', 'client_id: not this client'));
+    if (!this.options.stores.includes(c.store_id)) throw new SimRefusal(refuse('VALIDATION', 'store_id: unknown store'));
     return parsed.data;
   }
 
   private minor(value: number, field: string): number {
     const m = fromDecimal(value, this.options.currency);
-    if (m === undefined) throw new SimRefusal(fail(400, 'validation', `${field}: not an amount in ${this.options.currency}`));
+    if (m === undefined) throw new SimRefusal(refuse('VALIDATION', `${field}: not an amount in ${this.options.currency}`));
     return m;
   }
 
@@ -163,8 +173,9 @@ export class SessionmSimulator {
       : p.email !== undefined ? all.filter((u) => u.emails?.includes(p.email!.toLowerCase()))
         : p.phone !== undefined ? all.filter((u) => u.phones?.includes(p.phone!))
           : all.filter((u) => u.external_ids?.includes(p.external_customer_id!));
-    if (matches.length === 0) return fail(404, 'not_found', 'no user matches');
-    if (matches.length > 1) return fail(400, 'ambiguous', 'several users match: use another lookup value');
+    if (matches.length === 0) return fail(404, 'USER_NOT_FOUND', 'no user matches');
+    // User Lookup: "If multiple rows are returned, an error will be returned from the API".
+    if (matches.length > 1) return refuse('VALIDATION', 'several users match: use another lookup value');
     const u = matches[0]!;
     const skus = p.transaction?.items.map((i) => i.sku);
     const offers = [...this.offers.values()]
@@ -180,21 +191,26 @@ export class SessionmSimulator {
 
   private send(b: z.output<typeof sendTransactionRequest>): SimAnswer {
     const t = b.request_payload;
-    const existing = this.transactions.get(t.transaction_id);
-    if (existing) return fail(409, 'duplicate_transaction', 'transaction_id: already sent (ids must be unique)');
     const u = t.user_id !== undefined ? this.users.get(t.user_id) : undefined;
-    if (t.user_id !== undefined && !u) return fail(404, 'not_found', 'user_id: no such user');
+    if (t.user_id !== undefined && !u) return fail(404, 'USER_NOT_FOUND', 'user_id: no such user');
     let items = 0;
     t.items.forEach((i, n) => { items += this.minor(i.subtotal, `items[${n}].subtotal`); });
     let discounts = 0;
     t.discounts.forEach((d, n) => { discounts += this.minor(d.amount, `discounts[${n}].amount`); });
     const total = this.minor(t.total, 'total');
-    if (this.minor(t.subtotal, 'subtotal') !== items) return fail(400, 'validation', 'subtotal: not the sum of the items');
-    if (items - discounts !== total) return fail(400, 'validation', 'total: not the subtotal less the discounts');
+    if (this.minor(t.subtotal, 'subtotal') !== items) return refuse('VALIDATION', 'subtotal: not the sum of the items');
+    if (items - discounts !== total) return refuse('VALIDATION', 'total: not the subtotal less the discounts');
     let paid = 0;
     t.payments.forEach((p, n) => { paid += this.minor(p.amount, `payments[${n}].amount`); });
-    if (paid !== total) return fail(400, 'validation', 'payments: do not add up to the total');
+    if (paid !== total) return refuse('VALIDATION', 'payments: do not add up to the total');
     const points = Math.floor(total / 10 ** exponentOf(this.options.currency)) * (this.options.points_per_unit ?? 1);
+    // Seed 003: "Ensure uniqueness in transaction ID. Doing so avoids overwriting existing
+    // transactions": a transaction_id sent again (under another request_id) replaces that
+    // transaction, its points with it; it is how a return is sent ("Send Return Transaction": the
+    // original transaction sent again with updated items and payments). It was refused (409).
+    const existing = this.transactions.get(t.transaction_id);
+    const before = existing?.user !== undefined ? this.users.get(existing.user) : undefined;
+    if (before && existing) before.points -= existing.points;
     if (u) u.points += points;
     this.transactions.set(t.transaction_id, { ...(u ? { user: u.id } : {}), total, points, sent: t });
     // Lock Offer: an offer "locked by a transaction and redeemed upon the finalization of that transaction".
@@ -211,7 +227,7 @@ export class SessionmSimulator {
 
   private get(id: string): Offer {
     const o = this.offer(id);
-    if (!o) throw new SimRefusal(fail(404, 'not_found', 'user_offer_id: no such offer'));
+    if (!o) throw new SimRefusal(fail(404, 'NOT_FOUND', 'user_offer_id: no such offer'));
     return o;
   }
 
@@ -219,7 +235,7 @@ export class SessionmSimulator {
   private discounted(p: z.output<typeof discountRequest>['request_payload']): Offer {
     const o = p.offer_lookup_type === 'UserOfferId' ? this.offer(p.offer_lookup_code) : undefined;
     if (!o || (p.transaction.user_id !== undefined && o.user !== p.transaction.user_id)) {
-      throw new SimRefusal(fail(404, 'not_found', 'offer_lookup_code: no such offer for this user'));
+      throw new SimRefusal(fail(404, 'NOT_FOUND', 'offer_lookup_code: no such offer for this user'));
     }
     return o;
   }
@@ -229,7 +245,7 @@ export class SessionmSimulator {
     const o = this.discounted(p);
     // Locked again for the same transaction (it changed): "the Lock Offer API should be called again, passing the exact same transaction ID".
     const again = o.status === 'locked' && o.transaction_id === p.transaction.transaction_id;
-    if (o.status !== 'available' && !again) return fail(409, 'offer_unavailable', `offer_lookup_code: offer is ${o.status}`);
+    if (o.status !== 'available' && !again) return refuse('NOT_AVAILABLE', `offer_lookup_code: offer is ${o.status}`);
     o.status = 'locked';
     o.transaction_id = p.transaction.transaction_id;
     o.locked_until = Date.now() + (this.options.lock_ttl_ms ?? 15 * 60_000);
@@ -239,7 +255,7 @@ export class SessionmSimulator {
 
   private unlock(b: z.output<typeof offerActionRequest>): SimAnswer {
     const o = this.get(b.request_payload.user_offer_id);
-    if (o.status === 'redeemed') return fail(409, 'offer_unavailable', 'user_offer_id: offer is redeemed');
+    if (o.status === 'redeemed') return refuse('NOT_AVAILABLE', 'user_offer_id: offer is redeemed');
     o.status = 'available';
     delete o.locked_until;
     delete o.transaction_id;
@@ -249,8 +265,8 @@ export class SessionmSimulator {
   private redeem(b: z.output<typeof discountRequest>): SimAnswer {
     const p = b.request_payload;
     const o = this.discounted(p);
-    if (o.status === 'redeemed') return fail(409, 'offer_unavailable', 'offer_lookup_code: offer is redeemed');
-    if (o.status === 'locked' && o.transaction_id !== p.transaction.transaction_id) return fail(409, 'offer_unavailable', 'offer_lookup_code: offer is locked');
+    if (o.status === 'redeemed') return refuse('NOT_AVAILABLE', 'offer_lookup_code: offer is redeemed');
+    if (o.status === 'locked' && o.transaction_id !== p.transaction.transaction_id) return refuse('NOT_AVAILABLE', 'offer_lookup_code: offer is locked');
     o.status = 'redeemed';
     o.transaction_id = p.transaction.transaction_id;
     delete o.locked_until;
@@ -264,7 +280,7 @@ export class SessionmSimulator {
 
   private reinstate(b: z.output<typeof offerActionRequest>): SimAnswer {
     const o = this.get(b.request_payload.user_offer_id);
-    if (o.status !== 'redeemed') return fail(409, 'offer_not_redeemed', 'user_offer_id: offer is not redeemed');
+    if (o.status !== 'redeemed') return refuse('NOT_AVAILABLE', 'user_offer_id: offer is not redeemed');
     o.status = 'available';
     delete o.transaction_id;
     return ok();

@@ -67,10 +67,17 @@ export const offerActionRequest = container(offerAction);
 
 // ---- answers ----
 
+/**
+ * General Response Container: "status … The status code for the response. For successful API calls,
+ * this will be "OK"", "payload" optional, and "errors … If status is not "OK", this property contains
+ * error details and validation details for the given API", whose fields the reference does not give
+ * (SessionM's generic error example is {"status": "error", "errors": {"code": "requires_registered_user"}}:
+ * a code and no message). client.ts reads a code and a message where there are.
+ */
 export const responseSchema = z.object({
   status: z.string(),
   payload: z.unknown().optional(),
-  errors: z.object({ code: z.string(), message: z.string() }).passthrough().optional(),
+  errors: z.unknown().optional(),
 });
 
 export const offerData = z.object({

@@ -16,9 +16,11 @@ t.test('simulator: container, auth, idempotency, locks with TTL, redeem and rein
   const sim = await startSessionmSim(t, { lock_ttl_ms: 300 });
   const url = sim.server.url;
   t.match(await post(url, 'api/2.0/lookup', wrap('r1', { user_id: 'U1' }), auth(SM_KEY, 'wrong')), { status: 401 });
-  t.match(await post(url, 'api/2.0/lookup', wrap('r1', { user_id: 'U1' }, { extra: 1 })), { status: 400, body: { errors: { message: /extra/ } } });
-  t.match(await post(url, 'api/2.0/lookup', { store_id: 'S1', client_id: 'C1', request_payload: { user_id: 'U1' } }), { status: 400, body: { errors: { message: /request_id/ } } });
-  t.match(await post(url, 'api/2.0/lookup', wrap('r2', { phone: '+33 6' })), { status: 400, body: { errors: { message: /numbers only/ } } });
+  // Refusals as SessionM's generic statuses give them: HTTP 200, status "error", a generic code.
+  t.match(await post(url, 'api/2.0/lookup', wrap('r1', { user_id: 'U1' }, { extra: 1 })), { status: 200, body: { status: 'error', errors: { code: 'VALIDATION', message: /extra/ } } });
+  t.match(await post(url, 'api/2.0/lookup', { store_id: 'S1', client_id: 'C1', request_payload: { user_id: 'U1' } }), { status: 200, body: { errors: { message: /request_id/ } } });
+  t.match(await post(url, 'api/2.0/lookup', wrap('r2', { phone: '+33 6' })), { status: 200, body: { errors: { message: /numbers only/ } } });
+  t.match(await post(url, 'api/2.0/lookup', wrap('r2b', { user_id: 'U9' })), { status: 404, body: { status: 'error', errors: { code: 'USER_NOT_FOUND' } } });
   t.match(await post(url, 'api/2.0/lookup', wrap('r3', { user_id: 'U1' })), { status: 200, body: { status: 'OK', payload: { user: { id: 'U1' }, available_points: 120 } } });
 
   // Lock Offer and Immediate Redeem (reference, "Discounting"): offer_lookup_code, offer_lookup_type and the transaction.
@@ -28,44 +30,59 @@ t.test('simulator: container, auth, idempotency, locks with TTL, redeem and rein
   };
   const discount = (transaction_id = 'T9', over: object = {}) => ({ offer_lookup_code: 'O1', offer_lookup_type: 'UserOfferId', transaction: { ...tx, transaction_id }, ...over });
   const lock = (id: string, transaction_id?: string) => post(url, 'api/2.0/lock', wrap(id, discount(transaction_id)));
-  t.match(await post(url, 'api/2.0/lock', wrap('l0', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 400, body: { errors: { message: /offer_lookup_code/ } } });
-  t.match(await post(url, 'api/2.0/lock', wrap('l0', discount('T9', { offer_lookup_type: 'TTLCode' }))), { status: 404 });
-  t.match(await post(url, 'api/2.0/lock', wrap('l0', discount('T9', { transaction: { ...tx, user_id: 'U2' } }))), { status: 404 }, 'not an offer of the transaction\'s user');
+  t.match(await post(url, 'api/2.0/lock', wrap('l0', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 200, body: { status: 'error', errors: { code: 'VALIDATION', message: /offer_lookup_code/ } } });
+  t.match(await post(url, 'api/2.0/lock', wrap('l0', discount())), { status: 200, body: { status: 'error', errors: { code: 'VALIDATION' } } },
+    'request_id: "A given request will only be processed once": corrected under the same id, the first answer (was processed)');
+  t.equal(sim.offer('O1')?.status, 'available');
+  t.match(await post(url, 'api/2.0/lock', wrap('l0b', discount('T9', { offer_lookup_type: 'TTLCode' }))), { status: 404 });
+  t.match(await post(url, 'api/2.0/lock', wrap('l0c', discount('T9', { transaction: { ...tx, user_id: 'U2' } }))), { status: 404 }, 'not an offer of the transaction\'s user');
   // Lock Offer and Immediate Redeem both answer "the Discount object" (reference): one shape, no lock expiry in it.
   const locked = await lock('l1');
   t.same(locked, { status: 200, body: { status: 'OK', payload: { user_offer_id: 'O1', name: 'Free croissant', discount_amount: 1.5 } } }, 'lock answers the Discount object');
-  t.match(await lock('l2', 'T8'), { status: 409, body: { errors: { code: 'offer_unavailable' } } }, 'locked for another transaction');
+  t.match(await lock('l2', 'T8'), { status: 200, body: { status: 'error', errors: { code: 'NOT_AVAILABLE' } } }, 'locked for another transaction');
   t.match(await lock('l1'), { status: 200 }, 'the same request_id: the first answer again');
   t.match(await lock('l1b'), { status: 200 }, 'the same transaction locks it again ("passing the exact same transaction ID")');
-  t.match(await post(url, 'api/2.0/redeem', wrap('d0', discount('T8'))), { status: 409, body: { errors: { message: /locked/ } } }, 'another transaction cannot redeem it');
+  t.match(await post(url, 'api/2.0/redeem', wrap('d0', discount('T8'))), { status: 200, body: { status: 'error', errors: { code: 'NOT_AVAILABLE', message: /locked/ } } }, 'another transaction cannot redeem it');
   await new Promise((r) => setTimeout(r, 350));
   t.equal(sim.offer('O1')?.status, 'available', 'the lock expired');
   t.match(await lock('l3'), { status: 200 });
   t.match(await post(url, 'api/2.0/unlock', wrap('u1', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 200 });
   t.match(await post(url, 'api/2.0/redeem', wrap('d1', discount())), { status: 200, body: { payload: { discount_amount: 1.5 } } });
-  t.match(await post(url, 'api/2.0/redeem', wrap('d2', discount())), { status: 409 });
+  t.match(await post(url, 'api/2.0/redeem', wrap('d2', discount())), { status: 200, body: { status: 'error', errors: { code: 'NOT_AVAILABLE' } } });
   t.match(await post(url, 'api/2.0/reinstate', wrap('i1', { user_offer_id: 'O1', employee_id: 'E1' })), { status: 200 });
   t.equal(sim.offer('O1')?.status, 'available');
 });
 
-t.test('simulator: send_transaction refuses negative items, bad sums and a reused transaction_id', async (t) => {
+t.test('simulator: send_transaction refuses negative items and bad sums, overwrites a reused transaction_id, keeps every answer by request_id', async (t) => {
   const sim = await startSessionmSim(t);
   const url = sim.server.url;
   const tx = (transaction_id: string, over: object = {}) => ({
     transaction_id, user_id: 'U1', transaction_date: '2026-03-04T10:00:00Z', subtotal: 10, tax_total: 0, total: 10,
     items: [{ sku: 'A', quantity: 1, price: 10, subtotal: 10, tax_included: 0.91 }], payments: [{ type: 'cash', amount: 10 }], discounts: [], ...over,
   });
-  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', { items: [{ sku: 'A', quantity: 1, price: -10, subtotal: -10 }] }))), { status: 400 });
+  const refused = (message: RegExp) => ({ status: 200, body: { status: 'error', errors: { code: 'VALIDATION', message } } });
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', { items: [{ sku: 'A', quantity: 1, price: -10, subtotal: -10 }] }))), refused(/items\[0\]\.price/));
   // Seed 003: tax_included "specifies how much tax is associated with the item": an amount, within the item's.
   const item = (tax: unknown) => ({ items: [{ sku: 'A', quantity: 1, price: 10, subtotal: 10, tax_included: tax }] });
-  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', item(true)))), { status: 400, body: { errors: { message: /items\[0\]\.tax_included/ } } });
-  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1', tx('T1', item(10.01)))), { status: 400, body: { errors: { message: /items\[0\]\.tax_included: more than the item's subtotal/ } } });
-  t.match(await post(url, 'api/2.0/send_transaction', wrap('s2', tx('T1', { total: 9 }))), { status: 400 });
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1b', tx('T1', item(true)))), refused(/items\[0\]\.tax_included/));
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s1c', tx('T1', item(10.01)))), refused(/items\[0\]\.tax_included: more than the item's subtotal/));
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s2', tx('T1', { total: 9 }))), refused(/total/));
   // Send Transaction documents no payload: SessionM enqueues it and returns a success message.
   t.same(await post(url, 'api/2.0/send_transaction', wrap('s3', tx('T1'))), { status: 200, body: { status: 'OK' } });
-  t.match(await post(url, 'api/2.0/send_transaction', wrap('s4', tx('T1'))), { status: 409, body: { errors: { code: 'duplicate_transaction' } } });
-  t.match(await post(url, 'api/2.0/send_transaction', wrap('s3', tx('T1'))), { status: 200 }, 'resend with the same request_id: first answer');
   t.equal(sim.points('U1'), 130);
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s3', tx('T1', { total: 4, subtotal: 4, items: [{ sku: 'A', quantity: 1, price: 4, subtotal: 4 }], payments: [{ type: 'cash', amount: 4 }] }))),
+    { status: 200 }, 'resend with the same request_id: first answer, nothing applied');
+  t.equal(sim.points('U1'), 130);
+  // Seed 003: "Ensure uniqueness in transaction ID. Doing so avoids overwriting existing transactions": the same
+  // transaction_id under another request_id overwrites it (a return is sent so), it is not refused.
+  const smaller = { total: 4, subtotal: 4, items: [{ sku: 'A', quantity: 1, price: 4, subtotal: 4 }], payments: [{ type: 'cash', amount: 4 }] };
+  t.same(await post(url, 'api/2.0/send_transaction', wrap('s4', tx('T1', smaller))), { status: 200, body: { status: 'OK' } });
+  t.equal(sim.transactions.size, 1);
+  t.equal(sim.transactions.get('T1')?.total, 400, 'replaced');
+  t.equal(sim.points('U1'), 124, 'its points with it (120 + 4)');
+  // A refusal is kept for its request_id too: the corrected request under that id gets the refusal.
+  t.match(await post(url, 'api/2.0/send_transaction', wrap('s2', tx('T2'))), refused(/total/), 'the first answer of s2');
+  t.notOk(sim.transactions.has('T2'));
 });
 
 t.test('backend: identify, preview with offers, award through send_transaction, exactly once', async (t) => {
