@@ -103,8 +103,9 @@ export const configSchema = z.strictObject({
     .prefault({}),
   // The technician's status page (agent/status-page/): off by default. Beyond loopback it is
   // served only with a token; its buttons (print test, retry dead letters) always need one.
+  // Strict like every section: a misspelt `tokn` would leave the buttons off without a word.
   status_page: z
-    .object({
+    .strictObject({
       listen: tcpListen.default(false),
       token: z.string({ error: 'must be a string of at least 16 characters, or null' })
         .min(16, { error: 'must be at least 16 characters' }).nullable().default(null),

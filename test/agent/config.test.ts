@@ -139,6 +139,9 @@ outbox:
 metrics:
   listen: false
   lisen: "127.0.0.1:9464"
+status_page:
+  listen: "127.0.0.1:9465"
+  tokn: "0123456789abcdef"
 identify_on_scan:
   pattern: "^6006"
   bye: card
@@ -147,7 +150,7 @@ devices:
 `;
   const errors = failures(text);
   for (const [path, key] of [['\\(root\\)', 'colour'], ['socket', 'tokn'], ['uplink', 'reject_unauthorised'], ['offline', 'spend_floor_limt'],
-    ['outbox', 'batchsize'], ['metrics', 'lisen'], ['identify_on_scan', 'bye'], ['devices\\[0\\]', 'bauds']]) {
+    ['outbox', 'batchsize'], ['metrics', 'lisen'], ['status_page', 'tokn'], ['identify_on_scan', 'bye'], ['devices\\[0\\]', 'bauds']]) {
     t.match(errors, new RegExp(`^${path}: unknown key\\(s\\): ${key}$`, 'm'), `${key} is named`);
   }
 });
