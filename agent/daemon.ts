@@ -31,6 +31,9 @@ import { TillClock } from './till-clock.ts';
 import { StartSequence } from './start-sequence.ts';
 import { Uplink } from './upstream/uplink.ts';
 import { DEFAULT_PROTOCOL } from '../protocol/local.ts';
+import { dataDirHint, namingKey } from '../runtime/setup-problem.ts';
+import { databaseAccessHint } from './storage/db-access.ts';
+import { tcpListenProblem, unixListenProblem } from './socket/listen-problem.ts';
 
 export interface Daemon {
   ctx: OpsContext;
@@ -69,8 +72,11 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
 async function start(config: Config, options: DaemonOptions, started: StartSequence): Promise<Daemon> {
   const { log, version } = options;
   const identity: TillIdentity = { merchant: config.merchant, store: config.store, terminal: config.terminal };
-  mkdirSync(config.data_dir, { recursive: true });
-  const { db, exclusive } = openDatabase(join(config.data_dir, 'till-agent.db'));
+  // A directory the service's user may not create is the till's setup, named as such (run.ts logs it in one line).
+  namingKey('data_dir', config.data_dir, dataDirHint('till-agent', '/var/lib/till-agent'), () => mkdirSync(config.data_dir, { recursive: true }));
+  const dbFile = join(config.data_dir, 'till-agent.db');
+  const { db, exclusive } = namingKey('data_dir', config.data_dir, (code) => code === 'EACCES' ? databaseAccessHint(dbFile) : dataDirHint('till-agent', '/var/lib/till-agent')(code),
+    () => openDatabase(dbFile));
   started.started('database', () => db.close());
   if (exclusive) log.warn({ data_dir: config.data_dir }, 'disk full at start: database opened exclusively (doctor and outbox export cannot read it until the agent restarts)');
   const wall = options.wallClock ?? (() => Date.now());
@@ -230,13 +236,23 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
   started.started('uplink', async () => { await uplink.stop(); await forwarderStopped; });
   forwarder.start();
   started.started('forwarder', () => { forwarderStopped = forwarder.stop(); });
-  await socket.start();
+  try {
+    await socket.start();
+  } catch (error) {
+    // A TCP listen error carries its port (a Unix socket's -1); the Unix socket's and its stale-file check's name its path.
+    const { port, address, path } = error as { port?: unknown; address?: unknown; path?: unknown };
+    const unix = config.socket.unix !== false && (address === config.socket.unix || path === config.socket.unix || typeof port !== 'number');
+    throw (unix ? unixListenProblem(error, config.socket.unix as string)
+      : config.socket.tcp !== false ? tcpListenProblem(error, 'socket.tcp', config.socket.tcp) : undefined) ?? error;
+  }
   // Requests the socket accepted commit their outbox rows before anything below them stops.
   started.started('socket', async () => { await socket.stop(); await outbox.drainWrites(); });
   let metricsAddress: { host: string; port: number } | undefined;
   if (metrics && config.metrics.listen !== false) {
     const { host, port } = parseListen(config.metrics.listen);
-    metricsAddress = await metrics.listen(host, port);
+    metricsAddress = await metrics.listen(host, port).catch((error: unknown) => {
+      throw tcpListenProblem(error, 'metrics.listen', config.metrics.listen as string) ?? error;
+    });
     started.started('metrics', () => metrics.close());
     log.info({ metrics: `http://${host}:${metricsAddress.port}/metrics` }, 'metrics endpoint listening');
   }

@@ -8,6 +8,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { PlatformCheck } from './backend.ts';
 import type { TlsFiles, UplinkConfig } from '../protocol/uplink-config.ts';
 import { readTlsFiles } from './tls-files.ts';
+import { SetupProblem } from '../runtime/setup-problem.ts';
 
 /**
  * With TLS 1.3 the server checks the client certificate after the client's side of the handshake
@@ -36,8 +37,8 @@ export async function checkBrokerReach(uplink: UplinkConfig, timeoutMs = 5000): 
     try {
       files = await readTlsFiles(uplink);
     } catch (error) {
-      const e = error as NodeJS.ErrnoException;
-      return { name: 'broker', ok: false, detail: `cannot read TLS file ${e.path ?? ''}: ${e.code ?? e.message}; check uplink.ca / cert / key and that this user can read them` };
+      if (!(error instanceof SetupProblem)) throw error;
+      return { name: 'broker', ok: false, detail: `cannot read TLS file ${error.key} ${error.target}: ${error.reason}; ${error.hint}` };
     }
   }
   return new Promise((resolve) => {

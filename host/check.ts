@@ -4,6 +4,8 @@
 // version); the doctor also checks that the broker is reachable and takes the TLS files
 // (broker-reach.ts). Neither starts the MQTT consumer; both exit 0 when everything is ✔, else 1.
 import { mkdirSync } from 'node:fs';
+import { SetupProblem, dataDirHint, namingKey } from '../runtime/setup-problem.ts';
+import { HOST_USER } from './tls-files.ts';
 import type { OpCheck, PlatformCheck } from './backend.ts';
 import { checkBrokerReach } from './broker-reach.ts';
 import { createBackend } from './backends.ts';
@@ -22,11 +24,16 @@ export function formatChecks(title: string, rows: Array<OpCheck | PlatformCheck>
 }
 
 export async function runBackendCheck(config: HostConfig, log: Logger, what: 'ops' | 'doctor', out: (s: string) => void): Promise<number> {
-  mkdirSync(config.data_dir, { recursive: true });
   let ledger: Ledger;
   try {
+    namingKey('data_dir', config.data_dir, dataDirHint(HOST_USER, '/var/lib/till-agent-host'), () => mkdirSync(config.data_dir, { recursive: true }));
     ledger = openStore(config);
   } catch (error) {
+    // A data_dir this user may not create: the key and what to do, not a crash with a stack.
+    if (error instanceof SetupProblem) {
+      out(formatChecks('store', [{ name: 'store', ok: false, detail: `${error.message}` }]));
+      return 1;
+    }
     // An unreachable PostgreSQL, a wrong password, a newer schema: one line, no stack.
     out(formatChecks('store', [{ name: 'store', ok: false, detail: `${config.store}: ${(error as Error).message}` }]));
     return 1;

@@ -1,6 +1,8 @@
 // The reference loyalty host: startHost wires the pieces (ledger → seed → service → consumer)
 // and stop() unwinds them in reverse. Its command line is cli/commands/host.ts.
 import { mkdirSync } from 'node:fs';
+import { dataDirHint, namingKey } from '../runtime/setup-problem.ts';
+import { HOST_USER } from './tls-files.ts';
 import { hostname } from 'node:os';
 import type { HostConfig } from './config.ts';
 import type { Backend } from './backend.ts';
@@ -39,7 +41,7 @@ function statusLine(storeProblem: string | undefined, consumer: ConsumerState): 
 }
 
 export async function startHost(config: HostConfig, log: Logger, options: StartOptions = {}): Promise<HostHandle> {
-  mkdirSync(config.data_dir, { recursive: true });
+  namingKey('data_dir', config.data_dir, dataDirHint(HOST_USER, '/var/lib/till-agent-host'), () => mkdirSync(config.data_dir, { recursive: true }));
   const ledger = await openStoreWaiting(config, log, options.waitingForStore ?? (() => undefined), options.abort);
   let consumer: Consumer;
   let backend: Backend | undefined;

@@ -207,11 +207,12 @@ export class SocketServer {
   private listen(where: { host: string; port: number } | { path: string }): Promise<void> {
     // allowHalfOpen: a POS may send its requests and shut down its writing side; it still gets its answers.
     const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket, 'path' in where ? 'unix' : 'tcp'));
-    server.on('error', (error) => this.log.error({ err: error }, 'socket listener error'));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(where, () => {
         server.off('error', reject);
+        // Only from here: a failed listen is the caller's to report (run.ts: one line naming the key), not a second line with a stack.
+        server.on('error', (error) => this.log.error({ err: error }, 'socket listener error'));
         this.listeners.push(server);
         resolve();
       });

@@ -2,7 +2,7 @@
 // WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, which is
 // what lets us acknowledge a money request once its insert has committed.
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export type Db = Database.Database;
@@ -174,6 +174,9 @@ export class DatabaseUnusable extends Error {
  */
 export function openDatabase(file: string): OpenedDb {
   mkdirSync(dirname(file), { recursive: true });
+  const denied = accessDenied(file);
+  // Before SQLite's "unable to open database file", which says neither which file nor why.
+  if (denied) throw Object.assign(new Error(`${denied.path}: not readable and writable by this user`), { code: 'EACCES', path: denied.path });
   if (!existsSync(file)) createDatabase(file);
   checkFile(file);
   tighten(file);
@@ -190,6 +193,26 @@ export function openDatabase(file: string): OpenedDb {
   }
   quickCheck(file, opened.db);
   return opened;
+}
+
+/**
+ * The first of the database's directory, file, -wal and -shm (those that exist) that this process
+ * may not read and write, with its owner: a file left by a run as root (`sudo till-agent run`)
+ * keeps the service's user out, and SQLite then only says "unable to open database file".
+ */
+export function accessDenied(file: string): { path: string; uid: number; mode: number } | undefined {
+  const dir = dirname(file);
+  for (const [path, mode] of [[dir, constants.W_OK | constants.X_OK], [file, constants.R_OK | constants.W_OK],
+    [`${file}-wal`, constants.R_OK | constants.W_OK], [`${file}-shm`, constants.R_OK | constants.W_OK]] as const) {
+    try {
+      accessSync(path, mode);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      const st = statSync(path, { throwIfNoEntry: false });
+      return { path, uid: st?.uid ?? -1, mode: (st?.mode ?? 0) & 0o777 };
+    }
+  }
+  return undefined;
 }
 
 /** Schema into a private temporary file, then link() into place: link never replaces a file. */

@@ -3,7 +3,6 @@
 // the forwarder decides what to (re)send. MQTT.js's store is only its in-flight window.
 import { backOffReconnects } from '../../protocol/reconnect-backoff.ts';
 import { X509Certificate, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { AgentError } from '../../protocol/errors.ts';
 import { isoString } from '../../protocol/iso-time.ts';
@@ -16,6 +15,7 @@ import {
   type Chain, type TillIdentity, type TillStatus, type UpstreamMessage, type UpstreamRequest, type UpstreamResponse,
 } from '../../protocol/upstream.ts';
 import type { Logger } from '../../runtime/log.ts';
+import { readTlsFiles } from '../../runtime/setup-problem.ts';
 import { uplinkTrace, type UplinkTrace } from '../../runtime/trace.ts';
 
 export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
@@ -112,11 +112,7 @@ export class Uplink {
   start(): void {
     const { config, identity, log } = this.options;
     const clientId = agentClientId(config, identity);
-    const files = {
-      ...(config.ca ? { ca: readFileSync(config.ca) } : {}),
-      ...(config.cert ? { cert: readFileSync(config.cert) } : {}),
-      ...(config.key ? { key: readFileSync(config.key) } : {}),
-    };
+    const files = readTlsFiles(config, 'till-agent'); // a missing or unreadable one: a SetupProblem naming its key
     if (files.cert) this.checkCertificateName(files.cert);
     this.brokerValue = brokerSettings(this.options.url, files, this.connectSettings());
     const base = mqttConnectOptions({ ...config, protocol_version: this.options.protocolVersion }, clientId, files);

@@ -10,6 +10,7 @@ import { SeedError } from '../../host/seed.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { createLogger } from '../../runtime/log.ts';
 import { createNotifier } from '../../runtime/sd-notify.ts';
+import { SetupProblem } from '../../runtime/setup-problem.ts';
 import { UsageError } from './args.ts';
 import { listenForSignal } from './signals.ts';
 
@@ -132,6 +133,11 @@ export async function hostCommand(args: string[]): Promise<number> {
     if (error instanceof SeedError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
+    }
+    if (error instanceof SetupProblem) {
+      // A TLS file, data_dir, the metrics address: one line naming the key and what to do, no stack.
+      log.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `host failed to start: ${error.message}`);
+      return 1;
     }
     log.fatal({ err: error }, 'host failed to start');
     return 1;

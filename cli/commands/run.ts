@@ -7,6 +7,7 @@ import { startDaemon } from '../../agent/daemon.ts';
 import { DatabaseUnusable } from '../../agent/storage/db.ts';
 import { createLogger } from '../../runtime/log.ts';
 import { createNotifier } from '../../runtime/sd-notify.ts';
+import { SetupProblem } from '../../runtime/setup-problem.ts';
 import { VERSION } from '../../agent/version.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { print, printError } from './output.ts';
@@ -18,7 +19,8 @@ Runs the agent: local POS socket, durable outbox, MQTT uplink.
   --config FILE   YAML configuration (see README, "Configuration")
 Environment: TILL_AGENT_BROKER_URL overrides uplink.url, TILL_AGENT_DATA_DIR overrides data_dir.
 Exit status: 0 when stopped by SIGTERM/SIGINT, 1 when it cannot start (a damaged or empty
-database included: it is never re-created over), 2 for an invalid
+database, a missing TLS file, a data_dir or socket directory it may not write, each named in
+one log line), 2 for an invalid
 config or bad usage, 3 when its TCP port or Unix socket is in use (another agent runs).
 `;
 
@@ -57,6 +59,12 @@ export async function runCommand(args: string[]): Promise<number> {
     daemon = await startDaemon(config, { log, version: VERSION, faults, ...(offset ? { wallClock: () => Date.now() + offset } : {}) });
   } catch (error) {
     signal.dispose();
+    if (error instanceof SetupProblem) {
+      // The till's setup (a TLS file, data_dir, the socket's directory, an address): one line that
+      // names the key and what to do, no stack.
+      log.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `till-agent could not start: ${error.message}`);
+      return error.code === 'EADDRINUSE' ? EXIT_IN_USE : 1;
+    }
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       // One clear line, no stack: nothing is wrong with the agent, something else has its address.

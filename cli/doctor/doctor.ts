@@ -7,8 +7,10 @@ import { agentClientId, brokerSettings, mqttConnectOptions } from '../../protoco
 import type { BrokerSettings, StatusResult } from '../../protocol/local.ts';
 import { anotherTill, call, targetFrom } from '../client.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
+import { SetupProblem, readTlsFiles } from '../../runtime/setup-problem.ts';
 import { loadConfig, type Config } from '../../agent/config.ts';
-import { isDiskFull } from '../../agent/storage/db.ts';
+import { accessDenied, isDiskFull } from '../../agent/storage/db.ts';
+import { databaseAccessHint } from '../../agent/storage/db-access.ts';
 import type { Check } from './check.ts';
 import { agentView, checkDevices } from './devices.ts';
 import { TOLERANCE_MS, describeOffset, type ClockJump } from '../../agent/till-clock.ts';
@@ -109,6 +111,13 @@ const BUSY_TIMEOUT_MS = 500;
 export function checkDatabase(config: Config): Check {
   const file = join(config.data_dir, 'till-agent.db');
   if (!existsSync(file)) return { name: 'database', ok: true, detail: `${file} not created yet (first start creates it)` };
+  const denied = accessDenied(file);
+  if (denied) {
+    // Not damage: a file of another user (a run as root) that the agent cannot open either.
+    return { name: 'database', ok: false,
+      detail: `${denied.path} is not readable and writable by this user (owner uid ${denied.uid}, mode 0${denied.mode.toString(8)})`,
+      hint: databaseAccessHint(file) };
+  }
   if (statSync(file).size === 0) {
     return { name: 'database', ok: false, detail: `${file} is empty (0 bytes): truncated, the agent refuses to start with it`, hint: corruptHint(file) };
   }
@@ -215,14 +224,11 @@ async function connectCheck(config: Config, timeoutMs: number): Promise<Check> {
   const url = config.uplink.url;
   let files;
   try {
-    files = {
-      ...(config.uplink.ca ? { ca: readFileSync(config.uplink.ca) } : {}),
-      ...(config.uplink.cert ? { cert: readFileSync(config.uplink.cert) } : {}),
-      ...(config.uplink.key ? { key: readFileSync(config.uplink.key) } : {}),
-    };
+    files = readTlsFiles(config.uplink, 'till-agent');
   } catch (error) {
-    return { name: 'broker', ok: false, detail: `cannot read TLS file: ${(error as NodeJS.ErrnoException).path ?? error}`,
-      hint: 'check uplink.ca / uplink.cert / uplink.key paths and that the till-agent user can read them' };
+    if (!(error instanceof SetupProblem)) throw error;
+    // The same words as the agent's start: which key, which file, why, and what to do.
+    return { name: 'broker', ok: false, detail: `cannot read ${error.key} ${error.target}: ${error.reason}`, hint: error.hint };
   }
   const options = {
     ...mqttConnectOptions(config.uplink, `till-doctor-${config.terminal}-${process.pid}`, files),

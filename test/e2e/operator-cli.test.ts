@@ -71,7 +71,7 @@ t.test('run with its port in use: one clear log line and exit 3', async (t) => {
   const fatal = r.out.trim().split('\n').map((l) => JSON.parse(l) as { level: number | string; msg: string; reason?: string; err?: unknown })
     .filter((l) => l.level === 60 || l.level === 'fatal');
   t.equal(fatal.length, 1, r.out);
-  t.match(fatal[0], { msg: /address is in use/, reason: new RegExp(`EADDRINUSE.*${port}`) });
+  t.match(fatal[0], { msg: new RegExp(`could not start: socket\\.tcp 127\\.0\\.0\\.1:${port}: EADDRINUSE.*another program listens there`), config_key: 'socket.tcp' });
   t.notOk(fatal[0]!.err, 'no stack trace');
 });
 

@@ -1,0 +1,78 @@
+// A start that fails because of the machine's setup, not the program: a file or directory the
+// config names that is missing or that the service's user may not use, an address that is not
+// this machine's or is taken. The agent and the host log it as one line that names the config
+// key, the path or address, the reason and what to do — no stack trace, which tells a technician
+// nothing and buries the key. Anything else stays an error with its stack.
+import { readFileSync } from 'node:fs';
+import type { TlsFiles, UplinkConfig } from '../protocol/uplink-config.ts';
+
+export class SetupProblem extends Error {
+  constructor(
+    /** The config key (`uplink.ca`, `data_dir`, `socket.unix`, …). */
+    readonly key: string,
+    /** The path or address the key names. */
+    readonly target: string,
+    /** The system's code, e.g. ENOENT, EACCES, EADDRINUSE. */
+    readonly code: string,
+    readonly reason: string,
+    readonly hint: string,
+  ) {
+    super(`${key} ${target}: ${reason}; ${hint}`);
+    this.name = 'SetupProblem';
+  }
+}
+
+/** The codes that mean the setup is wrong (a path, a permission, an address), never the program. */
+const SETUP_CODES: Record<string, string> = {
+  ENOENT: 'does not exist',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'is a directory, not a file',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'name too long',
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'not an address of this machine',
+};
+
+/** `error` as a SetupProblem about `key` (naming `target`), or undefined when it is not a setup error. */
+export function setupProblem(error: unknown, key: string, target: string, hint: (code: string) => string): SetupProblem | undefined {
+  if (error instanceof SetupProblem) return error;
+  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || !(code in SETUP_CODES)) return undefined;
+  // The file the system names, when it is not the key's own path (the database in data_dir).
+  return new SetupProblem(key, typeof path === 'string' ? path : target, code, `${code} (${SETUP_CODES[code]})`, hint(code));
+}
+
+/** Runs `fn`; a setup error it throws becomes a SetupProblem about `key`, anything else is thrown as is. */
+export function namingKey<T>(key: string, target: string, hint: (code: string) => string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw setupProblem(error, key, target, hint) ?? error;
+  }
+}
+
+/** What to do about a data directory the service's `user` cannot create or write. */
+export function dataDirHint(user: string, unitDir: string): (code: string) => string {
+  return () => `data_dir must be a directory the service's user (${user}) can write: use ${unitDir}, `
+    + `which the unit's StateDirectory= creates, or create it: install -d -o ${user} -g ${user} -m 0700 DIR`;
+}
+
+/**
+ * Reads the uplink's TLS files (ca, cert, key). A missing or unreadable one is a SetupProblem
+ * naming its key (`uplink.cert`) and what `user`, the service's, needs.
+ */
+export function readTlsFiles(uplink: Pick<UplinkConfig, 'ca' | 'cert' | 'key'>, user: string): TlsFiles {
+  const files: TlsFiles = {};
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const path = uplink[k];
+    if (!path) continue;
+    files[k] = namingKey(`uplink.${k}`, path, (code) => code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR'
+      ? `put the PEM file there or correct uplink.${k}; it must be readable by ${user} (chgrp ${user} FILE; chmod 0640 FILE)`
+      : `make it readable by ${user}: chgrp ${user} ${path}; chmod 0640 ${path} (and its directories searchable)`,
+    () => readFileSync(path));
+  }
+  return files;
+}
