@@ -12,11 +12,24 @@ import { isLoopback, parseListen } from './socket/listen-address.ts';
 
 export { parseListen };
 
+/**
+ * systemd/config.sample.yaml's placeholder for the values only the technician knows (identity,
+ * broker). A config still holding it is refused (exit 2, never restarted by systemd): the package
+ * enables the service on install, and after a reboot it would otherwise serve the POS, queueing
+ * sales, as till CHANGE-ME/CHANGE-ME/CHANGE-ME against a broker that does not exist.
+ */
+export const PLACEHOLDER = 'CHANGE-ME';
+const notPlaceholder = (what: string) => (v: string) => !v.includes(PLACEHOLDER) || `is still the sample's placeholder ${PLACEHOLDER}: set ${what}`;
+
 const identity = (what: string) =>
   z.string({ error: `must be a string naming the ${what}` })
     .min(1, { error: `must name the ${what}` })
     .max(64)
-    .refine(isTopicLevel, { error: 'must not contain "/", "+", "#"' });
+    .refine(isTopicLevel, { error: 'must not contain "/", "+", "#"' })
+    .check((ctx) => {
+      const problem = notPlaceholder(`this till's ${what} id`)(ctx.value);
+      if (problem !== true) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    });
 
 const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/;
 
@@ -64,7 +77,10 @@ export const configSchema = z.strictObject({
         });
       }
     }),
-  uplink: uplinkConfigSchema,
+  uplink: uplinkConfigSchema.check((ctx) => {
+    const problem = notPlaceholder('the fleet broker\'s URL (mqtts://HOST:8883)')(ctx.value.url);
+    if (problem !== true) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value.url, path: ['url'] });
+  }),
   // Basket currencies the loyalty host accepts; a basket in another is BAD_REQUEST at the till.
   // Empty: learnt from the host's identify and preview answers (agent/upstream/host-currencies.ts).
   currencies: z.array(currencyCode().refine((c) => !isPointsUnit(c), { error: 'is a points unit, not a currency' }), { error: 'must be a list of currencies like [EUR]' })
