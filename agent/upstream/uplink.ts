@@ -16,6 +16,7 @@ import {
 } from '../../protocol/upstream.ts';
 import type { Logger } from '../../runtime/log.ts';
 import { readTlsFiles } from '../../runtime/setup-problem.ts';
+import { certificateDates, isCertificateDateAlert, type CertificateDates } from '../../runtime/certificate-dates.ts';
 import { uplinkTrace, type UplinkTrace } from '../../runtime/trace.ts';
 
 export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
@@ -114,6 +115,10 @@ export class Uplink {
     const clientId = agentClientId(config, identity);
     const files = readTlsFiles(config, 'till-agent'); // a missing or unreadable one: a SetupProblem naming its key
     if (files.cert) this.checkCertificateName(files.cert);
+    // Dates said at start (the broker's alert names no file), and instead of that alert in status's last_error.
+    const certificateProblem = () => (files.cert && config.cert ? certificateDates(files.cert, config.cert, new Date()) : undefined);
+    const atStart = certificateProblem();
+    if (atStart) log.warn({ hint: atStart.hint }, atStart.problem);
     this.brokerValue = brokerSettings(this.options.url, files, this.connectSettings());
     const base = mqttConnectOptions({ ...config, protocol_version: this.options.protocolVersion }, clientId, files);
     const options: IClientOptions = {
@@ -139,13 +144,14 @@ export class Uplink {
           // mqtt-packet's field-by-field encoding and Node's Writable for ~15 small buffers were ~50 k of an online
           // award's ~0.8 M instructions (callgrind, issue 10).
           writePacketsWhole(client);
-          this.connect(client, disableNagle, flushWrites);
+          this.connect(client, disableNagle, flushWrites, certificateProblem);
         })
         .catch((error: unknown) => log.error({ err: error }, 'uplink cannot start: MQTT client not loaded'));
     });
   }
 
-  private connect(client: MqttClient, disableNagle: (client: MqttClient) => void, flush: (client: MqttClient) => void): void {
+  private connect(client: MqttClient, disableNagle: (client: MqttClient) => void, flush: (client: MqttClient) => void,
+    certificateProblem: () => CertificateDates | undefined): void {
     const { log } = this.options;
     this.client = client;
     this.flush = flush;
@@ -183,9 +189,10 @@ export class Uplink {
     client.on('close', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
     client.on('offline', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
     backOffReconnects(client, reconnectBackoff(this.options.config), ({ attempt, retryInMs, warn, error }) => {
-      this.lastErrorValue = error.message;
+      const dates = isCertificateDateAlert(error) ? certificateProblem() : undefined;
+      this.lastErrorValue = dates?.problem ?? error.message;
       log[warn ? 'warn' : 'debug'](
-        { err: { message: error.message, code: (error as { code?: unknown }).code }, attempt, retry_in_ms: retryInMs },
+        { err: { message: error.message, code: (error as { code?: unknown }).code }, attempt, retry_in_ms: retryInMs, ...(dates ? { problem: dates.problem } : {}) },
         'uplink error',
       );
     });

@@ -8,6 +8,7 @@ import type { BrokerSettings, StatusResult } from '../../protocol/local.ts';
 import { anotherTill, call, targetFrom } from '../client.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { SetupProblem, readTlsFiles } from '../../runtime/setup-problem.ts';
+import { certificateDates } from '../../runtime/certificate-dates.ts';
 import { loadConfig, type Config } from '../../agent/config.ts';
 import { accessDenied, isDiskFull } from '../../agent/storage/db.ts';
 import { databaseAccessHint } from '../../agent/storage/db-access.ts';
@@ -152,6 +153,15 @@ function corruptHint(file: string): string {
     + 'file away: the agent creates a new one at the next start but never replaces an existing file';
 }
 
+/** The file's bytes, or none when this user cannot read it (connectCheck says so, naming the key). */
+function readableOrEmpty(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
 function brokerHint(message: string): string {
   return /auth|not authorized|bad user|refused this till/i.test(message)
     ? 'check uplink.username / password or the client certificate'
@@ -163,6 +173,11 @@ function brokerHint(message: string): string {
 export async function checkBroker(config: Config, timeoutMs: number, running?: StatusResult['uplink']): Promise<Check> {
   const url = config.uplink.url;
   if (url === 'embedded') return { name: 'broker', ok: true, detail: 'embedded broker (started by the agent itself)' };
+  // A client certificate out of its dates, from the file (the broker's alert names no file): also while
+  // a running agent is still connected, as its next reconnect will be refused.
+  const cert = config.uplink.cert;
+  const dates = cert ? certificateDates(readableOrEmpty(cert), cert, new Date()) : undefined;
+  if (dates) return { name: 'broker', ok: false, detail: dates.problem, hint: dates.hint };
   // With the agent running, ask it: a second connection with its certificate would, on the fleet
   // broker (systemd/mosquitto: the CN is the client id), take over its session and kick it off.
   // Unless it runs with other settings than the file's (edited since it started): its link says

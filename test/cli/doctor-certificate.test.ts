@@ -1,0 +1,52 @@
+// A till certificate out of its dates: the broker refuses it with a TLS alert that names no file
+// ("sslv3 alert certificate expired"), which doctor's hint read as uplink.ca or the broker's
+// certificate. Doctor and the agent's start now say which file expired, when, and what to do.
+import { fileURLToPath } from 'node:url';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { certificateDates, isCertificateDateAlert } from '../../runtime/certificate-dates.ts';
+import { cli } from '../helpers/cli.ts';
+import { makeCerts } from '../helpers/certs.ts';
+import { startProcess } from '../helpers/processes.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+const EXPIRED = fileURLToPath(new URL('../fixtures/tls/expired-till.pem', import.meta.url));
+const EXPIRED_KEY = fileURLToPath(new URL('../fixtures/tls/expired-till.key', import.meta.url));
+
+t.test('certificateDates: expired, not yet valid, or fine, by the given clock', async (t) => {
+  const dir = await tempDir(t, 'till-cert-');
+  const fresh = await readFile((await makeCerts(dir)).clientCert);
+  t.equal(certificateDates(fresh, '/etc/till-agent/till.pem', new Date()), undefined, 'valid now');
+  t.match(certificateDates(fresh, '/etc/till-agent/till.pem', new Date('2100-01-01T00:00:00Z')), {
+    problem: /^uplink\.cert \/etc\/till-agent\/till\.pem expired on \d{4}-.*this machine's clock says 2100-01-01T00:00:00\.000Z/,
+    hint: /till-certs\.sh till MERCHANT STORE TERMINAL.*uplink\.cert and uplink\.key.*timedatectl/,
+  });
+  t.match(certificateDates(fresh, '/x.pem', new Date('2000-01-01T00:00:00Z')), { problem: /is not valid before/, hint: /clock is probably behind/ });
+  t.equal(certificateDates(Buffer.from('not a certificate'), '/x.pem', new Date()), undefined, 'left to the handshake');
+  t.ok(isCertificateDateAlert({ code: 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED', message: '' }));
+  t.notOk(isCertificateDateAlert({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }));
+});
+
+t.test('doctor: the expired uplink.cert is named with its date and the fix, not "check uplink.ca"', async (t) => {
+  const dir = await tempDir(t, 'till-cert-');
+  const config = join(dir, 'config.yaml');
+  await writeFile(config, `terminal: T1\nstore: S1\nmerchant: M1\ndata_dir: data\nuplink:\n  url: mqtts://127.0.0.1:9\n`
+    + `  cert: ${EXPIRED}\n  key: ${EXPIRED_KEY}\n`);
+  const r = await cli('doctor', '--config', config, '--timeout-ms', '500');
+  t.equal(r.code, 1, r.out);
+  t.match(r.out, /✖ broker +uplink\.cert .*expired-till\.pem expired on 2024-02-01T00:00:00\.000Z \(this machine's clock says /);
+  t.match(r.out, /hint: issue a new certificate .*till-certs\.sh till/);
+  t.notMatch(r.out, /check uplink\.ca/);
+});
+
+t.test('the agent says so at start, once, naming the file', async (t) => {
+  const dir = await tempDir(t, 'till-cert-');
+  const config = join(dir, 'config.yaml');
+  await writeFile(config, `terminal: T1\nstore: S1\nmerchant: M1\ndata_dir: data\nsocket: { tcp: "127.0.0.1:0", unix: false }\n`
+    + `uplink:\n  url: mqtts://127.0.0.1:9\n  cert: ${EXPIRED}\n  key: ${EXPIRED_KEY}\n`);
+  const agent = startProcess(t, ['run', '--config', config]);
+  const line = await agent.waitForLog((l) => /expired on 2024-02-01/.test(String(l.msg)), 'the warning');
+  t.match(line, { level: /warn|40/, msg: /^uplink\.cert .*expired-till\.pem expired on 2024-02-01/, hint: /till-certs\.sh till/ });
+  await agent.kill('SIGTERM');
+});
