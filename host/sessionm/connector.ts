@@ -212,15 +212,55 @@ export class SessionmConnector implements Connector {
     // The Discount object Lock Offer answers has no expiry: SessionM's default lock is 15 minutes (seed 003),
     // counted from before the first lock call so the till never believes a lock outlives SessionM's.
     const lockedUntil = new Date(Date.now() + DEFAULT_LOCK_TTL_S * 1000).toISOString();
-    for (const id of m.payload.offer_ids) {
-      // One request id per offer of this message: a resent lock is answered, not refused as "already locked".
-      await this.client.call('api/2.0/lock', ctx.source.store, platformRequestId(ctx.requestId, id),
-        this.discount(ctx, id, txnId, m.payload.customer_id, basket, m.created_at), lockData);
+    const ids = m.payload.offer_ids;
+    // "A lock is all or nothing: if one offer cannot be locked, nothing is" (LOCAL.md). SessionM locks
+    // one offer per call: the offers that were free before this lock are released again when a later
+    // one is refused (an offer this sale had locked already keeps its lock, as a refused re-lock
+    // leaves the sale's lock on the ledger). They stayed locked for 15 minutes although the till was
+    // told the lock failed.
+    const free = ids.length > 1
+      ? new Set((await this.lookupOffers(m.payload.customer_id, ctx.source.store, undefined, m.created_at)).offers
+        .filter((o) => o.status === 'available').map((o) => o.user_offer_id))
+      : new Set<string>();
+    const taken: string[] = [];
+    for (const id of ids) {
+      try {
+        // One request id per offer of this message: a resent lock is answered, not refused as "already locked".
+        await this.client.call('api/2.0/lock', ctx.source.store, platformRequestId(ctx.requestId, id),
+          this.discount(ctx, id, txnId, m.payload.customer_id, basket, m.created_at), lockData);
+        if (free.has(id)) taken.push(id);
+      } catch (error) {
+        // Only a refusal is undone: after a transient failure the till may send the lock again, and
+        // SessionM answers a resend by its request id without locking again.
+        if (!isPlatformError(error) || (error.kind !== 'rejected' && error.kind !== 'not_found')) throw error;
+        await this.release(taken, ctx);
+        throw this.lockRefusal(id, m.payload.customer_id, error);
+      }
     }
     const d = await this.lookupOffers(m.payload.customer_id, ctx.source.store, m.payload.basket, m.created_at);
     const currency = m.payload.basket?.currency ?? this.config.currency;
     const offers = d.offers.filter((o) => m.payload.offer_ids.includes(o.user_offer_id)).map((o) => this.held(o, currency, m.payload.basket !== undefined, 'this_sale'));
     return { txn_id: txnId, expires_at: lockedUntil, ttl_s: Math.max(0, Math.round((Date.parse(lockedUntil) - Date.now()) / 1000)), offers };
+  }
+
+  /** Best effort: an offer not released here is released by SessionM's lock expiry (15 minutes). */
+  private async release(ids: string[], ctx: OpContext): Promise<void> {
+    for (const id of ids) {
+      await this.client.call('api/2.0/unlock', ctx.source.store, platformRequestId(ctx.requestId, id, 'released'),
+        { user_offer_id: id, employee_id: this.config.employee_id }, z.unknown()).catch(() => undefined);
+    }
+  }
+
+  /** A refused Lock Offer as the till's lock refusals (LOCAL.md "Offers held by a customer", Refusals). */
+  private lockRefusal(id: string, customerId: string, error: PlatformError): Error {
+    if (error.kind === 'not_found') return new AgentError('NOT_FOUND', `offer_ids: customer ${customerId} holds no offer ${id} (${error.message})`, false);
+    if (error.detail.status === 409 || codeKey(error.detail.platformCode) === 'not_available') {
+      // Retryable: free again once the other sale unlocks, is sent, or its lock expires.
+      return /locked/.test(error.message)
+        ? new AgentError('OFFER_LOCKED', `offer ${id} is locked by another sale (${error.message})`, true)
+        : new AgentError('OFFER_UNAVAILABLE', `offer ${id} is not available (${error.message})`, false);
+    }
+    return error;
   }
 
   private async unlock(m: Msg<'unlock'>, ctx: OpContext): Promise<UnlockResult> {

@@ -307,3 +307,29 @@ t.test('backend: an award answered with the General Response alone ({status: "OK
   t.match(again, { ok: true, result: { award_amount: 0, balance: { amount: 135 } } });
   t.equal(sim.points('U1'), 135, 'applied once');
 });
+
+// LOCAL.md, "Offers held by a customer": "A lock is all or nothing: if one offer cannot be locked,
+// nothing is", and its refusals are OFFER_LOCKED (retryable), OFFER_UNAVAILABLE, NOT_FOUND. SessionM
+// locks one offer per call: the offers locked before the refused one stayed locked at SessionM for 15
+// minutes although the till was told the lock failed, and every refusal was REJECTED_UPSTREAM.
+t.test('backend: a lock of several offers is all or nothing, its refusals are the till\'s lock refusals', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim);
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  const lock = (txn: string, offer_ids: string[]) => run(message('lock', { customer_id: 'U1', offer_ids, basket: b }, { txn_id: txn }));
+  t.match(await lock('sale-2', ['O2']), [{ ok: true }]);
+  t.match(await lock('sale-1', ['O1', 'O2']), [{ ok: false, error: { code: 'OFFER_LOCKED', permanent: false, message: /offer O2 is locked by another sale/ } }]);
+  t.equal(sim.offer('O1')?.status, 'available', 'O1, locked by this refused lock, is released');
+  t.match(sim.offer('O2'), { status: 'locked' }, 'the other sale keeps O2');
+
+  // A sale's own earlier lock is kept when its re-lock is refused.
+  t.match(await lock('sale-1', ['O1']), [{ ok: true }]);
+  const held = sim.offer('O1')!.transaction_id;
+  t.match(await lock('sale-1', ['O1', 'O2']), [{ ok: false, error: { code: 'OFFER_LOCKED' } }]);
+  t.match(sim.offer('O1'), { status: 'locked', transaction_id: held }, 'still locked for sale-1');
+
+  t.match(await lock('sale-3', ['O9']), [{ ok: false, error: { code: 'NOT_FOUND', permanent: true, message: /^offer_ids: customer U1 holds no offer O9/ } }]);
+  t.match(await run(message('unlock', { offer_ids: ['O1'] }, { txn_id: 'sale-1' })), [{ ok: true }]);
+  t.match(await run(message('redeem', { txn_id: 'sale-4', customer_id: 'U1', offer_id: 'O1', basket: b }, { txn_id: 'red-4' })), [{ ok: true, result: { status: 'redeemed' } }]);
+  t.match(await lock('sale-5', ['O1']), [{ ok: false, error: { code: 'OFFER_UNAVAILABLE', permanent: true, message: /offer O1 is not available.*redeemed/ } }]);
+});
