@@ -55,8 +55,13 @@ export function backOffReconnects(client: MqttClient, backoff: ReconnectBackoff,
     lastMessage = undefined;
     client.options.reconnectPeriod = backoff.minMs;
   });
+  let reportedAttempt = -1;
   client.on('error', (error) => {
     const same = error.message === lastMessage;
+    // MQTT.js emits a failed TLS connect twice (the TLS socket's error, then the stream's): one failure, one report,
+    // or a broker down all day behind mqtts:// (every till in production) doubled each warning line.
+    if (same && attempt === reportedAttempt) return;
+    reportedAttempt = attempt;
     lastMessage = error.message;
     onError({ attempt, retryInMs: client.options.reconnectPeriod ?? backoff.minMs, warn: warnOnAttempt(Math.max(attempt, 1), same), error });
   });

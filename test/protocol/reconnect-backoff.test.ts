@@ -45,3 +45,25 @@ t.test('a real MQTT.js client retries a closed port at the configured waits', as
   t.same(failures.map((f) => f.attempt), [1, 2, 3, 4, 5]);
   t.ok(failures.every((f) => /ECONNREFUSED/.test(f.error.message)));
 });
+
+t.test('a failed TLS connect is one failure, reported once (MQTT.js emits its error twice)', async (t) => {
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+  const client = mqtt.connect(`mqtts://127.0.0.1:${port}`, { reconnectPeriod: 100, connectTimeout: 2000 });
+  let emitted = 0;
+  client.on('error', () => { emitted += 1; });
+  const failures: FailedAttempt[] = [];
+  await new Promise<void>((resolve) => {
+    backOffReconnects(client, { minMs: 100, maxMs: 100 }, (failure) => {
+      failures.push(failure);
+      if (failures.length === 3) resolve();
+    });
+  });
+  await client.endAsync(true);
+  t.ok(emitted >= 5, `MQTT.js emitted ${emitted} errors for 3 attempts`);
+  t.same(failures.map((f) => f.attempt), [1, 2, 3], 'one report per attempt');
+});
