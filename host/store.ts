@@ -18,6 +18,8 @@ import { PgLedger } from './pg/pg-ledger.ts';
 import { explainPgError } from './pg/pg-errors.ts';
 import { isConflictError, isUnreachableError } from './pg/sync-pg.ts';
 import type { Logger } from '../runtime/log.ts';
+import { databaseAccessProblem } from '../runtime/setup-problem.ts';
+import { HOST_USER } from './tls-files.ts';
 
 export const LEDGER_FILE = 'host.db';
 export const PG_PASSWORD_ENV = 'TILL_HOST_PG_PASSWORD';
@@ -30,7 +32,13 @@ export const isStoreUnreachable = isUnreachableError;
 
 /** Opens (and creates or migrates) the configured store. */
 export function openStore(config: HostConfig, env: NodeJS.ProcessEnv = process.env): Ledger {
-  if (config.store === 'sqlite' || !config.postgres) return Ledger.open(join(config.data_dir, LEDGER_FILE));
+  if (config.store === 'sqlite' || !config.postgres) {
+    const file = join(config.data_dir, LEDGER_FILE);
+    // SQLite opens a file it may not write read-only, without a word: the host would start "ready" and fail every request.
+    const denied = databaseAccessProblem(file, HOST_USER);
+    if (denied) throw denied;
+    return Ledger.open(file);
+  }
   const pg = config.postgres;
   const password = pg.password_file !== undefined ? readPasswordFile(pg.password_file) : env[PG_PASSWORD_ENV];
   try {

@@ -3,7 +3,8 @@
 // this machine's or is taken. The agent and the host log it as one line that names the config
 // key, the path or address, the reason and what to do — no stack trace, which tells a technician
 // nothing and buries the key. Anything else stays an error with its stack.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { TlsFiles, UplinkConfig } from '../protocol/uplink-config.ts';
 
 export class SetupProblem extends Error {
@@ -75,4 +76,34 @@ export function readTlsFiles(uplink: Pick<UplinkConfig, 'ca' | 'cert' | 'key'>, 
     () => readFileSync(path));
   }
   return files;
+}
+
+/**
+ * The first of a SQLite database's directory, file, -wal and -shm (those that exist) that this
+ * process may not read and write, with its owner and mode. A file left by a run as root (`sudo
+ * till-agent run`, `sudo till-agent host --doctor`) keeps the service's user out: SQLite then says
+ * only "unable to open database file", or opens it read-only without a word and fails every write.
+ */
+export function accessDenied(file: string): { path: string; uid: number; mode: number } | undefined {
+  for (const [path, mode] of [[dirname(file), constants.W_OK | constants.X_OK], [file, constants.R_OK | constants.W_OK],
+    [`${file}-wal`, constants.R_OK | constants.W_OK], [`${file}-shm`, constants.R_OK | constants.W_OK]] as const) {
+    try {
+      accessSync(path, mode);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      const st = statSync(path, { throwIfNoEntry: false });
+      return { path, uid: st?.uid ?? -1, mode: (st?.mode ?? 0) & 0o777 };
+    }
+  }
+  return undefined;
+}
+
+/** accessDenied as a SetupProblem about data_dir, with the chown that lets `user` in; undefined when all is usable. */
+export function databaseAccessProblem(file: string, user: string): SetupProblem | undefined {
+  const denied = accessDenied(file);
+  if (!denied) return undefined;
+  return new SetupProblem('data_dir', denied.path, 'EACCES',
+    `EACCES (not readable and writable by this user: owner uid ${denied.uid}, mode 0${denied.mode.toString(8)})`,
+    `data_dir and ${file}* must belong to the service's user: files left by a run as root keep it out: `
+    + `chown ${user}:${user} ${file}* and the directory; never delete them`);
 }

@@ -2,8 +2,11 @@
 // WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, which is
 // what lets us acknowledge a money request once its insert has committed.
 import Database from 'better-sqlite3';
-import { accessSync, chmodSync, closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { accessDenied } from '../../runtime/setup-problem.ts';
+
+export { accessDenied };
 
 export type Db = Database.Database;
 
@@ -193,26 +196,6 @@ export function openDatabase(file: string): OpenedDb {
   }
   quickCheck(file, opened.db);
   return opened;
-}
-
-/**
- * The first of the database's directory, file, -wal and -shm (those that exist) that this process
- * may not read and write, with its owner: a file left by a run as root (`sudo till-agent run`)
- * keeps the service's user out, and SQLite then only says "unable to open database file".
- */
-export function accessDenied(file: string): { path: string; uid: number; mode: number } | undefined {
-  const dir = dirname(file);
-  for (const [path, mode] of [[dir, constants.W_OK | constants.X_OK], [file, constants.R_OK | constants.W_OK],
-    [`${file}-wal`, constants.R_OK | constants.W_OK], [`${file}-shm`, constants.R_OK | constants.W_OK]] as const) {
-    try {
-      accessSync(path, mode);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      const st = statSync(path, { throwIfNoEntry: false });
-      return { path, uid: st?.uid ?? -1, mode: (st?.mode ?? 0) & 0o777 };
-    }
-  }
-  return undefined;
 }
 
 /** Schema into a private temporary file, then link() into place: link never replaces a file. */
