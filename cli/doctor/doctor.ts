@@ -14,6 +14,7 @@ import { accessDenied, isDiskFull } from '../../agent/storage/db.ts';
 import { databaseAccessHint } from '../../agent/storage/db-access.ts';
 import type { Check } from './check.ts';
 import { agentView, checkDevices } from './devices.ts';
+import { checkListeners } from './listeners.ts';
 import { TOLERANCE_MS, describeOffset, type ClockJump } from '../../agent/till-clock.ts';
 
 export interface DoctorOptions {
@@ -34,6 +35,7 @@ export async function runChecks(configPath: string, options: DoctorOptions): Pro
   const running = await agentStatus(configPath, Math.min(options.brokerTimeoutMs, 2000));
   checks.push(checkDataDir(config, options.minFreeMb, running?.storage));
   checks.push(checkDatabase(config));
+  checks.push(await checkListeners(config, running !== null));
   checks.push(await checkBroker(config, options.brokerTimeoutMs, running?.uplink));
   // Only real devices need the running agent's view (it holds their ports and connections).
   const agent = running && config.devices.some((d) => d.transport !== 'virtual') ? await agentView(configPath, Math.min(options.brokerTimeoutMs, 3000)) : null;

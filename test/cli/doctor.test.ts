@@ -35,7 +35,8 @@ async function doctor(config: string, ...extra: string[]): Promise<{ code: numbe
 
 async function writeConfig(dir: string, over: Record<string, unknown> = {}): Promise<string> {
   const file = join(dir, 'config.yaml');
-  await writeFile(file, stringify({ terminal: 'T1', store: 'S1', merchant: 'M1', data_dir: join(dir, 'data'), ...over }));
+  // Sockets of their own (doctor checks that they are free): not the defaults, /run/till-agent and 7411 of a till.
+  await writeFile(file, stringify({ terminal: 'T1', store: 'S1', merchant: 'M1', data_dir: join(dir, 'data'), socket: { tcp: '127.0.0.1:0', unix: false }, ...over }));
   return file;
 }
 
