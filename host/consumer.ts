@@ -217,8 +217,11 @@ export class Consumer {
     client.on('close', () => {
       if (this.state === 'subscribed' || this.state === 'connecting') this.transition('offline');
     });
+    // The message and code only, as the agent's uplink: a broker down or a wrong host name is the site's, and a
+    // stack of MQTT.js's internals in every line tells the operator nothing.
     backOffReconnects(client, reconnectBackoff(this.options.uplink), ({ attempt, retryInMs, warn, error }) =>
-      this.options.log[warn ? 'warn' : 'debug']({ err: error, attempt, retry_in_ms: retryInMs }, 'mqtt error'));
+      this.options.log[warn ? 'warn' : 'debug'](
+        { err: { message: error.message, code: (error as { code?: unknown }).code }, attempt, retry_in_ms: retryInMs }, 'mqtt error'));
   }
 
   /**
