@@ -157,6 +157,7 @@ export const ENV_OVERRIDES = { TILL_AGENT_BROKER_URL: 'uplink.url', TILL_AGENT_D
 
 const AGENT_CONFIG: ConfigSpec<Config> = {
   what: 'configuration',
+  user: 'till-agent',
   schema: configSchema,
   env: ENV_OVERRIDES,
   absolutePaths(config, abs) {

@@ -101,6 +101,7 @@ export const HOST_ENV_OVERRIDES = { TILL_HOST_BROKER_URL: 'uplink.url', TILL_HOS
 
 const HOST_CONFIG: ConfigSpec<HostConfig> = {
   what: 'host configuration',
+  user: 'till-agent-host',
   schema: hostConfigSchema,
   env: HOST_ENV_OVERRIDES,
   absolutePaths(config, abs) {

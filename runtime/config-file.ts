@@ -24,6 +24,8 @@ export interface ConfigSpec<T> {
   env: Readonly<Record<string, string>>;
   /** Makes the config's file and directory paths absolute with `abs`. */
   absolutePaths(config: T, abs: (path: string) => string): void;
+  /** The service's user, who must read the file (named in what to do when it cannot). */
+  user: string;
 }
 
 /** Parse YAML text into a validated config; relative paths are resolved against the file's directory. */
@@ -70,7 +72,9 @@ export function loadConfigFile<T>(spec: ConfigSpec<T>, file: string, env: NodeJS
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code ? READ_ERRORS[code] : undefined;
-    throw new ConfigError(file, [`cannot read file: ${code ?? String(error)}${why ? ` (${why})` : ''}`], spec.what);
+    // Permissions are the usual mistake (a file written as root, 0600): say what makes it readable.
+    const fix = code === 'EACCES' ? `: the service's user ${spec.user} reads it through its group: chgrp ${spec.user} ${file}; chmod 0640 ${file}` : '';
+    throw new ConfigError(file, [`cannot read file: ${code ?? String(error)}${why ? ` (${why})` : ''}${fix}`], spec.what);
   }
   return parseConfigText(spec, text, file, env);
 }

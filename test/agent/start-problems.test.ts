@@ -127,3 +127,25 @@ t.test('a database file of another user: named with chown, by run and doctor (no
   t.match(doctor.out, /✖ database +.*till-agent\.db is not readable and writable by this user \(owner uid 0, mode 0600\)\n +hint: .*chown till-agent:till-agent/);
   t.notMatch(doctor.out, /outbox export|move the file away/, 'not the advice for a damaged file');
 });
+
+t.test('a config file the service user cannot read: the chgrp/chmod that lets it, for the agent and the host',
+  { skip: process.getuid?.() === 0 ? false : 'needs root, to read as another user (CI runs as root)' }, async (t) => {
+  const dir = await tempDir(t, 'till-setup-');
+  await chmod(dir, 0o755);
+  const file = join(dir, 'config.yaml');
+  await writeFile(file, agent({})(dir), { mode: 0o600 }); // root's, 0600: as written by `sudo tee`
+  const asNobody = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { uid: 65534, gid: 65534, cwd: dir });
+      return { code: 0, out: stdout + stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, out: e.stdout + e.stderr };
+    }
+  };
+  const check = await asNobody('config', 'check', '--config', file);
+  t.equal(check.code, 2, check.out);
+  t.match(check.out, new RegExp(`cannot read file: EACCES \\(permission denied\\): the service's user till-agent reads it through its group: chgrp till-agent ${file}; chmod 0640 ${file}`));
+  const host = await asNobody('host', '--config', file);
+  t.match(host.out, /cannot read file: EACCES \(permission denied\): the service's user till-agent-host reads it .*chgrp till-agent-host/);
+});
