@@ -54,11 +54,11 @@ t.test('config check: the refused key with its fix, exit 2; a valid config, exit
 });
 
 /** Runs the postinst's own check_config (as shipped) with PROG = this checkout. */
-async function postinstCheck(file: string) {
+async function postinstCheck(file: string, which: 'agent' | 'host' = 'agent') {
   const postinst = await readFile(join(SYSTEMD_DIR, 'deb', 'postinst'), 'utf8');
   const fn = /^check_config\(\) \{\n[\s\S]*?\n\}\n/m.exec(postinst)?.[0];
   if (!fn) throw new Error('no check_config() in systemd/deb/postinst');
-  return run('sh', ['-c', `set -e\nPROG=${REPO.replace(/\/$/, '')}\n${fn}check_config "$1"`, 'postinst', file]);
+  return run('sh', ['-c', `set -e\nPROG=${REPO.replace(/\/$/, '')}\n${fn}check_config "$1" ${which === 'host' ? 'host' : ''}`, 'postinst', file]);
 }
 
 t.test('postinst: a config this version refuses fails the configure step, names the key, keeps the old agent', async (t) => {
@@ -74,6 +74,29 @@ t.test('postinst: a config this version refuses fails the configure step, names 
   t.equal(good.stderr, '', 'silent when valid');
 
   const postinst = await readFile(join(SYSTEMD_DIR, 'deb', 'postinst'), 'utf8');
-  t.match(postinst, /! check_config "\$CONFIG"; then\n\s+CONFIG_OK=0[\s\S]*elif \[ "\$CONFIG_OK" = 0 \]; then[\s\S]*elif ! systemctl restart till-agent\.service[\s\S]*\[ "\$CONFIG_OK" = 1 \] \|\| exit 1\nfi/,
+  t.match(postinst, /! check_config "\$CONFIG"; then\n\s+CONFIG_OK=0[\s\S]*elif \[ "\$CONFIG_OK" = 0 \]; then[\s\S]*elif ! systemctl restart till-agent\.service[\s\S]*\[ "\$CONFIG_OK" = 1 \] && \[ "\$HOST_OK" = 1 \] \|\| exit 1\nfi/,
     'checked before the restart, which is skipped, and the configure step fails');
+});
+
+t.test('postinst: the reference host\'s config is checked too before its restart (config check --host)', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'host.yaml');
+  // A key this version does not know (a typo, or one an older version had): the host would exit 2 after the restart.
+  await writeFile(file, stringify({ data_dir: join(dir, 'data'), uplink: { url: 'mqtt://127.0.0.1:1' }, lock_tll_s: 900 }));
+  const direct = await till(['config', 'check', '--host', file]);
+  t.equal(direct.code, 2, direct.out);
+  t.match(direct.out, /invalid host configuration\n  - \(root\): unknown key\(s\): lock_tll_s/);
+  const refused = await postinstCheck(file, 'host');
+  t.equal(refused.code, 1, refused.stderr);
+  t.match(refused.stderr, `till-agent: ${file} is not valid for this version; till-agent-host was NOT restarted:`);
+  t.match(refused.stderr, `till-agent: fix the key(s) named above, check with: till-agent config check --host ${file}`);
+  t.match(refused.stderr, 'until then the host already running (the previous version) serves the tills');
+  await writeFile(file, stringify({ data_dir: join(dir, 'data'), uplink: { url: 'mqtt://127.0.0.1:1' }, lock_ttl_s: 900 }));
+  const good = await postinstCheck(file, 'host');
+  t.equal(good.code, 0, good.stderr);
+  t.match((await till(['config', 'check', '--host', file])).out, /: valid for till-agent host \S+ \(store sqlite, backend ledger, data_dir /);
+
+  const postinst = await readFile(join(SYSTEMD_DIR, 'deb', 'postinst'), 'utf8');
+  t.match(postinst, /! check_config "\$HOST_CONFIG" host; then\n\s+HOST_OK=0[\s\S]*if \[ "\$HOST_OK" = 1 \]; then\n\s+systemctl try-restart till-agent-host\.service/,
+    'the host is restarted only into a config this version takes');
 });
