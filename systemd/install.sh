@@ -82,6 +82,7 @@ SOURCE=$(cd "$SOURCE" 2>/dev/null && pwd) || die "--source $SOURCE: no such dire
 
 PROG=/opt/till-agent
 CONFIG=/etc/till-agent/config.yaml
+HOST_CONFIG=/etc/till-agent/host.yaml
 UNIT_DIR=/usr/lib/systemd/system
 UDEV_RULES=/usr/lib/udev/rules.d/60-till-agent.rules
 SYSUSERS=/usr/lib/sysusers.d/till-agent.conf
@@ -384,6 +385,50 @@ try {
   console.error(error.message);
   process.exit(2);
 }'
+# The reference host's config, with the host's own loader (build/host/config.js), the same way.
+# shellcheck disable=SC2016
+VALIDATE_HOST_JS='
+import { pathToFileURL } from "node:url";
+const { loadHostConfig } = await import(pathToFileURL(process.cwd() + "/build/host/config.js").href);
+const { ConfigError } = await import(pathToFileURL(process.cwd() + "/build/runtime/config-file.js").href);
+try {
+  const c = loadHostConfig(process.argv[1], {});
+  console.log(`store ${c.store}, backend ${c.backend}, data_dir ${c.data_dir}`);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}'
+
+# The reference host, where it is set up on this machine (its config, and its unit enabled or running;
+# in a scratch root: its config): checked with this version, then restarted into the new program as
+# the .deb does. Left running, it would keep the old program, whose files this update replaced.
+restart_host() {
+  if [ ! -f "$R$HOST_CONFIG" ] || { [ "$DRY" = 0 ] && ! systemctl is-enabled --quiet till-agent-host.service 2>/dev/null &&
+    ! systemctl is-active --quiet till-agent-host.service 2>/dev/null; }; then
+    say note "till-agent-host.service is installed but not enabled (the reference host: see host/README.md)"
+    return 0
+  fi
+  local loader="" out rc=0
+  if [ -f "$R$PROG/build/host/config.js" ] && [ -d "$R$PROG/node_modules/zod" ]; then loader=$R$PROG
+  elif [ "$BUILD_FRESH" = 1 ] && [ -d "$SOURCE/node_modules/zod" ]; then loader=$SOURCE
+  fi
+  if command -v node >/dev/null 2>&1 && [ -n "$loader" ]; then
+    out=$(cd "$loader" && node --input-type=module -e "$VALIDATE_HOST_JS" "$R$HOST_CONFIG" 2>&1) || rc=$?
+    if [ "$rc" != 0 ]; then
+      say invalid "$HOST_CONFIG (till-agent-host was NOT restarted: the one running keeps serving the tills):"
+      printf '%s\n' "$out" | sed 's/^/           /'
+      say note "fix the key(s) named above (till-agent config check --host $HOST_CONFIG), then: systemctl restart till-agent-host"
+      FAILED=1
+      return 0
+    fi
+    say checked "$HOST_CONFIG: valid ($out)"
+  fi
+  if [ "$FILES_CHANGED" = 1 ]; then
+    run systemd systemctl try-restart till-agent-host.service || true
+  fi
+}
+
 CONFIG_OK=0
 validate_config() {
   local loader="" out
@@ -495,7 +540,7 @@ install_all() {
       say note "nothing installed changed: a running till-agent was not restarted (after editing $CONFIG: systemctl restart till-agent)"
     fi
   fi
-  say note "till-agent-host.service is installed but not enabled (the reference host: see host/README.md)"
+  restart_host
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -186,3 +186,26 @@ t.test('sysusers.d and tmpfiles.d entries are accepted by systemd', async (t) =>
   t.equal(tree.get('/run/till-agent')?.mode.toString(8), '750', 'socket dir open to group till-agent');
   t.equal(tree.get('/var/lib/till-agent-host')?.mode.toString(8), '700');
 });
+
+t.test('a reference host set up here: its config checked with this version, then restarted; refused: kept running, the run fails', async (t) => {
+  const root = await tempDir(t, 'till-root-');
+  const hostYaml = join(root, 'etc/till-agent/host.yaml');
+  await mkdir(join(root, 'etc/till-agent'), { recursive: true });
+  await writeFile(hostYaml, `data_dir: /var/lib/till-agent-host\nuplink:\n  url: mqtts://broker.example.com:8883\n`);
+  const first = await install(root);
+  t.equal(first.code, 0, first.stdout + first.stderr);
+  t.match(first.stdout, /^checked +\/etc\/till-agent\/host\.yaml: valid \(store sqlite, backend ledger, data_dir \/var\/lib\/till-agent-host\)/m);
+  t.match(first.stdout, /^would run +systemctl try-restart till-agent-host\.service/m, 'restarted into the new program if it runs');
+  t.notMatch(first.stdout, /till-agent-host\.service is installed but not enabled/);
+
+  await appendFile(hostYaml, 'lock_tll_s: 900\n'); // a key this version does not take
+  await writeFile(join(root, 'opt/till-agent/build/agent/removed-in-this-version.js'), ''); // something to update
+  const refused = await install(root);
+  t.equal(refused.code, 1, 'the run fails');
+  t.match(refused.stdout, /^invalid +\/etc\/till-agent\/host\.yaml \(till-agent-host was NOT restarted: the one running keeps serving the tills\):\n.*\n +- \(root\): unknown key\(s\): lock_tll_s/m);
+  t.notMatch(refused.stdout, /try-restart till-agent-host/, 'not restarted into a config it refuses');
+
+  const none = await install(await tempDir(t, 'till-root-'));
+  t.match(none.stdout, /^note +till-agent-host\.service is installed but not enabled/m, 'no host here: only the note');
+  t.notMatch(none.stdout, /try-restart till-agent-host/);
+});
