@@ -268,10 +268,20 @@ export class SessionmConnector implements Connector {
     if (!ids || ids.length === 0) {
       throw new AgentError('BAD_REQUEST', 'offer_ids: the sessionm backend unlocks named offers only (SessionM keeps no list of a sale\'s locks)', false);
     }
+    // "Unlocking what is not locked is not an error (released_* say what was released)" (LOCAL.md): an
+    // offer SessionM will not unlock (redeemed meanwhile, unknown) is left out of released_offers and the
+    // others are still unlocked. The first such refusal failed the whole unlock, and the offers after
+    // it in the list stayed locked for 15 minutes.
+    const released: string[] = [];
     for (const id of ids) {
-      await this.client.call('api/2.0/unlock', ctx.source.store, platformRequestId(ctx.requestId, id), { user_offer_id: id, employee_id: this.config.employee_id }, z.unknown());
+      try {
+        await this.client.call('api/2.0/unlock', ctx.source.store, platformRequestId(ctx.requestId, id), { user_offer_id: id, employee_id: this.config.employee_id }, z.unknown());
+        released.push(id);
+      } catch (error) {
+        if (!isPlatformError(error) || (error.kind !== 'rejected' && error.kind !== 'not_found')) throw error;
+      }
     }
-    return { txn_id: m.txn_id ?? '', released_offers: ids, released_amount: 0 };
+    return { txn_id: m.txn_id ?? '', released_offers: released, released_amount: 0 };
   }
 
   private async redeem(m: Msg<'redeem'>, ctx: OpContext): Promise<RedeemHostResult> {

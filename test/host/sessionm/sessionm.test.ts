@@ -333,3 +333,17 @@ t.test('backend: a lock of several offers is all or nothing, its refusals are th
   t.match(await run(message('redeem', { txn_id: 'sale-4', customer_id: 'U1', offer_id: 'O1', basket: b }, { txn_id: 'red-4' })), [{ ok: true, result: { status: 'redeemed' } }]);
   t.match(await lock('sale-5', ['O1']), [{ ok: false, error: { code: 'OFFER_UNAVAILABLE', permanent: true, message: /offer O1 is not available.*redeemed/ } }]);
 });
+
+// LOCAL.md: "unlocking what is not locked is not an error (released_* say what was released)". An
+// offer SessionM refused to unlock (redeemed meanwhile) failed the whole unlock: the offers after it
+// in the list stayed locked, and released_offers named every offer asked for.
+t.test('backend: an unlock goes on past an offer SessionM will not unlock, and names only what it released', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim);
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  t.match(await run(message('lock', { customer_id: 'U1', offer_ids: ['O1', 'O2'], basket: b }, { txn_id: 'sale-1' })), [{ ok: true }]);
+  t.match(await run(message('redeem', { txn_id: 'sale-1', customer_id: 'U1', offer_id: 'O1', basket: b }, { txn_id: 'red-1' })), [{ ok: true, result: { status: 'redeemed' } }]);
+  t.match(await run(message('unlock', { offer_ids: ['O1', 'O2', 'O9'] }, { txn_id: 'sale-1' })), [{ ok: true, result: { txn_id: 'sale-1', released_offers: ['O2'], released_amount: 0 } }]);
+  t.equal(sim.offer('O2')?.status, 'available', 'O2 released although O1 could not be');
+  t.equal(sim.offer('O1')?.status, 'redeemed');
+});
