@@ -132,7 +132,12 @@ export class SessionmConnector implements Connector {
       throw error;
     });
     const name = `${d.user.first_name} ${d.user.last_name}`.trim();
-    return { customer: { id: d.user.id, name, ...(d.user.tier ? { tier: d.user.tier } : {}), balance: this.balance(d.available_points) } };
+    return {
+      customer: { id: d.user.id, name, ...(d.user.tier ? { tier: d.user.tier } : {}), balance: this.balance(d.available_points) },
+      // LOCAL.md: "identify (online) and offers without a basket list every issued, unexpired offer"; the
+      // lookup answers them ("returns customer details and available offers", seed 003), but none were passed on.
+      offers: d.offers.filter((o) => o.status !== 'redeemed').map((o) => this.held(o, this.config.currency, false)),
+    };
   }
 
   private async preview(m: Msg<'preview'>, ctx: OpContext): Promise<HostPreviewResult> {

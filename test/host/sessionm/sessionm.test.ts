@@ -347,3 +347,23 @@ t.test('backend: an unlock goes on past an offer SessionM will not unlock, and n
   t.equal(sim.offer('O2')?.status, 'available', 'O2 released although O1 could not be');
   t.equal(sim.offer('O1')?.status, 'redeemed');
 });
+
+// LOCAL.md: "identify (online) and offers without a basket list every issued, unexpired offer"; seed
+// 003: the lookup "returns customer details and available offers". The lookup's offers were dropped:
+// the POS saw an empty wallet at identify on the sessionm backend.
+t.test('backend: identify passes on the offers the lookup answers', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim);
+  t.match(await run(message('identify', { by: 'card', value: '6006491234567890' })), [{
+    ok: true,
+    result: {
+      customer: { id: 'U1' },
+      offers: [
+        { id: 'O1', name: 'Free croissant', reward: { kind: 'amount', amount: 0, currency: 'EUR' }, expires_at: null, locked: null },
+        { id: 'O2', name: '1 EUR off', locked: null },
+      ],
+    },
+  }]);
+  t.match(await run(message('lock', { customer_id: 'U1', offer_ids: ['O2'], basket: basket([['COFFEE', 750]]) }, { txn_id: 'sale-1' })), [{ ok: true }]);
+  t.match(await run(message('identify', { by: 'card', value: '6006491234567890' })), [{ ok: true, result: { offers: [{ id: 'O1', locked: null }, { id: 'O2', locked: 'other' }] } }]);
+});
