@@ -231,7 +231,10 @@ modules_key() {
 
 # What a till never needs from node_modules: other platforms' prebuilt addons, node-gyp's
 # intermediates next to the built .node files, vendored C/C++ sources and headers (SQLite's
-# amalgamation alone is 9 MB), TypeScript declarations. Nothing of it is loaded at run time.
+# amalgamation alone is 9 MB), TypeScript sources and declarations (.ts, .mts, .cts: Node 20
+# cannot load them; @types alone was not all of them, 7 MB were left) and the JavaScript's
+# source maps (read only with --enable-source-maps, which the program does not use). Nothing of
+# it is loaded at run time: 51 MB became 40 MB.
 slim_node_modules() {
   local nm=$1 platform dir
   platform="linux-$(node -p process.arch)"
@@ -245,6 +248,7 @@ slim_node_modules() {
     fi
   done < <(find "$nm" -name binding.gyp -printf '%h\n')
   find "$nm" -type f \( -name '*.c' -o -name '*.cc' -o -name '*.cpp' -o -name '*.h' -o -name '*.hh' -o -name '*.hpp' \) -delete
+  find "$nm" -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.js.map' -o -name '*.mjs.map' -o -name '*.cjs.map' \) -delete
   find "$nm" -mindepth 1 -type d -empty -delete
 }
 

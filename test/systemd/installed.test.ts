@@ -66,6 +66,7 @@ t.test('installed with node_modules: slim, kept on a rerun, and the built progra
     'better-sqlite3/build holds the built addon only (no objects, makefiles, static libraries)');
   t.ok(files.includes('better-sqlite3/build/Release/better_sqlite3.node'), 'the addon itself is there');
   t.same((await filesUnder(program)).filter((f) => f.endsWith('.ts') && !f.startsWith('node_modules/')), [], 'no TypeScript sources');
+  t.same(files.filter((f) => /\.(ts|mts|cts)$|\.[mc]?js\.map$/.test(f)), [], 'no TypeScript declarations or sources, no source maps in node_modules');
 
   const addons = await run(process.execPath, ['--input-type=module', '-e', LOAD_ADDONS], { cwd: program });
   t.equal(addons.code, 0, `the native addons load from the slimmed node_modules\n${addons.stderr}`);
