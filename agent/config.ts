@@ -22,7 +22,10 @@ export const PLACEHOLDER = 'CHANGE-ME';
 const notPlaceholder = (what: string) => (v: string) => !v.includes(PLACEHOLDER) || `is still the sample's placeholder ${PLACEHOLDER}: set ${what}`;
 
 const identity = (what: string) =>
-  z.string({ error: `must be a string naming the ${what}` })
+  // Numeric ids are common (store 0042): unquoted, YAML hands over the number 42, its zeros gone.
+  z.string({ error: (issue) => typeof issue.input === 'number'
+    ? `is a number to YAML (${String(issue.input)}): write the ${what} id in quotes, exactly as it is, e.g. ${what}: "0042" (unquoted, 0042 would be 42)`
+    : `must be a string naming the ${what}` })
     .min(1, { error: `must name the ${what}` })
     .max(64)
     .refine(isTopicLevel, { error: 'must not contain "/", "+", "#"' })

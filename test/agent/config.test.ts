@@ -195,3 +195,18 @@ t.test('offline limits: defaults, and bad values named', async (t) => {
   t.match(errors, /offline\.max_age_s: must be at least 1/);
   t.match(errors, /offline: unknown key\(s\): max_age/);
 });
+
+t.test('a numeric id left unquoted: the error says to quote it (YAML reads store: 0042 as 42)', async (t) => {
+  let errors: string[] = [];
+  try {
+    parseConfig(minimal.replace('terminal: T1', 'terminal: 0042').replace('store: S1', 'store: 7'), '/etc/till-agent/config.yaml');
+  } catch (error) {
+    errors = (error as ConfigError).errors;
+  }
+  t.match(errors, [
+    /^terminal: is a number to YAML \(42\): write the terminal id in quotes, exactly as it is, e\.g\. terminal: "0042"/,
+    /^store: is a number to YAML \(7\): write the store id in quotes/,
+  ]);
+  t.equal(parseConfig(minimal.replace('terminal: T1', 'terminal: "0042"'), '/x.yaml').terminal, '0042', 'quoted: as written');
+  t.match(failures(minimal.replace('terminal: T1', 'terminal: [T1]')), /^terminal: must be a string naming the terminal$/m, 'anything else: as before');
+});
