@@ -14,7 +14,7 @@ export function codeKey(code: string | undefined): string {
 }
 
 /** The code and message of the container's `errors`, where it has them (the reference gives no fields). */
-function errorsOf(errors: unknown): { code?: string; message?: string } {
+export function errorsOf(errors: unknown): { code?: string; message?: string } {
   const first = Array.isArray(errors) ? errors[0] : errors;
   if (typeof first !== 'object' || first === null) return typeof first === 'string' ? { message: first } : {};
   const { code, message } = first as { code?: unknown; message?: unknown };
@@ -24,9 +24,9 @@ function errorsOf(errors: unknown): { code?: string; message?: string } {
 // SessionM's generic error codes (reference, "Generic Statuses and Errors": HTTP 200 whose status is
 // "error", or 401, 404, 500), by what they mean for the request:
 /** "Unexpected SessionM server error occurred": HTTP 500's meaning in a 200, a fault of SessionM's, not a refusal. */
-const SERVER_CODES = new Set(['internal_server_error']);
+export const SERVER_CODES: ReadonlySet<string> = new Set(['internal_server_error']);
 /** "Authentication credentials passed in were invalid", "Wrong API key passed in", an expired token: as 401. */
-const AUTH_CODES = new Set(['access_denied', 'invalid_api_key', 'invalid_auth_token']);
+export const AUTH_CODES: ReadonlySet<string> = new Set(['access_denied', 'invalid_api_key', 'invalid_auth_token']);
 /** "Object does not exist", "Customer ID or external customer ID not located", "Similar to USER_NOT_FOUND". */
 const NOT_FOUND_CODES = new Set(['not_found', 'user_not_found', 'requires_registered_user']);
 

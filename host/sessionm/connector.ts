@@ -19,7 +19,7 @@ import type { Connector, OpContext } from '../platform/connector.ts';
 import { fromDecimal, toDecimal } from '../platform/decimal.ts';
 import { PlatformError, isPlatformError } from '../platform/errors.ts';
 import { platformRequestId } from '../platform/request-id.ts';
-import { codeKey, type SessionmClient } from './client.ts';
+import { AUTH_CODES, SERVER_CODES, codeKey, errorsOf, type SessionmClient } from './client.ts';
 import type { SessionmConfig } from './config.ts';
 import { lockData, lookupData, offerData, redeemData, responseSchema, sendTransactionData } from './wire.ts';
 import { z } from 'zod';
@@ -343,15 +343,20 @@ export class SessionmConnector implements Connector {
     try {
       const answer = await this.client.probe(store, randomUUID());
       const ms = Date.now() - started;
-      const authOk = answer.status !== 401 && answer.status !== 403;
-      // A 404 is SessionM's "no such user" only in its response container; otherwise the URL is wrong.
-      const sessionm = responseSchema.safeParse(answer.body).success;
-      const callOk = answer.status === 200 || (answer.status === 404 && sessionm);
+      const parsed = responseSchema.safeParse(answer.body);
+      const said = parsed.success ? errorsOf(parsed.data.errors).code : undefined;
+      const code = codeKey(said);
+      // SessionM's generic statuses refuse credentials with a 401 or in a 200 (ACCESS_DENIED, INVALID_API_KEY…).
+      const authOk = answer.status !== 401 && answer.status !== 403 && !AUTH_CODES.has(code);
+      // The probe's user does not exist: SessionM answers it in its response container (OK, or not found in a 404
+      // or a 200). Without the container (a web page answering 200 or 404) the URL is wrong; it was "ok" on a 200.
+      const callOk = parsed.success && authOk && !SERVER_CODES.has(code) && (answer.status === 200 || answer.status === 404);
+      const status = `HTTP ${answer.status}${said !== undefined ? ` ${said}` : ''}`;
       return [
-        { name: 'sessionm auth', ok: authOk, detail: authOk ? 'key and secret accepted' : `HTTP ${answer.status}: key, secret or client_id refused` },
+        { name: 'sessionm auth', ok: authOk, detail: authOk ? 'key and secret accepted' : `${status}: key, secret or client_id refused` },
         {
           name: 'sessionm call', ok: callOk,
-          detail: `api/2.0/lookup: HTTP ${answer.status} in ${ms} ms${answer.status === 404 && !sessionm ? ', not a SessionM answer (no response container): check sessionm.url' : ''}`,
+          detail: `api/2.0/lookup: ${status} in ${ms} ms${parsed.success ? '' : ', not a SessionM answer (no response container): check sessionm.url'}`,
         },
         clockSkew('sessionm', answer.headers.get('date'), started + ms / 2),
       ];

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { z } from 'zod';
 import { SessionmClient } from '../../../host/sessionm/client.ts';
+import { SessionmConnector } from '../../../host/sessionm/connector.ts';
 import { sessionmConfigSchema } from '../../../host/sessionm/config.ts';
 import { PlatformHttp } from '../../../host/platform/http.ts';
 import { isPlatformError, toAgentError } from '../../../host/platform/errors.ts';
@@ -27,10 +28,14 @@ async function answering(t: { teardown(fn: () => unknown): void }, status: numbe
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
 
-async function outcome(t: { teardown(fn: () => unknown): void }, status: number, body: unknown) {
+async function clientFor(t: { teardown(fn: () => unknown): void }, status: number, body: unknown) {
   const url = await answering(t, status, body);
   const config = sessionmConfigSchema.parse({ url, key: 'k', secret: 's', client_id: 'C1', currency: 'EUR', retries: 0, timeout_ms: 2000 });
-  const client = new SessionmClient(config, 's', new PlatformHttp('sessionm', url, config));
+  return { config, client: new SessionmClient(config, 's', new PlatformHttp('sessionm', url, config)) };
+}
+
+async function outcome(t: { teardown(fn: () => unknown): void }, status: number, body: unknown) {
+  const { client } = await clientFor(t, status, body);
   try {
     const value = await client.call('api/2.0/send_transaction', 'S1', 'r1', {}, z.unknown());
     return { ok: true as const, value };
@@ -86,4 +91,25 @@ t.test('HTTP statuses: 401, a 404 in the container or not, a 400, a garbled 200'
   t.match(await outcome(t, 400, { status: 'error', errors: { code: 'validation', message: 'total' } }), { ok: false, kind: 'rejected', permanent: true, message: /validation: total/ });
   t.match(await outcome(t, 400, '<html>Bad Request</html>'), { ok: false, kind: 'rejected', permanent: true });
   t.match(await outcome(t, 200, '<html>maintenance</html>'), { ok: false, kind: 'bad_response', permanent: false });
+});
+
+// The doctor's probe looks up a user that does not exist. Refused credentials said in a 200
+// (ACCESS_DENIED, INVALID_API_KEY) were "key and secret accepted", and any 200 — a web page at a
+// wrong sessionm.url included — was "sessionm call" ok.
+t.test('doctor: credentials refused in a 200, and a 200 that is not a SessionM answer, are not ok', async (t) => {
+  const doctor = async (status: number, body: unknown) => {
+    const { client, config } = await clientFor(t, status, body);
+    const checks = await new SessionmConnector(client, config).doctor();
+    return Object.fromEntries(checks.filter((c) => c.name !== 'sessionm clock').map((c) => [c.name, c]));
+  };
+  t.match(await doctor(200, { status: 'error', errors: { code: 'ACCESS_DENIED' } }), {
+    'sessionm auth': { ok: false, detail: /HTTP 200 ACCESS_DENIED: key, secret or client_id refused/ }, 'sessionm call': { ok: false },
+  });
+  t.match(await doctor(200, '<html>Welcome</html>'), {
+    'sessionm auth': { ok: true }, 'sessionm call': { ok: false, detail: /HTTP 200 in \d+ ms, not a SessionM answer .*check sessionm\.url/ },
+  });
+  t.match(await doctor(200, { status: 'error', errors: { code: 'INTERNAL_SERVER_ERROR' } }), { 'sessionm call': { ok: false, detail: /INTERNAL_SERVER_ERROR/ } });
+  t.match(await doctor(200, { status: 'error', errors: { code: 'user_not_found' } }), { 'sessionm auth': { ok: true }, 'sessionm call': { ok: true } });
+  t.match(await doctor(404, { status: 'error', errors: { code: 'not_found', message: 'no user matches' } }), { 'sessionm auth': { ok: true }, 'sessionm call': { ok: true } });
+  t.match(await doctor(401, 'Unauthorized'), { 'sessionm auth': { ok: false }, 'sessionm call': { ok: false } });
 });
