@@ -1,7 +1,7 @@
 // The reference loyalty host: startHost wires the pieces (ledger → seed → service → consumer)
 // and stop() unwinds them in reverse. Its command line is cli/commands/host.ts.
 import { mkdirSync } from 'node:fs';
-import { dataDirHint, namingKey } from '../runtime/setup-problem.ts';
+import { dataDirHint, namingKey, tcpListenProblem } from '../runtime/setup-problem.ts';
 import { HOST_USER } from './tls-files.ts';
 import { hostname } from 'node:os';
 import type { HostConfig } from './config.ts';
@@ -72,7 +72,10 @@ export async function startHost(config: HostConfig, log: Logger, options: StartO
     backend = active;
     if (config.metrics_listen) {
       const at = config.metrics_listen.lastIndexOf(':');
-      const bound = await metrics.listen(config.metrics_listen.slice(0, at), Number(config.metrics_listen.slice(at + 1)));
+      const address = config.metrics_listen;
+      const bound = await metrics.listen(address.slice(0, at), Number(address.slice(at + 1))).catch((error: unknown) => {
+        throw tcpListenProblem(error, 'metrics_listen', address) ?? error; // one line naming the key (cli/commands/host.ts)
+      });
       log.info({ ...bound }, 'platform metrics at /metrics');
     }
     const configuredId = config.uplink.client_id;

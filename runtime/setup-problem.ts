@@ -107,3 +107,15 @@ export function databaseAccessProblem(file: string, user: string): SetupProblem 
     `data_dir and ${file}* must belong to the service's user: files left by a run as root keep it out: `
     + `chown ${user}:${user} ${file}* and the directory; never delete them`);
 }
+
+/** A failed TCP listen on `address` ("HOST:PORT" of `key`) as a SetupProblem, or undefined. */
+export function tcpListenProblem(error: unknown, key: string, address: string): SetupProblem | undefined {
+  return setupProblem(error, key, address, (code) => {
+    if (code === 'EADDRINUSE') {
+      return `another program listens there (another till-agent or host, or a demo?): \`ss -ltnp\` shows which; stop it or change ${key}`;
+    }
+    if (code === 'EADDRNOTAVAIL') return `the host is not an address of this machine (\`ip -br addr\` lists them): use 127.0.0.1 or one of those in ${key}`;
+    if (code === 'EACCES') return `ports below 1024 need a privilege the service does not have: use a port from 1024 up in ${key}`;
+    return `check ${key}`;
+  });
+}

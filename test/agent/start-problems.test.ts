@@ -149,3 +149,15 @@ t.test('a config file the service user cannot read: the chgrp/chmod that lets it
   const host = await asNobody('host', '--config', file);
   t.match(host.out, /cannot read file: EACCES \(permission denied\): the service's user till-agent-host reads it .*chgrp till-agent-host/);
 });
+
+t.test('the host: metrics_listen in use is one line naming the key, no stack', async (t) => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => { taken.close(); });
+  const port = (taken.address() as net.AddressInfo).port;
+  const r = await run(t, (dir) => `data_dir: ${join(dir, 'host')}\nuplink:\n  url: mqtt://127.0.0.1:9\nmetrics_listen: 127.0.0.1:${port}\n`, 'host');
+  t.equal(r.code, 1, r.out);
+  t.equal(r.severe.length, 1, r.out);
+  t.match(r.severe[0], { config_key: 'metrics_listen', msg: new RegExp(`host failed to start: metrics_listen 127\\.0\\.0\\.1:${port}: EADDRINUSE.*another program listens there`) });
+  t.notMatch(r.out, /"stack"/);
+});
