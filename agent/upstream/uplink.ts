@@ -119,6 +119,11 @@ export class Uplink {
     const certificateProblem = () => (files.cert && config.cert ? certificateDates(files.cert, config.cert, new Date()) : undefined);
     const atStart = certificateProblem();
     if (atStart) log.warn({ hint: atStart.hint }, atStart.problem);
+    // Said at every start, as socket.allow_remote_without_token is: a setting never meant to leave the test bench.
+    if (this.options.url.startsWith('mqtts:') && !config.reject_unauthorized) {
+      log.warn({ insecure: true }, 'INSECURE: uplink.reject_unauthorized is false: the broker\'s certificate is not verified, '
+        + 'so anything on the network path can pose as the broker (set it true and uplink.ca to the fleet CA)');
+    }
     this.brokerValue = brokerSettings(this.options.url, files, this.connectSettings());
     const base = mqttConnectOptions({ ...config, protocol_version: this.options.protocolVersion }, clientId, files);
     const options: IClientOptions = {

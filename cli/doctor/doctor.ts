@@ -261,7 +261,9 @@ async function connectCheck(config: Config, timeoutMs: number): Promise<Check> {
     };
     const timer = setTimeout(() => finish({ name: 'broker', ok: false, detail: `${url}: no answer within ${timeoutMs} ms`,
       hint: 'check uplink.url, the network and any firewall between the till and the broker' }), timeoutMs);
-    client.once('connect', () => finish({ name: 'broker', ok: true, detail: `${url} accepted the connection${url.startsWith('mqtts') ? ' (TLS)' : ''}` }));
+    const tls = !url.startsWith('mqtts') ? '' : config.uplink.reject_unauthorized ? ' (TLS)'
+      : ' (TLS, the broker\'s certificate NOT verified: uplink.reject_unauthorized is false, for test benches only)';
+    client.once('connect', () => finish({ name: 'broker', ok: true, detail: `${url} accepted the connection${tls}` }));
     client.once('error', (error) => finish({ name: 'broker', ok: false, detail: `${url}: ${error.message}`, hint: brokerHint(error.message) }));
   });
 }

@@ -2,12 +2,13 @@
 // ("sslv3 alert certificate expired"), which doctor's hint read as uplink.ca or the broker's
 // certificate. Doctor and the agent's start now say which file expired, when, and what to do.
 import { fileURLToPath } from 'node:url';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { certificateDates, isCertificateDateAlert } from '../../runtime/certificate-dates.ts';
 import { cli } from '../helpers/cli.ts';
 import { makeCerts } from '../helpers/certs.ts';
+import { startBroker } from '../helpers/broker.ts';
 import { startProcess } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -48,5 +49,22 @@ t.test('the agent says so at start, once, naming the file', async (t) => {
   const agent = startProcess(t, ['run', '--config', config]);
   const line = await agent.waitForLog((l) => /expired on 2024-02-01/.test(String(l.msg)), 'the warning');
   t.match(line, { level: /warn|40/, msg: /^uplink\.cert .*expired-till\.pem expired on 2024-02-01/, hint: /till-certs\.sh till/ });
+  await agent.kill('SIGTERM');
+});
+
+t.test('uplink.reject_unauthorized false: doctor says the broker is not verified, the agent warns INSECURE at start', async (t) => {
+  const dir = await tempDir(t, 'till-cert-');
+  await chmod(dir, 0o755);
+  const certs = await makeCerts(dir);
+  await chmod(certs.serverKey, 0o644); // mosquitto may read it as the mosquitto user
+  const broker = await startBroker(t, { tls: { ca: certs.ca, cert: certs.serverCert, key: certs.serverKey } });
+  const config = join(dir, 'config.yaml');
+  await writeFile(config, `terminal: T1\nstore: S1\nmerchant: M1\ndata_dir: data\nsocket: { tcp: "127.0.0.1:0", unix: false }\n`
+    + `uplink:\n  url: ${broker.url}\n  reject_unauthorized: false\n`);
+  const r = await cli('doctor', '--config', config, '--timeout-ms', '3000');
+  t.match(r.out, /✔ broker +mqtts:\/\/127\.0\.0\.1:\d+ accepted the connection \(TLS, the broker's certificate NOT verified: uplink\.reject_unauthorized is false/);
+  const agent = startProcess(t, ['run', '--config', config]);
+  const line = await agent.waitForLog((l) => /^INSECURE: uplink\.reject_unauthorized is false/.test(String(l.msg)), 'the warning');
+  t.match(line, { level: /warn|40/, insecure: true });
   await agent.kill('SIGTERM');
 });
