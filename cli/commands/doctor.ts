@@ -8,12 +8,15 @@ import { field, print } from './output.ts';
 const HELP = `till-agent doctor [--config FILE | --data DIR] [--min-free-mb 100] [--timeout-ms 5000]
 
 Checks the configuration, the data directory (writable, free space), the SQLite
-outbox (PRAGMA quick_check), the broker (TLS and credentials), each configured device
+outbox (PRAGMA quick_check), the sockets it listens on (free, the socket's directory
+writable), the broker (the client certificate's dates, TLS and credentials), each configured device
 (serial port / device file present, USB printer found, TCP printer answering its status
 with no paper out or cover open) and the clock. Serial ports are never opened; when the
 agent runs, its own view of a device is used rather than connecting beside it.
 The config is --config FILE, or --data DIR/config.yaml (a demo's), by default
 /etc/till-agent/config.yaml, else the demo's ./data/config.yaml.
+Run it as the service's user (sudo -u till-agent till-agent doctor): root may open any
+device and write any directory, so its ✔ says nothing about the service's rights.
 Exit status: 0 when every check passes, 1 otherwise, 2 on bad usage.
 `;
 
@@ -38,6 +41,12 @@ export async function doctorCommand(args: string[]): Promise<number> {
   }
   const checks = await runChecks(configPath, { minFreeMb, brokerTimeoutMs });
   print(formatChecks(checks));
+  // The sample's header and many habits say "sudo till-agent doctor": its ✔ for devices, data dir and
+  // sockets would then hold for root, not for the service, which runs as till-agent.
+  if (process.getuid?.() === 0) {
+    print(`note: run as root, which may open any device and write any directory: the device, data dir and sockets lines `
+      + `say nothing about the service's user; run it as that user: sudo -u till-agent till-agent doctor --config ${field(configPath)}\n`);
+  }
   return checks.every((c) => c.ok) ? 0 : 1;
 }
 

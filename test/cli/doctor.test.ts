@@ -296,3 +296,21 @@ t.test('a keyboard-wedge reader (evdev): missing, not an input device, present; 
     printerStatus: () => Promise.reject(new Error('no printer')) };
   t.match(await checkDevice(wedge('/dev/null'), { timeoutMs: 1000, agent }), { ok: false, detail: /agent cannot use it: cannot grab .*ENOTTY/ });
 });
+
+t.test('run as root: a note says its ✔ hold for root, and how to run it as the service\'s user',
+  { skip: process.getuid?.() === 0 ? false : 'needs root (CI runs as root)' }, async (t) => {
+  const dir = await tempDir(t);
+  await chmod(dir, 0o755);
+  const config = await writeConfig(dir, { uplink: { url: 'mqtt://127.0.0.1:9' } });
+  await chmod(config, 0o644);
+  const asRoot = await doctor(config);
+  t.match(asRoot.out, new RegExp(`\\nnote: run as root, .*: sudo -u till-agent till-agent doctor --config ${config}\\n$`));
+  let out = '';
+  try {
+    out = (await run(process.execPath, [BIN, 'doctor', '--config', config, '--timeout-ms', '500'], { uid: 65534, gid: 65534 })).stdout;
+  } catch (error) {
+    out = (error as { stdout: string }).stdout;
+  }
+  t.match(out, /check\(s\) failed|all checks passed/);
+  t.notMatch(out, /note: run as root/, 'as another user: no note');
+});
