@@ -1,5 +1,5 @@
 // Doctor's "sockets" line: can the agent listen where its config says (socket.tcp, socket.unix,
-// metrics.listen)? A port another program holds, an address that is not this machine's, a socket
+// metrics.listen, status_page.listen)? A port another program holds, an address that is not this machine's, a socket
 // directory that is missing or not writable: the start would fail on it (exit 3 or 1), so doctor
 // says it first, with the same words (agent/socket/listen-problem.ts). With the agent running it
 // holds them itself and nothing is tried.
@@ -15,6 +15,8 @@ export async function checkListeners(config: Config, agentRunning: boolean): Pro
   const tcp: Array<[key: string, address: string]> = [];
   if (config.socket.tcp !== false) tcp.push(['socket.tcp', config.socket.tcp]);
   if (config.metrics.listen !== false) tcp.push(['metrics.listen', config.metrics.listen]);
+  // The agent starts without its status page when that address is refused: said here, or the technician finds no page.
+  if (config.status_page.listen !== false) tcp.push(['status_page.listen', config.status_page.listen]);
   const named = [...tcp.map(([key, address]) => `${key} ${address}`), ...(config.socket.unix !== false ? [`socket.unix ${config.socket.unix}`] : [])];
   if (named.length === 0) return { name: 'sockets', ok: true, detail: 'none configured' };
   if (agentRunning) return { name: 'sockets', ok: true, detail: `${named.join(', ')}: held by the running agent` };

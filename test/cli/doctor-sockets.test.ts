@@ -32,6 +32,8 @@ t.test('a port in use, an address not of this machine, a missing socket director
   t.match(elsewhere.out, /✖ sockets +socket\.tcp 192\.0\.2\.1:7411: EADDRNOTAVAIL/);
   const metrics = await doctor(await config(dir, '  tcp: "127.0.0.1:0"\n  unix: false', `metrics:\n  listen: "127.0.0.1:${port}"\n`));
   t.match(metrics.out, new RegExp(`✖ sockets +metrics\\.listen 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+  const page = await doctor(await config(dir, '  tcp: "127.0.0.1:0"\n  unix: false', `status_page:\n  listen: "127.0.0.1:${port}"\n`));
+  t.match(page.out, new RegExp(`✖ sockets +status_page\\.listen 127\\.0\\.0\\.1:${port}: EADDRINUSE`), 'the agent would run without its page');
 });
 
 t.test('free addresses: ✔; this till\'s running agent holds them: ✔, nothing tried', async (t) => {
