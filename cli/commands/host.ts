@@ -134,12 +134,14 @@ export async function hostCommand(args: string[]): Promise<number> {
       process.stderr.write(`${error.message}\n`);
       return 2;
     }
+    // Printed whatever log_level says (cli/commands/run.ts: "silent" would leave the journal empty).
+    const failLog = config.log_level === 'silent' ? createLogger({ level: 'fatal', name: 'till-host' }) : log;
     if (error instanceof SetupProblem) {
       // A TLS file, data_dir, the metrics address: one line naming the key and what to do, no stack.
-      log.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `host failed to start: ${error.message}`);
+      failLog.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `host failed to start: ${error.message}`);
       return 1;
     }
-    log.fatal({ err: error }, 'host failed to start');
+    failLog.fatal({ err: error }, 'host failed to start');
     return 1;
   }
   started('waiting for the broker');

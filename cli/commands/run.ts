@@ -47,6 +47,7 @@ export async function runCommand(args: string[]): Promise<number> {
     throw error;
   }
   const log = createLogger({ level: config.log_level });
+  const startLog = config.log_level === 'silent' ? createLogger({ level: 'fatal' }) : log;
   // Listen before starting: a SIGTERM during start-up (or just after "ready") then stops the
   // agent cleanly instead of ending it the default way.
   const signal = listenForSignal(log);
@@ -59,24 +60,26 @@ export async function runCommand(args: string[]): Promise<number> {
     daemon = await startDaemon(config, { log, version: VERSION, faults, ...(offset ? { wallClock: () => Date.now() + offset } : {}) });
   } catch (error) {
     signal.dispose();
+    // Why it could not start is printed whatever log_level says: with "silent", systemd would restart
+    // it five times and give up with nothing in the journal but the exit status.
     if (error instanceof SetupProblem) {
       // The till's setup (a TLS file, data_dir, the socket's directory, an address): one line that
       // names the key and what to do, no stack.
-      log.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `till-agent could not start: ${error.message}`);
+      startLog.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `till-agent could not start: ${error.message}`);
       return error.code === 'EADDRINUSE' ? EXIT_IN_USE : 1;
     }
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       // One clear line, no stack: nothing is wrong with the agent, something else has its address.
-      log.fatal({ reason: e.message }, 'till-agent could not start: its address is in use (is another till-agent running?)');
+      startLog.fatal({ reason: e.message }, 'till-agent could not start: its address is in use (is another till-agent running?)');
       return EXIT_IN_USE;
     }
     if (error instanceof DatabaseUnusable) {
       // One line, no stack: the file is kept as it is for the technician (it may hold unsent sales).
-      log.fatal({ file: error.file, reason: error.reason }, `till-agent could not start: ${databaseAdvice(error, options.config)}`);
+      startLog.fatal({ file: error.file, reason: error.reason }, `till-agent could not start: ${databaseAdvice(error, options.config)}`);
       return 1;
     }
-    log.fatal({ err: error }, 'till-agent could not start');
+    startLog.fatal({ err: error }, 'till-agent could not start');
     return 1;
   }
   const notifier = createNotifier(process.env, log);

@@ -161,3 +161,11 @@ t.test('the host: metrics_listen in use is one line naming the key, no stack', a
   t.match(r.severe[0], { config_key: 'metrics_listen', msg: new RegExp(`host failed to start: metrics_listen 127\\.0\\.0\\.1:${port}: EADDRINUSE.*another program listens there`) });
   t.notMatch(r.out, /"stack"/);
 });
+
+t.test('log_level: silent still says why the start failed (agent and host), not an empty journal', async (t) => {
+  const r = await run(t, (dir) => agent({ uplink: '  url: mqtts://127.0.0.1:9\n  ca: missing-ca.pem' })(dir).replace('log_level: debug', 'log_level: silent'));
+  oneNamedLine(t, r, 1, 'uplink.ca', /missing-ca\.pem$/, /ENOENT/);
+  const host = await run(t, (dir) => `data_dir: ${join(dir, 'host')}\nlog_level: silent\nuplink:\n  url: mqtts://127.0.0.1:9\n  ca: nope.pem\n`, 'host');
+  t.equal(host.code, 1, host.out);
+  t.match(host.severe, [{ config_key: 'uplink.ca', msg: /host failed to start: uplink\.ca / }]);
+});
