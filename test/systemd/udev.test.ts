@@ -59,6 +59,15 @@ t.test('every GOTO has its LABEL, and every section ends at the end label', asyn
   t.same(new Set(labels).size, labels.length, 'labels are unique');
   for (const target of new Set(gotos)) t.ok(labels.includes(target), `GOTO "${target}" has a LABEL`);
   t.equal(labels.at(-1), 'till_agent_end', 'the end label is last');
+  // A section that does not end in GOTO runs on into the next one: the raw USB printers' section fell
+  // into the keyboard-wedge one, so a listed scanner's /dev/bus/usb node got group till-input and the
+  // name till/scanner0-kbd too, which its event node (the one the evdev transport needs) also claims.
+  rules.forEach((rule, i) => {
+    if (!get(rule, 'LABEL') || i === 0) return;
+    const before = rules[i - 1]!;
+    t.ok(before.tokens.length === 1 && get(before, 'GOTO')?.value === 'till_agent_end',
+      `line ${before.line}, before LABEL "${get(rule, 'LABEL')!.value}": GOTO="till_agent_end" (no falling into the next section)`);
+  });
 });
 
 t.test('each section gives the right group, mode and name', async (t) => {
