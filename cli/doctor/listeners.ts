@@ -11,6 +11,9 @@ import { tcpListenProblem, unixListenProblem } from '../../agent/socket/listen-p
 import type { SetupProblem } from '../../runtime/setup-problem.ts';
 import type { Check } from './check.ts';
 
+/** systemd/till-agent.service's RuntimeDirectory=till-agent. */
+const UNIT_RUNTIME_DIR = '/run/till-agent';
+
 export async function checkListeners(config: Config, agentRunning: boolean): Promise<Check> {
   const tcp: Array<[key: string, address: string]> = [];
   if (config.socket.tcp !== false) tcp.push(['socket.tcp', config.socket.tcp]);
@@ -54,6 +57,8 @@ function tryListen(host: string, port: number): Promise<NodeJS.ErrnoException | 
 async function unixSocketError(path: string): Promise<NodeJS.ErrnoException | undefined> {
   const dir = dirname(path);
   const fail = (code: string) => Object.assign(new Error(`${path}: ${code}`), { code });
+  // The unit's RuntimeDirectory=: systemd removes it when the service stops and makes it again at its start.
+  if (dir === UNIT_RUNTIME_DIR && !existsSync(dir)) return undefined;
   if (!existsSync(dir)) return fail('ENOENT');
   if (!statSync(dir).isDirectory()) return fail('ENOTDIR');
   try {

@@ -2,6 +2,7 @@
 // directory that is missing — each would stop `till-agent run` (exit 3 or 1); doctor says so first,
 // naming the key, and says nothing is wrong while this till's own agent holds them.
 import net from 'node:net';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
@@ -50,4 +51,11 @@ t.test('free addresses: ✔; this till\'s running agent holds them: ✔, nothing
   await agent.waitForLog((l) => l.msg === 'till-agent ready', 'the agent ready');
   t.match((await doctor(file)).out, /✔ sockets +socket\.tcp .*: held by the running agent/);
   await agent.kill('SIGTERM');
+});
+
+t.test('/run/till-agent missing is fine: the unit makes it at start (systemd removes it at every stop)',
+  { skip: existsSync('/run/till-agent') ? '/run/till-agent exists on this machine' : false }, async (t) => {
+  const dir = await tempDir(t, 'till-doc-sock-');
+  const r = await doctor(await config(dir, '  tcp: "127.0.0.1:0"\n  unix: /run/till-agent/till-agent.sock'));
+  t.match(r.out, /✔ sockets +socket\.tcp 127\.0\.0\.1:0, socket\.unix \/run\/till-agent\/till-agent\.sock: free/);
 });
