@@ -9,6 +9,8 @@ import type { PlatformCheck } from './backend.ts';
 import type { TlsFiles, UplinkConfig } from '../protocol/uplink-config.ts';
 import { readTlsFiles } from './tls-files.ts';
 import { SetupProblem } from '../runtime/setup-problem.ts';
+import { certificateDates } from '../runtime/certificate-dates.ts';
+import { HOST_RENEWAL } from './tls-files.ts';
 
 /**
  * With TLS 1.3 the server checks the client certificate after the client's side of the handshake
@@ -40,6 +42,9 @@ export async function checkBrokerReach(uplink: UplinkConfig, timeoutMs = 5000): 
       if (!(error instanceof SetupProblem)) throw error;
       return { name: 'broker', ok: false, detail: `cannot read TLS file ${error.key} ${error.target}: ${error.reason}; ${error.hint}` };
     }
+    // The broker's refusal of an expired certificate names no file (runtime/certificate-dates.ts).
+    const dates = files.cert && uplink.cert ? certificateDates(files.cert, uplink.cert, new Date(), HOST_RENEWAL) : undefined;
+    if (dates) return { name: 'broker', ok: false, detail: `${dates.problem}; ${dates.hint}` };
   }
   return new Promise((resolve) => {
     let socket: Socket | TLSSocket;

@@ -39,7 +39,8 @@ import type { Logger } from '../runtime/log.ts';
 import type { Batch, HandleSummary } from './batch.ts';
 import { decodeRequest } from './request.ts';
 import { encodeResponse } from './result-json.ts';
-import { readTlsFiles } from './tls-files.ts';
+import { HOST_RENEWAL, readTlsFiles } from './tls-files.ts';
+import { certificateDates } from '../runtime/certificate-dates.ts';
 
 /** How long a stop waits for the broker's PUBACKs of the answers already sent (a live broker: milliseconds). */
 const STOP_ACK_WAIT_MS = 2000;
@@ -161,7 +162,10 @@ export class Consumer {
 
   async start(): Promise<void> {
     const { uplink, clientId, persistentSession } = this.options;
-    const base = mqttConnectOptions(uplink, clientId, await readTlsFiles(uplink));
+    const files = await readTlsFiles(uplink);
+    const dates = files.cert && uplink.cert ? certificateDates(files.cert, uplink.cert, new Date(), HOST_RENEWAL) : undefined;
+    if (dates) this.options.log.warn({ hint: dates.hint }, dates.problem); // the broker's own refusal names no file
+    const base = mqttConnectOptions(uplink, clientId, files);
     // resubscribe off: MQTT.js would skip our SUBSCRIBE when the broker reports a resumed
     // session, and mosquitto 2.0 does not restore a session's `$share/…` subscription from its
     // persistence file after a restart. We subscribe ourselves on every connect instead.

@@ -5,6 +5,8 @@ import type { TlsFiles, UplinkConfig } from '../protocol/uplink-config.ts';
 import { readTlsFiles as readNamed } from '../runtime/setup-problem.ts';
 
 export const HOST_USER = 'till-agent-host';
+/** How a host gets a new certificate (systemd/README.md, "The broker"). */
+export const HOST_RENEWAL = 'till-certs.sh host NAME';
 
 export async function readTlsFiles(uplink: Pick<UplinkConfig, 'ca' | 'cert' | 'key'>): Promise<TlsFiles> {
   return readNamed(uplink, HOST_USER);

@@ -10,7 +10,10 @@ export interface CertificateDates {
   hint: string;
 }
 
-export function certificateDates(pem: Buffer, path: string, now: Date): CertificateDates | undefined {
+/** How a till gets a new certificate (systemd/README.md); the host passes its own (`till-certs.sh host NAME`). */
+export const TILL_RENEWAL = 'till-certs.sh till MERCHANT STORE TERMINAL';
+
+export function certificateDates(pem: Buffer, path: string, now: Date, renewal = TILL_RENEWAL): CertificateDates | undefined {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
@@ -20,7 +23,7 @@ export function certificateDates(pem: Buffer, path: string, now: Date): Certific
   const clock = `this machine's clock says ${now.toISOString()}`;
   const from = new Date(cert.validFrom);
   const to = new Date(cert.validTo);
-  const renew = 'issue a new certificate (systemd/README.md, "Each till": till-certs.sh till MERCHANT STORE TERMINAL) and '
+  const renew = `issue a new certificate (systemd/README.md, "The broker": ${renewal}) and `
     + 'copy it and its key to uplink.cert and uplink.key, then restart; if the clock is wrong instead, set it (timedatectl)';
   if (now.getTime() > to.getTime()) {
     return { problem: `uplink.cert ${path} expired on ${to.toISOString()} (${clock}): the broker refuses it`, hint: renew };

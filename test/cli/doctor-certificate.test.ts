@@ -68,3 +68,16 @@ t.test('uplink.reject_unauthorized false: doctor says the broker is not verified
   t.match(line, { level: /warn|40/, insecure: true });
   await agent.kill('SIGTERM');
 });
+
+t.test('the host: its expired uplink.cert named by --doctor and at start, with the host\'s renewal', async (t) => {
+  const dir = await tempDir(t, 'till-cert-');
+  const config = join(dir, 'host.yaml');
+  await writeFile(config, `data_dir: ${join(dir, 'data')}\nuplink:\n  url: mqtts://127.0.0.1:9\n  cert: ${EXPIRED}\n  key: ${EXPIRED_KEY}\n`);
+  const doctor = await cli('host', '--config', config, '--doctor');
+  t.equal(doctor.code, 1, doctor.out);
+  t.match(doctor.out, /✖ broker +uplink\.cert .*expired-till\.pem expired on 2024-02-01T00:00:00\.000Z .*till-certs\.sh host NAME/);
+  const host = startProcess(t, ['host', '--config', config]);
+  const line = await host.waitForLog((l) => /expired on 2024-02-01/.test(String(l.msg)), 'the warning');
+  t.match(line, { level: /warn|40/, msg: /^uplink\.cert .*expired-till\.pem expired on 2024-02-01/, hint: /till-certs\.sh host NAME/ });
+  await host.kill('SIGTERM');
+});
