@@ -333,11 +333,20 @@ export class CrmcomConnector implements Connector {
     return { reversed_award_amount: typeof award === 'number' ? award : 0, reversed_spend_amount: reversed, currency: c };
   }
 
+  /**
+   * products/synchronise in calls of ≤ 1,000; returns how many CRM.COM processed. The products it
+   * could not (unprocessed_products_set, each with its error) are logged, not retried: sending
+   * them again fails the same way until the catalogue or the tenant changes, and the next sync
+   * sends them again anyway.
+   */
   private async synchronise(products: Array<Record<string, unknown>>): Promise<number> {
     let accepted = 0;
     for (let i = 0; i < products.length; i += MAX_PRODUCTS_PER_SYNC) {
       const d = await this.client.call('products/synchronise', { products_set: products.slice(i, i + MAX_PRODUCTS_PER_SYNC) }, synchroniseData);
-      accepted += d.products_set.length;
+      accepted += d.processed_products_set.length;
+      for (const u of d.unprocessed_products_set) {
+        this.log.warn({ platform: 'crmcom', sku: u.request_code ?? null, error_code: u.error_code ?? null, error: u.error_description ?? null }, 'products/synchronise: product not synchronised by CRM.COM');
+      }
     }
     return accepted;
   }

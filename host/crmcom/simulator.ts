@@ -42,6 +42,8 @@ export interface CrmcomSimOptions {
   reduction?: 'FRONT_END_REDUCTION' | 'BACK_END_REDUCTION';
   /** Unit ids a login may name (authentication `unit`); any when absent. */
   units?: string[];
+  /** Product type names products/synchronise knows (others are unprocessed); any when absent. */
+  product_types?: string[];
 }
 
 interface Purchase {
@@ -364,15 +366,27 @@ export class CrmcomSimulator {
     return ok(this.purchaseData(x));
   }
 
+  /**
+   * The reference's product_synchronisation_complete: the products synchronised in
+   * processed_products_set, the ones that failed (a type the unit does not know, option
+   * product_types) in unprocessed_products_set with an error code; the call itself succeeds.
+   */
   private synchronise(b: z.output<typeof productsSynchroniseRequest>): SimAnswer {
-    const out = b.products_set.map((p) => {
+    const processed: Array<Record<string, string>> = [];
+    const unprocessed: Array<Record<string, string>> = [];
+    for (const p of b.products_set) {
+      const type = p.type_identifier?.name;
+      if (type !== undefined && this.options.product_types !== undefined && !this.options.product_types.includes(type)) {
+        unprocessed.push({ request_code: p.code, error_code: 'INVALID_PRODUCT_TYPE', error_description: `type_identifier: no product type ${type}` });
+        continue;
+      }
       const existing = this.products.get(p.code);
       const id = (existing?.id as string | undefined) ?? randomUUID();
       // Adds or updates: fields left out keep their value.
       this.products.set(p.code, { ...existing, ...p, id });
-      return { code: p.code, id };
-    });
-    return ok({ products_set: out });
+      processed.push({ request_code: p.code, id, code: p.code, message: '' });
+    }
+    return ok({ processed_products_set: processed, unprocessed_products_set: unprocessed });
   }
 }
 

@@ -211,4 +211,16 @@ export const spendData = z.object({
 export const purchaseCancelData = z.object({ id: z.string(), life_cycle_state: z.literal('CANCELLED') });
 /** spend_requests/cancel answers the cancelled spend request event (its spend_amount given back). */
 export const spendCancelData = spendData.extend({ life_cycle_state: z.literal('CANCELLED') });
-export const synchroniseData = z.object({ products_set: z.array(z.object({ code: z.string(), id: z.string() })) });
+/**
+ * products/synchronise answers product_synchronisation_complete (reference): processed_products_set
+ * ({request_code, id, code, message (R17)}: the products synchronised) and unprocessed_products_set
+ * ({request_code, error_code, error_description}: the ones that failed, each with its error). Only
+ * request_code and the error are read; a set left out or null is taken as empty.
+ */
+const productSet = <S extends z.ZodType>(row: S) => z.array(row).nullable().optional().transform((v) => v ?? []);
+export const synchroniseData = z.object({
+  processed_products_set: productSet(z.object({ request_code: z.string().nullable().optional() })),
+  unprocessed_products_set: productSet(z.object({
+    request_code: z.string().nullable().optional(), error_code: z.string().nullable().optional(), error_description: z.string().nullable().optional(),
+  })),
+});

@@ -362,3 +362,19 @@ t.test('an online spend never takes more than is left to pay on the sale (LOCAL.
   t.match(await run(spend('P1', 150, 'sale-2', true)), [{ ok: true, result: { spent_amount: 150, offline: true } }]);
   t.equal(sim.balance('P1'), 50);
 });
+
+t.test('products.sync reads the reference\'s product_synchronisation_complete: processed products accepted, unprocessed ones logged', async (t) => {
+  // Before, the connector required {products_set: [{code, id}]}, which the reference's answer does
+  // not have: every real products/synchronise answer was garbled, retried, counted by the breaker
+  // (opening it for awards and spends too) and the till's sync left pending for ever.
+  const sim = await startCrmcomSim(t, { product_types: ['Goods', 'Coffee'] });
+  const { run, logs } = await crmcomBackend(t, sim);
+  t.match(await run(message('products.sync', { products: [
+    { sku: 'A', name: 'A' }, { sku: 'B', name: 'B', type: 'Coffee' }, { sku: 'C', name: 'C', type: 'Teleport' },
+  ] })), [{ ok: true, result: { accepted: 2 } }]);
+  t.equal(sim.server.callsTo('products/synchronise'), 1, 'answered at the first call, not retried as garbled');
+  t.ok(sim.products.has('A') && sim.products.has('B') && !sim.products.has('C'));
+  t.match(logs(), /product not synchronised by CRM\.COM/);
+  t.match(logs(), /"sku":"C"/);
+  t.match(logs(), /INVALID_PRODUCT_TYPE/);
+});

@@ -120,3 +120,19 @@ t.test('faults: 5xx, 429 with Retry-After, dropped connection, on one endpoint o
   sim.server.inject({ kind: 'drop' });
   await t.rejects(post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY)));
 });
+
+t.test('products/synchronise answers product_synchronisation_complete: processed and unprocessed products', async (t) => {
+  const sim = await startCrmcomSim(t, { product_types: ['Goods'] });
+  const url = sim.server.url;
+  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const answer = await post(url, 'products/synchronise', { token, products_set: [
+    { code: 'A', type_identifier: { name: 'Goods' } }, { code: 'B', type_identifier: { name: 'Nonsense' } },
+  ] });
+  t.match(answer, { status: 200, body: { status: { code: 'OK' }, data: {
+    processed_products_set: [{ request_code: 'A', code: 'A', id: /./ }],
+    unprocessed_products_set: [{ request_code: 'B', error_code: /./, error_description: /Nonsense/ }],
+  } } });
+  t.notOk('products_set' in (answer.body.data as object), 'not the request\'s products_set');
+  t.ok(sim.products.has('A'));
+  t.notOk(sim.products.has('B'), 'an unprocessed product is not created');
+});
