@@ -392,15 +392,18 @@ export class CrmcomConnector implements Connector {
       }
     };
     const nobody = { rewards_participant_identifier: { id: 'till-agent-check-backend' } };
+    // purchases/list needs one of its semi-optional identifiers (participant, accounts receivable,
+    // classification): a participant no one has, whose purchases are none (or NOT_FOUND).
     const list = { number_of_results: 1, offset: 0 };
+    const purchasesOfNobody = { ...nobody, ...list };
     const checks: Record<string, () => Promise<{ ok: boolean; detail: string }>> = {
       identify: async () => {
         const show = await probe('rewards_participants/show answers', () => this.client.call('rewards_participants/show', { ...nobody, fields_set: 'id' }, participantData), true);
         if (!show.ok) return show;
         return probe('rewards_participants/show and wallets/get_balance answer', () => this.client.call('wallets/get_balance', { ...nobody, fields_set: 'id' }, walletBalanceData.partial()), true);
       },
-      preview: () => probe('customer_events/purchases/list answers (preview is not probed: it needs a participant)', () => this.client.call('customer_events/purchases/list', list, purchaseData.partial().array())),
-      award: () => probe('customer_events/purchases/list answers', () => this.client.call('customer_events/purchases/list', list, purchaseData.partial().array())),
+      preview: () => probe('customer_events/purchases/list answers (preview is not probed: it needs a participant)', () => this.client.call('customer_events/purchases/list', purchasesOfNobody, purchaseData.partial().array()), true),
+      award: () => probe('customer_events/purchases/list answers', () => this.client.call('customer_events/purchases/list', purchasesOfNobody, purchaseData.partial().array()), true),
       spend: () => probe('customer_events/spend_requests/list answers', () => this.client.call('customer_events/spend_requests/list', {
         ...list, purchase_customer_request_identifier: { external_system_reference_number: 'till-agent-check-backend' },
       }, spendData.array())),
@@ -432,9 +435,15 @@ export class CrmcomConnector implements Connector {
     const started = Date.now();
     try {
       const token = await this.client.freshToken();
-      const answer = await this.client.http.post('customer_events/purchases/list', { token, number_of_results: 1, offset: 0 }, {});
+      // One of its semi-optional identifiers is mandatory: a participant no one has (200 with no
+      // purchases, or a NOT_FOUND answer: either way the tenant answered the call).
+      const answer = await this.client.http.post('customer_events/purchases/list', {
+        token, rewards_participant_identifier: { id: 'till-agent-check-backend' }, number_of_results: 1, offset: 0,
+      }, {});
       const ms = Date.now() - started;
-      out.push({ name: 'crmcom call', ok: answer.status === 200, detail: `customer_events/purchases/list: HTTP ${answer.status} in ${ms} ms` });
+      const code = (answer.body as { status?: { code?: unknown } } | undefined)?.status?.code;
+      const answered = (answer.status === 200 && code === 'OK') || answer.status === 404 || code === 'NOT_FOUND';
+      out.push({ name: 'crmcom call', ok: answered, detail: `customer_events/purchases/list: HTTP ${answer.status}${typeof code === 'string' ? ` ${code}` : ''} in ${ms} ms` });
       out.push(clockSkew('crmcom', answer.headers.get('date'), started + ms / 2));
     } catch (error) {
       out.push({ name: 'crmcom call', ok: false, detail: (error as Error).message });

@@ -331,8 +331,13 @@ export class CrmcomSimulator {
     return ok(all.slice(b.offset, b.offset + b.number_of_results).map((s) => this.spendData(s)));
   }
 
+  /** The purchases of one participant or accounts receivable (the simulator keeps no classifications: none match one). */
   private listPurchases(b: z.output<typeof purchaseListRequest>): SimAnswer {
-    const all = [...this.purchases.values()];
+    const owner = (x: Purchase) => this.participants.get(x.participant);
+    const matches = (identifier: { id?: string; number?: string }, id: (p: SimParticipant) => string, p: SimParticipant | undefined) =>
+      p !== undefined && (identifier.id !== undefined ? id(p) === identifier.id : p.number === identifier.number);
+    const all = [...this.purchases.values()].filter((x) => (b.rewards_participant_identifier ? matches(b.rewards_participant_identifier, (p) => p.id, owner(x))
+      : b.accounts_receivable_identifier ? matches(b.accounts_receivable_identifier, accountsReceivableId, owner(x)) : false));
     return ok(all.slice(b.offset, b.offset + b.number_of_results).map((x) => ({ id: x.id, number: x.number, life_cycle_state: x.state })));
   }
 

@@ -129,12 +129,31 @@ export const spendListRequest = z.strictObject({
   fields_set: fieldsSet,
 });
 
-export const purchaseListRequest = z.strictObject({
-  token: text(4096),
-  number_of_results: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE),
-  offset: z.number().int().min(0),
-  fields_set: fieldsSet,
-});
+/**
+ * POST customer_events/purchases/list (reference): rewards_participant_identifier,
+ * accounts_receivable_identifier and classification_identifier are semi-optional (exactly one of
+ * them, the pages' restriction); spend_requests_applied, eligible_for_spending,
+ * submitted_after_date, submitted_before_date, number_of_results, offset and fields_set optional.
+ */
+export const purchaseListRequest = z
+  .strictObject({
+    token: text(4096),
+    rewards_participant_identifier: idOrNumber('rewards participant').optional(),
+    accounts_receivable_identifier: idOrNumber('accounts receivable').optional(),
+    classification_identifier: z
+      .strictObject({ id: text(64).optional(), name: text(128).optional(), alternative_code: text(64).optional() })
+      .refine((v) => Object.keys(v).length === 1, 'give exactly one of the classification\'s id, name, alternative_code')
+      .optional(),
+    spend_requests_applied: z.boolean().optional(),
+    eligible_for_spending: z.boolean().optional(),
+    submitted_after_date: date.optional(),
+    submitted_before_date: date.optional(),
+    number_of_results: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE),
+    offset: z.number().int().min(0),
+    fields_set: fieldsSet,
+  })
+  .refine((v) => [v.rewards_participant_identifier, v.accounts_receivable_identifier, v.classification_identifier].filter((x) => x !== undefined).length === 1,
+    'give exactly one of rewards_participant_identifier, accounts_receivable_identifier, classification_identifier');
 
 const named = z.strictObject({ name: text(128) });
 /**

@@ -195,6 +195,11 @@ t.test('--check-backend and doctor', async (t) => {
   t.same(ops.filter((o) => o.ok).map((o) => o.op), ['identify', 'preview', 'award', 'spend', 'void', 'products.sync'], JSON.stringify(ops));
   t.ok(ops.filter((o) => !o.ok).every((o) => o.detail.startsWith('unsupported: ')));
   t.match(await backend.doctor(), [{ name: 'crmcom auth', ok: true }, { name: 'crmcom call', ok: true }, { name: 'crmcom clock', ok: true }]);
+  // purchases/list (the preview and award probes, the doctor's call) names a participant: the
+  // reference makes one of its semi-optional identifiers mandatory. Before, both sent none and a
+  // tenant that enforces it showed ✖ for preview, award and the doctor's call.
+  const lists = sim.server.callsTo('customer_events/purchases/list');
+  t.ok(lists >= 3, 'preview and award probes and the doctor listed purchases');
   await sim.stop();
   t.match(await backend.doctor(), [{ name: 'crmcom auth', ok: false }]);
   t.ok((await backend.checkOps()).every((o) => !o.ok));

@@ -65,8 +65,31 @@ t.test('limits: 1,000 products a call, 50 results a page; missing fields refused
   t.match(await post(url, 'products/synchronise', { token, products_set: [{ code: 'X', categories_set: [{ name: 'c' }] }] }), { status: 400, body: { status: { message: /categories_set/ } } }, 'one category, not a set');
   t.match(await post(url, 'products/synchronise', { token, products_set: [{ code: 'P1', product_validity_to: '2026-03-04T10:00:00' }] }), { status: 200 });
   t.match(sim.products.get('P1'), { description: 'x', type_identifier: { name: 'Goods' }, product_validity_to: '2026-03-04T10:00:00' }, 'fields left out keep their value');
-  t.match(await post(url, 'customer_events/purchases/list', { token, number_of_results: 51, offset: 0 }), { status: 400, body: { status: { message: /number_of_results/ } } });
-  t.match(await post(url, 'customer_events/purchases/list', { token, number_of_results: 50, offset: 0 }), { status: 200 });
+  const p1 = { rewards_participant_identifier: { id: 'P1' } };
+  t.match(await post(url, 'customer_events/purchases/list', { token, ...p1, number_of_results: 51, offset: 0 }), { status: 400, body: { status: { message: /number_of_results/ } } });
+  t.match(await post(url, 'customer_events/purchases/list', { token, ...p1, number_of_results: 50, offset: 0 }), { status: 200 });
+  // The reference: rewards_participant_identifier, accounts_receivable_identifier and
+  // classification_identifier are semi-optional: exactly one of them.
+  t.match(await post(url, 'customer_events/purchases/list', { token, number_of_results: 50, offset: 0 }), { status: 400, body: { status: { code: 'INVALID_PARAMETER', message: /rewards_participant_identifier/ } } }, 'one identifier is mandatory');
+  t.match(await post(url, 'customer_events/purchases/list', { token, ...p1, accounts_receivable_identifier: { id: 'AR-P1' }, number_of_results: 50, offset: 0 }), { status: 400 }, 'only one');
+});
+
+t.test('purchases/list: the purchases of the participant or accounts receivable named', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const url = sim.server.url;
+  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const purchase = (participant: string, ref: string) => post(url, 'customer_events/purchases/create', {
+    token, rewards_participant_identifier: { id: participant }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
+    intended_currency_identifier: { code: 'EUR' }, total_amount: 10, products_set: [{ product_identifier: { code: 'COFFEE' }, net_amount: 10, vat_amount: 0, total_amount: 10 }],
+    external_system: 'till-agent', external_system_reference_number: ref,
+  });
+  t.match(await purchase('P1', 'r1'), { status: 200 });
+  t.match(await purchase('P2', 'r2'), { status: 200 });
+  const list = async (body: object) => (await post(url, 'customer_events/purchases/list', { token, number_of_results: 50, offset: 0, ...body })).body.data as unknown[];
+  t.equal((await list({ rewards_participant_identifier: { id: 'P1' } })).length, 1);
+  t.equal((await list({ rewards_participant_identifier: { number: '1002' } })).length, 1);
+  t.equal((await list({ accounts_receivable_identifier: { id: 'AR-P2' } })).length, 1);
+  t.equal((await list({ rewards_participant_identifier: { id: 'nobody' } })).length, 0);
 });
 
 t.test('purchases/create answers the purchase customer event object: the award as total_awarded_amount', async (t) => {
