@@ -240,14 +240,23 @@ export class CrmcomConnector implements Connector {
       throw new AgentError('BAD_REQUEST', `currency: ${payload.currency} is not the CRM.COM wallet currency ${this.config.currency}`, false);
     }
     const purchaseRef = purchaseReference(ctx.terminal, txnId);
+    const balance = async () => ({ amount: await this.balance(payload.customer_id), currency: payload.currency });
+    const held = (spends: ReadonlyArray<z.output<typeof spendData>>) => spends.find((s) => s.external_system_reference_number === ctx.requestId);
+    const answer = (d: z.output<typeof spendData>) => this.spent(d, payload, ctx, txnId, balance);
+    const spends = await this.listSpends(purchaseRef);
+    // A resend of a spend CRM.COM already holds (its answer was lost, or the host died before
+    // recording it): answered from that event, never created again. The reference calls
+    // external_system_reference_number "unique" without saying what a repeat answers (the first
+    // event, or a refusal that would dead-letter a spend CRM.COM applied).
+    const existing = held(spends);
+    if (existing) return answer(existing);
     // Offline spends are applied as the till approved them (it bounded them by the sale itself).
     const ask = payload.offline ? payload.amount : spendBound(payload.amount, {
       basketTotal: numberOrUndefined(ctx.recorded('award', txnId)?.basket_total),
       voided: ctx.recorded('void', txnId) !== undefined,
-    }, (await this.listSpends(purchaseRef)).map((s) => ({
+    }, spends.map((s) => ({
       reference: s.external_system_reference_number ?? null, posted: s.life_cycle_state === 'POSTED', amount: this.money(s.spend_amount, payload.currency, 'spend_amount'),
     })), ctx.requestId);
-    const balance = async () => ({ amount: await this.balance(payload.customer_id), currency: payload.currency });
     // Nothing left to pay: no spend request (a voided sale's purchase takes none).
     if (ask === 0) return { currency: payload.currency, spent_amount: 0, balance: await balance(), offline: payload.offline };
     const d = await this.client.call('customer_events/spend_requests/create', {
@@ -259,7 +268,21 @@ export class CrmcomConnector implements Connector {
       spend_amount: toDecimal(ask, payload.currency),
       external_system: EXTERNAL_SYSTEM,
       external_system_reference_number: ctx.requestId,
-    }, spendData);
+    }, spendData).catch(async (error: unknown) => {
+      // Refused after a retry of this very call (the first attempt applied, its answer lost)? Then
+      // CRM.COM holds the spend under its reference: that event is the answer, not a dead letter.
+      if (!(isPlatformError(error) && error.kind === 'rejected')) throw error;
+      const applied = held(await this.listSpends(purchaseRef));
+      if (!applied) throw error;
+      return applied;
+    });
+    return answer(d);
+  }
+
+  private async spent(
+    d: z.output<typeof spendData>, payload: Msg<'spend'>['payload'], ctx: OpContext, txnId: string,
+    balance: () => Promise<{ amount: number; currency: string }>,
+  ): Promise<HostSpendResult> {
     const spent = this.money(d.spend_amount, payload.currency, 'spend_amount');
     if (payload.offline && spent < payload.amount) {
       this.log.warn({ platform: 'crmcom', terminal: ctx.terminal, txn_id: txnId, asked: payload.amount, spent }, 'offline spend only partly honoured by CRM.COM');

@@ -42,6 +42,12 @@ export interface CrmcomSimOptions {
   reduction?: 'FRONT_END_REDUCTION' | 'BACK_END_REDUCTION';
   /** Unit ids a login may name (authentication `unit`); any when absent. */
   units?: string[];
+  /**
+   * What a repeated external_system_reference_number on purchases/create and spend_requests/create
+   * answers (the reference calls it "unique" and says no more): the first event (default), or a
+   * refusal (400 INVALID_PARAMETER).
+   */
+  repeated_reference?: 'answer_first' | 'refuse';
   /** Product type names products/synchronise knows (others are unprocessed); any when absent. */
   product_types?: string[];
 }
@@ -63,6 +69,7 @@ interface Spend {
 
 const ok = (data: unknown): SimAnswer => ({ status: 200, body: { status: { code: 'OK', message: '', description: '' }, data } });
 const fail = (status: number, code: string, message: string): SimAnswer => ({ status, body: { status: { code, message, description: message }, data: null } });
+const repeated = (): SimAnswer => fail(400, 'INVALID_PARAMETER', 'external_system_reference_number: a customer event with this reference already exists');
 
 export class CrmcomSimulator {
   readonly server: SimServer;
@@ -257,7 +264,7 @@ export class CrmcomSimulator {
   private purchase(b: z.output<typeof purchaseCreateRequest>): SimAnswer {
     // The same reference is the same purchase: answered again, never applied twice.
     const existing = this.purchases.get(b.external_system_reference_number);
-    if (existing) return ok(this.purchaseData(existing));
+    if (existing) return this.options.repeated_reference === 'refuse' ? repeated() : ok(this.purchaseData(existing));
     const r = this.rewards(b);
     r.p.balance += r.award;
     // The instant and automatic spends are spend request events of their own on the purchase.
@@ -313,7 +320,7 @@ export class CrmcomSimulator {
 
   private spend(b: z.output<typeof spendCreateRequest>): SimAnswer {
     const existing = this.spendByReference(b.external_system_reference_number);
-    if (existing) return ok(this.spendData(existing));
+    if (existing) return this.options.repeated_reference === 'refuse' ? repeated() : ok(this.spendData(existing));
     const purchase = this.purchases.get(b.purchase_customer_request_identifier.external_system_reference_number);
     if (!purchase) return fail(404, 'NOT_FOUND', 'purchase_customer_request_identifier: no such purchase customer event');
     if (purchase.state !== 'POSTED') return fail(400, 'INVALID_PARAMETER', 'purchase_customer_request_identifier: the purchase is cancelled');

@@ -254,7 +254,34 @@ t.test('exactly once by operation: a spend repeated under a new message id after
   t.match(await run(repeat), [{ ok: true, result: { spent_amount: 300, balance: { amount: 800 } } }]);
   t.equal(sim.spends.size, 1, 'one spend request at CRM.COM');
   t.equal(sim.balance('P1'), 800, 'spent once');
-  t.equal(sim.server.callsTo('customer_events/spend_requests/create'), 2, 'sent twice, under one reference');
+  t.equal(sim.server.callsTo('customer_events/spend_requests/create'), 1, 'the resend is answered from the event CRM.COM holds: not created again');
+});
+
+t.test('a spend resent after a lost answer is answered from the event CRM.COM holds, even where a repeated reference is refused', async (t) => {
+  // The reference calls external_system_reference_number "unique" and does not say what a repeat
+  // answers. Before, the connector sent spend_requests/create again and relied on CRM.COM answering
+  // the first event: a tenant refusing the repeat dead-lettered (REJECTED_UPSTREAM) a spend it applied.
+  const sim = await startCrmcomSim(t, { repeated_reference: 'refuse' });
+  const { run } = await crmcomBackend(t, sim, { retries: 0, timeout_ms: 200 });
+  t.match(await run(award('P1', basket([['COFFEE', 1000]]), 'sale-1')), [{ ok: true }]);
+  sim.server.inject({ kind: 'latency', ms: 500, endpoint: 'customer_events/spend_requests/create' });
+  t.match(await run(spend('P1', 300, 'sale-1')), [{ ok: false, error: { code: 'UPSTREAM_TIMEOUT', permanent: false } }]);
+  await waitFor(() => sim.spends.size === 1, { what: 'the slow spend applied at CRM.COM' });
+  t.match(await run(spend('P1', 300, 'sale-1')), [{ ok: true, result: { spent_amount: 300, balance: { amount: 800 } } }], 'the till\'s resend');
+  t.equal(sim.server.callsTo('customer_events/spend_requests/create'), 1);
+  t.equal(sim.balance('P1'), 800, 'spent once');
+});
+
+t.test('a spend whose answer is lost and retried within the call: the refusal of the repeat is answered from the applied event', async (t) => {
+  const sim = await startCrmcomSim(t, { repeated_reference: 'refuse' });
+  const { run } = await crmcomBackend(t, sim, { retries: 2 });
+  t.match(await run(award('P1', basket([['COFFEE', 1000]]), 'sale-1')), [{ ok: true }]);
+  // Applied, then the connection dropped before the answer: the client retries the create itself.
+  sim.server.inject({ kind: 'drop', when: 'after', endpoint: 'customer_events/spend_requests/create' });
+  t.match(await run(spend('P1', 300, 'sale-1')), [{ ok: true, result: { spent_amount: 300, balance: { amount: 800 } } }]);
+  t.equal(sim.server.callsTo('customer_events/spend_requests/create'), 2, 'the retry was refused as a repeat');
+  t.equal(sim.spends.size, 1);
+  t.equal(sim.balance('P1'), 800, 'spent once');
 });
 
 t.test('a void sent again after its purchase cancel failed reports every spend it cancelled, the first attempt\'s too', async (t) => {
