@@ -31,7 +31,7 @@ import type { CrmcomClient } from './client.ts';
 import type { CrmcomConfig } from './config.ts';
 import { spendBound } from './sale-spends.ts';
 import {
-  MAX_PRODUCTS_PER_SYNC, MAX_RESULTS_PER_PAGE, participantData, previewData, walletBalanceData, purchaseCancelData, purchaseData, spendCancelData, spendData, synchroniseData,
+  MAX_PRODUCTS_PER_SYNC, MAX_RESULTS_PER_PAGE, listedPurchases, participantData, previewData, walletBalanceData, purchaseCancelData, purchaseData, spendCancelData, spendData, synchroniseData,
 } from './wire.ts';
 
 const EXTERNAL_SYSTEM = 'till-agent';
@@ -191,7 +191,15 @@ export class CrmcomConnector implements Connector {
       ...this.purchaseBody(m.payload.customer_id, basket, m.created_at),
       external_system: EXTERNAL_SYSTEM,
       external_system_reference_number: purchaseReference(ctx.terminal, txnId),
-    }, purchaseData);
+    }, purchaseData).catch(async (error: unknown) => {
+      // A refusal of a purchase CRM.COM already posted under this sale's reference (an award resent
+      // after a lost answer, or retried within the call): the reference calls the reference
+      // "unique" without saying what a repeat answers. The posted purchase is the answer.
+      if (!(isPlatformError(error) && error.kind === 'rejected')) throw error;
+      const posted = await this.postedPurchase(m.payload.customer_id, purchaseReference(ctx.terminal, txnId), m.created_at);
+      if (!posted) throw error;
+      return posted;
+    });
     let instant = this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount');
     let automatic = this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount');
     let totalSpend = this.money(d.total_spend_amount, c, 'total_spend_amount');
@@ -222,6 +230,28 @@ export class CrmcomConnector implements Connector {
       offers: [],
       basket_total: basket.total,
     };
+  }
+
+  /**
+   * The participant's purchase customer event with this external_system_reference_number, if CRM.COM
+   * holds one: customer_events/purchases/list by rewards_participant_identifier (one of its
+   * semi-optional identifiers is mandatory), submitted after the sale less an hour of clock skew
+   * (a sale is submitted after it is made), pages of 50, oldest first.
+   */
+  private async postedPurchase(customerId: string, reference: string, createdAt: string): Promise<z.output<typeof purchaseData> | undefined> {
+    const after = localDate(new Date(Date.parse(createdAt) - 3600_000).toISOString(), this.settings.timezone);
+    for (let offset = 0; ; offset += MAX_RESULTS_PER_PAGE) {
+      const page = await this.client.call('customer_events/purchases/list', {
+        rewards_participant_identifier: { id: customerId }, submitted_after_date: after, number_of_results: MAX_RESULTS_PER_PAGE, offset,
+      }, listedPurchases);
+      const found = page.find((p) => p.external_system_reference_number === reference);
+      if (found) {
+        const d = purchaseData.safeParse(found);
+        if (!d.success) throw new PlatformError('crmcom', 'bad_response', `customer_events/purchases/list: unexpected purchase (${d.error.issues[0]?.path.join('.') ?? ''})`);
+        return d.data;
+      }
+      if (page.length < MAX_RESULTS_PER_PAGE) return undefined;
+    }
   }
 
   /** The participant's wallet balance (wallets/get_balance, in the wallet's currency), in minor units. */

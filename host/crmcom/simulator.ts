@@ -345,7 +345,9 @@ export class CrmcomSimulator {
       p !== undefined && (identifier.id !== undefined ? id(p) === identifier.id : p.number === identifier.number);
     const all = [...this.purchases.values()].filter((x) => (b.rewards_participant_identifier ? matches(b.rewards_participant_identifier, (p) => p.id, owner(x))
       : b.accounts_receivable_identifier ? matches(b.accounts_receivable_identifier, accountsReceivableId, owner(x)) : false));
-    return ok(all.slice(b.offset, b.offset + b.number_of_results).map((x) => ({ id: x.id, number: x.number, life_cycle_state: x.state })));
+    // The purchase customer event objects, oldest first (seed 000). The submitted_* dates are
+    // accepted and not applied: the simulator keeps no submission times.
+    return ok(all.slice(b.offset, b.offset + b.number_of_results).map((x) => this.purchaseData(x)));
   }
 
   private cancelSpend(b: z.output<typeof cancelRequest>): SimAnswer {

@@ -215,6 +215,8 @@ export const purchaseData = z.object({
   total_spend_amount: z.number(),
   reduction_method: z.enum(['FRONT_END_REDUCTION', 'BACK_END_REDUCTION']).optional(),
 });
+/** purchases/list answers purchase customer event objects: only the reference is read from each (R10.1), the match then as purchaseData. */
+export const listedPurchases = z.array(z.looseObject({ external_system_reference_number: z.string().nullable().optional() }));
 export const spendData = z.object({
   id: z.string(), number: z.string(), spend_amount: z.number(), life_cycle_state: z.enum(['POSTED', 'CANCELLED']),
   external_system_reference_number: z.string().nullable().optional(),

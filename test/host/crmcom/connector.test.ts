@@ -410,3 +410,20 @@ t.test('products.sync reads the reference\'s product_synchronisation_complete: p
   t.match(logs(), /"sku":"C"/);
   t.match(logs(), /INVALID_PRODUCT_TYPE/);
 });
+
+t.test('an award resent after a lost answer, where a repeated purchase reference is refused: answered from the posted purchase', async (t) => {
+  // Before, a tenant refusing a repeated external_system_reference_number ("unique", the reference
+  // says no more) dead-lettered (REJECTED_UPSTREAM) an award whose purchase it had posted.
+  const sim = await startCrmcomSim(t, { repeated_reference: 'refuse' });
+  const { run } = await crmcomBackend(t, sim, { retries: 2 });
+  // Posted, then the connection dropped before the answer: the client retries the create itself.
+  sim.server.inject({ kind: 'drop', when: 'after', endpoint: 'customer_events/purchases/create' });
+  t.match(await run(award('P1', basket([['CROISSANT', 250], ['COFFEE', 750]]), 'sale-1')), [{
+    ok: true, result: { award_amount: 100, instant_spend_amount: 50, total_spend_amount: 50, balance: { amount: 1050 } },
+  }]);
+  t.equal(sim.server.callsTo('customer_events/purchases/create'), 2, 'the retry was refused as a repeat');
+  t.equal(sim.purchases.size, 1);
+  t.equal(sim.balance('P1'), 1050, 'awarded once');
+  // A refusal for another reason stays one (no purchase under the reference).
+  t.match(await run(award('P1', basket([['COFFEE', 1000]], 'USD'), 'sale-2')), [{ ok: false, error: { code: 'REJECTED_UPSTREAM', permanent: true } }]);
+});
