@@ -23,6 +23,15 @@ export class SetupProblem extends Error {
   }
 }
 
+/**
+ * The problem's message with the environment variable its key came from, when one replaced the
+ * file's value (`TILL_AGENT_DATA_DIR` in a drop-in): the technician looks in the file otherwise.
+ */
+export function fromEnvironment(problem: SetupProblem, overrides: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv): string {
+  const name = Object.keys(overrides).find((n) => overrides[n] === problem.key && env[n]);
+  return name ? `${problem.message} (the value comes from the environment: ${name})` : problem.message;
+}
+
 /** The codes that mean the setup is wrong (a path, a permission, an address), never the program. */
 const SETUP_CODES: Record<string, string> = {
   ENOENT: 'does not exist',

@@ -3,14 +3,14 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { runBackendCheck } from '../../host/check.ts';
-import { loadHostConfig, type HostConfig } from '../../host/config.ts';
+import { HOST_ENV_OVERRIDES, loadHostConfig, type HostConfig } from '../../host/config.ts';
 import { startHost, type HostHandle } from '../../host/start-host.ts';
 import { LEDGER_FILE } from '../../host/store.ts';
 import { SeedError } from '../../host/seed.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { createLogger } from '../../runtime/log.ts';
 import { createNotifier } from '../../runtime/sd-notify.ts';
-import { SetupProblem } from '../../runtime/setup-problem.ts';
+import { SetupProblem, fromEnvironment } from '../../runtime/setup-problem.ts';
 import { UsageError } from './args.ts';
 import { listenForSignal } from './signals.ts';
 
@@ -138,7 +138,7 @@ export async function hostCommand(args: string[]): Promise<number> {
     const failLog = config.log_level === 'silent' ? createLogger({ level: 'fatal', name: 'till-host' }) : log;
     if (error instanceof SetupProblem) {
       // A TLS file, data_dir, the metrics address: one line naming the key and what to do, no stack.
-      failLog.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `host failed to start: ${error.message}`);
+      failLog.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `host failed to start: ${fromEnvironment(error, HOST_ENV_OVERRIDES, process.env)}`);
       return 1;
     }
     failLog.fatal({ err: error }, 'host failed to start');

@@ -2,12 +2,12 @@
 // touching anything; on SIGTERM/SIGINT stops accepting, finishes in-flight requests,
 // closes SQLite and exits 0 within 5 s.
 import { ConfigError } from '../../runtime/config-file.ts';
-import { loadConfig } from '../../agent/config.ts';
+import { ENV_OVERRIDES, loadConfig } from '../../agent/config.ts';
 import { startDaemon } from '../../agent/daemon.ts';
 import { DatabaseUnusable } from '../../agent/storage/db.ts';
 import { createLogger } from '../../runtime/log.ts';
 import { createNotifier } from '../../runtime/sd-notify.ts';
-import { SetupProblem } from '../../runtime/setup-problem.ts';
+import { SetupProblem, fromEnvironment } from '../../runtime/setup-problem.ts';
 import { VERSION } from '../../agent/version.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { print, printError } from './output.ts';
@@ -65,7 +65,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (error instanceof SetupProblem) {
       // The till's setup (a TLS file, data_dir, the socket's directory, an address): one line that
       // names the key and what to do, no stack.
-      startLog.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `till-agent could not start: ${error.message}`);
+      startLog.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `till-agent could not start: ${fromEnvironment(error, ENV_OVERRIDES, process.env)}`);
       return error.code === 'EADDRINUSE' ? EXIT_IN_USE : 1;
     }
     const e = error as NodeJS.ErrnoException;

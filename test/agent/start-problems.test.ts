@@ -169,3 +169,18 @@ t.test('log_level: silent still says why the start failed (agent and host), not 
   t.equal(host.code, 1, host.out);
   t.match(host.severe, [{ config_key: 'uplink.ca', msg: /host failed to start: uplink\.ca / }]);
 });
+
+t.test('data_dir from TILL_AGENT_DATA_DIR (a drop-in): the line names the variable, not only the key', async (t) => {
+  const dir = await tempDir(t, 'till-setup-');
+  const file = join(dir, 'config.yaml');
+  await writeFile(file, agent({})(dir));
+  let out = '';
+  try {
+    await promisify(execFile)(process.execPath, [BIN, 'run', '--config', file], { env: { ...process.env, TILL_AGENT_DATA_DIR: join(file, 'data') } });
+  } catch (error) {
+    out = (error as { stdout: string }).stdout;
+  }
+  const fatal = lines(out).filter(severe);
+  t.equal(fatal.length, 1, out);
+  t.match(fatal[0]!.msg, /could not start: data_dir .*config\.yaml\/data: ENOTDIR.*\(the value comes from the environment: TILL_AGENT_DATA_DIR\)$/);
+});
