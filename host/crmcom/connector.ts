@@ -196,7 +196,12 @@ export class CrmcomConnector implements Connector {
       // after a lost answer, or retried within the call): the reference calls the reference
       // "unique" without saying what a repeat answers. The posted purchase is the answer.
       if (!(isPlatformError(error) && error.kind === 'rejected')) throw error;
-      const posted = await this.postedPurchase(m.payload.customer_id, purchaseReference(ctx.terminal, txnId), m.created_at);
+      const posted = await this.postedPurchase(m.payload.customer_id, purchaseReference(ctx.terminal, txnId), m.created_at).catch((lookup: unknown) => {
+        // The look-up refused in turn: the create's own refusal is the answer (a transient failure
+        // of the look-up stays one: the resend looks again).
+        if (isPlatformError(lookup) && (lookup.kind === 'rejected' || lookup.kind === 'not_found')) return undefined;
+        throw lookup;
+      });
       if (!posted) throw error;
       return posted;
     });
@@ -302,7 +307,10 @@ export class CrmcomConnector implements Connector {
       // Refused after a retry of this very call (the first attempt applied, its answer lost)? Then
       // CRM.COM holds the spend under its reference: that event is the answer, not a dead letter.
       if (!(isPlatformError(error) && error.kind === 'rejected')) throw error;
-      const applied = held(await this.listSpends(purchaseRef));
+      const applied = held(await this.listSpends(purchaseRef).catch((lookup: unknown) => {
+        if (isPlatformError(lookup) && (lookup.kind === 'rejected' || lookup.kind === 'not_found')) return [];
+        throw lookup;
+      }));
       if (!applied) throw error;
       return applied;
     });

@@ -427,3 +427,12 @@ t.test('an award resent after a lost answer, where a repeated purchase reference
   // A refusal for another reason stays one (no purchase under the reference).
   t.match(await run(award('P1', basket([['COFFEE', 1000]], 'USD'), 'sale-2')), [{ ok: false, error: { code: 'REJECTED_UPSTREAM', permanent: true } }]);
 });
+
+t.test('a refused award whose purchase look-up is refused too answers the create\'s refusal, not the look-up\'s', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  // 70 characters: the till allows it, the simulator's identifiers stop at 64 (create and list alike).
+  const [answer] = await run(award('X'.repeat(70), basket([['COFFEE', 1000]]), 'sale-1'));
+  t.match(answer, { ok: false, error: { code: 'REJECTED_UPSTREAM', permanent: true, message: /customer_events\/purchases\/create: INVALID_PARAMETER/ } });
+  t.equal(sim.server.callsTo('customer_events/purchases/list'), 1, 'looked for a posted purchase once');
+});
