@@ -1,7 +1,7 @@
 // systemd/install.sh into a scratch root (--root): every file it lays down, their modes, a second
 // run that changes nothing and keeps an edited config byte for byte, and --uninstall [--purge].
 import t from 'tap';
-import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.ts';
 import { REPO, SYSTEMD_DIR, requireTool, run, snapshot, type TreeEntry } from '../helpers/systemd-tools.ts';
@@ -179,12 +179,25 @@ t.test('sysusers.d and tmpfiles.d entries are accepted by systemd', async (t) =>
     t.comment('not root: tmpfiles --create not tried');
     return;
   }
+  // Config files written by hand (sudo tee): root:root 0644, world-readable, unreadable by the service.
+  await mkdir(join(root, 'etc/till-agent'), { recursive: true });
+  for (const f of ['config.yaml', 'host.yaml']) {
+    await writeFile(join(root, 'etc/till-agent', f), 'uplink:\n  password: s3cret\n');
+    await chmod(join(root, 'etc/till-agent', f), 0o644);
+  }
   const dirs = await run('systemd-tmpfiles', ['--root', root, '--create']);
   t.equal(dirs.code, 0, dirs.stderr);
   const tree = await snapshot(root);
   t.equal(tree.get('/var/lib/till-agent')?.mode.toString(8), '700', 'data dir private to the service');
   t.equal(tree.get('/run/till-agent')?.mode.toString(8), '750', 'socket dir open to group till-agent');
   t.equal(tree.get('/var/lib/till-agent-host')?.mode.toString(8), '700');
+  const gid = (name: string) => Number(new RegExp(`^${name}:x:(\\d+):`, 'm').exec(group)?.[1]);
+  for (const [f, owner] of [['config.yaml', 'till-agent'], ['host.yaml', 'till-agent-host']] as const) {
+    const st = await stat(join(root, 'etc/till-agent', f));
+    t.equal((st.mode & 0o777).toString(8), '640', `${f}: no longer readable by every user`);
+    t.equal(st.gid, gid(owner), `${f}: readable by group ${owner}, the service's`);
+    t.equal(st.uid, 0, `${f}: owned by root`);
+  }
 });
 
 t.test('a reference host set up here: its config checked with this version, then restarted; refused: kept running, the run fails', async (t) => {
