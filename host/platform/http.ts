@@ -5,7 +5,8 @@
 //        half-opens after a pause; while open, calls fail at once: UPSTREAM_UNAVAILABLE)
 //          └─ attempt: fetch with a timeout → classified into a value or a PlatformError
 //
-// Only transient failures are retried or counted by the breaker; a rejection (400) is an answer.
+// Only transient failures (network, timeout and 408, 5xx, 429, garbled) are retried or counted by the
+// breaker; a rejection (400) is an answer.
 import { BrokenCircuitError, ConsecutiveBreaker, DelegateBackoff, circuitBreaker, handleWhen, retry, type CircuitBreakerPolicy, type RetryPolicy } from 'cockatiel';
 import { PlatformError, isPlatformError, type FailureKind } from './errors.ts';
 
@@ -146,6 +147,7 @@ export class PlatformHttp {
       });
     }
     if (outcome === 'server') throw new PlatformError(this.platform, 'server', `${endpoint}: HTTP ${response.status}`, { status: response.status });
+    if (outcome === 'timeout') throw new PlatformError(this.platform, 'timeout', `${endpoint}: HTTP 408 (request timeout)`, { status: 408 });
     return answer;
   }
 }
@@ -153,6 +155,9 @@ export class PlatformHttp {
 /** Statuses that are failures whatever the body says; others are read by the connector. */
 function classifyStatus(status: number): FailureKind | undefined {
   if (status === 429) return 'throttled';
+  // 408: the server (or a proxy before it) closed an idle connection without reading the request
+  // (RFC 9110 15.5.9: "the client MAY repeat that request"): not a refusal of this request.
+  if (status === 408) return 'timeout';
   if (status >= 500) return 'server';
   return undefined;
 }

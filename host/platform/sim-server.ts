@@ -3,7 +3,7 @@
 // on demand. Faults are one-shot (or `count` times), optionally for one endpoint only:
 //
 //   latency ms        answer after a delay (longer than the client's timeout = a timeout)
-//   status 5xx        answer that status without handling the request
+//   status 5xx, 408   answer that status without handling the request (408: a proxy's request timeout)
 //   throttle          429 with Retry-After: retry_after_s
 //   expire_token      every issued token expires before this request is handled (→ 401)
 //   drop before       close the connection without an answer, nothing applied
@@ -20,7 +20,7 @@ export const faultSchema = z.strictObject({
   endpoint: z.string().min(1).optional(),
   count: z.number().int().min(1).max(1000).default(1),
   ms: z.number().int().min(0).max(600_000).optional(),
-  status: z.number().int().min(500).max(599).optional(),
+  status: z.union([z.literal(408), z.number().int().min(500).max(599)]).optional(),
   retry_after_s: z.number().min(0).max(3600).optional(),
   when: z.enum(['before', 'after']).optional(),
 });

@@ -142,6 +142,17 @@ t.test('transient failures retry with backoff; 429 waits Retry-After; the breake
   t.equal(sim.server.callsTo('rewards_participants/show'), calls, 'open breaker: not called');
 });
 
+t.test('HTTP 408 (a proxy\'s request timeout) is transient: retried, applied once, never a dead letter', async (t) => {
+  // Before, every 4xx but 429 was an answer: a 408 made the award REJECTED_UPSTREAM, a dead letter.
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim, { retries: 2 });
+  sim.server.inject({ kind: 'status', status: 408, endpoint: 'customer_events/purchases/create', count: 2 });
+  t.match(await run(award('P1', basket([['COFFEE', 1000]]), 'sale-408')), [{ ok: true, result: { award_amount: 100 } }], 'two 408s, then applied');
+  t.equal(sim.purchases.size, 1, 'once');
+  sim.server.inject({ kind: 'status', status: 408, endpoint: 'customer_events/purchases/create', count: 100 });
+  t.match(await run(award('P1', basket([['COFFEE', 500]]), 'sale-408b')), [{ ok: false, error: { code: 'UPSTREAM_TIMEOUT', permanent: false, message: /HTTP 408/ } }], 'still 408: retryable, the message stays pending');
+});
+
 t.test('token: cached, renewed once on 401; refused credentials are retryable, never logged', async (t) => {
   const sim = await startCrmcomSim(t);
   const { run } = await crmcomBackend(t, sim);
