@@ -31,8 +31,7 @@ import { TillClock } from './till-clock.ts';
 import { StartSequence } from './start-sequence.ts';
 import { Uplink } from './upstream/uplink.ts';
 import { DEFAULT_PROTOCOL } from '../protocol/local.ts';
-import { dataDirHint, namingKey } from '../runtime/setup-problem.ts';
-import { databaseAccessHint } from './storage/db-access.ts';
+import { dataDirHint, databaseAccessHint, namingKey } from '../runtime/setup-problem.ts';
 import { tcpListenProblem, unixListenProblem } from './socket/listen-problem.ts';
 
 export interface Daemon {
@@ -75,7 +74,7 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
   // A directory the service's user may not create is the till's setup, named as such (run.ts logs it in one line).
   namingKey('data_dir', config.data_dir, dataDirHint('till-agent', '/var/lib/till-agent'), () => mkdirSync(config.data_dir, { recursive: true }));
   const dbFile = join(config.data_dir, 'till-agent.db');
-  const { db, exclusive } = namingKey('data_dir', config.data_dir, (code) => code === 'EACCES' ? databaseAccessHint(dbFile) : dataDirHint('till-agent', '/var/lib/till-agent')(code),
+  const { db, exclusive } = namingKey('data_dir', config.data_dir, (code) => code === 'EACCES' ? databaseAccessHint(dbFile, 'till-agent') : dataDirHint('till-agent', '/var/lib/till-agent')(code),
     () => openDatabase(dbFile));
   started.started('database', () => db.close());
   if (exclusive) log.warn({ data_dir: config.data_dir }, 'disk full at start: database opened exclusively (doctor and outbox export cannot read it until the agent restarts)');

@@ -107,14 +107,19 @@ export function accessDenied(file: string): { path: string; uid: number; mode: n
   return undefined;
 }
 
+/** What to do when the service's `user` cannot use data_dir or its database `file` (accessDenied): start and doctor say the same. */
+export function databaseAccessHint(file: string, user: string): string {
+  return `data_dir and ${file} (with its -wal and -shm) must belong to the service's user: files left by a run as root `
+    + `(sudo till-agent …) keep it out: chown ${user}:${user} ${file}* and the directory; never delete them (they hold what was not yet sent or applied)`;
+}
+
 /** accessDenied as a SetupProblem about data_dir, with the chown that lets `user` in; undefined when all is usable. */
 export function databaseAccessProblem(file: string, user: string): SetupProblem | undefined {
   const denied = accessDenied(file);
   if (!denied) return undefined;
   return new SetupProblem('data_dir', denied.path, 'EACCES',
     `EACCES (not readable and writable by this user: owner uid ${denied.uid}, mode 0${denied.mode.toString(8)})`,
-    `data_dir and ${file}* must belong to the service's user: files left by a run as root keep it out: `
-    + `chown ${user}:${user} ${file}* and the directory; never delete them`);
+    databaseAccessHint(file, user));
 }
 
 /** A failed TCP listen on `address` ("HOST:PORT" of `key`) as a SetupProblem, or undefined. */

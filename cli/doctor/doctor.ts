@@ -7,11 +7,10 @@ import { agentClientId, brokerSettings, mqttConnectOptions } from '../../protoco
 import type { BrokerSettings, StatusResult } from '../../protocol/local.ts';
 import { anotherTill, call, targetFrom } from '../client.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
-import { SetupProblem, readTlsFiles } from '../../runtime/setup-problem.ts';
+import { SetupProblem, databaseAccessHint, readTlsFiles } from '../../runtime/setup-problem.ts';
 import { certificateDates } from '../../runtime/certificate-dates.ts';
 import { loadConfig, type Config } from '../../agent/config.ts';
 import { accessDenied, isDiskFull } from '../../agent/storage/db.ts';
-import { databaseAccessHint } from '../../agent/storage/db-access.ts';
 import type { Check } from './check.ts';
 import { agentView, checkDevices } from './devices.ts';
 import { checkListeners } from './listeners.ts';
@@ -119,7 +118,7 @@ export function checkDatabase(config: Config): Check {
     // Not damage: a file of another user (a run as root) that the agent cannot open either.
     return { name: 'database', ok: false,
       detail: `${denied.path} is not readable and writable by this user (owner uid ${denied.uid}, mode 0${denied.mode.toString(8)})`,
-      hint: databaseAccessHint(file) };
+      hint: databaseAccessHint(file, 'till-agent') };
   }
   if (statSync(file).size === 0) {
     return { name: 'database', ok: false, detail: `${file} is empty (0 bytes): truncated, the agent refuses to start with it`, hint: corruptHint(file) };

@@ -5,7 +5,7 @@
 // ever reaches a log line or an error message.
 import type { z } from 'zod';
 import type { Logger } from '../../runtime/log.ts';
-import { PlatformError } from '../platform/errors.ts';
+import { PlatformError, isRefusal } from '../platform/errors.ts';
 import type { HttpAnswer, PlatformHttp } from '../platform/http.ts';
 import type { CrmcomConfig } from './config.ts';
 import { envelopeSchema, tokenData } from './wire.ts';
@@ -89,7 +89,7 @@ export class CrmcomClient {
       // Any other refusal of the login (a unit or organisation the tenant does not know, a wrong
       // URL) is the configuration's, never the message's: retryable until the operator fixes it,
       // not a dead letter of the award or spend that happened to need a token.
-      if (error instanceof PlatformError && (error.kind === 'rejected' || error.kind === 'not_found')) {
+      if (isRefusal(error)) {
         throw new PlatformError('crmcom', 'auth', `${error.message}; login refused: check the crmcom url, key or password, organisation and unit`, error.detail);
       }
       throw error;

@@ -25,7 +25,7 @@ import { unsupportedError, type OpCheck, type PlatformCheck } from '../backend.t
 import type { Logger } from '../../runtime/log.ts';
 import type { Connector, OpContext } from '../platform/connector.ts';
 import { fromDecimal, toDecimal } from '../platform/decimal.ts';
-import { PlatformError, isPlatformError } from '../platform/errors.ts';
+import { PlatformError, isPlatformError, isRefusal } from '../platform/errors.ts';
 import { platformRequestId } from '../platform/request-id.ts';
 import type { CrmcomClient } from './client.ts';
 import type { CrmcomConfig } from './config.ts';
@@ -35,6 +35,8 @@ import {
 } from './wire.ts';
 
 const EXTERNAL_SYSTEM = 'till-agent';
+/** What --check-backend and doctor name: a participant and a purchase reference no one has. */
+const CHECK_ID = 'till-agent-check-backend';
 const IDENTIFY_FIELDS = 'id,accounts_receivable,currency,reward_tier';
 
 export interface CrmcomSettings {
@@ -73,6 +75,22 @@ export function productLine(item: BasketItem, currency: string): Record<string, 
 }
 
 const numberOrUndefined = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+
+/**
+ * A create CRM.COM refused: the event it already holds under the request's reference (`find`) is
+ * the answer — the reference calls external_system_reference_number "unique" without saying what
+ * a repeat answers. Nothing held, or the look-up refused in turn: the create's own refusal stands;
+ * a look-up failing transiently stays transient (the resend looks again). Other failures pass.
+ */
+async function heldOnRefusal<T>(error: unknown, find: () => Promise<T | undefined>): Promise<T> {
+  if (!(isPlatformError(error) && error.kind === 'rejected')) throw error;
+  const held = await find().catch((lookup: unknown) => {
+    if (isRefusal(lookup)) return undefined;
+    throw lookup;
+  });
+  if (held === undefined) throw error;
+  return held;
+}
 
 function requireTxn(message: UpstreamMessage): string {
   if (!message.txn_id) throw new AgentError('BAD_REQUEST', `txn_id: ${message.op} needs a txn_id`, false);
@@ -191,20 +209,10 @@ export class CrmcomConnector implements Connector {
       ...this.purchaseBody(m.payload.customer_id, basket, m.created_at),
       external_system: EXTERNAL_SYSTEM,
       external_system_reference_number: purchaseReference(ctx.terminal, txnId),
-    }, purchaseData).catch(async (error: unknown) => {
+    }, purchaseData).catch((error: unknown) =>
       // A refusal of a purchase CRM.COM already posted under this sale's reference (an award resent
-      // after a lost answer, or retried within the call): the reference calls the reference
-      // "unique" without saying what a repeat answers. The posted purchase is the answer.
-      if (!(isPlatformError(error) && error.kind === 'rejected')) throw error;
-      const posted = await this.postedPurchase(m.payload.customer_id, purchaseReference(ctx.terminal, txnId), m.created_at).catch((lookup: unknown) => {
-        // The look-up refused in turn: the create's own refusal is the answer (a transient failure
-        // of the look-up stays one: the resend looks again).
-        if (isPlatformError(lookup) && (lookup.kind === 'rejected' || lookup.kind === 'not_found')) return undefined;
-        throw lookup;
-      });
-      if (!posted) throw error;
-      return posted;
-    });
+      // after a lost answer, or retried within the call): the posted purchase is the answer.
+      heldOnRefusal(error, () => this.postedPurchase(m.payload.customer_id, purchaseReference(ctx.terminal, txnId), m.created_at)));
     let instant = this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount');
     let automatic = this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount');
     let totalSpend = this.money(d.total_spend_amount, c, 'total_spend_amount');
@@ -303,17 +311,10 @@ export class CrmcomConnector implements Connector {
       spend_amount: toDecimal(ask, payload.currency),
       external_system: EXTERNAL_SYSTEM,
       external_system_reference_number: ctx.requestId,
-    }, spendData).catch(async (error: unknown) => {
+    }, spendData).catch((error: unknown) =>
       // Refused after a retry of this very call (the first attempt applied, its answer lost)? Then
       // CRM.COM holds the spend under its reference: that event is the answer, not a dead letter.
-      if (!(isPlatformError(error) && error.kind === 'rejected')) throw error;
-      const applied = held(await this.listSpends(purchaseRef).catch((lookup: unknown) => {
-        if (isPlatformError(lookup) && (lookup.kind === 'rejected' || lookup.kind === 'not_found')) return [];
-        throw lookup;
-      }));
-      if (!applied) throw error;
-      return applied;
-    });
+      heldOnRefusal(error, async () => held(await this.listSpends(purchaseRef))));
     return answer(d);
   }
 
@@ -452,7 +453,7 @@ export class CrmcomConnector implements Connector {
         return { ok: false, detail: `${what}: ${(error as Error).message}` };
       }
     };
-    const nobody = { rewards_participant_identifier: { id: 'till-agent-check-backend' } };
+    const nobody = { rewards_participant_identifier: { id: CHECK_ID } };
     // purchases/list needs one of its semi-optional identifiers (participant, accounts receivable,
     // classification): a participant no one has, whose purchases are none (or NOT_FOUND).
     const list = { number_of_results: 1, offset: 0 };
@@ -466,10 +467,10 @@ export class CrmcomConnector implements Connector {
       preview: () => probe('customer_events/purchases/list answers (preview is not probed: it needs a participant)', () => this.client.call('customer_events/purchases/list', purchasesOfNobody, purchaseData.partial().array()), true),
       award: () => probe('customer_events/purchases/list answers', () => this.client.call('customer_events/purchases/list', purchasesOfNobody, purchaseData.partial().array()), true),
       spend: () => probe('customer_events/spend_requests/list answers', () => this.client.call('customer_events/spend_requests/list', {
-        ...list, purchase_customer_request_identifier: { external_system_reference_number: 'till-agent-check-backend' },
+        ...list, purchase_customer_request_identifier: { external_system_reference_number: CHECK_ID },
       }, spendData.array())),
       void: () => probe('customer_events/spend_requests/list answers', () => this.client.call('customer_events/spend_requests/list', {
-        ...list, purchase_customer_request_identifier: { external_system_reference_number: 'till-agent-check-backend' },
+        ...list, purchase_customer_request_identifier: { external_system_reference_number: CHECK_ID },
       }, spendData.array())),
       'products.sync': () => probe('authentication answers (products/synchronise has no harmless call)', () => this.client.freshToken()),
     };
@@ -499,7 +500,7 @@ export class CrmcomConnector implements Connector {
       // One of its semi-optional identifiers is mandatory: a participant no one has (200 with no
       // purchases, or a NOT_FOUND answer: either way the tenant answered the call).
       const answer = await this.client.http.post('customer_events/purchases/list', {
-        token, rewards_participant_identifier: { id: 'till-agent-check-backend' }, number_of_results: 1, offset: 0,
+        token, rewards_participant_identifier: { id: CHECK_ID }, number_of_results: 1, offset: 0,
       }, {});
       const ms = Date.now() - started;
       const code = (answer.body as { status?: { code?: unknown } } | undefined)?.status?.code;

@@ -37,6 +37,11 @@ export function isPlatformError(error: unknown): error is PlatformError {
   return error instanceof PlatformError;
 }
 
+/** The platform answered no (a refusal, or nothing found): an answer about the request, not a failure to reach it. */
+export function isRefusal(error: unknown): error is PlatformError {
+  return error instanceof PlatformError && (error.kind === 'rejected' || error.kind === 'not_found');
+}
+
 /** The error the till gets. Messages carry the platform's words, never credentials or identifiers. */
 export function toAgentError(error: PlatformError): AgentError {
   const where = `${error.platform}: ${error.message}`;

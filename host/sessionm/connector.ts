@@ -17,7 +17,7 @@ import { unsupportedError, type OpCheck, type PlatformCheck } from '../backend.t
 import { clockSkew } from '../crmcom/connector.ts';
 import type { Connector, OpContext } from '../platform/connector.ts';
 import { fromDecimal, toDecimal } from '../platform/decimal.ts';
-import { PlatformError, isPlatformError } from '../platform/errors.ts';
+import { PlatformError, isPlatformError, isRefusal } from '../platform/errors.ts';
 import { platformRequestId } from '../platform/request-id.ts';
 import { AUTH_CODES, SERVER_CODES, codeKey, errorsOf, type SessionmClient } from './client.ts';
 import type { SessionmConfig } from './config.ts';
@@ -237,7 +237,7 @@ export class SessionmConnector implements Connector {
       } catch (error) {
         // Only a refusal is undone: after a transient failure the till may send the lock again, and
         // SessionM answers a resend by its request id without locking again.
-        if (!isPlatformError(error) || (error.kind !== 'rejected' && error.kind !== 'not_found')) throw error;
+        if (!isRefusal(error)) throw error;
         await this.release(taken, ctx);
         throw this.lockRefusal(id, m.payload.customer_id, error);
       }
@@ -248,11 +248,15 @@ export class SessionmConnector implements Connector {
     return { txn_id: txnId, expires_at: lockedUntil, ttl_s: Math.max(0, Math.round((Date.parse(lockedUntil) - Date.now()) / 1000)), offers };
   }
 
+  /** Unlock Offer for one offer: SessionM unlocks one per call. */
+  private unlockOffer(ctx: OpContext, id: string, requestId: string): Promise<unknown> {
+    return this.client.call('api/2.0/unlock', ctx.source.store, requestId, { user_offer_id: id, employee_id: this.config.employee_id }, z.unknown());
+  }
+
   /** Best effort: an offer not released here is released by SessionM's lock expiry (15 minutes). */
   private async release(ids: string[], ctx: OpContext): Promise<void> {
     for (const id of ids) {
-      await this.client.call('api/2.0/unlock', ctx.source.store, platformRequestId(ctx.requestId, id, 'released'),
-        { user_offer_id: id, employee_id: this.config.employee_id }, z.unknown()).catch(() => undefined);
+      await this.unlockOffer(ctx, id, platformRequestId(ctx.requestId, id, 'released')).catch(() => undefined);
     }
   }
 
@@ -280,10 +284,10 @@ export class SessionmConnector implements Connector {
     const released: string[] = [];
     for (const id of ids) {
       try {
-        await this.client.call('api/2.0/unlock', ctx.source.store, platformRequestId(ctx.requestId, id), { user_offer_id: id, employee_id: this.config.employee_id }, z.unknown());
+        await this.unlockOffer(ctx, id, platformRequestId(ctx.requestId, id));
         released.push(id);
       } catch (error) {
-        if (!isPlatformError(error) || (error.kind !== 'rejected' && error.kind !== 'not_found')) throw error;
+        if (!isRefusal(error)) throw error;
       }
     }
     return { txn_id: m.txn_id ?? '', released_offers: released, released_amount: 0 };

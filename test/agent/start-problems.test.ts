@@ -8,7 +8,7 @@ import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
-import { cli } from '../helpers/cli.ts';
+import { cli, cliAsNobody } from '../helpers/cli.ts';
 import { BIN } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -111,15 +111,7 @@ t.test('a database file of another user: named with chown, by run and doctor (no
   await mkdir(data);
   await writeFile(join(data, 'till-agent.db'), 'not ours', { mode: 0o600 }); // root's, 0600: contents never read
   await chown(data, 65534, 65534);
-  const asNobody = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { uid: 65534, gid: 65534, cwd: dir });
-      return { code: 0, out: stdout + stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, out: e.stdout + e.stderr };
-    }
-  };
+  const asNobody = (...args: string[]) => cliAsNobody(dir, ...args);
   const r = await asNobody('run', '--config', file);
   oneNamedLine(t, { ...r, severe: lines(r.out).filter(severe) }, 1, 'data_dir', /data\/till-agent\.db$/,
     /EACCES.*chown till-agent:till-agent .*till-agent\.db\*/);
@@ -134,15 +126,7 @@ t.test('a config file the service user cannot read: the chgrp/chmod that lets it
   await chmod(dir, 0o755);
   const file = join(dir, 'config.yaml');
   await writeFile(file, agent({})(dir), { mode: 0o600 }); // root's, 0600: as written by `sudo tee`
-  const asNobody = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { uid: 65534, gid: 65534, cwd: dir });
-      return { code: 0, out: stdout + stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, out: e.stdout + e.stderr };
-    }
-  };
+  const asNobody = (...args: string[]) => cliAsNobody(dir, ...args);
   const check = await asNobody('config', 'check', '--config', file);
   t.equal(check.code, 2, check.out);
   t.match(check.out, new RegExp(`cannot read file: EACCES \\(permission denied\\): the service's user till-agent reads it through its group: chgrp till-agent ${file}; chmod 0640 ${file}`));

@@ -3,7 +3,7 @@
 // "Receipts"). Real agent, mosquitto, reference host and a network printer on a TCP listener.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { cli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { interpret } from '../../drivers/escpos-interpreter.ts';
@@ -13,8 +13,10 @@ import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 type Ok = { ok: true; result: Record<string, unknown> };
+const basket = { currency: 'EUR', total: 1000, items: [{ sku: 'COFFEE', qty: 1, unit_price: 1000, amount: 1000 }] };
 
-t.test('a receipt printed offline takes off the customer\'s offline spends on other sales approved before its own', async (t) => {
+/** Agent, host and a ready network printer; receipt(txn) prints the sale's receipt and returns its lines. */
+async function tillWithPrinter(t: Test) {
   const printer = await printerServer(t, await freePort());
   const sys = await startSystem(t, {
     agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'tcp', host: '127.0.0.1', port: printer.port, confirm_timeout_ms: 1000, poll_ms: 100 }] },
@@ -25,17 +27,20 @@ t.test('a receipt printed offline takes off the customer\'s offline spends on ot
     const r = await pos.request('devices.list');
     return r.ok && (r.result as { devices: Array<{ state: string }> }).devices.every((d) => d.state === 'ready');
   }, { what: 'printer ready' });
-  const basket = { currency: 'EUR', total: 1000, items: [{ sku: 'COFFEE', qty: 1, unit_price: 1000, amount: 1000 }] };
+  const receipt = async (txn: string) => {
+    const before = printer.peers.length === 0 ? 0 : Buffer.concat(printer.peers.map((p) => p.jobBytes())).length;
+    t.match(await pos.request('receipt.print', { txn_id: txn, document: { currency: 'EUR', items: [{ name: 'Coffee', amount: 1000 }], total: 1000 } }), { ok: true, result: { status: 'printed', loyalty: true } });
+    return interpret(Buffer.concat(printer.peers.map((p) => p.jobBytes())).subarray(before), { columns: 42 }).lines;
+  };
+  return { sys, pos, receipt };
+}
+
+t.test('a receipt printed offline takes off the customer\'s offline spends on other sales approved before its own', async (t) => {
+  const { sys, pos, receipt } = await tillWithPrinter(t);
   t.match(await pos.request('identify', { by: 'card', value: '6006490000000001' }), { ok: true, result: { customer: { id: 'alice' } } });
   // Two sales awarded online (10 % back each: 1000 → 1100 → 1200), then the link goes.
   t.match(await pos.request('award', { txn_id: 'z-1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded' } });
   t.match(await pos.request('award', { txn_id: 'a-1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded', balance: { amount: 1200 } } });
-  const receipt = async (txn: string) => {
-    const before = printer.peers.length === 0 ? 0 : Buffer.concat(printer.peers.map((p) => p.jobBytes())).length;
-    t.match(await pos.request('receipt.print', { txn_id: txn, document: { currency: 'EUR', items: [{ name: 'Coffee', amount: 1000 }], total: 1000 } }), { ok: true, result: { status: 'printed', loyalty: true } });
-    const bytes = Buffer.concat(printer.peers.map((p) => p.jobBytes())).subarray(before);
-    return interpret(bytes, { columns: 42 }).lines;
-  };
   t.ok((await receipt('a-1')).some((l) => /^New balance +12\.00 EUR$/.test(l)), 'online: the host\'s balance');
 
   await sys.goOffline();
@@ -57,28 +62,13 @@ t.test('a receipt printed offline takes off the customer\'s offline spends on ot
 });
 
 t.test('a customer never identified on this till: the receipt printed offline says the balance the spend answered', async (t) => {
-  const printer = await printerServer(t, await freePort());
-  const sys = await startSystem(t, {
-    agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'tcp', host: '127.0.0.1', port: printer.port, confirm_timeout_ms: 1000, poll_ms: 100 }] },
-  });
-  await sys.waitOnline();
-  const pos = await sys.pos();
-  await waitFor(async () => {
-    const r = await pos.request('devices.list');
-    return r.ok && (r.result as { devices: Array<{ state: string }> }).devices.every((d) => d.state === 'ready');
-  }, { what: 'printer ready' });
-  const basket = { currency: 'EUR', total: 1000, items: [{ sku: 'COFFEE', qty: 1, unit_price: 1000, amount: 1000 }] };
+  const { sys, pos, receipt } = await tillWithPrinter(t);
   // No identify: the awards' answers are what the till knows of alice's balance (11.00, then 12.00).
   t.match(await pos.request('award', { txn_id: 'z-1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded', balance: { amount: 1100 } } });
   t.match(await pos.request('award', { txn_id: 'a-1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded', balance: { amount: 1200 } } });
   await sys.goOffline();
   t.match(await pos.request('spend', { txn_id: 'z-1', customer_id: 'alice', amount: 200, currency: 'EUR' }), { ok: true, result: { status: 'queued', spent_amount: 200, balance: { amount: 1000 } } });
   t.match(await pos.request('spend', { txn_id: 'a-1', customer_id: 'alice', amount: 100, currency: 'EUR' }), { ok: true, result: { status: 'queued', spent_amount: 100, balance: { amount: 900 } } });
-  const receipt = async (txn: string) => {
-    const before = printer.peers.length === 0 ? 0 : Buffer.concat(printer.peers.map((p) => p.jobBytes())).length;
-    t.match(await pos.request('receipt.print', { txn_id: txn, document: { currency: 'EUR', items: [{ name: 'Coffee', amount: 1000 }], total: 1000 } }), { ok: true, result: { status: 'printed', loyalty: true } });
-    return interpret(Buffer.concat(printer.peers.map((p) => p.jobBytes())).subarray(before), { columns: 42 }).lines;
-  };
   const lines = await receipt('a-1');
   t.ok(lines.some((l) => /^New balance +9\.00 EUR$/.test(l)), `as the spend answered (not 11.00: its own award's balance less its own spend): ${lines.join(' | ')}`);
   const first = await receipt('z-1');

@@ -11,9 +11,18 @@ export function cli(...args: string[]): Promise<{ code: number; out: string }> {
 }
 
 /** The same, run from the directory `cwd` (where `./data` is looked for). */
-export async function cliIn(cwd: string, ...args: string[]): Promise<{ code: number; out: string }> {
+export function cliIn(cwd: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  return runCli({ cwd }, args);
+}
+
+/** The same as user and group nobody (65534), from `cwd`: root may open anything, the service's user may not. Needs root. */
+export function cliAsNobody(cwd: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  return runCli({ cwd, uid: 65534, gid: 65534 }, args);
+}
+
+async function runCli(options: { cwd: string; uid?: number; gid?: number }, args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, timeout: 60_000, killSignal: 'SIGKILL' });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { ...options, timeout: 60_000, killSignal: 'SIGKILL' });
     return { code: 0, out: stdout + stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

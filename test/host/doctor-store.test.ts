@@ -2,14 +2,11 @@
 // sudo, a host.db they created was root's, and the service (user till-agent-host) then opened it
 // read-only without a word: "host ready", and every till request failed with "attempt to write a
 // readonly database". The host now refuses such a file at start, naming data_dir and the chown.
-import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
-import { cli } from '../helpers/cli.ts';
-import { BIN } from '../helpers/processes.ts';
+import { cli, cliAsNobody } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 t.test('--doctor and --check-backend on a new data_dir create nothing in it', async (t) => {
@@ -40,15 +37,7 @@ t.test('a host.db the service user cannot write: start refused in one line namin
   t.equal((await cli('host', '--config', config, '--check-backend')).code, 0);
   await writeFile(join(data, 'host.db'), '', { flag: 'a' });
   await chown(data, 65534, 65534);
-  const asNobody = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { uid: 65534, gid: 65534, cwd: dir, timeout: 20_000 });
-      return { code: 0, out: stdout + stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, out: e.stdout + e.stderr };
-    }
-  };
+  const asNobody = (...args: string[]) => cliAsNobody(dir, ...args);
   const run = await asNobody('host', '--config', config);
   t.equal(run.code, 1, run.out);
   const severe = run.out.trim().split('\n').map((l) => JSON.parse(l) as { level: unknown; msg: string; config_key?: string })
