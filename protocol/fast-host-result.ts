@@ -37,6 +37,7 @@ function array(value: unknown, max: number, each: (item: unknown) => unknown): u
 
 const units = (value: unknown) => array(value, 20, unitAmount);
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+const flag = (value: unknown) => (typeof value === 'boolean' ? value : undefined);
 
 /** offerAward: {id, name, award_amount, points?}. */
 function offer(value: unknown): Plain | undefined {
@@ -72,5 +73,7 @@ export function fastAwardResult(raw: unknown): HostAwardResult | undefined {
   if (!int(total_spend_amount)) return undefined;
   out.total_spend_amount = total_spend_amount;
   if (!optional(raw, 'basket_total', out, (v) => (int(v) ? v : undefined))) return undefined;
-  return optional(raw, 'voucher', out, voucher) ? (out as unknown as HostAwardResult) : undefined;
+  if (!optional(raw, 'voucher', out, voucher)) return undefined;
+  // Absent in the common case (every backend but SessionM): one missed key, as for voucher above.
+  return optional(raw, 'award_pending', out, flag) ? (out as unknown as HostAwardResult) : undefined;
 }

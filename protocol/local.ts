@@ -293,6 +293,11 @@ export interface AwardResult {
   unknown_skus?: string[];
   /** back_end with a redemption: the customer paid in full and is credited this refund voucher. */
   voucher?: Voucher;
+  /**
+   * The loyalty platform computes this sale's award after answering (SessionM): award_amount 0 and no
+   * points mean "not known yet", not "nothing earned"; the balance may not count them yet.
+   */
+  award_pending?: true;
 }
 
 export interface SpendResult {

@@ -275,6 +275,11 @@ export const awardResultSchema = previewResultSchema
     basket_total: z.number().int().optional(),
     // back_end: the redemption is credited as this refund voucher instead (protocol/credit.ts).
     voucher: voucherSchema.optional(),
+    // true: the platform computes this sale's award after it answered (SessionM's send_transaction is
+    // "an asynchronous flow"), so award_amount 0 and points say "not known yet", not "nothing", and the
+    // balance may not count the award yet. Absent (or false): the award is the amounts given. Last in
+    // the shape: fast-host-result.ts writes the keys in this order.
+    award_pending: z.boolean().optional(),
   });
 
 export const spendResultSchema = z.object({

@@ -128,5 +128,7 @@ export function awardResult(row: OutboxRow): AwardResult {
   if (r.wallets) out.wallets = r.wallets;
   if (r.unknown_skus && r.unknown_skus.length > 0) out.unknown_skus = r.unknown_skus;
   if (r.voucher) out.voucher = r.voucher;
+  // Only when set (SessionM): the common answer gets no key, and false says no more than absent.
+  if (r.award_pending) out.award_pending = true;
   return out;
 }

@@ -7,7 +7,7 @@ import type { Basket } from '../../protocol/basket.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import type { AwardResult, Params } from '../../protocol/local.ts';
 import { formatMoney } from '../../protocol/money.ts';
-import { columns } from '../receipts/layout.ts';
+import { AWARD_PENDING_TEXT, columns } from '../receipts/layout.ts';
 import type { OpsContext } from './context.ts';
 import { asAgentError } from './devices.ts';
 
@@ -57,7 +57,9 @@ export function followSale(ctx: OpsContext, op: string, params: unknown, result:
     if (op === 'award' && (result as AwardResult).status === 'awarded') {
       const r = result as AwardResult;
       const m = (amount: number) => formatMoney({ amount, currency: r.currency });
-      rows = [row('Points', `+${m(r.award_amount ?? 0)}`, width), r.balance ? row('Balance', formatMoney(r.balance), width) : 'Thank you!'];
+      // An award the platform computes later (SessionM) is not "+0.00": it is shown as to come.
+      const points = r.award_pending ? AWARD_PENDING_TEXT : `+${m(r.award_amount ?? 0)}`;
+      rows = [row('Points', points, width), r.balance ? row('Balance', formatMoney(r.balance), width) : 'Thank you!'];
     }
     if (!rows) continue;
     display.show(rows).catch((error: unknown) => {

@@ -7,6 +7,9 @@ import type { PrintOp } from './print-ops.ts';
 
 export const RECEIPT_WIDTHS = [32, 42, 48] as const;
 
+/** An award the platform computes after the sale (award_pending), on the receipt and the customer display. */
+export const AWARD_PENDING_TEXT = 'added later';
+
 /** Word-wrap to width; words longer than a line are cut. */
 export function wrap(text: string, width: number): string[] {
   const out: string[] = [];
@@ -150,6 +153,8 @@ export function layoutLoyalty(l: LoyaltySection, width: number): PrintOp[] {
   if (l.customer) for (const t of wrap(`Customer: ${l.customer}`, width)) ops.push(text(t));
   const pointsRow = (label: string, p: Money, bold = false) => { for (const t of columns(label, formatMoney(p), width)) ops.push(text(t, bold ? { bold } : {})); };
   if (l.awarded !== undefined) row('Awarded', l.awarded);
+  // Not known when the sale was sent (SessionM): the customer is told so, not "Awarded 0.00".
+  if (l.award_pending) for (const t of columns('Points', AWARD_PENDING_TEXT, width)) ops.push(text(t));
   for (const o of l.offers) {
     if (o.points) pointsRow(`+ ${o.name}`, o.points);
     else row(`+ ${o.name}`, o.award_amount);
@@ -167,7 +172,8 @@ export function layoutLoyalty(l: LoyaltySection, width: number): PrintOp[] {
     for (const p of l.refund.reversed_points ?? []) pointsRow('Points reversed', { amount: -p.amount, currency: p.currency });
     if (l.refund.credited_spend) row('Spend credited back', l.refund.credited_spend);
   }
-  if (l.balance !== undefined) for (const t of columns('New balance', m(l.balance), width)) ops.push(text(t, { bold: true }));
+  // With the award still to come the balance is the last one known: it may not count this sale's points yet.
+  if (l.balance !== undefined) for (const t of columns(l.award_pending ? 'Balance' : 'New balance', m(l.balance), width)) ops.push(text(t, { bold: true }));
   for (const p of l.points_balances ?? []) pointsRow('Points balance', p, true);
   for (const note of l.notes) for (const t of wrap(`* ${note}`, width)) ops.push(text(t));
   return ops;

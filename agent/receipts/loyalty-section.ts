@@ -9,6 +9,8 @@ export interface LoyaltySection {
   currency: string;
   customer?: string;
   awarded?: number;
+  /** The platform computes the award after the sale (SessionM): no amount to print, "added later" instead. */
+  award_pending?: true;
   offers: Array<{ name: string; award_amount: number; points?: Money }>;
   instant_spend: number;
   automatic_spend: number;
@@ -76,7 +78,9 @@ export function loyaltySection(all: OutboxRow[], customerName?: string, customer
   };
   const awarded = award ? resultOf(award, 'award') : null;
   if (award && awarded) {
-    section.awarded = awarded.award_amount;
+    // An award the platform has not computed yet is not an award of 0 (it printed "Awarded 0.00").
+    if (awarded.award_pending) section.award_pending = true;
+    else section.awarded = awarded.award_amount;
     section.instant_spend = awarded.instant_spend_amount;
     section.automatic_spend = awarded.automatic_spend_amount;
     section.offers = awarded.offers;

@@ -163,9 +163,11 @@ export class SessionmConnector implements Connector {
     await this.client.call('api/2.0/send_transaction', ctx.source.store, ctx.requestId,
       this.saleTransaction(ctx, m.txn_id, m.payload.customer_id, basket, m.created_at), sendTransactionData);
     // Send Transaction answers before the loyalty engine has run ("an asynchronous flow"): the points
-    // the sale earns are not known here, and are announced as 0, as preview does. The balance is the
-    // one User Lookup reports right after (it may not hold this sale's points yet). Its failure is
-    // reported as such: the transaction itself was accepted, and a resend gets SessionM's first answer.
+    // the sale earns are not known here. award_amount stays 0 (its meaning for older tills) and
+    // award_pending says it is "not known yet", not "nothing": receipts printed "Awarded 0.00" on every
+    // sale. The balance is the one User Lookup reports right after (it may not hold this sale's points
+    // yet). Its failure is reported as such: the transaction itself was accepted, and a resend gets
+    // SessionM's first answer.
     const d = await this.lookupOffers(m.payload.customer_id, ctx.source.store, undefined, m.created_at).catch((error: unknown) => {
       if (!isPlatformError(error)) throw error;
       throw new PlatformError('sessionm', error.kind, `send_transaction accepted; the balance lookup after it failed: ${error.message}`, error.detail);
@@ -176,6 +178,7 @@ export class SessionmConnector implements Connector {
       instant_spend_amount: 0, automatic_spend_amount: 0, total_spend_amount: 0,
       balance: this.balance(d.available_points),
       reduction: 'front_end', offers: [], basket_total: basket.total,
+      award_pending: true,
     };
   }
 

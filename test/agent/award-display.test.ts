@@ -4,6 +4,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import type { OpsContext } from '../../agent/ops/context.ts';
+import { followSale } from '../../agent/ops/display.ts';
 import { dispatch } from '../../agent/ops/index.ts';
 import { openDb } from '../../agent/storage/db.ts';
 import { Outbox } from '../../agent/upstream/outbox.ts';
@@ -30,4 +31,17 @@ t.test('an offline award: the display shows the sale once, after the commit; a c
   t.match(JSON.stringify(shown[0]), /4[.,]70/, 'and the total');
   await t.rejects(dispatch(ctx, 'award', { txn_id: 'sale-1', customer_id: 'P-1001', basket: { ...basket, total: 320, items: [basket.items[0]!] } }), { code: 'CONFLICT' });
   t.equal(shown.length, 1, 'a refused award shows nothing');
+});
+
+// SessionM's award (award_pending: its points are computed after the sale) showed "Points +0.00 EUR".
+t.test('an awarded sale whose points come later: the display says so, not +0.00', async (t) => {
+  const shown: Array<[string, string]> = [];
+  const display = { name: 'front', page: { columns: 20 }, show: async (rows: [string, string]) => { shown.push(rows); } };
+  const ctx = { devices: { followers: () => [display] }, log: silentLogger } as unknown as OpsContext;
+  const base = { status: 'awarded' as const, txn_id: 'sale-1', currency: 'EUR', award_amount: 0, balance: { amount: 120, currency: 'EUR' } };
+  followSale(ctx, 'award', {}, { ...base, award_pending: true });
+  followSale(ctx, 'award', {}, { ...base, award_amount: 75 });
+  t.match(shown[0], [/^Points +added later$/, /^Balance +1[.,]20 EUR$/]);
+  t.notMatch(shown[0]![0], /0[.,]00/);
+  t.match(shown[1], [/^Points +\+0[.,]75 EUR$/, /^Balance/], 'a known award as before');
 });

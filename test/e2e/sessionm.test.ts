@@ -1,6 +1,10 @@
 // The whole chain against the SessionM simulator: POS socket → real agent process → real
 // mosquitto → host process (backend: sessionm) → simulator in this test process.
 import t from 'tap';
+import { interpret } from '../../drivers/escpos-interpreter.ts';
+import { freePort } from '../helpers/ports.ts';
+import { outboxDrained } from '../helpers/pos-queries.ts';
+import { printerServer } from '../helpers/printer-server.ts';
 import { SM_KEY, SM_SECRET, startSessionmSim } from '../helpers/sessionm-sim.ts';
 import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -33,4 +37,50 @@ t.test('identify → preview → award through SessionM; a spend is a dead lette
   t.match(JSON.stringify(dead), /UNSUPPORTED/);
   const logs = sys.host?.output() ?? '';
   for (const secret of [SM_SECRET, '6006491234567890']) t.notOk(logs.includes(secret), 'host logs carry no secret or card');
+});
+
+// SessionM earns a sale's points after send_transaction answers ("an asynchronous flow"): the host
+// answered award_amount 0 and every receipt printed "Awarded 0.00". Now the award says award_pending,
+// online and when a queued award is delivered later, and the receipt says the points come later.
+t.test('a SessionM award: award_pending to the POS, online and once a queued award is delivered; the receipt says "Points added later"', async (t) => {
+  const sim = await startSessionmSim(t);
+  const printer = await printerServer(t, await freePort());
+  const sys = await startSystem(t, {
+    hostConfig: {
+      seed: undefined, backend: 'sessionm',
+      sessionm: { url: sim.server.url, key: SM_KEY, secret: SM_SECRET, client_id: 'C1', currency: 'EUR', timeout_ms: 1000, retries: 1, max_delay_ms: 50 },
+    },
+    agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'tcp', host: '127.0.0.1', port: printer.port, confirm_timeout_ms: 1000, poll_ms: 100 }] },
+  });
+  await sys.waitOnline();
+  const pos = await sys.pos();
+  await waitFor(async () => {
+    const r = await pos.request('devices.list');
+    return r.ok && (r.result as { devices: Array<{ state: string }> }).devices.every((d) => d.state === 'ready');
+  }, { what: 'printer ready' });
+  const receipt = async (txn: string) => {
+    const before = printer.peers.length === 0 ? 0 : Buffer.concat(printer.peers.map((p) => p.jobBytes())).length;
+    t.match(await pos.request('receipt.print', { txn_id: txn, document: { currency: 'EUR', items: [{ name: 'Coffee', amount: 2000 }], total: 2000 } }), { ok: true, result: { status: 'printed', loyalty: true } });
+    return interpret(Buffer.concat(printer.peers.map((p) => p.jobBytes())).subarray(before), { columns: 42 }).lines;
+  };
+  const sale = (txn: string) => pos.request('award', { txn_id: txn, customer_id: 'U1', basket });
+
+  t.match(await sale('sale-1'), { ok: true, result: { status: 'awarded', award_amount: 0, award_pending: true, balance: { amount: 140 } } });
+  const online = await receipt('sale-1');
+  t.ok(online.some((l) => /^Points +added later$/.test(l)), `the points come later: ${online.join(' | ')}`);
+  t.notOk(online.some((l) => /^Awarded/.test(l)), 'not "Awarded 0.00"');
+  t.ok(online.some((l) => /^Balance +1\.40 EUR$/.test(l)), 'the balance SessionM reported');
+
+  await sys.goOffline();
+  t.match(await sale('sale-2'), { ok: true, result: { status: 'queued', txn_id: 'sale-2' } });
+  const queued = await receipt('sale-2');
+  t.ok(queued.some((l) => /queued offline/.test(l)), `queued: ${queued.join(' | ')}`);
+  await sys.broker.restart();
+  await sys.waitOnline();
+  await outboxDrained(pos);
+  t.equal(sim.points('U1'), 160, 'delivered once');
+  t.match(await sale('sale-2'), { ok: true, result: { status: 'awarded', award_amount: 0, award_pending: true } }, 'the repeat of the delivered award says so too');
+  const delivered = await receipt('sale-2');
+  t.ok(delivered.some((l) => /^Points +added later$/.test(l)), `delivered: ${delivered.join(' | ')}`);
+  t.notOk(delivered.some((l) => /^Awarded/.test(l)));
 });

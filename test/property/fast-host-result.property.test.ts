@@ -49,6 +49,7 @@ const result = withExtra(fc.record({
   total_spend_amount: int,
   basket_total: maybe(int),
   voucher: maybe(mostly(voucher, wild)),
+  award_pending: maybe(mostly(fc.boolean(), wild)),
 }, { requiredKeys: ['currency', 'award_amount', 'instant_spend_amount', 'automatic_spend_amount', 'balance', 'reduction', 'offers', 'total_spend_amount'] }))
   // Keys in any order: the output's order is the schema's, whatever the host wrote.
   .chain((r) => fc.shuffledSubarray(Object.keys(r), { minLength: Object.keys(r).length }).map((keys) => Object.fromEntries(keys.map((k) => [k, (r as Record<string, unknown>)[k]]))));
@@ -89,6 +90,16 @@ t.test('an answer as the host makes it takes the fast path; checkResult gives th
   t.same(mine, zod.ok ? zod.value : undefined);
   t.equal(JSON.stringify(checkResult('award', answer).result), JSON.stringify(zod.ok ? zod.value : undefined));
   t.not(mine, answer, 'a new object');
+  // SessionM's award: points computed after the answer (award_pending), last in the shape.
+  const pending = { ...(answer as object), award_pending: true };
+  const fastPending = fastAwardResult(pending);
+  const zodPending = parseHostResult('award', pending);
+  t.equal(fastPending?.award_pending, true, 'award_pending on the fast path');
+  t.equal(JSON.stringify(fastPending), JSON.stringify(zodPending.ok ? zodPending.value : undefined), 'same value, same key order');
+  for (const odd of ['yes', 1, null, {}]) {
+    t.equal(fastAwardResult({ ...(answer as object), award_pending: odd }), undefined, `award_pending ${JSON.stringify(odd)}: left to the schema`);
+    t.match(checkResult('award', { ...(answer as object), award_pending: odd }), { result: null, result_error: /award_pending/ }, 'which names it');
+  }
   const bad = { ...(answer as object), balance: { amount: 1.5, currency: 'EUR' } };
   t.equal(fastAwardResult(bad), undefined);
   t.match(checkResult('award', bad), { result: null, result_error: /balance/ }, 'zod names the field');

@@ -131,3 +131,26 @@ t.test('points on the receipt: earned and balance in points, never printed as mo
   t.equal(pointsOnly.balance, undefined, 'a points balance is not a money balance');
   t.same(pointsOnly.points_balances, [{ amount: 102, currency: 'PTS' }]);
 });
+
+// SessionM computes a sale's points after send_transaction answers (award_pending): the receipt printed
+// "Awarded 0.00" and "New balance" for every SessionM customer, as if the sale had earned nothing.
+t.test('an award the platform computes later: "Points added later", the balance as known, no "Awarded 0.00"', async (t) => {
+  const pending = loyaltySection([row({ result: awardAnswer({ award_amount: 0, award_pending: true, balance: { amount: 120, currency: 'EUR' } }) })], 'Alice Martin')!;
+  t.match(pending, { customer: 'Alice Martin', award_pending: true, balance: 120, notes: [] });
+  t.equal(pending.awarded, undefined, 'no amount awarded: it is not known');
+  for (const width of RECEIPT_WIDTHS) {
+    const texts = layoutReceipt(doc, { width }, pending).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
+    t.ok(texts.some((l) => /^Points +added later$/.test(l)), `${width}: the award is to come`);
+    t.notOk(texts.some((l) => /^Awarded/.test(l)), `${width}: not "Awarded 0.00"`);
+    t.ok(texts.some((l) => /^Balance +1\.20 EUR$/.test(l)), `${width}: the balance known, not called new`);
+    t.notOk(texts.some((l) => /^New balance/.test(l)));
+    for (const l of texts) t.ok([...l].length <= width);
+  }
+  // Every other backend: absent (or false), the award as before.
+  for (const known of [awardAnswer({ award_amount: 0, balance: { amount: 120, currency: 'EUR' } }), awardAnswer({ award_amount: 0, award_pending: false, balance: { amount: 120, currency: 'EUR' } })]) {
+    const section = loyaltySection([row({ result: known })])!;
+    t.equal(section.award_pending, undefined);
+    const texts = layoutReceipt(doc, { width: 42 }, section).flatMap((o) => (o.kind === 'text' ? [o.text] : []));
+    t.ok(texts.some((l) => /^Awarded +0\.00 EUR$/.test(l)) && texts.some((l) => /^New balance +1\.20 EUR$/.test(l)));
+  }
+});

@@ -4,6 +4,8 @@ import t from 'tap';
 import { SM_KEY, SM_SECRET, sessionmBackend, startSessionmSim } from '../../helpers/sessionm-sim.ts';
 import { award, basket, message, spend, voidTxn } from '../../helpers/host-fixtures.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { checkResult } from '../../../agent/upstream/host-results.ts';
+import { fastAwardResult } from '../../../protocol/fast-host-result.ts';
 
 const auth = (key: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` });
 async function post(url: string, endpoint: string, body: unknown, headers = auth(SM_KEY, SM_SECRET)) {
@@ -280,6 +282,24 @@ t.test('backend: lock and redeem name the offer by lookup code and carry the sal
   t.match(sim.offer('O2'), { status: 'redeemed', transaction_id: /^[0-9a-f-]{36}$/ });
   t.match(await run(award('U1', b, 'sale-3')), [{ ok: true }]);
   t.ok(sim.transactions.has(sim.offer('O2')!.transaction_id!), 'the redeem named the transaction the sale then sent');
+});
+
+// Send Transaction is "an asynchronous flow" (reference: "Enqueue transaction job", "Return success
+// message", then the rule outcomes): the points are not known when the connector answers. It answered
+// award_amount 0 and nothing else, which every till printed as "Awarded 0.00" and showed as "+0.00".
+t.test('backend: an award says its points are computed later (award_pending), also from the host\'s record; the till reads it so', async (t) => {
+  const sim = await startSessionmSim(t);
+  const { run } = await sessionmBackend(t, sim);
+  const m = award('U1', basket([['COFFEE', 1000]]), 'sale-1');
+  const [first] = await run(m);
+  t.match(first, { ok: true, result: { award_amount: 0, award_pending: true, balance: { amount: 130 } } });
+  const [repeat] = await run(m);
+  t.match(repeat, { ok: true, result: { award_pending: true } }, 'a repeat answered from the record says so too');
+  t.equal(sim.server.callsTo('api/2.0/send_transaction'), 1);
+  // The till's check of the answer (fast decoder, else the schema) keeps it.
+  const answer = JSON.parse(JSON.stringify((first as { result: unknown }).result)) as unknown;
+  t.match(checkResult('award', answer), { result: { award_amount: 0, award_pending: true } });
+  t.equal(fastAwardResult(answer)?.award_pending, true, 'on the fast path');
 });
 
 // Send Transaction: the reference documents no payload ("Enqueue transaction job", "Return success
