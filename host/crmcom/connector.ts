@@ -6,11 +6,12 @@
 //   award          customer_events/purchases/create   reference = f(till, txn_id): one purchase per sale,
 //                  then wallets/get_balance;
 //                  pos_reduced: false → its instant/automatic spend requests cancelled (list + cancel)
-//   spend          customer_events/spend_requests/list of that purchase (what is left to pay on the
-//                  sale, sale-spends.ts), customer_events/spend_requests/create on it, then
-//                  wallets/get_balance for the balance
-//   void           customer_events/spend_requests/list (pages of 50) → …/spend_requests/cancel each,
-//                  then customer_events/purchases/cancel
+//   spend          customer_events/spend_requests/list of the participant, those settling that
+//                  purchase (what is left to pay on the sale, sale-spends.ts),
+//                  customer_events/spend_requests/create on it, then wallets/get_balance
+//   void           customer_events/spend_requests/list of the participant recorded with the award
+//                  (pages of 50), …/spend_requests/cancel each of the purchase's, then
+//                  customer_events/purchases/cancel
 //   products.sync  products/synchronise (≤ 1,000 products a call); a full catalogue's products no
 //                  longer listed: products/synchronise with product_validity_to (retireProducts)
 import { normaliseIdentifier } from '../../protocol/identifiers.ts';
@@ -29,7 +30,7 @@ import { PlatformError, isPlatformError, isRefusal } from '../platform/errors.ts
 import { platformRequestId } from '../platform/request-id.ts';
 import type { CrmcomClient } from './client.ts';
 import type { CrmcomConfig } from './config.ts';
-import { spendBound } from './sale-spends.ts';
+import { RECORDED_SALE_KEY, recordedSale, spendBound, type RecordedSale } from './sale-spends.ts';
 import {
   MAX_PRODUCTS_PER_SYNC, MAX_RESULTS_PER_PAGE, listedPurchases, participantData, previewData, walletBalanceData, purchaseCancelData, purchaseData, spendCancelData, spendData, synchroniseData,
 } from './wire.ts';
@@ -38,6 +39,35 @@ const EXTERNAL_SYSTEM = 'till-agent';
 /** What --check-backend and doctor name: a participant and a purchase reference no one has. */
 const CHECK_ID = 'till-agent-check-backend';
 const IDENTIFY_FIELDS = 'id,accounts_receivable,currency,reward_tier';
+/** A sale's customer events are submitted after it, less this much clock skew between the till and CRM.COM. */
+const SUBMISSION_SKEW_MS = 3600_000;
+
+type Spend = z.output<typeof spendData>;
+
+/** A sale's purchase at CRM.COM, as listing its spend requests needs it. */
+interface SalePurchase {
+  /** The rewards participant the purchase was made for: the owner the list names. */
+  participant: string;
+  /** The purchase customer event's id, when known (posted by this host and recorded with the award). */
+  id: string | undefined;
+  /** Its external_system_reference_number: purchaseReference(till, txn_id). */
+  reference: string;
+  /** The sale's created_at (ISO): its purchase and spend requests are submitted after it. */
+  createdAt: string;
+}
+
+/** The unit-local date `iso` less the submission skew: the submitted_after_date of a sale's events. */
+const submittedAfter = (iso: string, timezone: string) => localDate(new Date(Date.parse(iso) - SUBMISSION_SKEW_MS).toISOString(), timezone);
+
+/** A spend request CRM.COM made itself on a purchase: an instant spend (R12.6) or an automatic one (R13). */
+const isPlatformSpend = (s: Spend) => s.instant_spend === true || s.automatic_spend === true;
+
+/** Whether a listed spend request settles the sale's purchase (its purchase_customer_event's id, or reference when it carries one). */
+function settles(s: Spend, sale: SalePurchase): boolean {
+  const p = s.purchase_customer_event;
+  if (!p) return false;
+  return (sale.id !== undefined && p.id === sale.id) || p.external_system_reference_number === sale.reference;
+}
 
 export interface CrmcomSettings {
   timezone: string;
@@ -201,7 +231,7 @@ export class CrmcomConnector implements Connector {
     };
   }
 
-  private async award(m: Msg<'award'>, ctx: OpContext): Promise<HostAwardResult> {
+  private async award(m: Msg<'award'>, ctx: OpContext): Promise<HostAwardResult & { [RECORDED_SALE_KEY]: RecordedSale }> {
     const txnId = requireTxn(m);
     const { basket } = m.payload;
     const c = basket.currency;
@@ -216,15 +246,19 @@ export class CrmcomConnector implements Connector {
     let instant = this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount');
     let automatic = this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount');
     let totalSpend = this.money(d.total_spend_amount, c, 'total_spend_amount');
-    const purchaseRef = purchaseReference(ctx.terminal, txnId);
+    const sale: SalePurchase = { participant: m.payload.customer_id, id: d.id, reference: purchaseReference(ctx.terminal, txnId), createdAt: m.created_at };
+    // CRM.COM's own spend requests on the purchase (listed once, when it made any).
+    const platformSpends = instant + automatic > 0 ? (await this.listSpends(sale)).ofPurchase.filter(isPlatformSpend) : [];
     // The purchase object lists no reduction_method; its instant and automatic spend requests carry
-    // theirs (R13). None of them, or none saying: the reference's default, the front end.
-    const reduction = this.reduction(d.reduction_method ?? (instant + automatic > 0 ? await this.platformSpendsReduction(purchaseRef) : 'FRONT_END_REDUCTION'));
+    // theirs (R13): back end if one of them says so. None of them, or none saying: the reference's
+    // default, the front end.
+    const reduction = this.reduction(d.reduction_method
+      ?? (platformSpends.some((s) => s.reduction_method === 'BACK_END_REDUCTION') ? 'BACK_END_REDUCTION' : 'FRONT_END_REDUCTION'));
     // The POS was answered "queued" and deducted nothing: the wallet must not pay the instant and
     // automatic spends CRM.COM made on the purchase. A back-end reduction is credited by CRM.COM
     // whatever the POS was told (as in the ledger: queued-award.ts).
     if (m.payload.pos_reduced === false && reduction === 'front_end' && instant + automatic > 0) {
-      await this.cancelSpends(purchaseRef, (s) => s.instant_spend === true || s.automatic_spend === true);
+      await this.cancelPosted(platformSpends);
       this.log.info({ platform: 'crmcom', terminal: ctx.terminal, txn_id: txnId, instant, automatic }, 'queued award: instant and automatic spends cancelled at CRM.COM');
       instant = 0;
       automatic = 0;
@@ -242,6 +276,8 @@ export class CrmcomConnector implements Connector {
       reduction,
       offers: [],
       basket_total: basket.total,
+      // For the sale's spends and void (sale-spends.ts): whose spend requests to list, and which settle this purchase.
+      [RECORDED_SALE_KEY]: { participant_id: sale.participant, purchase_id: d.id, created_at: m.created_at },
     };
   }
 
@@ -252,7 +288,7 @@ export class CrmcomConnector implements Connector {
    * (a sale is submitted after it is made), pages of 50, oldest first.
    */
   private async postedPurchase(customerId: string, reference: string, createdAt: string): Promise<z.output<typeof purchaseData> | undefined> {
-    const after = localDate(new Date(Date.parse(createdAt) - 3600_000).toISOString(), this.settings.timezone);
+    const after = submittedAfter(createdAt, this.settings.timezone);
     for (let offset = 0; ; offset += MAX_RESULTS_PER_PAGE) {
       const page = await this.client.call('customer_events/purchases/list', {
         rewards_participant_identifier: { id: customerId }, submitted_after_date: after, number_of_results: MAX_RESULTS_PER_PAGE, offset,
@@ -276,28 +312,34 @@ export class CrmcomConnector implements Connector {
   private async spend(m: Msg<'spend'>, ctx: OpContext): Promise<HostSpendResult> {
     // A named spend (several per sale, protocol 2 spend_id) carries its sale in sale_txn_id and its
     // own key as the message txn_id: it is spent on the sale's purchase under its own reference.
-    const sale = (m.payload as { sale_txn_id?: unknown }).sale_txn_id;
-    const txnId = typeof sale === 'string' && sale !== '' ? sale : requireTxn(m);
+    const saleTxn = (m.payload as { sale_txn_id?: unknown }).sale_txn_id;
+    const txnId = typeof saleTxn === 'string' && saleTxn !== '' ? saleTxn : requireTxn(m);
     const { payload } = m;
     if (payload.currency !== this.config.currency) {
       throw new AgentError('BAD_REQUEST', `currency: ${payload.currency} is not the CRM.COM wallet currency ${this.config.currency}`, false);
     }
     const purchaseRef = purchaseReference(ctx.terminal, txnId);
+    const recordedAward = ctx.recorded('award', txnId);
+    const recorded = recordedSale(recordedAward);
+    // The spend's own participant names the list; the sale's purchase id and time come from its
+    // recorded award (a sale not awarded here: the spend's time, its purchase told by reference).
+    const sale: SalePurchase = { participant: payload.customer_id, id: recorded?.purchase_id, reference: purchaseRef, createdAt: recorded?.created_at ?? m.created_at };
     const balance = async () => ({ amount: await this.balance(payload.customer_id), currency: payload.currency });
-    const held = (spends: ReadonlyArray<z.output<typeof spendData>>) => spends.find((s) => s.external_system_reference_number === ctx.requestId);
-    const answer = (d: z.output<typeof spendData>) => this.spent(d, payload, ctx, txnId, balance);
-    const spends = await this.listSpends(purchaseRef);
+    // Our own reference is unique: a spend request under it is this spend's, whatever it settles.
+    const held = (listed: { all: readonly Spend[] }) => listed.all.find((s) => s.external_system_reference_number === ctx.requestId);
+    const answer = (d: Spend) => this.spent(d, payload, ctx, txnId, balance);
+    const listed = await this.listSpends(sale);
     // A resend of a spend CRM.COM already holds (its answer was lost, or the host died before
     // recording it): answered from that event, never created again. The reference calls
     // external_system_reference_number "unique" without saying what a repeat answers (the first
     // event, or a refusal that would dead-letter a spend CRM.COM applied).
-    const existing = held(spends);
+    const existing = held(listed);
     if (existing) return answer(existing);
     // Offline spends are applied as the till approved them (it bounded them by the sale itself).
     const ask = payload.offline ? payload.amount : spendBound(payload.amount, {
-      basketTotal: numberOrUndefined(ctx.recorded('award', txnId)?.basket_total),
+      basketTotal: numberOrUndefined(recordedAward?.basket_total),
       voided: ctx.recorded('void', txnId) !== undefined,
-    }, spends.map((s) => ({
+    }, listed.ofPurchase.map((s) => ({
       reference: s.external_system_reference_number ?? null, posted: s.life_cycle_state === 'POSTED', amount: this.money(s.spend_amount, payload.currency, 'spend_amount'),
     })), ctx.requestId);
     // Nothing left to pay: no spend request (a voided sale's purchase takes none).
@@ -314,7 +356,7 @@ export class CrmcomConnector implements Connector {
     }, spendData).catch((error: unknown) =>
       // Refused after a retry of this very call (the first attempt applied, its answer lost)? Then
       // CRM.COM holds the spend under its reference: that event is the answer, not a dead letter.
-      heldOnRefusal(error, async () => held(await this.listSpends(purchaseRef))));
+      heldOnRefusal(error, async () => held(await this.listSpends(sale))));
     return answer(d);
   }
 
@@ -329,55 +371,73 @@ export class CrmcomConnector implements Connector {
     return { currency: payload.currency, spent_amount: spent, balance: await balance(), offline: payload.offline };
   }
 
-  /** How CRM.COM reduces a purchase's own (instant, automatic) spend requests: back end if one of them says so. */
-  private async platformSpendsReduction(purchaseRef: string): Promise<'FRONT_END_REDUCTION' | 'BACK_END_REDUCTION'> {
-    const own = (await this.listSpends(purchaseRef)).filter((s) => s.instant_spend === true || s.automatic_spend === true);
-    return own.some((s) => s.reduction_method === 'BACK_END_REDUCTION') ? 'BACK_END_REDUCTION' : 'FRONT_END_REDUCTION';
-  }
-
-  /** Every spend request of a purchase (≤ 50 per list call). */
-  private async listSpends(purchaseRef: string): Promise<Array<z.output<typeof spendData>>> {
-    const spends: Array<z.output<typeof spendData>> = [];
+  /**
+   * The sale's spend requests. customer_events/spend_requests/list has no purchase filter and needs
+   * exactly one of its semi-optional owners (participant, accounts receivable, classification:
+   * "It is mandatory to specify one of the semi-optional parameters"): the participant's spend
+   * requests submitted since the sale (less an hour of skew), ≤ 50 per call, oldest first; those
+   * settling the sale's purchase are `ofPurchase`, `all` keeps the others (a reference is found
+   * whatever it settles). A NOT_FOUND list is taken as empty (the probes already read it so).
+   */
+  private async listSpends(sale: SalePurchase): Promise<{ all: Spend[]; ofPurchase: Spend[] }> {
+    const all: Spend[] = [];
+    const after = submittedAfter(sale.createdAt, this.settings.timezone);
     for (let offset = 0; ; offset += MAX_RESULTS_PER_PAGE) {
       const page = await this.client.call('customer_events/spend_requests/list', {
-        purchase_customer_request_identifier: { external_system_reference_number: purchaseRef }, number_of_results: MAX_RESULTS_PER_PAGE, offset,
-      }, spendData.array());
-      spends.push(...page);
-      if (page.length < MAX_RESULTS_PER_PAGE) return spends;
+        rewards_participant_identifier: { id: sale.participant }, submitted_after_date: after, number_of_results: MAX_RESULTS_PER_PAGE, offset,
+      }, spendData.array()).catch((error: unknown) => {
+        if (isPlatformError(error) && error.kind === 'not_found') return [];
+        throw error;
+      });
+      all.push(...page);
+      if (page.length < MAX_RESULTS_PER_PAGE) break;
     }
+    const unlinked = all.filter((s) => s.purchase_customer_event?.id === undefined && typeof s.purchase_customer_event?.external_system_reference_number !== 'string').length;
+    if (unlinked > 0) {
+      // Without the link a sale's spend requests cannot be told from the participant's others: its
+      // void would leave them posted. Said once per list, for the operator to raise with CRM.COM.
+      this.log.warn({ platform: 'crmcom', unlinked }, 'customer_events/spend_requests/list: spend requests without their purchase_customer_event; they are not counted as the sale\'s');
+    }
+    return { all, ofPurchase: all.filter((s) => settles(s, sale)) };
   }
 
-  /**
-   * Cancels the posted spend requests of a purchase that `which` selects (all by default), page
-   * by page (≤ 50 per list call). Returns how many events the purchase has, the amount given
-   * back (the cancelled events' spend_amount) and the events found already cancelled.
-   */
-  private async cancelSpends(purchaseRef: string, which: (s: z.output<typeof spendData>) => boolean = () => true) {
-    const c = this.config.currency;
-    const spends = await this.listSpends(purchaseRef);
+  /** Cancels the posted ones of `spends` (spend_requests/cancel by id); returns the amount given back (their spend_amount as cancelled). */
+  private async cancelPosted(spends: readonly Spend[]): Promise<number> {
     let reversed = 0;
     for (const s of spends) {
-      if (s.life_cycle_state !== 'POSTED' || !which(s)) continue;
+      if (s.life_cycle_state !== 'POSTED') continue;
       const d = await this.client.call('customer_events/spend_requests/cancel', { customer_event_identifier: { id: s.id } }, spendCancelData);
-      reversed += this.money(d.spend_amount, c, 'spend_amount');
+      reversed += this.money(d.spend_amount, this.config.currency, 'spend_amount');
     }
-    return { events: spends.length, reversed, alreadyCancelled: spends.filter((s) => s.life_cycle_state === 'CANCELLED') };
+    return reversed;
   }
 
   private async voidTxn(m: Msg<'void'>, ctx: OpContext): Promise<HostVoidResult> {
-    const purchaseRef = purchaseReference(ctx.terminal, requireTxn(m));
+    const txnId = requireTxn(m);
+    const purchaseRef = purchaseReference(ctx.terminal, txnId);
     const purchase = { external_system_reference_number: purchaseRef };
     const c = this.config.currency;
+    // The void names no customer: the participant whose spend requests to list is the one its
+    // award recorded (in the host's store, so after a restart or on another host of the fleet too).
+    const recordedAward = ctx.recorded('award', txnId);
+    const recorded = recordedSale(recordedAward);
+    if (!recorded && recordedAward) {
+      this.log.warn({ platform: 'crmcom', terminal: ctx.terminal, txn_id: txnId }, 'void: the sale\'s award was recorded without its participant (a host before crmcom_sale): its spend requests cannot be listed; only the purchase is cancelled');
+    }
     // Every spend request settled on the purchase (the POS's, and CRM.COM's instant and automatic ones).
-    const { events, reversed: cancelledNow, alreadyCancelled } = await this.cancelSpends(purchaseRef);
+    const spends = recorded
+      ? (await this.listSpends({ participant: recorded.participant_id, id: recorded.purchase_id, reference: purchaseRef, createdAt: recorded.created_at })).ofPurchase
+      : [];
+    const events = spends.length;
+    const cancelledNow = await this.cancelPosted(spends);
+    const alreadyCancelled = spends.filter((s) => s.life_cycle_state === 'CANCELLED');
     // A void sent again after its purchase cancel failed finds the spends its first attempt
     // cancelled: they are this void's too. Only a void cancels a POS spend. CRM.COM's instant and
     // automatic ones are also cancelled by a queued award (pos_reduced: false), which then answered
     // 0 of them: they count only when the recorded award says the sale had them.
-    const recordedAward = ctx.recorded('award', requireTxn(m));
     const saleHadPlatformSpends = Number(recordedAward?.instant_spend_amount ?? 0) + Number(recordedAward?.automatic_spend_amount ?? 0) > 0;
     const reversed = cancelledNow + alreadyCancelled
-      .filter((s) => saleHadPlatformSpends || !(s.instant_spend === true || s.automatic_spend === true))
+      .filter((s) => saleHadPlatformSpends || !isPlatformSpend(s))
       .reduce((sum, s) => sum + this.money(s.spend_amount, c, 'spend_amount'), 0);
     try {
       await this.client.call('customer_events/purchases/cancel', { customer_event_identifier: purchase }, purchaseCancelData);
@@ -454,24 +514,21 @@ export class CrmcomConnector implements Connector {
       }
     };
     const nobody = { rewards_participant_identifier: { id: CHECK_ID } };
-    // purchases/list needs one of its semi-optional identifiers (participant, accounts receivable,
-    // classification): a participant no one has, whose purchases are none (or NOT_FOUND).
+    // purchases/list and spend_requests/list need one of their semi-optional identifiers
+    // (participant, accounts receivable, classification): a participant no one has, whose events
+    // are none (or NOT_FOUND).
     const list = { number_of_results: 1, offset: 0 };
-    const purchasesOfNobody = { ...nobody, ...list };
+    const eventsOfNobody = { ...nobody, ...list };
     const checks: Record<string, () => Promise<{ ok: boolean; detail: string }>> = {
       identify: async () => {
         const show = await probe('rewards_participants/show answers', () => this.client.call('rewards_participants/show', { ...nobody, fields_set: 'id' }, participantData), true);
         if (!show.ok) return show;
         return probe('rewards_participants/show and wallets/get_balance answer', () => this.client.call('wallets/get_balance', { ...nobody, fields_set: 'id' }, walletBalanceData.partial()), true);
       },
-      preview: () => probe('customer_events/purchases/list answers (preview is not probed: it needs a participant)', () => this.client.call('customer_events/purchases/list', purchasesOfNobody, purchaseData.partial().array()), true),
-      award: () => probe('customer_events/purchases/list answers', () => this.client.call('customer_events/purchases/list', purchasesOfNobody, purchaseData.partial().array()), true),
-      spend: () => probe('customer_events/spend_requests/list answers', () => this.client.call('customer_events/spend_requests/list', {
-        ...list, purchase_customer_request_identifier: { external_system_reference_number: CHECK_ID },
-      }, spendData.array())),
-      void: () => probe('customer_events/spend_requests/list answers', () => this.client.call('customer_events/spend_requests/list', {
-        ...list, purchase_customer_request_identifier: { external_system_reference_number: CHECK_ID },
-      }, spendData.array())),
+      preview: () => probe('customer_events/purchases/list answers (preview is not probed: it needs a participant)', () => this.client.call('customer_events/purchases/list', eventsOfNobody, purchaseData.partial().array()), true),
+      award: () => probe('customer_events/purchases/list answers', () => this.client.call('customer_events/purchases/list', eventsOfNobody, purchaseData.partial().array()), true),
+      spend: () => probe('customer_events/spend_requests/list answers', () => this.client.call('customer_events/spend_requests/list', eventsOfNobody, spendData.array()), true),
+      void: () => probe('customer_events/spend_requests/list answers', () => this.client.call('customer_events/spend_requests/list', eventsOfNobody, spendData.array()), true),
       'products.sync': () => probe('authentication answers (products/synchronise has no harmless call)', () => this.client.freshToken()),
     };
     const out: OpCheck[] = [];

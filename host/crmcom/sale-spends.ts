@@ -32,3 +32,30 @@ export function spendBound(asked: number, sale: SaleRecord, spends: readonly Pur
   const paid = spends.reduce((sum, s) => sum + (s.posted ? s.amount : 0), 0);
   return Math.min(asked, Math.max(0, sale.basketTotal - paid));
 }
+
+/**
+ * What an award records for its sale beside the till's answer, under `crmcom_sale` in the host's
+ * record of the award (host.db or the fleet's PostgreSQL store, so a void after a restart or on
+ * another host finds it): the participant, the purchase customer event's id and the sale's
+ * created_at. customer_events/spend_requests/list takes no purchase filter and needs one of its
+ * semi-optional owners: the sale's spend requests are listed as its participant's, submitted
+ * since the sale, and told apart by the purchase they settle. The till ignores the field (its
+ * result schemas keep only what they name).
+ */
+export interface RecordedSale {
+  participant_id: string;
+  purchase_id: string;
+  /** The award message's created_at (ISO 8601): the purchase and its spend requests are submitted after it. */
+  created_at: string;
+}
+
+export const RECORDED_SALE_KEY = 'crmcom_sale';
+
+/** The sale recorded with an award; undefined when there is none (no award here, or one recorded before the field). */
+export function recordedSale(award: Record<string, unknown> | undefined): RecordedSale | undefined {
+  const s = award?.[RECORDED_SALE_KEY] as Partial<Record<keyof RecordedSale, unknown>> | undefined;
+  if (typeof s !== 'object' || s === null) return undefined;
+  const { participant_id: participant, purchase_id: purchase, created_at: createdAt } = s;
+  if (typeof participant !== 'string' || typeof purchase !== 'string' || typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) return undefined;
+  return { participant_id: participant, purchase_id: purchase, created_at: createdAt };
+}

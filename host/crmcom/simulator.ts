@@ -294,11 +294,18 @@ export class CrmcomSimulator {
     };
   }
 
+  /**
+   * The spend request object: the purchase it settles as a short purchase_customer_event ({id,
+   * number}: the reference's show example nests the purchase, which of its fields a list answers
+   * is not in the copies, so the simulator gives the least: the connector must match by id).
+   */
   private spendData(s: Spend) {
+    const purchase = this.purchases.get(s.purchase);
     return {
       id: s.id, number: s.number, spend_amount: toDecimal(s.amount, this.options.currency), life_cycle_state: s.state,
       external_system_reference_number: s.reference, instant_spend: s.instant_spend, automatic_spend: s.automatic_spend,
       reduction_method: s.reduction_method,
+      purchase_customer_event: purchase ? { id: purchase.id, number: purchase.number } : null,
     };
   }
 
@@ -333,18 +340,27 @@ export class CrmcomSimulator {
     return ok(this.spendData(this.addSpend(p, purchase.reference, b.external_system_reference_number, amount)));
   }
 
+  /**
+   * The spend requests of one participant or accounts receivable, oldest first (the list has no
+   * purchase filter: exactly one semi-optional owner, wire.ts). The submitted_* dates are
+   * accepted and not applied: the simulator keeps no submission times.
+   */
   private listSpends(b: z.output<typeof spendListRequest>): SimAnswer {
-    const all = [...this.spends.values()].filter((s) => s.purchase === b.purchase_customer_request_identifier.external_system_reference_number);
+    const all = [...this.spends.values()].filter((s) => this.ownedBy(b, this.participants.get(s.participant)));
     return ok(all.slice(b.offset, b.offset + b.number_of_results).map((s) => this.spendData(s)));
   }
 
-  /** The purchases of one participant or accounts receivable (the simulator keeps no classifications: none match one). */
-  private listPurchases(b: z.output<typeof purchaseListRequest>): SimAnswer {
-    const owner = (x: Purchase) => this.participants.get(x.participant);
-    const matches = (identifier: { id?: string; number?: string }, id: (p: SimParticipant) => string, p: SimParticipant | undefined) =>
+  /** Whether a list's owner (participant or accounts receivable; the simulator keeps no classifications: none match one) is `p`. */
+  private ownedBy(b: z.output<typeof purchaseListRequest | typeof spendListRequest>, p: SimParticipant | undefined): boolean {
+    const matches = (identifier: { id?: string; number?: string }, id: (x: SimParticipant) => string) =>
       p !== undefined && (identifier.id !== undefined ? id(p) === identifier.id : p.number === identifier.number);
-    const all = [...this.purchases.values()].filter((x) => (b.rewards_participant_identifier ? matches(b.rewards_participant_identifier, (p) => p.id, owner(x))
-      : b.accounts_receivable_identifier ? matches(b.accounts_receivable_identifier, accountsReceivableId, owner(x)) : false));
+    return b.rewards_participant_identifier ? matches(b.rewards_participant_identifier, (x) => x.id)
+      : b.accounts_receivable_identifier ? matches(b.accounts_receivable_identifier, accountsReceivableId) : false;
+  }
+
+  /** The purchases of one participant or accounts receivable. */
+  private listPurchases(b: z.output<typeof purchaseListRequest>): SimAnswer {
+    const all = [...this.purchases.values()].filter((x) => this.ownedBy(b, this.participants.get(x.participant)));
     // The purchase customer event objects, oldest first (seed 000). The submitted_* dates are
     // accepted and not applied: the simulator keeps no submission times.
     return ok(all.slice(b.offset, b.offset + b.number_of_results).map((x) => this.purchaseData(x)));

@@ -118,16 +118,43 @@ export const spendCreateRequest = z.strictObject({
 export const customerEventIdentifier = z
   .strictObject({ id: text(64).optional(), external_system_reference_number: text(64).optional() })
   .refine((v) => Object.keys(v).length === 1, 'give exactly one of id, external_system_reference_number');
-const purchaseIdentifier = z.strictObject({ external_system_reference_number: text(64) });
 export const cancelRequest = z.strictObject({ token: text(4096), customer_event_identifier: customerEventIdentifier });
 
-export const spendListRequest = z.strictObject({
-  token: text(4096),
-  purchase_customer_request_identifier: purchaseIdentifier,
-  number_of_results: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE),
-  offset: z.number().int().min(0),
-  fields_set: fieldsSet,
-});
+/**
+ * The semi-optional owner of the customer events a list returns, exactly one of them (the pages'
+ * restriction: "It is mandatory to specify one of the semi-optional parameters. Only one of those
+ * parameters is allowed to be specified"): rewards_participant_identifier,
+ * accounts_receivable_identifier, classification_identifier.
+ */
+const eventOwner = {
+  rewards_participant_identifier: idOrNumber('rewards participant').optional(),
+  accounts_receivable_identifier: idOrNumber('accounts receivable').optional(),
+  classification_identifier: z
+    .strictObject({ id: text(64).optional(), name: text(128).optional(), alternative_code: text(64).optional() })
+    .refine((v) => Object.keys(v).length === 1, 'give exactly one of the classification\'s id, name, alternative_code')
+    .optional(),
+};
+const oneOwner = (v: { rewards_participant_identifier?: unknown; accounts_receivable_identifier?: unknown; classification_identifier?: unknown }) =>
+  [v.rewards_participant_identifier, v.accounts_receivable_identifier, v.classification_identifier].filter((x) => x !== undefined).length === 1;
+const oneOwnerMessage = 'give exactly one of rewards_participant_identifier, accounts_receivable_identifier, classification_identifier';
+
+/**
+ * customer_events/spend_requests/list (reference, R5 to R17 where it is deprecated): the three
+ * semi-optional owners (exactly one), submitted_after_date / submitted_before_date (R12.2),
+ * number_of_results, offset and fields_set optional. There is no purchase filter: a purchase's
+ * spend requests are found among its participant's by their link to it (spendData).
+ */
+export const spendListRequest = z
+  .strictObject({
+    token: text(4096),
+    ...eventOwner,
+    submitted_after_date: date.optional(),
+    submitted_before_date: date.optional(),
+    number_of_results: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE),
+    offset: z.number().int().min(0),
+    fields_set: fieldsSet,
+  })
+  .refine(oneOwner, oneOwnerMessage);
 
 /**
  * POST customer_events/purchases/list (reference): rewards_participant_identifier,
@@ -138,12 +165,7 @@ export const spendListRequest = z.strictObject({
 export const purchaseListRequest = z
   .strictObject({
     token: text(4096),
-    rewards_participant_identifier: idOrNumber('rewards participant').optional(),
-    accounts_receivable_identifier: idOrNumber('accounts receivable').optional(),
-    classification_identifier: z
-      .strictObject({ id: text(64).optional(), name: text(128).optional(), alternative_code: text(64).optional() })
-      .refine((v) => Object.keys(v).length === 1, 'give exactly one of the classification\'s id, name, alternative_code')
-      .optional(),
+    ...eventOwner,
     spend_requests_applied: z.boolean().optional(),
     eligible_for_spending: z.boolean().optional(),
     submitted_after_date: date.optional(),
@@ -152,8 +174,7 @@ export const purchaseListRequest = z
     offset: z.number().int().min(0),
     fields_set: fieldsSet,
   })
-  .refine((v) => [v.rewards_participant_identifier, v.accounts_receivable_identifier, v.classification_identifier].filter((x) => x !== undefined).length === 1,
-    'give exactly one of rewards_participant_identifier, accounts_receivable_identifier, classification_identifier');
+  .refine(oneOwner, oneOwnerMessage);
 
 const named = z.strictObject({ name: text(128) });
 /**
@@ -227,6 +248,13 @@ export const spendData = z.object({
   // "It defines how the amount that was requested to spend will be reduced" (R13): the purchase
   // object lists none, so its instant and automatic spend requests tell how the purchase is reduced.
   reduction_method: z.enum(['FRONT_END_REDUCTION', 'BACK_END_REDUCTION']).optional(),
+  // The purchase customer event the spend request settles (the manual: "Purchase Customer Event*
+  // … which the specified Spend Request is used to settle"; the spend_requests/show example nests
+  // a purchase_customer_event object). Its id, or its reference when the object carries it, ties
+  // a listed spend request to the sale's purchase.
+  purchase_customer_event: z.object({
+    id: z.string().optional(), external_system_reference_number: z.string().nullable().optional(),
+  }).nullable().optional(),
 });
 /** purchases/cancel answers the cancelled purchase customer event (purchase_customer_event_complete). */
 export const purchaseCancelData = z.object({ id: z.string(), life_cycle_state: z.literal('CANCELLED') });

@@ -24,10 +24,11 @@ export async function startCrmcomSim(t: T, extra: Partial<ConstructorParameters<
   return sim;
 }
 
-export function crmcomBackend(t: T, sim: CrmcomSimulator, config: Record<string, unknown> = {}) {
+/** `dbPath`: the host.db of an earlier backend, for a host restarted on the same store. */
+export function crmcomBackend(t: T, sim: CrmcomSimulator, config: Record<string, unknown> = {}, dbPath?: string) {
   const parsed = crmcomConfigSchema.parse({
     url: sim.server.url, api_key: SIM_KEY, performed_by_unit: 'U1', currency: 'EUR',
     timeout_ms: 1000, retries: 2, max_delay_ms: 20, breaker_threshold: 5, breaker_half_open_ms: 60_000, ...config,
   });
-  return platformBackend(t, 'crmcom', (ledger, log) => createCrmcomBackend(parsed, { timezone: 'Europe/Paris' }, ledger, log));
+  return platformBackend(t, 'crmcom', (ledger, log) => createCrmcomBackend(parsed, { timezone: 'Europe/Paris' }, ledger, log), dbPath);
 }

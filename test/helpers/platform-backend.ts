@@ -11,9 +11,10 @@ import { tempDir } from './tmp.ts';
 
 type T = { teardown(fn: () => unknown): void };
 
-export async function platformBackend(t: T, name: string, create: (ledger: Ledger, log: Logger) => Backend) {
-  const dir = await tempDir(t, `till-${name}-`);
-  const ledger = Ledger.open(join(dir, 'host.db'));
+/** `dbPath`: the host.db of an earlier backend (a restarted host on the same store); a new one by default. */
+export async function platformBackend(t: T, name: string, create: (ledger: Ledger, log: Logger) => Backend, dbPath?: string) {
+  const path = dbPath ?? join(await tempDir(t, `till-${name}-`), 'host.db');
+  const ledger = Ledger.open(path);
   t.teardown(() => ledger.close());
   const lines: string[] = [];
   const sink = new Writable({ write(chunk: Buffer, _e, done) { lines.push(chunk.toString()); done(); } });
@@ -22,5 +23,5 @@ export async function platformBackend(t: T, name: string, create: (ledger: Ledge
   let n = 0;
   const run = async (...messages: UpstreamMessage[]) =>
     (await backend.handle({ request_id: `r${++n}`, reply_to: 'x', source: SOURCE, items: messages.map((message) => ({ ok: true as const, message })) })).response.results;
-  return { backend, ledger, run, logs: () => lines.join('') };
+  return { backend, ledger, run, logs: () => lines.join(''), dbPath: path };
 }

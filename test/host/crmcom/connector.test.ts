@@ -447,3 +447,44 @@ t.test('a refused award whose purchase look-up is refused too answers the create
   t.match(answer, { ok: false, error: { code: 'REJECTED_UPSTREAM', permanent: true, message: /customer_events\/purchases\/create: INVALID_PARAMETER/ } });
   t.equal(sim.server.callsTo('customer_events/purchases/list'), 1, 'looked for a posted purchase once');
 });
+
+t.test('spend_requests/list names the sale\'s participant (the reference has no purchase filter): spends, a void on another host of the store, a queued award take only the sale\'s spend requests', async (t) => {
+  // Before, every list (spend, void, queued award, the check's probes) filtered by
+  // purchase_customer_request_identifier alone: a tenant enforcing the reference ("It is mandatory
+  // to specify one of the semi-optional parameters") refused every online spend, void and queued
+  // award as REJECTED_UPSTREAM. The simulator now enforces it.
+  const sim = await startCrmcomSim(t);
+  const first = await crmcomBackend(t, sim);
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  // P1 (1000): two sales, 50 instant each (CRM.COM's own spend requests) and a POS spend each.
+  t.match(await first.run(award('P1', b, 'sale-1'), spend('P1', 300, 'sale-1'), award('P1', b, 'sale-2'), spend('P1', 200, 'sale-2')), [
+    { ok: true, result: { award_amount: 100, instant_spend_amount: 50 } }, { ok: true, result: { spent_amount: 300 } },
+    { ok: true, result: { award_amount: 100, instant_spend_amount: 50 } }, { ok: true, result: { spent_amount: 200, balance: { amount: 600 } } },
+  ]);
+  // Another host process on the same store (a restart, or a fleet host): what the award recorded
+  // (the participant, the purchase) is found there, not in a process's memory.
+  const second = await crmcomBackend(t, sim, {}, first.dbPath);
+  // Left to pay on sale-2: 1000 − 50 − 200 = 750, whatever sale-1's 350 posted spends (were they
+  // counted, 400).
+  t.match(await second.run(spend('P1', 500, 'sale-2b')), [{ ok: false, error: { code: 'NOT_FOUND' } }], 'no purchase for that txn');
+  t.match(await second.run(message('spend', { customer_id: 'P1', amount: 500, currency: 'EUR', offline: false, sale_txn_id: 'sale-2', spend_id: 'second' }, { txn_id: 'sp-sale-2-second' })),
+    [{ ok: true, result: { spent_amount: 500, balance: { amount: 100 } } }], 'bounded by sale-2\'s own spend requests only');
+  const [voided] = await second.run(voidTxn('sale-1'));
+  t.match(voided, { ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 350 } }, 'the void lists the participant its award recorded');
+  t.same([...sim.spends.values()].map((s) => [s.amount, s.state]), [[50, 'CANCELLED'], [300, 'CANCELLED'], [50, 'POSTED'], [200, 'POSTED'], [500, 'POSTED']],
+    'sale-1\'s spend requests cancelled, sale-2\'s kept');
+  t.equal(sim.balance('P1'), 100 - 100 + 350);
+  // A queued award cancels its own instant spend, not the participant's others.
+  t.match(await second.run(message('award', { customer_id: 'P1', basket: b, pos_reduced: false }, { txn_id: 'q-1' })),
+    [{ ok: true, result: { instant_spend_amount: 0, total_spend_amount: 0 } }]);
+  t.same([...sim.spends.values()].map((s) => s.state), ['CANCELLED', 'CANCELLED', 'POSTED', 'POSTED', 'POSTED', 'CANCELLED']);
+  // An award recorded by a host before crmcom_sale: the void cannot name the participant, so it
+  // lists nothing and cancels the purchase only, with a warning.
+  t.match(await first.run(award('P1', basket([['COFFEE', 1000]]), 'legacy-1')), [{ ok: true, result: { award_amount: 100 } }]);
+  const legacy = await crmcomBackend(t, sim);
+  legacy.ledger.recordProcessed({ message_id: 'legacy-award', terminal: 'M1/S1/T1', op: 'award', txn_id: 'legacy-1', result: { award_amount: 100, currency: 'EUR' } });
+  const lists = sim.server.callsTo('customer_events/spend_requests/list');
+  t.match(await legacy.run(voidTxn('legacy-1')), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 0 } }]);
+  t.equal(sim.server.callsTo('customer_events/spend_requests/list'), lists, 'no list without the participant');
+  t.match(legacy.logs(), /recorded without its participant/);
+});

@@ -159,3 +159,30 @@ t.test('products/synchronise answers product_synchronisation_complete: processed
   t.ok(sim.products.has('A'));
   t.notOk(sim.products.has('B'), 'an unprocessed product is not created');
 });
+
+t.test('spend_requests/list: exactly one semi-optional owner, no purchase filter; each spend request names its purchase', async (t) => {
+  // The reference (customer_events/spend_requests/list, R5 to R17): rewards_participant_identifier,
+  // accounts_receivable_identifier and classification_identifier are semi-optional, "It is
+  // mandatory to specify one of the semi-optional parameters. Only one of those parameters is
+  // allowed to be specified"; then submitted_after_date / submitted_before_date and paging.
+  const sim = await startCrmcomSim(t);
+  const url = sim.server.url;
+  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const purchase = (participant: string, ref: string) => post(url, 'customer_events/purchases/create', {
+    token, rewards_participant_identifier: { id: participant }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
+    intended_currency_identifier: { code: 'EUR' }, total_amount: 2.5, products_set: [{ product_identifier: { code: 'CROISSANT' }, net_amount: 2.5, vat_amount: 0, total_amount: 2.5 }],
+    external_system: 'till-agent', external_system_reference_number: ref,
+  });
+  const p1 = (await purchase('P1', 'r1')).body.data as { id: string; number: string };
+  t.match(await purchase('P3', 'r3'), { status: 200 });
+  const list = (body: object) => post(url, 'customer_events/spend_requests/list', { token, number_of_results: 50, offset: 0, ...body });
+  t.match(await list({}), { status: 400, body: { status: { code: 'INVALID_PARAMETER', message: /rewards_participant_identifier/ } } }, 'an owner is mandatory');
+  t.match(await list({ purchase_customer_request_identifier: { external_system_reference_number: 'r1' } }), { status: 400 }, 'no purchase filter');
+  t.match(await list({ rewards_participant_identifier: { id: 'P1' }, purchase_customer_request_identifier: { external_system_reference_number: 'r1' } }), { status: 400, body: { status: { message: /purchase_customer_request_identifier/ } } });
+  t.match(await list({ rewards_participant_identifier: { id: 'P1' }, accounts_receivable_identifier: { id: 'AR-P1' } }), { status: 400 }, 'only one owner');
+  const ofP1 = await list({ rewards_participant_identifier: { id: 'P1' }, submitted_after_date: '2026-03-04T09:00:00' });
+  t.match(ofP1, { status: 200, body: { data: [{ instant_spend: true, spend_amount: 0.5, purchase_customer_event: { id: p1.id, number: p1.number } }] } });
+  t.equal((ofP1.body.data as unknown[]).length, 1, 'P1\'s only (P3 has its own instant spend)');
+  t.equal(((await list({ accounts_receivable_identifier: { id: 'AR-P3' } })).body.data as unknown[]).length, 1);
+  t.equal(((await list({ rewards_participant_identifier: { id: 'P2' } })).body.data as unknown[]).length, 0);
+});
