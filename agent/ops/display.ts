@@ -1,11 +1,13 @@
 // display.show and "follow the sale": what the customer display shows. The POS sends two rows,
 // or an item and the total for the agent to lay out; displays with follow_sale also show the
-// last item and total of each preview, then the points and the new balance after an award.
+// last item and total of each preview, then the points and the new balance after an award, and
+// what a spend or a void took and the balance after it (the balance an award showed is stale then).
 import { isDriverError } from '../../drivers/errors.ts';
 import type { LineDisplay } from '../../drivers/line-display.ts';
 import type { Basket } from '../../protocol/basket.ts';
 import { AgentError } from '../../protocol/errors.ts';
-import type { AwardResult, Params } from '../../protocol/local.ts';
+import type { AwardResult, Params, SpendResult, VoidResult } from '../../protocol/local.ts';
+import type { Money } from '../../protocol/money.ts';
 import { formatMoney } from '../../protocol/money.ts';
 import { AWARD_PENDING_TEXT, columns } from '../receipts/layout.ts';
 import type { OpsContext } from './context.ts';
@@ -42,7 +44,25 @@ export async function displayShow(ctx: OpsContext, p: Params<'display.show'>) {
   }
 }
 
-/** After an op: displays with follow_sale show the basket's last item and total, then the award. */
+/** The second row after a loyalty answer: the balance when the answer has one. */
+function balanceRow(balance: Money | undefined, width: number): string {
+  return balance ? row('Balance', formatMoney(balance), width) : 'Thank you!';
+}
+
+/** After a spend or a void: what it took (a back-end spend: the voucher credited) and the balance. */
+function afterSale(op: string, result: unknown, width: number): [string, string] | undefined {
+  if (op === 'spend') {
+    const r = result as SpendResult;
+    const first = r.voucher
+      ? row('Voucher', formatMoney(r.voucher), width)
+      : row('Spent', `${r.spent_amount > 0 ? '-' : ''}${formatMoney({ amount: r.spent_amount, currency: r.currency })}`, width);
+    return [first, balanceRow(r.balance, width)];
+  }
+  if (op === 'void') return ['Sale voided', balanceRow((result as VoidResult).balance, width)];
+  return undefined;
+}
+
+/** After an op: displays with follow_sale show the basket's last item and total, then the award, a spend, a void. */
 export function followSale(ctx: OpsContext, op: string, params: unknown, result: unknown): void {
   const displays = ctx.devices.followers();
   if (displays.length === 0) return;
@@ -59,8 +79,9 @@ export function followSale(ctx: OpsContext, op: string, params: unknown, result:
       const m = (amount: number) => formatMoney({ amount, currency: r.currency });
       // An award the platform computes later (SessionM) is not "+0.00": it is shown as to come.
       const points = r.award_pending ? AWARD_PENDING_TEXT : `+${m(r.award_amount ?? 0)}`;
-      rows = [row('Points', points, width), r.balance ? row('Balance', formatMoney(r.balance), width) : 'Thank you!'];
+      rows = [row('Points', points, width), balanceRow(r.balance, width)];
     }
+    rows ??= afterSale(op, result, width);
     if (!rows) continue;
     display.show(rows).catch((error: unknown) => {
       // The sale goes on without the display; the failure is visible in the log and devices.list.

@@ -61,6 +61,6 @@ export function dispatch(ctx: OpsContext, op: HandledOp, params: unknown): Promi
 async function dispatchOther(ctx: OpsContext, op: HandledOp, params: unknown): Promise<unknown> {
   const handler = handlers[op] as (ctx: OpsContext, params: unknown) => unknown;
   const result = await handler(ctx, params);
-  if (op === 'preview') followSale(ctx, op, params, result);
+  if (op === 'preview' || op === 'spend' || op === 'void') followSale(ctx, op, params, result);
   return result;
 }

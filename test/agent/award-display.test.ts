@@ -45,3 +45,21 @@ t.test('an awarded sale whose points come later: the display says so, not +0.00'
   t.notMatch(shown[0]![0], /0[.,]00/);
   t.match(shown[1], [/^Points +\+0[.,]75 EUR$/, /^Balance/], 'a known award as before');
 });
+
+t.test('a spend or a void: what it took and the balance after it, or thanks when offline', async (t) => {
+  const shown: Array<[string, string]> = [];
+  const display = { name: 'front', page: { columns: 20 }, show: async (rows: [string, string]) => { shown.push(rows); } };
+  const ctx = { devices: { followers: () => [display] }, log: silentLogger } as unknown as OpsContext;
+  const eur = (amount: number) => ({ amount, currency: 'EUR' });
+  followSale(ctx, 'spend', {}, { status: 'spent', txn_id: 's', currency: 'EUR', spent_amount: 150, offline: false, balance: eur(2355) });
+  followSale(ctx, 'spend', {}, { status: 'queued', txn_id: 's', currency: 'EUR', spent_amount: 0, offline: true });
+  followSale(ctx, 'spend', {}, { status: 'spent', txn_id: 's', currency: 'EUR', spent_amount: 300, offline: false, reduction: 'back_end', voucher: { code: 'RV-1', ...eur(300) }, balance: eur(100) });
+  followSale(ctx, 'void', {}, { status: 'queued', txn_id: 's' });
+  followSale(ctx, 'refund', {}, { status: 'refunded' });
+  t.same(shown, [
+    ['Spent      -1.50 EUR', 'Balance    23.55 EUR'],
+    ['Spent       0.00 EUR', 'Thank you!'],
+    ['Voucher     3.00 EUR', 'Balance     1.00 EUR'],
+    ['Sale voided', 'Thank you!'],
+  ]);
+});

@@ -1,5 +1,6 @@
 // The customer display through the agent: display.show with rows or an item and the total, and a
-// display that follows the sale (last item and total at preview, points and balance after award).
+// display that follows the sale (last item and total at preview, points and balance after award,
+// what a spend took and the balance after it, a void and the balance after it).
 import t from 'tap';
 import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -30,4 +31,18 @@ t.test('display.show and follow_sale', async (t) => {
   t.match(await pos.request('award', { txn_id: 'disp-1', customer_id: 'alice', basket }), { ok: true, result: { status: 'awarded' } });
   await waitFor(async () => (await lines())?.[0]?.startsWith('Points'), { what: 'points after award' });
   t.match(await lines(), [/^Points +\+\d+\.\d\d EUR$/, /^Balance +\d+\.\d\d EUR$/]);
+
+  const balanceAfter = (answer: unknown) => {
+    const b = (answer as { result: { balance: { amount: number } } }).result.balance.amount;
+    return row('Balance', `${Math.floor(b / 100)}.${String(b % 100).padStart(2, '0')} EUR`);
+  };
+  // A spend after the award: the balance the award showed is no longer the customer's.
+  const spent = await pos.request('spend', { txn_id: 'disp-1', customer_id: 'alice', amount: 150, currency: 'EUR' });
+  t.match(spent, { ok: true, result: { status: 'spent', spent_amount: 150 } });
+  await waitFor(async () => (await lines())?.[0]?.startsWith('Spent'), { what: 'what the spend took' });
+  t.same(await lines(), [row('Spent', '-1.50 EUR'), balanceAfter(spent)]);
+  const voided = await pos.request('void', { txn_id: 'disp-1' });
+  t.match(voided, { ok: true, result: { status: 'voided' } });
+  await waitFor(async () => (await lines())?.[0] === 'Sale voided', { what: 'the void' });
+  t.same(await lines(), ['Sale voided', balanceAfter(voided)]);
 });
