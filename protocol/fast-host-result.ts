@@ -64,7 +64,7 @@ export function fastAwardResult(raw: unknown): HostAwardResult | undefined {
   if (!balance || (reduction !== 'front_end' && reduction !== 'back_end')) return undefined;
   const offers = array(raw.offers, Number.MAX_SAFE_INTEGER, offer);
   if (!offers) return undefined;
-  // The shape's order: previewResultSchema's keys without spendable_amount, then extend's new ones.
+  // The shape's order: preview's fields without spendable_amount, then extend's new ones (award_pending last).
   const out: Plain = { currency: c, award_amount, instant_spend_amount, automatic_spend_amount, balance, reduction, offers };
   if (!optional(raw, 'points', out, units) || !optional(raw, 'wallets', out, units)) return undefined;
   if (!optional(raw, 'currencies', out, (v) => array(v, 200, (x) => (currency(x) ? x : undefined)))) return undefined;

@@ -262,6 +262,8 @@ export interface PreviewResult {
   wallets?: Money[];
   /** SKUs the host does not know: an award would count them under its default product. */
   unknown_skus?: string[];
+  /** The platform computes the award after the sale (SessionM): award_amount 0 is "not known", as in AwardResult. */
+  award_pending?: true;
 }
 
 export interface AwardResult {

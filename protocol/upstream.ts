@@ -249,7 +249,8 @@ export const identifyResultSchema = z.object({
 
 const offerAward = z.object({ id: z.string(), name: z.string(), award_amount: z.number().int(), points: unitAmount.optional() });
 
-export const previewResultSchema = z.object({
+/** preview's fields, also award's base (award_pending is the last key of each: see awardResultSchema). */
+const previewFields = z.object({
   currency: currencyCode(),
   award_amount: z.number().int(),
   instant_spend_amount: z.number().int(),
@@ -266,7 +267,10 @@ export const previewResultSchema = z.object({
   unknown_skus: z.array(z.string()).max(500).optional(),
 });
 
-export const awardResultSchema = previewResultSchema
+// award_pending: as in awardResultSchema below, for the award this basket would earn.
+export const previewResultSchema = previewFields.extend({ award_pending: z.boolean().optional() });
+
+export const awardResultSchema = previewFields
   .omit({ spendable_amount: true })
   .extend({
     total_spend_amount: z.number().int(),

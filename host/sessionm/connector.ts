@@ -150,10 +150,11 @@ export class SessionmConnector implements Connector {
       if (amount === undefined) throw new PlatformError('sessionm', 'bad_response', `offers: ${o.discount_amount} is not an amount`);
       return { id: o.user_offer_id, name: o.name, award_amount: amount };
     });
-    // Points are earned when the transaction is sent (economy rules): nothing to announce here.
+    // Points are earned by the economy rules after the transaction is sent: not known here, so
+    // award_pending (award_amount 0 read as "earns nothing" at the till).
     return {
       currency: basket.currency, award_amount: 0, instant_spend_amount: 0, automatic_spend_amount: 0, spendable_amount: 0,
-      balance: this.balance(d.available_points), reduction: 'front_end', offers,
+      balance: this.balance(d.available_points), reduction: 'front_end', offers, award_pending: true,
     };
   }
 

@@ -42,7 +42,7 @@ t.test('identify → preview → award through SessionM; a spend is a dead lette
 // SessionM earns a sale's points after send_transaction answers ("an asynchronous flow"): the host
 // answered award_amount 0 and every receipt printed "Awarded 0.00". Now the award says award_pending,
 // online and when a queued award is delivered later, and the receipt says the points come later.
-t.test('a SessionM award: award_pending to the POS, online and once a queued award is delivered; the receipt says "Points added later"', async (t) => {
+t.test('a SessionM preview and award: award_pending to the POS, online and once a queued award is delivered; the receipt says "Points added later"', async (t) => {
   const sim = await startSessionmSim(t);
   const printer = await printerServer(t, await freePort());
   const sys = await startSystem(t, {
@@ -64,6 +64,9 @@ t.test('a SessionM award: award_pending to the POS, online and once a queued awa
     return interpret(Buffer.concat(printer.peers.map((p) => p.jobBytes())).subarray(before), { columns: 42 }).lines;
   };
   const sale = (txn: string) => pos.request('award', { txn_id: txn, customer_id: 'U1', basket });
+
+  // What the basket will earn is not known before the sale either: preview says so, not "earns 0".
+  t.match(await pos.request('preview', { customer_id: 'U1', basket }), { ok: true, result: { award_amount: 0, award_pending: true, offers: [{ id: 'O2' }] } });
 
   t.match(await sale('sale-1'), { ok: true, result: { status: 'awarded', award_amount: 0, award_pending: true, balance: { amount: 140 } } });
   const online = await receipt('sale-1');

@@ -6,6 +6,7 @@ import { award, basket, message, spend, voidTxn } from '../../helpers/host-fixtu
 import { waitFor } from '../../helpers/wait.ts';
 import { checkResult } from '../../../agent/upstream/host-results.ts';
 import { fastAwardResult } from '../../../protocol/fast-host-result.ts';
+import { previewResultSchema } from '../../../protocol/upstream.ts';
 
 const auth = (key: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` });
 async function post(url: string, endpoint: string, body: unknown, headers = auth(SM_KEY, SM_SECRET)) {
@@ -300,6 +301,10 @@ t.test('backend: an award says its points are computed later (award_pending), al
   const answer = JSON.parse(JSON.stringify((first as { result: unknown }).result)) as unknown;
   t.match(checkResult('award', answer), { result: { award_amount: 0, award_pending: true } });
   t.equal(fastAwardResult(answer)?.award_pending, true, 'on the fast path');
+  // preview: the points the basket will earn are not known before the sale either ("earns 0" was wrong too).
+  const [preview] = await run(message('preview', { customer_id: 'U1', basket: basket([['COFFEE', 1000]]) }));
+  t.match(preview, { ok: true, result: { award_amount: 0, award_pending: true } });
+  t.match(previewResultSchema.safeParse((preview as { result: unknown }).result), { success: true, data: { award_pending: true } });
 });
 
 // Send Transaction: the reference documents no payload ("Enqueue transaction job", "Return success
