@@ -258,7 +258,7 @@ export class CrmcomConnector implements Connector {
     // automatic spends CRM.COM made on the purchase. A back-end reduction is credited by CRM.COM
     // whatever the POS was told (as in the ledger: queued-award.ts).
     if (m.payload.pos_reduced === false && reduction === 'front_end' && instant + automatic > 0) {
-      await this.cancelPosted(platformSpends);
+      await this.cancelPosted(sale, platformSpends);
       this.log.info({ platform: 'crmcom', terminal: ctx.terminal, txn_id: txnId, instant, automatic }, 'queued award: instant and automatic spends cancelled at CRM.COM');
       instant = 0;
       automatic = 0;
@@ -288,17 +288,22 @@ export class CrmcomConnector implements Connector {
    * (a sale is submitted after it is made), pages of 50, oldest first.
    */
   private async postedPurchase(customerId: string, reference: string, createdAt: string): Promise<z.output<typeof purchaseData> | undefined> {
+    const found = await this.listedPurchase(customerId, reference, createdAt);
+    if (!found) return undefined;
+    const d = purchaseData.safeParse(found);
+    if (!d.success) throw new PlatformError('crmcom', 'bad_response', `customer_events/purchases/list: unexpected purchase (${d.error.issues[0]?.path.join('.') ?? ''})`);
+    return d.data;
+  }
+
+  /** The purchase object purchases/list answers for this participant and reference (see postedPurchase), as listed. */
+  private async listedPurchase(customerId: string, reference: string, createdAt: string): Promise<z.output<typeof listedPurchases>[number] | undefined> {
     const after = submittedAfter(createdAt, this.settings.timezone);
     for (let offset = 0; ; offset += MAX_RESULTS_PER_PAGE) {
       const page = await this.client.call('customer_events/purchases/list', {
         rewards_participant_identifier: { id: customerId }, submitted_after_date: after, number_of_results: MAX_RESULTS_PER_PAGE, offset,
       }, listedPurchases);
       const found = page.find((p) => p.external_system_reference_number === reference);
-      if (found) {
-        const d = purchaseData.safeParse(found);
-        if (!d.success) throw new PlatformError('crmcom', 'bad_response', `customer_events/purchases/list: unexpected purchase (${d.error.issues[0]?.path.join('.') ?? ''})`);
-        return d.data;
-      }
+      if (found) return found;
       if (page.length < MAX_RESULTS_PER_PAGE) return undefined;
     }
   }
@@ -401,12 +406,19 @@ export class CrmcomConnector implements Connector {
     return { all, ofPurchase: all.filter((s) => settles(s, sale)) };
   }
 
-  /** Cancels the posted ones of `spends` (spend_requests/cancel by id); returns the amount given back (their spend_amount as cancelled). */
-  private async cancelPosted(spends: readonly Spend[]): Promise<number> {
+  /**
+   * Cancels the posted ones of the sale's `spends` (spend_requests/cancel by id); returns the amount
+   * given back (their spend_amount as cancelled). The cancel "can be applied only on posted spend
+   * request customer events": one refused after a retry of this very call (the first attempt
+   * applied, its answer lost) is answered from the event the sale's list then shows cancelled.
+   */
+  private async cancelPosted(sale: SalePurchase, spends: readonly Spend[]): Promise<number> {
     let reversed = 0;
     for (const s of spends) {
       if (s.life_cycle_state !== 'POSTED') continue;
-      const d = await this.client.call('customer_events/spend_requests/cancel', { customer_event_identifier: { id: s.id } }, spendCancelData);
+      const d = await this.client.call('customer_events/spend_requests/cancel', { customer_event_identifier: { id: s.id } }, spendCancelData)
+        .catch((error: unknown) => heldOnRefusal(error, async () =>
+          (await this.listSpends(sale)).ofPurchase.find((x) => x.id === s.id && x.life_cycle_state === 'CANCELLED')));
       reversed += this.money(d.spend_amount, this.config.currency, 'spend_amount');
     }
     return reversed;
@@ -424,12 +436,13 @@ export class CrmcomConnector implements Connector {
     if (!recorded && recordedAward) {
       this.log.warn({ platform: 'crmcom', terminal: ctx.terminal, txn_id: txnId }, 'void: the sale\'s award was recorded without its participant (a host before crmcom_sale): its spend requests cannot be listed; only the purchase is cancelled');
     }
+    const sale: SalePurchase | undefined = recorded
+      ? { participant: recorded.participant_id, id: recorded.purchase_id, reference: purchaseRef, createdAt: recorded.created_at }
+      : undefined;
     // Every spend request settled on the purchase (the POS's, and CRM.COM's instant and automatic ones).
-    const spends = recorded
-      ? (await this.listSpends({ participant: recorded.participant_id, id: recorded.purchase_id, reference: purchaseRef, createdAt: recorded.created_at })).ofPurchase
-      : [];
+    const spends = sale ? (await this.listSpends(sale)).ofPurchase : [];
     const events = spends.length;
-    const cancelledNow = await this.cancelPosted(spends);
+    const cancelledNow = sale ? await this.cancelPosted(sale, spends) : 0;
     const alreadyCancelled = spends.filter((s) => s.life_cycle_state === 'CANCELLED');
     // A void sent again after its purchase cancel failed finds the spends its first attempt
     // cancelled: they are this void's too. Only a void cancels a POS spend. CRM.COM's instant and
@@ -440,7 +453,15 @@ export class CrmcomConnector implements Connector {
       .filter((s) => saleHadPlatformSpends || !isPlatformSpend(s))
       .reduce((sum, s) => sum + this.money(s.spend_amount, c, 'spend_amount'), 0);
     try {
-      await this.client.call('customer_events/purchases/cancel', { customer_event_identifier: purchase }, purchaseCancelData);
+      await this.client.call('customer_events/purchases/cancel', { customer_event_identifier: purchase }, purchaseCancelData)
+        // The cancel "can be applied only to posted purchase customer events": a void sent again
+        // after CRM.COM cancelled the purchase (its answer lost, or the host died before recording
+        // the void) is refused; the purchase the participant's list shows cancelled under the
+        // sale's reference is the answer, not a dead letter of a void CRM.COM applied.
+        .catch((error: unknown) => (sale ? heldOnRefusal(error, async () => {
+          const listed = await this.listedPurchase(sale.participant, sale.reference, sale.createdAt);
+          return listed?.life_cycle_state === 'CANCELLED' ? listed : undefined;
+        }) : Promise.reject(error)));
     } catch (error) {
       if (isPlatformError(error) && error.kind === 'not_found' && events === 0) {
         throw new AgentError('NOT_FOUND', `nothing to void for txn ${m.txn_id}`, false);

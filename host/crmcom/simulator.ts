@@ -370,11 +370,10 @@ export class CrmcomSimulator {
     const e = b.customer_event_identifier;
     const s = e.id !== undefined ? this.spends.get(e.id) : this.spendByReference(e.external_system_reference_number!);
     if (!s) return fail(404, 'NOT_FOUND', 'no such spend request customer event');
-    const p = this.participants.get(s.participant)!;
-    if (s.state === 'POSTED') {
-      p.balance += s.amount;
-      s.state = 'CANCELLED';
-    }
+    // The reference: "This method can be applied only on posted spend request customer events".
+    if (s.state !== 'POSTED') return fail(400, 'INVALID_PARAMETER', 'customer_event_identifier: the spend request customer event is not posted');
+    this.participants.get(s.participant)!.balance += s.amount;
+    s.state = 'CANCELLED';
     // The reference: the cancelled spend request customer event.
     return ok(this.spendData(s));
   }
@@ -383,14 +382,13 @@ export class CrmcomSimulator {
     const e = b.customer_event_identifier;
     const x = e.id !== undefined ? [...this.purchases.values()].find((p) => p.id === e.id) : this.purchases.get(e.external_system_reference_number!);
     if (!x) return fail(404, 'NOT_FOUND', 'no such purchase customer event');
+    // The reference: "This method can be applied only to posted purchase customer events".
+    if (x.state !== 'POSTED') return fail(400, 'INVALID_PARAMETER', 'customer_event_identifier: the purchase customer event is not posted');
     if ([...this.spends.values()].some((s) => s.purchase === x.reference && s.state === 'POSTED')) {
       return fail(400, 'INVALID_PARAMETER', 'spend requests settled on this purchase must be cancelled first');
     }
-    const p = this.participants.get(x.participant)!;
-    if (x.state === 'POSTED') {
-      p.balance -= x.award;
-      x.state = 'CANCELLED';
-    }
+    this.participants.get(x.participant)!.balance -= x.award;
+    x.state = 'CANCELLED';
     // Its spends (instant and automatic included) were cancelled first, each giving its amount back.
     // The reference: the cancelled purchase customer event.
     return ok(this.purchaseData(x));

@@ -236,8 +236,13 @@ export const purchaseData = z.object({
   total_spend_amount: z.number(),
   reduction_method: z.enum(['FRONT_END_REDUCTION', 'BACK_END_REDUCTION']).optional(),
 });
-/** purchases/list answers purchase customer event objects: only the reference is read from each (R10.1), the match then as purchaseData. */
-export const listedPurchases = z.array(z.looseObject({ external_system_reference_number: z.string().nullable().optional() }));
+/**
+ * purchases/list answers purchase customer event objects: the reference (R10.1) and the life cycle
+ * state (POSTED or CANCELLED) are read from each, the match then as purchaseData.
+ */
+export const listedPurchases = z.array(z.looseObject({
+  external_system_reference_number: z.string().nullable().optional(), life_cycle_state: z.string().nullable().optional(),
+}));
 export const spendData = z.object({
   id: z.string(), number: z.string(), spend_amount: z.number(), life_cycle_state: z.enum(['POSTED', 'CANCELLED']),
   external_system_reference_number: z.string().nullable().optional(),

@@ -488,3 +488,26 @@ t.test('spend_requests/list names the sale\'s participant (the reference has no 
   t.equal(sim.server.callsTo('customer_events/spend_requests/list'), lists, 'no list without the participant');
   t.match(legacy.logs(), /recorded without its participant/);
 });
+
+t.test('cancels apply to posted events only: a void or spend cancel CRM.COM applied but whose answer was lost is answered from the cancelled event', async (t) => {
+  // The reference: purchases/cancel "can be applied only to posted purchase customer events",
+  // spend_requests/cancel "only on posted spend request customer events"; the simulator now
+  // refuses a repeat. Before, the repeat's refusal dead-lettered (REJECTED_UPSTREAM) a void CRM.COM
+  // had applied: the till showed it failed although the sale was cancelled there.
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim, { retries: 0 });
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  t.match(await run(award('P1', b, 'sale-1'), spend('P1', 300, 'sale-1')), [{ ok: true }, { ok: true, result: { spent_amount: 300 } }]);
+  // The purchase cancel applied at CRM.COM, its answer lost: pending, the till resends the void.
+  sim.server.inject({ kind: 'drop', when: 'after', endpoint: 'customer_events/purchases/cancel' });
+  t.match(await run(voidTxn('sale-1')), [{ ok: false, error: { permanent: false } }]);
+  t.same([...sim.purchases.values()].map((x) => x.state), ['CANCELLED'], 'applied at CRM.COM');
+  t.match(await run(voidTxn('sale-1')), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 350 } }], 'the refused repeat: answered from the cancelled purchase');
+  t.equal(sim.balance('P1'), 1000);
+  // A spend cancel applied, its answer lost, retried within the call and refused as not posted.
+  const retrying = await crmcomBackend(t, sim, { retries: 2 });
+  t.match(await retrying.run(award('P1', b, 'sale-2'), spend('P1', 300, 'sale-2')), [{ ok: true }, { ok: true, result: { spent_amount: 300 } }]);
+  sim.server.inject({ kind: 'drop', when: 'after', endpoint: 'customer_events/spend_requests/cancel' });
+  t.match(await retrying.run(voidTxn('sale-2')), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 350 } }]);
+  t.equal(sim.balance('P1'), 1000);
+});

@@ -186,3 +186,23 @@ t.test('spend_requests/list: exactly one semi-optional owner, no purchase filter
   t.equal(((await list({ accounts_receivable_identifier: { id: 'AR-P3' } })).body.data as unknown[]).length, 1);
   t.equal(((await list({ rewards_participant_identifier: { id: 'P2' } })).body.data as unknown[]).length, 0);
 });
+
+t.test('cancels: only posted purchase and spend request customer events', async (t) => {
+  const sim = await startCrmcomSim(t);
+  const url = sim.server.url;
+  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  t.match(await post(url, 'customer_events/purchases/create', {
+    token, rewards_participant_identifier: { id: 'P1' }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
+    intended_currency_identifier: { code: 'EUR' }, total_amount: 2.5, products_set: [{ product_identifier: { code: 'CROISSANT' }, net_amount: 2.5, vat_amount: 0, total_amount: 2.5 }],
+    external_system: 'till-agent', external_system_reference_number: 'r1',
+  }), { status: 200 });
+  const [instant] = [...sim.spends.values()];
+  const cancelSpend = () => post(url, 'customer_events/spend_requests/cancel', { token, customer_event_identifier: { id: instant!.id } });
+  const cancelPurchase = () => post(url, 'customer_events/purchases/cancel', { token, customer_event_identifier: { external_system_reference_number: 'r1' } });
+  t.match(await cancelPurchase(), { status: 400, body: { status: { message: /spend requests/ } } }, 'its spend requests first');
+  t.match(await cancelSpend(), { status: 200, body: { data: { life_cycle_state: 'CANCELLED', spend_amount: 0.5 } } });
+  t.match(await cancelSpend(), { status: 400, body: { status: { code: 'INVALID_PARAMETER', message: /not posted/ } } }, '"only on posted spend request customer events"');
+  t.match(await cancelPurchase(), { status: 200, body: { data: { life_cycle_state: 'CANCELLED' } } });
+  t.match(await cancelPurchase(), { status: 400, body: { status: { code: 'INVALID_PARAMETER', message: /not posted/ } } }, '"only to posted purchase customer events"');
+  t.equal(sim.balance('P1'), 1000, 'nothing given back twice');
+});
