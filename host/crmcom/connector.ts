@@ -224,7 +224,10 @@ export class CrmcomConnector implements Connector {
       instant_spend_amount: this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount'),
       automatic_spend_amount: this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount'),
       spendable_amount: this.money(d.total_additional_spend_amount, c, 'total_additional_spend_amount'),
-      balance: { amount: this.money(d.wallet_balance, this.config.currency, 'wallet_balance'), currency: this.config.currency },
+      balance: {
+        amount: typeof d.wallet_balance === 'number' ? this.money(d.wallet_balance, this.config.currency, 'wallet_balance') : await this.balance(m.payload.customer_id),
+        currency: this.config.currency,
+      },
       reduction: this.reduction(d.reduction_method),
       // CRM.COM's preview gives totals, not the offers behind them.
       offers: [],

@@ -48,6 +48,11 @@ export interface CrmcomSimOptions {
    * refusal (400 INVALID_PARAMETER).
    */
   repeated_reference?: 'answer_first' | 'refuse';
+  /**
+   * Whether the preview answers rewards_participant_id, rewards_participant_name and wallet_balance
+   * ("Available from CRM.COM R12.2.0 and CRM.COM R13.1.0 onward"); false plays an R13.0 tenant.
+   */
+  preview_participant_fields?: boolean;
   /** Product type names products/synchronise knows (others are unprocessed); any when absent. */
   product_types?: string[];
 }
@@ -256,8 +261,10 @@ export class CrmcomSimulator {
     return ok({
       total_award_amount: toDecimal(r.award, c), total_instant_spend_amount: toDecimal(r.instant, c),
       total_automatic_spend_amount: toDecimal(r.automatic, c), total_additional_spend_amount: toDecimal(r.additional, c),
-      reduction_method: this.options.reduction ?? 'FRONT_END_REDUCTION', rewards_participant_id: r.p.id, rewards_participant_name: r.p.name,
-      wallet_balance: toDecimal(r.p.balance, c),
+      reduction_method: this.options.reduction ?? 'FRONT_END_REDUCTION',
+      ...(this.options.preview_participant_fields === false ? {} : {
+        rewards_participant_id: r.p.id, rewards_participant_name: r.p.name, wallet_balance: toDecimal(r.p.balance, c),
+      }),
     });
   }
 

@@ -215,9 +215,12 @@ export const previewData = z.object({
   total_automatic_spend_amount: z.number(),
   total_additional_spend_amount: z.number(),
   reduction_method: z.enum(['FRONT_END_REDUCTION', 'BACK_END_REDUCTION']),
-  rewards_participant_id: z.string(),
-  rewards_participant_name: z.string(),
-  wallet_balance: z.number(),
+  // "Available from CRM.COM R12.2.0 and CRM.COM R13.1.0 onward" (an R13.0 tenant answers none of
+  // the three; older pages nest a purchase_rewards_participant object instead): the participant's
+  // id and name are not read, the balance is read when given, else asked of wallets/get_balance.
+  rewards_participant_id: z.string().nullable().optional(),
+  rewards_participant_name: z.string().nullable().optional(),
+  wallet_balance: z.number().nullable().optional(),
 });
 /**
  * purchases/create answers the purchase customer event object (reference, "purchase customer event

@@ -511,3 +511,20 @@ t.test('cancels apply to posted events only: a void or spend cancel CRM.COM appl
   t.match(await retrying.run(voidTxn('sale-2')), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 350 } }]);
   t.equal(sim.balance('P1'), 1000);
 });
+
+t.test('a preview without rewards_participant_id, rewards_participant_name, wallet_balance (R13.0): the balance from the wallet', async (t) => {
+  // The preview object's three fields are "Available from CRM.COM R12.2.0 and CRM.COM R13.1.0
+  // onward". Before, the connector required all three (reading only wallet_balance): every preview
+  // of an R13.0 tenant was a garbled answer, retried and counted by the breaker, which then refused
+  // awards and spends too.
+  const sim = await startCrmcomSim(t, { preview_participant_fields: false });
+  const { run } = await crmcomBackend(t, sim);
+  t.match(await run(message('preview', { customer_id: 'P1', basket: basket([['COFFEE', 1000]]) })),
+    [{ ok: true, result: { award_amount: 100, spendable_amount: 1000, balance: { amount: 1000, currency: 'EUR' } } }]);
+  t.equal(sim.server.callsTo('customer_events/purchases/preview'), 1, 'answered at the first call');
+  t.equal(sim.server.callsTo('wallets/get_balance'), 1, 'the balance asked of the wallet');
+  const full = await startCrmcomSim(t);
+  const given = await crmcomBackend(t, full);
+  t.match(await given.run(message('preview', { customer_id: 'P1', basket: basket([['COFFEE', 1000]]) })), [{ ok: true, result: { balance: { amount: 1000 } } }]);
+  t.equal(full.server.callsTo('wallets/get_balance'), 0, 'the preview\'s wallet_balance when given');
+});
