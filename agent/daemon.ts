@@ -7,6 +7,7 @@ import type { TillIdentity } from '../protocol/upstream.ts';
 import { parseListen, type Config } from './config.ts';
 import { CustomerCache } from './customer-cache.ts';
 import { HostCurrencies } from './upstream/host-currencies.ts';
+import { HostOps } from './upstream/host-ops.ts';
 import { openDatabase } from './storage/db.ts';
 import type { EmbeddedBroker } from './upstream/embedded-broker.ts';
 import { EventBus } from './events.ts';
@@ -99,6 +100,7 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
   started.started('outbox', () => outbox.close());
   const cache = new CustomerCache(db, trusted, storage);
   const currencies = new HostCurrencies(db, config.currencies, log);
+  const hostOps = new HostOps(db, log);
   const printJobs = new PrintJobs(db, trusted);
   try {
     const interrupted = printJobs.recover();
@@ -195,7 +197,7 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
     devices: () => devices.list(),
     storage: () => storage.status(),
   });
-  const ctx: OpsContext = { config, identity, version, protocol: DEFAULT_PROTOCOL, outbox, printJobs, cache, currencies, storage, uplink, linkClock, clock, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
+  const ctx: OpsContext = { config, identity, version, protocol: DEFAULT_PROTOCOL, outbox, printJobs, cache, currencies, hostOps, storage, uplink, linkClock, clock, forwarder, events, log, now, devices, productsProgress, faults: options.faults ?? new Set(),
     onPrintJob: (printer, outcome) => metrics?.printJobs.inc({ printer, outcome }),
     onReceipt: (receipt) => receipts.add(receipt),
     ...newOpsState(),

@@ -234,6 +234,11 @@ export function parseUpstreamResponse(value: unknown): ParseResult<UpstreamRespo
 export const moneyResult = z.object({ amount: z.number().int(), currency: currencyCode() });
 /** A balance or an amount in a wallet's unit: money or points (protocol/units.ts). */
 export const unitAmount = z.object({ amount: z.number().int(), currency: unitCode() });
+/**
+ * The ops the host's backend answers UNSUPPORTED (a platform backend's, host/README.md "Backends"):
+ * the till refuses a spend before committing it when listed. Names of ops, unknown ones kept.
+ */
+const unsupportedOps = z.array(z.string().max(64)).max(64).optional();
 /** The currencies the host accepts for baskets: the till refuses others before committing. */
 const acceptedCurrencies = z.array(currencyCode()).max(200).optional();
 
@@ -245,6 +250,7 @@ export const identifyResultSchema = z.object({
   }),
   offers: z.array(heldOfferSchema).optional(),
   currencies: acceptedCurrencies,
+  unsupported_ops: unsupportedOps,
 });
 
 const offerAward = z.object({ id: z.string(), name: z.string(), award_amount: z.number().int(), points: unitAmount.optional() });
@@ -268,7 +274,7 @@ const previewFields = z.object({
 });
 
 // award_pending: as in awardResultSchema below, for the award this basket would earn.
-export const previewResultSchema = previewFields.extend({ award_pending: z.boolean().optional() });
+export const previewResultSchema = previewFields.extend({ award_pending: z.boolean().optional(), unsupported_ops: unsupportedOps });
 
 export const awardResultSchema = previewFields
   .omit({ spendable_amount: true })

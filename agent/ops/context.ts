@@ -7,6 +7,7 @@ import type { TillIdentity } from '../../protocol/upstream.ts';
 import type { Config } from '../config.ts';
 import type { CustomerCache } from '../customer-cache.ts';
 import type { HostCurrencies } from '../upstream/host-currencies.ts';
+import type { HostOps } from '../upstream/host-ops.ts';
 import type { EventBus } from '../events.ts';
 import type { Forwarder } from '../upstream/forwarder.ts';
 import type { TillClock } from '../till-clock.ts';
@@ -80,6 +81,8 @@ export interface OpsContext extends OpsState {
   cache: CustomerCache;
   /** Basket currencies the host accepts (configured or learnt). */
   currencies: HostCurrencies;
+  /** Durable ops the host's backend does not offer (learnt): refused before committing. */
+  hostOps: HostOps;
   storage: StorageHealth;
   uplink: Uplink;
   /** Time since the uplink was last confirmed up, on the boot clock (offline.max_age_s). */

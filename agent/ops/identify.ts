@@ -11,6 +11,7 @@ export async function identify(ctx: OpsContext, p: Params<'identify'>): Promise<
     if (!parsed.success) throw new AgentError('INTERNAL', 'the loyalty host sent an invalid identify result');
     const customer = parsed.data.customer;
     ctx.currencies.learn(parsed.data.currencies);
+    ctx.hostOps.learn(parsed.data.unsupported_ops);
     const asOf = ctx.now().toISOString();
     const clean = { id: customer.id, name: customer.name, balance: customer.balance, ...(customer.tier ? { tier: customer.tier } : {}) };
     ctx.cache.remember(p.by, p.value, clean, asOf);

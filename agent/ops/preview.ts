@@ -12,8 +12,9 @@ export async function preview(ctx: OpsContext, p: Params<'preview'>): Promise<Pr
   const txnId = 'txn_id' in p && p.txn_id !== undefined ? p.txn_id : null;
   const parsed = previewResultSchema.safeParse(await rpc(ctx, 'preview', { customer_id: p.customer_id, basket }, txnId));
   if (!parsed.success) throw new AgentError('INTERNAL', 'the loyalty host sent an invalid preview result');
-  const { currencies, award_pending: pending, ...rest } = parsed.data;
+  const { currencies, unsupported_ops: unsupported, award_pending: pending, ...rest } = parsed.data;
   ctx.currencies.learn(currencies);
+  ctx.hostOps.learn(unsupported);
   // As award's answer: the key only when set (false says no more than absent).
   return pending ? { ...rest, award_pending: true } : rest;
 }

@@ -40,6 +40,8 @@ export async function spend(ctx: OpsContext, p: Params<'spend'>): Promise<SpendR
     }
     return spendResult(ctx, await awaitAnswer(ctx, existing));
   }
+  // A host without wallet spend (SessionM) would dead-letter it: offline the POS had deducted it already.
+  ctx.hostOps.check('spend');
   const sale = saleOf(ctx, p.txn_id);
   if (ctx.protocol >= 2) requireOpenSale(sale, p);
   if (ctx.uplink.connected) {

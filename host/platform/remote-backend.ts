@@ -33,10 +33,13 @@ const isDurable = (op: string) => (DURABLE_OPS as readonly string[]).includes(op
 export class RemoteBackend implements Backend {
   readonly name;
   readonly unsupported;
+  /** The durable ops the platform does not offer, told to tills in identify and preview answers. */
+  private readonly unsupportedOps: string[];
 
   constructor(private readonly ledger: Ledger, private readonly connector: Connector, private readonly log: Logger) {
     this.name = connector.name;
     this.unsupported = connector.unsupported;
+    this.unsupportedOps = DURABLE_OPS.filter((op) => connector.unsupported[op] !== undefined);
   }
 
   async handle(batch: Batch): Promise<HandleSummary> {
@@ -94,6 +97,10 @@ export class RemoteBackend implements Backend {
         if (recorded !== result) summary.duplicates++;
         else summary.applied++;
         return { id: message.id, ok: true, result: recorded };
+      }
+      // The till learns from these reads which durable ops to refuse before committing them (agent/upstream/host-ops.ts).
+      if ((message.op === 'identify' || message.op === 'preview') && this.unsupportedOps.length > 0) {
+        return { id: message.id, ok: true, result: { ...result, unsupported_ops: this.unsupportedOps } };
       }
       return { id: message.id, ok: true, result };
     } catch (error) {

@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait.ts';
 
 const basket = { currency: 'EUR', total: 2000, items: [{ sku: 'COFFEE', qty: 2, unit_price: 1000, amount: 2000 }] };
 
-t.test('identify → preview → award through SessionM; a spend is a dead letter UNSUPPORTED', async (t) => {
+t.test('identify → preview → award through SessionM; a spend is refused UNSUPPORTED before it is committed, online and offline', async (t) => {
   const sim = await startSessionmSim(t);
   const sys = await startSystem(t, {
     hostConfig: {
@@ -28,13 +28,14 @@ t.test('identify → preview → award through SessionM; a spend is a dead lette
   await waitFor(() => sim.points('U1') === 140, { what: 'transaction at SessionM', timeout: 30_000 });
   t.equal(sim.transactions.size, 1);
 
-  t.match(await pos.request('spend', { txn_id: 'sale-1', customer_id: 'U1', amount: 100, currency: 'EUR' }), { ok: false });
-  await waitFor(async () => {
-    const r = await pos.request('outbox.list');
-    return r.ok && (r.result as { dead: number }).dead === 1 ? r : undefined;
-  }, { what: 'spend dead-lettered' });
-  const dead = await pos.request('outbox.list');
-  t.match(JSON.stringify(dead), /UNSUPPORTED/);
+  // SessionM has no wallet spend: the host said so in its identify answer (unsupported_ops), so the till
+  // refuses the spend before committing it. It was committed, sent and dead-lettered; offline the till
+  // approved it from the customer's points shown as EUR, the POS deducted it, and it could never be applied.
+  const spend = { txn_id: 'sale-1', customer_id: 'U1', amount: 100, currency: 'EUR' };
+  t.match(await pos.request('spend', spend), { ok: false, error: { code: 'UNSUPPORTED', retryable: false } });
+  await sys.goOffline();
+  t.match(await pos.request('spend', spend), { ok: false, error: { code: 'UNSUPPORTED' } }, 'offline: not approved');
+  t.match(await pos.request('outbox.list', { state: 'pending' }), { ok: true, result: { pending: 0, dead: 0, messages: [] } }, 'nothing committed');
   const logs = sys.host?.output() ?? '';
   for (const secret of [SM_SECRET, '6006491234567890']) t.notOk(logs.includes(secret), 'host logs carry no secret or card');
 });

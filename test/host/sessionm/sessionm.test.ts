@@ -91,7 +91,7 @@ t.test('simulator: send_transaction refuses negative items and bad sums, overwri
 t.test('backend: identify, preview with offers, award through send_transaction, exactly once', async (t) => {
   const sim = await startSessionmSim(t);
   const { run, logs } = await sessionmBackend(t, sim);
-  const alice = { ok: true, result: { customer: { id: 'U1', name: 'Alice Martin', tier: 'gold', balance: { amount: 120, currency: 'EUR' } } } };
+  const alice = { ok: true, result: { customer: { id: 'U1', name: 'Alice Martin', tier: 'gold', balance: { amount: 120, currency: 'EUR' } }, unsupported_ops: ['spend', 'void', 'products.sync', 'refund', 'voucher.redeem'] } };
   t.match(await run(message('identify', { by: 'card', value: '6006 4912 3456 7890' })), [alice]);
   t.match(await run(message('identify', { by: 'phone', value: '+33 6 12 34 56 78' })), [alice]);
   t.match(await run(message('identify', { by: 'email', value: 'ALICE@example.com' })), [alice]);
@@ -99,7 +99,7 @@ t.test('backend: identify, preview with offers, award through send_transaction, 
 
   const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
   const [preview] = await run(message('preview', { customer_id: 'U1', basket: b }));
-  t.match(preview, { ok: true, result: { award_amount: 0, balance: { amount: 120 }, offers: [{ id: 'O1', award_amount: 150 }, { id: 'O2', award_amount: 100 }] } });
+  t.match(preview, { ok: true, result: { award_amount: 0, balance: { amount: 120 }, offers: [{ id: 'O1', award_amount: 150 }, { id: 'O2', award_amount: 100 }], unsupported_ops: ['spend', 'void', 'products.sync', 'refund', 'voucher.redeem'] } });
 
   sim.server.inject({ kind: 'drop', when: 'after', endpoint: 'api/2.0/send_transaction' });
   const m = award('U1', b, 'sale-1');

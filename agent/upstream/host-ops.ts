@@ -1,0 +1,47 @@
+// The durable ops the loyalty host's backend does not offer (a platform backend: SessionM has no
+// wallet spend), so the till refuses them before committing instead of queueing a message the host
+// can only dead-letter. It matters most offline: a spend approved by the till is deducted by the POS
+// at once and, with such a host, could never be applied ("nothing acknowledged lost").
+// Learnt from the host's identify and preview answers (`unsupported_ops`) and kept in the meta table
+// across restarts; each online answer replaces it (absent: the host offers everything, e.g. the
+// ledger backend, or a host that predates the field). Knowing nothing yet, the till lets the host decide.
+import { AgentError } from '../../protocol/errors.ts';
+import type { Db } from '../storage/db.ts';
+import type { Logger } from '../../runtime/log.ts';
+
+const KEY = 'host_unsupported_ops';
+
+export class HostOps {
+  private unsupported: readonly string[] = [];
+
+  constructor(private readonly db: Db, private readonly log?: Logger) {
+    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(KEY) as { value: string } | undefined;
+    if (!row) return;
+    try {
+      const parsed: unknown = JSON.parse(row.value);
+      if (Array.isArray(parsed) && parsed.every((op) => typeof op === 'string')) this.unsupported = parsed;
+    } catch {
+      // An unreadable value is relearnt from the next answer.
+    }
+  }
+
+  /** What an online identify or preview answer said (best effort: a full disk keeps it in memory only). */
+  learn(ops: readonly string[] | undefined): void {
+    const sorted = [...new Set(ops ?? [])].sort();
+    if (sorted.join() === this.unsupported.join()) return;
+    this.unsupported = sorted;
+    try {
+      this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+        .run(KEY, JSON.stringify(sorted));
+    } catch (error) {
+      this.log?.warn({ err: error }, 'could not store the ops the host does not offer');
+    }
+  }
+
+  /** UNSUPPORTED (nothing committed) when the host said it does not offer `op`. */
+  check(op: string): void {
+    if (this.unsupported.includes(op)) {
+      throw new AgentError('UNSUPPORTED', `${op} is not offered by the loyalty host's backend (it said so in its last identify or preview answer): nothing was committed`, false);
+    }
+  }
+}
