@@ -56,6 +56,13 @@ interface SalePurchase {
   createdAt: string;
 }
 
+/**
+ * When a sale's events can have been submitted from: the till's created_at, or the host's clock
+ * when the till's is ahead of it (a till whose clock runs a day ahead would otherwise have every
+ * list look after its events: a spend's resend not found, a void cancelling none of them).
+ */
+const saleStart = (createdAt: string): string => (Date.parse(createdAt) > Date.now() ? new Date().toISOString() : createdAt);
+
 /** The unit-local date `iso` less the submission skew: the submitted_after_date of a sale's events. */
 const submittedAfter = (iso: string, timezone: string) => localDate(new Date(Date.parse(iso) - SUBMISSION_SKEW_MS).toISOString(), timezone);
 
@@ -245,11 +252,11 @@ export class CrmcomConnector implements Connector {
     }, purchaseData).catch((error: unknown) =>
       // A refusal of a purchase CRM.COM already posted under this sale's reference (an award resent
       // after a lost answer, or retried within the call): the posted purchase is the answer.
-      heldOnRefusal(error, () => this.postedPurchase(m.payload.customer_id, purchaseReference(ctx.terminal, txnId), m.created_at)));
+      heldOnRefusal(error, () => this.postedPurchase(m.payload.customer_id, purchaseReference(ctx.terminal, txnId), saleStart(m.created_at))));
     let instant = this.money(d.total_instant_spend_amount, c, 'total_instant_spend_amount');
     let automatic = this.money(d.total_automatic_spend_amount, c, 'total_automatic_spend_amount');
     let totalSpend = this.money(d.total_spend_amount, c, 'total_spend_amount');
-    const sale: SalePurchase = { participant: m.payload.customer_id, id: d.id, reference: purchaseReference(ctx.terminal, txnId), createdAt: m.created_at };
+    const sale: SalePurchase = { participant: m.payload.customer_id, id: d.id, reference: purchaseReference(ctx.terminal, txnId), createdAt: saleStart(m.created_at) };
     // CRM.COM's own spend requests on the purchase (listed once, when it made any).
     const platformSpends = instant + automatic > 0 ? (await this.listSpends(sale)).ofPurchase.filter(isPlatformSpend) : [];
     // The purchase object lists no reduction_method; its instant and automatic spend requests carry
@@ -280,7 +287,7 @@ export class CrmcomConnector implements Connector {
       offers: [],
       basket_total: basket.total,
       // For the sale's spends and void (sale-spends.ts): whose spend requests to list, and which settle this purchase.
-      [RECORDED_SALE_KEY]: { participant_id: sale.participant, purchase_id: d.id, created_at: m.created_at },
+      [RECORDED_SALE_KEY]: { participant_id: sale.participant, purchase_id: d.id, created_at: sale.createdAt },
     };
   }
 
@@ -331,7 +338,7 @@ export class CrmcomConnector implements Connector {
     const recorded = recordedSale(recordedAward);
     // The spend's own participant names the list; the sale's purchase id and time come from its
     // recorded award (a sale not awarded here: the spend's time, its purchase told by reference).
-    const sale: SalePurchase = { participant: payload.customer_id, id: recorded?.purchase_id, reference: purchaseRef, createdAt: recorded?.created_at ?? m.created_at };
+    const sale: SalePurchase = { participant: payload.customer_id, id: recorded?.purchase_id, reference: purchaseRef, createdAt: recorded?.created_at ?? saleStart(m.created_at) };
     const balance = async () => ({ amount: await this.balance(payload.customer_id), currency: payload.currency });
     // Our own reference is unique: a spend request under it is this spend's, whatever it settles.
     const held = (listed: { all: readonly Spend[] }) => listed.all.find((s) => s.external_system_reference_number === ctx.requestId);

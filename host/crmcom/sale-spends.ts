@@ -45,7 +45,7 @@ export function spendBound(asked: number, sale: SaleRecord, spends: readonly Pur
 export interface RecordedSale {
   participant_id: string;
   purchase_id: string;
-  /** The award message's created_at (ISO 8601): the purchase and its spend requests are submitted after it. */
+  /** The award message's created_at, or the host's clock if the till's was ahead (ISO 8601): the purchase and its spend requests are submitted after it. */
   created_at: string;
 }
 

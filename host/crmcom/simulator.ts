@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { describeIssues } from '../../protocol/schema.ts';
 import { fromDecimal, toDecimal } from '../platform/decimal.ts';
 import { SimRefusal, SimServer, basicAuth, type SimAnswer, type SimRequest } from '../platform/sim-server.ts';
+import { localDate } from './connector.ts';
 import {
   PARTICIPANT_FIELDS, WALLET_BALANCE_FIELDS, authKeyRequest, authTokenRequest, cancelRequest, participantShowRequest, productsSynchroniseRequest,
   purchaseCreateRequest, purchaseListRequest, purchasePreviewRequest, spendCreateRequest, spendListRequest,
@@ -53,6 +54,8 @@ export interface CrmcomSimOptions {
    * ("Available from CRM.COM R12.2.0 and CRM.COM R13.1.0 onward"); false plays an R13.0 tenant.
    */
   preview_participant_fields?: boolean;
+  /** The unit's time zone: how the lists' submitted_after_date / submitted_before_date (its local time) are read; UTC by default. */
+  timezone?: string;
   /** Product type names products/synchronise knows (others are unprocessed); any when absent. */
   product_types?: string[];
 }
@@ -60,6 +63,8 @@ export interface CrmcomSimOptions {
 interface Purchase {
   id: string; number: string; participant: string; reference: string; total: number; award: number; instant: number;
   automatic: number; state: 'POSTED' | 'CANCELLED';
+  /** When it was submitted (epoch ms): what the lists' submitted_* dates compare. */
+  submitted: number;
   /** The products_set as received. */
   products: z.output<typeof purchaseCreateRequest>['products_set'];
 }
@@ -70,6 +75,8 @@ interface Spend {
   id: string; number: string; participant: string; purchase: string; reference: string | null; amount: number; state: 'POSTED' | 'CANCELLED';
   instant_spend: boolean; automatic_spend: boolean;
   reduction_method: 'FRONT_END_REDUCTION' | 'BACK_END_REDUCTION';
+  /** When it was submitted (epoch ms). */
+  submitted: number;
 }
 
 const ok = (data: unknown): SimAnswer => ({ status: 200, body: { status: { code: 'OK', message: '', description: '' }, data } });
@@ -280,7 +287,7 @@ export class CrmcomSimulator {
     if (r.automatic > 0) this.addSpend(r.p, ref, null, r.automatic, 'automatic');
     const purchase: Purchase = {
       id: randomUUID(), number: String(++this.sequence), participant: r.p.id, reference: b.external_system_reference_number, total: r.total,
-      award: r.award, instant: r.instant, automatic: r.automatic, state: 'POSTED', products: b.products_set,
+      award: r.award, instant: r.instant, automatic: r.automatic, state: 'POSTED', products: b.products_set, submitted: Date.now(),
     };
     this.purchases.set(purchase.reference, purchase);
     return ok(this.purchaseData(purchase));
@@ -323,6 +330,7 @@ export class CrmcomSimulator {
       instant_spend: kind === 'instant', automatic_spend: kind === 'automatic',
       // The POS's spend requests are reduced by the POS (the default); CRM.COM's own as the unit says.
       reduction_method: kind === undefined ? 'FRONT_END_REDUCTION' : this.options.reduction ?? 'FRONT_END_REDUCTION',
+      submitted: Date.now(),
     };
     this.spends.set(s.id, s);
     return s;
@@ -349,11 +357,11 @@ export class CrmcomSimulator {
 
   /**
    * The spend requests of one participant or accounts receivable, oldest first (the list has no
-   * purchase filter: exactly one semi-optional owner, wire.ts). The submitted_* dates are
-   * accepted and not applied: the simulator keeps no submission times.
+   * purchase filter: exactly one semi-optional owner, wire.ts), submitted between the submitted_*
+   * dates when given (the unit's local time, option timezone).
    */
   private listSpends(b: z.output<typeof spendListRequest>): SimAnswer {
-    const all = [...this.spends.values()].filter((s) => this.ownedBy(b, this.participants.get(s.participant)));
+    const all = [...this.spends.values()].filter((s) => this.ownedBy(b, this.participants.get(s.participant)) && this.submittedWithin(b, s.submitted));
     return ok(all.slice(b.offset, b.offset + b.number_of_results).map((s) => this.spendData(s)));
   }
 
@@ -365,11 +373,18 @@ export class CrmcomSimulator {
       : b.accounts_receivable_identifier ? matches(b.accounts_receivable_identifier, accountsReceivableId) : false;
   }
 
+  /** Whether an event submitted at `at` (epoch ms) is after submitted_after_date and before submitted_before_date (to the second). */
+  private submittedWithin(b: { submitted_after_date?: string | undefined; submitted_before_date?: string | undefined }, at: number): boolean {
+    const tz = this.options.timezone ?? 'UTC';
+    const second = Math.floor(at / 1000) * 1000;
+    return (b.submitted_after_date === undefined || second >= zonedEpoch(b.submitted_after_date, tz))
+      && (b.submitted_before_date === undefined || second <= zonedEpoch(b.submitted_before_date, tz));
+  }
+
   /** The purchases of one participant or accounts receivable. */
   private listPurchases(b: z.output<typeof purchaseListRequest>): SimAnswer {
-    const all = [...this.purchases.values()].filter((x) => this.ownedBy(b, this.participants.get(x.participant)));
-    // The purchase customer event objects, oldest first (seed 000). The submitted_* dates are
-    // accepted and not applied: the simulator keeps no submission times.
+    const all = [...this.purchases.values()].filter((x) => this.ownedBy(b, this.participants.get(x.participant)) && this.submittedWithin(b, x.submitted));
+    // The purchase customer event objects, oldest first (seed 000).
     return ok(all.slice(b.offset, b.offset + b.number_of_results).map((x) => this.purchaseData(x)));
   }
 
@@ -426,4 +441,11 @@ export class CrmcomSimulator {
 }
 
 const accountsReceivableId = (p: SimParticipant): string => `AR-${p.id}`;
+
+/** The epoch ms of a reference date ("YYYY-MM-DDTHH:MM:SS", no offset) read as wall time in `timezone`. */
+function zonedEpoch(local: string, timezone: string): number {
+  const asUtc = Date.parse(`${local}Z`);
+  const shown = Date.parse(`${localDate(new Date(asUtc).toISOString(), timezone)}Z`);
+  return asUtc - (shown - asUtc);
+}
 const walletId = (p: SimParticipant): string => `W-${p.id}`;

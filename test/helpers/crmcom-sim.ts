@@ -16,7 +16,8 @@ export const SIM_PARTICIPANTS = [
 
 export async function startCrmcomSim(t: T, extra: Partial<ConstructorParameters<typeof CrmcomSimulator>[0]> = {}): Promise<CrmcomSimulator> {
   const sim = new CrmcomSimulator({
-    api_key: SIM_KEY, currency: 'EUR', award_basis_points: 1000, instant: { CROISSANT: 50 },
+    // The unit's time zone is the host's (crmcomBackend and the e2e hosts: Europe/Paris).
+    api_key: SIM_KEY, currency: 'EUR', award_basis_points: 1000, instant: { CROISSANT: 50 }, timezone: 'Europe/Paris',
     participants: structuredClone(SIM_PARTICIPANTS), ...extra,
   });
   await sim.start();

@@ -528,3 +528,18 @@ t.test('a preview without rewards_participant_id, rewards_participant_name, wall
   t.match(await given.run(message('preview', { customer_id: 'P1', basket: basket([['COFFEE', 1000]]) })), [{ ok: true, result: { balance: { amount: 1000 } } }]);
   t.equal(full.server.callsTo('wallets/get_balance'), 0, 'the preview\'s wallet_balance when given');
 });
+
+t.test('a till clock a day ahead: the sale\'s spend requests are still listed (submitted_after_date from the host\'s clock then)', async (t) => {
+  // The simulator now applies the lists' submitted_* dates. Before, the sale's created_at less an
+  // hour came from the till's clock: a day ahead, every list looked after the sale's events, and the
+  // void cancelled none of its spend requests (its purchase cancel then refused: REJECTED_UPSTREAM).
+  const sim = await startCrmcomSim(t);
+  const { run } = await crmcomBackend(t, sim);
+  const ahead = { txn_id: 'sale-1', created_at: new Date(Date.now() + 86_400_000).toISOString() };
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  t.match(await run(message('award', { customer_id: 'P1', basket: b, pos_reduced: false }, ahead), message('spend', { customer_id: 'P1', amount: 300, currency: 'EUR', offline: false }, ahead)), [
+    { ok: true, result: { instant_spend_amount: 0 } }, { ok: true, result: { spent_amount: 300 } },
+  ], 'the queued award found and cancelled its instant spend');
+  t.match(await run(message('void', {}, ahead)), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 300 } }]);
+  t.equal(sim.balance('P1'), 1000);
+});

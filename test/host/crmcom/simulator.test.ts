@@ -206,3 +206,24 @@ t.test('cancels: only posted purchase and spend request customer events', async 
   t.match(await cancelPurchase(), { status: 400, body: { status: { code: 'INVALID_PARAMETER', message: /not posted/ } } }, '"only to posted purchase customer events"');
   t.equal(sim.balance('P1'), 1000, 'nothing given back twice');
 });
+
+t.test('lists: submitted_after_date / submitted_before_date in the unit\'s local time', async (t) => {
+  const sim = await startCrmcomSim(t, { timezone: 'Asia/Tokyo' });
+  const url = sim.server.url;
+  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  t.match(await post(url, 'customer_events/purchases/create', {
+    token, rewards_participant_identifier: { id: 'P1' }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
+    intended_currency_identifier: { code: 'EUR' }, total_amount: 2.5, products_set: [{ product_identifier: { code: 'CROISSANT' }, net_amount: 2.5, vat_amount: 0, total_amount: 2.5 }],
+    external_system: 'till-agent', external_system_reference_number: 'r1',
+  }), { status: 200 });
+  // Tokyo wall time (UTC+9), to the second.
+  const tokyo = (offsetMs: number) => new Date(Date.now() + 9 * 3600_000 + offsetMs).toISOString().slice(0, 19);
+  const count = async (endpoint: string, dates: object) =>
+    ((await post(url, endpoint, { token, rewards_participant_identifier: { id: 'P1' }, number_of_results: 50, offset: 0, ...dates })).body.data as unknown[]).length;
+  for (const endpoint of ['customer_events/purchases/list', 'customer_events/spend_requests/list']) {
+    t.equal(await count(endpoint, { submitted_after_date: tokyo(-60_000) }), 1, `${endpoint}: submitted after a minute ago`);
+    t.equal(await count(endpoint, { submitted_after_date: tokyo(60_000) }), 0, `${endpoint}: nothing after a minute from now`);
+    t.equal(await count(endpoint, { submitted_before_date: tokyo(-60_000) }), 0, `${endpoint}: nothing before a minute ago`);
+    t.equal(await count(endpoint, { submitted_after_date: tokyo(-3600_000), submitted_before_date: tokyo(60_000) }), 1);
+  }
+});
