@@ -24,6 +24,8 @@ export async function refund(ctx: OpsContext, p: Params<'refund'>): Promise<Refu
     }
     return refundResult(await awaitAnswer(ctx, existing), p);
   }
+  // A host without returns (SessionM, CRM.COM) would dead-letter it, after a "queued" answer offline.
+  ctx.hostOps.check('refund');
   const sale = ctx.outbox.forTxn(p.txn_id);
   const award = sale.find((r) => r.op === 'award');
   if (!award) throw new AgentError('NOT_FOUND', `params.txn_id: no award with txn_id ${p.txn_id} on this till (a return goes to the till that made the sale)`);

@@ -14,6 +14,9 @@ export async function voidTxn(ctx: OpsContext, p: Params<'void'>): Promise<VoidR
   // answer of a voucher.redeem the host did not answer in time says. One the host refused took nothing.
   if (sale.length === 0) sale.push(...ctx.outbox.forSale('voucher.redeem', p.txn_id).filter(tookVoucher));
   if (sale.length === 0) throw new AgentError('NOT_FOUND', `no award, spend or redemption with txn_id ${p.txn_id} on this till`);
+  // A host without voids (SessionM) would dead-letter it, after a "queued" answer offline; a void
+  // already committed is answered as before (commitAndAwait).
+  if (!ctx.outbox.findByTxn('void', p.txn_id)) ctx.hostOps.check('void');
   const payload = p.reason === undefined ? {} : { reason: p.reason };
   const first = sale[0]!;
   const row = await commitAndAwait(ctx, newMessage(ctx, 'void', {

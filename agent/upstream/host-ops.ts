@@ -1,7 +1,8 @@
 // The durable ops the loyalty host's backend does not offer (a platform backend: SessionM has no
 // wallet spend), so the till refuses them before committing instead of queueing a message the host
 // can only dead-letter. It matters most offline: a spend approved by the till is deducted by the POS
-// at once and, with such a host, could never be applied ("nothing acknowledged lost").
+// at once and, with such a host, could never be applied ("nothing acknowledged lost"); a void or a
+// return answered "queued" was dead-lettered likewise. spend, void and refund check it.
 // Learnt from the host's identify and preview answers (`unsupported_ops`) and kept in the meta table
 // across restarts; each online answer replaces it (absent: the host offers everything, e.g. the
 // ledger backend, or a host that predates the field). Knowing nothing yet, the till lets the host decide.

@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait.ts';
 
 const basket = { currency: 'EUR', total: 2000, items: [{ sku: 'COFFEE', qty: 2, unit_price: 1000, amount: 2000 }] };
 
-t.test('identify → preview → award through SessionM; a spend is refused UNSUPPORTED before it is committed, online and offline', async (t) => {
+t.test('identify → preview → award through SessionM; a spend, a void and a return are refused UNSUPPORTED before they are committed', async (t) => {
   const sim = await startSessionmSim(t);
   const sys = await startSystem(t, {
     hostConfig: {
@@ -35,6 +35,9 @@ t.test('identify → preview → award through SessionM; a spend is refused UNSU
   t.match(await pos.request('spend', spend), { ok: false, error: { code: 'UNSUPPORTED', retryable: false } });
   await sys.goOffline();
   t.match(await pos.request('spend', spend), { ok: false, error: { code: 'UNSUPPORTED' } }, 'offline: not approved');
+  // Nor a void or a return, which SessionM's POS API does not take either: they were answered "queued", then dead-lettered.
+  t.match(await pos.request('void', { txn_id: 'sale-1' }), { ok: false, error: { code: 'UNSUPPORTED', message: /void/ } });
+  t.match(await pos.request('refund', { refund_id: 'r-1', txn_id: 'sale-1', currency: 'EUR', items: [{ sku: 'COFFEE', qty: 1, amount: 1000 }] }), { ok: false, error: { code: 'UNSUPPORTED', message: /refund/ } });
   t.match(await pos.request('outbox.list', { state: 'pending' }), { ok: true, result: { pending: 0, dead: 0, messages: [] } }, 'nothing committed');
   const logs = sys.host?.output() ?? '';
   for (const secret of [SM_SECRET, '6006491234567890']) t.notOk(logs.includes(secret), 'host logs carry no secret or card');
