@@ -24,6 +24,26 @@ export class SetupProblem extends Error {
 }
 
 /**
+ * Exit status of a start that failed on the till's setup and that starting again cannot mend (a
+ * file, a directory, a permission, a damaged database): the units' RestartPreventExitStatus= lists
+ * it next to 2, so systemd does not restart it five times into its start limit, after which even
+ * the technician's `systemctl restart` once it is fixed would be refused until `reset-failed`.
+ */
+export const EXIT_SETUP = 4;
+/** Exit status when a port or socket is taken (another agent runs): restarted, it may be free then. */
+export const EXIT_IN_USE = 3;
+
+/**
+ * How a SetupProblem ends the process: an address in use 3, an address that is not (yet) this
+ * machine's 1 (the network may still be coming up: restarted as before), anything else EXIT_SETUP.
+ */
+export function setupExitCode(problem: SetupProblem): number {
+  if (problem.code === 'EADDRINUSE') return EXIT_IN_USE;
+  if (problem.code === 'EADDRNOTAVAIL') return 1;
+  return EXIT_SETUP;
+}
+
+/**
  * The problem's message with the environment variable its key came from, when one replaced the
  * file's value (`TILL_AGENT_DATA_DIR` in a drop-in): the technician looks in the file otherwise.
  */

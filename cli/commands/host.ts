@@ -10,7 +10,7 @@ import { SeedError } from '../../host/seed.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
 import { createLogger } from '../../runtime/log.ts';
 import { createNotifier } from '../../runtime/sd-notify.ts';
-import { SetupProblem, fromEnvironment } from '../../runtime/setup-problem.ts';
+import { SetupProblem, fromEnvironment, setupExitCode } from '../../runtime/setup-problem.ts';
 import { UsageError } from './args.ts';
 import { listenForSignal } from './signals.ts';
 
@@ -70,7 +70,7 @@ export function parseHostArgs(args: string[]): HostArgs {
   return out;
 }
 
-/** The CLI command. Exit codes: 0 stopped by a signal, 1 failed to start or to stop (signals.ts), 2 bad usage, config or seed. */
+/** The CLI command. Exit codes: 0 stopped by a signal, 1 failed to start or to stop (signals.ts), 2 bad usage, config or seed, 3 metrics_listen in use, 4 the setup (a TLS file, data_dir: runtime/setup-problem.ts). */
 export async function hostCommand(args: string[]): Promise<number> {
   const parsed = parseHostArgs(args);
   if (parsed.help) {
@@ -139,7 +139,7 @@ export async function hostCommand(args: string[]): Promise<number> {
     if (error instanceof SetupProblem) {
       // A TLS file, data_dir, the metrics address: one line naming the key and what to do, no stack.
       failLog.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `host failed to start: ${fromEnvironment(error, HOST_ENV_OVERRIDES, process.env)}`);
-      return 1;
+      return setupExitCode(error);
     }
     failLog.fatal({ err: error }, 'host failed to start');
     return 1;

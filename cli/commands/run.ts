@@ -7,7 +7,7 @@ import { startDaemon } from '../../agent/daemon.ts';
 import { DatabaseUnusable } from '../../agent/storage/db.ts';
 import { createLogger } from '../../runtime/log.ts';
 import { createNotifier } from '../../runtime/sd-notify.ts';
-import { SetupProblem, fromEnvironment } from '../../runtime/setup-problem.ts';
+import { EXIT_IN_USE, EXIT_SETUP, SetupProblem, fromEnvironment, setupExitCode } from '../../runtime/setup-problem.ts';
 import { VERSION } from '../../agent/version.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { print, printError } from './output.ts';
@@ -18,14 +18,15 @@ const HELP = `till-agent run --config FILE
 Runs the agent: local POS socket, durable outbox, MQTT uplink.
   --config FILE   YAML configuration (see README, "Configuration")
 Environment: TILL_AGENT_BROKER_URL overrides uplink.url, TILL_AGENT_DATA_DIR overrides data_dir.
-Exit status: 0 when stopped by SIGTERM/SIGINT, 1 when it cannot start (a damaged or empty
-database, a missing TLS file, a data_dir or socket directory it may not write, each named in
-one log line), 2 for an invalid
-config or bad usage, 3 when its TCP port or Unix socket is in use (another agent runs).
+Exit status: 0 when stopped by SIGTERM/SIGINT, 1 when it cannot start for another reason (an
+address not of this machine included), 2 for an invalid config or bad usage, 3 when its TCP port
+or Unix socket is in use (another agent runs), 4 when the till's setup keeps it from starting (a
+damaged or empty database, a missing TLS file, a data_dir or socket directory it may not write,
+each named in one log line): the unit does not restart it, fix it and start it again.
 `;
 
 /** Exit status when a port or socket the agent needs is taken (another agent or demo runs). */
-export const EXIT_IN_USE = 3;
+export { EXIT_IN_USE };
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values: options } = parseFlags(args, { config: { type: 'string' } });
@@ -66,7 +67,7 @@ export async function runCommand(args: string[]): Promise<number> {
       // The till's setup (a TLS file, data_dir, the socket's directory, an address): one line that
       // names the key and what to do, no stack.
       startLog.fatal({ config_key: error.key, target: error.target, reason: error.reason }, `till-agent could not start: ${fromEnvironment(error, ENV_OVERRIDES, process.env)}`);
-      return error.code === 'EADDRINUSE' ? EXIT_IN_USE : 1;
+      return setupExitCode(error);
     }
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
@@ -77,7 +78,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (error instanceof DatabaseUnusable) {
       // One line, no stack: the file is kept as it is for the technician (it may hold unsent sales).
       startLog.fatal({ file: error.file, reason: error.reason }, `till-agent could not start: ${databaseAdvice(error, options.config)}`);
-      return 1;
+      return EXIT_SETUP;
     }
     startLog.fatal({ err: error }, 'till-agent could not start');
     return 1;

@@ -1,7 +1,8 @@
 // A technician's setup mistakes at `till-agent run` (and `till-agent host`): a missing TLS file, a
 // data_dir or socket directory the service cannot use, an address taken or not this machine's.
 // Each is one log line that names the config key, the path or address and what to do, with no
-// stack trace and no second line about the same failure; exit 1, or 3 for an address in use.
+// stack trace and no second line about the same failure; exit 4 (the units do not restart it: a
+// restart cannot mend it), 3 for an address in use, 1 for an address not (yet) this machine's.
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
@@ -49,22 +50,22 @@ function oneNamedLine(t: Test, r: { code: number; out: string; severe: Line[] },
 
 t.test('uplink.ca missing: the key, the file and what to do', async (t) => {
   const r = await run(t, agent({ uplink: `  url: mqtts://127.0.0.1:9\n  ca: missing-ca.pem` }));
-  oneNamedLine(t, r, 1, 'uplink.ca', /missing-ca\.pem$/, /ENOENT.*put the PEM file there or correct uplink\.ca.*chgrp till-agent/);
+  oneNamedLine(t, r, 4, 'uplink.ca', /missing-ca\.pem$/, /ENOENT.*put the PEM file there or correct uplink\.ca.*chgrp till-agent/);
 });
 
 t.test('uplink.cert is a directory: named as uplink.cert', async (t) => {
   const r = await run(t, (dir) => agent({ uplink: `  url: mqtts://127.0.0.1:9\n  cert: ${dir}\n  key: ${dir}/k.pem` })(dir));
-  oneNamedLine(t, r, 1, 'uplink.cert', /till-setup-/, /EISDIR/);
+  oneNamedLine(t, r, 4, 'uplink.cert', /till-setup-/, /EISDIR/);
 });
 
 t.test('data_dir below a file: named as data_dir, with what to do', async (t) => {
   const r = await run(t, (dir) => agent({ data_dir: join(dir, 'config.yaml', 'data') })(dir));
-  oneNamedLine(t, r, 1, 'data_dir', /config\.yaml\/data$/, /ENOTDIR.*\/var\/lib\/till-agent.*StateDirectory=/);
+  oneNamedLine(t, r, 4, 'data_dir', /config\.yaml\/data$/, /ENOTDIR.*\/var\/lib\/till-agent.*StateDirectory=/);
 });
 
 t.test('socket.unix in a directory that does not exist: named, with the runtime directory to use', async (t) => {
   const r = await run(t, (dir) => agent({ socket: `  tcp: false\n  unix: ${join(dir, 'no-such-dir', 'till.sock')}` })(dir));
-  oneNamedLine(t, r, 1, 'socket.unix', /no-such-dir\/till\.sock$/, /\/run\/till-agent.*RuntimeDirectory=/);
+  oneNamedLine(t, r, 4, 'socket.unix', /no-such-dir\/till\.sock$/, /\/run\/till-agent.*RuntimeDirectory=/);
 });
 
 t.test('socket.tcp on an address of another machine: named (EADDRNOTAVAIL), exit 1', async (t) => {
@@ -86,7 +87,7 @@ t.test('socket.tcp and metrics.listen in use: one line each naming the key, exit
 t.test('the host: a missing uplink.cert and an unusable data_dir are named the same way', async (t) => {
   const host = (extra: string) => (dir: string) => `data_dir: ${join(dir, 'host')}\nuplink:\n  url: mqtts://127.0.0.1:9\n${extra}`;
   const tls = await run(t, host('  cert: nope.pem\n  key: nope.key\n'), 'host');
-  t.equal(tls.code, 1, tls.out);
+  t.equal(tls.code, 4, tls.out);
   t.equal(tls.severe.length, 1, tls.out);
   t.match(tls.severe[0], { config_key: 'uplink.cert', msg: /host failed to start: uplink\.cert .*nope\.pem: ENOENT.*chgrp till-agent-host/ });
   t.notMatch(tls.out, /"stack"/);
@@ -113,7 +114,7 @@ t.test('a database file of another user: named with chown, by run and doctor (no
   await chown(data, 65534, 65534);
   const asNobody = (...args: string[]) => cliAsNobody(dir, ...args);
   const r = await asNobody('run', '--config', file);
-  oneNamedLine(t, { ...r, severe: lines(r.out).filter(severe) }, 1, 'data_dir', /data\/till-agent\.db$/,
+  oneNamedLine(t, { ...r, severe: lines(r.out).filter(severe) }, 4, 'data_dir', /data\/till-agent\.db$/,
     /EACCES.*chown till-agent:till-agent .*till-agent\.db\*/);
   const doctor = await asNobody('doctor', '--config', file, '--timeout-ms', '500');
   t.match(doctor.out, /✖ database +.*till-agent\.db is not readable and writable by this user \(owner uid 0, mode 0600\)\n +hint: .*chown till-agent:till-agent/);
@@ -140,7 +141,7 @@ t.test('the host: metrics_listen in use is one line naming the key, no stack', a
   t.teardown(() => { taken.close(); });
   const port = (taken.address() as net.AddressInfo).port;
   const r = await run(t, (dir) => `data_dir: ${join(dir, 'host')}\nuplink:\n  url: mqtt://127.0.0.1:9\nmetrics_listen: 127.0.0.1:${port}\n`, 'host');
-  t.equal(r.code, 1, r.out);
+  t.equal(r.code, 3, `in use: 3, as the agent (restarted: the other program may be gone then)\n${r.out}`);
   t.equal(r.severe.length, 1, r.out);
   t.match(r.severe[0], { config_key: 'metrics_listen', msg: new RegExp(`host failed to start: metrics_listen 127\\.0\\.0\\.1:${port}: EADDRINUSE.*another program listens there`) });
   t.notMatch(r.out, /"stack"/);
@@ -148,9 +149,9 @@ t.test('the host: metrics_listen in use is one line naming the key, no stack', a
 
 t.test('log_level: silent still says why the start failed (agent and host), not an empty journal', async (t) => {
   const r = await run(t, (dir) => agent({ uplink: '  url: mqtts://127.0.0.1:9\n  ca: missing-ca.pem' })(dir).replace('log_level: debug', 'log_level: silent'));
-  oneNamedLine(t, r, 1, 'uplink.ca', /missing-ca\.pem$/, /ENOENT/);
+  oneNamedLine(t, r, 4, 'uplink.ca', /missing-ca\.pem$/, /ENOENT/);
   const host = await run(t, (dir) => `data_dir: ${join(dir, 'host')}\nlog_level: silent\nuplink:\n  url: mqtts://127.0.0.1:9\n  ca: nope.pem\n`, 'host');
-  t.equal(host.code, 1, host.out);
+  t.equal(host.code, 4, host.out);
   t.match(host.severe, [{ config_key: 'uplink.ca', msg: /host failed to start: uplink\.ca / }]);
 });
 

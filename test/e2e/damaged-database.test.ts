@@ -40,7 +40,7 @@ async function runRefused(t: Test, config: string) {
 }
 
 function checkRefusal(t: Test, r: Awaited<ReturnType<typeof runRefused>>, reason: RegExp) {
-  t.equal(r.exit?.code, 1, 'exit status 1');
+  t.equal(r.exit?.code, 4, 'exit status 4: the unit does not restart it (restarting cannot mend the file)');
   const fatal = r.lines.filter((l) => l.level === 'fatal' || l.level === 60);
   t.equal(fatal.length, 1, 'one fatal line');
   t.match(String(fatal[0]?.msg), reason);

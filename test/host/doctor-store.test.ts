@@ -39,7 +39,7 @@ t.test('a host.db the service user cannot write: start refused in one line namin
   await chown(data, 65534, 65534);
   const asNobody = (...args: string[]) => cliAsNobody(dir, ...args);
   const run = await asNobody('host', '--config', config);
-  t.equal(run.code, 1, run.out);
+  t.equal(run.code, 4, run.out);
   const severe = run.out.trim().split('\n').map((l) => JSON.parse(l) as { level: unknown; msg: string; config_key?: string })
     .filter((l) => l.level === 'fatal' || l.level === 'error' || (typeof l.level === 'number' && l.level >= 50));
   t.equal(severe.length, 1, run.out);

@@ -51,7 +51,7 @@ t.test('till-agent.service keeps what a till needs', async (t) => {
   t.same(service('NotifyAccess'), ['main']);
   t.same(service('WatchdogSec'), ['30'], 'a hung event loop is restarted');
   t.same(service('Restart'), ['on-failure']);
-  t.same(service('RestartPreventExitStatus'), ['2'], 'an invalid config (exit 2) is not restarted');
+  t.same(service('RestartPreventExitStatus'), ['2 4'], 'an invalid config (exit 2) or setup (exit 4) is not restarted');
   t.ok(unitValues(unit, 'Unit', 'StartLimitIntervalSec'), 'restarts are rate limited');
   t.ok(unitValues(unit, 'Unit', 'StartLimitBurst'), 'restarts are rate limited');
   t.same(service('TimeoutStopSec'), ['10']);
@@ -99,7 +99,7 @@ t.test('till-agent-host.service: no devices, its own user and state', async (t) 
   t.equal(service('SupplementaryGroups'), undefined);
   t.notSame(service('MemoryDenyWriteExecute'), ['yes']);
   t.same(service('Restart'), ['on-failure']);
-  t.same(service('RestartPreventExitStatus'), ['2'], 'an invalid config or seed (exit 2) is not restarted');
+  t.same(service('RestartPreventExitStatus'), ['2 4'], 'an invalid config or seed (exit 2) or setup (exit 4) is not restarted');
   // The host sends READY=1 and WATCHDOG=1 (test/runtime/sd-notify.test.ts).
   t.same(service('Type'), ['notify']);
   t.same(service('NotifyAccess'), ['main']);
