@@ -39,8 +39,15 @@ const EXTERNAL_SYSTEM = 'till-agent';
 /** What --check-backend and doctor name: a participant and a purchase reference no one has. */
 const CHECK_ID = 'till-agent-check-backend';
 const IDENTIFY_FIELDS = 'id,accounts_receivable,currency,reward_tier';
-/** A sale's customer events are submitted after it, less this much clock skew between the till and CRM.COM. */
-const SUBMISSION_SKEW_MS = 3600_000;
+/**
+ * A sale's customer events are submitted after it, less this margin. The lists' submitted_after_date
+ * is a wall time CRM.COM reads in the unit's time zone, written in the host's `timezone` (UTC by
+ * default): a host left at UTC for a unit in New York named, with an hour's margin, a time four
+ * hours after the sale and hid its events (a spend's resend not found, a void
+ * cancelling none of its spend requests). 26 hours covers any two zones' offset (UTC−12 to UTC+14),
+ * daylight saving and clock skew; it costs only the participant's events of the day before the sale.
+ */
+const SUBMISSION_SKEW_MS = 26 * 3600_000;
 
 type Spend = z.output<typeof spendData>;
 
@@ -294,7 +301,7 @@ export class CrmcomConnector implements Connector {
   /**
    * The participant's purchase customer event with this external_system_reference_number, if CRM.COM
    * holds one: customer_events/purchases/list by rewards_participant_identifier (one of its
-   * semi-optional identifiers is mandatory), submitted after the sale less an hour of clock skew
+   * semi-optional identifiers is mandatory), submitted after the sale less the margin (SUBMISSION_SKEW_MS)
    * (a sale is submitted after it is made), pages of 50, oldest first.
    */
   private async postedPurchase(customerId: string, reference: string, createdAt: string): Promise<z.output<typeof purchaseData> | undefined> {
@@ -390,7 +397,7 @@ export class CrmcomConnector implements Connector {
    * The sale's spend requests. customer_events/spend_requests/list has no purchase filter and needs
    * exactly one of its semi-optional owners (participant, accounts receivable, classification:
    * "It is mandatory to specify one of the semi-optional parameters"): the participant's spend
-   * requests submitted since the sale (less an hour of skew), ≤ 50 per call, oldest first; those
+   * requests submitted since the sale (less SUBMISSION_SKEW_MS), ≤ 50 per call, oldest first; those
    * settling the sale's purchase are `ofPurchase`, `all` keeps the others (a reference is found
    * whatever it settles). A NOT_FOUND list is taken as empty (the probes already read it so).
    */

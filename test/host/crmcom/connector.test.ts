@@ -543,3 +543,18 @@ t.test('a till clock a day ahead: the sale\'s spend requests are still listed (s
   t.match(await run(message('void', {}, ahead)), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 300 } }]);
   t.equal(sim.balance('P1'), 1000);
 });
+
+t.test('a host timezone six hours ahead of the unit\'s: the lists still reach back to the sale (a margin of 26 hours)', async (t) => {
+  // submitted_after_date is written in the host's timezone (the helper's: Europe/Paris) and read in
+  // the unit's (here New York). Before, with an hour's margin, it named a time hours after the sale:
+  // the sale's spend requests were hidden and its void cancelled none of them (refused).
+  const sim = await startCrmcomSim(t, { timezone: 'America/New_York' });
+  const { run } = await crmcomBackend(t, sim);
+  const sale = { txn_id: 'sale-1', created_at: new Date().toISOString() };
+  const b = basket([['CROISSANT', 250], ['COFFEE', 750]]);
+  t.match(await run(message('award', { customer_id: 'P1', basket: b }, sale), message('spend', { customer_id: 'P1', amount: 300, currency: 'EUR', offline: false }, sale)), [
+    { ok: true, result: { instant_spend_amount: 50 } }, { ok: true, result: { spent_amount: 300 } },
+  ]);
+  t.match(await run(message('void', {}, sale)), [{ ok: true, result: { reversed_award_amount: 100, reversed_spend_amount: 350 } }]);
+  t.equal(sim.balance('P1'), 1000);
+});
