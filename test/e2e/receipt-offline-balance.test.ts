@@ -6,33 +6,15 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { cli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { interpret } from '../../drivers/escpos-interpreter.ts';
-import { freePort } from '../helpers/ports.ts';
-import { printerServer } from '../helpers/printer-server.ts';
-import { startSystem } from '../helpers/system.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { tillWithPrinter as startTill } from '../helpers/till-with-printer.ts';
 
 type Ok = { ok: true; result: Record<string, unknown> };
 const basket = { currency: 'EUR', total: 1000, items: [{ sku: 'COFFEE', qty: 1, unit_price: 1000, amount: 1000 }] };
 
 /** Agent, host and a ready network printer; receipt(txn) prints the sale's receipt and returns its lines. */
 async function tillWithPrinter(t: Test) {
-  const printer = await printerServer(t, await freePort());
-  const sys = await startSystem(t, {
-    agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'tcp', host: '127.0.0.1', port: printer.port, confirm_timeout_ms: 1000, poll_ms: 100 }] },
-  });
-  await sys.waitOnline();
-  const pos = await sys.pos();
-  await waitFor(async () => {
-    const r = await pos.request('devices.list');
-    return r.ok && (r.result as { devices: Array<{ state: string }> }).devices.every((d) => d.state === 'ready');
-  }, { what: 'printer ready' });
-  const receipt = async (txn: string) => {
-    const before = printer.peers.length === 0 ? 0 : Buffer.concat(printer.peers.map((p) => p.jobBytes())).length;
-    t.match(await pos.request('receipt.print', { txn_id: txn, document: { currency: 'EUR', items: [{ name: 'Coffee', amount: 1000 }], total: 1000 } }), { ok: true, result: { status: 'printed', loyalty: true } });
-    return interpret(Buffer.concat(printer.peers.map((p) => p.jobBytes())).subarray(before), { columns: 42 }).lines;
-  };
-  return { sys, pos, receipt };
+  const till = await startTill(t);
+  return { ...till, receipt: (txn: string) => till.receipt(txn, 1000) };
 }
 
 t.test('a receipt printed offline takes off the customer\'s offline spends on other sales approved before its own', async (t) => {

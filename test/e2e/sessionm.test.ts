@@ -1,10 +1,8 @@
 // The whole chain against the SessionM simulator: POS socket → real agent process → real
 // mosquitto → host process (backend: sessionm) → simulator in this test process.
 import t from 'tap';
-import { interpret } from '../../drivers/escpos-interpreter.ts';
-import { freePort } from '../helpers/ports.ts';
 import { outboxDrained } from '../helpers/pos-queries.ts';
-import { printerServer } from '../helpers/printer-server.ts';
+import { tillWithPrinter } from '../helpers/till-with-printer.ts';
 import { SM_KEY, SM_SECRET, startSessionmSim } from '../helpers/sessionm-sim.ts';
 import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -48,25 +46,14 @@ t.test('identify → preview → award through SessionM; a spend, a void and a r
 // online and when a queued award is delivered later, and the receipt says the points come later.
 t.test('a SessionM preview and award: award_pending to the POS, online and once a queued award is delivered; the receipt says "Points added later"', async (t) => {
   const sim = await startSessionmSim(t);
-  const printer = await printerServer(t, await freePort());
-  const sys = await startSystem(t, {
+  const till = await tillWithPrinter(t, {
     hostConfig: {
       seed: undefined, backend: 'sessionm',
       sessionm: { url: sim.server.url, key: SM_KEY, secret: SM_SECRET, client_id: 'C1', currency: 'EUR', timeout_ms: 1000, retries: 1, max_delay_ms: 50 },
     },
-    agent: { devices: [{ name: 'printer0', kind: 'printer', transport: 'tcp', host: '127.0.0.1', port: printer.port, confirm_timeout_ms: 1000, poll_ms: 100 }] },
   });
-  await sys.waitOnline();
-  const pos = await sys.pos();
-  await waitFor(async () => {
-    const r = await pos.request('devices.list');
-    return r.ok && (r.result as { devices: Array<{ state: string }> }).devices.every((d) => d.state === 'ready');
-  }, { what: 'printer ready' });
-  const receipt = async (txn: string) => {
-    const before = printer.peers.length === 0 ? 0 : Buffer.concat(printer.peers.map((p) => p.jobBytes())).length;
-    t.match(await pos.request('receipt.print', { txn_id: txn, document: { currency: 'EUR', items: [{ name: 'Coffee', amount: 2000 }], total: 2000 } }), { ok: true, result: { status: 'printed', loyalty: true } });
-    return interpret(Buffer.concat(printer.peers.map((p) => p.jobBytes())).subarray(before), { columns: 42 }).lines;
-  };
+  const { sys, pos } = till;
+  const receipt = (txn: string) => till.receipt(txn, 2000);
   const sale = (txn: string) => pos.request('award', { txn_id: txn, customer_id: 'U1', basket });
 
   // What the basket will earn is not known before the sale either: preview says so, not "earns 0".
