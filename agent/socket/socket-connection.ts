@@ -17,6 +17,7 @@ import { awardFrame } from '../../protocol/award-frame.ts';
 import { checkKeys } from '../../protocol/json-frame.ts';
 import { maskPansIn } from '../../protocol/pan.ts';
 import { formatPath } from '../../protocol/schema.ts';
+import { requestLogLine } from './request-log.ts';
 import type { EventBus, EventData } from '../events.ts';
 import { ConnectionGuard } from './connection-guard.ts';
 import type { HelloThrottle } from './hello-throttle.ts';
@@ -330,7 +331,7 @@ export class Connection {
         response = { id, ok: false, error: errorBody(error) };
       }
       this.write(response, requestId);
-      this.logOutcome(requestId, op, response, started);
+      this.logOutcome(requestId, op, response, started, params);
     } catch (error) {
       // Only reachable through a bug in write/log; never let it become an unhandled rejection.
       this.log.error({ err: error, requestId, op }, 'failed to answer a request');
@@ -364,11 +365,15 @@ export class Connection {
     this.logOutcome(requestId, op, response, performance.now());
   }
 
-  /** Never logs params or results: they may hold card numbers. */
-  private logOutcome(requestId: string, op: Op | undefined, response: Response, started: number): void {
+  /**
+   * Never logs params or results: they may hold card numbers. A money op's line names its sale and
+   * outcome at info (refused: warn), request-log.ts.
+   */
+  private logOutcome(requestId: string, op: Op | undefined, response: Response, started: number, params?: unknown): void {
     const code = response.ok ? 'OK' : response.error.code;
     const elapsed = performance.now() - started;
-    this.log.debug({ requestId, op, code, ms: Math.round(elapsed * 10) / 10 }, 'request');
+    const line = requestLogLine(op, params, response);
+    this.log[line.level]({ requestId, op, code, ...line.fields, ms: Math.round(elapsed * 10) / 10 }, 'request');
     this.options.host.outcome(op ?? 'unknown', code, elapsed / 1000);
   }
 

@@ -1,0 +1,44 @@
+// What a request's log line says beyond its op and code. A money request (one that awards,
+// spends, reverses or redeems) is what a support engineer is asked about ("her points from
+// yesterday's sale are missing"): its line names the sale and the request's own id, says what
+// became of it (awarded, queued, spent, or the refusal's message) and is logged at info, a refused
+// one at warn, so the journal at the default level answers "what happened to txn X, when, why".
+// Every other request stays at debug: status polls and scans would bury the sales.
+// Params reach here validated (a card number in any id was refused before), and only the ids,
+// never the basket, customer or amounts, are copied; maskPansIn guards the ids all the same.
+import type { Response } from '../../protocol/local.ts';
+import { maskPansIn } from '../../protocol/pan.ts';
+
+const MONEY_OPS: ReadonlySet<string> = new Set(['award', 'spend', 'void', 'refund', 'redeem', 'reinstate', 'voucher.redeem']);
+const ID_KEYS = ['txn_id', 'spend_id', 'refund_id', 'redemption_id'] as const;
+const MAX_ID = 128;
+
+export type RequestLogLevel = 'debug' | 'info' | 'warn';
+
+export interface RequestLogLine {
+  level: RequestLogLevel;
+  fields: Record<string, unknown>;
+}
+
+export function isMoneyOp(op: string | undefined): boolean {
+  return op !== undefined && MONEY_OPS.has(op);
+}
+
+/** The extra fields and the level of a request's outcome line; params undefined: refused before they were read. */
+export function requestLogLine(op: string | undefined, params: unknown, response: Response): RequestLogLine {
+  if (!isMoneyOp(op)) return { level: 'debug', fields: {} };
+  const fields: Record<string, unknown> = {};
+  if (typeof params === 'object' && params !== null) {
+    for (const key of ID_KEYS) {
+      const value = (params as Record<string, unknown>)[key];
+      if (typeof value === 'string') fields[key] = maskPansIn(value.slice(0, MAX_ID));
+    }
+  }
+  if (response.ok) {
+    const status = (response.result as { status?: unknown } | null)?.status;
+    if (typeof status === 'string') fields.status = status;
+    return { level: 'info', fields };
+  }
+  fields.error = response.error.message;
+  return { level: 'warn', fields };
+}

@@ -1,0 +1,43 @@
+// A money request's log line names its sale and outcome at info (refused: warn); the rest stay at
+// debug. Support answers "what happened to txn X" from the journal at the default level (info).
+import t from 'tap';
+import { AgentError } from '../../protocol/errors.ts';
+import type { Handler } from '../../agent/socket/socket-server.ts';
+import { startServer } from '../helpers/socket-harness.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const basket = { currency: 'EUR', total: 1000, items: [{ sku: 'COFFEE', qty: 1, unit_price: 1000, amount: 1000 }] };
+
+const handle: Handler = async (op, params) => {
+  const p = params as { txn_id?: string };
+  if (op === 'award') return { status: 'queued', txn_id: p.txn_id, currency: 'EUR' };
+  if (op === 'spend') throw new AgentError('OFFLINE_SPEND_DECLINED', 'offline spend declined: amount 100000 is above the offline floor limit 500');
+  if (op === 'refund') return { status: 'refunded', refund_id: 'R-1', txn_id: p.txn_id };
+  return { ok: true };
+};
+
+t.test('money requests are logged with their ids and outcome, at info or warn', async (t) => {
+  const h = await startServer(t, { handle });
+  const pos = await h.connect();
+  t.match(await pos.request('hello', { protocol: 2 }), { ok: true });
+  t.match(await pos.request('award', { txn_id: 'sale-7', customer_id: 'alice', basket }), { ok: true });
+  t.match(await pos.request('spend', { txn_id: 'sale-7', spend_id: 'sp-1', customer_id: 'alice', amount: 100000, currency: 'EUR' }),
+    { ok: false, error: { code: 'OFFLINE_SPEND_DECLINED' } });
+  t.match(await pos.request('refund', { refund_id: 'R-1', txn_id: 'sale-7', currency: 'EUR', items: [{ sku: 'COFFEE', qty: 1, amount: 1000 }] }), { ok: true });
+  // Refused by its params: the sale is not done, so not debug either.
+  t.match(await pos.request('award', { txn_id: 'sale-8', customer_id: 'alice' }), { ok: false, error: { code: 'BAD_REQUEST' } });
+  t.match(await pos.request('status'), { ok: true });
+  await waitFor(() => h.logs.filter((l) => l.msg === 'request').length === 6, { what: 'six request lines' });
+  const lines = h.logs.filter((l) => l.msg === 'request');
+  t.match(lines[1], { level: 'info', op: 'award', code: 'OK', txn_id: 'sale-7', status: 'queued' });
+  t.notOk('customer_id' in lines[1]! || 'basket' in lines[1]!, 'no params beyond the ids');
+  t.match(lines[2], {
+    level: 'warn', op: 'spend', code: 'OFFLINE_SPEND_DECLINED', txn_id: 'sale-7', spend_id: 'sp-1',
+    error: 'offline spend declined: amount 100000 is above the offline floor limit 500',
+  });
+  t.match(lines[3], { level: 'info', op: 'refund', code: 'OK', txn_id: 'sale-7', refund_id: 'R-1', status: 'refunded' });
+  t.match(lines[4], { level: 'warn', op: 'award', code: 'BAD_REQUEST', error: /basket/ });
+  t.match(lines[5], { level: 'debug', op: 'status', code: 'OK' });
+  t.notOk('txn_id' in lines[5]!);
+  t.match(lines[0], { level: 'debug', op: 'hello' });
+});
