@@ -12,6 +12,7 @@
 // predates chaining ignores `chain`, and only stop-and-wait keeps order with it.
 // A row leaves `pending` only on the host's answer for it.
 import { isAgentError } from '../../protocol/errors.ts';
+import { warnOnAttempt } from '../../protocol/reconnect-backoff.ts';
 import type { Chain, DurableOp, UpstreamMessage, UpstreamResponse } from '../../protocol/upstream.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../../runtime/log.ts';
@@ -72,6 +73,13 @@ export class Forwarder {
   private broken = false;
   /** …and it was a failure (not a refusal, not a partial answer that moved the queue): back off. */
   private failed = false;
+  /**
+   * Sends failed in a row (no answer: no host subscribed, a timeout) and the last one's error. A host
+   * down all day is an expected state that `status` shows all along: the same error again is a
+   * warning only on failures 1, 2, 4, 8, … as the uplink's reconnects (protocol/reconnect-backoff.ts).
+   */
+  private failedSends = 0;
+  private lastFailure: string | undefined;
 
   constructor(private readonly options: ForwarderOptions) {}
 
@@ -215,7 +223,12 @@ export class Forwarder {
     setImmediate(() => this.afterSend(rows));
     uplink.request(rows.map(toMessage), timeoutMs, chain)
       .then((response) => this.landed(flight, response), (error: unknown) => {
-        log.warn({ err: { message: (error as Error).message }, count: rows.length, first: rows[0]!.id }, 'outbox delivery failed; will resend');
+        const message = (error as Error).message;
+        const same = message === this.lastFailure;
+        this.lastFailure = message;
+        const attempt = ++this.failedSends;
+        log[warnOnAttempt(attempt, same) ? 'warn' : 'debug'](
+          { err: { message }, count: rows.length, first: rows[0]!.id, txn_id: rows[0]!.txn_id, attempt }, 'outbox delivery failed; will resend');
         this.broken = true;
         this.failed = true;
       })
@@ -253,6 +266,8 @@ export class Forwarder {
   }
 
   private landed(flight: Flight, response: UpstreamResponse): void | Promise<void> {
+    this.failedSends = 0;
+    this.lastFailure = undefined;
     this.hostChains = response.chain !== undefined;
     const first = this.answerFirst(flight, response);
     if (!first) return this.afterAnswer(flight, response);
