@@ -96,7 +96,7 @@ export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) 
       const e = asAgentError(error) as { code?: string; message?: string };
       mark('failed', isDriverError(error) ? error.reason : e.code);
       ctx.onPrintJob(printer.name, e.code ?? 'failed');
-      ctx.log.warn({ printer: printer.name, job_id: jobId, code: e.code }, 'print job failed');
+      ctx.log.warn({ printer: printer.name, job_id: jobId, txn_id: p.txn_id, code: e.code }, 'print job failed');
       ctx.events.emit('print', { ...base, status: 'failed', error: { code: e.code, message: e.message } });
       throw error;
     },

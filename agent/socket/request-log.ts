@@ -3,14 +3,21 @@
 // yesterday's sale are missing"): its line names the sale and the request's own id, says what
 // became of it (awarded, queued, spent, or the refusal's message) and is logged at info, a refused
 // one at warn, so the journal at the default level answers "what happened to txn X, when, why".
-// Every other request stays at debug: status polls and scans would bury the sales.
+// A sale's receipt (receipt.print) is logged the same way, with whether it carried the loyalty
+// section ("the till printed no loyalty section"). Every other request stays at debug: status
+// polls and scans would bury the sales.
 // Params reach here validated (a card number in any id was refused before), and only the ids,
 // never the basket, customer or amounts, are copied; maskPansIn guards the ids all the same.
 import type { Response } from '../../protocol/local.ts';
 import { maskPansIn } from '../../protocol/pan.ts';
 
-const MONEY_OPS: ReadonlySet<string> = new Set(['award', 'spend', 'void', 'refund', 'redeem', 'reinstate', 'voucher.redeem']);
-const ID_KEYS = ['txn_id', 'spend_id', 'refund_id', 'redemption_id'] as const;
+const SALE_OPS: ReadonlySet<string> = new Set(['award', 'spend', 'void', 'refund', 'redeem', 'reinstate', 'voucher.redeem', 'receipt.print']);
+const ID_KEYS = ['txn_id', 'spend_id', 'refund_id', 'redemption_id', 'job_id'] as const;
+/**
+ * What the answer says became of it: awarded/queued/spent/printed…, a receipt's loyalty section,
+ * why a print is uncertain, the print job's id (the agent's own when the POS named none).
+ */
+const RESULT_KEYS = ['status', 'loyalty', 'reason', 'job_id'] as const;
 const MAX_ID = 128;
 
 export type RequestLogLevel = 'debug' | 'info' | 'warn';
@@ -20,13 +27,13 @@ export interface RequestLogLine {
   fields: Record<string, unknown>;
 }
 
-export function isMoneyOp(op: string | undefined): boolean {
-  return op !== undefined && MONEY_OPS.has(op);
+export function isSaleOp(op: string | undefined): boolean {
+  return op !== undefined && SALE_OPS.has(op);
 }
 
 /** The extra fields and the level of a request's outcome line; params undefined: refused before they were read. */
 export function requestLogLine(op: string | undefined, params: unknown, response: Response): RequestLogLine {
-  if (!isMoneyOp(op)) return { level: 'debug', fields: {} };
+  if (!isSaleOp(op)) return { level: 'debug', fields: {} };
   const fields: Record<string, unknown> = {};
   if (typeof params === 'object' && params !== null) {
     for (const key of ID_KEYS) {
@@ -35,8 +42,11 @@ export function requestLogLine(op: string | undefined, params: unknown, response
     }
   }
   if (response.ok) {
-    const status = (response.result as { status?: unknown } | null)?.status;
-    if (typeof status === 'string') fields.status = status;
+    const result = (response.result ?? {}) as Record<string, unknown>;
+    for (const key of RESULT_KEYS) {
+      const value = result[key];
+      if (typeof value === 'string' || typeof value === 'boolean') fields[key] = value;
+    }
     return { level: 'info', fields };
   }
   fields.error = response.error.message;

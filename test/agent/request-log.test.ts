@@ -13,6 +13,7 @@ const handle: Handler = async (op, params) => {
   if (op === 'award') return { status: 'queued', txn_id: p.txn_id, currency: 'EUR' };
   if (op === 'spend') throw new AgentError('OFFLINE_SPEND_DECLINED', 'offline spend declined: amount 100000 is above the offline floor limit 500');
   if (op === 'refund') return { status: 'refunded', refund_id: 'R-1', txn_id: p.txn_id };
+  if (op === 'receipt.print') return { status: 'printed', printer: 'printer0', job_id: 'job-9', loyalty: false, warnings: [] };
   return { ok: true };
 };
 
@@ -26,8 +27,10 @@ t.test('money requests are logged with their ids and outcome, at info or warn', 
   t.match(await pos.request('refund', { refund_id: 'R-1', txn_id: 'sale-7', currency: 'EUR', items: [{ sku: 'COFFEE', qty: 1, amount: 1000 }] }), { ok: true });
   // Refused by its params: the sale is not done, so not debug either.
   t.match(await pos.request('award', { txn_id: 'sale-8', customer_id: 'alice' }), { ok: false, error: { code: 'BAD_REQUEST' } });
+  // "The till printed no loyalty section": the receipt's line says so, for which sale and job.
+  t.match(await pos.request('receipt.print', { txn_id: 'sale-7', document: { currency: 'EUR', total: 1000 } }), { ok: true });
   t.match(await pos.request('status'), { ok: true });
-  await waitFor(() => h.logs.filter((l) => l.msg === 'request').length === 6, { what: 'six request lines' });
+  await waitFor(() => h.logs.filter((l) => l.msg === 'request').length === 7, { what: 'seven request lines' });
   const lines = h.logs.filter((l) => l.msg === 'request');
   t.match(lines[1], { level: 'info', op: 'award', code: 'OK', txn_id: 'sale-7', status: 'queued' });
   t.notOk('customer_id' in lines[1]! || 'basket' in lines[1]!, 'no params beyond the ids');
@@ -37,7 +40,8 @@ t.test('money requests are logged with their ids and outcome, at info or warn', 
   });
   t.match(lines[3], { level: 'info', op: 'refund', code: 'OK', txn_id: 'sale-7', refund_id: 'R-1', status: 'refunded' });
   t.match(lines[4], { level: 'warn', op: 'award', code: 'BAD_REQUEST', error: /basket/ });
-  t.match(lines[5], { level: 'debug', op: 'status', code: 'OK' });
-  t.notOk('txn_id' in lines[5]!);
+  t.match(lines[5], { level: 'info', op: 'receipt.print', code: 'OK', txn_id: 'sale-7', job_id: 'job-9', status: 'printed', loyalty: false });
+  t.match(lines[6], { level: 'debug', op: 'status', code: 'OK' });
+  t.notOk('txn_id' in lines[6]!);
   t.match(lines[0], { level: 'debug', op: 'hello' });
 });
