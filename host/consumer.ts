@@ -33,7 +33,7 @@ import { writePacketsWhole } from '../runtime/whole-packets.ts';
 import { hostRequestTrace, type HostRequestTrace } from '../runtime/trace.ts';
 import { backOffReconnects } from '../protocol/reconnect-backoff.ts';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { mqttConnectOptions, reconnectBackoff, type UplinkConfig } from '../protocol/uplink-config.ts';
+import { mqttConnectOptions, reconnectBackoff, urlWithoutUserinfo, type UplinkConfig } from '../protocol/uplink-config.ts';
 import { tillPrefix, topics, type TillIdentity, type UpstreamResponse } from '../protocol/upstream.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { Batch, HandleSummary } from './batch.ts';
@@ -174,7 +174,7 @@ export class Consumer {
     // configured one is kept session_expiry_s (long enough for a restart): while it is kept, the
     // broker hands it its share of the requests, which wait there for the host or the till's resend.
     if (connectOptions.properties) connectOptions.properties = { sessionExpiryInterval: persistentSession ? uplink.session_expiry_s ?? 60 : 0 };
-    this.transition('connecting', { url: uplink.url, client_id: clientId, topic: this.topic });
+    this.transition('connecting', { url: urlWithoutUserinfo(uplink.url), client_id: clientId, topic: this.topic });
     const client = mqtt.connect(uplink.url, connectOptions);
     this.client = client;
     // The answers and PUBACKs as one Buffer each, not a write per field (runtime/whole-packets.ts).

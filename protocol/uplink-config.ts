@@ -150,7 +150,11 @@ export function brokerSettings(url: string, files: TlsFiles, connect: ShownConne
   };
 }
 
-function urlWithoutUserinfo(url: string): string {
+/**
+ * A broker URL as it may be shown (status, doctor, logs): without userinfo, as `mqtt://user:pw@host`
+ * in uplink.url (or TILL_AGENT_BROKER_URL / TILL_HOST_BROKER_URL) would carry the password.
+ */
+export function urlWithoutUserinfo(url: string): string {
   try {
     const u = new URL(url);
     u.username = '';

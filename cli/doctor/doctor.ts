@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
-import { agentClientId, brokerSettings, mqttConnectOptions } from '../../protocol/uplink-config.ts';
+import { agentClientId, brokerSettings, mqttConnectOptions, urlWithoutUserinfo } from '../../protocol/uplink-config.ts';
 import type { BrokerSettings, StatusResult } from '../../protocol/local.ts';
 import { anotherTill, call, targetFrom } from '../client.ts';
 import { ConfigError } from '../../runtime/config-file.ts';
@@ -172,7 +172,7 @@ function brokerHint(message: string): string {
 }
 
 export async function checkBroker(config: Config, timeoutMs: number, running?: StatusResult['uplink']): Promise<Check> {
-  const url = config.uplink.url;
+  const url = urlWithoutUserinfo(config.uplink.url); // shown: never the password of a mqtt://user:pw@ URL
   if (url === 'embedded') return { name: 'broker', ok: true, detail: 'embedded broker (started by the agent itself)' };
   // A client certificate out of its dates, from the file (the broker's alert names no file): also while
   // a running agent is still connected, as its next reconnect will be refused.
@@ -237,7 +237,7 @@ function brokerChanges(config: Config, running: BrokerSettings): string[] {
 
 /** Connects to the file's broker with the file's settings (the agent not running, or running with others). */
 async function connectCheck(config: Config, timeoutMs: number): Promise<Check> {
-  const url = config.uplink.url;
+  const url = urlWithoutUserinfo(config.uplink.url); // shown only: the client connects with the file's URL
   let files;
   try {
     files = readTlsFiles(config.uplink, 'till-agent');
@@ -252,7 +252,7 @@ async function connectCheck(config: Config, timeoutMs: number): Promise<Check> {
   };
   delete (options as { properties?: unknown }).properties;
   return new Promise((resolve) => {
-    const client = mqtt.connect(url, options);
+    const client = mqtt.connect(config.uplink.url, options);
     const finish = (check: Check) => {
       clearTimeout(timer);
       client.end(true);
