@@ -266,8 +266,14 @@ export class Forwarder {
   }
 
   private landed(flight: Flight, response: UpstreamResponse): void | Promise<void> {
-    this.failedSends = 0;
-    this.lastFailure = undefined;
+    if (this.failedSends > 0) {
+      // Closes the 'delivery failed' warnings: when the host answered again (each sale's own
+      // settle time is in outbox export).
+      this.options.log.info({ failed_sends: this.failedSends, first: flight.rows[0]!.id, txn_id: flight.rows[0]!.txn_id, count: flight.rows.length },
+        'outbox delivery answered again after failed sends');
+      this.failedSends = 0;
+      this.lastFailure = undefined;
+    }
     this.hostChains = response.chain !== undefined;
     const first = this.answerFirst(flight, response);
     if (!first) return this.afterAnswer(flight, response);

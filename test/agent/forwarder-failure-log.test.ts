@@ -1,6 +1,6 @@
 // A host that stays away (no subscriber, timeouts) is an expected state: the forwarder's
 // "outbox delivery failed" warns on failures 1, 2, 4, 8, … of the same error (the rest at debug),
-// names the first message's sale, and starts over once a send is answered.
+// names the first message's sale, and starts over once a send is answered, which one info line says.
 import t from 'tap';
 import { join } from 'node:path';
 import { openDb } from '../../agent/storage/db.ts';
@@ -53,4 +53,7 @@ t.test('a host down: a warning on failures 1, 2, 4, 8 of the same error, not on 
   const other = seen.find((l) => /no answer/.test(String((l.err as { message: string }).message)));
   t.equal(other?.level, 'warn', 'a new error warns whatever its attempt');
   t.ok(sends > 9);
+  const back = lines.filter((l) => l.msg === 'outbox delivery answered again after failed sends');
+  t.equal(back.length, 1, 'one line when the host answers again');
+  t.match(back[0], { level: 'info', failed_sends: seen.length, first: first!.row.id, txn_id: first!.row.txn_id, count: 1 });
 });
