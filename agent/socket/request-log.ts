@@ -1,13 +1,17 @@
 // What a request's log line says beyond its op and code. A money request (one that awards,
 // spends, reverses or redeems) is what a support engineer is asked about ("her points from
-// yesterday's sale are missing"): its line names the sale and the request's own id, says what
-// became of it (awarded, queued, spent, or the refusal's message) and is logged at info, a refused
-// one at warn, so the journal at the default level answers "what happened to txn X, when, why".
+// yesterday's sale are missing"): its line names the sale and the request's own id and says what
+// became of it (awarded, queued, spent, or the refusal's message). At info: every refused one (at
+// warn) and every spend, void, refund, redemption and receipt; a successful award only at debug:
+// it is the bulk of the lines (one per sale) and its line cost the agent ~20 % of its CPU per
+// offline award even unredacted (issue 10's enqueue row; bench/README), while the outbox keeps
+// every award with its state and the host's answer (`till-agent outbox list` / `export`).
 // A sale's receipt (receipt.print) is logged the same way, with whether it carried the loyalty
 // section ("the till printed no loyalty section"). Every other request stays at debug: status
 // polls and scans would bury the sales.
 // Params reach here validated (a card number in any id was refused before), and only the ids,
 // never the basket, customer or amounts, are copied; maskPansIn guards the ids all the same.
+// The fields are primitives under keys no REDACT path names: the line is written unredacted.
 import type { Response } from '../../protocol/local.ts';
 import { maskPansIn } from '../../protocol/pan.ts';
 
@@ -22,19 +26,21 @@ const MAX_ID = 128;
 
 export type RequestLogLevel = 'debug' | 'info' | 'warn';
 
-export interface RequestLogLine {
-  level: RequestLogLevel;
-  fields: Record<string, unknown>;
-}
-
 export function isSaleOp(op: string | undefined): boolean {
   return op !== undefined && SALE_OPS.has(op);
 }
 
-/** The extra fields and the level of a request's outcome line; params undefined: refused before they were read. */
-export function requestLogLine(op: string | undefined, params: unknown, response: Response): RequestLogLine {
-  if (!isSaleOp(op)) return { level: 'debug', fields: {} };
+/** The level of a request's outcome line (decided before its fields are gathered: most are not written). */
+export function requestLogLevel(op: string | undefined, response: Response): RequestLogLevel {
+  if (!isSaleOp(op)) return 'debug';
+  if (!response.ok) return 'warn';
+  return op === 'award' ? 'debug' : 'info';
+}
+
+/** The extra fields of a request's outcome line; params undefined: refused before they were read. */
+export function requestLogFields(op: string | undefined, params: unknown, response: Response): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
+  if (!isSaleOp(op)) return fields;
   if (typeof params === 'object' && params !== null) {
     for (const key of ID_KEYS) {
       const value = (params as Record<string, unknown>)[key];
@@ -47,8 +53,8 @@ export function requestLogLine(op: string | undefined, params: unknown, response
       const value = result[key];
       if (typeof value === 'string' || typeof value === 'boolean') fields[key] = value;
     }
-    return { level: 'info', fields };
+    return fields;
   }
   fields.error = response.error.message;
-  return { level: 'warn', fields };
+  return fields;
 }

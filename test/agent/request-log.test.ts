@@ -1,5 +1,7 @@
-// A money request's log line names its sale and outcome at info (refused: warn); the rest stay at
-// debug. Support answers "what happened to txn X" from the journal at the default level (info).
+// A money request's log line names its sale and outcome at info (refused: warn; a successful award
+// at debug: the outbox keeps it); the rest stay at debug. Support answers "what happened to txn X"
+// from the journal at the default level (info) and the outbox. The line is written unredacted:
+// its fields must stay primitives under keys no REDACT path names.
 import t from 'tap';
 import { AgentError } from '../../protocol/errors.ts';
 import type { Handler } from '../../agent/socket/socket-server.ts';
@@ -32,7 +34,7 @@ t.test('money requests are logged with their ids and outcome, at info or warn', 
   t.match(await pos.request('status'), { ok: true });
   await waitFor(() => h.logs.filter((l) => l.msg === 'request').length === 7, { what: 'seven request lines' });
   const lines = h.logs.filter((l) => l.msg === 'request');
-  t.match(lines[1], { level: 'info', op: 'award', code: 'OK', txn_id: 'sale-7', status: 'queued' });
+  t.match(lines[1], { level: 'debug', op: 'award', code: 'OK', txn_id: 'sale-7', status: 'queued' });
   t.notOk('customer_id' in lines[1]! || 'basket' in lines[1]!, 'no params beyond the ids');
   t.match(lines[2], {
     level: 'warn', op: 'spend', code: 'OFFLINE_SPEND_DECLINED', txn_id: 'sale-7', spend_id: 'sp-1',
@@ -44,4 +46,24 @@ t.test('money requests are logged with their ids and outcome, at info or warn', 
   t.match(lines[6], { level: 'debug', op: 'status', code: 'OK' });
   t.notOk('txn_id' in lines[6]!);
   t.match(lines[0], { level: 'debug', op: 'hello' });
+});
+
+t.test('the request line holds primitives under keys no REDACT path names (it is written unredacted)', async (t) => {
+  const { requestLogFields } = await import('../../agent/socket/request-log.ts');
+  const { REDACT } = await import('../../runtime/log.ts');
+  const named = new Set(REDACT.flatMap((path) => path.split('.')).filter((part) => part !== '*'));
+  const params = { txn_id: 'sale-7', spend_id: 'sp-1', refund_id: 'R-1', redemption_id: 'rd-1', job_id: 'j-1', customer_id: 'alice', value: '4111111111111111' };
+  const variants = [
+    requestLogFields('spend', params, { id: 1, ok: true, result: { status: 'spent', loyalty: true, reason: 'x', job_id: 'j-2', balance: { amount: 1, currency: 'EUR' } } }),
+    requestLogFields('receipt.print', params, { id: 1, ok: false, error: { code: 'BAD_REQUEST', message: 'm', retryable: false } }),
+  ];
+  for (const fields of variants) {
+    for (const [key, value] of Object.entries(fields)) {
+      t.notOk(named.has(key), `${key} is not named by REDACT`);
+      t.ok(['string', 'boolean'].includes(typeof value), `${key} is a primitive`);
+    }
+  }
+  for (const key of ['requestId', 'op', 'code', 'ms', 'connectionId']) t.notOk(named.has(key), `${key} is not named by REDACT`);
+  t.match(variants[0], { txn_id: 'sale-7', status: 'spent', loyalty: true });
+  t.notOk('customer_id' in variants[0]! || 'value' in variants[0]! || 'balance' in variants[0]!, 'only the ids and the outcome');
 });
