@@ -191,8 +191,19 @@ export class Uplink {
     // The broker only needs it to forget the message: a crash in between means the answer comes
     // again as a late one, which settles nothing twice (Outbox.settle changes only pending rows).
     client.handleMessage = (_packet, done) => setImmediate(done);
-    client.on('close', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
-    client.on('offline', () => { if (this.stateValue !== 'stopped') this.setState('offline'); });
+    // Why the link dropped, for status's last_error and the 'uplink offline' line from the first
+    // moment (the first failed reconnect only comes a second later): the broker's DISCONNECT
+    // (MQTT 5: server shutting down, session taken over…), else the connection simply closed.
+    client.on('disconnect', (packet) => {
+      this.lastErrorValue = `the broker disconnected this till (MQTT reason code ${packet.reasonCode ?? 0})`;
+    });
+    const dropped = () => {
+      if (this.stateValue === 'stopped') return;
+      if (this.stateValue === 'online' && this.lastErrorValue === null) this.lastErrorValue = 'the connection to the broker closed';
+      this.setState('offline');
+    };
+    client.on('close', dropped);
+    client.on('offline', dropped);
     backOffReconnects(client, reconnectBackoff(this.options.config), ({ attempt, retryInMs, warn, error }) => {
       const dates = isCertificateDateAlert(error) ? certificateProblem() : undefined;
       this.lastErrorValue = dates?.problem ?? error.message;
@@ -372,7 +383,8 @@ export class Uplink {
     this.stateValue = state;
     this.sinceValue = new Date().toISOString();
     if (state === 'online') this.lastErrorValue = null;
-    this.options.log.info({ uplink: state }, `uplink ${state}`);
+    const reason = state === 'offline' && this.lastErrorValue !== null ? { reason: this.lastErrorValue } : {};
+    this.options.log.info({ uplink: state, ...reason }, `uplink ${state}`);
     for (const listener of this.stateListeners) listener(state);
   }
 }

@@ -224,3 +224,19 @@ t.test("the host's time reaches the till clock after the answer's promise contin
   t.equal(heard.length, 1);
   t.ok(heard[0]! >= AT && heard[0]! < AT + 1000, "the host's time, moved on by the wait");
 });
+
+t.test('the link drops: status says why at once, and so does the "uplink offline" line', async (t) => {
+  const broker = await startBroker(t);
+  const { log, lines } = capturingLogger();
+  const uplink = new Uplink({ config: uplinkConfigSchema.parse({ url: broker.url }), url: broker.url, protocolVersion: 5, identity: IDENTITY, version: 'test', log });
+  const atOffline: Array<string | null> = [];
+  uplink.onState((s) => { if (s === 'offline') atOffline.push(uplink.lastError); });
+  uplink.start();
+  t.teardown(() => uplink.stop());
+  await waitFor(() => uplink.connected, { what: 'uplink online' });
+  t.equal(uplink.lastError, null);
+  await broker.kill();
+  await waitFor(() => atOffline.length > 0, { what: 'uplink offline' });
+  t.match(atOffline[0], /the connection to the broker closed|disconnected this till/, 'last_error is set when the state changes, not a second later');
+  t.match(lines.find((l) => l.msg === 'uplink offline'), { reason: /broker/ }, 'the line names why');
+});
