@@ -5,6 +5,7 @@
 import { AgentError } from '../../protocol/errors.ts';
 import { isPointsUnit } from '../../protocol/money.ts';
 import type { Db } from '../storage/db.ts';
+import { readStringList, storeStringList } from '../storage/meta-strings.ts';
 import type { Logger } from '../../runtime/log.ts';
 
 const KEY = 'host_currencies';
@@ -17,15 +18,7 @@ export class HostCurrencies {
     private readonly configured: readonly string[],
     private readonly log?: Logger,
   ) {
-    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(KEY) as { value: string } | undefined;
-    if (row) {
-      try {
-        const parsed: unknown = JSON.parse(row.value);
-        if (Array.isArray(parsed) && parsed.every((c) => typeof c === 'string')) this.learnt = parsed;
-      } catch {
-        // An unreadable value is relearnt from the next answer.
-      }
-    }
+    this.learnt = readStringList(db, KEY);
   }
 
   /** The accepted currencies, or undefined when neither configured nor learnt. */
@@ -40,8 +33,7 @@ export class HostCurrencies {
     if (this.learnt && this.learnt.join() === sorted.join()) return;
     this.learnt = sorted;
     try {
-      this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
-        .run(KEY, JSON.stringify(sorted));
+      storeStringList(this.db, KEY, sorted);
     } catch (error) {
       this.log?.warn({ err: error }, 'could not store the host\'s currencies');
     }

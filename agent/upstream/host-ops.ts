@@ -8,6 +8,7 @@
 // ledger backend, or a host that predates the field). Knowing nothing yet, the till lets the host decide.
 import { AgentError } from '../../protocol/errors.ts';
 import type { Db } from '../storage/db.ts';
+import { readStringList, storeStringList } from '../storage/meta-strings.ts';
 import type { Logger } from '../../runtime/log.ts';
 
 const KEY = 'host_unsupported_ops';
@@ -16,14 +17,7 @@ export class HostOps {
   private unsupported: readonly string[] = [];
 
   constructor(private readonly db: Db, private readonly log?: Logger) {
-    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(KEY) as { value: string } | undefined;
-    if (!row) return;
-    try {
-      const parsed: unknown = JSON.parse(row.value);
-      if (Array.isArray(parsed) && parsed.every((op) => typeof op === 'string')) this.unsupported = parsed;
-    } catch {
-      // An unreadable value is relearnt from the next answer.
-    }
+    this.unsupported = readStringList(db, KEY) ?? [];
   }
 
   /** What an online identify or preview answer said (best effort: a full disk keeps it in memory only). */
@@ -32,8 +26,7 @@ export class HostOps {
     if (sorted.join() === this.unsupported.join()) return;
     this.unsupported = sorted;
     try {
-      this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
-        .run(KEY, JSON.stringify(sorted));
+      storeStringList(this.db, KEY, sorted);
     } catch (error) {
       this.log?.warn({ err: error }, 'could not store the ops the host does not offer');
     }

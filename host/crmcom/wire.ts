@@ -138,6 +138,15 @@ const oneOwner = (v: { rewards_participant_identifier?: unknown; accounts_receiv
   [v.rewards_participant_identifier, v.accounts_receivable_identifier, v.classification_identifier].filter((x) => x !== undefined).length === 1;
 const oneOwnerMessage = 'give exactly one of rewards_participant_identifier, accounts_receivable_identifier, classification_identifier';
 
+/** The submitted-date window, page and fields of a customer events list (spend requests, purchases). */
+const eventListWindow = {
+  submitted_after_date: date.optional(),
+  submitted_before_date: date.optional(),
+  number_of_results: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE),
+  offset: z.number().int().min(0),
+  fields_set: fieldsSet,
+};
+
 /**
  * customer_events/spend_requests/list (reference, R5 to R17 where it is deprecated): the three
  * semi-optional owners (exactly one), submitted_after_date / submitted_before_date (R12.2),
@@ -145,15 +154,7 @@ const oneOwnerMessage = 'give exactly one of rewards_participant_identifier, acc
  * spend requests are found among its participant's by their link to it (spendData).
  */
 export const spendListRequest = z
-  .strictObject({
-    token: text(4096),
-    ...eventOwner,
-    submitted_after_date: date.optional(),
-    submitted_before_date: date.optional(),
-    number_of_results: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE),
-    offset: z.number().int().min(0),
-    fields_set: fieldsSet,
-  })
+  .strictObject({ token: text(4096), ...eventOwner, ...eventListWindow })
   .refine(oneOwner, oneOwnerMessage);
 
 /**
@@ -168,11 +169,7 @@ export const purchaseListRequest = z
     ...eventOwner,
     spend_requests_applied: z.boolean().optional(),
     eligible_for_spending: z.boolean().optional(),
-    submitted_after_date: date.optional(),
-    submitted_before_date: date.optional(),
-    number_of_results: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE),
-    offset: z.number().int().min(0),
-    fields_set: fieldsSet,
+    ...eventListWindow,
   })
   .refine(oneOwner, oneOwnerMessage);
 

@@ -24,3 +24,21 @@ t.test('learnt, kept across a restart, replaced by the next answer; knowing noth
   again.check('spend');
   t.doesNotThrow(() => new HostOps(db).check('spend'), 'an answer without the list (the ledger backend) clears it, on disk too');
 });
+
+t.test('the host currencies are kept the same way (agent/storage/meta-strings.ts); an unreadable value is relearnt', async (t) => {
+  const { HostCurrencies } = await import('../../agent/upstream/host-currencies.ts');
+  const file = join(await tempDir(t), 'agent.db');
+  let db = openDb(file);
+  const currencies = new HostCurrencies(db, []);
+  t.equal(currencies.accepted(), undefined, 'knowing nothing');
+  currencies.learn(['GBP', 'EUR', 'EUR']);
+  db.close();
+  db = openDb(file);
+  t.teardown(() => db.close());
+  t.same(new HostCurrencies(db, []).accepted(), ['EUR', 'GBP'], 'kept across a restart, sorted once');
+  t.throws(() => new HostCurrencies(db, []).check('USD'), { code: 'BAD_REQUEST', message: /USD is not a currency the loyalty host accepts \(EUR, GBP\)/ });
+  db.prepare("UPDATE meta SET value = '{not json' WHERE key = 'host_currencies'").run();
+  db.prepare("INSERT INTO meta (key, value) VALUES ('host_unsupported_ops', '[1, 2]') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run();
+  t.equal(new HostCurrencies(db, []).accepted(), undefined, 'unreadable: relearnt from the next answer');
+  t.doesNotThrow(() => new HostOps(db).check('spend'), 'not a list of strings: nothing refused');
+});
