@@ -8,14 +8,16 @@ import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const basket = { currency: 'EUR', total: 2000, items: [{ sku: 'COFFEE', qty: 2, unit_price: 1000, amount: 2000 }] };
+/** The host's config for the SessionM simulator at `url` (short timeouts, one retry). */
+const sessionmHost = (url: string) => ({
+  seed: undefined, backend: 'sessionm',
+  sessionm: { url, key: SM_KEY, secret: SM_SECRET, client_id: 'C1', currency: 'EUR', timeout_ms: 1000, retries: 1, max_delay_ms: 50 },
+});
 
 t.test('identify → preview → award through SessionM; a spend, a void and a return are refused UNSUPPORTED before they are committed', async (t) => {
   const sim = await startSessionmSim(t);
   const sys = await startSystem(t, {
-    hostConfig: {
-      seed: undefined, backend: 'sessionm',
-      sessionm: { url: sim.server.url, key: SM_KEY, secret: SM_SECRET, client_id: 'C1', currency: 'EUR', timeout_ms: 1000, retries: 1, max_delay_ms: 50 },
-    },
+    hostConfig: sessionmHost(sim.server.url),
   });
   await sys.waitOnline();
   const pos = await sys.pos();
@@ -47,10 +49,7 @@ t.test('identify → preview → award through SessionM; a spend, a void and a r
 t.test('a SessionM preview and award: award_pending to the POS, online and once a queued award is delivered; the receipt says "Points added later"', async (t) => {
   const sim = await startSessionmSim(t);
   const till = await tillWithPrinter(t, {
-    hostConfig: {
-      seed: undefined, backend: 'sessionm',
-      sessionm: { url: sim.server.url, key: SM_KEY, secret: SM_SECRET, client_id: 'C1', currency: 'EUR', timeout_ms: 1000, retries: 1, max_delay_ms: 50 },
-    },
+    hostConfig: sessionmHost(sim.server.url),
   });
   const { sys, pos } = till;
   const receipt = (txn: string) => till.receipt(txn, 2000);

@@ -9,6 +9,20 @@ async function post(url: string, endpoint: string, body: unknown, headers: Recor
 }
 const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` });
 
+/** A token from the simulator's authentication/web_api_key/token. */
+async function simToken(url: string): Promise<string> {
+  return ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+}
+
+/** purchases/create of one product for `participant` under reference `ref` (amounts in decimal, as on the wire). */
+function createPurchase(url: string, token: string, participant: string, ref: string, product: string, amount: number) {
+  return post(url, 'customer_events/purchases/create', {
+    token, rewards_participant_identifier: { id: participant }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
+    intended_currency_identifier: { code: 'EUR' }, total_amount: amount, products_set: [{ product_identifier: { code: product }, net_amount: amount, vat_amount: 0, total_amount: amount }],
+    external_system: 'till-agent', external_system_reference_number: ref,
+  });
+}
+
 t.test('authentication: Web API key by HTTP Basic, then the token in every call', async (t) => {
   const sim = await startCrmcomSim(t);
   const url = sim.server.url;
@@ -38,7 +52,7 @@ t.test('authentication: Web API key by HTTP Basic, then the token in every call'
 t.test('wallets/get_balance: one wallet per participant, by exactly one identifier, token and fields checked', async (t) => {
   const sim = await startCrmcomSim(t);
   const url = sim.server.url;
-  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const token = await simToken(url);
   const balance = (body: object) => post(url, 'wallets/get_balance', body);
   t.match(await balance({ rewards_participant_identifier: { id: 'P1' } }), { status: 401, body: { status: { code: 'INVALID_TOKEN' } } }, 'no token');
   t.same((await balance({ token, rewards_participant_identifier: { id: 'P1' } })).body.data, { id: 'W-P1', balance: 10 }, 'by participant (EUR 10.00)');
@@ -56,7 +70,7 @@ t.test('wallets/get_balance: one wallet per participant, by exactly one identifi
 t.test('limits: 1,000 products a call, 50 results a page; missing fields refused', async (t) => {
   const sim = await startCrmcomSim(t);
   const url = sim.server.url;
-  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const token = await simToken(url);
   const product = (i: number) => ({ code: `P${i}`, description: 'x', type_identifier: { name: 'Goods' } });
   t.match(await post(url, 'products/synchronise', { token, products_set: Array.from({ length: 1000 }, (_, i) => product(i)) }), { status: 200 });
   t.equal(sim.products.size, 1000);
@@ -77,12 +91,8 @@ t.test('limits: 1,000 products a call, 50 results a page; missing fields refused
 t.test('purchases/list: the purchases of the participant or accounts receivable named', async (t) => {
   const sim = await startCrmcomSim(t);
   const url = sim.server.url;
-  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
-  const purchase = (participant: string, ref: string) => post(url, 'customer_events/purchases/create', {
-    token, rewards_participant_identifier: { id: participant }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
-    intended_currency_identifier: { code: 'EUR' }, total_amount: 10, products_set: [{ product_identifier: { code: 'COFFEE' }, net_amount: 10, vat_amount: 0, total_amount: 10 }],
-    external_system: 'till-agent', external_system_reference_number: ref,
-  });
+  const token = await simToken(url);
+  const purchase = (participant: string, ref: string) => createPurchase(url, token, participant, ref, 'COFFEE', 10);
   t.match(await purchase('P1', 'r1'), { status: 200 });
   t.match(await purchase('P2', 'r2'), { status: 200 });
   const list = async (body: object) => (await post(url, 'customer_events/purchases/list', { token, number_of_results: 50, offset: 0, ...body })).body.data as unknown[];
@@ -95,7 +105,7 @@ t.test('purchases/list: the purchases of the participant or accounts receivable 
 t.test('purchases/create answers the purchase customer event object: the award as total_awarded_amount', async (t) => {
   const sim = await startCrmcomSim(t);
   const url = sim.server.url;
-  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const token = await simToken(url);
   const purchase = {
     token, rewards_participant_identifier: { id: 'P1' }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
     intended_currency_identifier: { code: 'EUR' }, total_amount: 10, products_set: [{ product_identifier: { code: 'COFFEE' }, quantity: 1, net_amount: 10, vat_amount: 0, total_amount: 10 }],
@@ -115,7 +125,7 @@ t.test('purchases/create answers the purchase customer event object: the award a
 t.test('a purchase\'s product lines: net_amount, vat_amount and total_amount, all three mandatory', async (t) => {
   const sim = await startCrmcomSim(t);
   const url = sim.server.url;
-  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const token = await simToken(url);
   const preview = (products_set: unknown[], total_amount = 12.2) => post(url, 'customer_events/purchases/preview', {
     token, rewards_participant_identifier: { id: 'P1' }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
     intended_currency_identifier: { code: 'EUR' }, total_amount, products_set,
@@ -147,7 +157,7 @@ t.test('faults: 5xx, 429 with Retry-After, dropped connection, on one endpoint o
 t.test('products/synchronise answers product_synchronisation_complete: processed and unprocessed products', async (t) => {
   const sim = await startCrmcomSim(t, { product_types: ['Goods'] });
   const url = sim.server.url;
-  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const token = await simToken(url);
   const answer = await post(url, 'products/synchronise', { token, products_set: [
     { code: 'A', type_identifier: { name: 'Goods' } }, { code: 'B', type_identifier: { name: 'Nonsense' } },
   ] });
@@ -167,12 +177,8 @@ t.test('spend_requests/list: exactly one semi-optional owner, no purchase filter
   // allowed to be specified"; then submitted_after_date / submitted_before_date and paging.
   const sim = await startCrmcomSim(t);
   const url = sim.server.url;
-  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
-  const purchase = (participant: string, ref: string) => post(url, 'customer_events/purchases/create', {
-    token, rewards_participant_identifier: { id: participant }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
-    intended_currency_identifier: { code: 'EUR' }, total_amount: 2.5, products_set: [{ product_identifier: { code: 'CROISSANT' }, net_amount: 2.5, vat_amount: 0, total_amount: 2.5 }],
-    external_system: 'till-agent', external_system_reference_number: ref,
-  });
+  const token = await simToken(url);
+  const purchase = (participant: string, ref: string) => createPurchase(url, token, participant, ref, 'CROISSANT', 2.5);
   const p1 = (await purchase('P1', 'r1')).body.data as { id: string; number: string };
   t.match(await purchase('P3', 'r3'), { status: 200 });
   const list = (body: object) => post(url, 'customer_events/spend_requests/list', { token, number_of_results: 50, offset: 0, ...body });
@@ -190,7 +196,7 @@ t.test('spend_requests/list: exactly one semi-optional owner, no purchase filter
 t.test('cancels: only posted purchase and spend request customer events', async (t) => {
   const sim = await startCrmcomSim(t);
   const url = sim.server.url;
-  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const token = await simToken(url);
   t.match(await post(url, 'customer_events/purchases/create', {
     token, rewards_participant_identifier: { id: 'P1' }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
     intended_currency_identifier: { code: 'EUR' }, total_amount: 2.5, products_set: [{ product_identifier: { code: 'CROISSANT' }, net_amount: 2.5, vat_amount: 0, total_amount: 2.5 }],
@@ -210,7 +216,7 @@ t.test('cancels: only posted purchase and spend request customer events', async 
 t.test('lists: submitted_after_date / submitted_before_date in the unit\'s local time', async (t) => {
   const sim = await startCrmcomSim(t, { timezone: 'Asia/Tokyo' });
   const url = sim.server.url;
-  const token = ((await post(url, 'authentication/web_api_key/token', {}, basic(SIM_KEY))).body.data as { token: string }).token;
+  const token = await simToken(url);
   t.match(await post(url, 'customer_events/purchases/create', {
     token, rewards_participant_identifier: { id: 'P1' }, performed_by_unit_identifier: { id: 'U1' }, performed_on: '2026-03-04T10:00:00',
     intended_currency_identifier: { code: 'EUR' }, total_amount: 2.5, products_set: [{ product_identifier: { code: 'CROISSANT' }, net_amount: 2.5, vat_amount: 0, total_amount: 2.5 }],
