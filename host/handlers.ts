@@ -8,7 +8,7 @@ import type {
 } from '../protocol/upstream.ts';
 import { awardResult, computeRewards, previewResult, type Rewards } from './engine.ts';
 import { filterMapPacked, joinIds, mapPacked } from '../runtime/packed.ts';
-import { normaliseIdentifier } from '../protocol/identifiers.ts';
+import { legacyPhoneKey, normaliseIdentifier } from '../protocol/identifiers.ts';
 import { clampToZero, isPointsUnit } from '../protocol/money.ts';
 import type { EntryKind, NewEntry, Participant, Wallet } from './ledger.ts';
 import type { MessageOf, OpContext } from './op-context.ts';
@@ -82,7 +82,11 @@ function walletsField(ctx: OpContext, participantId: string): { wallets?: Array<
 }
 
 const identify: Handler<'identify'> = (ctx, m) => {
-  const participant = ctx.ledger.participantByIdentifier(m.payload.by, normaliseIdentifier(m.payload.by, m.payload.value));
+  const { by, value } = m.payload;
+  const key = normaliseIdentifier(by, value);
+  // A phone seeded before "00" and "(0)" were read as the + form is kept under its old key.
+  const legacy = by === 'phone' ? legacyPhoneKey(value) : key;
+  const participant = ctx.ledger.participantByIdentifier(by, key) ?? (legacy !== key ? ctx.ledger.participantByIdentifier(by, legacy) : undefined);
   const wallet = participant && ctx.ledger.wallet(participant.id);
   // Never echo the identifier value: it is a card number, phone or email.
   if (!participant || !wallet) throw permanent('NOT_FOUND', `no customer with this ${m.payload.by}`);

@@ -59,3 +59,10 @@ t.test('a batch: cached customers updated in order, uncached ones left out', asy
   t.equal(cache.get('bob'), undefined);
   t.ok(cache.updateBalances([]), 'nothing to do');
 });
+
+t.test('offline, a phone written "0033 6…" finds the customer identified as "+33 6…" (one number, one key)', async (t) => {
+  const cache = new CustomerCache(await db(t), () => new Date(AT));
+  cache.remember('phone', '+33 6 12 34 56 78', { id: 'alice', name: 'Alice', balance: eur(2500) }, AT);
+  for (const value of ['0033 6 12 34 56 78', '+33 (0)6 12 34 56 78', '+33612345678']) t.equal(cache.lookup('phone', value, 30)?.customer.id, 'alice', value);
+  t.equal(cache.lookup('phone', '06 12 34 56 78', 30), undefined, 'a national number is not guessed into a country');
+});

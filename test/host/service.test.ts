@@ -62,6 +62,19 @@ t.test('identify normalises identifiers and never finds strangers', async (t) =>
   t.notMatch(JSON.stringify(miss), /TOK_ALICE/, 'the identifier value is not echoed');
 });
 
+t.test('identify by phone: "0033 6…", "+33 (0)6…" and "+33 6…" are one number (protocol/LOCAL.md, "Identifying a customer")', async (t) => {
+  const { one, ledger } = await setup(t);
+  for (const value of ['0033 6 12 34 56 78', '00 33 612 345 678', '+33 (0)6 12 34 56 78', '(+33) 6 12 34 56 78', '0033 (0)6 12 34 56 78', '+33612345678']) {
+    t.match(one(request([message('identify', { by: 'phone', value })])), { ok: true, result: { customer: { id: 'P1' } } }, value);
+  }
+  for (const value of ['06 12 34 56 78', '33 6 12 34 56 78', '+44 6 12 34 56 78']) {
+    t.match(one(request([message('identify', { by: 'phone', value })])), { ok: false, error: { code: 'NOT_FOUND' } }, `${value}: another number`);
+  }
+  // A ledger seeded before: its "0039 …" phone was kept as the digits, "0039…".
+  ledger.insertIdentifier('phone', '00393471234567', 'P3');
+  t.match(one(request([message('identify', { by: 'phone', value: '0039 347 123 4567' })])), { ok: true, result: { customer: { id: 'P3' } } }, 'a phone kept under its old key');
+});
+
 t.test('preview computes without applying anything', async (t) => {
   const { one, ledger } = await setup(t);
   const r = ok(t, one(request([message('preview', { customer_id: 'P1', basket: basket([['CROISSANT', 200], ['COFFEE', 800]]) })])));
