@@ -13,6 +13,7 @@ import type { OpsContext } from './context.ts';
 import { fingerprint, newMessage } from './outcome.ts';
 
 export async function productsSync(ctx: OpsContext, p: Params<'products.sync'>): Promise<ProductsSyncResult> {
+  ctx.hostOps.check('products.sync');
   const syncId = p.sync_id;
   if (syncId === undefined) return appendBatches(ctx, p, randomUUID(), 1);
   // Requests continuing one full sync are numbered one after the other: one at a time per sync id.

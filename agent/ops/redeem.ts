@@ -38,6 +38,7 @@ export async function redeem(ctx: OpsContext, p: Params<'redeem'>): Promise<Rede
     }
     return redeemResult(ctx, await awaitAnswer(ctx, existing));
   }
+  ctx.hostOps.check('redeem');
   if (!ctx.uplink.connected) {
     throw new AgentError('UPSTREAM_UNAVAILABLE', 'the loyalty host is not reachable: an offer can only be redeemed online (nothing was committed)');
   }
@@ -77,6 +78,7 @@ export async function reinstate(ctx: OpsContext, p: Params<'reinstate'>): Promis
   if (earlier && earlier.fingerprint !== print) {
     throw new AgentError('CONFLICT', `redemption ${p.redemption_id} was already reinstated with another reason`);
   }
+  if (!earlier) ctx.hostOps.check('reinstate');
   const row = await awaitAnswer(ctx, await commit(ctx, newMessage(ctx, 'reinstate', {
     txn_id: p.redemption_id, fingerprint: print, customer_id: redemption.customer_id, payload,
     offline: false, amount: null, currency: redemption.currency,

@@ -20,6 +20,7 @@ export async function voucherRedeem(ctx: OpsContext, p: Params<'voucher.redeem'>
     throw new AgentError('CONFLICT', `this voucher was already submitted for txn ${p.txn_id} with different content`);
   }
   if (!row) {
+    ctx.hostOps.check('voucher.redeem');
     if (!ctx.uplink.connected) {
       throw new AgentError('UPSTREAM_UNAVAILABLE', 'a voucher can only be redeemed while the loyalty host is reachable (it must be redeemed once only): nothing was recorded');
     }

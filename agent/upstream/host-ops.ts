@@ -2,7 +2,9 @@
 // wallet spend), so the till refuses them before committing instead of queueing a message the host
 // can only dead-letter. It matters most offline: a spend approved by the till is deducted by the POS
 // at once and, with such a host, could never be applied ("nothing acknowledged lost"); a void or a
-// return answered "queued" was dead-lettered likewise. spend, void and refund check it.
+// return answered "queued" was dead-lettered likewise. Every durable op but award checks it (spend,
+// void, refund, redeem, reinstate, voucher.redeem, products.sync); a repeat of one already committed
+// is answered from its row, as before.
 // Learnt from the host's identify and preview answers (`unsupported_ops`) and kept in the meta table
 // across restarts; each online answer replaces it (absent: the host offers everything, e.g. the
 // ledger backend, or a host that predates the field). Knowing nothing yet, the till lets the host decide.

@@ -39,6 +39,11 @@ t.test('identify → preview → award → spend → void through CRM.COM, exact
   t.match(await pos.request('void', { txn_id: 'sale-1' }), { ok: true, result: { status: 'voided', reversed_award_amount: 200, reversed_spend_amount: 500 } });
   t.equal(sim.balance('P1'), 1000);
 
+  // CRM.COM holds no offers nor refund vouchers (the host lists redeem, reinstate and voucher.redeem
+  // in unsupported_ops): refused before they are committed; they were committed, sent and dead-lettered.
+  t.match(await pos.request('redeem', { redemption_id: 'r-1', txn_id: 'sale-2', customer_id: 'P1', offer_id: 'O1', basket }), { ok: false, error: { code: 'UNSUPPORTED', retryable: false, message: /redeem/ } });
+  t.match(await pos.request('voucher.redeem', { txn_id: 'sale-2', code: 'RV-7K2M9Q4T8B3D', currency: 'EUR' }), { ok: false, error: { code: 'UNSUPPORTED', message: /voucher\.redeem/ } });
+  t.match(await pos.request('outbox.list', { state: 'dead' }), { ok: true, result: { dead: 0 } }, 'nothing dead-lettered');
   t.match(await pos.request('products.sync', { products: [{ sku: 'COFFEE', name: 'Coffee', categories: ['hot'] }] }), { ok: true });
   await waitFor(() => sim.products.has('COFFEE'), { what: 'product synchronised' });
   // Every platform call counted, the lost answers as network failures.

@@ -14,7 +14,7 @@ const sessionmHost = (url: string) => ({
   sessionm: { url, key: SM_KEY, secret: SM_SECRET, client_id: 'C1', currency: 'EUR', timeout_ms: 1000, retries: 1, max_delay_ms: 50 },
 });
 
-t.test('identify → preview → award through SessionM; a spend, a void and a return are refused UNSUPPORTED before they are committed', async (t) => {
+t.test('identify → preview → award through SessionM; a spend, a void, a return, a catalogue upload and a voucher are refused UNSUPPORTED before they are committed', async (t) => {
   const sim = await startSessionmSim(t);
   const sys = await startSystem(t, {
     hostConfig: sessionmHost(sim.server.url),
@@ -38,6 +38,10 @@ t.test('identify → preview → award through SessionM; a spend, a void and a r
   // Nor a void or a return, which SessionM's POS API does not take either: they were answered "queued", then dead-lettered.
   t.match(await pos.request('void', { txn_id: 'sale-1' }), { ok: false, error: { code: 'UNSUPPORTED', message: /void/ } });
   t.match(await pos.request('refund', { refund_id: 'r-1', txn_id: 'sale-1', currency: 'EUR', items: [{ sku: 'COFFEE', qty: 1, amount: 1000 }] }), { ok: false, error: { code: 'UNSUPPORTED', message: /refund/ } });
+  // Nor a catalogue upload or a refund voucher, which this host lists too: answered "accepted" and
+  // dead-lettered batch by batch (status's dead count grew), refused now before anything is written.
+  t.match(await pos.request('products.sync', { products: [{ sku: 'COFFEE', name: 'Coffee' }] }), { ok: false, error: { code: 'UNSUPPORTED', message: /products\.sync/ } });
+  t.match(await pos.request('voucher.redeem', { txn_id: 'sale-2', code: 'RV-7K2M9Q4T8B3D', currency: 'EUR' }), { ok: false, error: { code: 'UNSUPPORTED', message: /voucher\.redeem/ } });
   t.match(await pos.request('outbox.list', { state: 'pending' }), { ok: true, result: { pending: 0, dead: 0, messages: [] } }, 'nothing committed');
   const logs = sys.host?.output() ?? '';
   for (const secret of [SM_SECRET, '6006491234567890']) t.notOk(logs.includes(secret), 'host logs carry no secret or card');
