@@ -23,6 +23,8 @@ function describe(row: OutboxRow) {
   return {
     id: row.id, op: row.op, txn_id: row.txn_id, state: row.state, attempts: row.attempts, offline: row.offline,
     created_at: row.created_at, updated_at: row.updated_at, error: row.error, payload: row.payload,
+    // What the host answered a delivered message (its award, spend and balance), and when.
+    result: row.result, settled_at: row.settled_at,
     // A done row whose answer did not match its schema (agent/upstream/host-results.ts).
     ...(row.result_error !== undefined ? { result_error: row.result_error } : {}),
   };

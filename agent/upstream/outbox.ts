@@ -176,6 +176,7 @@ export interface OutboxStore {
    * an outbox without it is asked stats() every time.
    */
   nonePending?(): boolean;
+  /** Rows in `state`, in seq order: the oldest `limit` pending or dead ones, the newest `limit` done ones. */
   list(state: OutboxState, limit: number): OutboxRow[];
   pendingSpend(customerId: string, currency: string): number;
   /** A customer's spends approved offline and not yet confirmed by the host, every sale's, in order (receipts). */
@@ -616,7 +617,11 @@ export class Outbox implements OutboxStore {
     }
     // Same for the state, which outbox_pending, outbox_dead and outbox_spend_pending are restricted on.
     for (const state of ['pending', 'done', 'dead'] as const) {
-      this.byState.set(state, rowStatement(db, `SELECT ${ROW_COLUMNS} FROM outbox WHERE state = '${state}' ORDER BY seq LIMIT ?`));
+      // pending and dead: the oldest first, the order they are sent in. done: the newest `limit` rows
+      // (kept keep_done_days, thousands on a busy till), so yesterday's sale is among them, still in seq order.
+      this.byState.set(state, rowStatement(db, state === 'done'
+        ? `SELECT * FROM (SELECT ${ROW_COLUMNS} FROM outbox WHERE state = 'done' ORDER BY seq DESC LIMIT ?) ORDER BY seq`
+        : `SELECT ${ROW_COLUMNS} FROM outbox WHERE state = '${state}' ORDER BY seq LIMIT ?`));
     }
     // One caller's bad row must not fail the others: each caller gets a savepoint
     // (a nested better-sqlite3 transaction) inside the one shared commit.

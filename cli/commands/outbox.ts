@@ -3,12 +3,17 @@ import { existsSync } from 'node:fs';
 import { CONNECTION_FLAGS, call, connectionFrom, targetFrom, warnIfAnotherTill } from '../client.ts';
 import { UsageError, intFlag, parseFlags } from './args.ts';
 import { locateDatabase } from './locate-config.ts';
+import { describeAnswer } from './outbox-answer.ts';
 import { field, print, printError, safeJson } from './output.ts';
 import { describeLoss, salvageOutbox } from '../../agent/storage/outbox-salvage.ts';
 
 const HELP = `till-agent outbox <list|retry|export> [options]
 
-  list   [--state dead|pending|done] [--limit N] [--json]   messages as the agent sees them
+  list   [--state dead|pending|done] [--limit N] [--json]   messages as the agent sees them:
+                                                             the oldest N (default 100) dead
+                                                             or pending ones, the newest N
+                                                             done ones with the host's answer
+                                                             (award, points, spend, balance)
   retry  ID | --all                                          put dead letters back in the queue
   export [--state STATE]                                     every row as JSON lines, read
                                                              straight from the SQLite file;
@@ -32,7 +37,10 @@ const FLAGS = {
 interface Listed {
   pending: number;
   dead: number;
-  messages: Array<{ id: string; op: string; txn_id: string | null; state: string; attempts: number; created_at: string; error: { code: string; message: string } | null; result_error?: string }>;
+  messages: Array<{
+    id: string; op: string; txn_id: string | null; state: string; attempts: number; created_at: string;
+    error: { code: string; message: string } | null; result?: unknown; result_error?: string;
+  }>;
 }
 
 export async function outboxCommand(args: string[]): Promise<number> {
@@ -53,10 +61,12 @@ export async function outboxCommand(args: string[]): Promise<number> {
         const [listed] = (await call(target, [{ op: 'outbox.list', params }], undefined, (hello) => warnIfAnotherTill('outbox list', target, hello))) as [Listed];
         if (values.json) print(safeJson(listed, 2) + '\n');
         else {
-          print(`${listed.pending} pending, ${listed.dead} dead; showing ${state}:\n`);
+          print(`${listed.pending} pending, ${listed.dead} dead; showing ${state === 'done' ? `the newest ${listed.messages.length} done` : state}:\n`);
           for (const m of listed.messages) {
+            const answer = m.state === 'done' ? describeAnswer(m.op, m.result) : '';
             const error = m.error ? `  ${field(m.error.code)}: ${field(m.error.message)}`
-              : m.result_error ? `  answer unreadable: ${field(m.result_error)}` : '';
+              : m.result_error ? `  answer unreadable: ${field(m.result_error)}`
+              : answer ? `  ${field(answer)}` : '';
             print(`${field(m.id)}  ${field(m.op).padEnd(13)} ${field(m.txn_id ?? '-').padEnd(20)} ${field(m.created_at)}  tries ${m.attempts}${error}\n`);
           }
         }
