@@ -19,6 +19,7 @@ import type { Ledger } from './ledger.ts';
 import { isStoreConflict, isStoreUnreachable } from './store.ts';
 import type { Logger } from '../runtime/log.ts';
 import { DeferredLog } from './op-log.ts';
+import { refusalLevel } from './refusal-level.ts';
 import type { Batch, BatchItem, HandleSummary } from './batch.ts';
 import { filterMapPacked } from '../runtime/packed.ts';
 import { badRequest } from './request.ts';
@@ -193,7 +194,9 @@ export class HostService {
       const permanent = !error.retryable;
       // A message may echo what the till sent (`unknown customer …`): a card number there is masked.
       const text = maskPansIn(error.message);
-      this.log.info({ ...where, code: error.code, permanent }, `message rejected: ${text}`);
+      // A money message refused for good is a dead letter at the till, which warns of it: so does the host
+      // (refusalLevel). identify and preview refusals (an unknown card) and retryable ones stay at info.
+      this.log[refusalLevel(message.op, permanent, 'info')]({ ...where, code: error.code, permanent }, `message rejected: ${text}`);
       return { id: message.id, ok: false, error: { code: error.code, message: text, permanent } };
     }
     this.log.error({ ...where, err: error }, 'message failed unexpectedly; rolled back, stopping this batch');

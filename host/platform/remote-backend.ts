@@ -25,6 +25,7 @@ import { badRequest } from '../request.ts';
 import { terminalKey } from '../service.ts';
 import type { Connector, OpContext } from './connector.ts';
 import { isPlatformError, toAgentError } from './errors.ts';
+import { refusalLevel } from '../refusal-level.ts';
 import { productsToRetire, stageCatalogue } from './catalogue.ts';
 import { operationRequestId } from './request-id.ts';
 
@@ -129,7 +130,7 @@ export class RemoteBackend implements Backend {
     if (agentError) {
       const permanent = !agentError.retryable;
       const kind = isPlatformError(error) ? error.kind : undefined;
-      this.log[permanent ? 'info' : 'warn']({ ...where, code: agentError.code, permanent, ...(kind ? { failure: kind } : {}) },
+      this.log[refusalLevel(message.op, permanent, 'warn')]({ ...where, code: agentError.code, permanent, ...(kind ? { failure: kind } : {}) },
         `message ${permanent ? 'rejected' : 'not applied, retryable'}: ${agentError.message}`);
       return { id: message.id, ok: false, error: { code: agentError.code, message: agentError.message, permanent } };
     }
