@@ -235,6 +235,8 @@ export interface IdentifyResult {
   as_of: string;
   /** The customer's available offers (issued, unexpired); absent when stale. */
   offers?: HeldOffer[];
+  /** The ops the host's backend does not offer (the till refuses them UNSUPPORTED); absent when none. */
+  unsupported_ops?: string[];
 }
 
 export interface OfferAward {

@@ -34,6 +34,11 @@ export class HostOps {
     }
   }
 
+  /** What the host said last (sorted; empty: it offers everything, or the till has not heard yet). */
+  list(): readonly string[] {
+    return this.unsupported;
+  }
+
   /** UNSUPPORTED (nothing committed) when the host said it does not offer `op`. */
   check(op: string): void {
     if (this.unsupported.includes(op)) {

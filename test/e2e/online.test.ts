@@ -15,6 +15,7 @@ t.test('identify → preview → award → spend → void, products and status',
 
   const id = await pos.request('identify', { by: 'card', value: '6006 4900 0000 0001' });
   t.match(id, { ok: true, result: { customer: { id: 'alice', name: 'Alice Martin', tier: 'gold', balance: { amount: 1000, currency: 'EUR' } }, stale: false } });
+  t.notOk('unsupported_ops' in ((id as { result?: object }).result ?? {}), 'the ledger offers every op: no unsupported_ops');
   t.match(await pos.request('identify', { by: 'email', value: ' Alice@Example.com ' }), { ok: true, result: { customer: { id: 'alice' } } });
   t.match(await pos.request('identify', { by: 'card', value: '6006490000009999' }), { ok: false, error: { code: 'NOT_FOUND', retryable: false } });
 
