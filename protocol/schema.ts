@@ -50,8 +50,10 @@ export const quantity = shared(() =>
   ));
 
 export function hasAtMostQtyDecimals(value: number): boolean {
-  // String(0.001) is "0.001", String(1e-7) is "1e-7": plain digits with ≤ 3 decimals only.
-  return /^\d+(\.\d{1,3})?$/.test(String(value));
+  // String(0.001) is "0.001", String(1e-7) is "1e-7": plain digits with ≤ 3 decimals only. The sign
+  // is not this check's: a negative quantity is refused once, as not greater than 0 (it read "-1: must
+  // have at most 3 decimals" as well, which sent the cashier looking for decimals).
+  return /^-?\d+(\.\d{1,3})?$/.test(String(value));
 }
 
 export const currencyCode = shared(() =>

@@ -59,6 +59,17 @@ for (const [name, b, message] of cases) {
   });
 }
 
+t.test('a negative quantity is refused once, as not greater than 0 (not also "at most 3 decimals")', async (t) => {
+  for (const qty of [-1, -2.5, -0.001]) {
+    const r = award(basket({ items: [item({ qty })] }));
+    t.same(r.ok ? [] : r.errors, ['params.basket.items[0].qty: must be greater than 0'], `basket qty ${qty}`);
+  }
+  const refund = parseParams('refund', { refund_id: 'r', txn_id: 't', currency: 'EUR', items: [{ sku: 'A', qty: -1, amount: 100 }] }, 2);
+  t.same(refund.ok ? [] : refund.errors, ['params.items[0].qty: must be greater than 0'], 'a returned item');
+  const r = award(basket({ items: [item({ qty: -1.0001 })] }));
+  t.same(r.ok ? [] : r.errors, ['params.basket.items[0].qty: must be greater than 0', 'params.basket.items[0].qty: must have at most 3 decimals'], 'both when both are wrong');
+});
+
 t.test('op params name their fields', async (t) => {
   const r = parseParams('spend', { txn_id: 't', customer_id: 'c', amount: -5, currency: 'EUR' });
   t.notOk(r.ok);
