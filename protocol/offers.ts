@@ -65,7 +65,12 @@ export const offerPayloadSchemas = {
 } as const;
 
 export const offerRewardSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('amount'), amount: z.number().int(), currency: currencyCode().optional() }),
+  z.object({
+    kind: z.literal('amount'), amount: z.number().int(), currency: currencyCode().optional(),
+    // The platform gives the discount only against a basket (SessionM's lookup without one): amount 0
+    // is then "not known", not "0.00 off". Absent when known; a till that predates it drops it.
+    amount_unknown: z.literal(true).optional(),
+  }),
   z.object({ kind: z.literal('percent'), basis_points: z.number().int() }),
 ]);
 

@@ -188,8 +188,9 @@ export class SessionmConnector implements Connector {
     if (amount === undefined) throw new PlatformError('sessionm', 'bad_response', `offers: ${o.discount_amount} is not an amount`);
     return {
       id: o.user_offer_id, name: o.name,
-      // Without a basket SessionM gives no discount details: the reward reads 0 until one is given.
-      reward: { kind: 'amount', amount, currency },
+      // Without a basket SessionM gives no discount details: the reward reads 0 until one is given, and
+      // says it is not known (LOCAL.md, "Offers held by a customer"): a POS showed "0.00 off".
+      reward: { kind: 'amount', amount, currency, ...(o.discount_amount === undefined ? { amount_unknown: true as const } : {}) },
       expires_at: null,
       locked: o.status === 'locked' ? (lockedBy === 'this_sale' ? 'this_sale' : 'other') : null,
       ...(withBasket ? { discount_amount: amount } : {}),

@@ -23,7 +23,8 @@ t.test('identify → preview → award through SessionM; a spend, a void, a retu
   const pos = await sys.pos();
   // The POS is told what the host cannot do, so it hides those buttons (LOCAL.md, "Identifying a customer").
   const cannot = ['products.sync', 'refund', 'spend', 'void', 'voucher.redeem'];
-  t.match(await pos.request('identify', { by: 'card', value: '6006 4912 3456 7890' }), { ok: true, result: { customer: { id: 'U1', name: 'Alice Martin', balance: { amount: 120 } }, unsupported_ops: cannot } });
+  t.match(await pos.request('identify', { by: 'card', value: '6006 4912 3456 7890' }), { ok: true, result: { customer: { id: 'U1', name: 'Alice Martin', balance: { amount: 120 } }, unsupported_ops: cannot, offers: [{ id: 'O1', reward: { kind: 'amount', amount: 0, amount_unknown: true } }, { id: 'O2', reward: { amount_unknown: true } }] } });
+  t.match(await pos.request('offers', { customer_id: 'U1' }), { ok: true, result: { offers: [{ id: 'O1', reward: { amount_unknown: true } }, { id: 'O2' }] } }, 'offers without a basket: the discount is not known either');
   t.match(await pos.request('preview', { customer_id: 'U1', basket }), { ok: true, result: { offers: [{ id: 'O2', award_amount: 100 }] } });
   sim.server.inject({ kind: 'status', status: 503, endpoint: 'api/2.0/send_transaction', count: 3 });
   t.match(await pos.request('award', { txn_id: 'sale-1', customer_id: 'U1', basket }), { ok: true });

@@ -384,11 +384,16 @@ t.test('backend: identify passes on the offers the lookup answers', async (t) =>
     result: {
       customer: { id: 'U1' },
       offers: [
-        { id: 'O1', name: 'Free croissant', reward: { kind: 'amount', amount: 0, currency: 'EUR' }, expires_at: null, locked: null },
-        { id: 'O2', name: '1 EUR off', locked: null },
+        // Without a basket SessionM gives no discount: not known, rather than "0.00 off".
+        { id: 'O1', name: 'Free croissant', reward: { kind: 'amount', amount: 0, currency: 'EUR', amount_unknown: true }, expires_at: null, locked: null },
+        { id: 'O2', name: '1 EUR off', reward: { amount_unknown: true }, locked: null },
       ],
     },
   }]);
+  const withBasket = await run(message('offers', { customer_id: 'U1', basket: basket([['CROISSANT', 300], ['COFFEE', 750]]) }));
+  t.match(withBasket, [{ ok: true, result: { offers: [{ id: 'O1' }] } }]);
+  const known = (withBasket[0] as unknown as { result: { offers: Array<{ reward: { amount: number; amount_unknown?: true }; discount_amount?: number }> } }).result.offers;
+  t.ok(known.length > 0 && known.every((o) => o.reward.amount_unknown === undefined && o.reward.amount === o.discount_amount), 'with a basket: the amount is known');
   t.match(await run(message('lock', { customer_id: 'U1', offer_ids: ['O2'], basket: basket([['COFFEE', 750]]) }, { txn_id: 'sale-1' })), [{ ok: true }]);
   t.match(await run(message('identify', { by: 'card', value: '6006491234567890' })), [{ ok: true, result: { offers: [{ id: 'O1', locked: null }, { id: 'O2', locked: 'other' }] } }]);
 });
