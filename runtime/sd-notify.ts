@@ -14,6 +14,19 @@ export interface Notifier {
   close(): void;
 }
 
+/**
+ * Set while WATCHDOG=1 pings run: sends one if it is due. For a wait that blocks the event loop on
+ * purpose and is bounded (host/pg/sync-pg.ts waits up to a minute for PostgreSQL, e.g. a row lock or
+ * a failover): the loop is not hung, so the pings must not stop, or systemd (WatchdogSec=30) kills
+ * the host mid-transaction with SIGABRT and a core dump a technician reads as a crash.
+ */
+let pingIfDue: (() => void) | undefined;
+
+/** Called from inside a bounded blocking wait, at least every few hundred ms. */
+export function watchdogWhileBlocked(): void {
+  pingIfDue?.();
+}
+
 export function createNotifier(env: NodeJS.ProcessEnv, log: Logger): Notifier {
   const target = env.NOTIFY_SOCKET;
   if (!target) {
@@ -26,6 +39,7 @@ export function createNotifier(env: NodeJS.ProcessEnv, log: Logger): Notifier {
   const socket = createSocket('unix_dgram');
   socket.on('error', (error: Error) => log.warn({ err: { message: error.message } }, 'sd_notify failed'));
   let timer: NodeJS.Timeout | undefined;
+  let closed = false;
   const send = (message: string) => {
     const buf = Buffer.from(message);
     socket.send(buf, 0, buf.length, path, (error) => {
@@ -42,13 +56,22 @@ export function createNotifier(env: NodeJS.ProcessEnv, log: Logger): Notifier {
       const pid = env.WATCHDOG_PID ? Number(env.WATCHDOG_PID) : process.pid;
       if (!Number.isFinite(usec) || usec <= 0 || pid !== process.pid) return;
       const interval = Math.max(100, Math.floor(usec / 1000 / 2));
-      send('WATCHDOG=1');
-      timer = setInterval(() => send('WATCHDOG=1'), interval);
+      let last = 0;
+      const ping = () => {
+        last = performance.now();
+        send('WATCHDOG=1');
+      };
+      ping();
+      pingIfDue = () => { if (performance.now() - last >= interval) ping(); };
+      timer = setInterval(ping, interval);
       timer.unref();
       log.info({ interval_ms: interval }, 'systemd watchdog enabled');
     },
     close() {
+      if (closed) return; // unix-dgram aborts the process (a C++ assertion) on a second close
+      closed = true;
       if (timer) clearInterval(timer);
+      pingIfDue = undefined;
       socket.close();
     },
   };

@@ -12,6 +12,7 @@
 // (tests) and from build/ (a .ts worker file would not load in a tsx-run parent on Node 20).
 import { createRequire } from 'node:module';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { watchdogWhileBlocked } from '../../runtime/sd-notify.ts';
 
 export interface PgConnectionOptions {
   /** postgres://USER@HOST:PORT/DATABASE (pg's connection string; query parameters such as sslmode apply). */
@@ -123,6 +124,8 @@ port.on('message', async (m) => {
 const CONNECT_TIMEOUT_MS = 10_000;
 /** A query that takes longer is abandoned with its connection (statement_timeout cancels it server side first). */
 const QUERY_TIMEOUT_MS = 60_000;
+/** A wait is cut in slices this long so that systemd's watchdog pings go on meanwhile (runtime/sd-notify.ts). */
+const WAIT_SLICE_MS = 250;
 
 export class SyncPg {
   private worker: Worker | undefined;
@@ -198,9 +201,14 @@ export class SyncPg {
     const deadline = performance.now() + timeoutMs;
     let answer: { ok: true; rows: unknown[]; rowCount: number } | { ok: false; message: string; code?: string; detail?: string } | undefined;
     for (;;) {
-      const woke = Atomics.wait(this.signal, 0, 0, Math.max(0, deadline - performance.now()));
+      const left = deadline - performance.now();
+      const woke = Atomics.wait(this.signal, 0, 0, Math.max(0, Math.min(left, WAIT_SLICE_MS)));
       answer = receiveMessageOnPort(port)?.message as typeof answer;
       if (answer) break;
+      if (woke === 'timed-out' && left > WAIT_SLICE_MS) {
+        watchdogWhileBlocked();
+        continue;
+      }
       if (woke === 'timed-out') {
         this.close();
         throw new PgError(`PostgreSQL did not answer within ${timeoutMs} ms`, undefined);
