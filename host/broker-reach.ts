@@ -40,7 +40,8 @@ export async function checkBrokerReach(uplink: UplinkConfig, timeoutMs = 5000): 
       files = await readTlsFiles(uplink);
     } catch (error) {
       if (!(error instanceof SetupProblem)) throw error;
-      return { name: 'broker', ok: false, detail: `cannot read TLS file ${error.key} ${error.target}: ${error.reason}; ${error.hint}` };
+      const verb = error.code === 'EBADPEM' ? 'cannot use' : 'cannot read'; // there, but not a certificate or key that works
+      return { name: 'broker', ok: false, detail: `${verb} TLS file ${error.key} ${error.target}: ${error.reason}; ${error.hint}` };
     }
     // The broker's refusal of an expired certificate names no file (runtime/certificate-dates.ts).
     const dates = files.cert && uplink.cert ? certificateDates(files.cert, uplink.cert, new Date(), HOST_RENEWAL) : undefined;

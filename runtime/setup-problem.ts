@@ -3,7 +3,9 @@
 // this machine's or is taken. The agent and the host log it as one line that names the config
 // key, the path or address, the reason and what to do — no stack trace, which tells a technician
 // nothing and buries the key. Anything else stays an error with its stack.
+import { X509Certificate } from 'node:crypto';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { dirname } from 'node:path';
 import type { TlsFiles, UplinkConfig } from '../protocol/uplink-config.ts';
 
@@ -91,8 +93,9 @@ export function dataDirHint(user: string, unitDir: string): (code: string) => st
 }
 
 /**
- * Reads the uplink's TLS files (ca, cert, key). A missing or unreadable one is a SetupProblem
- * naming its key (`uplink.cert`) and what `user`, the service's, needs.
+ * Reads the uplink's TLS files (ca, cert, key). A missing or unreadable one, or one that is not what
+ * its key needs (checkTlsContents), is a SetupProblem naming its key (`uplink.cert`) and what `user`,
+ * the service's, needs.
  */
 export function readTlsFiles(uplink: Pick<UplinkConfig, 'ca' | 'cert' | 'key'>, user: string): TlsFiles {
   const files: TlsFiles = {};
@@ -104,7 +107,55 @@ export function readTlsFiles(uplink: Pick<UplinkConfig, 'ca' | 'cert' | 'key'>, 
       : `make it readable by ${user}: chgrp ${user} ${path}; chmod 0640 ${path} (and its directories searchable)`,
     () => readFileSync(path));
   }
+  checkTlsContents(uplink, files, user);
   return files;
+}
+
+/**
+ * The TLS files as the MQTT client will use them, checked at once: a file that is there but is not
+ * what its key needs (an empty file, the key copied as the certificate, a DER file, a key with a
+ * passphrase, a key of another certificate) made MQTT.js throw inside its connect, where it was not
+ * caught as a setup problem: the agent logged 'uplink cannot start' with a stack trace and ran with
+ * no uplink, `doctor` crashed with OpenSSL's "PEM routines::no start line". Now it is a SetupProblem
+ * naming the key and the file, as a missing one is.
+ */
+function checkTlsContents(uplink: Pick<UplinkConfig, 'ca' | 'cert' | 'key'>, files: TlsFiles, user: string): void {
+  const made = `as till-certs.sh writes it (systemd/README.md, "The broker"), readable by ${user}`;
+  if (files.ca && uplink.ca && !isPemCertificate(files.ca)) {
+    throw new SetupProblem('uplink.ca', uplink.ca, 'EBADPEM', 'not a PEM certificate (no -----BEGIN CERTIFICATE----- block that reads)',
+      `put the fleet CA's certificate there (PEM), ${made}, or correct uplink.ca`);
+  }
+  if (files.cert && uplink.cert && !isPemCertificate(files.cert)) {
+    throw new SetupProblem('uplink.cert', uplink.cert, 'EBADPEM', 'not a PEM certificate (no -----BEGIN CERTIFICATE----- block that reads)',
+      `put this till's certificate there (PEM, not its key), ${made}, or correct uplink.cert`);
+  }
+  if (files.key && uplink.key) {
+    try {
+      createSecureContext({ key: files.key });
+    } catch (error) {
+      throw new SetupProblem('uplink.key', uplink.key, 'EBADPEM', `not a PEM private key without a passphrase (${(error as Error).message})`,
+        `put the key of uplink.cert there (PEM, no passphrase: none can be given), ${made}, or correct uplink.key`);
+    }
+  }
+  if (files.cert && files.key && uplink.cert && uplink.key) {
+    try {
+      createSecureContext({ cert: files.cert, key: files.key });
+    } catch (error) {
+      throw new SetupProblem('uplink.key', uplink.key, 'EBADPEM', `is not the key of uplink.cert ${uplink.cert} (${(error as Error).message})`,
+        'put the key made with that certificate there (till-certs.sh writes the two together), or correct uplink.cert or uplink.key');
+    }
+  }
+}
+
+/** A PEM text whose first certificate block reads (a CA bundle's other blocks are the TLS library's to read). */
+function isPemCertificate(pem: Buffer): boolean {
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) return false;
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -151,7 +151,8 @@ export class Uplink {
           writePacketsWhole(client);
           this.connect(client, disableNagle, flushWrites, certificateProblem);
         })
-        .catch((error: unknown) => log.error({ err: error }, 'uplink cannot start: MQTT client not loaded'));
+        // The TLS files were checked above (readTlsFiles): what is left here is the MQTT client failing to load or to start.
+        .catch((error: unknown) => log.error({ err: error }, 'uplink cannot start: the MQTT client failed to load or to connect'));
     });
   }
 

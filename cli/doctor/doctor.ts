@@ -244,7 +244,8 @@ async function connectCheck(config: Config, timeoutMs: number): Promise<Check> {
   } catch (error) {
     if (!(error instanceof SetupProblem)) throw error;
     // The same words as the agent's start: which key, which file, why, and what to do.
-    return { name: 'broker', ok: false, detail: `cannot read ${error.key} ${error.target}: ${error.reason}`, hint: error.hint };
+    const verb = error.code === 'EBADPEM' ? 'cannot use' : 'cannot read'; // there, but not a certificate or key that works
+    return { name: 'broker', ok: false, detail: `${verb} ${error.key} ${error.target}: ${error.reason}`, hint: error.hint };
   }
   const options = {
     ...mqttConnectOptions(config.uplink, `till-doctor-${config.terminal}-${process.pid}`, files),
