@@ -60,9 +60,13 @@ const clock = (at: number) => new Date(at).toISOString().slice(11, 19);
 const oldest = (s: StatusResult) => (s.outbox.oldest_age_s === null ? '-' : duration(s.outbox.oldest_age_s));
 
 /** `name: state` per device, and why one is offline (a technician's first question: "EACCES", "not responding"). */
-export function deviceStates(devices: StatusResult['devices']): string {
+/** `problems`: what a ready printer reports (paper out, cover open), by name (status.ts printerProblems). */
+export function deviceStates(devices: StatusResult['devices'], problems: ReadonlyMap<string, string> = new Map()): string {
   return (devices as Array<{ name: string; state: string; reason?: string }>)
-    .map((d) => `${field(d.name)}: ${field(d.state)}${d.state === 'offline' && d.reason ? ` (${field(d.reason)})` : ''}`)
+    .map((d) => {
+      const problem = problems.get(d.name);
+      return `${field(d.name)}: ${field(d.state)}${d.state === 'offline' && d.reason ? ` (${field(d.reason)})` : ''}${problem ? ` but ${field(problem)}` : ''}`;
+    })
     .join(', ') || 'none configured';
 }
 

@@ -2,7 +2,8 @@
 import { describeOffset } from '../../agent/till-clock.ts';
 import type { StatusResult } from '../../protocol/local.ts';
 import { formatMoney } from '../../protocol/money.ts';
-import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, openSession, targetFrom, warnIfAnotherTill, type Connection } from '../client.ts';
+import { CONNECTION_FLAGS, CONNECTION_HELP, call, connectionFrom, openSession, targetFrom, warnIfAnotherTill, type AgentSession, type Connection } from '../client.ts';
+import type { PrinterStatusReport } from '../../drivers/types.ts';
 import { UsageError, parseFlags } from './args.ts';
 import { deviceStates, duration, watch } from './status-watch.ts';
 import { field, print, printError, safeJson } from './output.ts';
@@ -11,7 +12,8 @@ const HELP = `till-agent status [--config FILE | --data DIR | --socket PATH | --
 
 Asks the running agent (over its local socket) for uplink state, outbox depth,
 oldest pending age, dead letters, host answers it could not read (when there are any)
-and devices. Exit 1 when the agent is unreachable.
+and devices, and each connected printer for its paper and cover (\`ready but PAPER OUT\`).
+Exit 1 when the agent is unreachable.
   --watch        keep watching until Ctrl-C: outbox depth, the age of the oldest
                  message, the drain rate (messages delivered per second over the last
                  10 s) and the time until the outbox is empty at that rate. A terminal
@@ -38,13 +40,47 @@ export async function statusCommand(args: string[]): Promise<number> {
   }
   try {
     const target = targetFrom(connection);
-    const [status] = (await call(target, [{ op: 'status' }], undefined, (hello) => warnIfAnotherTill('status', target, hello))) as [StatusResult];
-    print(options.json ? safeJson(status, 2) + '\n' : formatStatus(status));
+    if (options.json) {
+      const [status] = (await call(target, [{ op: 'status' }], undefined, (hello) => warnIfAnotherTill('status', target, hello))) as [StatusResult];
+      print(safeJson(status, 2) + '\n');
+      return 0;
+    }
+    const session = await openSession(target);
+    try {
+      warnIfAnotherTill('status', target, session.hello);
+      const answer = await session.request('status');
+      if (!answer.ok) throw new Error(`${answer.error.code}: ${answer.error.message}`);
+      const status = answer.result as StatusResult;
+      print(formatStatus(status, await printerProblems(session, status.devices)));
+    } finally {
+      session.close();
+    }
     return 0;
   } catch (error) {
     printError(`till-agent status: ${(error as Error).message}\n`);
     return 1;
   }
+}
+
+/**
+ * What each connected printer reports that keeps it from printing (paper out, cover open, …), asked of
+ * the agent (printer.status, as doctor does): its devices list says only whether the link is up, so a
+ * printer out of paper showed `ready` to the technician reading `status` first. Not under --watch,
+ * which would ask every printer every second; a printer that cannot say (a device file) adds nothing.
+ */
+async function printerProblems(session: AgentSession, devices: StatusResult['devices']): Promise<Map<string, string>> {
+  const problems = new Map<string, string>();
+  for (const d of devices as Array<{ name: string; kind: string; state: string }>) {
+    if (d.kind !== 'printer' || d.state !== 'ready') continue;
+    const answer = await session.request('printer.status', { printer: d.name }).catch(() => undefined);
+    const report = answer?.ok ? answer.result as PrinterStatusReport : undefined;
+    const st = report?.checked ? report.status : undefined;
+    if (!st) continue;
+    const found = [st.paper_out && 'PAPER OUT', st.cover_open && 'COVER OPEN', st.error && 'PRINTER ERROR', !st.online && !st.paper_out && !st.cover_open && 'NOT ONLINE',
+      !st.paper_out && st.paper_near_end && 'paper near end'].filter((x): x is string => typeof x === 'string');
+    if (found.length > 0) problems.set(d.name, found.join(', '));
+  }
+  return problems;
 }
 
 function formatStorage(s: StatusResult['storage']): string {
@@ -106,10 +142,11 @@ async function watchCommand(connection: Connection, intervalS: number, mode: 'sc
   }
 }
 
-export function formatStatus(s: StatusResult): string {
+/** `printers`: what a connected printer reports (printerProblems), by name. */
+export function formatStatus(s: StatusResult, printers: ReadonlyMap<string, string> = new Map()): string {
   const up = s.uplink;
   const oldest = s.outbox.oldest_age_s === null ? '-' : `${s.outbox.oldest_age_s} s`;
-  const devices = deviceStates(s.devices);
+  const devices = deviceStates(s.devices, printers);
   return [
     `till-agent ${field(s.version)}, terminal ${field(s.terminal)}`,
     `uplink   ${field(up.state)}${up.since ? ` since ${field(up.since)}` : ''}${up.last_error ? ` (last error: ${field(up.last_error)})` : ''}`,
