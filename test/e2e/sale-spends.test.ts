@@ -73,16 +73,25 @@ t.test('version 2 online: several spends on one sale, each capped by what is lef
   t.equal(await aliceBalance(pos), 840);
 });
 
-t.test('version 1: spend_id means nothing, one spend per sale as before', async (t) => {
+// A POS that names its spends but never said hello {protocol: 2}: spend_id was dropped, so its second
+// spend of the same amount got the first one's answer ("spent 200"), applied once and deducted twice
+// from the bill. Now refused, nothing committed; version 1 keeps its one unnamed spend per sale.
+t.test('version 1: a spend naming a spend_id is refused (it needs protocol 2); one spend per sale as before', async (t) => {
   const sys = await startSystem(t);
   await sys.waitOnline();
   const pos = await sys.pos();
   t.match(await award(pos, 'v1', 600), { ok: true });
-  t.match(await spend(pos, 'v1', 'a', 200), { ok: true, result: { spent_amount: 200 } });
-  t.notOk('spend_id' in resultOf(await spend(pos, 'v1', 'a', 200)));
-  t.match(await spend(pos, 'v1', 'b', 300), { ok: false, error: { code: 'CONFLICT' } }, 'the same txn_id with other content');
-  t.match(await spend(pos, 'v1', 'b', 200), { ok: true, result: { spent_amount: 200 } }, 'the same content: the first outcome');
+  for (const id of ['a', 'b']) {
+    t.match(await spend(pos, 'v1', id, 200), { ok: false, error: { code: 'BAD_REQUEST', retryable: false, message: /^params\.spend_id: several spends on one sale need protocol 2: send \{"op":"hello","params":\{"protocol":2\}\} first/ } }, `spend_id ${id}`);
+  }
+  t.equal(await aliceBalance(pos), 1060, 'nothing spent');
+  t.match(await pos.request('outbox.list', { state: 'pending' }), { ok: true, result: { pending: 0, dead: 0 } }, 'nothing committed');
+  t.match(await spend(pos, 'v1', undefined, 200), { ok: true, result: { spent_amount: 200 } });
+  t.notOk('spend_id' in resultOf(await spend(pos, 'v1', undefined, 200)), 'the repeat: its first outcome');
+  t.match(await spend(pos, 'v1', undefined, 300), { ok: false, error: { code: 'CONFLICT' } }, 'the same txn_id with other content');
   t.equal(await aliceBalance(pos), 1060 - 200);
+  t.match(await pos.request('hello', { protocol: 2 }), { ok: true });
+  t.match(await spend(pos, 'v1', 'b', 100), { ok: true, result: { spend_id: 'b', spent_amount: 100 } }, 'after hello {protocol: 2}: a named spend of the same sale');
 });
 
 t.test('version 2 offline: the sale\'s spends share what is left to pay; repeats survive a restart', async (t) => {
