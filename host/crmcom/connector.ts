@@ -11,7 +11,7 @@
 //                  customer_events/spend_requests/create on it, then wallets/get_balance
 //   void           customer_events/spend_requests/list of the participant recorded with the award
 //                  (pages of 50), …/spend_requests/cancel each of the purchase's, then
-//                  customer_events/purchases/cancel
+//                  customer_events/purchases/cancel, then wallets/get_balance (best effort)
 //   products.sync  products/synchronise (≤ 1,000 products a call); a full catalogue's products no
 //                  longer listed: products/synchronise with product_validity_to (retireProducts)
 import { normaliseIdentifier } from '../../protocol/identifiers.ts';
@@ -487,10 +487,27 @@ export class CrmcomConnector implements Connector {
       throw error;
     }
     // The cancel answers the cancelled event, not the award it takes back nor the balance: the award
-    // is the one this host recorded for the sale; the balance is left out (the void names no customer).
+    // is the one this host recorded for the sale.
     const award = recordedAward?.award_amount;
     if (typeof award !== 'number') this.log.warn({ platform: 'crmcom', txn_id: m.txn_id }, 'void: the sale\'s award is not recorded here; reversed_award_amount reported 0');
-    return { reversed_award_amount: typeof award === 'number' ? award : 0, reversed_spend_amount: reversed, currency: c };
+    const balance = sale ? await this.balanceAfterVoid(sale.participant, m.txn_id) : undefined;
+    return { reversed_award_amount: typeof award === 'number' ? award : 0, reversed_spend_amount: reversed, currency: c, ...(balance !== undefined ? { balance: { amount: balance, currency: c } } : {}) };
+  }
+
+  /**
+   * The wallet after a void, of the participant its award recorded (the void names no customer). Without
+   * it the till kept the balance from before the void (its cache): the receipt of the voided sale printed
+   * "New balance" without the spends given back, a repeated award said so too, and an offline spend
+   * counted on a balance that still held the award the void took back. Best effort: the void is applied
+   * at CRM.COM; a balance it cannot read is left out, as before (logged).
+   */
+  private async balanceAfterVoid(participant: string, txnId: string | null): Promise<number | undefined> {
+    try {
+      return await this.balance(participant);
+    } catch (error) {
+      this.log.warn({ platform: 'crmcom', txn_id: txnId, error: error instanceof Error ? error.message : String(error) }, 'void: applied, but the balance after it could not be read; answered without it');
+      return undefined;
+    }
   }
 
   /**

@@ -36,8 +36,12 @@ t.test('identify → preview → award → spend → void through CRM.COM, exact
   t.equal(sim.balance('P1'), 1200);
 
   t.match(await pos.request('spend', { txn_id: 'sale-1', customer_id: 'P1', amount: 500, currency: 'EUR' }), { ok: true, result: { spent_amount: 500, balance: { amount: 700 } } });
-  t.match(await pos.request('void', { txn_id: 'sale-1' }), { ok: true, result: { status: 'voided', reversed_award_amount: 200, reversed_spend_amount: 500 } });
+  t.match(await pos.request('void', { txn_id: 'sale-1' }), { ok: true, result: { status: 'voided', reversed_award_amount: 200, reversed_spend_amount: 500, balance: { amount: 1000 } } });
   t.equal(sim.balance('P1'), 1000);
+  // The award repeated after its void (and the voided sale's receipt) gives the balance after the
+  // void, not the spend's 7.00 from before it.
+  t.match(await pos.request('hello', { protocol: 2 }), { ok: true });
+  t.match(await pos.request('award', { txn_id: 'sale-1', customer_id: 'P1', basket }), { ok: true, result: { status: 'voided', void_status: 'voided', balance: { amount: 1000 } } });
 
   // CRM.COM holds no offers nor refund vouchers (the host lists redeem, reinstate and voucher.redeem
   // in unsupported_ops): refused before they are committed; they were committed, sent and dead-lettered.
