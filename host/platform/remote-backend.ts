@@ -15,7 +15,7 @@
 // and the platform returns its first answer instead of applying it again.
 import { isAgentError } from '../../protocol/errors.ts';
 import {
-  DURABLE_OPS, UPSTREAM_VERSION, type UpstreamMessage, type UpstreamResult,
+  DURABLE_OPS, UPSTREAM_OPS, UPSTREAM_VERSION, type UpstreamMessage, type UpstreamResult,
 } from '../../protocol/upstream.ts';
 import { unsupportedError, type Backend, type OpCheck, type PlatformCheck } from '../backend.ts';
 import type { Ledger } from '../ledger.ts';
@@ -34,13 +34,17 @@ const isDurable = (op: string) => (DURABLE_OPS as readonly string[]).includes(op
 export class RemoteBackend implements Backend {
   readonly name;
   readonly unsupported;
-  /** The durable ops the platform does not offer, told to tills in identify and preview answers. */
+  /**
+   * The ops the platform does not offer, told to tills in identify and preview answers: a till refuses
+   * the durable ones before committing them, and passes the list on to its POS, which hides their
+   * buttons (CRM.COM's offers, lock and unlock too: they were left out, so a POS offered them).
+   */
   private readonly unsupportedOps: string[];
 
   constructor(private readonly ledger: Ledger, private readonly connector: Connector, private readonly log: Logger) {
     this.name = connector.name;
     this.unsupported = connector.unsupported;
-    this.unsupportedOps = DURABLE_OPS.filter((op) => connector.unsupported[op] !== undefined);
+    this.unsupportedOps = UPSTREAM_OPS.filter((op) => connector.unsupported[op] !== undefined);
   }
 
   async handle(batch: Batch): Promise<HandleSummary> {
