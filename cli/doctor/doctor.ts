@@ -163,7 +163,18 @@ function readableOrEmpty(path: string): Buffer {
   }
 }
 
-function brokerHint(message: string): string {
+/**
+ * What to check for a broker error. A connection reset at once (mosquitto resets one whose first
+ * bytes it cannot read) is almost always the scheme on the wrong port: mqtts:// on the plain listener
+ * or mqtt:// on the TLS one; the broker runs and the network works, so the general hint misled.
+ */
+function brokerHint(message: string, url: string): string {
+  if (/ECONNRESET|socket hang up|disconnected before secure TLS/i.test(message)) {
+    const tls = url.startsWith('mqtts:');
+    return `the broker dropped the connection at once: ${tls ? 'mqtts:// needs its TLS listener (usually port 8883); the plain one (1883)'
+      : 'mqtt:// needs its plain listener (usually port 1883); the TLS one (8883, for mqtts://)'} drops it so. `
+      + 'Check the scheme and port of uplink.url against the broker\'s listeners, then the network and any firewall';
+  }
   return /auth|not authorized|bad user|refused this till/i.test(message)
     ? 'check uplink.username / password or the client certificate'
     : /certificate|self.signed|tls|ssl/i.test(message)
@@ -194,7 +205,7 @@ export async function checkBroker(config: Config, timeoutMs: number, running?: S
   if (running) {
     if (running.connected && !running.last_error) return { name: 'broker', ok: true, detail: `${url}: the running agent is connected since ${running.since}` };
     const why = running.last_error ?? running.state;
-    return { name: 'broker', ok: false, detail: `${url}: the running agent ${running.connected ? 'is connected but' : 'is not connected:'} ${why}`, hint: brokerHint(why) };
+    return { name: 'broker', ok: false, detail: `${url}: the running agent ${running.connected ? 'is connected but' : 'is not connected:'} ${why}`, hint: brokerHint(why, url) };
   }
   return connectCheck(config, timeoutMs);
 }
@@ -264,7 +275,7 @@ async function connectCheck(config: Config, timeoutMs: number): Promise<Check> {
     const tls = !url.startsWith('mqtts') ? '' : config.uplink.reject_unauthorized ? ' (TLS)'
       : ' (TLS, the broker\'s certificate NOT verified: uplink.reject_unauthorized is false, for test benches only)';
     client.once('connect', () => finish({ name: 'broker', ok: true, detail: `${url} accepted the connection${tls}` }));
-    client.once('error', (error) => finish({ name: 'broker', ok: false, detail: `${url}: ${error.message}`, hint: brokerHint(error.message) }));
+    client.once('error', (error) => finish({ name: 'broker', ok: false, detail: `${url}: ${error.message}`, hint: brokerHint(error.message, url) }));
   });
 }
 
