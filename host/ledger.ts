@@ -23,6 +23,7 @@ import { mapPacked } from '../runtime/packed.ts';
 import { WalSync, type SyncFn, type SyncNowFn } from '../runtime/wal-sync.ts';
 import { MultiRowInsert } from '../runtime/multi-row-insert.ts';
 import { enterWal } from '../runtime/enter-wal.ts';
+import { privateDatabaseFile } from '../runtime/private-database-file.ts';
 
 export const ENTRY_KINDS = ['award', 'instant_spend', 'automatic_spend', 'spend', 'reversal', 'seed'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -255,6 +256,7 @@ export class SqliteLedger {
   }
 
   static open(file: string): SqliteLedger {
+    privateDatabaseFile(file); // 0600 outside systemd too: it holds the customers' identifiers
     const db = new Database(file);
     db.pragma('busy_timeout = 5000');
     enterWal(db, 5_000);
