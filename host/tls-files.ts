@@ -8,6 +8,6 @@ export const HOST_USER = 'till-agent-host';
 /** How a host gets a new certificate (systemd/README.md, "The broker"). */
 export const HOST_RENEWAL = 'till-certs.sh host NAME';
 
-export async function readTlsFiles(uplink: Pick<UplinkConfig, 'ca' | 'cert' | 'key'>): Promise<TlsFiles> {
-  return readNamed(uplink, HOST_USER);
+export async function readTlsFiles(uplink: Pick<UplinkConfig, 'ca' | 'cert' | 'key' | 'url'>): Promise<TlsFiles> {
+  return readNamed(uplink, HOST_USER, uplink.url);
 }

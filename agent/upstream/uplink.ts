@@ -113,7 +113,7 @@ export class Uplink {
   start(): void {
     const { config, identity, log } = this.options;
     const clientId = agentClientId(config, identity);
-    const files = readTlsFiles(config, 'till-agent'); // a missing or unreadable one: a SetupProblem naming its key
+    const files = readTlsFiles(config, 'till-agent', this.options.url); // a missing or unreadable one: a SetupProblem naming its key
     if (files.cert) this.checkCertificateName(files.cert);
     // Dates said at start (the broker's alert names no file), and instead of that alert in status's last_error.
     const certificateProblem = () => (files.cert && config.cert ? certificateDates(files.cert, config.cert, new Date()) : undefined);

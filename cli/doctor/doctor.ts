@@ -251,7 +251,7 @@ async function connectCheck(config: Config, timeoutMs: number): Promise<Check> {
   const url = urlWithoutUserinfo(config.uplink.url); // shown only: the client connects with the file's URL
   let files;
   try {
-    files = readTlsFiles(config.uplink, 'till-agent');
+    files = readTlsFiles(config.uplink, 'till-agent', config.uplink.url);
   } catch (error) {
     if (!(error instanceof SetupProblem)) throw error;
     // The same words as the agent's start: which key, which file, why, and what to do.

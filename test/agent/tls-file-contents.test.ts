@@ -82,3 +82,12 @@ t.test('the host: uplink.key of another certificate is named at start (exit 4) a
   t.equal(doctor.code, 1, doctor.out);
   t.match(doctor.out, /✖ broker +cannot use TLS file uplink\.key .*host\.key: is not the key of uplink\.cert/);
 });
+
+t.test('mqtt:// (no TLS) does not use the files, so their contents are not checked (a bench with a ca left in the file)', async (t) => {
+  const dir = await files(t, { 'ca.pem': text('not a certificate\n') });
+  const file = join(dir, 'config.yaml');
+  await writeFile(file, `terminal: T1\nstore: S1\nmerchant: M1\ndata_dir: ${join(dir, 'data')}\nsocket:\n  tcp: "127.0.0.1:0"\n  unix: false\nuplink:\n  url: mqtt://127.0.0.1:9\n  ca: ca.pem\n`);
+  const doctor = await cli('doctor', '--config', file);
+  t.match(doctor.out, /✖ broker +mqtt:\/\/127\.0\.0\.1:9: .*ECONNREFUSED/, 'the broker itself is checked');
+  t.notMatch(doctor.out, /cannot use uplink\.ca/);
+});
