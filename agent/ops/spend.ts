@@ -128,9 +128,10 @@ function spendResult(ctx: OpsContext, row: OutboxRow): SpendResult {
     out.balance = r.balance;
     // Version 2, a spend repeated after later spends of its sale: its totals count them, so its
     // balance is after them too, as a repeated award's is (LOCAL.md "Several spends on one sale");
-    // and after a later return of the sale (saleOf keeps those the host did not refuse).
-    const later = (r: OutboxRow) => r.seq > row.seq && r.state !== 'dead';
-    if (ctx.protocol >= 2 && (sale.spends.some(later) || (sale.refunds ?? []).some(later))) {
+    // and after a later return or void of the sale (saleOf keeps those the host did not refuse): after
+    // a void it gave the balance from before it, the spend it gave back still taken.
+    const later = (r: OutboxRow | undefined) => r !== undefined && r.seq > row.seq && r.state !== 'dead';
+    if (ctx.protocol >= 2 && (sale.spends.some(later) || (sale.refunds ?? []).some(later) || later(sale.void))) {
       out.balance = balanceAfterSpends(ctx, row.customer_id, sale, r.balance?.currency) ?? r.balance;
     }
     if (r.voucher) Object.assign(out, { reduction: 'back_end', voucher: r.voucher });

@@ -63,6 +63,13 @@ t.test('version 2 online: several spends on one sale, each capped by what is lef
   t.match(await spend(pos, 'multi', 'g', 100), { ok: false, error: { code: 'SALE_VOIDED' } });
   t.match(await spend(pos, 'multi', 'a', 200), { ok: true, result: { spent_amount: 200, spend_id: 'a' } }, 'a repeat after the void: its first outcome');
   t.equal(await aliceBalance(pos), 840);
+  // A sale's only spend repeated after its void (a POS that repeats a timed-out spend after the cashier
+  // voided the sale): its balance is the one after the void, which gave the spend back, not the first
+  // answer's from before it.
+  t.match(await award(pos, 'solo', 1000), { ok: true, result: { balance: { amount: 940 } } });
+  t.match(await spend(pos, 'solo', 'a', 300), { ok: true, result: { spent_amount: 300, balance: { amount: 640 } } });
+  t.match(await pos.request('void', { txn_id: 'solo' }), { ok: true, result: { status: 'voided', balance: { amount: 840 } } });
+  t.match(await spend(pos, 'solo', 'a', 300), { ok: true, result: { spent_amount: 300, balance: { amount: 840 } } }, 'the balance after the void');
 
   // Bad spend_id: BAD_REQUEST naming it, nothing committed.
   for (const bad of ['', 'has space', 42, 'x'.repeat(129)]) {
