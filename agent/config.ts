@@ -163,6 +163,7 @@ const AGENT_CONFIG: ConfigSpec<Config> = {
   user: 'till-agent',
   schema: configSchema,
   env: ENV_OVERRIDES,
+  minorUnits: ['offline.spend_floor_limit', 'offline.total_spend_limit'],
   absolutePaths(config, abs) {
     config.data_dir = abs(config.data_dir);
     if (config.socket.unix) config.socket.unix = abs(config.socket.unix);

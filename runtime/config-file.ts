@@ -4,7 +4,7 @@
 // against the file's directory.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isScalar, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { describeIssues } from '../protocol/schema.ts';
 
@@ -26,6 +26,28 @@ export interface ConfigSpec<T> {
   absolutePaths(config: T, abs: (path: string) => string): void;
   /** The service's user, who must read the file (named in what to do when it cannot). */
   user: string;
+  /** Keys holding an amount in minor units (`offline.spend_floor_limit`): written with a decimal point, refused (minorUnitsAsWritten). */
+  minorUnits?: readonly string[];
+}
+
+/**
+ * An amount in minor units written as a decimal: `spend_floor_limit: 20.00` is the number 20 to YAML,
+ * an integer, so the schema took it as 20 minor units (0.20 EUR) where the technician meant 20.00 EUR;
+ * `20.50` was refused and `20.00` silently a hundredth of it. Read from the YAML source, as written.
+ */
+function minorUnitsAsWritten(doc: Document, text: string, keys: readonly string[]): string[] {
+  const errors: string[] = [];
+  for (const key of keys) {
+    const node = doc.getIn(key.split('.'), true);
+    // Only the silent case: a fraction (20.50) is not an integer, and the schema refuses it already.
+    if (!isScalar(node) || !Number.isInteger(node.value) || !node.range) continue;
+    const written = text.slice(node.range[0], node.range[1]);
+    if (!written.includes('.')) continue;
+    const example = /^\d+\.\d\d$/.test(written) ? written.replace('.', '').replace(/^0+(?=\d)/, '') : '2000';
+    errors.push(`${key}: ${written} is read as ${node.value} minor units (cents), not ${written}: write the amount in minor units, `
+      + `a whole number without a decimal point (${example} for ${/^\d+\.\d\d$/.test(written) ? written : '20.00'})`);
+  }
+  return errors;
 }
 
 /** Parse YAML text into a validated config; relative paths are resolved against the file's directory. */
@@ -44,13 +66,15 @@ export function parseConfigText<T>(spec: ConfigSpec<T>, text: string, file: stri
       overridden.set(key, name);
     }
   }
+  const written = minorUnitsAsWritten(doc, text, spec.minorUnits ?? []);
   const result = spec.schema.safeParse(input);
   // A bad value from the environment is not in the file the technician reads: say where it is.
   const from = (error: string) => {
     const key = error.slice(0, error.indexOf(':'));
     return overridden.has(key) ? `${error} (the value comes from the environment: ${overridden.get(key)})` : error;
   };
-  if (!result.success) throw fail(describeIssues(result.error, '', input).map(from));
+  if (!result.success) throw fail([...written, ...describeIssues(result.error, '', input).map(from)]);
+  if (written.length > 0) throw fail(written);
   const config = result.data;
   const base = dirname(resolve(file));
   spec.absolutePaths(config, (p) => (isAbsolute(p) ? p : resolve(base, p)));

@@ -210,3 +210,17 @@ t.test('a numeric id left unquoted: the error says to quote it (YAML reads store
   t.equal(parseConfig(minimal.replace('terminal: T1', 'terminal: "0042"'), '/x.yaml').terminal, '0042', 'quoted: as written');
   t.match(failures(minimal.replace('terminal: T1', 'terminal: [T1]')), /^terminal: must be a string naming the terminal$/m, 'anything else: as before');
 });
+
+t.test('an offline limit written as a decimal amount (20.00) is refused, not read as 20 minor units', async (t) => {
+  // YAML reads 20.00 as the integer 20: the till took 0.20 EUR as the per-sale offline limit where the
+  // technician meant 20.00 EUR (and 100.00 for total_spend_limit, 1.00 EUR). 20.50 was refused already.
+  const offline = (lines: string) => `${minimal}offline:\n${lines}`;
+  const errors = failures(offline('  spend_floor_limit: 20.00\n  total_spend_limit: 100.0\n'));
+  t.match(errors, /^offline\.spend_floor_limit: 20\.00 is read as 20 minor units \(cents\), not 20\.00: write the amount in minor units, a whole number without a decimal point \(2000 for 20\.00\)$/m);
+  t.match(errors, /^offline\.total_spend_limit: 100\.0 is read as 100 minor units/m);
+  t.match(failures(offline('  spend_floor_limit: 20.50\n')), /^offline\.spend_floor_limit: must be an integer amount in minor units$/m, 'a fraction: the schema\'s error, once');
+  t.equal(failures(offline('  spend_floor_limit: 20.50\n')).split('\n').length, 1);
+  const c = parseConfig(offline('  spend_floor_limit: 2000\n  total_spend_limit: 10000\n'), 'c.yaml');
+  t.match(c.offline, { spend_floor_limit: 2000, total_spend_limit: 10_000 }, 'minor units as written: as before');
+  t.equal(failures(`${minimal}outbox:\n  max_backoff_ms: 30000.0\n`), '', 'other numbers keep YAML\'s reading');
+});
