@@ -31,7 +31,7 @@ import { StorageHealth } from './storage/storage-health.ts';
 import { TillClock } from './till-clock.ts';
 import { StartSequence } from './start-sequence.ts';
 import { Uplink } from './upstream/uplink.ts';
-import { DEFAULT_PROTOCOL } from '../protocol/local.ts';
+import { DEFAULT_PROTOCOL, MAX_LINE_BYTES } from '../protocol/local.ts';
 import { dataDirHint, databaseAccessHint, namingKey } from '../runtime/setup-problem.ts';
 import { tcpListenProblem, unixListenProblem } from './socket/listen-problem.ts';
 
@@ -214,7 +214,7 @@ async function start(config: Config, options: DaemonOptions, started: StartSeque
     maxConnections: config.socket.max_connections,
     helloTimeoutMs: config.socket.hello_timeout_ms,
     idleTimeoutMs: config.socket.idle_timeout_ms,
-    maxLineBytes: 64 * 1024,
+    maxLineBytes: MAX_LINE_BYTES,
     maxInflightPerConnection: config.socket.max_inflight_per_connection,
     // The connection adds the protocol version it negotiated.
     hello: () => ({ agent: version, ...identity }),

@@ -26,7 +26,13 @@ export const PROTOCOL_VERSION: ProtocolVersion = 2;
 export function isProtocolVersion(n: number): n is ProtocolVersion {
   return (PROTOCOL_VERSIONS as readonly number[]).includes(n);
 }
-export const MAX_LINE_BYTES = 64 * 1024;
+/**
+ * One request line. 256 KiB so that the largest basket the contract allows (MAX_BASKET_ITEMS, 500
+ * items) fits with names and categories: at 64 KiB 500 items of ~130 bytes (a 13-digit SKU, a
+ * 20-character name, a category) were FRAME_TOO_LARGE and the connection closed. Still a bound: a
+ * connection buffers at most this much of a line.
+ */
+export const MAX_LINE_BYTES = 256 * 1024;
 export const MAX_PRODUCTS_PER_SYNC = 50_000;
 export const PRODUCT_BATCH_SIZE = 1000;
 export const MAX_DESCRIPTION = 2000;
@@ -90,7 +96,7 @@ function productsSyncSchema(protocol: ProtocolVersion) {
   const fields = {
     products: products.min(1, { error: 'must contain at least one product' }).max(MAX_PRODUCTS_PER_SYNC, { error: `must contain at most ${MAX_PRODUCTS_PER_SYNC} products` }),
     mode: z.enum(SYNC_MODES, { error: 'must be "delta" or "full"' }).default('delta'),
-    // A full catalogue larger than one 64 KiB request: the first request answers a sync_id, the
+    // A full catalogue larger than one request line (MAX_LINE_BYTES): the first request answers a sync_id, the
     // next ones name it; every request but the last says more: true.
     sync_id: nonEmptyText(64).optional(),
     more: z.boolean({ error: 'must be true or false' }).default(false),

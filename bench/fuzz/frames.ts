@@ -4,6 +4,7 @@
 // FRAME_TOO_LARGE and then closes the connection.
 
 import type { Rand } from '../../test/helpers/random.ts';
+import { MAX_LINE_BYTES } from '../../protocol/local.ts';
 
 export { seeded, type Rand } from '../../test/helpers/random.ts';
 
@@ -173,7 +174,7 @@ export function hostileFrame(r: Rand): Frame {
   return { kind: 'junk-text', line: Buffer.from('}') };
 }
 
-/** A line over the 64 KiB limit: answered with FRAME_TOO_LARGE, then the agent closes. */
+/** A line over the MAX_LINE_BYTES limit: answered with FRAME_TOO_LARGE, then the agent closes. */
 export function oversizeFrame(r: Rand): Frame {
-  return { kind: 'oversize', line: Buffer.alloc(64 * 1024 + 1 + int(r, 64 * 1024), 0x61) };
+  return { kind: 'oversize', line: Buffer.alloc(MAX_LINE_BYTES + 1 + int(r, 64 * 1024), 0x61) };
 }

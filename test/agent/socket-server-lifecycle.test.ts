@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { silentLogger } from '../../runtime/log.ts';
 import { SocketServer } from '../../agent/socket/socket-server.ts';
-import type { Response } from '../../protocol/local.ts';
+import { MAX_LINE_BYTES, type Response } from '../../protocol/local.ts';
 import type { PosClient } from '../helpers/pos-client.ts';
 import { startServer, type Harness } from '../helpers/socket-harness.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -222,7 +222,7 @@ t.test('garbage never crashes the server', async (t) => {
   }
 
   const nul = await h.connect();
-  nul.send(Buffer.alloc(70 * 1024, 0)); // NULs, no newline: too large
+  nul.send(Buffer.alloc(MAX_LINE_BYTES + 6 * 1024, 0)); // NULs, no newline: too large
   t.match(await nul.nextFrame(), { error: { code: 'FRAME_TOO_LARGE' } });
   await nul.closed;
 

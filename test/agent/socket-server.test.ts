@@ -7,7 +7,7 @@ import t from 'tap';
 import { EventBus } from '../../agent/events.ts';
 import { silentLogger } from '../../runtime/log.ts';
 import { SocketServer } from '../../agent/socket/socket-server.ts';
-import type { Response } from '../../protocol/local.ts';
+import { MAX_LINE_BYTES, type Response } from '../../protocol/local.ts';
 import { HELLO, startServer } from '../helpers/socket-harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -133,23 +133,23 @@ t.test('CRLF and empty lines are accepted', async (t) => {
   t.same(await pos.nextFrame(), { id: 2, ok: true, result: { op: 'status' } });
 });
 
-t.test('64 KiB boundary and FRAME_TOO_LARGE', async (t) => {
+t.test('MAX_LINE_BYTES (256 KiB) boundary and FRAME_TOO_LARGE', async (t) => {
   const h = await startServer(t); // default maxLineBytes
   const padded = (id: number, bytes: number) => {
     const json = `{"id":${id},"op":"status"}`;
     return json + ' '.repeat(bytes - json.length); // trailing whitespace is valid JSON
   };
   const pos = await h.connect();
-  pos.send(`${padded(1, 64 * 1024)}\n`);
-  t.same(await pos.nextFrame(), { id: 1, ok: true, result: { op: 'status' } }, 'exactly 64 KiB is fine');
-  pos.send(`${padded(2, 64 * 1024)}\r\n`);
-  t.same(await pos.nextFrame(), { id: 2, ok: true, result: { op: 'status' } }, 'exactly 64 KiB plus CRLF too');
-  pos.send(`${padded(3, 64 * 1024 + 1)}\n`);
+  pos.send(`${padded(1, MAX_LINE_BYTES)}\n`);
+  t.same(await pos.nextFrame(), { id: 1, ok: true, result: { op: 'status' } }, 'exactly 256 KiB is fine');
+  pos.send(`${padded(2, MAX_LINE_BYTES)}\r\n`);
+  t.same(await pos.nextFrame(), { id: 2, ok: true, result: { op: 'status' } }, 'exactly 256 KiB plus CRLF too');
+  pos.send(`${padded(3, MAX_LINE_BYTES + 1)}\n`);
   t.match(await pos.nextFrame(), { id: null, ok: false, error: { code: 'FRAME_TOO_LARGE' } });
   await pos.closed;
 
   const endless = await h.connect();
-  endless.send(Buffer.alloc(100 * 1024, 0x61)); // no newline at all
+  endless.send(Buffer.alloc(MAX_LINE_BYTES + 36 * 1024, 0x61)); // no newline at all
   t.match(await endless.nextFrame(), { error: { code: 'FRAME_TOO_LARGE' } });
   await endless.closed;
   await waitFor(() => h.server.connectionCount === 0, { what: 'connections closed' });

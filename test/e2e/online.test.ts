@@ -1,5 +1,6 @@
 // Every op online, through a real agent process, a real mosquitto and the reference host.
 import t from 'tap';
+import { MAX_LINE_BYTES } from '../../protocol/local.ts';
 import { startSystem } from '../helpers/system.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -85,7 +86,7 @@ t.test('validation errors from the real agent', async (t) => {
   pos.send('{not json\n');
   t.match(await pos.nextFrame(), { id: null, ok: false, error: { code: 'BAD_FRAME' } });
   t.match(await pos.request('status'), { ok: true }, 'connection still usable after BAD_FRAME');
-  pos.send(Buffer.alloc(70 * 1024, 0x61));
+  pos.send(Buffer.alloc(MAX_LINE_BYTES + 6 * 1024, 0x61));
   t.match(await pos.nextFrame(), { id: null, ok: false, error: { code: 'FRAME_TOO_LARGE' } });
   await pos.closed;
 });
