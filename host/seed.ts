@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { decimalAmounts } from '../runtime/config-file.ts';
 import { z } from 'zod';
 import { identifierKinds, productSchema, type IdentifierKind } from '../protocol/local.ts';
 import { MAX_AMOUNT } from '../protocol/money.ts';
@@ -215,7 +216,9 @@ export function parseSeed(text: string, file: string): Seed {
   if (doc.errors.length > 0) throw new SeedError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
   const raw: unknown = doc.toJS() ?? {};
   const result = seedSchema.safeParse(raw);
-  const errors = [...(result.success ? [] : describeIssues(result.error, '', raw)), ...seedCrossChecks(raw)];
+  // `amount: 25.00` is 25 to YAML: 0.25 EUR where 25.00 was meant (runtime/config-file.ts decimalAmounts).
+  const decimals = decimalAmounts(doc, text, (path) => path[path.length - 1] === 'amount', 'minor units (cents; whole points for points)');
+  const errors = [...decimals, ...(result.success ? [] : describeIssues(result.error, '', raw)), ...seedCrossChecks(raw)];
   if (!result.success || errors.length > 0) throw new SeedError(file, errors);
   return result.data;
 }

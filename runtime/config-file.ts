@@ -4,7 +4,7 @@
 // against the file's directory.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isScalar, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { describeIssues } from '../protocol/schema.ts';
 
@@ -26,28 +26,42 @@ export interface ConfigSpec<T> {
   absolutePaths(config: T, abs: (path: string) => string): void;
   /** The service's user, who must read the file (named in what to do when it cannot). */
   user: string;
-  /** Keys holding an amount in minor units (`offline.spend_floor_limit`): written with a decimal point, refused (minorUnitsAsWritten). */
+  /** Keys holding an amount in minor units (`offline.spend_floor_limit`): written with a decimal point, refused (decimalAmounts). */
   minorUnits?: readonly string[];
 }
 
 /**
- * An amount in minor units written as a decimal: `spend_floor_limit: 20.00` is the number 20 to YAML,
- * an integer, so the schema took it as 20 minor units (0.20 EUR) where the technician meant 20.00 EUR;
- * `20.50` was refused and `20.00` silently a hundredth of it. Read from the YAML source, as written.
+ * Amounts in minor units written as decimals, anywhere `isAmount(path)` says one is: `amount: 25.00` is
+ * the number 25 to YAML, an integer, so a schema of minor units took it as 25 (0.25 EUR) where the
+ * writer meant 25.00; `25.50` is refused by the schema. Read from the YAML source, as written; only an
+ * integer value is reported (a fraction gets the schema's own error). Each error names its key.
  */
-function minorUnitsAsWritten(doc: Document, text: string, keys: readonly string[]): string[] {
+export function decimalAmounts(
+  doc: Document, text: string, isAmount: (path: readonly (string | number)[]) => boolean, unit = 'minor units (cents)',
+): string[] {
   const errors: string[] = [];
-  for (const key of keys) {
-    const node = doc.getIn(key.split('.'), true);
-    // Only the silent case: a fraction (20.50) is not an integer, and the schema refuses it already.
-    if (!isScalar(node) || !Number.isInteger(node.value) || !node.range) continue;
-    const written = text.slice(node.range[0], node.range[1]);
-    if (!written.includes('.')) continue;
-    const example = /^\d+\.\d\d$/.test(written) ? written.replace('.', '').replace(/^0+(?=\d)/, '') : '2000';
-    errors.push(`${key}: ${written} is read as ${node.value} minor units (cents), not ${written}: write the amount in minor units, `
-      + `a whole number without a decimal point (${example} for ${/^\d+\.\d\d$/.test(written) ? written : '20.00'})`);
-  }
+  const walk = (node: unknown, path: (string | number)[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (typeof key === 'string') walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i]));
+    } else if (isScalar(node) && Number.isInteger(node.value) && node.range && isAmount(path)) {
+      const written = text.slice(node.range[0], node.range[1]);
+      if (!written.includes('.')) return;
+      const cents = /^\d+\.\d\d$/.test(written);
+      errors.push(`${describePath(path)}: ${written} is read as ${String(node.value)} ${unit}, not ${written}: write `
+        + `the amount as a whole number of them, without a decimal point (${cents ? `${written.replace('.', '').replace(/^0+(?=\d)/, '')} for ${written}` : '2000 for 20.00'})`);
+    }
+  };
+  walk(doc.contents, []);
   return errors;
+}
+
+function describePath(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
 /** Parse YAML text into a validated config; relative paths are resolved against the file's directory. */
@@ -66,7 +80,8 @@ export function parseConfigText<T>(spec: ConfigSpec<T>, text: string, file: stri
       overridden.set(key, name);
     }
   }
-  const written = minorUnitsAsWritten(doc, text, spec.minorUnits ?? []);
+  const minorUnits = new Set(spec.minorUnits ?? []);
+  const written = minorUnits.size === 0 ? [] : decimalAmounts(doc, text, (path) => minorUnits.has(path.join('.')));
   const result = spec.schema.safeParse(input);
   // A bad value from the environment is not in the file the technician reads: say where it is.
   const from = (error: string) => {

@@ -216,7 +216,7 @@ t.test('an offline limit written as a decimal amount (20.00) is refused, not rea
   // technician meant 20.00 EUR (and 100.00 for total_spend_limit, 1.00 EUR). 20.50 was refused already.
   const offline = (lines: string) => `${minimal}offline:\n${lines}`;
   const errors = failures(offline('  spend_floor_limit: 20.00\n  total_spend_limit: 100.0\n'));
-  t.match(errors, /^offline\.spend_floor_limit: 20\.00 is read as 20 minor units \(cents\), not 20\.00: write the amount in minor units, a whole number without a decimal point \(2000 for 20\.00\)$/m);
+  t.match(errors, /^offline\.spend_floor_limit: 20\.00 is read as 20 minor units \(cents\), not 20\.00: write the amount as a whole number of them, without a decimal point \(2000 for 20\.00\)$/m);
   t.match(errors, /^offline\.total_spend_limit: 100\.0 is read as 100 minor units/m);
   t.match(failures(offline('  spend_floor_limit: 20.50\n')), /^offline\.spend_floor_limit: must be an integer amount in minor units$/m, 'a fraction: the schema\'s error, once');
   t.equal(failures(offline('  spend_floor_limit: 20.50\n')).split('\n').length, 1);

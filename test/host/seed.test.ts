@@ -137,3 +137,32 @@ products:
   t.notMatch(errors.join('\n'), /12345678|1234 5678/, 'identifier values are not echoed');
   t.throws(() => parseSeed('participants: [', 'x.yaml'), SeedError, 'YAML syntax errors too');
 });
+
+t.test('an amount written as a decimal (25.00) is refused, not read as 25 minor units', async (t) => {
+  // YAML reads 25.00 as the integer 25: Alice's opening balance of 25.00 EUR became 0.25 EUR, a
+  // fixed-amount offer of 0.50 written 50.0 became 0.50 by luck and 1.00 written 1.00 became 0.01.
+  const seed = `
+participants:
+  - id: A
+    name: Alice
+    identifiers: { card: ["6006491234567890"] }
+    balance: { amount: 25.00, currency: EUR }
+    points: { amount: 250.0 }
+offers:
+  - { id: O1, name: one euro off, amount: 1.00, currency: EUR }
+  - { id: O2, name: five percent, percent: 5.00 }
+`;
+  let errors: string[] = [];
+  try {
+    parseSeed(seed, 'seed.yaml');
+  } catch (error) {
+    if (error instanceof SeedError) errors = error.errors;
+  }
+  t.match(errors, [
+    /^participants\[0\]\.balance\.amount: 25\.00 is read as 25 minor units \(cents; whole points for points\), not 25\.00: write the amount as a whole number of them, without a decimal point \(2500 for 25\.00\)$/,
+    /^participants\[0\]\.points\.amount: 250\.0 is read as 250 /,
+    /^offers\[0\]\.amount: 1\.00 is read as 1 minor units .*\(100 for 1\.00\)$/,
+  ]);
+  t.equal(errors.length, 3, 'percent is a percentage: 5.00 is 5 %');
+  t.match(parseSeed(seed.replace('25.00', '2500').replace('250.0', '250').replace('1.00', '100'), 'seed.yaml'), { participants: [{ balance: { amount: 2500 } }] }, 'whole minor units: as before');
+});
