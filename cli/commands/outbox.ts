@@ -102,6 +102,11 @@ export async function outboxCommand(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) throw error;
     printError(`till-agent outbox ${sub}: ${(error as Error).message}\n`);
+    // The agent stopped (a setup problem, a damaged database): what it holds is still in its file.
+    if (sub === 'list' && /^cannot reach the agent/.test((error as Error).message)) {
+      printError('  with the agent stopped, its queue is read from the database file: '
+        + 'till-agent outbox export --config FILE [--state pending|dead|done] (one JSON line a message)\n');
+    }
     return 1;
   }
 }

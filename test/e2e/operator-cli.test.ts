@@ -79,6 +79,10 @@ t.test('status when no agent runs: a clear message and exit 1', async (t) => {
   const r = await cli('status', '--socket', '/nonexistent/till.sock');
   t.equal(r.code, 1);
   t.match(r.out, /cannot reach the agent/);
+  // outbox list: the agent stopped (a setup problem, a damaged database) still has its queue on disk.
+  const list = await cli('outbox', 'list', '--socket', '/nonexistent/till.sock');
+  t.equal(list.code, 1);
+  t.match(list.out, /cannot reach the agent.*\n\s+with the agent stopped, its queue is read from the database file: till-agent outbox export --config FILE/);
 });
 
 t.test('usage errors through the real binary: named, exit 2 (every command: test/cli/commands/flags.test.ts)', async (t) => {
