@@ -5,7 +5,7 @@
 import type { Basket } from '../protocol/basket.ts';
 import { AgentError } from '../protocol/errors.ts';
 import { percentOf } from '../protocol/money.ts';
-import type { HeldOffer, LockResult, RedeemHostResult, ReinstateHostResult, UnlockResult } from '../protocol/offers.ts';
+import { reinstateAfterAward, type HeldOffer, type LockResult, type RedeemHostResult, type ReinstateHostResult, type UnlockResult } from '../protocol/offers.ts';
 import type { UpstreamMessage } from '../protocol/upstream.ts';
 import { eligibleAmount, localTime, offerAppliesTo, type Offer } from './engine.ts';
 import type { MessageOf, OpContext } from './op-context.ts';
@@ -189,7 +189,14 @@ export function redeem(ctx: OpContext, m: MessageOf<'redeem'>): Record<string, u
   return result;
 }
 
-/** Gives a redeemed offer back to the customer's wallet (SessionM reinstate). */
+/**
+ * Gives a redeemed offer back to the customer's wallet (SessionM reinstate: for a sale changed or
+ * abandoned before its final transaction). Once the sale is awarded, its basket carried the
+ * redemption's discount (LOCAL.md, "The discount goes in the sale's basket"): giving the offer back
+ * then would let the customer use it twice, so it is CONFLICT, nothing applied; the sale's void gives
+ * it back (voidSaleOffers) with the award. One already reinstated (before the award, or by the
+ * sale's void) is answered as before.
+ */
 export function reinstate(ctx: OpContext, m: MessageOf<'reinstate'>): Record<string, unknown> {
   const redemptionId = txnOf(m, 'the redemption_id as txn_id');
   const book = ctx.ledger.userOffers;
@@ -197,6 +204,9 @@ export function reinstate(ctx: OpContext, m: MessageOf<'reinstate'>): Record<str
   if (!r) throw permanent('NOT_FOUND', `no redemption ${redemptionId} from this till`);
   const at = new Date().toISOString();
   if (r.state === 'redeemed') {
+    if (ctx.ledger.processedByTxn(ctx.terminal, 'award', r.txn_id) !== undefined) {
+      throw new AgentError('CONFLICT', reinstateAfterAward(redemptionId, r.txn_id), false);
+    }
     book.markReinstated(ctx.terminal, redemptionId, at);
     book.setState(r.user_offer_id, 'issued', at);
   }

@@ -119,3 +119,13 @@ export type LockResult = z.output<typeof lockResultSchema>;
 export type UnlockResult = z.output<typeof unlockResultSchema>;
 export type RedeemHostResult = z.output<typeof redeemResultSchema>;
 export type ReinstateHostResult = z.output<typeof reinstateResultSchema>;
+
+/**
+ * Why a reinstate after its sale's award is refused (CONFLICT), in the same words on the till
+ * (agent/ops/redeem.ts, before committing) and at the host (host/offer-handlers.ts): the award's
+ * basket carried the redemption's discount, so the offer stays used; the sale's void gives it back.
+ */
+export function reinstateAfterAward(redemptionId: string, saleTxnId: string): string {
+  return `redemption ${redemptionId}: its sale ${saleTxnId} was awarded with its discount, so the offer stays used; `
+    + 'void the sale to cancel it and give the offer back';
+}

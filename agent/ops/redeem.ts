@@ -5,9 +5,11 @@
 //
 // redeem needs the host: only it knows whether the offer is still unused. Offline nothing is
 // committed (UPSTREAM_UNAVAILABLE): a till approving it alone could let one offer be used at two
-// tills. reinstate only gives value back, so like void it is always accepted, queued offline.
+// tills. reinstate only gives value back, so like void it is accepted offline too (queued) — but
+// not once its sale was awarded with the discount (refuseAfterAward): then the sale's void gives it back.
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
+import { reinstateAfterAward } from '../../protocol/offers.ts';
 import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
@@ -66,6 +68,27 @@ function redeemResult(ctx: OpsContext, row: OutboxRow): RedeemResult {
   };
 }
 
+/**
+ * A new reinstate of a redemption whose sale this till has awarded (the award not refused by the
+ * host) and not voided, with a host that voids sales: CONFLICT, nothing committed. The award's basket carried the discount, so
+ * giving the offer back would let it be used twice; the host refuses it too (host/offer-handlers.ts),
+ * and a committed reinstate it refused would only be a dead letter. After the sale's void the offer
+ * is back already and the reinstate is answered as before. One committed before the award is
+ * not new (its first outcome).
+ */
+function refuseAfterAward(ctx: OpsContext, redemptionId: string, redemption: OutboxRow): void {
+  // A host without void (SessionM: its sale cannot be cancelled from the till) decides itself: a
+  // reinstate is then the only way to give a cancelled sale's offer back (host/README.md, SessionM).
+  if (ctx.hostOps.list().includes('void')) return;
+  const saleTxnId = redemption.payload.txn_id;
+  if (typeof saleTxnId !== 'string') return;
+  const award = ctx.outbox.findByTxn('award', saleTxnId);
+  if (award === undefined || award.state === 'dead') return;
+  const voided = ctx.outbox.findByTxn('void', saleTxnId);
+  if (voided !== undefined && voided.state !== 'dead') return;
+  throw new AgentError('CONFLICT', `${reinstateAfterAward(redemptionId, saleTxnId)} (nothing was committed)`);
+}
+
 export async function reinstate(ctx: OpsContext, p: Params<'reinstate'>): Promise<ReinstateResult> {
   const redemption = ctx.outbox.findByTxn('redeem', p.redemption_id);
   if (!redemption) throw new AgentError('NOT_FOUND', `no redemption ${p.redemption_id} on this till`);
@@ -78,7 +101,10 @@ export async function reinstate(ctx: OpsContext, p: Params<'reinstate'>): Promis
   if (earlier && earlier.fingerprint !== print) {
     throw new AgentError('CONFLICT', `redemption ${p.redemption_id} was already reinstated with another reason`);
   }
-  if (!earlier) ctx.hostOps.check('reinstate');
+  if (!earlier) {
+    ctx.hostOps.check('reinstate');
+    refuseAfterAward(ctx, p.redemption_id, redemption);
+  }
   const row = await awaitAnswer(ctx, await commit(ctx, newMessage(ctx, 'reinstate', {
     txn_id: p.redemption_id, fingerprint: print, customer_id: redemption.customer_id, payload,
     offline: false, amount: null, currency: redemption.currency,

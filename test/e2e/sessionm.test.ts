@@ -30,6 +30,11 @@ t.test('identify → preview → award through SessionM; a spend, a void, a retu
   t.match(await pos.request('award', { txn_id: 'sale-1', customer_id: 'U1', basket }), { ok: true });
   await waitFor(() => sim.points('U1') === 140, { what: 'transaction at SessionM', timeout: 30_000 });
   t.equal(sim.transactions.size, 1);
+  // SessionM has no void: a reinstate after the sale's award is not refused by the till (the host's
+  // backend decides: it is the only way to give a cancelled sale's offer back there).
+  t.match(await pos.request('redeem', { redemption_id: 'red-1', txn_id: 'sale-r', customer_id: 'U1', offer_id: 'O1', basket }), { ok: true, result: { status: 'redeemed' } });
+  t.match(await pos.request('award', { txn_id: 'sale-r', customer_id: 'U1', basket }), { ok: true, result: { status: 'awarded' } });
+  t.match(await pos.request('reinstate', { redemption_id: 'red-1' }), { ok: true, result: { status: 'reinstated', offer_id: 'O1' } });
 
   // SessionM has no wallet spend: the host said so in its identify answer (unsupported_ops), so the till
   // refuses the spend before committing it. It was committed, sent and dead-lettered; offline the till

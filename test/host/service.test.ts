@@ -269,6 +269,48 @@ t.test('a sale whose offer redemptions were all reinstated is voided with nothin
   checkInvariant(t, ledger);
 });
 
+t.test("a reinstate after its sale's award is CONFLICT, nothing applied: the sale's void gives the offer back; one applied before the award stays answered", async (t) => {
+  const { one, run, ledger } = await setup(t);
+  const withOffers = TEST_SEED.replace('    balance: { amount: 0, currency: EUR }\n', `    balance: { amount: 0, currency: EUR }
+    offers:
+      - { id: UO-A, name: 1.00 off, amount: 100, currency: EUR }
+      - { id: UO-B, name: 0.50 off, amount: 50, currency: EUR }
+`);
+  t.match(applySeed(ledger, loadSeedFile(await writeSeed(await tempDir(t, 'till-host-offer-'), withOffers)), silentLogger()), { applied: true, user_offers_issued: 2 });
+  const redeem = (redemption: string, offer: string, sale: string) =>
+    message('redeem', { txn_id: sale, customer_id: 'P3', offer_id: offer, basket: basket([['COFFEE', 500]]) }, { txn_id: redemption });
+  // The till's outbox no longer knows the award (replaced, restored from an older copy): the host decides.
+  t.match(ok(t, one(request([redeem('red-a', 'UO-A', 'sale-a')]))), { status: 'redeemed', discount_amount: 100 });
+  const awarded = ok(t, one(request([award('P3', { ...basket([['COFFEE', 500]]), total: 400, discounts: [{ code: 'UO-A', amount: 100 }] }, 'sale-a')])));
+  const refused = { ok: false, error: { code: 'CONFLICT', permanent: true, message: /^redemption red-a: its sale sale-a was awarded with its discount.*void the sale/ } };
+  t.match(one(request([message('reinstate', { reason: 'changed mind' }, { txn_id: 'red-a' })])), refused);
+  t.equal(ledger.userOffers.get('UO-A')?.state, 'redeemed', 'the offer stays used: the awarded sale kept its discount');
+  t.same(ledger.userOffers.issued('P3').map((o) => o.id), ['UO-B']);
+  t.equal(ledger.processedByTxn(SOURCE.terminal, 'reinstate', 'red-a'), undefined, 'nothing recorded: not a result a repeat would get');
+  // The sale's void cancels it whole: the award reversed and the offer given back. A reinstate then is answered as before.
+  t.match(ok(t, one(request([voidTxn('sale-a')]))), { reversed_award_amount: awarded.award_amount, reinstated_offers: ['UO-A'] });
+  t.equal(ledger.userOffers.get('UO-A')?.state, 'issued');
+  t.same(ok(t, one(request([message('reinstate', {}, { txn_id: 'red-a' })]))), { offer_id: 'UO-A', reinstated_discount_amount: 100, currency: 'EUR' });
+  t.equal(ledger.userOffers.get('UO-A')?.state, 'issued');
+
+  // Reinstated before the award (the basket changed), then the award: a repeat of that reinstate, under another id, gets its first answer.
+  t.match(ok(t, one(request([redeem('red-b', 'UO-B', 'sale-b')]))), { status: 'redeemed' });
+  const first = message('reinstate', {}, { txn_id: 'red-b' });
+  const before = ok(t, one(request([first])));
+  ok(t, one(request([award('P3', basket([['COFFEE', 500]]), 'sale-b')])));
+  t.same(one(request([{ ...first, id: 'again' }])), { id: 'again', ok: true, result: before });
+  t.equal(ledger.userOffers.get('UO-B')?.state, 'issued');
+
+  // The award and the reinstate in one batch (PostgreSQL: the award recorded in this transaction): refused too.
+  t.match(ok(t, one(request([redeem('red-c', 'UO-B', 'sale-c')]))), { status: 'redeemed' });
+  const [a, r] = run(request([award('P3', { ...basket([['COFFEE', 500]]), total: 450, discounts: [{ code: 'UO-B', amount: 50 }] }, 'sale-c'),
+    message('reinstate', {}, { txn_id: 'red-c' })]));
+  t.match(a, { ok: true });
+  t.match(r, { ok: false, error: { code: 'CONFLICT', message: /sale sale-c was awarded/ } });
+  t.equal(ledger.userOffers.get('UO-B')?.state, 'redeemed');
+  checkInvariant(t, ledger);
+});
+
 t.test('ledger entries are append-only', async (t) => {
   const { store } = await setup(t);
   await t.rejects(store.exec('UPDATE entries SET amount = 0'), /append-only/);
