@@ -13,9 +13,12 @@ export function redemptionRows(sale: { redemptionsOf(txnId: string): OutboxRow[]
   return sale.redemptionsOf(txnId).flatMap((r) => [r, ...sale.forTxn(r.txn_id!).filter((x) => x.op === 'reinstate')]);
 }
 
-/** Offers redeemed and still held by the sale: the host said so and no reinstate was asked for. */
+/**
+ * Offers redeemed and still held by the sale: the host said so and no reinstate was asked for — or
+ * the one asked for was refused by the host (a dead letter: after the sale's award, the offer stays used).
+ */
 export function redeemedOffers(rows: readonly OutboxRow[], saleTxnId: string | undefined): RedeemedOffer[] {
-  const reinstated = new Set(rows.filter((r) => r.op === 'reinstate').map((r) => r.txn_id));
+  const reinstated = new Set(rows.filter((r) => r.op === 'reinstate' && r.state !== 'dead').map((r) => r.txn_id));
   const seen = new Set<string>();
   return rows.flatMap((r) => {
     // A redemption id equal to the sale's txn_id brings its row twice: once is enough.

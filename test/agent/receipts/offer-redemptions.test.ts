@@ -1,5 +1,5 @@
 // A sale's receipt lists the offers it redeemed (redeem rows keyed by redemption id), not those
-// reinstated since, nor after a void — from real outbox rows in a real SQLite file.
+// reinstated since (a reinstate the host refused still lists it), nor after a void — from real outbox rows in a real SQLite file.
 import t from 'tap';
 import { join } from 'node:path';
 import { openDb } from '../../../agent/storage/db.ts';
@@ -45,6 +45,14 @@ t.test('redeemed offers on the loyalty section of their sale', async (t) => {
   t.match(text, /Offer: 2\.00 off coffee\s+-2\.00/);
   t.same(loyaltySection(readTxnRecords(file, 'sale-1').rows)?.redeemed_offers, section?.redeemed_offers, 'receipt preview reads the same');
   t.same(loyaltySection(redemptionRows(outbox, 'other-sale'))?.redeemed_offers, [{ name: 'other', discount_amount: 100 }], 'a sale with only a redemption has a section');
+
+  // A reinstate the host refused (after the sale's award, LOCAL.md): the sale keeps the discount, and its receipt says so.
+  await outbox.append(input('reinstate', 'r-1', {}));
+  const refusedReinstate = outbox.nextPending(10).find((r) => r.op === 'reinstate' && r.txn_id === 'r-1')!;
+  outbox.settle([{ id: refusedReinstate.id, ok: false, error: { code: 'CONFLICT', message: 'redemption r-1: its sale sale-1 was awarded with its discount', permanent: true } }]);
+  t.equal(outbox.get(refusedReinstate.id)?.state, 'dead');
+  t.same(loyaltySection([...outbox.forTxn('sale-1'), ...redemptionRows(outbox, 'sale-1')])?.redeemed_offers, [{ name: '2.00 off coffee', discount_amount: 200 }],
+    'a reinstate the host refused gave nothing back');
 
   await outbox.append(input('void', 'sale-1', {}));
   const v = outbox.nextPending(10).find((r) => r.op === 'void')!;
