@@ -5,7 +5,7 @@
 // CRM.COM guide (seeds/000): "Back-End Reduction - The reduction is done is by a back-end system
 // (i.e. PayPal) by letting the customer to pay for the full purchased amount and credit him
 // through a payment gateway system or by generating a refund voucher".
-import { createHash } from 'node:crypto';
+import { digestKey, legacyDigestKey } from './digest-key.ts';
 import { z } from 'zod';
 import { MAX_BASKET_ITEMS, type Basket } from './basket.ts';
 import { currencyCode, freeText, minorUnits, nonEmptyText, quantity, txnId } from './schema.ts';
@@ -114,7 +114,12 @@ export const voucherRedeemPayloadSchema = z.strictObject({
 
 /** The idempotency key of redeeming `code` on sale `txnId`: a sale may take several vouchers. */
 export function redemptionKey(txnId: string, code: string): string {
-  return `vr-${createHash('sha256').update(`${txnId}\n${code}`).digest('hex').slice(0, 32)}`;
+  return digestKey('vr-', txnId, code);
+}
+
+/** redemptionKey as tills made it before 2026-12-03 (hex): a repeat of a redemption committed then is found by it. */
+export function legacyRedemptionKey(txnId: string, code: string): string {
+  return legacyDigestKey('vr-', txnId, code);
 }
 
 // ---- results --------------------------------------------------------------

@@ -1,6 +1,6 @@
 // Upstream protocol v1: what travels over MQTT between a till and the loyalty host.
 // Pure: topic names, envelopes and their validators. Documented in UPSTREAM.md.
-import { createHash } from 'node:crypto';
+import { digestKey, legacyDigestKey } from './digest-key.ts';
 import { z } from 'zod';
 import { upstreamBasketSchema } from './basket.ts';
 import {
@@ -122,10 +122,16 @@ export const payloadSchemas = {
 /**
  * The message txn_id of the named spend `spendId` of sale `saleTxnId` (version 2 spend_id): the till's
  * outbox and the host deduplicate by (op, txn_id), so each named spend is applied once, and several
- * spends of one sale are several messages. `sp-` + 32 hex of SHA-256(sale LF spend_id).
+ * spends of one sale are several messages. `sp-` + SHA-256(sale LF spend_id) as protocol/digest-key.ts
+ * writes it (no digits: a hex key could read as a card number and be refused by the host).
  */
 export function spendKey(saleTxnId: string, spendId: string): string {
-  return `sp-${createHash('sha256').update(`${saleTxnId}\n${spendId}`).digest('hex').slice(0, 32)}`;
+  return digestKey('sp-', saleTxnId, spendId);
+}
+
+/** spendKey as tills made it before 2026-12-03 (hex): a repeat of a spend committed then is found by it. */
+export function legacySpendKey(saleTxnId: string, spendId: string): string {
+  return legacyDigestKey('sp-', saleTxnId, spendId);
 }
 
 export type UpstreamPayload<O extends UpstreamOp> = z.output<(typeof payloadSchemas)[O]>;

@@ -6,7 +6,7 @@
 // txn_id spendKey(sale, spend_id)); without spend_id it is the sale's one unnamed spend (txn_id).
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params, SpendResult } from '../../protocol/local.ts';
-import { spendKey } from '../../protocol/upstream.ts';
+import { legacySpendKey, spendKey } from '../../protocol/upstream.ts';
 import { admitOfflineSpend } from '../offline-policy.ts';
 import { answerOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
@@ -18,6 +18,8 @@ import { awardCredit, balanceAfterSpends, redemption, remainingToPay, saleOf, sa
 /** A spend as committed: its outbox key (txn_id) and what its payload adds to name its sale. */
 interface SpendKey {
   key: string;
+  /** The key a till made before 2026-12-03 (named spends only): a repeat of a spend committed then. */
+  legacy?: string;
   named: { sale_txn_id: string; spend_id: string } | Record<string, never>;
   what: string;
 }
@@ -26,14 +28,18 @@ function keyOf(ctx: OpsContext, p: Params<'spend'>): SpendKey {
   // Version 1 has no spend_id (its schema drops the key): exactly one spend per sale, as always.
   const spendId = ctx.protocol >= 2 && 'spend_id' in p ? p.spend_id : undefined;
   if (spendId === undefined) return { key: p.txn_id, named: {}, what: `spend for txn_id ${p.txn_id}` };
-  return { key: spendKey(p.txn_id, spendId), named: { sale_txn_id: p.txn_id, spend_id: spendId }, what: `spend ${spendId} of txn_id ${p.txn_id}` };
+  return { key: spendKey(p.txn_id, spendId), legacy: legacySpendKey(p.txn_id, spendId), named: { sale_txn_id: p.txn_id, spend_id: spendId }, what: `spend ${spendId} of txn_id ${p.txn_id}` };
+}
+
+function findSpend(ctx: OpsContext, id: SpendKey): OutboxRow | undefined {
+  return ctx.outbox.findByTxn('spend', id.key) ?? (id.legacy === undefined ? undefined : ctx.outbox.findByTxn('spend', id.legacy));
 }
 
 export async function spend(ctx: OpsContext, p: Params<'spend'>): Promise<SpendResult> {
   ctx.currencies.check(p.currency, 'params.currency'); // points are earned, not spent at the till
   const print = fingerprint({ customer_id: p.customer_id, amount: p.amount, currency: p.currency });
   const id = keyOf(ctx, p);
-  const existing = ctx.outbox.findByTxn('spend', id.key);
+  const existing = findSpend(ctx, id);
   if (existing) {
     if (existing.fingerprint !== print) {
       throw new AgentError('CONFLICT', `${id.what} was already submitted with different content`);
@@ -74,7 +80,7 @@ function requireOpenSale(sale: Sale, p: Params<'spend'>): void {
 async function offlineSpend(ctx: OpsContext, p: Params<'spend'>, print: string, id: SpendKey): Promise<SpendResult> {
   // Read under the customer's lock: a spend of the same sale approved just before is counted.
   const sale = saleOf(ctx, p.txn_id);
-  const repeat = ctx.outbox.findByTxn('spend', id.key);
+  const repeat = findSpend(ctx, id);
   if (repeat) {
     if (repeat.fingerprint !== print) throw new AgentError('CONFLICT', `${id.what} was already submitted with different content`);
     return spendResult(ctx, repeat);

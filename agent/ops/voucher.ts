@@ -3,7 +3,7 @@
 // anything is written. Online the redemption is committed to the outbox (fsync) like any money
 // request and idempotent by (txn_id, code); a refusal (already redeemed, voided, unknown) is the
 // host's answer, not a dead letter. Voiding the sale gives the voucher back.
-import { redemptionKey, type VoucherRedeemResult } from '../../protocol/credit.ts';
+import { legacyRedemptionKey, redemptionKey, type VoucherRedeemResult } from '../../protocol/credit.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
 import { answerOf } from '../upstream/host-results.ts';
@@ -15,7 +15,8 @@ import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage } from '.
 export async function voucherRedeem(ctx: OpsContext, p: Params<'voucher.redeem'>): Promise<VoucherRedeemResult> {
   const key = redemptionKey(p.txn_id, p.code);
   const payload = { sale_txn_id: p.txn_id, code: p.code, currency: p.currency };
-  let row = ctx.outbox.findByTxn('voucher.redeem', key);
+  // A redemption committed before 2026-12-03 under its hex key (protocol/digest-key.ts) is found too.
+  let row = ctx.outbox.findByTxn('voucher.redeem', key) ?? ctx.outbox.findByTxn('voucher.redeem', legacyRedemptionKey(p.txn_id, p.code));
   if (row && row.fingerprint !== fingerprint(payload)) {
     throw new AgentError('CONFLICT', `this voucher was already submitted for txn ${p.txn_id} with different content`);
   }
