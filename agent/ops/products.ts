@@ -3,7 +3,7 @@
 // in order. delta: the products sent are added or updated. full: the products sent — in one
 // request, or several naming the same sync_id — are the whole catalogue: once the host has every
 // batch it deletes the products not in it.
-import { randomUUID } from 'node:crypto';
+import { opaqueId } from '../../protocol/digest-key.ts';
 import { AgentError } from '../../protocol/errors.ts';
 import {
   PRODUCT_BATCH_SIZE, type Params, type ProductsBatchStatus, type ProductsStatusResult, type ProductsSyncResult,
@@ -15,7 +15,7 @@ import { fingerprint, newMessage } from './outcome.ts';
 export async function productsSync(ctx: OpsContext, p: Params<'products.sync'>): Promise<ProductsSyncResult> {
   ctx.hostOps.check('products.sync');
   const syncId = p.sync_id;
-  if (syncId === undefined) return appendBatches(ctx, p, randomUUID(), 1);
+  if (syncId === undefined) return appendBatches(ctx, p, opaqueId(), 1);
   // Requests continuing one full sync are numbered one after the other: one at a time per sync id.
   return ctx.syncLocks.run(syncId, async () => {
     const earlier = ctx.outbox.productBatches(syncId);

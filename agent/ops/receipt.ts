@@ -2,7 +2,7 @@
 // laid out for this printer and queued on it. Each print has a job id, recorded durably: the
 // same job id prints once (a repeat answers with the first outcome) unless `reprint` asks for a
 // copy, which is marked COPY. An interrupted job is `uncertain`: the POS decides about a reprint.
-import { randomUUID } from 'node:crypto';
+import { opaqueId } from '../../protocol/digest-key.ts';
 import { isDriverError } from '../../drivers/errors.ts';
 import type { PrintResult } from '../../drivers/types.ts';
 import { AgentError } from '../../protocol/errors.ts';
@@ -21,7 +21,7 @@ import type { OutboxRow } from '../upstream/outbox.ts';
 
 export async function receiptPrint(ctx: OpsContext, p: Params<'receipt.print'>) {
   const printer = printerOf(ctx, p.printer);
-  const jobId = p.job_id ?? randomUUID();
+  const jobId = p.job_id ?? opaqueId();
   const print = fingerprint({ document: p.document, txn_id: p.txn_id, open_drawer: p.open_drawer });
   const known = p.job_id ? ctx.printJobs.get(jobId) : undefined;
   if (known && known.fingerprint !== print) {

@@ -80,6 +80,8 @@ t.test('scans, identify on scan, payment cards masked, receipts with the loyalty
   await pos.waitForEvent('device', (d) => (d as { device: string; state: string }).device === 'printer0' && (d as { state: string }).state === 'offline', 15_000);
   const queued = await pos.request('receipt.print', { document: { ...doc, header: ['Queued receipt'] } });
   t.match(queued, { ok: true, result: { status: 'queued', printer: 'printer0' } });
+  // A job id the till made up, which the POS may send back (a reprint): no digit, never read as a card number.
+  t.match((queued as { result: { job_id: string } }).result.job_id, /^[a-p-]+$/, 'the job_id holds no digit');
   await printer.listen();
   await pos.waitForEvent('print', (d) => (d as { status: string; job_id: string }).job_id === (queued as { result: { job_id: string } }).result.job_id, 30_000);
   t.ok(printed(printer).includes('Queued receipt'), 'the queued job printed after reconnect');

@@ -4,6 +4,7 @@
 // spend or redemption for good (CI 2026-12-03: e2e/voucher-only-void failed on such a key).
 import t from 'tap';
 import { legacyRedemptionKey, redemptionKey } from '../../protocol/credit.ts';
+import { opaqueId } from '../../protocol/digest-key.ts';
 import { containsPan } from '../../protocol/pan.ts';
 import { legacySpendKey, spendKey, upstreamMessageSchema } from '../../protocol/upstream.ts';
 
@@ -40,4 +41,17 @@ t.test('a named spend message with such a key passes the upstream schema the hos
   });
   t.notOk(upstreamMessageSchema.safeParse(message(legacySpendKey(sale, 'a'))).success, 'the hex key: refused (txn_id "must not contain a payment card number")');
   t.ok(upstreamMessageSchema.safeParse(message(spendKey(sale, 'a'))).success, 'the key as written now: taken');
+});
+
+t.test('the ids the till makes up for the POS (sync_id, job_id) hold no digit; random UUIDs sometimes read as a card number', async (t) => {
+  const ids = new Set<string>();
+  for (let i = 0; i < N; i++) {
+    const id = opaqueId();
+    if (/\d/.test(id) || containsPan(id)) t.fail(`${id} holds a digit`);
+    ids.add(id);
+  }
+  t.equal(ids.size, N, 'all different');
+  t.match(opaqueId(), /^[a-p]{8}-[a-p]{4}-[a-p]{4}-[a-p]{4}-[a-p]{12}$/, "a UUID's shape, digits as letters");
+  // A UUID whose digit groups read as a card (4326-8946-74840…): the POS's sync_id or job_id field refused it.
+  t.ok(containsPan('3bc0fc25-248c-4326-8946-74840bbc50da'), 'such a UUID (randomUUID gave 2,679 in 2,000,000) reads as a card number');
 });
