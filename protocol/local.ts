@@ -9,7 +9,7 @@ import { receiptDocumentSchema } from './receipt.ts';
 import type { ErrorBody } from './errors.ts';
 import type { Money } from './money.ts';
 import type { HeldOffer } from './offers.ts';
-import { currencyCode, freeText, minorUnits, nonEmpty, nonEmptyText, parseWith, signedMinorUnits, txnId, type ParseResult } from './schema.ts';
+import { currencyCode, freeText, messageIdOrText, minorUnits, nonEmpty, nonEmptyText, parseWith, signedMinorUnits, txnId, type ParseResult } from './schema.ts';
 
 /**
  * Versions a connection may negotiate with `hello {protocol}`. 1 is the original contract and what a
@@ -140,7 +140,7 @@ export const paramSchemas = {
     state: z.enum(['pending', 'dead', 'done']).default('dead'),
     limit: z.number().int().min(1).max(1000).default(100),
   }),
-  'outbox.retry': z.object({ id: freeText(64).optional(), all: z.boolean().optional() }).refine(
+  'outbox.retry': z.object({ id: messageIdOrText(64).optional(), all: z.boolean().optional() }).refine(
     (p) => Boolean(p.id) !== Boolean(p.all),
     { error: 'give either id or all: true' },
   ),

@@ -86,6 +86,20 @@ export const nonEmptyText = shared((max: number = 256) =>
     z.refine(noPan, { error: NO_PAN }),
   ));
 
+const MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * An outbox message id as the till shows it (outbox.list, status, dead-letter errors: a UUID), or
+ * any free text. The till's own ids are not checked for card numbers: about one in 600 reads as
+ * one by chance (01a23ccd-4767-7159-9441-118874eb3dcb), and `outbox.retry` of that dead letter was
+ * refused. Anything not shaped as a message id is free text, checked as such.
+ */
+export const messageIdOrText = shared((max: number = 64) =>
+  z.string({ error: 'must be a string' }).check(
+    z.maxLength(max, { error: `must be at most ${max} characters` }),
+    z.refine((v) => MESSAGE_ID.test(v) || noPan(v), { error: NO_PAN }),
+  ));
+
 /** A txn_id's characters: printable ASCII without spaces. */
 export const TXN_ID_PATTERN = /^[\x21-\x7e]+$/;
 
