@@ -5,7 +5,7 @@
 import type { Basket } from '../protocol/basket.ts';
 import { AgentError } from '../protocol/errors.ts';
 import { percentOf } from '../protocol/money.ts';
-import { reinstateAfterAward, type HeldOffer, type LockResult, type RedeemHostResult, type ReinstateHostResult, type UnlockResult } from '../protocol/offers.ts';
+import { redeemAfterAward, reinstateAfterAward, type HeldOffer, type LockResult, type RedeemHostResult, type ReinstateHostResult, type UnlockResult } from '../protocol/offers.ts';
 import type { UpstreamMessage } from '../protocol/upstream.ts';
 import { eligibleAmount, localTime, offerAppliesTo, type Offer } from './engine.ts';
 import type { MessageOf, OpContext } from './op-context.ts';
@@ -167,6 +167,12 @@ export function redeem(ctx: OpContext, m: MessageOf<'redeem'>): Record<string, u
   const redemptionId = txnOf(m, 'the redemption_id as txn_id');
   const { txn_id: saleTxn, offer_id: offerId, basket } = m.payload;
   const { participant } = customerOf(ctx, m.payload.customer_id);
+  // Its discount belongs in the sale's basket: after the award (computed on the full price) it is
+  // refused for good, nothing applied (tills before this one committed it: a dead letter).
+  if (ctx.ledger.processedByTxn(ctx.terminal, 'award', saleTxn) !== undefined) {
+    const voided = ctx.ledger.processedByTxn(ctx.terminal, 'void', saleTxn) !== undefined;
+    throw new AgentError('CONFLICT', voided ? `redeem for txn ${saleTxn}: that sale was voided; a new sale needs a new txn_id` : redeemAfterAward(saleTxn), false);
+  }
   const book = ctx.ledger.userOffers;
   const at = new Date().toISOString();
   const refuse = (code: 'NOT_FOUND' | 'OFFER_LOCKED' | 'OFFER_UNAVAILABLE', message: string): RedeemHostResult =>

@@ -120,6 +120,12 @@ export type UnlockResult = z.output<typeof unlockResultSchema>;
 export type RedeemHostResult = z.output<typeof redeemResultSchema>;
 export type ReinstateHostResult = z.output<typeof reinstateResultSchema>;
 
+/** Why a redeem for a sale already awarded is refused (CONFLICT), in the same words on the till and at the host. */
+export function redeemAfterAward(saleTxnId: string): string {
+  return `sale ${saleTxnId} is already awarded: an offer is redeemed before its sale's award (the discount goes in the award's basket, `
+    + 'and the award is computed on it); redeem it on the next sale';
+}
+
 /**
  * Why a reinstate after its sale's award is refused (CONFLICT), in the same words on the till
  * (agent/ops/redeem.ts, before committing) and at the host (host/offer-handlers.ts): the award's

@@ -9,7 +9,7 @@
 // not once its sale was awarded with the discount (refuseAfterAward): then the sale's void gives it back.
 import { AgentError } from '../../protocol/errors.ts';
 import type { Params } from '../../protocol/local.ts';
-import { reinstateAfterAward } from '../../protocol/offers.ts';
+import { redeemAfterAward, reinstateAfterAward } from '../../protocol/offers.ts';
 import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
@@ -41,6 +41,12 @@ export async function redeem(ctx: OpsContext, p: Params<'redeem'>): Promise<Rede
     return redeemResult(ctx, await awaitAnswer(ctx, existing));
   }
   ctx.hostOps.check('redeem');
+  // After the sale's award the discount can no longer be in its basket: the award was computed on
+  // the full price, and the offer would be used up for a discount the POS gives outside the sale.
+  // A voided sale is refused as voided, by the outbox.
+  const award = ctx.outbox.findByTxn('award', p.txn_id);
+  const voided = award !== undefined && ctx.outbox.findByTxn('void', p.txn_id) !== undefined;
+  if (award !== undefined && award.state !== 'dead' && !voided) throw new AgentError('CONFLICT', `${redeemAfterAward(p.txn_id)} (nothing was committed)`);
   if (!ctx.uplink.connected) {
     throw new AgentError('UPSTREAM_UNAVAILABLE', 'the loyalty host is not reachable: an offer can only be redeemed online (nothing was committed)');
   }

@@ -390,3 +390,19 @@ t.test('a batch run again after a failing message logs its lines once; a rolled-
   deferred.flushTo(logger);
   t.same(lines.map((l) => l.msg), ['kept']);
 });
+
+t.test('a redeem for a sale already awarded is CONFLICT, nothing applied: the offer stays in the wallet', async (t) => {
+  const { one, ledger } = await setup(t);
+  const withOffer = TEST_SEED.replace('    balance: { amount: 0, currency: EUR }\n', `    balance: { amount: 0, currency: EUR }
+    offers:
+      - { id: UO-L, name: 1.00 off, amount: 100, currency: EUR }
+`);
+  t.match(applySeed(ledger, loadSeedFile(await writeSeed(await tempDir(t, 'till-host-offer-'), withOffer)), silentLogger()), { applied: true, user_offers_issued: 1 });
+  ok(t, one(request([award('P3', basket([['COFFEE', 500]]), 'sale-l')])));
+  // A till before its own check committed it: the host refuses it for good (a dead letter there).
+  t.match(one(request([message('redeem', { txn_id: 'sale-l', customer_id: 'P3', offer_id: 'UO-L', basket: basket([['COFFEE', 500]]) }, { txn_id: 'red-l' })])),
+    { ok: false, error: { code: 'CONFLICT', permanent: true, message: /^sale sale-l is already awarded/ } });
+  t.equal(ledger.userOffers.get('UO-L')?.state, 'issued', 'still in the wallet');
+  t.equal(ledger.processedByTxn(SOURCE.terminal, 'redeem', 'red-l'), undefined, 'nothing recorded');
+  checkInvariant(t, ledger);
+});
