@@ -16,7 +16,7 @@ import * as heldOffers from './offer-handlers.ts';
 import { spendRoom } from './sale.ts';
 import { afterAward, afterSpend, refund, voidCredit, voucherRedeem, withReduction } from './credit-handlers.ts';
 import { withoutReductions } from './queued-award.ts';
-import { refuseAwardOfVoidedSale } from './voided-sale.ts';
+import { refuseOnVoidedSale } from './voided-sale.ts';
 
 type Handler<O extends UpstreamOp> = (ctx: OpContext, message: MessageOf<O>) => Record<string, unknown>;
 
@@ -132,7 +132,7 @@ function saleEntry(
 
 const award: Handler<'award'> = (ctx, m) => {
   const txnId = requireTxn(m);
-  refuseAwardOfVoidedSale(ctx.ledger, ctx.terminal, txnId);
+  refuseOnVoidedSale(ctx.ledger, ctx.terminal, txnId);
   const computed = rewards(ctx, m.payload.customer_id, m.payload.basket, m.created_at, txnId);
   const { wallet } = computed;
   const r = m.payload.pos_reduced === false ? withoutReductions(computed.rewards) : computed.rewards;

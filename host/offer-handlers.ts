@@ -9,6 +9,7 @@ import { redeemAfterAward, reinstateAfterAward, type HeldOffer, type LockResult,
 import type { UpstreamMessage } from '../protocol/upstream.ts';
 import { eligibleAmount, localTime, offerAppliesTo, type Offer } from './engine.ts';
 import type { MessageOf, OpContext } from './op-context.ts';
+import { refuseOnVoidedSale } from './voided-sale.ts';
 import type { Participant, Wallet } from './ledger.ts';
 import type { UserOffer } from './user-offers.ts';
 import { isoNow } from '../runtime/iso-now.ts';
@@ -170,8 +171,8 @@ export function redeem(ctx: OpContext, m: MessageOf<'redeem'>): Record<string, u
   // Its discount belongs in the sale's basket: after the award (computed on the full price) it is
   // refused for good, nothing applied (tills before this one committed it: a dead letter).
   if (ctx.ledger.processedByTxn(ctx.terminal, 'award', saleTxn) !== undefined) {
-    const voided = ctx.ledger.processedByTxn(ctx.terminal, 'void', saleTxn) !== undefined;
-    throw new AgentError('CONFLICT', voided ? `redeem for txn ${saleTxn}: that sale was voided; a new sale needs a new txn_id` : redeemAfterAward(saleTxn), false);
+    refuseOnVoidedSale(ctx.ledger, ctx.terminal, saleTxn, 'redeem');
+    throw new AgentError('CONFLICT', redeemAfterAward(saleTxn), false);
   }
   const book = ctx.ledger.userOffers;
   const at = new Date().toISOString();

@@ -8,7 +8,7 @@
 import { AgentError } from '../protocol/errors.ts';
 import type { Ledger } from './ledger.ts';
 
-export function refuseAwardOfVoidedSale(ledger: Pick<Ledger, 'processedByTxn'>, terminal: string, txnId: string): void {
+export function refuseOnVoidedSale(ledger: Pick<Ledger, 'processedByTxn'>, terminal: string, txnId: string, op = 'award'): void {
   if (ledger.processedByTxn(terminal, 'void', txnId) === undefined) return;
-  throw new AgentError('CONFLICT', `award for txn ${txnId}: that sale was voided; a new sale needs a new txn_id`, false);
+  throw new AgentError('CONFLICT', `${op} for txn ${txnId}: that sale was voided; a new sale needs a new txn_id`, false);
 }

@@ -8,10 +8,11 @@ import { createHash, randomUUID } from 'node:crypto';
 
 const LETTER_FOR_DIGIT = 'ghijklmnop'; // '0' → 'g' … '9' → 'p'; a–f stay: one-to-one with the hex
 
+const withoutDigits = (hex: string) => hex.replace(/[0-9]/g, (d) => LETTER_FOR_DIGIT[Number(d)]!);
+
 /** `prefix` + 32 characters of SHA-256(parts joined by LF), hex with its digits as letters (g–p). */
 export function digestKey(prefix: string, ...parts: string[]): string {
-  const hex = legacyDigestKey('', ...parts);
-  return prefix + hex.replace(/[0-9]/g, (d) => LETTER_FOR_DIGIT[Number(d)]!);
+  return prefix + withoutDigits(legacyDigestKey('', ...parts));
 }
 
 /** The same key as tills wrote it before 2026-12-03 (plain hex): looked up too, so a POS's repeat of one committed then is found. */
@@ -26,5 +27,5 @@ export function legacyDigestKey(prefix: string, ...parts: string[]): string {
  * one (…-4326-8946-74840…: 1 random UUID in ~750), so the POS's next request of that sync or job was refused.
  */
 export function opaqueId(): string {
-  return randomUUID().replace(/[0-9]/g, (d) => LETTER_FOR_DIGIT[Number(d)]!);
+  return withoutDigits(randomUUID());
 }

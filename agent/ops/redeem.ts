@@ -13,6 +13,7 @@ import { redeemAfterAward, reinstateAfterAward } from '../../protocol/offers.ts'
 import { answerOf, resultOf } from '../upstream/host-results.ts';
 import type { OutboxRow } from '../upstream/outbox.ts';
 import type { OpsContext } from './context.ts';
+import { awardedAndOpen } from './sale.ts';
 import { inParamsTerms } from './host-refusal.ts';
 import { awaitAnswer, commit, deadLetterError, fingerprint, newMessage, sameToHost } from './outcome.ts';
 
@@ -44,9 +45,7 @@ export async function redeem(ctx: OpsContext, p: Params<'redeem'>): Promise<Rede
   // After the sale's award the discount can no longer be in its basket: the award was computed on
   // the full price, and the offer would be used up for a discount the POS gives outside the sale.
   // A voided sale is refused as voided, by the outbox.
-  const award = ctx.outbox.findByTxn('award', p.txn_id);
-  const voided = award !== undefined && ctx.outbox.findByTxn('void', p.txn_id) !== undefined;
-  if (award !== undefined && award.state !== 'dead' && !voided) throw new AgentError('CONFLICT', `${redeemAfterAward(p.txn_id)} (nothing was committed)`);
+  if (awardedAndOpen(ctx, p.txn_id)) throw new AgentError('CONFLICT', `${redeemAfterAward(p.txn_id)} (nothing was committed)`);
   if (!ctx.uplink.connected) {
     throw new AgentError('UPSTREAM_UNAVAILABLE', 'the loyalty host is not reachable: an offer can only be redeemed online (nothing was committed)');
   }
@@ -87,11 +86,7 @@ function refuseAfterAward(ctx: OpsContext, redemptionId: string, redemption: Out
   // reinstate is then the only way to give a cancelled sale's offer back (host/README.md, SessionM).
   if (ctx.hostOps.list().includes('void')) return;
   const saleTxnId = redemption.payload.txn_id;
-  if (typeof saleTxnId !== 'string') return;
-  const award = ctx.outbox.findByTxn('award', saleTxnId);
-  if (award === undefined || award.state === 'dead') return;
-  const voided = ctx.outbox.findByTxn('void', saleTxnId);
-  if (voided !== undefined && voided.state !== 'dead') return;
+  if (typeof saleTxnId !== 'string' || !awardedAndOpen(ctx, saleTxnId)) return;
   throw new AgentError('CONFLICT', `${reinstateAfterAward(redemptionId, saleTxnId)} (nothing was committed)`);
 }
 

@@ -28,6 +28,17 @@ export function saleOf(ctx: OpsContext, txnId: string, rows: OutboxRow[] = ctx.o
   return { spends, refunds, ...(award ? { award } : {}), ...(voided ? { void: voided } : {}) };
 }
 
+/**
+ * Whether this till awarded the sale (an award the host did not refuse) and has not voided it (a void
+ * the host refused voided nothing): then its basket, with the offers' discounts in it, is settled.
+ */
+export function awardedAndOpen(ctx: OpsContext, txnId: string): boolean {
+  const award = ctx.outbox.findByTxn('award', txnId);
+  if (award === undefined || award.state === 'dead') return false;
+  const voided = ctx.outbox.findByTxn('void', txnId);
+  return voided === undefined || voided.state === 'dead';
+}
+
 /** The sale a spend row belongs to: its payload's sale_txn_id (a named spend), else its own txn_id. */
 export function saleTxnOf(row: OutboxRow): string {
   const sale = row.payload.sale_txn_id;

@@ -2,9 +2,10 @@
 // WAL + synchronous=FULL: a commit returns only after the WAL is fsynced, which is
 // what lets us acknowledge a money request once its insert has committed.
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { accessDenied } from '../../runtime/setup-problem.ts';
+import { tightenDatabaseFile } from '../../runtime/private-database-file.ts';
 
 export { accessDenied };
 
@@ -182,7 +183,7 @@ export function openDatabase(file: string): OpenedDb {
   if (denied) throw Object.assign(new Error(`${denied.path}: not readable and writable by this user`), { code: 'EACCES', path: denied.path });
   if (!existsSync(file)) createDatabase(file);
   checkFile(file);
-  tighten(file);
+  tightenDatabaseFile(file); // made 0644 by an older version outside systemd
   let opened: OpenedDb;
   try {
     opened = { db: configure(new Database(file, { fileMustExist: true }), false), exclusive: false };
@@ -222,18 +223,6 @@ function createDatabase(file: string): void {
     fsyncSync(dir); // the new name survives a power cut
   } finally {
     closeSync(dir);
-  }
-}
-
-/** A database made by an older version (0644 outside systemd) becomes 0600 too; -wal/-shm follow it. */
-function tighten(file: string): void {
-  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
-    try {
-      const mode = statSync(f).mode & 0o777;
-      if (mode & 0o077) chmodSync(f, mode & 0o700);
-    } catch {
-      // missing, or not ours: SQLite reports what matters when it opens the file
-    }
   }
 }
 
